@@ -1,0 +1,145 @@
+"""The massage practice portal: create_app() builds it; nothing happens at import."""
+
+import logging
+import os
+
+from flask import Flask, redirect, render_template, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BuildError
+
+csrf = CSRFProtect()
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def create_app(test_config=None):
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder=os.path.join(ROOT, "templates"),
+        static_folder=os.path.join(ROOT, "static"),
+        instance_path=(test_config or {}).get("INSTANCE_PATH")
+        or os.environ.get("PORTAL_INSTANCE_PATH")
+        or os.path.join(ROOT, "instance"),
+    )
+    from portal import config
+
+    config.load(app, test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    from portal import auth, db, htmx, security
+
+    db.init_app(app)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    auth.init_app(app)
+    security.init_app(app)
+    _template_helpers(app)
+    _error_pages(app)
+
+    from portal.client import bp as client_bp
+    from portal.provider import bp as provider_bp
+    from portal.webhooks import bp as webhooks_bp
+
+    app.register_blueprint(provider_bp)
+    app.register_blueprint(client_bp)
+    app.register_blueprint(webhooks_bp)
+    csrf.exempt(webhooks_bp)
+
+    @app.route("/")
+    def index():
+        if current_user.is_authenticated:
+            return redirect(auth.home_url(current_user))
+        return redirect(url_for("auth.login"))
+
+    @app.route("/healthz")
+    def healthz():
+        return {"ok": True}
+
+    from portal import cli
+
+    cli.init_app(app)
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return app
+
+
+def _template_helpers(app):
+    from portal.rules.money import format_cents
+    from portal.rules.npi import format_ein
+
+    app.jinja_env.filters["money"] = format_cents
+    app.jinja_env.filters["ein"] = format_ein
+
+    def local_time(value, fmt="%a %d %b %Y, %-I:%M %p"):
+        """A stored naive-UTC datetime shown in the practice's time zone."""
+        import datetime as dt
+
+        if value is None:
+            return ""
+        tz = None
+        if current_user and current_user.is_authenticated:
+            tz = current_user.practice.tz
+        if tz is None:
+            return value.strftime(fmt) + " UTC"
+        return value.replace(tzinfo=dt.UTC).astimezone(tz).strftime(fmt)
+
+    app.jinja_env.filters["local"] = local_time
+
+    def has_endpoint(endpoint):
+        try:
+            url_for(endpoint)
+            return True
+        except BuildError:
+            return False
+
+    app.jinja_env.globals["has_endpoint"] = has_endpoint
+    vendor = os.listdir(os.path.join(ROOT, "static", "vendor"))
+    htmx_js = sorted(f for f in vendor if f.startswith("htmx-"))[-1]
+    app.jinja_env.globals["HTMX_JS"] = "vendor/" + htmx_js
+
+
+def _error_pages(app):
+    @app.errorhandler(CSRFError)
+    def csrf_error(e):
+        return render_template(
+            "errors/error.html",
+            code=400,
+            title="This form has expired",
+            message="Your form's security token is missing or expired. "
+            "Go back, reload the page and try again.",
+        ), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(e):
+        if e.code in (301, 302, 303, 307, 308) or e.code is None:
+            return e
+        titles = {
+            404: "Not found",
+            403: "Not allowed",
+            405: "Not allowed",
+            413: "Too large",
+            429: "Too many requests",
+        }
+        messages = {
+            404: "There is nothing here, or you do not have access to it.",
+            403: "You do not have access to this page.",
+            413: "That upload is too large.",
+        }
+        return render_template(
+            "errors/error.html",
+            code=e.code,
+            title=titles.get(e.code, e.name),
+            message=messages.get(e.code, e.description),
+        ), e.code
+
+    @app.errorhandler(500)
+    def server_error(e):
+        return render_template(
+            "errors/error.html",
+            code=500,
+            title="Something went wrong",
+            message="The error is logged. Nothing was half-saved: "
+            "try again, and tell your practice if it repeats.",
+        ), 500

@@ -1,0 +1,98 @@
+"""The one scoping helper: every query for practice or client data goes through here.
+
+Rules:
+- staff see rows of their own practice (model field `practice`);
+- a therapist, when the practice says so, sees only clients assigned to them;
+- a client user sees only rows whose `client` is their own client record, and
+  practice-wide rows only of models that set `client_visible = True`
+  (e.g. appointment types, packages for sale);
+- a foreign or missing id answers 404 and writes an `access.denied` audit row.
+"""
+
+from functools import wraps
+
+from flask import abort, request
+from flask_login import current_user
+
+from portal import audit
+from portal.models import ROLE_THERAPIST, STAFF_ROLES, Client
+
+
+def _client_field(model):
+    if model is Client:
+        return model.id
+    return getattr(model, "client", None)
+
+
+def scoped(model, user=None, query=None):
+    """A select of `model` limited to what `user` (default: the current user) may see."""
+    user = user or current_user
+    if not user or not user.is_authenticated:
+        abort(404)
+    query = query if query is not None else model.select()
+    query = query.where(model.practice == user.practice_id)
+    client_field = _client_field(model)
+    if user.is_client:
+        if client_field is not None:
+            query = query.where(client_field == user.client_id)
+        elif not getattr(model, "client_visible", False):
+            query = query.where(False)
+    elif user.role == ROLE_THERAPIST and client_field is not None:
+        practice = user.practice
+        if not practice.therapists_see_all_clients:
+            own = Client.select(Client.id).where(
+                (Client.practice == user.practice_id) & (Client.therapist == user.provider_id)
+            )
+            query = query.where(client_field.in_(own))
+    return query
+
+
+def get_or_404(model, object_id, audit_action=None, user=None, query=None):
+    """Fetch one scoped object or answer 404 (writing `access.denied`).
+
+    With `audit_action` (e.g. "client.view"), a successful fetch is audited too.
+    """
+    try:
+        object_id = int(object_id)
+    except (TypeError, ValueError):
+        object_id = None
+    obj = None
+    if object_id is not None:
+        obj = scoped(model, user=user, query=query).where(model.id == object_id).first()
+    if obj is None:
+        audit.record(
+            "access.denied",
+            object_type=model.__name__.lower(),
+            object_id=object_id,
+            detail=f"{request.method} {request.endpoint}",
+        )
+        abort(404)
+    if audit_action:
+        audit.record(audit_action, obj=obj)
+    return obj
+
+
+def deny():
+    """Refuse with 404 and an audit row (used for role checks)."""
+    audit.record("access.denied", detail=f"{request.method} {request.endpoint} role")
+    abort(404)
+
+
+def roles_required(*roles):
+    """Staff view decorator: only these roles; anyone else gets 404 (audited)."""
+    roles = roles or STAFF_ROLES
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                from portal.auth import login_manager
+
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                deny()
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,53 @@
+"""Writing and reading the append-only audit log."""
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from portal import clock
+from portal.models import AuditLog, Client
+
+
+def client_ip():
+    if not has_request_context():
+        return ""
+    return request.remote_addr or ""
+
+
+def record(
+    action,
+    obj=None,
+    client=None,
+    detail="",
+    user=None,
+    practice_id=None,
+    object_type=None,
+    object_id=None,
+):
+    """Append one audit row. `detail` must never hold PHI values (names of fields are fine)."""
+    if user is None and has_request_context() and current_user and current_user.is_authenticated:
+        user = current_user
+    if obj is not None:
+        object_type = object_type or type(obj).__name__.lower()
+        object_id = object_id if object_id is not None else obj.id
+        if practice_id is None:
+            practice_id = getattr(obj, "practice_id", None)
+    client_id = None
+    if client is not None:
+        client_id = client if isinstance(client, int) else client.id
+    elif isinstance(obj, Client):
+        client_id = obj.id
+    elif obj is not None and hasattr(obj, "client_id"):
+        client_id = obj.client_id
+    if practice_id is None and user is not None:
+        practice_id = user.practice_id
+    AuditLog.insert(
+        at=clock.utcnow(),
+        practice_id=practice_id,
+        user_id=user.id if user is not None else None,
+        action=action,
+        object_type=object_type or "",
+        object_id=object_id,
+        client_id=client_id,
+        ip=client_ip(),
+        detail=(detail or "")[:255],
+    ).execute()

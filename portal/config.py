@@ -1,0 +1,91 @@
+"""Configuration: defaults, then instance/config.py, then PORTAL_* environment variables."""
+
+import os
+import secrets
+
+DEFAULTS = {
+    "DATABASE": "portal.sqlite3",  # relative paths live in the instance folder
+    "SQLITE_SYNCHRONOUS": "NORMAL",  # WAL + NORMAL: durable across app crashes, fast commits
+    "SQLITE_BUSY_TIMEOUT_MS": 5000,
+    "DEV": False,  # local development: cookies without the Secure flag
+    "BASE_URL": "http://127.0.0.1:5000",
+    "SESSION_COOKIE_NAME": "portal_session",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SECURE": True,
+    "REMEMBER_COOKIE_DURATION": 0,
+    "STAFF_IDLE_MINUTES": 15,
+    "CLIENT_IDLE_MINUTES": 30,
+    "SESSION_ABSOLUTE_HOURS": 12,
+    "LOGIN_MAX_FAILURES_ACCOUNT": 10,
+    "LOGIN_MAX_FAILURES_ADDRESS": 25,
+    "LOGIN_LOCK_MINUTES": 15,
+    "PASSWORD_MIN_LENGTH": 12,
+    # argon2id cost; tests lower it to stay quick
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_COST": 65536,
+    "ARGON2_PARALLELISM": 2,
+    "INVITE_VALID_HOURS": 72,
+    "RESET_VALID_HOURS": 2,
+    "MAIL_SERVER": "",
+    "MAIL_PORT": 587,
+    "MAIL_USERNAME": "",
+    "MAIL_PASSWORD": "",
+    "MAIL_USE_TLS": True,
+    "MAIL_FROM": "portal@localhost",
+    "UPLOAD_MAX_BYTES": 10 * 1024 * 1024,
+    "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+    "STRIPE_SECRET_KEY": "",
+    "STRIPE_PUBLISHABLE_KEY": "",
+    "STRIPE_WEBHOOK_SECRET": "",
+    "STRIPE_API_BASE": "",
+    "CSP_EXTRA_FORM_ACTION": "https://checkout.stripe.com",
+    "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+}
+
+
+def _coerce(default, raw):
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    if isinstance(default, int):
+        return int(raw)
+    return raw
+
+
+def load(app, test_config=None):
+    app.config.from_mapping(DEFAULTS)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    for key, default in DEFAULTS.items():
+        raw = os.environ.get("PORTAL_" + key)
+        if raw is not None:
+            app.config[key] = _coerce(default, raw)
+    for key in ("SECRET_KEY",):
+        if os.environ.get("PORTAL_" + key):
+            app.config[key] = os.environ["PORTAL_" + key]
+    if test_config is not None:
+        app.config.update(test_config)
+    if app.config["DEV"]:
+        app.config["SESSION_COOKIE_SECURE"] = False
+    if not os.path.isabs(app.config["DATABASE"]):
+        app.config["DATABASE"] = os.path.join(app.instance_path, app.config["DATABASE"])
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app.instance_path)
+
+
+def _instance_secret(instance_path):
+    """A random key generated into the instance folder on first run; never one in the code."""
+    os.makedirs(instance_path, exist_ok=True)
+    path = os.path.join(instance_path, "secret_key")
+    try:
+        with open(path) as fh:
+            key = fh.read().strip()
+            if key:
+                return key
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

@@ -1,0 +1,86 @@
+"""The deferred Peewee database, its pragmas, a connection per request and `flask db ...`."""
+
+import os
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from peewee import SqliteDatabase
+from playhouse.migrations import Runner
+
+database = SqliteDatabase(None)
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
+
+
+def pragmas(config):
+    return {
+        "journal_mode": "wal",
+        "foreign_keys": 1,
+        "busy_timeout": int(config["SQLITE_BUSY_TIMEOUT_MS"]),
+        "synchronous": config["SQLITE_SYNCHRONOUS"],
+        "cache_size": -16000,  # 16 MB page cache per connection
+        "temp_store": "memory",
+    }
+
+
+def init_app(app):
+    os.makedirs(os.path.dirname(app.config["DATABASE"]), exist_ok=True)
+    database.init(app.config["DATABASE"], pragmas=pragmas(app.config), check_same_thread=False)
+
+    @app.before_request
+    def _connect():
+        database.connect(reuse_if_open=True)
+
+    @app.teardown_request
+    def _close(exc):
+        if not database.is_closed():
+            database.close()
+
+    app.cli.add_command(db_cli)
+
+
+def runner():
+    return Runner(database, MIGRATIONS_DIR)
+
+
+def upgrade():
+    with database.connection_context():
+        return runner().up()
+
+
+db_cli = AppGroup("db", help="Database migrations.")
+
+
+@db_cli.command("upgrade")
+def upgrade_cmd():
+    """Apply every pending migration."""
+    applied = upgrade()
+    click.echo("Applied: " + ", ".join(applied) if applied else "Already up to date.")
+    click.echo("Database: " + current_app.config["DATABASE"])
+
+
+@db_cli.command("status")
+def status_cmd():
+    """List migrations and whether each is applied."""
+    with database.connection_context():
+        for m in runner().status():
+            mark = "applied " + m.applied.strftime("%Y-%m-%d %H:%M") if m.applied else "pending"
+            click.echo(f"{m.name:40s} {mark}")
+
+
+@db_cli.command("down")
+@click.option("--to", "target", default=None, help="Revert back through this migration.")
+@click.option("--all", "all_", is_flag=True, help="Revert every applied migration.")
+def down_cmd(target, all_):
+    """Revert the latest migration (or back through --to, or --all)."""
+    with database.connection_context():
+        r = runner()
+        if all_:
+            applied = [m.name for m in r.status() if m.applied]
+            target = applied[0] if applied else None
+            if target is None:
+                click.echo("Nothing to revert.")
+                return
+        reverted = r.down(target)
+    click.echo("Reverted: " + ", ".join(reverted) if reverted else "Nothing to revert.")

@@ -1,0 +1,147 @@
+"""People: clients, users (staff and clients), their sessions and one-time tokens."""
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    TextField,
+)
+
+from portal.models.base import BaseModel, created_field
+from portal.models.practice import Practice, Provider
+
+ROLE_OWNER = "owner"
+ROLE_THERAPIST = "therapist"
+ROLE_FRONTDESK = "frontdesk"
+ROLE_CLIENT = "client"
+STAFF_ROLES = (ROLE_OWNER, ROLE_THERAPIST, ROLE_FRONTDESK)
+ROLES = STAFF_ROLES + (ROLE_CLIENT,)
+ROLE_LABELS = {
+    ROLE_OWNER: "Owner",
+    ROLE_THERAPIST: "Therapist",
+    ROLE_FRONTDESK: "Front desk",
+    ROLE_CLIENT: "Client",
+}
+
+
+class Client(BaseModel):
+    """A client (patient) of the practice. PHI: every view and change is audited."""
+
+    practice = ForeignKeyField(Practice, backref="clients", on_delete="RESTRICT")
+    first_name = CharField()
+    last_name = CharField()
+    preferred_name = CharField(default="")
+    date_of_birth = DateField(null=True)
+    email = CharField(default="")
+    phone = CharField(default="")
+    therapist = ForeignKeyField(Provider, null=True, backref="clients", on_delete="SET NULL")
+    active = BooleanField(default=True)
+    created_at = created_field()
+
+    @property
+    def display_name(self):
+        first = self.preferred_name or self.first_name
+        return f"{first} {self.last_name}"
+
+
+class User(BaseModel):
+    practice = ForeignKeyField(Practice, backref="users", on_delete="RESTRICT")
+    email = CharField(unique=True)  # stored lower-case
+    name = CharField(default="")
+    role = CharField()
+    password_hash = CharField(null=True)  # null until an invitation is accepted
+    active = BooleanField(default=True)
+    provider = ForeignKeyField(Provider, null=True, backref="users", on_delete="SET NULL")
+    client = ForeignKeyField(Client, null=True, backref="users", on_delete="SET NULL")
+    totp_secret = CharField(null=True)
+    totp_enabled = BooleanField(default=False)
+    totp_last_step = IntegerField(default=0)
+    password_changed_at = DateTimeField(null=True)
+    last_login_at = DateTimeField(null=True)
+    created_at = created_field()
+
+    # flask-login: the id in the cookie session is the server-side session token,
+    # so a revoked session stops working at once.
+    _session_token = None
+    current_session = None
+    is_anonymous = False
+
+    @property
+    def is_authenticated(self):
+        return True
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def get_id(self):
+        return self._session_token
+
+    @property
+    def is_staff(self):
+        return self.role in STAFF_ROLES
+
+    @property
+    def is_owner(self):
+        return self.role == ROLE_OWNER
+
+    @property
+    def is_client(self):
+        return self.role == ROLE_CLIENT
+
+    @property
+    def role_label(self):
+        return ROLE_LABELS.get(self.role, self.role)
+
+
+class UserSession(BaseModel):
+    """A server-side login session; revoking the row logs that browser out."""
+
+    user = ForeignKeyField(User, backref="sessions", on_delete="CASCADE")
+    token_hash = CharField(unique=True)
+    created_at = created_field()
+    last_seen_at = DateTimeField()
+    revoked_at = DateTimeField(null=True)
+    revoked_reason = CharField(default="")
+    ip = CharField(default="")
+    user_agent = CharField(default="")
+
+
+class UserToken(BaseModel):
+    """A one-time link (invitation or password reset); only its hash is stored."""
+
+    user = ForeignKeyField(User, backref="tokens", on_delete="CASCADE")
+    purpose = CharField()  # invite | reset
+    token_hash = CharField(unique=True)
+    created_at = created_field()
+    expires_at = DateTimeField()
+    used_at = DateTimeField(null=True)
+
+
+class LoginAttempt(BaseModel):
+    """Throttling: recent failures per account (hash of the e-mail) and per address."""
+
+    account_key = CharField(index=True)
+    ip = CharField(index=True)
+    at = DateTimeField()
+    success = BooleanField(default=False)
+
+
+class OutboxMessage(BaseModel):
+    """Every e-mail the portal sends; without SMTP it stays here for the owner to read."""
+
+    practice = ForeignKeyField(Practice, null=True, backref="outbox", on_delete="CASCADE")
+    to_addr = CharField()
+    subject = CharField()
+    body = TextField()
+    kind = CharField(default="")
+    dedupe_key = CharField(null=True, unique=True)
+    attachment_name = CharField(default="")
+    attachment_type = CharField(default="")
+    attachment = TextField(default="")  # text attachments only (e.g. an .ics file)
+    created_at = created_field()
+    sent_at = DateTimeField(null=True)
+    error = CharField(default="")

@@ -1,0 +1,22 @@
+"""Blueprint: the provider dashboard (owner, therapists, front desk) under /provider."""
+
+from flask import Blueprint
+from flask_login import current_user
+
+bp = Blueprint("provider", __name__, url_prefix="/provider")
+
+
+@bp.before_request
+def _staff_only():
+    from portal.access import deny
+    from portal.auth import login_manager
+
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not current_user.is_staff:
+        deny()
+    return None
+
+
+# One module per area; each registers its routes on `bp`. Add new areas below.
+from portal.provider import home, settings  # noqa: E402,F401

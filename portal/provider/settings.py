@@ -1,0 +1,302 @@
+"""Owner pages: practice settings, providers, staff users, audit log and the outbox."""
+
+import datetime as dt
+import io
+import os
+import secrets
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask_login import current_user
+from PIL import Image, UnidentifiedImageError
+
+from portal import audit, auth
+from portal.access import get_or_404, roles_required, scoped
+from portal.db import database
+from portal.formutil import choices
+from portal.htmx import render
+from portal.models import (
+    ROLE_THERAPIST,
+    STAFF_ROLES,
+    AuditLog,
+    OutboxMessage,
+    Practice,
+    Provider,
+    User,
+)
+from portal.provider import bp
+from portal.provider.forms import AuditFilterForm, InviteForm, PracticeForm, ProviderForm
+from portal.rules.npi import normalize_ein
+
+OWNER = ("owner",)
+PAGE_SIZE = 50
+
+
+@bp.route("/settings/")
+@roles_required(*OWNER)
+def settings_home():
+    return redirect(url_for("provider.practice_settings"))
+
+
+@bp.route("/settings/practice", methods=["GET", "POST"])
+@roles_required(*OWNER)
+def practice_settings():
+    practice = Practice.get_by_id(current_user.practice_id)
+    form = PracticeForm(obj=practice)
+    status = 200
+    if form.validate_on_submit():
+        logo_name = None
+        if form.logo.data:
+            logo_name, error = _store_logo(form.logo.data)
+            if error:
+                form.logo.errors.append(error)
+        if not form.logo.errors:
+            with database.atomic("IMMEDIATE"):
+                changed = []
+                for field in (
+                    "name",
+                    "address1",
+                    "address2",
+                    "city",
+                    "state",
+                    "postal_code",
+                    "phone",
+                    "email",
+                    "timezone",
+                    "ein",
+                    "npi",
+                    "taxonomy",
+                    "require_staff_totp",
+                    "therapists_see_all_clients",
+                ):
+                    value = getattr(form, field).data
+                    if isinstance(value, str):
+                        value = value.strip()
+                    if field == "ein":
+                        value = normalize_ein(value)
+                    if field == "state":
+                        value = value.upper()
+                    if getattr(practice, field) != value:
+                        changed.append(field)
+                        setattr(practice, field, value)
+                if logo_name:
+                    practice.logo_path = logo_name
+                    changed.append("logo")
+                practice.save()
+                audit.record("practice.update", obj=practice, detail=",".join(changed))
+            flash("Practice settings saved.", "success")
+            return redirect(url_for("provider.practice_settings"))
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render("owner/practice.html", form=form, practice=practice), status
+
+
+def _store_logo(upload):
+    data = upload.read(1024 * 1024 + 1)
+    if len(data) > 1024 * 1024:
+        return None, "The logo must be at most 1 MB."
+    try:
+        img = Image.open(io.BytesIO(data))
+        img.verify()
+        img = Image.open(io.BytesIO(data))
+        if img.format not in ("PNG", "JPEG"):
+            return None, "The logo must be a PNG or JPEG image."
+        if img.width * img.height > 4000 * 4000:
+            return None, "The logo is too large; use one under 4000 x 4000 pixels."
+        img.thumbnail((600, 300))
+        clean = Image.new("RGBA", img.size, (255, 255, 255, 0))
+        clean.paste(img.convert("RGBA"))
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
+        return None, "That file is not a readable PNG or JPEG image."
+    folder = os.path.join(current_app.instance_path, "logos")
+    os.makedirs(folder, exist_ok=True)
+    name = secrets.token_hex(16) + ".png"
+    clean.save(os.path.join(folder, name), format="PNG")
+    return name, None
+
+
+@bp.route("/settings/logo")
+def practice_logo():
+    practice = current_user.practice
+    if not practice.logo_path:
+        abort(404)
+    path = os.path.join(current_app.instance_path, "logos", os.path.basename(practice.logo_path))
+    if not os.path.exists(path):
+        abort(404)
+    return send_file(path, mimetype="image/png", max_age=300)
+
+
+# --- providers -----------------------------------------------------------------
+
+
+@bp.route("/settings/providers")
+@roles_required(*OWNER)
+def providers():
+    rows = scoped(Provider).order_by(Provider.active.desc(), Provider.last_name)
+    return render("owner/providers.html", providers=list(rows))
+
+
+@bp.route("/settings/providers/new", methods=["GET", "POST"])
+@bp.route("/settings/providers/<int:provider_id>", methods=["GET", "POST"])
+@roles_required(*OWNER)
+def provider_edit(provider_id=None):
+    provider = get_or_404(Provider, provider_id) if provider_id else None
+    form = ProviderForm(obj=provider)
+    status = 200
+    if form.validate_on_submit():
+        with database.atomic("IMMEDIATE"):
+            if provider is None:
+                provider = Provider(practice=current_user.practice_id)
+            for field in (
+                "first_name",
+                "last_name",
+                "credentials",
+                "npi",
+                "license_number",
+                "license_state",
+                "taxonomy",
+                "email",
+                "phone",
+                "active",
+            ):
+                value = getattr(form, field).data
+                setattr(provider, field, value.strip() if isinstance(value, str) else value)
+            provider.license_state = provider.license_state.upper()
+            provider.save()
+            audit.record("provider.save", obj=provider)
+        flash(f"{provider.display_name} saved.", "success")
+        return redirect(url_for("provider.providers"))
+    elif request.method == "POST":
+        status = 400
+    return render("owner/provider_form.html", form=form, provider=provider), status
+
+
+# --- staff users ------------------------------------------------------------------
+
+
+def _provider_choices():
+    rows = scoped(Provider).where(Provider.active).order_by(Provider.last_name)
+    return choices([(0, "— none —")] + [(p.id, p.display_name) for p in rows])
+
+
+@bp.route("/settings/staff", methods=["GET", "POST"])
+@roles_required(*OWNER)
+def staff():
+    form = InviteForm()
+    form.provider.choices = _provider_choices()
+    status = 200
+    if form.validate_on_submit():
+        email = form.email.data.strip().lower()
+        provider_id = form.provider.data or None
+        if provider_id and not scoped(Provider).where(Provider.id == provider_id).exists():
+            abort(404)
+        if User.select().where(User.email == email).exists():
+            form.email.errors.append("A user with this e-mail already exists.")
+            status = 400
+        elif form.role.data == ROLE_THERAPIST and not provider_id:
+            form.provider.errors.append(
+                "Choose the therapist record for this user (add it under Providers first)."
+            )
+            status = 400
+        else:
+            with database.atomic("IMMEDIATE"):
+                user = User.create(
+                    practice=current_user.practice_id,
+                    email=email,
+                    name=form.name.data.strip(),
+                    role=form.role.data,
+                    provider=provider_id,
+                )
+                auth.send_invite(user, current_user.practice)
+                audit.record("user.invite", obj=user, detail=user.role)
+            flash(f"Invitation sent to {email}.", "success")
+            return redirect(url_for("provider.staff"))
+    elif request.method == "POST":
+        status = 400
+    users = scoped(User).where(User.role.in_(STAFF_ROLES)).order_by(User.name)
+    return render("owner/staff.html", form=form, users=list(users)), status
+
+
+@bp.route("/settings/staff/<int:user_id>/toggle", methods=["POST"])
+@roles_required(*OWNER)
+def staff_toggle(user_id):
+    user = get_or_404(User, user_id)
+    if user.id == current_user.id:
+        flash("You cannot disable your own account.", "error")
+        return redirect(url_for("provider.staff"))
+    with database.atomic("IMMEDIATE"):
+        user.active = not user.active
+        user.save()
+        if not user.active:
+            auth.revoke_sessions(user, "disabled")
+        audit.record("user.enable" if user.active else "user.disable", obj=user)
+    flash(f"{user.name} is {'enabled' if user.active else 'disabled'}.", "success")
+    return redirect(url_for("provider.staff"))
+
+
+@bp.route("/settings/staff/<int:user_id>/invite", methods=["POST"])
+@roles_required(*OWNER)
+def staff_reinvite(user_id):
+    user = get_or_404(User, user_id)
+    auth.send_invite(user, current_user.practice)
+    audit.record("user.invite", obj=user, detail="resent")
+    flash(f"A new invitation link was sent to {user.email}.", "success")
+    return redirect(url_for("provider.staff"))
+
+
+# --- audit log and outbox ------------------------------------------------------------
+
+
+@bp.route("/settings/audit")
+@roles_required(*OWNER)
+def audit_log():
+    form = AuditFilterForm(request.args)
+    users = list(scoped(User).order_by(User.name))
+    form.user.choices = choices(
+        [(0, "Anyone")] + [(u.id, f"{u.name or u.email} ({u.role_label})") for u in users]
+    )
+    q = AuditLog.select().where(AuditLog.practice_id == current_user.practice_id)
+    if form.validate():
+        if form.action.data:
+            q = q.where(AuditLog.action.startswith(form.action.data.strip()))
+        if form.user.data:
+            q = q.where(AuditLog.user_id == form.user.data)
+        if form.client.data:
+            q = q.where(AuditLog.client_id == int(form.client.data))
+        if form.date_from.data:
+            q = q.where(AuditLog.at >= dt.datetime.fromisoformat(form.date_from.data))
+        if form.date_to.data:
+            q = q.where(
+                AuditLog.at < dt.datetime.fromisoformat(form.date_to.data) + dt.timedelta(days=1)
+            )
+    page = max(1, request.args.get("page", 1, type=int))
+    rows = list(q.order_by(AuditLog.id.desc()).paginate(page, PAGE_SIZE + 1))
+    has_next = len(rows) > PAGE_SIZE
+    names = {u.id: u.name or u.email for u in users}
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render(
+        "owner/audit.html",
+        "audit_results",
+        form=form,
+        rows=rows[:PAGE_SIZE],
+        names=names,
+        page=page,
+        has_next=has_next,
+        args=args,
+    )
+
+
+@bp.route("/settings/outbox")
+@roles_required(*OWNER)
+def outbox():
+    page = max(1, request.args.get("page", 1, type=int))
+    rows = list(
+        scoped(OutboxMessage).order_by(OutboxMessage.id.desc()).paginate(page, PAGE_SIZE + 1)
+    )
+    return render(
+        "owner/outbox.html",
+        rows=rows[:PAGE_SIZE],
+        page=page,
+        has_next=len(rows) > PAGE_SIZE,
+        smtp=bool(current_app.config.get("MAIL_SERVER")),
+    )

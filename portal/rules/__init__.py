@@ -1,0 +1,1 @@
+"""Pure domain rules: no flask, peewee or stripe imports here."""

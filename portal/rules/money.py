@@ -1,0 +1,43 @@
+"""Money is integer cents. Display and exact splits live here."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+
+def format_cents(cents: int, symbol: str = "$") -> str:
+    if cents is None:
+        return ""
+    sign = "-" if cents < 0 else ""
+    cents = abs(int(cents))
+    return f"{sign}{symbol}{cents // 100:,}.{cents % 100:02d}"
+
+
+def parse_dollars(text: str) -> int:
+    """'85', '85.5', '$1,085.50' -> cents. Raises ValueError on anything else or on negatives."""
+    cleaned = (text or "").strip().replace("$", "").replace(",", "")
+    if not cleaned:
+        raise ValueError("Enter an amount.")
+    try:
+        value = Decimal(cleaned)
+    except Exception as exc:  # decimal.InvalidOperation
+        raise ValueError("Enter an amount like 85 or 85.50.") from exc
+    if value < 0:
+        raise ValueError("The amount cannot be negative.")
+    if value != value.quantize(Decimal("0.01")):
+        raise ValueError("Use at most two decimal places.")
+    return int((value * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def split_largest_remainder(total: int, parts: int) -> list[int]:
+    """Split `total` cents into `parts` integer shares that add up exactly.
+
+    >>> split_largest_remainder(42500, 5)
+    [8500, 8500, 8500, 8500, 8500]
+    >>> split_largest_remainder(10000, 3)
+    [3334, 3333, 3333]
+    """
+    if parts <= 0:
+        raise ValueError("parts must be positive")
+    if total < 0:
+        raise ValueError("total must not be negative")
+    base, remainder = divmod(total, parts)
+    return [base + (1 if i < remainder else 0) for i in range(parts)]

@@ -1,0 +1,25 @@
+// Small progressive enhancements. No inline scripts anywhere: this file is the place.
+(function () {
+  "use strict";
+  // Confirm before destructive POSTs: <button data-confirm="...">.
+  document.addEventListener("click", function (ev) {
+    var el = ev.target.closest("[data-confirm]");
+    if (el && !window.confirm(el.getAttribute("data-confirm"))) {
+      ev.preventDefault();
+      ev.stopPropagation();
+    }
+  }, true);
+  // HTMX: show server errors instead of silently ignoring them.
+  document.addEventListener("htmx:responseError", function (ev) {
+    var box = document.getElementById("htmx-error");
+    if (!box) {
+      box = document.createElement("p");
+      box.id = "htmx-error";
+      box.className = "flash flash-error";
+      box.setAttribute("role", "alert");
+      var main = document.getElementById("main");
+      if (main) { main.prepend(box); }
+    }
+    box.textContent = "That did not work (error " + ev.detail.xhr.status + "). Reload the page and try again.";
+  });
+})();

@@ -1,0 +1,158 @@
+"""Shared fixtures: a real SQLite file per test app, a CSRF-aware test client, factories.
+
+- `app`: a fresh app on a migrated database file in tmp_path (CSRF on, as in production).
+- `client`: its test client; `client.post()` adds a valid CSRF token unless `csrf=False`.
+- `login(client, user_or_email, password=PASSWORD)`.
+- factories in tests/factories.py make practices, providers, users and clients.
+- `live_server`: the app served by a real WSGI server on 127.0.0.1 (for the browser).
+- Browser tests use Debian's Chromium through pytest-playwright (see tests/browser/).
+"""
+
+import hashlib
+import os
+import threading
+
+import pytest
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from werkzeug.serving import make_server
+
+from portal import create_app
+from portal.db import database, upgrade
+from tests import factories
+
+PASSWORD = factories.PASSWORD
+ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-artifacts")
+
+
+class CsrfClient(FlaskClient):
+    """A test client that sends a valid CSRF token with every POST (unless csrf=False)."""
+
+    def csrf_token(self):
+        with self.session_transaction() as sess:
+            if "csrf_token" not in sess:
+                sess["csrf_token"] = hashlib.sha1(os.urandom(64)).hexdigest()
+            raw = sess["csrf_token"]
+        return URLSafeTimedSerializer(self.application.secret_key, salt="wtf-csrf-token").dumps(raw)
+
+    def post(self, *args, csrf=True, **kwargs):
+        if csrf:
+            data = kwargs.get("data")
+            if data is None:
+                data = {}
+            if isinstance(data, dict):
+                data = dict(data)
+                data.setdefault("csrf_token", self.csrf_token())
+                kwargs["data"] = data
+            headers = dict(kwargs.pop("headers", {}) or {})
+            headers.setdefault("X-CSRFToken", self.csrf_token())
+            kwargs["headers"] = headers
+        return super().post(*args, **kwargs)
+
+
+def make_app(tmp_path, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-" + os.urandom(8).hex(),
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE": str(tmp_path / "portal.sqlite3"),
+        "DEV": True,
+        "ARGON2_TIME_COST": 1,
+        "ARGON2_MEMORY_COST": 1024,
+        "ARGON2_PARALLELISM": 1,
+        "BASE_URL": "http://localhost",
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    app = create_app(config)
+    app.test_client_class = CsrfClient
+    with app.app_context():
+        upgrade()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = make_app(tmp_path)
+    # Tests use the ORM directly too: keep one connection open for the test body.
+    database.connect(reuse_if_open=True)
+    yield app
+    if not database.is_closed():
+        database.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def ctx(app):
+    """An app + request context for calling services directly."""
+    with app.test_request_context():
+        yield app
+
+
+def login(client, user_or_email, password=PASSWORD, follow=False):
+    email = user_or_email if isinstance(user_or_email, str) else user_or_email.email
+    return client.post(
+        "/login", data={"email": email, "password": password}, follow_redirects=follow
+    )
+
+
+@pytest.fixture
+def world(app):
+    """Two practices, each with an owner, a therapist, front desk, and two clients with users."""
+    with app.test_request_context():
+        return factories.world()
+
+
+@pytest.fixture
+def live_server(app):
+    """Serve `app` on 127.0.0.1 with a real threaded WSGI server; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    port = server.server_port
+    app.config["BASE_URL"] = f"http://127.0.0.1:{port}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+# --- Playwright with Debian's Chromium ------------------------------------------------
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    return {"executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS, "headless": True}
+
+
+@pytest.fixture(scope="session")
+def browser_context_args():
+    return {"viewport": {"width": 1024, "height": 768}}
+
+
+@pytest.fixture
+def screenshot(request):
+    """screenshot(page, name): save a PNG under test-artifacts/ and return its path."""
+    os.makedirs(ARTIFACTS, exist_ok=True)
+
+    def take(page, name):
+        path = os.path.join(ARTIFACTS, f"{name}.png")
+        page.screenshot(path=path, full_page=True)
+        assert os.path.getsize(path) > 1000
+        return path
+
+    return take
