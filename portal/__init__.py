@@ -7,7 +7,6 @@ from flask import Flask, redirect, render_template, url_for
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import BuildError
 
 csrf = CSRFProtect()
 
@@ -88,11 +87,7 @@ def _template_helpers(app):
     app.jinja_env.filters["local"] = local_time
 
     def has_endpoint(endpoint):
-        try:
-            url_for(endpoint)
-            return True
-        except BuildError:
-            return False
+        return endpoint in app.view_functions
 
     app.jinja_env.globals["has_endpoint"] = has_endpoint
     vendor = os.listdir(os.path.join(ROOT, "static", "vendor"))

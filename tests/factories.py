@@ -47,7 +47,7 @@ def client(practice, **kw):
         first_name=f"Client{n}",
         last_name="Person",
         date_of_birth=dt.date(1980, 1, 1 + n % 28),
-        email=f"client{n}@example.test",
+        email=f"client{n}@example.com",
         phone="503-555-0100",
     )
     defaults.update(kw)
@@ -58,7 +58,7 @@ def user(practice, role, password=PASSWORD, **kw):
     n = next(_seq)
     defaults = dict(
         practice=practice,
-        email=f"{role}{n}@example.test",
+        email=f"{role}{n}@example.com",
         name=f"{role.title()} {n}",
         role=role,
         password_hash=hash_password(password),

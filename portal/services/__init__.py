@@ -1,0 +1,1 @@
+"""Use cases: each write inside one db.atomic('IMMEDIATE') with its audit rows."""
