@@ -68,7 +68,9 @@ def _fetcher():
                 return urls.URLFetcherResponse(url, data, {"Content-Type": mime}, 200)
 
         _fetcher_class = StaticOnlyFetcher
-    return _fetcher_class(allowed_protocols=("data", "portal"), fail_on_errors=True)
+    # Not fail_on_errors: weasyprint would raise a BaseException; a refused resource is
+    # left out of the document and logged instead.
+    return _fetcher_class(allowed_protocols=("data", "portal"))
 
 
 def html_to_pdf(html: str) -> bytes:
