@@ -17,6 +17,18 @@ from portal.models.people import (
     UserToken,
 )
 from portal.models.practice import Practice, Provider
+from portal.models.scheduling import (
+    Appointment,
+    AppointmentMinutes,
+    AppointmentType,
+    AppointmentTypeCode,
+    AppointmentTypeProvider,
+    AvailabilityException,
+    BookingPolicy,
+    CalendarFeedToken,
+    ProviderHours,
+    Room,
+)
 
 ALL_MODELS = [
     Practice,
@@ -28,10 +40,30 @@ ALL_MODELS = [
     LoginAttempt,
     OutboxMessage,
     AuditLog,
+    AppointmentType,
+    AppointmentTypeCode,
+    AppointmentTypeProvider,
+    ProviderHours,
+    AvailabilityException,
+    Room,
+    BookingPolicy,
+    Appointment,
+    AppointmentMinutes,
+    CalendarFeedToken,
 ]
 
 __all__ = [
     "ALL_MODELS",
+    "Appointment",
+    "AppointmentMinutes",
+    "AppointmentType",
+    "AppointmentTypeCode",
+    "AppointmentTypeProvider",
+    "AvailabilityException",
+    "BookingPolicy",
+    "CalendarFeedToken",
+    "ProviderHours",
+    "Room",
     "AuditLog",
     "BaseModel",
     "Client",
