@@ -2,6 +2,16 @@
 
 from portal.models.audit import AuditLog
 from portal.models.base import BaseModel
+from portal.models.insurance import (
+    BenefitsVerification,
+    CardImage,
+    InsurancePolicy,
+    Payer,
+    PayerFee,
+    PriorAuthorization,
+    Referral,
+)
+from portal.models.intake import IntakeField, IntakeForm, IntakeSubmission
 from portal.models.people import (
     ROLE_CLIENT,
     ROLE_FRONTDESK,
@@ -40,6 +50,16 @@ ALL_MODELS = [
     LoginAttempt,
     OutboxMessage,
     AuditLog,
+    Payer,
+    PayerFee,
+    InsurancePolicy,
+    CardImage,
+    BenefitsVerification,
+    Referral,
+    PriorAuthorization,
+    IntakeForm,
+    IntakeField,
+    IntakeSubmission,
     AppointmentType,
     AppointmentTypeCode,
     AppointmentTypeProvider,
@@ -66,6 +86,16 @@ __all__ = [
     "Room",
     "AuditLog",
     "BaseModel",
+    "Payer",
+    "PayerFee",
+    "InsurancePolicy",
+    "CardImage",
+    "BenefitsVerification",
+    "Referral",
+    "PriorAuthorization",
+    "IntakeForm",
+    "IntakeField",
+    "IntakeSubmission",
     "Client",
     "LoginAttempt",
     "OutboxMessage",

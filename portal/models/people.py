@@ -40,11 +40,28 @@ class Client(BaseModel):
     therapist = ForeignKeyField(Provider, null=True, backref="clients", on_delete="SET NULL")
     active = BooleanField(default=True)
     created_at = created_field()
+    # Issue 3a (migration 0002): demographics for claims and the client page.
+    sex = CharField(default="")  # '' unknown, F, M, U (as on the insurance card)
+    address1 = CharField(default="")
+    address2 = CharField(default="")
+    city = CharField(default="")
+    state = CharField(default="")
+    postal_code = CharField(default="")
+    phone_digits = CharField(default="")  # phone without punctuation, for search
+    emergency_name = CharField(default="")
+    emergency_phone = CharField(default="")
+    emergency_relationship = CharField(default="")
+    archived_at = DateTimeField(null=True)
+    updated_at = DateTimeField(null=True)
 
     @property
     def display_name(self):
         first = self.preferred_name or self.first_name
         return f"{first} {self.last_name}"
+
+    @property
+    def legal_name(self):
+        return f"{self.first_name} {self.last_name}"
 
 
 class User(BaseModel):
