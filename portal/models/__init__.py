@@ -2,6 +2,23 @@
 
 from portal.models.audit import AuditLog
 from portal.models.base import BaseModel
+from portal.models.billing import (
+    BillingSettings,
+    CheckoutAttempt,
+    CreditLedger,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    PackageDefinition,
+    PackageEligibleType,
+    PackagePurchase,
+    Payment,
+    Refund,
+    SavedPaymentMethod,
+    StoredDocument,
+    StripeCustomer,
+    StripeEvent,
+)
 from portal.models.insurance import (
     BenefitsVerification,
     CardImage,
@@ -70,6 +87,21 @@ ALL_MODELS = [
     Appointment,
     AppointmentMinutes,
     CalendarFeedToken,
+    BillingSettings,
+    InvoiceCounter,
+    StoredDocument,
+    Invoice,
+    InvoiceLine,
+    PackageDefinition,
+    PackageEligibleType,
+    PackagePurchase,
+    CheckoutAttempt,
+    Payment,
+    Refund,
+    CreditLedger,
+    StripeEvent,
+    StripeCustomer,
+    SavedPaymentMethod,
 ]
 
 __all__ = [
@@ -110,4 +142,19 @@ __all__ = [
     "User",
     "UserSession",
     "UserToken",
+    "BillingSettings",
+    "CheckoutAttempt",
+    "CreditLedger",
+    "Invoice",
+    "InvoiceCounter",
+    "InvoiceLine",
+    "PackageDefinition",
+    "PackageEligibleType",
+    "PackagePurchase",
+    "Payment",
+    "Refund",
+    "SavedPaymentMethod",
+    "StoredDocument",
+    "StripeCustomer",
+    "StripeEvent",
 ]
