@@ -1,0 +1,161 @@
+"""coverage.visit_warnings / intake_flags: what the schedule shows before a visit."""
+
+import datetime as dt
+import json
+
+from portal.models import (
+    AppointmentType,
+    BenefitsVerification,
+    InsurancePolicy,
+    IntakeSubmission,
+    Payer,
+    PriorAuthorization,
+    Referral,
+)
+from portal.models.scheduling import Appointment
+from portal.services import coverage
+
+D = dt.date(2026, 11, 3)
+
+
+def _policy(w, **payer_kw):
+    payer = Payer.create(practice=w.a.practice, name="Blue Shield", **payer_kw)
+    return InsurancePolicy.create(
+        practice=w.a.practice, client=w.a.c1, payer=payer, member_id="XYZ123"
+    )
+
+
+def _visit(w, when, status="completed", billed=True):
+    t = AppointmentType.get_or_none(AppointmentType.name == f"Medical {billed}")
+    t = t or AppointmentType.create(
+        practice=w.a.practice, name=f"Medical {billed}", duration_minutes=60, bill_insurance=billed
+    )
+    start = dt.datetime.combine(when, dt.time(18, 0))
+    return Appointment.create(
+        practice=w.a.practice,
+        client=w.a.c1,
+        provider=w.a.provider,
+        appointment_type=t,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        blocked_until=start + dt.timedelta(hours=1),
+        status=status,
+    )
+
+
+def test_self_pay_client_has_no_warnings(ctx, world):
+    assert coverage.visit_warnings(world.a.c1, D) == []
+
+
+def test_unverified_policy_warns(ctx, world):
+    _policy(world)
+    assert coverage.visit_warnings(world.a.c1, D) == ["Benefits not verified for Blue Shield."]
+
+
+def test_policy_not_in_effect(ctx, world):
+    p = _policy(world)
+    p.end_date = dt.date(2026, 1, 1)
+    p.save()
+    assert "No insurance policy is in effect" in coverage.visit_warnings(world.a.c1, D)[0]
+
+
+def test_referral_required_missing_expired_used_up_and_ok(ctx, world):
+    p = _policy(world, referral_required=True)
+    BenefitsVerification.create(
+        practice=world.a.practice, client=world.a.c1, policy=p, verified_on=D
+    )
+    assert coverage.visit_warnings(world.a.c1, D) == [
+        "Blue Shield requires a referral; none is on file."
+    ]
+    ref = Referral.create(
+        practice=world.a.practice,
+        client=world.a.c1,
+        policy=p,
+        referring_name="Dr Ada Lane",
+        referring_npi="1234567893",
+        referral_date=dt.date(2026, 9, 1),
+        end_date=dt.date(2026, 10, 31),
+        visits_allowed=3,
+    )
+    (w,) = coverage.visit_warnings(world.a.c1, D)
+    assert "expired Oct 31, 2026" in w
+    ref.end_date = dt.date(2026, 12, 31)
+    ref.save()
+    assert coverage.visit_warnings(world.a.c1, D) == []
+    _visit(world, dt.date(2026, 9, 10))
+    _visit(world, dt.date(2026, 9, 17))
+    _visit(world, dt.date(2026, 9, 20), billed=False)  # not billed: not counted
+    _visit(world, dt.date(2026, 9, 24), status="booked")  # not completed: not counted
+    assert coverage.visit_warnings(world.a.c1, D) == [
+        "Last visit on the referral: 1 visit left of 3."
+    ]
+    _visit(world, dt.date(2026, 10, 1))
+    (w,) = coverage.visit_warnings(world.a.c1, D)
+    assert "used up (3 of 3 visits)" in w
+    assert coverage.document_warnings(world.a.c1, D) == [
+        "Referral from Dr Ada Lane: used up (3 of 3 visits)."
+    ]
+
+
+def test_authorization_required_by_verification(ctx, world):
+    p = _policy(world)
+    BenefitsVerification.create(
+        practice=world.a.practice,
+        client=world.a.c1,
+        policy=p,
+        verified_on=D,
+        authorization_required=True,
+    )
+    assert coverage.visit_warnings(world.a.c1, D) == [
+        "Blue Shield requires a prior authorization; none is on file."
+    ]
+    PriorAuthorization.create(
+        practice=world.a.practice,
+        client=world.a.c1,
+        policy=p,
+        number="PA-77",
+        visits_allowed=6,
+        visits_used_before=2,
+        start_date=dt.date(2026, 11, 1),
+        end_date=dt.date(2026, 12, 31),
+    )
+    assert coverage.visit_warnings(world.a.c1, D) == []
+    st = coverage.authorization_status(PriorAuthorization.get(), D)
+    assert st == ("ok", 2, "4 of 6 visits left, until Dec 31, 2026")
+
+
+def test_verification_summary(ctx, world):
+    p = _policy(world)
+    v = BenefitsVerification.create(
+        practice=world.a.practice,
+        client=world.a.c1,
+        policy=p,
+        verified_on=D,
+        copay_cents=4000,
+        visits_per_year=20,
+        visits_used=8,
+        referral_required=True,
+    )
+    assert coverage.verification_summary(v) == (
+        "Verified Nov 3: $40 copay, 12 of 20 visits left, referral needed"
+    )
+
+
+def test_intake_flags_from_latest_submission_per_form(ctx, world):
+    def sub(title, flags, at):
+        IntakeSubmission.create(
+            practice=world.a.practice,
+            client=world.a.c1,
+            form_title=title,
+            answers_json="[]",
+            flags_json=json.dumps(flags),
+            signature_name="x",
+            signed_at=at,
+            content_sha256="0",
+        )
+
+    sub("Health history", ["Blood clots"], dt.datetime(2026, 1, 1))
+    sub("Health history", ["Pregnant"], dt.datetime(2026, 6, 1))
+    sub("Consent", ["No deep pressure"], dt.datetime(2026, 2, 1))
+    assert coverage.intake_flags(world.a.c1) == ["Pregnant", "No deep pressure"]
+    assert coverage.intake_flags(world.a.c2) == []
