@@ -485,13 +485,31 @@ def _valid_token(token):
     return row
 
 
+RESETS_PER_HOUR = 3
+
+
+def _recent_resets(user):
+    since = clock.utcnow() - dt.timedelta(hours=1)
+    return (
+        UserToken.select()
+        .where(
+            (UserToken.user == user)
+            & (UserToken.purpose == "reset")
+            & (UserToken.created_at > since)
+        )
+        .count()
+    )
+
+
 @bp.route("/login/forgot", methods=["GET", "POST"])
 def forgot():
     form = ForgotForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         user = User.get_or_none((User.email == email) & User.active)
-        if user is not None and lockout_minutes(email, audit.client_ip()) == 0:
+        # A locked-out user may still reset (the link goes to their own mailbox); only the
+        # number of reset mails per account is limited, so nobody can flood an inbox.
+        if user is not None and _recent_resets(user) < RESETS_PER_HOUR:
             send_reset(user)
             audit.record("password.reset_requested", user=user)
         flash(
@@ -516,11 +534,18 @@ def set_password(token):
             if fresh is None:
                 return render("auth/link_invalid.html"), 404
             now = clock.utcnow()
-            UserToken.update(used_at=now).where(UserToken.id == fresh.id).execute()
+            # This link and any other open link of the user's are spent.
+            UserToken.update(used_at=now).where(
+                (UserToken.user == fresh.user_id) & UserToken.used_at.is_null()
+            ).execute()
             User.update(
                 password_hash=hash_password(form.password.data), password_changed_at=now
             ).where(User.id == fresh.user_id).execute()
             revoke_sessions(fresh.user, "password set")
+            # The link proved the mailbox: earlier failed logins no longer lock the account.
+            LoginAttempt.delete().where(
+                (LoginAttempt.account_key == account_key(fresh.user.email)) & ~LoginAttempt.success
+            ).execute()
             audit.record("password.set", user=fresh.user, detail=fresh.purpose)
         flash("Your password is set. Log in with it now.", "success")
         return redirect(url_for("auth.login"))
