@@ -19,6 +19,16 @@ from portal.models.billing import (
     StripeCustomer,
     StripeEvent,
 )
+from portal.models.charting import (
+    ChartNote,
+    Icd10Favourite,
+    NoteAddendum,
+    NoteBodyRegion,
+    NoteDiagnosis,
+    NoteMinutes,
+    NoteTemplate,
+    PracticeCptCode,
+)
 from portal.models.insurance import (
     BenefitsVerification,
     CardImage,
@@ -102,6 +112,14 @@ ALL_MODELS = [
     StripeEvent,
     StripeCustomer,
     SavedPaymentMethod,
+    Icd10Favourite,
+    NoteTemplate,
+    PracticeCptCode,
+    ChartNote,
+    NoteMinutes,
+    NoteDiagnosis,
+    NoteBodyRegion,
+    NoteAddendum,
 ]
 
 __all__ = [
@@ -157,4 +175,12 @@ __all__ = [
     "StoredDocument",
     "StripeCustomer",
     "StripeEvent",
+    "ChartNote",
+    "Icd10Favourite",
+    "NoteAddendum",
+    "NoteBodyRegion",
+    "NoteDiagnosis",
+    "NoteMinutes",
+    "NoteTemplate",
+    "PracticeCptCode",
 ]
