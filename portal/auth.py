@@ -30,7 +30,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 from portal import audit, clock, mail
 from portal.db import database
 from portal.htmx import render
-from portal.models import LoginAttempt, User, UserSession, UserToken
+from portal.models import LoginAttempt, Practice, User, UserSession, UserToken
 from portal.rules.passwords import password_problems
 
 bp = Blueprint("auth", __name__)
@@ -99,9 +99,12 @@ def _limits(user):
 def load_user(token):
     if not token:
         return None
+    # One query: the session, its user and the user's practice (every staff page reads
+    # current_user.practice; the join saves that second query).
     row = (
-        UserSession.select(UserSession, User)
+        UserSession.select(UserSession, User, Practice)
         .join(User)
+        .join(Practice)
         .where(UserSession.token_hash == hash_token(token))
         .first()
     )

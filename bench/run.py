@@ -1,0 +1,552 @@
+"""`make bench`: seed a large dataset, load the portal and a bare Flask app with wrk, print figures.
+
+Steps:
+1. Build (or reuse) bench/.data/bench.sqlite3: migrations, then each area's seed(ctx)
+   in ORDER (bench/areas/*.py). The database is reused while the seed key (migrations,
+   area modules and their SEED_VERSIONs) is unchanged.
+2. Start gunicorn twice on gunicorn.conf.py (2 workers, gthread): the portal on the bench
+   database and bench/hello.py, each on a free 127.0.0.1 port.
+3. Log in per target user, check the page answers 200, then load each page with
+   `wrk -t2 -c16 -d10s --latency` (warm-up first), bare hello included.
+4. Stop the servers, run each area's in-process figures(ctx).
+5. Print `name: value unit` lines, `ratio X/bare_hello: R` lines and `target ...: PASS|FAIL`.
+
+Options: --duration 10s, --connections 16, --only area1,area2 (targets and figures of
+those areas only; seeds always run in full), --no-http, --reseed, --warmup 2s.
+Exit status: 0 when everything ran (targets may FAIL: read the lines), 1 on errors.
+"""
+
+import argparse
+import contextlib
+import contextvars
+import hashlib
+import http.client
+import importlib
+import inspect
+import json
+import os
+import pkgutil
+import random
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+import urllib.parse
+
+from flask.testing import FlaskClient
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+sys.path.insert(0, ROOT)
+sys.path.insert(0, BENCH)
+
+DATA = os.path.join(BENCH, ".data")
+DB_PATH = os.path.join(DATA, "bench.sqlite3")
+KEY_PATH = os.path.join(DATA, "seed-key.json")
+CONFIG_PATH = os.path.join(DATA, "config.json")
+INSTANCE = os.path.join(DATA, "instance")
+PASSWORD = "bench-password-2026-calm-hands"
+SEED_FORMAT = 1  # bump when run.py changes what a seeded database holds
+BASELINE = "bare_hello"
+ERRORS = []
+
+
+def log(msg):
+    print(f"# {msg}", file=sys.stderr, flush=True)
+
+
+def error(msg):
+    ERRORS.append(msg)
+    print(f"ERROR {msg}", flush=True)
+
+
+# --- areas ------------------------------------------------------------------------------
+
+
+def discover():
+    import areas
+
+    mods = []
+    for info in pkgutil.iter_modules(areas.__path__):
+        if info.name.startswith("_"):
+            continue
+        mods.append(importlib.import_module(f"areas.{info.name}"))
+    mods.sort(key=lambda m: (getattr(m, "ORDER", 1000), m.__name__))
+    return mods
+
+
+def short(mod):
+    return mod.__name__.rsplit(".", 1)[-1]
+
+
+def seed_key(mods):
+    parts = [f"format={SEED_FORMAT}"]
+    parts += sorted(os.listdir(os.path.join(ROOT, "migrations")))
+    for m in mods:
+        version = getattr(m, "SEED_VERSION", None)
+        if version is None:
+            version = hashlib.sha256(inspect.getsource(m).encode()).hexdigest()[:16]
+        parts.append(f"{short(m)}={version}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def bench_config():
+    return {
+        "DATABASE": DB_PATH,
+        "INSTANCE_PATH": INSTANCE,
+        "DEV": True,  # plain http on 127.0.0.1: cookies without the Secure flag
+        "BASE_URL": "http://127.0.0.1",
+    }
+
+
+# --- timing helpers for figures -------------------------------------------------------
+
+
+def median_ms(fn, n=30, warmup=3):
+    """Median wall time of fn() in milliseconds over n calls (after warm-up calls)."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
+
+
+def _csrf_from(html):
+    m = CSRF_RE.search(html)
+    if not m:
+        raise RuntimeError("no csrf_token field on the login page")
+    return m.group(1) or m.group(2)
+
+
+class FreshContextClient(FlaskClient):
+    """A test client whose requests run in an empty contextvars context.
+
+    Figures run inside an app context; Flask would reuse that app context (and its `g`,
+    where flask-login caches current_user) for every request, hiding per-request work.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+def make_login_client(app):
+    def login_client(email, password=PASSWORD):
+        """A Flask test client logged in as `email` through the real login form."""
+        client = FreshContextClient(app, app.response_class, use_cookies=True)
+        token = _csrf_from(client.get("/login").get_data(as_text=True))
+        resp = client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": token}
+        )
+        if resp.status_code not in (302, 303):
+            raise RuntimeError(f"in-process login as {email} answered {resp.status_code}")
+        return client
+
+    return login_client
+
+
+# --- seeding ------------------------------------------------------------------------------
+
+
+def prepare_database(app, mods, ctx, reseed):
+    from portal.auth import hash_password
+    from portal.db import database, upgrade
+
+    key = seed_key(mods)
+    stored = None
+    if os.path.exists(KEY_PATH) and os.path.exists(DB_PATH):
+        with open(KEY_PATH) as fh:
+            stored = json.load(fh).get("key")
+    if stored == key and not reseed:
+        log(f"reusing {os.path.relpath(DB_PATH, ROOT)} (seed key unchanged)")
+        with app.app_context(), database.connection_context():
+            upgrade()
+        return False
+    for suffix in ("", "-wal", "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(DB_PATH + suffix)
+    with contextlib.suppress(FileNotFoundError):
+        os.remove(KEY_PATH)
+    t0 = time.perf_counter()
+    with app.app_context():
+        upgrade()
+        ctx["password_hash"] = hash_password(PASSWORD)  # one hash for every bench user
+        with database.connection_context():
+            for m in mods:
+                if not hasattr(m, "seed"):
+                    continue
+                t1 = time.perf_counter()
+                try:
+                    with database.atomic():
+                        m.seed(ctx)
+                except Exception:
+                    traceback.print_exc()
+                    raise SystemExit(f"ERROR seed of area {short(m)} failed (see above)") from None
+                log(f"seeded {short(m)} in {time.perf_counter() - t1:.1f} s")
+                if short(m) == "foundation":
+                    m.attach(ctx)  # later seeds need practice, providers, clients
+    with open(KEY_PATH, "w") as fh:
+        json.dump({"key": key, "seeded_at": time.strftime("%Y-%m-%d %H:%M:%S")}, fh)
+    log(f"seeded {os.path.relpath(DB_PATH, ROOT)} in {time.perf_counter() - t0:.1f} s")
+    return True
+
+
+# --- servers ------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, name, app_spec, env=None):
+        self.name = name
+        self.port = free_port()
+        self.log_path = os.path.join(DATA, f"{name}.log")
+        gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+        cmd = [
+            gunicorn,
+            "-c",
+            os.path.join(ROOT, "gunicorn.conf.py"),
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "--pythonpath",
+            BENCH,
+            app_spec,
+        ]
+        self.logfile = open(self.log_path, "w")  # noqa: SIM115 closed in stop()
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env={**os.environ, **(env or {})},
+            stdout=self.logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: stop() ends master and workers
+        )
+
+    def wait_ready(self, path, timeout=60):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited; see {self.log_path}")
+            try:
+                status, _, _ = request(self.port, "GET", path)
+                if status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not answer on port {self.port}; see {self.log_path}")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=5)
+        # workers left behind by a killed master
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.logfile.close()
+
+
+# --- HTTP with cookies ---------------------------------------------------------------------
+
+
+def request(port, method, path, cookies=None, form=None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {}
+    body = None
+    if cookies:
+        headers["Cookie"] = cookie_header(cookies)
+    if form is not None:
+        body = urllib.parse.urlencode(form)
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
+    try:
+        conn.request(method, path, body=body, headers=headers)
+        resp = conn.getresponse()
+        data = resp.read().decode("utf-8", "replace")
+        if cookies is not None:
+            for raw in resp.headers.get_all("Set-Cookie") or []:
+                name, _, value = raw.split(";", 1)[0].partition("=")
+                if value and "max-age=0" not in raw.lower():
+                    cookies[name.strip()] = value.strip()
+                else:
+                    cookies.pop(name.strip(), None)
+        return resp.status, resp.headers, data
+    finally:
+        conn.close()
+
+
+def cookie_header(cookies):
+    return "; ".join(f"{k}={v}" for k, v in cookies.items())
+
+
+def login_http(port, email, check_path):
+    """Log in through the form; return a Cookie header that gets check_path with 200."""
+    cookies = {}
+    status, _, html = request(port, "GET", "/login", cookies)
+    if status != 200:
+        raise RuntimeError(f"GET /login answered {status}")
+    form = {"email": email, "password": PASSWORD, "csrf_token": _csrf_from(html)}
+    status, headers, _ = request(port, "POST", "/login", cookies, form)
+    if status not in (302, 303):
+        raise RuntimeError(f"login as {email} answered {status} instead of a redirect")
+    # The first page after login stores a fresh CSRF token in the session cookie; take the
+    # cookie after it, so the loaded requests do not each write a new one.
+    for _ in range(2):
+        status, headers, html = request(port, "GET", check_path, cookies)
+        if status != 200 or 'name="password"' in html:
+            where = headers.get("Location", "")
+            raise RuntimeError(f"{check_path} as {email} answered {status} {where}".strip())
+    return cookie_header(cookies)
+
+
+# --- wrk ---------------------------------------------------------------------------------
+
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def parse_wrk(out):
+    result = {}
+    m = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    result["rps"] = float(m.group(1)) if m else None
+    for pct, num, unit in re.findall(r"^\s+(50|75|90|99)%\s+([\d.]+)(us|ms|s|m)\s*$", out, re.M):
+        result[f"p{pct}"] = float(num) * UNIT_MS[unit]
+    m = re.search(r"(\d+) requests in", out)
+    result["requests"] = int(m.group(1)) if m else 0
+    m = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    result["non_2xx"] = int(m.group(1)) if m else 0
+    m = re.search(r"Not-200 responses:\s+(\d+)", out)
+    result["not_200"] = int(m.group(1)) if m else None
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    result["socket_errors"] = sum(map(int, m.groups())) if m else 0
+    return result
+
+
+def run_wrk(port, path, cookie, duration, connections):
+    cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--latency"]
+    cmd += ["-s", os.path.join(BENCH, "count_status.lua")]
+    if cookie:
+        cmd += ["-H", f"Cookie: {cookie}"]
+    cmd.append(f"http://127.0.0.1:{port}{path}")
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed: {proc.stderr.strip() or proc.stdout.strip()}")
+    return parse_wrk(proc.stdout), proc.stdout
+
+
+# --- output ------------------------------------------------------------------------------
+
+
+def fmt(value):
+    if isinstance(value, bool) or isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return f"{value:.1f}" if abs(value) >= 100 else f"{value:.2f}"
+    return str(value)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--duration", default="10s", help="wrk -d per target (default 10s)")
+    ap.add_argument("--warmup", default="2s", help="wrk warm-up per target (default 2s; 0 = none)")
+    ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument("--only", default="", help="comma-separated areas for targets and figures")
+    ap.add_argument("--no-http", action="store_true", help="skip gunicorn and wrk")
+    ap.add_argument("--reseed", action="store_true", help="rebuild the bench database")
+    args = ap.parse_args(argv)
+
+    if not args.no_http and shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: run `make bench` (it installs Debian's wrk)")
+    os.makedirs(INSTANCE, exist_ok=True)
+    config = bench_config()
+    with open(CONFIG_PATH, "w") as fh:
+        json.dump(config, fh, indent=2)
+
+    from portal import create_app
+    from portal.db import database
+
+    app = create_app(config)
+    mods = discover()
+    only = {a.strip() for a in args.only.split(",") if a.strip()}
+    unknown = only - {short(m) for m in mods}
+    if unknown:
+        raise SystemExit(f"unknown areas: {', '.join(sorted(unknown))}")
+    selected = [m for m in mods if not only or short(m) in only]
+    log("areas: " + ", ".join(f"{short(m)}({getattr(m, 'ORDER', 1000)})" for m in mods))
+
+    ctx = {
+        "app": app,
+        "password": PASSWORD,
+        "rng": random.Random(42),
+        "data_dir": DATA,
+        "median_ms": median_ms,
+        "login_client": make_login_client(app),
+    }
+    ctx["seeded_now"] = prepare_database(app, mods, ctx, args.reseed)
+    ctx.pop("password_hash", None)
+    with app.app_context(), database.connection_context():
+        for m in mods:
+            if hasattr(m, "attach"):
+                m.attach(ctx)
+
+    figures = {}  # name -> (value, unit)
+    checks = []  # (label, passed)
+    limits = {}  # target name -> options
+
+    def figure(name, value, unit):
+        figures[name] = (value, unit)
+        print(f"{name}: {fmt(value)} {unit}".rstrip(), flush=True)
+
+    # --- HTTP loads ---
+    targets = []
+    for m in selected:
+        if not hasattr(m, "wrk_targets"):
+            continue
+        try:
+            with app.app_context(), database.connection_context():
+                for t in m.wrk_targets(ctx):
+                    targets.append(t[:3])
+                    limits[t[0]] = t[3] if len(t) > 3 else {}
+        except Exception as e:
+            traceback.print_exc()
+            error(f"wrk_targets of area {short(m)}: {e}")
+
+    if not args.no_http:
+        portal = hello = None
+        try:
+            portal = Server("portal", "wsgi_bench:app", {"PORTAL_BENCH_CONFIG": CONFIG_PATH})
+            hello = Server("hello", "hello:app")
+            portal.wait_ready("/healthz")
+            hello.wait_ready("/")
+            log(f"gunicorn up: portal :{portal.port}, hello :{hello.port}")
+            loads = [(BASELINE, hello.port, "/", None)]
+            cookies = {}
+            for name, path, email in targets:
+                try:
+                    if email and email not in cookies:
+                        cookies[email] = login_http(portal.port, email, path)
+                    if not email:
+                        status, _, _ = request(portal.port, "GET", path)
+                        if status != 200:
+                            raise RuntimeError(f"{path} answered {status}")
+                    loads.append((name, portal.port, path, cookies.get(email)))
+                except Exception as e:
+                    error(f"target {name}: {e}")
+            for name, port, path, cookie in loads:
+                if cookie:
+                    status, _, _ = request(port, "GET", path, _parse_cookie(cookie))
+                    if status != 200:
+                        error(f"target {name}: {path} answered {status} before the load")
+                        continue
+                if args.warmup not in ("0", "0s", ""):
+                    run_wrk(port, path, cookie, args.warmup, args.connections)
+                log(f"wrk {name} {path} for {args.duration} at {args.connections} connections")
+                res, raw = run_wrk(port, path, cookie, args.duration, args.connections)
+                bad = res["non_2xx"] or res["not_200"] or res["rps"] is None
+                if bad or res["not_200"] is None:
+                    print(raw, file=sys.stderr)
+                    error(
+                        f"target {name}: wrk saw {res['not_200']} responses other than 200 "
+                        f"({res['non_2xx']} >= 400) of {res['requests']}"
+                    )
+                    continue
+                if res["socket_errors"]:
+                    log(f"{name}: {res['socket_errors']} socket errors (see wrk output)")
+                    print(raw, file=sys.stderr)
+                figure(f"{name}_rps", res["rps"], "req/s")
+                figure(f"{name}_p50", res.get("p50"), "ms")
+                figure(f"{name}_p99", res.get("p99"), "ms")
+        except Exception as e:
+            traceback.print_exc()
+            error(f"HTTP load: {e}")
+        finally:
+            for server in (portal, hello):
+                if server is not None:
+                    server.stop()
+
+    # --- in-process figures (servers stopped) ---
+    for m in selected:
+        if not hasattr(m, "figures"):
+            continue
+        try:
+            # No connection_context here: in-process requests close the connection at
+            # teardown; queries outside a request reconnect on their own.
+            with app.app_context():
+                for name, value, unit in m.figures(ctx):
+                    figure(name, value, unit)
+        except Exception as e:
+            traceback.print_exc()
+            error(f"figures of area {short(m)}: {e}")
+        finally:
+            if not database.is_closed():
+                database.close()
+
+    # --- ratios and targets ---
+    values = {k: v for k, (v, _) in figures.items()}
+    base = values.get(f"{BASELINE}_rps")
+    ratios = []
+    for name, _, _ in targets:
+        rps = values.get(f"{name}_rps")
+        if base and rps is not None:
+            ratio = rps / base
+            values[f"ratio {name}/{BASELINE}"] = ratio
+            ratios.append((name, ratio))
+            print(f"ratio {name}/{BASELINE}: {ratio:.2f}", flush=True)
+    for name, _, _ in targets:
+        opts = limits.get(name) or {}
+        if "min_ratio" in opts and not args.no_http:
+            r = values.get(f"ratio {name}/{BASELINE}")
+            ok = r is not None and r >= opts["min_ratio"]
+            checks.append((f"{name}/{BASELINE} >= {opts['min_ratio']}", ok))
+        if "max_p99_ms" in opts and not args.no_http:
+            p = values.get(f"{name}_p99")
+            ok = p is not None and p <= opts["max_p99_ms"]
+            checks.append((f"{name}_p99 <= {opts['max_p99_ms']} ms", ok))
+    for m in selected:
+        if not hasattr(m, "checks"):
+            continue
+        try:
+            checks += list(m.checks(ctx, values))
+        except Exception as e:
+            traceback.print_exc()
+            error(f"checks of area {short(m)}: {e}")
+    for label, passed in checks:
+        print(f"target {label}: {'PASS' if passed else 'FAIL'}", flush=True)
+    failed = [label for label, passed in checks if not passed]
+    if failed:
+        print(f"# {len(failed)} target(s) FAILED: " + "; ".join(failed), flush=True)
+    if ERRORS:
+        print(f"# {len(ERRORS)} error(s): " + "; ".join(ERRORS), flush=True)
+        return 1
+    return 0
+
+
+def _parse_cookie(header):
+    out = {}
+    for part in header.split(";"):
+        k, _, v = part.strip().partition("=")
+        if k:
+            out[k] = v
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())
