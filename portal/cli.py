@@ -5,6 +5,7 @@ import sqlite3
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from portal.db import database
 
@@ -17,6 +18,7 @@ def init_app(app):
 
 
 @click.command("demo")
+@with_appcontext
 def demo_cmd():
     """Load the demo practice (idempotent) and print its logins."""
     from portal import demo
@@ -34,18 +36,28 @@ def demo_cmd():
 def backup(dest):
     """Copy the live database with SQLite's online backup API (safe while the portal serves)."""
     src_path = current_app.config["DATABASE"]
-    if os.path.isdir(dest):
+    if not os.path.exists(src_path):
+        raise click.ClickException("No database at " + src_path)
+    # A folder (existing, or a path ending in / or without a file extension) gets a dated file.
+    if os.path.isdir(dest) or dest.endswith(os.sep) or not os.path.splitext(dest)[1]:
         import datetime as dt
 
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+        os.makedirs(dest, mode=0o700, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         dest = os.path.join(dest, f"portal-{stamp}.sqlite3")
     tmp = dest + ".part"
+    for leftover in (tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"):
+        if os.path.exists(leftover):
+            os.remove(leftover)
     src = sqlite3.connect(src_path, timeout=30)
     try:
         out = sqlite3.connect(tmp)
         try:
-            with out:
-                src.backup(out, pages=1024)
+            # One step (pages=-1) inside one read transaction: a consistent snapshot even
+            # while the portal writes (WAL readers do not block writers), and no restarts,
+            # which a busy writer would cause with a page-by-page copy.
+            src.backup(out, pages=-1)
+            out.execute("PRAGMA journal_mode=DELETE")  # a self-contained single file
             ok = out.execute("PRAGMA integrity_check").fetchone()[0]
         finally:
             out.close()
@@ -60,6 +72,7 @@ def backup(dest):
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("dest")
 def backup_cmd(dest):
     """Write an online backup of the database to DEST (a file, or a folder for a dated file)."""
@@ -68,25 +81,46 @@ def backup_cmd(dest):
 
 
 @click.command("check-db")
+@with_appcontext
 @click.argument("path", required=False)
 def check_db_cmd(path):
     """Run PRAGMA integrity_check on PATH (default: the live database); exit 1 if it fails."""
     path = path or current_app.config["DATABASE"]
-    con = sqlite3.connect(path)
-    try:
-        rows = [r[0] for r in con.execute("PRAGMA integrity_check")]
-        fk = con.execute("PRAGMA foreign_key_check").fetchall()
-    finally:
-        con.close()
-    if rows != ["ok"] or fk:
-        click.echo(
-            "FAILED: " + "; ".join(rows) + (f"; {len(fk)} foreign key problems" if fk else "")
-        )
+    problems = check_db(path)
+    if problems:
+        click.echo("FAILED: " + "; ".join(problems) + f" ({path})")
         raise SystemExit(1)
     click.echo(f"ok: {path}")
 
 
+def check_db(path):
+    """Problems found in the SQLite file at `path` ([] when it is sound and holds the portal)."""
+    if not os.path.isfile(path):
+        return ["no such file"]
+    try:
+        # Read-only: checking a file must never create or change it.
+        con = sqlite3.connect(f"file:{os.path.abspath(path)}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return [f"cannot open: {exc}"]
+    try:
+        rows = [r[0] for r in con.execute("PRAGMA integrity_check")]
+        fk = con.execute("PRAGMA foreign_key_check").fetchall()
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    except sqlite3.Error as exc:
+        return [f"not a readable SQLite database: {exc}"]
+    finally:
+        con.close()
+    problems = [] if rows == ["ok"] else rows
+    if fk:
+        problems.append(f"{len(fk)} foreign key problems")
+    missing = {"schema_migration", "practice", "user", "audit_log"} - tables
+    if missing:
+        problems.append("not a portal database (missing " + ", ".join(sorted(missing)) + ")")
+    return problems
+
+
 @click.command("create-owner")
+@with_appcontext
 @click.option("--practice", "practice_name", required=True, help="The practice's name.")
 @click.option("--email", required=True)
 @click.option("--name", default="")

@@ -1,5 +1,6 @@
 """Forms for the owner's settings pages."""
 
+import datetime as dt
 import zoneinfo
 
 from flask_wtf import FlaskForm
@@ -137,6 +138,16 @@ class InviteForm(FlaskForm):
     )
 
 
+def iso_date(form, field):
+    value = (field.data or "").strip()
+    if not value:
+        return
+    try:
+        dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError("Use a real date as YYYY-MM-DD.") from None
+
+
 class AuditFilterForm(FlaskForm):
     class Meta:
         csrf = False
@@ -149,9 +160,17 @@ class AuditFilterForm(FlaskForm):
     )
     date_from = StringField(
         "From (YYYY-MM-DD)",
-        validators=[Optional(), Regexp(r"^\d{4}-\d{2}-\d{2}$", message="Use YYYY-MM-DD.")],
+        validators=[
+            Optional(),
+            Regexp(r"^\d{4}-\d{2}-\d{2}$", message="Use YYYY-MM-DD."),
+            iso_date,
+        ],
     )
     date_to = StringField(
         "To (YYYY-MM-DD)",
-        validators=[Optional(), Regexp(r"^\d{4}-\d{2}-\d{2}$", message="Use YYYY-MM-DD.")],
+        validators=[
+            Optional(),
+            Regexp(r"^\d{4}-\d{2}-\d{2}$", message="Use YYYY-MM-DD."),
+            iso_date,
+        ],
     )

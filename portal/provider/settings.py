@@ -69,6 +69,8 @@ def practice_settings():
                     "therapists_see_all_clients",
                 ):
                     value = getattr(form, field).data
+                    if value is None:  # a field left out of the POST
+                        value = ""
                     if isinstance(value, str):
                         value = value.strip()
                     if field == "ein":
@@ -160,6 +162,8 @@ def provider_edit(provider_id=None):
                 "active",
             ):
                 value = getattr(form, field).data
+                if value is None:  # a field left out of the POST
+                    value = ""
                 setattr(provider, field, value.strip() if isinstance(value, str) else value)
             provider.license_state = provider.license_state.upper()
             provider.save()
@@ -247,6 +251,11 @@ def staff_reinvite(user_id):
 # --- audit log and outbox ------------------------------------------------------------
 
 
+def _page(query, page):
+    """PAGE_SIZE rows of `page`, plus one more to tell whether a next page exists."""
+    return query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+
+
 @bp.route("/settings/audit")
 @roles_required(*OWNER)
 def audit_log():
@@ -270,7 +279,7 @@ def audit_log():
                 AuditLog.at < dt.datetime.fromisoformat(form.date_to.data) + dt.timedelta(days=1)
             )
     page = max(1, request.args.get("page", 1, type=int))
-    rows = list(q.order_by(AuditLog.id.desc()).paginate(page, PAGE_SIZE + 1))
+    rows = list(_page(q.order_by(AuditLog.id.desc()), page))
     has_next = len(rows) > PAGE_SIZE
     names = {u.id: u.name or u.email for u in users}
     args = {k: v for k, v in request.args.items() if k != "page" and v}
@@ -290,9 +299,7 @@ def audit_log():
 @roles_required(*OWNER)
 def outbox():
     page = max(1, request.args.get("page", 1, type=int))
-    rows = list(
-        scoped(OutboxMessage).order_by(OutboxMessage.id.desc()).paginate(page, PAGE_SIZE + 1)
-    )
+    rows = list(_page(scoped(OutboxMessage).order_by(OutboxMessage.id.desc()), page))
     return render(
         "owner/outbox.html",
         rows=rows[:PAGE_SIZE],
