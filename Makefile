@@ -9,8 +9,9 @@ PORT   ?= 5000
 .PHONY: demo test bench lint venv devvenv syslibs testsys benchsys serve migrate clean
 
 # --- system packages (installed only when missing) --------------------------
+# python3-venv: Debian's python3 cannot make a virtualenv without it.
 syslibs:
-	@bash scripts/ensure-debs.sh libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+	@bash scripts/ensure-debs.sh python3-venv libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
 
 testsys: syslibs
 	@bash scripts/ensure-debs.sh chromium poppler-utils
@@ -33,10 +34,13 @@ venv: $(VENV)/.installed
 devvenv: $(VENV)/.installed-dev
 
 # --- the two commands ---------------------------------------------------------
+# Local development on 127.0.0.1 (cookies without the Secure flag); links point at $(PORT).
+DEMO_ENV := PORTAL_DEV=1 PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)}
+
 demo: syslibs venv
-	PORTAL_DEV=1 $(FLASK) db upgrade
-	PORTAL_DEV=1 $(FLASK) demo
-	PORTAL_DEV=1 $(VENV)/bin/gunicorn -c gunicorn.conf.py -b 127.0.0.1:$(PORT) wsgi:app
+	$(DEMO_ENV) $(FLASK) db upgrade
+	$(DEMO_ENV) $(FLASK) demo
+	$(DEMO_ENV) $(VENV)/bin/gunicorn -c gunicorn.conf.py -b 127.0.0.1:$(PORT) wsgi:app
 
 test: testsys devvenv
 	$(VENV)/bin/pytest -q -p no:cacheprovider

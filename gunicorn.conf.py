@@ -8,4 +8,7 @@ workers = 2
 threads = 4
 worker_class = "gthread"
 timeout = 60
+# No runtime control socket (gunicorn >= 24 opens one in ~/.gunicorn by default; two
+# instances, e.g. the demo and the benchmark, would share its path).
+control_socket_disable = True
 accesslog = None  # access logs would carry URLs; the portal keeps PHI out of URLs anyway

@@ -43,7 +43,7 @@ def backup(dest):
         import datetime as dt
 
         os.makedirs(dest, mode=0o700, exist_ok=True)
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         dest = os.path.join(dest, f"portal-{stamp}.sqlite3")
     tmp = dest + ".part"
     for leftover in (tmp, tmp + "-wal", tmp + "-shm", tmp + "-journal"):
