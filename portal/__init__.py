@@ -60,6 +60,9 @@ def create_app(test_config=None):
     from portal import cli
 
     cli.init_app(app)
+    from portal.services import billing_events  # signal receivers, expire-packages
+
+    billing_events.init_app(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app
 

@@ -1,0 +1,435 @@
+"""Invoices, manual payments, receipts, voids and refunds.
+
+Every write that touches money runs in ONE `database.atomic("IMMEDIATE")` with its audit
+rows (nested calls become savepoints). Other areas create invoices through
+`create_invoice(...)` (e.g. claims: a `patient_responsibility` line).
+
+An issued invoice never changes: its lines are frozen by triggers and its PDF is stored
+with its SHA-256; a correction is a void and a new invoice.
+"""
+
+import datetime as dt
+
+from flask import current_app
+
+from portal import audit, clock, mail, pdf
+from portal.db import database
+from portal.models.billing import (
+    DOC_INVOICE,
+    DOC_RECEIPT,
+    INVOICE_DRAFT,
+    INVOICE_OPEN,
+    INVOICE_VOID,
+    LINE_PACKAGE,
+    PAY_CARD,
+    PAY_CARD_ON_FILE,
+    PAY_CASH,
+    PAY_CHECK,
+    PAY_PACKAGE_CREDIT,
+    PAY_TERMINAL,
+    PAYMENT_FAILED,
+    PAYMENT_PENDING,
+    PAYMENT_SUCCEEDED,
+    BillingSettings,
+    Invoice,
+    InvoiceCounter,
+    InvoiceLine,
+    Payment,
+    Refund,
+    StoredDocument,
+)
+from portal.models.people import Client
+from portal.models.practice import Practice
+from portal.rules import billing as rules
+
+MANUAL_METHODS = (PAY_CASH, PAY_CHECK, PAY_TERMINAL)
+STRIPE_METHODS = (PAY_CARD, PAY_CARD_ON_FILE)
+
+
+class InvoiceError(rules.BillingError):
+    """A refused change with a message for the user."""
+
+
+# --- settings and numbering ------------------------------------------------------------
+
+
+def settings_for(practice_id):
+    row = BillingSettings.get_or_none(BillingSettings.practice == practice_id)
+    return row or BillingSettings(practice=practice_id)
+
+
+def _next_number(practice_id):
+    """Bump the per-practice counter (inside the caller's IMMEDIATE transaction)."""
+    InvoiceCounter.insert(practice=practice_id, last_number=0).on_conflict_ignore().execute()
+    InvoiceCounter.update(last_number=InvoiceCounter.last_number + 1).where(
+        InvoiceCounter.practice == practice_id
+    ).execute()
+    n = InvoiceCounter.get(InvoiceCounter.practice == practice_id).last_number
+    return rules.invoice_number(n)
+
+
+def local_date(practice, when):
+    """A naive-UTC datetime as a date in the practice's time zone."""
+    if when is None:
+        return None
+    return when.replace(tzinfo=dt.UTC).astimezone(practice.tz).date()
+
+
+def local_dt(practice, when):
+    if when is None:
+        return None
+    return when.replace(tzinfo=dt.UTC).astimezone(practice.tz)
+
+
+# --- documents --------------------------------------------------------------------------
+
+
+def store_document(practice_id, client_id, kind, title, filename, data, user=None):
+    doc = StoredDocument.create(
+        practice=practice_id,
+        client=client_id,
+        kind=kind,
+        title=title,
+        filename=filename,
+        content_type="application/pdf",
+        data=data,
+        sha256=pdf.sha256(data),
+        size_bytes=len(data),
+        created_by=user.id if user is not None else None,
+    )
+    audit.record("document.issue", obj=doc, client=client_id, detail=kind, user=user)
+    return doc
+
+
+def _pdf_context(invoice):
+    practice = Practice.get_by_id(invoice.practice_id)
+    client = Client.get_by_id(invoice.client_id)
+    lines = list(
+        InvoiceLine.select()
+        .where(InvoiceLine.invoice == invoice.id)
+        .order_by(InvoiceLine.position, InvoiceLine.id)
+    )
+    return {
+        "practice": practice,
+        "client": client,
+        "invoice": invoice,
+        "lines": lines,
+        "issued_on": local_date(practice, invoice.issued_at),
+    }
+
+
+def render_invoice_pdf(invoice):
+    return pdf.render_pdf("pdf/invoice.html", **_pdf_context(invoice))
+
+
+def render_receipt_pdf(payment):
+    invoice = Invoice.get_by_id(payment.invoice_id)
+    ctx = _pdf_context(invoice)
+    ctx["payment"] = payment
+    ctx["paid_on"] = local_date(ctx["practice"], payment.received_at or payment.created_at)
+    ctx["purchase"] = payment.package_purchase if payment.package_purchase_id else None
+    return pdf.render_pdf("pdf/receipt.html", **ctx)
+
+
+# --- creating and issuing ----------------------------------------------------------------
+
+
+def create_invoice(
+    *,
+    practice_id,
+    client_id,
+    lines,
+    reason="manual",
+    appointment_id=None,
+    user=None,
+    issue=True,
+    note="",
+):
+    """Create an invoice with `lines` (dicts: kind, description, unit_cents, quantity=1,
+    service_date, cpt_code, provider_id, appointment_id) and issue it unless issue=False."""
+    if not lines:
+        raise InvoiceError("An invoice needs at least one line.")
+    with database.atomic("IMMEDIATE"):
+        settings = settings_for(practice_id)
+        inv = Invoice.create(
+            practice=practice_id,
+            client=client_id,
+            status=INVOICE_DRAFT,
+            currency=settings.currency,
+            appointment=appointment_id,
+            reason=reason,
+            note=note[:255],
+            created_by=user.id if user is not None else None,
+        )
+        for pos, line in enumerate(lines):
+            qty = int(line.get("quantity", 1))
+            unit = int(line["unit_cents"])
+            InvoiceLine.create(
+                practice=practice_id,
+                invoice=inv.id,
+                position=pos,
+                kind=line["kind"],
+                description=line["description"][:255],
+                service_date=line.get("service_date"),
+                cpt_code=line.get("cpt_code", ""),
+                quantity=qty,
+                unit_cents=unit,
+                amount_cents=rules.line_amount(line["kind"], qty, unit),
+                provider=line.get("provider_id"),
+                appointment=line.get("appointment_id"),
+            )
+        audit.record("invoice.create", obj=inv, detail=reason, user=user)
+        if issue:
+            issue_invoice(inv, user=user)
+    return Invoice.get_by_id(inv.id)
+
+
+def issue_invoice(inv, user=None):
+    """Number it, total it, render and store its PDF; from here on it never changes."""
+    with database.atomic("IMMEDIATE"):
+        inv = Invoice.get_by_id(inv.id)
+        rules.check_transition(inv.status, INVOICE_OPEN)
+        amounts = [
+            line.amount_cents
+            for line in InvoiceLine.select(InvoiceLine.amount_cents).where(
+                InvoiceLine.invoice == inv.id
+            )
+        ]
+        total = rules.invoice_total(amounts)
+        now = clock.utcnow()
+        settings = settings_for(inv.practice_id)
+        inv.number = _next_number(inv.practice_id)
+        inv.total_cents = total
+        inv.issued_at = now
+        practice = Practice.get_by_id(inv.practice_id)
+        inv.due_date = local_date(practice, now) + dt.timedelta(days=settings.invoice_due_days)
+        inv.status = INVOICE_OPEN  # for the PDF; the final status is set below
+        data = render_invoice_pdf(inv)
+        doc = store_document(
+            inv.practice_id,
+            inv.client_id,
+            DOC_INVOICE,
+            f"Invoice {inv.number}",
+            f"{inv.number}.pdf",
+            data,
+            user=user,
+        )
+        inv.document = doc.id
+        inv.status = rules.status_for(INVOICE_OPEN, total, 0)
+        inv.save()
+        audit.record("invoice.issue", obj=inv, detail=inv.number, user=user)
+    return inv
+
+
+# --- payments --------------------------------------------------------------------------
+
+
+def refresh(inv):
+    """Recompute the cached paid/refunded sums and the status (inside a transaction)."""
+    inv = Invoice.get_by_id(inv.id)
+    paid = [
+        p.amount_cents
+        for p in Payment.select(Payment.amount_cents).where(
+            (Payment.invoice == inv.id) & (Payment.status == PAYMENT_SUCCEEDED)
+        )
+    ]
+    refunded = [
+        r.amount_cents
+        for r in Refund.select(Refund.amount_cents)
+        .join(Payment)
+        .where((Payment.invoice == inv.id) & (Refund.status == PAYMENT_SUCCEEDED))
+    ]
+    net = rules.net_paid(paid, refunded)
+    new_status = rules.status_for(inv.status, inv.total_cents, net)
+    rules.check_transition(inv.status, new_status)
+    Invoice.update(paid_cents=sum(paid), refunded_cents=sum(refunded), status=new_status).where(
+        Invoice.id == inv.id
+    ).execute()
+    return Invoice.get_by_id(inv.id)
+
+
+def record_payment(
+    inv,
+    *,
+    method,
+    amount_cents,
+    user=None,
+    reference="",
+    receipt=True,
+    allow_closed=False,
+    **fields,
+):
+    """Record a succeeded payment on an invoice, update its status and issue a receipt."""
+    with database.atomic("IMMEDIATE"):
+        inv = Invoice.get_by_id(inv.id)  # re-read inside the lock
+        if not allow_closed:
+            rules.check_payment(inv.status, inv.balance_cents, amount_cents)
+        now = clock.utcnow()
+        payment = Payment.create(
+            practice=inv.practice_id,
+            client=inv.client_id,
+            invoice=inv.id,
+            method=method,
+            amount_cents=amount_cents,
+            currency=inv.currency,
+            status=PAYMENT_SUCCEEDED,
+            reference=(reference or "")[:255],
+            received_at=now,
+            created_by=user.id if user is not None else None,
+            **fields,
+        )
+        refresh(inv)
+        if receipt:
+            issue_receipt(payment, user=user)
+        audit.record("payment.record", obj=payment, detail=method, user=user)
+        from portal.services import packages
+
+        packages.on_invoice_paid(inv.id, user=user)
+    return payment
+
+
+def issue_receipt(payment, user=None):
+    with database.atomic("IMMEDIATE"):
+        payment = Payment.get_by_id(payment.id)
+        if payment.receipt_id:
+            return payment.receipt
+        inv = Invoice.get_by_id(payment.invoice_id)
+        data = render_receipt_pdf(payment)
+        doc = store_document(
+            payment.practice_id,
+            payment.client_id,
+            DOC_RECEIPT,
+            f"Receipt for {inv.number}",
+            f"receipt-{inv.number}-{payment.id}.pdf",
+            data,
+            user=user,
+        )
+        Payment.update(receipt=doc.id).where(Payment.id == payment.id).execute()
+        return doc
+
+
+def void_invoice(inv, reason, user=None):
+    with database.atomic("IMMEDIATE"):
+        inv = refresh(inv)
+        rules.check_void(inv.status, inv.paid_cents - inv.refunded_cents)
+        Invoice.update(
+            status=INVOICE_VOID, voided_at=clock.utcnow(), void_reason=(reason or "")[:255]
+        ).where(Invoice.id == inv.id).execute()
+        from portal.services import packages
+
+        packages.on_invoice_void(inv.id, user=user)
+        audit.record("invoice.void", obj=inv, detail="reason", user=user)
+    return Invoice.get_by_id(inv.id)
+
+
+# --- refunds ----------------------------------------------------------------------------
+
+
+def refunded_of(payment):
+    return sum(
+        r.amount_cents
+        for r in Refund.select(Refund.amount_cents).where(
+            (Refund.payment == payment.id) & (Refund.status != PAYMENT_FAILED)
+        )
+    )
+
+
+def is_package_invoice(inv):
+    return (
+        InvoiceLine.select()
+        .where((InvoiceLine.invoice == inv.id) & (InvoiceLine.kind == LINE_PACKAGE))
+        .exists()
+    )
+
+
+def refund_payment(payment, amount_cents, reason="", user=None, _package_ok=False):
+    """Refund part or all of a payment. Card payments go back through Stripe (the local
+    Refund row is written first and its id makes the idempotency key); cash, check and
+    terminal refunds are recorded as given back by hand. Returns the Refund."""
+    from portal import payments
+
+    with database.atomic("IMMEDIATE"):
+        payment = Payment.get_by_id(payment.id)
+        inv = Invoice.get_by_id(payment.invoice_id)
+        if payment.status != PAYMENT_SUCCEEDED:
+            raise InvoiceError("Only a succeeded payment can be refunded.")
+        if is_package_invoice(inv) and not _package_ok:
+            raise InvoiceError(
+                "A package is refunded by its unused sessions: use 'Refund unused sessions'."
+            )
+        rules.check_refund(payment.amount_cents, refunded_of(payment), amount_cents)
+        stripe_needed = payment.method in STRIPE_METHODS and payment.stripe_payment_intent_id
+        refund = Refund.create(
+            practice=payment.practice_id,
+            client=payment.client_id,
+            payment=payment.id,
+            amount_cents=amount_cents,
+            status=PAYMENT_PENDING if stripe_needed else PAYMENT_SUCCEEDED,
+            reason=(reason or "")[:255],
+            created_by=user.id if user is not None else None,
+        )
+        audit.record("refund.create", obj=refund, detail=payment.method, user=user)
+        if not stripe_needed:
+            refresh(inv)
+            if payment.method == PAY_PACKAGE_CREDIT and payment.package_purchase_id:
+                from portal.services import packages
+
+                packages.return_credit_for_payment(payment, user=user)
+            return refund
+    # Outside the write lock: the call to Stripe.
+    try:
+        result = payments.create_refund(
+            payment_intent=payment.stripe_payment_intent_id,
+            amount_cents=amount_cents,
+            metadata={"refund_id": str(refund.id), "invoice_id": str(inv.id)},
+            idempotency_key=refund.idempotency_key,
+        )
+    except payments.PaymentsError as e:
+        with database.atomic("IMMEDIATE"):
+            Refund.update(status=PAYMENT_FAILED, failure_message=str(e)[:255]).where(
+                (Refund.id == refund.id) & (Refund.status == PAYMENT_PENDING)
+            ).execute()
+            audit.record("refund.failed", obj=refund, detail="stripe", user=user)
+        raise InvoiceError(f"The refund did not go through: {e}") from e
+    return apply_stripe_refund(refund.id, result, user=user)
+
+
+def apply_stripe_refund(refund_id, result, user=None):
+    """Record Stripe's answer for a refund (from the call or a webhook); only forward."""
+    with database.atomic("IMMEDIATE"):
+        refund = Refund.get_by_id(refund_id)
+        status = result.get("status")
+        if refund.stripe_refund_id is None and result.get("id"):
+            Refund.update(stripe_refund_id=result["id"]).where(Refund.id == refund.id).execute()
+        if refund.status == PAYMENT_PENDING and status in ("succeeded", "pending"):
+            # Stripe accepted it; 'pending' refunds complete on Stripe's side.
+            Refund.update(status=PAYMENT_SUCCEEDED).where(Refund.id == refund.id).execute()
+            refresh(Payment.get_by_id(refund.payment_id).invoice)
+            audit.record("refund.succeeded", obj=refund, user=user)
+        elif refund.status == PAYMENT_PENDING and status in ("failed", "canceled"):
+            Refund.update(status=PAYMENT_FAILED, failure_message=status).where(
+                Refund.id == refund.id
+            ).execute()
+            audit.record("refund.failed", obj=refund, user=user)
+    return Refund.get_by_id(refund_id)
+
+
+# --- sending ---------------------------------------------------------------------------
+
+
+def send_invoice(inv, user=None):
+    """E-mail the client a link to the portal (no amounts or services in the e-mail)."""
+    client = Client.get_by_id(inv.client_id)
+    practice = Practice.get_by_id(inv.practice_id)
+    if not client.email:
+        raise InvoiceError("This client has no e-mail address on file.")
+    base = current_app.config["BASE_URL"].rstrip("/")
+    mail.queue(
+        client.email,
+        f"A new invoice from {practice.name}",
+        f"Hello,\n\n{practice.name} has sent you an invoice. You can view and pay it "
+        f"in your client portal:\n\n{base}/portal/invoices\n\nThank you.",
+        practice=practice.id,
+        kind="invoice",
+    )
+    audit.record("invoice.send", obj=inv, user=user)

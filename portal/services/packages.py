@@ -1,0 +1,432 @@
+"""Packages: sell, activate on payment, redeem, give back, expire, refund unused sessions.
+
+Credits live in the append-only CreditLedger. Each write re-reads the balance inside
+`database.atomic("IMMEDIATE")` (writers queue on SQLite's lock), and the database
+itself refuses a row whose running balance would go below zero.
+"""
+
+import datetime as dt
+
+from peewee import IntegrityError, fn
+
+from portal import audit, clock
+from portal.db import database
+from portal.models.billing import (
+    INVOICE_PAID,
+    LEDGER_EXPIRY,
+    LEDGER_PURCHASE,
+    LEDGER_REDEEM,
+    LEDGER_REFUND,
+    LEDGER_RETURN,
+    LINE_PACKAGE,
+    PAY_PACKAGE_CREDIT,
+    PAYMENT_SUCCEEDED,
+    PURCHASE_ACTIVE,
+    PURCHASE_CANCELLED,
+    PURCHASE_EXPIRED,
+    PURCHASE_PENDING,
+    PURCHASE_REFUNDED,
+    CreditLedger,
+    Invoice,
+    PackageDefinition,
+    PackageEligibleType,
+    PackagePurchase,
+    Payment,
+)
+from portal.rules import ledger as L
+
+
+class PackageError(L.LedgerError):
+    """A refused package change, with a message for the user."""
+
+
+# --- reading -----------------------------------------------------------------------------
+
+
+def balance(purchase_id):
+    total = (
+        CreditLedger.select(fn.COALESCE(fn.SUM(CreditLedger.delta), 0))
+        .where(CreditLedger.purchase == purchase_id)
+        .scalar()
+    )
+    return int(total or 0)
+
+
+def eligible_type_ids(definition_id):
+    return {
+        row.appointment_type_id
+        for row in PackageEligibleType.select().where(
+            PackageEligibleType.definition == definition_id
+        )
+    }
+
+
+def is_eligible(purchase, appointment_type_id):
+    types = eligible_type_ids(purchase.definition_id)
+    return not types or appointment_type_id in types  # no list = every type
+
+
+def active_purchases(client_id, appointment_type_id=None):
+    """Active packages of a client with credit left, soonest expiry first."""
+    rows = (
+        PackagePurchase.select()
+        .where((PackagePurchase.client == client_id) & (PackagePurchase.status == PURCHASE_ACTIVE))
+        .order_by(
+            PackagePurchase.expires_at.is_null(), PackagePurchase.expires_at, PackagePurchase.id
+        )
+    )
+    now = clock.utcnow()
+    out = []
+    for p in rows:
+        if p.expires_at is not None and p.expires_at <= now:
+            continue
+        if appointment_type_id is not None and not is_eligible(p, appointment_type_id):
+            continue
+        b = balance(p.id)
+        if b > 0:
+            p.balance = b
+            out.append(p)
+    return out
+
+
+def redeemed_entry(appointment_id):
+    """The purchase a credit is currently redeemed from for this appointment, or None."""
+    rows = list(
+        CreditLedger.select(CreditLedger.purchase, fn.SUM(CreditLedger.delta).alias("net"))
+        .where(
+            (CreditLedger.appointment == appointment_id)
+            & (CreditLedger.kind.in_([LEDGER_REDEEM, LEDGER_RETURN]))
+        )
+        .group_by(CreditLedger.purchase)
+    )
+    for row in rows:
+        if row.net < 0:
+            return (
+                CreditLedger.select()
+                .where(
+                    (CreditLedger.appointment == appointment_id)
+                    & (CreditLedger.purchase == row.purchase_id)
+                    & (CreditLedger.kind == LEDGER_REDEEM)
+                )
+                .order_by(CreditLedger.id.desc())
+                .first()
+            )
+    return None
+
+
+def per_visit_price(appointment_id):
+    """The price actually paid for a visit paid by a package credit (for superbills)."""
+    entry = redeemed_entry(appointment_id)
+    return entry.unit_price_cents if entry else None
+
+
+def liability(practice_id):
+    """Unused credits x their per-session price, over active packages (cents)."""
+    triples = []
+    for p in PackagePurchase.select().where(
+        (PackagePurchase.practice == practice_id) & (PackagePurchase.status == PURCHASE_ACTIVE)
+    ):
+        triples.append((p.price_cents, p.sessions_total, balance(p.id)))
+    return L.liability(triples)
+
+
+# --- definitions -------------------------------------------------------------------------
+
+
+def save_definition(
+    practice_id,
+    *,
+    name,
+    sessions,
+    price_cents,
+    expiry_days,
+    sold_online,
+    type_ids,
+    user,
+    definition=None,
+):
+    L.session_prices(price_cents, sessions)  # validates
+    with database.atomic("IMMEDIATE"):
+        if definition is None:
+            definition = PackageDefinition(practice=practice_id)
+        definition.name = name
+        definition.sessions = sessions
+        definition.price_cents = price_cents
+        definition.expiry_days = expiry_days or None
+        definition.sold_online = bool(sold_online)
+        definition.save()
+        PackageEligibleType.delete().where(
+            PackageEligibleType.definition == definition.id
+        ).execute()
+        for tid in type_ids:
+            PackageEligibleType.create(
+                practice=practice_id, definition=definition.id, appointment_type=tid
+            )
+        audit.record("package.define", obj=definition, user=user)
+    return definition
+
+
+# --- selling ------------------------------------------------------------------------------
+
+
+def sell(definition, client_id, user=None):
+    """Create a pending purchase and its issued invoice. Credits come when it is paid."""
+    from portal.services import invoicing
+
+    if not definition.active:
+        raise PackageError("This package is no longer sold.")
+    with database.atomic("IMMEDIATE"):
+        purchase = PackagePurchase.create(
+            practice=definition.practice_id,
+            client=client_id,
+            definition=definition.id,
+            name=definition.name,
+            sessions_total=definition.sessions,
+            price_cents=definition.price_cents,
+            status=PURCHASE_PENDING,
+            created_by=user.id if user is not None else None,
+        )
+        inv = invoicing.create_invoice(
+            practice_id=definition.practice_id,
+            client_id=client_id,
+            lines=[
+                {
+                    "kind": LINE_PACKAGE,
+                    "description": f"Package: {definition.name} ({definition.sessions} sessions)",
+                    "unit_cents": definition.price_cents,
+                    "service_date": invoicing.local_date(definition.practice, clock.utcnow()),
+                }
+            ],
+            reason="package",
+            user=user,
+            issue=False,
+        )
+        PackagePurchase.update(invoice=inv.id).where(PackagePurchase.id == purchase.id).execute()
+        invoicing.issue_invoice(inv, user=user)
+        audit.record("package.sell", obj=purchase, user=user)
+        on_invoice_paid(inv.id, user=user)  # a free package is paid at once
+    return PackagePurchase.get_by_id(purchase.id), Invoice.get_by_id(inv.id)
+
+
+def on_invoice_paid(invoice_id, user=None):
+    """Activate the invoice's pending packages once it is paid: +N credits."""
+    with database.atomic("IMMEDIATE"):
+        inv = Invoice.get_by_id(invoice_id)
+        if inv.status != INVOICE_PAID:
+            return
+        for purchase in PackagePurchase.select().where(
+            (PackagePurchase.invoice == invoice_id) & (PackagePurchase.status == PURCHASE_PENDING)
+        ):
+            now = clock.utcnow()
+            expires = None
+            definition = PackageDefinition.get_by_id(purchase.definition_id)
+            if definition.expiry_days:
+                expires = now + dt.timedelta(days=definition.expiry_days)
+            PackagePurchase.update(
+                status=PURCHASE_ACTIVE, activated_at=now, expires_at=expires
+            ).where(
+                (PackagePurchase.id == purchase.id) & (PackagePurchase.status == PURCHASE_PENDING)
+            ).execute()
+            _append(purchase, LEDGER_PURCHASE, purchase.sessions_total, user=user)
+            audit.record("package.activate", obj=purchase, user=user)
+
+
+def on_invoice_void(invoice_id, user=None):
+    with database.atomic("IMMEDIATE"):
+        PackagePurchase.update(status=PURCHASE_CANCELLED, closed_at=clock.utcnow()).where(
+            (PackagePurchase.invoice == invoice_id) & (PackagePurchase.status == PURCHASE_PENDING)
+        ).execute()
+
+
+def _append(
+    purchase, kind, delta, *, unit_price=0, amount=0, appointment_id=None, note="", user=None
+):
+    """Append one ledger row; balance re-read here (caller holds the IMMEDIATE lock)."""
+    current = balance(purchase.id)
+    after = L.apply(current, delta)
+    try:
+        with database.atomic():
+            return CreditLedger.create(
+                practice=purchase.practice_id,
+                client=purchase.client_id,
+                purchase=purchase.id,
+                kind=kind,
+                delta=delta,
+                balance_after=after,
+                unit_price_cents=unit_price,
+                amount_cents=amount,
+                appointment=appointment_id,
+                note=note[:255],
+                created_by=user.id if user is not None else None,
+            )
+    except IntegrityError as e:  # the database's own guard (CHECK / trigger)
+        raise L.NoCreditLeft("No package credit is left.") from e
+
+
+# --- redeeming and giving back -------------------------------------------------------------
+
+
+def redeem(appointment, user=None, purchase=None):
+    """Use one credit for `appointment` (idempotent: a visit uses at most one credit).
+
+    Returns the ledger row, or None when no eligible package has credit left.
+    Raises NoCreditLeft when `purchase` was given and it has none left."""
+    with database.atomic("IMMEDIATE"):
+        existing = redeemed_entry(appointment.id)
+        if existing is not None:
+            return existing
+        if purchase is not None:
+            purchase = PackagePurchase.get_by_id(purchase.id)
+            if purchase.status != PURCHASE_ACTIVE or purchase.client_id != appointment.client_id:
+                raise L.NoCreditLeft("This package cannot be used for this visit.")
+            if not is_eligible(purchase, appointment.appointment_type_id):
+                raise PackageError("This package does not cover this kind of visit.")
+            candidates = [purchase]
+        else:
+            candidates = active_purchases(appointment.client_id, appointment.appointment_type_id)
+            if not candidates:
+                return None
+        chosen = candidates[0]
+        current = balance(chosen.id)
+        if current <= 0:
+            raise L.NoCreditLeft("No package credit is left.")
+        price = L.redeem_price(chosen.price_cents, chosen.sessions_total, current)
+        row = _append(
+            chosen, LEDGER_REDEEM, -1, unit_price=price, appointment_id=appointment.id, user=user
+        )
+        audit.record("package.redeem", obj=row, user=user)
+        return row
+
+
+def return_credit(appointment, user=None, note="cancelled inside the policy"):
+    """+1 back for a visit whose credit was redeemed (e.g. cancelled in time)."""
+    with database.atomic("IMMEDIATE"):
+        entry = redeemed_entry(appointment.id)
+        if entry is None:
+            return None
+        purchase = PackagePurchase.get_by_id(entry.purchase_id)
+        if purchase.status != PURCHASE_ACTIVE:
+            return None
+        row = _append(
+            purchase,
+            LEDGER_RETURN,
+            1,
+            unit_price=entry.unit_price_cents,
+            appointment_id=appointment.id,
+            note=note,
+            user=user,
+        )
+        audit.record("package.return", obj=row, user=user)
+        return row
+
+
+def pay_invoice_with_credit(inv, purchase, appointment, user=None):
+    """Check-out: pay a visit invoice with one package credit."""
+    from portal.services import invoicing
+
+    with database.atomic("IMMEDIATE"):
+        row = redeem(appointment, user=user, purchase=purchase)
+        inv = Invoice.get_by_id(inv.id)
+        payment = invoicing.record_payment(
+            inv,
+            method=PAY_PACKAGE_CREDIT,
+            amount_cents=inv.balance_cents,
+            user=user,
+            reference=f"{purchase.name}: per-visit value {row.unit_price_cents / 100:.2f}",
+            package_purchase=row.purchase_id,
+        )
+    return payment
+
+
+def return_credit_for_payment(payment, user=None):
+    if payment.invoice_id is None:
+        return None
+    inv = Invoice.get_by_id(payment.invoice_id)
+    if inv.appointment_id is None:
+        return None
+    from portal.models.scheduling import Appointment
+
+    return return_credit(Appointment.get_by_id(inv.appointment_id), user=user, note="refund")
+
+
+# --- expiry and refunds -----------------------------------------------------------------------
+
+
+def expire_due(now=None):
+    """Expire active packages past their date: -remaining. Returns how many expired."""
+    now = now or clock.utcnow()
+    due = list(
+        PackagePurchase.select(PackagePurchase.id).where(
+            (PackagePurchase.status == PURCHASE_ACTIVE)
+            & PackagePurchase.expires_at.is_null(False)
+            & (PackagePurchase.expires_at <= now)
+        )
+    )
+    count = 0
+    for row in due:
+        with database.atomic("IMMEDIATE"):
+            purchase = PackagePurchase.get_by_id(row.id)
+            if purchase.status != PURCHASE_ACTIVE:
+                continue
+            remaining = balance(purchase.id)
+            if remaining > 0:
+                value = L.unused_value(purchase.price_cents, purchase.sessions_total, remaining)
+                _append(purchase, LEDGER_EXPIRY, -remaining, amount=value, note="expired")
+            PackagePurchase.update(status=PURCHASE_EXPIRED, closed_at=now).where(
+                PackagePurchase.id == purchase.id
+            ).execute()
+            audit.record("package.expire", obj=purchase, detail=f"{remaining} credits")
+            count += 1
+    return count
+
+
+def refund_unused(purchase, user=None, reason="unused sessions"):
+    """Refund the unused sessions at the per-session price actually paid: -remaining in the
+    ledger and the money back on the package invoice's payments (card through Stripe)."""
+    from portal.services import invoicing
+
+    with database.atomic("IMMEDIATE"):
+        purchase = PackagePurchase.get_by_id(purchase.id)
+        if purchase.status != PURCHASE_ACTIVE:
+            raise PackageError("Only an active package can be refunded.")
+        remaining = balance(purchase.id)
+        if remaining <= 0:
+            raise PackageError("No unused sessions are left to refund.")
+        value = L.unused_value(purchase.price_cents, purchase.sessions_total, remaining)
+        _append(purchase, LEDGER_REFUND, -remaining, amount=value, note=reason, user=user)
+        PackagePurchase.update(status=PURCHASE_REFUNDED, closed_at=clock.utcnow()).where(
+            PackagePurchase.id == purchase.id
+        ).execute()
+        audit.record("package.refund", obj=purchase, detail=f"{remaining} credits", user=user)
+        plan = _refund_plan(purchase, value)
+    # Money back: manual refunds are recorded inside; card refunds call Stripe. If a
+    # card refund fails, the credits stay removed and staff see the error to retry by hand.
+    refunds = []
+    for payment, amount in plan:
+        refunds.append(
+            invoicing.refund_payment(payment, amount, reason=reason, user=user, _package_ok=True)
+        )
+    return value, refunds
+
+
+def _refund_plan(purchase, value):
+    """Which payments of the package invoice to refund, newest first, to reach `value`."""
+    from portal.services.invoicing import refunded_of
+
+    if purchase.invoice_id is None or value <= 0:
+        return []
+    plan = []
+    left = value
+    for payment in (
+        Payment.select()
+        .where((Payment.invoice == purchase.invoice_id) & (Payment.status == PAYMENT_SUCCEEDED))
+        .order_by(Payment.id.desc())
+    ):
+        room = payment.amount_cents - refunded_of(payment)
+        take = min(room, left)
+        if take > 0:
+            plan.append((payment, take))
+            left -= take
+        if left == 0:
+            break
+    return plan

@@ -1,0 +1,212 @@
+"""Package credit arithmetic and invoice rules, as tables that read like the rule book."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from portal.rules import billing as B
+from portal.rules import ledger as L
+
+
+@pytest.mark.parametrize(
+    "price, sessions, expected",
+    [
+        (42500, 5, [8500, 8500, 8500, 8500, 8500]),
+        (10000, 3, [3334, 3333, 3333]),
+        (1, 3, [1, 0, 0]),
+        (0, 2, [0, 0]),
+        (99999, 10, [10000] * 9 + [9999]),
+    ],
+)
+def test_session_prices_add_up(price, sessions, expected):
+    assert L.session_prices(price, sessions) == expected
+    assert sum(expected) == price
+
+
+@pytest.mark.parametrize(
+    "price, sessions, balance, next_price, refund",
+    [
+        (42500, 5, 5, 8500, 42500),  # nothing used: everything refundable
+        (42500, 5, 4, 8500, 34000),
+        (10000, 3, 3, 3334, 10000),
+        (10000, 3, 2, 3333, 6666),  # the first visit cost 3334
+        (10000, 3, 1, 3333, 3333),
+    ],
+)
+def test_redeem_price_and_refund_of_unused(price, sessions, balance, next_price, refund):
+    assert L.redeem_price(price, sessions, balance) == next_price
+    assert L.unused_value(price, sessions, balance) == refund
+    assert L.used_value(price, sessions, balance) + refund == price
+
+
+def test_no_credit_left_is_an_explicit_error():
+    with pytest.raises(L.NoCreditLeft, match="No package credit"):
+        L.redeem_price(42500, 5, 0)
+    with pytest.raises(L.NoCreditLeft):
+        L.apply(0, -1)
+
+
+@pytest.mark.parametrize(
+    "balance, delta, after",
+    [(5, -1, 4), (1, -1, 0), (0, 1, 1), (4, 1, 5), (3, -3, 0)],
+)
+def test_apply(balance, delta, after):
+    assert L.apply(balance, delta) == after
+
+
+@pytest.mark.parametrize("deltas", [[-1], [5, -6], [2, -1, -1, -1]])
+def test_balance_never_below_zero(deltas):
+    with pytest.raises(L.LedgerError):
+        L.balance(deltas)
+
+
+def test_return_gives_back_the_last_share_used():
+    # 3 sessions for $100: used one (3334); giving it back returns 3334
+    assert L.return_price(10000, 3, 2) == 3334
+    with pytest.raises(L.LedgerError, match="No used session"):
+        L.return_price(10000, 3, 3)
+
+
+def test_liability_is_unused_value():
+    assert L.liability([(42500, 5, 4), (10000, 3, 1), (5000, 1, 0)]) == 34000 + 3333
+
+
+@given(
+    price=st.integers(min_value=0, max_value=10_000_000),
+    sessions=st.integers(min_value=1, max_value=100),
+    data=st.data(),
+)
+def test_property_visits_and_refund_add_up_to_the_price(price, sessions, data):
+    """Any history of redeems and returns, then a refund of what is left: the per-visit
+    prices of the visits kept plus the refund equal the amount paid; none negative."""
+    steps = data.draw(st.lists(st.sampled_from([-1, 1]), max_size=3 * sessions))
+    bal = sessions
+    kept = []  # per-visit prices of used sessions, in order
+    for step in steps:
+        if step == -1 and bal > 0:
+            p = L.redeem_price(price, sessions, bal)
+            bal = L.apply(bal, -1)
+            kept.append(p)
+        elif step == 1 and bal < sessions:
+            p = L.return_price(price, sessions, bal)
+            assert p == kept.pop()
+            bal = L.apply(bal, 1)
+    refund = L.unused_value(price, sessions, bal)
+    assert refund >= 0 and all(p >= 0 for p in kept)
+    assert sum(kept) + refund == price
+    assert max(L.session_prices(price, sessions)) - min(L.session_prices(price, sessions)) <= 1
+
+
+# --- invoices ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "n, label", [(1, "INV-000001"), (123, "INV-000123"), (1234567, "INV-1234567")]
+)
+def test_invoice_number(n, label):
+    assert B.invoice_number(n) == label
+
+
+@pytest.mark.parametrize(
+    "kind, qty, unit, amount",
+    [("visit", 1, 10000, 10000), ("fee", 2, 2500, 5000), ("adjustment", 1, -1500, -1500)],
+)
+def test_line_amount(kind, qty, unit, amount):
+    assert B.line_amount(kind, qty, unit) == amount
+
+
+@pytest.mark.parametrize(
+    "kind, qty, unit, message",
+    [
+        ("visit", 1, -100, "Only an adjustment"),
+        ("visit", 0, 100, "at least 1"),
+        ("gift", 1, 100, "Unknown line kind"),
+    ],
+)
+def test_line_amount_refusals(kind, qty, unit, message):
+    with pytest.raises(B.BillingError, match=message):
+        B.line_amount(kind, qty, unit)
+
+
+def test_total_cannot_be_negative():
+    assert B.invoice_total([10000, -1500]) == 8500
+    with pytest.raises(B.BillingError):
+        B.invoice_total([1000, -1500])
+
+
+@pytest.mark.parametrize(
+    "current, total, net, status",
+    [
+        ("open", 10000, 0, "open"),
+        ("open", 10000, 4000, "partially_paid"),
+        ("open", 10000, 10000, "paid"),
+        ("paid", 10000, 6000, "partially_paid"),  # after a partial refund
+        ("paid", 10000, 0, "open"),  # after a full refund
+        ("open", 0, 0, "paid"),  # nothing to pay
+        ("void", 10000, 0, "void"),
+        ("draft", 10000, 0, "draft"),
+    ],
+)
+def test_status_for(current, total, net, status):
+    assert B.status_for(current, total, net) == status
+
+
+@pytest.mark.parametrize(
+    "current, new, ok",
+    [
+        ("draft", "open", True),
+        ("open", "paid", True),
+        ("open", "void", True),
+        ("paid", "open", True),
+        ("paid", "void", False),
+        ("void", "open", False),
+        ("partially_paid", "void", False),
+        ("open", "draft", False),
+    ],
+)
+def test_transitions(current, new, ok):
+    if ok:
+        assert B.check_transition(current, new) == new
+    else:
+        with pytest.raises(B.InvalidTransition, match=f"from {current} to {new}"):
+            B.check_transition(current, new)
+
+
+@pytest.mark.parametrize(
+    "current, net, message",
+    [("void", 0, "already void"), ("open", 500, "Refund the payments")],
+)
+def test_void_refusals(current, net, message):
+    with pytest.raises(B.InvalidTransition, match=message):
+        B.check_void(current, net)
+
+
+@pytest.mark.parametrize(
+    "current, balance, amount, message",
+    [
+        ("paid", 0, 100, "Only an open invoice"),
+        ("open", 5000, 0, "above zero"),
+        ("open", 5000, 5001, "more than the balance"),
+    ],
+)
+def test_payment_refusals(current, balance, amount, message):
+    with pytest.raises(B.BillingError, match=message):
+        B.check_payment(current, balance, amount)
+
+
+@pytest.mark.parametrize(
+    "paid, refunded, amount, ok",
+    [(10000, 0, 10000, True), (10000, 4000, 6000, True), (10000, 4000, 6001, False)],
+)
+def test_refund_limits(paid, refunded, amount, ok):
+    if ok:
+        B.check_refund(paid, refunded, amount)
+    else:
+        with pytest.raises(B.BillingError, match="more than what is left"):
+            B.check_refund(paid, refunded, amount)
+
+
+def test_net_paid():
+    assert B.net_paid([5000, 5000], [2000]) == 8000
+    with pytest.raises(B.BillingError):
+        B.net_paid([1000], [2000])
