@@ -57,8 +57,9 @@ def create_app(test_config=None):
     def healthz():
         return {"ok": True}
 
-    from portal import cli
+    from portal import booking, cli
 
+    booking.init_app(app)
     cli.init_app(app)
     from portal.services import billing_events  # signal receivers, expire-packages
 

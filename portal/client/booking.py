@@ -1,0 +1,239 @@
+"""Client portal: book online (type, provider or any, day, time, confirm), see
+appointments, reschedule or cancel within the practice's policy."""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from portal import audit, clock
+from portal.access import get_or_404, scoped
+from portal.booking import parse_start, picker, start_param
+from portal.client import bp
+from portal.htmx import render
+from portal.models import Appointment, AppointmentType, Provider
+from portal.models.scheduling import STATUS_BOOKED, STATUS_CHECKED_IN
+from portal.rules import slots as slot_rules
+from portal.rules.money import format_cents
+from portal.services import scheduling as svc
+
+
+class ConfirmForm(FlaskForm):
+    pass
+
+
+def _practice():
+    return current_user.practice
+
+
+@bp.route("/book")
+def book():
+    practice = _practice()
+    ctx = picker(practice, request.args)
+
+    def slot_url(t):
+        return url_for(
+            "client.book_confirm",
+            type=ctx["type"].id,
+            provider=ctx.get("provider_sel", "any"),
+            start=start_param(t),
+        )
+
+    return render(
+        "client/booking/book.html",
+        block="slot_picker",
+        practice=practice,
+        tz=practice.tz,
+        start_param=start_param,
+        nav_url=lambda **kw: url_for("client.book", **kw),
+        slot_url=slot_url,
+        **ctx,
+    )
+
+
+def _chosen():
+    appt_type = get_or_404(AppointmentType, request.values.get("type"))
+    if not (appt_type.online_bookable and appt_type.active):
+        abort(404)
+    provider = None
+    sel = request.values.get("provider", "any")
+    if sel != "any":
+        provider = get_or_404(Provider, sel)
+    start = parse_start(request.values.get("start"))
+    if start is None:
+        abort(404)
+    return appt_type, provider, start
+
+
+@bp.route("/book/confirm", methods=["GET", "POST"])
+def book_confirm():
+    practice = _practice()
+    appt_type, provider, start = _chosen()
+    form = ConfirmForm()
+    status = 200
+    taken = None
+    if form.validate_on_submit():
+        try:
+            appt = svc.book(
+                practice=practice,
+                client=current_user.client,
+                appt_type=appt_type,
+                provider=provider,
+                starts_at=start,
+                user=current_user,
+                online=True,
+            )
+        except svc.SlotTaken as exc:
+            taken = exc.next_slots
+            status = 409
+        except svc.BookingError as exc:
+            flash(str(exc), "error")
+            status = 400
+        else:
+            flash("Booked. A confirmation is on its way to your e-mail.", "success")
+            return redirect(url_for("client.appointments", booked=appt.id))
+    elif request.method == "POST":
+        status = 400
+    policy = svc.policy_for(practice.id)
+    return render(
+        "client/booking/confirm.html",
+        appt_type=appt_type,
+        provider=provider,
+        start=start,
+        tz=practice.tz,
+        form=form,
+        taken=taken,
+        policy=policy,
+        start_param=start_param,
+        fee=format_cents(policy.late_cancel_fee_cents),
+    ), status
+
+
+@bp.route("/appointments")
+def appointments():
+    now = clock.utcnow()
+    rows = list(
+        scoped(Appointment)
+        .where(Appointment.client == current_user.client_id)
+        .order_by(Appointment.starts_at.desc())
+        .limit(100)
+    )
+    upcoming = sorted(
+        (a for a in rows if a.starts_at >= now and a.status in (STATUS_BOOKED, STATUS_CHECKED_IN)),
+        key=lambda a: a.starts_at,
+    )
+    past = [a for a in rows if a not in upcoming]
+    audit.record("appointment.list", client=current_user.client_id, detail="client portal")
+    policy = svc.policy_for(current_user.practice_id)
+    return render(
+        "client/booking/appointments.html",
+        upcoming=upcoming,
+        past=past,
+        policy=policy,
+        can_reschedule=lambda a: (
+            not slot_rules.is_late_cancellation(a.starts_at, now, policy.cancellation_window_hours)
+        ),
+    )
+
+
+def _own_upcoming(appointment_id):
+    appt = get_or_404(Appointment, appointment_id, audit_action="appointment.view")
+    if appt.status not in (STATUS_BOOKED,) or appt.starts_at <= clock.utcnow():
+        flash("This appointment can no longer be changed online.", "error")
+        return None
+    return appt
+
+
+@bp.route("/appointments/<int:appointment_id>/cancel", methods=["GET", "POST"])
+def appointment_cancel(appointment_id):
+    appt = _own_upcoming(appointment_id)
+    if appt is None:
+        return redirect(url_for("client.appointments"))
+    policy = svc.policy_for(appt.practice_id)
+    late = slot_rules.is_late_cancellation(
+        appt.starts_at, clock.utcnow(), policy.cancellation_window_hours
+    )
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            appt = svc.cancel(appt, user=current_user, by_client=True)
+        except svc.BookingError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(
+                "Cancelled."
+                + (
+                    f" A late-cancellation fee of {format_cents(appt.fee_due_cents)} applies."
+                    if appt.fee_due_cents
+                    else ""
+                ),
+                "success",
+            )
+        return redirect(url_for("client.appointments"))
+    return render(
+        "client/booking/cancel.html",
+        appt=appt,
+        late=late,
+        fee=format_cents(policy.late_cancel_fee_cents),
+        policy=policy,
+        form=form,
+    ), (200 if request.method == "GET" else 400)
+
+
+@bp.route("/appointments/<int:appointment_id>/reschedule", methods=["GET", "POST"])
+def appointment_reschedule(appointment_id):
+    appt = _own_upcoming(appointment_id)
+    if appt is None:
+        return redirect(url_for("client.appointments"))
+    practice = _practice()
+    policy = svc.policy_for(practice.id)
+    if slot_rules.is_late_cancellation(
+        appt.starts_at, clock.utcnow(), policy.cancellation_window_hours
+    ):
+        flash(
+            f"Within {policy.cancellation_window_hours} hours of the visit, please call "
+            "the practice to change it.",
+            "error",
+        )
+        return redirect(url_for("client.appointments"))
+    form = ConfirmForm()
+    status = 200
+    taken = None
+    if form.validate_on_submit():
+        start = parse_start(request.form.get("start"))
+        if start is None:
+            abort(400)
+        try:
+            appt = svc.move(appt, starts_at=start, user=current_user, online=True)
+        except svc.SlotTaken as exc:
+            taken = exc.next_slots
+            status = 409
+        except svc.BookingError as exc:
+            flash(str(exc), "error")
+            status = 400
+        else:
+            flash("Rescheduled. A new confirmation is on its way.", "success")
+            return redirect(url_for("client.appointments"))
+    elif request.method == "POST":
+        status = 400
+    ctx = picker(
+        practice,
+        request.args,
+        exclude_id=appt.id,
+        fixed_type=appt.appointment_type,
+        fixed_provider=appt.provider,
+    )
+    return render(
+        "client/booking/reschedule.html",
+        block="slot_picker",
+        appt=appt,
+        tz=practice.tz,
+        form=form,
+        taken=taken,
+        start_param=start_param,
+        nav_url=lambda **kw: url_for(
+            "client.appointment_reschedule", appointment_id=appt.id, date=kw.get("date")
+        ),
+        fixed=True,
+        slot_post=True,
+        **ctx,
+    ), status
