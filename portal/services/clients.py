@@ -1,0 +1,137 @@
+"""Clients: search, create, update, archive. Every change is audited (field names only)."""
+
+import datetime as dt
+import re
+
+from peewee import fn
+
+from portal import access, audit, clock
+from portal.db import database
+from portal.models import Client
+
+PAGE_SIZE = 25
+
+CLIENT_FIELDS = (
+    "first_name",
+    "last_name",
+    "preferred_name",
+    "date_of_birth",
+    "sex",
+    "email",
+    "phone",
+    "address1",
+    "address2",
+    "city",
+    "state",
+    "postal_code",
+    "emergency_name",
+    "emergency_phone",
+    "emergency_relationship",
+    "therapist",
+)
+
+_DATE_FORMATS = ("%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%m.%d.%Y")
+
+
+def digits(text):
+    return re.sub(r"\D", "", text or "")
+
+
+def parse_date(text):
+    text = (text or "").strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def search_query(q, user=None, include_archived=False):
+    """A scoped select of clients matching `q` (name, phone, e-mail or date of birth)."""
+    query = access.scoped(Client, user=user)
+    if not include_archived:
+        query = query.where(Client.active == True)  # noqa: E712
+    q = (q or "").strip()[:100]
+    if q:
+        born = parse_date(q)
+        phone = digits(q)
+        if born is not None:
+            query = query.where(Client.date_of_birth == born)
+        elif "@" in q:
+            query = query.where(Client.email.contains(q.lower()))
+        elif phone and len(phone) >= 3 and re.fullmatch(r"[\d\s().+-]+", q):
+            query = query.where(Client.phone_digits.contains(phone))
+        else:
+            for token in q.replace(",", " ").split()[:4]:
+                query = query.where(
+                    Client.last_name.startswith(token)
+                    | Client.first_name.startswith(token)
+                    | Client.preferred_name.startswith(token)
+                    | Client.email.startswith(token.lower())
+                )
+    return query
+
+
+def search(q, page=1, user=None, include_archived=False, page_size=PAGE_SIZE):
+    """(clients on this page, total matches, page, pages)."""
+    query = search_query(q, user=user, include_archived=include_archived)
+    total = query.count()
+    pages = max(1, (total + page_size - 1) // page_size)
+    page = min(max(1, page), pages)
+    rows = list(
+        query.order_by(fn.lower(Client.last_name), fn.lower(Client.first_name), Client.id).paginate(
+            page, page_size
+        )
+    )
+    return rows, total, page, pages
+
+
+def _apply(client, data):
+    changed = []
+    for name in CLIENT_FIELDS:
+        if name not in data:
+            continue
+        value = data[name]
+        if isinstance(value, str):
+            value = value.strip()
+        if name == "email":
+            value = (value or "").lower()
+        if name == "state":
+            value = (value or "").upper()
+        current = getattr(client, name + "_id") if name == "therapist" else getattr(client, name)
+        new = value.id if name == "therapist" and value is not None else value
+        if current != new:
+            changed.append(name)
+            setattr(client, name, value)
+    client.phone_digits = digits(client.phone)
+    return changed
+
+
+def create(practice, data):
+    with database.atomic("IMMEDIATE"):
+        client = Client(practice=practice)
+        _apply(client, data)
+        client.updated_at = clock.utcnow()
+        client.save()
+        audit.record("client.create", obj=client)
+    return client
+
+
+def update(client, data):
+    with database.atomic("IMMEDIATE"):
+        changed = _apply(client, data)
+        if changed:
+            client.updated_at = clock.utcnow()
+            client.save()
+            audit.record("client.update", obj=client, detail=",".join(changed))
+    return changed
+
+
+def set_archived(client, archived):
+    with database.atomic("IMMEDIATE"):
+        client.active = not archived
+        client.archived_at = clock.utcnow() if archived else None
+        client.updated_at = clock.utcnow()
+        client.save()
+        audit.record("client.archive" if archived else "client.restore", obj=client)
