@@ -344,3 +344,16 @@ def test_outbox_shows_this_practice_mail_only(owner, world, app):
     assert "Hello A" in body and "Body A" in body and "Hello B" not in body
     assert body.count("Dup") == 1
     assert "PORTAL_MAIL_SERVER" in body
+
+
+def test_outbox_hides_links_that_smtp_delivered(owner, world, app):
+    from portal import auth
+
+    with app.test_request_context():
+        auth.send_reset(world.a.therapist)
+    msg = OutboxMessage.get(OutboxMessage.kind == "reset")
+    body = owner.get("/provider/settings/outbox").get_data(as_text=True)
+    assert "/account/set-password/" in body  # no SMTP: the owner passes the link on
+    OutboxMessage.update(sent_at=clock.utcnow()).where(OutboxMessage.id == msg.id).execute()
+    body = owner.get("/provider/settings/outbox").get_data(as_text=True)
+    assert "/account/set-password/" not in body and "Delivered by e-mail" in body

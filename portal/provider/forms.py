@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import BooleanField, EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import DateInput
 
 from portal.formutil import choices
 from portal.models import ROLE_FRONTDESK, ROLE_OWNER, ROLE_THERAPIST
@@ -159,7 +160,8 @@ class AuditFilterForm(FlaskForm):
         validators=[Optional(), Regexp(r"^\d*$", message="Use the client's number.")],
     )
     date_from = StringField(
-        "From (YYYY-MM-DD)",
+        "From",
+        widget=DateInput(),
         validators=[
             Optional(),
             Regexp(r"^\d{4}-\d{2}-\d{2}$", message="Use YYYY-MM-DD."),
@@ -167,7 +169,8 @@ class AuditFilterForm(FlaskForm):
         ],
     )
     date_to = StringField(
-        "To (YYYY-MM-DD)",
+        "To",
+        widget=DateInput(),
         validators=[
             Optional(),
             Regexp(r"^\d{4}-\d{2}-\d{2}$", message="Use YYYY-MM-DD."),

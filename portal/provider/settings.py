@@ -25,7 +25,7 @@ from portal.models import (
 )
 from portal.provider import bp
 from portal.provider.forms import AuditFilterForm, InviteForm, PracticeForm, ProviderForm
-from portal.rules.npi import normalize_ein
+from portal.rules.npi import format_ein, normalize_ein
 
 OWNER = ("owner",)
 PAGE_SIZE = 50
@@ -42,6 +42,8 @@ def settings_home():
 def practice_settings():
     practice = Practice.get_by_id(current_user.practice_id)
     form = PracticeForm(obj=practice)
+    if request.method == "GET":
+        form.ein.data = format_ein(practice.ein)  # shown as 12-3456789, stored as 9 digits
     status = 200
     if form.validate_on_submit():
         logo_name = None

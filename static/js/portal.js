@@ -9,6 +9,11 @@
       ev.stopPropagation();
     }
   }, true);
+  // A refused form: bring the first field with an error into view and focus it.
+  document.addEventListener("DOMContentLoaded", function () {
+    var bad = document.querySelector("[aria-invalid=true]");
+    if (bad) { bad.focus(); }
+  });
   // HTMX: show server errors instead of silently ignoring them.
   document.addEventListener("htmx:responseError", function (ev) {
     var box = document.getElementById("htmx-error");
