@@ -139,4 +139,5 @@ def create_owner_cmd(practice_name, email, name):
                 raise click.ClickException("A user with this e-mail exists already.")
             user = User.create(practice=practice, email=email, name=name or email, role="owner")
             token = auth.send_invite(user, practice)
-    click.echo("Owner created. Choose the password at: " + auth.link_for(token))
+        link = auth.link_for(token)
+    click.echo("Owner created. Choose the password at: " + link)

@@ -9,6 +9,9 @@ DEFAULTS = {
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     "DEV": False,  # local development: cookies without the Secure flag
     "BASE_URL": "http://127.0.0.1:5000",
+    # Reverse proxies in front (Caddy: 1). Their X-Forwarded-For/-Proto give the client's
+    # address (throttling, audit) and https (HSTS). 0 = none: such headers are ignored.
+    "PROXY_COUNT": 0,
     "SESSION_COOKIE_NAME": "portal_session",
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
@@ -48,6 +51,8 @@ def _coerce(default, raw):
     if isinstance(default, bool):
         return raw.strip().lower() in {"1", "true", "yes", "on"}
     if isinstance(default, int):
+        return int(raw)
+    if default is None and raw.strip().isdigit():
         return int(raw)
     return raw
 

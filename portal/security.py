@@ -4,6 +4,12 @@ from flask import request
 
 
 def init_app(app):
+    proxies = int(app.config.get("PROXY_COUNT") or 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
     @app.after_request
     def _headers(resp):
         extra_form = app.config.get("CSP_EXTRA_FORM_ACTION") or ""

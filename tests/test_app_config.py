@@ -165,3 +165,23 @@ def test_generic_error_pages(app, client):
     assert r.status_code == 500
     body = r.get_data(as_text=True)
     assert "Something went wrong" in body and "secret detail" not in body
+
+
+def test_cli_create_owner_sends_a_one_time_link(app):
+    from portal.models import OutboxMessage, Practice, User
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=["create-owner", "--practice", "Lakeside Massage", "--email", "Boss@Example.com"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Choose the password at: http://localhost/account/set-password/" in result.output
+    user = User.get(User.email == "boss@example.com")
+    assert user.role == "owner" and user.password_hash is None
+    assert user.practice_id == Practice.get(Practice.name == "Lakeside Massage").id
+    assert OutboxMessage.get(OutboxMessage.to_addr == "boss@example.com").kind == "invite"
+    again = runner.invoke(
+        args=["create-owner", "--practice", "Lakeside Massage", "--email", "boss@example.com"]
+    )
+    assert again.exit_code != 0 and "exists already" in again.output
+    assert Practice.select().where(Practice.name == "Lakeside Massage").count() == 1

@@ -178,3 +178,41 @@ def test_gunicorn_sends_no_version_banner(tmp_path):
         proc.terminate()
         proc.wait(timeout=20)
         proc.stderr.close()
+
+
+def test_forwarded_headers_are_ignored_without_a_proxy(client):
+    r = client.get("/login", headers={"X-Forwarded-Proto": "https"})
+    assert "Strict-Transport-Security" not in r.headers
+
+
+def test_behind_one_proxy_the_client_address_and_https_count(tmp_path):
+    from portal.db import database
+    from portal.models import AuditLog
+    from tests import factories
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, PROXY_COUNT=1)
+    try:
+        with app.test_request_context():
+            owner = factories.user(factories.practice(), "owner")
+        c = app.test_client()
+        headers = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+        r = c.get("/login", headers=headers)
+        assert r.headers["Strict-Transport-Security"].startswith("max-age=")
+        # Over https, Flask-WTF also wants a same-origin Referer (the Referrer-Policy keeps it).
+        r = c.post(
+            "/login",
+            data={"email": owner.email, "password": "nope nope nope"},
+            headers=headers,
+        )
+        assert r.status_code == 400 and "security token" in r.get_data(as_text=True)
+        headers["Referer"] = "https://localhost/login"
+        r = c.post(
+            "/login",
+            data={"email": owner.email, "password": "nope nope nope"},
+            headers=headers,
+        )
+        assert r.status_code == 401
+        assert AuditLog.get(AuditLog.action == "login.failed").ip == "203.0.113.9"
+    finally:
+        database.close()
