@@ -8,6 +8,7 @@ insurance but no clinical content (chart notes, intake answers, intake flags).
 
 import datetime as dt
 import io
+import warnings
 
 from flask import (
     Response,
@@ -471,9 +472,14 @@ def _validate_icd10(code):
     except ImportError:  # pragma: no cover - part B not installed
         icd10 = None
     if icd10 is not None and hasattr(icd10, "validate"):
-        ok, message, _children = icd10.validate(code)
+        # The code set's first load uses importlib.resources' legacy API, which warns.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ok, message, _children = icd10.validate(code)
         return ok, message
-    import simple_icd_10_cm as cm  # pragma: no cover
+    with warnings.catch_warnings():  # pragma: no cover
+        warnings.simplefilter("ignore", DeprecationWarning)
+        import simple_icd_10_cm as cm
 
     if not cm.is_valid_item(code):  # pragma: no cover
         return False, f"{code} is not in the ICD-10-CM code set."
