@@ -10,7 +10,7 @@ from portal.access import get_or_404, scoped
 from portal.booking import parse_start, picker, start_param
 from portal.client import bp
 from portal.htmx import render
-from portal.models import Appointment, AppointmentType, Provider
+from portal.models import Appointment, AppointmentType
 from portal.models.scheduling import STATUS_BOOKED, STATUS_CHECKED_IN
 from portal.rules import slots as slot_rules
 from portal.rules.money import format_cents
@@ -57,7 +57,11 @@ def _chosen():
     provider = None
     sel = request.values.get("provider", "any")
     if sel != "any":
-        provider = get_or_404(Provider, sel)
+        # Providers are not client-visible rows; a client may pick among those who offer
+        # the type in their own practice (the type was scoped above).
+        provider = next((p for p in svc.providers_for_type(appt_type) if str(p.id) == sel), None)
+        if provider is None:
+            abort(404)
     start = parse_start(request.values.get("start"))
     if start is None:
         abort(404)

@@ -1,0 +1,600 @@
+"""Scheduling routes: the provider's pages, the client portal, the public page and feed."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from portal.booking import start_param
+from portal.models import (
+    Appointment,
+    AppointmentMinutes,
+    AppointmentType,
+    AuditLog,
+    AvailabilityException,
+    BookingPolicy,
+    Client,
+    OutboxMessage,
+    ProviderHours,
+    Room,
+    User,
+)
+from portal.services import scheduling as svc
+from tests.conftest import PASSWORD, login
+from tests.scheduling.conftest import local_utc
+
+DAY = dt.date(2026, 6, 3)
+
+
+def _appt(side, hour=10, client=None, provider=None, day=DAY):
+    return svc.book(
+        practice=side.practice,
+        client=client or side.c1,
+        appt_type=side.t60,
+        provider=provider or side.provider,
+        starts_at=local_utc(day, hour),
+    )
+
+
+# --- provider pages ------------------------------------------------------------------
+
+
+def test_day_view_shows_appointments_and_audits(app, client, sched):
+    a = sched.a
+    with app.test_request_context():
+        _appt(a, 10)
+        _appt(a, 13, client=a.c2, provider=a.provider2)
+    login(client, a.frontdesk)
+    r = client.get(f"/provider/schedule/?date={DAY.isoformat()}&provider=all")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert a.c1.display_name in body and a.c2.display_name in body
+    assert "10:00–11:00 AM" in body
+    assert AuditLog.select().where(AuditLog.action == "schedule.view").count() == 1
+    # HTMX asks for the block only
+    r = client.get(f"/provider/schedule/?date={DAY.isoformat()}", headers={"HX-Request": "true"})
+    frag = r.get_data(as_text=True)
+    assert "<html" not in frag and "schedule-toolbar" in frag
+    assert "HX-Request" in r.headers["Vary"]
+    r = client.get(f"/provider/schedule/?date={DAY.isoformat()}&view=week&provider=all")
+    assert a.c2.display_name in r.get_data(as_text=True)
+
+
+def test_therapist_defaults_to_own_column(app, client, sched):
+    a = sched.a
+    with app.test_request_context():
+        _appt(a, 10)
+        _appt(a, 13, client=a.c2, provider=a.provider2)
+    login(client, a.therapist)
+    body = client.get(f"/provider/schedule/?date={DAY.isoformat()}").get_data(as_text=True)
+    assert a.c1.display_name in body and a.c2.display_name not in body
+
+
+def test_book_move_cancel_through_forms(app, client, sched, now):
+    a = sched.a
+    login(client, a.frontdesk)
+    data = {
+        "client_id": a.c1.id,
+        "appointment_type_id": a.t60.id,
+        "provider_id": a.provider.id,
+        "room_id": 0,
+        "date": DAY.isoformat(),
+        "time": "10:00",
+    }
+    r = client.post("/provider/schedule/new", data=data)
+    assert r.status_code == 302
+    appt = Appointment.get()
+    assert appt.starts_at == local_utc(DAY, 10)
+    r = client.post("/provider/schedule/new", data={**data, "client_id": a.c2.id})
+    assert r.status_code == 409
+    assert "just taken" in r.get_data(as_text=True)
+    r = client.post("/provider/schedule/new", data={**data, "client_id": 999999})
+    assert r.status_code == 400  # not a choice
+    r = client.post(
+        f"/provider/appointments/{appt.id}/edit",
+        data={
+            "provider_id": a.provider2.id,
+            "room_id": 0,
+            "date": DAY.isoformat(),
+            "time": "11:30",
+            "length": 90,
+            "notes": "bring a pillow",
+        },
+    )
+    assert r.status_code == 302
+    appt = Appointment.get_by_id(appt.id)
+    assert appt.provider_id == a.provider2.id
+    assert appt.ends_at - appt.starts_at == dt.timedelta(minutes=90)
+    assert appt.notes == "bring a pillow"
+    now["now"] = appt.starts_at - dt.timedelta(hours=3)
+    login(client, a.frontdesk)  # the idle session ended while the clock moved
+    r = client.post(f"/provider/appointments/{appt.id}/cancel", data={})
+    assert r.status_code == 302
+    appt = Appointment.get_by_id(appt.id)
+    assert appt.status == "late_cancelled" and appt.fee_due_cents == 4000
+
+
+def test_series_form_lists_conflicts_first(app, client, sched):
+    a = sched.a
+    with app.test_request_context():
+        _appt(a, 10, client=a.c2, day=DAY + dt.timedelta(weeks=1))
+    login(client, a.owner)
+    data = {
+        "client_id": a.c1.id,
+        "appointment_type_id": a.t60.id,
+        "provider_id": a.provider.id,
+        "room_id": 0,
+        "date": DAY.isoformat(),
+        "time": "10:00",
+        "repeat_weeks": 1,
+        "repeat_count": 3,
+    }
+    r = client.post("/provider/schedule/new", data=data)
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Conflict" in body and "2 of 3 dates are free" in body
+    assert Appointment.select().count() == 1
+    r = client.post("/provider/schedule/new", data={**data, "confirm_series": "yes"})
+    assert r.status_code == 302
+    assert Appointment.select().where(Appointment.client == a.c1.id).count() == 2
+
+
+def test_check_in_shows_warnings_and_check_out_records_minutes(app, client, sched, now):
+    a = sched.a
+    with app.test_request_context():
+        appt = _appt(a, 10)
+    login(client, a.therapist)
+    r = client.get(f"/provider/appointments/{appt.id}/check-in")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Insurance" in body and "Intake" in body
+    assert client.post(f"/provider/appointments/{appt.id}/check-in").status_code == 302
+    assert Appointment.get_by_id(appt.id).status == "checked_in"
+    r = client.get(f"/provider/appointments/{appt.id}/check-out")
+    assert 'value="97124"' in r.get_data(as_text=True)
+    r = client.post(
+        f"/provider/appointments/{appt.id}/check-out",
+        data={"cpt_code": ["97124", "97140", ""], "minutes": ["40", "abc", ""]},
+    )
+    assert r.status_code == 400 and "whole minutes" in r.get_data(as_text=True)
+    assert Appointment.get_by_id(appt.id).status == "checked_in"
+    r = client.post(
+        f"/provider/appointments/{appt.id}/check-out",
+        data={"cpt_code": ["97124", "97140", ""], "minutes": ["40", "20", ""]},
+    )
+    assert r.status_code == 302
+    views = app.view_functions
+    if "provider.checkout_payment" in views:
+        assert f"/{appt.id}" in r.headers["Location"]
+    elif "provider.note_for_appointment" not in views:
+        assert "/provider/schedule/" in r.headers["Location"]
+    rows = {m.cpt_code: m.minutes for m in AppointmentMinutes.select()}
+    assert rows == {"97124": 40, "97140": 20}
+    assert Appointment.get_by_id(appt.id).status == "completed"
+
+
+def test_no_show_and_undo_routes(app, client, sched, now):
+    a = sched.a
+    with app.test_request_context():
+        appt = _appt(a, 10)
+    login(client, a.frontdesk)
+    client.post(f"/provider/appointments/{appt.id}/no-show")
+    assert Appointment.get_by_id(appt.id).status == "booked"  # not yet started
+    now["now"] = appt.starts_at + dt.timedelta(minutes=15)
+    login(client, a.frontdesk)
+    client.post(f"/provider/appointments/{appt.id}/no-show")
+    appt = Appointment.get_by_id(appt.id)
+    assert appt.status == "no_show" and appt.fee_due_cents == 9500
+    client.post(f"/provider/appointments/{appt.id}/undo")
+    assert Appointment.get_by_id(appt.id).status == "booked"
+
+
+def test_owner_settings_type_hours_exception_room_policy(app, client, sched):
+    a = sched.a
+    login(client, a.owner)
+    r = client.post(
+        "/provider/schedule/types/new",
+        data={
+            "name": "90-minute massage",
+            "duration_minutes": 90,
+            "price": "130",
+            "color": "#2f6f8f",
+            "buffer_after_minutes": 15,
+            "online_bookable": "y",
+            "active": "y",
+            "provider_ids": [a.provider.id],
+            "codes": "97124 60\n97140 30",
+        },
+    )
+    assert r.status_code == 302
+    t = AppointmentType.get(AppointmentType.name == "90-minute massage")
+    assert t.price_cents == 13000 and {c.cpt_code for c in svc.type_codes(t)} == {
+        "97124",
+        "97140",
+    }
+    r = client.post(
+        "/provider/schedule/types/new",
+        data={
+            "name": "x",
+            "duration_minutes": 30,
+            "price": "-3",
+            "color": "#2f6f8f",
+            "buffer_after_minutes": 0,
+            "codes": "bad",
+        },
+    )
+    assert r.status_code == 400
+    r = client.post(
+        f"/provider/schedule/hours/{a.provider.id}",
+        data={"day0": "09:00-12:00, 13:00-17:00", "day1": "", "day2": "10:00-14:00"}
+        | {f"day{i}": "" for i in range(3, 7)},
+    )
+    assert r.status_code == 302
+    hours = ProviderHours.select().where(ProviderHours.provider == a.provider.id)
+    assert sorted((h.weekday, h.start_minute, h.end_minute) for h in hours) == [
+        (0, 540, 720),
+        (0, 780, 1020),
+        (2, 600, 840),
+    ]
+    r = client.post(
+        f"/provider/schedule/hours/{a.provider.id}",
+        data={"day0": "17:00-09:00"} | {f"day{i}": "" for i in range(1, 7)},
+    )
+    assert r.status_code == 400 and "after the start" in r.get_data(as_text=True)
+    client.post(
+        f"/provider/schedule/hours/{a.provider.id}/exceptions",
+        data={"on_date": DAY.isoformat(), "kind": "off", "note": ""},
+    )
+    exc = AvailabilityException.get()
+    assert exc.start_minute is None and exc.kind == "off"
+    client.post(f"/provider/schedule/exceptions/{exc.id}/delete")
+    assert AvailabilityException.select().count() == 0
+    client.post("/provider/schedule/rooms", data={"name": "Garden room"})
+    room = Room.get()
+    client.post(f"/provider/schedule/rooms/{room.id}/toggle")
+    assert not Room.get_by_id(room.id).active
+    r = client.post(
+        "/provider/schedule/policy",
+        data={
+            "min_lead_minutes": 30,
+            "max_days_ahead": 90,
+            "cancellation_window_hours": 48,
+            "late_cancel_fee": "25",
+            "no_show_fee": "50.50",
+            "slot_step_minutes": 30,
+            "reminder_hours": 24,
+            "online_booking_enabled": "y",
+        },
+    )
+    assert r.status_code == 302
+    pol = BookingPolicy.get(BookingPolicy.practice == a.practice.id)
+    assert (pol.late_cancel_fee_cents, pol.no_show_fee_cents, pol.cancellation_window_hours) == (
+        2500,
+        5050,
+        48,
+    )
+    assert client.get("/provider/schedule/settings").status_code == 200
+
+
+def test_calendar_feed_issue_fetch_revoke(app, client, sched):
+    a = sched.a
+    with app.test_request_context():
+        _appt(a, 10)
+    login(client, a.therapist)
+    r = client.post(f"/provider/schedule/feed/{a.provider.id}", data={"action": "new"})
+    body = r.get_data(as_text=True)
+    url = re.search(r'value="(http[^"]+\.ics)"', body).group(1)
+    path = url.split("127.0.0.1:5000")[-1].split("localhost")[-1]
+    anon = app.test_client()
+    r = anon.get(path)
+    assert r.status_code == 200 and r.mimetype == "text/calendar"
+    ics = r.get_data(as_text=True)
+    assert "Appointment: 60-minute massage" in ics and a.c1.last_name not in ics
+    client.post(f"/provider/schedule/feed/{a.provider.id}", data={"action": "revoke"})
+    assert anon.get(path).status_code == 404
+    assert anon.get("/calendar/not-a-token.ics").status_code == 404
+
+
+def test_client_appointments_section(app, client, sched):
+    a = sched.a
+    with app.test_request_context():
+        _appt(a, 10)
+    login(client, a.owner)
+    r = client.get(f"/provider/clients/{a.c1.id}/appointments", headers={"HX-Request": "1"})
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "<html" not in body and "60-minute massage" in body
+    assert AuditLog.select().where(AuditLog.action == "client.appointments_view").count() == 1
+
+
+def test_home_panel_lists_today(app, client, sched, now):
+    a = sched.a
+    with app.test_request_context():
+        _appt(a, 10, day=dt.date(2026, 6, 1))
+    login(client, a.therapist)
+    body = client.get("/provider/").get_data(as_text=True)
+    assert "Today&#39;s appointments" in body or "Today's appointments" in body
+    assert a.c1.display_name in body
+
+
+# --- client portal -------------------------------------------------------------------
+
+
+def test_client_books_reschedules_and_cancels(app, client, sched, now):
+    a = sched.a
+    login(client, a.cu1)
+    r = client.get(f"/portal/book?type={a.t60.id}&provider=any&date={DAY.isoformat()}")
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "9:00 AM" in body
+    start = start_param(local_utc(DAY, 9))
+    confirm = f"/portal/book/confirm?type={a.t60.id}&provider=any&start={start}"
+    assert client.get(confirm).status_code == 200
+    r = client.post(confirm)
+    assert r.status_code == 302
+    appt = Appointment.get(Appointment.client == a.c1.id)
+    assert appt.booked_online
+    msg = OutboxMessage.get(OutboxMessage.kind == "appointment.booked")
+    assert msg.to_addr == a.c1.email and msg.attachment.startswith("BEGIN:VCALENDAR")
+    body = client.get("/portal/appointments").get_data(as_text=True)
+    assert "Reschedule" in body
+    r = client.get(f"/portal/appointments/{appt.id}/reschedule?date={DAY.isoformat()}")
+    assert r.status_code == 200
+    r = client.post(
+        f"/portal/appointments/{appt.id}/reschedule",
+        data={"start": start_param(local_utc(DAY, 14))},
+    )
+    assert r.status_code == 302
+    assert Appointment.get_by_id(appt.id).starts_at == local_utc(DAY, 14)
+    r = client.post(f"/portal/appointments/{appt.id}/cancel")
+    assert r.status_code == 302
+    appt = Appointment.get_by_id(appt.id)
+    assert appt.status == "cancelled" and appt.fee_due_cents == 0
+
+
+def test_client_late_cancel_shows_fee_and_cannot_reschedule(app, client, sched, now):
+    a = sched.a
+    with app.test_request_context():
+        appt = _appt(a, 10)
+    now["now"] = appt.starts_at - dt.timedelta(hours=2)
+    login(client, a.cu1)
+    r = client.get(f"/portal/appointments/{appt.id}/reschedule")
+    assert r.status_code == 302
+    body = client.get(f"/portal/appointments/{appt.id}/cancel").get_data(as_text=True)
+    assert "$40.00" in body
+    client.post(f"/portal/appointments/{appt.id}/cancel")
+    appt = Appointment.get_by_id(appt.id)
+    assert appt.status == "late_cancelled" and appt.fee_due_cents == 4000
+
+
+# --- public booking ------------------------------------------------------------------
+
+
+def test_public_booking_creates_client_and_user_then_confirms(app, client, sched, now):
+    a = sched.a
+    r = client.get(f"/book/{a.practice.id}?type={a.t60.id}&provider={a.provider.id}")
+    assert r.status_code == 200 and "Choose a time" in r.get_data(as_text=True)
+    start = start_param(local_utc(DAY, 11))
+    account = (
+        f"/book/{a.practice.id}/account?type={a.t60.id}&provider={a.provider.id}&start={start}"
+    )
+    form = {
+        "first_name": "Nia",
+        "last_name": "Okafor",
+        "email": "nia@example.com",
+        "date_of_birth": "1990-05-06",
+        "password": "password",
+        "confirm": "password",
+    }
+    r = client.post(account, data=form)
+    assert r.status_code == 400 and "common" in r.get_data(as_text=True)
+    assert Client.select().where(Client.email == "nia@example.com").count() == 0
+    r = client.post(account, data={**form, "password": PASSWORD, "confirm": PASSWORD})
+    assert r.status_code == 302 and "/portal/book/confirm" in r.headers["Location"]
+    user = User.get(User.email == "nia@example.com")
+    assert user.role == "client" and user.client.practice_id == a.practice.id
+    r = client.post(r.headers["Location"])
+    assert r.status_code == 302
+    assert Appointment.get().client_id == user.client_id
+    # the same e-mail again is refused
+    other = app.test_client()
+    r = other.post(account, data={**form, "password": PASSWORD, "confirm": PASSWORD})
+    assert r.status_code == 400 and "Log in instead" in r.get_data(as_text=True)
+
+
+def test_public_booking_unknown_practice_or_disabled(app, client, sched):
+    assert client.get("/book/99999").status_code == 404
+    BookingPolicy.update(online_booking_enabled=False).execute()
+    assert client.get(f"/book/{sched.a.practice.id}").status_code == 404
+
+
+# --- access --------------------------------------------------------------------------
+
+STAFF_GETS = [
+    "/provider/schedule/",
+    "/provider/schedule/new",
+    "/provider/appointments/{appt}",
+    "/provider/appointments/{appt}/edit",
+    "/provider/appointments/{appt}/check-in",
+    "/provider/appointments/{appt}/check-out",
+    "/provider/clients/{client}/appointments",
+    "/provider/schedule/settings",
+    "/provider/schedule/types/new",
+    "/provider/schedule/types/{type}",
+    "/provider/schedule/hours/{provider}",
+    "/provider/schedule/policy",
+    "/provider/schedule/feed/{provider}",
+]
+STAFF_POSTS = [
+    "/provider/schedule/new",
+    "/provider/appointments/{appt}/edit",
+    "/provider/appointments/{appt}/cancel",
+    "/provider/appointments/{appt}/no-show",
+    "/provider/appointments/{appt}/undo",
+    "/provider/appointments/{appt}/check-in",
+    "/provider/appointments/{appt}/check-out",
+    "/provider/schedule/types/{type}",
+    "/provider/schedule/hours/{provider}",
+    "/provider/schedule/hours/{provider}/exceptions",
+    "/provider/schedule/exceptions/{exception}/delete",
+    "/provider/schedule/rooms",
+    "/provider/schedule/rooms/{room}/toggle",
+    "/provider/schedule/policy",
+    "/provider/schedule/feed/{provider}",
+]
+CLIENT_GETS = [
+    "/portal/book",
+    "/portal/book/confirm?type={type}&provider=any&start=20260603T1700",
+    "/portal/appointments",
+    "/portal/appointments/{appt}/cancel",
+    "/portal/appointments/{appt}/reschedule",
+]
+CLIENT_POSTS = [
+    "/portal/book/confirm?type={type}&provider=any&start=20260603T1700",
+    "/portal/appointments/{appt}/cancel",
+    "/portal/appointments/{appt}/reschedule",
+]
+
+
+def _ids(app, side):
+    with app.test_request_context():
+        appt = _appt(side, 12)
+    exc = AvailabilityException.create(
+        practice=side.practice, provider=side.provider, on_date=DAY, kind="off"
+    )
+    room = Room.create(practice=side.practice, name="R")
+    return {
+        "appt": appt.id,
+        "client": side.c1.id,
+        "type": side.t60.id,
+        "provider": side.provider.id,
+        "exception": exc.id,
+        "room": room.id,
+    }
+
+
+def test_logged_out_is_sent_to_login(app, client, sched):
+    ids = _ids(app, sched.a)
+    for url in STAFF_GETS + CLIENT_GETS:
+        r = client.get(url.format(**ids))
+        assert r.status_code == 302 and "/login" in r.headers["Location"], url
+    for url in STAFF_POSTS + CLIENT_POSTS:
+        r = client.post(url.format(**ids))
+        assert r.status_code in (302, 401) and "/login" in r.headers.get("Location", "/login"), url
+
+
+def test_other_practice_ids_are_404_and_audited(app, client, sched):
+    ids_b = _ids(app, sched.b)
+    login(client, sched.a.owner)
+    before = AuditLog.select().where(AuditLog.action == "access.denied").count()
+    skip = {
+        "/provider/schedule/",
+        "/provider/schedule/new",
+        "/provider/schedule/settings",
+        "/provider/schedule/types/new",
+        "/provider/schedule/policy",
+        "/provider/schedule/rooms",
+    }
+    checked = 0
+    for url in STAFF_GETS:
+        if url in skip:
+            continue
+        r = client.get(url.format(**ids_b))
+        assert r.status_code == 404, url
+        checked += 1
+    for url in STAFF_POSTS:
+        if url in skip:
+            continue
+        r = client.post(url.format(**ids_b))
+        assert r.status_code == 404, url
+        checked += 1
+    after = AuditLog.select().where(AuditLog.action == "access.denied").count()
+    assert after - before >= checked
+    assert Appointment.get_by_id(ids_b["appt"]).status == "booked"
+
+
+def test_clients_cannot_use_staff_pages_and_staff_cannot_use_client_pages(app, client, sched):
+    ids = _ids(app, sched.a)
+    login(client, sched.a.cu1)
+    for url in STAFF_GETS:
+        assert client.get(url.format(**ids)).status_code == 404, url
+    for url in STAFF_POSTS:
+        assert client.post(url.format(**ids)).status_code == 404, url
+    staff = app.test_client()
+    login(staff, sched.a.frontdesk)
+    for url in CLIENT_GETS:
+        assert staff.get(url.format(**ids)).status_code == 404, url
+
+
+@pytest.mark.parametrize("role", ["frontdesk", "therapist"])
+def test_owner_only_settings(app, client, sched, role):
+    ids = _ids(app, sched.a)
+    login(client, getattr(sched.a, role))
+    for url in [
+        "/provider/schedule/types/new",
+        "/provider/schedule/types/{type}",
+        "/provider/schedule/policy",
+    ]:
+        assert client.get(url.format(**ids)).status_code == 404, url
+    for url in [
+        "/provider/schedule/rooms",
+        "/provider/schedule/rooms/{room}/toggle",
+        "/provider/schedule/policy",
+    ]:
+        assert client.post(url.format(**ids)).status_code == 404, url
+
+
+def test_therapist_manages_only_own_hours_and_feed(app, client, sched):
+    a = sched.a
+    login(client, a.therapist)
+    assert client.get(f"/provider/schedule/hours/{a.provider.id}").status_code == 200
+    assert client.get(f"/provider/schedule/hours/{a.provider2.id}").status_code == 404
+    assert client.get(f"/provider/schedule/feed/{a.provider2.id}").status_code == 404
+
+
+def test_another_clients_appointment_is_404_in_the_portal(app, client, sched):
+    a = sched.a
+    with app.test_request_context():
+        theirs = _appt(a, 10, client=a.c2)
+    login(client, a.cu1)
+    assert client.get(f"/portal/appointments/{theirs.id}/cancel").status_code == 404
+    assert client.post(f"/portal/appointments/{theirs.id}/cancel").status_code == 404
+    assert (
+        client.post(
+            f"/portal/appointments/{theirs.id}/reschedule", data={"start": "20260603T2000"}
+        ).status_code
+        == 404
+    )
+    assert Appointment.get_by_id(theirs.id).status == "booked"
+    body = client.get("/portal/appointments").get_data(as_text=True)
+    assert "60-minute" not in body
+
+
+def test_client_cannot_book_another_practices_type(app, client, sched):
+    login(client, sched.a.cu1)
+    url = f"/portal/book/confirm?type={sched.b.t60.id}&provider=any&start=20260603T1700"
+    assert client.get(url).status_code == 404
+    assert client.post(url).status_code == 404
+
+
+def test_csrf_missing_is_400(app, client, sched):
+    ids = _ids(app, sched.a)
+    login(client, sched.a.owner)
+    for url in STAFF_POSTS:
+        r = client.post(url.format(**ids), data={}, csrf=False)
+        assert r.status_code == 400, url
+    cl = app.test_client()
+    login(cl, sched.a.cu1)
+    for url in CLIENT_POSTS:
+        assert cl.post(url.format(**ids), data={}, csrf=False).status_code == 400, url
+    anon = app.test_client()
+    r = anon.post(
+        f"/book/{sched.a.practice.id}/account?type={ids['type']}&start=20260603T1700",
+        data={},
+        csrf=False,
+    )
+    assert r.status_code == 400
+
+
+def test_appointment_view_is_audited(app, client, sched):
+    ids = _ids(app, sched.a)
+    login(client, sched.a.frontdesk)
+    client.get(f"/provider/appointments/{ids['appt']}")
+    row = AuditLog.get(AuditLog.action == "appointment.view")
+    assert row.client_id == sched.a.c1.id and row.object_id == ids["appt"]
