@@ -21,6 +21,7 @@ import bisect
 import heapq
 import re
 import threading
+import warnings
 from dataclasses import dataclass
 
 from portal.rules import icd10 as rules
@@ -70,7 +71,11 @@ class _Index:
 def _module():
     global _cm
     if _cm is None:
-        import simple_icd_10_cm  # ~1.3 s: once per process
+        # ~1.3 s, once per process. The package reads its data with importlib.resources'
+        # legacy API, which warns (DeprecationWarning) from importlib's own module.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            import simple_icd_10_cm
 
         _cm = simple_icd_10_cm
     return _cm

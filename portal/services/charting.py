@@ -1,0 +1,545 @@
+"""Chart notes: write, edit, sign, amend; note templates; the practice's CPT codes;
+ICD-10 favourites. Each write is one IMMEDIATE transaction with its audit rows.
+
+A signed note is locked: every change re-reads the status inside the transaction and
+raises NoteLocked (the view answers 409); the database triggers refuse it as well.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from portal import audit, clock
+from portal.db import database
+from portal.models import (
+    ROLE_OWNER,
+    ChartNote,
+    Icd10Favourite,
+    NoteAddendum,
+    NoteBodyRegion,
+    NoteDiagnosis,
+    NoteMinutes,
+    NoteTemplate,
+    PracticeCptCode,
+)
+from portal.models.charting import NOTE_DRAFT, NOTE_SIGNED
+from portal.rules import charting as rules
+from portal.rules.icd10 import MAX_DIAGNOSES
+from portal.services import icd10
+
+UNSIGNED_AFTER = dt.timedelta(days=1)
+MAX_ADDENDUM = 10_000
+
+
+class ChartingError(Exception):
+    """A refusal with a message for the person (no PHI in it)."""
+
+
+class NoteLocked(ChartingError):
+    def __init__(self, message=None):
+        super().__init__(
+            message
+            or "This note is signed and locked: it cannot be changed. Add an addendum instead."
+        )
+
+
+class NotAllowed(ChartingError):
+    pass
+
+
+class NoteIncomplete(ChartingError):
+    def __init__(self, problems):
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+# --- the default template -------------------------------------------------------------------
+
+DEFAULT_TEMPLATE = {
+    "name": "Massage therapy SOAP note",
+    "subjective": (
+        "Chief complaint:\n"
+        "Location and quality of pain or tension:\n"
+        "Onset and cause (work, auto accident, other):\n"
+        "What makes it worse / better:\n"
+        "Effect on sleep, work and daily activities:\n"
+        "Changes since the last visit:\n"
+        "Medications and health changes:\n"
+        "Client's goal for today:"
+    ),
+    "objective": (
+        "Posture and gait:\n"
+        "Palpation (tone, tenderness, trigger points, adhesions):\n"
+        "Range of motion:\n"
+        "Other findings (swelling, skin, temperature):\n"
+        "Pressure used and client's response:"
+    ),
+    "assessment": (
+        "Response to treatment:\n"
+        "Tissue changes after treatment:\n"
+        "Functional change (e.g. turns head to check the blind spot):\n"
+        "Progress toward goals:"
+    ),
+    "plan": (
+        "Frequency and duration (e.g. once a week for 4 weeks):\n"
+        "Home care (stretches, heat or ice, self-massage):\n"
+        "Focus for the next session:\n"
+        "Referral or follow-up with the physician:"
+    ),
+    "techniques": "\n".join(
+        [
+            "Swedish massage",
+            "Deep tissue",
+            "Myofascial release",
+            "Trigger point therapy",
+            "Neuromuscular therapy",
+            "Assisted stretching",
+            "Joint mobilization",
+            "Manual lymphatic drainage",
+            "Sports massage",
+            "Prenatal massage",
+            "Heat / hot stones",
+            "Cupping",
+            "Instrument-assisted soft tissue",
+        ]
+    ),
+}
+
+
+def default_template(practice_id):
+    """The built-in template as an unsaved row (used when the practice has none)."""
+    return NoteTemplate(practice=practice_id, is_default=True, **DEFAULT_TEMPLATE)
+
+
+def templates(practice_id, include_inactive=False):
+    q = NoteTemplate.select().where(NoteTemplate.practice == practice_id)
+    if not include_inactive:
+        q = q.where(NoteTemplate.active)
+    return list(q.order_by(NoteTemplate.is_default.desc(), NoteTemplate.name))
+
+
+def template_for_new_note(practice_id, template_id=None):
+    rows = templates(practice_id)
+    if template_id:
+        for t in rows:
+            if t.id == template_id:
+                return t
+    return rows[0] if rows else default_template(practice_id)
+
+
+TEMPLATE_FIELDS = ("name", "subjective", "objective", "assessment", "plan", "techniques")
+
+
+def save_template(user, template, data):
+    """Create (template=None) or update a template. `data` holds TEMPLATE_FIELDS,
+    is_default and active. One default per practice."""
+    with database.atomic("IMMEDIATE"):
+        if template is None:
+            template = NoteTemplate(practice=user.practice_id)
+            action = "note_template.create"
+        else:
+            action = "note_template.update"
+        changed = []
+        for name in (*TEMPLATE_FIELDS, "is_default", "active"):
+            value = data[name]
+            if name == "techniques":
+                value = "\n".join(rules.lines(value))
+            if getattr(template, name) != value:
+                changed.append(name)
+                setattr(template, name, value)
+        template.updated_at = clock.utcnow()
+        template.save()
+        if template.is_default:
+            NoteTemplate.update(is_default=False).where(
+                (NoteTemplate.practice == user.practice_id) & (NoteTemplate.id != template.id)
+            ).execute()
+        audit.record(action, obj=template, detail=",".join(changed), user=user)
+    return template
+
+
+def ensure_default_template(practice_id, user=None):
+    """The practice's copy of the default template (created once)."""
+    existing = (
+        NoteTemplate.select()
+        .where(
+            (NoteTemplate.practice == practice_id) & (NoteTemplate.name == DEFAULT_TEMPLATE["name"])
+        )
+        .first()
+    )
+    if existing:
+        return existing
+    has_default = (
+        NoteTemplate.select()
+        .where((NoteTemplate.practice == practice_id) & NoteTemplate.is_default)
+        .exists()
+    )
+    t = NoteTemplate.create(
+        practice=practice_id,
+        is_default=not has_default,
+        updated_at=clock.utcnow(),
+        **DEFAULT_TEMPLATE,
+    )
+    audit.record("note_template.create", obj=t, user=user, detail="default")
+    return t
+
+
+# --- CPT codes ---------------------------------------------------------------------------
+
+
+def cpt_codes(practice_id, include_inactive=False):
+    """[(code, description, active, is_default)] in code order: the defaults (97124, 97140)
+    unless the practice hid them, plus the practice's own codes."""
+    rows = {
+        r.code: r for r in PracticeCptCode.select().where(PracticeCptCode.practice == practice_id)
+    }
+    out = {}
+    for code, desc in rules.DEFAULT_CPT_CODES:
+        row = rows.get(code)
+        out[code] = (code, (row.description if row else "") or desc, row.active if row else True)
+    for code, row in rows.items():
+        if code not in out:
+            out[code] = (code, row.description, row.active)
+    defaults = {c for c, _ in rules.DEFAULT_CPT_CODES}
+    result = [(c, d, a, c in defaults) for c, d, a in out.values()]
+    if not include_inactive:
+        result = [r for r in result if r[2]]
+    return sorted(result)
+
+
+def active_cpt_codes(practice_id):
+    return [c for c, _, _, _ in cpt_codes(practice_id)]
+
+
+def add_cpt_code(user, code, description):
+    norm = rules.normalize_cpt(code)
+    if not norm:
+        raise ChartingError("A CPT or HCPCS code has 5 characters, like 97112 or G0283.")
+    with database.atomic("IMMEDIATE"):
+        row = PracticeCptCode.get_or_none(
+            (PracticeCptCode.practice == user.practice_id) & (PracticeCptCode.code == norm)
+        )
+        if row is None:
+            row = PracticeCptCode.create(
+                practice=user.practice_id, code=norm, description=description.strip()
+            )
+        else:
+            row.active = True
+            if description.strip():
+                row.description = description.strip()
+            row.save()
+        audit.record("cpt_code.save", obj=row, detail=norm, user=user)
+    return row
+
+
+def set_cpt_active(user, code, active):
+    norm = rules.normalize_cpt(code)
+    if not norm:
+        raise ChartingError("Unknown code.")
+    with database.atomic("IMMEDIATE"):
+        row = PracticeCptCode.get_or_none(
+            (PracticeCptCode.practice == user.practice_id) & (PracticeCptCode.code == norm)
+        )
+        if row is None:
+            if norm not in {c for c, _ in rules.DEFAULT_CPT_CODES}:
+                raise ChartingError("Unknown code.")
+            row = PracticeCptCode.create(practice=user.practice_id, code=norm, active=active)
+        else:
+            row.active = active
+            row.save()
+        audit.record(
+            "cpt_code.enable" if active else "cpt_code.disable", obj=row, detail=norm, user=user
+        )
+    return row
+
+
+# --- ICD-10 favourites ------------------------------------------------------------------
+
+
+def favourites(practice_id):
+    return list(
+        Icd10Favourite.select()
+        .where(Icd10Favourite.practice == practice_id)
+        .order_by(Icd10Favourite.code)
+    )
+
+
+def add_favourite(user, code):
+    ok, message, children = icd10.validate(code)
+    if not ok:
+        raise ChartingError(message)
+    entry = icd10.lookup(code)
+    with database.atomic("IMMEDIATE"):
+        row = Icd10Favourite.get_or_none(
+            (Icd10Favourite.practice == user.practice_id) & (Icd10Favourite.code == entry.code)
+        )
+        if row is None:
+            row = Icd10Favourite.create(
+                practice=user.practice_id, code=entry.code, description=entry.description[:255]
+            )
+            audit.record("icd10_favourite.add", obj=row, detail=entry.code, user=user)
+    return row
+
+
+def remove_favourite(user, favourite):
+    with database.atomic("IMMEDIATE"):
+        audit.record("icd10_favourite.remove", obj=favourite, detail=favourite.code, user=user)
+        favourite.delete_instance()
+
+
+# --- notes -------------------------------------------------------------------------------
+
+
+@dataclass
+class NoteInput:
+    visit_date: dt.date
+    provider_id: int
+    appointment_id: int | None = None
+    template_id: int | None = None
+    subjective: str = ""
+    objective: str = ""
+    assessment: str = ""
+    plan: str = ""
+    pain_before: int | None = None
+    pain_after: int | None = None
+    techniques: str = ""
+    regions: list = field(default_factory=list)  # region ids
+    minutes: dict = field(default_factory=dict)  # {cpt_code: minutes > 0}
+    diagnoses: list = field(default_factory=list)  # written codes, primary first
+
+    def check(self, practice_id):
+        """Refuse what forms should have caught (a service guards its own invariants)."""
+        regions, unknown = rules.clean_regions(self.regions)
+        if unknown:
+            raise ChartingError("Unknown body region.")
+        self.regions = regions
+        allowed = set(active_cpt_codes(practice_id))
+        for code, value in self.minutes.items():
+            if code not in allowed:
+                raise ChartingError(f"{code} is not on the practice's list of codes.")
+            if not (isinstance(value, int) and 0 < value <= rules.MAX_MINUTES):
+                raise ChartingError(f"Minutes for {code} must be 1-{rules.MAX_MINUTES}.")
+        if len(self.diagnoses) > MAX_DIAGNOSES:
+            raise ChartingError(f"At most {MAX_DIAGNOSES} diagnosis codes.")
+        for code in self.diagnoses:
+            ok, message, _ = icd10.validate(code)
+            if not ok:
+                raise ChartingError(message)
+        for pain in (self.pain_before, self.pain_after):
+            if pain is not None and not rules.PAIN_MIN <= pain <= rules.PAIN_MAX:
+                raise ChartingError("Pain is 0-10.")
+
+
+CONTENT_FIELDS = (
+    "visit_date",
+    "provider_id",
+    "appointment_id",
+    "template_id",
+    "subjective",
+    "objective",
+    "assessment",
+    "plan",
+    "pain_before",
+    "pain_after",
+    "techniques",
+)
+
+
+def may_edit(user, note):
+    return user.role == ROLE_OWNER or (
+        user.provider_id is not None and user.provider_id == note.provider_id
+    )
+
+
+def _locked_now(note_id):
+    status = ChartNote.select(ChartNote.status).where(ChartNote.id == note_id).scalar()
+    return status == NOTE_SIGNED
+
+
+def save_note(user, client, data, note=None):
+    """Create a draft note for `client` (note=None) or update a draft. Returns the note."""
+    data.check(user.practice_id)
+    with database.atomic("IMMEDIATE"):
+        if note is None:
+            note = ChartNote(
+                practice=user.practice_id,
+                client=client.id,
+                created_by=user.id,
+                status=NOTE_DRAFT,
+            )
+            action = "note.create"
+            old_children = ([], {}, [])
+        else:
+            if _locked_now(note.id):
+                raise NoteLocked()
+            if not may_edit(user, note):
+                raise NotAllowed("Only the note's therapist or the owner can edit a draft.")
+            action = "note.update"
+            old_children = _children(note)
+        changed = []
+        for name in CONTENT_FIELDS:
+            value = getattr(data, name)
+            if getattr(note, name) != value:
+                changed.append(name.removesuffix("_id"))
+                setattr(note, name, value)
+        new_children = (data.regions, data.minutes, data.diagnoses)
+        for label, old, new in zip(
+            ("regions", "minutes", "diagnoses"), old_children, new_children, strict=True
+        ):
+            if old != new:
+                changed.append(label)
+        note.updated_at = clock.utcnow()
+        note.save()
+        if action == "note.create" or old_children != new_children:
+            _replace_children(note, data)
+        audit.record(action, obj=note, detail=",".join(changed), user=user)
+    return note
+
+
+def _children(note):
+    regions = [r.region for r in NoteBodyRegion.select().where(NoteBodyRegion.note == note.id)]
+    regions, _ = rules.clean_regions(regions)
+    minutes = {
+        m.cpt_code: m.minutes for m in NoteMinutes.select().where(NoteMinutes.note == note.id)
+    }
+    dx = [
+        d.code
+        for d in NoteDiagnosis.select()
+        .where(NoteDiagnosis.note == note.id)
+        .order_by(NoteDiagnosis.position)
+    ]
+    return regions, minutes, dx
+
+
+def _replace_children(note, data):
+    common = {"practice": note.practice_id, "client": note.client_id, "note": note.id}
+    NoteBodyRegion.delete().where(NoteBodyRegion.note == note.id).execute()
+    NoteMinutes.delete().where(NoteMinutes.note == note.id).execute()
+    NoteDiagnosis.delete().where(NoteDiagnosis.note == note.id).execute()
+    if data.regions:
+        NoteBodyRegion.insert_many([{**common, "region": r} for r in data.regions]).execute()
+    if data.minutes:
+        NoteMinutes.insert_many(
+            [{**common, "cpt_code": c, "minutes": m} for c, m in sorted(data.minutes.items())]
+        ).execute()
+    if data.diagnoses:
+        NoteDiagnosis.insert_many(
+            [
+                {
+                    **common,
+                    "position": n,
+                    "code": icd10.lookup(code).code,
+                    "description": icd10.describe(code)[:255],
+                }
+                for n, code in enumerate(data.diagnoses, start=1)
+            ]
+        ).execute()
+
+
+def sign_note(user, note):
+    """Sign and lock a draft. Only the note's own therapist signs."""
+    with database.atomic("IMMEDIATE"):
+        if _locked_now(note.id):
+            raise NoteLocked("This note is already signed.")
+        if user.provider_id is None or user.provider_id != note.provider_id:
+            raise NotAllowed("Only the note's therapist can sign it.")
+        note = ChartNote.get_by_id(note.id)
+        regions, minutes, dx = _children(note)
+        problems = rules.signing_problems(
+            {f: getattr(note, f) for f in rules.SOAP_FIELDS}, minutes, dx
+        )
+        for code in dx:
+            ok, message, _ = icd10.validate(code)
+            if not ok:
+                problems.append(message)
+        if problems:
+            raise NoteIncomplete(problems)
+        now = clock.utcnow()
+        provider = note.provider
+        note.status = NOTE_SIGNED
+        note.signed_at = now
+        note.signed_by = user.id
+        note.signature = (provider.display_name or user.name)[:255]
+        note.save()
+        audit.record("note.sign", obj=note, user=user)
+    return note
+
+
+def add_addendum(user, note, body):
+    body = (body or "").strip()
+    if not body:
+        raise ChartingError("Write the addendum's text.")
+    if len(body) > MAX_ADDENDUM:
+        raise ChartingError(f"An addendum holds at most {MAX_ADDENDUM:,} characters.")
+    with database.atomic("IMMEDIATE"):
+        if not _locked_now(note.id):
+            raise ChartingError("A draft is edited, not amended: addenda follow signing.")
+        row = NoteAddendum.create(
+            practice=note.practice_id,
+            client=note.client_id,
+            note=note.id,
+            author=user.id,
+            author_name=(user.name or user.email)[:255],
+            body=body,
+            created_at=clock.utcnow(),
+        )
+        audit.record("note.addendum", obj=note, detail=f"addendum {row.id}", user=user)
+    return row
+
+
+def delete_draft(user, note):
+    with database.atomic("IMMEDIATE"):
+        if _locked_now(note.id):
+            raise NoteLocked("A signed note cannot be deleted. Add an addendum instead.")
+        if not may_edit(user, note):
+            raise NotAllowed("Only the note's therapist or the owner can discard a draft.")
+        audit.record("note.delete", obj=note, user=user)
+        note.delete_instance()
+
+
+def note_details(note):
+    """What a note page and its PDF show besides the note row."""
+    regions, minutes, _ = _children(note)
+    return {
+        "regions": regions,
+        "region_labels": [rules.REGION_LABELS[r] for r in regions],
+        "minutes": sorted(minutes.items()),
+        "total_minutes": sum(minutes.values()),
+        "diagnoses": list(
+            NoteDiagnosis.select()
+            .where(NoteDiagnosis.note == note.id)
+            .order_by(NoteDiagnosis.position)
+        ),
+        "addenda": list(
+            NoteAddendum.select()
+            .where(NoteAddendum.note == note.id)
+            .order_by(NoteAddendum.created_at, NoteAddendum.id)
+        ),
+    }
+
+
+def unsigned_query(query, user, now=None):
+    """Drafts older than a day: a therapist's own; for the owner, the practice's."""
+    now = now or clock.utcnow()
+    query = query.where(
+        (ChartNote.status == NOTE_DRAFT) & (ChartNote.created_at < now - UNSIGNED_AFTER)
+    )
+    if user.role != ROLE_OWNER:
+        query = query.where(ChartNote.provider == user.provider_id)
+    return query.order_by(ChartNote.created_at)
+
+
+# --- the seam for billing -------------------------------------------------------------------
+
+
+def visit_coding(appointment_id):
+    """The signed note of a visit, as billing reads it, or None:
+    {"note_id", "minutes": {cpt: minutes}, "diagnoses": [codes, primary first]}."""
+    note = (
+        ChartNote.select()
+        .where((ChartNote.appointment == appointment_id) & (ChartNote.status == NOTE_SIGNED))
+        .order_by(ChartNote.signed_at.desc())
+        .first()
+    )
+    if note is None:
+        return None
+    _, minutes, dx = _children(note)
+    return {"note_id": note.id, "minutes": minutes, "diagnoses": dx}
