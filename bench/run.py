@@ -340,6 +340,62 @@ def parse_wrk(out):
     return result
 
 
+def _busy_ticks():
+    """CPU ticks the whole machine spent busy (all cores), from /proc/stat."""
+    with open("/proc/stat") as fh:
+        user, nice, system, idle, iowait, irq, softirq, steal = map(int, fh.readline().split()[1:9])
+    return user + nice + system + irq + softirq + steal
+
+
+def _group_ticks(pgids):
+    """CPU ticks used so far by the live processes of these process groups."""
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) in pgids:
+            total += int(fields[9 + 2]) + int(fields[10 + 2])  # utime, stime
+    return total
+
+
+class CpuWatch:
+    """Share of the machine's CPU taken by OTHER processes (not our servers, not wrk).
+
+    The bench shares its 2 cores with whatever else runs; a busy machine lowers the
+    figures, so each load reports how much of the CPU others took meanwhile.
+    """
+
+    def __init__(self, pgids):
+        self.pgids = set(pgids)
+
+    def __enter__(self):
+        self.t0 = time.monotonic()
+        self.busy0 = _busy_ticks()
+        self.ours0 = _group_ticks(self.pgids)
+        self.kids0 = _children_seconds()
+        return self
+
+    def __exit__(self, *exc):
+        hz = os.sysconf("SC_CLK_TCK")
+        elapsed = (time.monotonic() - self.t0) * hz * (os.cpu_count() or 1)
+        ours = _group_ticks(self.pgids) - self.ours0 + (_children_seconds() - self.kids0) * hz
+        other = max(0.0, _busy_ticks() - self.busy0 - ours)
+        self.other_share = other / elapsed if elapsed else 0.0
+        return False
+
+
+def _children_seconds():
+    import resource
+
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return ru.ru_utime + ru.ru_stime
+
+
 def run_wrk(port, path, cookie, duration, connections):
     cmd = ["wrk", "-t2", f"-c{connections}", f"-d{duration}", "--latency"]
     cmd += ["-s", os.path.join(BENCH, "count_status.lua")]
@@ -438,6 +494,7 @@ def main(argv=None):
             hello.wait_ready("/")
             log(f"gunicorn up: portal :{portal.port}, hello :{hello.port}")
             loads = [(BASELINE, hello.port, "/", None)]
+            busy = []
             cookies = {}
             for name, path, email in targets:
                 try:
@@ -459,7 +516,10 @@ def main(argv=None):
                 if args.warmup not in ("0", "0s", ""):
                     run_wrk(port, path, cookie, args.warmup, args.connections)
                 log(f"wrk {name} {path} for {args.duration} at {args.connections} connections")
-                res, raw = run_wrk(port, path, cookie, args.duration, args.connections)
+                with CpuWatch([portal.proc.pid, hello.proc.pid]) as watch:
+                    res, raw = run_wrk(port, path, cookie, args.duration, args.connections)
+                if watch.other_share > 0.05:
+                    busy.append(f"{name} {watch.other_share:.0%}")
                 bad = res["non_2xx"] or res["not_200"] or res["rps"] is None
                 if bad or res["not_200"] is None:
                     print(raw, file=sys.stderr)
@@ -474,6 +534,13 @@ def main(argv=None):
                 figure(f"{name}_rps", res["rps"], "req/s")
                 figure(f"{name}_p50", res.get("p50"), "ms")
                 figure(f"{name}_p99", res.get("p99"), "ms")
+            if busy:
+                print(
+                    "# WARNING other processes took CPU during the loads ("
+                    + ", ".join(busy)
+                    + " of the machine): the figures are low; run again on a quiet machine",
+                    flush=True,
+                )
         except Exception as e:
             traceback.print_exc()
             error(f"HTTP load: {e}")
