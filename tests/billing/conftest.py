@@ -5,8 +5,9 @@ its own event loop in a background thread, bound to 127.0.0.1 on a free port. It
 normally pickles itself to /tmp/localstripe.pickle on every change; here the dump goes to
 a temporary file instead.
 
-`stripe_app`: the test app configured with STRIPE_SECRET_KEY='sk_test_...',
-STRIPE_API_BASE=<localstripe>, a webhook secret, and STRIPE_HTTP_CLIENT = CheckoutStub.
+`app` (overrides the global one for billing tests): the test app configured with
+STRIPE_SECRET_KEY='sk_test_...', STRIPE_API_BASE=<localstripe>, a webhook secret, and
+STRIPE_HTTP_CLIENT = CheckoutStub.
 
 CheckoutStub is the ONLY stub: localstripe has no Checkout Sessions, so this subclass of
 stripe-python's own HTTP client answers /v1/checkout/sessions itself and forwards every
@@ -28,7 +29,6 @@ import pytest
 import stripe
 
 from portal import clock
-from tests import factories
 from tests.conftest import make_app
 
 WEBHOOK_SECRET = "whsec_test_" + "b" * 24
@@ -199,7 +199,8 @@ def checkout_stub(localstripe_url):
 
 
 @pytest.fixture
-def stripe_app(tmp_path, localstripe_url, checkout_stub):
+def app(tmp_path, localstripe_url, checkout_stub):
+    """Billing tests run against an app configured for localstripe (+ the Checkout stub)."""
     from portal.db import database
 
     app = make_app(
@@ -216,20 +217,25 @@ def stripe_app(tmp_path, localstripe_url, checkout_stub):
 
 
 @pytest.fixture
-def sctx(stripe_app):
-    with stripe_app.test_request_context():
-        yield stripe_app
+def webhook_to(localstripe_url):
+    """register(url): localstripe posts its events to `url`, signed with WEBHOOK_SECRET."""
+    import urllib.request
 
+    from localstripe import webhooks
 
-@pytest.fixture
-def sclient(stripe_app):
-    return stripe_app.test_client()
+    names = []
 
+    def register(url):
+        name = "portal" + secrets.token_hex(4)
+        body = urllib.parse.urlencode({"url": url, "secret": WEBHOOK_SECRET}).encode()
+        req = urllib.request.Request(f"{localstripe_url}/_config/webhooks/{name}", data=body)
+        with urllib.request.urlopen(req, timeout=5) as r:
+            assert r.status == 200
+        names.append(name)
 
-@pytest.fixture
-def sworld(stripe_app):
-    with stripe_app.test_request_context():
-        return factories.world()
+    yield register
+    for name in names:
+        webhooks._webhooks.pop(name, None)
 
 
 # --- helpers -------------------------------------------------------------------------------

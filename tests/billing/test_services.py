@@ -5,6 +5,7 @@ import subprocess
 import threading
 
 import pytest
+from peewee import IntegrityError
 
 from portal import clock
 from portal.db import database
@@ -159,7 +160,7 @@ def test_database_refuses_a_negative_balance_row(ctx, world):
     d = package(w.a.practice, sessions=1, price_cents=8500)
     purchase, inv = packages.sell(d, w.a.c1.id)
     invoicing.record_payment(inv, method="cash", amount_cents=8500)
-    with pytest.raises(Exception):
+    with pytest.raises(IntegrityError):
         CreditLedger.create(
             practice=w.a.practice,
             client=w.a.c1,

@@ -1,0 +1,145 @@
+"""Client portal billing: invoices (pay through Stripe Checkout), packages for sale,
+saved cards, the Checkout success page and documents (receipts and invoice PDFs)."""
+
+from flask import flash, redirect, url_for
+from flask_login import current_user
+
+from portal import audit, payments
+from portal.access import get_or_404, scoped
+from portal.client import bp
+from portal.htmx import render
+from portal.models.billing import (
+    CheckoutAttempt,
+    Invoice,
+    PackageDefinition,
+    PackagePurchase,
+    Payment,
+    StoredDocument,
+)
+from portal.provider.billing import stored_response
+from portal.services import packages, payments_service
+from portal.services.invoicing import InvoiceError
+
+
+@bp.route("/invoices")
+def invoices():
+    client = current_user.client
+    rows = list(scoped(Invoice).where(Invoice.status != "draft").order_by(Invoice.id.desc()))
+    receipts = {}
+    for p in scoped(Payment).where(Payment.invoice.in_([i.id for i in rows])):
+        if p.receipt_id:
+            receipts.setdefault(p.invoice_id, []).append(p)
+    purchases = list(
+        scoped(PackagePurchase)
+        .where(PackagePurchase.status == "active")
+        .order_by(PackagePurchase.id.desc())
+    )
+    for p in purchases:
+        p.balance = packages.balance(p.id)
+    for_sale = list(
+        scoped(PackageDefinition)
+        .where(PackageDefinition.active & PackageDefinition.sold_online)
+        .order_by(PackageDefinition.sessions)
+    )
+    audit.record("invoice.list", client=client, detail="portal")
+    return render(
+        "client/billing/invoices.html",
+        invoices=rows,
+        receipts=receipts,
+        purchases=purchases,
+        for_sale=for_sale,
+        cards=payments_service.saved_cards(client.id),
+        card_payments=payments.is_configured(),
+        section="invoices",
+    )
+
+
+def _to_checkout(start):
+    try:
+        url = start()
+    except payments.PaymentsUnavailable:
+        flash("Paying online is not available yet. Please pay at your next visit.", "error")
+        return redirect(url_for("client.invoices"), 303)
+    except (payments.PaymentsError, InvoiceError) as e:
+        flash(f"We could not start the payment: {e}", "error")
+        return redirect(url_for("client.invoices"), 303)
+    return redirect(url, 303)  # Stripe's hosted Checkout page
+
+
+@bp.route("/invoices/<int:invoice_id>/pay", methods=["POST"])
+def invoice_pay(invoice_id):
+    inv = get_or_404(Invoice, invoice_id)
+    return _to_checkout(lambda: payments_service.start_invoice_checkout(inv, user=current_user))
+
+
+@bp.route("/packages/<int:definition_id>/buy", methods=["POST"])
+def package_buy(definition_id):
+    definition = get_or_404(PackageDefinition, definition_id)
+    if not (definition.active and definition.sold_online):
+        flash("This package is not sold online.", "error")
+        return redirect(url_for("client.invoices"), 303)
+    if not payments.is_configured():
+        flash("Buying online is not available yet. Ask at your next visit.", "error")
+        return redirect(url_for("client.invoices"), 303)
+    _, inv = packages.sell(definition, current_user.client_id, user=current_user)
+    return _to_checkout(lambda: payments_service.start_invoice_checkout(inv, user=current_user))
+
+
+@bp.route("/cards/new", methods=["POST"])
+def card_new():
+    client = current_user.client
+    return _to_checkout(lambda: payments_service.start_setup_checkout(client, user=current_user))
+
+
+@bp.route("/checkout/<int:attempt_id>/done")
+def checkout_done(attempt_id):
+    """Stripe sends the client back here. The session id in the query is not trusted:
+    the attempt's own session is fetched from Stripe and fulfilled (idempotently)."""
+    attempt = get_or_404(CheckoutAttempt, attempt_id)
+    error = None
+    if attempt.status != "completed" and attempt.stripe_session_id:
+        try:
+            attempt = (
+                payments_service.fulfil_checkout(
+                    session_id=attempt.stripe_session_id, user=current_user
+                )
+                or attempt
+            )
+        except payments.PaymentsError as e:
+            error = str(e)
+    inv = Invoice.get_by_id(attempt.invoice_id) if attempt.invoice_id else None
+    payment = (
+        Payment.get_or_none(Payment.checkout_attempt == attempt.id) if attempt.invoice_id else None
+    )
+    return render(
+        "client/billing/done.html",
+        attempt=attempt,
+        invoice=inv,
+        payment=payment,
+        error=error,
+        section="invoices",
+    )
+
+
+@bp.route("/documents")
+def documents():
+    docs = list(
+        scoped(StoredDocument)
+        .select(
+            StoredDocument.id,
+            StoredDocument.kind,
+            StoredDocument.title,
+            StoredDocument.created_at,
+            StoredDocument.size_bytes,
+        )
+        .where(StoredDocument.kind.in_(["invoice", "receipt", "credit_note", "superbill"]))
+        .order_by(StoredDocument.id.desc())
+    )
+    audit.record("document.list", client=current_user.client_id, detail="portal")
+    return render("client/billing/documents.html", docs=docs, section="documents")
+
+
+@bp.route("/documents/<int:document_id>")
+def document_download(document_id):
+    doc = get_or_404(StoredDocument, document_id, audit_action="document.download")
+    return stored_response(doc)
