@@ -9,6 +9,7 @@ import datetime as dt
 
 import click
 from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask.cli import with_appcontext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import DateField, EmailField, PasswordField, StringField
@@ -294,6 +295,7 @@ def calendar_feed_ics(token):
 
 
 @click.command("send-reminders")
+@with_appcontext
 @click.option(
     "--hours",
     type=int,
