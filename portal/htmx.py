@@ -21,7 +21,8 @@ def wants_fragment():
     )
 
 
-def render(template, block=None, **ctx):
+def render(template, /, block=None, **ctx):
+    """`template` is positional-only, so a page may pass its own `template=` variable."""
     if block and wants_fragment():
         body = render_block(template, block, **ctx)
     else:
