@@ -263,6 +263,7 @@ def invoice_void(invoice_id):
             invoicing.void_invoice(inv, form.reason.data, user=current_user)
         except BillingError as e:
             form.reason.errors = [str(e)]
+            flash(str(e), "error")
         else:
             flash(f"{inv.number} is void.", "success")
             return redirect(url_for("provider.invoice", invoice_id=inv.id), 303)
