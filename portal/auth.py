@@ -603,16 +603,19 @@ def totp_setup():
         from portal.access import deny
 
         deny()
-    secret = session.get("totp_pending")
+    if user.totp_enabled:
+        return render("auth/totp_setup.html", enabled=True, form=None)
+    # The pending secret is kept on the server (the cookie session is signed, not secret);
+    # it only counts once a code from it was entered.
+    secret = user.totp_secret
     if not secret:
         secret = pyotp.random_base32()
-        session["totp_pending"] = secret
+        User.update(totp_secret=secret).where(User.id == user.id).execute()
     form = TotpForm()
     status = 200
     if form.validate_on_submit():
         if verify_totp(user, form.code.data, secret=secret):
-            User.update(totp_secret=secret, totp_enabled=True).where(User.id == user.id).execute()
-            session.pop("totp_pending", None)
+            User.update(totp_enabled=True).where(User.id == user.id).execute()
             audit.record("totp.enabled", user=user)
             flash("Two-step login is on. You will need your app's code at every login.", "success")
             return redirect(home_url(user))

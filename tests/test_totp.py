@@ -13,8 +13,10 @@ def _enable(client, user):
     """Set up TOTP through the page, as a user would; returns the secret."""
     r = client.get("/account/totp")
     assert r.status_code == 200
+    secret = User.get_by_id(user.id).totp_secret
+    assert not User.get_by_id(user.id).totp_enabled  # pending until a code is entered
     with client.session_transaction() as s:
-        secret = s["totp_pending"]
+        assert secret not in str(dict(s))  # the secret never travels in the cookie
     assert secret in r.get_data(as_text=True)
     assert 'src="data:image/svg+xml;base64,' in r.get_data(as_text=True)
     r = client.post("/account/totp", data={"code": "123"})
@@ -23,6 +25,9 @@ def _enable(client, user):
     assert r.status_code == 302
     fresh = User.get_by_id(user.id)
     assert fresh.totp_enabled and fresh.totp_secret == secret
+    r = client.get("/account/totp")
+    assert "Two-step login is <strong>on</strong>" in r.get_data(as_text=True)
+    assert secret not in r.get_data(as_text=True)
     return secret
 
 
@@ -127,3 +132,26 @@ def test_owner_can_require_totp_for_all_staff(app, client, world):
     other = app.test_client()
     login(other, world.b.therapist)
     assert other.get("/provider/").status_code == 200
+
+
+def test_owner_resets_a_lost_totp(app, client, world):
+    user = world.a.therapist
+    login(client, user)
+    _enable(client, user)
+    owner = app.test_client()
+    login(owner, world.a.owner)
+    page = owner.get("/provider/settings/staff").get_data(as_text=True)
+    assert "Reset two-step" in page
+    r = owner.post(f"/provider/settings/staff/{user.id}/totp-reset")
+    assert r.status_code == 302
+    fresh = User.get_by_id(user.id)
+    assert not fresh.totp_enabled and fresh.totp_secret is None
+    assert client.get("/provider/").status_code == 302  # their sessions ended
+    assert AuditLog.get(AuditLog.action == "user.totp_reset").object_id == user.id
+    # Next login needs only the password (and, if the practice requires it, a new set-up).
+    r = login(client, user)
+    assert r.headers["Location"] == "/provider/"
+    # Another practice's owner cannot.
+    other = app.test_client()
+    login(other, world.b.owner)
+    assert other.post(f"/provider/settings/staff/{user.id}/totp-reset").status_code == 404

@@ -240,6 +240,25 @@ def staff_toggle(user_id):
     return redirect(url_for("provider.staff"))
 
 
+@bp.route("/settings/staff/<int:user_id>/totp-reset", methods=["POST"])
+@roles_required(*OWNER)
+def staff_totp_reset(user_id):
+    """For a lost phone: the user sets two-step login up again at their next login."""
+    user = get_or_404(User, user_id)
+    if user.id == current_user.id:
+        flash("Another owner must reset your own two-step login.", "error")
+        return redirect(url_for("provider.staff"))
+    with database.atomic("IMMEDIATE"):
+        User.update(totp_enabled=False, totp_secret=None).where(User.id == user.id).execute()
+        auth.revoke_sessions(user, "two-step login reset")
+        audit.record("user.totp_reset", obj=user)
+    flash(
+        f"Two-step login of {user.name} is reset; they set it up again at their next login.",
+        "success",
+    )
+    return redirect(url_for("provider.staff"))
+
+
 @bp.route("/settings/staff/<int:user_id>/invite", methods=["POST"])
 @roles_required(*OWNER)
 def staff_reinvite(user_id):
