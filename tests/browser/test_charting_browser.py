@@ -1,0 +1,125 @@
+"""Real browser (Debian's Chromium at 1024x768): a therapist writes a SOAP note, taps regions
+on the body diagram, records minutes, adds diagnoses through the ICD-10 search, signs; an
+edit of the signed note is refused and an addendum is added. Screenshots: test-artifacts/."""
+
+import re
+
+import pytest
+
+from portal.models import ChartNote, NoteAddendum, NoteBodyRegion, NoteDiagnosis, NoteMinutes
+from tests import factories
+
+pytestmark = pytest.mark.browser
+
+
+def _login(page, base, email):
+    page.goto(base + "/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/provider/$"))
+
+
+def test_therapist_writes_signs_and_amends_a_note(app, live_server, page, screenshot):
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        provider = factories.provider(practice, first_name="Maya", last_name="Lindqvist")
+        therapist = factories.user(practice, "therapist", provider=provider, name="Maya L")
+        client = factories.client(practice, first_name="Jordan", last_name="Avery", therapist=provider)
+    errors, failed = [], []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on(
+        "response",
+        lambda r: failed.append((r.request.method, r.url, r.status)) if r.status >= 400 else None,
+    )
+
+    _login(page, live_server, therapist.email)
+    page.goto(f"{live_server}/provider/clients/{client.id}/notes/new")
+    assert page.get_by_role("heading", name=re.compile("New chart note")).is_visible()
+
+    page.get_by_label("Subjective").fill("Low back ache after lifting boxes; worse in the morning.")
+    page.get_by_label("Objective").fill("Hypertonic lumbar erectors, tender left QL.")
+    page.get_by_label("Assessment").fill("Tension reduced; forward bend improved.")
+    page.get_by_label("Plan").fill("Weekly for 3 weeks; cat-cow stretches daily.")
+    page.get_by_label("Pain before treatment (0-10)").select_option("6")
+    page.get_by_label("Pain after treatment (0-10)").select_option("3")
+    page.get_by_label("Deep tissue").check()
+
+    # Tap regions on the diagram: the checkboxes follow, and a second tap clears.
+    low_back = page.locator('svg.body-svg [data-region="low-back"]')
+    low_back.click()
+    page.locator('svg.body-svg [data-region="glute-l"]').click()
+    page.locator('svg.body-svg [data-region="shoulder-r"]').first.click()
+    assert page.locator("#region-low-back").is_checked()
+    assert page.locator("#region-glute-l").is_checked()
+    assert page.locator("#region-shoulder-r").is_checked()
+    assert "on" in (low_back.get_attribute("class") or "")
+    # The right shoulder is drawn on both views; both shapes are marked.
+    assert page.locator('svg.body-svg [data-region="shoulder-r"].on').count() == 2
+    page.locator('svg.body-svg [data-region="shoulder-r"]').last.click()
+    assert not page.locator("#region-shoulder-r").is_checked()
+    # ... and ticking the list marks the diagram.
+    page.locator("#region-hamstring-l").check()
+    assert page.locator('svg.body-svg [data-region="hamstring-l"].on').count() == 1
+
+    page.get_by_label("97124").fill("38")
+    page.get_by_label("97140").fill("15")
+
+    # Diagnoses through the search: type words, pick M54.50.
+    search = page.get_by_label("Add a diagnosis")
+    search.fill("low back")
+    pick = page.locator('#dx-suggestions .suggest-pick[data-code="M54.50"]')
+    pick.wait_for()
+    screenshot(page, "charting-dx-search")
+    pick.click()
+    assert page.locator('#dx-list input[value="M54.50"]').is_checked()
+    search.fill("muscle spasm back")
+    page.locator('#dx-suggestions .suggest-pick[data-code="M62.830"]').click()
+    assert page.locator("#dx-list input[name=dx]").count() == 2
+    assert search.input_value() == ""
+    screenshot(page, "charting-note-form")
+
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Save and sign").click()
+    page.wait_for_url(re.compile(r"/provider/notes/\d+$"))
+    assert page.get_by_text("Note signed.").is_visible()
+    note_url = page.url
+    with app.app_context():
+        note = ChartNote.get()
+        assert note.status == "signed" and note.pain_before == 6 and note.pain_after == 3
+        assert {r.region for r in NoteBodyRegion.select()} == {"low-back", "glute-l", "hamstring-l"}
+        assert {(m.cpt_code, m.minutes) for m in NoteMinutes.select()} == {
+            ("97124", 38),
+            ("97140", 15),
+        }
+        assert [d.code for d in NoteDiagnosis.select().order_by(NoteDiagnosis.position)] == [
+            "M54.50",
+            "M62.830",
+        ]
+    assert page.get_by_text("Electronically signed by").is_visible()
+    assert page.get_by_role("link", name="Edit draft").count() == 0
+    screenshot(page, "charting-note-signed")
+
+    # An edit of the signed note is refused with 409 and a way forward.
+    resp = page.goto(note_url + "/edit")
+    assert resp.status == 409
+    assert page.get_by_role("heading", name="This note is signed and locked").is_visible()
+    failed.clear()
+    errors.clear()  # the console reports the expected 409
+
+    page.goto(note_url)
+    page.get_by_label("Addendum").fill("Client phoned next day: pain 2/10, sleeping better.")
+    page.get_by_role("button", name="Add addendum").click()
+    page.wait_for_url(re.compile(r"/provider/notes/\d+#addenda$"))
+    assert page.get_by_text("Client phoned next day").is_visible()
+    with app.app_context():
+        assert NoteAddendum.select().count() == 1
+    screenshot(page, "charting-note-addendum")
+
+    # The PDF opens (served as application/pdf).
+    resp = page.request.get(note_url + "/pdf")
+    assert resp.status == 200 and resp.headers["content-type"] == "application/pdf"
+
+    assert errors == [], errors
+    assert failed == [], failed
