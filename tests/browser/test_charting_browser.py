@@ -25,7 +25,9 @@ def test_therapist_writes_signs_and_amends_a_note(app, live_server, page, screen
         practice = factories.practice(name="Harbor Massage")
         provider = factories.provider(practice, first_name="Maya", last_name="Lindqvist")
         therapist = factories.user(practice, "therapist", provider=provider, name="Maya L")
-        client = factories.client(practice, first_name="Jordan", last_name="Avery", therapist=provider)
+        client = factories.client(
+            practice, first_name="Jordan", last_name="Avery", therapist=provider
+        )
     errors, failed = [], []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
