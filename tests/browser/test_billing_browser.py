@@ -1,0 +1,125 @@
+"""Real browser (Debian's Chromium): at 1024x768 the front desk sells a package at
+check-out (three taps) and pays the visit with a credit; at a phone viewport a client pays
+an invoice through Checkout and downloads the receipt.
+
+The Checkout page is stubbed: localstripe has no Checkout Sessions, so the app's Stripe
+HTTP client is tests/billing/conftest.py's CheckoutStub, whose "hosted page" URL points
+straight back to the live server's success URL (as Stripe would after a paid card).
+Everything else (the PaymentIntent behind it) is real, in localstripe.
+Screenshots: test-artifacts/billing-*.png."""
+
+import re
+
+import pytest
+
+from portal.models.billing import Invoice, PackagePurchase, Payment, StoredDocument
+from portal.services import invoicing, packages, scheduling
+from tests import factories
+from tests.billing import conftest as billing
+from tests.billing.conftest import appointment, appt_type, package
+
+# The billing fixtures: an app wired to localstripe with the Checkout stub.
+localstripe_url = billing.localstripe_url
+checkout_stub = billing.checkout_stub
+app = billing.app
+
+pytestmark = pytest.mark.browser
+
+
+def _login(page, base, email, landing):
+    page.goto(base + "/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(landing))
+
+
+def _watch(page):
+    problems = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on(
+        "response",
+        lambda r: problems.append((r.request.method, r.url, r.status)) if r.status >= 500 else None,
+    )
+    return problems
+
+
+def test_front_desk_sells_a_package_and_redeems_a_credit(app, live_server, page, screenshot):
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        provider = factories.provider(practice, first_name="Maya", last_name="Lindqvist")
+        desk = factories.user(practice, "frontdesk", name="Sam Front")
+        client = factories.client(practice, first_name="Jordan", last_name="Avery")
+        t = appt_type(practice)
+        package(practice, types=[t])
+        appt = appointment(practice, client, provider, t)
+        scheduling.check_out(appt, {"97124": 60})  # completed: a $100 visit invoice
+        visit = Invoice.get(Invoice.appointment == appt.id)
+    problems = _watch(page)
+    _login(page, live_server, desk.email, r"/provider/$")
+    page.goto(f"{live_server}/provider/billing/checkout/{appt.id}")
+    assert page.get_by_text("due $100.00").is_visible()
+    page.get_by_role("link", name=re.compile("5 x 60-minute massage")).click()  # tap 1
+    page.get_by_role("button", name=re.compile("^Cash")).click()  # tap 2
+    page.wait_for_url(re.compile(rf"/checkout/{appt.id}$"))
+    assert page.get_by_text(re.compile("sold and paid")).is_visible()
+    screenshot(page, "billing-checkout-sold")
+    page.get_by_role("button", name=re.compile("Use a package credit")).click()
+    page.wait_for_url(re.compile(rf"/checkout/{appt.id}$"))
+    assert page.get_by_text(re.compile("Paid with a 5 x 60-minute massage credit")).is_visible()
+    screenshot(page, "billing-checkout-redeemed")
+    purchase = PackagePurchase.get()
+    assert packages.balance(purchase.id) == 4
+    assert Invoice.get_by_id(visit.id).status == "paid"
+    assert packages.per_visit_price(appt.id) == 8500
+    assert problems == []
+
+
+def test_client_pays_an_invoice_on_a_phone_and_downloads_the_receipt(
+    app, live_server, browser, screenshot
+):
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        provider = factories.provider(practice)
+        client = factories.client(practice, first_name="Jordan", last_name="Avery")
+        cu = factories.client_user(practice, client)
+        inv = invoicing.create_invoice(
+            practice_id=practice.id,
+            client_id=client.id,
+            lines=[
+                {
+                    "kind": "visit",
+                    "description": "60-minute massage",
+                    "unit_cents": 10000,
+                    "cpt_code": "97124",
+                    "provider_id": provider.id,
+                }
+            ],
+        )
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        accept_downloads=True,
+    )
+    page = context.new_page()
+    problems = _watch(page)
+    _login(page, live_server, cu.email, r"/portal/")
+    page.goto(f"{live_server}/portal/invoices")
+    screenshot(page, "billing-phone-invoices")
+    page.get_by_role("button", name="Pay $100.00 by card").click()
+    page.wait_for_url(re.compile(r"/portal/checkout/\d+/done"))
+    assert page.get_by_role("heading", name="Thank you").is_visible()
+    screenshot(page, "billing-phone-paid")
+    with page.expect_download() as info:
+        page.get_by_role("link", name=re.compile("Download your receipt")).click()
+    download = info.value
+    data = open(download.path(), "rb").read()
+    payment = Payment.get()
+    assert data == StoredDocument.get_by_id(payment.receipt_id).data
+    assert download.suggested_filename.startswith(f"receipt-{inv.number}")
+    assert Invoice.get_by_id(inv.id).status == "paid"
+    assert (payment.method, payment.card_last4) == ("card", "4242")
+    context.close()
+    assert problems == []
