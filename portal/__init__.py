@@ -28,13 +28,14 @@ def create_app(test_config=None):
     config.load(app, test_config)
     os.makedirs(app.instance_path, exist_ok=True)
 
-    from portal import auth, db, htmx, security
+    from portal import auth, db, htmx, mail, security
 
     db.init_app(app)
     csrf.init_app(app)
     htmx.init_app(app)
     auth.init_app(app)
     security.init_app(app)
+    mail.init_app(app)
     _template_helpers(app)
     _error_pages(app)
 

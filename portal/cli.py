@@ -15,6 +15,7 @@ def init_app(app):
     app.cli.add_command(backup_cmd)
     app.cli.add_command(check_db_cmd)
     app.cli.add_command(create_owner_cmd)
+    app.cli.add_command(mail_retry_cmd)
 
 
 @click.command("demo")
@@ -126,7 +127,7 @@ def check_db(path):
 @click.option("--name", default="")
 def create_owner_cmd(practice_name, email, name):
     """Create a practice and its owner; the owner gets a one-time link in the outbox/e-mail."""
-    from portal import auth
+    from portal import auth, mail
     from portal.models import Practice, User
 
     with current_app.test_request_context(), database.connection_context():
@@ -139,5 +140,20 @@ def create_owner_cmd(practice_name, email, name):
                 raise click.ClickException("A user with this e-mail exists already.")
             user = User.create(practice=practice, email=email, name=name or email, role="owner")
             token = auth.send_invite(user, practice)
+        mail.flush()  # with SMTP configured: sent now that the transaction committed
         link = auth.link_for(token)
     click.echo("Owner created. Choose the password at: " + link)
+
+
+@click.command("mail-retry")
+@click.option("--hours", default=24, help="Retry failures of the last HOURS hours.")
+@with_appcontext
+def mail_retry_cmd(hours):
+    """Send again the e-mails whose delivery failed (for cron, with SMTP configured)."""
+    from portal import mail
+
+    if not current_app.config.get("MAIL_SERVER"):
+        raise click.ClickException("No mail server is configured (PORTAL_MAIL_SERVER).")
+    with database.connection_context():
+        sent = mail.retry_failed(hours)
+    click.echo(f"Sent {sent} message(s).")

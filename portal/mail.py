@@ -3,10 +3,11 @@
 Bodies never carry PHI: date, time, the practice and a link at most.
 """
 
+import datetime as dt
 import smtplib
 from email.message import EmailMessage
 
-from flask import current_app
+from flask import current_app, g, has_app_context
 from peewee import IntegrityError
 
 from portal import clock
@@ -45,8 +46,52 @@ def queue(
     except IntegrityError:
         return None
     if current_app.config.get("MAIL_SERVER"):
-        send(msg)
+        if database.in_transaction() and has_app_context():
+            # Never talk to an SMTP server while holding the database's write lock (and
+            # never send a message whose transaction then rolls back): send after commit.
+            g.setdefault("_mail_pending", []).append(msg.id)
+        else:
+            send(msg)
     return msg
+
+
+def init_app(app):
+    @app.after_request
+    def _send_after_commit(resp):
+        flush()
+        return resp
+
+    @app.teardown_appcontext
+    def _send_leftovers(exc):
+        # CLI commands (e.g. reminders from cron) have no after_request.
+        if exc is None and g.get("_mail_pending"):
+            with database.connection_context():
+                flush()
+
+
+def flush():
+    """Send what was queued inside transactions that have committed since. Returns a count."""
+    if database.in_transaction() or not g.get("_mail_pending"):
+        return 0
+    ids = g.pop("_mail_pending")
+    sent = 0
+    for msg in OutboxMessage.select().where(
+        OutboxMessage.id.in_(ids) & OutboxMessage.sent_at.is_null()
+    ):
+        send(msg)
+        sent += 1
+    return sent
+
+
+def retry_failed(hours=24):
+    """Try again the messages whose sending failed within the last `hours` (cron)."""
+    since = clock.utcnow() - dt.timedelta(hours=hours)
+    rows = OutboxMessage.select().where(
+        OutboxMessage.sent_at.is_null()
+        & (OutboxMessage.error != "")
+        & (OutboxMessage.created_at > since)
+    )
+    return sum(1 for msg in rows if send(msg))
 
 
 def send(msg):
@@ -75,3 +120,4 @@ def send(msg):
     except (OSError, smtplib.SMTPException) as exc:
         msg.error = type(exc).__name__
     msg.save()
+    return msg.sent_at is not None
