@@ -83,7 +83,16 @@ def init_app(app):
     login_manager.login_message_category = "info"
     login_manager.session_protection = None  # sessions are server-side rows instead
     app.register_blueprint(bp)
+    app.before_request(_fresh_user)
     app.before_request(_enforce_staff_totp)
+
+
+def _fresh_user():
+    """Each request finds its user from its own cookie. (A request normally gets a fresh
+    app context anyway; under a test's long-lived context `g` would otherwise carry the
+    previous request's user.)"""
+    g.pop("_login_user", None)
+    g.pop("session_expired", None)
 
 
 # --- sessions -----------------------------------------------------------------

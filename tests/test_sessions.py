@@ -186,3 +186,15 @@ def test_owner_cannot_disable_themself(client, world):
     r = client.post(f"/provider/settings/staff/{world.a.owner.id}/toggle", follow_redirects=True)
     assert "You cannot disable your own account." in r.get_data(as_text=True)
     assert client.get("/provider/").status_code == 200
+
+
+def test_each_request_loads_its_own_user_even_under_a_shared_context(app, ctx, world):
+    """Under the `ctx` fixture all test-client requests share one app context (and `g`):
+    one client's user must not leak into another client's request."""
+    owner_c, client_c = app.test_client(), app.test_client()
+    login(owner_c, world.a.owner)
+    assert owner_c.get("/provider/").status_code == 200
+    r = login(client_c, world.a.cu1)
+    assert r.headers["Location"] == "/portal/"
+    assert client_c.get("/provider/").status_code == 404
+    assert app.test_client().get("/provider/").status_code == 302
