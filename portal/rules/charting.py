@@ -65,7 +65,8 @@ DEFAULT_CPT_CODES = [
     ("97140", "Manual therapy techniques (mobilization, manual traction, MLD), each 15 minutes"),
 ]
 MAX_MINUTES = 240
-_CPT_SHAPE = re.compile(r"^(\d{4}[0-9A-Z]|[A-Z]\d{4})$")  # CPT (97124, 0001T) or HCPCS (G0283)
+# CPT (97124, 0001T) or HCPCS (G0283)
+_CPT_SHAPE = re.compile(r"^([0-9]{4}[0-9A-Z]|[A-Z][0-9]{4})\Z")
 
 
 def normalize_cpt(text):
@@ -90,7 +91,7 @@ def parse_minutes(raw, allowed_codes):
             continue
         if not text:
             continue
-        if not re.fullmatch(r"\d{1,4}", text):
+        if not re.fullmatch(r"[0-9]{1,4}", text):
             errors[code] = "Enter whole minutes, from 0 to 240."
             continue
         value = int(text)
@@ -111,7 +112,7 @@ def parse_pain(text):
     text = (text or "").strip()
     if not text:
         return None, ""
-    if not re.fullmatch(r"\d{1,2}", text) or not PAIN_MIN <= int(text) <= PAIN_MAX:
+    if not re.fullmatch(r"[0-9]{1,2}", text) or not PAIN_MIN <= int(text) <= PAIN_MAX:
         return None, "Pain is a whole number from 0 (none) to 10 (worst)."
     return int(text), ""
 
