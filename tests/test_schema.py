@@ -50,3 +50,30 @@ def test_migrations_on_a_fresh_file(tmp_path):
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     finally:
         con.close()
+
+
+def _schema():
+    return sorted(
+        (r[0], r[1], " ".join((r[2] or "").split()))
+        for r in database.execute_sql(
+            "SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+            "AND tbl_name != 'schema_migration'"
+        ).fetchall()
+    )
+
+
+def test_each_migration_down_and_up_restores_the_same_schema(app):
+    """Step back one migration at a time, then forward: the schema is exactly as before,
+    and a down leaves nothing of its own behind (tables, indexes, triggers, views)."""
+    r = runner()
+    names = [m.name for m in r.status()]
+    full = _schema()
+    snapshots = {}
+    for name in reversed(names):
+        snapshots[name] = _schema()
+        assert r.down(name) == [name]
+    assert _schema() == [], "something survived all downs"
+    for name in names:
+        r.up(name)
+        assert _schema() == snapshots[name], f"{name} up differs from before its down"
+    assert _schema() == full
