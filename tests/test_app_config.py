@@ -185,3 +185,27 @@ def test_cli_create_owner_sends_a_one_time_link(app):
     )
     assert again.exit_code != 0 and "exists already" in again.output
     assert Practice.select().where(Practice.name == "Lakeside Massage").count() == 1
+
+
+def test_workers_starting_together_agree_on_one_secret_key(tmp_path):
+    import threading
+
+    from portal.config import _instance_secret
+
+    keys, errors = [], []
+    barrier = threading.Barrier(12)
+
+    def start():
+        try:
+            barrier.wait()
+            keys.append(_instance_secret(str(tmp_path)))
+        except Exception as exc:  # noqa: BLE001 - any failure is the finding
+            errors.append(exc)
+
+    threads = [threading.Thread(target=start) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(keys) == 12 and len(set(keys)) == 1
+    assert os.listdir(tmp_path) == ["secret_key"]
