@@ -282,7 +282,7 @@ def policy_new(client_id):
     _payer_choices(form)
     if form.validate_on_submit() and _valid_payer(form):
         policy = InsurancePolicy(practice=client.practice_id, client=client)
-        ins.save_policy(policy, _policy_data(form))
+        ins.save_policy(policy, dict(_policy_data(form), active=True))
         flash("Policy added. Now add photos of the card.", "success")
         return redirect(url_for("provider.policy_page", policy_id=policy.id))
     status = 400 if request.method == "POST" else 200
@@ -520,6 +520,7 @@ def referral_new(client_id):
     _policy_choices(form, client)
     if form.validate_on_submit():
         referral = Referral(practice=client.practice_id, client=client)
+        form.active.data = True  # the box shows when editing only
         if _save_referral(form, client, referral):
             flash("Referral saved.", "success")
             return redirect(url_for("provider.client_page", client_id=client.id) + "#insurance")
@@ -558,6 +559,7 @@ def authorization_new(client_id):
     _policy_choices(form, client)
     if form.validate_on_submit():
         auth = PriorAuthorization(practice=client.practice_id, client=client)
+        form.active.data = True  # the box shows when editing only
         _save_authorization(form, client, auth)
         flash("Authorization saved.", "success")
         return redirect(url_for("provider.client_page", client_id=client.id) + "#insurance")

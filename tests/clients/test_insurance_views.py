@@ -23,7 +23,6 @@ def _policy_form(payer_id, **kw):
         "relationship": "self",
         "subscriber_sex": "",
         "claim_type": "commercial",
-        "active": "y",
     }
     data.update(kw)
     return data
@@ -113,6 +112,7 @@ def test_policy_create_edit_and_claim_type_rules(app, client, world):
     )
     assert r.status_code == 302
     pol = InsurancePolicy.get()
+    assert pol.active  # a new policy is active without the box (shown when editing only)
     assert (pol.client_id, pol.payer_id, pol.claim_number, pol.employer_name) == (
         c.id,
         payer.id,
@@ -210,7 +210,6 @@ def test_referral_npi_and_icd10_checks(app, client, world):
         "referral_date": "2026-11-01",
         "visits_allowed": "6",
         "end_date": "2027-01-31",
-        "active": "y",
     }
     r = client.post(url, data=dict(base, referring_npi="1234567890", diagnosis_codes="M54.50"))
     assert r.status_code == 400 and "valid check digit" in r.get_data(as_text=True)
@@ -225,6 +224,7 @@ def test_referral_npi_and_icd10_checks(app, client, world):
     )
     assert r.status_code == 302
     ref = Referral.get()
+    assert ref.active
     assert (ref.codes, ref.referring_npi, ref.policy_id, ref.visits_allowed) == (
         ["M54.50", "M62.830"],
         "1234567893",
@@ -255,12 +255,16 @@ def test_authorization_and_expired_warning(app, client, world):
             "start_date": "2025-01-01",
             "end_date": "2025-03-31",
             "body_regions": "lumbar",
-            "active": "y",
         },
     )
     assert r.status_code == 302
     a = PriorAuthorization.get()
-    assert (a.number, a.visits_allowed, a.body_regions) == ("PA-2026-1", 4, "lumbar")
+    assert (a.number, a.visits_allowed, a.body_regions, a.active) == (
+        "PA-2026-1",
+        4,
+        "lumbar",
+        True,
+    )
     page = client.get(f"/provider/clients/{world.a.c1.id}").get_data(as_text=True)
     assert "Authorization PA-2026-1: expired Mar 31, 2025." in page
     r = client.post(
