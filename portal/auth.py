@@ -489,6 +489,36 @@ def send_invite(user, practice):
     return token
 
 
+class InviteError(ValueError):
+    """A client cannot be invited (no e-mail, or the address belongs to someone else)."""
+
+
+def invite_client(client):
+    """Give a client portal access: their user (created if needed) gets a one-time link.
+
+    Call inside `database.atomic("IMMEDIATE")`. Returns the user; raises InviteError.
+    """
+    email = (client.email or "").strip().lower()
+    if not email:
+        raise InviteError("Add the client's e-mail address first.")
+    user = User.get_or_none(User.email == email)
+    if user is None:
+        user = User.create(
+            practice=client.practice_id,
+            email=email,
+            name=client.display_name,
+            role="client",
+            client=client.id,
+        )
+    elif user.client_id != client.id:
+        raise InviteError("Another account already uses this e-mail address.")
+    elif user.password_hash:
+        raise InviteError("This client already has portal access.")
+    send_invite(user, client.practice)
+    audit.record("user.invite", obj=user, client=client, detail="client portal")
+    return user
+
+
 def send_reset(user):
     token = issue_token(user, "reset")
     practice = user.practice

@@ -203,3 +203,50 @@ def test_setting_a_password_spends_every_open_link(client, world, now):
     )
     assert client.post(second, data={"password": GOOD, "confirm": GOOD}).status_code == 302
     assert client.get(first).status_code == 404
+
+
+def test_staff_invite_a_client_to_the_portal(app, client, world, now):
+    from tests import factories
+
+    with app.test_request_context():
+        c = factories.client(world.a.practice, email="Newcomer@Example.com")
+    login(client, world.a.frontdesk)
+    r = client.post(f"/provider/clients/{c.id}/portal-invite")
+    assert r.status_code == 302
+    user = User.get(User.email == "newcomer@example.com")
+    assert user.role == "client" and user.client_id == c.id and user.password_hash is None
+    msg = OutboxMessage.get(OutboxMessage.to_addr == "newcomer@example.com")
+    assert c.last_name not in msg.body and c.first_name not in msg.body  # no PHI in mail
+    row = AuditLog.get(AuditLog.action == "user.invite")
+    assert row.client_id == c.id and row.detail == "client portal"
+    # Inviting again resends a fresh link (the user has no password yet).
+    client.post(f"/provider/clients/{c.id}/portal-invite")
+    assert OutboxMessage.select().where(OutboxMessage.to_addr == user.email).count() == 2
+    client.post("/logout")
+    url = _link(OutboxMessage.select().order_by(OutboxMessage.id.desc()).get())
+    assert client.post(url, data={"password": GOOD, "confirm": GOOD}).status_code == 302
+    r = login(client, user.email, password=GOOD)
+    assert r.headers["Location"] == "/portal/"
+    assert client.get("/portal/").status_code == 200
+
+
+def test_client_invite_refusals(app, client, world, now):
+    from tests import factories
+
+    with app.test_request_context():
+        no_mail = factories.client(world.a.practice, email="")
+        taken = factories.client(world.a.practice, email=world.a.therapist.email)
+    login(client, world.a.owner)
+    r = client.post(f"/provider/clients/{no_mail.id}/portal-invite", follow_redirects=True)
+    assert "Add the client&#39;s e-mail address first." in r.get_data(as_text=True)
+    r = client.post(f"/provider/clients/{taken.id}/portal-invite", follow_redirects=True)
+    assert "Another account already uses this e-mail address." in r.get_data(as_text=True)
+    r = client.post(f"/provider/clients/{world.a.c1.id}/portal-invite", follow_redirects=True)
+    assert "already has portal access" in r.get_data(as_text=True)
+    assert OutboxMessage.select().count() == 0
+    # Another practice's client: 404.
+    assert client.post(f"/provider/clients/{world.b.c1.id}/portal-invite").status_code == 404
+    # A client user cannot invite anyone.
+    client.post("/logout")
+    login(client, world.a.cu1)
+    assert client.post(f"/provider/clients/{no_mail.id}/portal-invite").status_code == 404

@@ -18,6 +18,7 @@ from portal.models import (
     ROLE_THERAPIST,
     STAFF_ROLES,
     AuditLog,
+    Client,
     OutboxMessage,
     Practice,
     Provider,
@@ -267,6 +268,22 @@ def staff_reinvite(user_id):
     audit.record("user.invite", obj=user, detail="resent")
     flash(f"A new invitation link was sent to {user.email}.", "success")
     return redirect(url_for("provider.staff"))
+
+
+@bp.route("/clients/<int:client_id>/portal-invite", methods=["POST"])
+@roles_required(*STAFF_ROLES)
+def client_portal_invite(client_id):
+    """Invite a client to the portal (a button on the client page): a one-time link by e-mail."""
+    client = get_or_404(Client, client_id)
+    try:
+        with database.atomic("IMMEDIATE"):
+            auth.invite_client(client)
+        flash("Portal invitation sent to the client's e-mail address.", "success")
+    except auth.InviteError as exc:
+        flash(str(exc), "error")
+    if "provider.client_page" in current_app.view_functions:
+        return redirect(url_for("provider.client_page", client_id=client.id))
+    return redirect(url_for("provider.home"))
 
 
 # --- audit log and outbox ------------------------------------------------------------
