@@ -119,6 +119,25 @@ def test_therapist_writes_signs_and_amends_a_note(app, live_server, page, screen
         assert NoteAddendum.select().count() == 1
     screenshot(page, "charting-note-addendum")
 
+    # The client page shows the notes section (loaded by HTMX from provider.client_notes).
+    if "provider.client_page" in app.view_functions:
+        page.goto(f"{live_server}/provider/clients/{client.id}")
+        page.locator("#client-notes").wait_for()
+        assert page.locator("#client-notes").get_by_text("M54.50, M62.830").is_visible()
+        screenshot(page, "charting-client-page")
+
+    # The therapist's phone: the signed note reads well at 390 px.
+    phone = page.context.browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    phone.add_cookies(page.context.cookies())
+    mobile = phone.new_page()
+    mobile.goto(note_url)
+    assert mobile.get_by_text("Electronically signed by").is_visible()
+    assert mobile.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(mobile, "charting-note-phone")
+    phone.close()
+
     # The PDF opens (served as application/pdf).
     resp = page.request.get(note_url + "/pdf")
     assert resp.status == 200 and resp.headers["content-type"] == "application/pdf"

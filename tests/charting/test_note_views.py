@@ -269,7 +269,7 @@ def test_client_notes_section_is_a_fragment_for_htmx(client, world):
     r = client.get(f"/provider/clients/{world.a.c1.id}/notes", headers={"HX-Request": "true"})
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "HX-Request" in r.headers["Vary"]
-    assert html.lstrip().startswith('<section id="client-notes"')
+    assert html.lstrip().startswith('<div id="client-notes"')
     assert f"/provider/notes/{note.id}" in html and "M54.2" in html and "Signed" in html
     assert html.count("/provider/notes/") == 1
     full = client.get(f"/provider/clients/{world.a.c1.id}/notes").get_data(as_text=True)
