@@ -34,8 +34,14 @@ from tests.conftest import make_app
 WEBHOOK_SECRET = "whsec_test_" + "b" * 24
 
 
+_LOCALSTRIPE = {}  # one server per test session, shared by every module that uses it
+
+
 @pytest.fixture(scope="session")
 def localstripe_url(tmp_path_factory):
+    if "url" in _LOCALSTRIPE:
+        yield _LOCALSTRIPE["url"]
+        return
     from aiohttp import web
     from localstripe import resources
 
@@ -71,9 +77,10 @@ def localstripe_url(tmp_path_factory):
     thread = threading.Thread(target=serve, daemon=True, name="localstripe")
     thread.start()
     assert ready.wait(10), "localstripe did not start"
-    yield f"http://127.0.0.1:{port}"
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(timeout=5)
+    _LOCALSTRIPE["url"] = f"http://127.0.0.1:{port}"
+    yield _LOCALSTRIPE["url"]
+    # The server thread is a daemon: it stops with the session. (Stopping it here would
+    # pull it from under another module's fixture instance that shares it.)
 
 
 class CheckoutStub(stripe.RequestsClient):
