@@ -247,10 +247,28 @@ def lockout_minutes(email: str, ip: str) -> int:
     return worst
 
 
+PRUNE_EVERY = 100  # rows; old throttling and session rows are pruned now and then
+
+
 def note_attempt(email, success):
-    LoginAttempt.create(
+    row = LoginAttempt.create(
         account_key=account_key(email), ip=audit.client_ip(), at=clock.utcnow(), success=success
     )
+    if row.id % PRUNE_EVERY == 0:
+        prune()
+
+
+def prune(now=None):
+    """Forget login attempts older than a day and sessions that ended over 30 days ago.
+    (The audit log keeps the history of logins; these tables only serve throttling and
+    revocation.)"""
+    now = now or clock.utcnow()
+    LoginAttempt.delete().where(LoginAttempt.at < now - dt.timedelta(days=1)).execute()
+    absolute = dt.timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
+    UserSession.delete().where(
+        (UserSession.revoked_at < now - dt.timedelta(days=30))
+        | (UserSession.created_at < now - absolute - dt.timedelta(days=30))
+    ).execute()
 
 
 # --- forms ----------------------------------------------------------------------
