@@ -411,3 +411,46 @@ def test_post_routes_need_csrf(client, world):
         if method == "POST":
             assert client.post(url, data={"body": "x"}, csrf=False).status_code == 400, url
     assert NoteAddendum.select().count() == 0
+
+
+def _appointment(world, client, start):
+    from portal.models import Appointment, AppointmentType
+
+    t = AppointmentType.create(practice=world.a.practice, name="Massage 60", duration_minutes=60)
+    return Appointment.create(
+        practice=world.a.practice,
+        client=client,
+        provider=world.a.provider,
+        appointment_type=t,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        blocked_until=start + dt.timedelta(hours=1),
+        status="completed",
+    )
+
+
+def test_a_note_from_an_appointment(client, world):
+    # 02:30 UTC on the 21st is the evening of the 20th in Los Angeles (the practice's zone).
+    appt = _appointment(world, world.a.c1, dt.datetime(2026, 11, 21, 2, 30))
+    other = _appointment(world, world.a.c2, dt.datetime(2026, 11, 22, 18, 0))
+    login(client, world.a.therapist)
+    html = client.get(
+        f"/provider/clients/{world.a.c1.id}/notes/new?appointment={appt.id}"
+    ).get_data(as_text=True)
+    assert 'value="2026-11-20"' in html
+    assert f'<option selected value="{appt.id}">' in html
+    appt_select = html[
+        html.index('id="appointment"') : html.index("</select>", html.index('id="appointment"'))
+    ]
+    assert f'value="{other.id}"' not in appt_select  # another client's visit is not offered
+    r = client.post(
+        f"/provider/clients/{world.a.c1.id}/notes/new",
+        data=form_data(world.a.provider.id, appointment=str(other.id)),
+    )
+    assert r.status_code == 400
+    r = client.post(
+        f"/provider/clients/{world.a.c1.id}/notes/new",
+        data=form_data(world.a.provider.id, appointment=str(appt.id)),
+    )
+    assert r.status_code == 302
+    assert ChartNote.get().appointment_id == appt.id
