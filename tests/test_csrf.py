@@ -19,6 +19,21 @@ def _post_routes(app):
     return out
 
 
+def test_other_writing_methods_are_protected_too(app, client):
+    for method in ("PUT", "PATCH", "DELETE"):
+        for rule, url in rules(app, method):
+            if rule.endpoint.rpartition(".")[0] in EXEMPT_BLUEPRINTS:
+                continue
+            r = client.open(url, method=method, data={"x": "1"})
+            assert r.status_code == 400, f"{method} {rule.rule} without CSRF: {r.status_code}"
+    assert set(app.config.get("WTF_CSRF_METHODS", ["POST", "PUT", "PATCH", "DELETE"])) >= {
+        "POST",
+        "PUT",
+        "PATCH",
+        "DELETE",
+    }
+
+
 def test_only_the_webhooks_blueprint_is_exempt(app):
     assert {getattr(b, "name", b) for b in csrf._exempt_blueprints} == EXEMPT_BLUEPRINTS
     assert not csrf._exempt_views, f"CSRF-exempt views: {csrf._exempt_views}"
