@@ -224,3 +224,13 @@ def test_sections_of_other_areas_load_by_htmx_or_say_coming_soon(app, client, wo
         else:
             section = page.split(f'id="{key}"', 1)[1].split("</section>", 1)[0]
             assert "Coming soon." in section
+
+
+def test_home_panel_search_works_without_javascript(app, client, world):
+    login(client, world.a.frontdesk)
+    home = client.get("/provider/").get_data(as_text=True)
+    assert 'id="home-client-q"' in home and 'action="/provider/clients/search"' in home
+    r = client.post("/provider/clients/search", data={"q": world.a.c2.first_name})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200 and "<html" in page and world.a.c2.first_name in page
+    assert world.a.c1.first_name + "<" not in page
