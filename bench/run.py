@@ -12,7 +12,8 @@ Steps:
 5. Print `name: value unit` lines, `ratio X/bare_hello: R` lines and `target ...: PASS|FAIL`.
 
 Options: --duration 10s, --connections 16, --only area1,area2 (targets and figures of
-those areas only; seeds always run in full), --no-http, --reseed, --warmup 2s.
+those areas only; seeds always run in full), --no-http, --reseed, --warmup 2s,
+--wait-quiet 30 (seconds to wait for an idle CPU before each load; the machine is shared).
 Exit status: 0 when everything ran (targets may FAIL: read the lines), 1 on errors.
 """
 
@@ -102,6 +103,27 @@ def bench_config():
         "DEV": True,  # plain http on 127.0.0.1: cookies without the Secure flag
         "BASE_URL": "http://127.0.0.1",
     }
+
+
+def take_lock(max_wait=900):
+    """One bench run at a time: a second run would reseed the file under the first one's
+    servers (and two loads at once halve each other's figures). Waits for the other run."""
+    import fcntl
+
+    fh = open(os.path.join(DATA, "run.lock"), "w")  # noqa: SIM115 kept open while running
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return fh
+    except BlockingIOError:
+        log("another bench run holds bench/.data/run.lock; waiting for it to finish")
+    deadline = time.monotonic() + max_wait
+    while time.monotonic() < deadline:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return fh
+        except BlockingIOError:
+            time.sleep(1)
+    raise SystemExit(f"another bench run kept bench/.data/run.lock for {max_wait} s")
 
 
 # --- timing helpers for figures -------------------------------------------------------
@@ -389,6 +411,21 @@ class CpuWatch:
         return False
 
 
+def wait_quiet(max_wait, share=0.10):
+    """Wait (up to max_wait seconds) for a second in which others use < share of the CPU."""
+    hz = os.sysconf("SC_CLK_TCK") * (os.cpu_count() or 1)
+    deadline = time.monotonic() + max_wait
+    while True:
+        b0 = _busy_ticks()
+        time.sleep(1)
+        used = (_busy_ticks() - b0) / hz
+        if used < share:
+            return True
+        if time.monotonic() >= deadline:
+            log(f"the machine stayed busy ({used:.0%} of the CPU); loading anyway")
+            return False
+
+
 def _children_seconds():
     import resource
 
@@ -424,6 +461,12 @@ def main(argv=None):
     ap.add_argument("--duration", default="10s", help="wrk -d per target (default 10s)")
     ap.add_argument("--warmup", default="2s", help="wrk warm-up per target (default 2s; 0 = none)")
     ap.add_argument("--connections", type=int, default=16)
+    ap.add_argument(
+        "--wait-quiet",
+        type=float,
+        default=30,
+        help="before each load, wait up to this many seconds for an idle CPU (default 30; 0 = no)",
+    )
     ap.add_argument("--only", default="", help="comma-separated areas for targets and figures")
     ap.add_argument("--no-http", action="store_true", help="skip gunicorn and wrk")
     ap.add_argument("--reseed", action="store_true", help="rebuild the bench database")
@@ -432,6 +475,7 @@ def main(argv=None):
     if not args.no_http and shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run `make bench` (it installs Debian's wrk)")
     os.makedirs(INSTANCE, exist_ok=True)
+    lock = take_lock()  # noqa: F841 held until the process ends
     config = bench_config()
     with open(CONFIG_PATH, "w") as fh:
         json.dump(config, fh, indent=2)
@@ -515,6 +559,8 @@ def main(argv=None):
                         continue
                 if args.warmup not in ("0", "0s", ""):
                     run_wrk(port, path, cookie, args.warmup, args.connections)
+                if args.wait_quiet:
+                    wait_quiet(args.wait_quiet)
                 log(f"wrk {name} {path} for {args.duration} at {args.connections} connections")
                 with CpuWatch([portal.proc.pid, hello.proc.pid]) as watch:
                     res, raw = run_wrk(port, path, cookie, args.duration, args.connections)
