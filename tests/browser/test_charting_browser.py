@@ -144,3 +144,36 @@ def test_therapist_writes_signs_and_amends_a_note(app, live_server, page, screen
 
     assert errors == [], errors
     assert failed == [], failed
+
+
+def test_owner_settings_and_icd10_page(app, live_server, page, screenshot):
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        owner = factories.user(practice, "owner", name="Riley Owner")
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _login(page, live_server, owner.email)
+
+    page.goto(live_server + "/provider/settings/charting/templates")
+    page.get_by_role("button", name="Add the default massage template to edit").click()
+    page.wait_for_url(re.compile(r"/templates/\d+$"))
+    assert "Chief complaint:" in page.get_by_label("Subjective").input_value()
+    screenshot(page, "charting-template-form")
+
+    page.goto(live_server + "/provider/settings/charting/codes")
+    page.get_by_label("Code").fill("97112")
+    page.get_by_label("Description").fill("Neuromuscular re-education, each 15 minutes")
+    page.get_by_role("button", name="Add code").click()
+    assert page.get_by_text("97112 is on the practice's list.").is_visible()
+    screenshot(page, "charting-cpt-codes")
+
+    page.goto(live_server + "/provider/icd10")
+    page.get_by_label("Search ICD-10-CM").fill("neck pain")
+    page.get_by_role("button", name="Search").click()
+    assert page.get_by_role("cell", name="Cervicalgia").is_visible()
+    page.get_by_role("row", name=re.compile("M54.2")).get_by_role(
+        "button", name="Add to favourites"
+    ).click()
+    assert page.get_by_text("M54.2 added to the practice's favourites.").is_visible()
+    screenshot(page, "charting-icd10")
+    assert errors == []
