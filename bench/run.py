@@ -13,7 +13,7 @@ Steps:
 
 Options: --duration 10s, --connections 16, --only area1,area2 (targets and figures of
 those areas only; seeds always run in full), --no-http, --reseed, --warmup 2s,
---wait-quiet 30 (seconds to wait for an idle CPU before each load; the machine is shared).
+--wait-quiet 10 (seconds to wait for an idle CPU before each load; the machine is shared).
 Exit status: 0 when everything ran (targets may FAIL: read the lines), 1 on errors.
 """
 
@@ -464,8 +464,8 @@ def main(argv=None):
     ap.add_argument(
         "--wait-quiet",
         type=float,
-        default=30,
-        help="before each load, wait up to this many seconds for an idle CPU (default 30; 0 = no)",
+        default=10,
+        help="before each load, wait up to this many seconds for an idle CPU (default 10; 0 = no)",
     )
     ap.add_argument("--only", default="", help="comma-separated areas for targets and figures")
     ap.add_argument("--no-http", action="store_true", help="skip gunicorn and wrk")
