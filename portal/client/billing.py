@@ -81,7 +81,21 @@ def package_buy(definition_id):
     if not payments.is_configured():
         flash("Buying online is not available yet. Ask at your next visit.", "error")
         return redirect(url_for("client.invoices"), 303)
-    _, inv = packages.sell(definition, current_user.client_id, user=current_user)
+    # An unpaid purchase of the same package is reused (no pile of open invoices).
+    pending = (
+        scoped(PackagePurchase)
+        .join(Invoice, on=(PackagePurchase.invoice == Invoice.id))
+        .where(
+            (PackagePurchase.definition == definition.id)
+            & (PackagePurchase.status == "pending_payment")
+            & (Invoice.status == "open")
+        )
+        .first()
+    )
+    if pending is not None:
+        inv = Invoice.get_by_id(pending.invoice_id)
+    else:
+        _, inv = packages.sell(definition, current_user.client_id, user=current_user)
     return _to_checkout(lambda: payments_service.start_invoice_checkout(inv, user=current_user))
 
 
@@ -95,7 +109,7 @@ def card_new():
 def checkout_done(attempt_id):
     """Stripe sends the client back here. The session id in the query is not trusted:
     the attempt's own session is fetched from Stripe and fulfilled (idempotently)."""
-    attempt = get_or_404(CheckoutAttempt, attempt_id)
+    attempt = get_or_404(CheckoutAttempt, attempt_id, audit_action="checkout.view")
     error = None
     if attempt.status != "completed" and attempt.stripe_session_id:
         try:

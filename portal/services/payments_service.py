@@ -12,6 +12,7 @@ Rules kept here:
   once, and state only moves forward (a succeeded payment never turns failed).
 """
 
+import datetime as dt
 import logging
 
 from flask import current_app
@@ -36,7 +37,7 @@ from portal.services import invoicing
 
 log = logging.getLogger(__name__)
 
-OPEN_STATES = ("created", "open", "failed", "expired")
+REUSE_OPEN_SESSION = dt.timedelta(minutes=30)
 
 
 class CheckoutRefused(invoicing.InvoiceError):
@@ -135,6 +136,24 @@ def start_invoice_checkout(inv, user=None):
         raise CheckoutRefused("This invoice has nothing left to pay.")
     if not payments.is_configured():
         raise payments.PaymentsUnavailable(payments.SETUP_MESSAGE)
+    # A second click (or a second tab) reuses the session still open for this balance,
+    # so one invoice is not paid twice by accident.
+    recent = clock.utcnow() - REUSE_OPEN_SESSION
+    reuse = (
+        CheckoutAttempt.select()
+        .where(
+            (CheckoutAttempt.invoice == inv.id)
+            & (CheckoutAttempt.purpose == "invoice")
+            & (CheckoutAttempt.status == "open")
+            & (CheckoutAttempt.amount_cents == inv.balance_cents)
+            & (CheckoutAttempt.created_at >= recent)
+            & (CheckoutAttempt.checkout_url != "")
+        )
+        .order_by(CheckoutAttempt.id.desc())
+        .first()
+    )
+    if reuse is not None:
+        return reuse.checkout_url
     client = Client.get_by_id(inv.client_id)
     practice = Practice.get_by_id(inv.practice_id)
     attempt = _new_attempt("invoice", client, user, inv, inv.balance_cents, inv.currency)

@@ -335,3 +335,53 @@ def test_unknown_event_types_are_recorded_and_ignored(client):
     assert StripeEvent.get().status == "ignored"
     assert json.loads(body)["id"] == "evt_x"
     assert WEBHOOK_SECRET.startswith("whsec_")
+
+
+def test_client_buys_a_package_online(client, world, checkout_stub, app):
+    from tests.billing.conftest import package
+
+    with app.test_request_context():
+        d = package(world.a.practice)
+    checkout_stub.auto_pay = False  # the client leaves Stripe's page without paying
+    login(client, world.a.cu1)
+    assert client.post(f"/portal/packages/{d.id}/buy").status_code == 303
+    assert client.post(f"/portal/packages/{d.id}/buy").status_code == 303  # again
+    from portal.models.billing import PackagePurchase
+
+    assert PackagePurchase.select().count() == 1  # the unpaid purchase is reused
+    assert len(checkout_stub.sessions) == 1  # and so is the open Checkout Session
+    sid = next(iter(checkout_stub.sessions))
+    checkout_stub._complete(checkout_stub.sessions[sid])  # now the card is paid
+    attempt = CheckoutAttempt.get()
+    r = client.get(f"/portal/checkout/{attempt.id}/done")
+    assert r.status_code == 200 and "Thank you" in r.get_data(as_text=True)
+    purchase = PackagePurchase.get()
+    from portal.services import packages
+
+    assert purchase.status == "active" and packages.balance(purchase.id) == 5
+    page = client.get("/portal/invoices").get_data(as_text=True)
+    assert "5 of 5 sessions left" in page
+
+
+def test_unpaid_session_grants_nothing(client, world, checkout_stub):
+    checkout_stub.auto_pay = False
+    login(client, world.a.cu1)
+    with client.application.test_request_context():
+        inv = open_invoice(world)
+    assert client.post(f"/portal/invoices/{inv.id}/pay").status_code == 303
+    attempt = CheckoutAttempt.get()
+    r = client.get(f"/portal/checkout/{attempt.id}/done")
+    assert "not finished" in r.get_data(as_text=True)
+    assert not Payment.select().exists()
+    assert Invoice.get_by_id(inv.id).status == "open"
+
+
+def test_payments_unavailable_for_the_client_is_a_plain_message(client, world, app):
+    app.config["STRIPE_SECRET_KEY"] = ""
+    login(client, world.a.cu1)
+    with app.test_request_context():
+        inv = open_invoice(world)
+    page = client.get("/portal/invoices").get_data(as_text=True)
+    assert "not available yet" in page and "by card" not in page
+    r = client.post(f"/portal/invoices/{inv.id}/pay", follow_redirects=True)
+    assert r.status_code == 200 and "not available yet" in r.get_data(as_text=True)

@@ -291,3 +291,52 @@ def test_checkout_sell_in_three_taps_and_pay_with_credit(client, world, billed, 
     assert packages.balance(purchase.id) == 4
     assert Invoice.get_by_id(visit.id).status == "paid"
     assert packages.per_visit_price(appt.id) == 8500
+
+
+def test_eight_desks_use_the_last_credit_at_once_no_500(app, world):
+    """Eight check-outs pay eight visit invoices with the same package's last credit."""
+    import threading
+
+    from portal.db import database
+    from portal.models.scheduling import Appointment
+    from portal.services import billing_events
+
+    with app.test_request_context():
+        t = appt_type(world.a.practice)
+        d = package(world.a.practice, sessions=1, price_cents=8500, types=[t])
+        purchase, inv = packages.sell(d, world.a.c1.id)
+        invoicing.record_payment(inv, method="cash", amount_cents=8500)
+        work = []
+        for _ in range(8):
+            appt = appointment(
+                world.a.practice, world.a.c1, world.a.provider, t, status="completed"
+            )
+            work.append((appt.id, billing_events.visit_invoice(Appointment.get_by_id(appt.id)).id))
+    clients = []
+    for _ in range(8):
+        c = app.test_client()
+        login(c, world.a.frontdesk)
+        clients.append(c)
+    database.close()
+    codes = []
+    barrier = threading.Barrier(8)
+
+    def pay(c, appt_id, inv_id):
+        barrier.wait()
+        r = c.post(
+            f"/provider/billing/checkout/{appt_id}/pay",
+            data={"invoice_id": inv_id, "method": "package_credit", "purchase_id": purchase.id},
+        )
+        codes.append(r.status_code)
+
+    threads = [
+        threading.Thread(target=pay, args=(c, *w)) for c, w in zip(clients, work, strict=True)
+    ]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    database.connect(reuse_if_open=True)
+    assert sorted(codes) == [303] + [400] * 7, codes
+    assert packages.balance(purchase.id) == 0
+    assert Payment.select().where(Payment.method == "package_credit").count() == 1
