@@ -46,7 +46,7 @@ test: testsys devvenv
 	$(VENV)/bin/pytest -q -p no:cacheprovider
 
 bench: benchsys devvenv
-	$(PY) bench/run.py
+	$(PY) bench/run.py $(BENCH_ARGS)
 
 lint: devvenv
 	$(VENV)/bin/ruff check .
