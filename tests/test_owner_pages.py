@@ -357,3 +357,36 @@ def test_outbox_hides_links_that_smtp_delivered(owner, world, app):
     OutboxMessage.update(sent_at=clock.utcnow()).where(OutboxMessage.id == msg.id).execute()
     body = owner.get("/provider/settings/outbox").get_data(as_text=True)
     assert "/account/set-password/" not in body and "Delivered by e-mail" in body
+
+
+def test_logo_too_big_in_bytes_or_pixels(owner, world):
+    p = world.a.practice
+    data = _practice_form(p)
+    data["logo"] = (io.BytesIO(b"\x89PNG" + b"\x00" * (1024 * 1024 + 10)), "big.png")
+    r = owner.post("/provider/settings/practice", data=data, content_type="multipart/form-data")
+    assert r.status_code == 400
+    assert "at most 1 MB" in _error(r.get_data(as_text=True), "logo")
+
+    buf = io.BytesIO()
+    Image.new("1", (5000, 5000)).save(buf, format="PNG")  # small file, 25 million pixels
+    assert buf.tell() < 1024 * 1024
+    data = _practice_form(p)
+    data["logo"] = (io.BytesIO(buf.getvalue()), "huge.png")
+    r = owner.post("/provider/settings/practice", data=data, content_type="multipart/form-data")
+    assert r.status_code == 400
+    assert "too large" in _error(r.get_data(as_text=True), "logo")
+    assert Practice.get_by_id(p.id).logo_path == ""
+
+
+def test_request_body_over_the_limit_is_413(tmp_path):
+    from portal.db import database
+    from tests.conftest import make_app
+
+    app = make_app(tmp_path, MAX_CONTENT_LENGTH=2000)
+    try:
+        c = app.test_client()
+        r = c.post("/login", data={"email": "a@example.com", "password": "x" * 5000})
+        assert r.status_code == 413
+        assert "That upload is too large." in r.get_data(as_text=True)
+    finally:
+        database.close()
