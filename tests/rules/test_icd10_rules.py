@@ -1,6 +1,8 @@
 """ICD-10-CM code shapes: typed forms, code-or-words, code lists, claim pointers."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from portal.rules import icd10
 
@@ -92,3 +94,12 @@ def test_pointer_letter_out_of_range(position):
 def test_lay_terms_name_written_codes():
     for code in icd10.LAY_TERMS:
         assert icd10.normalize_code(code) == code
+
+
+@given(st.text(alphabet="abcmsz0123456789. XA", max_size=12))
+def test_normalize_is_idempotent_and_keeps_the_characters(text):
+    code = icd10.normalize_code(text)
+    if code:
+        assert icd10.normalize_code(code) == code
+        assert icd10.compact(code) == icd10.compact(text)
+        assert icd10.looks_like_code(icd10.compact(code))
