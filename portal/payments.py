@@ -149,6 +149,12 @@ def retrieve_payment_method(pm_id):
     return _call(lambda: c.v1.payment_methods.retrieve(pm_id))
 
 
+def detach_payment_method(pm_id):
+    """Remove a saved card from its Stripe customer (it can no longer be charged)."""
+    c = _client()
+    return _call(lambda: c.v1.payment_methods.detach(pm_id))
+
+
 def card_of(payment_method):
     """(brand, last4, exp_month, exp_year) from a payment method dict (or ('', '', 0, 0))."""
     card = (payment_method or {}).get("card") or {}

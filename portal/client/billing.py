@@ -14,6 +14,7 @@ from portal.models.billing import (
     PackageDefinition,
     PackagePurchase,
     Payment,
+    SavedPaymentMethod,
     StoredDocument,
 )
 from portal.provider.billing import stored_response
@@ -103,6 +104,15 @@ def package_buy(definition_id):
 def card_new():
     client = current_user.client
     return _to_checkout(lambda: payments_service.start_setup_checkout(client, user=current_user))
+
+
+@bp.route("/cards/<int:card_id>/remove", methods=["POST"])
+def card_remove(card_id):
+    card = get_or_404(SavedPaymentMethod, card_id)
+    if card.active:
+        payments_service.remove_card(card, user=current_user)
+        flash(f"{card.label} removed.", "success")
+    return redirect(url_for("client.invoices"), 303)
 
 
 @bp.route("/checkout/<int:attempt_id>/done")

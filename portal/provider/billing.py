@@ -244,8 +244,9 @@ def payment_refund(payment_id):
         if amount is not None:
             try:
                 invoicing.refund_payment(payment, amount, form.reason.data or "", user=current_user)
-            except BillingError as e:
+            except (BillingError, payments.PaymentsError) as e:
                 form.amount.errors = [str(e)]
+                flash(str(e), "error")
             else:
                 flash(f"{format_cents(amount)} refunded.", "success")
                 return redirect(url_for("provider.invoice", invoice_id=inv.id), 303)

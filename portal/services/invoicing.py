@@ -15,6 +15,7 @@ from flask import current_app
 from portal import audit, clock, mail, pdf
 from portal.db import database
 from portal.models.billing import (
+    DOC_CREDIT_NOTE,
     DOC_INVOICE,
     DOC_RECEIPT,
     INVOICE_DRAFT,
@@ -358,6 +359,8 @@ def refund_payment(payment, amount_cents, reason="", user=None, _package_ok=Fals
                 "A package is refunded by its unused sessions: use 'Refund unused sessions'."
             )
         rules.check_refund(payment.amount_cents, refunded_of(payment), amount_cents)
+        if payment.method == PAY_PACKAGE_CREDIT and amount_cents != payment.amount_cents:
+            raise InvoiceError("A package credit is given back whole, not in part.")
         stripe_needed = payment.method in STRIPE_METHODS and payment.stripe_payment_intent_id
         refund = Refund.create(
             practice=payment.practice_id,
@@ -371,6 +374,7 @@ def refund_payment(payment, amount_cents, reason="", user=None, _package_ok=Fals
         audit.record("refund.create", obj=refund, detail=payment.method, user=user)
         if not stripe_needed:
             refresh(inv)
+            issue_credit_note(refund, user=user)
             if payment.method == PAY_PACKAGE_CREDIT and payment.package_purchase_id:
                 from portal.services import packages
 
@@ -405,6 +409,7 @@ def apply_stripe_refund(refund_id, result, user=None):
             # Stripe accepted it; 'pending' refunds complete on Stripe's side.
             Refund.update(status=PAYMENT_SUCCEEDED).where(Refund.id == refund.id).execute()
             refresh(Payment.get_by_id(refund.payment_id).invoice)
+            issue_credit_note(refund, user=user)
             audit.record("refund.succeeded", obj=refund, user=user)
         elif refund.status == PAYMENT_PENDING and status in ("failed", "canceled"):
             Refund.update(status=PAYMENT_FAILED, failure_message=status).where(
@@ -412,6 +417,34 @@ def apply_stripe_refund(refund_id, result, user=None):
             ).execute()
             audit.record("refund.failed", obj=refund, user=user)
     return Refund.get_by_id(refund_id)
+
+
+def issue_credit_note(refund, user=None):
+    """The stored PDF of a succeeded refund (once)."""
+    with database.atomic("IMMEDIATE"):
+        refund = Refund.get_by_id(refund.id)
+        if refund.document_id or refund.status != PAYMENT_SUCCEEDED:
+            return refund.document
+        payment = Payment.get_by_id(refund.payment_id)
+        invoice = Invoice.get_by_id(payment.invoice_id)
+        ctx = _pdf_context(invoice)
+        ctx.update(
+            refund=refund,
+            payment=payment,
+            refunded_on=local_date(ctx["practice"], refund.created_at),
+        )
+        data = pdf.render_pdf("pdf/credit_note.html", **ctx)
+        doc = store_document(
+            refund.practice_id,
+            refund.client_id,
+            DOC_CREDIT_NOTE,
+            f"Credit note for {invoice.number}",
+            f"credit-note-{invoice.number}-{refund.id}.pdf",
+            data,
+            user=user,
+        )
+        Refund.update(document=doc.id).where(Refund.id == refund.id).execute()
+        return doc
 
 
 # --- sending ---------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from portal.models.billing import (
     Payment,
 )
 from portal.rules import ledger as L
+from portal.rules.money import format_cents
 
 
 class PackageError(L.LedgerError):
@@ -332,7 +333,7 @@ def pay_invoice_with_credit(inv, purchase, appointment, user=None):
             method=PAY_PACKAGE_CREDIT,
             amount_cents=inv.balance_cents,
             user=user,
-            reference=f"{purchase.name}: per-visit value {row.unit_price_cents / 100:.2f}",
+            reference=f"{purchase.name}: per-visit value {format_cents(row.unit_price_cents)}",
             package_purchase=row.purchase_id,
         )
     return payment

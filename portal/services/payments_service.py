@@ -87,6 +87,19 @@ def saved_cards(client_id):
     )
 
 
+def remove_card(card, user=None):
+    """Stop using a saved card: removed here at once, and detached at Stripe when it can be
+    reached (a failure there is logged; the portal never charges an inactive card)."""
+    with database.atomic("IMMEDIATE"):
+        SavedPaymentMethod.update(active=False).where(SavedPaymentMethod.id == card.id).execute()
+        audit.record("card.remove", obj=card, user=user)
+    if payments.is_configured():
+        try:
+            payments.detach_payment_method(card.stripe_payment_method_id)
+        except payments.PaymentsError as e:
+            log.warning("could not detach card %s at Stripe: %s", card.id, e)
+
+
 # --- starting Checkout ---------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from portal.models.billing import (
     InvoiceLine,
     PackagePurchase,
     Payment,
+    Refund,
     StoredDocument,
 )
 from portal.rules import ledger as L
@@ -93,8 +94,11 @@ def test_manual_payments_partial_then_paid_with_receipts(ctx, world, tmp_path):
         assert needed in text, needed
     assert Payment.get_by_id(p1.id).receipt_id != Payment.get_by_id(p2.id).receipt_id
     # refunds: partial then refused beyond the payment, invoice goes back to partially paid
-    invoicing.refund_payment(p2, 1000, reason="goodwill")
+    refund = invoicing.refund_payment(p2, 1000, reason="goodwill")
     assert Invoice.get_by_id(inv.id).status == "partially_paid"
+    note = pdftext(Refund.get_by_id(refund.id).document.data, tmp_path, "note.pdf")
+    for needed in ("Credit note", "$10.00", "goodwill", inv.number, "Check"):
+        assert needed in note, needed
     with pytest.raises(invoicing.rules.BillingError, match="more than what is left"):
         invoicing.refund_payment(p2, 2501)
     with pytest.raises(invoicing.rules.BillingError, match="Refund the payments"):

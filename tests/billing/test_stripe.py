@@ -87,6 +87,7 @@ def test_refund_through_stripe(ctx, world):
     payment = payments_service.charge_card_on_file(inv, saved_card(world))
     refund = invoicing.refund_payment(payment, 4000, reason="shortened visit")
     assert refund.status == "succeeded" and refund.stripe_refund_id.startswith("re_")
+    assert refund.document.kind == "credit_note"
     inv = Invoice.get_by_id(inv.id)
     assert inv.status == "partially_paid" and inv.refunded_cents == 4000
     invoicing.refund_payment(payment, 6000)
@@ -385,3 +386,22 @@ def test_payments_unavailable_for_the_client_is_a_plain_message(client, world, a
     assert "not available yet" in page and "by card" not in page
     r = client.post(f"/portal/invoices/{inv.id}/pay", follow_redirects=True)
     assert r.status_code == 200 and "not available yet" in r.get_data(as_text=True)
+
+
+def test_client_removes_a_saved_card(client, world, app):
+    with app.test_request_context():
+        mine = saved_card(world)
+        theirs = SavedPaymentMethod.create(
+            practice=world.a.practice,
+            client=world.a.c2,
+            stripe_payment_method_id="pm_other",
+            brand="visa",
+            last4="1111",
+        )
+    login(client, world.a.cu1)
+    assert client.post(f"/portal/cards/{theirs.id}/remove").status_code == 404
+    assert client.post(f"/portal/cards/{mine.id}/remove", csrf=False).status_code == 400
+    assert client.post(f"/portal/cards/{mine.id}/remove").status_code == 303
+    assert not SavedPaymentMethod.get_by_id(mine.id).active
+    assert SavedPaymentMethod.get_by_id(theirs.id).active
+    assert payments_service.saved_cards(world.a.c1.id) == []

@@ -340,3 +340,27 @@ def test_eight_desks_use_the_last_credit_at_once_no_500(app, world):
     assert sorted(codes) == [303] + [400] * 7, codes
     assert packages.balance(purchase.id) == 0
     assert Payment.select().where(Payment.method == "package_credit").count() == 1
+
+
+def test_give_a_package_credit_back_from_the_invoice(client, world, billed, app):
+    ids = billed["a"]
+    with app.test_request_context():
+        from portal.models.scheduling import Appointment
+        from portal.services import billing_events
+
+        appt = Appointment.get_by_id(ids["appt"])
+        visit = billing_events.visit_invoice(appt)
+        d = PackageDefinition.get_by_id(ids["def"])
+        purchase, pinv = packages.sell(d, world.a.c1.id)
+        invoicing.record_payment(pinv, method="cash", amount_cents=42500)
+        pay = packages.pay_invoice_with_credit(visit, purchase, appt)
+    assert packages.balance(purchase.id) == 4
+    login(client, world.a.frontdesk)
+    page = client.get(f"/provider/billing/invoices/{visit.id}").get_data(as_text=True)
+    assert "Give the credit back" in page and "per-visit value $85.00" in page
+    r = client.post(f"/provider/billing/payments/{pay.id}/refund", data={"amount": "50"})
+    assert r.status_code == 400 and "given back whole" in r.get_data(as_text=True)
+    r = client.post(f"/provider/billing/payments/{pay.id}/refund", data={"amount": "100.00"})
+    assert r.status_code == 303
+    assert packages.balance(purchase.id) == 5
+    assert Invoice.get_by_id(visit.id).status == "open"

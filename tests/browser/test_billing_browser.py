@@ -69,6 +69,10 @@ def test_front_desk_sells_a_package_and_redeems_a_credit(app, live_server, page,
     page.wait_for_url(re.compile(rf"/checkout/{appt.id}$"))
     assert page.get_by_text(re.compile("Paid with a 5 x 60-minute massage credit")).is_visible()
     screenshot(page, "billing-checkout-redeemed")
+    page.get_by_role("link", name="Open the invoice").click()
+    page.wait_for_url(re.compile(r"/billing/invoices/\d+$"))
+    assert page.get_by_text("Package credit").first.is_visible()
+    screenshot(page, "billing-invoice-paid-by-credit")
     purchase = PackagePurchase.get()
     assert packages.balance(purchase.id) == 4
     assert Invoice.get_by_id(visit.id).status == "paid"
