@@ -7,7 +7,7 @@ Dates may appear in URLs (they are not PHI); client names never do.
 import datetime as dt
 import math
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -84,11 +84,15 @@ def _parse_date(value, default=None):
 
 
 def _providers():
-    return list(
+    cached = getattr(g, "_schedule_providers", None)
+    if cached is not None:
+        return cached
+    g._schedule_providers = list(
         Provider.select()
         .where((Provider.practice == current_user.practice_id) & (Provider.active == True))  # noqa: E712
         .order_by(Provider.first_name, Provider.last_name)
     )
+    return g._schedule_providers
 
 
 def _provider_or_404(provider_id):
@@ -195,17 +199,22 @@ def _day_layout(day, providers):
     start_utc = _local_midnight_utc(day)
     end_utc = _local_midnight_utc(day + dt.timedelta(days=1))
     appts = _scope_appts(
-        svc.day_appointments(
-            current_user.practice_id, [p.id for p in providers], start_utc, end_utc
+        svc.day_rows(current_user.practice_id, [p.id for p in providers], start_utc, end_utc)
+    )
+    ids = [p.id for p in providers]
+    marks = ",".join("?" * len(ids))
+    hours = list(
+        database.execute_sql(
+            "SELECT provider_id, weekday, start_minute, end_minute FROM provider_hours "
+            f"WHERE provider_id IN ({marks}) AND weekday = ?",
+            [*ids, day.weekday()],
         )
     )
-    hours = list(
-        ProviderHours.select().where(ProviderHours.provider.in_([p.id for p in providers]))
-    )
     exceptions = list(
-        AvailabilityException.select().where(
-            AvailabilityException.provider.in_([p.id for p in providers])
-            & (AvailabilityException.on_date == day)
+        database.execute_sql(
+            "SELECT provider_id, kind, start_minute, end_minute FROM availability_exception "
+            f"WHERE provider_id IN ({marks}) AND on_date = ?",
+            [*ids, day.isoformat()],
         )
     )
     first, last = 8 * 60, 19 * 60
@@ -213,12 +222,8 @@ def _day_layout(day, providers):
     for p in providers:
         ranges = slot_rules.local_ranges(
             day,
-            [(h.weekday, h.start_minute, h.end_minute) for h in hours if h.provider_id == p.id],
-            [
-                (x.on_date, x.kind, x.start_minute, x.end_minute)
-                for x in exceptions
-                if x.provider_id == p.id
-            ],
+            [(wd, sm, em) for pid, wd, sm, em in hours if pid == p.id],
+            [(day, kind, sm, em) for pid, kind, sm, em in exceptions if pid == p.id],
         )
         work[p.id] = ranges
         for s, e in ranges:
@@ -278,7 +283,7 @@ def _week_layout(day, providers):
     start_utc = _local_midnight_utc(monday)
     end_utc = _local_midnight_utc(monday + dt.timedelta(days=7))
     appts = _scope_appts(
-        svc.day_appointments(
+        svc.day_rows(
             current_user.practice_id,
             [p.id for p in providers],
             start_utc,
@@ -322,8 +327,23 @@ def schedule():
     else:
         ctx["week"] = _week_layout(day, providers)
         ctx["prev"], ctx["next"] = day - dt.timedelta(days=7), day + dt.timedelta(days=7)
-    audit.record("schedule.view", detail=f"{view} view")
+    _audit_view("schedule.view", f"{view} view {day.isoformat()} {selected}")
     return render("provider/schedule/schedule.html", block="schedule_body", **ctx)
+
+
+def _audit_view(action, detail, minutes=10):
+    """Audit a PHI list view, once per user, page and 10 minutes: a day view reloaded on a
+    tablet all day long would otherwise write (and contend for the write lock) every time."""
+    from portal import clock
+
+    since = (clock.utcnow() - dt.timedelta(minutes=minutes)).strftime("%Y-%m-%d %H:%M:%S")
+    seen = database.execute_sql(
+        "SELECT 1 FROM audit_log WHERE practice_id = ? AND at >= ? AND user_id = ? "
+        "AND action = ? AND detail = ? LIMIT 1",
+        [current_user.practice_id, since, current_user.id, action, detail[:255]],
+    ).fetchone()
+    if seen is None:
+        audit.record(action, detail=detail)
 
 
 def todays_appointments():
@@ -332,14 +352,17 @@ def todays_appointments():
         return []
     day = _today()
     providers, _ = _visible_providers(None)
-    rows = svc.day_appointments(
+    rows = svc.day_rows(
         current_user.practice_id,
         [p.id for p in providers],
         _local_midnight_utc(day),
         _local_midnight_utc(day + dt.timedelta(days=1)),
         include_cancelled=False,
     )
-    return _scope_appts(rows)
+    rows = _scope_appts(rows)
+    if rows:
+        _audit_view("schedule.view", f"home panel {day.isoformat()}")
+    return rows
 
 
 # --- forms -------------------------------------------------------------------------------
