@@ -455,6 +455,33 @@ def client_billing(client_id):
     )
 
 
+@bp.route("/billing/clients/<int:client_id>/documents")
+def client_documents(client_id):
+    """The client page's documents section: every issued document, downloadable as stored."""
+    client = get_or_404(Client, client_id, audit_action="client.documents.view")
+    docs = list(
+        scoped(StoredDocument)
+        .select(
+            StoredDocument.id,
+            StoredDocument.kind,
+            StoredDocument.title,
+            StoredDocument.filename,
+            StoredDocument.size_bytes,
+            StoredDocument.created_at,
+        )
+        .where(StoredDocument.client == client.id)
+        .order_by(StoredDocument.id.desc())
+        .limit(100)
+    )
+    return render(
+        "provider/billing/client_documents.html",
+        "client_documents",
+        client=client,
+        docs=docs,
+        section="clients",
+    )
+
+
 @bp.route("/billing/clients/<int:client_id>/sell", methods=["POST"])
 def client_sell_package(client_id):
     client = get_or_404(Client, client_id)

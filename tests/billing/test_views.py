@@ -57,6 +57,7 @@ def staff_gets(ids):
         f"/provider/billing/documents/{ids['doc']}",
         f"/provider/billing/documents/{ids['receipt']}",
         f"/provider/billing/clients/{ids['client']}",
+        f"/provider/billing/clients/{ids['client']}/documents",
         f"/provider/billing/checkout/{ids['appt']}",
         f"/provider/billing/checkout/{ids['appt']}/sell/{ids['def']}",
     ]
@@ -364,3 +365,11 @@ def test_give_a_package_credit_back_from_the_invoice(client, world, billed, app)
     assert r.status_code == 303
     assert packages.balance(purchase.id) == 5
     assert Invoice.get_by_id(visit.id).status == "open"
+
+
+def test_client_documents_section(client, world, billed):
+    login(client, world.a.frontdesk)
+    url = f"/provider/billing/clients/{billed['a']['client']}/documents"
+    frag = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<html" not in frag and "Invoice INV-000001" in frag and "Receipt for INV-000001" in frag
+    assert AuditLog.select().where(AuditLog.action == "client.documents.view").exists()

@@ -73,6 +73,12 @@ def test_front_desk_sells_a_package_and_redeems_a_credit(app, live_server, page,
     page.wait_for_url(re.compile(r"/billing/invoices/\d+$"))
     assert page.get_by_text("Package credit").first.is_visible()
     screenshot(page, "billing-invoice-paid-by-credit")
+    # the client page loads the billing section from provider.client_billing (HTMX)
+    page.goto(f"{live_server}/provider/clients/{client.id}")
+    section = page.locator("#billing-section")
+    section.get_by_text(re.compile("4 of 5 left")).wait_for()
+    section.scroll_into_view_if_needed()
+    screenshot(page, "billing-client-page-section")
     purchase = PackagePurchase.get()
     assert packages.balance(purchase.id) == 4
     assert Invoice.get_by_id(visit.id).status == "paid"
