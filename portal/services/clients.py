@@ -3,11 +3,11 @@
 import datetime as dt
 import re
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from portal import access, audit, clock
 from portal.db import database
-from portal.models import Client
+from portal.models import Client, Provider
 
 PAGE_SIZE = 25
 
@@ -47,9 +47,9 @@ def parse_date(text):
     return None
 
 
-def search_query(q, user=None, include_archived=False):
+def search_query(q, user=None, include_archived=False, query=None):
     """A scoped select of clients matching `q` (name, phone, e-mail or date of birth)."""
-    query = access.scoped(Client, user=user)
+    query = access.scoped(Client, user=user, query=query)
     if not include_archived:
         query = query.where(Client.active == True)  # noqa: E712
     q = (q or "").strip()[:100]
@@ -75,15 +75,15 @@ def search_query(q, user=None, include_archived=False):
 
 def search(q, page=1, user=None, include_archived=False, page_size=PAGE_SIZE):
     """(clients on this page, total matches, page, pages)."""
-    query = search_query(q, user=user, include_archived=include_archived)
-    total = query.count()
+    total = search_query(q, user=user, include_archived=include_archived).count()
     pages = max(1, (total + page_size - 1) // page_size)
     page = min(max(1, page), pages)
-    rows = list(
-        query.order_by(fn.lower(Client.last_name), fn.lower(Client.first_name), Client.id).paginate(
-            page, page_size
-        )
+    with_therapist = Client.select(Client, Provider).join(
+        Provider, JOIN.LEFT_OUTER, on=(Client.therapist == Provider.id)
     )
+    query = search_query(q, user=user, include_archived=include_archived, query=with_therapist)
+    order = (fn.lower(Client.last_name), fn.lower(Client.first_name), Client.id)
+    rows = list(query.order_by(*order).paginate(page, page_size))
     return rows, total, page, pages
 
 
