@@ -131,6 +131,9 @@ def load(ctx):
         for n, (pi, hour, minute, key, ci) in enumerate(plan):
             if (offset + n) % 3 == 2 and offset != 0:
                 continue  # leave gaps on other days
+            works = range(0, 5) if pi == 0 else range(1, 6)
+            if day.weekday() not in works:
+                continue
             t = types[key]
             start = slot_rules.to_utc(dt.datetime.combine(day, dt.time(hour, minute)), tz)
             end = start + dt.timedelta(minutes=t.duration_minutes)

@@ -571,6 +571,7 @@ def appointment(appointment_id):
         end=_local(appt.ends_at),
         policy=policy,
         late=late,
+        started=appt.starts_at <= clock.utcnow(),
         minutes=minutes,
         series=series,
         cancel_form=CancelForm(),
@@ -698,12 +699,15 @@ def appointment_check_in(appointment_id):
             flash("Checked in.", "success")
         return redirect(url_for("provider.appointment", appointment_id=appt.id))
     flags, warnings, missing = _checkin_info(appt.client, _local(appt.starts_at).date())
+    # intake answers are clinical: the front desk sees insurance warnings only
+    show_flags = current_user.role in ("owner", "therapist")
     return render(
         "provider/schedule/check_in.html",
         appt=appt,
         start=_local(appt.starts_at),
         form=form,
-        flags=flags,
+        flags=flags if show_flags else [],
+        show_flags=show_flags,
         warnings=warnings,
         coverage_missing=missing,
     ), (200 if request.method == "GET" else 400)

@@ -598,3 +598,27 @@ def test_appointment_view_is_audited(app, client, sched):
     client.get(f"/provider/appointments/{ids['appt']}")
     row = AuditLog.get(AuditLog.action == "appointment.view")
     assert row.client_id == sched.a.c1.id and row.object_id == ids["appt"]
+
+
+def test_check_in_shows_the_insurance_warning_from_coverage(app, client, sched):
+    from portal.models import InsurancePolicy, Payer
+
+    a = sched.a
+    payer = Payer.create(practice=a.practice, name="Blue Test Plan")
+    InsurancePolicy.create(
+        practice=a.practice,
+        client=a.c1,
+        payer=payer,
+        member_id="M123",
+        effective_date=dt.date(2026, 1, 1),
+    )
+    with app.test_request_context():
+        appt = _appt(a, 10)
+    login(client, a.frontdesk)
+    body = client.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
+    assert "Benefits not verified for Blue Test Plan." in body
+    assert "<h2>Intake</h2>" not in body  # clinical flags are for owner and therapists
+    owner = app.test_client()
+    login(owner, a.owner)
+    body = owner.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
+    assert "<h2>Intake</h2>" in body
