@@ -11,7 +11,16 @@ Ids appear in URLs; client names and search words do not (searches are POSTed).
 
 import datetime as dt
 
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -494,6 +503,8 @@ def _handle_note_form(client, note, template):
         form.provider.choices = choices([p for p in provider_choices if p[0] == own_provider])
     errors = {}
     if request.method == "GET":
+        if not current_app.config.get("TESTING"):
+            icd10.warm_in_background()  # the diagnosis search is next
         if note is None:
             appt_id = request.args.get("appointment", type=int) or 0
             if appt_id and appt_id in {c.value for c in form.appointment.choices}:

@@ -119,6 +119,19 @@ def warm():
     index()
 
 
+_warming = False
+
+
+def warm_in_background():
+    """Start building the index in a daemon thread (once), so the first search a therapist
+    types does not wait ~3 s. Called when a page that will search is shown."""
+    global _warming
+    if _index is not None or _warming:
+        return
+    _warming = True
+    threading.Thread(target=index, name="icd10-warm", daemon=True).start()
+
+
 def lookup(code):
     """The Entry for a code in any typed form ('m5450', 'M54.50'), or None."""
     code = rules.normalize_code(code)
