@@ -412,6 +412,7 @@ def verification_new(policy_id):
     policy = access.get_or_404(InsurancePolicy, policy_id)
     form = VerificationForm()
     if request.method == "GET":
+        audit.record("policy.view", obj=policy, detail="verification form")
         form.verified_on.data = today()
         form.referral_required.data = policy.payer.referral_required
         form.authorization_required.data = policy.payer.authorization_required

@@ -396,6 +396,10 @@ class SignatureForm(FlaskForm):
     )
     form_id = HiddenField()
 
+    def validate_signature_name(self, field):
+        if len((field.data or "").split()) < 2:
+            raise ValidationError("Type your full name: first and last name.")
+
 
 class TabletStartForm(FlaskForm):
     form = SelectField("Form", coerce=int)

@@ -18,6 +18,7 @@ import os
 import re
 import secrets
 import warnings
+import zlib
 
 from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -30,7 +31,12 @@ PNG = "image/png"
 PDF = "application/pdf"
 EXTENSIONS = {JPEG: "jpg", PNG: "png", PDF: "pdf"}
 
-PDF_ACTIVE = re.compile(rb"/(JS|JavaScript|Launch|EmbeddedFile|EmbeddedFiles|RichMedia|XFA)\b")
+PDF_ACTIVE = re.compile(
+    rb"/(JS|JavaScript|Launch|EmbeddedFile|EmbeddedFiles|RichMedia|XFA|SubmitForm|ImportData)\b"
+)
+NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
+STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
+MAX_INFLATED = 50 * 1024 * 1024
 MARKUP = re.compile(rb"<\s*(html|script|svg|body|iframe|object|embed|!doctype)", re.I)
 
 
@@ -70,16 +76,39 @@ def read_upload(storage):
     return data
 
 
+def _unescape_names(data):
+    """PDF names may spell letters as #xx (/J#61vaScript): undo that before looking."""
+    return NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)
+
+
+def _inflated_streams(data):
+    """The decompressed content of each Flate stream (object streams can hide names),
+    bounded so a compressed bomb cannot eat the memory."""
+    budget = MAX_INFLATED
+    for m in STREAM.finditer(data):
+        d = zlib.decompressobj()
+        try:
+            out = d.decompress(m.group(1), budget + 1)
+        except zlib.error:
+            continue
+        budget -= len(out)
+        if budget < 0:
+            raise UploadError("That PDF is too complex to check. Upload a photo of the card.")
+        yield out
+
+
 def check_pdf(data):
     if b"%%EOF" not in data[-2048:]:
         raise UploadError("That PDF is incomplete or damaged. Save it again and retry.")
-    if PDF_ACTIVE.search(data):
-        raise UploadError(
-            "That PDF contains scripts, actions or embedded files and cannot be accepted. "
-            "Upload a photo of the card instead."
-        )
-    if MARKUP.search(data):
-        raise UploadError("That file mixes a PDF with web-page content and cannot be accepted.")
+    parts = [data, *_inflated_streams(data)]
+    for part in parts:
+        if PDF_ACTIVE.search(_unescape_names(part)):
+            raise UploadError(
+                "That PDF contains scripts, actions or embedded files and cannot be accepted. "
+                "Upload a photo of the card instead."
+            )
+        if MARKUP.search(part):
+            raise UploadError("That file mixes a PDF with web-page content and cannot be accepted.")
 
 
 def clean_image(data, kind):

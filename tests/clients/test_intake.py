@@ -110,6 +110,8 @@ def test_client_fills_signs_and_gets_a_pdf(app, client, world):
     text = r.get_data(as_text=True)
     assert "Type your full name to sign." in text and "Check this box to continue." in text
     assert IntakeSubmission.select().count() == 0
+    r = client.post(f"/portal/intake/{form.id}", data=_answers(form, signature_name="Client"))
+    assert r.status_code == 400 and "first and last name" in r.get_data(as_text=True)
     r = client.post(
         f"/portal/intake/{form.id}",
         data=_answers(form),

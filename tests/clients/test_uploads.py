@@ -37,6 +37,12 @@ PDF_JS = (
 )
 PDF_LAUNCH = b"%PDF-1.4\n1 0 obj<</S/Launch/F(cmd.exe)>>endobj\n%%EOF\n"
 PDF_EMBED = b"%PDF-1.4\n1 0 obj<</Type/EmbeddedFile>>endobj\n%%EOF\n"
+PDF_HEX_NAME = b"%PDF-1.4\n1 0 obj<</S/J#61vaScript/J#53(app.alert(1))>>endobj\n%%EOF\n"
+PDF_COMPRESSED_JS = (
+    b"%PDF-1.5\n1 0 obj<</Type/ObjStm/Filter/FlateDecode>>stream\n"
+    + zlib.compress(b"<</S/JavaScript/JS(app.alert(1))>>")
+    + b"endstream endobj\n%%EOF\n"
+)
 PDF_HTML = b"%PDF-1.4\n<html><script>alert(1)</script></html>\n%%EOF\n"
 
 
@@ -49,6 +55,8 @@ PDF_HTML = b"%PDF-1.4\n<html><script>alert(1)</script></html>\n%%EOF\n"
         (PDF_JS, "scripts, actions or embedded files"),
         (PDF_LAUNCH, "scripts, actions or embedded files"),
         (PDF_EMBED, "scripts, actions or embedded files"),
+        (PDF_HEX_NAME, "scripts, actions or embedded files"),
+        (PDF_COMPRESSED_JS, "scripts, actions or embedded files"),
         (PDF_HTML, "web-page content"),
         (b"%PDF-1.4\nno end", "incomplete"),
         (b"\xff\xd8\xff\xe0" + b"junk" * 20, "could not be read"),
@@ -62,6 +70,8 @@ PDF_HTML = b"%PDF-1.4\n<html><script>alert(1)</script></html>\n%%EOF\n"
         "pdf-javascript",
         "pdf-launch",
         "pdf-embedded-file",
+        "pdf-hex-escaped-name",
+        "pdf-js-in-compressed-object-stream",
         "pdf-html-polyglot",
         "pdf-truncated",
         "broken-jpeg",
@@ -185,3 +195,18 @@ def test_file_is_outside_static_and_random_named(app, client, world):
     assert os.path.isfile(path)
     assert "my-card" not in card.stored_name
     assert client.get("/static/../instance/uploads/" + card.stored_name).status_code == 404
+
+
+def test_real_pdfs_pass_the_check(ctx):
+    from portal.pdf import render_pdf
+
+    buf = io.BytesIO()
+    Image.new("RGB", (300, 200), (10, 20, 30)).save(buf, "PDF")
+    for pdf in (buf.getvalue(), render_pdf("pdf/_base.html", practice=_Practice())):
+        body, kind, _w, _h = uploads.inspect(pdf)
+        assert kind == "application/pdf" and body == pdf
+
+
+class _Practice:
+    name = "Harbor Massage"
+    address1 = address2 = city = state = postal_code = phone = ""
