@@ -167,11 +167,15 @@ def test_move_and_resize(ctx, sched):
 def test_cancel_on_time_has_no_fee(ctx, sched):
     a = sched.a
     seen = []
-    events.appointment_cancelled.connect(lambda appt, late: seen.append(late), weak=False)
+
+    def receiver(appt, late):
+        seen.append(late)
+
+    events.appointment_cancelled.connect(receiver)
     try:
         appt = svc.cancel(_book(a, 10), by_client=True)
     finally:
-        events.appointment_cancelled.receivers.clear()
+        events.appointment_cancelled.disconnect(receiver)
     assert appt.status == "cancelled" and appt.fee_due_cents == 0
     assert seen == [False]
 
@@ -181,11 +185,15 @@ def test_late_cancellation_inside_the_window_records_the_fee(ctx, sched, now):
     appt = _book(a, 10)
     now["now"] = appt.starts_at - dt.timedelta(hours=5)
     seen = []
-    events.appointment_cancelled.connect(lambda appt, late: seen.append(late), weak=False)
+
+    def receiver(appt, late):
+        seen.append(late)
+
+    events.appointment_cancelled.connect(receiver)
     try:
         cancelled = svc.cancel(appt, by_client=True)
     finally:
-        events.appointment_cancelled.receivers.clear()
+        events.appointment_cancelled.disconnect(receiver)
     assert cancelled.status == "late_cancelled"
     assert cancelled.fee_due_cents == 4000
     assert seen == [True]
