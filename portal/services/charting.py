@@ -20,6 +20,7 @@ from portal.models import (
     NoteMinutes,
     NoteTemplate,
     PracticeCptCode,
+    Provider,
 )
 from portal.models.charting import NOTE_DRAFT, NOTE_SIGNED
 from portal.rules import charting as rules
@@ -357,6 +358,16 @@ def _locked_now(note_id):
 def save_note(user, client, data, note=None):
     """Create a draft note for `client` (note=None) or update a draft. Returns the note."""
     data.check(user.practice_id)
+    if user.role != ROLE_OWNER and data.provider_id != user.provider_id:
+        raise NotAllowed("A therapist writes notes under their own name only.")
+    if not (
+        Provider.select()
+        .where((Provider.id == data.provider_id) & (Provider.practice == user.practice_id))
+        .exists()
+    ):
+        raise ChartingError("Choose a therapist of this practice.")
+    if client.practice_id != user.practice_id:
+        raise NotAllowed("This client belongs to another practice.")
     with database.atomic("IMMEDIATE"):
         if note is None:
             note = ChartNote(

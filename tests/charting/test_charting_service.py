@@ -214,3 +214,13 @@ def test_visit_coding_for_billing(ctx, world):
         "minutes": {"97124": 45},
         "diagnoses": ["M54.2"],
     }
+
+
+def test_service_guards_who_writes_for_whom(ctx, world):
+    with pytest.raises(svc.NotAllowed):
+        make_note(world.a.therapist, world.a.c1, world.a.provider2.id)
+    with pytest.raises(svc.ChartingError, match="therapist of this practice"):
+        make_note(world.a.owner, world.a.c1, world.b.provider.id)
+    with pytest.raises(svc.NotAllowed):
+        make_note(world.a.owner, world.b.c1, world.a.provider.id)
+    assert ChartNote.select().count() == 0
