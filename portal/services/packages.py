@@ -280,6 +280,8 @@ def redeem(appointment, user=None, purchase=None):
             purchase = PackagePurchase.get_by_id(purchase.id)
             if purchase.status != PURCHASE_ACTIVE or purchase.client_id != appointment.client_id:
                 raise L.NoCreditLeft("This package cannot be used for this visit.")
+            if purchase.expires_at is not None and purchase.expires_at <= clock.utcnow():
+                raise L.NoCreditLeft("This package has expired.")
             if not is_eligible(purchase, appointment.appointment_type_id):
                 raise PackageError("This package does not cover this kind of visit.")
             candidates = [purchase]

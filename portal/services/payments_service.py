@@ -511,6 +511,8 @@ def handle_event(event):
 
 
 def _dispatch(kind, obj):
+    if not isinstance(obj, dict) or not obj.get("id"):
+        return "ignored"
     if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
         attempt = fulfil_checkout(session=obj)
         return f"checkout {attempt.status}" if attempt else "ignored"
