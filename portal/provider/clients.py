@@ -227,13 +227,16 @@ def _insurance_context(client):
 def client_page(client_id):
     client = access.get_or_404(Client, client_id, audit_action="client.view")
     on = today()
-    warnings = coverage.visit_warnings(client, on) + coverage.document_warnings(client, on)
+    warnings = coverage.visit_warnings(client, on)
+    said = " ".join(warnings).lower()
+    skip = [kind for kind in ("referral", "authorization") if kind in said]
+    warnings += coverage.document_warnings(client, on, skip=skip)
     ctx = _insurance_context(client)
     submissions = intake_svc.client_submissions(client)
     return render(
         "provider/clients/page.html",
         client=client,
-        warnings=list(dict.fromkeys(warnings)),
+        warnings=warnings,
         flags=coverage.intake_flags(client) if sees_clinical() else [],
         clinical=sees_clinical(),
         submissions=submissions,
@@ -328,6 +331,7 @@ def _policy_page(policy, card_form=None, status=200):
         cards=cards,
         verifications=verifications,
         summary=coverage.verification_summary(verifications[0]) if verifications else "",
+        summaries={v.id: coverage.verification_summary(v) for v in verifications},
         card_form=card_form or CardForm(formdata=None),
         section="clients",
     )

@@ -206,16 +206,27 @@ def _check_documents(client, policy, on_date, model, noun):
     return [f"The {noun} for {payer} is {text}; {payer} requires a valid one."]
 
 
-def document_warnings(client, on_date):
-    """Expired or used-up referrals and authorizations (for the client page)."""
+def document_warnings(client, on_date, skip=()):
+    """Expired, used-up or last-visit referrals and authorizations (for the client page).
+    `skip` ('referral', 'authorization') leaves out a kind visit_warnings already spoke of."""
     out = []
-    for ref in Referral.select().where((Referral.client == client.id) & Referral.active):
+    refs = (
+        []
+        if "referral" in skip
+        else Referral.select().where((Referral.client == client.id) & Referral.active)
+    )
+    for ref in refs:
         state, _used, text = referral_status(ref, on_date)
         if state in ("expired", "used_up", "last"):
             out.append(f"Referral from {ref.referring_name}: {text}.")
-    for auth in PriorAuthorization.select().where(
-        (PriorAuthorization.client == client.id) & PriorAuthorization.active
-    ):
+    auths = (
+        []
+        if "authorization" in skip
+        else PriorAuthorization.select().where(
+            (PriorAuthorization.client == client.id) & PriorAuthorization.active
+        )
+    )
+    for auth in auths:
         state, _used, text = authorization_status(auth, on_date)
         if state in ("expired", "used_up", "last"):
             out.append(f"Authorization {auth.number}: {text}.")

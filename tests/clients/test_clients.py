@@ -234,3 +234,35 @@ def test_home_panel_search_works_without_javascript(app, client, world):
     page = r.get_data(as_text=True)
     assert r.status_code == 200 and "<html" in page and world.a.c2.first_name in page
     assert world.a.c1.first_name + "<" not in page
+
+
+def test_client_page_says_each_coverage_problem_once(app, client, world):
+    pol = h.policy(world.a.practice, world.a.c1, h.payer(world.a.practice, referral_required=True))
+    BenefitsVerification.create(
+        practice=world.a.practice, client=world.a.c1, policy=pol, verified_on=dt.date(2026, 1, 3)
+    )
+    from portal.models import PriorAuthorization, Referral
+
+    Referral.create(
+        practice=world.a.practice,
+        client=world.a.c1,
+        policy=pol,
+        referring_name="Dr Lane",
+        referral_date=dt.date(2026, 1, 1),
+        visits_allowed=3,
+        visits_used_before=2,
+    )
+    PriorAuthorization.create(
+        practice=world.a.practice,
+        client=world.a.c1,
+        number="PA-9",
+        visits_allowed=2,
+        start_date=dt.date(2025, 1, 1),
+        end_date=dt.date(2025, 2, 1),
+    )
+    login(client, world.a.owner)
+    page = client.get(f"/provider/clients/{world.a.c1.id}").get_data(as_text=True)
+    alerts = page.split('<div class="alerts">', 1)[1].split("</div>", 1)[0]
+    assert alerts.count("Coverage:") == 2
+    assert "Last visit on the referral: 1 visit left of 3." in alerts
+    assert "Authorization PA-9: expired Feb 1, 2025." in alerts
