@@ -12,3 +12,11 @@ timeout = 60
 # instances, e.g. the demo and the benchmark, would share its path).
 control_socket_disable = True
 accesslog = None  # access logs would carry URLs; the portal keeps PHI out of URLs anyway
+
+
+def post_worker_init(worker):
+    """Build the ICD-10 search index in the background as each worker starts, so the
+    first diagnosis search does not wait the 2-5 s the code set takes to load."""
+    from portal.services import icd10
+
+    icd10.warm_in_background()
