@@ -136,8 +136,10 @@ def clients_search():
 # --- create / edit ----------------------------------------------------------------------
 
 
-def _therapist_choices(form):
-    providers = access.scoped(Provider).where(Provider.active == True)  # noqa: E712
+def _therapist_choices(form, current_id=None):
+    providers = access.scoped(Provider).where(
+        (Provider.active == True) | (Provider.id == (current_id or 0))  # noqa: E712
+    )
     form.therapist.choices = choices(
         [(0, "No one yet")] + [(p.id, p.display_name) for p in providers.order_by(Provider.id)]
     )
@@ -175,7 +177,7 @@ def client_new():
 def client_edit(client_id):
     client = access.get_or_404(Client, client_id)
     form = ClientForm(obj=client)
-    _therapist_choices(form)
+    _therapist_choices(form, client.therapist_id)
     if request.method == "GET":
         form.therapist.data = client.therapist_id or 0
         audit.record("client.view", obj=client, detail="edit form")

@@ -39,17 +39,23 @@ def test_front_desk_adds_client_policy_cards_and_verification(app, live_server, 
         maya = factories.provider(practice, first_name="Maya", last_name="Lindqvist")
         desk = factories.user(practice, "frontdesk", name="Sam Front")
         payer = h.payer(practice, name="Regence BlueCross", referral_required=True)
-        for i in range(3):
+        for i in range(27):
             factories.client(practice, first_name=f"Other{i}", last_name="Someone")
     errors, failed = _watch(page)
     _login(page, live_server, desk.email, r"/provider/$")
 
     page.goto(live_server + "/provider/clients")
     # live search over HTMX (a POST: nothing typed lands in a URL)
-    page.get_by_label("Search clients").fill("other1")
+    page.get_by_label("Search clients").fill("other11")
     expect(page.locator("#client-results tbody tr")).to_have_count(1)
-    assert "Other1" in page.locator("#client-results").inner_text()
-    assert "other1" not in page.url
+    assert "Other11" in page.locator("#client-results").inner_text()
+    assert "other11" not in page.url
+    # paging inside the live results (the button's page number rides along in the POST)
+    page.get_by_label("Search clients").fill("someone")
+    expect(page.locator("#client-results")).to_contain_text("27 clients found, page 1 of 2")
+    page.get_by_role("button", name="Next").click()
+    expect(page.locator("#client-results")).to_contain_text("page 2 of 2")
+    expect(page.locator("#client-results tbody tr")).to_have_count(2)
 
     page.get_by_role("link", name="Add a client").click()
     page.get_by_label("Legal first name").fill("Jordan")

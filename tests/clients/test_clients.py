@@ -266,3 +266,15 @@ def test_client_page_says_each_coverage_problem_once(app, client, world):
     assert alerts.count("Coverage:") == 2
     assert "Last visit on the referral: 1 visit left of 3." in alerts
     assert "Authorization PA-9: expired Feb 1, 2025." in alerts
+
+
+def test_client_of_an_inactive_therapist_can_still_be_saved(app, client, world):
+    world.a.provider.active = False
+    world.a.provider.save()
+    login(client, world.a.frontdesk)
+    c = world.a.c1
+    r = client.post(
+        f"/provider/clients/{c.id}/edit",
+        data={"first_name": "Renamed", "last_name": c.last_name, "therapist": str(c.therapist_id)},
+    )
+    assert r.status_code == 302 and Client.get_by_id(c.id).first_name == "Renamed"
