@@ -4,6 +4,8 @@ the flags a client's signed intake raised.
 Stable API (the schedule calls these at check-in and on the day view):
 - visit_warnings(client, on_date) -> list[str]
 - intake_flags(client) -> list[str]
+For claims (CMS-1500 box 17 and 23): current_referral / current_authorization(client,
+on_date, policy=None) -> the valid row or None.
 
 Visits used on a referral or an authorization are counted from completed visits of an
 appointment type billed to insurance inside its date range, plus the visits used before
@@ -259,3 +261,23 @@ def intake_flags(client):
             if f not in flags:
                 flags.append(f)
     return flags
+
+
+def _current(model, status_fn, client, on_date, policy=None):
+    q = model.select().where((model.client == client.id) & model.active)
+    if policy is not None:
+        q = q.where((model.policy == policy.id) | model.policy.is_null())
+    for row in q.order_by(model.id.desc()):
+        if status_fn(row, on_date)[0] in ("ok", "last"):
+            return row
+    return None
+
+
+def current_referral(client, on_date, policy=None):
+    """The referral valid on `on_date` (in its dates, visits left), newest first, or None."""
+    return _current(Referral, referral_status, client, on_date, policy)
+
+
+def current_authorization(client, on_date, policy=None):
+    """The prior authorization valid on `on_date`, newest first, or None."""
+    return _current(PriorAuthorization, authorization_status, client, on_date, policy)

@@ -159,3 +159,39 @@ def test_intake_flags_from_latest_submission_per_form(ctx, world):
     sub("Consent", ["No deep pressure"], dt.datetime(2026, 2, 1))
     assert coverage.intake_flags(world.a.c1) == ["Pregnant", "No deep pressure"]
     assert coverage.intake_flags(world.a.c2) == []
+
+
+def test_current_referral_and_authorization_for_claims(ctx, world):
+    p = _policy(world)
+    old = Referral.create(
+        practice=world.a.practice,
+        client=world.a.c1,
+        policy=p,
+        referring_name="Dr Old",
+        referral_date=dt.date(2026, 1, 1),
+        end_date=dt.date(2026, 6, 30),
+    )
+    new = Referral.create(
+        practice=world.a.practice,
+        client=world.a.c1,
+        referring_name="Dr New",
+        referral_date=dt.date(2026, 7, 1),
+        visits_allowed=2,
+    )
+    assert coverage.current_referral(world.a.c1, dt.date(2026, 3, 1), p) == old
+    assert coverage.current_referral(world.a.c1, D, p) == new
+    new.visits_used_before = 2
+    new.save()
+    assert coverage.current_referral(world.a.c1, D, p) is None
+    assert coverage.current_authorization(world.a.c1, D) is None
+    auth = PriorAuthorization.create(
+        practice=world.a.practice,
+        client=world.a.c1,
+        policy=p,
+        number="PA-1",
+        visits_allowed=1,
+        start_date=dt.date(2026, 11, 1),
+        end_date=dt.date(2026, 11, 30),
+    )
+    assert coverage.current_authorization(world.a.c1, D, p) == auth
+    assert coverage.current_authorization(world.a.c2, D) is None
