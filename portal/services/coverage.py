@@ -21,10 +21,9 @@ from portal.models import (
     PriorAuthorization,
     Referral,
 )
+from portal.rules import coverage as rules
 
-
-def _d(value):
-    return f"{value:%b} {value.day}, {value.year}"
+_d = rules.day
 
 
 def _utc_bounds(practice, start, end):
@@ -74,32 +73,14 @@ def authorization_used(auth):
 def referral_status(ref, on_date):
     """(state, used, text): state is ok | not_started | expired | used_up | last."""
     used = referral_used(ref)
-    allowed = ref.visits_allowed
-    if ref.referral_date > on_date:
-        return "not_started", used, f"starts {_d(ref.referral_date)}"
-    if ref.end_date and ref.end_date < on_date:
-        return "expired", used, f"expired {_d(ref.end_date)}"
-    if allowed is not None and used >= allowed:
-        return "used_up", used, f"used up ({used} of {allowed} visits)"
-    if allowed is not None and allowed - used == 1:
-        return "last", used, f"1 visit left of {allowed}"
-    left = f"{allowed - used} of {allowed} visits left" if allowed is not None else "no visit limit"
-    until = f", until {_d(ref.end_date)}" if ref.end_date else ""
-    return "ok", used, left + until
+    st, text = rules.state(ref.referral_date, ref.end_date, ref.visits_allowed, used, on_date)
+    return st, used, text
 
 
 def authorization_status(auth, on_date):
     used = authorization_used(auth)
-    allowed = auth.visits_allowed
-    if auth.start_date > on_date:
-        return "not_started", used, f"starts {_d(auth.start_date)}"
-    if auth.end_date < on_date:
-        return "expired", used, f"expired {_d(auth.end_date)}"
-    if used >= allowed:
-        return "used_up", used, f"used up ({used} of {allowed} visits)"
-    if allowed - used == 1:
-        return "last", used, f"1 visit left of {allowed}"
-    return "ok", used, f"{allowed - used} of {allowed} visits left, until {_d(auth.end_date)}"
+    st, text = rules.state(auth.start_date, auth.end_date, auth.visits_allowed, used, on_date)
+    return st, used, text
 
 
 def active_policies(client):
@@ -151,7 +132,7 @@ def verification_summary(v, today=None):
         parts.append(f"deductible {format_cents(met)} of {format_cents(v.deductible_cents)} met")
     if v.visits_per_year is not None:
         since = billed_visits(v.client, v.verified_on + dt.timedelta(days=1))
-        left = max(0, v.visits_per_year - (v.visits_used or 0) - since)
+        left = rules.visits_left(v.visits_per_year, v.visits_used, since)
         parts.append(f"{left} of {v.visits_per_year} visits left")
     if v.referral_required:
         parts.append("referral needed")
