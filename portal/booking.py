@@ -53,6 +53,8 @@ def picker(practice, args, *, exclude_id=None, fixed_type=None, fixed_provider=N
     now = clock.utcnow()
     today = slot_rules.to_local(now, tz).date()
     types = svc.bookable_types(practice.id, online_only=True)
+    if not svc.policy_for(practice.id).online_booking_enabled:
+        types = []
     ctx = {"types": types, "type": None, "providers": [], "provider": None, "days": []}
     appt_type = fixed_type
     if appt_type is None and args.get("type", "").isdigit():

@@ -370,6 +370,8 @@ def book(
         raise BookingError("That appointment type is not offered here.")
     if not appt_type.active or (online and not appt_type.online_bookable):
         raise BookingError("That appointment type cannot be booked online.")
+    if online and not policy_for(practice.id).online_booking_enabled:
+        raise BookingError("Online booking is turned off. Please call the practice.")
     starts_at, ends_at, blocked_until = _times(appt_type, starts_at, duration_minutes)
     now = clock.utcnow()
     if starts_at < now - dt.timedelta(days=1) and online:

@@ -354,3 +354,15 @@ def test_slot_search_uses_hours_bookings_and_the_lead_time(ctx, sched):
     local = [(s - dt.timedelta(hours=7)).strftime("%H:%M") for s in slots]
     # 9:00 would run (with its 15-minute buffer) into the 10:00 visit; 16:00 ends at 17:00
     assert local[0] == "11:15" and local[-1] == "16:00"
+
+
+def test_online_booking_can_be_turned_off(ctx, sched):
+    from portal.models import BookingPolicy
+
+    a = sched.a
+    BookingPolicy.update(online_booking_enabled=False).where(
+        BookingPolicy.practice == a.practice.id
+    ).execute()
+    with pytest.raises(svc.BookingError, match="turned off"):
+        _book(a, 10, online=True)
+    assert _book(a, 10).status == "booked"  # staff still book
