@@ -10,7 +10,7 @@ abort any INSERT/UPDATE that would overlap anyway.
 import datetime as dt
 import uuid
 
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 
 from portal import audit, clock, mail
 from portal.db import database
@@ -782,7 +782,11 @@ def send_reminders(now=None, hours=None):
     practice's policy, 24) from now. A dedupe key per appointment and start time makes a
     second run send nothing; a moved appointment is reminded again. Returns the count."""
     now = now or clock.utcnow()
-    horizon = hours if hours is not None else 72
+    if hours is None:
+        longest = BookingPolicy.select(fn.MAX(BookingPolicy.reminder_hours)).scalar()
+        horizon = max(24, longest or 24)
+    else:
+        horizon = hours
     q = Appointment.select().where(
         (Appointment.status == STATUS_BOOKED)
         & (Appointment.starts_at > now)
