@@ -743,6 +743,15 @@ def intake_form_new():
     ), (400 if request.method == "POST" else 200)
 
 
+@bp.route("/intake/forms/default", methods=["POST"])
+@access.roles_required(ROLE_OWNER)
+def intake_form_default():
+    """One click: a health-history form with sensible questions, to edit afterwards."""
+    obj = intake_svc.create_default_form(current_user.practice_id)
+    flash("A health-history form was created. Edit its questions as you like.", "success")
+    return redirect(url_for("provider.intake_form_edit", form_id=obj.id))
+
+
 def _intake_form_data(form):
     return {
         "title": form.title.data.strip(),

@@ -181,6 +181,30 @@ def _local(value, practice):
     return local.strftime("%b %d, %Y at %-I:%M %p %Z")
 
 
+def create_default_form(practice_id):
+    with database.atomic("IMMEDIATE"):
+        form_obj = IntakeForm.create(
+            practice=practice_id,
+            title="Health history",
+            kind="health_history",
+            description="Please answer before your first visit. Your answers are kept private.",
+            updated_at=clock.utcnow(),
+        )
+        for i, (label, kind, opts, flag, flag_label) in enumerate(default_fields(), start=1):
+            IntakeField.create(
+                practice=practice_id,
+                form=form_obj,
+                position=i * 10,
+                label=label,
+                field_type=kind,
+                choices=opts,
+                flag=flag,
+                flag_label=flag_label,
+            )
+        audit.record("intake_form.create", obj=form_obj, detail="default")
+    return form_obj
+
+
 def default_fields():
     """The fields of a sensible default health-history form (for a new practice)."""
     return [

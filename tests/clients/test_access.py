@@ -116,6 +116,7 @@ PROVIDER_PLAIN = [
     ("GET", "/provider/intake/forms", ("owner",)),
     ("GET", "/provider/intake/forms/new", ("owner",)),
     ("POST", "/provider/intake/forms/new", ("owner",)),
+    ("POST", "/provider/intake/forms/default", ("owner",)),
     ("GET", "/provider/payers", ("owner", "frontdesk")),
     ("GET", "/provider/payers/new", ("owner", "frontdesk")),
     ("POST", "/provider/payers/new", ("owner", "frontdesk")),

@@ -227,3 +227,17 @@ def test_tablet_for_another_practices_client_or_form_is_refused(app, client, wor
     )
     r = client.post(f"/provider/clients/{world.a.c1.id}/tablet", data={"form": str(other_form.id)})
     assert r.status_code == 302 and not client.get("/provider/clients").status_code == 302
+
+
+def test_owner_adds_the_default_health_history(app, client, world):
+    login(client, world.a.owner)
+    r = client.post("/provider/intake/forms/default")
+    assert r.status_code == 302
+    form = IntakeForm.get()
+    assert (form.practice_id, form.title) == (world.a.practice.id, "Health history")
+    flagged = [f.flag_label for f in form.fields if f.flag]
+    assert "Contraindication: blood clots / DVT" in flagged
+    assert client.get("/provider/intake/forms").status_code == 200
+    client.post("/logout")
+    login(client, world.a.frontdesk)
+    assert client.post("/provider/intake/forms/default").status_code == 404
