@@ -126,6 +126,22 @@ def test_front_desk_adds_client_policy_cards_and_verification(app, live_server, 
     alerts = page.locator(".alerts").inner_text(timeout=3000)
     assert "requires a referral; none is on file" in alerts
     assert page.locator('#insurance img[alt="Card front"]').evaluate("i => i.naturalWidth") > 0
+
+    # the referral, its diagnosis picked from the ICD-10-CM search
+    page.get_by_role("link", name="Add a referral").click()
+    page.get_by_label("Referring provider", exact=True).fill("Dr. Ana Whitfield, MD")
+    page.get_by_label("Referring provider's NPI").fill("1234567893")
+    page.get_by_label("Referral date").fill("2026-10-20")
+    page.get_by_label("Visits allowed").fill("12")
+    page.get_by_label("Find a code by words or code").fill("low back pain")
+    page.locator('#referral-dx .suggest-pick[data-code="M54.50"]').click(timeout=15000)
+    page.get_by_label("Find a code by words or code").fill("M62.830")
+    page.locator('#referral-dx .suggest-pick[data-code="M62.830"]').click(timeout=15000)
+    assert page.get_by_label("Diagnosis codes (ICD-10-CM)").input_value() == "M54.50, M62.830"
+    page.get_by_role("button", name="Save referral").click()
+    page.wait_for_url(re.compile(rf"/provider/clients/{client.id}"))
+    assert "M54.50, M62.830" in page.locator("#insurance").inner_text()
+    assert page.locator(".alerts").count() == 0  # the referral answers the payer's rule
     screenshot(page, "clients-client-page")
 
     policy = InsurancePolicy.get(InsurancePolicy.client == client.id)
