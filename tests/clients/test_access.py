@@ -276,3 +276,24 @@ def test_client_uploads_a_card_for_their_policy_or_new_insurance(app, client, wo
     )
     r = client.post(f"/provider/cards/{loose2.id}/attach", data={"policy": str(other.id)})
     assert CardImage.get_by_id(loose2.id).policy_id is None
+
+
+def test_therapist_limited_to_own_clients_cannot_open_their_insurance(app, client, world, objs):
+    world.a.practice.therapists_see_all_clients = False
+    world.a.practice.save()
+    # objects of side a belong to c1, assigned to world.a.provider; provider2's therapist:
+    from tests import factories
+
+    with app.test_request_context():
+        other = factories.user(world.a.practice, "therapist", provider=world.a.provider2)
+    login(client, other)
+    for method, url, roles in PROVIDER_ROUTES:
+        client_data = any(
+            k in url for k in ("{client}", "{policy}", "{card}", "{referral}", "{auth}", "{sub}")
+        )
+        if client_data and "therapist" in roles:
+            assert _call(client, method, url.format(**objs["a"])).status_code == 404, url
+    client.post("/logout")
+    login(client, world.a.therapist)
+    assert client.get(f"/provider/policies/{objs['a']['policy']}").status_code == 200
+    assert client.get(f"/provider/cards/{objs['a']['card']}").status_code == 200

@@ -210,3 +210,14 @@ def test_real_pdfs_pass_the_check(ctx):
 class _Practice:
     name = "Harbor Massage"
     address1 = address2 = city = state = postal_code = phone = ""
+
+
+def test_upload_without_a_file_says_so(app, client, world):
+    pol = h.policy(world.a.practice, world.a.c1)
+    login(client, world.a.frontdesk)
+    r = client.post(f"/provider/policies/{pol.id}/cards", data={"side": "front"})
+    assert r.status_code == 400
+    assert "Choose a photo or PDF of the card." in r.get_data(as_text=True)
+    r = _upload(client, pol.id, b"", "empty.jpg")
+    assert r.status_code == 400
+    assert CardImage.select().count() == 0
