@@ -1,7 +1,7 @@
 """Client portal: my insurance. The client sees their own policies and card images and
 uploads card photos from a phone (camera capture)."""
 
-from flask import flash, redirect, request, url_for
+from flask import flash, redirect, url_for
 from flask_login import current_user
 
 from portal import access, audit
@@ -76,6 +76,3 @@ def insurance_card(card_id):
 
     card = access.get_or_404(CardImage, card_id)
     return serve_card(card)
-
-
-__all__ = ["request"]

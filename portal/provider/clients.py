@@ -27,7 +27,6 @@ from portal.auth import verify_password
 from portal.formutil import choices
 from portal.htmx import render
 from portal.models import (
-    ROLE_FRONTDESK,
     ROLE_OWNER,
     ROLE_THERAPIST,
     CardImage,
@@ -834,6 +833,3 @@ def intake_field_edit(field_id):
     return render_template(
         "provider/clients/intake_field.html", form=form, field_obj=field_obj, section="clients"
     ), (400 if request.method == "POST" else 200)
-
-
-__all__ = ["ROLE_FRONTDESK"]

@@ -223,6 +223,3 @@ def default_fields():
         ("Preferred pressure", "choice", "Light\nMedium\nFirm", False, ""),
         ("Date of your last massage", "date", "", False, ""),
     ]
-
-
-__all__ = ["IntakeField", "IntakeForm", "IntakeSubmission"]
