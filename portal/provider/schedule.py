@@ -263,6 +263,31 @@ def _day_layout(day, providers):
         for pid, ranges in work.items()
         for s, e in ranges
     ]
+    # Free half hours inside working hours: links to a new appointment there (a tap on
+    # the tablet instead of a drag); booked time covers them.
+    taken = {}
+    for b in blocks:
+        m = b["start"].hour * 60 + b["start"].minute
+        a = b["appt"]
+        held = int((a.blocked_until - a.starts_at).total_seconds() // 60)  # with its buffer
+        taken.setdefault(a.provider_id, []).append((m, m + held))
+    names = {p.id: p.first_name for p in providers}
+    free = []
+    for pid, ranges in work.items():
+        for s, e in ranges:
+            for m in range(s, e - 29, 30):
+                if any(m < te and ts < m + 30 for ts, te in taken.get(pid, [])):
+                    continue
+                free.append(
+                    {
+                        "row": row(m),
+                        "col": col_of[pid],
+                        "time": f"{m // 60:02d}:{m % 60:02d}",
+                        "label": dt.time(m // 60, m % 60).strftime("%-I:%M %p"),
+                        "provider_id": pid,
+                        "provider": names[pid],
+                    }
+                )
     hour_labels = [
         {"row": row(m), "label": dt.time(m // 60).strftime("%-I %p")}
         for m in range(first, last, 60)
@@ -275,6 +300,7 @@ def _day_layout(day, providers):
         "hours": hour_labels,
         "rows": (last - first) // ROW_MINUTES,
         "count": len(blocks),
+        "free": free,
     }
 
 

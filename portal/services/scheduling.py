@@ -269,7 +269,7 @@ def _dt(value):
 
 
 _DAY_SQL = (
-    "SELECT a.id, a.status, a.starts_at, a.ends_at, a.provider_id, a.client_id, "
+    "SELECT a.id, a.status, a.starts_at, a.ends_at, a.blocked_until, a.provider_id, a.client_id, "
     "a.fee_due_cents, t.name, t.color, c.first_name, c.preferred_name, c.last_name "
     "FROM appointment a "
     "JOIN appointment_type t ON t.id = a.appointment_type_id "
@@ -298,7 +298,7 @@ def day_rows(practice_id, provider_ids, start_utc, end_utc, include_cancelled=Tr
         sql, [*ids, start_utc.strftime(fmt), end_utc.strftime(fmt), int(practice_id)]
     )
     out = []
-    for aid, status, s, e, pid, cid, fee, tname, color, first, pref, last in cursor:
+    for aid, status, s, e, bu, pid, cid, fee, tname, color, first, pref, last in cursor:
         starts, ends = _dt(s), _dt(e)
         out.append(
             SimpleNamespace(
@@ -307,6 +307,7 @@ def day_rows(practice_id, provider_ids, start_utc, end_utc, include_cancelled=Tr
                 status_label=STATUS_LABELS.get(status, status),
                 starts_at=starts,
                 ends_at=ends,
+                blocked_until=_dt(bu),
                 duration_minutes=int((ends - starts).total_seconds() // 60),
                 provider_id=pid,
                 client_id=cid,

@@ -50,6 +50,12 @@ def test_day_view_shows_appointments_and_audits(app, client, sched):
     assert r.status_code == 200
     assert a.c1.display_name in body and a.c2.display_name in body
     assert "10:00–11:00 AM" in body
+    # free half hours link to a new appointment there; booked time has none
+    assert f"time=09:00&amp;provider={a.provider.id}" in body
+    assert f"time=10:30&amp;provider={a.provider.id}" not in body
+    assert f"time=11:00&amp;provider={a.provider.id}" not in body  # the 15-minute buffer
+    assert f"time=11:30&amp;provider={a.provider.id}" in body
+    assert f"time=10:30&amp;provider={a.provider2.id}" in body
     assert AuditLog.select().where(AuditLog.action == "schedule.view").count() == 1
     # HTMX asks for the block only
     r = client.get(f"/provider/schedule/?date={DAY.isoformat()}", headers={"HX-Request": "true"})
