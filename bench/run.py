@@ -517,10 +517,17 @@ def main(argv=None):
     }
     ctx["seeded_now"] = prepare_database(app, mods, ctx, args.reseed)
     ctx.pop("password_hash", None)
-    with app.app_context(), database.connection_context():
-        for m in mods:
-            if hasattr(m, "attach"):
-                m.attach(ctx)
+    for m in mods:
+        if hasattr(m, "attach"):
+            try:
+                with app.app_context(), database.connection_context():
+                    m.attach(ctx)
+            except Exception as e:
+                traceback.print_exc()
+                error(f"attach of area {short(m)}: {e}")
+                if short(m) == "foundation":
+                    raise SystemExit(1) from None
+                selected = [x for x in selected if x is not m]
 
     figures = {}  # name -> (value, unit)
     checks = []  # (label, passed)
@@ -572,13 +579,17 @@ def main(argv=None):
                     if status != 200:
                         error(f"target {name}: {path} answered {status} before the load")
                         continue
-                if args.warmup not in ("0", "0s", ""):
-                    run_wrk(port, path, cookie, args.warmup, args.connections)
-                if args.wait_quiet:
-                    wait_quiet(args.wait_quiet)
-                log(f"wrk {name} {path} for {args.duration} at {args.connections} connections")
-                with CpuWatch([portal.proc.pid, hello.proc.pid]) as watch:
-                    res, raw = run_wrk(port, path, cookie, args.duration, args.connections)
+                try:
+                    if args.warmup not in ("0", "0s", ""):
+                        run_wrk(port, path, cookie, args.warmup, args.connections)
+                    if args.wait_quiet:
+                        wait_quiet(args.wait_quiet)
+                    log(f"wrk {name} {path} for {args.duration} at {args.connections} connections")
+                    with CpuWatch([portal.proc.pid, hello.proc.pid]) as watch:
+                        res, raw = run_wrk(port, path, cookie, args.duration, args.connections)
+                except (RuntimeError, subprocess.TimeoutExpired) as e:
+                    error(f"target {name}: {e}")
+                    continue
                 if watch.other_share > 0.05:
                     busy.append(f"{name} {watch.other_share:.0%}")
                 bad = res["non_2xx"] or res["not_200"] or res["rps"] is None
