@@ -4,6 +4,7 @@ from flask import has_request_context, request
 from flask_login import current_user
 
 from portal import clock
+from portal.db import database
 from portal.models import AuditLog, Client
 
 
@@ -40,14 +41,35 @@ def record(
         client_id = obj.client_id
     if practice_id is None and user is not None:
         practice_id = user.practice_id
-    AuditLog.insert(
-        at=clock.utcnow(),
-        practice_id=practice_id,
-        user_id=user.id if user is not None else None,
-        action=action,
-        object_type=object_type or "",
-        object_id=object_id,
-        client_id=client_id,
-        ip=client_ip(),
-        detail=(detail or "")[:255],
-    ).execute()
+    values = (
+        clock.utcnow(),
+        practice_id,
+        user.id if user is not None else None,
+        action,
+        object_type or "",
+        object_id,
+        client_id,
+        client_ip(),
+        (detail or "")[:255],
+    )
+    # The INSERT peewee would build, built once: peewee spends ~0.15 ms generating it.
+    database.execute_sql(
+        _INSERT_SQL,
+        [None if v is None else f.db_value(v) for f, v in zip(_INSERT_FIELDS, values, strict=True)],
+    )
+
+
+_INSERT_FIELDS = (
+    AuditLog.at,
+    AuditLog.practice_id,
+    AuditLog.user_id,
+    AuditLog.action,
+    AuditLog.object_type,
+    AuditLog.object_id,
+    AuditLog.client_id,
+    AuditLog.ip,
+    AuditLog.detail,
+)
+_INSERT_SQL = "INSERT INTO audit_log ({}) VALUES ({})".format(
+    ", ".join(f'"{f.column_name}"' for f in _INSERT_FIELDS), ", ".join("?" * len(_INSERT_FIELDS))
+)
