@@ -4,6 +4,7 @@ import logging
 import os
 
 from flask import Flask, redirect, render_template, url_for
+from flask.globals import _cv_request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -13,8 +14,59 @@ csrf = CSRFProtect()
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+class PortalFlask(Flask):
+    """Flask, remembering built URLs: every page builds dozens (navigation, links, static
+    files), ~8 us each in werkzeug, mostly the same ones again and again.
+
+    Only the plain case is remembered: inside a request, no _anchor/_method/_scheme/
+    _external, an absolute endpoint, str/int values (their order kept: it is the query
+    string's), and no url_defaults functions; keyed by the request's URL adapter (server
+    name, script root, scheme, subdomain), so the URL is exactly what url_for would build.
+    """
+
+    _URL_CACHE_MAX = 4096
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._url_cache = {}
+
+    def url_for(
+        self, endpoint, /, *, _anchor=None, _method=None, _scheme=None, _external=None, **values
+    ):
+        if _anchor is _method is _scheme is _external is None and endpoint[:1] != ".":
+            req_ctx = _cv_request.get(None)
+            adapter = req_ctx.url_adapter if req_ctx is not None else None
+            if adapter is not None and not any(self.url_default_functions.values()):
+                items = tuple(values.items())
+                if all(type(v) is str or type(v) is int for _, v in items):
+                    key = (
+                        endpoint,
+                        items,
+                        adapter.server_name,
+                        adapter.script_name,
+                        adapter.url_scheme,
+                        adapter.subdomain,
+                    )
+                    cache = self._url_cache
+                    url = cache.get(key)
+                    if url is None:
+                        url = super().url_for(endpoint, **values)
+                        if len(cache) >= self._URL_CACHE_MAX:
+                            cache.clear()
+                        cache[key] = url
+                    return url
+        return super().url_for(
+            endpoint,
+            _anchor=_anchor,
+            _method=_method,
+            _scheme=_scheme,
+            _external=_external,
+            **values,
+        )
+
+
 def create_app(test_config=None):
-    app = Flask(
+    app = PortalFlask(
         __name__,
         instance_relative_config=True,
         template_folder=os.path.join(ROOT, "templates"),
@@ -83,8 +135,9 @@ def _template_helpers(app):
         if value is None:
             return ""
         tz = None
-        if current_user and current_user.is_authenticated:
-            tz = current_user.practice.tz
+        user = current_user._get_current_object()  # one proxy look-up, not three
+        if user and user.is_authenticated:
+            tz = user.practice.tz
         if tz is None:
             return value.strftime(fmt) + " UTC"
         return value.replace(tzinfo=dt.UTC).astimezone(tz).strftime(fmt)

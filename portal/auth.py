@@ -654,15 +654,17 @@ def set_password(token):
 
 def _enforce_staff_totp():
     """When the practice requires TOTP, staff without it may only set it up or log out."""
-    if request.endpoint in (None, "static") or not request.endpoint:
+    endpoint = request.endpoint
+    if endpoint in (None, "static") or not endpoint:
         return None
-    if not current_user.is_authenticated or not current_user.is_staff:
+    user = current_user._get_current_object()
+    if not user.is_authenticated or not user.is_staff:
         return None
-    if current_user.totp_enabled:
+    if user.totp_enabled:
         return None
-    if request.endpoint in ("auth.totp_setup", "auth.logout", "auth.change_password"):
+    if endpoint in ("auth.totp_setup", "auth.logout", "auth.change_password"):
         return None
-    if current_user.practice.require_staff_totp:
+    if user.practice.require_staff_totp:
         flash("Your practice requires two-step login. Set it up to continue.", "info")
         return redirect(url_for("auth.totp_setup"))
     return None

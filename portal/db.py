@@ -18,12 +18,18 @@ def model_from_row(model, row, start=0):
     """A `model` instance from `row[start:]` holding `model._meta.sorted_fields` in order
     (what `Model.select()` lists): what peewee's cursor wrapper builds, without its per-row
     bookkeeping. For hot paths that run prebuilt SQL with `database.execute_sql`."""
+    readers = _READERS.get(model)
+    if readers is None:
+        readers = _READERS[model] = [(f.name, f.python_value) for f in model._meta.sorted_fields]
     obj = model(__no_default__=True)
     data = obj.__data__
-    for field, value in zip(model._meta.sorted_fields, row[start:], strict=False):
-        data[field.name] = None if value is None else field.python_value(value)
+    for (name, python_value), value in zip(readers, row[start:], strict=False):
+        data[name] = None if value is None else python_value(value)
     obj._dirty.clear()
     return obj
+
+
+_READERS = {}  # model -> [(field name, python_value)]
 
 
 def column_list(model, alias):

@@ -182,10 +182,9 @@ def _visible_providers(selected):
         chosen = [p for p in providers if p.id == pid]
         if chosen:
             return chosen, str(pid)
-    if current_user.provider_id and any(p.id == current_user.provider_id for p in providers):
-        return [p for p in providers if p.id == current_user.provider_id], str(
-            current_user.provider_id
-        )
+    own = current_user.provider_id
+    if own and any(p.id == own for p in providers):
+        return [p for p in providers if p.id == own], str(own)
     return providers, "all"
 
 
