@@ -28,7 +28,7 @@ def _client_field(model):
 
 def scoped(model, user=None, query=None):
     """A select of `model` limited to what `user` (default: the current user) may see."""
-    user = user or current_user
+    user = user or current_user._get_current_object()  # one proxy look-up
     if not user or not user.is_authenticated:
         abort(404)
     query = query if query is not None else model.select()
@@ -87,7 +87,7 @@ def prebuilt_scoped(key, model, build, user=None, extra=None):
     """(sql, params) of `build(scoped(model, sentinel_user), sentinel_user)`, built once per
     process for this key and user shape, with the user's ids (and `extra`, sentinel -> value)
     in params. `build` may only branch on the user's role and the practice setting."""
-    user = user or current_user
+    user = user or current_user._get_current_object()  # one proxy look-up
     if not user or not user.is_authenticated:
         abort(404)
     see_all = None

@@ -25,8 +25,10 @@ def record(
     object_id=None,
 ):
     """Append one audit row. `detail` must never hold PHI values (names of fields are fine)."""
-    if user is None and has_request_context() and current_user and current_user.is_authenticated:
-        user = current_user
+    if user is None and has_request_context():
+        who = current_user._get_current_object()  # one proxy look-up, not three
+        if who and who.is_authenticated:
+            user = who
     if obj is not None:
         object_type = object_type or type(obj).__name__.lower()
         object_id = object_id if object_id is not None else obj.id

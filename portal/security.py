@@ -10,23 +10,12 @@ def init_app(app):
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
+    csp_for = {}  # CSP_EXTRA_FORM_ACTION -> the header, joined once
+
     @app.after_request
     def _headers(resp):
         extra_form = app.config.get("CSP_EXTRA_FORM_ACTION") or ""
-        csp = "; ".join(
-            [
-                "default-src 'self'",
-                "script-src 'self'",
-                "style-src 'self'",
-                "img-src 'self' data: blob:",
-                "font-src 'self'",
-                "connect-src 'self'",
-                "object-src 'none'",
-                "base-uri 'self'",
-                f"form-action 'self' {extra_form}".strip(),
-                "frame-ancestors 'none'",
-            ]
-        )
+        csp = csp_for.get(extra_form) or csp_for.setdefault(extra_form, _csp(extra_form))
         resp.headers.setdefault("Content-Security-Policy", csp)
         resp.headers["X-Content-Type-Options"] = "nosniff"
         resp.headers["X-Frame-Options"] = "DENY"
@@ -40,3 +29,20 @@ def init_app(app):
             resp.headers["Cache-Control"] = "no-store"
         resp.headers.pop("Server", None)
         return resp
+
+
+def _csp(extra_form):
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data: blob:",
+            "font-src 'self'",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            f"form-action 'self' {extra_form}".strip(),
+            "frame-ancestors 'none'",
+        ]
+    )

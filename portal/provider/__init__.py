@@ -11,9 +11,10 @@ def _staff_only():
     from portal.access import deny
     from portal.auth import login_manager
 
-    if not current_user.is_authenticated:
+    user = current_user._get_current_object()
+    if not user.is_authenticated:
         return login_manager.unauthorized()
-    if not current_user.is_staff:
+    if not user.is_staff:
         deny()
     return None
 
