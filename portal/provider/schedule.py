@@ -224,12 +224,27 @@ def _minute_label(m):
     return label
 
 
+def _mark_intake_flags(appts):
+    """Mark appointments whose client's intake raised a flag (details at check-in).
+    Owner and therapists only: the front desk does not see intake answers or flags."""
+    if current_user.role not in ("owner", "therapist") or not appts:
+        return appts
+    from portal.services import coverage
+
+    flagged = coverage.flagged_client_ids(current_user.practice_id, [a.client_id for a in appts])
+    for a in appts:
+        a.flagged = a.client_id in flagged
+    return appts
+
+
 def _day_layout(day, providers):
     tz = _practice().tz
     start_utc = _local_midnight_utc(day)
     end_utc = _local_midnight_utc(day + dt.timedelta(days=1))
-    appts = _scope_appts(
-        svc.day_rows(current_user.practice_id, [p.id for p in providers], start_utc, end_utc)
+    appts = _mark_intake_flags(
+        _scope_appts(
+            svc.day_rows(current_user.practice_id, [p.id for p in providers], start_utc, end_utc)
+        )
     )
     ids = [p.id for p in providers]
     marks = ",".join("?" * len(ids))
@@ -342,13 +357,15 @@ def _week_layout(day, providers):
     monday = day - dt.timedelta(days=day.weekday())
     start_utc = _local_midnight_utc(monday)
     end_utc = _local_midnight_utc(monday + dt.timedelta(days=7))
-    appts = _scope_appts(
-        svc.day_rows(
-            current_user.practice_id,
-            [p.id for p in providers],
-            start_utc,
-            end_utc,
-            include_cancelled=False,
+    appts = _mark_intake_flags(
+        _scope_appts(
+            svc.day_rows(
+                current_user.practice_id,
+                [p.id for p in providers],
+                start_utc,
+                end_utc,
+                include_cancelled=False,
+            )
         )
     )
     days = []

@@ -244,6 +244,34 @@ def intake_flags(client):
     return flags
 
 
+def flagged_client_ids(practice_id, client_ids):
+    """Of these clients, those whose latest signed submission of some form raised a flag.
+
+    One query for a whole day or week of the schedule (intake_flags() is per client)."""
+    import json
+
+    from portal.db import database
+
+    ids = sorted({int(c) for c in client_ids})
+    if not ids:
+        return set()
+    marks = ",".join("?" * len(ids))
+    rows = database.execute_sql(
+        "SELECT client_id, form_id, form_title, flags_json FROM intake_submission "
+        f"WHERE practice_id = ? AND client_id IN ({marks}) ORDER BY signed_at DESC, id DESC",
+        [int(practice_id), *ids],
+    )
+    seen, flagged = set(), set()
+    for cid, form_id, title, flags_json in rows:
+        key = (cid, form_id or title)
+        if key in seen:
+            continue
+        seen.add(key)
+        if json.loads(flags_json or "[]"):
+            flagged.add(cid)
+    return flagged
+
+
 def _current(model, status_fn, client, on_date, policy=None):
     q = model.select().where((model.client == client.id) & model.active)
     if policy is not None:

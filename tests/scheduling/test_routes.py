@@ -628,3 +628,40 @@ def test_check_in_shows_the_insurance_warning_from_coverage(app, client, sched):
     login(owner, a.owner)
     body = owner.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
     assert "<h2>Intake</h2>" in body
+
+
+def test_day_and_week_views_mark_intake_flags_for_clinical_staff_only(app, client, sched):
+    """Issue 3: intake flags show on the therapist's schedule (details at check-in)."""
+    import json
+
+    from portal.models import IntakeSubmission
+
+    a = sched.a
+    with app.test_request_context():
+        _appt(a, 10)
+        _appt(a, 13, client=a.c2)
+        for c, flags, at in (
+            (a.c1, ["Blood clots"], dt.datetime(2026, 1, 1)),
+            (a.c2, ["Pregnant"], dt.datetime(2026, 1, 1)),
+            (a.c2, [], dt.datetime(2026, 2, 1)),
+        ):  # c2's latest: no flag
+            IntakeSubmission.create(
+                practice=a.practice,
+                client=c,
+                form_title="Health history",
+                answers_json="[]",
+                flags_json=json.dumps(flags),
+                signature_name="x",
+                signed_at=at,
+                content_sha256="0",
+            )
+    url = f"/provider/schedule/?date={DAY.isoformat()}&provider={a.provider.id}"
+    login(client, a.therapist)
+    for view in ("", "&view=week"):
+        body = client.get(url + view).get_data(as_text=True)
+        assert body.count("Intake flag") == 1, view
+        assert "Blood clots" not in body  # the flag's text stays on the check-in page
+    client.post("/logout")
+    login(client, a.frontdesk)
+    body = client.get(url).get_data(as_text=True)
+    assert a.c1.display_name in body and "Intake flag" not in body
