@@ -122,6 +122,17 @@ def _can_manage_hours(provider):
     return current_user.is_owner or current_user.provider_id == provider.id
 
 
+def _managed_provider_or_404(provider_id):
+    """A provider whose hours, exceptions and feed the user may manage (the owner: any;
+    a therapist: their own), or 404 with an audit row."""
+    provider = _provider_or_404(provider_id)
+    if not _can_manage_hours(provider):
+        from portal.access import deny
+
+        deny()
+    return provider
+
+
 def _color_class(color):
     return "c-" + (color or "").lstrip("#").lower()
 
@@ -1073,11 +1084,7 @@ class ExceptionForm(FlaskForm):
 @bp.route("/schedule/hours/<int:provider_id>", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def provider_hours(provider_id):
-    provider = _provider_or_404(provider_id)
-    if not _can_manage_hours(provider):
-        from portal.access import deny
-
-        deny()
+    provider = _managed_provider_or_404(provider_id)
     current = list(
         ProviderHours.select()
         .where(ProviderHours.provider == provider.id)
@@ -1146,11 +1153,7 @@ def provider_hours(provider_id):
 @bp.route("/schedule/hours/<int:provider_id>/exceptions", methods=["POST"])
 @roles_required(*STAFF)
 def provider_exception_add(provider_id):
-    provider = _provider_or_404(provider_id)
-    if not _can_manage_hours(provider):
-        from portal.access import deny
-
-        deny()
+    provider = _managed_provider_or_404(provider_id)
     form = ExceptionForm()
     form.kind.choices = choices([("off", "Time off"), ("extra", "Extra hours")])
     problem = None
@@ -1305,11 +1308,7 @@ def booking_policy():
 @bp.route("/schedule/feed/<int:provider_id>", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def calendar_feed(provider_id):
-    provider = _provider_or_404(provider_id)
-    if not _can_manage_hours(provider):
-        from portal.access import deny
-
-        deny()
+    provider = _managed_provider_or_404(provider_id)
     form = HoursForm()
     new_url = None
     if request.method == "POST":
