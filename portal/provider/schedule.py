@@ -151,34 +151,6 @@ def _handover_url(appt):
     return url_for("provider.schedule", date=_local(appt.starts_at).date().isoformat())
 
 
-def _as_text(item):
-    for attr in ("message", "text", "label"):
-        value = getattr(item, attr, None)
-        if value:
-            return str(value)
-    if isinstance(item, dict):
-        return str(item.get("message") or item.get("text") or item)
-    return str(item)
-
-
-def _checkin_info(client, on_date):
-    """Intake flags and insurance warnings from the clients area (when it is there)."""
-    flags, warnings, missing = [], [], False
-    try:
-        from portal.services import coverage
-    except ImportError:
-        return flags, warnings, True
-    try:
-        flags = [_as_text(f) for f in (coverage.intake_flags(client) or [])]
-    except AttributeError:
-        missing = True
-    try:
-        warnings = [_as_text(w) for w in (coverage.visit_warnings(client, on_date) or [])]
-    except AttributeError:
-        missing = True
-    return flags, warnings, missing
-
-
 # --- day and week ------------------------------------------------------------------------
 
 
@@ -803,7 +775,8 @@ def appointment_check_in(appointment_id):
         else:
             flash("Checked in.", "success")
         return redirect(url_for("provider.appointment", appointment_id=appt.id))
-    flags, warnings, missing = _checkin_info(appt.client, _local(appt.starts_at).date())
+    from portal.services import coverage
+
     # intake answers are clinical: the front desk sees insurance warnings only
     show_flags = current_user.role in ("owner", "therapist")
     return render(
@@ -811,10 +784,9 @@ def appointment_check_in(appointment_id):
         appt=appt,
         start=_local(appt.starts_at),
         form=form,
-        flags=flags if show_flags else [],
+        flags=coverage.intake_flags(appt.client) if show_flags else [],
         show_flags=show_flags,
-        warnings=warnings,
-        coverage_missing=missing,
+        warnings=coverage.visit_warnings(appt.client, _local(appt.starts_at).date()),
     ), (200 if request.method == "GET" else 400)
 
 
