@@ -5,13 +5,57 @@ import os
 
 from flask import Flask, redirect, render_template, url_for
 from flask.globals import _cv_request
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException
 
 csrf = CSRFProtect()
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class _KeyCachingSigner(TimestampSigner):
+    """itsdangerous derives the signing key (an HMAC of the salt) on every sign and unsign;
+    the key only changes with the secret, so it is derived once per secret."""
+
+    _derived = {}
+
+    def derive_key(self, secret_key=None):
+        k = (secret_key, self.secret_keys[-1], self.salt, self.key_derivation, self.digest_method)
+        key = self._derived.get(k)
+        if key is None:
+            if len(self._derived) > 64:
+                self._derived.clear()
+            key = self._derived[k] = super().derive_key(secret_key)
+        return key
+
+
+class PortalSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with its serializer built once per secret key instead
+    of on every request (the cookie format and the keys are Flask's own)."""
+
+    def __init__(self):
+        self._serializers = {}
+
+    def get_signing_serializer(self, app):
+        if not app.secret_key:
+            return None
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)
+        s = self._serializers.get(keys)
+        if s is None:
+            s = self._serializers[keys] = URLSafeTimedSerializer(
+                list(keys),
+                salt=self.salt,
+                serializer=self.serializer,
+                signer=_KeyCachingSigner,
+                signer_kwargs={
+                    "key_derivation": self.key_derivation,
+                    "digest_method": self.digest_method,
+                },
+            )
+        return s
 
 
 class PortalFlask(Flask):
@@ -25,10 +69,26 @@ class PortalFlask(Flask):
     """
 
     _URL_CACHE_MAX = 4096
+    session_interface = PortalSessionInterface()
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._url_cache = {}
+        self._sync_funcs = {}
+
+    def ensure_sync(self, func):
+        """Flask asks inspect whether each hook and view is a coroutine function on every
+        request (about ten times per page); the answer never changes for a function."""
+        try:
+            return self._sync_funcs[func]
+        except KeyError:
+            pass
+        except TypeError:  # unhashable callable
+            return super().ensure_sync(func)
+        wrapped = super().ensure_sync(func)
+        if len(self._sync_funcs) < 4096:
+            self._sync_funcs[func] = wrapped
+        return wrapped
 
     def url_for(
         self, endpoint, /, *, _anchor=None, _method=None, _scheme=None, _external=None, **values

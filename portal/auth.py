@@ -28,13 +28,32 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from portal import audit, clock, mail
-from portal.db import database
+from portal.db import database, model_from_row
 from portal.htmx import render
 from portal.models import LoginAttempt, Practice, User, UserSession, UserToken
 from portal.rules.passwords import password_problems
 
 bp = Blueprint("auth", __name__)
-login_manager = LoginManager()
+
+
+class PortalLoginManager(LoginManager):
+    """flask-login without the parts the portal does not use, which it would otherwise run
+    on every request: session-protection identifiers (a SHA-512 of address and user agent;
+    the portal's sessions are server-side rows instead, checked by load_user), remember-me
+    cookies (never issued) and request loaders (none)."""
+
+    def _load_user(self):
+        user_id = session.get("_user_id")
+        user = self._user_callback(user_id) if user_id is not None else None
+        g._login_user = user if user is not None else self.anonymous_user()
+
+    def _update_remember_cookie(self, response):
+        if "_remember" in session:  # never set by the portal; kept correct if it ever is
+            return super()._update_remember_cookie(response)
+        return response
+
+
+login_manager = PortalLoginManager()
 
 _DUMMY_HASH = None
 
@@ -133,17 +152,13 @@ def find_session(token_hash):
         return None
     objects, start = [], 0
     for model in _SESSION_MODELS:  # select(A, B, C) lists each model's sorted_fields
-        fields = model._meta.sorted_fields
-        obj = model(__no_default__=True)
-        for field, value in zip(fields, row[start : start + len(fields)], strict=True):
-            obj.__data__[field.name] = None if value is None else field.python_value(value)
-        start += len(fields)
-        objects.append(obj)
+        objects.append(model_from_row(model, row, start))
+        start += len(model._meta.sorted_fields)
     session, user, practice = objects
     user.practice = practice
     session.user = user
-    for obj in objects:
-        obj._dirty.clear()
+    user._dirty.clear()
+    session._dirty.clear()
     return session
 
 

