@@ -44,6 +44,11 @@ DEFAULTS = {
     "STRIPE_API_BASE": "",
     "CSP_EXTRA_FORM_ACTION": "https://checkout.stripe.com",
     "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+    # Render cache of the provider home and the day/week view (portal/pagecache.py), per
+    # process: entries are invalidated by any data write (SQLite triggers) and each minute.
+    "PAGE_CACHE": True,
+    "PAGE_CACHE_ENTRIES": 512,
+    "PAGE_CACHE_BYTES": 32 * 1024 * 1024,
 }
 
 

@@ -23,7 +23,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal import audit
+from portal import audit, pagecache
 from portal.access import get_or_404, roles_required, scoped
 from portal.db import column_list, database, model_from_row
 from portal.formutil import choices
@@ -367,7 +367,11 @@ def _week_layout(day, providers):
 
 @bp.route("/schedule/")
 @roles_required(*STAFF)
+@pagecache.cached_page
 def schedule():
+    """The day or week view, served from the render cache while nothing changed; the view
+    audit runs on every request, hit or miss (registered with pagecache.each_time: its
+    detail names the provider selection the render validates)."""
     day = _parse_date(request.args.get("date"))
     view = "week" if request.args.get("view") == "week" else "day"
     providers, selected = _visible_providers(request.args.get("provider"))
@@ -387,7 +391,7 @@ def schedule():
     else:
         ctx["week"] = _week_layout(day, providers)
         ctx["prev"], ctx["next"] = day - dt.timedelta(days=7), day + dt.timedelta(days=7)
-    _audit_view("schedule.view", f"{view} view {day.isoformat()} {selected}")
+    pagecache.each_time(_audit_view, "schedule.view", f"{view} view {day.isoformat()} {selected}")
     return render("provider/schedule/schedule.html", block="schedule_body", **ctx)
 
 
@@ -438,7 +442,8 @@ def todays_appointments():
     )
     rows = _scope_appts(rows)
     if rows:
-        _audit_view("schedule.view", f"home panel {day.isoformat()}")
+        # on every request: the home page is served from the render cache
+        pagecache.each_time(_audit_view, "schedule.view", f"home panel {day.isoformat()}")
     return rows
 
 
