@@ -198,3 +198,50 @@ def test_each_request_loads_its_own_user_even_under_a_shared_context(app, ctx, w
     assert r.headers["Location"] == "/portal/"
     assert client_c.get("/provider/").status_code == 404
     assert app.test_client().get("/provider/").status_code == 302
+
+
+# --- the cookie session's per-process reuse of verified cookies (portal.PortalSessionInterface)
+
+
+def test_a_reused_cookie_gives_each_request_its_own_session(app, client, world):
+    login(client, world.a.owner)
+    cookie = _cookie(client, app)
+    iface = app.session_interface
+    opened = []
+    for _ in range(2):
+        with app.test_request_context(
+            "/provider/", headers={"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"}
+        ) as rc:
+            opened.append(iface.open_session(app, rc.request))
+    first, second = opened
+    assert cookie in iface._opened  # the second open was served from the verified cookie
+    assert first == second and first["_user_id"]
+    first.setdefault("_flashes", []).append(("info", "only for the first request"))
+    first["tablet"] = True
+    assert "_flashes" not in second and "tablet" not in second
+    with app.test_request_context(
+        "/provider/", headers={"Cookie": f"{app.config['SESSION_COOKIE_NAME']}={cookie}"}
+    ) as rc:
+        third = iface.open_session(app, rc.request)
+    assert "_flashes" not in third and "tablet" not in third
+
+
+def test_a_reused_cookie_still_expires_and_a_changed_one_is_refused(
+    app, client, world, monkeypatch
+):
+    import time
+
+    login(client, world.a.owner)
+    cookie = _cookie(client, app)
+    assert _with_cookie(app, cookie).get("/provider/").status_code == 200
+    assert _with_cookie(app, cookie).get("/provider/").status_code == 200  # verified, reused
+    # One character changed: a different value, verified afresh and refused.
+    i = len(cookie) // 2
+    forged = cookie[:i] + ("A" if cookie[i] != "A" else "B") + cookie[i + 1 :]
+    assert _with_cookie(app, forged).get("/provider/").status_code == 302
+    # The cookie's signature is older than the session lifetime: refused though it was
+    # verified before (the age is checked on every request, as itsdangerous does).
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + lifetime + 5)
+    assert _with_cookie(app, cookie).get("/provider/").status_code == 302
