@@ -160,27 +160,43 @@ class _QueryCounter(logging.Handler):
             self.count += 1
 
 
-def figures(ctx):
-    client = ctx["login_client"](ctx["therapist_email"])
-
-    def get_home():
-        resp = client.get("/provider/")
-        assert resp.status_code == 200, resp.status_code
-
-    out = [("provider_home_inprocess_median", ctx["median_ms"](get_home, n=200), "ms")]
-
-    # SQL statements one provider home request runs (peewee logs each at DEBUG).
+def _count_queries(fn):
+    """SQL statements fn() runs (peewee logs each at DEBUG)."""
     logger = logging.getLogger("peewee")
     counter = _QueryCounter()
     old_level = logger.level
     logger.addHandler(counter)
     logger.setLevel(logging.DEBUG)
     try:
-        get_home()
+        fn()
     finally:
         logger.removeHandler(counter)
         logger.setLevel(old_level)
-    out.append(("provider_home_queries", counter.count, "queries"))
+    return counter.count
+
+
+def figures(ctx):
+    app = ctx["app"]
+    client = ctx["login_client"](ctx["therapist_email"])
+
+    def get_home():
+        resp = client.get("/provider/")
+        assert resp.status_code == 200, resp.status_code
+
+    # With the render cache (portal/pagecache.py, on by default): after the first request
+    # the page is served from it until data changes or the minute turns.
+    out = [("provider_home_inprocess_median", ctx["median_ms"](get_home, n=200), "ms")]
+    out.append(("provider_home_queries", _count_queries(get_home), "queries"))
+    # The same page rendered every time (the cache switched off around the measurement).
+    was = app.config.get("PAGE_CACHE", True)
+    app.config["PAGE_CACHE"] = False
+    try:
+        uncached = ctx["median_ms"](get_home, n=200)
+        uncached_queries = _count_queries(get_home)
+    finally:
+        app.config["PAGE_CACHE"] = was
+    out.append(("provider_home_uncached_inprocess_median", uncached, "ms"))
+    out.append(("provider_home_uncached_queries", uncached_queries, "queries"))
     seeded = Client.select().where(Client.practice == ctx["practice"]).count()
     out.append(("clients_seeded", seeded, "rows"))
     return out
