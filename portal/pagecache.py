@@ -111,6 +111,7 @@ def tables_without_triggers(db):
 # --- the cache -----------------------------------------------------------------------------
 
 HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-History-Restore-Request", "HX-Boosted")
+_HTMX_ENVIRON = tuple("HTTP_" + h.upper().replace("-", "_") for h in HTMX_HEADERS)
 _ENTRY_OVERHEAD = 512  # bytes counted per entry for its key, headers and bookkeeping
 
 
@@ -215,9 +216,11 @@ def _schema_ready(cache, minute):
 
 def _key(cache):
     """The cache key of this request, or None when it must not use the cache."""
-    if request.method != "GET" or "_flashes" in session:
+    req = request._get_current_object()  # one proxy look-up each, not one per attribute
+    sess = session._get_current_object()
+    if req.method != "GET" or "_flashes" in sess:
         return None
-    csrf_secret = session.get("csrf_token")
+    csrf_secret = sess.get("csrf_token")
     user = current_user._get_current_object()
     row = getattr(user, "current_session", None)
     if csrf_secret is None or row is None:
@@ -229,16 +232,18 @@ def _key(cache):
         (n,) = database.execute_sql(VERSION_SQL).fetchone()
     except DatabaseError:
         return None
-    headers = request.headers
+    env = req.environ  # raw values: the key is as fine as the request (or finer)
     return (
-        request.endpoint,
+        req.endpoint,
         user.id,
         row.id,
         csrf_secret,
-        request.host,
-        request.script_root,
-        request.full_path,
-        *(headers.get(h) for h in HTMX_HEADERS),
+        env.get("wsgi.url_scheme"),
+        env.get("HTTP_HOST"),
+        env.get("SCRIPT_NAME"),
+        env.get("PATH_INFO"),
+        env.get("QUERY_STRING"),
+        *(env.get(h) for h in _HTMX_ENVIRON),
         minute,
         n,
     )
