@@ -131,7 +131,8 @@ def _fetch_one(model, object_id, user):
 def get_or_404(model, object_id, audit_action=None, user=None, query=None):
     """Fetch one scoped object or answer 404 (writing `access.denied`).
 
-    With `audit_action` (e.g. "client.view"), a successful fetch is audited too.
+    With `audit_action` (e.g. "client.view"), a successful fetch is audited too, as a view
+    (`audit.record_view`: repeats by the same user inside 10 minutes share one row).
     """
     try:
         object_id = int(object_id)
@@ -152,7 +153,7 @@ def get_or_404(model, object_id, audit_action=None, user=None, query=None):
         )
         abort(404)
     if audit_action:
-        audit.record(audit_action, obj=obj)
+        audit.record_view(audit_action, obj=obj)  # a view: one row per user, object, 10 min
     return obj
 
 

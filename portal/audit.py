@@ -1,6 +1,8 @@
 """Writing and reading the append-only audit log."""
 
-from flask import has_request_context, request
+import datetime as dt
+
+from flask import current_app, has_request_context, request
 from flask_login import current_user
 
 from portal import clock
@@ -59,6 +61,62 @@ def record(
         _INSERT_SQL,
         [None if v is None else f.db_value(v) for f, v in zip(_INSERT_FIELDS, values, strict=True)],
     )
+
+
+# A PHI view repeated by the same user (same action, object and detail) inside this many
+# minutes is covered by the row its first view wrote: the log still says who saw what, and
+# when to within the window, without a write (and the database's write lock) on every reload
+# of a page or download of a document. Changes, denials, logins: every one is a row.
+VIEW_WINDOW_MINUTES = 10
+
+
+def record_view(action, obj=None, detail="", minutes=VIEW_WINDOW_MINUTES, object_type=None):
+    """Audit a PHI view: one row per user, action, object and `minutes` window."""
+    user = None
+    if has_request_context():
+        who = current_user._get_current_object()
+        if who and who.is_authenticated:
+            user = who
+    if user is None or minutes <= 0:
+        return record(action, obj=obj, detail=detail, object_type=object_type)
+    object_id = None
+    if obj is not None:
+        object_type = object_type or type(obj).__name__.lower()
+        object_id = obj.id
+    detail = (detail or "")[:255]
+    now = clock.utcnow()
+    since_at = (now - dt.timedelta(minutes=minutes)).replace(microsecond=0)
+    # This process remembers the newest such row it wrote or found (audit rows are never
+    # changed or deleted): while that row is inside the window, the SELECT below would
+    # find it, so it is skipped. The SELECT walks the practice's rows of the window (index
+    # practice_id, at); it runs once per key, process and window.
+    seen_at = current_app.extensions.setdefault("audit_views_seen", {})
+    key = (database.database, user.practice_id, user.id, action, object_type, object_id, detail)
+    known = seen_at.get(key)
+    if known is not None and known >= since_at:
+        return
+    practice_id = getattr(obj, "practice_id", None) or user.practice_id
+    seen = database.execute_sql(
+        "SELECT 1 FROM audit_log WHERE practice_id = ? AND at >= ? AND user_id = ? "
+        "AND action = ? AND object_type = ? AND object_id IS ? AND detail = ? LIMIT 1",
+        [
+            practice_id,
+            since_at.strftime("%Y-%m-%d %H:%M:%S"),
+            user.id,
+            action,
+            object_type or "",
+            object_id,
+            detail,
+        ],
+    ).fetchone()
+    if seen is None:
+        record(action, obj=obj, detail=detail, user=user, object_type=object_type)
+        found = now  # record() stamps the row with clock.utcnow(), at or after `now`
+    else:
+        found = since_at  # the row found is at or after the window's start
+    if len(seen_at) > 10_000:
+        seen_at.clear()
+    seen_at[key] = found
 
 
 _INSERT_FIELDS = (

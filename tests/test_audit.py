@@ -118,3 +118,46 @@ def test_audit_detail_is_capped(app, world):
     with app.test_request_context():
         audit.record("test.long", detail="a" * 1000)
     assert len(AuditLog.get(AuditLog.action == "test.long").detail) == 255
+
+
+def test_a_view_repeated_inside_the_window_shares_one_row(ctx, world, monkeypatch):
+    import datetime as dt
+
+    from flask import current_app
+    from flask_login import login_user, logout_user
+
+    from portal import clock
+    from portal.access import get_or_404
+    from portal.models import Client
+
+    t = {"now": dt.datetime(2026, 11, 28, 9, 0, 0)}
+    monkeypatch.setattr(clock, "utcnow", lambda: t["now"])
+    login_user(world.a.therapist)
+    for _ in range(3):
+        get_or_404(Client, world.a.c1.id, audit_action="client.view")
+    get_or_404(Client, world.a.c2.id, audit_action="client.view")  # another object
+    audit.record_view("client.view", obj=world.a.c1, detail="other page")  # other detail
+    assert len(_rows("client.view")) == 3
+    # Denials and changes are never folded together.
+    audit.record("client.update", obj=world.a.c1)
+    audit.record("client.update", obj=world.a.c1)
+    assert len(_rows("client.update")) == 2
+    # Another process (nothing remembered) finds the row in the database: no new row.
+    current_app.extensions["audit_views_seen"].clear()
+    t["now"] += dt.timedelta(minutes=9)
+    get_or_404(Client, world.a.c1.id, audit_action="client.view")
+    assert len(_rows("client.view")) == 3
+    # Another user: their own row.
+    logout_user()
+    login_user(world.a.owner)
+    get_or_404(Client, world.a.c1.id, audit_action="client.view")
+    assert [r.user_id for r in _rows("client.view")][-1] == world.a.owner.id
+    # The window has passed for the therapist's first view: a new row.
+    logout_user()
+    login_user(world.a.therapist)
+    t["now"] += dt.timedelta(minutes=2)
+    get_or_404(Client, world.a.c1.id, audit_action="client.view")
+    rows = _rows("client.view")
+    assert len(rows) == 5
+    assert (rows[-1].user_id, rows[-1].object_id) == (world.a.therapist.id, world.a.c1.id)
+    assert rows[-1].at == t["now"]
