@@ -28,7 +28,7 @@ from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from portal import audit, clock, mail
-from portal.db import database, model_from_row
+from portal.db import data_version, database, model_from_row
 from portal.htmx import render
 from portal.models import LoginAttempt, Practice, User, UserSession, UserToken
 from portal.rules.passwords import password_problems
@@ -162,17 +162,57 @@ def find_session(token_hash):
     return session
 
 
+# Sessions this process checked: (database, token hash) -> (data version, session row with
+# its user and practice). An entry is used only while the data version is unchanged (any
+# write to users or practices, a revoked or deleted session: migrations 0007 and 0008) and
+# while its last_seen_at is under 30 s old (past that the row is read and written again), so
+# a hit saves the 3-table read and nothing else: every limit is still checked.
+_CHECKED = {}
+_CHECKED_MAX = 4096
+_LAST_SEEN_EVERY = 30  # seconds between writes of a session's last_seen_at
+
+
+def _clone(obj):
+    copy = type(obj)(__no_default__=True)
+    copy.__data__ = dict(obj.__data__)
+    copy._dirty.clear()
+    return copy
+
+
+def _session_copy(row):
+    """Objects of the request's own (a request may change its current_user)."""
+    session, user, practice = _clone(row), _clone(row.user), _clone(row.user.practice)
+    user.practice = practice
+    session.user = user
+    user._dirty.clear()
+    session._dirty.clear()
+    return session
+
+
+def _checked_session(token_hash, now):
+    version = data_version()
+    key = (database.database, token_hash)
+    hit = _CHECKED.get(key) if version is not None else None
+    if (
+        hit is not None
+        and hit[0] == version
+        and (now - hit[1].last_seen_at).total_seconds() < _LAST_SEEN_EVERY
+    ):
+        return _session_copy(hit[1]), None, None
+    return find_session(token_hash), key, version
+
+
 @login_manager.user_loader
 def load_user(token):
     if not token:
         return None
-    row = find_session(hash_token(token))
+    now = clock.utcnow()
+    row, key, version = _checked_session(hash_token(token), now)
     if row is None or row.revoked_at is not None:
         return None
     user = row.user
     if not user.active:
         return None
-    now = clock.utcnow()
     idle, absolute = _limits(user)
     if now - row.last_seen_at > idle or now - row.created_at > absolute:
         reason = "idle" if now - row.last_seen_at > idle else "absolute"
@@ -182,8 +222,14 @@ def load_user(token):
         audit.record("session.expired", user=user, detail=reason)
         g.session_expired = True
         return None
-    if (now - row.last_seen_at).total_seconds() >= 30:
+    if (now - row.last_seen_at).total_seconds() >= _LAST_SEEN_EVERY:
         UserSession.update(last_seen_at=now).where(UserSession.id == row.id).execute()
+        row.last_seen_at = now
+        row._dirty.clear()
+    if key is not None and version is not None:
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        _CHECKED[key] = (version, _session_copy(row))
     user._session_token = token
     user.current_session = row
     return user

@@ -6,7 +6,7 @@ import os
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from peewee import DateTimeField, Field, IntegerField, _StringField
+from peewee import DatabaseError, DateTimeField, Field, IntegerField, _StringField
 from playhouse.migrations import Runner
 from playhouse.pool import PooledSqliteDatabase
 
@@ -78,6 +78,20 @@ def _datetime_reader(slow):
 def column_list(model, alias):
     """`alias."col", ...` for every field of `model`, in the order model_from_row reads."""
     return ", ".join(f'{alias}."{f.column_name}"' for f in model._meta.sorted_fields)
+
+
+_VERSION_SQL = "SELECT n FROM data_version WHERE id = 1"
+
+
+def data_version():
+    """The data version (migrations 0007, 0008): a number SQLite triggers change on every
+    write that could change a page or a signed-in user (sessions' last_seen_at excepted).
+    None when the database has no data_version table yet."""
+    try:
+        row = database.execute_sql(_VERSION_SQL).fetchone()
+    except DatabaseError:
+        return None
+    return row[0] if row else None
 
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")

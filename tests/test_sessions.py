@@ -2,6 +2,7 @@
 logout, password change and disabling a user end sessions on the server."""
 
 import datetime as dt
+import logging
 
 import pytest
 
@@ -245,3 +246,69 @@ def test_a_reused_cookie_still_expires_and_a_changed_one_is_refused(
     real_time = time.time
     monkeypatch.setattr(time, "time", lambda: real_time() + lifetime + 5)
     assert _with_cookie(app, cookie).get("/provider/").status_code == 302
+
+
+# --- sessions this process checked (portal.auth._CHECKED, keyed by the data version) -----
+
+
+class _Statements:
+    """SQL statements peewee runs (it logs each at DEBUG as a (sql, params) tuple)."""
+
+    def __init__(self):
+        self.sql = []
+        self.handler = logging.Handler(logging.DEBUG)
+        self.handler.emit = lambda record: self.sql.append(
+            record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
+        )
+        self.logger = logging.getLogger("peewee")
+
+    def __enter__(self):
+        self.level = self.logger.level
+        self.logger.addHandler(self.handler)
+        self.logger.setLevel(logging.DEBUG)
+        return self
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.level)
+
+    def reads_of(self, table):
+        return [s for s in self.sql if s.lstrip().upper().startswith("SELECT") and table in s]
+
+
+def test_a_checked_session_is_reused_until_the_data_version_changes(app, client, world, now):
+    from portal.db import database
+
+    login(client, world.a.owner)
+    with _Statements() as first:
+        assert client.get("/provider/billing/").status_code == 200
+    assert first.reads_of('"user_session"')  # read once (after the login's own write)
+    with _Statements() as seen:
+        assert client.get("/provider/billing/").status_code == 200
+    assert seen.sql and seen.reads_of('"user_session"') == []  # checked before: reused
+    # Revoked by another process (sqlite3 by hand): the trigger changes the version.
+    database.execute_sql(
+        "UPDATE user_session SET revoked_at = '2026-03-02 15:00:00', revoked_reason = 'x'"
+    )
+    r = client.get("/provider/billing/")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+
+    login(client, world.a.therapist)
+    assert client.get("/provider/").status_code == 200
+    database.execute_sql("UPDATE user SET active = 0 WHERE id = ?", [world.a.therapist.id])
+    assert client.get("/provider/").status_code == 302
+
+
+def test_a_checked_session_still_writes_last_seen_and_expires(app, client, world, now):
+    login(client, world.a.therapist)
+    assert client.get("/provider/").status_code == 200
+    first = UserSession.get(UserSession.user == world.a.therapist.id).last_seen_at
+    now["t"] += dt.timedelta(seconds=10)
+    assert client.get("/provider/").status_code == 200  # reused: no write
+    assert UserSession.get(UserSession.user == world.a.therapist.id).last_seen_at == first
+    now["t"] += dt.timedelta(seconds=25)
+    assert client.get("/provider/").status_code == 200  # 35 s since: written again
+    assert UserSession.get(UserSession.user == world.a.therapist.id).last_seen_at == now["t"]
+    now["t"] += dt.timedelta(minutes=15, seconds=1)
+    assert client.get("/provider/").status_code == 302
+    assert UserSession.get(UserSession.user == world.a.therapist.id).revoked_reason == "idle"
