@@ -112,6 +112,7 @@ def _fresh_user():
     previous request's user.)"""
     g.pop("_login_user", None)
     g.pop("session_expired", None)
+    g.pop("data_version", None)
 
 
 # --- sessions -----------------------------------------------------------------
@@ -190,7 +191,7 @@ def _session_copy(row):
 
 
 def _checked_session(token_hash, now):
-    version = data_version()
+    version = g.data_version = data_version()  # read before any view runs: pagecache uses it
     key = (database.database, token_hash)
     hit = _CHECKED.get(key) if version is not None else None
     if (

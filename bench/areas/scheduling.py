@@ -6,7 +6,8 @@ Figures (in-process):
   28 days (hours, exceptions, bookings, buffers); target <= 20 ms.
 - day_view_1k_median / day_view_100k_median: the owner's day view of all providers on the
   same busy day, in a practice with 1,000 vs 100,000 appointments; the day query uses the
-  (provider_id, starts_at) index, so the ratio must stay <= 1.2.
+  (provider_id, starts_at) index, so the ratio must stay <= 1.2. Measured with the render
+  cache off (every request renders); *_cached_median: the same views served from it.
 wrk target: schedule_day (the therapist's day view, logged in); >= 0.4 x bare Flask.
 """
 
@@ -223,8 +224,8 @@ def figures(ctx):
         t_small.append(ctx["median_ms"](view(small, "small"), n=10, warmup=1))
         t_big.append(ctx["median_ms"](view(big, "big"), n=10, warmup=1))
     m_small, m_big = sorted(t_small)[2], sorted(t_big)[2]
-    # The same views rendered every time (the render cache switched off around them): the
-    # figures above are served from the cache after the first request.
+    # The same views rendered every time (the render cache switched off around them); the
+    # figures just above were served from the cache after their first request.
     app = ctx["app"]
     was = app.config.get("PAGE_CACHE", True)
     app.config["PAGE_CACHE"] = False
@@ -236,13 +237,14 @@ def figures(ctx):
     finally:
         app.config["PAGE_CACHE"] = was
     um_small, um_big = sorted(u_small)[2], sorted(u_big)[2]
+    # The target compares rendered views (the issue's "day-view time" with 1,000 vs 100,000
+    # appointments): the cached figures say nothing about how the day query scales.
     out += [
-        ("day_view_1k_median", m_small, "ms"),
-        ("day_view_100k_median", m_big, "ms"),
-        ("day_view_100k_vs_1k_ratio", m_big / m_small if m_small else None, "x"),
-        ("day_view_1k_uncached_median", um_small, "ms"),
-        ("day_view_100k_uncached_median", um_big, "ms"),
-        ("day_view_100k_vs_1k_uncached_ratio", um_big / um_small if um_small else None, "x"),
+        ("day_view_1k_median", um_small, "ms"),
+        ("day_view_100k_median", um_big, "ms"),
+        ("day_view_100k_vs_1k_ratio", um_big / um_small if um_small else None, "x"),
+        ("day_view_1k_cached_median", m_small, "ms"),
+        ("day_view_100k_cached_median", m_big, "ms"),
         ("day_view_appointments_shown_1k", shown.get("small"), "appointments"),
         ("day_view_appointments_shown_100k", shown.get("big"), "appointments"),
         (
