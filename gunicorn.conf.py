@@ -1,4 +1,5 @@
 """Gunicorn settings for the portal: the database connects after the fork."""
+
 import gunicorn.http.wsgi
 
 # No server version banner.
@@ -18,8 +19,14 @@ def post_worker_init(worker):
     """Build the ICD-10 search index in the background as each worker starts, so the
     first diagnosis search does not wait the 2-5 s the code set takes to load; then freeze
     what is in memory (the code set, ~200 MB of objects, and the app) out of the garbage
-    collector's reach: those objects live as long as the worker, and a full collection
-    walking them all stalls every request of the worker (seen as p99 spikes under load)."""
+    collector's reach: those objects live as long as the worker, and full collections need
+    not walk them again. /healthz says "warm": true once that is done.
+
+    Only for the portal: another app served with these settings (the benchmark's bare
+    Flask baseline) is left as it is."""
+    app = getattr(worker, "wsgi", None)
+    if type(app).__module__ != "portal":
+        return
     import gc
     import threading
 
@@ -29,5 +36,6 @@ def post_worker_init(worker):
         icd10.warm()
         gc.collect()
         gc.freeze()
+        app.extensions["warm"] = True
 
     threading.Thread(target=warm, name="icd10-warm", daemon=True).start()

@@ -286,6 +286,21 @@ class Server:
             time.sleep(0.2)
         raise RuntimeError(f"{self.name} did not answer on port {self.port}; see {self.log_path}")
 
+    def wait_warm(self, timeout=120, in_a_row=20):
+        """Wait until /healthz says "warm" `in_a_row` times running (each on a new
+        connection, so both workers answer): a worker building its ICD-10 index (~5 s of
+        CPU after start) would otherwise be loaded, and measured, while it works."""
+        deadline = time.time() + timeout
+        streak = 0
+        while time.time() < deadline:
+            status, _, body = request(self.port, "GET", "/healthz")
+            warm = status == 200 and json.loads(body).get("warm") is True
+            streak = streak + 1 if warm else 0
+            if streak >= in_a_row:
+                return
+            time.sleep(0.05 if warm else 0.5)
+        raise RuntimeError(f"{self.name} workers not warm after {timeout} s; see {self.log_path}")
+
     def stop(self):
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -558,6 +573,7 @@ def main(argv=None):
             hello = Server("hello", "hello:app")
             portal.wait_ready("/healthz")
             hello.wait_ready("/")
+            portal.wait_warm()
             log(f"gunicorn up: portal :{portal.port}, hello :{hello.port}")
             loads = [(BASELINE, hello.port, "/", None)]
             busy = []

@@ -69,6 +69,16 @@ class PortalSessionInterface(SecureCookieSessionInterface):
         self._opened[val] = (s, _copy_session(data), int(signed_at.timestamp()))
         return self.session_class(data)
 
+    def save_session(self, app, session, response):
+        # Most responses leave the session as it came: then only "Vary: Cookie" is due
+        # (added as its own header line: werkzeug's vary property parses and rewrites the
+        # header). Anything else is Flask's own code.
+        if session and not self.should_set_cookie(app, session):
+            if session.accessed:
+                response.headers.add("Vary", "Cookie")
+            return
+        super().save_session(app, session, response)
+
     def get_signing_serializer(self, app):
         if not app.secret_key:
             return None
@@ -206,7 +216,9 @@ def create_app(test_config=None):
 
     @app.route("/healthz")
     def healthz():
-        return {"ok": True}
+        # "warm": this worker has built its ICD-10 search index and frozen its long-lived
+        # objects out of the garbage collector (gunicorn.conf.py); False outside gunicorn.
+        return {"ok": True, "warm": bool(app.extensions.get("warm"))}
 
     from portal import booking, cli
 

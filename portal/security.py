@@ -1,6 +1,7 @@
 """Response headers: a strict CSP (no unsafe-inline), framing, sniffing, referrer, HSTS."""
 
 from flask import request
+from werkzeug.datastructures import Headers
 
 
 def init_app(app):
@@ -23,7 +24,7 @@ def init_app(app):
         # (werkzeug's set() scans and re-validates per header, ~10 times per request).
         present = {name.lower() for name in headers.keys()}
         if present.isdisjoint(_FIXED_LOWER):
-            headers.extend(fixed)
+            headers._list.extend(fixed)  # fixed values, checked once when built (below)
         else:
             for name, value in fixed:
                 if name.lower() == "content-security-policy" and name.lower() in present:
@@ -40,6 +41,11 @@ def init_app(app):
 
 
 def _fixed_headers(extra_form):
+    """The headers every response gets, validated once here by werkzeug's own Headers."""
+    return list(Headers(_fixed_header_values(extra_form)).items())
+
+
+def _fixed_header_values(extra_form):
     return [
         ("Content-Security-Policy", _csp(extra_form)),
         ("X-Content-Type-Options", "nosniff"),

@@ -110,7 +110,7 @@ def test_database_pragmas_on_every_connection(app):
 
 def test_request_opens_and_closes_its_connection(app, client):
     database.close()
-    assert client.get("/healthz").get_json() == {"ok": True}
+    assert client.get("/healthz").get_json() == {"ok": True, "warm": False}
     assert database.is_closed()
 
 
