@@ -395,36 +395,10 @@ def schedule():
     return render("provider/schedule/schedule.html", block="schedule_body", **ctx)
 
 
-def _audit_view(action, detail, minutes=10):
-    """Audit a PHI list view, once per user, page and 10 minutes: a day view reloaded on a
-    tablet all day long would otherwise write (and contend for the write lock) every time."""
-    from portal import clock
-
-    user = current_user._get_current_object()
-    now = clock.utcnow()
-    since_at = (now - dt.timedelta(minutes=minutes)).replace(microsecond=0)
-    # This process remembers the newest such row it wrote or found (audit rows are never
-    # changed or deleted): when that row is inside the window the SELECT below would find
-    # it, so it is skipped. The SELECT walks every audit row of the practice in the window
-    # (index practice_id, at): after a busy hour, thousands.
-    seen_at = current_app.extensions.setdefault("schedule_audit_seen", {})
-    key = (database.database, user.practice_id, user.id, action, detail[:255])
-    known = seen_at.get(key)
-    if known is not None and known >= since_at:
-        return
-    seen = database.execute_sql(
-        "SELECT 1 FROM audit_log WHERE practice_id = ? AND at >= ? AND user_id = ? "
-        "AND action = ? AND detail = ? LIMIT 1",
-        [user.practice_id, since_at.strftime("%Y-%m-%d %H:%M:%S"), user.id, action, detail[:255]],
-    ).fetchone()
-    if seen is None:
-        audit.record(action, detail=detail)
-        found = now  # record() stamps the row with clock.utcnow(), at or after `now`
-    else:
-        found = since_at  # the row found is at or after the window's start
-    if len(seen_at) > 10_000:
-        seen_at.clear()
-    seen_at[key] = found
+def _audit_view(action, detail):
+    """Audit a PHI list view, once per user, page and 10 minutes (audit.record_view): a day
+    view reloaded on a tablet all day long would otherwise write a row every time."""
+    audit.record_view(action, detail=detail)
 
 
 def todays_appointments():
