@@ -399,7 +399,8 @@ def refund_payment(payment, amount_cents, reason="", user=None, _package_ok=Fals
 
 
 def apply_stripe_refund(refund_id, result, user=None):
-    """Record Stripe's answer for a refund (from the call or a webhook); only forward."""
+    """Record Stripe's answer for a refund (from the call or a webhook): pending to
+    succeeded or failed, and succeeded to failed (Stripe's refund.failed); never back."""
     with database.atomic("IMMEDIATE"):
         refund = Refund.get_by_id(refund_id)
         status = result.get("status")
@@ -416,6 +417,18 @@ def apply_stripe_refund(refund_id, result, user=None):
                 Refund.id == refund.id
             ).execute()
             audit.record("refund.failed", obj=refund, user=user)
+        elif refund.status == PAYMENT_SUCCEEDED and status == "failed":
+            # Stripe accepted the refund, then the card network sent it back (a closed
+            # card, say): the money stayed with the practice. The refund no longer counts;
+            # the invoice's paid status comes back. The credit note already issued stays
+            # as it was (issued documents never change); the audit row and the payments
+            # page say what happened.
+            reason = str(result.get("failure_reason") or "failed")[:255]
+            Refund.update(status=PAYMENT_FAILED, failure_message=reason).where(
+                Refund.id == refund.id
+            ).execute()
+            refresh(Payment.get_by_id(refund.payment_id).invoice)
+            audit.record("refund.failed", obj=refund, user=user, detail="after it succeeded")
     return Refund.get_by_id(refund_id)
 
 

@@ -548,7 +548,7 @@ def _dispatch(kind, obj):
                 & (CheckoutAttempt.status.in_(["created", "open"]))
             ).execute()
         return "payment failed"
-    if kind in ("refund.created", "refund.updated", "charge.refund.updated"):
+    if kind in ("refund.created", "refund.updated", "refund.failed", "charge.refund.updated"):
         refund_id = (obj.get("metadata") or {}).get("refund_id")
         refund = None
         if obj.get("id"):

@@ -405,3 +405,57 @@ def test_client_removes_a_saved_card(client, world, app):
     assert not SavedPaymentMethod.get_by_id(mine.id).active
     assert SavedPaymentMethod.get_by_id(theirs.id).active
     assert payments_service.saved_cards(world.a.c1.id) == []
+
+
+def test_a_refund_stripe_sends_back_later_stops_counting(client, world):
+    """A refund made through Stripe (localstripe) that Stripe later reports failed (its
+    signed refund.failed event): the refund is marked failed, the invoice is paid again,
+    an audit row says so; the same event again changes nothing."""
+    from portal.models import AuditLog
+    from portal.models.billing import Refund
+
+    with client.application.test_request_context():
+        inv = open_invoice(world)
+        payment = payments_service.charge_card_on_file(inv, saved_card(world))
+        refund = invoicing.refund_payment(payment, 10000, reason="cancelled visit")
+    assert refund.status == "succeeded" and Invoice.get_by_id(inv.id).status == "open"
+    credit_note = refund.document_id
+    event = {
+        "id": "evt_refund_failed",
+        "type": "refund.failed",
+        "created": int(time.time()),
+        "data": {
+            "object": {
+                "id": refund.stripe_refund_id,
+                "object": "refund",
+                "amount": 10000,
+                "status": "failed",
+                "failure_reason": "expired_or_canceled_card",
+                "payment_intent": payment.stripe_payment_intent_id,
+                "metadata": {"refund_id": str(refund.id)},
+            }
+        },
+    }
+    body, headers = signed(event)
+    r = client.post("/webhooks/stripe", data=body, headers=headers, csrf=False)
+    assert r.status_code == 200 and r.get_json()["result"] == "refund updated"
+    refund = Refund.get_by_id(refund.id)
+    assert refund.status == "failed" and refund.failure_message == "expired_or_canceled_card"
+    assert refund.document_id == credit_note  # the issued credit note is kept as issued
+    inv = Invoice.get_by_id(inv.id)
+    assert (inv.status, inv.paid_cents, inv.refunded_cents) == ("paid", 10000, 0)
+    row = AuditLog.get(AuditLog.action == "refund.failed")
+    assert row.object_id == refund.id and row.detail == "after it succeeded"
+    login(client, world.a.owner)
+    page = client.get(f"/provider/billing/invoices/{inv.id}").get_data(as_text=True)
+    assert "Stripe could not return the money (expired or canceled card)" in page
+    again = client.post("/webhooks/stripe", data=body, headers=headers, csrf=False)
+    assert again.get_json()["result"] == "duplicate"
+    assert AuditLog.select().where(AuditLog.action == "refund.failed").count() == 1
+    # A refund of Stripe's that the portal does not know: recorded, nothing applied.
+    stranger = dict(event, id="evt_other")
+    stranger["data"] = {"object": dict(event["data"]["object"], id="re_unknown", metadata={})}
+    body, headers = signed(stranger)
+    r = client.post("/webhooks/stripe", data=body, headers=headers, csrf=False)
+    assert r.get_json()["result"] == "ignored"
+    assert StripeEvent.get(StripeEvent.event_id == "evt_other").status == "ignored"
