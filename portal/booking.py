@@ -199,6 +199,39 @@ def _chosen(practice):
     return appt_type, provider, start
 
 
+SIGNUP_KEY = "signup"  # login_attempt.account_key of sign-up tries (never an e-mail's hash)
+
+
+def _too_many_signups():
+    """Sign-up tries from this address in the last hour reached the limit (a bot opening
+    accounts, or trying which e-mails already have one)."""
+    from flask import current_app
+
+    from portal.models import LoginAttempt
+
+    since = clock.utcnow() - dt.timedelta(hours=1)
+    tries = (
+        LoginAttempt.select()
+        .where(
+            (LoginAttempt.account_key == SIGNUP_KEY)
+            & (LoginAttempt.ip == audit.client_ip())
+            & (LoginAttempt.at > since)
+        )
+        .count()
+    )
+    return tries >= current_app.config["SIGNUPS_PER_HOUR_PER_ADDRESS"]
+
+
+def _note_signup():
+    """One sign-up try (stored as a successful login attempt: it never counts toward the
+    login lockouts, which count failures; pruned after a day with them)."""
+    from portal.models import LoginAttempt
+
+    LoginAttempt.create(
+        account_key=SIGNUP_KEY, ip=audit.client_ip(), at=clock.utcnow(), success=True
+    )
+
+
 @bp.route("/book/<int:practice_id>/account", methods=["GET", "POST"])
 def public_account(practice_id):
     practice = _practice_or_404(practice_id)
@@ -213,12 +246,20 @@ def public_account(practice_id):
         return redirect(confirm_url)
     form = AccountForm()
     status = 200
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    if valid and _too_many_signups():
+        form.form_errors.append(
+            "Too many new accounts were opened from this network in the last hour. "
+            "Try again later, or call the practice to book."
+        )
+        status = 429
+    elif valid:
         from flask import current_app
 
         from portal.auth import hash_password, start_session
         from portal.rules.passwords import password_problems
 
+        _note_signup()
         email = form.email.data.strip().lower()
         problems = password_problems(
             form.password.data, current_app.config["PASSWORD_MIN_LENGTH"], email

@@ -22,6 +22,8 @@ DEFAULTS = {
     "SESSION_ABSOLUTE_HOURS": 12,
     "LOGIN_MAX_FAILURES_ACCOUNT": 10,
     "LOGIN_MAX_FAILURES_ADDRESS": 25,
+    # Online booking: new client accounts one network address may open per hour.
+    "SIGNUPS_PER_HOUR_PER_ADDRESS": 10,
     "LOGIN_LOCK_MINUTES": 15,
     "PASSWORD_MIN_LENGTH": 12,
     # argon2id cost; tests lower it to stay quick

@@ -404,6 +404,42 @@ def test_public_booking_creates_client_and_user_then_confirms(app, client, sched
     assert r.status_code == 400 and "Log in instead" in r.get_data(as_text=True)
 
 
+def test_public_sign_ups_are_limited_per_address_and_hour(app, sched, now):
+    """A bot opening accounts (or probing which e-mails have one) from one address is
+    stopped after SIGNUPS_PER_HOUR_PER_ADDRESS tries in an hour, with a 429 and a message;
+    another address is not; an hour later the first one may again."""
+    a = sched.a
+    app.config["SIGNUPS_PER_HOUR_PER_ADDRESS"] = 3
+    start = start_param(local_utc(DAY, 11))
+    query = f"type={a.t60.id}&provider={a.provider.id}&start={start}"
+    account = f"/book/{a.practice.id}/account?{query}"
+
+    def sign_up(n, addr):
+        form = {
+            "first_name": "Bot",
+            "last_name": f"Number{n}",
+            "email": f"bot{n}@example.com",
+            "date_of_birth": "1990-05-06",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        }
+        return app.test_client().post(account, data=form, environ_base={"REMOTE_ADDR": addr})
+
+    for n in range(3):
+        assert sign_up(n, "203.0.113.9").status_code == 302
+    r = sign_up(3, "203.0.113.9")
+    assert r.status_code == 429 and "Too many new accounts" in r.get_data(as_text=True)
+    assert not User.select().where(User.email == "bot3@example.com").exists()
+    assert sign_up(4, "198.51.100.20").status_code == 302  # another address
+    # Sign-up tries never count toward login lockouts (those count failures).
+    from portal.auth import lockout_minutes
+
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "203.0.113.9"}):
+        assert lockout_minutes("bot0@example.com", "203.0.113.9") == 0
+    now["now"] += dt.timedelta(hours=1, minutes=1)
+    assert sign_up(5, "203.0.113.9").status_code == 302
+
+
 def test_public_booking_unknown_practice_or_disabled(app, client, sched):
     assert client.get("/book/99999").status_code == 404
     BookingPolicy.update(online_booking_enabled=False).execute()
