@@ -293,12 +293,16 @@ def document_download(document_id):
 
 def stored_response(doc):
     """The stored bytes exactly as issued, never cached."""
-    resp = Response(doc.data, mimetype=doc.content_type)
-    resp.headers["Content-Disposition"] = f'attachment; filename="{doc.filename}"'
-    resp.headers["Cache-Control"] = "no-store"
-    resp.headers["Content-Length"] = str(doc.size_bytes)
-    resp.headers["X-Content-SHA256"] = doc.sha256
-    return resp
+    # Headers given at once (werkzeug sets Content-Length from the bytes).
+    return Response(
+        doc.data,
+        headers=[
+            ("Content-Type", doc.content_type),
+            ("Content-Disposition", f'attachment; filename="{doc.filename}"'),
+            ("Cache-Control", "no-store"),
+            ("X-Content-SHA256", doc.sha256),
+        ],
+    )
 
 
 @bp.route("/billing/purchases/<int:purchase_id>/refund", methods=["POST"])
