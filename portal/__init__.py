@@ -191,7 +191,7 @@ def create_app(test_config=None):
     from portal import auth, db, htmx, mail, security
 
     db.init_app(app)
-    csrf.init_app(app)
+    _csrf_on_writes(app)
     htmx.init_app(app)
     auth.init_app(app)
     security.init_app(app)
@@ -229,6 +229,27 @@ def create_app(test_config=None):
     billing_events.init_app(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app
+
+
+def _csrf_on_writes(app):
+    """Flask-WTF's CSRF check, run only for the methods it checks (POST, PUT, PATCH,
+    DELETE). Its own before_request hook works out view exemptions (a string built per
+    request) before it looks at the method, on every GET; with WTF_CSRF_CHECK_DEFAULT off
+    (its documented switch for calling protect() yourself) that hook returns at once and
+    this one calls the same csrf.protect(apply_exemptions=True) for writes."""
+    from flask import request
+
+    cfg = app.config
+    check = cfg.get("WTF_CSRF_CHECK_DEFAULT", True)
+    cfg["WTF_CSRF_CHECK_DEFAULT"] = False
+    csrf.init_app(app)  # sets the other WTF_CSRF_* defaults
+    app.extensions["csrf_on_writes"] = check
+    methods = frozenset(cfg["WTF_CSRF_METHODS"])
+
+    @app.before_request
+    def _csrf_protect():
+        if request.method in methods and check and cfg["WTF_CSRF_ENABLED"]:
+            csrf.protect(apply_exemptions=True)
 
 
 def _template_helpers(app):

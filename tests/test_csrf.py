@@ -38,7 +38,10 @@ def test_only_the_webhooks_blueprint_is_exempt(app):
     assert {getattr(b, "name", b) for b in csrf._exempt_blueprints} == EXEMPT_BLUEPRINTS
     assert not csrf._exempt_views, f"CSRF-exempt views: {csrf._exempt_views}"
     assert app.config.get("WTF_CSRF_ENABLED", True) is True
-    assert app.config.get("WTF_CSRF_CHECK_DEFAULT", True) is True
+    # Flask-WTF's own hook is switched off (WTF_CSRF_CHECK_DEFAULT) only because the
+    # portal's runs the same csrf.protect() for the writing methods (portal._csrf_on_writes).
+    assert app.extensions["csrf_on_writes"] is True
+    assert "_csrf_protect" in [f.__name__ for f in app.before_request_funcs[None]]
 
 
 def test_every_post_route_without_token_answers_400_logged_out(app, client):
