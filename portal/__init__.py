@@ -73,7 +73,7 @@ class PortalSessionInterface(SecureCookieSessionInterface):
         # Most responses leave the session as it came: then only "Vary: Cookie" is due
         # (added as its own header line: werkzeug's vary property parses and rewrites the
         # header). Anything else is Flask's own code.
-        if session and not self.should_set_cookie(app, session):
+        if not session.modified and not (session and self.should_set_cookie(app, session)):
             if session.accessed:
                 response.headers.add("Vary", "Cookie")
             return

@@ -312,3 +312,25 @@ def test_a_checked_session_still_writes_last_seen_and_expires(app, client, world
     now["t"] += dt.timedelta(minutes=15, seconds=1)
     assert client.get("/provider/").status_code == 302
     assert UserSession.get(UserSession.user == world.a.therapist.id).revoked_reason == "idle"
+
+
+def _varies_on_cookie(resp):
+    return any(
+        "cookie" in [v.strip().lower() for v in value.split(",")]
+        for value in resp.headers.getlist("Vary")
+    )
+
+
+def test_unchanged_sessions_set_no_cookie_but_vary_on_it(app, client, world):
+    first = client.get("/login")  # a new session (its CSRF secret): the cookie is set
+    assert first.headers.get("Set-Cookie") and _varies_on_cookie(first)
+    again = client.get("/login")  # same session, unchanged: no new cookie
+    assert again.headers.get("Set-Cookie") is None and _varies_on_cookie(again)
+    login(client, world.a.owner)
+    client.get("/provider/billing/")
+    page = client.get("/provider/billing/")
+    assert page.status_code == 200 and page.headers.get("Set-Cookie") is None
+    assert _varies_on_cookie(page)
+    # A session emptied by logout deletes the cookie (Flask's own path).
+    out = client.post("/logout")
+    assert "Set-Cookie" in out.headers
