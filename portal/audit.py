@@ -10,6 +10,14 @@ from portal.db import database
 from portal.models import AuditLog, Client
 
 
+def _request_user():
+    """The signed-in user of this request, or None."""
+    if not has_request_context():
+        return None
+    who = current_user._get_current_object()  # one proxy look-up, not three
+    return who if who and who.is_authenticated else None
+
+
 def client_ip():
     if not has_request_context():
         return ""
@@ -27,10 +35,8 @@ def record(
     object_id=None,
 ):
     """Append one audit row. `detail` must never hold PHI values (names of fields are fine)."""
-    if user is None and has_request_context():
-        who = current_user._get_current_object()  # one proxy look-up, not three
-        if who and who.is_authenticated:
-            user = who
+    if user is None:
+        user = _request_user()
     if obj is not None:
         object_type = object_type or type(obj).__name__.lower()
         object_id = object_id if object_id is not None else obj.id
@@ -72,11 +78,7 @@ VIEW_WINDOW_MINUTES = 10
 
 def record_view(action, obj=None, detail="", minutes=VIEW_WINDOW_MINUTES, object_type=None):
     """Audit a PHI view: one row per user, action, object and `minutes` window."""
-    user = None
-    if has_request_context():
-        who = current_user._get_current_object()
-        if who and who.is_authenticated:
-            user = who
+    user = _request_user()
     if user is None or minutes <= 0:
         return record(action, obj=obj, detail=detail, object_type=object_type)
     object_id = None

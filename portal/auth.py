@@ -155,7 +155,11 @@ def find_session(token_hash):
     for model in _SESSION_MODELS:  # select(A, B, C) lists each model's sorted_fields
         objects.append(model_from_row(model, row, start))
         start += len(model._meta.sorted_fields)
-    session, user, practice = objects
+    return _linked(*objects)
+
+
+def _linked(session, user, practice):
+    """session.user.practice set without marking the rows changed."""
     user.practice = practice
     session.user = user
     user._dirty.clear()
@@ -182,12 +186,7 @@ def _clone(obj):
 
 def _session_copy(row):
     """Objects of the request's own (a request may change its current_user)."""
-    session, user, practice = _clone(row), _clone(row.user), _clone(row.user.practice)
-    user.practice = practice
-    session.user = user
-    user._dirty.clear()
-    session._dirty.clear()
-    return session
+    return _linked(_clone(row), _clone(row.user), _clone(row.user.practice))
 
 
 def _checked_session(token_hash, now):

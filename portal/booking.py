@@ -8,7 +8,7 @@ create_app calls init_app(app).
 import datetime as dt
 
 import click
-from flask import Blueprint, Response, abort, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, redirect, request, url_for
 from flask.cli import with_appcontext
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -18,7 +18,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 from portal import audit, clock
 from portal.db import database
 from portal.htmx import render
-from portal.models import AppointmentType, Client, Practice, Provider, User
+from portal.models import AppointmentType, Client, LoginAttempt, Practice, Provider, User
 from portal.rules import slots as slot_rules
 from portal.services import scheduling as svc
 
@@ -205,10 +205,6 @@ SIGNUP_KEY = "signup"  # login_attempt.account_key of sign-up tries (never an e-
 def _too_many_signups():
     """Sign-up tries from this address in the last hour reached the limit (a bot opening
     accounts, or trying which e-mails already have one)."""
-    from flask import current_app
-
-    from portal.models import LoginAttempt
-
     since = clock.utcnow() - dt.timedelta(hours=1)
     tries = (
         LoginAttempt.select()
@@ -225,8 +221,6 @@ def _too_many_signups():
 def _note_signup():
     """One sign-up try (stored as a successful login attempt: it never counts toward the
     login lockouts, which count failures; pruned after a day with them)."""
-    from portal.models import LoginAttempt
-
     LoginAttempt.create(
         account_key=SIGNUP_KEY, ip=audit.client_ip(), at=clock.utcnow(), success=True
     )
@@ -254,8 +248,6 @@ def public_account(practice_id):
         )
         status = 429
     elif valid:
-        from flask import current_app
-
         from portal.auth import hash_password, start_session
         from portal.rules.passwords import password_problems
 

@@ -39,10 +39,9 @@ from functools import wraps
 
 from flask import Response, current_app, g, request, session
 from flask_login import current_user
-from peewee import DatabaseError
 
 from portal import clock
-from portal.db import database
+from portal.db import data_version, database
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +61,6 @@ EXCLUDED_TABLES = frozenset(
     }
 )
 TRIGGER_EVENTS = (("ins", "INSERT"), ("upd", "UPDATE"), ("del", "DELETE"))
-VERSION_SQL = "SELECT n FROM data_version WHERE id = 1"
 
 
 def is_excluded(table):
@@ -203,11 +201,10 @@ def _schema_ready(cache, minute):
     if cache.schema_ok or cache.checked_minute == minute:
         return cache.schema_ok
     cache.checked_minute = minute
-    try:
-        database.execute_sql(VERSION_SQL).fetchone()
-        missing = tables_without_triggers(database)
-    except DatabaseError:
+    if data_version() is None:
         missing = ["data_version"]
+    else:
+        missing = tables_without_triggers(database)
     if missing:
         log.warning("page cache off: no data_version triggers on %s", ", ".join(missing))
     cache.schema_ok = not missing
@@ -230,9 +227,8 @@ def _key(cache):
         return None
     n = g.get("data_version")  # read by auth's load_user before the view ran
     if n is None:
-        try:
-            (n,) = database.execute_sql(VERSION_SQL).fetchone()
-        except DatabaseError:
+        n = data_version()
+        if n is None:
             return None
     env = req.environ  # raw values: the key is as fine as the request (or finer)
     return (

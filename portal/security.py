@@ -27,7 +27,7 @@ def init_app(app):
             headers._list.extend(fixed)  # fixed values, checked once when built (below)
         else:
             for name, value in fixed:
-                if name.lower() == "content-security-policy" and name.lower() in present:
+                if name == "Content-Security-Policy" and "content-security-policy" in present:
                     continue  # a view's own (stricter) CSP is kept
                 headers[name] = value
         if request.is_secure:
@@ -42,18 +42,17 @@ def init_app(app):
 
 def _fixed_headers(extra_form):
     """The headers every response gets, validated once here by werkzeug's own Headers."""
-    return list(Headers(_fixed_header_values(extra_form)).items())
-
-
-def _fixed_header_values(extra_form):
-    return [
-        ("Content-Security-Policy", _csp(extra_form)),
-        ("X-Content-Type-Options", "nosniff"),
-        ("X-Frame-Options", "DENY"),
-        ("Referrer-Policy", "same-origin"),
-        ("Permissions-Policy", "geolocation=(), microphone=(), camera=(self)"),
-        ("Cross-Origin-Opener-Policy", "same-origin"),
-    ]
+    fixed = Headers(
+        [
+            ("Content-Security-Policy", _csp(extra_form)),
+            ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"),
+            ("Referrer-Policy", "same-origin"),
+            ("Permissions-Policy", "geolocation=(), microphone=(), camera=(self)"),
+            ("Cross-Origin-Opener-Policy", "same-origin"),
+        ]
+    )
+    return list(fixed.items())
 
 
 def _csp(extra_form):

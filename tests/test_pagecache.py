@@ -8,7 +8,7 @@ import re
 import pytest
 
 from portal import clock, pagecache
-from portal.db import database
+from portal.db import data_version, database
 from portal.models import Appointment, AuditLog, Client, UserSession
 from portal.services import scheduling as svc
 from tests.conftest import login as _login
@@ -34,7 +34,9 @@ def login(client, user):
 
 
 def _n():
-    return database.execute_sql(pagecache.VERSION_SQL).fetchone()[0]
+    n = data_version()
+    assert n is not None
+    return n
 
 
 def _stats(app):

@@ -391,14 +391,11 @@ def schedule():
     else:
         ctx["week"] = _week_layout(day, providers)
         ctx["prev"], ctx["next"] = day - dt.timedelta(days=7), day + dt.timedelta(days=7)
-    pagecache.each_time(_audit_view, "schedule.view", f"{view} view {day.isoformat()} {selected}")
+    # Once per user, page and 10 minutes (audit.record_view): a day view reloaded on a
+    # tablet all day long would otherwise write a row every time.
+    detail = f"{view} view {day.isoformat()} {selected}"
+    pagecache.each_time(audit.record_view, "schedule.view", detail=detail)
     return render("provider/schedule/schedule.html", block="schedule_body", **ctx)
-
-
-def _audit_view(action, detail):
-    """Audit a PHI list view, once per user, page and 10 minutes (audit.record_view): a day
-    view reloaded on a tablet all day long would otherwise write a row every time."""
-    audit.record_view(action, detail=detail)
 
 
 def todays_appointments():
@@ -417,7 +414,8 @@ def todays_appointments():
     rows = _scope_appts(rows)
     if rows:
         # on every request: the home page is served from the render cache
-        pagecache.each_time(_audit_view, "schedule.view", f"home panel {day.isoformat()}")
+        detail = f"home panel {day.isoformat()}"
+        pagecache.each_time(audit.record_view, "schedule.view", detail=detail)
     return rows
 
 
