@@ -545,6 +545,7 @@ def main(argv=None):
                 selected = [x for x in selected if x is not m]
 
     figures = {}  # name -> (value, unit)
+    baseline = {}  # target name -> (wrk result, server CPU ms/req) of the bare run before it
     checks = []  # (label, passed)
     limits = {}  # target name -> options
 
@@ -575,7 +576,7 @@ def main(argv=None):
             hello.wait_ready("/")
             portal.wait_warm()
             log(f"gunicorn up: portal :{portal.port}, hello :{hello.port}")
-            loads = [(BASELINE, hello.port, "/", None)]
+            loads = []
             busy = []
             cookies = {}
             for name, path, email in targets:
@@ -589,14 +590,16 @@ def main(argv=None):
                     loads.append((name, portal.port, path, cookies.get(email)))
                 except Exception as e:
                     error(f"target {name}: {e}")
-            for name, port, path, cookie in loads:
+
+            def load(name, port, path, cookie, warmup):
+                """One wrk load: (wrk result, server CPU ms per request), or None."""
                 if cookie:
                     status, _, _ = request(port, "GET", path, _parse_cookie(cookie))
                     if status != 200:
                         error(f"target {name}: {path} answered {status} before the load")
-                        continue
+                        return None
                 try:
-                    if args.warmup not in ("0", "0s", ""):
+                    if warmup:
                         run_wrk(port, path, cookie, args.warmup, args.connections)
                     if args.wait_quiet:
                         wait_quiet(args.wait_quiet)
@@ -605,7 +608,7 @@ def main(argv=None):
                         res, raw = run_wrk(port, path, cookie, args.duration, args.connections)
                 except (RuntimeError, subprocess.TimeoutExpired) as e:
                     error(f"target {name}: {e}")
-                    continue
+                    return None
                 if watch.other_share > 0.05:
                     busy.append(f"{name} {watch.other_share:.0%}")
                 bad = res["non_2xx"] or res["not_200"] or res["rps"] is None
@@ -615,17 +618,48 @@ def main(argv=None):
                         f"target {name}: wrk saw {res['not_200']} responses other than 200 "
                         f"({res['non_2xx']} >= 400) of {res['requests']}"
                     )
-                    continue
+                    return None
                 if res["socket_errors"]:
                     log(f"{name}: {res['socket_errors']} socket errors (see wrk output)")
                     print(raw, file=sys.stderr)
+                # Server CPU per request: steadier than req/s when others share the CPU.
+                cpu_ms = watch.server_seconds * 1000 / res["requests"] if res["requests"] else None
+                return res, cpu_ms
+
+            def report(name, measured):
+                res, cpu_ms = measured
                 figure(f"{name}_rps", res["rps"], "req/s")
                 figure(f"{name}_p50", res.get("p50"), "ms")
                 figure(f"{name}_p99", res.get("p99"), "ms")
-                if res["requests"]:
-                    # Server CPU per request: steadier than req/s when others share the CPU.
-                    cpu_ms = watch.server_seconds * 1000 / res["requests"]
+                if cpu_ms is not None:
                     figure(f"{name}_server_cpu", cpu_ms, "ms/req")
+
+            # Bare Flask is loaded again just before each target, and each target's ratio is
+            # taken against that run: this machine's speed drifts (other virtual machines on
+            # the host), for seconds at a time, and slows both servers alike.
+            warm = args.warmup not in ("0", "0s", "")
+            bare_runs = []
+            for i, (name, port, path, cookie) in enumerate(loads):
+                bare = load(BASELINE, hello.port, "/", None, warmup=warm and i == 0)
+                if bare is not None:
+                    if not bare_runs:
+                        report(BASELINE, bare)
+                    bare_runs.append(bare[0]["rps"])
+                    baseline[name] = bare
+                measured = load(name, port, path, cookie, warmup=warm)
+                if measured is not None:
+                    report(name, measured)
+            if not loads:
+                bare = load(BASELINE, hello.port, "/", None, warmup=warm)
+                if bare is not None:
+                    report(BASELINE, bare)
+            if len(bare_runs) > 1 and max(bare_runs) > 1.25 * min(bare_runs):
+                print(
+                    f"# WARNING bare Flask ran at {min(bare_runs):.0f} to {max(bare_runs):.0f} "
+                    "req/s in this run: the machine's speed changed; each ratio is taken "
+                    "against the bare run just before its target",
+                    flush=True,
+                )
             if busy:
                 print(
                     "# WARNING other processes took CPU during the loads ("
@@ -660,17 +694,17 @@ def main(argv=None):
 
     # --- ratios and targets ---
     values = {k: v for k, (v, _) in figures.items()}
-    base = values.get(f"{BASELINE}_rps")
     ratios = []
     for name, _, _ in targets:
         rps = values.get(f"{name}_rps")
+        base = baseline.get(name, ({}, None))[0].get("rps")  # the bare run just before
         if base and rps is not None:
             ratio = rps / base
             values[f"ratio {name}/{BASELINE}"] = ratio
             ratios.append((name, ratio))
-            print(f"ratio {name}/{BASELINE}: {ratio:.2f}", flush=True)
+            print(f"ratio {name}/{BASELINE}: {ratio:.2f}  (bare: {base:.0f} req/s)", flush=True)
     for name, _, _ in targets:
-        cpu, base_cpu = values.get(f"{name}_server_cpu"), values.get(f"{BASELINE}_server_cpu")
+        cpu, base_cpu = values.get(f"{name}_server_cpu"), baseline.get(name, (None, None))[1]
         if cpu and base_cpu:
             # The same ratio from server CPU per request (what a quiet machine would show,
             # minus wrk's own share): read it when the WARNING line says others took CPU.
