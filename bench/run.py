@@ -545,7 +545,7 @@ def main(argv=None):
                 selected = [x for x in selected if x is not m]
 
     figures = {}  # name -> (value, unit)
-    baseline = {}  # target name -> (wrk result, server CPU ms/req) of the bare run before it
+    baseline = {}  # "rps", "cpu": medians of the bare Flask runs
     checks = []  # (label, passed)
     limits = {}  # target name -> options
 
@@ -634,9 +634,10 @@ def main(argv=None):
                 if cpu_ms is not None:
                     figure(f"{name}_server_cpu", cpu_ms, "ms/req")
 
-            # Bare Flask is loaded again just before each target, and each target's ratio is
-            # taken against that run: this machine's speed drifts (other virtual machines on
-            # the host), for seconds at a time, and slows both servers alike.
+            # Bare Flask is loaded again before each target and the ratios are taken against
+            # the median of those runs: this machine's speed drifts (other virtual machines on
+            # the host) for seconds at a time, and one bare run caught in a slow spell would
+            # otherwise make every ratio (or one, either way) wrong.
             warm = args.warmup not in ("0", "0s", "")
             bare_runs = []
             for i, (name, port, path, cookie) in enumerate(loads):
@@ -644,8 +645,7 @@ def main(argv=None):
                 if bare is not None:
                     if not bare_runs:
                         report(BASELINE, bare)
-                    bare_runs.append(bare[0]["rps"])
-                    baseline[name] = bare
+                    bare_runs.append(bare)
                 measured = load(name, port, path, cookie, warmup=warm)
                 if measured is not None:
                     report(name, measured)
@@ -653,13 +653,19 @@ def main(argv=None):
                 bare = load(BASELINE, hello.port, "/", None, warmup=warm)
                 if bare is not None:
                     report(BASELINE, bare)
-            if len(bare_runs) > 1 and max(bare_runs) > 1.25 * min(bare_runs):
-                print(
-                    f"# WARNING bare Flask ran at {min(bare_runs):.0f} to {max(bare_runs):.0f} "
-                    "req/s in this run: the machine's speed changed; each ratio is taken "
-                    "against the bare run just before its target",
-                    flush=True,
-                )
+                    bare_runs.append(bare)
+            if bare_runs:
+                rps = sorted(r["rps"] for r, _ in bare_runs)
+                cpus = sorted(c for _, c in bare_runs if c is not None)
+                baseline["rps"] = statistics.median(rps)
+                baseline["cpu"] = statistics.median(cpus) if cpus else None
+                figure(f"{BASELINE}_rps_median", baseline["rps"], f"req/s ({len(rps)} runs)")
+                if rps[-1] > 1.25 * rps[0]:
+                    print(
+                        f"# WARNING bare Flask ran at {rps[0]:.0f} to {rps[-1]:.0f} req/s in "
+                        "this run: the machine's speed changed; the ratios use the median",
+                        flush=True,
+                    )
             if busy:
                 print(
                     "# WARNING other processes took CPU during the loads ("
@@ -697,14 +703,14 @@ def main(argv=None):
     ratios = []
     for name, _, _ in targets:
         rps = values.get(f"{name}_rps")
-        base = baseline.get(name, ({}, None))[0].get("rps")  # the bare run just before
+        base = baseline.get("rps")  # the median of the bare runs
         if base and rps is not None:
             ratio = rps / base
             values[f"ratio {name}/{BASELINE}"] = ratio
             ratios.append((name, ratio))
-            print(f"ratio {name}/{BASELINE}: {ratio:.2f}  (bare: {base:.0f} req/s)", flush=True)
+            print(f"ratio {name}/{BASELINE}: {ratio:.2f}", flush=True)
     for name, _, _ in targets:
-        cpu, base_cpu = values.get(f"{name}_server_cpu"), baseline.get(name, (None, None))[1]
+        cpu, base_cpu = values.get(f"{name}_server_cpu"), baseline.get("cpu")
         if cpu and base_cpu:
             # The same ratio from server CPU per request (what a quiet machine would show,
             # minus wrk's own share): read it when the WARNING line says others took CPU.
