@@ -58,6 +58,7 @@ INSTANCE = os.path.join(DATA, "instance")
 PASSWORD = "bench-password-2026-calm-hands"
 SEED_FORMAT = 1  # bump when run.py changes what a seeded database holds
 BASELINE = "bare_hello"
+MAX_WORKER_RSS_MB = 150  # two workers and the system fit a 1 GB VPS
 ERRORS = []
 
 
@@ -303,6 +304,19 @@ class Server:
             time.sleep(0.05 if warm else 0.5)
         raise RuntimeError(f"{self.name} workers not warm after {timeout} s; see {self.log_path}")
 
+    def worker_rss_mb(self):
+        """Resident memory of each gunicorn worker (the master's children), in MB."""
+        out = []
+        for pid in sorted(_children(self.proc.pid)):
+            try:
+                with open(f"/proc/{pid}/status") as fh:
+                    for line in fh:
+                        if line.startswith("VmRSS:"):
+                            out.append(round(int(line.split()[1]) / 1024, 1))
+            except OSError:
+                continue
+        return out
+
     def stop(self):
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
@@ -317,6 +331,22 @@ class Server:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         self.logfile.close()
+
+
+def _children(ppid):
+    """Process ids whose parent is ppid (from /proc)."""
+    kids = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == ppid:
+            kids.append(int(pid))
+    return kids
 
 
 # --- HTTP with cookies ---------------------------------------------------------------------
@@ -576,26 +606,39 @@ def main(argv=None):
             error(f"wrk_targets of area {short(m)}: {e}")
 
     if not args.no_http:
-        portal = hello = None
+        portal = cached = hello = None
         try:
-            portal = Server("portal", "wsgi_bench:app", {"PORTAL_BENCH_CONFIG": CONFIG_PATH})
+            # Pages are loaded without the render cache (PORTAL_PAGE_CACHE=0), as most pages
+            # are served; targets marked {"page_cache": True} (the pages it keeps) go to a
+            # second portal with the cache on.
+            env = {"PORTAL_BENCH_CONFIG": CONFIG_PATH}
+            portal = Server("portal", "wsgi_bench:app", {**env, "PORTAL_PAGE_CACHE": "0"})
+            if any((limits.get(t[0]) or {}).get("page_cache") for t in targets):
+                cached = Server("portal_cached", "wsgi_bench:app", env)
             hello = Server("hello", "hello:app")
-            portal.wait_ready("/healthz")
+            servers = [s for s in (portal, cached) if s is not None]
+            for server in servers:
+                server.wait_ready("/healthz")
             hello.wait_ready("/")
-            portal.wait_warm()
+            for server in servers:
+                server.wait_warm()
+                for n, rss in enumerate(server.worker_rss_mb(), start=1):
+                    figure(f"{server.name}_worker{n}_rss", rss, "MB")
             log(f"gunicorn up: portal :{portal.port}, hello :{hello.port}")
             loads = []
             busy = []
             cookies = {}
             for name, path, email in targets:
+                server = cached if (limits.get(name) or {}).get("page_cache") else portal
                 try:
-                    if email and email not in cookies:
-                        cookies[email] = login_http(portal.port, email, path)
+                    key = (server.name, email)
+                    if email and key not in cookies:
+                        cookies[key] = login_http(server.port, email, path)
                     if not email:
-                        status, _, _ = request(portal.port, "GET", path)
+                        status, _, _ = request(server.port, "GET", path)
                         if status != 200:
                             raise RuntimeError(f"{path} answered {status}")
-                    loads.append((name, portal.port, path, cookies.get(email)))
+                    loads.append((name, server.port, path, cookies.get(key)))
                 except Exception as e:
                     error(f"target {name}: {e}")
 
@@ -612,7 +655,7 @@ def main(argv=None):
                     if args.wait_quiet:
                         wait_quiet(args.wait_quiet)
                     log(f"wrk {name} {path} for {args.duration} at {args.connections} connections")
-                    with CpuWatch([portal.proc.pid, hello.proc.pid]) as watch:
+                    with CpuWatch([s.proc.pid for s in (*servers, hello)]) as watch:
                         res, raw = run_wrk(port, path, cookie, args.duration, args.connections)
                 except (RuntimeError, subprocess.TimeoutExpired) as e:
                     error(f"target {name}: {e}")
@@ -694,7 +737,7 @@ def main(argv=None):
             traceback.print_exc()
             error(f"HTTP load: {e}")
         finally:
-            for server in (portal, hello):
+            for server in (portal, cached, hello):
                 if server is not None:
                     server.stop()
 
@@ -744,6 +787,9 @@ def main(argv=None):
             p = values.get(f"{name}_p99")
             ok = p is not None and p <= opts["max_p99_ms"]
             checks.append((f"{name}_p99 <= {opts['max_p99_ms']} ms", ok))
+    for name, value in list(values.items()):
+        if name.endswith("_rss") and not args.no_http:
+            checks.append((f"{name} <= {MAX_WORKER_RSS_MB} MB", value <= MAX_WORKER_RSS_MB))
     for m in selected:
         if not hasattr(m, "checks"):
             continue

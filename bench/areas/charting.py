@@ -101,12 +101,17 @@ def wrk_targets(ctx):
         return []
     email = ctx["therapist_email"]
     return [
-        ("note_page", f"/provider/notes/{ctx['charting_note_id']}", email, {"max_p99_ms": 150}),
+        (
+            "note_page",
+            f"/provider/notes/{ctx['charting_note_id']}",
+            email,
+            {"min_ratio": 0.35, "max_p99_ms": 150},
+        ),
         (
             "client_notes_page",
             f"/provider/clients/{ctx['charting_client_id']}/notes",
             email,
-            {"max_p99_ms": 150},
+            {"min_ratio": 0.35, "max_p99_ms": 150},
         ),
     ]
 

@@ -110,4 +110,10 @@ def checks(ctx, values):
 
 
 def wrk_targets(ctx):
-    return [("client_list", "/provider/clients", ctx["frontdesk_email"], {"max_p99_ms": 250})]
+    limits = {"min_ratio": 0.35, "max_p99_ms": 250}
+    # the first bench client has a policy, chart notes, appointments and invoices
+    page = f"/provider/clients/{ctx['clients'][0]}"
+    return [
+        ("client_list", "/provider/clients", ctx["frontdesk_email"], limits),
+        ("client_page", page, ctx["therapist_email"], limits),
+    ]
