@@ -25,7 +25,7 @@ def post_worker_init(worker):
     Only for the portal: another app served with these settings (the benchmark's bare
     Flask baseline) is left as it is."""
     app = getattr(worker, "wsgi", None)
-    if type(app).__module__ != "portal":
+    if getattr(app, "import_name", None) != "portal":
         return
     import gc
     import threading

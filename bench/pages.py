@@ -9,8 +9,10 @@ through the same test client is the yardstick.
 
 Options: -n 300 (requests per page), --only a,b (pages), --profile NAME (cProfile of that
 page, top functions by own time), --sql (print the statements), --speedups 0|1 (the app's
-SPEEDUPS setting; default: the configuration's). Pages marked {"page_cache": True} are
-measured with the render cache on, the others with it off, as `make bench` serves them.
+SPEEDUPS setting; default: the configuration's), --ab (each page with and without the
+speed-ups, in turn in one process: what each side costs on the same machine). Pages
+marked {"page_cache": True} are measured with the render cache on, the others with it
+off, as `make bench` serves them.
 """
 
 import argparse
@@ -69,6 +71,24 @@ def cpu_ms(fn, n):
     return best
 
 
+def cpu_ms_ab(fn, set_state, n, rounds=5):
+    """(ms with the speed-ups, ms without): rounds of n calls, on and off in turn, so a
+    machine whose speed drifts affects both alike; each side keeps its best round."""
+    best = {True: None, False: None}
+    for _ in range(rounds):
+        for on in (True, False):
+            set_state(on)
+            for _ in range(10):
+                fn()
+            t0 = time.process_time()
+            for _ in range(n):
+                fn()
+            ms = (time.process_time() - t0) * 1000 / n
+            best[on] = ms if best[on] is None else min(best[on], ms)
+    set_state(True)
+    return best[True], best[False]
+
+
 def _getter(client, method, path, data=None, status=200):
     def go():
         if method == "POST":
@@ -116,17 +136,21 @@ def main(argv=None):
     ap.add_argument("--profile", default="", help="cProfile this page")
     ap.add_argument("--speedups", choices=("0", "1"), default=None)
     ap.add_argument("--sql", action="store_true", help="print each page's SQL statements")
+    ap.add_argument(
+        "--ab", action="store_true", help="CPU with and without the speed-ups, interleaved"
+    )
     args = ap.parse_args(argv)
 
     os.makedirs(run.INSTANCE, exist_ok=True)
     lock = run.take_lock()  # noqa: F841 held until the process ends
     config = run.bench_config()
-    if args.speedups is not None:
-        config["SPEEDUPS"] = args.speedups == "1"
+    if args.speedups is not None or args.ab:
+        config["SPEEDUPS"] = args.ab or args.speedups == "1"
 
     from flask import Flask
+    from flask.sessions import SecureCookieSessionInterface
 
-    from portal import create_app
+    from portal import create_app, speedups
     from portal.db import database
 
     app = create_app(config)
@@ -155,7 +179,16 @@ def main(argv=None):
     bare = hello.test_client()
     bare_ms = cpu_ms(lambda: bare.get("/"), args.n)
     print(f"bare_hello: {bare_ms:.3f} ms CPU/request", flush=True)
-    print(f"{'page':28s} {'cpu ms':>8s} {'x bare':>7s} {'queries':>8s} {'kB':>6s}")
+    if args.ab:
+        print(f"{'page':28s} {'on ms':>8s} {'off ms':>8s} {'off/on':>7s} {'queries':>8s}")
+    else:
+        print(f"{'page':28s} {'cpu ms':>8s} {'x bare':>7s} {'queries':>8s} {'kB':>6s}")
+
+    def set_speedups(on):
+        app.config["SPEEDUPS"] = on
+        app.session_interface = (
+            speedups.CookieSessionInterface() if on else SecureCookieSessionInterface()
+        )
 
     clients = {}
     with app.app_context():
@@ -182,6 +215,10 @@ def main(argv=None):
                 go()
             statements = run_counting(go)
             queries = len(statements)
+            if args.ab:
+                on, off = cpu_ms_ab(go, set_speedups, args.n)
+                print(f"{name:28s} {on:8.3f} {off:8.3f} {off / on:7.2f} {queries:8d}", flush=True)
+                continue
             ms = cpu_ms(go, args.n)
             print(
                 f"{name:28s} {ms:8.3f} {ms / bare_ms:7.1f} {queries:8d} {size / 1024:6.1f}",

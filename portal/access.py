@@ -9,14 +9,13 @@ Rules:
 - a foreign or missing id answers 404 and writes an `access.denied` audit row.
 """
 
-import datetime as dt
 from functools import wraps
 
 from flask import abort, request
 from flask_login import current_user
 
-from portal import audit
-from portal.db import database, model_from_row
+from portal import audit, speedups
+from portal.login import login_manager
 from portal.models import ROLE_THERAPIST, STAFF_ROLES, Client
 
 
@@ -49,83 +48,27 @@ def scoped(model, user=None, query=None):
     return query
 
 
-# --- the same scoped SQL, built once per process ------------------------------------------
-# Peewee spends 0.1-0.3 ms building a query, several times what SQLite takes to run a
-# one-row lookup. prebuilt_scoped() lets peewee build the query ONCE per process and user
-# "shape" (role, the therapist-own-clients setting, which ids are NULL) with sentinel ids in
-# place of the user's, then runs that exact SQL with the user's values: same statement, same
-# scoping, no per-request SQL generation.
-
-S_PRACTICE, S_CLIENT, S_PROVIDER, S_ID = -9_100_001, -9_100_002, -9_100_003, -9_100_004
-_PREBUILT = {}
-_SENTINEL_TYPES = (int, dt.datetime)  # extra sentinels may be datetimes (cut-off times)
-
-
-class _SentinelPractice:
-    def __init__(self, see_all):
-        self.therapists_see_all_clients = see_all
-
-
-class _SentinelUser:
-    """Stands in for the user while peewee builds the SQL: the same role and setting, ids
-    replaced by sentinels (None stays None, so `IS NULL` is built where the user has none)."""
-
-    is_authenticated = True
-
-    def __init__(self, user, see_all):
-        self.role = user.role
-        self.is_client = user.is_client
-        self.is_staff = user.is_staff
-        self.is_owner = user.is_owner
-        self.practice_id = S_PRACTICE if user.practice_id is not None else None
-        self.client_id = S_CLIENT if user.client_id is not None else None
-        self.provider_id = S_PROVIDER if user.provider_id is not None else None
-        self.practice = _SentinelPractice(see_all)
-
-
-def prebuilt_scoped(key, model, build, user=None, extra=None):
-    """(sql, params) of `build(scoped(model, sentinel_user), sentinel_user)`, built once per
-    process for this key and user shape, with the user's ids (and `extra`, sentinel -> value)
-    in params. `build` may only branch on the user's role and the practice setting."""
-    user = user or current_user._get_current_object()  # one proxy look-up
-    if not user or not user.is_authenticated:
-        abort(404)
+def scope_key(user):
+    """Everything scoped() reads from a user: two users with the same key see the same rows
+    (for SQL built once per key, portal/speedups.py)."""
     see_all = None
     if user.role == ROLE_THERAPIST:
         see_all = bool(user.practice.therapists_see_all_clients)
-    shape = (
-        key,
-        model,
-        user.role,
-        see_all,
-        user.practice_id is None,
-        user.client_id is None,
-        user.provider_id is None,
-    )
-    hit = _PREBUILT.get(shape)
-    if hit is None:
-        fake = _SentinelUser(user, see_all)
-        hit = _PREBUILT[shape] = build(scoped(model, user=fake), fake).sql()
-    sql, params = hit
-    values = {
-        S_PRACTICE: user.practice_id,
-        S_CLIENT: user.client_id,
-        S_PROVIDER: user.provider_id,
-        **(extra or {}),
-    }
-    return sql, [values.get(p, p) if type(p) in _SENTINEL_TYPES else p for p in params]
+    return (user.role, user.practice_id, user.client_id, user.provider_id, see_all)
 
 
 def _fetch_one(model, object_id, user):
-    sql, params = prebuilt_scoped(
-        "get_or_404",
-        model,
-        lambda q, u: q.where(model.id == S_ID).limit(1),
-        user=user,
-        extra={S_ID: object_id},
+    user = user or current_user._get_current_object()  # one proxy look-up
+    if not user or not user.is_authenticated:
+        abort(404)
+    if not speedups.enabled():
+        return scoped(model, user=user).where(model.id == object_id).first()
+    sql, params = speedups.built_once(
+        ("get_or_404", model, *scope_key(user)),
+        lambda object_id: scoped(model, user=user).where(model.id == object_id).limit(1),
+        {"object_id": object_id},
     )
-    row = database.execute_sql(sql, params).fetchone()
-    return None if row is None else model_from_row(model, row)
+    return next(iter(model.raw(sql, *params)), None)
 
 
 def get_or_404(model, object_id, audit_action=None, user=None, query=None):
@@ -171,8 +114,6 @@ def roles_required(*roles):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if not current_user.is_authenticated:
-                from portal.auth import login_manager
-
                 return login_manager.unauthorized()
             if current_user.role not in roles:
                 deny()

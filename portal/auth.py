@@ -3,6 +3,7 @@
 import base64
 import datetime as dt
 import hashlib
+import io
 import secrets
 import time
 from urllib.parse import urlsplit
@@ -16,44 +17,26 @@ from flask import (
     current_app,
     flash,
     g,
-    make_response,
     redirect,
     request,
     session,
     url_for,
 )
-from flask_login import LoginManager, current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from portal import audit, clock, mail
-from portal.db import data_version, database, model_from_row
+from portal import audit, clock, mail, speedups
+from portal.access import deny
+from portal.db import database, models_from_row
 from portal.htmx import render
+from portal.login import login_manager
 from portal.models import LoginAttempt, Practice, User, UserSession, UserToken
 from portal.rules.passwords import password_problems
 
 bp = Blueprint("auth", __name__)
 
-
-class PortalLoginManager(LoginManager):
-    """flask-login without the parts the portal does not use, which it would otherwise run
-    on every request: session-protection identifiers (a SHA-512 of address and user agent;
-    the portal's sessions are server-side rows instead, checked by load_user), remember-me
-    cookies (never issued) and request loaders (none)."""
-
-    def _load_user(self):
-        user_id = session.get("_user_id")
-        user = self._user_callback(user_id) if user_id is not None else None
-        g._login_user = user if user is not None else self.anonymous_user()
-
-    def _update_remember_cookie(self, response):
-        if "_remember" in session:  # never set by the portal; kept correct if it ever is
-            return super()._update_remember_cookie(response)
-        return response
-
-
-login_manager = PortalLoginManager()
 
 _DUMMY_HASH = None
 
@@ -96,11 +79,7 @@ def init_app(app):
         memory_cost=app.config["ARGON2_MEMORY_COST"],
         parallelism=app.config["ARGON2_PARALLELISM"],
     )
-    login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please log in to continue."
-    login_manager.login_message_category = "info"
-    login_manager.session_protection = None  # sessions are server-side rows instead
+    login_manager.user_loader(load_user)
     app.register_blueprint(bp)
     app.before_request(_fresh_user)
     app.before_request(_enforce_staff_totp)
@@ -112,7 +91,6 @@ def _fresh_user():
     previous request's user.)"""
     g.pop("_login_user", None)
     g.pop("session_expired", None)
-    g.pop("data_version", None)
 
 
 # --- sessions -----------------------------------------------------------------
@@ -124,90 +102,48 @@ def _limits(user):
     return dt.timedelta(minutes=idle), dt.timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"])
 
 
-_SESSION_QUERY = []  # [(sql, params, sentinel)], built once per process
 _SESSION_MODELS = (UserSession, User, Practice)
 
 
 def find_session(token_hash):
-    """The session row with its user and the user's practice, in one query.
-
-    Every page reads current_user.practice, so the join saves a second query. Peewee
-    spends ~0.3 ms building this 40-column SELECT (and ~0.05 ms more mapping its row),
-    several times what SQLite takes to run it, on every request; so the SQL is built once
-    per process and the row is split into the three objects here, field by field.
-    """
-    if not _SESSION_QUERY:
-        sentinel = "\0token"
-        query = (
+    """The session row with its user and the user's practice, in one query (every page
+    reads current_user.practice). Its SQL is built once per process with the speed-ups on."""
+    if not speedups.enabled():
+        return (
             UserSession.select(*_SESSION_MODELS)
             .join(User)
             .join(Practice)
-            .where(UserSession.token_hash == sentinel)
-            .limit(1)
+            .where(UserSession.token_hash == token_hash)
+            .first()
         )
-        _SESSION_QUERY.append((*query.sql(), sentinel))
-    sql, params, sentinel = _SESSION_QUERY[0]
-    params = [token_hash if p == sentinel else p for p in params]
+    sql, params = speedups.built_once(
+        "find_session",
+        lambda token_hash: (
+            UserSession.select(*_SESSION_MODELS)
+            .join(User)
+            .join(Practice)
+            .where(UserSession.token_hash == token_hash)
+            .limit(1)
+        ),
+        {"token_hash": token_hash},
+    )
     row = database.execute_sql(sql, params).fetchone()
     if row is None:
         return None
-    objects, start = [], 0
-    for model in _SESSION_MODELS:  # select(A, B, C) lists each model's sorted_fields
-        objects.append(model_from_row(model, row, start))
-        start += len(model._meta.sorted_fields)
-    return _linked(*objects)
-
-
-def _linked(session, user, practice):
-    """session.user.practice set without marking the rows changed."""
+    found, user, practice = models_from_row(row, *_SESSION_MODELS)
     user.practice = practice
-    session.user = user
-    user._dirty.clear()
-    session._dirty.clear()
-    return session
+    found.user = user
+    return found
 
 
-# Sessions this process checked: (database, token hash) -> (data version, session row with
-# its user and practice). An entry is used only while the data version is unchanged (any
-# write to users or practices, a revoked or deleted session: migrations 0007 and 0008) and
-# while its last_seen_at is under 30 s old (past that the row is read and written again), so
-# a hit saves the 3-table read and nothing else: every limit is still checked.
-_CHECKED = {}
-_CHECKED_MAX = 4096
 _LAST_SEEN_EVERY = 30  # seconds between writes of a session's last_seen_at
 
 
-def _clone(obj):
-    copy = type(obj)(__no_default__=True)
-    copy.__data__ = dict(obj.__data__)
-    copy._dirty.clear()
-    return copy
-
-
-def _session_copy(row):
-    """Objects of the request's own (a request may change its current_user)."""
-    return _linked(_clone(row), _clone(row.user), _clone(row.user.practice))
-
-
-def _checked_session(token_hash, now):
-    version = g.data_version = data_version()  # read before any view runs: pagecache uses it
-    key = (database.database, token_hash)
-    hit = _CHECKED.get(key) if version is not None else None
-    if (
-        hit is not None
-        and hit[0] == version
-        and (now - hit[1].last_seen_at).total_seconds() < _LAST_SEEN_EVERY
-    ):
-        return _session_copy(hit[1]), None, None
-    return find_session(token_hash), key, version
-
-
-@login_manager.user_loader
 def load_user(token):
     if not token:
         return None
     now = clock.utcnow()
-    row, key, version = _checked_session(hash_token(token), now)
+    row = find_session(hash_token(token))
     if row is None or row.revoked_at is not None:
         return None
     user = row.user
@@ -225,28 +161,9 @@ def load_user(token):
     if (now - row.last_seen_at).total_seconds() >= _LAST_SEEN_EVERY:
         UserSession.update(last_seen_at=now).where(UserSession.id == row.id).execute()
         row.last_seen_at = now
-        row._dirty.clear()
-    if key is not None and version is not None:
-        if len(_CHECKED) >= _CHECKED_MAX:
-            _CHECKED.clear()
-        _CHECKED[key] = (version, _session_copy(row))
     user._session_token = token
     user.current_session = row
     return user
-
-
-@login_manager.unauthorized_handler
-def unauthorized():
-    if getattr(g, "session_expired", False):
-        flash("Your session ended. Please log in again.", "info")
-    target = url_for(
-        "auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None
-    )
-    if request.headers.get("HX-Request"):
-        resp = make_response("", 401)
-        resp.headers["HX-Redirect"] = target
-        return resp
-    return redirect(target)
 
 
 def start_session(user):
@@ -736,8 +653,6 @@ def _enforce_staff_totp():
 def totp_setup():
     user = current_user._get_current_object()
     if not user.is_staff:
-        from portal.access import deny
-
         deny()
     if user.totp_enabled:
         return render("auth/totp_setup.html", enabled=True, form=None)
@@ -767,8 +682,6 @@ def totp_setup():
 
 
 def _qr_svg(uri):
-    import io
-
     buf = io.BytesIO()
     segno.make(uri, error="m").save(buf, kind="svg", scale=5, border=2)
     return buf.getvalue()

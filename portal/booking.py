@@ -16,11 +16,14 @@ from wtforms import DateField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from portal import audit, clock
+from portal.auth import hash_password, start_session
 from portal.db import database
 from portal.htmx import render
 from portal.models import AppointmentType, Client, LoginAttempt, Practice, Provider, User
 from portal.rules import slots as slot_rules
+from portal.rules.passwords import password_problems
 from portal.services import scheduling as svc
+from portal.services.calendar import feed_for_token, provider_feed_ics
 
 bp = Blueprint("public_booking", __name__)
 
@@ -32,7 +35,7 @@ def init_app(app):
     def in_tz(value, tz, fmt="%a %d %b %Y, %-I:%M %p"):
         if value is None:
             return ""
-        return slot_rules.to_local(value, tz).strftime(fmt)
+        return clock.to_local(value, tz).strftime(fmt)
 
     app.jinja_env.filters["in_tz"] = in_tz
 
@@ -248,9 +251,6 @@ def public_account(practice_id):
         )
         status = 429
     elif valid:
-        from portal.auth import hash_password, start_session
-        from portal.rules.passwords import password_problems
-
         _note_signup()
         email = form.email.data.strip().lower()
         problems = password_problems(
@@ -314,8 +314,6 @@ def public_account(practice_id):
 
 @bp.route("/calendar/<token>.ics")
 def calendar_feed_ics(token):
-    from portal.services.calendar import feed_for_token, provider_feed_ics
-
     row = feed_for_token(token)
     if row is None:
         abort(404)

@@ -49,6 +49,9 @@ DEFAULTS = {
     # Render cache of the provider home and the day/week view (portal/pagecache.py), per
     # process: entries are invalidated by any data write (SQLite triggers) and each minute.
     "PAGE_CACHE": True,
+    # The speed-ups of portal/speedups.py (cookie session verified once, SQL built once).
+    # Off: the plain code, same answers (the test suite runs both ways).
+    "SPEEDUPS": True,
     "PAGE_CACHE_ENTRIES": 512,
     "PAGE_CACHE_BYTES": 32 * 1024 * 1024,
 }

@@ -1,12 +1,11 @@
 """The deferred Peewee database, its pragmas, a connection per request and `flask db ...`."""
 
-import datetime as _dt
 import os
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from peewee import DatabaseError, DateTimeField, Field, IntegerField, _StringField
+from peewee import DatabaseError
 from playhouse.migrations import Runner
 from playhouse.pool import PooledSqliteDatabase
 
@@ -18,61 +17,20 @@ database = PooledSqliteDatabase(None, max_connections=None)
 
 def model_from_row(model, row, start=0):
     """A `model` instance from `row[start:]` holding `model._meta.sorted_fields` in order
-    (what `Model.select()` lists): what peewee's cursor wrapper builds, without its per-row
-    bookkeeping. For hot paths that run prebuilt SQL with `database.execute_sql`."""
-    readers = _READERS.get(model)
-    if readers is None:
-        readers = _READERS[model] = [_reader(f) for f in model._meta.sorted_fields]
-    obj = model(__no_default__=True)
-    data = obj.__data__
-    for (name, python_value, as_is), value in zip(readers, row[start:], strict=False):
-        if value is None or type(value) is as_is:
-            data[name] = value
-        else:
-            data[name] = python_value(value)
-    obj._dirty.clear()
-    return obj
+    (what `Model.select()` lists, so a select of several models gives one row to split),
+    each value converted as peewee converts it."""
+    fields = model._meta.sorted_fields
+    values = zip(fields, row[start : start + len(fields)], strict=True)
+    return model(**{f.name: None if v is None else f.python_value(v) for f, v in values})
 
 
-_READERS = {}  # model -> [(field name, python_value, type it returns unchanged)]
-
-
-def _reader(field):
-    """A text field's python_value returns a str unchanged, an integer field's an int:
-    those values are kept as they are (a call less per column); all else is converted."""
-    as_is = None
-    if (
-        isinstance(field, DateTimeField)
-        and type(field).python_value is Field.python_value
-        and type(field).adapt is DateTimeField.adapt
-        and list(field.formats) == list(DateTimeField.formats)
-    ):
-        return field.name, _datetime_reader(field.python_value), _dt.datetime
-    if type(field).python_value is Field.python_value:
-        if type(field).adapt is _StringField.adapt:
-            as_is = str
-        elif type(field).adapt is IntegerField.adapt:
-            as_is = int
-    return field.name, field.python_value, as_is
-
-
-def _datetime_reader(slow):
-    """Stored datetimes are ISO text ('2026-11-28 09:30:00[.ffffff]'): datetime.fromisoformat
-    reads them ~20x faster than peewee's strptime loop over its formats. Anything else
-    (a date only, an offset) goes to peewee's own conversion, so the result is the same."""
-    fromiso = _dt.datetime.fromisoformat
-
-    def read(value):
-        if type(value) is str and len(value) >= 19:
-            try:
-                d = fromiso(value)
-            except ValueError:
-                return slow(value)
-            if d.tzinfo is None:
-                return d
-        return slow(value)
-
-    return read
+def models_from_row(row, *models):
+    """One instance of each model from a row of `select(*models)`."""
+    out, start = [], 0
+    for model in models:
+        out.append(model_from_row(model, row, start))
+        start += len(model._meta.sorted_fields)
+    return out
 
 
 def column_list(model, alias):

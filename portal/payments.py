@@ -323,8 +323,3 @@ def verify_webhook(payload: bytes, signature_header: str, secret=None) -> dict:
     if not isinstance(event, dict) or not event.get("id") or not event.get("type"):
         raise InvalidSignature("not a Stripe event")
     return event
-
-
-def sign_webhook(payload: str, secret: str, timestamp=None) -> str:
-    """The Stripe-Signature header for a payload (for tools and tests)."""
-    return stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp=timestamp)

@@ -2,13 +2,12 @@
 
 from flask import request
 from werkzeug.datastructures import Headers
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 
 def init_app(app):
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     fixed_for = {}  # CSP_EXTRA_FORM_ACTION -> the headers every response gets, built once
@@ -20,16 +19,11 @@ def init_app(app):
         if fixed is None:
             fixed = fixed_for[extra_form] = _fixed_headers(extra_form)
         headers = resp.headers
-        # One pass over what the view set, then the fixed headers added in one extend()
-        # (werkzeug's set() scans and re-validates per header, ~10 times per request).
         present = {name.lower() for name in headers.keys()}
-        if present.isdisjoint(_FIXED_LOWER):
-            headers._list.extend(fixed)  # fixed values, checked once when built (below)
-        else:
-            for name, value in fixed:
-                if name == "Content-Security-Policy" and "content-security-policy" in present:
-                    continue  # a view's own (stricter) CSP is kept
-                headers[name] = value
+        for name, value in fixed:
+            if name == "Content-Security-Policy" and "content-security-policy" in present:
+                continue  # a view's own (stricter) CSP is kept
+            headers[name] = value
         if request.is_secure:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
         if request.endpoint != "static" and "cache-control" not in present:
@@ -41,7 +35,7 @@ def init_app(app):
 
 
 def _fixed_headers(extra_form):
-    """The headers every response gets, validated once here by werkzeug's own Headers."""
+    """The headers every response gets (built once per form-action setting)."""
     fixed = Headers(
         [
             ("Content-Security-Policy", _csp(extra_form)),
@@ -70,6 +64,3 @@ def _csp(extra_form):
             "frame-ancestors 'none'",
         ]
     )
-
-
-_FIXED_LOWER = frozenset(name.lower() for name, _ in _fixed_headers(""))

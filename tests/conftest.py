@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from werkzeug.serving import make_server
 
+import portal
 from portal import create_app
 from portal.db import database, upgrade
 from tests import factories
@@ -50,7 +51,15 @@ class CsrfClient(FlaskClient):
         return super().post(*args, **kwargs)
 
 
+def pytest_report_header(config):
+    on = os.environ.get("PORTAL_SPEEDUPS", "1").strip().lower() in {"1", "true", "yes", "on"}
+    where = os.path.dirname(os.path.dirname(portal.__file__))
+    return f"portal from {where}; speed-ups {'on' if on else 'off'} (PORTAL_SPEEDUPS)"
+
+
 def make_app(tmp_path, **overrides):
+    """A test app; its SPEEDUPS setting comes from PORTAL_SPEEDUPS (on unless set to 0), so
+    the suite runs both ways: `PORTAL_SPEEDUPS=0 pytest`."""
     config = {
         "TESTING": True,
         "SECRET_KEY": "test-secret-" + os.urandom(8).hex(),

@@ -3,14 +3,14 @@
 from flask import Blueprint
 from flask_login import current_user
 
+from portal.access import deny
+from portal.login import login_manager
+
 bp = Blueprint("client", __name__, url_prefix="/portal")
 
 
 @bp.before_request
 def _clients_only():
-    from portal.access import deny
-    from portal.auth import login_manager
-
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
     if not current_user.is_client or current_user.client_id is None:

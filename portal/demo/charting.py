@@ -46,7 +46,7 @@ def load(ctx):
 
     def local_day(appt, days_ago):
         at = appt.starts_at if appt else now - dt.timedelta(days=days_ago)
-        return at.replace(tzinfo=dt.UTC).astimezone(practice.tz).date()
+        return clock.local_date(at, practice.tz)
 
     first_day = local_day(first_appt, 9)
     second_day = local_day(second_appt, 2)

@@ -40,6 +40,9 @@ from portal.models.insurance import (
 )
 from portal.models.intake import IntakeField, IntakeForm, IntakeSubmission
 from portal.models.people import (
+    CLINICAL_ROLES,
+    DESK_ROLES,
+    OWNER_ROLES,
     ROLE_CLIENT,
     ROLE_FRONTDESK,
     ROLE_OWNER,
@@ -124,6 +127,9 @@ ALL_MODELS = [
 
 __all__ = [
     "ALL_MODELS",
+    "CLINICAL_ROLES",
+    "DESK_ROLES",
+    "OWNER_ROLES",
     "Appointment",
     "AppointmentMinutes",
     "AppointmentType",

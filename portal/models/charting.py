@@ -20,6 +20,7 @@ from portal.models.base import BaseModel, created_field
 from portal.models.people import Client, User
 from portal.models.practice import Practice, Provider
 from portal.models.scheduling import Appointment
+from portal.rules.charting import lines
 
 NOTE_DRAFT = "draft"
 NOTE_SIGNED = "signed"
@@ -56,8 +57,6 @@ class NoteTemplate(BaseModel):
 
     @property
     def technique_list(self):
-        from portal.rules.charting import lines
-
         return lines(self.techniques)
 
 
@@ -108,8 +107,6 @@ class ChartNote(BaseModel):
 
     @property
     def technique_list(self):
-        from portal.rules.charting import lines
-
         return lines(self.techniques)
 
 

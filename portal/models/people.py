@@ -19,6 +19,11 @@ ROLE_FRONTDESK = "frontdesk"
 ROLE_CLIENT = "client"
 STAFF_ROLES = (ROLE_OWNER, ROLE_THERAPIST, ROLE_FRONTDESK)
 ROLES = STAFF_ROLES + (ROLE_CLIENT,)
+# Who may see clinical content (chart notes, intake answers and flags): never the front desk.
+CLINICAL_ROLES = (ROLE_OWNER, ROLE_THERAPIST)
+# Who runs the front desk's money and insurance pages (payments, payers).
+DESK_ROLES = (ROLE_OWNER, ROLE_FRONTDESK)
+OWNER_ROLES = (ROLE_OWNER,)
 ROLE_LABELS = {
     ROLE_OWNER: "Owner",
     ROLE_THERAPIST: "Therapist",
@@ -108,6 +113,10 @@ class User(BaseModel):
     @property
     def is_client(self):
         return self.role == ROLE_CLIENT
+
+    @property
+    def is_clinical(self):
+        return self.role in CLINICAL_ROLES
 
     @property
     def role_label(self):

@@ -1,5 +1,7 @@
 """The practice (one install can hold more than one) and its providers."""
 
+from zoneinfo import ZoneInfo
+
 from peewee import BooleanField, CharField, ForeignKeyField
 
 from portal.models.base import BaseModel, created_field
@@ -25,8 +27,6 @@ class Practice(BaseModel):
 
     @property
     def tz(self):
-        from zoneinfo import ZoneInfo
-
         return ZoneInfo(self.timezone)
 
 

@@ -17,6 +17,7 @@ from peewee import (
 from portal.models.base import BaseModel, created_field
 from portal.models.people import Client, User
 from portal.models.practice import Practice, Provider
+from portal.rules.money import format_cents
 
 STATUS_BOOKED = "booked"
 STATUS_CHECKED_IN = "checked_in"
@@ -66,8 +67,6 @@ class AppointmentType(BaseModel):
 
     @property
     def price_label(self):
-        from portal.rules.money import format_cents
-
         return format_cents(self.price_cents)
 
 

@@ -3,14 +3,14 @@
 from flask import Blueprint
 from flask_login import current_user
 
+from portal.access import deny
+from portal.login import login_manager
+
 bp = Blueprint("provider", __name__, url_prefix="/provider")
 
 
 @bp.before_request
 def _staff_only():
-    from portal.access import deny
-    from portal.auth import login_manager
-
     user = current_user._get_current_object()
     if not user.is_authenticated:
         return login_manager.unauthorized()

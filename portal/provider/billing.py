@@ -27,7 +27,6 @@ from portal.models.billing import (
     PAY_TERMINAL,
     PAYMENT_METHOD_LABELS,
     BillingSettings,
-    CreditLedger,
     Invoice,
     InvoiceLine,
     PackageDefinition,
@@ -37,15 +36,14 @@ from portal.models.billing import (
     Refund,
     StoredDocument,
 )
-from portal.models.people import Client
+from portal.models.people import DESK_ROLES, OWNER_ROLES, Client
+from portal.models.scheduling import Appointment, AppointmentType
 from portal.provider import bp
 from portal.rules.billing import BillingError
 from portal.rules.money import format_cents, parse_dollars
 from portal.services import invoicing, packages, payments_service
 from portal.services.invoicing import InvoiceError
 
-OWNER = ("owner",)
-DESK = ("owner", "frontdesk")
 MANUAL = [(PAY_CASH, "Cash"), (PAY_CHECK, "Check"), (PAY_TERMINAL, "Card terminal")]
 PAGE = 50
 
@@ -234,7 +232,7 @@ def _client_card(client_id, card_id):
 
 
 @bp.route("/billing/payments/<int:payment_id>/refund", methods=["POST"])
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def payment_refund(payment_id):
     payment = get_or_404(Payment, payment_id)
     inv = get_or_404(Invoice, payment.invoice_id)
@@ -255,7 +253,7 @@ def payment_refund(payment_id):
 
 
 @bp.route("/billing/invoices/<int:invoice_id>/void", methods=["POST"])
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def invoice_void(invoice_id):
     inv = get_or_404(Invoice, invoice_id)
     form = VoidForm()
@@ -306,7 +304,7 @@ def stored_response(doc):
 
 
 @bp.route("/billing/purchases/<int:purchase_id>/refund", methods=["POST"])
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def purchase_refund(purchase_id):
     purchase = get_or_404(PackagePurchase, purchase_id)
     try:
@@ -324,14 +322,12 @@ def purchase_refund(purchase_id):
 
 
 def _type_choices():
-    from portal.models.scheduling import AppointmentType
-
     rows = scoped(AppointmentType).where(AppointmentType.active).order_by(AppointmentType.name)
     return choices([(t.id, t.name) for t in rows])
 
 
 @bp.route("/billing/packages", methods=["GET", "POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def package_definitions():
     form = PackageForm()
     form.types.choices = _type_choices()
@@ -374,7 +370,7 @@ def package_definitions():
 
 
 @bp.route("/billing/packages/<int:definition_id>/toggle", methods=["POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def package_toggle(definition_id):
     d = get_or_404(PackageDefinition, definition_id)
     with database.atomic("IMMEDIATE"):
@@ -387,7 +383,7 @@ def package_toggle(definition_id):
 
 
 @bp.route("/billing/settings", methods=["GET", "POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def billing_settings():
     settings = invoicing.settings_for(current_user.practice_id)
     form = SettingsForm(obj=settings)
@@ -532,8 +528,6 @@ def _sell_and_pay(client, definition, method):
 
 
 def _appointment(appointment_id):
-    from portal.models.scheduling import Appointment
-
     return get_or_404(Appointment, appointment_id, audit_action="checkout.view")
 
 
@@ -634,9 +628,3 @@ def checkout_sell_post(appointment_id, definition_id):
     client = Client.get_by_id(appt.client_id)
     _sell_and_pay(client, definition, request.form.get("method", "send"))
     return redirect(url_for("provider.checkout_payment", appointment_id=appt.id), 303)
-
-
-def ledger_rows(purchase_id):
-    return list(
-        CreditLedger.select().where(CreditLedger.purchase == purchase_id).order_by(CreditLedger.id)
-    )

@@ -9,11 +9,8 @@ note.addendum, note.pdf, note.delete, note.list.
 Ids appear in URLs; client names and search words do not (searches are POSTed).
 """
 
-import datetime as dt
-
 from flask import (
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -23,7 +20,7 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from peewee import SQL, Select, fn
+from peewee import fn
 from wtforms import (
     BooleanField,
     DateField,
@@ -34,17 +31,21 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from portal import audit, clock, pdf
-from portal.access import get_or_404, prebuilt_scoped, roles_required, scoped
+from portal import audit, clock, pdf, speedups
+from portal.access import get_or_404, roles_required, scope_key, scoped
 from portal.db import database
 from portal.formutil import choices
 from portal.htmx import render
 from portal.models import (
+    CLINICAL_ROLES,
+    OWNER_ROLES,
     ROLE_OWNER,
+    STAFF_ROLES,
     Appointment,
     ChartNote,
     Client,
     Icd10Favourite,
+    NoteDiagnosis,
     NoteTemplate,
     Provider,
 )
@@ -55,9 +56,6 @@ from portal.rules import icd10 as icd10_rules
 from portal.services import charting as svc
 from portal.services import icd10
 
-CLINICAL = ("owner", "therapist")
-OWNER = ("owner",)
-STAFF = ("owner", "therapist", "frontdesk")
 TEXT_MAX = 20_000
 PAIN_CHOICES = [("", "—")] + [(str(i), str(i)) for i in range(rules.PAIN_MIN, rules.PAIN_MAX + 1)]
 
@@ -66,37 +64,37 @@ PAIN_CHOICES = [("", "—")] + [(str(i), str(i)) for i in range(rules.PAIN_MIN, 
 
 
 def _local(value):
-    return value.replace(tzinfo=dt.UTC).astimezone(current_user.practice.tz)
+    return clock.to_local(value, current_user.practice.tz)
 
 
 def _today():
-    return _local(clock.utcnow()).date()
+    return clock.today(current_user.practice.tz)
 
 
-_S_CUTOFF = dt.datetime(1900, 1, 2, 3, 4, 5)  # stands in for "now - a day" while building
+def _unsigned_count(user):
+    """Drafts older than a day (the count on Today and in the navigation)."""
 
+    def build(cutoff):
+        query = svc.unsigned_query(
+            scoped(ChartNote, user=user), user, now=cutoff + svc.UNSIGNED_AFTER
+        )
+        return query.order_by().select(fn.COUNT(ChartNote.id))
 
-def _unsigned_count_query(query, user):
-    inner = svc.unsigned_query(query, user, now=_S_CUTOFF + svc.UNSIGNED_AFTER)
-    inner = inner.order_by().alias("_wrapped").select(SQL("1"))
-    return Select([inner], [fn.COUNT(SQL("1"))]).bind(database)
+    cutoff = clock.utcnow() - svc.UNSIGNED_AFTER
+    if not speedups.enabled():
+        return build(cutoff).scalar()
+    key = ("unsigned_count", *scope_key(user))
+    sql, params = speedups.built_once(key, build, {"cutoff": cutoff})
+    return database.execute_sql(sql, params).fetchone()[0]
 
 
 @bp.app_context_processor
 def _charting_globals():
     def unsigned_note_count():
         user = current_user._get_current_object()
-        if not user.is_authenticated or user.role not in CLINICAL:
+        if not user.is_authenticated or user.role not in CLINICAL_ROLES:
             return 0
-        # the same COUNT peewee's .count() runs, its SQL built once per process
-        sql, params = prebuilt_scoped(
-            "unsigned_note_count",
-            ChartNote,
-            _unsigned_count_query,
-            user=user,
-            extra={_S_CUTOFF: clock.utcnow() - svc.UNSIGNED_AFTER},
-        )
-        return database.execute_sql(sql, params).fetchone()[0]
+        return _unsigned_count(user)
 
     return {"unsigned_note_count": unsigned_note_count}
 
@@ -221,7 +219,7 @@ class FavouriteForm(FlaskForm):
 
 
 @bp.route("/icd10", methods=["GET", "POST"])
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def icd10_lookup():
     form = Icd10SearchForm()
     fav_form = FavouriteForm()
@@ -245,7 +243,7 @@ def icd10_lookup():
 
 
 @bp.route("/icd10/suggest", methods=["POST"])
-@roles_required(*STAFF)
+@roles_required(*STAFF_ROLES)
 def icd10_suggest():
     """Autocomplete fragment (HTMX): the search words are POSTed, never put in a URL."""
     q = (request.form.get("q") or request.form.get("dx_new") or "").strip()[:200]
@@ -254,7 +252,7 @@ def icd10_suggest():
 
 
 @bp.route("/icd10/favourites", methods=["POST"])
-@roles_required(*CLINICAL)
+@roles_required(*CLINICAL_ROLES)
 def icd10_favourite_add():
     form = FavouriteForm()
     if form.validate_on_submit():
@@ -270,7 +268,7 @@ def icd10_favourite_add():
 
 
 @bp.route("/icd10/favourites/<int:favourite_id>/delete", methods=["POST"])
-@roles_required(*CLINICAL)
+@roles_required(*CLINICAL_ROLES)
 def icd10_favourite_remove(favourite_id):
     fav = get_or_404(Icd10Favourite, favourite_id)
     svc.remove_favourite(current_user, fav)
@@ -282,7 +280,7 @@ def icd10_favourite_remove(favourite_id):
 
 
 @bp.route("/settings/charting/templates")
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def note_templates():
     rows = svc.templates(current_user.practice_id, include_inactive=True)
     return render(
@@ -293,10 +291,8 @@ def note_templates():
 
 
 @bp.route("/settings/charting/templates/default", methods=["POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def note_template_default():
-    from portal.db import database
-
     with database.atomic("IMMEDIATE"):
         t = svc.ensure_default_template(current_user.practice_id, user=current_user)
     flash("The default massage template is ready to edit.", "success")
@@ -305,7 +301,7 @@ def note_template_default():
 
 @bp.route("/settings/charting/templates/new", methods=["GET", "POST"])
 @bp.route("/settings/charting/templates/<int:template_id>", methods=["GET", "POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def note_template_edit(template_id=None):
     template = get_or_404(NoteTemplate, template_id) if template_id else None
     form = TemplateForm(obj=template)
@@ -323,7 +319,7 @@ def note_template_edit(template_id=None):
 
 
 @bp.route("/settings/charting/codes", methods=["GET", "POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def cpt_codes():
     form = CptForm()
     status = 200
@@ -343,7 +339,7 @@ def cpt_codes():
 
 
 @bp.route("/settings/charting/codes/toggle", methods=["POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def cpt_code_toggle():
     form = FlaskForm()
     if not form.validate_on_submit():
@@ -363,7 +359,7 @@ def cpt_code_toggle():
 
 
 @bp.route("/clients/<int:client_id>/notes")
-@roles_required(*CLINICAL)
+@roles_required(*CLINICAL_ROLES)
 def client_notes(client_id):
     client = get_or_404(Client, client_id)
     notes = list(
@@ -375,8 +371,6 @@ def client_notes(client_id):
     audit.record("note.list", client=client, detail=f"{len(notes)} notes")
     dx = {}
     if notes:
-        from portal.models import NoteDiagnosis
-
         for d in (
             NoteDiagnosis.select()
             .where(NoteDiagnosis.note.in_([n.id for n in notes]))
@@ -393,7 +387,7 @@ def client_notes(client_id):
 
 
 @bp.route("/notes/unsigned")
-@roles_required(*CLINICAL)
+@roles_required(*CLINICAL_ROLES)
 def unsigned_notes():
     notes = list(svc.unsigned_query(scoped(ChartNote), current_user).limit(200))
     audit.record("note.list", detail=f"unsigned {len(notes)}")
@@ -523,8 +517,6 @@ def _handle_note_form(client, note, template):
         form.provider.choices = choices([p for p in provider_choices if p[0] == own_provider])
     errors = {}
     if request.method == "GET":
-        if not current_app.config.get("TESTING"):
-            icd10.warm_in_background()  # the diagnosis search is next
         if note is None:
             appt_id = request.args.get("appointment", type=int) or 0
             if appt_id and appt_id in {c.value for c in form.appointment.choices}:
@@ -608,7 +600,7 @@ def _handle_note_form(client, note, template):
 
 
 @bp.route("/clients/<int:client_id>/notes/new", methods=["GET", "POST"])
-@roles_required(*CLINICAL)
+@roles_required(*CLINICAL_ROLES)
 def note_new(client_id):
     client = get_or_404(Client, client_id)
     if request.method == "GET":
@@ -619,7 +611,7 @@ def note_new(client_id):
 
 
 @bp.route("/notes/<int:note_id>")
-@roles_required(*CLINICAL)
+@roles_required(*CLINICAL_ROLES)
 def note_view(note_id):
     note = _note(note_id, action="note.view")
     return render(
@@ -635,7 +627,7 @@ def note_view(note_id):
 
 
 @bp.route("/notes/<int:note_id>/edit", methods=["GET", "POST"])
-@roles_required(*CLINICAL)
+@roles_required(*CLINICAL_ROLES)
 def note_edit(note_id):
     note = _note(note_id)
     if note.is_signed:
@@ -650,7 +642,7 @@ def note_edit(note_id):
 
 
 @bp.route("/notes/<int:note_id>/sign", methods=["POST"])
-@roles_required(*CLINICAL)
+@roles_required(*CLINICAL_ROLES)
 def note_sign(note_id):
     note = _note(note_id)
     form = FlaskForm()
@@ -671,7 +663,7 @@ def note_sign(note_id):
 
 
 @bp.route("/notes/<int:note_id>/addenda", methods=["POST"])
-@roles_required(*CLINICAL)
+@roles_required(*CLINICAL_ROLES)
 def note_addendum(note_id):
     note = _note(note_id)
     form = AddendumForm()
@@ -699,7 +691,7 @@ def note_addendum(note_id):
 
 
 @bp.route("/notes/<int:note_id>/delete", methods=["POST"])
-@roles_required(*CLINICAL)
+@roles_required(*CLINICAL_ROLES)
 def note_delete(note_id):
     note = _note(note_id)
     form = FlaskForm()
@@ -717,7 +709,7 @@ def note_delete(note_id):
 
 
 @bp.route("/notes/<int:note_id>/pdf")
-@roles_required(*CLINICAL)
+@roles_required(*CLINICAL_ROLES)
 def note_pdf(note_id):
     note = _note(note_id, action="note.pdf")
     details = svc.note_details(note)

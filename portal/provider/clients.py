@@ -6,9 +6,7 @@ Search terms travel in POST bodies (never in a URL). The front desk sees demogra
 insurance but no clinical content (chart notes, intake answers, intake flags).
 """
 
-import datetime as dt
 import io
-import warnings
 
 from flask import (
     Response,
@@ -27,8 +25,10 @@ from portal.auth import verify_password
 from portal.formutil import choices
 from portal.htmx import render
 from portal.models import (
+    CLINICAL_ROLES,
     ROLE_OWNER,
     ROLE_THERAPIST,
+    BenefitsVerification,
     CardImage,
     Client,
     InsurancePolicy,
@@ -56,12 +56,12 @@ from portal.provider.clients_forms import (
     TabletStartForm,
     VerificationForm,
 )
+from portal.rules.icd10 import split_codes
 from portal.services import clients as client_svc
-from portal.services import coverage, uploads
+from portal.services import coverage, icd10, uploads
 from portal.services import insurance as ins
 from portal.services import intake as intake_svc
 
-CLINICAL_ROLES = (ROLE_OWNER, ROLE_THERAPIST)
 SECTIONS = [
     ("overview", "Overview", None),
     ("insurance", "Insurance", None),
@@ -74,12 +74,11 @@ SECTIONS = [
 
 
 def today():
-    now = clock.utcnow().replace(tzinfo=dt.UTC)
-    return now.astimezone(current_user.practice.tz).date()
+    return clock.today(current_user.practice.tz)
 
 
 def sees_clinical():
-    return current_user.role in CLINICAL_ROLES
+    return current_user.is_clinical
 
 
 # --- tablet lock: while a client holds the front-desk tablet only the tablet pages open --
@@ -341,9 +340,7 @@ def _policy_page(policy, card_form=None, status=200):
 
 
 def _newest_verification():
-    from portal.models import BenefitsVerification as BV
-
-    return (BV.verified_on.desc(), BV.id.desc())
+    return (BenefitsVerification.verified_on.desc(), BenefitsVerification.id.desc())
 
 
 @bp.route("/policies/<int:policy_id>")
@@ -458,40 +455,16 @@ def _policy_for(form, client):
 
 def check_diagnosis_codes(text):
     """(codes, error): billable ICD-10-CM codes in order, or a message for the field."""
-    from portal.rules.icd10 import split_codes
-
     codes, bad = split_codes(text)
     if bad:
         return codes, f"Not shaped like ICD-10-CM codes: {', '.join(bad[:5])}."
     if len(codes) > 12:
         return codes, "A claim holds at most 12 diagnosis codes."
     for code in codes:
-        ok, message = _validate_icd10(code)
+        ok, message, _children = icd10.validate(code)
         if not ok:
             return codes, message
     return codes, None
-
-
-def _validate_icd10(code):
-    try:
-        from portal.services import icd10
-    except ImportError:  # pragma: no cover - part B not installed
-        icd10 = None
-    if icd10 is not None and hasattr(icd10, "validate"):
-        # The code set's first load uses importlib.resources' legacy API, which warns.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            ok, message, _children = icd10.validate(code)
-        return ok, message
-    with warnings.catch_warnings():  # pragma: no cover
-        warnings.simplefilter("ignore", DeprecationWarning)
-        import simple_icd_10_cm as cm
-
-    if not cm.is_valid_item(code):  # pragma: no cover
-        return False, f"{code} is not in the ICD-10-CM code set."
-    if not cm.is_leaf(code):  # pragma: no cover
-        return False, f"{code} is a category, not a billable code: choose a more specific code."
-    return True, ""  # pragma: no cover
 
 
 def _referral_form_page(form, client, referral, status):

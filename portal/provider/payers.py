@@ -5,16 +5,14 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from portal import access
-from portal.models import ROLE_FRONTDESK, ROLE_OWNER, Payer, PayerFee
+from portal.models import DESK_ROLES, Payer, PayerFee
 from portal.provider import bp
 from portal.provider.clients_forms import FeeForm, PayerForm, cents
 from portal.services import insurance as ins
 
-ROLES = (ROLE_OWNER, ROLE_FRONTDESK)
-
 
 @bp.route("/payers")
-@access.roles_required(*ROLES)
+@access.roles_required(*DESK_ROLES)
 def payers():
     rows = access.scoped(Payer).order_by(Payer.active.desc(), Payer.name)
     return render_template("provider/payers/list.html", payers=rows, section="payers")
@@ -30,7 +28,7 @@ def _data(form):
 
 
 @bp.route("/payers/new", methods=["GET", "POST"])
-@access.roles_required(*ROLES)
+@access.roles_required(*DESK_ROLES)
 def payer_new():
     form = PayerForm()
     if form.validate_on_submit():
@@ -48,7 +46,7 @@ def _fees(payer):
 
 
 @bp.route("/payers/<int:payer_id>", methods=["GET", "POST"])
-@access.roles_required(*ROLES)
+@access.roles_required(*DESK_ROLES)
 def payer_edit(payer_id):
     payer = access.get_or_404(Payer, payer_id)
     form = PayerForm(obj=payer)
@@ -67,7 +65,7 @@ def payer_edit(payer_id):
 
 
 @bp.route("/payers/<int:payer_id>/fees", methods=["POST"])
-@access.roles_required(*ROLES)
+@access.roles_required(*DESK_ROLES)
 def payer_fee_set(payer_id):
     payer = access.get_or_404(Payer, payer_id)
     fee_form = FeeForm()
@@ -86,7 +84,7 @@ def payer_fee_set(payer_id):
 
 
 @bp.route("/payers/<int:payer_id>/fees/<int:fee_id>/delete", methods=["POST"])
-@access.roles_required(*ROLES)
+@access.roles_required(*DESK_ROLES)
 def payer_fee_delete(payer_id, fee_id):
     payer = access.get_or_404(Payer, payer_id)
     fee = access.get_or_404(

@@ -1,4 +1,5 @@
-"""Billing's receivers of the appointment signals, and the `expire-packages` command.
+"""Billing's receivers of the appointment signals, packages' receivers of invoicing's, and
+the `expire-packages` command.
 
 Connected once by create_app (init_app). Receivers run INSIDE the sender's transaction:
 their writes commit or roll back with the appointment change (nested atomic blocks are
@@ -17,9 +18,11 @@ import click
 from flask import has_request_context
 from flask_login import current_user
 
+from portal import clock
 from portal.db import database
 from portal.models.billing import LINE_FEE, LINE_VISIT, Invoice
-from portal.services import events
+from portal.models.scheduling import AppointmentMinutes, AppointmentTypeCode
+from portal.services import events, invoicing, packages
 
 _connected = False
 
@@ -31,8 +34,6 @@ def _actor():
 
 
 def _codes(appointment):
-    from portal.models.scheduling import AppointmentMinutes, AppointmentTypeCode
-
     codes = [
         m.cpt_code
         for m in AppointmentMinutes.select()
@@ -63,8 +64,6 @@ def _has_invoice(appointment, reason):
 
 def visit_invoice(appointment, user=None):
     """The self-pay invoice for a completed visit at the type's price (once)."""
-    from portal.services import invoicing
-
     if _has_invoice(appointment, "visit"):
         return None
     appt_type = appointment.appointment_type
@@ -78,7 +77,7 @@ def visit_invoice(appointment, user=None):
                 "kind": LINE_VISIT,
                 "description": appt_type.name,
                 "unit_cents": appt_type.price_cents,
-                "service_date": invoicing.local_date(appointment.practice, appointment.starts_at),
+                "service_date": clock.local_date(appointment.starts_at, appointment.practice.tz),
                 "cpt_code": _codes(appointment),
                 "provider_id": appointment.provider_id,
                 "appointment_id": appointment.id,
@@ -91,8 +90,6 @@ def visit_invoice(appointment, user=None):
 
 
 def fee_invoice(appointment, reason, user=None):
-    from portal.services import invoicing
-
     if appointment.fee_due_cents <= 0 or _has_invoice(appointment, reason):
         return None
     label = "Late cancellation fee" if reason == "late_cancel" else "Missed appointment fee"
@@ -104,7 +101,7 @@ def fee_invoice(appointment, reason, user=None):
                 "kind": LINE_FEE,
                 "description": label,
                 "unit_cents": appointment.fee_due_cents,
-                "service_date": invoicing.local_date(appointment.practice, appointment.starts_at),
+                "service_date": clock.local_date(appointment.starts_at, appointment.practice.tz),
                 "provider_id": appointment.provider_id,
                 "appointment_id": appointment.id,
             }
@@ -116,15 +113,11 @@ def fee_invoice(appointment, reason, user=None):
 
 
 def on_booked(appointment, **kw):
-    from portal.services import invoicing, packages
-
     if invoicing.settings_for(appointment.practice_id).redeem_at == "booking":
         packages.redeem(appointment, user=_actor())
 
 
 def on_completed(appointment, **kw):
-    from portal.services import packages
-
     user = _actor()
     with database.atomic():
         if packages.redeemed_entry(appointment.id) is not None:
@@ -137,8 +130,6 @@ def on_completed(appointment, **kw):
 
 
 def on_cancelled(appointment, late=False, **kw):
-    from portal.services import packages
-
     user = _actor()
     with database.atomic():
         if not late:
@@ -150,8 +141,6 @@ def on_cancelled(appointment, late=False, **kw):
 
 
 def on_no_show(appointment, **kw):
-    from portal.services import packages
-
     user = _actor()
     with database.atomic():
         if packages.redeemed_entry(appointment.id) is not None:
@@ -167,14 +156,15 @@ def connect():
     events.appointment_completed.connect(on_completed, weak=False)
     events.appointment_cancelled.connect(on_cancelled, weak=False)
     events.appointment_no_show.connect(on_no_show, weak=False)
+    events.invoice_paid.connect(packages.on_invoice_paid, weak=False)
+    events.invoice_voided.connect(packages.on_invoice_voided, weak=False)
+    events.payment_refunded.connect(packages.on_payment_refunded, weak=False)
     _connected = True
 
 
 @click.command("expire-packages")
 def expire_packages_cmd():
     """Expire packages past their date (run daily): their unused credits are removed."""
-    from portal.services import packages
-
     with database.connection_context():
         count = packages.expire_due()
     click.echo(f"Expired packages: {count}")

@@ -3,10 +3,10 @@
 import datetime as dt
 import re
 
-from peewee import JOIN, SQL, Select, fn
+from peewee import JOIN
 
 from portal import access, audit, clock
-from portal.db import database, model_from_row
+from portal.db import database
 from portal.models import Client, Provider
 
 PAGE_SIZE = 25
@@ -83,68 +83,40 @@ def _order():
     )
 
 
-def _page_query(matches, user, limit, offset):
+# What the list shows of each client (and of the assigned therapist).
+LIST_COLUMNS = (
+    Client.id,
+    Client.first_name,
+    Client.last_name,
+    Client.preferred_name,
+    Client.date_of_birth,
+    Client.phone,
+    Client.email,
+    Client.active,
+    Client.therapist,
+)
+
+
+def _page_query(matches, limit, offset):
     # The page's ids first: SQLite sorts every match, and sorting bare ids carries far less
-    # than whole client rows joined with their therapist; then those rows, same order.
+    # than whole rows; then the shown columns of those rows, in the same order.
     ids = matches.select(Client.id).order_by(*_order()).limit(limit).offset(offset)
-    with_therapist = Client.select(Client, Provider).join(
-        Provider, JOIN.LEFT_OUTER, on=(Client.therapist == Provider.id)
+    return (
+        Client.select(*LIST_COLUMNS, Provider.first_name, Provider.last_name, Provider.credentials)
+        .join(Provider, JOIN.LEFT_OUTER, on=(Client.therapist == Provider.id))
+        .where(Client.id.in_(ids))
+        .order_by(*_order())
     )
-    query = access.scoped(Client, user=user, query=with_therapist).where(Client.id.in_(ids))
-    return query.order_by(*_order())
-
-
-def _count_query(matches):
-    """What `matches.count()` runs."""
-    inner = matches.order_by().alias("_wrapped").select(SQL("1"))
-    return Select([inner], [fn.COUNT(SQL("1"))]).bind(database)
-
-
-_S_LIMIT, _S_OFFSET = -9_100_021, -9_100_022
-_N_CLIENT = len(Client._meta.sorted_fields)
-
-
-def _client_with_therapist(row):
-    client = model_from_row(Client, row)
-    if row[_N_CLIENT] is not None:  # LEFT JOIN: the therapist's columns, or NULLs
-        client.therapist = model_from_row(Provider, row, _N_CLIENT)
-        client._dirty.clear()
-    return client
 
 
 def search(q, page=1, user=None, include_archived=False, page_size=PAGE_SIZE):
-    """(clients on this page, total matches, page, pages)."""
-    page = max(1, page)
-    if (q or "").strip():
-        matches = search_query(q, user=user, include_archived=include_archived)
-        total = matches.count()
-        pages = max(1, (total + page_size - 1) // page_size)
-        page = min(page, pages)
-        offset = (page - 1) * page_size
-        rows = list(_page_query(matches, user, page_size, offset))
-        return rows, total, page, pages
-    # The plain list (no search words), the page staff open most: the same two statements,
-    # their SQL built once per process (peewee spends ~0.5 ms building them) and the rows
-    # read without peewee's join bookkeeping.
-    sql, params = access.prebuilt_scoped(
-        ("client_count", include_archived),
-        Client,
-        lambda _q, u: _count_query(search_query("", user=u, include_archived=include_archived)),
-        user=user,
-    )
-    total = database.execute_sql(sql, params).fetchone()[0]
+    """(clients on this page, total matches, page, pages). The matching and the scoping are
+    search_query's; each client carries its therapist (or None) for the list."""
+    matches = search_query(q, user=user, include_archived=include_archived)
+    total = matches.count()
     pages = max(1, (total + page_size - 1) // page_size)
-    page = min(page, pages)
-    sql, params = access.prebuilt_scoped(
-        ("client_page", include_archived),
-        Client,
-        lambda _q, u: _page_query(
-            search_query("", user=u, include_archived=include_archived), u, _S_LIMIT, _S_OFFSET
-        ),
-        user=user,
-        extra={_S_LIMIT: page_size, _S_OFFSET: (page - 1) * page_size},
-    )
-    rows = [_client_with_therapist(row) for row in database.execute_sql(sql, params)]
+    page = min(max(1, page), pages)
+    rows = list(_page_query(matches, page_size, (page - 1) * page_size)) if total else []
     return rows, total, page, pages
 
 

@@ -4,11 +4,17 @@ Senders emit inside their own database transaction, so a receiver's writes commi
 roll back with the sender's. Receivers must not open their own transaction with
 IMMEDIATE (they are already inside one) and raise to abort the whole change.
 
-Signals (sender is the Appointment unless said otherwise):
+Scheduling announces (sender: the Appointment); billing listens:
 - appointment_booked(appointment)
 - appointment_completed(appointment)              at check-out, after minutes are recorded
 - appointment_cancelled(appointment, late: bool)  late = inside the cancellation window
 - appointment_no_show(appointment)
+
+Invoicing announces (sender: the Invoice or Payment, with `user`, the staff member or None);
+packages listens (packages sells through invoicing, so invoicing never imports packages):
+- invoice_paid(invoice, user)                     a payment made it paid in full
+- invoice_voided(invoice, user)
+- payment_refunded(payment, refund, user)         a refund of it succeeded
 """
 
 from blinker import Namespace
@@ -19,3 +25,7 @@ appointment_booked = _signals.signal("appointment-booked")
 appointment_completed = _signals.signal("appointment-completed")
 appointment_cancelled = _signals.signal("appointment-cancelled")
 appointment_no_show = _signals.signal("appointment-no-show")
+
+invoice_paid = _signals.signal("invoice-paid")
+invoice_voided = _signals.signal("invoice-voided")
+payment_refunded = _signals.signal("payment-refunded")

@@ -11,7 +11,7 @@ import json
 
 from flask import request
 
-from portal import audit, clock
+from portal import audit, clock, pdf
 from portal.audit import client_ip
 from portal.db import database
 from portal.models import IntakeField, IntakeForm, IntakeSubmission
@@ -160,25 +160,15 @@ def client_submissions(client):
     )
 
 
-def signed_form_ids(client):
-    return {s.form_id for s in client_submissions(client) if s.form_id}
-
-
 def render_pdf(sub):
-    from portal.pdf import render_pdf as _render
-
-    return _render(
+    signed = clock.to_local(sub.signed_at, sub.practice.tz)
+    return pdf.render_pdf(
         "pdf/intake.html",
         sub=sub,
         client=sub.client,
         practice=sub.practice,
-        signed_local=_local(sub.signed_at, sub.practice),
+        signed_local=signed.strftime("%b %d, %Y at %-I:%M %p %Z"),
     )
-
-
-def _local(value, practice):
-    local = value.replace(tzinfo=dt.UTC).astimezone(practice.tz)
-    return local.strftime("%b %d, %Y at %-I:%M %p %Z")
 
 
 def create_default_form(practice_id):

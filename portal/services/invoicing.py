@@ -12,7 +12,7 @@ import datetime as dt
 
 from flask import current_app
 
-from portal import audit, clock, mail, pdf
+from portal import audit, clock, mail, payments, pdf
 from portal.db import database
 from portal.models.billing import (
     DOC_CREDIT_NOTE,
@@ -20,6 +20,7 @@ from portal.models.billing import (
     DOC_RECEIPT,
     INVOICE_DRAFT,
     INVOICE_OPEN,
+    INVOICE_PAID,
     INVOICE_VOID,
     LINE_PACKAGE,
     PAY_CARD,
@@ -42,6 +43,7 @@ from portal.models.billing import (
 from portal.models.people import Client
 from portal.models.practice import Practice
 from portal.rules import billing as rules
+from portal.services import events
 
 MANUAL_METHODS = (PAY_CASH, PAY_CHECK, PAY_TERMINAL)
 STRIPE_METHODS = (PAY_CARD, PAY_CARD_ON_FILE)
@@ -67,19 +69,6 @@ def _next_number(practice_id):
     ).execute()
     n = InvoiceCounter.get(InvoiceCounter.practice == practice_id).last_number
     return rules.invoice_number(n)
-
-
-def local_date(practice, when):
-    """A naive-UTC datetime as a date in the practice's time zone."""
-    if when is None:
-        return None
-    return when.replace(tzinfo=dt.UTC).astimezone(practice.tz).date()
-
-
-def local_dt(practice, when):
-    if when is None:
-        return None
-    return when.replace(tzinfo=dt.UTC).astimezone(practice.tz)
 
 
 # --- documents --------------------------------------------------------------------------
@@ -115,7 +104,7 @@ def _pdf_context(invoice):
         "client": client,
         "invoice": invoice,
         "lines": lines,
-        "issued_on": local_date(practice, invoice.issued_at),
+        "issued_on": clock.local_date(invoice.issued_at, practice.tz),
     }
 
 
@@ -127,7 +116,7 @@ def render_receipt_pdf(payment):
     invoice = Invoice.get_by_id(payment.invoice_id)
     ctx = _pdf_context(invoice)
     ctx["payment"] = payment
-    ctx["paid_on"] = local_date(ctx["practice"], payment.received_at or payment.created_at)
+    ctx["paid_on"] = clock.local_date(payment.received_at or payment.created_at, ctx["practice"].tz)
     ctx["purchase"] = payment.package_purchase if payment.package_purchase_id else None
     return pdf.render_pdf("pdf/receipt.html", **ctx)
 
@@ -203,7 +192,9 @@ def issue_invoice(inv, user=None):
         inv.total_cents = total
         inv.issued_at = now
         practice = Practice.get_by_id(inv.practice_id)
-        inv.due_date = local_date(practice, now) + dt.timedelta(days=settings.invoice_due_days)
+        inv.due_date = clock.local_date(now, practice.tz) + dt.timedelta(
+            days=settings.invoice_due_days
+        )
         inv.status = INVOICE_OPEN  # for the PDF; the final status is set below
         data = render_invoice_pdf(inv)
         doc = store_document(
@@ -279,13 +270,12 @@ def record_payment(
             created_by=user.id if user is not None else None,
             **fields,
         )
-        refresh(inv)
+        inv = refresh(inv)
         if receipt:
             issue_receipt(payment, user=user)
         audit.record("payment.record", obj=payment, detail=method, user=user)
-        from portal.services import packages
-
-        packages.on_invoice_paid(inv.id, user=user)
+        if inv.status == INVOICE_PAID:
+            events.invoice_paid.send(inv, user=user)  # packages: credits for a sold package
     return payment
 
 
@@ -316,9 +306,7 @@ def void_invoice(inv, reason, user=None):
         Invoice.update(
             status=INVOICE_VOID, voided_at=clock.utcnow(), void_reason=(reason or "")[:255]
         ).where(Invoice.id == inv.id).execute()
-        from portal.services import packages
-
-        packages.on_invoice_void(inv.id, user=user)
+        events.invoice_voided.send(inv, user=user)  # packages: its pending sale is cancelled
         audit.record("invoice.void", obj=inv, detail="reason", user=user)
     return Invoice.get_by_id(inv.id)
 
@@ -343,21 +331,32 @@ def is_package_invoice(inv):
     )
 
 
-def refund_payment(payment, amount_cents, reason="", user=None, _package_ok=False):
+def refund_payment(payment, amount_cents, reason="", user=None):
     """Refund part or all of a payment. Card payments go back through Stripe (the local
     Refund row is written first and its id makes the idempotency key); cash, check and
-    terminal refunds are recorded as given back by hand. Returns the Refund."""
-    from portal import payments
+    terminal refunds are recorded as given back by hand. Returns the Refund.
 
+    A package's payments are refunded by its unused sessions only (the credits and the
+    money leave together): packages.refund_unused calls refund_package_payment."""
+    if is_package_invoice(Invoice.get_by_id(Payment.get_by_id(payment.id).invoice_id)):
+        raise InvoiceError(
+            "A package is refunded by its unused sessions: use 'Refund unused sessions'."
+        )
+    return _refund(payment, amount_cents, reason, user)
+
+
+def refund_package_payment(payment, amount_cents, reason="", user=None):
+    """Refund a package invoice's payment: for packages.refund_unused, which removes the
+    unused credits in the same step."""
+    return _refund(payment, amount_cents, reason, user)
+
+
+def _refund(payment, amount_cents, reason, user):
     with database.atomic("IMMEDIATE"):
         payment = Payment.get_by_id(payment.id)
         inv = Invoice.get_by_id(payment.invoice_id)
         if payment.status != PAYMENT_SUCCEEDED:
             raise InvoiceError("Only a succeeded payment can be refunded.")
-        if is_package_invoice(inv) and not _package_ok:
-            raise InvoiceError(
-                "A package is refunded by its unused sessions: use 'Refund unused sessions'."
-            )
         rules.check_refund(payment.amount_cents, refunded_of(payment), amount_cents)
         if payment.method == PAY_PACKAGE_CREDIT and amount_cents != payment.amount_cents:
             raise InvoiceError("A package credit is given back whole, not in part.")
@@ -375,10 +374,8 @@ def refund_payment(payment, amount_cents, reason="", user=None, _package_ok=Fals
         if not stripe_needed:
             refresh(inv)
             issue_credit_note(refund, user=user)
-            if payment.method == PAY_PACKAGE_CREDIT and payment.package_purchase_id:
-                from portal.services import packages
-
-                packages.return_credit_for_payment(payment, user=user)
+            # packages: a visit paid by a package credit gets its credit back
+            events.payment_refunded.send(payment, refund=refund, user=user)
             return refund
     # Outside the write lock: the call to Stripe.
     try:
@@ -409,9 +406,11 @@ def apply_stripe_refund(refund_id, result, user=None):
         if refund.status == PAYMENT_PENDING and status in ("succeeded", "pending"):
             # Stripe accepted it; 'pending' refunds complete on Stripe's side.
             Refund.update(status=PAYMENT_SUCCEEDED).where(Refund.id == refund.id).execute()
-            refresh(Payment.get_by_id(refund.payment_id).invoice)
+            payment = Payment.get_by_id(refund.payment_id)
+            refresh(payment.invoice)
             issue_credit_note(refund, user=user)
             audit.record("refund.succeeded", obj=refund, user=user)
+            events.payment_refunded.send(payment, refund=refund, user=user)
         elif refund.status == PAYMENT_PENDING and status in ("failed", "canceled"):
             Refund.update(status=PAYMENT_FAILED, failure_message=status).where(
                 Refund.id == refund.id
@@ -444,7 +443,7 @@ def issue_credit_note(refund, user=None):
         ctx.update(
             refund=refund,
             payment=payment,
-            refunded_on=local_date(ctx["practice"], refund.created_at),
+            refunded_on=clock.local_date(refund.created_at, ctx["practice"].tz),
         )
         data = pdf.render_pdf("pdf/credit_note.html", **ctx)
         doc = store_document(

@@ -33,8 +33,10 @@ from portal.models.billing import (
     PackagePurchase,
     Payment,
 )
+from portal.models.scheduling import Appointment
 from portal.rules import ledger as L
 from portal.rules.money import format_cents
+from portal.services import invoicing
 
 
 class PackageError(L.LedgerError):
@@ -172,8 +174,6 @@ def save_definition(
 
 def sell(definition, client_id, user=None):
     """Create a pending purchase and its issued invoice. Credits come when it is paid."""
-    from portal.services import invoicing
-
     if not definition.active:
         raise PackageError("This package is no longer sold.")
     with database.atomic("IMMEDIATE"):
@@ -195,7 +195,7 @@ def sell(definition, client_id, user=None):
                     "kind": LINE_PACKAGE,
                     "description": f"Package: {definition.name} ({definition.sessions} sessions)",
                     "unit_cents": definition.price_cents,
-                    "service_date": invoicing.local_date(definition.practice, clock.utcnow()),
+                    "service_date": clock.today(definition.practice.tz),
                 }
             ],
             reason="package",
@@ -205,12 +205,13 @@ def sell(definition, client_id, user=None):
         PackagePurchase.update(invoice=inv.id).where(PackagePurchase.id == purchase.id).execute()
         invoicing.issue_invoice(inv, user=user)
         audit.record("package.sell", obj=purchase, user=user)
-        on_invoice_paid(inv.id, user=user)  # a free package is paid at once
+        on_invoice_paid(Invoice.get_by_id(inv.id), user=user)  # a free package is paid at once
     return PackagePurchase.get_by_id(purchase.id), Invoice.get_by_id(inv.id)
 
 
-def on_invoice_paid(invoice_id, user=None):
-    """Activate the invoice's pending packages once it is paid: +N credits."""
+def on_invoice_paid(inv, user=None, **kw):
+    """invoice_paid: activate the invoice's pending packages once it is paid: +N credits."""
+    invoice_id = inv.id
     with database.atomic("IMMEDIATE"):
         inv = Invoice.get_by_id(invoice_id)
         if inv.status != INVOICE_PAID:
@@ -232,7 +233,9 @@ def on_invoice_paid(invoice_id, user=None):
             audit.record("package.activate", obj=purchase, user=user)
 
 
-def on_invoice_void(invoice_id, user=None):
+def on_invoice_voided(inv, user=None, **kw):
+    """invoice_voided: a package sold on it and not yet paid is cancelled."""
+    invoice_id = inv.id
     with database.atomic("IMMEDIATE"):
         PackagePurchase.update(status=PURCHASE_CANCELLED, closed_at=clock.utcnow()).where(
             (PackagePurchase.invoice == invoice_id) & (PackagePurchase.status == PURCHASE_PENDING)
@@ -325,8 +328,6 @@ def return_credit(appointment, user=None, note="cancelled inside the policy"):
 
 def pay_invoice_with_credit(inv, purchase, appointment, user=None):
     """Check-out: pay a visit invoice with one package credit."""
-    from portal.services import invoicing
-
     with database.atomic("IMMEDIATE"):
         row = redeem(appointment, user=user, purchase=purchase)
         inv = Invoice.get_by_id(inv.id)
@@ -341,14 +342,15 @@ def pay_invoice_with_credit(inv, purchase, appointment, user=None):
     return payment
 
 
-def return_credit_for_payment(payment, user=None):
+def on_payment_refunded(payment, refund=None, user=None, **kw):
+    """payment_refunded: a visit paid by a package credit gets its credit back."""
+    if payment.method != PAY_PACKAGE_CREDIT or not payment.package_purchase_id:
+        return None
     if payment.invoice_id is None:
         return None
     inv = Invoice.get_by_id(payment.invoice_id)
     if inv.appointment_id is None:
         return None
-    from portal.models.scheduling import Appointment
-
     return return_credit(Appointment.get_by_id(inv.appointment_id), user=user, note="refund")
 
 
@@ -386,8 +388,6 @@ def expire_due(now=None):
 def refund_unused(purchase, user=None, reason="unused sessions"):
     """Refund the unused sessions at the per-session price actually paid: -remaining in the
     ledger and the money back on the package invoice's payments (card through Stripe)."""
-    from portal.services import invoicing
-
     with database.atomic("IMMEDIATE"):
         purchase = PackagePurchase.get_by_id(purchase.id)
         if purchase.status != PURCHASE_ACTIVE:
@@ -406,16 +406,12 @@ def refund_unused(purchase, user=None, reason="unused sessions"):
     # card refund fails, the credits stay removed and staff see the error to retry by hand.
     refunds = []
     for payment, amount in plan:
-        refunds.append(
-            invoicing.refund_payment(payment, amount, reason=reason, user=user, _package_ok=True)
-        )
+        refunds.append(invoicing.refund_package_payment(payment, amount, reason=reason, user=user))
     return value, refunds
 
 
 def _refund_plan(purchase, value):
     """Which payments of the package invoice to refund, newest first, to reach `value`."""
-    from portal.services.invoicing import refunded_of
-
     if purchase.invoice_id is None or value <= 0:
         return []
     plan = []
@@ -425,7 +421,7 @@ def _refund_plan(purchase, value):
         .where((Payment.invoice == purchase.invoice_id) & (Payment.status == PAYMENT_SUCCEEDED))
         .order_by(Payment.id.desc())
     ):
-        room = payment.amount_cents - refunded_of(payment)
+        room = payment.amount_cents - invoicing.refunded_of(payment)
         take = min(room, left)
         if take > 0:
             plan.append((payment, take))
