@@ -16,18 +16,18 @@ accesslog = None  # access logs would carry URLs; the portal keeps PHI out of UR
 
 
 def post_worker_init(worker):
-    """Build the ICD-10 search index in the background as each worker starts, so the
-    first diagnosis search does not wait the 2-5 s the code set takes to load; then freeze
-    what is in memory (the code set, ~200 MB of objects, and the app) out of the garbage
-    collector's reach: those objects live as long as the worker, and full collections need
-    not walk them again. /healthz says "warm": true once that is done.
+    """Make sure the ICD-10-CM search index file exists (the first worker of a fresh install
+    builds it, in a process of its own, ~10 s; the other waits for it) and read a little of
+    it, in the background as each worker starts, so the first diagnosis search does not wait;
+    then freeze what is in memory out of the garbage collector's reach (those objects live as
+    long as the worker). /healthz says "warm": true once that is done.
 
     Only for the portal: another app served with these settings (the benchmark's bare
     Flask baseline) is left as it is."""
     app = getattr(worker, "wsgi", None)
     if getattr(app, "import_name", None) != "portal":
         return
-    import gc
+    import gc  # here: this file also serves the benchmark's bare Flask app
     import threading
 
     from portal.services import icd10

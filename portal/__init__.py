@@ -12,7 +12,7 @@ from portal.client import bp as client_bp
 from portal.provider import bp as provider_bp
 from portal.rules.money import format_cents
 from portal.rules.npi import format_ein
-from portal.services import billing_events
+from portal.services import billing_events, icd10
 from portal.webhooks import bp as webhooks_bp
 
 csrf = CSRFProtect()
@@ -40,6 +40,7 @@ def create_app(test_config=None):
     auth.init_app(app)
     security.init_app(app)
     mail.init_app(app)
+    icd10.init_app(app)
     _template_helpers(app)
     _error_pages(app)
     app.register_blueprint(provider_bp)

@@ -49,6 +49,8 @@ DEFAULTS = {
     # Render cache of the provider home and the day/week view (portal/pagecache.py), per
     # process: entries are invalidated by any data write (SQLite triggers) and each minute.
     "PAGE_CACHE": True,
+    # The ICD-10-CM search index file (built on first use); empty: in the instance folder.
+    "ICD10_INDEX": "",
     # The speed-ups of portal/speedups.py (cookie session verified once, SQL built once).
     # Off: the plain code, same answers (the test suite runs both ways).
     "SPEEDUPS": True,

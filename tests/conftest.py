@@ -10,6 +10,7 @@
 
 import hashlib
 import os
+import tempfile
 import threading
 
 import pytest
@@ -20,6 +21,7 @@ from werkzeug.serving import make_server
 import portal
 from portal import create_app
 from portal.db import database, upgrade
+from portal.services import icd10
 from tests import factories
 
 PASSWORD = factories.PASSWORD
@@ -57,6 +59,16 @@ def pytest_report_header(config):
     return f"portal from {where}; speed-ups {'on' if on else 'off'} (PORTAL_SPEEDUPS)"
 
 
+# The ICD-10-CM index file is built once per machine and code-set version (~10 s), not per
+# test: every test app reads the same file (read-only).
+ICD10_INDEX = os.path.join(
+    tempfile.gettempdir(),
+    "portal-tests",
+    f"icd10-{icd10.library_version()}-{icd10.FORMAT}.sqlite3",
+)
+icd10.set_path(ICD10_INDEX)  # for tests of the service without an app
+
+
 def make_app(tmp_path, **overrides):
     """A test app; its SPEEDUPS setting comes from PORTAL_SPEEDUPS (on unless set to 0), so
     the suite runs both ways: `PORTAL_SPEEDUPS=0 pytest`."""
@@ -71,6 +83,7 @@ def make_app(tmp_path, **overrides):
         "ARGON2_PARALLELISM": 1,
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
+        "ICD10_INDEX": ICD10_INDEX,
     }
     config.update(overrides)
     app = create_app(config)

@@ -1,7 +1,9 @@
 """ICD-10-CM search (portal/services/icd10.py) over the April 2026 code set.
 
 No seed: the code set ships with simple-icd-10-cm. Figures, in-process after warm-up:
-- icd10_index_build: loading the package and building the prepared index, once (s);
+- icd10_index_ready: making sure the prepared index file exists (s): building it (its own
+  process, ~10-30 s) when missing or stale, else a look at its version; icd10_index_size
+  (MB on disk);
 - icd10_search_median: ~50 varied queries (code prefixes and words, one to four words,
   common and rare), each call a full search with ranking (target <= 30 ms);
 - icd10_search_max: the slowest of those queries (ms);
@@ -9,6 +11,7 @@ No seed: the code set ships with simple-icd-10-cm. Figures, in-process after war
   fragment) through Flask as a therapist, server side (ms).
 """
 
+import os
 import re
 import statistics
 import time
@@ -78,8 +81,9 @@ def figures(ctx):
     from portal.services import icd10
 
     t0 = time.perf_counter()
-    icd10.warm()
+    path = icd10.ensure_built()
     build_s = time.perf_counter() - t0
+    icd10.warm()
     for q in QUERIES:  # warm-up
         icd10.search(q)
     per_query = []
@@ -111,7 +115,8 @@ def figures(ctx):
 
     suggest_median = ctx["median_ms"](suggest, n=len(QUERIES) * 2, warmup=10)
     return [
-        ("icd10_index_build", round(build_s, 2), "s"),
+        ("icd10_index_ready", round(build_s, 2), "s"),
+        ("icd10_index_size", round(os.path.getsize(path) / 1e6, 1), "MB"),
         ("icd10_search_median", round(median, 3), "ms"),
         ("icd10_search_max", round(worst, 2), "ms"),
         ("icd10_search_queries", len(QUERIES), "queries"),

@@ -1,34 +1,36 @@
 """The ICD-10-CM code set (simple-icd-10-cm, April 2026): validation and search.
 
-simple-icd-10-cm takes ~1.3 s to import and has no search, so this module loads it once,
-lazily, and builds one prepared index:
+The code set is read from a prepared SQLite file (portal/services/icd10_build.py says what
+it holds), never loaded into the web process: loaded, the library costs ~200 MB in every
+worker; the file costs each worker a few MB of page cache, and two workers fit a small
+server. The file is built once, by its own process, the first time it is needed (~10 s;
+gunicorn's workers do it as they start, see gunicorn.conf.py), at `ICD10_INDEX` (default:
+the instance folder), named after the library's version so an upgrade builds it again.
 
-- `entries`: every category, subcategory and 7th-character code as an Entry, sorted by
-  static rank (billable first, then shorter descriptions, then code order), so a smaller
-  index means a better candidate;
-- `codes`: the compact codes ('M5450') sorted, with their entry indices, for code prefixes;
-- `vocab`: every word of the descriptions (and inclusion terms, e.g. 'lumbago') sorted,
-  each with a sorted tuple of entry indices (postings), plus the running total of posting
-  lengths so the size of a word prefix's postings is known without touching them.
-
-A word search takes the query word with the fewest postings, unions its postings, then
-filters by the other words as word prefixes of each candidate's text. All words must
-match. The best few hundred candidates (by static rank) are re-ranked by how well the
-description itself (not only an inclusion term) matches.
+Search: a code prefix ('m545', 'M54.5') is a range of the compact codes; words ('low back')
+must each start a word of the description or of an inclusion term. The word with the fewest
+postings drives (its postings, in rank order) unless even that word is very common, when the
+entries are read in rank order instead; the best few hundred candidates (by static rank) are
+then re-ranked by how well the description itself matches.
 """
 
-import bisect
-import heapq
-import re
+import fcntl
+import importlib.metadata
+import os
+import sqlite3
+import subprocess
+import sys
 import threading
-import warnings
 from dataclasses import dataclass
 
 from portal.rules import icd10 as rules
 
-_lock = threading.Lock()
-_index = None
-_cm = None
+FORMAT = "1"
+LIBRARY = "simple-icd-10-cm"
+
+_state = {"path": None}
+_local = threading.local()
+_build_lock = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,100 +38,84 @@ class Entry:
     code: str  # written form, 'M54.50'
     description: str
     billable: bool
-    text: str  # ' low back pain unspecified | loin pain lumbago nos': word starts match ' w'
+    text: str  # ' low back pain unspecified | loin pain lumbago nos ': word starts match ' w'
     desc_len: int  # length of the description's own part of `text`
 
 
-class _Index:
-    def __init__(self, entries):
-        self.entries = entries
-        self.by_code = {e.code: i for i, e in enumerate(entries)}
-        compact = sorted((e.code.replace(".", ""), i) for i, e in enumerate(entries))
-        self.compact_codes = [c for c, _ in compact]
-        self.compact_ids = [i for _, i in compact]
-        postings = {}
-        for i, e in enumerate(entries):
-            for w in set(e.text.split()):
-                if w != "|":
-                    postings.setdefault(w, []).append(i)
-        self.vocab = sorted(postings)
-        self.postings = [tuple(postings[w]) for w in self.vocab]  # ascending = rank order
-        self.cumulative = [0]
-        for p in self.postings:
-            self.cumulative.append(self.cumulative[-1] + len(p))
-
-    def word_range(self, prefix):
-        lo = bisect.bisect_left(self.vocab, prefix)
-        hi = bisect.bisect_left(self.vocab, prefix + "\uffff")
-        return lo, hi
-
-    def posting_size(self, prefix):
-        lo, hi = self.word_range(prefix)
-        return self.cumulative[hi] - self.cumulative[lo]
+_COLUMNS = "code, description, billable, text, desc_len"
 
 
-def _module():
-    global _cm
-    if _cm is None:
-        # ~1.3 s, once per process. The package reads its data with importlib.resources'
-        # legacy API, which warns (DeprecationWarning) from importlib's own module.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)
-            import simple_icd_10_cm
-
-        _cm = simple_icd_10_cm
-    return _cm
+def library_version():
+    return importlib.metadata.version(LIBRARY)
 
 
-_ENCOUNTER = re.compile(r", (initial encounter|subsequent encounter|sequela)\b.*$")
+def init_app(app):
+    path = app.config.get("ICD10_INDEX") or os.path.join(
+        app.instance_path, f"icd10-{library_version()}-{FORMAT}.sqlite3"
+    )
+    set_path(path)
 
 
-def _build():
-    cm = _module()
-    raw = []
-    for code in cm.get_all_codes(True):
-        if not (cm.is_category_or_subcategory(code) or cm.is_extended_subcategory(code)):
-            continue
-        desc = cm.get_description(code)
-        own = " ".join(rules.words(desc))
-        extra = rules.words(rules.LAY_TERMS.get(code, ""))
-        terms = cm.get_inclusion_term(code)
-        if cm.is_extended_subcategory(code):  # S13.4XXA inherits S13.4's "whiplash"
-            terms = terms + cm.get_inclusion_term(cm.get_parent(code))
-        for term in terms:
-            extra.extend(rules.words(term))
-        text = " " + own + (" | " + " ".join(extra) if extra else "") + " "
-        raw.append(Entry(code, desc, bool(cm.is_leaf(code)), text, len(own) + 1))
-    # Encounter suffixes do not make a code less likely: S13.4XXA before S13.4XXS.
-    raw.sort(key=lambda e: (not e.billable, len(_ENCOUNTER.sub("", e.description)), e.code))
-    return _Index(raw)
+def set_path(path):
+    """Use the index at `path` (built there when first needed)."""
+    if path != _state["path"]:
+        _state["path"] = path
+        _local.__dict__.clear()  # this thread's connection to another file
 
 
-def index():
-    """The prepared index (built on first use, ~2 s, then shared by every thread)."""
-    global _index
-    if _index is None:
-        with _lock:
-            if _index is None:
-                _index = _build()
-    return _index
+def _valid(path):
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        meta = dict(db.execute("SELECT key, value FROM meta"))
+    except sqlite3.Error:
+        return False
+    finally:
+        db.close()
+    return meta == {"format": FORMAT, "library": f"{LIBRARY} {library_version()}"}
+
+
+def ensure_built(path=None):
+    """Build the index file if it is missing or stale: in its own process, one builder at a
+    time (a lock file), written aside and moved into place."""
+    path = path or _state["path"]
+    if path is None:
+        raise RuntimeError("the ICD-10 index has no path: create the app first")
+    if os.path.exists(path) and _valid(path):
+        return path
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with _build_lock, open(path + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if os.path.exists(path) and _valid(path):
+            return path
+        tmp = f"{path}.{os.getpid()}.tmp"
+        here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([here, os.environ.get("PYTHONPATH", "")]))
+        subprocess.run(
+            [sys.executable, "-m", "portal.services.icd10_build", tmp], check=True, env=env
+        )
+        os.replace(tmp, path)
+    return path
+
+
+def _db():
+    db = getattr(_local, "db", None)
+    if db is None:
+        path = ensure_built()
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        _local.db = db
+    return db
 
 
 def warm():
-    index()
+    """Build the file if needed and read a little of it (for a worker that is starting)."""
+    search("low back")
 
 
-_warming = False
-
-
-def warm_in_background():
-    """Start building the index in a daemon thread (once), so the first search a therapist
-    types does not wait ~3 s. Called when a page that will search is shown."""
-    global _warming
-    if _index is not None or _warming:
-        return
-    _warming = True
-    threading.Thread(target=index, name="icd10-warm", daemon=True).start()
+def _entries(sql, params=()):
+    return [Entry(c, d, bool(b), t, n) for c, d, b, t, n in _db().execute(sql, params)]
 
 
 def lookup(code):
@@ -137,9 +123,8 @@ def lookup(code):
     code = rules.normalize_code(code)
     if not code:
         return None
-    idx = index()
-    i = idx.by_code.get(code)
-    return idx.entries[i] if i is not None else None
+    found = _entries(f"SELECT {_COLUMNS} FROM entry WHERE code = ?", (code,))
+    return found[0] if found else None
 
 
 def describe(code):
@@ -170,20 +155,13 @@ def validate(code):
 
 def billable_descendants(code, limit=200):
     """The billable codes under a category, in code order: M54.5 -> M54.50, M54.51, M54.59."""
-    idx = index()
     compact = code.replace(".", "")
-    lo = bisect.bisect_left(idx.compact_codes, compact)
-    out = []
-    for k in range(lo, len(idx.compact_codes)):
-        c = idx.compact_codes[k]
-        if not c.startswith(compact):
-            break
-        e = idx.entries[idx.compact_ids[k]]
-        if e.billable and c != compact:
-            out.append((e.code, e.description))
-            if len(out) >= limit:
-                break
-    return out
+    rows = _db().execute(
+        "SELECT code, description FROM entry WHERE compact > ? AND compact < ? AND billable "
+        "ORDER BY compact LIMIT ?",
+        (compact, compact + "\uffff", limit),
+    )
+    return [(c, d) for c, d in rows]
 
 
 def search(q, limit=20):
@@ -195,60 +173,61 @@ def search(q, limit=20):
     q = (q or "").strip()
     if not q:
         return []
-    idx = index()
     if rules.looks_like_code(q):
-        found = _search_code(idx, rules.compact(q), limit)
+        prefix = rules.compact(q)
+        # Billable codes first, each group in code order (M54.50, M54.51, M54.59, then M54.5).
+        found = _entries(
+            f"SELECT {_COLUMNS} FROM entry WHERE compact >= ? AND compact < ? "
+            "ORDER BY billable DESC, code LIMIT ?",
+            (prefix, prefix + "\uffff", limit),
+        )
         if found:
             return found
-    return _search_words(idx, rules.words(q), limit)
+    return _search_words(rules.words(q), limit)
 
 
-def _search_code(idx, prefix, limit):
-    lo = bisect.bisect_left(idx.compact_codes, prefix)
-    hi = bisect.bisect_left(idx.compact_codes, prefix + "\uffff")
-    ids = idx.compact_ids[lo:hi]
-
-    def key(i):
-        e = idx.entries[i]
-        return (not e.billable, e.code)
-
-    # Billable codes first, each group in code order (M54.50, M54.51, M54.59, then M54.5).
-    return [idx.entries[i] for i in heapq.nsmallest(limit, ids, key=key)]
+_RERANK = 300  # candidates (the best by static rank) re-ranked by how well they match
+_DENSE = 20_000  # postings above which reading entries in rank order is quicker
 
 
-_RERANK = 300
+def _posting_size(word):
+    row = (
+        _db()
+        .execute(
+            "SELECT COALESCE(SUM(n), 0) FROM vocab WHERE word >= ? AND word < ?",
+            (word, word + "\uffff"),
+        )
+        .fetchone()
+    )
+    return row[0]
 
 
-def _search_words(idx, qwords, limit):
+def _search_words(qwords, limit):
     qwords = [w for w in dict.fromkeys(qwords) if w]
     if not qwords:
         return []
-    sizes = sorted((idx.posting_size(w), w) for w in qwords)
+    sizes = sorted((_posting_size(w), w) for w in qwords)
     if sizes[0][0] == 0:
         return []
     first = sizes[0][1]
-    rest = [" " + w for _, w in sizes[1:]]
-    lo, hi = idx.word_range(first)
-    if hi - lo == 1:
-        candidates = idx.postings[lo]
+    if sizes[0][0] <= _DENSE:
+        rest = [w for _, w in sizes[1:]]
+        where = "rank IN (SELECT rank FROM posting WHERE word >= ? AND word < ?)"
+        params = [first, first + "\uffff"]
     else:
-        merged = set()
-        for k in range(lo, hi):
-            merged.update(idx.postings[k])
-        candidates = sorted(merged)
-    entries = idx.entries
-    best = []
-    for i in candidates:  # ascending index = static rank, so stop once enough are found
-        text = entries[i].text
-        if all(w in text for w in rest):
-            best.append(i)
-            if len(best) >= _RERANK:
-                break
+        rest = [w for _, w in sizes]
+        where, params = "1", []
+    for w in rest:
+        where += " AND instr(text, ?) > 0"
+        params.append(" " + w)
+    best = _entries(
+        f"SELECT {_COLUMNS} FROM entry WHERE {where} ORDER BY rank LIMIT ?", (*params, _RERANK)
+    )
     phrase = " " + " ".join(qwords)
     starts = [" " + w for w in qwords]
 
-    def key(i):
-        e = entries[i]
+    def key(item):
+        i, e = item
         own = e.text[: e.desc_len + 1]
         in_own = all(s in own for s in starts)
         whole = sum((s + " ") in own for s in starts)
@@ -261,4 +240,4 @@ def _search_words(idx, qwords, limit):
             i,
         )
 
-    return [entries[i] for i in sorted(best, key=key)[:limit]]
+    return [e for _, e in sorted(enumerate(best), key=key)[:limit]]
