@@ -13,8 +13,10 @@ from functools import wraps
 
 from flask import abort, request
 from flask_login import current_user
+from peewee import JOIN
 
 from portal import audit, speedups
+from portal.db import database, models_from_row
 from portal.login import login_manager
 from portal.models import ROLE_THERAPIST, STAFF_ROLES, Client
 
@@ -57,36 +59,65 @@ def scope_key(user):
     return (user.role, user.practice_id, user.client_id, user.provider_id, see_all)
 
 
-def _fetch_one(model, object_id, user):
+def _foreign_key(model, target):
+    """The foreign key of `model` that points at `target` (exactly one)."""
+    keys = [f for f in model._meta.sorted_fields if getattr(f, "rel_model", None) is target]
+    if len(keys) != 1:
+        raise ValueError(f"{model.__name__} has {len(keys)} keys to {target.__name__}")
+    return keys[0]
+
+
+def _one_row_query(model, object_id, user, joined):
+    query = scoped(model, user=user, query=model.select(model, *joined))
+    for target in joined:
+        key = _foreign_key(model, target)
+        how = JOIN.LEFT_OUTER if key.null else JOIN.INNER  # a client may have no therapist
+        query = query.switch(model).join(target, how, on=(key == target.id), attr=key.name)
+    return query.where(model.id == object_id).limit(1)
+
+
+def _fetch_one(model, object_id, user, joined=()):
     user = user or current_user._get_current_object()  # one proxy look-up
     if not user or not user.is_authenticated:
         abort(404)
     if not speedups.enabled():
-        return scoped(model, user=user).where(model.id == object_id).first()
+        return _one_row_query(model, object_id, user, joined).first()
     sql, params = speedups.built_once(
-        ("get_or_404", model, *scope_key(user)),
-        lambda object_id: scoped(model, user=user).where(model.id == object_id).limit(1),
+        ("get_or_404", model, joined, *scope_key(user)),
+        lambda object_id: _one_row_query(model, object_id, user, joined),
         {"object_id": object_id},
     )
-    return next(iter(model.raw(sql, *params)), None)
+    if not joined:
+        return next(iter(model.raw(sql, *params)), None)
+    row = database.execute_sql(sql, params).fetchone()
+    if row is None:
+        return None
+    obj, *others = models_from_row(row, model, *joined)
+    for target, other in zip(joined, others, strict=True):
+        setattr(obj, _foreign_key(model, target).name, other if other.id is not None else None)
+    return obj
 
 
-def get_or_404(model, object_id, audit_action=None, user=None, query=None):
+def get_or_404(model, object_id, audit_action=None, user=None, query=None, joined=()):
     """Fetch one scoped object or answer 404 (writing `access.denied`).
 
-    With `audit_action` (e.g. "client.view"), a successful fetch is audited too, as a view
-    (`audit.record_view`: repeats by the same user inside 10 minutes share one row).
+    `query`: a select of `model` narrowing what may be found (e.g. active forms only).
+    `joined`: models the object has one foreign key to (e.g. Client), read in the same
+    query and set on it (note.client). With `audit_action` (e.g. "client.view"), a
+    successful fetch is audited too, as a view (`audit.record_view`: repeats by the same
+    user inside 10 minutes share one row).
     """
     try:
         object_id = int(object_id)
     except (TypeError, ValueError):
         object_id = None
+    if object_id is not None and not 0 < object_id < 2**63:
+        object_id = None  # no row has it, and SQLite cannot take it
     obj = None
-    if object_id is not None:
-        if query is None:
-            obj = _fetch_one(model, object_id, user)
-        else:
-            obj = scoped(model, user=user, query=query).where(model.id == object_id).first()
+    if object_id is not None and query is not None:
+        obj = scoped(model, user=user, query=query).where(model.id == object_id).first()
+    elif object_id is not None:
+        obj = _fetch_one(model, object_id, user, tuple(joined))
     if obj is None:
         audit.record(
             "access.denied",

@@ -11,7 +11,8 @@ import pytest
 
 from portal import access, speedups
 from portal.db import database
-from portal.models import ChartNote, Client, Practice, User, UserSession
+from portal.models import ChartNote, Client, Practice, Provider, User, UserSession
+from tests import factories
 from tests.conftest import login, make_app
 
 
@@ -172,3 +173,20 @@ def test_unsigned_note_count_is_the_same_both_ways(app, client, world):
     login(client, world.a.therapist)  # their own: the first client's
     page = client.get("/provider/").get_data(as_text=True)
     assert '<p class="count">1</p>' in page and "unsigned note older than a day" in page
+
+
+def test_a_joined_fetch_of_a_missing_optional_row_gives_none(app, ctx, world):
+    lone = factories.client(world.a.practice)  # no therapist
+    found = access.get_or_404(Client, lone.id, user=world.a.owner, joined=(Provider,))
+    assert found.id == lone.id and found.therapist is None and found.therapist_id is None
+    other = access.get_or_404(Client, world.a.c1.id, user=world.a.owner, joined=(Provider,))
+    assert other.therapist.id == world.a.provider.id
+    assert other.therapist.last_name == world.a.provider.last_name
+
+
+def test_the_client_page_of_a_client_without_a_therapist(app, client, world):
+    lone = factories.client(world.a.practice, first_name="Lone")
+    login(client, world.a.owner)
+    page = client.get(f"/provider/clients/{lone.id}")
+    assert page.status_code == 200 and "Lone" in page.get_data(as_text=True)
+    assert "Therapist" not in page.get_data(as_text=True).split("</p>")[0]

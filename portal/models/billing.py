@@ -42,6 +42,12 @@ INVOICE_STATUS_LABELS = {
     INVOICE_VOID: "Void",
 }
 
+INVOICE_BADGE_CLASSES = {
+    INVOICE_PAID: "ok",
+    INVOICE_OPEN: "warn",
+    INVOICE_PARTIALLY_PAID: "warn",
+}
+
 LINE_VISIT = "visit"
 LINE_PACKAGE = "package"
 LINE_FEE = "fee"
@@ -110,6 +116,11 @@ class Invoice(BaseModel):
     @property
     def status_label(self):
         return INVOICE_STATUS_LABELS.get(self.status, self.status)
+
+    @property
+    def badge_class(self):
+        """The status badge's CSS class: paid ok, unpaid warn, void plain."""
+        return INVOICE_BADGE_CLASSES.get(self.status, "")
 
     @property
     def balance_cents(self):

@@ -22,9 +22,11 @@ from portal.formutil import choices
 from portal.htmx import render
 from portal.models.billing import (
     INVOICE_STATUS_LABELS,
+    LINE_PACKAGE,
     PAY_CASH,
     PAY_CHECK,
     PAY_TERMINAL,
+    PAYMENT_FAILED,
     PAYMENT_METHOD_LABELS,
     BillingSettings,
     Invoice,
@@ -111,20 +113,46 @@ def _money(form_field):
 # --- invoices -------------------------------------------------------------------------------
 
 
+# What a list of invoices shows (and Invoice.balance_cents reads), with the client's name.
+INVOICE_LIST_COLUMNS = (
+    Invoice.id,
+    Invoice.number,
+    Invoice.client,
+    Invoice.issued_at,
+    Invoice.status,
+    Invoice.total_cents,
+    Invoice.paid_cents,
+    Invoice.refunded_cents,
+    Client.first_name,
+    Client.preferred_name,
+    Client.last_name,
+)
+
+
+def invoice_list(**where):
+    """Scoped invoices (not drafts), newest first, each with its client's name."""
+    q = (
+        scoped(Invoice, query=Invoice.select(*INVOICE_LIST_COLUMNS))
+        .join(Client, on=(Invoice.client == Client.id), attr="client")
+        .where(Invoice.status != "draft")
+    )
+    for name, value in where.items():
+        q = q.where(getattr(Invoice, name) == value)
+    return q.order_by(Invoice.id.desc())
+
+
 @bp.route("/billing/")
 def billing():
     status = request.args.get("status", "")
-    q = scoped(Invoice).where(Invoice.status != "draft")
+    q = invoice_list()
     if status in INVOICE_STATUS_LABELS:
         q = q.where(Invoice.status == status)
     elif status == "due":
         q = q.where(Invoice.status.in_(["open", "partially_paid"]))
-    page = max(1, request.args.get("page", 1, type=int))
-    rows = list(q.order_by(Invoice.id.desc()).paginate(page, PAGE + 1))
-    clients = {c.id: c for c in scoped(Client).where(Client.id.in_([r.client_id for r in rows]))}
-    due = scoped(Invoice).where(Invoice.status.in_(["open", "partially_paid"]))
-    due_total = sum(i.balance_cents for i in due)
-    audit.record("invoice.list", detail=f"{len(rows[:PAGE])} rows")
+    page = min(max(1, request.args.get("page", 1, type=int)), 100_000)
+    rows = list(q.paginate(page, PAGE + 1))
+    # A view of the list: once per user, page and 10 minutes (audit.record_view).
+    audit.record_view("invoice.list", detail=f"{status or 'all'} page {page}")
     return render(
         "provider/billing/index.html",
         "invoice_list",
@@ -133,8 +161,7 @@ def billing():
         page=page,
         status=status,
         statuses=INVOICE_STATUS_LABELS,
-        clients=clients,
-        due_total=due_total,
+        due_total=invoicing.due_total(scoped(Invoice)),
         liability=packages.liability(current_user.practice_id) if current_user.is_owner else None,
         stripe=payments.status(),
         section="billing",
@@ -146,12 +173,14 @@ def _invoice_page(inv, status=200, **forms):
         InvoiceLine.select().where(InvoiceLine.invoice == inv.id).order_by(InvoiceLine.position)
     )
     pays = list(Payment.select().where(Payment.invoice == inv.id).order_by(Payment.id))
-    refunds = {}
+    refunds, refunded = {}, dict.fromkeys((p.id for p in pays), 0)
     for r in Refund.select().where(Refund.payment.in_([p.id for p in pays])).order_by(Refund.id):
         refunds.setdefault(r.payment_id, []).append(r)
-    purchases = list(PackagePurchase.select().where(PackagePurchase.invoice == inv.id))
-    for p in purchases:
-        p.balance = packages.balance(p.id)
+        if r.status != PAYMENT_FAILED:  # as invoicing.refunded_of counts
+            refunded[r.payment_id] += r.amount_cents
+    purchases = packages.with_balances(
+        PackagePurchase.select().where(PackagePurchase.invoice == inv.id)
+    )
     forms.setdefault(
         "pay_form", ManualPaymentForm(formdata=None, amount=f"{inv.balance_cents / 100:.2f}")
     )
@@ -160,15 +189,15 @@ def _invoice_page(inv, status=200, **forms):
     return render(
         "provider/billing/invoice.html",
         inv=inv,
-        client=Client.get_by_id(inv.client_id),
+        client=inv.client,
         lines=lines,
         payments=pays,
         refunds=refunds,
-        refunded={p.id: invoicing.refunded_of(p) for p in pays},
+        refunded=refunded,
         purchases=purchases,
         cards=payments_service.saved_cards(inv.client_id),
         stripe=payments.status(),
-        is_package=invoicing.is_package_invoice(inv),
+        is_package=any(line.kind == LINE_PACKAGE for line in lines),
         section="billing",
         **forms,
     ), status
@@ -176,7 +205,7 @@ def _invoice_page(inv, status=200, **forms):
 
 @bp.route("/billing/invoices/<int:invoice_id>")
 def invoice(invoice_id):
-    inv = get_or_404(Invoice, invoice_id, audit_action="invoice.view")
+    inv = get_or_404(Invoice, invoice_id, audit_action="invoice.view", joined=(Client,))
     return _invoice_page(inv)
 
 
@@ -419,19 +448,12 @@ def billing_settings():
 
 
 def _client_summary(client):
-    invoices = list(
-        scoped(Invoice)
-        .where((Invoice.client == client.id) & (Invoice.status != "draft"))
-        .order_by(Invoice.id.desc())
-        .limit(20)
-    )
-    purchases = list(
+    invoices = list(invoice_list(client=client.id).limit(20))
+    purchases = packages.with_balances(
         scoped(PackagePurchase)
         .where(PackagePurchase.client == client.id)
         .order_by(PackagePurchase.id.desc())
     )
-    for p in purchases:
-        p.balance = packages.balance(p.id)
     definitions = list(
         scoped(PackageDefinition).where(PackageDefinition.active).order_by(PackageDefinition.name)
     )

@@ -1,5 +1,6 @@
-"""Chart notes (SOAP, body diagram, minutes per CPT code, ICD-10 diagnoses), note
-templates and CPT codes (owner), and ICD-10 lookup with practice favourites.
+"""Chart notes (SOAP, body diagram, minutes per CPT code, ICD-10 diagnoses): the client's
+notes, the unsigned list, writing, signing, addenda and the PDF. (Note templates, CPT codes
+and the ICD-10 lookup: provider/charting_settings.py; the forms: charting_forms.py.)
 
 Who: owners and therapists. The front desk never sees chart notes (404 + audit);
 therapists see notes of the clients they may see (access.scoped). Clients never do.
@@ -21,15 +22,6 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from peewee import fn
-from wtforms import (
-    BooleanField,
-    DateField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-)
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from portal import audit, clock, pdf, speedups
 from portal.access import get_or_404, roles_required, scope_key, scoped
@@ -38,26 +30,22 @@ from portal.formutil import choices
 from portal.htmx import render
 from portal.models import (
     CLINICAL_ROLES,
-    OWNER_ROLES,
     ROLE_OWNER,
-    STAFF_ROLES,
     Appointment,
     ChartNote,
     Client,
-    Icd10Favourite,
     NoteDiagnosis,
-    NoteTemplate,
     Provider,
 )
 from portal.models.scheduling import CANCELLED_STATUSES
 from portal.provider import bp
+from portal.provider.charting_forms import AddendumForm, NoteForm
 from portal.rules import charting as rules
 from portal.rules import icd10 as icd10_rules
 from portal.services import charting as svc
 from portal.services import icd10
 
-TEXT_MAX = 20_000
-PAIN_CHOICES = [("", "—")] + [(str(i), str(i)) for i in range(rules.PAIN_MIN, rules.PAIN_MAX + 1)]
+PROVIDER_NAME = (Provider.first_name, Provider.last_name, Provider.credentials)  # display_name
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -100,7 +88,7 @@ def _charting_globals():
 
 
 def _note(note_id, action=None):
-    return get_or_404(ChartNote, note_id, audit_action=action)
+    return get_or_404(ChartNote, note_id, audit_action=action, joined=(Client, Provider))
 
 
 def _locked_response(note, message=None):
@@ -122,239 +110,6 @@ def _refused(message):
     return render_template("errors/error.html", code=403, title="Not allowed", message=message), 403
 
 
-# --- forms -----------------------------------------------------------------------------------
-
-
-class NoteForm(FlaskForm):
-    visit_date = DateField("Visit date", validators=[InputRequired("Enter the visit date.")])
-    provider = SelectField("Therapist", coerce=int)
-    appointment = SelectField("Appointment", coerce=int, validators=[Optional()])
-    subjective = TextAreaField(
-        "Subjective",
-        validators=[Length(max=TEXT_MAX)],
-        description="What the client reports: complaint, pain, history, goals.",
-    )
-    objective = TextAreaField(
-        "Objective",
-        validators=[Length(max=TEXT_MAX)],
-        description="What you observe and measure: posture, palpation, range of motion.",
-    )
-    assessment = TextAreaField(
-        "Assessment",
-        validators=[Length(max=TEXT_MAX)],
-        description="Response to treatment and progress toward goals.",
-    )
-    plan = TextAreaField(
-        "Plan",
-        validators=[Length(max=TEXT_MAX)],
-        description="Frequency, home care, focus for next time, referrals.",
-    )
-    pain_before = SelectField("Pain before treatment (0-10)", choices=choices(PAIN_CHOICES))
-    pain_after = SelectField("Pain after treatment (0-10)", choices=choices(PAIN_CHOICES))
-    techniques = SelectMultipleField("Techniques", validate_choice=False)
-    techniques_other = StringField(
-        "Other techniques",
-        validators=[Optional(), Length(max=500)],
-        description="Separate with commas.",
-    )
-    regions = SelectMultipleField(
-        "Body regions treated", choices=choices((r, lbl) for r, lbl, _ in rules.REGIONS)
-    )
-    dx_new = StringField(
-        "Add a diagnosis",
-        validators=[Optional(), Length(max=200)],
-        description="Type words (low back) or a code (M54.50). Without JavaScript, "
-        "type codes separated by commas and save.",
-    )
-
-
-class TemplateForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Name the template."), Length(max=120)])
-    subjective = TextAreaField("Subjective", validators=[Length(max=TEXT_MAX)])
-    objective = TextAreaField("Objective", validators=[Length(max=TEXT_MAX)])
-    assessment = TextAreaField("Assessment", validators=[Length(max=TEXT_MAX)])
-    plan = TextAreaField("Plan", validators=[Length(max=TEXT_MAX)])
-    techniques = TextAreaField(
-        "Techniques to tick",
-        validators=[Length(max=5000)],
-        description="One per line. They appear as tick boxes on the note.",
-    )
-    is_default = BooleanField("Use this template for new notes")
-    active = BooleanField("Active", default=True)
-
-
-class CptForm(FlaskForm):
-    code = StringField(
-        "Code",
-        validators=[DataRequired("Enter a code."), Length(max=5)],
-        description="5 characters: a CPT code like 97112, or HCPCS like G0283.",
-    )
-    description = StringField(
-        "Description", validators=[DataRequired("Describe the code."), Length(max=200)]
-    )
-
-
-class AddendumForm(FlaskForm):
-    body = TextAreaField(
-        "Addendum",
-        validators=[DataRequired("Write the addendum's text."), Length(max=svc.MAX_ADDENDUM)],
-        description="Added below the signed note with your name and the time. "
-        "It cannot be changed afterwards.",
-    )
-
-
-class Icd10SearchForm(FlaskForm):
-    q = StringField(
-        "Search ICD-10-CM",
-        validators=[DataRequired("Type a code or words."), Length(max=200)],
-        description="A code or its start (M54.5) or words (low back pain).",
-    )
-
-
-class FavouriteForm(FlaskForm):
-    code = StringField("Code", validators=[DataRequired("Enter a code."), Length(max=12)])
-
-
-# --- ICD-10: lookup, autocomplete, favourites ---------------------------------------------
-
-
-@bp.route("/icd10", methods=["GET", "POST"])
-@roles_required(*STAFF_ROLES)
-def icd10_lookup():
-    form = Icd10SearchForm()
-    fav_form = FavouriteForm()
-    results, status, validation = None, 200, None
-    if form.validate_on_submit():
-        results = icd10.search(form.q.data, limit=50)
-        if icd10_rules.looks_like_code(form.q.data):
-            validation = icd10.validate(form.q.data)
-    elif request.method == "POST":
-        status = 400
-    favs = svc.favourites(current_user.practice_id)
-    return render(
-        "provider/charting/icd10.html",
-        form=form,
-        fav_form=fav_form,
-        results=results,
-        validation=validation,
-        favourites=favs,
-        fav_codes={f.code for f in favs},
-    ), status
-
-
-@bp.route("/icd10/suggest", methods=["POST"])
-@roles_required(*STAFF_ROLES)
-def icd10_suggest():
-    """Autocomplete fragment (HTMX): the search words are POSTed, never put in a URL."""
-    q = (request.form.get("q") or request.form.get("dx_new") or "").strip()[:200]
-    results = icd10.search(q, limit=12) if len(q) >= 2 else []
-    return render("provider/charting/_icd10_suggest.html", q=q, results=results)
-
-
-@bp.route("/icd10/favourites", methods=["POST"])
-@roles_required(*CLINICAL_ROLES)
-def icd10_favourite_add():
-    form = FavouriteForm()
-    if form.validate_on_submit():
-        try:
-            fav = svc.add_favourite(current_user, form.code.data)
-        except svc.ChartingError as exc:
-            flash(str(exc), "error")
-        else:
-            flash(f"{fav.code} added to the practice's favourites.", "success")
-    else:
-        flash("Enter a code to add.", "error")
-    return redirect(url_for("provider.icd10_lookup"))
-
-
-@bp.route("/icd10/favourites/<int:favourite_id>/delete", methods=["POST"])
-@roles_required(*CLINICAL_ROLES)
-def icd10_favourite_remove(favourite_id):
-    fav = get_or_404(Icd10Favourite, favourite_id)
-    svc.remove_favourite(current_user, fav)
-    flash(f"{fav.code} removed from favourites.", "success")
-    return redirect(url_for("provider.icd10_lookup"))
-
-
-# --- note templates and CPT codes (owner) -----------------------------------------------
-
-
-@bp.route("/settings/charting/templates")
-@roles_required(*OWNER_ROLES)
-def note_templates():
-    rows = svc.templates(current_user.practice_id, include_inactive=True)
-    return render(
-        "provider/charting/templates.html",
-        templates=rows,
-        default_name=svc.DEFAULT_TEMPLATE["name"],
-    )
-
-
-@bp.route("/settings/charting/templates/default", methods=["POST"])
-@roles_required(*OWNER_ROLES)
-def note_template_default():
-    with database.atomic("IMMEDIATE"):
-        t = svc.ensure_default_template(current_user.practice_id, user=current_user)
-    flash("The default massage template is ready to edit.", "success")
-    return redirect(url_for("provider.note_template_edit", template_id=t.id))
-
-
-@bp.route("/settings/charting/templates/new", methods=["GET", "POST"])
-@bp.route("/settings/charting/templates/<int:template_id>", methods=["GET", "POST"])
-@roles_required(*OWNER_ROLES)
-def note_template_edit(template_id=None):
-    template = get_or_404(NoteTemplate, template_id) if template_id else None
-    form = TemplateForm(obj=template)
-    status = 200
-    if form.validate_on_submit():
-        data = {name: (getattr(form, name).data or "").strip() for name in svc.TEMPLATE_FIELDS}
-        data["is_default"] = bool(form.is_default.data)
-        data["active"] = bool(form.active.data)
-        template = svc.save_template(current_user, template, data)
-        flash(f"Template “{template.name}” saved.", "success")
-        return redirect(url_for("provider.note_templates"))
-    elif request.method == "POST":
-        status = 400
-    return render("provider/charting/template_form.html", form=form, template=template), status
-
-
-@bp.route("/settings/charting/codes", methods=["GET", "POST"])
-@roles_required(*OWNER_ROLES)
-def cpt_codes():
-    form = CptForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            row = svc.add_cpt_code(current_user, form.code.data, form.description.data)
-        except svc.ChartingError as exc:
-            form.code.errors.append(str(exc))
-            status = 400
-        else:
-            flash(f"{row.code} is on the practice's list.", "success")
-            return redirect(url_for("provider.cpt_codes"))
-    elif request.method == "POST":
-        status = 400
-    codes = svc.cpt_codes(current_user.practice_id, include_inactive=True)
-    return render("provider/charting/cpt_codes.html", form=form, codes=codes), status
-
-
-@bp.route("/settings/charting/codes/toggle", methods=["POST"])
-@roles_required(*OWNER_ROLES)
-def cpt_code_toggle():
-    form = FlaskForm()
-    if not form.validate_on_submit():
-        abort(400)
-    code = request.form.get("code", "")
-    active = request.form.get("active") == "1"
-    try:
-        svc.set_cpt_active(current_user, code, active)
-    except svc.ChartingError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(f"{code} {'shown on' if active else 'hidden from'} notes.", "success")
-    return redirect(url_for("provider.cpt_codes"))
-
-
 # --- the client page's section and the unsigned list --------------------------------------
 
 
@@ -362,13 +117,16 @@ def cpt_code_toggle():
 @roles_required(*CLINICAL_ROLES)
 def client_notes(client_id):
     client = get_or_404(Client, client_id)
+    shown = (ChartNote.id, ChartNote.visit_date, ChartNote.status, ChartNote.provider)
     notes = list(
-        scoped(ChartNote)
+        scoped(ChartNote, query=ChartNote.select(*shown, *PROVIDER_NAME))
+        .join(Provider, on=(ChartNote.provider == Provider.id), attr="provider")
         .where(ChartNote.client == client.id)
         .order_by(ChartNote.visit_date.desc(), ChartNote.id.desc())
         .limit(100)
     )
-    audit.record("note.list", client=client, detail=f"{len(notes)} notes")
+    # A view of the client's notes: once per user, client and 10 minutes (audit.record_view).
+    audit.record_view("note.list", obj=client, detail=f"{len(notes)} notes")
     dx = {}
     if notes:
         for d in (
@@ -502,6 +260,55 @@ def _note_input(form, minutes, dx_codes, template_id):
     )
 
 
+def _prefill(form, client, note, template):
+    """A GET of the form: a new note from the template (and its appointment, when asked),
+    or the draft as saved. Returns the note's details."""
+    own_provider = current_user.provider_id
+    if note is None:
+        appt_id = request.args.get("appointment", type=int) or 0
+        if appt_id and appt_id in {c.value for c in form.appointment.choices}:
+            form.appointment.data = appt_id
+            appt = Appointment.get_by_id(appt_id)
+            form.visit_date.data = _local(appt.starts_at).date()
+            form.provider.data = appt.provider_id
+        else:
+            form.visit_date.data = _today()
+            form.provider.data = own_provider or client.therapist_id or 0
+        if current_user.role != ROLE_OWNER:
+            form.provider.data = own_provider
+        for name in rules.SOAP_FIELDS:
+            getattr(form, name).data = getattr(template, name)
+        return {"regions": [], "minutes": [], "diagnoses": []}
+    details = svc.note_details(note)
+    form.visit_date.data = note.visit_date
+    for name in rules.SOAP_FIELDS:
+        getattr(form, name).data = getattr(note, name)
+    form.appointment.data = note.appointment_id or 0
+    form.provider.data = note.provider_id
+    form.pain_before.data = "" if note.pain_before is None else str(note.pain_before)
+    form.pain_after.data = "" if note.pain_after is None else str(note.pain_after)
+    chosen = note.technique_list
+    known = template.technique_list if template else []
+    form.techniques.data = [t for t in chosen if t in known]
+    form.techniques_other.data = ", ".join(t for t in chosen if t not in known)
+    form.regions.data = details["regions"]
+    return details
+
+
+def _sign_after_save(saved):
+    """ "Save and sign": sign the saved draft, or say why it stays a draft."""
+    try:
+        svc.sign_note(current_user, saved)
+    except svc.NoteIncomplete as exc:
+        for p in exc.problems:
+            flash(p, "error")
+        flash("The note is saved as a draft, not signed.", "warning")
+    except svc.ChartingError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Note signed. It is locked now; add an addendum to add to it.", "success")
+
+
 def _handle_note_form(client, note, template):
     """GET shows, POST validates and saves (and signs when asked). Returns a response."""
     form = NoteForm()
@@ -517,41 +324,12 @@ def _handle_note_form(client, note, template):
         form.provider.choices = choices([p for p in provider_choices if p[0] == own_provider])
     errors = {}
     if request.method == "GET":
-        if note is None:
-            appt_id = request.args.get("appointment", type=int) or 0
-            if appt_id and appt_id in {c.value for c in form.appointment.choices}:
-                form.appointment.data = appt_id
-                appt = Appointment.get_by_id(appt_id)
-                form.visit_date.data = _local(appt.starts_at).date()
-                form.provider.data = appt.provider_id
-            else:
-                form.visit_date.data = _today()
-                form.provider.data = own_provider or client.therapist_id or 0
-            if current_user.role != ROLE_OWNER:
-                form.provider.data = own_provider
-            for name in rules.SOAP_FIELDS:
-                getattr(form, name).data = getattr(template, name)
-            details = {"regions": [], "minutes": [], "diagnoses": []}
-        else:
-            details = svc.note_details(note)
-            form.visit_date.data = note.visit_date
-            for name in rules.SOAP_FIELDS:
-                getattr(form, name).data = getattr(note, name)
-            form.appointment.data = note.appointment_id or 0
-            form.provider.data = note.provider_id
-            form.pain_before.data = "" if note.pain_before is None else str(note.pain_before)
-            form.pain_after.data = "" if note.pain_after is None else str(note.pain_after)
-            chosen = note.technique_list
-            known = template.technique_list if template else []
-            form.techniques.data = [t for t in chosen if t in known]
-            form.techniques_other.data = ", ".join(t for t in chosen if t not in known)
-            form.regions.data = details["regions"]
+        details = _prefill(form, client, note, template)
         minutes_raw = {c: str(m) for c, m in details["minutes"]}
         dx_codes = [d.code for d in details["diagnoses"]]
         ctx = _form_context(form, client, note, template, minutes_raw, dx_codes, errors)
         return render("provider/charting/note_form.html", **ctx)
 
-    # POST
     codes = [c for c, _, _, _ in svc.cpt_codes(client.practice_id)]
     minutes_raw = {}
     for key, value in request.form.items():
@@ -565,8 +343,7 @@ def _handle_note_form(client, note, template):
         _, err = rules.parse_pain(getattr(form, name).data)
         if err:
             errors[name] = err
-    valid = form.validate_on_submit()
-    if not valid or errors:
+    if not form.validate_on_submit() or errors:
         # Keep what was typed, drop only what cannot be read.
         kept = [c for c in dx_codes if icd10.validate(c)[0]]
         ctx = _form_context(form, client, note, template, minutes_raw, kept, errors, offered)
@@ -583,17 +360,7 @@ def _handle_note_form(client, note, template):
         ctx = _form_context(form, client, note, template, minutes_raw, dx_codes, errors)
         return render("provider/charting/note_form.html", **ctx), 400
     if request.form.get("action") == "sign":
-        try:
-            svc.sign_note(current_user, saved)
-        except svc.NoteIncomplete as exc:
-            for p in exc.problems:
-                flash(p, "error")
-            flash("The note is saved as a draft, not signed.", "warning")
-        except svc.ChartingError as exc:
-            flash(str(exc), "error")
-        else:
-            flash("Note signed. It is locked now; add an addendum to add to it.", "success")
-            return redirect(url_for("provider.note_view", note_id=saved.id))
+        _sign_after_save(saved)
     else:
         flash("Draft saved.", "success")
     return redirect(url_for("provider.note_view", note_id=saved.id))

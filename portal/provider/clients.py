@@ -101,7 +101,9 @@ def _search_page(form, status=200):
     q = form.q.data or ""
     page = form.page.data or 1
     rows, total, page, pages = client_svc.search(q, page=page, include_archived=form.archived.data)
-    audit.record("client.search", detail=f"{total} matches, page {page}")
+    # Once per user, result and 10 minutes (audit.record_view): the list reloaded or the
+    # same search typed again is covered by the first row.
+    audit.record_view("client.search", detail=f"{total} matches, page {page}")
     resp = render(
         "provider/clients/list.html",
         block="client_results",
@@ -200,51 +202,54 @@ def client_archive(client_id):
 # --- the client page -------------------------------------------------------------------
 
 
-def _insurance_context(client):
-    on = today()
+def _insurance_context(insurance, on):
     policies = []
-    for p in ins.client_policies(client):
-        v = coverage.latest_verification(p)
+    for p in insurance.policies:
+        v = insurance.latest_verification(p)
         policies.append(
             {
                 "policy": p,
-                "cards": ins.current_cards(p),
+                "cards": insurance.cards(p),
                 "verification": v,
-                "summary": coverage.verification_summary(v) if v else "",
+                "summary": coverage.verification_summary(v, insurance) if v else "",
             }
         )
-    referrals = [(r, *coverage.referral_status(r, on)) for r in ins.client_referrals(client)]
-    auths = [(a, *coverage.authorization_status(a, on)) for a in ins.client_authorizations(client)]
     return {
         "policies": policies,
-        "unattached": ins.unattached_cards(client),
-        "referrals": referrals,
-        "authorizations": auths,
+        "unattached": insurance.unattached_cards,
+        "referrals": [
+            (r, *coverage.referral_status(r, on, insurance)) for r in insurance.referrals
+        ],
+        "authorizations": [
+            (a, *coverage.authorization_status(a, on, insurance)) for a in insurance.authorizations
+        ],
     }
 
 
 @bp.route("/clients/<int:client_id>")
 def client_page(client_id):
-    client = access.get_or_404(Client, client_id, audit_action="client.view")
+    client = access.get_or_404(Client, client_id, audit_action="client.view", joined=(Provider,))
     on = today()
-    warnings = coverage.visit_warnings(client, on)
+    # Every insurance row of the client, read once for the warnings and the section below.
+    insurance = coverage.ClientInsurance(client)
+    warnings = coverage.visit_warnings(client, on, insurance)
     said = " ".join(warnings).lower()
     skip = [kind for kind in ("referral", "authorization") if kind in said]
-    warnings += coverage.document_warnings(client, on, skip=skip)
-    ctx = _insurance_context(client)
+    warnings += coverage.document_warnings(client, on, skip=skip, ins=insurance)
     submissions = intake_svc.client_submissions(client)
+    offered = intake_svc.offered_forms(client.practice_id)
     return render(
         "provider/clients/page.html",
         client=client,
         warnings=warnings,
-        flags=coverage.intake_flags(client) if sees_clinical() else [],
+        flags=coverage.intake_flags(client, submissions) if sees_clinical() else [],
         clinical=sees_clinical(),
         submissions=submissions,
-        offered=intake_svc.offered_forms(client.practice_id),
-        tablet_form=_tablet_start_form(client),
+        offered=offered,
+        tablet_form=_tablet_start_form(offered),
         sections=SECTIONS,
         section="clients",
-        **ctx,
+        **_insurance_context(insurance, on),
     )
 
 
@@ -323,6 +328,7 @@ def policy_edit(policy_id):
 def _policy_page(policy, card_form=None, status=200):
     cards = ins.current_cards(policy)
     verifications = list(policy.verifications.order_by(*_newest_verification()))
+    insurance = coverage.ClientInsurance(policy.client)  # the billed visits, read once
     resp = render(
         "provider/clients/policy.html",
         block="policy_cards",
@@ -330,8 +336,8 @@ def _policy_page(policy, card_form=None, status=200):
         client=policy.client,
         cards=cards,
         verifications=verifications,
-        summary=coverage.verification_summary(verifications[0]) if verifications else "",
-        summaries={v.id: coverage.verification_summary(v) for v in verifications},
+        summary=coverage.verification_summary(verifications[0], insurance) if verifications else "",
+        summaries={v.id: coverage.verification_summary(v, insurance) for v in verifications},
         card_form=card_form or CardForm(formdata=None),
         section="clients",
     )
@@ -604,11 +610,9 @@ def _pdf_response(sub):
 # --- the front-desk tablet ----------------------------------------------------------------
 
 
-def _tablet_start_form(client):
+def _tablet_start_form(offered):
     form = TabletStartForm(formdata=None)
-    form.form.choices = choices(
-        [(f.id, f.title) for f in intake_svc.offered_forms(client.practice_id)]
-    )
+    form.form.choices = choices([(f.id, f.title) for f in offered])
     return form
 
 

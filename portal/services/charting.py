@@ -508,7 +508,12 @@ def delete_draft(user, note):
 
 def note_details(note):
     """What a note page and its PDF show besides the note row."""
-    regions, minutes, _ = _children(note)
+    regions, _ = rules.clean_regions(
+        [r.region for r in NoteBodyRegion.select().where(NoteBodyRegion.note == note.id)]
+    )
+    minutes = {
+        m.cpt_code: m.minutes for m in NoteMinutes.select().where(NoteMinutes.note == note.id)
+    }
     return {
         "regions": regions,
         "region_labels": [rules.REGION_LABELS[r] for r in regions],

@@ -13,15 +13,22 @@ it was entered here (`visits_used_before`).
 """
 
 import datetime as dt
+import json
+from functools import cached_property
 
+from portal.db import database
 from portal.models import (
     BenefitsVerification,
+    CardImage,
     InsurancePolicy,
     IntakeSubmission,
+    Payer,
     PriorAuthorization,
     Referral,
 )
+from portal.models.scheduling import STATUS_COMPLETED, Appointment, AppointmentType
 from portal.rules import coverage as rules
+from portal.rules.money import format_cents as _format_cents
 
 _d = rules.day
 
@@ -37,48 +44,137 @@ def _utc_bounds(practice, start, end):
     return lo.replace(tzinfo=None), hi
 
 
-def billed_visits(client, start, end=None):
-    """Completed visits of insurance-billed types for `client` from `start` through `end`."""
-    try:
-        from portal.models.scheduling import STATUS_COMPLETED, Appointment, AppointmentType
-    except ImportError:  # scheduling not installed
-        return 0
-    lo, hi = _utc_bounds(client.practice, start, end)
-    q = (
-        Appointment.select()
+def _billed_visits_query(client):
+    return (
+        Appointment.select(Appointment.starts_at)
         .join(AppointmentType)
         .where(
             (Appointment.client == client.id)
             & (Appointment.status == STATUS_COMPLETED)
             & (AppointmentType.bill_insurance == True)  # noqa: E712
-            & (Appointment.starts_at >= lo)
         )
     )
+
+
+def billed_visits(client, start, end=None):
+    """Completed visits of insurance-billed types for `client` from `start` through `end`."""
+    lo, hi = _utc_bounds(client.practice, start, end)
+    q = _billed_visits_query(client).where(Appointment.starts_at >= lo)
     if hi is not None:
         q = q.where(Appointment.starts_at < hi)
     return q.count()
 
 
-def referral_used(ref):
-    used = billed_visits(ref.client, ref.referral_date, ref.end_date)
-    return (ref.visits_used_before or 0) + used
+class ClientInsurance:
+    """A client's policies (with payers), latest verifications, current cards, referrals,
+    authorizations and billed visits, each read once, in one query, when first needed:
+    the client page shows all of them and the warnings are computed from the same rows."""
+
+    def __init__(self, client):
+        self.client = client
+
+    @cached_property
+    def policies(self):
+        """All policies, active first, then by rank, each with its payer."""
+        q = (
+            InsurancePolicy.select(InsurancePolicy, Payer)
+            .join(Payer)
+            .where(InsurancePolicy.client == self.client.id)
+        )
+        return list(
+            q.order_by(InsurancePolicy.active.desc(), InsurancePolicy.rank, InsurancePolicy.id)
+        )
+
+    @cached_property
+    def _verifications(self):
+        latest = {}
+        rows = (
+            BenefitsVerification.select()
+            .where(BenefitsVerification.client == self.client.id)
+            .order_by(BenefitsVerification.verified_on.desc(), BenefitsVerification.id.desc())
+        )
+        for v in rows:
+            latest.setdefault(v.policy_id, v)
+        return latest
+
+    def latest_verification(self, policy):
+        return self._verifications.get(policy.id)
+
+    @cached_property
+    def _cards(self):
+        by_policy, loose = {}, []
+        rows = (
+            CardImage.select()
+            .where((CardImage.client == self.client.id) & CardImage.replaced_at.is_null())
+            .order_by(CardImage.uploaded_at)
+        )
+        for c in rows:
+            if c.policy_id is None:
+                loose.append(c)
+            else:
+                by_policy.setdefault(c.policy_id, {"front": None, "back": None})[c.side] = c
+        return by_policy, loose[::-1]
+
+    def cards(self, policy):
+        """{'front': CardImage|None, 'back': CardImage|None} for a policy."""
+        return self._cards[0].get(policy.id, {"front": None, "back": None})
+
+    @property
+    def unattached_cards(self):
+        """Card images not attached to a policy, newest first."""
+        return self._cards[1]
+
+    @cached_property
+    def referrals(self):
+        """All referrals, active first, newest first."""
+        return list(
+            Referral.select()
+            .where(Referral.client == self.client.id)
+            .order_by(Referral.active.desc(), Referral.referral_date.desc())
+        )
+
+    @cached_property
+    def authorizations(self):
+        """All prior authorizations, active first, newest first."""
+        return list(
+            PriorAuthorization.select()
+            .where(PriorAuthorization.client == self.client.id)
+            .order_by(PriorAuthorization.active.desc(), PriorAuthorization.start_date.desc())
+        )
+
+    @cached_property
+    def _visit_starts(self):
+        return [a.starts_at for a in _billed_visits_query(self.client)]
+
+    def billed_visits(self, start, end=None):
+        lo, hi = _utc_bounds(self.client.practice, start, end)
+        return sum(1 for t in self._visit_starts if t >= lo and (hi is None or t < hi))
 
 
-def authorization_used(auth):
-    return (auth.visits_used_before or 0) + billed_visits(
-        auth.client, auth.start_date, auth.end_date
-    )
+def _billed(doc, start, end, ins):
+    if ins is not None:
+        return ins.billed_visits(start, end)
+    return billed_visits(doc.client, start, end)
 
 
-def referral_status(ref, on_date):
-    """(state, used, text): state is ok | not_started | expired | used_up | last."""
-    used = referral_used(ref)
+def referral_used(ref, ins=None):
+    return (ref.visits_used_before or 0) + _billed(ref, ref.referral_date, ref.end_date, ins)
+
+
+def authorization_used(auth, ins=None):
+    return (auth.visits_used_before or 0) + _billed(auth, auth.start_date, auth.end_date, ins)
+
+
+def referral_status(ref, on_date, ins=None):
+    """(state, used, text): state is ok | not_started | expired | used_up | last.
+    `ins`: the client's ClientInsurance, when the caller has one (no query then)."""
+    used = referral_used(ref, ins)
     st, text = rules.state(ref.referral_date, ref.end_date, ref.visits_allowed, used, on_date)
     return st, used, text
 
 
-def authorization_status(auth, on_date):
-    used = authorization_used(auth)
+def authorization_status(auth, on_date, ins=None):
+    used = authorization_used(auth, ins)
     st, text = rules.state(auth.start_date, auth.end_date, auth.visits_allowed, used, on_date)
     return st, used, text
 
@@ -100,24 +196,11 @@ def latest_verification(policy):
     )
 
 
-def _for_policy(model, client, policy):
-    return list(
-        model.select()
-        .where(
-            (model.client == client.id)
-            & model.active
-            & ((model.policy == policy.id) | model.policy.is_null())
-        )
-        .order_by(model.id.desc())
-    )
-
-
-def verification_summary(v, today=None):
+def verification_summary(v, ins=None):
     """'Verified Nov 3: $40 copay, 12 of 20 visits left, referral needed'."""
-    from portal.rules.money import format_cents as _fc
 
     def format_cents(c):
-        text = _fc(c)
+        text = _format_cents(c)
         return text[:-3] if text.endswith(".00") else text
 
     parts = []
@@ -131,7 +214,11 @@ def verification_summary(v, today=None):
         met = v.deductible_met_cents or 0
         parts.append(f"deductible {format_cents(met)} of {format_cents(v.deductible_cents)} met")
     if v.visits_per_year is not None:
-        since = billed_visits(v.client, v.verified_on + dt.timedelta(days=1))
+        since_day = v.verified_on + dt.timedelta(days=1)
+        if ins is not None:
+            since = ins.billed_visits(since_day)
+        else:
+            since = billed_visits(v.client, since_day)
         left = rules.visits_left(v.visits_per_year, v.visits_used, since)
         parts.append(f"{left} of {v.visits_per_year} visits left")
     if v.referral_required:
@@ -142,12 +229,14 @@ def verification_summary(v, today=None):
     return head + (": " + ", ".join(parts) if parts else "")
 
 
-def visit_warnings(client, on_date):
+def visit_warnings(client, on_date, ins=None):
     """Warnings before a visit on `on_date` (a local date): [] when nothing is wrong.
 
-    Self-pay clients (no active policy) get no warnings.
+    Self-pay clients (no active policy) get no warnings. `ins`: the client's
+    ClientInsurance when the caller already has one.
     """
-    policies = active_policies(client)
+    ins = ins or ClientInsurance(client)
+    policies = [p for p in ins.policies if p.active]
     if not policies:
         return []
     covering = [p for p in policies if p.covers(on_date)]
@@ -156,7 +245,7 @@ def visit_warnings(client, on_date):
     policy = covering[0]
     payer = policy.payer
     warnings = []
-    v = latest_verification(policy)
+    v = ins.latest_verification(policy)
     if v is None:
         warnings.append(f"Benefits not verified for {payer.name}.")
     elif not v.covered:
@@ -164,21 +253,26 @@ def visit_warnings(client, on_date):
     need_ref = payer.referral_required or bool(v and v.referral_required)
     need_auth = payer.authorization_required or bool(v and v.authorization_required)
     if need_ref:
-        warnings.extend(_check_documents(client, policy, on_date, Referral, "referral"))
+        warnings.extend(_check_documents(ins, policy, on_date, "referral"))
     if need_auth:
-        warnings.extend(
-            _check_documents(client, policy, on_date, PriorAuthorization, "prior authorization")
-        )
+        warnings.extend(_check_documents(ins, policy, on_date, "prior authorization"))
     return warnings
 
 
-def _check_documents(client, policy, on_date, model, noun):
-    rows = _for_policy(model, client, policy)
-    status_fn = referral_status if model is Referral else authorization_status
+def _check_documents(ins, policy, on_date, noun):
+    if noun == "referral":
+        docs, status_fn = ins.referrals, referral_status
+    else:
+        docs, status_fn = ins.authorizations, authorization_status
+    # active, for this policy or for any, newest entered first
+    rows = sorted(
+        (d for d in docs if d.active and d.policy_id in (policy.id, None)),
+        key=lambda d: -_id(d),
+    )
     payer = policy.payer.name
     if not rows:
         return [f"{payer} requires a {noun}; none is on file."]
-    statuses = [(row, *status_fn(row, on_date)) for row in rows]
+    statuses = [(row, *status_fn(row, on_date, ins)) for row in rows]
     for _row, state, _used, _text in statuses:
         if state == "ok":
             return []
@@ -189,43 +283,44 @@ def _check_documents(client, policy, on_date, model, noun):
     return [f"The {noun} for {payer} is {text}; {payer} requires a valid one."]
 
 
-def document_warnings(client, on_date, skip=()):
+def _id(row):
+    return row.id
+
+
+def document_warnings(client, on_date, skip=(), ins=None):
     """Expired, used-up or last-visit referrals and authorizations (for the client page).
     `skip` ('referral', 'authorization') leaves out a kind visit_warnings already spoke of."""
+    ins = ins or ClientInsurance(client)
     out = []
-    refs = (
-        []
-        if "referral" in skip
-        else Referral.select().where((Referral.client == client.id) & Referral.active)
-    )
+    refs = [] if "referral" in skip else sorted((r for r in ins.referrals if r.active), key=_id)
     for ref in refs:
-        state, _used, text = referral_status(ref, on_date)
+        state, _used, text = referral_status(ref, on_date, ins)
         if state in ("expired", "used_up", "last"):
             out.append(f"Referral from {ref.referring_name}: {text}.")
     auths = (
         []
         if "authorization" in skip
-        else PriorAuthorization.select().where(
-            (PriorAuthorization.client == client.id) & PriorAuthorization.active
-        )
+        else sorted((a for a in ins.authorizations if a.active), key=_id)
     )
     for auth in auths:
-        state, _used, text = authorization_status(auth, on_date)
+        state, _used, text = authorization_status(auth, on_date, ins)
         if state in ("expired", "used_up", "last"):
             out.append(f"Authorization {auth.number}: {text}.")
     return out
 
 
-def latest_submissions(client):
-    """The latest signed submission of each form for `client` (newest first)."""
+def latest_submissions(client, submissions=None):
+    """The latest signed submission of each form for `client` (newest first). `submissions`:
+    all of the client's, newest first, when the caller has them already."""
     seen = set()
     out = []
-    rows = (
-        IntakeSubmission.select()
-        .where(IntakeSubmission.client == client.id)
-        .order_by(IntakeSubmission.signed_at.desc(), IntakeSubmission.id.desc())
-    )
-    for s in rows:
+    if submissions is None:
+        submissions = (
+            IntakeSubmission.select()
+            .where(IntakeSubmission.client == client.id)
+            .order_by(IntakeSubmission.signed_at.desc(), IntakeSubmission.id.desc())
+        )
+    for s in submissions:
         key = s.form_id or s.form_title
         if key in seen:
             continue
@@ -234,10 +329,10 @@ def latest_submissions(client):
     return out
 
 
-def intake_flags(client):
+def intake_flags(client, submissions=None):
     """Flags (contraindications and the like) from the latest signed submission of each form."""
     flags = []
-    for s in latest_submissions(client):
+    for s in latest_submissions(client, submissions):
         for f in s.flags:
             if f not in flags:
                 flags.append(f)
@@ -248,10 +343,6 @@ def flagged_client_ids(practice_id, client_ids):
     """Of these clients, those whose latest signed submission of some form raised a flag.
 
     One query for a whole day or week of the schedule (intake_flags() is per client)."""
-    import json
-
-    from portal.db import database
-
     ids = sorted({int(c) for c in client_ids})
     if not ids:
         return set()

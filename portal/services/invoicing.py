@@ -11,6 +11,7 @@ with its SHA-256; a correction is a void and a new invoice.
 import datetime as dt
 
 from flask import current_app
+from peewee import fn
 
 from portal import audit, clock, mail, payments, pdf
 from portal.db import database
@@ -21,6 +22,7 @@ from portal.models.billing import (
     INVOICE_DRAFT,
     INVOICE_OPEN,
     INVOICE_PAID,
+    INVOICE_PARTIALLY_PAID,
     INVOICE_VOID,
     LINE_PACKAGE,
     PAY_CARD,
@@ -321,6 +323,13 @@ def refunded_of(payment):
             (Refund.payment == payment.id) & (Refund.status != PAYMENT_FAILED)
         )
     )
+
+
+def due_total(invoices):
+    """What clients still owe on these invoices (a scoped Invoice query), in cents."""
+    balance = Invoice.total_cents - Invoice.paid_cents + Invoice.refunded_cents
+    due = invoices.where(Invoice.status.in_([INVOICE_OPEN, INVOICE_PARTIALLY_PAID]) & (balance > 0))
+    return int(due.select(fn.COALESCE(fn.SUM(balance), 0)).scalar() or 0)
 
 
 def is_package_invoice(inv):

@@ -7,7 +7,7 @@ itself refuses a row whose running balance would go below zero.
 
 import datetime as dt
 
-from peewee import IntegrityError, fn
+from peewee import JOIN, IntegrityError, fn
 
 from portal import audit, clock
 from portal.db import database
@@ -123,14 +123,46 @@ def per_visit_price(appointment_id):
     return entry.unit_price_cents if entry else None
 
 
+def balances(purchase_ids):
+    """{purchase id: credits left} for these purchases, in one query."""
+    ids = list(purchase_ids)
+    if not ids:
+        return {}
+    rows = (
+        CreditLedger.select(CreditLedger.purchase, fn.SUM(CreditLedger.delta))
+        .where(CreditLedger.purchase.in_(ids))
+        .group_by(CreditLedger.purchase)
+        .tuples()
+    )
+    found = {pid: int(total or 0) for pid, total in rows}
+    return {pid: found.get(pid, 0) for pid in ids}
+
+
+def with_balances(purchases):
+    """The purchases, each with `.balance` (credits left) set: one query for all."""
+    purchases = list(purchases)
+    left = balances(p.id for p in purchases)
+    for p in purchases:
+        p.balance = left[p.id]
+    return purchases
+
+
 def liability(practice_id):
     """Unused credits x their per-session price, over active packages (cents)."""
-    triples = []
-    for p in PackagePurchase.select().where(
-        (PackagePurchase.practice == practice_id) & (PackagePurchase.status == PURCHASE_ACTIVE)
-    ):
-        triples.append((p.price_cents, p.sessions_total, balance(p.id)))
-    return L.liability(triples)
+    rows = (
+        PackagePurchase.select(
+            PackagePurchase.price_cents,
+            PackagePurchase.sessions_total,
+            fn.COALESCE(fn.SUM(CreditLedger.delta), 0),
+        )
+        .join(CreditLedger, JOIN.LEFT_OUTER, on=(CreditLedger.purchase == PackagePurchase.id))
+        .where(
+            (PackagePurchase.practice == practice_id) & (PackagePurchase.status == PURCHASE_ACTIVE)
+        )
+        .group_by(PackagePurchase.id)
+        .tuples()
+    )
+    return L.liability([(price, sessions, int(left)) for price, sessions, left in rows])
 
 
 # --- definitions -------------------------------------------------------------------------

@@ -1,0 +1,32 @@
+"""Indexes for the lists the main pages show: each list's filter and order is an index range.
+
+- Client search by name (portal/services/clients.py): a word matches the start of the last,
+  first or preferred name or the e-mail, case-insensitively; each column's prefix range is
+  an index (the last name's is client_list_order, migration 0006). LIKE uses an index only
+  when the index folds case as LIKE does (COLLATE NOCASE).
+- The billing list (newest first, all or by status) and its "due from clients" sum (the
+  amounts in the index: the sum reads no rows); a client's invoices and packages, newest
+  first.
+"""
+
+INDEXES = {
+    "client_search_first_name": "client (practice_id, active, first_name COLLATE NOCASE)",
+    "client_search_preferred_name": "client (practice_id, active, preferred_name COLLATE NOCASE)",
+    "client_search_email": "client (practice_id, active, email COLLATE NOCASE)",
+    "invoice_practice_list": "invoice (practice_id, id)",
+    "invoice_practice_status_list": (
+        "invoice (practice_id, status, id, total_cents, paid_cents, refunded_cents)"
+    ),
+    "invoice_client_list": "invoice (client_id, id)",
+    "package_purchase_client_list": "package_purchase (client_id, id)",
+}
+
+
+def up(migrator, db):
+    for name, target in INDEXES.items():
+        db.execute_sql(f"CREATE INDEX {name} ON {target}")
+
+
+def down(migrator, db):
+    for name in INDEXES:
+        db.execute_sql(f"DROP INDEX IF EXISTS {name}")
