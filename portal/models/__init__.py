@@ -39,6 +39,7 @@ from portal.models.insurance import (
     Referral,
 )
 from portal.models.intake import IntakeField, IntakeForm, IntakeSubmission
+from portal.models.jobs import Job
 from portal.models.people import (
     ROLE_CLIENT,
     ROLE_FRONTDESK,
@@ -120,6 +121,7 @@ ALL_MODELS = [
     NoteDiagnosis,
     NoteBodyRegion,
     NoteAddendum,
+    Job,
 ]
 
 __all__ = [
@@ -183,4 +185,5 @@ __all__ = [
     "NoteMinutes",
     "NoteTemplate",
     "PracticeCptCode",
+    "Job",
 ]

@@ -20,4 +20,13 @@ def _staff_only():
 
 
 # One module per area; each registers its routes on `bp`. Add new areas below.
-from portal.provider import billing, charting, clients, home, payers, schedule, settings  # noqa: E402,F401
+from portal.provider import (  # noqa: E402,F401
+    billing,
+    charting,
+    clients,
+    home,
+    jobs,
+    payers,
+    schedule,
+    settings,
+)
