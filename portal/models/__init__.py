@@ -29,6 +29,12 @@ from portal.models.charting import (
     NoteTemplate,
     PracticeCptCode,
 )
+from portal.models.clearinghouse import (
+    ClearinghouseConnection,
+    ClearinghouseDownload,
+    ClearinghouseFile,
+    ClearinghouseUpload,
+)
 from portal.models.insurance import (
     BenefitsVerification,
     CardImage,
@@ -120,6 +126,10 @@ ALL_MODELS = [
     NoteDiagnosis,
     NoteBodyRegion,
     NoteAddendum,
+    ClearinghouseConnection,
+    ClearinghouseUpload,
+    ClearinghouseFile,
+    ClearinghouseDownload,
 ]
 
 __all__ = [
@@ -183,4 +193,8 @@ __all__ = [
     "NoteMinutes",
     "NoteTemplate",
     "PracticeCptCode",
+    "ClearinghouseConnection",
+    "ClearinghouseDownload",
+    "ClearinghouseFile",
+    "ClearinghouseUpload",
 ]
