@@ -15,11 +15,13 @@ ISA_LENGTH = 106
 def sniff_kind(data):
     """(kind, error) for the bytes of one file: kind is "999", "277", "835" or "unknown";
     error is "" for a known kind, else a sentence for the owner."""
+    if data.startswith(b"\xef\xbb\xbf"):  # a byte order mark some systems add
+        data = data[3:]
     try:
         text = data.decode("ascii")
     except UnicodeDecodeError:
         return "unknown", "Not an X12 file: it holds characters X12 does not use."
-    text = text.lstrip("\ufeff \t\r\n")
+    text = text.lstrip(" \t\r\n")
     if not text.startswith("ISA"):
         return "unknown", "Not an X12 file: it does not start with an ISA segment."
     if len(text) < ISA_LENGTH:

@@ -105,9 +105,7 @@ def save_settings(practice_id, values, password=None):
             changed.append("password")
         conn.updated_at = clock.utcnow()
         conn.save()
-        audit.record(
-            "clearinghouse.settings", obj=conn, object_type=CONN, detail=",".join(changed)
-        )
+        audit.record("clearinghouse.settings", obj=conn, object_type=CONN, detail=",".join(changed))
     return conn, changed
 
 
@@ -396,4 +394,3 @@ def file_counts(practice_id):
         .tuples()
     )
     return dict(rows)
-

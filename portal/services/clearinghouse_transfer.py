@@ -212,9 +212,7 @@ def _stage(row, stage):
 
 def _finish(row, path, note):
     now = clock.utcnow()
-    values = dict(
-        stage=STAGE_DONE, remote_path=path, note=note[:255], busy_until=None, done_at=now
-    )
+    values = dict(stage=STAGE_DONE, remote_path=path, note=note[:255], busy_until=None, done_at=now)
     with database.atomic("IMMEDIATE"):
         ClearinghouseUpload.update(**values).where(ClearinghouseUpload.id == row.id).execute()
     for key, value in values.items():
