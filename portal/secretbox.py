@@ -100,6 +100,8 @@ def open_sealed(instance_path, token, context):
         raw = base64.urlsafe_b64decode(token[len(PREFIX) :].encode("ascii"))
     except ValueError as exc:
         raise SecretUnavailable("the stored value is damaged") from exc
+    if len(raw) < 12 + 16:  # a nonce and a tag at the least
+        raise SecretUnavailable("the stored value is damaged")
     key = _load_key(instance_path, create=False)
     try:
         return AESGCM(key).decrypt(raw[:12], raw[12:], context.encode())
