@@ -21,12 +21,12 @@ def _page(form=None, result=None, error=None, status=200):
     conn = ch.connection_for(practice_id)
     if form is None:
         form = ClearinghouseForm(obj=conn or ClearinghouseConnection())
-        if conn is None:
+        if conn is None or not conn.host:  # never saved (a key pair may have been made first)
             form.upload_dir.data, form.download_dir.data = "inbound", "outbound"
     return (
         render(
             PAGE,
-            "test_result" if request.endpoint == "provider.clearinghouse_test" else None,
+            "connection" if request.endpoint == "provider.clearinghouse_test" else None,
             form=form,
             conn=conn,
             key_fingerprint=ch.public_key_fingerprint(conn.public_key) if conn else "",
@@ -89,7 +89,7 @@ def clearinghouse_test():
     if conn is None:
         return _page(error="Save the connection settings first, then test them.", status=400)
     try:
-        result = sftp.test_connection(conn)
+        result = sftp.check_connection(conn)
     except sftp.TransportError as exc:
         return _page(error=exc.message)
     return _page(result=result)

@@ -103,12 +103,12 @@ class ClearinghouseForm(FlaskForm):
     upload_dir = StringField(
         "Upload folder (claims go here)",
         validators=[Optional(), Length(max=200), folder_check],
-        description="Empty: the folder you land in after logging in.",
+        description="Leave it empty for the folder you land in after logging in.",
     )
     download_dir = StringField(
         "Download folder (acknowledgments and remittances come from here)",
         validators=[Optional(), Length(max=200), folder_check],
-        description="Empty: the folder you land in after logging in.",
+        description="Leave it empty for the folder you land in after logging in.",
     )
     isa_sender_qualifier = SelectField(
         "Sender id qualifier (ISA05)", choices=choices(ISA_QUALIFIERS), default="ZZ"

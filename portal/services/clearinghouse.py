@@ -241,12 +241,13 @@ def accept_host_key(practice_id, fingerprint):
 
 
 def record_outcome(conn, code="", message=""):
-    """Remember the last successful connection, or the last error (code and message)."""
+    """Remember the last successful connection, or the last error (code and message).
+    The connection is failing while last_error_code is set."""
     now = clock.utcnow()
     if code:
         values = {"last_error_code": code, "last_error": message[:255], "last_error_at": now}
-    else:
-        values = {"last_ok_at": now}
+    else:  # the last error's time and words stay, for the record; its code is cleared
+        values = {"last_ok_at": now, "last_error_code": ""}
     with database.atomic("IMMEDIATE"):
         ClearinghouseConnection.update(**values).where(
             ClearinghouseConnection.id == conn.id

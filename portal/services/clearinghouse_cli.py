@@ -42,7 +42,7 @@ def test_cmd(practice_id):
         for conn in _connections(practice_id):
             head = f"practice {conn.practice_id} ({conn.host}:{conn.port})"
             try:
-                r = sftp.test_connection(conn)
+                r = sftp.check_connection(conn)
             except sftp.TransportError as exc:
                 click.echo(f"{head}: FAILED [{exc.code}] {exc.message}")
                 failed += 1

@@ -4,7 +4,7 @@ module importing paramiko. Uploads and downloads: clearinghouse_transfer.py.
 
 - connect(conn) -> Session (a context manager); records the outcome on the connection row
   (last_ok_at, or last_error_code / last_error / last_error_at);
-- test_connection(conn) -> TestResult: the server's key and both folders' listings.
+- check_connection(conn) -> CheckResult: the server's key and both folders' listings.
 
 Every failure is a TransportError with a `code` (NOT_CONFIGURED, UNREACHABLE, TIMEOUT,
 HOST_KEY_CHANGED, AUTH, SECRET, FOLDER, PERMISSION, DROPPED, REFUSED, PROTOCOL, and from
@@ -86,7 +86,7 @@ class TransportError(Exception):
 
 
 @dataclasses.dataclass
-class TestResult:
+class CheckResult:
     fingerprint: str
     pinned_now: bool
     upload_dir: str
@@ -400,7 +400,7 @@ def reuse_or_connect(conn, session=None, timeout=None):
 # --- testing -------------------------------------------------------------------------------
 
 
-def test_connection(conn, timeout=None):
+def check_connection(conn, timeout=None):
     """Connect (pinning the host key on first use) and list both folders."""
     try:
         with connect(conn, timeout) as s:
@@ -410,7 +410,7 @@ def test_connection(conn, timeout=None):
         _audit(conn, "clearinghouse.test", exc.code)
         raise
     _audit(conn, "clearinghouse.test", "ok")
-    return TestResult(
+    return CheckResult(
         fingerprint=s.fingerprint,
         pinned_now=s.pinned_now,
         upload_dir=conn.upload_dir,

@@ -167,7 +167,7 @@ def test_a_sealed_value_opens_only_where_it_was_put(app, world, sftp_server):
         with pytest.raises(secretbox.SecretUnavailable):
             ch.open_password(b)
         with pytest.raises(sftp.TransportError) as e:
-            sftp.test_connection(b)
+            sftp.check_connection(b)
         assert e.value.code == sftp.SECRET and "was the key file replaced?" in e.value.message
         # A damaged value neither.
         for broken in ("v1.!!!", "v1." + base64.urlsafe_b64encode(b"short").decode(), "plain"):

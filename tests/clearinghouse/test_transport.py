@@ -32,7 +32,7 @@ def test_first_connection_pins_the_host_key_and_lists_both_folders(conn, sftp_se
     sftp_server.put("outbound", "ack.999", b"ISA")
     sftp_server.put("outbound", "era.835", b"ISA")
     os.mkdir(sftp_server.path("inbound", "archive"))
-    r = sftp.test_connection(conn)
+    r = sftp.check_connection(conn)
     assert r.pinned_now and r.fingerprint == sftp_server.fingerprint
     assert r.fingerprint.startswith("SHA256:") and not r.fingerprint.endswith("=")
     assert r.download_names == ["ack.999", "era.835"] and r.download_count == 2
@@ -45,14 +45,14 @@ def test_first_connection_pins_the_host_key_and_lists_both_folders(conn, sftp_se
     assert ("clearinghouse.host_key_pin", sftp_server.fingerprint) in acts
     assert acts[-1] == ("clearinghouse.test", "ok")
 
-    again = sftp.test_connection(fresh)
+    again = sftp.check_connection(fresh)
     assert not again.pinned_now and again.fingerprint == sftp_server.fingerprint
     pins = [a for a in _actions(conn.practice_id) if a[0] == "clearinghouse.host_key_pin"]
     assert len(pins) == 1
 
 
 def test_a_changed_host_key_stops_every_transfer_until_the_owner_accepts_it(conn, sftp_server):
-    sftp.test_connection(conn)
+    sftp.check_connection(conn)
     old = sftp_server.fingerprint
     sftp_server.restart()  # same host and port, another key: a new server, or an impostor
     new = sftp_server.fingerprint
@@ -60,7 +60,7 @@ def test_a_changed_host_key_stops_every_transfer_until_the_owner_accepts_it(conn
     logins_before = sftp_server.counts["auth_attempt"]
     conn = _refresh(conn)
     with pytest.raises(sftp.TransportError) as e:
-        sftp.test_connection(conn)
+        sftp.check_connection(conn)
     assert e.value.code == sftp.HOST_KEY_CHANGED
     assert old in e.value.message and new in e.value.message
     assert "All transfers are stopped" in e.value.message
@@ -97,20 +97,20 @@ def test_a_changed_host_key_stops_every_transfer_until_the_owner_accepts_it(conn
 
 
 def test_changing_the_host_or_port_forgets_the_pinned_key(conn, sftp_server):
-    sftp.test_connection(conn)
+    sftp.check_connection(conn)
     other = settings(sftp_server, port=sftp_server.port + 1)
     fresh, changed = ch.save_settings(conn.practice_id, other)
     assert "host_key_forgotten" in changed and "port" in changed
     assert fresh.host_key == "" and fresh.host_key_fingerprint == ""
     fresh, changed = ch.save_settings(conn.practice_id, settings(sftp_server))
-    r = sftp.test_connection(fresh)
+    r = sftp.check_connection(fresh)
     assert r.pinned_now
 
 
 def test_wrong_password_is_a_clear_message(conn, sftp_server):
     ch.save_settings(conn.practice_id, settings(sftp_server), password="not-the-password-1")
     with pytest.raises(sftp.TransportError) as e:
-        sftp.test_connection(_refresh(conn))
+        sftp.check_connection(_refresh(conn))
     assert e.value.code == sftp.AUTH
     assert "refused the user “portal-practice” with this password" in e.value.message
     assert "Check the user name and the password" in e.value.message
@@ -124,7 +124,7 @@ def test_wrong_password_is_a_clear_message(conn, sftp_server):
         password=sftp_server.password,
     )
     with pytest.raises(sftp.TransportError) as e:
-        sftp.test_connection(_refresh(conn))
+        sftp.check_connection(_refresh(conn))
     assert e.value.code == sftp.AUTH and "someone-else" in e.value.message
 
 
@@ -137,11 +137,11 @@ def test_login_with_the_generated_key(conn, sftp_server):
     fresh = _refresh(conn)
     # Not registered with the clearinghouse yet: refused, and the message says what to do.
     with pytest.raises(sftp.TransportError) as e:
-        sftp.test_connection(fresh)
+        sftp.check_connection(fresh)
     assert e.value.code == sftp.AUTH
     assert "public key shown under Settings → Clearinghouse is registered" in e.value.message
     sftp_server.authorized_keys.append(asyncssh.import_public_key(public))
-    r = sftp.test_connection(fresh)
+    r = sftp.check_connection(fresh)
     assert r.download_names == [] and r.fingerprint == sftp_server.fingerprint
     # The key fingerprint in the audit row is the one ssh-keygen would show.
     fp = asyncssh.import_public_key(public).get_fingerprint("sha256")
@@ -151,14 +151,14 @@ def test_login_with_the_generated_key(conn, sftp_server):
     # A new pair replaces the old one, which stops working.
     ch.generate_key(conn.practice_id)
     with pytest.raises(sftp.TransportError) as e:
-        sftp.test_connection(_refresh(conn))
+        sftp.check_connection(_refresh(conn))
     assert e.value.code == sftp.AUTH
 
 
 def test_a_server_that_takes_no_passwords_says_so(conn, sftp_server):
     sftp_server.password = None  # keys only
     with pytest.raises(sftp.TransportError) as e:
-        sftp.test_connection(conn)
+        sftp.check_connection(conn)
     assert e.value.code == sftp.AUTH
     assert "does not take a password for this user (it takes: publickey)" in e.value.message
 
@@ -169,7 +169,7 @@ def test_nothing_listening_is_unreachable(conn, sftp_server):
         port = s.getsockname()[1]
     ch.save_settings(conn.practice_id, settings(sftp_server, port=port))
     with pytest.raises(sftp.TransportError) as e:
-        sftp.test_connection(_refresh(conn))
+        sftp.check_connection(_refresh(conn))
     assert e.value.code == sftp.UNREACHABLE
     assert f"127.0.0.1:{port} refused the connection" in e.value.message
 
@@ -177,7 +177,7 @@ def test_nothing_listening_is_unreachable(conn, sftp_server):
 def test_an_unknown_host_name_is_unreachable(conn, sftp_server):
     ch.save_settings(conn.practice_id, settings(sftp_server, host="sftp.no-such-place.invalid"))
     with pytest.raises(sftp.TransportError) as e:
-        sftp.test_connection(_refresh(conn))
+        sftp.check_connection(_refresh(conn))
     assert e.value.code == sftp.UNREACHABLE
     assert "“sftp.no-such-place.invalid” was not found" in e.value.message
 
@@ -203,7 +203,7 @@ def test_a_silent_server_times_out(conn, sftp_server):
     try:
         ch.save_settings(conn.practice_id, settings(sftp_server, port=listener.getsockname()[1]))
         with pytest.raises(sftp.TransportError) as e:
-            sftp.test_connection(_refresh(conn), timeout=1)
+            sftp.check_connection(_refresh(conn), timeout=1)
         assert e.value.code == sftp.TIMEOUT
         assert "did not answer as an SFTP server within 1 seconds" in e.value.message
     finally:
@@ -217,7 +217,7 @@ def test_a_silent_server_times_out(conn, sftp_server):
 def test_a_missing_folder_is_named(conn, sftp_server):
     ch.save_settings(conn.practice_id, settings(sftp_server, download_dir="from-clearinghouse"))
     with pytest.raises(sftp.TransportError) as e:
-        sftp.test_connection(_refresh(conn))
+        sftp.check_connection(_refresh(conn))
     assert e.value.code == sftp.FOLDER
     assert "download folder “from-clearinghouse” does not exist" in e.value.message
 
@@ -225,14 +225,14 @@ def test_a_missing_folder_is_named(conn, sftp_server):
 def test_not_configured_and_lost_secrets(app, conn, sftp_server):
     bare, _ = ch.save_settings(conn.practice_id, settings(sftp_server, auth_method="key"))
     with pytest.raises(sftp.TransportError) as e:
-        sftp.test_connection(bare)  # key login chosen, no key generated
+        sftp.check_connection(bare)  # key login chosen, no key generated
     assert e.value.code == sftp.NOT_CONFIGURED
     ch.save_settings(conn.practice_id, settings(sftp_server))
     # The key file is gone (a restore without the instance folder): say what to do.
     os.remove(secretbox.key_path(app.instance_path))
     secretbox.forget_keys()
     with pytest.raises(sftp.TransportError) as e:
-        sftp.test_connection(_refresh(conn))
+        sftp.check_connection(_refresh(conn))
     assert e.value.code == sftp.SECRET
     assert "The stored password cannot be read" in e.value.message
     assert "enter the password again" in e.value.message

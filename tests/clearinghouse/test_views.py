@@ -71,7 +71,8 @@ def test_save_then_test_the_connection(owner, world, sftp_server):
     # An HTMX click gets the result block alone.
     r = owner.post(URL + "/test", headers={"HX-Request": "true"})
     body = r.get_data(as_text=True)
-    assert body.lstrip().startswith('<div id="test-result"') and "<html" not in body
+    assert body.lstrip().startswith('<section class="card" id="connection"')
+    assert "<html" not in body and "Last result" in body
     assert "Connected." in body and "pinned now" not in body
     page = owner.get(URL).get_data(as_text=True)
     assert "pinned " in page and sftp_server.fingerprint in page and "Connected " in page
