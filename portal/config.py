@@ -51,6 +51,8 @@ DEFAULTS = {
     "PAGE_CACHE": True,
     "PAGE_CACHE_ENTRIES": 512,
     "PAGE_CACHE_BYTES": 32 * 1024 * 1024,
+    # Seconds the clearinghouse's SFTP server may take to answer (connect, log in, each step).
+    "CLEARINGHOUSE_TIMEOUT": 20,
 }
 
 

@@ -35,7 +35,7 @@ from portal.services import clearinghouse as ch
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TIMEOUT = 20  # seconds; app.config CLEARINGHOUSE_TIMEOUT overrides
+DEFAULT_TIMEOUT = 20  # seconds, when the config has no CLEARINGHOUSE_TIMEOUT
 LISTED = 50  # names shown per folder by the connection test
 SETTINGS = "Settings → Clearinghouse"
 
@@ -76,6 +76,12 @@ SETTINGS = "Settings → Clearinghouse"
 )
 
 
+# Failures that may pass by themselves (a task queue retries these with backoff); the
+# others need the owner (settings, a key to register or accept) or are final (a name
+# already used for another file).
+RETRYABLE = frozenset({UNREACHABLE, TIMEOUT, DROPPED, REFUSED, BUSY, CHANGED})
+
+
 class TransportError(Exception):
     """A transfer that did not happen, with a code and a message for the owner."""
 
@@ -83,6 +89,10 @@ class TransportError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+    @property
+    def retryable(self):
+        return self.code in RETRYABLE
 
 
 @dataclasses.dataclass

@@ -49,7 +49,7 @@ def test_a_connection_dropped_mid_upload_is_retried_into_one_file(conn, sftp_ser
     sftp_server.drop_after_writes = 2  # the server vanishes after two write requests
     with pytest.raises(sftp.TransportError) as e:
         transfer.upload(conn, "837P-000000002.txt", BIG_BATCH)
-    assert e.value.code == sftp.DROPPED
+    assert e.value.code == sftp.DROPPED and e.value.retryable
     assert "safe to try again" in e.value.message
     assert sftp_server.counts["dropped"] == 1
     # What the drop left: a partial temporary file, never the final name.

@@ -61,7 +61,7 @@ def test_a_changed_host_key_stops_every_transfer_until_the_owner_accepts_it(conn
     conn = _refresh(conn)
     with pytest.raises(sftp.TransportError) as e:
         sftp.check_connection(conn)
-    assert e.value.code == sftp.HOST_KEY_CHANGED
+    assert e.value.code == sftp.HOST_KEY_CHANGED and not e.value.retryable
     assert old in e.value.message and new in e.value.message
     assert "All transfers are stopped" in e.value.message
     assert "accept the new key under Settings → Clearinghouse" in e.value.message
@@ -111,7 +111,7 @@ def test_wrong_password_is_a_clear_message(conn, sftp_server):
     ch.save_settings(conn.practice_id, settings(sftp_server), password="not-the-password-1")
     with pytest.raises(sftp.TransportError) as e:
         sftp.check_connection(_refresh(conn))
-    assert e.value.code == sftp.AUTH
+    assert e.value.code == sftp.AUTH and not e.value.retryable  # the owner must fix it
     assert "refused the user “portal-practice” with this password" in e.value.message
     assert "Check the user name and the password" in e.value.message
     fresh = _refresh(conn)
@@ -170,7 +170,7 @@ def test_nothing_listening_is_unreachable(conn, sftp_server):
     ch.save_settings(conn.practice_id, settings(sftp_server, port=port))
     with pytest.raises(sftp.TransportError) as e:
         sftp.check_connection(_refresh(conn))
-    assert e.value.code == sftp.UNREACHABLE
+    assert e.value.code == sftp.UNREACHABLE and e.value.retryable  # may be back later
     assert f"127.0.0.1:{port} refused the connection" in e.value.message
 
 
