@@ -56,6 +56,8 @@ DEFAULTS = {
     "TASKS_DATABASE": "tasks.sqlite3",
     "TASKS_REDIS_URL": "",
     "TASKS_IMMEDIATE": False,  # run tasks in-process, at once (tests)
+    # Seconds the clearinghouse's SFTP server may take to answer (connect, log in, each step).
+    "CLEARINGHOUSE_TIMEOUT": 20,
 }
 
 

@@ -34,8 +34,9 @@ def test_routine_tasks_are_registered_and_periodic(app):
         return {t.name.rsplit(".", 1)[1] for t in huey.read_periodic(at)}
 
     assert due(3, 10) == {"expire_packages"}  # daily at 03:10
-    assert due(3, 30) == {"send_reminders", "retry_mail"}  # every 15 and 30 minutes
-    assert due(3, 45) == {"send_reminders"}
+    every_15 = {"send_reminders", "fetch_clearinghouse_files"}
+    assert due(3, 30) == every_15 | {"retry_mail"}  # every 15 and 30 minutes
+    assert due(3, 45) == every_15
 
 
 def test_enqueue_refuses_an_undeclared_function(ctx):

@@ -29,6 +29,12 @@ from portal.models.charting import (
     NoteTemplate,
     PracticeCptCode,
 )
+from portal.models.clearinghouse import (
+    ClearinghouseConnection,
+    ClearinghouseDownload,
+    ClearinghouseFile,
+    ClearinghouseUpload,
+)
 from portal.models.insurance import (
     BenefitsVerification,
     CardImage,
@@ -122,6 +128,10 @@ ALL_MODELS = [
     NoteBodyRegion,
     NoteAddendum,
     Job,
+    ClearinghouseConnection,
+    ClearinghouseUpload,
+    ClearinghouseFile,
+    ClearinghouseDownload,
 ]
 
 __all__ = [
@@ -186,4 +196,8 @@ __all__ = [
     "NoteTemplate",
     "PracticeCptCode",
     "Job",
+    "ClearinghouseConnection",
+    "ClearinghouseDownload",
+    "ClearinghouseFile",
+    "ClearinghouseUpload",
 ]

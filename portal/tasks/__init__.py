@@ -1,15 +1,16 @@
 """The task queue: Huey, with SQLite storage under instance/ by default and Redis when
 `PORTAL_TASKS_REDIS_URL` is set (the same task code for both).
 
-Tasks live in this package, one module per area (routine.py: reminders, package
-expiry, mail retries), declared at import with `@task(...)` or `@periodic(crontab(...))`;
-nothing runs then. Views enqueue them; a task calls services (views -> tasks ->
-services), so no service imports this package. `init_app` builds the queue from the
-app's config and registers every declared task, wrapped to run inside an app context
-with a database connection (mail a task queues is sent when that context ends). Enqueue with
-`enqueue(func, *args)`: in the web process that stores the call for the consumer
-(`flask --app wsgi tasks worker`); with `TASKS_IMMEDIATE` (the tests) it runs at once,
-in-process.
+Tasks live in this package, one module per area (routine.py: reminders, package expiry,
+mail retries; clearinghouse.py: the fetch), declared at import with `@task(...)` or
+`@periodic(crontab(...))`; nothing runs then. Views enqueue them; a task calls services
+(views -> tasks -> services), so no service imports this package.
+
+`init_app` builds the queue from the app's config and registers every declared task,
+wrapped to run inside an app context with a database connection (mail a task queues is
+sent when that context ends). Enqueue with `enqueue(func, *args)`: in the web process
+that stores the call for the consumer (`flask --app wsgi tasks worker`); with
+`TASKS_IMMEDIATE` (the tests) it runs at once, in-process.
 
 Long work reports its progress through a `Job` row (portal/services/jobs.py), which a
 page polls: the job survives a restart of the web server, and of the consumer (Huey's
@@ -139,4 +140,4 @@ def list_cmd():
 __all__ = ["crontab", "enqueue", "init_app", "periodic", "queue", "task"]
 
 # The areas' tasks, declared once the decorators above exist.
-from portal.tasks import routine  # noqa: E402,F401
+from portal.tasks import clearinghouse, routine  # noqa: E402,F401
