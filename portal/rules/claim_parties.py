@@ -197,7 +197,7 @@ def check_rendering(claim: ClaimData) -> list[Problem]:
     return out
 
 
-# --- referral and authorization -------------------------------------------------------------
+# --- referral and authorization ---------------------------------------------------------------
 
 _STATE_WORDS = {
     "not_started": "is not valid yet on {day}",

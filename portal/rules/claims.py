@@ -65,7 +65,7 @@ def _letter(position: int) -> str:
     return pointer_letter(position) if 1 <= position <= MAX_DIAGNOSES else str(position)
 
 
-# --- diagnoses, lines, totals --------------------------------------------------------------------
+# --- diagnoses, lines, totals -----------------------------------------------------------------
 
 
 def _check_diagnoses(claim: ClaimData, validator: Icd10Validator) -> list[Problem]:
@@ -164,7 +164,7 @@ def _check_lines(claim: ClaimData) -> list[Problem]:
     return out
 
 
-# --- minutes: check-out, note, units ------------------------------------------------------------
+# --- minutes: check-out, note, units ----------------------------------------------------------
 
 
 def _minutes_text(minutes: Mapping[str, int]) -> str:
@@ -272,7 +272,7 @@ def validate_claim(claim: ClaimData, icd10_validator: Icd10Validator) -> list[Pr
     return out
 
 
-# --- splitting ---------------------------------------------------------------------------------
+# --- splitting --------------------------------------------------------------------------------
 
 
 def _chunks(lines: Sequence[ClaimLine], size: int) -> list[list[ClaimLine]]:

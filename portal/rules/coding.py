@@ -57,7 +57,7 @@ class CodedLine(Protocol):
     pointers: Sequence[int]
 
 
-# --- units ---------------------------------------------------------------------------------
+# --- units ------------------------------------------------------------------------------------
 
 
 def units_for_minutes(minutes: int) -> int:
@@ -111,7 +111,7 @@ def units_for_day(minutes: Mapping[str, int], rule: str = CMS8) -> dict[str, int
     return {code: n for code, n in units.items() if n}
 
 
-# --- the 97124 / 97140 edit --------------------------------------------------------------------
+# --- the 97124 / 97140 edit -------------------------------------------------------------------
 
 
 def _day(value) -> str:
@@ -255,7 +255,7 @@ def check_line_pointers(pointers: Sequence[int], n_diagnoses: int, line: int) ->
     return problems
 
 
-# --- modifiers and place of service ------------------------------------------------------------
+# --- modifiers and place of service -----------------------------------------------------------
 
 
 def parse_modifiers(text: str | Sequence[str]) -> tuple[str, ...]:
