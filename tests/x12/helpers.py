@@ -9,7 +9,9 @@ import pyx12.x12n_document
 
 from portal.x12.claim837 import (
     Address,
+    Batch,
     BillingProvider,
+    Claim,
     Payer,
     Person,
     Provider,
@@ -95,3 +97,18 @@ def massage(units=3, cents=9000, pointers=(1,), day=DAY, modifiers=()):
 
 def manual(units=1, cents=5000, pointers=(2,), day=DAY, modifiers=()):
     return ServiceLine("97140", cents, units, pointers, day, modifiers=modifiers)
+
+
+def fixture_batch():
+    """The batch tests/x12/fixtures/837_batch.txt holds: three claims to Blue Harbor Health,
+    which the 999, 277CA and 835 fixtures answer (ISA13 000000042, GS06 42, ST02 0001)."""
+    dx = ("M54.50", "M62.830")
+    c1 = Claim("CLM0000101", SUBSCRIBER, PAYER, dx, (massage(4, 12000, (1, 2)),),
+               rendering=RENDERING)  # fmt: skip
+    c2 = Claim("CLM0000102", SUBSCRIBER, PAYER, dx,
+               (massage(3, 9000, (1,)), manual(2, 7000, (2,), modifiers=("59",))),
+               patient=KIM, relationship="child", referring=REFERRING,
+               prior_authorization="PA-7788")  # fmt: skip
+    c3 = Claim("CLM0000103", SUBSCRIBER, PAYER, ("M79.10",),
+               (massage(3, 10000, (1,), day=D(2026, 11, 4)),))  # fmt: skip
+    return Batch(SUBMITTER, RECEIVER, BILLING, (c1, c2, c3), 42, 42, CREATED)
