@@ -90,7 +90,7 @@ def estimate_client_share(
         ("out-of-pocket", out_of_pocket_remaining_cents),
     ):
         if value is not None and value < 0:
-            raise ValueError(f"the {name} amount cannot be negative")  # fmt: skip
+            raise ValueError(f"the {name} amount cannot be negative")
     if coinsurance_percent is not None and not 0 <= coinsurance_percent <= 100:
         raise ValueError("coinsurance is a percentage from 0 to 100")
     deductible = min(deductible_remaining_cents or 0, allowed_cents)
