@@ -7,6 +7,7 @@ import logging
 import pyx12.params
 import pyx12.x12n_document
 
+from portal.rules import claim_money
 from portal.x12.claim837 import (
     Address,
     Batch,
@@ -20,6 +21,7 @@ from portal.x12.claim837 import (
     Submitter,
     Subscriber,
 )
+from portal.x12.read835 import ClaimPayment
 from portal.x12.segments import parse
 
 # pyx12 logs this about its own acknowledgment builder for 835s (ST03 is not used there).
@@ -112,3 +114,19 @@ def fixture_batch():
     c3 = Claim("CLM0000103", SUBSCRIBER, PAYER, ("M79.10",),
                (massage(3, 10000, (1,), day=D(2026, 11, 4)),))  # fmt: skip
     return Batch(SUBMITTER, RECEIVER, BILLING, (c1, c2, c3), 42, 42, CREATED)
+
+
+def to_remit_claim(c: ClaimPayment) -> claim_money.RemitClaim:
+    """What a service does to post an 835 claim: the reader's values into rules' dataclass."""
+
+    def adjs(items):
+        return tuple(claim_money.Adj(a.group, a.reason, a.cents) for a in items)
+
+    lines = tuple(
+        claim_money.RemitLine(s.charge_cents, s.paid_cents, adjs(s.adjustments), s.code)
+        for s in c.services
+    )
+    return claim_money.RemitClaim(
+        c.status, c.charge_cents, c.paid_cents, c.patient_responsibility_cents,
+        adjs(c.adjustments), lines,
+    )  # fmt: skip

@@ -20,7 +20,7 @@ from portal.x12.read835 import read_835
 from portal.x12.read999 import read_999
 from portal.x12.segments import X12Error, identify, kind_of, parse
 from portal.x12.write837 import write_837p
-from tests.x12.helpers import fixture_batch, pyx12_check
+from tests.x12.helpers import fixture_batch, pyx12_check, to_remit_claim
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 D = dt.date
@@ -90,17 +90,7 @@ def test_835_claims_post_as_the_rule_book_says(
     assert (claim.status, claim.charge_cents, claim.paid_cents) == (status, charge, paid)
     assert claim.patient_responsibility_cents == pr
     assert claim.payer_claim_number == payer_number
-    posting = claim_money.post_remittance(
-        claim_money.RemitClaim(
-            claim.status, claim.charge_cents, claim.paid_cents,
-            claim.patient_responsibility_cents,
-            tuple(claim_money.Adj(a.group, a.reason, a.cents) for a in claim.adjustments),
-            tuple(claim_money.RemitLine(s.charge_cents, s.paid_cents,
-                                        tuple(claim_money.Adj(a.group, a.reason, a.cents)
-                                              for a in s.adjustments), s.code)
-                  for s in claim.services),
-        )
-    )  # fmt: skip
+    posting = claim_money.post_remittance(to_remit_claim(claim))
     assert posting.problems == ()
     assert posting.status == claim_status
     assert posting.patient_responsibility_cents == pr
