@@ -43,7 +43,7 @@ _BILLING = BillingProvider(
 )
 _PAYER = Payer("Blue Harbor Health", "BHH01")
 _REFERRING = Provider("Ortiz", "Ann", "1558598797")
-_RENDERING = Provider("Lee", "Sam", "1234567893", taxonomy="225700000X")
+_RENDERING = Provider("Lee", "Sam", "1558123455", taxonomy="225700000X")
 _DX = ("M54.50", "M62.830", "M54.2", "M54.6")
 
 

@@ -7,7 +7,7 @@ datetime.date. See rules/claims.py for validate_claim and split_claim.
 
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from portal.rules import coding
 
@@ -164,4 +164,3 @@ class ClaimData:
     original_claim_number: str = ""  # the payer's number, for 7 and 8 (REF*F8, box 22)
     primary_paid_cents: int | None = None  # secondary claims: what the primary paid
     electronic: bool = True  # sent as an 837P (needs a payer ID and a 9-digit ZIP)
-    extra: Mapping[str, object] = field(default_factory=dict)  # the caller's own keys

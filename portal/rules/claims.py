@@ -200,11 +200,21 @@ def _check_visit(claim: ClaimData, visit: VisitMinutes) -> list[Problem]:
     expected = coding.units_for_day(note, claim.payer.unit_rule)
     billed: dict[str, int] = {}
     for line in claim.lines:
-        if line.service_date == visit.service_date and line.code in note:
+        if line.service_date == visit.service_date:
             billed[line.code] = billed.get(line.code, 0) + line.units
     for code in sorted(set(expected) | set(billed)):
         want, got = expected.get(code, 0), billed.get(code, 0)
-        if want != got:
+        if want == got:
+            continue
+        if code not in note:
+            out.add(
+                "code_not_in_note",
+                "claim",
+                f"On {day} {code} is billed, but the signed "
+                "note records no minutes for it: take the line off the claim.",
+                code,
+            )
+        else:
             out.add(
                 "units_disagree_with_note",
                 "claim",

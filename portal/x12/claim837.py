@@ -200,7 +200,7 @@ class Claim:
     prior_authorization: str = ""  # REF*G1 (box 23)
     referral_number: str = ""  # REF*9F, when the payer numbers referrals
     referring: Provider | None = None
-    rendering: Provider | None = None  # when not the billing provider
+    rendering: Provider | None = None  # written only when its NPI is not the billing one
     other_payers: tuple[OtherPayer, ...] = ()
     provider_signature: bool = True  # CLM06
     assignment: str = "A"  # CLM07: A assigned, B lab services only, C not assigned

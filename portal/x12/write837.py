@@ -97,7 +97,7 @@ def _header(w: Writer, batch: Batch) -> None:
     _org(w, "41", s.name, "46", s.id)
     contact = ["PER", "IC", clean(s.contact_name, 60)]
     if s.phone:
-        contact += ["TE", digits(s.phone)[:10]]
+        contact += ["TE", digits(s.phone)[-10:]]
     if s.email:
         contact += ["EM", s.email.strip()[:256].replace("*", "").replace("~", "")]
     if len(contact) == 3:
@@ -204,10 +204,12 @@ def _clm(w: Writer, claim: Claim) -> None:
     w.seg("HI", *(w.comp("ABK" if n == 0 else "ABF", c) for n, c in enumerate(codes)))
 
 
-def _providers(w: Writer, claim: Claim) -> None:
+def _providers(w: Writer, claim: Claim, billing: BillingProvider) -> None:
     if claim.referring is not None:
         _name(w, claim.referring.qualifier, claim.referring, "XX", claim.referring.npi)
-    if claim.rendering is not None:
+    # 2310B only when the rendering provider is not the billing provider (the guide says
+    # not to send it otherwise: a therapist billing under their own NPI).
+    if claim.rendering is not None and claim.rendering.npi != billing.npi:
         _name(w, "82", claim.rendering, "XX", claim.rendering.npi)
         if claim.rendering.taxonomy:
             w.seg("PRV", "PE", "PXC", claim.rendering.taxonomy)
@@ -319,7 +321,7 @@ def write_837p(batch: Batch) -> str:
             hl += 1
             _patient(w, claim, hl, subscriber_hl)
         _clm(w, claim)
-        _providers(w, claim)
+        _providers(w, claim, batch.billing_provider)
         for other in claim.other_payers:
             _other_payer(w, other)
         for n, line in enumerate(claim.lines, start=1):

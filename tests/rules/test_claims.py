@@ -135,6 +135,8 @@ P = pytest.param
         P({"visits": (VisitMinutes(DAY, {"97124": 45}, None),)}, [], id="no check-out minutes"),
         P({"visits": (VisitMinutes(DAY, None, {"97124": 45}),)}, [("note_not_signed", "note")],
           id="unsigned note"),
+        P({"lines": (line(), line("97112", 1, 5000, ptr=(1,))), "total_cents": 35000},
+          [("code_not_in_note", "claim")], id="a code the note does not record"),
         P({"visits": (VisitMinutes(DAY, {"97124": 60}, {"97124": 60}),)},
           [("units_disagree_with_note", "claim")], id="60 minutes are 4 units, not 3"),
         # 97124 + 97140

@@ -90,7 +90,7 @@ DANA = Person("Reyes", "Dana", dob=D(1985, 4, 12), sex="F", address=HOME)
 KIM = Person("Reyes", "Kim", dob=D(2012, 6, 1), sex="M", address=HOME)
 SUBSCRIBER = Subscriber(DANA, "XJH123456789", group_number="G-100")
 REFERRING = Provider("Ortiz", "Ann", "1558598797")
-RENDERING = Provider("Lee", "Sam", "1234567893", taxonomy="225700000X")
+RENDERING = Provider("Lee", "Sam", "1558123455", taxonomy="225700000X")
 
 
 def massage(units=3, cents=9000, pointers=(1,), day=DAY, modifiers=()):

@@ -117,7 +117,7 @@ def test_835_lines_adjustments_and_remarks():
     assert edi_codes.adjustment_text("CO", denied.adjustments[0].reason) == (
         "Contractual obligation: not medically necessary in the payer's view (CO-50)"
     )
-    assert remit.claims[0].rendering_npi == "1234567893"
+    assert remit.claims[0].rendering_npi == "1558123455"
 
 
 def test_835_unknown_claim_claim_level_adjustment_and_plb():

@@ -85,7 +85,7 @@ CASES = [
     ], id="dependent patient (2000C)"),
     P(claim(referring=REFERRING, rendering=RENDERING), [
         "HI*ABK:M5450*ABF:M62830", "NM1*DN*1*ORTIZ*ANN****XX*1558598797",
-        "NM1*82*1*LEE*SAM****XX*1234567893", "PRV*PE*PXC*225700000X", "LX*1",
+        "NM1*82*1*LEE*SAM****XX*1558123455", "PRV*PE*PXC*225700000X", "LX*1",
     ], id="referring provider (2310A) and rendering (2310B)"),
     P(claim(prior_authorization="PA-7788"), [
         "CLM*C100*90***11:B:1*Y*A*Y*Y", "REF*G1*PA-7788", "HI*ABK:M5450*ABF:M62830",
@@ -166,6 +166,16 @@ def test_a_payer_batch_of_several_claims_counts_right():
     assert [c.patient_control_number for c in read.claims] == ["C100", "C101", "C102"]
     assert [c.patient_first_name for c in read.claims] == ["DANA", "KIM", "DANA"]
     assert read.interchange_control == "123456789" and read.group_control == "42"
+
+
+def test_no_2310b_when_the_therapist_bills_under_their_own_npi():
+    alone = dataclasses.replace(BILLING, name="Lee", first_name="Sam", npi="1558123455")
+    b = dataclasses.replace(batch(claim(rendering=RENDERING)), billing_provider=alone)
+    text = write_837p(b)
+    assert_valid(text)
+    segs = segments(text)
+    assert "NM1*85*1*LEE*SAM****XX*1558123455" in segs
+    assert not any(s.startswith(("NM1*82", "PRV*PE")) for s in segs)
 
 
 def test_isa_is_fixed_width():
