@@ -92,15 +92,6 @@ def _claim_status(claim: Claim837, pay: ClaimPay, paid: int, pr: int) -> str:
     return "2" if claim.responsibility == "S" else "1"
 
 
-def _cas(w: Writer, adjustments: Sequence[tuple[str, str, int]]) -> None:
-    by_group: dict[str, list[tuple[str, int]]] = {}
-    for group, reason, cents in adjustments:
-        by_group.setdefault(group, []).append((reason, cents))
-    for group, items in by_group.items():
-        for i in range(0, len(items), 6):
-            w.seg("CAS", group, *[v for r, c in items[i : i + 6] for v in (r, amount(c), "")])
-
-
 def _claim(w: Writer, claim: Claim837, pay: ClaimPay, number: str) -> int:
     if len(pay.lines) != len(claim.lines):
         raise ValueError(f"claim {claim.patient_control_number}: one LinePay per 837 line")
@@ -108,30 +99,21 @@ def _claim(w: Writer, claim: Claim837, pay: ClaimPay, number: str) -> int:
     pr = sum(c for p in pay.lines for g, _, c in p.adjustments if g == "PR")
     filing = claim.filing_indicator
     filing = "OF" if filing == "FI" else (filing if filing in CLP06_CODES else "ZZ")
-    w.seg(
+    w.put(
         "CLP",
-        claim.patient_control_number,
-        _claim_status(claim, pay, paid, pr),
-        amount(claim.charge_cents),
-        amount(paid),
-        amount(pr),
-        filing,
-        clean(number, 50),
-        claim.place_of_service,
-        claim.frequency,
+        {
+            1: claim.patient_control_number,
+            2: _claim_status(claim, pay, paid, pr),
+            3: amount(claim.charge_cents),
+            4: amount(paid),
+            5: amount(pr),
+            6: filing,
+            7: clean(number, 50),
+            8: claim.place_of_service,
+            9: claim.frequency,
+        },
     )
-    w.seg(
-        "NM1",
-        "QC",
-        "1",
-        clean(claim.patient_last_name, 60),
-        clean(claim.patient_first_name, 35),
-        "",
-        "",
-        "",
-        "MI",
-        clean(claim.member_id, 80),
-    )
+    x.nm1_person(w, "QC", claim.patient_last_name, claim.patient_first_name, "MI", claim.member_id)
     for line, p in zip(claim.lines, pay.lines, strict=True):
         if line.charge_cents - p.paid_cents != sum(c for _, _, c in p.adjustments):
             raise ValueError(
@@ -143,7 +125,7 @@ def _claim(w: Writer, claim: Claim837, pay: ClaimPay, number: str) -> int:
         w.seg("SVC", procedure, amount(line.charge_cents), amount(p.paid_cents), "", units)
         if line.service_date:
             w.seg("DTM", "472", d8(line.service_date))
-        _cas(w, p.adjustments)
+        x.cas(w, p.adjustments)
         if line.control_number:
             w.seg("REF", "6R", line.control_number)
         if p.allowed_cents is not None:
@@ -216,44 +198,23 @@ def answer_835(
 
 
 def _bpr(w: Writer, total: int, method: str, payment_date: dt.date, payer_tax_id: str) -> None:
-    handling = "I" if total > 0 else "H"
-    if method == "ACH" and total > 0:
-        w.seg(
-            "BPR",
-            handling,
-            amount(total),
-            "C",
-            "ACH",
-            "CCP",
-            "01",
-            "021000021",
-            "DA",
-            "000123456789",
-            "1" + digits(payer_tax_id)[:9],
-            "",
-            "01",
-            "011000015",
-            "DA",
-            "000987654321",
-            d8(payment_date),
+    """BPR: I (payment with remittance) or H (notification only, nothing paid); for ACH the
+    made-up bank routing and account numbers a test payer would send."""
+    bpr = {1: "I" if total > 0 else "H", 2: amount(total), 3: "C", 16: d8(payment_date)}
+    bpr[4] = method if total > 0 else "NON"
+    if bpr[4] == "ACH":
+        bpr.update(
+            {
+                5: "CCP",
+                6: "01",
+                7: "021000021",
+                8: "DA",
+                9: "000123456789",
+                10: "1" + digits(payer_tax_id)[:9],
+                12: "01",
+                13: "011000015",
+                14: "DA",
+                15: "000987654321",
+            }
         )
-    else:
-        w.seg(
-            "BPR",
-            handling,
-            amount(total),
-            "C",
-            method if total > 0 else "NON",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            d8(payment_date),
-        )
+    w.put("BPR", bpr)

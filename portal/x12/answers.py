@@ -144,18 +144,7 @@ def _claim_277(
     payer_number: str,
 ) -> None:
     w.seg("HL", str(hl), str(parent), "PT")
-    w.seg(
-        "NM1",
-        "QC",
-        "1",
-        clean(claim.patient_last_name, 60),
-        clean(claim.patient_first_name, 35),
-        "",
-        "",
-        "",
-        "MI",
-        clean(claim.member_id, 80),
-    )
+    x.nm1_person(w, "QC", claim.patient_last_name, claim.patient_first_name, "MI", claim.member_id)
     w.seg("TRN", "2", claim.patient_control_number)
     charge = amount(claim.charge_cents)
     if rejection is None:
@@ -163,20 +152,8 @@ def _claim_277(
         w.seg("REF", "1K", clean(payer_number, 50))
     else:
         status = w.comp(rejection.category, rejection.code, rejection.entity)
-        w.seg(
-            "STC",
-            status,
-            d8(created),
-            "U",
-            charge,
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            "",
-            clean(rejection.message, 264),
+        w.put(
+            "STC", {1: status, 2: d8(created), 3: "U", 4: charge, 12: clean(rejection.message, 264)}
         )
     w.seg("DTP", "472", "RD8", _service_dates(claim))
 
@@ -223,34 +200,12 @@ def answer_277ca(
     w.seg("ST", "277", st02, VERSION_277CA)
     w.seg("BHT", "0085", "08", str(control_number), d8(created), x.tm(created), "TH")
     w.seg("HL", "1", "", "20", "1")
-    w.seg(
-        "NM1",
-        "PR",
-        "2",
-        clean(source_name, 60),
-        "",
-        "",
-        "",
-        "",
-        "46",
-        clean(source_id or batch.receiver_id, 80),
-    )
+    x.nm1_org(w, "PR", source_name, "46", source_id or batch.receiver_id)
     w.seg("TRN", "1", str(control_number))
     w.seg("DTP", "050", "D8", d8(created))
     w.seg("DTP", "009", "D8", d8(created))
     w.seg("HL", "2", "1", "21", "1")
-    w.seg(
-        "NM1",
-        "41",
-        "2",
-        clean(batch.submitter_name or batch.submitter_id, 60),
-        "",
-        "",
-        "",
-        "",
-        "46",
-        clean(batch.submitter_id, 80),
-    )
+    x.nm1_org(w, "41", batch.submitter_name or batch.submitter_id, "46", batch.submitter_id)
     w.seg("TRN", "2", clean(batch.reference or batch.group_control, 50))
     total = amount(sum(c.charge_cents for c in claims))
     w.seg("STC", w.comp("A1", "19", "PR"), d8(created), "WQ", total)

@@ -17,6 +17,7 @@ and `Writer`, which joins segments and counts them for SE.
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -249,6 +250,12 @@ class Writer:
             items.pop()
         self.parts.append(self.delims.element.join(items) + self.end)
 
+    def put(self, seg_id: str, elements: Mapping[int, str]) -> None:
+        """A segment from {element position: value}, the guide's numbering:
+        w.put("SBR", {1: "P", 2: "18", 9: "CI"}) -> SBR*P*18*******CI."""
+        last = max(elements, default=0)
+        self.seg(seg_id, *(elements.get(i, "") for i in range(1, last + 1)))
+
     def comp(self, *components: str) -> str:
         items = list(components)
         while items and items[-1] == "":
@@ -334,3 +341,47 @@ def trailer(w: Writer, st02: str, group_control: int, interchange_control: int) 
     w.seg("SE", str(w.count + 1), st02)
     w.seg("GE", "1", str(group_control))
     w.seg("IEA", "1", f"{interchange_control:09d}")
+
+
+def nm1_person(
+    w: Writer,
+    code: str,
+    last: str,
+    first: str,
+    qualifier: str = "",
+    ident: str = "",
+    middle: str = "",
+    suffix: str = "",
+) -> None:
+    """NM1 for a person: NM1*code*1*LAST*FIRST*MIDDLE**SUFFIX*qualifier*id."""
+    w.put(
+        "NM1",
+        {
+            1: code,
+            2: "1",
+            3: clean(last, 60),
+            4: clean(first, 35),
+            5: clean(middle, 25),
+            7: clean(suffix, 10),
+            8: qualifier if ident else "",
+            9: clean(ident, 80),
+        },
+    )
+
+
+def nm1_org(w: Writer, code: str, name: str, qualifier: str = "", ident: str = "") -> None:
+    """NM1 for an organization: NM1*code*2*NAME*****qualifier*id."""
+    w.put(
+        "NM1",
+        {1: code, 2: "2", 3: clean(name, 60), 8: qualifier if ident else "", 9: clean(ident, 80)},
+    )
+
+
+def cas(w: Writer, adjustments: Iterable[tuple[str, str, int]]) -> None:
+    """CAS segments from (group, reason, cents): one per group, six reasons at most each."""
+    by_group: dict[str, list[tuple[str, int]]] = {}
+    for group, reason, value in adjustments:
+        by_group.setdefault(group, []).append((reason, value))
+    for group, items in by_group.items():
+        for i in range(0, len(items), 6):
+            w.seg("CAS", group, *[v for r, c in items[i : i + 6] for v in (r, amount(c), "")])

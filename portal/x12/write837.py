@@ -18,6 +18,7 @@ from portal.x12.claim837 import (
     ACCIDENT_CAUSES,
     RELATIONSHIP_CODES,
     Address,
+    Adjustment,
     Batch,
     BillingProvider,
     Claim,
@@ -35,25 +36,16 @@ MAX_POINTERS = 4
 
 
 def _name(w: Writer, code: str, person: Person | Provider, qualifier: str, ident: str) -> None:
-    """NM1 for a person: NM1*code*1*LAST*FIRST*MIDDLE**SUFFIX*qualifier*id."""
-    middle = getattr(person, "middle_name", "")
-    suffix = getattr(person, "suffix", "")
-    w.seg(
-        "NM1",
+    x.nm1_person(
+        w,
         code,
-        "1",
-        clean(person.last_name, 60),
-        clean(person.first_name, 35),
-        clean(middle, 25),
-        "",
-        clean(suffix, 10),
-        qualifier if ident else "",
-        clean(ident, 80),
+        person.last_name,
+        person.first_name,
+        qualifier,
+        ident,
+        getattr(person, "middle_name", ""),
+        getattr(person, "suffix", ""),
     )
-
-
-def _org(w: Writer, code: str, name: str, qualifier: str, ident: str) -> None:
-    w.seg("NM1", code, "2", clean(name, 60), "", "", "", "", qualifier, clean(ident, 80))
 
 
 def _address(w: Writer, a: Address) -> None:
@@ -94,7 +86,7 @@ def _header(w: Writer, batch: Batch) -> None:
     reference = clean(batch.reference or str(batch.group_control_number), 50)
     w.seg("BHT", "0019", "00", reference, d8(batch.created), x.tm(batch.created), "CH")
     s = batch.submitter
-    _org(w, "41", s.name, "46", s.id)
+    x.nm1_org(w, "41", s.name, "46", s.id)
     contact = ["PER", "IC", clean(s.contact_name, 60)]
     if s.phone:
         contact += ["TE", digits(s.phone)[-10:]]
@@ -103,16 +95,16 @@ def _header(w: Writer, batch: Batch) -> None:
     if len(contact) == 3:
         raise ValueError("the submitter needs a phone number or an e-mail address")
     w.seg(*contact)
-    _org(w, "40", batch.receiver.name, "46", batch.receiver.id)
+    x.nm1_org(w, "40", batch.receiver.name, "46", batch.receiver.id)
 
 
 def _billing(w: Writer, b: BillingProvider) -> None:
     w.seg("HL", "1", "", "20", "1")
     w.seg("PRV", "BI", "PXC", b.taxonomy)
     if b.first_name:
-        w.seg("NM1", "85", "1", clean(b.name, 60), clean(b.first_name, 35), "", "", "", "XX", b.npi)
+        x.nm1_person(w, "85", b.name, b.first_name, "XX", b.npi)
     else:
-        _org(w, "85", b.name, "XX", b.npi)
+        x.nm1_org(w, "85", b.name, "XX", b.npi)
     if len(digits(b.address.postal_code)) != 9:
         raise ValueError("the billing provider's ZIP code needs all 9 digits (ZIP+4)")
     _address(w, b.address)
@@ -123,17 +115,16 @@ def _subscriber(w: Writer, claim: Claim, hl: int) -> None:
     sub = claim.subscriber
     is_patient = claim.patient is None
     w.seg("HL", str(hl), "1", "22", "0" if is_patient else "1")
-    w.seg(
+    group_name = clean(sub.group_name, 60) if not sub.group_number else ""
+    w.put(
         "SBR",
-        sub.responsibility,
-        "18" if is_patient else "",
-        clean(sub.group_number, 50),
-        clean(sub.group_name, 60) if not sub.group_number else "",
-        "",
-        "",
-        "",
-        "",
-        sub.filing_indicator,
+        {
+            1: sub.responsibility,
+            2: "18" if is_patient else "",
+            3: clean(sub.group_number, 50),
+            4: group_name,
+            9: sub.filing_indicator,
+        },
     )
     _name(w, "IL", sub.person, "MI", sub.member_id)
     if is_patient:
@@ -146,7 +137,7 @@ def _subscriber(w: Writer, claim: Claim, hl: int) -> None:
     elif sub.person.address is not None:
         _address(w, sub.person.address)
     p = claim.payer
-    _org(w, "PR", p.name, "PI", p.payer_id)
+    x.nm1_org(w, "PR", p.name, "PI", p.payer_id)
     if p.address is not None:
         _address(w, p.address)
 
@@ -173,19 +164,18 @@ def _clm(w: Writer, claim: Claim) -> None:
         state = clean(acc.state, 2) if acc.cause == "AA" else ""
         related = w.comp(acc.cause, "", "", state)
     pos = w.comp(claim.place_of_service, "B", claim.frequency)
-    w.seg(
+    w.put(
         "CLM",
-        clean(claim.patient_control_number, 20),
-        amount(claim.total_cents),
-        "",
-        "",
-        pos,
-        "Y" if claim.provider_signature else "N",
-        claim.assignment,
-        claim.benefits_assigned,
-        claim.release_of_information,
-        "",
-        related,
+        {
+            1: clean(claim.patient_control_number, 20),
+            2: amount(claim.total_cents),
+            5: pos,
+            6: "Y" if claim.provider_signature else "N",
+            7: claim.assignment,
+            8: claim.benefits_assigned,
+            9: claim.release_of_information,
+            11: related,
+        },
     )
     onset = claim.onset_date
     if onset is None and claim.accident is not None and claim.accident.cause == "EM":
@@ -215,37 +205,25 @@ def _providers(w: Writer, claim: Claim, billing: BillingProvider) -> None:
             w.seg("PRV", "PE", "PXC", claim.rendering.taxonomy)
 
 
-def _cas(w: Writer, adjustments) -> None:
-    """CAS segments, one per group, up to six reason/amount pairs each."""
-    by_group: dict[str, list] = {}
-    for adj in adjustments:
-        by_group.setdefault(adj.group, []).append(adj)
-    for group, adjs in by_group.items():
-        for i in range(0, len(adjs), 6):
-            pairs = []
-            for adj in adjs[i : i + 6]:
-                pairs += [adj.reason, amount(adj.cents), ""]
-            w.seg("CAS", group, *pairs)
+def _cas(w: Writer, adjustments: tuple[Adjustment, ...]) -> None:
+    x.cas(w, ((a.group, a.reason, a.cents) for a in adjustments))
 
 
 def _other_payer(w: Writer, other: OtherPayer) -> None:
-    w.seg(
+    w.put(
         "SBR",
-        other.responsibility,
-        RELATIONSHIP_CODES.get(other.relationship, "G8"),
-        clean(other.group_number, 50),
-        "",
-        "",
-        "",
-        "",
-        "",
-        other.filing_indicator,
+        {
+            1: other.responsibility,
+            2: RELATIONSHIP_CODES.get(other.relationship, "G8"),
+            3: clean(other.group_number, 50),
+            9: other.filing_indicator,
+        },
     )
     _cas(w, other.adjustments)
     w.seg("AMT", "D", amount(other.paid_cents))
-    w.seg("OI", "", "", "Y", "", "", "Y")
+    w.put("OI", {3: "Y", 6: "Y"})  # benefits assigned, release of information
     _name(w, "IL", other.subscriber, "MI", other.member_id)
-    _org(w, "PR", other.payer.name, "PI", other.payer.payer_id)
+    x.nm1_org(w, "PR", other.payer.name, "PI", other.payer.payer_id)
     if not other.lines:
         w.seg("DTP", "573", "D8", d8(other.paid_date))
 
@@ -255,20 +233,31 @@ def _line(w: Writer, claim: Claim, n: int, line: ServiceLine) -> None:
     procedure = w.comp("HC", line.code, *line.modifiers)
     pos = line.place_of_service if line.place_of_service != claim.place_of_service else ""
     pointers = w.comp(*(str(p) for p in line.pointers))
-    w.seg("SV1", procedure, amount(line.charge_cents), "UN", str(line.units), pos, "", pointers)
+    w.put(
+        "SV1",
+        {
+            1: procedure,
+            2: amount(line.charge_cents),
+            3: "UN",
+            4: str(line.units),
+            5: pos,
+            7: pointers,
+        },
+    )
     w.seg("DTP", "472", "D8", d8(line.service_date))
     if line.control_number:
         w.seg("REF", "6R", clean(line.control_number, 50))
     for other in claim.other_payers:
         for adj in other.lines:
             if adj.line_number == n:
-                w.seg(
+                w.put(
                     "SVD",
-                    clean(other.payer.payer_id, 80),
-                    amount(adj.paid_cents),
-                    procedure,
-                    "",
-                    str(line.units),
+                    {
+                        1: clean(other.payer.payer_id, 80),
+                        2: amount(adj.paid_cents),
+                        3: procedure,
+                        5: str(line.units),
+                    },
                 )
                 _cas(w, adj.adjustments)
                 w.seg("DTP", "573", "D8", d8(adj.paid_date))
