@@ -163,7 +163,7 @@ def answer_835(
     x.isa(w, sender, batch.submitter_id, control_number, created)
     x.gs(w, "HP", sender, batch.submitter_id, control_number, created, VERSION_835)
     w.start_count()
-    st02 = f"{control_number % 10000:04d}"
+    st02 = f"{control_number:04d}"
     w.seg("ST", "835", st02)
     body = Writer()
     body.start_count()

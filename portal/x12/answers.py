@@ -103,7 +103,7 @@ def answer_999(
     w = Writer()
     _envelope(w, batch, "FA", VERSION_999, control_number, created)
     w.start_count()
-    st02 = f"{control_number % 10000:04d}"
+    st02 = f"{control_number:04d}"
     w.seg("ST", "999", st02, VERSION_999)
     w.seg("AK1", "HC", batch.group_control, batch.version)
     accepted = 0
@@ -196,7 +196,7 @@ def answer_277ca(
     w = Writer()
     _envelope(w, batch, "HN", VERSION_277CA, control_number, created)
     w.start_count()
-    st02 = f"{control_number % 10000:04d}"
+    st02 = f"{control_number:04d}"
     w.seg("ST", "277", st02, VERSION_277CA)
     w.seg("BHT", "0085", "08", str(control_number), d8(created), x.tm(created), "TH")
     w.seg("HL", "1", "", "20", "1")
