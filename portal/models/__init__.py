@@ -29,6 +29,22 @@ from portal.models.charting import (
     NoteTemplate,
     PracticeCptCode,
 )
+from portal.models.claims import (
+    CLAIM_MODELS,
+    Claim,
+    ClaimAdjustment,
+    ClaimBatch,
+    ClaimDiagnosis,
+    ClaimEvent,
+    ClaimLine,
+    ClaimPosting,
+    ClaimProblem,
+    ClaimSettings,
+    ClaimWriteOff,
+    Remittance,
+    RemittanceClaim,
+    X12Counter,
+)
 from portal.models.clearinghouse import (
     ClearinghouseConnection,
     ClearinghouseDownload,
@@ -132,6 +148,7 @@ ALL_MODELS = [
     ClearinghouseUpload,
     ClearinghouseFile,
     ClearinghouseDownload,
+    *CLAIM_MODELS,
 ]
 
 __all__ = [
@@ -200,4 +217,17 @@ __all__ = [
     "ClearinghouseDownload",
     "ClearinghouseFile",
     "ClearinghouseUpload",
+    "Claim",
+    "ClaimAdjustment",
+    "ClaimBatch",
+    "ClaimDiagnosis",
+    "ClaimEvent",
+    "ClaimLine",
+    "ClaimPosting",
+    "ClaimProblem",
+    "ClaimSettings",
+    "ClaimWriteOff",
+    "Remittance",
+    "RemittanceClaim",
+    "X12Counter",
 ]
