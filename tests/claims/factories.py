@@ -1,0 +1,128 @@
+"""Claims test data written straight to the test's SQLite file: a payer with a fee
+schedule, a policy, a completed visit and a claim with diagnoses and lines, in any status.
+
+For tests of what comes after a claim exists (batches, 835 posting, PDFs, reports). Tests
+of how a claim is built from a visit and its signed note go through the service instead.
+"""
+
+import datetime as dt
+import itertools
+import secrets
+
+from portal.models import (
+    Appointment,
+    AppointmentType,
+    Claim,
+    ClaimDiagnosis,
+    ClaimLine,
+    InsurancePolicy,
+    Payer,
+    PayerFee,
+)
+
+_seq = itertools.count(1)
+
+
+def payer(practice, **kw):
+    n = next(_seq)
+    defaults = dict(
+        practice=practice,
+        name=f"Acme Health {n}",
+        payer_code=f"ACME{n:03d}",
+        address1="PO Box 1000",
+        city="Portland",
+        state="OR",
+        postal_code="972010000",
+    )
+    defaults.update(kw)
+    p = Payer.create(**defaults)
+    for code, fee in (("97124", 3000), ("97140", 3500)):
+        PayerFee.create(practice=practice, payer=p, cpt_code=code, fee_cents=fee)
+    return p
+
+
+def policy(practice, client, payer_obj=None, **kw):
+    defaults = dict(
+        practice=practice,
+        client=client,
+        payer=payer_obj or payer(practice),
+        member_id=f"MBR{next(_seq):06d}",
+        group_number="GRP100",
+        effective_date=dt.date(2026, 1, 1),
+    )
+    defaults.update(kw)
+    return InsurancePolicy.create(**defaults)
+
+
+def visit(practice, client, provider, day=dt.date(2026, 11, 2), hour=17, status="completed"):
+    """A completed 60-minute visit on `day` (UTC hour `hour`)."""
+    atype = AppointmentType.get_or_none(
+        (AppointmentType.practice == practice) & (AppointmentType.name == "Insurance massage")
+    ) or AppointmentType.create(
+        practice=practice,
+        name="Insurance massage",
+        duration_minutes=60,
+        price_cents=12000,
+        bill_insurance=True,
+    )
+    start = dt.datetime.combine(day, dt.time(hour, 0))
+    end = start + dt.timedelta(hours=1)
+    return Appointment.create(
+        practice=practice,
+        client=client,
+        provider=provider,
+        appointment_type=atype,
+        starts_at=start,
+        ends_at=end,
+        blocked_until=end,
+        status=status,
+        completed_at=end if status == "completed" else None,
+    )
+
+
+def claim(
+    practice,
+    client,
+    provider,
+    *,
+    status="ready",
+    payer_obj=None,
+    policy_obj=None,
+    day=dt.date(2026, 11, 2),
+    lines=(("97124", 45, 3, 9000), ("97140", 15, 1, 3500)),
+    diagnoses=("M54.50", "M62.830"),
+    appointment=True,
+    **kw,
+):
+    """A claim with `lines` as (code, minutes, units, charge cents), pointer A on each."""
+    policy_obj = policy_obj or policy(practice, client, payer_obj)
+    appt = visit(practice, client, provider, day=day) if appointment else None
+    total = sum(charge for _, _, _, charge in lines)
+    c = Claim.create(
+        practice=practice,
+        client=client,
+        appointment=appt,
+        policy=policy_obj,
+        payer=policy_obj.payer_id,
+        provider=provider,
+        status=status,
+        patient_control_number=secrets.token_hex(6).upper(),
+        service_date=day,
+        total_cents=total,
+        **kw,
+    )
+    for i, code in enumerate(diagnoses, start=1):
+        ClaimDiagnosis.create(practice=practice, claim=c, position=i, code=code)
+    for i, (code, minutes, units, charge) in enumerate(lines, start=1):
+        ClaimLine.create(
+            practice=practice,
+            claim=c,
+            position=i,
+            service_date=day,
+            cpt_code=code,
+            minutes=minutes,
+            units=units,
+            pointers="A",
+            charge_cents=charge,
+        )
+    return c
