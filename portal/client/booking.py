@@ -3,22 +3,18 @@ appointments, reschedule or cancel within the practice's policy."""
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from portal import audit, clock
 from portal.access import get_or_404, scoped
 from portal.booking import parse_start, picker, start_param
 from portal.client import bp
+from portal.formutil import CsrfForm
 from portal.htmx import render
 from portal.models import Appointment, AppointmentType
 from portal.models.scheduling import STATUS_BOOKED, STATUS_CHECKED_IN
 from portal.rules import slots as slot_rules
 from portal.rules.money import format_cents
 from portal.services import scheduling as svc
-
-
-class ConfirmForm(FlaskForm):
-    pass
 
 
 def _practice():
@@ -72,7 +68,7 @@ def _chosen():
 def book_confirm():
     practice = _practice()
     appt_type, provider, start = _chosen()
-    form = ConfirmForm()
+    form = CsrfForm()
     status = 200
     taken = None
     if form.validate_on_submit():
@@ -156,7 +152,7 @@ def appointment_cancel(appointment_id):
     late = slot_rules.is_late_cancellation(
         appt.starts_at, clock.utcnow(), policy.cancellation_window_hours
     )
-    form = ConfirmForm()
+    form = CsrfForm()
     if form.validate_on_submit():
         try:
             appt = svc.cancel(appt, user=current_user, by_client=True)
@@ -199,7 +195,7 @@ def appointment_reschedule(appointment_id):
             "error",
         )
         return redirect(url_for("client.appointments"))
-    form = ConfirmForm()
+    form = CsrfForm()
     status = 200
     taken = None
     if form.validate_on_submit():

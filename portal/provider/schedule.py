@@ -26,7 +26,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from portal import audit, pagecache
 from portal.access import get_or_404, roles_required, scoped
 from portal.db import column_list, database, model_from_row
-from portal.formutil import choices
+from portal.formutil import CsrfForm, choices
 from portal.htmx import render
 from portal.models import (
     Appointment,
@@ -735,15 +735,11 @@ def appointment_undo(appointment_id):
     return redirect(url_for("provider.appointment", appointment_id=result.id))
 
 
-class CheckInForm(FlaskForm):
-    pass
-
-
 @bp.route("/appointments/<int:appointment_id>/check-in", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def appointment_check_in(appointment_id):
     appt = _scoped_appt(appointment_id, action="appointment.check_in_view")
-    form = CheckInForm()
+    form = CsrfForm()
     if form.validate_on_submit():
         try:
             svc.check_in(appt, user=current_user)
@@ -783,7 +779,7 @@ def appointment_check_out(appointment_id):
         rows = []
         for code, m in zip(codes, mins, strict=False):
             rows.append((code.strip().upper(), m.strip()))
-        form = CheckInForm()
+        form = CsrfForm()
         if not form.validate_on_submit():
             abort(400)
         parsed = {}
@@ -813,7 +809,7 @@ def appointment_check_out(appointment_id):
         start=_local(appt.starts_at),
         rows=rows,
         errors=errors,
-        form=CheckInForm(),
+        form=CsrfForm(),
     ), status
 
 
@@ -1018,10 +1014,6 @@ def _parse_ranges(text):
     return out
 
 
-class HoursForm(FlaskForm):
-    pass
-
-
 class ExceptionForm(FlaskForm):
     on_date = DateField("Date", validators=[DataRequired("Choose a date.")])
     kind = SelectField("Kind", validators=[DataRequired()])
@@ -1048,7 +1040,7 @@ def provider_hours(provider_id):
         for i in range(7)
     }
     errors = {}
-    form = HoursForm()
+    form = CsrfForm()
     status = 200
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -1143,7 +1135,7 @@ def provider_exception_delete(exception_id):
         from portal.access import deny
 
         deny()
-    form = HoursForm()
+    form = CsrfForm()
     if not form.validate_on_submit():
         abort(400)
     with database.atomic("IMMEDIATE"):
@@ -1175,7 +1167,7 @@ def room_add():
 @roles_required(*OWNER)
 def room_toggle(room_id):
     room = get_or_404(Room, room_id)
-    form = HoursForm()
+    form = CsrfForm()
     if not form.validate_on_submit():
         abort(400)
     with database.atomic("IMMEDIATE"):
@@ -1258,7 +1250,7 @@ def booking_policy():
 @roles_required(*STAFF)
 def calendar_feed(provider_id):
     provider = _managed_provider_or_404(provider_id)
-    form = HoursForm()
+    form = CsrfForm()
     new_url = None
     if request.method == "POST":
         if not form.validate_on_submit():
