@@ -32,10 +32,8 @@ from portal.models import (
     Appointment,
     AppointmentMinutes,
     AppointmentType,
-    AppointmentTypeCode,
     AppointmentTypeProvider,
     AvailabilityException,
-    BookingPolicy,
     Client,
     Provider,
     ProviderHours,
@@ -662,14 +660,9 @@ def appointment_edit(appointment_id):
                 provider=provider,
                 room=room,
                 keep_room=False,
+                notes=form.notes.data or "",
                 user=current_user,
             )
-            if (form.notes.data or "") != appt.notes:
-                with database.atomic("IMMEDIATE"):
-                    Appointment.update(notes=form.notes.data or "").where(
-                        Appointment.id == appt.id
-                    ).execute()
-                    audit.record("appointment.edit", obj=appt, detail="notes")
         except svc.SlotTaken as exc:
             form.form_errors.append("The provider is busy then. Choose another time.")
             next_slots = [_fmt_slot(t) for t in exc.next_slots]
@@ -937,7 +930,12 @@ def appointment_type_edit(type_id=None):
         except ValueError as exc:
             form.codes.errors.append(str(exc))
         if price_cents is not None and codes is not None:
-            fields = dict(
+            svc.save_type(
+                current_user.practice_id,
+                user=current_user,
+                appt_type=appt_type,
+                provider_ids=form.provider_ids.data or [],
+                codes=codes,
                 name=form.name.data.strip(),
                 description=(form.description.data or "").strip(),
                 duration_minutes=form.duration_minutes.data,
@@ -948,37 +946,6 @@ def appointment_type_edit(type_id=None):
                 bill_insurance=form.bill_insurance.data,
                 active=form.active.data,
             )
-            with database.atomic("IMMEDIATE"):
-                if appt_type is None:
-                    appt_type = AppointmentType.create(practice=current_user.practice_id, **fields)
-                    action = "appointment_type.create"
-                else:
-                    AppointmentType.update(**fields).where(
-                        AppointmentType.id == appt_type.id
-                    ).execute()
-                    action = "appointment_type.update"
-                AppointmentTypeProvider.delete().where(
-                    AppointmentTypeProvider.appointment_type == appt_type.id
-                ).execute()
-                valid = {p.id for p in providers}
-                for pid in form.provider_ids.data or []:
-                    if pid in valid:
-                        AppointmentTypeProvider.create(
-                            practice=current_user.practice_id,
-                            appointment_type=appt_type.id,
-                            provider=pid,
-                        )
-                AppointmentTypeCode.delete().where(
-                    AppointmentTypeCode.appointment_type == appt_type.id
-                ).execute()
-                for code, minutes in codes:
-                    AppointmentTypeCode.create(
-                        practice=current_user.practice_id,
-                        appointment_type=appt_type.id,
-                        cpt_code=code,
-                        minutes=minutes,
-                    )
-                audit.record(action, obj=appt_type, detail="type, providers, codes")
             flash("Appointment type saved.", "success")
             return redirect(url_for("provider.schedule_settings"))
         status = 400
@@ -1053,18 +1020,7 @@ def provider_hours(provider_id):
             except ValueError as exc:
                 errors[i] = str(exc)
         if not errors:
-            with database.atomic("IMMEDIATE"):
-                ProviderHours.delete().where(ProviderHours.provider == provider.id).execute()
-                for i, ranges in parsed.items():
-                    for s, e in ranges:
-                        ProviderHours.create(
-                            practice=provider.practice_id,
-                            provider=provider.id,
-                            weekday=i,
-                            start_minute=s,
-                            end_minute=e,
-                        )
-                audit.record("provider_hours.update", obj=provider, detail="weekly hours")
+            svc.save_hours(provider, parsed, user=current_user)
             flash("Working hours saved.", "success")
             return redirect(url_for("provider.provider_hours", provider_id=provider.id))
         status = 400
@@ -1097,32 +1053,25 @@ def provider_exception_add(provider_id):
     provider = _managed_provider_or_404(provider_id)
     form = ExceptionForm()
     form.kind.choices = choices([("off", "Time off"), ("extra", "Extra hours")])
-    problem = None
+    back = redirect(url_for("provider.provider_hours", provider_id=provider.id), 303)
     if not form.validate_on_submit():
-        problem = " ".join(e for errs in form.errors.values() for e in errs) or "Check the form."
-    else:
-        s = form.start.data
-        e = form.end.data
-        if form.kind.data == "extra" and (s is None or e is None):
-            problem = "Extra hours need a start and an end."
-        elif (s is None) != (e is None):
-            problem = "Give both times, or neither for the whole day."
-        elif s is not None and (e.hour * 60 + e.minute) <= (s.hour * 60 + s.minute):
-            problem = "The end must come after the start."
-    if problem:
-        flash(problem, "error")
-        return redirect(url_for("provider.provider_hours", provider_id=provider.id)), 303
-    with database.atomic("IMMEDIATE"):
-        row = AvailabilityException.create(
-            practice=provider.practice_id,
-            provider=provider.id,
+        flash(
+            " ".join(e for errs in form.errors.values() for e in errs) or "Check the form.", "error"
+        )
+        return back
+    try:
+        svc.add_exception(
+            provider,
             on_date=form.on_date.data,
             kind=form.kind.data,
-            start_minute=None if s is None else s.hour * 60 + s.minute,
-            end_minute=None if e is None else e.hour * 60 + e.minute,
-            note=(form.note.data or "").strip(),
+            start=form.start.data,
+            end=form.end.data,
+            note=form.note.data,
+            user=current_user,
         )
-        audit.record("availability_exception.create", obj=row)
+    except svc.BookingError as exc:
+        flash(str(exc), "error")
+        return back
     flash("Saved.", "success")
     return redirect(url_for("provider.provider_hours", provider_id=provider.id))
 
@@ -1138,9 +1087,7 @@ def provider_exception_delete(exception_id):
     form = CsrfForm()
     if not form.validate_on_submit():
         abort(400)
-    with database.atomic("IMMEDIATE"):
-        audit.record("availability_exception.delete", obj=row)
-        row.delete_instance()
+    svc.delete_exception(row, user=current_user)
     flash("Removed.", "success")
     return redirect(url_for("provider.provider_hours", provider_id=row.provider_id))
 
@@ -1156,9 +1103,7 @@ def room_add():
     if not form.validate_on_submit():
         flash("Name the room.", "error")
         return redirect(url_for("provider.schedule_settings")), 303
-    with database.atomic("IMMEDIATE"):
-        room = Room.create(practice=current_user.practice_id, name=form.name.data.strip())
-        audit.record("room.create", obj=room)
+    svc.add_room(current_user.practice_id, form.name.data, user=current_user)
     flash("Room added.", "success")
     return redirect(url_for("provider.schedule_settings"))
 
@@ -1170,9 +1115,7 @@ def room_toggle(room_id):
     form = CsrfForm()
     if not form.validate_on_submit():
         abort(400)
-    with database.atomic("IMMEDIATE"):
-        Room.update(active=not room.active).where(Room.id == room.id).execute()
-        audit.record("room.update", obj=room, detail="active")
+    svc.toggle_room(room, user=current_user)
     return redirect(url_for("provider.schedule_settings"))
 
 
@@ -1229,12 +1172,7 @@ def booking_policy():
                 online_booking_enabled=form.online_booking_enabled.data,
                 **fees,
             )
-            with database.atomic("IMMEDIATE"):
-                if policy.id is None:
-                    policy = BookingPolicy.create(practice=current_user.practice_id, **fields)
-                else:
-                    BookingPolicy.update(**fields).where(BookingPolicy.id == policy.id).execute()
-                audit.record("booking_policy.update", obj=policy, detail=",".join(fields))
+            svc.save_policy(current_user.practice_id, user=current_user, policy=policy, **fields)
             flash("Booking policy saved.", "success")
             return redirect(url_for("provider.schedule_settings"))
         status = 400

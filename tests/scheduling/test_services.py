@@ -409,3 +409,43 @@ def test_move_changes_time_and_staff_notes_in_one_write(ctx, sched):
     # the same notes again: no second edit row
     svc.move(moved, notes="bring a pillow")
     assert AuditLog.select().where(AuditLog.action == "appointment.edit").count() == 1
+
+
+def test_settings_writes_stay_inside_the_practice_and_refuse_bad_input(ctx, sched):
+    from portal.models import AppointmentTypeProvider, AvailabilityException, BookingPolicy
+
+    a, b = sched.a, sched.b
+    t = svc.save_type(
+        a.practice.id,
+        user=None,
+        provider_ids=[a.provider.id, b.provider.id],  # another practice's provider: ignored
+        codes=[("97124", 60)],
+        name="Hot stone",
+        duration_minutes=75,
+        price_cents=12000,
+    )
+    offered = AppointmentTypeProvider.select().where(AppointmentTypeProvider.appointment_type == t)
+    assert [r.provider_id for r in offered] == [a.provider.id]
+    assert [(c.cpt_code, c.minutes) for c in svc.type_codes(t)] == [("97124", 60)]
+    svc.save_type(a.practice.id, user=None, appt_type=t, codes=[], name="Hot stones")
+    assert svc.type_codes(t) == [] and svc.type_provider_ids(t) == []
+
+    with pytest.raises(svc.BookingError, match="both times"):
+        svc.add_exception(a.provider, on_date=DAY, kind="off", start=dt.time(9), user=None)
+    with pytest.raises(svc.BookingError, match="time off or extra"):
+        svc.add_exception(a.provider, on_date=DAY, kind="holiday", user=None)
+    assert AvailabilityException.select().count() == 0
+    row = svc.add_exception(
+        a.provider, on_date=DAY, kind="extra", start=dt.time(18), end=dt.time(20), user=None
+    )
+    assert (row.start_minute, row.end_minute, row.practice_id) == (1080, 1200, a.practice.id)
+
+    svc.save_hours(a.provider, {0: [(540, 720)], 3: [(600, 660), (700, 800)]}, user=None)
+    assert svc.weekly_hours(a.provider)[3] == [(600, 660), (700, 800)]
+    assert svc.weekly_hours(a.provider)[1] == []
+
+    policy = svc.save_policy(
+        a.practice.id, user=None, policy=svc.policy_for(a.practice.id), no_show_fee_cents=0
+    )
+    assert BookingPolicy.select().where(BookingPolicy.practice == a.practice.id).count() == 1
+    assert svc.policy_for(a.practice.id).no_show_fee_cents == 0 == policy.no_show_fee_cents

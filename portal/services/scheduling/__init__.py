@@ -29,10 +29,30 @@ from portal.services.scheduling.catalog import (
     type_provider_ids,
 )
 from portal.services.scheduling.notices import queue_confirmation, send_reminders
+from portal.services.scheduling.settings import (
+    add_exception,
+    add_room,
+    delete_exception,
+    exceptions_since,
+    save_hours,
+    save_policy,
+    save_type,
+    toggle_room,
+    weekly_hours,
+)
 from portal.services.scheduling.slots import SlotTaken, free_slots, free_slots_any, next_slots
 from portal.services.scheduling.visits import cancel, check_in, check_out, no_show, undo_status
 
 __all__ = [
+    "weekly_hours",
+    "toggle_room",
+    "save_type",
+    "save_policy",
+    "save_hours",
+    "exceptions_since",
+    "delete_exception",
+    "add_room",
+    "add_exception",
     "BookingError",
     "SlotTaken",
     "active_rooms",
