@@ -16,7 +16,13 @@ as the user may see them), settings (hours, time off, types, rooms, policy), not
 """
 
 from portal.rules.appointments import BookingError
-from portal.services.scheduling.agenda import day_rows
+from portal.services.scheduling.agenda import (
+    AgendaRow,
+    day_bounds,
+    day_rows,
+    practice_providers,
+    working_day,
+)
 from portal.services.scheduling.booking import book, book_series, move, plan_series
 from portal.services.scheduling.catalog import (
     active_rooms,
@@ -44,6 +50,10 @@ from portal.services.scheduling.slots import SlotTaken, free_slots, free_slots_a
 from portal.services.scheduling.visits import cancel, check_in, check_out, no_show, undo_status
 
 __all__ = [
+    "working_day",
+    "practice_providers",
+    "day_bounds",
+    "AgendaRow",
     "weekly_hours",
     "toggle_room",
     "save_type",

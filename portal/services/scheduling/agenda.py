@@ -1,60 +1,134 @@
-"""The day and the week: the appointments of a time range for the day and week views."""
+"""The day and the week as a user may see them: the practice's providers, their working
+hours and exceptions on a date, and the appointments of a time range, scoped by
+`portal.access.scoped` (a therapist of a practice that keeps clients apart sees only
+their own clients' visits).
+
+Rows are light (AgendaRow, one query on the (provider_id, starts_at) index with the type
+and the client's name joined): a busy day shows a hundred of them, and building a model
+object for each, with its type and client, would cost about three times as much.
+"""
 
 import datetime as dt
-from types import SimpleNamespace
+from dataclasses import dataclass
 
-from portal.db import database
-from portal.models.scheduling import STATUS_LABELS
+from peewee import Value
+
+from portal import access
+from portal.models import (
+    Appointment,
+    AppointmentType,
+    AvailabilityException,
+    Client,
+    Provider,
+    ProviderHours,
+)
+from portal.rules import slots as slot_rules
+from portal.rules.appointments import CANCELLED_STATUSES, LABELS
 
 
-def _dt(value):
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(value)
+@dataclass(slots=True)
+class AgendaRow:
+    id: int
+    status: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    blocked_until: dt.datetime
+    provider_id: int
+    client_id: int
+    fee_due_cents: int
+    type_name: str
+    type_color: str
+    client_name: str
+    flagged: bool = False  # the client's intake raised a flag (set by the view)
+
+    @property
+    def status_label(self):
+        return LABELS.get(self.status, self.status)
 
 
-_DAY_SQL = (
-    "SELECT a.id, a.status, a.starts_at, a.ends_at, a.blocked_until, a.provider_id, a.client_id, "
-    "a.fee_due_cents, t.name, t.color, c.first_name, c.preferred_name, c.last_name "
-    "FROM appointment a "
-    "JOIN appointment_type t ON t.id = a.appointment_type_id "
-    "JOIN client c ON c.id = a.client_id "
-    "WHERE a.provider_id IN ({marks}) AND a.starts_at >= ? AND a.starts_at < ? "
-    "AND a.practice_id = ? {status} ORDER BY a.starts_at"
+WEEKLY = "weekly"  # marks the weekly hours among a day's exceptions ("off", "extra")
+_COLUMNS = (
+    Appointment.id,
+    Appointment.status,
+    Appointment.starts_at,
+    Appointment.ends_at,
+    Appointment.blocked_until,
+    Appointment.provider,
+    Appointment.client,
+    Appointment.fee_due_cents,
+    AppointmentType.name,
+    AppointmentType.color,
+    Client.first_name,
+    Client.preferred_name,
+    Client.last_name,
 )
 
 
-def day_rows(practice_id, provider_ids, start_utc, end_utc, include_cancelled=True):
-    """For the day and week views: plain rows (one constant SQL statement on the
-    (provider_id, starts_at) index, no ORM row building)."""
+def practice_providers(practice_id):
+    """The practice's active providers by name (the day view's columns)."""
+    return list(
+        Provider.select()
+        .where((Provider.practice == practice_id) & (Provider.active == True))  # noqa: E712
+        .order_by(Provider.first_name, Provider.last_name)
+    )
+
+
+def day_bounds(tz, first_day, days=1):
+    """Naive UTC of local midnight at the start of `first_day` and `days` later."""
+    start = slot_rules.to_utc(dt.datetime.combine(first_day, dt.time()), tz)
+    end = dt.datetime.combine(first_day + dt.timedelta(days=days), dt.time())
+    return start, slot_rules.to_utc(end, tz)
+
+
+def day_rows(provider_ids, start_utc, end_utc, *, user=None, include_cancelled=True):
+    """The appointments starting in [start_utc, end_utc) with these providers that `user`
+    (default: the current user) may see, in start order."""
     ids = [int(getattr(p, "id", p)) for p in provider_ids]
     if not ids:
         return []
-    sql = _DAY_SQL.format(
-        marks=",".join("?" * len(ids)),
-        status="" if include_cancelled else "AND a.status NOT IN ('cancelled', 'late_cancelled')",
-    )
-    fmt = "%Y-%m-%d %H:%M:%S"
-    cursor = database.execute_sql(
-        sql, [*ids, start_utc.strftime(fmt), end_utc.strftime(fmt), int(practice_id)]
-    )
-    out = []
-    for aid, status, s, e, bu, pid, cid, fee, tname, color, first, pref, last in cursor:
-        starts, ends = _dt(s), _dt(e)
-        out.append(
-            SimpleNamespace(
-                id=aid,
-                status=status,
-                status_label=STATUS_LABELS.get(status, status),
-                starts_at=starts,
-                ends_at=ends,
-                blocked_until=_dt(bu),
-                duration_minutes=int((ends - starts).total_seconds() // 60),
-                provider_id=pid,
-                client_id=cid,
-                fee_due_cents=fee,
-                appointment_type=SimpleNamespace(name=tname, color=color),
-                client=SimpleNamespace(display_name=f"{pref or first} {last}"),
-            )
+    query = (
+        Appointment.select(*_COLUMNS)
+        .join(AppointmentType, on=Appointment.appointment_type == AppointmentType.id)
+        .switch(Appointment)
+        .join(Client, on=Appointment.client == Client.id)
+        .where(
+            Appointment.provider.in_(ids)
+            & (Appointment.starts_at >= start_utc)
+            & (Appointment.starts_at < end_utc)
         )
-    return out
+        .order_by(Appointment.starts_at)
+    )
+    if not include_cancelled:
+        query = query.where(Appointment.status.not_in(CANCELLED_STATUSES))
+    return [
+        AgendaRow(*row[:10], client_name=f"{row[11] or row[10]} {row[12]}")
+        for row in access.scoped(Appointment, user=user, query=query).tuples()
+    ]
+
+
+def working_day(provider_ids, day):
+    """(weekly hours, exceptions) of these providers on `day`, as rows (provider_id,
+    weekday, start, end) and (provider_id, kind, start, end) for rules.day_grid; one
+    query for both."""
+    ids = list(provider_ids)
+    if not ids:
+        return [], []
+    weekly = ProviderHours.select(
+        ProviderHours.provider,
+        Value(WEEKLY),
+        ProviderHours.start_minute,
+        ProviderHours.end_minute,
+    ).where(ProviderHours.provider.in_(ids) & (ProviderHours.weekday == day.weekday()))
+    dated = AvailabilityException.select(
+        AvailabilityException.provider,
+        AvailabilityException.kind,
+        AvailabilityException.start_minute,
+        AvailabilityException.end_minute,
+    ).where(AvailabilityException.provider.in_(ids) & (AvailabilityException.on_date == day))
+    hours, exceptions = [], []
+    for pid, kind, start, end in weekly.union_all(dated).tuples():
+        if kind == WEEKLY:
+            hours.append((pid, day.weekday(), start, end))
+        else:
+            exceptions.append((pid, kind, start, end))
+    return hours, exceptions
