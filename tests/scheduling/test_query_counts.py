@@ -106,3 +106,22 @@ def test_queries_do_not_grow_with_the_day(app, sched, see_all):
     assert shown_many["home"] > shown_few["home"] > 0
     for name, _role, _url, bound in PAGES:
         assert many[name] <= bound, (name, many[name])
+
+
+def test_a_clients_appointments_page_loads_types_and_providers_with_the_visits(app, sched):
+    a = sched.a
+    app.config["PAGE_CACHE"] = False
+    client = app.test_client()
+    login(client, a.cu1)
+    url = "/portal/appointments"
+    client.get(url)
+    with app.test_request_context():
+        _book(a, DAY, range(1))
+    few, body = _queries(client, url)
+    assert body.count("60-minute massage") == 1
+    with app.test_request_context():
+        _book(a, DAY, range(1, 6))
+        _book(a, TODAY, range(0, 3))
+    many, body = _queries(client, url)
+    assert body.count("60-minute massage") == 6 + 3  # c1 has one visit at each time
+    assert few == many
