@@ -179,7 +179,6 @@ def appointment(appointment_id):
         series=series,
         cancel_form=CancelForm(),
         no_show_form=NoShowForm(),
-        handover=handover_url(appt) if appt.status == rules.COMPLETED else None,
         fmt=fmt_slot,
     )
 
