@@ -51,6 +51,7 @@ from portal.models.clearinghouse import (
     ClearinghouseFile,
     ClearinghouseUpload,
 )
+from portal.models.desk import DESK_MODELS, ClientMerge, Tip
 from portal.models.insurance import (
     BenefitsVerification,
     CardImage,
@@ -149,6 +150,7 @@ ALL_MODELS = [
     ClearinghouseFile,
     ClearinghouseDownload,
     *CLAIM_MODELS,
+    *DESK_MODELS,
 ]
 
 __all__ = [
@@ -230,4 +232,6 @@ __all__ = [
     "Remittance",
     "RemittanceClaim",
     "X12Counter",
+    "ClientMerge",
+    "Tip",
 ]
