@@ -30,4 +30,5 @@ from portal.provider import (  # noqa: E402,F401
     payers,
     schedule,
     settings,
+    visit,
 )

@@ -152,6 +152,11 @@ def test_check_in_shows_warnings_and_check_out_records_minutes(app, client, sche
     r = client.get(f"/provider/appointments/{appt.id}/check-in")
     body = r.get_data(as_text=True)
     assert r.status_code == 200 and "Insurance" in body and "Intake" in body
+    # two days early: check-in is only on the visit's day
+    assert client.post(f"/provider/appointments/{appt.id}/check-in").status_code == 302
+    assert Appointment.get_by_id(appt.id).status == "booked"
+    now["now"] = appt.starts_at - dt.timedelta(minutes=20)
+    login(client, a.therapist)
     assert client.post(f"/provider/appointments/{appt.id}/check-in").status_code == 302
     assert Appointment.get_by_id(appt.id).status == "checked_in"
     r = client.get(f"/provider/appointments/{appt.id}/check-out")
@@ -184,6 +189,10 @@ def test_no_show_and_undo_routes(app, client, sched, now):
     login(client, a.frontdesk)
     client.post(f"/provider/appointments/{appt.id}/no-show")
     assert Appointment.get_by_id(appt.id).status == "booked"  # not yet started
+    now["now"] = appt.starts_at + dt.timedelta(minutes=10)
+    login(client, a.frontdesk)
+    client.post(f"/provider/appointments/{appt.id}/no-show")
+    assert Appointment.get_by_id(appt.id).status == "booked"  # inside the 15-minute grace
     now["now"] = appt.starts_at + dt.timedelta(minutes=15)
     login(client, a.frontdesk)
     client.post(f"/provider/appointments/{appt.id}/no-show")

@@ -35,7 +35,7 @@ from portal.provider.schedule.forms import AppointmentForm, CancelForm, MoveForm
 from portal.rules import appointments as rules
 from portal.rules import schedule_input
 from portal.rules.money import format_cents
-from portal.services import coverage
+from portal.services import coverage, visit_flow
 from portal.services import scheduling as svc
 
 SLOT_TAKEN = "That time was just taken, or the provider is busy then. Choose another time."
@@ -95,7 +95,7 @@ def _series(form, client, chosen, starts_at):
         **chosen,
     )
     if form.confirm_series.data != "yes":
-        plan = svc.plan_series(**series)
+        plan = svc.plan_series(client=client, **series)
         return [(fmt_slot(s), problem) for s, problem in plan], None
     booked, skipped = svc.book_series(client=client, user=current_user, **series)
     flash(
@@ -113,7 +113,7 @@ def appointment_new():
     _fill_choices(form)
     if request.method == "GET":
         _prefill_new(form)
-    status, plan, next_slots = 200, None, []
+    status, plan, next_slots, conflicts = 200, None, [], []
     if form.validate_on_submit():
         client = get_or_404(Client, form.client_id.data)
         chosen = _chosen(form)
@@ -130,6 +130,7 @@ def appointment_new():
                     notes=form.notes.data,
                     user=current_user,
                     duration_minutes=form.length.data,
+                    override_reason=form.override_reason.data,
                     **chosen,
                 )
                 flash("Appointment booked.", "success")
@@ -139,6 +140,8 @@ def appointment_new():
             form.form_errors.append(SLOT_TAKEN)
             next_slots = [fmt_slot(t) for t in exc.next_slots]
             status = 409
+        except svc.ClientConflict as exc:
+            conflicts, status = _conflict_rows(form, exc), 409
         except svc.BookingError as exc:
             form.form_errors.append(str(exc))
             status = 400
@@ -149,8 +152,23 @@ def appointment_new():
         form=form,
         plan=plan,
         next_slots=next_slots,
+        conflicts=conflicts,
         title="New appointment",
     ), status
+
+
+def _conflict_rows(form, exc):
+    """The warning's lines (when, with whom, overlapping or back to back); the form asks
+    for a reason to book anyway."""
+    form.override_reason.errors = ["Give a reason to book anyway, or choose another time."]
+    return [
+        (
+            "Overlaps" if kind == rules.OVERLAP else "Back to back with",
+            f"{fmt_slot(other.starts_at)}–{local(other.ends_at):%-I:%M %p}",
+            other.provider.display_name,
+        )
+        for kind, other in exc.conflicts
+    ]
 
 
 @bp.route("/appointments/<int:appointment_id>")
@@ -166,6 +184,7 @@ def appointment(appointment_id):
             .where(Appointment.series_id == appt.series_id)
             .order_by(Appointment.starts_at)
         )
+    visit_note = visit_flow.note_of(appt.id)
     return render(
         "provider/schedule/appointment.html",
         appt=appt,
@@ -174,6 +193,17 @@ def appointment(appointment_id):
         policy=policy,
         late=rules.is_late_cancellation(appt.starts_at, now, policy.cancellation_window_hours),
         started=appt.starts_at <= now,
+        no_show_due=rules.no_show_due(appt.starts_at, now, policy.no_show_grace_minutes),
+        check_in_closed=rules.check_in_refusal(
+            appt.starts_at, now, practice().tz, policy.check_in_window_minutes
+        ),
+        visit_note=visit_note,
+        note_link=(
+            url_for("provider.note_for_appointment", appointment_id=appt.id)
+            if sees_intake()
+            else None
+        ),
+        checkout_refusal=visit_flow.checkout_refusal(appt, visit_note),
         allowed=rules.allowed_actions(appt.status),
         minutes=list(appt.minutes.order_by(AppointmentMinutes.cpt_code)),
         series=series,
@@ -196,7 +226,7 @@ def appointment_edit(appointment_id):
         form.date.data, form.time.data = start.date(), start.time()
         form.length.data = appt.duration_minutes
         form.notes.data = appt.notes
-    status, next_slots = 200, []
+    status, next_slots, conflicts = 200, [], []
     if form.validate_on_submit():
         provider = get_or_404(Provider, form.provider_id.data)
         room = get_or_404(Room, form.room_id.data) if form.room_id.data else None
@@ -210,11 +240,14 @@ def appointment_edit(appointment_id):
                 keep_room=False,
                 notes=form.notes.data or "",
                 user=current_user,
+                override_reason=form.override_reason.data,
             )
         except svc.SlotTaken as exc:
             form.form_errors.append("The provider is busy then. Choose another time.")
             next_slots = [fmt_slot(t) for t in exc.next_slots]
             status = 409
+        except svc.ClientConflict as exc:
+            conflicts, status = _conflict_rows(form, exc), 409
         except svc.BookingError as exc:
             form.form_errors.append(str(exc))
             status = 400
@@ -224,7 +257,11 @@ def appointment_edit(appointment_id):
     elif request.method == "POST":
         status = 400
     return render(
-        "provider/schedule/move_form.html", form=form, appt=appt, next_slots=next_slots
+        "provider/schedule/move_form.html",
+        form=form,
+        appt=appt,
+        next_slots=next_slots,
+        conflicts=conflicts,
     ), status
 
 
@@ -263,13 +300,14 @@ def appointment_cancel(appointment_id):
 @bp.route("/appointments/<int:appointment_id>/no-show", methods=["POST"])
 @roles_required(*STAFF)
 def appointment_no_show(appointment_id):
+    def success(appt):
+        if appt.fee_due_cents:  # the fee invoice waits at the desk: offer it at once
+            fee = format_cents(appt.fee_due_cents)
+            return f"Marked as a no-show. The no-show fee of {fee} is due.", handover_url(appt)
+        return "Marked as a no-show.", _back_to(appt)
+
     waive = bool(NoShowForm().waive_fee.data)
-    return _change_status(
-        appointment_id,
-        svc.no_show,
-        lambda appt: ("Marked as a no-show.", _back_to(appt)),
-        waive_fee=waive,
-    )
+    return _change_status(appointment_id, svc.no_show, success, waive_fee=waive)
 
 
 @bp.route("/appointments/<int:appointment_id>/undo", methods=["POST"])

@@ -62,6 +62,11 @@ class AppointmentForm(FlaskForm):
         validators=[Optional(), NumberRange(2, 52, "Between 2 and 52 appointments.")],
     )
     confirm_series = StringField("confirm", validators=[Optional()])
+    override_reason = StringField(
+        "Reason to book anyway",
+        validators=[Optional(), Length(max=255)],
+        description="Kept with the appointment, e.g. “massage then physio, as planned”.",
+    )
 
 
 class MoveForm(FlaskForm):
@@ -74,6 +79,11 @@ class MoveForm(FlaskForm):
         validators=[InputRequired("Enter the length."), NumberRange(5, 720, "5 to 720 minutes.")],
     )
     notes = TextAreaField("Notes for staff", validators=[Optional(), Length(max=2000)])
+    override_reason = StringField(
+        "Reason to book anyway",
+        validators=[Optional(), Length(max=255)],
+        description="Kept with the appointment.",
+    )
 
 
 class CancelForm(FlaskForm):
