@@ -32,10 +32,11 @@ from portal.provider.schedule.common import (
     today,
 )
 from portal.provider.schedule.forms import AppointmentForm, CancelForm, MoveForm, NoShowForm
+from portal.provider.visit import note_first_page
 from portal.rules import appointments as rules
 from portal.rules import schedule_input
 from portal.rules.money import format_cents
-from portal.services import coverage, visit_flow
+from portal.services import charting, coverage, visit_flow
 from portal.services import scheduling as svc
 
 SLOT_TAKEN = "That time was just taken, or the provider is busy then. Choose another time."
@@ -349,6 +350,10 @@ def appointment_check_in(appointment_id):
 @roles_required(*STAFF)
 def appointment_check_out(appointment_id):
     appt = scoped_appt(appointment_id, action="appointment.check_out_view")
+    if appt.status in (rules.BOOKED, rules.CHECKED_IN):
+        refusal = visit_flow.checkout_refusal(appt)
+        if refusal:  # the chart note first (issue 11)
+            return note_first_page(appt, refusal, 409 if request.method == "POST" else 200)
     form = CsrfForm()
     errors, status = [], 200
     if request.method == "GET":
@@ -376,4 +381,5 @@ def appointment_check_out(appointment_id):
         rows=rows,
         errors=errors,
         form=form,
+        codes=charting.cpt_codes(appt.practice_id),
     ), status
