@@ -99,7 +99,19 @@ def load(ctx):
     clients = [ctx["client"]]
     for first, last in OTHER_CLIENTS:
         email = f"{first.lower()}.{last.lower()}@demo.example"
-        c = Client.get_or_none((Client.practice == practice) & (Client.email == email))
+        # the person clinical_a already added (Priya Natarajan, Marcus Bell) is the same
+        # person: never a second record of them
+        c = (
+            Client.select()
+            .where(
+                (Client.practice == practice)
+                & (Client.first_name == first)
+                & (Client.last_name == last)
+                & (Client.active == True)  # noqa: E712
+            )
+            .order_by(Client.id)
+            .first()
+        )
         if c is None:
             c = Client.create(
                 practice=practice,

@@ -25,6 +25,7 @@ from portal.provider import (  # noqa: E402,F401
     charting,
     clearinghouse,
     clients,
+    finder,
     home,
     jobs,
     payers,

@@ -41,7 +41,7 @@ from portal.models.people import Client
 from portal.provider import bp
 from portal.rules.billing import BillingError
 from portal.rules.money import format_cents, parse_dollars
-from portal.services import invoicing, packages, payments_service
+from portal.services import client_merge, invoicing, packages, payments_service
 from portal.services.invoicing import InvoiceError
 
 OWNER = ("owner",)
@@ -423,9 +423,10 @@ def billing_settings():
 
 
 def _client_summary(client):
+    family = client_merge.family_ids(client.id)  # with records merged into this one
     invoices = list(
         scoped(Invoice)
-        .where((Invoice.client == client.id) & (Invoice.status != "draft"))
+        .where(Invoice.client.in_(family) & (Invoice.status != "draft"))
         .order_by(Invoice.id.desc())
         .limit(20)
     )
@@ -473,7 +474,7 @@ def client_documents(client_id):
             StoredDocument.size_bytes,
             StoredDocument.created_at,
         )
-        .where(StoredDocument.client == client.id)
+        .where(StoredDocument.client.in_(client_merge.family_ids(client.id)))
         .order_by(StoredDocument.id.desc())
         .limit(100)
     )

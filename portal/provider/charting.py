@@ -53,7 +53,7 @@ from portal.provider import bp, visit
 from portal.rules import charting as rules
 from portal.rules import icd10 as icd10_rules
 from portal.services import charting as svc
-from portal.services import icd10
+from portal.services import client_merge, icd10
 
 CLINICAL = ("owner", "therapist")
 OWNER = ("owner",)
@@ -368,7 +368,7 @@ def client_notes(client_id):
     client = get_or_404(Client, client_id)
     notes = list(
         scoped(ChartNote)
-        .where(ChartNote.client == client.id)
+        .where(ChartNote.client.in_(client_merge.family_ids(client.id)))  # merged records too
         .order_by(ChartNote.visit_date.desc(), ChartNote.id.desc())
         .limit(100)
     )

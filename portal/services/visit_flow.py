@@ -71,8 +71,7 @@ def _guard(appointment, **kw):
     ):
         if row.cpt_code not in listed:
             raise BookingError(
-                f"{row.cpt_code} is not on the practice's list of CPT codes "
-                "(Settings: CPT codes)."
+                f"{row.cpt_code} is not on the practice's list of CPT codes (Settings: CPT codes)."
             )
 
 

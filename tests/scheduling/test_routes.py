@@ -95,7 +95,7 @@ def test_book_move_cancel_through_forms(app, client, sched, now):
     assert r.status_code == 409
     assert "just taken" in r.get_data(as_text=True)
     r = client.post("/provider/schedule/new", data={**data, "client_id": 999999})
-    assert r.status_code == 400  # not a choice
+    assert r.status_code == 404  # no such client here (the finder posts an id; access checks it)
     r = client.post(
         f"/provider/appointments/{appt.id}/edit",
         data={

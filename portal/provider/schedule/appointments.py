@@ -20,6 +20,7 @@ from portal.models import (
     Room,
 )
 from portal.provider import bp
+from portal.provider.finder import found_row
 from portal.provider.schedule.common import (
     STAFF,
     fmt_slot,
@@ -36,7 +37,7 @@ from portal.provider.visit import note_first_page
 from portal.rules import appointments as rules
 from portal.rules import schedule_input
 from portal.rules.money import format_cents
-from portal.services import charting, coverage, visit_flow
+from portal.services import charting, client_finder, coverage, visit_flow
 from portal.services import scheduling as svc
 
 SLOT_TAKEN = "That time was just taken, or the provider is busy then. Choose another time."
@@ -53,27 +54,34 @@ def _fill_choices(form):
         form.appointment_type_id.choices = choices(
             [(t.id, f"{t.name} ({t.duration_minutes} min)") for t in types]
         )
-        clients = (
-            scoped(Client)
-            .where(Client.active == True)  # noqa: E712
-            .order_by(Client.last_name, Client.first_name)
-        )
-        form.client_id.choices = choices(
-            [(c.id, f"{c.last_name}, {c.preferred_name or c.first_name}") for c in clients]
-        )
 
 
 def _prefill_new(form):
-    """A new appointment from a link: ?date=, ?time=, ?provider=, ?client_id=."""
+    """A new appointment from a link: ?date=, ?time=, ?provider=, ?client_id=, ?type=."""
     form.date.data = schedule_input.date_or(request.args.get("date"), today())
     form.time.data = schedule_input.time_or(request.args.get("time"), dt.time(9))
     try:
         form.provider_id.data = int(request.args.get("provider") or current_user.provider_id)
     except (TypeError, ValueError):
         pass
-    client_id = request.args.get("client_id")
-    if client_id and client_id.isdigit():
+    type_id = request.args.get("type", "")
+    if type_id.isdigit() and len(type_id) < 12:
+        form.appointment_type_id.data = int(type_id)
+    client_id = request.args.get("client_id", "")
+    if client_id.isdigit() and len(client_id) < 12:
         form.client_id.data = int(client_id)
+
+
+def _finder(form):
+    """The client finder's state: the chosen client (through portal.access) and the
+    matches for the words typed."""
+    chosen = None
+    if form.client_id.data:
+        client = scoped(Client).where(Client.id == form.client_id.data).first()
+        chosen = found_row(client) if client else None
+    q = (request.form.get("client_id_q") or "")[:100]
+    found, more = client_finder.find(q) if q else ([], False)
+    return {"chosen": chosen, "found": found, "more": more, "q": q}
 
 
 def _chosen(form):
@@ -115,7 +123,9 @@ def appointment_new():
     if request.method == "GET":
         _prefill_new(form)
     status, plan, next_slots, conflicts = 200, None, [], []
-    if form.validate_on_submit():
+    if request.form.get("find_client"):
+        pass  # the finder's Find button without JavaScript: show the matches
+    elif form.validate_on_submit():
         client = get_or_404(Client, form.client_id.data)
         chosen = _chosen(form)
         starts_at = to_utc(form.date.data, form.time.data)
@@ -146,7 +156,7 @@ def appointment_new():
         except svc.BookingError as exc:
             form.form_errors.append(str(exc))
             status = 400
-    elif request.method == "POST":
+    elif request.method == "POST" and not request.form.get("find_client"):
         status = 400
     return render(
         "provider/schedule/appointment_form.html",
@@ -154,6 +164,7 @@ def appointment_new():
         plan=plan,
         next_slots=next_slots,
         conflicts=conflicts,
+        finder=_finder(form),
         title="New appointment",
     ), status
 

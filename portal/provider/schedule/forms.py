@@ -38,7 +38,8 @@ WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 class AppointmentForm(FlaskForm):
-    client_id = SelectField("Client", coerce=int, validators=[InputRequired("Choose a client.")])
+    # chosen with the client finder (radio choices); checked through portal.access
+    client_id = IntegerField("Client", validators=[InputRequired("Choose a client.")])
     appointment_type_id = SelectField(
         "Type", coerce=int, validators=[InputRequired("Choose a type.")]
     )
