@@ -338,7 +338,7 @@ def package_definitions():
     status = 200
     if form.validate_on_submit():
         price = _money(form.price)
-        allowed = {c[0] for c in form.types.choices}
+        allowed = {c.value for c in form.types.choices}
         if price is not None and set(form.types.data or []) <= allowed:
             packages.save_definition(
                 current_user.practice_id,
