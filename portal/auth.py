@@ -5,7 +5,6 @@ import datetime as dt
 import hashlib
 import secrets
 import time
-from urllib.parse import urlsplit
 
 import pyotp
 import segno
@@ -30,6 +29,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 from portal import audit, clock, mail
 from portal.db import data_version, database, model_from_row
 from portal.htmx import render
+from portal.inputs import local_path
 from portal.models import LoginAttempt, Practice, User, UserSession, UserToken
 from portal.rules.passwords import password_problems
 
@@ -283,12 +283,7 @@ def home_url(user):
 
 
 def _safe_next(target):
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+    return local_path(target)
 
 
 # --- throttling -------------------------------------------------------------

@@ -28,6 +28,7 @@ from portal.access import get_or_404, roles_required, scoped
 from portal.db import column_list, database, model_from_row
 from portal.formutil import choices
 from portal.htmx import render
+from portal.inputs import int_arg
 from portal.models import (
     Appointment,
     AppointmentMinutes,
@@ -507,13 +508,12 @@ def appointment_new():
             form.time.data = dt.time.fromisoformat(request.args.get("time") or "09:00")
         except ValueError:
             form.time.data = dt.time(9)
-        try:
-            form.provider_id.data = int(request.args.get("provider") or current_user.provider_id)
-        except (TypeError, ValueError):
-            pass
-        client_id = request.args.get("client_id")
-        if client_id and client_id.isdigit():
-            form.client_id.data = int(client_id)
+        provider_id = int_arg("provider", current_user.provider_id)
+        if provider_id is not None:
+            form.provider_id.data = provider_id
+        client_id = int_arg("client_id")
+        if client_id:
+            form.client_id.data = client_id
     status = 200
     plan = None
     next_slots = []

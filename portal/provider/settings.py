@@ -14,6 +14,7 @@ from portal.access import get_or_404, roles_required, scoped
 from portal.db import database
 from portal.formutil import choices
 from portal.htmx import render
+from portal.inputs import page_arg
 from portal.models import (
     ROLE_THERAPIST,
     STAFF_ROLES,
@@ -316,7 +317,7 @@ def audit_log():
             q = q.where(
                 AuditLog.at < dt.datetime.fromisoformat(form.date_to.data) + dt.timedelta(days=1)
             )
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     rows = list(_page(q.order_by(AuditLog.id.desc()), page))
     has_next = len(rows) > PAGE_SIZE
     names = {u.id: u.name or u.email for u in users}
@@ -336,7 +337,7 @@ def audit_log():
 @bp.route("/settings/outbox")
 @roles_required(*OWNER)
 def outbox():
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     rows = list(_page(scoped(OutboxMessage).order_by(OutboxMessage.id.desc()), page))
     return render(
         "owner/outbox.html",
