@@ -319,6 +319,10 @@ def lockout_minutes(email: str, ip: str) -> int:
     return worst
 
 
+def throttle_message(minutes):
+    return f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+
+
 PRUNE_EVERY = 100  # rows; old throttling and session rows are pruned now and then
 
 
@@ -527,7 +531,16 @@ def change_password():
     status = 200
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if not verify_password(user, form.current.data):
+        # The current-password check counts toward the login throttling: a session left
+        # open must not become a way to guess the password.
+        minutes = lockout_minutes(user.email, audit.client_ip())
+        if minutes:
+            form.current.errors.append(throttle_message(minutes))
+            audit.record("login.throttled", user=user, detail="password change")
+            status = 429
+        elif not verify_password(user, form.current.data):
+            note_attempt(user.email, False)
+            audit.record("login.failed", user=user, detail="password change: bad password")
             form.current.errors.append("Your current password is not right.")
             status = 400
         else:
@@ -720,6 +733,8 @@ def _enforce_staff_totp():
         return None
     if endpoint in ("auth.totp_setup", "auth.logout", "auth.change_password"):
         return None
+    if session.get("tablet"):
+        return None  # a client holds the tablet: its lock (provider/clients.py) comes first
     if user.practice.require_staff_totp:
         flash("Your practice requires two-step login. Set it up to continue.", "info")
         return redirect(url_for("auth.totp_setup"))
