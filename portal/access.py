@@ -19,6 +19,7 @@ from flask_login import current_user
 
 from portal import audit
 from portal.db import database, model_from_row
+from portal.inputs import bounded_int
 from portal.models import ROLE_THERAPIST, STAFF_ROLES, Client
 
 
@@ -136,10 +137,7 @@ def get_or_404(model, object_id, audit_action=None, user=None, query=None):
     With `audit_action` (e.g. "client.view"), a successful fetch is audited too, as a view
     (`audit.record_view`: repeats by the same user inside 10 minutes share one row).
     """
-    try:
-        object_id = int(object_id)
-    except (TypeError, ValueError):
-        object_id = None
+    object_id = bounded_int(object_id)  # None when not a whole number the database can hold
     obj = None
     if object_id is not None:
         if query is None:

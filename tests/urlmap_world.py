@@ -24,12 +24,14 @@ import pathlib
 import re
 import shutil
 import sqlite3
+import traceback
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlsplit
 
-from flask import g
+from flask import Response, g
 from flask_login import user_unauthorized
+from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
 from portal import auth, demo
@@ -112,13 +114,27 @@ def _extras(ctx):
     practice, client = ctx["practice"], ctx["client"]
     owner, therapist = ctx["owner"], ctx["therapist"]
     policy = InsurancePolicy.select().where(InsurancePolicy.client == client.id).first()
-    CardImage.create(
+    for on_policy in (policy, None):  # one on file, one sent by the client, to attach
+        CardImage.create(
+            practice=practice,
+            client=client,
+            policy=on_policy,
+            side="front",
+            uploaded_at=dt.datetime(2026, 11, 1),
+            **uploads.store(png_bytes()),
+        )
+    # Staff rows the staff page acts on: one still invited, one with two-step login on.
+    User.create(
+        practice=practice, email="invited@demo.example", name="Ivy Invited", role="frontdesk"
+    )
+    User.create(
         practice=practice,
-        client=client,
-        policy=policy,
-        side="front",
-        uploaded_at=dt.datetime(2026, 11, 1),
-        **uploads.store(png_bytes()),
+        email="totp@demo.example",
+        name="Tom Totp",
+        role="frontdesk",
+        password_hash=auth.hash_password("guard passphrase 2026 ok"),
+        totp_enabled=True,
+        totp_secret="JBSWY3DPEHPK3PXP",
     )
     form = IntakeForm.select().where(IntakeForm.practice == practice.id).first()
     answers, _errors = intake_svc.read_answers(form, {})
@@ -262,8 +278,23 @@ class Browser:
             return self.role != "tablet" or bool(sess.get("tablet"))
 
     def request(self, method, url, **kw):
+        """(response, access.denied rows it wrote). An exception escaping the app (tests
+        propagate them) comes back as a 500 whose body names where it was raised."""
         before = self._audit_mark()
-        resp = self.client.open(url, method=method, **kw)
+        try:
+            resp = self.client.open(url, method=method, **kw)
+        except Exception as exc:  # noqa: BLE001 - any escape is the finding
+            frames = [
+                f for f in traceback.extract_tb(exc.__traceback__) if "/portal/" in f.filename
+            ]
+            where = (
+                f" at {frames[-1].filename.split('/portal/')[-1]}:{frames[-1].lineno}"
+                if frames
+                else ""
+            )
+            resp = Response(
+                f"{type(exc).__name__}: {str(exc)[:120]}{where}", 500, mimetype="text/plain"
+            )
         denied = self._denials_since(before)
         if self.role != "anon" and SESSION_COOKIE in " ".join(resp.headers.getlist("Set-Cookie")):
             if not self.session_alive():
@@ -280,10 +311,12 @@ class Browser:
         return self.request("GET", url, **kw)
 
     def post(self, url, data=None, **kw):
-        data = dict(data or {}) if not isinstance(data, list) else data
+        """POST `data` (a dict, or a list of (name, value) pairs: names may repeat) with a
+        valid CSRF token unless the data carries one."""
+        data = MultiDict(list(data.items()) if isinstance(data, dict) else list(data or []))
         token = self.client.csrf_token()
-        if isinstance(data, dict):
-            data.setdefault("csrf_token", token)
+        if "csrf_token" not in data:
+            data["csrf_token"] = token
         headers = {"X-CSRFToken": token}
         return self.request("POST", url, data=data, headers=headers, **kw)
 
@@ -407,6 +440,7 @@ class Form:
     fields: list  # [(name, value)] as a browser would send them
     kinds: dict  # name -> input type / "select" / "textarea"
     options: dict  # select name -> [option values]
+    required: dict = field(default_factory=dict)  # name -> its attributes, when required
 
 
 class _FormParser(HTMLParser):
@@ -422,6 +456,22 @@ class _FormParser(HTMLParser):
         a = dict(attrs)
         if tag == "a" and a.get("href"):
             self.links.append(a["href"])
+        if tag != "form" and a.get("hx-get"):
+            self.links.append(a["hx-get"])  # a section loaded, or a link followed, by HTMX
+        if tag in ("input", "select", "textarea", "button") and a.get("hx-post"):
+            # An HTMX control (a live search box) posts its own value, in a form or not.
+            name = a.get("name")
+            self.forms.append(
+                {
+                    "method": "POST",
+                    "action": a["hx-post"],
+                    "fields": [(name, a.get("value", ""))] if name else [],
+                    "kinds": {name: (a.get("type") or "text").lower()} if name else {},
+                    "options": {},
+                    "required": {},
+                    "file_fields": [],
+                }
+            )
         if tag == "form":
             self._form = {
                 "method": (a.get("method") or "get").upper(),
@@ -429,6 +479,7 @@ class _FormParser(HTMLParser):
                 "fields": [],
                 "kinds": {},
                 "options": {},
+                "required": {},
             }
             if a.get("hx-post"):
                 self._form["method"] = "POST"
@@ -437,6 +488,8 @@ class _FormParser(HTMLParser):
         if self._form is None:
             return
         name = a.get("name")
+        if name and "required" in a and tag in ("input", "select", "textarea"):
+            self._form["required"][name] = a
         if tag == "input" and name:
             kind = (a.get("type") or "text").lower()
             self._form["kinds"][name] = kind
@@ -497,7 +550,7 @@ def parse_forms(html, page_url):
         action = f["action"] or page_url
         forms.append(
             (
-                Form(f["method"], action, f["fields"], f["kinds"], f["options"]),
+                Form(f["method"], action, f["fields"], f["kinds"], f["options"], f["required"]),
                 f["file_fields"],
             )
         )
@@ -528,9 +581,10 @@ def local_target(app, url):
 _SEQ = [0]
 
 
-def typed_value(name, kind, options=None):
-    """A plausible value for an empty field, from its type and name."""
+def typed_value(name, kind, options=None, attrs=None):
+    """A plausible value for an empty required field, from its type, name and limits."""
     n = name.lower()
+    attrs = attrs or {}
     _SEQ[0] += 1
     if kind == "select":
         real = [o for o in options or [] if o not in ("", "0")]
@@ -556,18 +610,20 @@ def typed_value(name, kind, options=None):
     if re.search(r"amount|price|fee|cents|dollars", n):
         return "10.00"
     if kind == "number" or re.search(r"minutes|sessions|days|visits|count|units|pain", n):
-        return "1"
+        return attrs.get("min") or "1"
     if "code" in n:
         return "97124"
     return "Guard value"
 
 
 def filled(form):
-    """The form's fields with empty text inputs filled as a person would fill them."""
+    """The form's fields as a person fills them: what the page shows, and a plausible value
+    in each empty field marked required (optional ones stay empty)."""
     out = []
     for name, value in form.fields:
         kind = form.kinds.get(name, "text")
-        if value == "" and kind not in ("hidden", "checkbox", "radio"):
-            value = typed_value(name, kind, form.options.get(name))
+        attrs = form.required.get(name)
+        if value == "" and attrs is not None and kind not in ("hidden", "checkbox", "radio"):
+            value = typed_value(name, kind, form.options.get(name), attrs)
         out.append((name, value))
     return out
