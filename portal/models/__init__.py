@@ -39,6 +39,14 @@ from portal.models.insurance import (
     Referral,
 )
 from portal.models.intake import IntakeField, IntakeForm, IntakeSubmission
+from portal.models.messaging import (
+    Message,
+    MessageAttachment,
+    MessageNoticeSetting,
+    MessageRead,
+    MessageSnippet,
+    MessageThread,
+)
 from portal.models.people import (
     ROLE_CLIENT,
     ROLE_FRONTDESK,
@@ -120,6 +128,12 @@ ALL_MODELS = [
     NoteDiagnosis,
     NoteBodyRegion,
     NoteAddendum,
+    MessageThread,
+    Message,
+    MessageAttachment,
+    MessageRead,
+    MessageSnippet,
+    MessageNoticeSetting,
 ]
 
 __all__ = [
@@ -183,4 +197,10 @@ __all__ = [
     "NoteMinutes",
     "NoteTemplate",
     "PracticeCptCode",
+    "Message",
+    "MessageAttachment",
+    "MessageNoticeSetting",
+    "MessageRead",
+    "MessageSnippet",
+    "MessageThread",
 ]
