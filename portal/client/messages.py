@@ -1,0 +1,190 @@
+"""Client portal: secure messages with the practice. A client reads and writes only their
+own threads (portal.access scopes every query to their client record), starts one from
+the Messages tab, an appointment or an invoice, and chooses whether to get e-mail notices
+(which never hold the text)."""
+
+from flask import flash, redirect, request, url_for
+from flask_login import current_user
+
+from portal import access, audit
+from portal.client import bp
+from portal.htmx import render
+from portal.models import Client
+from portal.models.messaging import MessageThread
+from portal.provider.messages.common import (
+    deny_404,
+    live_response,
+    put_error,
+    read_file,
+    serve_attachment,
+    status_of,
+    target_block,
+    upload_refused,
+)
+from portal.provider.messages.forms import NewThreadForm, NoticesForm, ReplyForm
+from portal.services import uploads
+from portal.services.messaging import links, live, notices, queries
+from portal.services.messaging import threads as msg
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+@bp.route("/messages/")
+def messages():
+    user = _user()
+    rows = queries.client_threads(user)
+    audit.record_view("message.list", detail="portal")
+    return render(
+        "client/messages/list.html",
+        block=target_block("thread-list", "thread_list"),
+        threads=rows,
+        section="messages",
+    )
+
+
+def _thread_page(thread, reply=None, status=200):
+    user = _user()
+    rows = queries.messages(thread, user)
+    msg.mark_read(thread, user, thread.last_message_id, known=msg.read_upto(thread.id, user.id))
+    audit.record_view("message.thread_view", obj=thread)
+    return render(
+        "client/messages/thread.html",
+        block=target_block("message-list", "message_list"),
+        thread=thread,
+        messages=rows,
+        link=links.resolve(thread, user, user.practice.tz),
+        reply=reply or ReplyForm(formdata=None),
+        live_thread=thread.id,
+        section="messages",
+    ), status
+
+
+@bp.route("/messages/<int:thread_id>")
+def message_thread(thread_id):
+    return _thread_page(access.get_or_404(MessageThread, thread_id))
+
+
+@bp.route("/messages/<int:thread_id>/reply", methods=["POST"])
+def message_reply(thread_id):
+    thread = access.get_or_404(MessageThread, thread_id)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return _thread_page(thread, reply=form, status=400)
+    try:
+        message = msg.send_message(thread, _user(), form.body.data, data=read_file(form))
+    except uploads.UploadError as exc:
+        upload_refused(form, exc, thread.client_id)
+        return _thread_page(thread, reply=form, status=400)
+    except msg.MessagingError as exc:
+        put_error(form, exc)
+        return _thread_page(thread, reply=form, status=status_of(exc))
+    flash("Message sent.", "success")
+    return redirect(url_for("client.message_thread", thread_id=thread.id) + f"#m{message.id}", 303)
+
+
+@bp.route("/messages/files/<int:attachment_id>")
+def message_file(attachment_id):
+    found = queries.attachment_for(_user(), attachment_id)
+    if found is None:
+        deny_404("message_attachment", attachment_id)
+    return serve_attachment(found)
+
+
+def _to_choices(client):
+    out = []
+    if client.therapist_id:
+        name = client.therapist.display_name
+        out.append((msg.TO_THERAPIST, f"My therapist, {name}"))
+    out.append((msg.TO_FRONT_DESK, "The front desk (appointments, billing, insurance)"))
+    if client.therapist_id:
+        out.append((msg.TO_BOTH, "Both"))
+    return out
+
+
+def _new_thread(link=None):
+    user = _user()
+    client = Client.get_by_id(user.client_id)
+    form = NewThreadForm()
+    form.to.choices = _to_choices(client)
+    status = 200
+    if request.method == "GET":
+        subject = link[0].subject(link[1], user.practice.tz) if link else ""
+        default_to = msg.TO_FRONT_DESK if link and link[0].name == "invoice" else None
+        form = NewThreadForm(formdata=None, subject=subject, to=default_to or form.to.choices[0][0])
+        form.to.choices = _to_choices(client)
+    elif form.validate_on_submit():
+        try:
+            thread = msg.start_thread(
+                client,
+                user,
+                form.subject.data,
+                form.body.data,
+                form.to.data,
+                link=link,
+                data=read_file(form),
+            )
+        except uploads.UploadError as exc:
+            upload_refused(form, exc, client.id)
+            status = 400
+        except msg.MessagingError as exc:
+            put_error(form, exc)
+            status = status_of(exc)
+        else:
+            flash("Message sent. You will see the answer here.", "success")
+            return redirect(url_for("client.message_thread", thread_id=thread.id), 303)
+    else:
+        status = 400
+    return render(
+        "client/messages/new.html",
+        form=form,
+        link_label=link[0].describe(link[1], user.practice.tz) if link else "",
+        section="messages",
+    ), status
+
+
+@bp.route("/messages/new", methods=["GET", "POST"])
+def message_new():
+    return _new_thread()
+
+
+@bp.route("/messages/new/<kind>/<int:object_id>", methods=["GET", "POST"])
+def message_new_linked(kind, object_id):
+    """ "Ask about this" from one of the client's appointments or invoices."""
+    found = links.target(kind, object_id, _user())
+    if found is None:
+        deny_404(kind[:32], object_id)
+    return _new_thread(link=found)
+
+
+@bp.route("/messages/live")
+def messages_live():
+    return live_response(_user())
+
+
+@bp.route("/messages/summary")
+def messages_summary():
+    """The home page's line about waiting messages (reloaded when the count changes)."""
+    if not request.headers.get("HX-Request"):
+        return redirect(url_for("client.messages"))
+    return render(
+        "client/messages/_home_line.html",
+        unread=live.state(_user(), 0, live.current_version()).unread,
+    )
+
+
+@bp.route("/messages/notices", methods=["GET", "POST"])
+def message_notices():
+    user = _user()
+    if request.method == "POST":
+        form = NoticesForm()
+        if form.validate_on_submit():
+            notices.set_email_notices(user, form.email_notices.data)
+            flash("Your choice is saved.", "success")
+            return redirect(url_for("client.message_notices"), 303)
+        status = 400
+    else:
+        form = NoticesForm(formdata=None, email_notices=notices.email_wanted(user.id))
+        status = 200
+    return render("client/messages/notices.html", form=form, section="messages"), status

@@ -1,0 +1,250 @@
+"""One thread as staff see it: read, reply (with a photo or PDF), assign, mark done or open
+again, hide a message; start a thread for a client, or from an appointment, an invoice or
+a chart note ("Message the client")."""
+
+from flask import flash, redirect, request, url_for
+from flask_login import current_user
+
+from portal import access, audit
+from portal.htmx import render
+from portal.models import Client, User
+from portal.models.messaging import Message, MessageSnippet, MessageThread
+from portal.provider import bp
+from portal.provider.messages.common import (
+    deny_404,
+    put_error,
+    read_file,
+    serve_attachment,
+    status_of,
+    target_block,
+    upload_refused,
+)
+from portal.provider.messages.forms import AssignForm, HideForm, NewThreadForm, ReplyForm
+from portal.services import uploads
+from portal.services.messaging import links, queries, snippets
+from portal.services.messaging import threads as msg
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _thread(thread_id):
+    return access.get_or_404(MessageThread, thread_id)
+
+
+def _assign_form(thread, formdata=None):
+    form = AssignForm(formdata=formdata, assigned_to=thread.assigned_to_id or 0)
+    form.assigned_to.choices = [(0, "Nobody")] + [
+        (u.id, f"{u.name or u.email} ({u.role_label})")
+        for u in msg.staff_members(thread.practice_id)
+    ]
+    return form
+
+
+def _thread_page(thread, reply=None, hide_errors=None, status=200):
+    user = _user()
+    rows = queries.messages(thread, user)
+    msg.mark_read(thread, user, thread.last_message_id, known=msg.read_upto(thread.id, user.id))
+    audit.record_view("message.thread_view", obj=thread)
+    hide_forms = {}
+    for m in rows:
+        form = HideForm(formdata=None, prefix=f"hide{m.id}")
+        if hide_errors and hide_errors[0] == m.id:
+            form = hide_errors[1]
+        hide_forms[m.id] = form
+    assignee = User.get_or_none(User.id == thread.assigned_to_id) if thread.assigned_to_id else None
+    return render(
+        "provider/messages/thread.html",
+        block=target_block("message-list", "message_list"),
+        thread=thread,
+        client=Client.get_by_id(thread.client_id),
+        messages=rows,
+        link=links.resolve(thread, user, user.practice.tz),
+        assignee=assignee,
+        reply=reply or ReplyForm(formdata=None),
+        assign_form=_assign_form(thread),
+        hide_forms=hide_forms,
+        snippets=snippets.active(user.practice_id),
+        live_thread=thread.id,
+        section="messages",
+    ), status
+
+
+@bp.route("/messages/<int:thread_id>")
+def message_thread(thread_id):
+    return _thread_page(_thread(thread_id))
+
+
+def _with_snippet(body):
+    """A quick reply chosen without JavaScript (the script adds its text to the box and
+    resets the choice) is added on sending."""
+    snippet_id = request.form.get("snippet", type=int)
+    if not snippet_id:
+        return body
+    snippet = (
+        access.scoped(MessageSnippet)
+        .where((MessageSnippet.id == snippet_id) & (MessageSnippet.active == True))  # noqa: E712
+        .first()
+    )
+    if snippet is None:
+        return body
+    body = (body or "").rstrip()
+    return f"{body}\n\n{snippet.body}" if body else snippet.body
+
+
+@bp.route("/messages/<int:thread_id>/reply", methods=["POST"])
+def message_reply(thread_id):
+    thread = _thread(thread_id)
+    form = ReplyForm()
+    if not form.validate_on_submit():
+        return _thread_page(thread, reply=form, status=400)
+    try:
+        body = _with_snippet(form.body.data)
+        message = msg.send_message(thread, _user(), body, data=read_file(form))
+    except uploads.UploadError as exc:
+        upload_refused(form, exc, thread.client_id)
+        return _thread_page(thread, reply=form, status=400)
+    except msg.MessagingError as exc:
+        put_error(form, exc)
+        return _thread_page(thread, reply=form, status=status_of(exc))
+    flash("Message sent.", "success")
+    return redirect(
+        url_for("provider.message_thread", thread_id=thread.id) + f"#m{message.id}", 303
+    )
+
+
+@bp.route("/messages/<int:thread_id>/assign", methods=["POST"])
+def message_assign(thread_id):
+    thread = _thread(thread_id)
+    form = _assign_form(thread, formdata=request.form)
+    if not form.validate_on_submit():
+        flash("Choose someone on the practice's staff, or nobody.", "error")
+        return redirect(url_for("provider.message_thread", thread_id=thread.id), 303)
+    msg.assign(thread, _user(), form.assigned_to.data or None)
+    flash("Assignment saved.", "success")
+    return redirect(url_for("provider.message_thread", thread_id=thread.id), 303)
+
+
+@bp.route("/messages/<int:thread_id>/done", methods=["POST"])
+def message_done(thread_id):
+    thread = _thread(thread_id)
+    msg.set_done(thread, _user(), True)
+    flash("Marked done. A new message from the client opens it again.", "success")
+    return redirect(url_for("provider.messages"), 303)
+
+
+@bp.route("/messages/<int:thread_id>/reopen", methods=["POST"])
+def message_reopen(thread_id):
+    thread = _thread(thread_id)
+    msg.set_done(thread, _user(), False)
+    flash("Open again.", "success")
+    return redirect(url_for("provider.message_thread", thread_id=thread.id), 303)
+
+
+@bp.route("/messages/message/<int:message_id>/hide", methods=["POST"])
+def message_hide(message_id):
+    message = access.get_or_404(Message, message_id)
+    thread = MessageThread.get_by_id(message.thread_id)
+    form = HideForm(prefix=f"hide{message.id}")
+    if not form.validate_on_submit():
+        return _thread_page(thread, hide_errors=(message.id, form), status=400)
+    try:
+        msg.hide_message(message, _user(), form.reason.data)
+    except msg.MessagingError as exc:
+        put_error(form, exc)
+        return _thread_page(thread, hide_errors=(message.id, form), status=exc.status)
+    flash("The message is hidden. Its text stays on record.", "success")
+    return redirect(
+        url_for("provider.message_thread", thread_id=thread.id) + f"#m{message.id}", 303
+    )
+
+
+@bp.route("/messages/files/<int:attachment_id>")
+def message_file(attachment_id):
+    found = queries.attachment_for(_user(), attachment_id)
+    if found is None:
+        deny_404("message_attachment", attachment_id)
+    return serve_attachment(found)
+
+
+# --- starting a thread --------------------------------------------------------------------
+
+
+def _to_choices(client):
+    out = []
+    if client.therapist_id:
+        out.append(
+            (msg.TO_BOTH, f"The therapist, {client.therapist.display_name}, and the front desk")
+        )
+        out.append((msg.TO_THERAPIST, f"The therapist only, {client.therapist.display_name}"))
+    out.append((msg.TO_FRONT_DESK, "The front desk"))
+    return out
+
+
+def _has_portal(client):
+    return (
+        User.select()
+        .where(
+            (User.client == client.id)
+            & (User.active == True)  # noqa: E712
+            & User.password_hash.is_null(False)
+        )
+        .exists()
+    )
+
+
+def _new_thread(client, link=None):
+    user = _user()
+    form = NewThreadForm()
+    form.to.choices = _to_choices(client)
+    status = 200
+    if request.method == "GET":
+        subject = link[0].subject(link[1], user.practice.tz) if link else ""
+        form = NewThreadForm(formdata=None, subject=subject, to=form.to.choices[0][0])
+        form.to.choices = _to_choices(client)
+    elif form.validate_on_submit():
+        try:
+            thread = msg.start_thread(
+                client,
+                user,
+                form.subject.data,
+                form.body.data,
+                form.to.data,
+                link=link,
+                data=read_file(form),
+            )
+        except uploads.UploadError as exc:
+            upload_refused(form, exc, client.id)
+            status = 400
+        except msg.MessagingError as exc:
+            put_error(form, exc)
+            status = status_of(exc)
+        else:
+            flash("Message sent.", "success")
+            return redirect(url_for("provider.message_thread", thread_id=thread.id), 303)
+    else:
+        status = 400
+    return render(
+        "provider/messages/new.html",
+        form=form,
+        client=client,
+        link_label=link[0].describe(link[1], user.practice.tz) if link else "",
+        has_portal=_has_portal(client),
+        section="messages",
+    ), status
+
+
+@bp.route("/clients/<int:client_id>/messages/new", methods=["GET", "POST"])
+def message_new(client_id):
+    return _new_thread(access.get_or_404(Client, client_id))
+
+
+@bp.route("/messages/new/<kind>/<int:object_id>", methods=["GET", "POST"])
+def message_new_linked(kind, object_id):
+    """ "Message the client" from an appointment, an invoice or a chart note."""
+    found = links.target(kind, object_id, _user())
+    if found is None:
+        deny_404(f"{kind[:32]}", object_id)
+    client = access.get_or_404(Client, found[1].client_id)
+    return _new_thread(client, link=found)
