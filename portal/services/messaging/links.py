@@ -107,7 +107,7 @@ register(
         describe=_note,
         subject=_visit,
         staff_roles=CLINICAL,
-        staff_endpoint="provider.note",
+        staff_endpoint="provider.note_view",
         staff_arg="note_id",
     )
 )
