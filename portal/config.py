@@ -51,6 +51,9 @@ DEFAULTS = {
     "PAGE_CACHE": True,
     "PAGE_CACHE_ENTRIES": 512,
     "PAGE_CACHE_BYTES": 32 * 1024 * 1024,
+    # Messaging: how often an open page asks whether something changed (seconds; see the
+    # README's Messaging section for why polling, and what a poll costs).
+    "MESSAGES_POLL_SECONDS": 5,
 }
 
 

@@ -8,7 +8,7 @@ from flask_login import current_user
 
 from portal import access, audit
 from portal.client import bp
-from portal.htmx import render
+from portal.htmx import render, wants_fragment
 from portal.models import Client
 from portal.models.messaging import MessageThread
 from portal.provider.messages.common import (
@@ -20,6 +20,7 @@ from portal.provider.messages.common import (
     status_of,
     target_block,
     upload_refused,
+    with_badge,
 )
 from portal.provider.messages.forms import NewThreadForm, NoticesForm, ReplyForm
 from portal.services import uploads
@@ -47,18 +48,26 @@ def messages():
 def _thread_page(thread, reply=None, status=200):
     user = _user()
     rows = queries.messages(thread, user)
-    msg.mark_read(thread, user, thread.last_message_id, known=msg.read_upto(thread.id, user.id))
+    read = msg.mark_read(
+        thread, user, thread.last_message_id, known=msg.read_upto(thread.id, user.id)
+    )
+    if read:
+        live.after_write()
     audit.record_view("message.thread_view", obj=thread)
-    return render(
+    block = target_block("message-list", "message_list")
+    resp = render(
         "client/messages/thread.html",
-        block=target_block("message-list", "message_list"),
+        block=block,
         thread=thread,
         messages=rows,
         link=links.resolve(thread, user, user.practice.tz),
         reply=reply or ReplyForm(formdata=None),
         live_thread=thread.id,
         section="messages",
-    ), status
+    )
+    if block and read and wants_fragment():
+        with_badge(resp)
+    return resp, status
 
 
 @bp.route("/messages/<int:thread_id>")

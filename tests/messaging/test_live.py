@@ -164,3 +164,23 @@ def test_a_page_the_user_opens_still_counts_as_activity(app, client, world, now)
     for _ in range(20):
         now["t"] += dt.timedelta(minutes=1)
         assert client.get("/provider/messages/").status_code == 200
+
+
+def test_a_reloaded_thread_sets_the_badge_at_once(app, client, world):
+    with app.test_request_context():
+        t = h.thread(world.a)
+    login(client, world.a.therapist)
+    page = client.get("/provider/messages/").get_data(as_text=True)
+    assert re.search(r'id="messages-badge" class="badge unread-badge"[^>]*>1<', page)
+    r = client.get(f"/provider/messages/{t.id}", headers={**HX, "HX-Target": "message-list"})
+    frag = r.get_data(as_text=True)
+    assert re.search(
+        r'id="messages-badge" class="badge unread-badge hidden"[^>]*hx-swap-oob="true">0<', frag
+    )
+    # A full page that marks the thread read shows the new count in its own top bar.
+    with app.test_request_context():
+        from portal.services.messaging import threads as m
+
+        m.send_message(t, h.user(world.a.cu1), "again")
+    page = client.get(f"/provider/messages/{t.id}").get_data(as_text=True)
+    assert re.search(r'id="messages-badge" class="badge unread-badge hidden"[^>]*>0<', page)

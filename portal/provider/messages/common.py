@@ -79,6 +79,16 @@ def live_response(user):
     return resp
 
 
+def with_badge(resp):
+    """A reloaded part of a page that marked messages read also sets the top bar's badge
+    (out of band), so the count drops at once rather than at the next poll."""
+    view = messages_live()
+    if view is not None:
+        badge = render_template("_partials/messages_badge_oob.html", live=view)
+        resp.set_data(resp.get_data(as_text=True) + badge)
+    return resp
+
+
 def read_file(form):
     """The attachment's bytes, or None when none was chosen (uploads.UploadError when the
     file is empty or too large)."""

@@ -6,7 +6,7 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
 from portal import access, audit
-from portal.htmx import render
+from portal.htmx import render, wants_fragment
 from portal.models import Client, User
 from portal.models.messaging import Message, MessageSnippet, MessageThread
 from portal.provider import bp
@@ -18,10 +18,11 @@ from portal.provider.messages.common import (
     status_of,
     target_block,
     upload_refused,
+    with_badge,
 )
 from portal.provider.messages.forms import AssignForm, HideForm, NewThreadForm, ReplyForm
 from portal.services import uploads
-from portal.services.messaging import links, queries, snippets
+from portal.services.messaging import links, live, queries, snippets
 from portal.services.messaging import threads as msg
 
 
@@ -45,30 +46,36 @@ def _assign_form(thread, formdata=None):
 def _thread_page(thread, reply=None, hide_errors=None, status=200):
     user = _user()
     rows = queries.messages(thread, user)
-    msg.mark_read(thread, user, thread.last_message_id, known=msg.read_upto(thread.id, user.id))
+    read = msg.mark_read(
+        thread, user, thread.last_message_id, known=msg.read_upto(thread.id, user.id)
+    )
+    if read:
+        live.after_write()
     audit.record_view("message.thread_view", obj=thread)
-    hide_forms = {}
-    for m in rows:
-        form = HideForm(formdata=None, prefix=f"hide{m.id}")
-        if hide_errors and hide_errors[0] == m.id:
-            form = hide_errors[1]
-        hide_forms[m.id] = form
-    assignee = User.get_or_none(User.id == thread.assigned_to_id) if thread.assigned_to_id else None
-    return render(
+    hide_forms = {m.id: HideForm(formdata=None, prefix=f"hide{m.id}") for m in rows}
+    if hide_errors:
+        hide_forms[hide_errors[0]] = hide_errors[1]
+    block = target_block("message-list", "message_list")
+    resp = render(
         "provider/messages/thread.html",
-        block=target_block("message-list", "message_list"),
+        block=block,
         thread=thread,
         client=Client.get_by_id(thread.client_id),
         messages=rows,
         link=links.resolve(thread, user, user.practice.tz),
-        assignee=assignee,
+        assignee=User.get_or_none(User.id == thread.assigned_to_id)
+        if thread.assigned_to_id
+        else None,
         reply=reply or ReplyForm(formdata=None),
         assign_form=_assign_form(thread),
         hide_forms=hide_forms,
         snippets=snippets.active(user.practice_id),
         live_thread=thread.id,
         section="messages",
-    ), status
+    )
+    if block and read and wants_fragment():
+        with_badge(resp)
+    return resp, status
 
 
 @bp.route("/messages/<int:thread_id>")

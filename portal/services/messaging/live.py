@@ -35,9 +35,18 @@ def poll_seconds():
 
 
 def current_version():
-    """The data version of this request (auth reads it before the view), or read now."""
-    version = g.get("data_version")
+    """The data version of this request (auth reads it before the view), or read now; after
+    this request wrote (a read marker), the version read after that write."""
+    version = g.get("messages_data_version")
+    if version is None:
+        version = g.get("data_version")
     return version if version is not None else data_version()
+
+
+def after_write():
+    """This request changed data (e.g. marked a thread read): the badge and poller it
+    renders next must reflect that, so the version is read again."""
+    g.messages_data_version = data_version()
 
 
 @dataclass(frozen=True)
