@@ -43,9 +43,9 @@ TABLES = [
     "CREATE INDEX message_thread_practice ON message_thread (practice_id, last_message_at)",
     "CREATE INDEX message_thread_practice_last ON message_thread (practice_id, last_message_id)",
     "CREATE INDEX message_thread_client ON message_thread (client_id, last_message_at)",
-    # Unread threads are open ones (a client's message reopens a done thread): the staff
-    # unread count walks only these.
-    """CREATE INDEX message_thread_open ON message_thread (practice_id, last_client_message_id)
+    # Open threads, newest first: the inbox's default view, and the staff unread count
+    # (unread threads are open ones: a client's message reopens a done thread).
+    """CREATE INDEX message_thread_open ON message_thread (practice_id, last_message_at)
         WHERE done_at IS NULL""",
     "CREATE INDEX message_thread_assigned ON message_thread (assigned_to_id)",
     "CREATE INDEX message_thread_link ON message_thread (link_kind, link_id)",

@@ -124,7 +124,9 @@ def test_phone_client_and_tablet_therapist_talk_live(
         expect(shown).to_be_visible()
         assert tablet.evaluate("(img) => img.naturalWidth", shown.element_handle()) > 0
         assert _small_targets(tablet) == []
-        tablet.get_by_label("Message", exact=True).fill("A bruise can appear after deep work. Ice it tonight.")
+        tablet.get_by_label("Message", exact=True).fill(
+            "A bruise can appear after deep work. Ice it tonight."
+        )
         tablet.get_by_role("button", name="Send").click()
         tablet.wait_for_url(re.compile(r"/provider/messages/\d+(#m\d+)?$"))
         expect(tablet.locator("#message-list")).to_contain_text("Ice it tonight.")

@@ -52,7 +52,14 @@ def inbox(user, assigned="", unread=False, status=STATUS_OPEN, page=1):
     """
     assignee = User.alias("assignee")
     query = MessageThread.select(
-        MessageThread, Client, assignee.id, assignee.name, assignee.email
+        MessageThread,
+        Client.id,
+        Client.first_name,
+        Client.last_name,
+        Client.preferred_name,
+        assignee.id,
+        assignee.name,
+        assignee.email,
     ).join(Client, on=(MessageThread.client == Client.id))
     query = query.switch(MessageThread).join(
         assignee,
