@@ -15,13 +15,13 @@ the unread count, the inbox and a thread page; and what the tabs saw during the 
 """
 
 import datetime as dt
-import logging
 import statistics
 import time
 
 from live_tabs import HEADERS, LiveTabs, poll_url
 from peewee import chunked
 
+from areas.foundation import _count_queries  # SQL statements a call runs
 from portal import clock
 from portal.db import database
 from portal.models import STAFF_ROLES, Client, User
@@ -229,30 +229,6 @@ def wrk_targets(ctx):
 # --- in-process figures -------------------------------------------------------------------
 
 
-class _Queries(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record):
-        if record.name == "peewee":
-            self.count += 1
-
-
-def _queries(fn):
-    logger = logging.getLogger("peewee")
-    counter = _Queries()
-    old = logger.level
-    logger.addHandler(counter)
-    logger.setLevel(logging.DEBUG)
-    try:
-        fn()
-    finally:
-        logger.removeHandler(counter)
-        logger.setLevel(old)
-    return counter.count
-
-
 def cpu_ms(fn, n=200, warmup=5):
     """Median CPU time of fn() in milliseconds (process CPU: steadier than wall time on a
     shared machine)."""
@@ -290,9 +266,9 @@ def figures(ctx):
     out = []
     poll_cpu = cpu_ms(unchanged)
     out.append(("live_poll_unchanged_cpu", poll_cpu, "ms"))
-    out.append(("live_poll_unchanged_queries", _queries(unchanged), "queries"))
+    out.append(("live_poll_unchanged_queries", _count_queries(unchanged), "queries"))
     out.append(("live_poll_changed_cpu", cpu_ms(changed, n=100), "ms"))
-    out.append(("live_poll_changed_queries", _queries(changed), "queries"))
+    out.append(("live_poll_changed_queries", _count_queries(changed), "queries"))
     out.append(("live_50_tabs_cpu_share", 100 * N_TABS / seconds * poll_cpu / 1000, "% of a core"))
     with app.test_request_context():
         users = {

@@ -3,7 +3,7 @@ own threads (portal.access scopes every query to their client record), starts on
 the Messages tab, an appointment or an invoice, and chooses whether to get e-mail notices
 (which never hold the text)."""
 
-from flask import flash, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask_login import current_user
 
 from portal import access, audit
@@ -11,20 +11,16 @@ from portal.client import bp
 from portal.htmx import render, wants_fragment
 from portal.models import Client
 from portal.models.messaging import MessageThread
+from portal.provider.messages import flows
 from portal.provider.messages.common import (
+    attachment_response,
     deny_404,
     live_response,
-    put_error,
-    read_file,
-    serve_attachment,
-    status_of,
     target_block,
-    upload_refused,
     with_badge,
 )
-from portal.provider.messages.forms import NewThreadForm, NoticesForm, ReplyForm
-from portal.services import uploads
-from portal.services.messaging import links, live, notices, queries
+from portal.provider.messages.forms import ReplyForm
+from portal.services.messaging import links, live, queries
 from portal.services.messaging import threads as msg
 
 
@@ -78,27 +74,12 @@ def message_thread(thread_id):
 @bp.route("/messages/<int:thread_id>/reply", methods=["POST"])
 def message_reply(thread_id):
     thread = access.get_or_404(MessageThread, thread_id)
-    form = ReplyForm()
-    if not form.validate_on_submit():
-        return _thread_page(thread, reply=form, status=400)
-    try:
-        message = msg.send_message(thread, _user(), form.body.data, data=read_file(form))
-    except uploads.UploadError as exc:
-        upload_refused(form, exc, thread.client_id)
-        return _thread_page(thread, reply=form, status=400)
-    except msg.MessagingError as exc:
-        put_error(form, exc)
-        return _thread_page(thread, reply=form, status=status_of(exc))
-    flash("Message sent.", "success")
-    return redirect(url_for("client.message_thread", thread_id=thread.id) + f"#m{message.id}", 303)
+    return flows.reply(thread, _thread_page, "client.message_thread")
 
 
 @bp.route("/messages/files/<int:attachment_id>")
 def message_file(attachment_id):
-    found = queries.attachment_for(_user(), attachment_id)
-    if found is None:
-        deny_404("message_attachment", attachment_id)
-    return serve_attachment(found)
+    return attachment_response(attachment_id)
 
 
 def _to_choices(client):
@@ -113,44 +94,17 @@ def _to_choices(client):
 
 
 def _new_thread(link=None):
-    user = _user()
-    client = Client.get_by_id(user.client_id)
-    form = NewThreadForm()
-    form.to.choices = _to_choices(client)
-    status = 200
-    if request.method == "GET":
-        subject = link[0].subject(link[1], user.practice.tz) if link else ""
-        default_to = msg.TO_FRONT_DESK if link and link[0].name == "invoice" else None
-        form = NewThreadForm(formdata=None, subject=subject, to=default_to or form.to.choices[0][0])
-        form.to.choices = _to_choices(client)
-    elif form.validate_on_submit():
-        try:
-            thread = msg.start_thread(
-                client,
-                user,
-                form.subject.data,
-                form.body.data,
-                form.to.data,
-                link=link,
-                data=read_file(form),
-            )
-        except uploads.UploadError as exc:
-            upload_refused(form, exc, client.id)
-            status = 400
-        except msg.MessagingError as exc:
-            put_error(form, exc)
-            status = status_of(exc)
-        else:
-            flash("Message sent. You will see the answer here.", "success")
-            return redirect(url_for("client.message_thread", thread_id=thread.id), 303)
-    else:
-        status = 400
-    return render(
+    client = Client.get_by_id(_user().client_id)
+    # Questions about a bill go to the front desk first.
+    default_to = msg.TO_FRONT_DESK if link and link[0].name == "invoice" else None
+    return flows.start_thread(
+        client,
+        link,
+        _to_choices(client),
         "client/messages/new.html",
-        form=form,
-        link_label=link[0].describe(link[1], user.practice.tz) if link else "",
-        section="messages",
-    ), status
+        "client.message_thread",
+        default_to=default_to,
+    )
 
 
 @bp.route("/messages/new", methods=["GET", "POST"])
@@ -185,15 +139,4 @@ def messages_summary():
 
 @bp.route("/messages/notices", methods=["GET", "POST"])
 def message_notices():
-    user = _user()
-    if request.method == "POST":
-        form = NoticesForm()
-        if form.validate_on_submit():
-            notices.set_email_notices(user, form.email_notices.data)
-            flash("Your choice is saved.", "success")
-            return redirect(url_for("client.message_notices"), 303)
-        status = 400
-    else:
-        form = NoticesForm(formdata=None, email_notices=notices.email_wanted(user.id))
-        status = 200
-    return render("client/messages/notices.html", form=form, section="messages"), status
+    return flows.notice_settings("client/messages/notices.html", "client.message_notices")

@@ -12,7 +12,7 @@ from flask_login import current_user
 from portal import audit
 from portal.provider import bp
 from portal.services import uploads
-from portal.services.messaging import live
+from portal.services.messaging import live, queries
 from portal.services.messaging.threads import MessagingError
 
 
@@ -116,9 +116,13 @@ def status_of(exc):
     return exc.status if isinstance(exc, MessagingError) else 400
 
 
-def serve_attachment(found):
-    """An attachment's bytes, never cached, never run: PDFs download, photos show inline
-    under a sandboxing policy, the type is the checked one."""
+def attachment_response(attachment_id):
+    """An attachment the current user may open (else 404 with an access.denied row): never
+    cached, never run: PDFs download, photos show inline under a sandboxing policy, the
+    type is the checked one."""
+    found = queries.attachment_for(current_user._get_current_object(), attachment_id)
+    if found is None:
+        deny_404("message_attachment", attachment_id)
     a = found.file
     try:
         body = uploads.load(a.stored_name)

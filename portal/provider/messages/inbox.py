@@ -10,9 +10,10 @@ from portal.htmx import render
 from portal.models import Client
 from portal.models.messaging import MessageSnippet
 from portal.provider import bp
+from portal.provider.messages import flows
 from portal.provider.messages.common import live_response, put_error, target_block
-from portal.provider.messages.forms import NoticesForm, SnippetForm
-from portal.services.messaging import live, notices, queries, snippets
+from portal.provider.messages.forms import SnippetForm
+from portal.services.messaging import live, queries, snippets
 from portal.services.messaging.threads import MessagingError, staff_members
 
 
@@ -121,15 +122,4 @@ def message_snippet_remove(snippet_id):
 
 @bp.route("/messages/notices", methods=["GET", "POST"])
 def message_notices():
-    user = current_user._get_current_object()
-    if request.method == "POST":
-        form = NoticesForm()
-        if form.validate_on_submit():
-            notices.set_email_notices(user, form.email_notices.data)
-            flash("Your notice choice is saved.", "success")
-            return redirect(url_for("provider.message_notices"), 303)
-        status = 400
-    else:
-        form = NoticesForm(formdata=None, email_notices=notices.email_wanted(user.id))
-        status = 200
-    return render("provider/messages/notices.html", form=form, section="messages"), status
+    return flows.notice_settings("provider/messages/notices.html", "provider.message_notices")

@@ -10,18 +10,15 @@ from portal.htmx import render, wants_fragment
 from portal.models import Client, User
 from portal.models.messaging import Message, MessageSnippet, MessageThread
 from portal.provider import bp
+from portal.provider.messages import flows
 from portal.provider.messages.common import (
+    attachment_response,
     deny_404,
     put_error,
-    read_file,
-    serve_attachment,
-    status_of,
     target_block,
-    upload_refused,
     with_badge,
 )
-from portal.provider.messages.forms import AssignForm, HideForm, NewThreadForm, ReplyForm
-from portal.services import uploads
+from portal.provider.messages.forms import AssignForm, HideForm, ReplyForm
 from portal.services.messaging import links, live, queries, snippets
 from portal.services.messaging import threads as msg
 
@@ -103,22 +100,7 @@ def _with_snippet(body):
 @bp.route("/messages/<int:thread_id>/reply", methods=["POST"])
 def message_reply(thread_id):
     thread = _thread(thread_id)
-    form = ReplyForm()
-    if not form.validate_on_submit():
-        return _thread_page(thread, reply=form, status=400)
-    try:
-        body = _with_snippet(form.body.data)
-        message = msg.send_message(thread, _user(), body, data=read_file(form))
-    except uploads.UploadError as exc:
-        upload_refused(form, exc, thread.client_id)
-        return _thread_page(thread, reply=form, status=400)
-    except msg.MessagingError as exc:
-        put_error(form, exc)
-        return _thread_page(thread, reply=form, status=status_of(exc))
-    flash("Message sent.", "success")
-    return redirect(
-        url_for("provider.message_thread", thread_id=thread.id) + f"#m{message.id}", 303
-    )
+    return flows.reply(thread, _thread_page, "provider.message_thread", body=_with_snippet)
 
 
 @bp.route("/messages/<int:thread_id>/assign", methods=["POST"])
@@ -169,10 +151,7 @@ def message_hide(message_id):
 
 @bp.route("/messages/files/<int:attachment_id>")
 def message_file(attachment_id):
-    found = queries.attachment_for(_user(), attachment_id)
-    if found is None:
-        deny_404("message_attachment", attachment_id)
-    return serve_attachment(found)
+    return attachment_response(attachment_id)
 
 
 # --- starting a thread --------------------------------------------------------------------
@@ -202,44 +181,15 @@ def _has_portal(client):
 
 
 def _new_thread(client, link=None):
-    user = _user()
-    form = NewThreadForm()
-    form.to.choices = _to_choices(client)
-    status = 200
-    if request.method == "GET":
-        subject = link[0].subject(link[1], user.practice.tz) if link else ""
-        form = NewThreadForm(formdata=None, subject=subject, to=form.to.choices[0][0])
-        form.to.choices = _to_choices(client)
-    elif form.validate_on_submit():
-        try:
-            thread = msg.start_thread(
-                client,
-                user,
-                form.subject.data,
-                form.body.data,
-                form.to.data,
-                link=link,
-                data=read_file(form),
-            )
-        except uploads.UploadError as exc:
-            upload_refused(form, exc, client.id)
-            status = 400
-        except msg.MessagingError as exc:
-            put_error(form, exc)
-            status = status_of(exc)
-        else:
-            flash("Message sent.", "success")
-            return redirect(url_for("provider.message_thread", thread_id=thread.id), 303)
-    else:
-        status = 400
-    return render(
+    return flows.start_thread(
+        client,
+        link,
+        _to_choices(client),
         "provider/messages/new.html",
-        form=form,
+        "provider.message_thread",
         client=client,
-        link_label=link[0].describe(link[1], user.practice.tz) if link else "",
         has_portal=_has_portal(client),
-        section="messages",
-    ), status
+    )
 
 
 @bp.route("/clients/<int:client_id>/messages/new", methods=["GET", "POST"])
