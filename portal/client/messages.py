@@ -6,7 +6,7 @@ the Messages tab, an appointment or an invoice, and chooses whether to get e-mai
 from flask import redirect, request, url_for
 from flask_login import current_user
 
-from portal import access, audit
+from portal import audit
 from portal.client import bp
 from portal.htmx import render, wants_fragment
 from portal.models import Client
@@ -15,6 +15,7 @@ from portal.provider.messages import flows
 from portal.provider.messages.common import (
     attachment_response,
     deny_404,
+    get_or_404,
     live_response,
     target_block,
     with_badge,
@@ -68,12 +69,12 @@ def _thread_page(thread, reply=None, status=200):
 
 @bp.route("/messages/<int:thread_id>")
 def message_thread(thread_id):
-    return _thread_page(access.get_or_404(MessageThread, thread_id))
+    return _thread_page(get_or_404(MessageThread, thread_id))
 
 
 @bp.route("/messages/<int:thread_id>/reply", methods=["POST"])
 def message_reply(thread_id):
-    thread = access.get_or_404(MessageThread, thread_id)
+    thread = get_or_404(MessageThread, thread_id)
     return flows.reply(thread, _thread_page, "client.message_thread")
 
 

@@ -225,3 +225,19 @@ def test_the_live_poll_says_nothing_of_a_thread_it_may_not_see(app, client, worl
     login(client, world.a.cu1)
     r = client.get(f"/portal/messages/live?v=0&s=0.0.0&t={t.id}", headers={"HX-Request": "true"})
     assert r.status_code == 200 and "thread-changed" not in r.headers.get("HX-Trigger", "")
+
+
+def test_ids_too_large_for_sqlite_are_404_not_500(client, world):
+    big = "9" * 30
+    login(client, world.a.owner)
+    for url in (
+        f"/provider/messages/{big}",
+        f"/provider/messages/files/{big}",
+        f"/provider/messages/new/appointment/{big}",
+        f"/provider/clients/{big}/messages/new",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/provider/messages/message/{big}/hide", data={}).status_code == 404
+    assert client.get(f"/provider/messages/?assigned={big}&page={big}").status_code == 200
+    r = client.get(f"/provider/messages/live?v=1&s=0.0.0&t={big}", headers={"HX-Request": "1"})
+    assert r.status_code == 200

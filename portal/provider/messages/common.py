@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from flask import Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from portal import audit
+from portal import access, audit
 from portal.provider import bp
 from portal.services import uploads
 from portal.services.messaging import live, queries
@@ -62,7 +62,7 @@ def live_response(user):
     seen = request.args.get("v", type=int)
     if seen is not None and seen == version:
         return Response(status=204)
-    thread_id = request.args.get("t", 0, type=int)
+    thread_id = queries.row_id(request.args.get("t")) or 0
     old = live.parse_stamp(request.args.get("s"))
     new = live.state(user, thread_id, version)
     view = _live_view(user, thread_id, version, new)
@@ -144,10 +144,18 @@ def deny_404(object_type, object_id):
     audit.record(
         "access.denied",
         object_type=object_type,
-        object_id=object_id,
+        object_id=queries.row_id(object_id),
         detail=f"{request.method} {request.endpoint}",
     )
     abort(404)
+
+
+def get_or_404(model, object_id):
+    """access.get_or_404 for an id from a URL, after checking that it can be a row's id
+    (a number larger than SQLite's INTEGER would otherwise fail in the driver)."""
+    if queries.row_id(object_id) is None:
+        deny_404(model.__name__.lower(), object_id)
+    return access.get_or_404(model, object_id)
 
 
 def target_block(dom_id, block):

@@ -5,13 +5,13 @@ client page's Messages section; the live poll; quick replies; notice settings.""
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
-from portal import access, audit
+from portal import audit
 from portal.htmx import render
 from portal.models import Client
 from portal.models.messaging import MessageSnippet
 from portal.provider import bp
 from portal.provider.messages import flows
-from portal.provider.messages.common import live_response, put_error, target_block
+from portal.provider.messages.common import get_or_404, live_response, put_error, target_block
 from portal.provider.messages.forms import SnippetForm
 from portal.services.messaging import live, queries, snippets
 from portal.services.messaging.threads import MessagingError, staff_members
@@ -19,7 +19,7 @@ from portal.services.messaging.threads import MessagingError, staff_members
 
 def _filters():
     assigned = request.args.get("assigned", "")
-    if assigned not in ("", "me", "none") and not assigned.isdigit():
+    if assigned not in ("", "me", "none") and queries.row_id(assigned) is None:
         assigned = ""
     status = request.args.get("status", queries.STATUS_OPEN)
     if status not in queries.STATUSES:
@@ -51,7 +51,7 @@ def messages():
 @bp.route("/clients/<int:client_id>/messages")
 def client_messages(client_id):
     """The client page's Messages section (loaded into the page by HTMX)."""
-    client = access.get_or_404(Client, client_id)
+    client = get_or_404(Client, client_id)
     user = current_user._get_current_object()
     rows = queries.client_threads(user, client_id=client.id)
     audit.record_view("message.list", obj=client, detail="client page")
@@ -111,7 +111,7 @@ def message_snippets():
 
 @bp.route("/messages/snippets/<int:snippet_id>/remove", methods=["POST"])
 def message_snippet_remove(snippet_id):
-    snippet = access.get_or_404(MessageSnippet, snippet_id)
+    snippet = get_or_404(MessageSnippet, snippet_id)
     snippets.remove(snippet, current_user._get_current_object())
     flash("Quick reply removed.", "success")
     return redirect(url_for("provider.message_snippets"), 303)

@@ -14,6 +14,7 @@ from portal.provider.messages import flows
 from portal.provider.messages.common import (
     attachment_response,
     deny_404,
+    get_or_404,
     put_error,
     target_block,
     with_badge,
@@ -28,7 +29,7 @@ def _user():
 
 
 def _thread(thread_id):
-    return access.get_or_404(MessageThread, thread_id)
+    return get_or_404(MessageThread, thread_id)
 
 
 def _assign_form(thread, formdata=None):
@@ -133,7 +134,7 @@ def message_reopen(thread_id):
 
 @bp.route("/messages/message/<int:message_id>/hide", methods=["POST"])
 def message_hide(message_id):
-    message = access.get_or_404(Message, message_id)
+    message = get_or_404(Message, message_id)
     thread = MessageThread.get_by_id(message.thread_id)
     form = HideForm(prefix=f"hide{message.id}")
     if not form.validate_on_submit():
@@ -194,7 +195,7 @@ def _new_thread(client, link=None):
 
 @bp.route("/clients/<int:client_id>/messages/new", methods=["GET", "POST"])
 def message_new(client_id):
-    return _new_thread(access.get_or_404(Client, client_id))
+    return _new_thread(get_or_404(Client, client_id))
 
 
 @bp.route("/messages/new/<kind>/<int:object_id>", methods=["GET", "POST"])
@@ -203,5 +204,5 @@ def message_new_linked(kind, object_id):
     found = links.target(kind, object_id, _user())
     if found is None:
         deny_404(f"{kind[:32]}", object_id)
-    client = access.get_or_404(Client, found[1].client_id)
+    client = get_or_404(Client, found[1].client_id)
     return _new_thread(client, link=found)

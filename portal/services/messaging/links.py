@@ -22,6 +22,7 @@ from portal.models import (
 )
 from portal.models.billing import INVOICE_DRAFT
 from portal.rules.slots import to_local
+from portal.services.messaging.queries import row_id
 
 ALL_STAFF = (ROLE_OWNER, ROLE_THERAPIST, ROLE_FRONTDESK)
 CLINICAL = (ROLE_OWNER, ROLE_THERAPIST)
@@ -136,9 +137,8 @@ def target(kind_name, object_id, user):
         return None
     if user.is_client and not kind.client_may_start:
         return None
-    try:
-        object_id = int(object_id)
-    except (TypeError, ValueError):
+    object_id = row_id(object_id)
+    if object_id is None:
         return None
     obj = access.scoped(kind.model, user=user).where(kind.model.id == object_id).first()
     if obj is None or (user.is_client and not kind.client_may_link(obj)):

@@ -15,6 +15,19 @@ from portal.models import Client, User
 from portal.models.messaging import Message, MessageAttachment, MessageRead, MessageThread
 
 PAGE_SIZE = 50
+MAX_ID = 2**63 - 1  # SQLite's INTEGER: a larger number from a URL matches no row
+
+
+def row_id(value):
+    """An id from a URL, form or query string as an int, or None when it cannot be one
+    (not a number, zero or less, too large for SQLite)."""
+    try:
+        value = int(value)
+    except (TypeError, ValueError):
+        return None
+    return value if 0 < value <= MAX_ID else None
+
+
 STATUS_OPEN, STATUS_DONE, STATUS_ALL = "open", "done", "all"
 STATUSES = (STATUS_OPEN, STATUS_DONE, STATUS_ALL)
 
@@ -79,8 +92,8 @@ def inbox(user, assigned="", unread=False, status=STATUS_OPEN, page=1):
         query = query.where(MessageThread.assigned_to == user.id)
     elif assigned == "none":
         query = query.where(MessageThread.assigned_to.is_null())
-    elif assigned.isdigit():
-        query = query.where(MessageThread.assigned_to == int(assigned))
+    elif row_id(assigned) is not None:
+        query = query.where(MessageThread.assigned_to == row_id(assigned))
     if unread:
         query = query.where(_unread_column(user) > fn.COALESCE(marker.last_read_message_id, 0))
     total = query.count()
@@ -145,9 +158,8 @@ class Attachment:
 def attachment_for(user, attachment_id):
     """The attachment if `user` may open it, else None (the view answers 404). Scoped like
     every client row; a client never opens the files of a hidden message."""
-    try:
-        attachment_id = int(attachment_id)
-    except (TypeError, ValueError):
+    attachment_id = row_id(attachment_id)
+    if attachment_id is None:
         return None
     found = (
         access.scoped(MessageAttachment, user=user)
