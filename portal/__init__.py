@@ -220,10 +220,11 @@ def create_app(test_config=None):
         # objects out of the garbage collector (gunicorn.conf.py); False outside gunicorn.
         return {"ok": True, "warm": bool(app.extensions.get("warm"))}
 
-    from portal import booking, cli
+    from portal import booking, cli, tasks
 
     booking.init_app(app)
     cli.init_app(app)
+    tasks.init_app(app)
     from portal.services import billing_events  # signal receivers, expire-packages
 
     billing_events.init_app(app)

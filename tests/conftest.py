@@ -62,6 +62,7 @@ def make_app(tmp_path, **overrides):
         "ARGON2_PARALLELISM": 1,
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
+        "TASKS_IMMEDIATE": True,  # tasks run in-process; tests/test_tasks.py runs a consumer
     }
     config.update(overrides)
     app = create_app(config)

@@ -29,6 +29,12 @@ from portal.models.charting import (
     NoteTemplate,
     PracticeCptCode,
 )
+from portal.models.clearinghouse import (
+    ClearinghouseConnection,
+    ClearinghouseDownload,
+    ClearinghouseFile,
+    ClearinghouseUpload,
+)
 from portal.models.insurance import (
     BenefitsVerification,
     CardImage,
@@ -39,6 +45,7 @@ from portal.models.insurance import (
     Referral,
 )
 from portal.models.intake import IntakeField, IntakeForm, IntakeSubmission
+from portal.models.jobs import Job
 from portal.models.messaging import (
     Message,
     MessageAttachment,
@@ -128,6 +135,11 @@ ALL_MODELS = [
     NoteDiagnosis,
     NoteBodyRegion,
     NoteAddendum,
+    Job,
+    ClearinghouseConnection,
+    ClearinghouseUpload,
+    ClearinghouseFile,
+    ClearinghouseDownload,
     MessageThread,
     Message,
     MessageAttachment,
@@ -197,6 +209,11 @@ __all__ = [
     "NoteMinutes",
     "NoteTemplate",
     "PracticeCptCode",
+    "Job",
+    "ClearinghouseConnection",
+    "ClearinghouseDownload",
+    "ClearinghouseFile",
+    "ClearinghouseUpload",
     "Message",
     "MessageAttachment",
     "MessageNoticeSetting",

@@ -20,4 +20,15 @@ def _staff_only():
 
 
 # One module per area; each registers its routes on `bp`. Add new areas below.
-from portal.provider import billing, charting, clients, home, messages, payers, schedule, settings  # noqa: E402,F401
+from portal.provider import (  # noqa: E402,F401
+    billing,
+    charting,
+    clearinghouse,
+    clients,
+    home,
+    jobs,
+    messages,
+    payers,
+    schedule,
+    settings,
+)

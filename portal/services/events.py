@@ -9,6 +9,14 @@ Signals (sender is the Appointment unless said otherwise):
 - appointment_completed(appointment)              at check-out, after minutes are recorded
 - appointment_cancelled(appointment, late: bool)  late = inside the cancellation window
 - appointment_no_show(appointment)
+
+Clearinghouse (sender is the ClearinghouseFile):
+- clearinghouse_file_received(file)   a file fetched from the clearinghouse (its `kind`,
+  found by content: "999", "277" or "835"), sent once per file while its status is "new"
+  (portal.services.clearinghouse.process_file). A receiver that handles the kind processes
+  the file and returns True: the file becomes "processed". Raising aborts the receiver's
+  writes and marks the file "error" with the exception's message (for the owner's eyes:
+  no PHI). With no receiver returning True the file stays "new", to be processed later.
 """
 
 from blinker import Namespace
@@ -19,3 +27,4 @@ appointment_booked = _signals.signal("appointment-booked")
 appointment_completed = _signals.signal("appointment-completed")
 appointment_cancelled = _signals.signal("appointment-cancelled")
 appointment_no_show = _signals.signal("appointment-no-show")
+clearinghouse_file_received = _signals.signal("clearinghouse-file-received")
