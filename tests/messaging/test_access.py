@@ -238,6 +238,10 @@ def test_ids_too_large_for_sqlite_are_404_not_500(client, world):
     ):
         assert client.get(url).status_code == 404, url
     assert client.post(f"/provider/messages/message/{big}/hide", data={}).status_code == 404
+    with client.application.test_request_context():
+        t = h.thread(world.a)
+    r = client.post(f"/provider/messages/{t.id}/reply", data={"body": "hi", "snippet": big})
+    assert r.status_code == 303
     assert client.get(f"/provider/messages/?assigned={big}&page={big}").status_code == 200
     r = client.get(f"/provider/messages/live?v=1&s=0.0.0&t={big}", headers={"HX-Request": "1"})
     assert r.status_code == 200

@@ -84,8 +84,8 @@ def message_thread(thread_id):
 def _with_snippet(body):
     """A quick reply chosen without JavaScript (the script adds its text to the box and
     resets the choice) is added on sending."""
-    snippet_id = request.form.get("snippet", type=int)
-    if not snippet_id:
+    snippet_id = queries.row_id(request.form.get("snippet"))
+    if snippet_id is None:
         return body
     snippet = (
         access.scoped(MessageSnippet)
