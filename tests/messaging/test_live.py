@@ -131,7 +131,7 @@ def test_home_pages_say_a_message_is_waiting_never_what_it_says(app, client, wor
     client.post("/logout")
     login(client, world.a.frontdesk)
     page = client.get("/provider/").get_data(as_text=True)
-    assert "1 conversation with a message waiting for you." in page
+    assert "1 conversation with an unread message." in page
     assert "/provider/messages/?unread=1" in page and "knee" not in page.lower()
     r = client.get("/provider/messages/summary", headers=HX)
     assert r.get_data(as_text=True).lstrip().startswith('<section class="card" id="messages-home"')

@@ -64,6 +64,7 @@ def test_refused_input_comes_back_next_to_the_field(app, client, world):
     assert r.status_code == 400
     body = r.get_data(as_text=True)
     assert re.search(r'id="subject-error">Give the conversation a subject', body)
+    assert 'id="body-error">Write a message, or add a photo or PDF.' in body  # both at once
     r = client.post(
         "/portal/messages/new",
         data={"subject": "Hi", "to": "nobody", "body": "x"},

@@ -29,7 +29,9 @@ def start_thread(for_client, link, choices, template, thread_endpoint, default_t
         form = NewThreadForm()
         form.to.choices = choices
         status = 400
-        if form.validate_on_submit():
+        if not form.validate_on_submit():
+            _check_body_too(form)
+        else:
             try:
                 thread = msg.start_thread(
                     for_client,
@@ -50,6 +52,17 @@ def start_thread(for_client, link, choices, template, thread_endpoint, default_t
                 return redirect(url_for(thread_endpoint, thread_id=thread.id), 303)
     label = link[0].describe(link[1], user.practice.tz) if link else ""
     return render(template, form=form, link_label=label, section="messages", **page), status
+
+
+def _check_body_too(form):
+    """A form refused for its subject also says what is wrong with the message, so the
+    client fixes both at once."""
+    has_file = bool(getattr(form.file.data, "filename", ""))
+    try:
+        msg.clean_body(form.body.data, has_file)
+    except msg.MessagingError as exc:
+        if not form.body.errors:
+            put_error(form, exc)
 
 
 def reply(thread, thread_page, thread_endpoint, body=lambda text: text):
