@@ -68,10 +68,13 @@ def parse_stamp(text):
     return State(a, b, c)
 
 
-def unread_count(user):
-    """Threads with a message this user has not read: for staff, open threads whose newest
-    client message is past their marker (a client's message reopens a done thread); for a
-    client, threads whose newest staff message is."""
+# The three queries below run after every write, for every open tab's user: their SQL is
+# built once per process and user shape by access.prebuilt_scoped (the same scoping as
+# access.scoped), with these sentinels standing for the user and the thread.
+S_USER, S_THREAD = -9_100_101, -9_100_102
+
+
+def _unread_query(query, user):
     marker = MessageRead.alias("r")
     column = (
         MessageThread.last_staff_message_id
@@ -79,29 +82,49 @@ def unread_count(user):
         else MessageThread.last_client_message_id
     )
     query = (
-        MessageThread.select(fn.COUNT(MessageThread.id))
+        query.select(fn.COUNT(MessageThread.id))
         .join(
             marker,
             JOIN.LEFT_OUTER,
-            on=((marker.thread == MessageThread.id) & (marker.user == user.id)),
+            on=((marker.thread == MessageThread.id) & (marker.user == S_USER)),
         )
         .where(column > fn.COALESCE(marker.last_read_message_id, 0))
     )
     if not user.is_client:
         query = query.where(MessageThread.done_at.is_null())
-    return access.scoped(MessageThread, user=user, query=query).scalar() or 0
+    return query
+
+
+def _scalar(key, build, user, extra=None):
+    sql, params = access.prebuilt_scoped(key, MessageThread, build, user=user, extra=extra)
+    row = database.execute_sql(sql, params).fetchone()
+    return (row[0] if row else 0) or 0
+
+
+def unread_count(user):
+    """Threads with a message this user has not read: for staff, open threads whose newest
+    client message is past their marker (a client's message reopens a done thread); for a
+    client, threads whose newest staff message is."""
+    return _scalar("messages.unread", _unread_query, user, {S_USER: user.id})
 
 
 def newest_message(user):
-    query = MessageThread.select(fn.MAX(MessageThread.last_message_id))
-    return access.scoped(MessageThread, user=user, query=query).scalar() or 0
+    return _scalar(
+        "messages.newest",
+        lambda q, u: q.select(fn.MAX(MessageThread.last_message_id)),
+        user,
+    )
 
 
 def thread_newest(user, thread_id):
     if not thread_id:
         return 0
-    query = MessageThread.select(MessageThread.last_message_id).where(MessageThread.id == thread_id)
-    return access.scoped(MessageThread, user=user, query=query).scalar() or 0
+    return _scalar(
+        "messages.thread_newest",
+        lambda q, u: q.select(MessageThread.last_message_id).where(MessageThread.id == S_THREAD),
+        user,
+        {S_THREAD: thread_id},
+    )
 
 
 # Per process: (database, user, thread, data version) -> State. The data version changes
