@@ -11,6 +11,7 @@ from portal import clock
 from portal.access import get_or_404, roles_required, scoped
 from portal.formutil import CsrfForm, choices
 from portal.htmx import render
+from portal.inputs import int_arg
 from portal.models import (
     Appointment,
     AppointmentMinutes,
@@ -60,16 +61,15 @@ def _prefill_new(form):
     """A new appointment from a link: ?date=, ?time=, ?provider=, ?client_id=, ?type=."""
     form.date.data = schedule_input.date_or(request.args.get("date"), today())
     form.time.data = schedule_input.time_or(request.args.get("time"), dt.time(9))
-    try:
-        form.provider_id.data = int(request.args.get("provider") or current_user.provider_id)
-    except (TypeError, ValueError):
-        pass
-    type_id = request.args.get("type", "")
-    if type_id.isdigit() and len(type_id) < 12:
-        form.appointment_type_id.data = int(type_id)
-    client_id = request.args.get("client_id", "")
-    if client_id.isdigit() and len(client_id) < 12:
-        form.client_id.data = int(client_id)
+    provider_id = int_arg("provider", current_user.provider_id)
+    if provider_id is not None:
+        form.provider_id.data = provider_id
+    type_id = int_arg("type")
+    if type_id:
+        form.appointment_type_id.data = type_id
+    client_id = int_arg("client_id")
+    if client_id:
+        form.client_id.data = client_id
 
 
 def _finder(form):
