@@ -39,7 +39,7 @@ from portal.models.billing import (
     StoredDocument,
 )
 from portal.models.people import Client
-from portal.provider import bp
+from portal.provider import bp, desk_checkout
 from portal.rules.billing import BillingError
 from portal.rules.money import format_cents, parse_dollars
 from portal.services import client_merge, invoicing, packages, payments_service
@@ -492,7 +492,11 @@ def client_sell_package(client_id):
     client = get_or_404(Client, client_id)
     definition = get_or_404(PackageDefinition, request.form.get("definition_id"))
     back = url_for("provider.client_billing", client_id=client.id)
-    inv = _sell_and_pay(client, definition, request.form.get("method", "send"))
+    method = request.form.get("method", "send")
+    confirm = desk_checkout.sale_confirmation(client, definition, method, request.path, back)
+    if confirm is not None:
+        return confirm
+    inv = _sell_and_pay(client, definition, method)
     return redirect(url_for("provider.invoice", invoice_id=inv.id) if inv else back, 303)
 
 
@@ -564,6 +568,7 @@ def _checkout_ctx(appt):
         ),
         "stripe": payments.status(),
         "section": "schedule",
+        **desk_checkout.closing_ctx(appt),  # tip, receipts, the next visit (issue 11)
     }
 
 
@@ -633,7 +638,12 @@ def checkout_sell_post(appointment_id, definition_id):
     appt = _appointment(appointment_id)
     definition = get_or_404(PackageDefinition, definition_id)
     client = Client.get_by_id(appt.client_id)
-    _sell_and_pay(client, definition, request.form.get("method", "send"))
+    method = request.form.get("method", "send")
+    back = url_for("provider.checkout_payment", appointment_id=appt.id)
+    confirm = desk_checkout.sale_confirmation(client, definition, method, request.path, back)
+    if confirm is not None:  # over the practice's threshold: "are you sure?" first
+        return confirm
+    _sell_and_pay(client, definition, method)
     return redirect(url_for("provider.checkout_payment", appointment_id=appt.id), 303)
 
 
