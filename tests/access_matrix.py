@@ -205,6 +205,10 @@ ACCESS = {
     "provider.checkout_pay": STAFF,
     "provider.checkout_sell": STAFF,
     "provider.checkout_sell_post": STAFF,
+    "provider.checkout_take": STAFF,  # the desk (issue 11): pay, tip, confirm
+    "provider.checkout_receipt_email": STAFF,
+    "provider.checkout_book_next": STAFF,
+    "provider.checkout_packages": STAFF,
     "provider.package_definitions": OWNER_ONLY,
     "provider.package_toggle": OWNER_ONLY,
     "provider.billing_settings": OWNER_ONLY,
