@@ -173,7 +173,7 @@ def test_book_the_next_visit_like_this_one(app, client, world, visit):
     )
     assert nxt.starts_at - appt.starts_at == dt.timedelta(weeks=2)  # no rhythm yet: 2 weeks
     page = client.get(f"/provider/billing/checkout/{appt.id}").get_data(as_text=True)
-    assert "Booked:" in page
+    assert "Already booked:" in page and "Book another visit" in page
     # taken: on to the form, prefilled
     r = client.post(f"/provider/billing/checkout/{appt.id}/next")
     assert r.status_code == 303 and "/provider/schedule/new?" in r.headers["Location"]
