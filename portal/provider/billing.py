@@ -101,6 +101,11 @@ class SettingsForm(FlaskForm):
     invoice_due_days = IntegerField(
         "Invoices due after (days)", validators=[InputRequired(), NumberRange(0, 365)]
     )
+    confirm_over = StringField(
+        "Ask to confirm a sale or payment at the desk over ($)",
+        validators=[Optional()],
+        description="A package sold or a visit paid for more than this asks “are you sure?”.",
+    )
 
 
 def _money(form_field):
@@ -391,21 +396,30 @@ def package_toggle(definition_id):
 def billing_settings():
     settings = invoicing.settings_for(current_user.practice_id)
     form = SettingsForm(obj=settings)
+    if request.method == "GET":
+        form.confirm_over.data = f"{settings.confirm_over_cents / 100:.2f}"
     status = 200
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    confirm_over = None
+    if valid:  # left empty: unchanged
+        raw = (form.confirm_over.data or "").strip()
+        confirm_over = _money(form.confirm_over) if raw else settings.confirm_over_cents
+    if valid and confirm_over is not None:
         with database.atomic("IMMEDIATE"):
             BillingSettings.insert(
                 practice=current_user.practice_id,
                 redeem_at=form.redeem_at.data,
                 invoice_due_days=form.invoice_due_days.data,
+                confirm_over_cents=confirm_over,
             ).on_conflict(
                 conflict_target=[BillingSettings.practice],
                 update={
                     BillingSettings.redeem_at: form.redeem_at.data,
                     BillingSettings.invoice_due_days: form.invoice_due_days.data,
+                    BillingSettings.confirm_over_cents: confirm_over,
                 },
             ).execute()
-            audit.record("billing.settings", detail="redeem_at,invoice_due_days")
+            audit.record("billing.settings", detail="redeem_at,invoice_due_days,confirm_over")
         flash("Billing settings saved.", "success")
         return redirect(url_for("provider.billing_settings"), 303)
     elif request.method == "POST":

@@ -166,6 +166,17 @@ class PolicyForm(FlaskForm):
         "Send reminders this many hours ahead", validators=[InputRequired(), NumberRange(1, 168)]
     )
     online_booking_enabled = BooleanField("Clients can book online")
+    check_in_window_minutes = IntegerField(
+        "Check-in opens this many minutes before a visit",
+        default=240,
+        validators=[InputRequired(), NumberRange(0, 24 * 60)],
+        description="Always on the visit's own day.",
+    )
+    no_show_grace_minutes = IntegerField(
+        "A no-show can be marked this many minutes after the start",
+        default=15,
+        validators=[InputRequired(), NumberRange(0, 240)],
+    )
 
     FIELDS = (
         "min_lead_minutes",
@@ -174,4 +185,6 @@ class PolicyForm(FlaskForm):
         "slot_step_minutes",
         "reminder_hours",
         "online_booking_enabled",
+        "check_in_window_minutes",
+        "no_show_grace_minutes",
     )
