@@ -277,6 +277,8 @@ def test_owner_settings_type_hours_exception_room_policy(app, client, sched):
             "slot_step_minutes": 30,
             "reminder_hours": 24,
             "online_booking_enabled": "y",
+            "check_in_window_minutes": 240,
+            "no_show_grace_minutes": 15,
         },
     )
     assert r.status_code == 302
