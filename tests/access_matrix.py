@@ -168,6 +168,10 @@ ACCESS = {
     "provider.appointment_check_in": STAFF,
     "provider.appointment_check_out": STAFF,
     "provider.client_appointments": STAFF,
+    # the desk (issue 11): the visit's note (clinical), the client finder, merging (owner)
+    "provider.note_for_appointment": CLINICAL,
+    "provider.client_find": STAFF,
+    "provider.client_merge_page": OWNER_ONLY,
     "provider.provider_hours": CLINICAL,  # a therapist: their own hours
     "provider.provider_exception_add": CLINICAL,
     "provider.provider_exception_delete": CLINICAL,
@@ -201,6 +205,10 @@ ACCESS = {
     "provider.checkout_pay": STAFF,
     "provider.checkout_sell": STAFF,
     "provider.checkout_sell_post": STAFF,
+    "provider.checkout_take": STAFF,  # the desk (issue 11): pay, tip, confirm
+    "provider.checkout_receipt_email": STAFF,
+    "provider.checkout_book_next": STAFF,
+    "provider.checkout_packages": STAFF,
     "provider.package_definitions": OWNER_ONLY,
     "provider.package_toggle": OWNER_ONLY,
     "provider.billing_settings": OWNER_ONLY,

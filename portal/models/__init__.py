@@ -51,6 +51,7 @@ from portal.models.clearinghouse import (
     ClearinghouseFile,
     ClearinghouseUpload,
 )
+from portal.models.desk import DESK_MODELS, ClientMerge, Tip
 from portal.models.insurance import (
     BenefitsVerification,
     CardImage,
@@ -163,6 +164,7 @@ ALL_MODELS = [
     MessageRead,
     MessageSnippet,
     MessageNoticeSetting,
+    *DESK_MODELS,
 ]
 
 __all__ = [
@@ -250,4 +252,6 @@ __all__ = [
     "MessageRead",
     "MessageSnippet",
     "MessageThread",
+    "ClientMerge",
+    "Tip",
 ]

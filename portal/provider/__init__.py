@@ -25,10 +25,13 @@ from portal.provider import (  # noqa: E402,F401
     charting,
     clearinghouse,
     clients,
+    desk_checkout,
+    finder,
     home,
     jobs,
     messages,
     payers,
     schedule,
     settings,
+    visit,
 )
