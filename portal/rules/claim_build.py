@@ -136,4 +136,3 @@ def split_provider_name(text: str) -> tuple[str, str]:
     if len(words) == 1:
         return "", words[0]
     return " ".join(words[:-1]), words[-1]
-
