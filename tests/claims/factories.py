@@ -13,6 +13,7 @@ from portal.models import (
     Appointment,
     AppointmentMinutes,
     AppointmentType,
+    ChartNote,
     Claim,
     ClaimDiagnosis,
     ClaimLine,
@@ -192,6 +193,11 @@ def sign_note(therapist_user, appointment, minutes, diagnoses, sign=True):
     if sign:
         charting.sign_note(therapist_user, note)
     return note
+
+
+def sign_draft(therapist_user, appointment):
+    """Sign the visit's draft note (a completed visit's claim is made as it is signed)."""
+    charting.sign_note(therapist_user, ChartNote.get(ChartNote.appointment == appointment.id))
 
 
 def insured_visit(

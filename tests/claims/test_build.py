@@ -18,12 +18,13 @@ from portal.models import (
     ClaimEvent,
     ClaimLine,
     ClaimProblem,
+    InsurancePolicy,
     PayerFee,
     PriorAuthorization,
     Referral,
 )
 from portal.rules import claim_status as cs
-from portal.services import charting
+from portal.services import charting, scheduling
 from portal.services.claims import build, life
 from tests.claims import factories as cf
 
@@ -92,9 +93,10 @@ def test_the_note_decides_the_claim_not_what_the_appointment_type_says(ctx, worl
 
 def test_per_code_payer_and_the_practice_price_where_no_fee_schedule(ctx, world):
     appt, policy = cf.insured_visit(
-        world.a, minutes={"97124": 38, "97140": 7}, payer_kw={"unit_rule": "per_code"}
+        world.a, minutes={"97124": 38, "97140": 7}, payer_kw={"unit_rule": "per_code"}, sign=False
     )
     PayerFee.delete().where(PayerFee.payer == policy.payer_id).execute()
+    cf.sign_draft(world.a.therapist, appt)
     [claim] = build.create_for_visit(appt)
     # per code: 97140's 7 minutes earn no unit; the type's $120 over the 3 units
     assert [(c, u, ch) for _, c, _, u, _, _, ch in _lines(claim)] == [("97124", 3, 12000)]
@@ -232,7 +234,7 @@ def test_referral_required_missing_then_added(ctx, world):
 
 def test_a_used_up_referral_is_named_not_missing(ctx, world):
     a = world.a
-    appt, policy = cf.insured_visit(a, payer_kw={"referral_required": True})
+    appt, policy = cf.insured_visit(a, payer_kw={"referral_required": True}, sign=False)
     Referral.create(
         practice=a.practice,
         client=appt.client_id,
@@ -243,13 +245,14 @@ def test_a_used_up_referral_is_named_not_missing(ctx, world):
         visits_allowed=2,
         visits_used_before=2,
     )
+    cf.sign_draft(a.therapist, appt)
     [claim] = build.create_for_visit(appt)
     assert "referral_used_up" in _problems(claim)
 
 
 def test_verification_can_require_an_authorization_and_its_number_goes_on_the_claim(ctx, world):
     a = world.a
-    appt, policy = cf.insured_visit(a)
+    appt, policy = cf.insured_visit(a, sign=False)
     BenefitsVerification.create(
         practice=a.practice,
         client=appt.client_id,
@@ -275,6 +278,7 @@ def test_verification_can_require_an_authorization_and_its_number_goes_on_the_cl
         start_date=dt.date(2026, 10, 1),
         end_date=dt.date(2026, 12, 31),
     )
+    cf.sign_draft(a.therapist, appt)
     [claim] = build.create_for_visit(appt)
     assert claim.authorization_id == current.id != old.id
     assert claim.status == cs.READY
@@ -345,17 +349,22 @@ def test_a_voided_claim_lets_the_visit_be_billed_again(ctx, world):
     assert Claim.get_by_id(claim.id).status == cs.VOID
 
 
-def test_create_due_bills_visits_signed_later_and_skips_the_rest(ctx, world):
+def test_create_due_bills_what_check_out_and_signing_could_not(ctx, world):
     a = world.a
-    signed, _ = cf.insured_visit(a, day=dt.date(2026, 11, 2))
+    # signed and checked out while the client had no policy on file: no claim then
+    late_policy, pol = cf.insured_visit(a, day=dt.date(2026, 11, 2), policy_kw={"active": False})
     unsigned, _ = cf.insured_visit(a, day=dt.date(2026, 11, 3), sign=False)
     cancelled, _ = cf.insured_visit(a, day=dt.date(2026, 11, 4), status="cancelled", sign=None)
-    no_policy, pol = cf.insured_visit(a, client=a.c2, day=dt.date(2026, 11, 5))
-    pol.active = False
-    pol.save()
-    other_practice, _ = cf.insured_visit(world.b, day=dt.date(2026, 11, 2))
+    no_policy, nopol = cf.insured_visit(
+        a, client=a.c2, day=dt.date(2026, 11, 5), policy_kw={"active": False}
+    )
+    other_practice, _ = cf.insured_visit(
+        world.b, day=dt.date(2026, 11, 2), policy_kw={"active": False}
+    )
+    assert Claim.select().count() == 0
+    InsurancePolicy.update(active=True).where(InsurancePolicy.id == pol.id).execute()
     result = build.create_due(practice_id=a.practice.id)
-    assert [c.appointment_id for c in result.created] == [signed.id]
+    assert [c.appointment_id for c in result.created] == [late_policy.id]
     assert result.skipped == [
         (no_policy.id, "The client has no active primary insurance policy for the visit.")
     ]
@@ -365,11 +374,32 @@ def test_create_due_bills_visits_signed_later_and_skips_the_rest(ctx, world):
         .where(Claim.appointment.in_([unsigned.id, cancelled.id, other_practice.id]))
         .exists()
     )
-    # the note is signed later: the next run bills it
-    note = charting.visit_coding(unsigned.id)
-    assert note is None
-    draft = ChartNote.get(ChartNote.appointment == unsigned.id)
-    charting.sign_note(a.therapist, draft)
-    assert [c.appointment_id for c in build.create_due(a.practice.id).created] == [unsigned.id]
-    assert Claim.select().where(Claim.appointment == unsigned.id).count() == 1
     assert Appointment.get_by_id(cancelled.id).status == "cancelled"
+
+
+def test_signing_the_note_of_a_checked_out_visit_makes_its_claim(ctx, world):
+    a = world.a
+    appt, _ = cf.insured_visit(a, sign=False)
+    assert not Claim.select().exists()
+    draft = ChartNote.get(ChartNote.appointment == appt.id)
+    charting.sign_note(a.therapist, draft)
+    [claim] = build.visit_claims(appt.id)
+    assert claim.status == cs.READY and claim.created_by_id == a.therapist.id
+
+
+def test_check_out_of_a_signed_visit_makes_its_claim(ctx, world):
+    a = world.a
+    appt, _ = cf.insured_visit(a, status="checked_in", checkout=False)
+    assert not Claim.select().exists()  # signed before check-out: nothing to bill yet
+    scheduling.check_out(appt, {"97124": 45, "97140": 15}, user=a.frontdesk)
+    [claim] = build.visit_claims(appt.id)
+    assert claim.status == cs.READY  # (by whom: the desk's request; see the route tests)
+
+
+def test_check_out_of_a_cash_visit_makes_no_claim(ctx, world):
+    a = world.a
+    appt = cf.visit(a.practice, a.c1, a.provider, status="checked_in")
+    appt.appointment_type.bill_insurance = False
+    appt.appointment_type.save()
+    scheduling.check_out(appt, {"97124": 60}, user=a.frontdesk)
+    assert not Claim.select().exists()
