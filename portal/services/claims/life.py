@@ -344,6 +344,35 @@ def set_authorization(claim, authorization, *, user=None):
     return _edit(claim, user, what, apply)
 
 
+def edit_details(claim, *, place_of_service, referral, authorization, user=None):
+    """The claim's place of service, referral (box 17) and authorization (box 23) in one
+    edit; only what changed is written and told in the history. None: no document."""
+    if place_of_service not in coding.PLACES_OF_SERVICE:
+        raise ClaimError("Choose a place of service: 11 office, 12 home, 02 or 10 telehealth.")
+    _document(claim, referral, "referral")
+    _document(claim, authorization, "authorization")
+    c = _fresh(claim)
+    told = []
+    if place_of_service != c.place_of_service:
+        label = coding.place_of_service_label(place_of_service)
+        told.append(f"Place of service: {place_of_service} ({label}).")
+    if getattr(referral, "id", None) != c.referral_id:
+        told.append(f"Referral: {referral.referring_name}." if referral else "No referral.")
+    if getattr(authorization, "id", None) != c.authorization_id:
+        told.append(
+            f"Prior authorization {authorization.number}." if authorization else "No authorization."
+        )
+    if not told:
+        return c
+
+    def apply(c):
+        c.place_of_service = place_of_service
+        c.referral = getattr(referral, "id", None)
+        c.authorization = getattr(authorization, "id", None)
+
+    return _edit(claim, user, " ".join(told), apply)
+
+
 def set_payer_claim_number(claim, number, *, user=None):
     """The payer's claim number (from its 835 or 277CA), for a corrected or void claim.
     It does not change what is billed, so the claim keeps its status."""
