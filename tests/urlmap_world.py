@@ -45,6 +45,7 @@ from portal.models import (
     CardImage,
     ChartNote,
     CheckoutAttempt,
+    ClaimLine,
     Icd10Favourite,
     InsurancePolicy,
     IntakeField,
@@ -92,6 +93,7 @@ PARAM_MODELS = {
     "type_id": AppointmentType,
     "template_id": NoteTemplate,
     "purchase_id": PackagePurchase,
+    "line_id": ClaimLine,
 }
 # The same name meaning another model on one endpoint: (endpoint, parameter) -> model.
 ENDPOINT_PARAM_MODELS = {
