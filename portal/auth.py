@@ -203,6 +203,15 @@ def _checked_session(token_hash, now):
     return find_session(token_hash), key, version
 
 
+# Requests a page makes by itself (the messages' live poll and what it reloads) carry this
+# header: they are not the user's activity and must not keep a session from its idle limit.
+BACKGROUND_HEADER = "X-Portal-Background"
+
+
+def _background():
+    return bool(request.headers.get(BACKGROUND_HEADER))
+
+
 @login_manager.user_loader
 def load_user(token):
     if not token:
@@ -223,7 +232,7 @@ def load_user(token):
         audit.record("session.expired", user=user, detail=reason)
         g.session_expired = True
         return None
-    if (now - row.last_seen_at).total_seconds() >= _LAST_SEEN_EVERY:
+    if (now - row.last_seen_at).total_seconds() >= _LAST_SEEN_EVERY and not _background():
         UserSession.update(last_seen_at=now).where(UserSession.id == row.id).execute()
         row.last_seen_at = now
         row._dirty.clear()

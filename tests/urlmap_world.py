@@ -39,6 +39,7 @@ from portal.access import scoped
 from portal.db import database
 from portal.models import (
     ALL_MODELS,
+    Appointment,
     AppointmentType,
     AuditLog,
     AvailabilityException,
@@ -52,6 +53,7 @@ from portal.models import (
     IntakeForm,
     IntakeSubmission,
     Job,
+    MessageThread,
     NoteTemplate,
     PackageDefinition,
     PackagePurchase,
@@ -66,6 +68,7 @@ from portal.models import (
 from portal.services import calendar as calendar_svc
 from portal.services import intake as intake_svc
 from portal.services import uploads
+from portal.services.messaging import threads as messaging_threads
 from tests import factories
 from tests.clients.helpers import png_bytes
 from tests.conftest import make_app
@@ -98,6 +101,9 @@ PARAM_MODELS = {
 # The same name meaning another model on one endpoint: (endpoint, parameter) -> model.
 ENDPOINT_PARAM_MODELS = {
     ("client.card_remove", "card_id"): SavedPaymentMethod,
+    # A thread about an appointment (the <kind> token below says which kind).
+    ("client.message_new_linked", "object_id"): Appointment,
+    ("provider.message_new_linked", "object_id"): Appointment,
 }
 
 
@@ -159,6 +165,9 @@ def _extras(ctx):
         exp_year=2030,
     )
     CheckoutAttempt.create(practice=practice, client=client, purpose="invoice")
+    # A photo in the demo client's first thread, so the attachment routes have a file.
+    thread = MessageThread.select().where(MessageThread.client == client.id).first()
+    messaging_threads.send_message(thread, ctx["client_user"], "Here is my card.", png_bytes())
     # A batch of work the front desk started, finished with a stored result.
     doc = StoredDocument.create(
         practice=practice,
@@ -179,7 +188,12 @@ def _extras(ctx):
         document=doc,
     )
     reset = auth.issue_token(ctx["client_user"], "reset")
-    return {"public_booking.calendar_feed_ics": feed_token, "auth.set_password": reset}
+    return {
+        "public_booking.calendar_feed_ics": feed_token,
+        "auth.set_password": reset,
+        "client.message_new_linked": "appointment",
+        "provider.message_new_linked": "appointment",
+    }
 
 
 def build_world(base):
