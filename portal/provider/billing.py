@@ -43,6 +43,7 @@ from portal.provider import bp, desk_checkout
 from portal.rules.billing import BillingError
 from portal.rules.money import format_cents, parse_dollars
 from portal.services import client_merge, invoicing, packages, payments_service
+from portal.services.claims import desk as claims_desk
 from portal.services.invoicing import InvoiceError
 
 OWNER = ("owner",)
@@ -581,6 +582,7 @@ def _checkout_ctx(appt):
             .order_by(PackageDefinition.sessions, PackageDefinition.name)
         ),
         "stripe": payments.status(),
+        "insurance": claims_desk.checkout_summary(appt),  # claims: the claim, the estimate
         "section": "schedule",
         **desk_checkout.closing_ctx(appt),  # tip, receipts, the next visit (issue 11)
     }

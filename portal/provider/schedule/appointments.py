@@ -40,6 +40,7 @@ from portal.rules import schedule_input
 from portal.rules.money import format_cents
 from portal.services import charting, client_finder, coverage, visit_flow
 from portal.services import scheduling as svc
+from portal.services.claims import desk as claims_desk
 
 SLOT_TAKEN = "That time was just taken, or the provider is busy then. Choose another time."
 
@@ -353,7 +354,7 @@ def appointment_check_in(appointment_id):
         allowed=rules.allowed_actions(appt.status),
         flags=coverage.intake_flags(appt.client) if sees_intake() else [],
         show_flags=sees_intake(),
-        warnings=coverage.visit_warnings(appt.client, start.date()),
+        warnings=claims_desk.checkin_warnings(appt, start.date()),
     ), (200 if request.method == "GET" else 400)
 
 
@@ -367,15 +368,19 @@ def appointment_check_out(appointment_id):
             return note_first_page(appt, refusal, 409 if request.method == "POST" else 200)
     form = CsrfForm()
     errors, status = [], 200
+    from_note = claims_desk.note_minutes(appt.id)  # the signed note's: never typed twice
     if request.method == "GET":
         codes = [(c.cpt_code, c.minutes) for c in svc.type_codes(appt.appointment_type)]
         rows = schedule_input.checkout_defaults(codes, appt.duration_minutes)
     else:
         if not form.validate_on_submit():
             abort(400)
-        rows, minutes, errors = schedule_input.checkout_rows(
-            request.form.getlist("cpt_code"), request.form.getlist("minutes")
-        )
+        if from_note:
+            rows, minutes, errors = [], dict(from_note), []
+        else:
+            rows, minutes, errors = schedule_input.checkout_rows(
+                request.form.getlist("cpt_code"), request.form.getlist("minutes")
+            )
         if not errors:
             try:
                 appt = svc.check_out(appt, minutes, user=current_user)
@@ -390,6 +395,7 @@ def appointment_check_out(appointment_id):
         appt=appt,
         start=local(appt.starts_at),
         rows=rows,
+        from_note=from_note,
         errors=errors,
         form=form,
         codes=charting.cpt_codes(appt.practice_id),
