@@ -29,6 +29,7 @@ from portal.models.charting import (
     NoteTemplate,
     PracticeCptCode,
 )
+from portal.models.claim_paper import CLAIM_PAPER_MODELS, ClaimDocument, ClaimPrintItem
 from portal.models.claims import (
     CLAIM_MODELS,
     Claim,
@@ -149,6 +150,7 @@ ALL_MODELS = [
     ClearinghouseFile,
     ClearinghouseDownload,
     *CLAIM_MODELS,
+    *CLAIM_PAPER_MODELS,
 ]
 
 __all__ = [
@@ -221,9 +223,11 @@ __all__ = [
     "ClaimAdjustment",
     "ClaimBatch",
     "ClaimDiagnosis",
+    "ClaimDocument",
     "ClaimEvent",
     "ClaimLine",
     "ClaimPosting",
+    "ClaimPrintItem",
     "ClaimProblem",
     "ClaimSettings",
     "ClaimWriteOff",

@@ -1,0 +1,1 @@
+"""Claim use cases, one module per concern (claims-paper: cms1500*, the paper forms)."""
