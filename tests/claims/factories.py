@@ -139,7 +139,8 @@ _DX12 = (
 def paper_claim(practice, client, provider, *, n_lines=2, n_diagnoses=2, **kw):
     """A claim whose parties have addresses, phones and the rest a paper form prints:
     `n_lines` service lines (97124 and 97140 alternately, pointers A then B...) and
-    `n_diagnoses` diagnoses (up to 12). Extra keywords go to Claim."""
+    `n_diagnoses` diagnoses (up to 12). Extra keywords go to Claim. No visit behind it
+    (the form needs none; many claims a day would overlap the therapist's calendar)."""
     client.address1 = "12 N. Elm St."
     client.city = "Portland"
     client.state = "OR"
@@ -167,5 +168,6 @@ def paper_claim(practice, client, provider, *, n_lines=2, n_diagnoses=2, **kw):
         policy_obj=policy_obj,
         lines=tuple(lines),
         diagnoses=_DX12[:n_diagnoses],
+        appointment=kw.pop("appointment", False),
         **kw,
     )

@@ -94,4 +94,5 @@ def test_calibration_marks_are_check_boxes_of_the_form():
     lines = cms1500_grid.calibration(1.5, -0.5).lines()
     for line, col, _ in cms1500_grid.CALIBRATION_MARKS:
         assert lines[line - 1][col - 1] == "X"
-    assert "OFFSETS X +1.5 MM Y -0.5 MM" in lines[2]
+    assert "MOVED RIGHT +1.5 DOWN -0.5 MM" in lines[2]
+    assert sum(line.count("X") for line in lines) == len(cms1500_grid.CALIBRATION_MARKS)

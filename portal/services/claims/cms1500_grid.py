@@ -253,15 +253,16 @@ CALIBRATION_MARKS = (  # (line, column, what the owner sees it in)
 
 def calibration(offset_x_mm: float, offset_y_mm: float) -> Grid:
     """A test page for pre-printed forms: an X in seven check boxes spread over the sheet,
-    words in the first and last columns of a few boxes, and the offsets it was printed with."""
+    marks in the first and last columns of boxes 1a and 2, sample dates and amounts, and
+    the offsets it was printed with."""
     g = Grid()
     for line, col, _ in CALIBRATION_MARKS:
         g.check(line, col)
     g.put(2, 41, 31, "ALIGNMENT TEST PAGE")
-    g.put(3, 41, 31, f"OFFSETS X {offset_x_mm:+.1f} MM Y {offset_y_mm:+.1f} MM")
-    g.put(4, 41, 31, "EACH X IN THE MIDDLE OF ITS BOX")
-    g.put(8, 50, 29, "1A LEFT EDGE" + " " * 13 + "RIGHT")
-    g.put(10, 1, 28, "2 LEFT EDGE" + " " * 12 + "RIGHT")
+    g.put(3, 41, 31, f"MOVED RIGHT {offset_x_mm:+.1f} DOWN {offset_y_mm:+.1f} MM")
+    g.put(4, 41, 31, "EACH MARK CENTRED IN ITS SQUARE")
+    g.put(8, 50, 29, "<1A" + " " * 23 + "1A>")  # the box's first and last columns
+    g.put(10, 1, 28, "<2" + " " * 24 + "2>")
     g.put(32, 2, 2, "MM")
     g.put(32, 5, 2, "DD")
     g.put(32, 8, 4, "YYYY")

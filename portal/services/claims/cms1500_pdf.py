@@ -23,9 +23,9 @@ import threading
 import segno
 from flask import current_app
 
-from portal import audit, pdf
+from portal import audit, clock, pdf
 from portal.db import database
-from portal.models import ClaimDocument, StoredDocument
+from portal.models import ClaimDocument, ClaimSettings, StoredDocument
 from portal.models.claim_paper import MODE_DATA, MODE_FULL, MODES
 from portal.services.claims import cms1500, cms1500_grid
 
@@ -136,6 +136,34 @@ def fingerprint(grid_text: str, mode: str, settings) -> str:
     if mode == MODE_DATA:
         parts.append("offsets {:.2f} {:.2f}".format(*offsets(settings)))
     return hashlib.sha256("\n\x1f".join(parts).encode()).hexdigest()
+
+
+OFFSET_LIMIT_MM = 20  # the database refuses more (claim_settings CHECK)
+
+
+def save_offsets(practice_id, right_mm: float, down_mm: float, user=None):
+    """The owner's calibration for pre-printed forms: how far to move every value."""
+    right_mm, down_mm = round(float(right_mm), 1), round(float(down_mm), 1)
+    if max(abs(right_mm), abs(down_mm)) > OFFSET_LIMIT_MM:
+        raise PaperError(f"Offsets go up to {OFFSET_LIMIT_MM} mm either way.")
+    values = {
+        ClaimSettings.print_offset_x_mm: right_mm,
+        ClaimSettings.print_offset_y_mm: down_mm,
+        ClaimSettings.updated_at: clock.utcnow(),
+    }
+    with database.atomic("IMMEDIATE"):
+        ClaimSettings.insert(
+            practice=practice_id,
+            print_offset_x_mm=right_mm,
+            print_offset_y_mm=down_mm,
+            updated_at=clock.utcnow(),
+        ).on_conflict(conflict_target=[ClaimSettings.practice], update=values).execute()
+        audit.record(
+            "claim_settings.print_offsets",
+            detail="print_offset_x_mm,print_offset_y_mm",
+            practice_id=practice_id,
+            user=user,
+        )
 
 
 def calibration_pdf(settings, drawn=False) -> bytes:
