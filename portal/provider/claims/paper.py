@@ -13,6 +13,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import FloatField, HiddenField, RadioField, SelectMultipleField
 from wtforms.validators import InputRequired, NumberRange
+from wtforms.widgets import TextInput
 
 from portal import audit, tasks
 from portal.access import get_or_404, roles_required
@@ -44,7 +45,10 @@ class BatchForm(FlaskForm):
 
 
 class Millimetres(FloatField):
-    """A length in millimetres: "1.5", "-2" or "1,5"; never NaN or infinity."""
+    """A length in millimetres: "1.5", "-2" or "1,5"; never NaN or infinity. A text box
+    (with a decimal keypad on tablets): a number box would refuse "1,5" silently."""
+
+    widget = TextInput()
 
     def process_formdata(self, valuelist):
         if not valuelist or not valuelist[0].strip():
