@@ -2,9 +2,12 @@
 made as a Job (tasks in-process here; tests/claims/test_paper_consumer.py runs the real
 consumer), the owner's calibration; and who may do what."""
 
+import io
 import re
 
+import pikepdf
 import pytest
+from flask import render_template
 
 from portal.models import (
     AuditLog,
@@ -162,10 +165,7 @@ def test_a_batch_of_chosen_claims_keeps_print_order_across_both_parts(
     assert cms1500_pdf.pdf.page_count(doc.data) == 5
     # each page is its claim's own issued PDF, in the batch's order
     for n, item in enumerate(items, start=1):
-        path = tmp_path / "merged.pdf"
-        path.write_bytes(doc.data)
-        page = cms1500_pdf.pdf.merge([_page(doc.data, n)])
-        account = read_box(values(words(page, tmp_path, f"p{n}.pdf")), "26")
+        account = read_box(values(words(_page(doc.data, n), tmp_path, f"p{n}.pdf")), "26")
         assert account == item.claim.patient_control_number
     # printing the same claims again re-uses every claim's PDF
     before = ClaimDocument.select().count()
@@ -178,10 +178,6 @@ def test_a_batch_of_chosen_claims_keeps_print_order_across_both_parts(
 
 def _page(data, n):
     """Page n alone, as a PDF."""
-    import io
-
-    import pikepdf
-
     with pikepdf.open(io.BytesIO(data)) as src, pikepdf.new() as out:
         out.pages.append(src.pages[n - 1])
         buf = io.BytesIO()
@@ -302,3 +298,14 @@ def test_calibration_is_the_owners(client, world):
         client.post("/logout")
     assert client.get("/provider/settings/claims/printing").headers["Location"].startswith("/login")
     assert ClaimSettings.select().count() == 0
+
+
+def test_the_claim_pages_include_needs_only_the_claim(app, paper):
+    """claims-core's claim page includes the partial with `claim` in its context only."""
+    with app.test_request_context():
+        html = render_template("provider/claims/_paper.html", claim=paper["held"])
+    claim_id = paper["held"].id
+    assert f'action="/provider/claims/{claim_id}/cms1500"' in html
+    assert 'value="full"' in html and 'value="data"' in html and 'name="csrf_token"' in html
+    assert "held by a problem" in html
+    assert f'href="/provider/claims/{claim_id}/cms1500">PDFs issued' in html

@@ -85,7 +85,7 @@ def _claim_or_404(claim_id):
 
 
 def paper_context(claim):
-    """What templates/provider/claims/_paper.html needs (the claim page includes it)."""
+    """The paper form page's context: the claim and the PDFs issued for it."""
     issued = (
         ClaimDocument.select(ClaimDocument, StoredDocument.id, StoredDocument.filename)
         .join(StoredDocument)
@@ -93,7 +93,7 @@ def paper_context(claim):
         .order_by(ClaimDocument.id.desc())
         .limit(10)
     )
-    return {"claim": claim, "paper_form": ModeForm(), "paper_issued": list(issued)}
+    return {"claim": claim, "paper_issued": list(issued)}
 
 
 @bp.route("/claims/<int:claim_id>/cms1500", methods=["GET", "POST"])
