@@ -309,3 +309,27 @@ def test_the_claim_pages_include_needs_only_the_claim(app, paper):
     assert 'value="full"' in html and 'value="data"' in html and 'name="csrf_token"' in html
     assert "held by a problem" in html
     assert f'href="/provider/claims/{claim_id}/cms1500">PDFs issued' in html
+
+
+def test_a_claim_that_cannot_print_fails_the_batch_in_words(client, world, paper):
+    a = world.a
+    with client.application.test_request_context():
+        huge = cf.paper_claim(a.practice, a.c2, a.provider, n_lines=1)
+    line = huge.lines.get()
+    line.charge_cents = 10_000_000  # $100,000.00: more than the form's boxes hold
+    line.save()
+    login(client, world.a.frontdesk)
+    ids = [str(paper["a1"].id), str(paper["a2"].id), str(huge.id)]
+    resp = client.post("/provider/claims/paper/batch", data={"claim_id": ids, "mode": "full"})
+    assert resp.status_code == 303
+    job = Job.get_by_id(int(resp.headers["Location"].rsplit("/", 1)[1]))
+    position = ClaimPrintItem.get(
+        (ClaimPrintItem.job == job.id) & (ClaimPrintItem.claim == huge.id)
+    ).position
+    assert job.status == "failed" and job.document_id is None
+    assert job.message == (
+        f"Claim {position} of 3 cannot be printed: "
+        "An amount over $99,999.99 does not fit the form's boxes."
+    )
+    page = client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "does not fit the form" in page and "Download the result" not in page
