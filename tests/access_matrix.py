@@ -72,6 +72,13 @@ ACCESS = {
     "provider.clearinghouse_key": OWNER_ONLY,
     "provider.clearinghouse_test": OWNER_ONLY,
     "provider.clearinghouse_accept_host_key": OWNER_ONLY,
+    # --- claims on paper: CMS-1500 forms, batches, print calibration -------------------
+    "provider.claims_paper": DESK,
+    "provider.claims_paper_batch": DESK,
+    "provider.claim_cms1500": DESK,
+    "provider.claim_cms1500_document": DESK,
+    "provider.claim_print_settings": OWNER_ONLY,
+    "provider.claim_print_test_page": OWNER_ONLY,
     # --- messaging: staff inbox and the client's Messages tab --------------------------
     "provider.messages": STAFF,
     "provider.client_messages": STAFF,

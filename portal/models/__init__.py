@@ -29,6 +29,7 @@ from portal.models.charting import (
     NoteTemplate,
     PracticeCptCode,
 )
+from portal.models.claim_paper import CLAIM_PAPER_MODELS, ClaimDocument, ClaimPrintItem
 from portal.models.claims import (
     CLAIM_MODELS,
     Claim,
@@ -165,6 +166,7 @@ ALL_MODELS = [
     MessageSnippet,
     MessageNoticeSetting,
     *DESK_MODELS,
+    *CLAIM_PAPER_MODELS,
 ]
 
 __all__ = [
@@ -237,9 +239,11 @@ __all__ = [
     "ClaimAdjustment",
     "ClaimBatch",
     "ClaimDiagnosis",
+    "ClaimDocument",
     "ClaimEvent",
     "ClaimLine",
     "ClaimPosting",
+    "ClaimPrintItem",
     "ClaimProblem",
     "ClaimSettings",
     "ClaimWriteOff",

@@ -11,8 +11,9 @@ Modules (claims-core):
 - desk.py     check-in warnings, the client's share at check-out, the signal receivers
 - cli.py      `flask --app wsgi claims create-due | list`
 
-Other engineers add their modules here (batches, remittances, posting, acks, reports,
-cms1500). Nothing is imported here, so any module may import another without a cycle.
+Others: batches, remittances, posting, acks, reports (claims-money); cms1500,
+cms1500_grid, cms1500_pdf, cms1500_batch (claims-paper: the paper forms). Nothing is
+imported here, so any module may import another without a cycle.
 """
 
 
