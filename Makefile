@@ -40,7 +40,7 @@ DEMO_ENV := PORTAL_DEV=1 PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(
 demo: syslibs venv
 	$(DEMO_ENV) $(FLASK) db upgrade
 	$(DEMO_ENV) $(FLASK) demo
-	$(DEMO_ENV) $(VENV)/bin/gunicorn -c gunicorn.conf.py -b 127.0.0.1:$(PORT) wsgi:app
+	$(DEMO_ENV) bash scripts/serve.sh $(VENV) $(PORT)
 
 test: testsys devvenv
 	$(VENV)/bin/pytest -q -p no:cacheprovider

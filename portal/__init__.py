@@ -1,5 +1,6 @@
 """The massage practice portal: create_app() builds it; nothing happens at import."""
 
+import logging
 import os
 
 from flask import Flask, current_app, redirect, render_template, request, url_for
@@ -7,12 +8,26 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from portal import auth, booking, cli, clock, config, db, htmx, login, mail, security, speedups
+from portal import (
+    auth,
+    booking,
+    cli,
+    clock,
+    config,
+    db,
+    htmx,
+    login,
+    mail,
+    security,
+    speedups,
+    tasks,
+)
 from portal.client import bp as client_bp
 from portal.provider import bp as provider_bp
 from portal.rules.money import format_cents
 from portal.rules.npi import format_ein
-from portal.services import billing_events, icd10
+from portal.services import billing_events, icd10, visit_flow
+from portal.services.claims import desk as claims_desk
 from portal.webhooks import bp as webhooks_bp
 
 csrf = CSRFProtect()
@@ -51,7 +66,12 @@ def create_app(test_config=None):
     app.add_url_rule("/healthz", "healthz", healthz)
     booking.init_app(app)
     cli.init_app(app)
+    tasks.init_app(app)
     billing_events.init_app(app)  # signal receivers, expire-packages
+    visit_flow.init_app(app)  # check-out waits for the signed chart note
+    claims_desk.init_app(app)  # claims at check-out and signing
+    # The development server logs each request line; a URL is not for the log.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app
 
 

@@ -1,6 +1,6 @@
 """Online booking shared by the client portal and the public page, plus app wiring:
 the public booking pages (/book/<practice_id>), the provider's private calendar feed
-(/calendar/<token>.ics), the `send-reminders` command and template helpers.
+(/calendar/<token>.ics), the `send-reminders` command and the `in_tz` filter.
 
 create_app calls init_app(app).
 """
@@ -19,6 +19,7 @@ from portal import audit, clock
 from portal.auth import hash_password, start_session
 from portal.db import database
 from portal.htmx import render
+from portal.inputs import bounded_int, int_arg
 from portal.models import AppointmentType, Client, LoginAttempt, Practice, Provider, User
 from portal.rules import slots as slot_rules
 from portal.rules.passwords import password_problems
@@ -39,13 +40,6 @@ def init_app(app):
 
     app.jinja_env.filters["in_tz"] = in_tz
 
-    def todays_appointments():
-        from portal.provider.schedule import todays_appointments as today
-
-        return today()
-
-    app.jinja_env.globals["todays_appointments"] = todays_appointments
-
 
 # --- the slot picker (shared) --------------------------------------------------------------
 
@@ -60,8 +54,9 @@ def picker(practice, args, *, exclude_id=None, fixed_type=None, fixed_provider=N
         types = []
     ctx = {"types": types, "type": None, "providers": [], "provider": None, "days": []}
     appt_type = fixed_type
-    if appt_type is None and args.get("type", "").isdigit():
-        appt_type = next((t for t in types if t.id == int(args["type"])), None)
+    type_id = bounded_int(args.get("type"))
+    if appt_type is None and type_id is not None:
+        appt_type = next((t for t in types if t.id == type_id), None)
     ctx["type"] = appt_type
     if appt_type is None:
         return ctx
@@ -69,8 +64,9 @@ def picker(practice, args, *, exclude_id=None, fixed_type=None, fixed_provider=N
     ctx["providers"] = providers
     sel = args.get("provider", "any")
     provider = fixed_provider
-    if provider is None and sel.isdigit():
-        provider = next((p for p in providers if p.id == int(sel)), None)
+    sel_id = bounded_int(sel)
+    if provider is None and sel_id is not None:
+        provider = next((p for p in providers if p.id == sel_id), None)
     ctx["provider"] = provider
     ctx["provider_sel"] = str(provider.id) if provider else "any"
     try:
@@ -184,7 +180,7 @@ class AccountForm(FlaskForm):
 def _chosen(practice):
     """The slot chosen on the public page (type, provider or None, start) or 404."""
     appt_type = AppointmentType.get_or_none(
-        (AppointmentType.id == request.args.get("type", type=int))
+        (AppointmentType.id == int_arg("type", 0))
         & (AppointmentType.practice == practice.id)
         & (AppointmentType.online_bookable == True)  # noqa: E712
         & (AppointmentType.active == True)  # noqa: E712
@@ -193,9 +189,9 @@ def _chosen(practice):
     if appt_type is None or start is None:
         abort(404)
     provider = None
-    if request.args.get("provider", "any").isdigit():
+    if request.args.get("provider", "any") != "any":
         provider = Provider.get_or_none(
-            (Provider.id == int(request.args["provider"])) & (Provider.practice == practice.id)
+            (Provider.id == int_arg("provider", 0)) & (Provider.practice == practice.id)
         )
         if provider is None:
             abort(404)

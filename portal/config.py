@@ -56,6 +56,16 @@ DEFAULTS = {
     "SPEEDUPS": True,
     "PAGE_CACHE_ENTRIES": 512,
     "PAGE_CACHE_BYTES": 32 * 1024 * 1024,
+    # Background tasks (portal/tasks.py): Huey's queue in this SQLite file (relative paths
+    # live in the instance folder), or in Redis when a URL is given (redis://host:6379/0).
+    "TASKS_DATABASE": "tasks.sqlite3",
+    "TASKS_REDIS_URL": "",
+    "TASKS_IMMEDIATE": False,  # run tasks in-process, at once (tests)
+    # Seconds the clearinghouse's SFTP server may take to answer (connect, log in, each step).
+    "CLEARINGHOUSE_TIMEOUT": 20,
+    # Messaging: how often an open page asks whether something changed (seconds; see the
+    # README's Messaging section for why polling, and what a poll costs).
+    "MESSAGES_POLL_SECONDS": 5,
 }
 
 

@@ -1,11 +1,16 @@
-"""Response headers: a strict CSP (no unsafe-inline), framing, sniffing, referrer, HSTS."""
+"""Response headers: a strict CSP (no unsafe-inline), framing, sniffing, referrer, HSTS;
+and ids in URLs bounded (portal/inputs.py)."""
 
 from flask import request
 from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from portal.inputs import BoundedIntConverter
+
 
 def init_app(app):
+    # Before any route is added: every <int:...> then ends at what the database holds.
+    app.url_map.converters["int"] = BoundedIntConverter
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)

@@ -84,6 +84,7 @@ def make_app(tmp_path, **overrides):
         "BASE_URL": "http://localhost",
         "SERVER_NAME": None,
         "ICD10_INDEX": ICD10_INDEX,
+        "TASKS_IMMEDIATE": True,  # tasks run in-process; tests/test_tasks.py runs a consumer
     }
     config.update(overrides)
     app = create_app(config)
@@ -178,3 +179,15 @@ def screenshot(request):
         return path
 
     return take
+
+
+# --- the URL-map guards (tests/test_access_matrix.py, tests/test_no_server_errors.py) ------
+
+
+@pytest.fixture(scope="session")
+def url_world(tmp_path_factory):
+    """The demo practice and a second practice in one database, built once per session
+    (tests/urlmap_world.py); each guard opens its own copy."""
+    from tests.urlmap_world import build_world  # it imports this module (make_app)
+
+    return build_world(str(tmp_path_factory.mktemp("url_world")))

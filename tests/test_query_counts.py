@@ -37,6 +37,7 @@ from portal.models import (
 )
 from portal.models.insurance import InsurancePolicy
 from tests import factories
+from tests.claims import factories as claim_factories
 from tests.conftest import login
 
 NOW = dt.datetime(2026, 6, 1, 18, 0)  # Monday 11:00 in Los Angeles
@@ -44,24 +45,26 @@ TODAY = dt.date(2026, 6, 1)
 
 # page: (who, method, path pattern, bound). {c} is the busy client, {note} its signed note,
 # {inv} its invoice. What the statements are: the session (with user and practice), the
-# object the page is about (with what it names, joined), then one statement per kind of
+# data version (read before the view: the render cache and the messages' poller use it),
+# the object the page is about (with what it names, joined), then one statement per kind of
 # row shown; view audits are written once per user and 10 minutes (audit.record_view).
+# Pages about a client read the records merged into it (one statement, client_merge), and
+# the client page says whether it was merged or has merged records (two).
 PAGES = {
-    "client_list": ("frontdesk", "GET", "/provider/clients", 3),
-    "client_search": ("frontdesk", "POST", "/provider/clients/search", 3),
-    "client_page": ("owner", "GET", "/provider/clients/{c}", 11),
-    "notes_list": ("therapist", "GET", "/provider/clients/{c}/notes", 4),
-    "note": ("therapist", "GET", "/provider/notes/{note}", 6),
-    "invoice": ("owner", "GET", "/provider/billing/invoices/{inv}", 7),
-    "billing_overview": ("owner", "GET", "/provider/billing/", 4),
-    "client_billing": ("owner", "GET", "/provider/billing/clients/{c}", 6),
+    "client_list": ("frontdesk", "GET", "/provider/clients", 4),
+    "client_search": ("frontdesk", "POST", "/provider/clients/search", 4),
+    "client_page": ("owner", "GET", "/provider/clients/{c}", 14),
+    "notes_list": ("therapist", "GET", "/provider/clients/{c}/notes", 6),
+    "note": ("therapist", "GET", "/provider/notes/{note}", 7),
+    "invoice": ("owner", "GET", "/provider/billing/invoices/{inv}", 8),
+    "billing_overview": ("owner", "GET", "/provider/billing/", 5),
+    "client_billing": ("owner", "GET", "/provider/billing/clients/{c}", 8),
     "day_view": ("therapist", "GET", "/provider/schedule/?date=2026-06-01", 6),
     "day_view_all": ("owner", "GET", "/provider/schedule/?date=2026-06-01&provider=all", 6),
-    "week_view": ("therapist", "GET", "/provider/schedule/?date=2026-06-01&view=week", 4),
-    "provider_home": ("therapist", "GET", "/provider/", 4),
-    "client_home": ("cu1", "GET", "/portal/", 2),
-    # The claims list, once it exists (issue 13): add its row here, e.g.
-    # "claims_list": ("owner", "GET", "/provider/claims/", N),
+    "week_view": ("therapist", "GET", "/provider/schedule/?date=2026-06-01&view=week", 5),
+    "provider_home": ("therapist", "GET", "/provider/", 5),
+    "client_home": ("cu1", "GET", "/portal/", 3),
+    "claims_list": ("owner", "GET", "/provider/claims", 4),
 }
 
 
@@ -104,6 +107,9 @@ def _grow(side, types, busy, n):
             _note(side, who, k)
             _appointment(side, types, who, k)
             _invoice(side, who)
+        claim_factories.claim(
+            practice, c, side.provider, day=TODAY - dt.timedelta(days=k), appointment=False
+        )
     first = Invoice.select().where(Invoice.client == busy.id).order_by(Invoice.id).first()
     Payment.create(practice=practice, client=busy, invoice=first, method="cash", amount_cents=100)
     Invoice.update(paid_cents=Invoice.paid_cents + 100).where(Invoice.id == first.id).execute()
@@ -168,7 +174,7 @@ def _note(side, client, k):
         updated_at=NOW - dt.timedelta(days=k),
     )
     base = {"practice": side.practice, "client": client, "note": note}
-    NoteMinutes.create(**base, cpt_code="97124", minutes=30 + k)
+    NoteMinutes.create(**base, cpt_code="97124", minutes=30 + k % 60)
     NoteDiagnosis.create(**base, position=1, code="M54.50", description="Low back pain")
     NoteBodyRegion.create(**base, region="low-back")
     ChartNote.update(status="signed", signed_at=NOW, signed_by=side.therapist, signature="T").where(

@@ -29,6 +29,30 @@ from portal.models.charting import (
     NoteTemplate,
     PracticeCptCode,
 )
+from portal.models.claim_paper import CLAIM_PAPER_MODELS, ClaimDocument, ClaimPrintItem
+from portal.models.claims import (
+    CLAIM_MODELS,
+    Claim,
+    ClaimAdjustment,
+    ClaimBatch,
+    ClaimDiagnosis,
+    ClaimEvent,
+    ClaimLine,
+    ClaimPosting,
+    ClaimProblem,
+    ClaimSettings,
+    ClaimWriteOff,
+    Remittance,
+    RemittanceClaim,
+    X12Counter,
+)
+from portal.models.clearinghouse import (
+    ClearinghouseConnection,
+    ClearinghouseDownload,
+    ClearinghouseFile,
+    ClearinghouseUpload,
+)
+from portal.models.desk import DESK_MODELS, ClientMerge, Tip
 from portal.models.insurance import (
     BenefitsVerification,
     CardImage,
@@ -39,6 +63,15 @@ from portal.models.insurance import (
     Referral,
 )
 from portal.models.intake import IntakeField, IntakeForm, IntakeSubmission
+from portal.models.jobs import Job
+from portal.models.messaging import (
+    Message,
+    MessageAttachment,
+    MessageNoticeSetting,
+    MessageRead,
+    MessageSnippet,
+    MessageThread,
+)
 from portal.models.people import (
     CLINICAL_ROLES,
     DESK_ROLES,
@@ -123,6 +156,20 @@ ALL_MODELS = [
     NoteDiagnosis,
     NoteBodyRegion,
     NoteAddendum,
+    Job,
+    ClearinghouseConnection,
+    ClearinghouseUpload,
+    ClearinghouseFile,
+    ClearinghouseDownload,
+    *CLAIM_MODELS,
+    MessageThread,
+    Message,
+    MessageAttachment,
+    MessageRead,
+    MessageSnippet,
+    MessageNoticeSetting,
+    *DESK_MODELS,
+    *CLAIM_PAPER_MODELS,
 ]
 
 __all__ = [
@@ -189,4 +236,32 @@ __all__ = [
     "NoteMinutes",
     "NoteTemplate",
     "PracticeCptCode",
+    "Job",
+    "ClearinghouseConnection",
+    "ClearinghouseDownload",
+    "ClearinghouseFile",
+    "ClearinghouseUpload",
+    "Claim",
+    "ClaimAdjustment",
+    "ClaimBatch",
+    "ClaimDiagnosis",
+    "ClaimDocument",
+    "ClaimEvent",
+    "ClaimLine",
+    "ClaimPosting",
+    "ClaimPrintItem",
+    "ClaimProblem",
+    "ClaimSettings",
+    "ClaimWriteOff",
+    "Remittance",
+    "RemittanceClaim",
+    "X12Counter",
+    "Message",
+    "MessageAttachment",
+    "MessageNoticeSetting",
+    "MessageRead",
+    "MessageSnippet",
+    "MessageThread",
+    "ClientMerge",
+    "Tip",
 ]

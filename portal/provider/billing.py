@@ -20,6 +20,7 @@ from portal.access import get_or_404, roles_required, scoped
 from portal.db import database
 from portal.formutil import choices
 from portal.htmx import render
+from portal.inputs import local_path, page_arg
 from portal.models.billing import (
     INVOICE_STATUS_LABELS,
     LINE_PACKAGE,
@@ -40,10 +41,11 @@ from portal.models.billing import (
 )
 from portal.models.people import DESK_ROLES, OWNER_ROLES, Client
 from portal.models.scheduling import Appointment, AppointmentType
-from portal.provider import bp
+from portal.provider import bp, desk_checkout
 from portal.rules.billing import BillingError
 from portal.rules.money import format_cents, parse_dollars
-from portal.services import invoicing, packages, payments_service
+from portal.services import client_merge, invoicing, packages, payments_service
+from portal.services.claims import desk as claims_desk
 from portal.services.invoicing import InvoiceError
 
 MANUAL = [(PAY_CASH, "Cash"), (PAY_CHECK, "Check"), (PAY_TERMINAL, "Card terminal")]
@@ -100,6 +102,11 @@ class SettingsForm(FlaskForm):
     invoice_due_days = IntegerField(
         "Invoices due after (days)", validators=[InputRequired(), NumberRange(0, 365)]
     )
+    confirm_over = StringField(
+        "Ask to confirm a sale or payment at the desk over ($)",
+        validators=[Optional()],
+        description="A package sold or a visit paid for more than this asks “are you sure?”.",
+    )
 
 
 def _money(form_field):
@@ -149,7 +156,7 @@ def billing():
         q = q.where(Invoice.status == status)
     elif status == "due":
         q = q.where(Invoice.status.in_(["open", "partially_paid"]))
-    page = min(max(1, request.args.get("page", 1, type=int)), 100_000)
+    page = page_arg()
     rows = list(q.paginate(page, PAGE + 1))
     # A view of the list: once per user, page and 10 minutes (audit.record_view).
     audit.record_view("invoice.list", detail=f"{status or 'all'} page {page}")
@@ -307,9 +314,8 @@ def invoice_send(invoice_id):
         flash(str(e), "error")
         return _invoice_page(inv, 400)
     flash("The client was e-mailed a link to the invoice.", "success")
-    return redirect(
-        request.form.get("next_url") or url_for("provider.invoice", invoice_id=inv.id), 303
-    )
+    back = url_for("provider.invoice", invoice_id=inv.id)
+    return redirect(local_path(request.form.get("next_url"), back), 303)
 
 
 @bp.route("/billing/documents/<int:document_id>")
@@ -363,7 +369,7 @@ def package_definitions():
     status = 200
     if form.validate_on_submit():
         price = _money(form.price)
-        allowed = {c[0] for c in form.types.choices}
+        allowed = {c.value for c in form.types.choices}
         if price is not None and set(form.types.data or []) <= allowed:
             packages.save_definition(
                 current_user.practice_id,
@@ -416,21 +422,30 @@ def package_toggle(definition_id):
 def billing_settings():
     settings = invoicing.settings_for(current_user.practice_id)
     form = SettingsForm(obj=settings)
+    if request.method == "GET":
+        form.confirm_over.data = f"{settings.confirm_over_cents / 100:.2f}"
     status = 200
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    confirm_over = None
+    if valid:  # left empty: unchanged
+        raw = (form.confirm_over.data or "").strip()
+        confirm_over = _money(form.confirm_over) if raw else settings.confirm_over_cents
+    if valid and confirm_over is not None:
         with database.atomic("IMMEDIATE"):
             BillingSettings.insert(
                 practice=current_user.practice_id,
                 redeem_at=form.redeem_at.data,
                 invoice_due_days=form.invoice_due_days.data,
+                confirm_over_cents=confirm_over,
             ).on_conflict(
                 conflict_target=[BillingSettings.practice],
                 update={
                     BillingSettings.redeem_at: form.redeem_at.data,
                     BillingSettings.invoice_due_days: form.invoice_due_days.data,
+                    BillingSettings.confirm_over_cents: confirm_over,
                 },
             ).execute()
-            audit.record("billing.settings", detail="redeem_at,invoice_due_days")
+            audit.record("billing.settings", detail="redeem_at,invoice_due_days,confirm_over")
         flash("Billing settings saved.", "success")
         return redirect(url_for("provider.billing_settings"), 303)
     elif request.method == "POST":
@@ -448,7 +463,8 @@ def billing_settings():
 
 
 def _client_summary(client):
-    invoices = list(invoice_list(client=client.id).limit(20))
+    family = client_merge.family_ids(client.id)  # with records merged into this one
+    invoices = list(invoice_list().where(Invoice.client.in_(family)).limit(20))
     purchases = packages.with_balances(
         scoped(PackagePurchase)
         .where(PackagePurchase.client == client.id)
@@ -491,7 +507,7 @@ def client_documents(client_id):
             StoredDocument.size_bytes,
             StoredDocument.created_at,
         )
-        .where(StoredDocument.client == client.id)
+        .where(StoredDocument.client.in_(client_merge.family_ids(client.id)))
         .order_by(StoredDocument.id.desc())
         .limit(100)
     )
@@ -509,7 +525,11 @@ def client_sell_package(client_id):
     client = get_or_404(Client, client_id)
     definition = get_or_404(PackageDefinition, request.form.get("definition_id"))
     back = url_for("provider.client_billing", client_id=client.id)
-    inv = _sell_and_pay(client, definition, request.form.get("method", "send"))
+    method = request.form.get("method", "send")
+    confirm = desk_checkout.sale_confirmation(client, definition, method, request.path, back)
+    if confirm is not None:
+        return confirm
+    inv = _sell_and_pay(client, definition, method)
     return redirect(url_for("provider.invoice", invoice_id=inv.id) if inv else back, 303)
 
 
@@ -578,7 +598,9 @@ def _checkout_ctx(appt):
             .order_by(PackageDefinition.sessions, PackageDefinition.name)
         ),
         "stripe": payments.status(),
+        "insurance": claims_desk.checkout_summary(appt),  # claims: the claim, the estimate
         "section": "schedule",
+        **desk_checkout.closing_ctx(appt),  # tip, receipts, the next visit (issue 11)
     }
 
 
@@ -648,5 +670,10 @@ def checkout_sell_post(appointment_id, definition_id):
     appt = _appointment(appointment_id)
     definition = get_or_404(PackageDefinition, definition_id)
     client = Client.get_by_id(appt.client_id)
-    _sell_and_pay(client, definition, request.form.get("method", "send"))
+    method = request.form.get("method", "send")
+    back = url_for("provider.checkout_payment", appointment_id=appt.id)
+    confirm = desk_checkout.sale_confirmation(client, definition, method, request.path, back)
+    if confirm is not None:  # over the practice's threshold: "are you sure?" first
+        return confirm
+    _sell_and_pay(client, definition, method)
     return redirect(url_for("provider.checkout_payment", appointment_id=appt.id), 303)

@@ -20,14 +20,14 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from peewee import fn
 
 from portal import audit, clock, pdf, speedups
 from portal.access import get_or_404, roles_required, scope_key, scoped
 from portal.db import database
-from portal.formutil import choices
+from portal.formutil import CsrfForm, choices
 from portal.htmx import render
+from portal.inputs import int_arg
 from portal.models import (
     CLINICAL_ROLES,
     ROLE_OWNER,
@@ -38,12 +38,12 @@ from portal.models import (
     Provider,
 )
 from portal.models.scheduling import CANCELLED_STATUSES
-from portal.provider import bp
+from portal.provider import bp, visit
 from portal.provider.charting_forms import AddendumForm, NoteForm
 from portal.rules import charting as rules
 from portal.rules import icd10 as icd10_rules
 from portal.services import charting as svc
-from portal.services import icd10
+from portal.services import client_merge, icd10
 
 PROVIDER_NAME = (Provider.first_name, Provider.last_name, Provider.credentials)  # display_name
 
@@ -121,7 +121,7 @@ def client_notes(client_id):
     notes = list(
         scoped(ChartNote, query=ChartNote.select(*shown, *PROVIDER_NAME))
         .join(Provider, on=(ChartNote.provider == Provider.id), attr="provider")
-        .where(ChartNote.client == client.id)
+        .where(ChartNote.client.in_(client_merge.family_ids(client.id)))  # merged records too
         .order_by(ChartNote.visit_date.desc(), ChartNote.id.desc())
         .limit(100)
     )
@@ -265,12 +265,15 @@ def _prefill(form, client, note, template):
     or the draft as saved. Returns the note's details."""
     own_provider = current_user.provider_id
     if note is None:
-        appt_id = request.args.get("appointment", type=int) or 0
+        type_minutes = []
+        appt_id = int_arg("appointment", 0)
         if appt_id and appt_id in {c.value for c in form.appointment.choices}:
             form.appointment.data = appt_id
             appt = Appointment.get_by_id(appt_id)
             form.visit_date.data = _local(appt.starts_at).date()
             form.provider.data = appt.provider_id
+            # started from the visit: its type's minutes, to be corrected as given
+            type_minutes = [(c.cpt_code, c.minutes) for c in appt.appointment_type.default_codes]
         else:
             form.visit_date.data = _today()
             form.provider.data = own_provider or client.therapist_id or 0
@@ -278,7 +281,7 @@ def _prefill(form, client, note, template):
             form.provider.data = own_provider
         for name in rules.SOAP_FIELDS:
             getattr(form, name).data = getattr(template, name)
-        return {"regions": [], "minutes": [], "diagnoses": []}
+        return {"regions": [], "minutes": type_minutes, "diagnoses": []}
     details = svc.note_details(note)
     form.visit_date.data = note.visit_date
     for name in rules.SOAP_FIELDS:
@@ -296,7 +299,8 @@ def _prefill(form, client, note, template):
 
 
 def _sign_after_save(saved):
-    """ "Save and sign": sign the saved draft, or say why it stays a draft."""
+    """ "Save and sign": sign the saved draft (the response to send: the visit's next step
+    or the note), or say why it stays a draft (None)."""
     try:
         svc.sign_note(current_user, saved)
     except svc.NoteIncomplete as exc:
@@ -307,6 +311,10 @@ def _sign_after_save(saved):
         flash(str(exc), "error")
     else:
         flash("Note signed. It is locked now; add an addendum to add to it.", "success")
+        return visit.after_sign_redirect(saved) or redirect(
+            url_for("provider.note_view", note_id=saved.id)
+        )
+    return None
 
 
 def _handle_note_form(client, note, template):
@@ -360,7 +368,9 @@ def _handle_note_form(client, note, template):
         ctx = _form_context(form, client, note, template, minutes_raw, dx_codes, errors)
         return render("provider/charting/note_form.html", **ctx), 400
     if request.form.get("action") == "sign":
-        _sign_after_save(saved)
+        signed = _sign_after_save(saved)
+        if signed is not None:
+            return signed
     else:
         flash("Draft saved.", "success")
     return redirect(url_for("provider.note_view", note_id=saved.id))
@@ -372,7 +382,7 @@ def note_new(client_id):
     client = get_or_404(Client, client_id)
     if request.method == "GET":
         audit.record("client.view", client=client, detail="new note form")
-    template_id = request.values.get("template", type=int)
+    template_id = int_arg("template", source=request.values)
     template = svc.template_for_new_note(client.practice_id, template_id)
     return _handle_note_form(client, None, template)
 
@@ -412,7 +422,7 @@ def note_edit(note_id):
 @roles_required(*CLINICAL_ROLES)
 def note_sign(note_id):
     note = _note(note_id)
-    form = FlaskForm()
+    form = CsrfForm()
     if not form.validate_on_submit():
         abort(400)
     try:
@@ -426,7 +436,9 @@ def note_sign(note_id):
             flash(p, "error")
         return redirect(url_for("provider.note_view", note_id=note.id))
     flash("Note signed. It is locked now; add an addendum to add to it.", "success")
-    return redirect(url_for("provider.note_view", note_id=note.id))
+    return visit.after_sign_redirect(note) or redirect(
+        url_for("provider.note_view", note_id=note.id)
+    )
 
 
 @bp.route("/notes/<int:note_id>/addenda", methods=["POST"])
@@ -461,7 +473,7 @@ def note_addendum(note_id):
 @roles_required(*CLINICAL_ROLES)
 def note_delete(note_id):
     note = _note(note_id)
-    form = FlaskForm()
+    form = CsrfForm()
     if not form.validate_on_submit():
         abort(400)
     client_id = note.client_id

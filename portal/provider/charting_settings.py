@@ -4,10 +4,10 @@ may look codes up). The chart notes themselves: provider/charting.py."""
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from portal.access import get_or_404, roles_required
 from portal.db import database
+from portal.formutil import CsrfForm
 from portal.htmx import render
 from portal.models import CLINICAL_ROLES, OWNER_ROLES, STAFF_ROLES, Icd10Favourite, NoteTemplate
 from portal.provider import bp
@@ -142,7 +142,7 @@ def cpt_codes():
 @bp.route("/settings/charting/codes/toggle", methods=["POST"])
 @roles_required(*OWNER_ROLES)
 def cpt_code_toggle():
-    form = FlaskForm()
+    form = CsrfForm()
     if not form.validate_on_submit():
         abort(400)
     code = request.form.get("code", "")

@@ -21,7 +21,7 @@ from flask import (
 from flask_login import current_user
 
 from portal import access, audit, clock
-from portal.auth import verify_password
+from portal.auth import lockout_minutes, note_attempt, throttle_message, verify_password
 from portal.formutil import choices
 from portal.htmx import render
 from portal.models import (
@@ -40,7 +40,7 @@ from portal.models import (
     Provider,
     Referral,
 )
-from portal.provider import bp
+from portal.provider import bp, finder
 from portal.provider.clients_forms import (
     AttachForm,
     AuthorizationForm,
@@ -82,12 +82,15 @@ def sees_clinical():
 
 
 # --- tablet lock: while a client holds the front-desk tablet only the tablet pages open --
+# Every route of the app, not only the dashboard: the staff user's own /account pages (TOTP
+# secret, password), the client portal, the login page and logout stay out of the client's
+# reach until a staff password is entered on the return form.
 
 
-TABLET_ENDPOINTS = {"provider.tablet", "provider.tablet_return"}
+TABLET_ENDPOINTS = {"provider.tablet", "provider.tablet_return", "static"}
 
 
-@bp.before_request
+@bp.before_app_request
 def _tablet_lock():
     if session.get("tablet") and request.endpoint not in TABLET_ENDPOINTS:
         return redirect(url_for("provider.tablet"))
@@ -163,13 +166,21 @@ def client_new():
     _therapist_choices(form)
     if request.method == "GET" and current_user.role == ROLE_THERAPIST:
         form.therapist.data = current_user.provider_id or 0
+    duplicates = []
     if form.validate_on_submit():
-        client = client_svc.create(current_user.practice, _client_data(form))
-        flash("Client added.", "success")
-        return redirect(url_for("provider.client_page", client_id=client.id))
-    status = 400 if request.method == "POST" else 200
+        data = _client_data(form)
+        duplicates = [] if form.not_a_duplicate.data else finder.duplicates_of(data)
+        if not duplicates:
+            client = client_svc.create(current_user.practice, data)
+            flash("Client added.", "success")
+            return redirect(url_for("provider.client_page", client_id=client.id))
+    status = (409 if duplicates else 400) if request.method == "POST" else 200
     return render_template(
-        "provider/clients/form.html", form=form, client=None, section="clients"
+        "provider/clients/form.html",
+        form=form,
+        client=None,
+        duplicates=duplicates,
+        section="clients",
     ), status
 
 
@@ -673,21 +684,30 @@ def tablet():
 @bp.route("/tablet/return", methods=["GET", "POST"])
 def tablet_return():
     form = TabletReturnForm()
+    status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
-        if verify_password(current_user, form.password.data):
+        user = current_user._get_current_object()
+        # Wrong staff passwords count toward the login throttling of that account.
+        minutes = lockout_minutes(user.email, audit.client_ip())
+        if minutes:
+            form.password.errors = [throttle_message(minutes)]
+            audit.record("login.throttled", detail="tablet return")
+            status = 429
+        elif verify_password(user, form.password.data):
+            note_attempt(user.email, True)
             state = session.pop("tablet", None) or {}
             audit.record("intake.tablet_end")
             flash("The tablet is back in staff mode.", "success")
             if state.get("client_id"):
                 return redirect(url_for("provider.client_page", client_id=state["client_id"]))
             return redirect(url_for("provider.clients"))
-        form.password.errors = ["That password is not right."]
-        audit.record("intake.tablet_end_failed")
+        else:
+            note_attempt(user.email, False)
+            form.password.errors = ["That password is not right."]
+            audit.record("intake.tablet_end_failed")
     if not session.get("tablet"):
         return redirect(url_for("provider.clients"))
-    return render_template("provider/clients/tablet_done.html", form=form), (
-        400 if request.method == "POST" else 200
-    )
+    return render_template("provider/clients/tablet_done.html", form=form), status
 
 
 # --- the intake form editor (owner) -------------------------------------------------------

@@ -3,7 +3,7 @@
 import datetime as dt
 import re
 
-from peewee import JOIN, CompoundSelectQuery
+from peewee import JOIN
 
 from portal import access, audit, clock
 from portal.db import database
@@ -84,7 +84,8 @@ def search_query(q, user=None, include_archived=False):
             one = _clients(user, include_archived).where(column.startswith(token))
             word = one if word is None else word | one  # UNION
         found = word if found is None else found & word  # INTERSECT
-    return found
+    # A select of Client like the others (callers pick their columns, order and page).
+    return Client.select(Client.id).where(Client.id.in_(found))
 
 
 def _order():
@@ -114,8 +115,6 @@ LIST_COLUMNS = (
 def _page_query(matches, limit, offset):
     # The page's ids first: SQLite sorts every match, and sorting bare ids carries far less
     # than whole rows; then the shown columns of those rows, in the same order.
-    if isinstance(matches, CompoundSelectQuery):  # a name search: its ids, then their names
-        matches = Client.select(Client.id).where(Client.id.in_(matches))
     ids = matches.order_by(*_order()).limit(limit).offset(offset)
     return (
         Client.select(*LIST_COLUMNS, Provider.first_name, Provider.last_name, Provider.credentials)

@@ -1,0 +1,298 @@
+"""Claim money: the client's share at check-out, accounts-receivable aging, remittance math.
+
+All amounts are integer cents. How to call:
+
+    allowed, missing = allowed_amount({"97124": 3}, fee_schedule={"97124": 3000})
+    est = estimate_client_share(allowed, deductible_remaining_cents=5000,
+                                copay_cents=None, coinsurance_percent=20)
+    est.total_cents, est.deductible_cents, est.coinsurance_cents, est.payer_cents
+
+    table = ar_aging([(payer_name, claim_date, balance_cents), ...], today)
+    table.rows[0].buckets["31-60"], table.totals.total_cents
+
+    posting = post_remittance(RemitClaim(status="1", charge_cents=..., paid_cents=...,
+                                         patient_responsibility_cents=..., adjustments=(...),
+                                         lines=(RemitLine(...), ...)))
+    posting.patient_responsibility_cents  # the client's invoice
+    posting.write_off_cents, posting.by_group["CO"], posting.status, posting.problems
+"""
+
+import datetime as dt
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from portal.rules import claim_status
+
+# --- the client's share at check-out ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShareEstimate:
+    """What the client pays at check-out, as an estimate, and how it was reached."""
+
+    allowed_cents: int
+    deductible_cents: int
+    copay_cents: int
+    coinsurance_cents: int
+    total_cents: int
+    capped_by_out_of_pocket: bool = False
+
+    @property
+    def payer_cents(self) -> int:
+        """What the payer is expected to pay of the allowed amount."""
+        return self.allowed_cents - self.total_cents
+
+
+def allowed_amount(
+    units_by_code: Mapping[str, int], fee_schedule: Mapping[str, int]
+) -> tuple[int, tuple[str, ...]]:
+    """(allowed cents, codes the fee schedule lacks): the fee schedule's price per unit
+    times the units, summed. A code without a price adds nothing and is listed, so the
+    caller can say the estimate leaves it out (or price it from the practice's list)."""
+    total, missing = 0, []
+    for code, units in units_by_code.items():
+        if units < 0:
+            raise ValueError("units cannot be negative")
+        price = fee_schedule.get(code)
+        if price is None:
+            missing.append(code)
+        else:
+            total += price * units
+    return total, tuple(missing)
+
+
+def percent_of(cents: int, percent: int | Decimal) -> int:
+    """`percent`% of `cents`, to the cent, half up: percent_of(7001, 20) == 1400."""
+    value = Decimal(cents) * Decimal(percent) / Decimal(100)
+    return int(value.quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def estimate_client_share(
+    allowed_cents: int,
+    *,
+    deductible_remaining_cents: int | None = None,
+    copay_cents: int | None = None,
+    coinsurance_percent: int | Decimal | None = None,
+    out_of_pocket_remaining_cents: int | None = None,
+) -> ShareEstimate:
+    """The client's share (DOMAIN.md "The client's share at check-out").
+
+    The deductible not yet met is paid first, up to the allowed amount; then the copay
+    (a fixed amount per visit) when the plan has one, or else the coinsurance (a
+    percentage of what remains); never more than the allowed amount, nor more than what
+    is left of the out-of-pocket maximum when that is known. None means "not known" (0).
+    """
+    for name, value in (
+        ("allowed", allowed_cents),
+        ("deductible", deductible_remaining_cents),
+        ("copay", copay_cents),
+        ("out-of-pocket", out_of_pocket_remaining_cents),
+    ):
+        if value is not None and value < 0:
+            raise ValueError(f"the {name} amount cannot be negative")
+    if coinsurance_percent is not None and not 0 <= coinsurance_percent <= 100:
+        raise ValueError("coinsurance is a percentage from 0 to 100")
+    deductible = min(deductible_remaining_cents or 0, allowed_cents)
+    remaining = allowed_cents - deductible
+    copay = coinsurance = 0
+    if copay_cents:
+        copay = min(copay_cents, remaining)
+    elif coinsurance_percent:
+        coinsurance = percent_of(remaining, coinsurance_percent)
+    capped = False
+    if out_of_pocket_remaining_cents is not None:
+        room = out_of_pocket_remaining_cents
+        parts = []
+        for part in (deductible, copay, coinsurance):
+            parts.append(min(part, room))
+            room -= parts[-1]
+        capped = parts != [deductible, copay, coinsurance]
+        deductible, copay, coinsurance = parts
+    total = deductible + copay + coinsurance
+    return ShareEstimate(allowed_cents, deductible, copay, coinsurance, total, capped)
+
+
+# --- accounts-receivable aging ----------------------------------------------------------------
+
+BUCKETS = ("0-30", "31-60", "61-90", "90+")
+
+
+def age_bucket(claim_date: dt.date, today: dt.date) -> str:
+    """0-30 days old (a future date too), 31-60, 61-90, or 90+ (91 days and more)."""
+    days = (today - claim_date).days
+    if days <= 30:
+        return "0-30"
+    if days <= 60:
+        return "31-60"
+    if days <= 90:
+        return "61-90"
+    return "90+"
+
+
+@dataclass
+class AgingRow:
+    """One payer's open balances by age: cents and claim counts per bucket."""
+
+    payer: Hashable
+    buckets: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BUCKETS, 0))
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BUCKETS, 0))
+
+    @property
+    def total_cents(self) -> int:
+        return sum(self.buckets.values())
+
+    @property
+    def count(self) -> int:
+        return sum(self.counts.values())
+
+    def add(self, bucket: str, cents: int) -> None:
+        self.buckets[bucket] += cents
+        self.counts[bucket] += 1
+
+
+@dataclass
+class AgingTable:
+    rows: list[AgingRow]  # one per payer, in payer order
+    totals: AgingRow  # payer "All payers"
+
+
+def ar_aging(rows: Iterable[tuple[Hashable, dt.date, int]], today: dt.date) -> AgingTable:
+    """Accounts-receivable aging per payer from (payer, claim date, balance cents) rows.
+
+    The claim date is the date it was first submitted (or of service, as the caller
+    decides). Rows with no balance are left out; payers are sorted by their text.
+    """
+    by_payer: dict[Hashable, AgingRow] = {}
+    totals = AgingRow("All payers")
+    for payer, claim_date, balance in rows:
+        if not balance:
+            continue
+        bucket = age_bucket(claim_date, today)
+        by_payer.setdefault(payer, AgingRow(payer)).add(bucket, balance)
+        totals.add(bucket, balance)
+    ordered = sorted(by_payer.values(), key=lambda row: str(row.payer).lower())
+    return AgingTable(ordered, totals)
+
+
+# --- remittance math (one 835 claim) ----------------------------------------------------------
+
+GROUPS = ("CO", "PR", "OA", "PI", "CR")
+PRIOR_PAYER_REASON = "23"  # OA 23: the impact of the prior payer's adjudication
+
+
+@dataclass(frozen=True)
+class Adj:
+    """One CAS adjustment: group (CO, PR, OA, PI), reason (CARC) and cents (may be < 0)."""
+
+    group: str
+    reason: str
+    cents: int
+
+
+@dataclass(frozen=True)
+class RemitLine:
+    charge_cents: int
+    paid_cents: int
+    adjustments: tuple[Adj, ...] = ()
+    code: str = ""  # the procedure, for messages
+
+
+@dataclass(frozen=True)
+class RemitClaim:
+    """An 835 CLP as the posting reads it (x12.read835 gives the raw values)."""
+
+    status: str  # CLP02
+    charge_cents: int  # CLP03
+    paid_cents: int  # CLP04
+    patient_responsibility_cents: int  # CLP05
+    adjustments: tuple[Adj, ...] = ()  # claim-level CAS
+    lines: tuple[RemitLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class Posting:
+    """What posting a remittance claim does to the books.
+
+    patient_responsibility_cents: PR adjustments, the client's invoice (deductible,
+    coinsurance, copay, ...). write_off_cents: CO, PI and OA (other than OA 23), which
+    the practice writes off. prior_payer_cents: OA 23 on a secondary's remittance.
+    problems: plain-English reasons the remittance does not add up (kept, shown, never
+    silently fixed).
+    """
+
+    paid_cents: int
+    patient_responsibility_cents: int
+    write_off_cents: int
+    prior_payer_cents: int
+    by_group: dict[str, int]
+    by_reason: dict[tuple[str, str], int]
+    status: str
+    problems: tuple[str, ...]
+
+
+def _sum_by(adjustments: Iterable[Adj]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
+    groups: dict[str, int] = {}
+    reasons: dict[tuple[str, str], int] = {}
+    for a in adjustments:
+        groups[a.group] = groups.get(a.group, 0) + a.cents
+        reasons[(a.group, a.reason)] = reasons.get((a.group, a.reason), 0) + a.cents
+    return groups, reasons
+
+
+def _money(cents: int) -> str:
+    sign = "-" if cents < 0 else ""
+    return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"
+
+
+def _balance_problems(claim: RemitClaim, every: list[Adj], pr: int) -> list[str]:
+    problems = []
+    for n, line in enumerate(claim.lines, start=1):
+        adjusted = sum(a.cents for a in line.adjustments)
+        if line.charge_cents - line.paid_cents != adjusted:
+            name = f" ({line.code})" if line.code else ""
+            problems.append(
+                f"Line {n}{name}: charge {_money(line.charge_cents)} minus paid "
+                f"{_money(line.paid_cents)} is not the adjustments' {_money(adjusted)}."
+            )
+    if claim.lines and sum(x.paid_cents for x in claim.lines) != claim.paid_cents:
+        problems.append("The lines' payments do not add up to the claim's payment.")
+    adjusted = sum(a.cents for a in every)
+    if claim.charge_cents - claim.paid_cents != adjusted:
+        problems.append(
+            f"Charge {_money(claim.charge_cents)} minus paid {_money(claim.paid_cents)} is "
+            f"not the adjustments' {_money(adjusted)}."
+        )
+    if pr != claim.patient_responsibility_cents:
+        problems.append(
+            f"The payer says the client owes {_money(claim.patient_responsibility_cents)} "
+            f"(CLP05) but its PR adjustments add up to {_money(pr)}."
+        )
+    return problems
+
+
+def post_remittance(claim: RemitClaim) -> Posting:
+    """Paid, patient responsibility by PR, adjustments by group and reason, write-off, the
+    claim's new status (claim_status.status_for_remittance), and any imbalance."""
+    every = list(claim.adjustments) + [a for line in claim.lines for a in line.adjustments]
+    unknown = sorted({a.group for a in every} - set(GROUPS))
+    by_group, by_reason = _sum_by(every)
+    pr = by_group.get("PR", 0)
+    prior = by_reason.get(("OA", PRIOR_PAYER_REASON), 0)
+    write_off = sum(by_group.get(g, 0) for g in ("CO", "PI", "OA", "CR")) - prior
+    problems = _balance_problems(claim, every, pr)
+    if unknown:
+        problems.append(f"Unknown adjustment group {', '.join(unknown)}.")
+    status = claim_status.status_for_remittance(
+        claim.status, claim.paid_cents, pr, [(a.group, a.reason, a.cents) for a in every]
+    )
+    return Posting(
+        paid_cents=claim.paid_cents,
+        patient_responsibility_cents=pr,
+        write_off_cents=write_off,
+        prior_payer_cents=prior,
+        by_group=by_group,
+        by_reason=by_reason,
+        status=status,
+        problems=tuple(problems),
+    )

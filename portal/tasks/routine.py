@@ -1,0 +1,29 @@
+"""The routine work the consumer does on a schedule, so a server needs no cron for it:
+appointment reminders, package expiry and e-mail that failed to send. Each stays a
+`flask --app wsgi ...` command too, for running by hand."""
+
+from flask import current_app
+
+from portal import mail
+from portal.services import packages, scheduling
+from portal.tasks import crontab, periodic
+
+
+@periodic(crontab(minute="*/15"))
+def send_reminders():
+    """Reminders for visits starting within each practice's lead time (deduplicated)."""
+    return scheduling.send_reminders()
+
+
+@periodic(crontab(minute="10", hour="3"))
+def expire_packages():
+    """Packages past their expiry lose their unused credits (daily)."""
+    return packages.expire_due()
+
+
+@periodic(crontab(minute="*/30"))
+def retry_mail():
+    """E-mail whose sending failed in the last day is tried again (with SMTP set up)."""
+    if not current_app.config.get("MAIL_SERVER"):
+        return 0
+    return mail.retry_failed(24)
