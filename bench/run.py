@@ -192,8 +192,8 @@ def _remove_db(path):
 
 
 def prepare_database(app, mods, ctx, reseed):
-    from portal.auth import hash_password
     from portal.db import database, upgrade
+    from portal.sessions import hash_password
 
     key = seed_key(mods)
     stored = None

@@ -1,8 +1,8 @@
-"""Login, logout, roles, server-side sessions, throttling, one-time links and TOTP for staff."""
+"""Login, logout, password change, the pages of one-time links, and TOTP for staff.
+
+Sessions, passwords and throttling: portal/sessions.py; the links: portal/tokens.py."""
 
 import base64
-import datetime as dt
-import hashlib
 import io
 import secrets
 import time
@@ -10,7 +10,6 @@ import time
 import pyotp
 import segno
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from flask import (
     Blueprint,
     current_app,
@@ -21,57 +20,34 @@ from flask import (
     session,
     url_for,
 )
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from portal import audit, clock, mail, speedups
+from portal import audit, clock
 from portal.access import deny
-from portal.db import data_version, database, models_from_row
+from portal.db import database
 from portal.device_cookies import remember_device, trusted_device
 from portal.htmx import render
 from portal.inputs import local_path
 from portal.login import login_manager
-from portal.models import LoginAttempt, Practice, User, UserSession, UserToken
+from portal.models import LoginAttempt, User, UserSession, UserToken
 from portal.rules.passwords import password_problems
+from portal.sessions import (
+    account_key,
+    hash_password,
+    load_user,
+    lockout_minutes,
+    note_attempt,
+    revoke_sessions,
+    start_session,
+    throttle_message,
+    verify_password,
+)
+from portal.tokens import RESETS_PER_HOUR, recent_resets, send_reset, valid_token
 
 bp = Blueprint("auth", __name__)
-
-
-_DUMMY_HASH = None
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def hasher() -> PasswordHasher:
-    return current_app.extensions["argon2"]
-
-
-def hash_password(password: str) -> str:
-    return hasher().hash(password)
-
-
-def verify_password(user, password: str) -> bool:
-    global _DUMMY_HASH
-    if user is None or not user.password_hash:
-        # Spend the same time when the account does not exist.
-        if _DUMMY_HASH is None:
-            _DUMMY_HASH = hash_password(secrets.token_hex(16))
-        try:
-            hasher().verify(_DUMMY_HASH, password or "x")
-        except (VerificationError, InvalidHashError):
-            pass
-        return False
-    try:
-        hasher().verify(user.password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return False
-    if hasher().check_needs_rehash(user.password_hash):
-        User.update(password_hash=hash_password(password)).where(User.id == user.id).execute()
-    return True
 
 
 def init_app(app):
@@ -95,118 +71,7 @@ def _fresh_user():
     g.pop("data_version", None)
 
 
-# --- sessions -----------------------------------------------------------------
-
-
-def _limits(user):
-    cfg = current_app.config
-    idle = cfg["STAFF_IDLE_MINUTES"] if user.is_staff else cfg["CLIENT_IDLE_MINUTES"]
-    return dt.timedelta(minutes=idle), dt.timedelta(hours=cfg["SESSION_ABSOLUTE_HOURS"])
-
-
-_SESSION_MODELS = (UserSession, User, Practice)
-
-
-def find_session(token_hash):
-    """The session row with its user and the user's practice, in one query (every page
-    reads current_user.practice). Its SQL is built once per process with the speed-ups on."""
-    if not speedups.enabled():
-        return (
-            UserSession.select(*_SESSION_MODELS)
-            .join(User)
-            .join(Practice)
-            .where(UserSession.token_hash == token_hash)
-            .first()
-        )
-    sql, params = speedups.built_once(
-        "find_session",
-        lambda token_hash: (
-            UserSession.select(*_SESSION_MODELS)
-            .join(User)
-            .join(Practice)
-            .where(UserSession.token_hash == token_hash)
-            .limit(1)
-        ),
-        {"token_hash": token_hash},
-    )
-    row = database.execute_sql(sql, params).fetchone()
-    if row is None:
-        return None
-    found, user, practice = models_from_row(row, *_SESSION_MODELS)
-    user.practice = practice
-    found.user = user
-    return found
-
-
-_LAST_SEEN_EVERY = 30  # seconds between writes of a session's last_seen_at
-
-
-# Requests a page makes by itself (the messages' live poll and what it reloads) carry this
-# header: they are not the user's activity and must not keep a session from its idle limit.
-BACKGROUND_HEADER = "X-Portal-Background"
-
-
-def _background():
-    return bool(request.headers.get(BACKGROUND_HEADER))
-
-
-def load_user(token):
-    if not token:
-        return None
-    now = clock.utcnow()
-    row = find_session(hash_token(token))
-    if row is None or row.revoked_at is not None:
-        return None
-    user = row.user
-    if not user.active:
-        return None
-    idle, absolute = _limits(user)
-    if now - row.last_seen_at > idle or now - row.created_at > absolute:
-        reason = "idle" if now - row.last_seen_at > idle else "absolute"
-        UserSession.update(revoked_at=now, revoked_reason=reason).where(
-            UserSession.id == row.id
-        ).execute()
-        audit.record("session.expired", user=user, detail=reason)
-        g.session_expired = True
-        return None
-    if (now - row.last_seen_at).total_seconds() >= _LAST_SEEN_EVERY and not _background():
-        UserSession.update(last_seen_at=now).where(UserSession.id == row.id).execute()
-        row.last_seen_at = now
-    # Read before any view runs: the render cache keys on it, and the messages' poller
-    # tells a page which version its data is from (portal/services/messaging/live.py).
-    g.data_version = data_version()
-    user._session_token = token
-    user.current_session = row
-    return user
-
-
-def start_session(user):
-    """A fresh server-side session and a fresh cookie session (rotation on login)."""
-    session.clear()
-    token = secrets.token_urlsafe(32)
-    now = clock.utcnow()
-    UserSession.create(
-        user=user,
-        token_hash=hash_token(token),
-        created_at=now,
-        last_seen_at=now,
-        ip=audit.client_ip(),
-        user_agent=(request.user_agent.string or "")[:255],
-    )
-    user._session_token = token
-    login_user(user)
-    session.permanent = False
-    User.update(last_login_at=now).where(User.id == user.id).execute()
-    audit.record("login", user=user)
-
-
-def revoke_sessions(user, reason, keep_token=None):
-    q = UserSession.update(revoked_at=clock.utcnow(), revoked_reason=reason).where(
-        (UserSession.user == user) & UserSession.revoked_at.is_null()
-    )
-    if keep_token:
-        q = q.where(UserSession.token_hash != hash_token(keep_token))
-    return q.execute()
+# --- where a login leads ------------------------------------------------------------
 
 
 def home_url(user):
@@ -215,79 +80,6 @@ def home_url(user):
 
 def _safe_next(target):
     return local_path(target)
-
-
-# --- throttling -------------------------------------------------------------
-
-
-def account_key(email: str) -> str:
-    return hashlib.sha256((email or "").strip().lower().encode()).hexdigest()
-
-
-def lockout_minutes(email: str, ip: str, device: str = "") -> int:
-    """Minutes until another try is allowed, or 0. Failures count in a sliding window.
-
-    A browser with a device cookie for this account (`device`, see trusted_device) is
-    limited by its own failures only; any other try by the account's and the address's.
-    """
-    cfg = current_app.config
-    window = dt.timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
-    now = clock.utcnow()
-    since = now - window
-    worst = 0
-    if device:
-        limits = ((LoginAttempt.device, device, cfg["LOGIN_MAX_FAILURES_ACCOUNT"]),)
-    else:
-        limits = (
-            (LoginAttempt.account_key, account_key(email), cfg["LOGIN_MAX_FAILURES_ACCOUNT"]),
-            (LoginAttempt.ip, ip, cfg["LOGIN_MAX_FAILURES_ADDRESS"]),
-        )
-    for field, value, limit in limits:
-        failures = (
-            LoginAttempt.select(LoginAttempt.at)
-            .where((field == value) & (LoginAttempt.at > since) & ~LoginAttempt.success)
-            .order_by(LoginAttempt.at.desc())
-            .limit(limit)
-        )
-        times = [a.at for a in failures]
-        if len(times) >= limit:
-            # Free again when the oldest of the last `limit` failures leaves the window.
-            free_at = times[-1] + window
-            minutes = max(1, int((free_at - now).total_seconds() + 59) // 60)
-            worst = max(worst, minutes)
-    return worst
-
-
-def throttle_message(minutes):
-    return f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
-
-
-PRUNE_EVERY = 100  # rows; old throttling and session rows are pruned now and then
-
-
-def note_attempt(email, success, device=""):
-    row = LoginAttempt.create(
-        account_key=account_key(email),
-        ip=audit.client_ip(),
-        at=clock.utcnow(),
-        success=success,
-        device=device,
-    )
-    if row.id % PRUNE_EVERY == 0:
-        prune()
-
-
-def prune(now=None):
-    """Forget login attempts older than a day and sessions that ended over 30 days ago.
-    (The audit log keeps the history of logins; these tables only serve throttling and
-    revocation.)"""
-    now = now or clock.utcnow()
-    LoginAttempt.delete().where(LoginAttempt.at < now - dt.timedelta(days=1)).execute()
-    absolute = dt.timedelta(hours=current_app.config["SESSION_ABSOLUTE_HOURS"])
-    UserSession.delete().where(
-        (UserSession.revoked_at < now - dt.timedelta(days=30))
-        | (UserSession.created_at < now - absolute - dt.timedelta(days=30))
-    ).execute()
 
 
 # --- forms ----------------------------------------------------------------------
@@ -503,111 +295,7 @@ def change_password():
     return render("auth/password.html", form=form), status
 
 
-# --- one-time links: invitations and resets -------------------------------------------
-
-
-def issue_token(user, purpose):
-    hours = current_app.config["INVITE_VALID_HOURS" if purpose == "invite" else "RESET_VALID_HOURS"]
-    token = secrets.token_urlsafe(32)
-    UserToken.create(
-        user=user,
-        purpose=purpose,
-        token_hash=hash_token(token),
-        expires_at=clock.utcnow() + dt.timedelta(hours=hours),
-    )
-    return token
-
-
-def link_for(token):
-    base = current_app.config["BASE_URL"].rstrip("/")
-    return base + url_for("auth.set_password", token=token)
-
-
-def send_invite(user, practice):
-    token = issue_token(user, "invite")
-    body = (
-        f"Hello,\n\n{practice.name} has invited you to its practice portal.\n"
-        f"Choose your password here (the link works once, for "
-        f"{current_app.config['INVITE_VALID_HOURS']} hours):\n\n{link_for(token)}\n\n"
-        "If you did not expect this, ignore this message.\n"
-    )
-    mail.queue(
-        user.email, f"Your invitation to {practice.name}", body, practice=practice, kind="invite"
-    )
-    return token
-
-
-class InviteError(ValueError):
-    """A client cannot be invited (no e-mail, or the address belongs to someone else)."""
-
-
-def invite_client(client):
-    """Give a client portal access: their user (created if needed) gets a one-time link.
-
-    Call inside `database.atomic("IMMEDIATE")`. Returns the user; raises InviteError.
-    """
-    email = (client.email or "").strip().lower()
-    if not email:
-        raise InviteError("Add the client's e-mail address first.")
-    user = User.get_or_none(User.email == email)
-    if user is None:
-        user = User.create(
-            practice=client.practice_id,
-            email=email,
-            name=client.display_name,
-            role="client",
-            client=client.id,
-        )
-    elif user.client_id != client.id:
-        raise InviteError("Another account already uses this e-mail address.")
-    elif user.password_hash:
-        raise InviteError("This client already has portal access.")
-    send_invite(user, client.practice)
-    audit.record("user.invite", obj=user, client=client, detail="client portal")
-    return user
-
-
-def send_reset(user):
-    token = issue_token(user, "reset")
-    practice = user.practice
-    body = (
-        f"Hello,\n\nSomeone asked to reset your password for {practice.name}'s portal.\n"
-        f"Choose a new password here (the link works once, for "
-        f"{current_app.config['RESET_VALID_HOURS']} hours):\n\n{link_for(token)}\n\n"
-        "If it was not you, ignore this message; your password stays as it is.\n"
-    )
-    mail.queue(
-        user.email, f"Reset your {practice.name} password", body, practice=practice, kind="reset"
-    )
-    return token
-
-
-def _valid_token(token):
-    row = (
-        UserToken.select(UserToken, User)
-        .join(User)
-        .where(UserToken.token_hash == hash_token(token or ""))
-        .first()
-    )
-    if row is None or row.used_at is not None or row.expires_at < clock.utcnow():
-        return None
-    return row
-
-
-RESETS_PER_HOUR = 3
-
-
-def _recent_resets(user):
-    since = clock.utcnow() - dt.timedelta(hours=1)
-    return (
-        UserToken.select()
-        .where(
-            (UserToken.user == user)
-            & (UserToken.purpose == "reset")
-            & (UserToken.created_at > since)
-        )
-        .count()
-    )
+# --- pages of the one-time links (portal/tokens.py): forgot, set a password ---------------
 
 
 @bp.route("/login/forgot", methods=["GET", "POST"])
@@ -618,7 +306,7 @@ def forgot():
         user = User.get_or_none((User.email == email) & User.active)
         # A locked-out user may still reset (the link goes to their own mailbox); only the
         # number of reset mails per account is limited, so nobody can flood an inbox.
-        if user is not None and _recent_resets(user) < RESETS_PER_HOUR:
+        if user is not None and recent_resets(user) < RESETS_PER_HOUR:
             send_reset(user)
             audit.record("password.reset_requested", user=user)
         flash(
@@ -631,7 +319,7 @@ def forgot():
 
 @bp.route("/account/set-password/<token>", methods=["GET", "POST"])
 def set_password(token):
-    row = _valid_token(token)
+    row = valid_token(token)
     if row is None:
         return render("auth/link_invalid.html"), 404
     form = SetPasswordForm()
@@ -639,7 +327,7 @@ def set_password(token):
     status = 200
     if form.validate_on_submit():
         with database.atomic("IMMEDIATE"):
-            fresh = _valid_token(token)
+            fresh = valid_token(token)
             if fresh is None:
                 return render("auth/link_invalid.html"), 404
             now = clock.utcnow()

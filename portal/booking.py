@@ -16,7 +16,6 @@ from wtforms import DateField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from portal import audit, clock
-from portal.auth import hash_password, start_session
 from portal.db import database
 from portal.htmx import render
 from portal.inputs import bounded_int, int_arg
@@ -25,6 +24,7 @@ from portal.rules import slots as slot_rules
 from portal.rules.passwords import password_problems
 from portal.services import scheduling as svc
 from portal.services.calendar import feed_for_token, provider_feed_ics
+from portal.sessions import hash_password, start_session
 
 bp = Blueprint("public_booking", __name__)
 

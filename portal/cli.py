@@ -1,5 +1,6 @@
 """Flask commands: demo data, users, backup and restore checks."""
 
+import datetime as dt
 import os
 import sqlite3
 
@@ -7,7 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from portal import demo, mail, tokens
 from portal.db import database
+from portal.models import Practice, User
 from portal.services.claims.cli import claims_cli
 from portal.services.clearinghouse_cli import clearinghouse_cli
 
@@ -26,8 +29,6 @@ def init_app(app):
 @with_appcontext
 def demo_cmd():
     """Load the demo practice (idempotent) and print its logins."""
-    from portal import demo
-
     with database.connection_context():
         demo.load()
     base = current_app.config["BASE_URL"]
@@ -45,8 +46,6 @@ def backup(dest):
         raise click.ClickException("No database at " + src_path)
     # A folder (existing, or a path ending in / or without a file extension) gets a dated file.
     if os.path.isdir(dest) or dest.endswith(os.sep) or not os.path.splitext(dest)[1]:
-        import datetime as dt
-
         os.makedirs(dest, mode=0o700, exist_ok=True)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
         dest = os.path.join(dest, f"portal-{stamp}.sqlite3")
@@ -131,9 +130,6 @@ def check_db(path):
 @click.option("--name", default="")
 def create_owner_cmd(practice_name, email, name):
     """Create a practice and its owner; the owner gets a one-time link in the outbox/e-mail."""
-    from portal import auth, mail
-    from portal.models import Practice, User
-
     with current_app.test_request_context(), database.connection_context():
         with database.atomic("IMMEDIATE"):
             practice = Practice.get_or_none(Practice.name == practice_name) or Practice.create(
@@ -143,9 +139,9 @@ def create_owner_cmd(practice_name, email, name):
             if User.get_or_none(User.email == email):
                 raise click.ClickException("A user with this e-mail exists already.")
             user = User.create(practice=practice, email=email, name=name or email, role="owner")
-            token = auth.send_invite(user, practice)
+            token = tokens.send_invite(user, practice)
         mail.flush()  # with SMTP configured: sent now that the transaction committed
-        link = auth.link_for(token)
+        link = tokens.link_for(token)
     click.echo("Owner created. Choose the password at: " + link)
 
 
@@ -154,8 +150,6 @@ def create_owner_cmd(practice_name, email, name):
 @with_appcontext
 def mail_retry_cmd(hours):
     """Send again the e-mails whose delivery failed (for cron, with SMTP configured)."""
-    from portal import mail
-
     if not current_app.config.get("MAIL_SERVER"):
         raise click.ClickException("No mail server is configured (PORTAL_MAIL_SERVER).")
     with database.connection_context():

@@ -4,7 +4,7 @@ A browser that logged in to an account gets a signed cookie naming that account 
 id, never the e-mail) and a random nonce. When it comes back, the failure counts of its
 address and of the account, which anyone behind the same router, or anyone guessing at the
 account, can drive up, do not lock it out: its own failures are counted per nonce instead
-(`portal.auth.lockout_minutes`, the `device` column of login_attempt). The cookie is sent
+(`portal.sessions.lockout_minutes`, the `device` column of login_attempt). The cookie is sent
 only to /login (HttpOnly, SameSite=Strict, Secure outside development) and lives 180 days.
 """
 

@@ -1,6 +1,6 @@
-"""The flask-login manager: who is logged in comes from auth's server-side sessions
-(auth.load_user, registered by auth.init_app); a request that needs a login and has none is
-sent to the login page (HTMX requests get HX-Redirect)."""
+"""The flask-login manager: who is logged in comes from the server-side sessions
+(portal/sessions.py's load_user, registered by auth.init_app); a request that needs a login
+and has none is sent to the login page (HTMX requests get HX-Redirect)."""
 
 from flask import flash, g, make_response, redirect, request, url_for
 from flask_login import LoginManager

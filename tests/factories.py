@@ -3,8 +3,8 @@
 import datetime as dt
 import itertools
 
-from portal.auth import hash_password
 from portal.models import Client, Practice, Provider, User
+from portal.sessions import hash_password
 
 PASSWORD = "correct horse battery staple 42"
 _seq = itertools.count(1)

@@ -121,7 +121,7 @@ def test_attempts_store_no_e_mail_address(client, world, now):
 
 
 def test_old_attempts_and_sessions_are_pruned(app, client, world, now):
-    from portal import auth
+    from portal import sessions
     from portal.models import UserSession
 
     login(client, world.a.owner)
@@ -131,11 +131,11 @@ def test_old_attempts_and_sessions_are_pruned(app, client, world, now):
     _fail(client, world.a.therapist.email, 1)
     login(client, world.a.owner)  # a live session
     with app.test_request_context():
-        auth.prune()
+        sessions.prune()
     assert LoginAttempt.select().count() == 2  # the last failure and the last success
     assert UserSession.select().count() == 2  # the ended one is under 30 days old
     now["t"] += dt.timedelta(days=31)
     with app.test_request_context():
-        auth.prune()
+        sessions.prune()
     assert LoginAttempt.select().count() == 0
     assert UserSession.select().count() == 0  # past the absolute limit long ago

@@ -348,10 +348,10 @@ def test_outbox_shows_this_practice_mail_only(owner, world, app):
 
 def test_outbox_never_shows_one_time_links(owner, world, app):
     """Sent or waiting, an invitation or reset link is the recipient's alone (issue 9)."""
-    from portal import auth
+    from portal import tokens
 
     with app.test_request_context():
-        auth.send_reset(world.a.therapist)
+        tokens.send_reset(world.a.therapist)
     msg = OutboxMessage.get(OutboxMessage.kind == "reset")
     body = owner.get("/provider/settings/outbox").get_data(as_text=True)
     assert "/account/set-password/" not in body and "mail-retry" in body

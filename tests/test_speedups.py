@@ -143,7 +143,7 @@ def test_built_once_swaps_every_kind_of_placeholder(app, ctx, world):
 def test_the_session_read_gives_the_user_and_practice(app, client, world):
     login(client, world.a.therapist)
     assert client.get("/provider/").status_code == 200
-    from portal.auth import find_session
+    from portal.sessions import find_session
 
     row = UserSession.get(UserSession.user == world.a.therapist.id)
     with app.test_request_context():

@@ -34,7 +34,7 @@ from flask_login import user_unauthorized
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
-from portal import auth, demo
+from portal import demo, sessions, tokens
 from portal.access import scoped
 from portal.db import database
 from portal.models import (
@@ -145,7 +145,7 @@ def _extras(ctx):
         email="totp@demo.example",
         name="Tom Totp",
         role="frontdesk",
-        password_hash=auth.hash_password("guard passphrase 2026 ok"),
+        password_hash=sessions.hash_password("guard passphrase 2026 ok"),
         totp_enabled=True,
         totp_secret="JBSWY3DPEHPK3PXP",
     )
@@ -191,7 +191,7 @@ def _extras(ctx):
         done=1,
         document=doc,
     )
-    reset = auth.issue_token(ctx["client_user"], "reset")
+    reset = tokens.issue_token(ctx["client_user"], "reset")
     # The first claim's paper form, issued, for the route that downloads it (its two ids
     # must belong together: given exactly, "endpoint:parameter" -> id).
     first_claim = Claim.select().where(Claim.practice == practice.id).order_by(Claim.id).first()

@@ -2,9 +2,9 @@
 
 import datetime as dt
 
-from portal.auth import hash_password
 from portal.demo import DEMO_PASSWORDS
 from portal.models import Client, Practice, Provider, User
+from portal.sessions import hash_password
 
 PRACTICE_NAME = "Riverside Massage Therapy (demo)"
 

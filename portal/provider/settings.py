@@ -10,7 +10,7 @@ from flask import abort, current_app, flash, redirect, request, send_file, url_f
 from flask_login import current_user
 from PIL import Image, UnidentifiedImageError
 
-from portal import audit, auth
+from portal import audit, sessions, tokens
 from portal.access import get_or_404, roles_required, scoped
 from portal.db import database
 from portal.formutil import choices
@@ -230,7 +230,7 @@ def staff():
                     role=form.role.data,
                     provider=provider_id,
                 )
-                auth.send_invite(user, current_user.practice)
+                tokens.send_invite(user, current_user.practice)
                 audit.record("user.invite", obj=user, detail=user.role)
             flash(f"Invitation sent to {email}.", "success")
             return redirect(url_for("provider.staff"))
@@ -250,7 +250,7 @@ def staff_toggle(user_id):
         user.active = not user.active
         user.save()
         if not user.active:
-            auth.revoke_sessions(user, "disabled")
+            sessions.revoke_sessions(user, "disabled")
         audit.record("user.enable" if user.active else "user.disable", obj=user)
     flash(f"{user.name} is {'enabled' if user.active else 'disabled'}.", "success")
     return redirect(url_for("provider.staff"))
@@ -266,7 +266,7 @@ def staff_totp_reset(user_id):
         return redirect(url_for("provider.staff"))
     with database.atomic("IMMEDIATE"):
         User.update(totp_enabled=False, totp_secret=None).where(User.id == user.id).execute()
-        auth.revoke_sessions(user, "two-step login reset")
+        sessions.revoke_sessions(user, "two-step login reset")
         audit.record("user.totp_reset", obj=user)
     flash(
         f"Two-step login of {user.name} is reset; they set it up again at their next login.",
@@ -291,7 +291,7 @@ def staff_reinvite(user_id):
         )
         return _staff_page(InviteForm(formdata=None), 409)
     with database.atomic("IMMEDIATE"):
-        auth.send_invite(user, current_user.practice)
+        tokens.send_invite(user, current_user.practice)
         audit.record("user.invite", obj=user, detail="resent")
     flash(f"A new invitation link was sent to {user.email}.", "success")
     return redirect(url_for("provider.staff"))
@@ -304,9 +304,9 @@ def client_portal_invite(client_id):
     client = get_or_404(Client, client_id)
     try:
         with database.atomic("IMMEDIATE"):
-            auth.invite_client(client)
+            tokens.invite_client(client)
         flash("Portal invitation sent to the client's e-mail address.", "success")
-    except auth.InviteError as exc:
+    except tokens.InviteError as exc:
         flash(str(exc), "error")
     if "provider.client_page" in current_app.view_functions:
         return redirect(url_for("provider.client_page", client_id=client.id))

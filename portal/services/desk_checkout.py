@@ -11,7 +11,7 @@ import datetime as dt
 
 from flask import current_app
 
-from portal import audit, auth, clock, mail, payments
+from portal import audit, clock, mail, payments, tokens
 from portal.db import database
 from portal.models import Appointment, CheckoutAttempt, Client, Practice, Tip
 from portal.models.billing import (
@@ -148,9 +148,9 @@ def email_receipt(payment, user=None):
     with database.atomic("IMMEDIATE"):
         invited = False
         try:
-            auth.invite_client(client)
+            tokens.invite_client(client)
             invited = True
-        except auth.InviteError:
+        except tokens.InviteError:
             pass  # has access already (or another account uses the address): the link serves
         mail.queue(
             client.email,

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from portal import auth
-from portal.models import AuditLog, OutboxMessage, User
+from portal import tokens
+from portal.models import AuditLog, OutboxMessage, User, UserToken
 from tests import factories
 from tests.charting.helpers import make_note
 from tests.conftest import login
@@ -27,7 +27,7 @@ def test_owner_cannot_reinvite_anyone_who_has_a_password(client, world, who, sta
     if status == 409:
         assert "Forgot your password?" in r.get_data(as_text=True)
     assert OutboxMessage.select().count() == 0
-    assert not auth.UserToken.select().where(auth.UserToken.user == target.id).exists()
+    assert not UserToken.select().where(UserToken.user == target.id).exists()
 
 
 def test_owner_reinvites_staff_who_never_set_a_password(app, client, world):
@@ -47,8 +47,8 @@ def test_owner_reinvites_staff_who_never_set_a_password(app, client, world):
 
 def test_outbox_never_shows_a_reset_link(app, client, world):
     with app.test_request_context():
-        auth.send_reset(world.a.cu1)
-        auth.send_reset(world.a.therapist)
+        tokens.send_reset(world.a.cu1)
+        tokens.send_reset(world.a.therapist)
     login(client, world.a.owner)
     page = client.get("/provider/settings/outbox").get_data(as_text=True)
     assert world.a.cu1.email in page and "Reset your" in page

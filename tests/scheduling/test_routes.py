@@ -443,7 +443,7 @@ def test_public_sign_ups_are_limited_per_address_and_hour(app, sched, now):
     assert not User.select().where(User.email == "bot3@example.com").exists()
     assert sign_up(4, "198.51.100.20").status_code == 302  # another address
     # Sign-up tries never count toward login lockouts (those count failures).
-    from portal.auth import lockout_minutes
+    from portal.sessions import lockout_minutes
 
     with app.test_request_context(environ_base={"REMOTE_ADDR": "203.0.113.9"}):
         assert lockout_minutes("bot0@example.com", "203.0.113.9") == 0

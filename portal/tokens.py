@@ -1,0 +1,119 @@
+"""One-time links: staff and client invitations and password resets.
+
+A link carries a random token; only its hash is stored (`user_token`), with its purpose and
+expiry, and it works once. Resets are limited per account and hour. The pages that take the
+links (set a password, forgot a password) are in portal/auth.py.
+"""
+
+import datetime as dt
+import secrets
+
+from flask import current_app, url_for
+
+from portal import audit, clock, mail
+from portal.models import User, UserToken
+from portal.sessions import hash_token
+
+
+def issue_token(user, purpose):
+    hours = current_app.config["INVITE_VALID_HOURS" if purpose == "invite" else "RESET_VALID_HOURS"]
+    token = secrets.token_urlsafe(32)
+    UserToken.create(
+        user=user,
+        purpose=purpose,
+        token_hash=hash_token(token),
+        expires_at=clock.utcnow() + dt.timedelta(hours=hours),
+    )
+    return token
+
+
+def link_for(token):
+    base = current_app.config["BASE_URL"].rstrip("/")
+    return base + url_for("auth.set_password", token=token)
+
+
+def send_invite(user, practice):
+    token = issue_token(user, "invite")
+    body = (
+        f"Hello,\n\n{practice.name} has invited you to its practice portal.\n"
+        f"Choose your password here (the link works once, for "
+        f"{current_app.config['INVITE_VALID_HOURS']} hours):\n\n{link_for(token)}\n\n"
+        "If you did not expect this, ignore this message.\n"
+    )
+    mail.queue(
+        user.email, f"Your invitation to {practice.name}", body, practice=practice, kind="invite"
+    )
+    return token
+
+
+class InviteError(ValueError):
+    """A client cannot be invited (no e-mail, or the address belongs to someone else)."""
+
+
+def invite_client(client):
+    """Give a client portal access: their user (created if needed) gets a one-time link.
+
+    Call inside `database.atomic("IMMEDIATE")`. Returns the user; raises InviteError.
+    """
+    email = (client.email or "").strip().lower()
+    if not email:
+        raise InviteError("Add the client's e-mail address first.")
+    user = User.get_or_none(User.email == email)
+    if user is None:
+        user = User.create(
+            practice=client.practice_id,
+            email=email,
+            name=client.display_name,
+            role="client",
+            client=client.id,
+        )
+    elif user.client_id != client.id:
+        raise InviteError("Another account already uses this e-mail address.")
+    elif user.password_hash:
+        raise InviteError("This client already has portal access.")
+    send_invite(user, client.practice)
+    audit.record("user.invite", obj=user, client=client, detail="client portal")
+    return user
+
+
+def send_reset(user):
+    token = issue_token(user, "reset")
+    practice = user.practice
+    body = (
+        f"Hello,\n\nSomeone asked to reset your password for {practice.name}'s portal.\n"
+        f"Choose a new password here (the link works once, for "
+        f"{current_app.config['RESET_VALID_HOURS']} hours):\n\n{link_for(token)}\n\n"
+        "If it was not you, ignore this message; your password stays as it is.\n"
+    )
+    mail.queue(
+        user.email, f"Reset your {practice.name} password", body, practice=practice, kind="reset"
+    )
+    return token
+
+
+def valid_token(token):
+    row = (
+        UserToken.select(UserToken, User)
+        .join(User)
+        .where(UserToken.token_hash == hash_token(token or ""))
+        .first()
+    )
+    if row is None or row.used_at is not None or row.expires_at < clock.utcnow():
+        return None
+    return row
+
+
+RESETS_PER_HOUR = 3
+
+
+def recent_resets(user):
+    since = clock.utcnow() - dt.timedelta(hours=1)
+    return (
+        UserToken.select()
+        .where(
+            (UserToken.user == user)
+            & (UserToken.purpose == "reset")
+            & (UserToken.created_at > since)
+        )
+        .count()
+    )
