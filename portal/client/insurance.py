@@ -10,6 +10,7 @@ from portal.formutil import choices
 from portal.htmx import render
 from portal.models import CardImage, InsurancePolicy
 from portal.provider.clients_forms import ClientCardForm
+from portal.provider.insurance import serve_card
 from portal.services import insurance as ins
 from portal.services import uploads
 
@@ -72,7 +73,5 @@ def insurance_card_upload():
 
 @bp.route("/insurance/cards/<int:card_id>")
 def insurance_card(card_id):
-    from portal.provider.clients import serve_card
-
     card = access.get_or_404(CardImage, card_id)
     return serve_card(card)

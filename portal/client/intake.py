@@ -8,6 +8,7 @@ from portal import access, audit
 from portal.client import bp
 from portal.models import IntakeForm, IntakeSubmission
 from portal.provider.clients_forms import SignatureForm
+from portal.provider.intake import intake_pdf_response
 from portal.services import intake as intake_svc
 
 
@@ -55,8 +56,6 @@ def intake_fill(form_id):
 
 @bp.route("/intake/submissions/<int:submission_id>/pdf")
 def intake_pdf(submission_id):
-    from portal.provider.clients import _pdf_response
-
     sub = access.get_or_404(IntakeSubmission, submission_id)
     audit.record("intake.pdf", obj=sub)
-    return _pdf_response(sub)
+    return intake_pdf_response(sub)

@@ -22,14 +22,18 @@ def _staff_only():
 # One module per area; each registers its routes on `bp`. Add new areas below.
 from portal.provider import (  # noqa: E402,F401
     billing,
+    billing_settings,
     charting,
     charting_settings,
+    checkout,
     claims,
     clearinghouse,
     clients,
     desk_checkout,
     finder,
     home,
+    insurance,
+    intake,
     jobs,
     messages,
     payers,

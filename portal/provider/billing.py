@@ -1,23 +1,19 @@
-"""Provider billing: invoices, manual payments, card on file, refunds, voids, packages,
-the client page's billing section, the tablet check-out hand-over and the owner's
-payment settings (Stripe status, HSA/FSA acceptance)."""
+"""Provider billing: invoices, manual payments, card on file, refunds, voids, package
+sales and refunds, and the client page's billing section. (The check-out hand-over:
+provider/checkout.py; packages for sale and payment settings: provider/billing_settings.py.)"""
 
 from flask import Response, abort, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
-    BooleanField,
     HiddenField,
-    IntegerField,
     SelectField,
-    SelectMultipleField,
     StringField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, Optional
 
 from portal import audit, payments
 from portal.access import get_or_404, roles_required, scoped
-from portal.db import database
 from portal.formutil import choices
 from portal.htmx import render
 from portal.inputs import local_path, page_arg
@@ -29,23 +25,19 @@ from portal.models.billing import (
     PAY_TERMINAL,
     PAYMENT_FAILED,
     PAYMENT_METHOD_LABELS,
-    BillingSettings,
     Invoice,
     InvoiceLine,
     PackageDefinition,
-    PackageEligibleType,
     PackagePurchase,
     Payment,
     Refund,
     StoredDocument,
 )
-from portal.models.people import DESK_ROLES, OWNER_ROLES, Client
-from portal.models.scheduling import Appointment, AppointmentType
+from portal.models.people import DESK_ROLES, Client
 from portal.provider import bp, desk_checkout
 from portal.rules.billing import BillingError
 from portal.rules.money import format_cents, parse_dollars
 from portal.services import client_merge, invoicing, packages, payments_service
-from portal.services.claims import desk as claims_desk
 from portal.services.invoicing import InvoiceError
 
 MANUAL = [(PAY_CASH, "Cash"), (PAY_CHECK, "Check"), (PAY_TERMINAL, "Card terminal")]
@@ -75,41 +67,7 @@ class VoidForm(FlaskForm):
     reason = StringField("Why void it?", validators=[DataRequired(), Length(max=120)])
 
 
-class PackageForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    sessions = IntegerField("Sessions", validators=[InputRequired(), NumberRange(1, 100)])
-    price = StringField("Price ($)", validators=[DataRequired()])
-    expiry_days = IntegerField(
-        "Expires after (days)",
-        validators=[Optional(), NumberRange(1, 3650)],
-        description="Leave empty for no expiry.",
-    )
-    sold_online = BooleanField("Clients can buy it in the portal")
-    types = SelectMultipleField(
-        "Eligible appointment types",
-        coerce=int,
-        description="None chosen: every appointment type.",
-    )
-
-
-class SettingsForm(FlaskForm):
-    redeem_at = SelectField(
-        "Use a package credit",
-        choices=choices(
-            [("completion", "when the visit is completed"), ("booking", "when it is booked")]
-        ),
-    )
-    invoice_due_days = IntegerField(
-        "Invoices due after (days)", validators=[InputRequired(), NumberRange(0, 365)]
-    )
-    confirm_over = StringField(
-        "Ask to confirm a sale or payment at the desk over ($)",
-        validators=[Optional()],
-        description="A package sold or a visit paid for more than this asks “are you sure?”.",
-    )
-
-
-def _money(form_field):
+def money_from(form_field):
     try:
         return parse_dollars(form_field.data)
     except ValueError as e:
@@ -221,7 +179,7 @@ def invoice_payment(invoice_id):
     inv = get_or_404(Invoice, invoice_id)
     form = ManualPaymentForm()
     if form.validate_on_submit():
-        amount = _money(form.amount)
+        amount = money_from(form.amount)
         if amount is not None:
             try:
                 invoicing.record_payment(
@@ -242,7 +200,7 @@ def invoice_payment(invoice_id):
 @bp.route("/billing/invoices/<int:invoice_id>/charge-card", methods=["POST"])
 def invoice_charge_card(invoice_id):
     inv = get_or_404(Invoice, invoice_id)
-    card = _client_card(inv.client_id, request.form.get("card_id"))
+    card = client_card(inv.client_id, request.form.get("card_id"))
     try:
         payments_service.charge_card_on_file(inv, card, user=current_user)
     except payments.PaymentDeclined as e:
@@ -255,7 +213,7 @@ def invoice_charge_card(invoice_id):
     return redirect(url_for("provider.invoice", invoice_id=inv.id), 303)
 
 
-def _client_card(client_id, card_id):
+def client_card(client_id, card_id):
     try:
         card_id = int(card_id)
     except (TypeError, ValueError):
@@ -274,7 +232,7 @@ def payment_refund(payment_id):
     inv = get_or_404(Invoice, payment.invoice_id)
     form = RefundForm()
     if form.validate_on_submit():
-        amount = _money(form.amount)
+        amount = money_from(form.amount)
         if amount is not None:
             try:
                 invoicing.refund_payment(payment, amount, form.reason.data or "", user=current_user)
@@ -353,112 +311,6 @@ def purchase_refund(purchase_id):
     return redirect(url_for("provider.client_billing", client_id=purchase.client_id), 303)
 
 
-# --- packages (owner) -----------------------------------------------------------------------
-
-
-def _type_choices():
-    rows = scoped(AppointmentType).where(AppointmentType.active).order_by(AppointmentType.name)
-    return choices([(t.id, t.name) for t in rows])
-
-
-@bp.route("/billing/packages", methods=["GET", "POST"])
-@roles_required(*OWNER_ROLES)
-def package_definitions():
-    form = PackageForm()
-    form.types.choices = _type_choices()
-    status = 200
-    if form.validate_on_submit():
-        price = _money(form.price)
-        allowed = {c.value for c in form.types.choices}
-        if price is not None and set(form.types.data or []) <= allowed:
-            packages.save_definition(
-                current_user.practice_id,
-                name=form.name.data.strip(),
-                sessions=form.sessions.data,
-                price_cents=price,
-                expiry_days=form.expiry_days.data,
-                sold_online=form.sold_online.data,
-                type_ids=form.types.data or [],
-                user=current_user,
-            )
-            flash("Package saved.", "success")
-            return redirect(url_for("provider.package_definitions"), 303)
-        status = 400
-    elif request.method == "POST":
-        status = 400
-    defs = list(
-        scoped(PackageDefinition).order_by(PackageDefinition.active.desc(), PackageDefinition.name)
-    )
-    types = {}
-    for row in PackageEligibleType.select().where(
-        PackageEligibleType.definition.in_([d.id for d in defs])
-    ):
-        types.setdefault(row.definition_id, []).append(row.appointment_type.name)
-    return render(
-        "provider/billing/packages.html",
-        form=form,
-        definitions=defs,
-        types=types,
-        liability=packages.liability(current_user.practice_id),
-        section="billing",
-    ), status
-
-
-@bp.route("/billing/packages/<int:definition_id>/toggle", methods=["POST"])
-@roles_required(*OWNER_ROLES)
-def package_toggle(definition_id):
-    d = get_or_404(PackageDefinition, definition_id)
-    with database.atomic("IMMEDIATE"):
-        PackageDefinition.update(active=not d.active).where(PackageDefinition.id == d.id).execute()
-        audit.record("package.toggle", obj=d, detail="active" if not d.active else "inactive")
-    return redirect(url_for("provider.package_definitions"), 303)
-
-
-# --- settings (owner) ----------------------------------------------------------------------
-
-
-@bp.route("/billing/settings", methods=["GET", "POST"])
-@roles_required(*OWNER_ROLES)
-def billing_settings():
-    settings = invoicing.settings_for(current_user.practice_id)
-    form = SettingsForm(obj=settings)
-    if request.method == "GET":
-        form.confirm_over.data = f"{settings.confirm_over_cents / 100:.2f}"
-    status = 200
-    valid = form.validate_on_submit()
-    confirm_over = None
-    if valid:  # left empty: unchanged
-        raw = (form.confirm_over.data or "").strip()
-        confirm_over = _money(form.confirm_over) if raw else settings.confirm_over_cents
-    if valid and confirm_over is not None:
-        with database.atomic("IMMEDIATE"):
-            BillingSettings.insert(
-                practice=current_user.practice_id,
-                redeem_at=form.redeem_at.data,
-                invoice_due_days=form.invoice_due_days.data,
-                confirm_over_cents=confirm_over,
-            ).on_conflict(
-                conflict_target=[BillingSettings.practice],
-                update={
-                    BillingSettings.redeem_at: form.redeem_at.data,
-                    BillingSettings.invoice_due_days: form.invoice_due_days.data,
-                    BillingSettings.confirm_over_cents: confirm_over,
-                },
-            ).execute()
-            audit.record("billing.settings", detail="redeem_at,invoice_due_days,confirm_over")
-        flash("Billing settings saved.", "success")
-        return redirect(url_for("provider.billing_settings"), 303)
-    elif request.method == "POST":
-        status = 400
-    return render(
-        "provider/billing/settings.html",
-        form=form,
-        stripe=payments.status(),
-        webhook_url=url_for("webhooks.stripe_webhook", _external=True),
-        section="billing",
-    ), status
-
-
 # --- the client page's billing section ---------------------------------------------------------
 
 
@@ -529,11 +381,11 @@ def client_sell_package(client_id):
     confirm = desk_checkout.sale_confirmation(client, definition, method, request.path, back)
     if confirm is not None:
         return confirm
-    inv = _sell_and_pay(client, definition, method)
+    inv = sell_and_pay(client, definition, method)
     return redirect(url_for("provider.invoice", invoice_id=inv.id) if inv else back, 303)
 
 
-def _sell_and_pay(client, definition, method):
+def sell_and_pay(client, definition, method):
     """Sell a package and take its payment by `method` (cash, terminal, card_on_file, send)."""
     if not definition.active:
         flash("This package is no longer sold.", "error")
@@ -564,116 +416,3 @@ def _sell_and_pay(client, definition, method):
         "success",
     )
     return inv
-
-
-# --- the tablet check-out hand-over ----------------------------------------------------------
-
-
-def _appointment(appointment_id):
-    return get_or_404(Appointment, appointment_id, audit_action="checkout.view")
-
-
-def _checkout_ctx(appt):
-    client = Client.get_by_id(appt.client_id)
-    invoices = list(
-        Invoice.select()
-        .where((Invoice.appointment == appt.id) & (Invoice.status != "draft"))
-        .order_by(Invoice.id)
-    )
-    redeemed = packages.redeemed_entry(appt.id)
-    purchase = PackagePurchase.get_by_id(redeemed.purchase_id) if redeemed else None
-    usable = packages.active_purchases(client.id, appt.appointment_type_id)
-    return {
-        "appt": appt,
-        "client": client,
-        "invoices": invoices,
-        "redeemed": redeemed,
-        "redeemed_purchase": purchase,
-        "redeemed_balance": packages.balance(purchase.id) if purchase else None,
-        "usable": usable,
-        "cards": payments_service.saved_cards(client.id),
-        "definitions": list(
-            scoped(PackageDefinition)
-            .where(PackageDefinition.active)
-            .order_by(PackageDefinition.sessions, PackageDefinition.name)
-        ),
-        "stripe": payments.status(),
-        "insurance": claims_desk.checkout_summary(appt),  # claims: the claim, the estimate
-        "section": "schedule",
-        **desk_checkout.closing_ctx(appt),  # tip, receipts, the next visit (issue 11)
-    }
-
-
-@bp.route("/billing/checkout/<int:appointment_id>")
-def checkout_payment(appointment_id):
-    appt = _appointment(appointment_id)
-    return render("provider/billing/checkout.html", "checkout_panel", **_checkout_ctx(appt))
-
-
-@bp.route("/billing/checkout/<int:appointment_id>/pay", methods=["POST"])
-def checkout_pay(appointment_id):
-    appt = _appointment(appointment_id)
-    inv = get_or_404(Invoice, request.form.get("invoice_id"))
-    if inv.appointment_id != appt.id:
-        abort(404)
-    method = request.form.get("method", "")
-    back = url_for("provider.checkout_payment", appointment_id=appt.id)
-    try:
-        if method in (PAY_CASH, PAY_CHECK, PAY_TERMINAL):
-            invoicing.record_payment(
-                inv,
-                method=method,
-                amount_cents=inv.balance_cents,
-                reference=request.form.get("reference", "")[:80],
-                user=current_user,
-            )
-            flash(
-                f"{format_cents(inv.balance_cents)} paid ({PAYMENT_METHOD_LABELS[method]}).",
-                "success",
-            )
-        elif method == "card_on_file":
-            card = _client_card(inv.client_id, request.form.get("card_id"))
-            amount = inv.balance_cents
-            payments_service.charge_card_on_file(inv, card, user=current_user)
-            flash(f"{card.label} charged {format_cents(amount)}.", "success")
-        elif method == "package_credit":
-            purchase = get_or_404(PackagePurchase, request.form.get("purchase_id"))
-            if purchase.client_id != appt.client_id:
-                abort(404)
-            packages.pay_invoice_with_credit(inv, purchase, appt, user=current_user)
-            flash(f"Paid with a {purchase.name} credit.", "success")
-        elif method == "send":
-            invoicing.send_invoice(inv, user=current_user)
-            flash(f"Invoice {inv.number} sent to the client.", "success")
-        else:
-            abort(400)
-    except payments.PaymentDeclined as e:
-        flash(f"The card was not charged: {e} The invoice is still open.", "error")
-        return render("provider/billing/checkout.html", **_checkout_ctx(appt)), 402
-    except (payments.PaymentsError, BillingError, packages.L.LedgerError) as e:
-        flash(str(e), "error")
-        return render("provider/billing/checkout.html", **_checkout_ctx(appt)), 400
-    return redirect(back, 303)
-
-
-@bp.route("/billing/checkout/<int:appointment_id>/sell/<int:definition_id>")
-def checkout_sell(appointment_id, definition_id):
-    appt = _appointment(appointment_id)
-    definition = get_or_404(PackageDefinition, definition_id)
-    ctx = _checkout_ctx(appt)
-    ctx["definition"] = definition
-    return render("provider/billing/sell.html", **ctx)
-
-
-@bp.route("/billing/checkout/<int:appointment_id>/sell/<int:definition_id>", methods=["POST"])
-def checkout_sell_post(appointment_id, definition_id):
-    appt = _appointment(appointment_id)
-    definition = get_or_404(PackageDefinition, definition_id)
-    client = Client.get_by_id(appt.client_id)
-    method = request.form.get("method", "send")
-    back = url_for("provider.checkout_payment", appointment_id=appt.id)
-    confirm = desk_checkout.sale_confirmation(client, definition, method, request.path, back)
-    if confirm is not None:  # over the practice's threshold: "are you sure?" first
-        return confirm
-    _sell_and_pay(client, definition, method)
-    return redirect(url_for("provider.checkout_payment", appointment_id=appt.id), 303)

@@ -39,7 +39,7 @@ from portal.models import (
 )
 from portal.models.scheduling import CANCELLED_STATUSES
 from portal.provider import bp, visit
-from portal.provider.charting_forms import AddendumForm, NoteForm
+from portal.provider.charting_forms import AddendumForm, NoteForm, note_input, prefill
 from portal.rules import charting as rules
 from portal.rules import icd10 as icd10_rules
 from portal.services import charting as svc
@@ -53,10 +53,6 @@ PROVIDER_NAME = (Provider.first_name, Provider.last_name, Provider.credentials) 
 
 def _local(value):
     return clock.to_local(value, current_user.practice.tz)
-
-
-def _today():
-    return clock.today(current_user.practice.tz)
 
 
 def _unsigned_count(user):
@@ -239,65 +235,6 @@ def _form_context(form, client, note, template, minutes_raw, dx_codes, errors, o
     }
 
 
-def _note_input(form, minutes, dx_codes, template_id):
-    pain_before, _ = rules.parse_pain(form.pain_before.data)
-    pain_after, _ = rules.parse_pain(form.pain_after.data)
-    return svc.NoteInput(
-        visit_date=form.visit_date.data,
-        provider_id=form.provider.data,
-        appointment_id=form.appointment.data or None,
-        template_id=template_id,
-        subjective=(form.subjective.data or "").strip(),
-        objective=(form.objective.data or "").strip(),
-        assessment=(form.assessment.data or "").strip(),
-        plan=(form.plan.data or "").strip(),
-        pain_before=pain_before,
-        pain_after=pain_after,
-        techniques=rules.join_techniques(form.techniques.data or [], form.techniques_other.data),
-        regions=list(form.regions.data or []),
-        minutes=minutes,
-        diagnoses=dx_codes,
-    )
-
-
-def _prefill(form, client, note, template):
-    """A GET of the form: a new note from the template (and its appointment, when asked),
-    or the draft as saved. Returns the note's details."""
-    own_provider = current_user.provider_id
-    if note is None:
-        type_minutes = []
-        appt_id = int_arg("appointment", 0)
-        if appt_id and appt_id in {c.value for c in form.appointment.choices}:
-            form.appointment.data = appt_id
-            appt = Appointment.get_by_id(appt_id)
-            form.visit_date.data = _local(appt.starts_at).date()
-            form.provider.data = appt.provider_id
-            # started from the visit: its type's minutes, to be corrected as given
-            type_minutes = [(c.cpt_code, c.minutes) for c in appt.appointment_type.default_codes]
-        else:
-            form.visit_date.data = _today()
-            form.provider.data = own_provider or client.therapist_id or 0
-        if current_user.role != ROLE_OWNER:
-            form.provider.data = own_provider
-        for name in rules.SOAP_FIELDS:
-            getattr(form, name).data = getattr(template, name)
-        return {"regions": [], "minutes": type_minutes, "diagnoses": []}
-    details = svc.note_details(note)
-    form.visit_date.data = note.visit_date
-    for name in rules.SOAP_FIELDS:
-        getattr(form, name).data = getattr(note, name)
-    form.appointment.data = note.appointment_id or 0
-    form.provider.data = note.provider_id
-    form.pain_before.data = "" if note.pain_before is None else str(note.pain_before)
-    form.pain_after.data = "" if note.pain_after is None else str(note.pain_after)
-    chosen = note.technique_list
-    known = template.technique_list if template else []
-    form.techniques.data = [t for t in chosen if t in known]
-    form.techniques_other.data = ", ".join(t for t in chosen if t not in known)
-    form.regions.data = details["regions"]
-    return details
-
-
 def _sign_after_save(saved):
     """ "Save and sign": sign the saved draft (the response to send: the visit's next step
     or the note), or say why it stays a draft (None)."""
@@ -332,7 +269,7 @@ def _handle_note_form(client, note, template):
         form.provider.choices = choices([p for p in provider_choices if p[0] == own_provider])
     errors = {}
     if request.method == "GET":
-        details = _prefill(form, client, note, template)
+        details = prefill(form, client, note, template)
         minutes_raw = {c: str(m) for c, m in details["minutes"]}
         dx_codes = [d.code for d in details["diagnoses"]]
         ctx = _form_context(form, client, note, template, minutes_raw, dx_codes, errors)
@@ -356,7 +293,7 @@ def _handle_note_form(client, note, template):
         kept = [c for c in dx_codes if icd10.validate(c)[0]]
         ctx = _form_context(form, client, note, template, minutes_raw, kept, errors, offered)
         return render("provider/charting/note_form.html", **ctx), 400
-    data = _note_input(form, minutes, dx_codes, template.id if template else None)
+    data = note_input(form, minutes, dx_codes, template.id if template else None)
     try:
         saved = svc.save_note(current_user, client, data, note=note)
     except svc.NoteLocked as exc:

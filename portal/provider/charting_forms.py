@@ -1,6 +1,8 @@
 """The forms of the chart-note pages (portal/provider/charting.py, charting_settings.py),
-and the body diagram's attributes (a template global)."""
+the note form filled in for a GET (`prefill`) and read into the service's input
+(`note_input`), and the body diagram's attributes (a template global)."""
 
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import (
@@ -13,7 +15,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from portal import clock
 from portal.formutil import choices
+from portal.inputs import int_arg
+from portal.models import ROLE_OWNER, Appointment
 from portal.provider import bp
 from portal.rules import charting as rules
 from portal.services import charting as svc
@@ -127,3 +132,65 @@ def body_region_attrs(selected):
             f'fill="{"#4f9d94" if on else "#eef2f4"}" {_REGION_STYLE}'
         )
     return out
+
+
+# --- the note form: filled in, read back ------------------------------------------------------
+
+
+def note_input(form, minutes, dx_codes, template_id):
+    pain_before, _ = rules.parse_pain(form.pain_before.data)
+    pain_after, _ = rules.parse_pain(form.pain_after.data)
+    return svc.NoteInput(
+        visit_date=form.visit_date.data,
+        provider_id=form.provider.data,
+        appointment_id=form.appointment.data or None,
+        template_id=template_id,
+        subjective=(form.subjective.data or "").strip(),
+        objective=(form.objective.data or "").strip(),
+        assessment=(form.assessment.data or "").strip(),
+        plan=(form.plan.data or "").strip(),
+        pain_before=pain_before,
+        pain_after=pain_after,
+        techniques=rules.join_techniques(form.techniques.data or [], form.techniques_other.data),
+        regions=list(form.regions.data or []),
+        minutes=minutes,
+        diagnoses=dx_codes,
+    )
+
+
+def prefill(form, client, note, template):
+    """A GET of the form: a new note from the template (and its appointment, when asked),
+    or the draft as saved. Returns the note's details."""
+    own_provider = current_user.provider_id
+    if note is None:
+        type_minutes = []
+        appt_id = int_arg("appointment", 0)
+        if appt_id and appt_id in {c.value for c in form.appointment.choices}:
+            form.appointment.data = appt_id
+            appt = Appointment.get_by_id(appt_id)
+            form.visit_date.data = clock.local_date(appt.starts_at, current_user.practice.tz)
+            form.provider.data = appt.provider_id
+            # started from the visit: its type's minutes, to be corrected as given
+            type_minutes = [(c.cpt_code, c.minutes) for c in appt.appointment_type.default_codes]
+        else:
+            form.visit_date.data = clock.today(current_user.practice.tz)
+            form.provider.data = own_provider or client.therapist_id or 0
+        if current_user.role != ROLE_OWNER:
+            form.provider.data = own_provider
+        for name in rules.SOAP_FIELDS:
+            getattr(form, name).data = getattr(template, name)
+        return {"regions": [], "minutes": type_minutes, "diagnoses": []}
+    details = svc.note_details(note)
+    form.visit_date.data = note.visit_date
+    for name in rules.SOAP_FIELDS:
+        getattr(form, name).data = getattr(note, name)
+    form.appointment.data = note.appointment_id or 0
+    form.provider.data = note.provider_id
+    form.pain_before.data = "" if note.pain_before is None else str(note.pain_before)
+    form.pain_after.data = "" if note.pain_after is None else str(note.pain_after)
+    chosen = note.technique_list
+    known = template.technique_list if template else []
+    form.techniques.data = [t for t in chosen if t in known]
+    form.techniques_other.data = ", ".join(t for t in chosen if t not in known)
+    form.regions.data = details["regions"]
+    return details
