@@ -5,6 +5,8 @@ Every loader must be idempotent: running `make demo` twice keeps the data and ad
 
 import importlib
 
+from portal.db import database
+
 # Area loaders, in dependency order. Each module defines load(practice, ctx) -> None.
 AREAS = [
     "foundation",
@@ -26,8 +28,6 @@ DEMO_PASSWORDS = {
 
 
 def load():
-    from portal.db import database
-
     ctx = {}
     for area in AREAS:
         module = importlib.import_module(f"portal.demo.{area}")

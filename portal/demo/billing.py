@@ -74,45 +74,50 @@ def load(ctx):
             packages.redeem(completed[0], user=owner, purchase=purchase)
     ctx["package_purchase"] = purchase
 
-    # An open visit invoice (the next completed 60-minute visit not paid by a credit).
     if (
         not Invoice.select()
         .where((Invoice.client == client) & (Invoice.reason.in_(["visit", "manual"])))
         .exists()
     ):
-        rest = [a for a in completed[1:] if packages.redeemed_entry(a.id) is None]
-        if rest:
-            open_inv = visit_invoice(rest[0], user=owner)
-        else:
-            open_inv = invoicing.create_invoice(
-                practice_id=practice.id,
-                client_id=client.id,
-                lines=[
-                    {
-                        "kind": "visit",
-                        "description": "60-minute massage",
-                        "unit_cents": 10000,
-                        "cpt_code": "97124",
-                        "provider_id": ctx["providers"][0].id,
-                    }
-                ],
-                reason="manual",
-                user=owner,
-            )
-        # and a paid one with its receipt
-        paid = invoicing.create_invoice(
+        ctx["invoices"] = _invoices(ctx, completed)
+
+
+def _invoices(ctx, completed):
+    """An open visit invoice (the next completed 60-minute visit not paid by a credit), and
+    a paid one with its receipt."""
+    practice, client, owner = ctx["practice"], ctx["client"], ctx.get("owner")
+    rest = [a for a in completed[1:] if packages.redeemed_entry(a.id) is None]
+    if rest:
+        open_inv = visit_invoice(rest[0], user=owner)
+    else:
+        open_inv = invoicing.create_invoice(
             practice_id=practice.id,
             client_id=client.id,
             lines=[
                 {
-                    "kind": "fee",
-                    "description": "Late cancellation fee",
-                    "unit_cents": 4000,
+                    "kind": "visit",
+                    "description": "60-minute massage",
+                    "unit_cents": 10000,
+                    "cpt_code": "97124",
                     "provider_id": ctx["providers"][0].id,
                 }
             ],
             reason="manual",
             user=owner,
         )
-        invoicing.record_payment(paid, method="cash", amount_cents=4000, user=owner)
-        ctx["invoices"] = [open_inv, paid]
+    paid = invoicing.create_invoice(
+        practice_id=practice.id,
+        client_id=client.id,
+        lines=[
+            {
+                "kind": "fee",
+                "description": "Late cancellation fee",
+                "unit_cents": 4000,
+                "provider_id": ctx["providers"][0].id,
+            }
+        ],
+        reason="manual",
+        user=owner,
+    )
+    invoicing.record_payment(paid, method="cash", amount_cents=4000, user=owner)
+    return [open_inv, paid]

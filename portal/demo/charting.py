@@ -52,44 +52,7 @@ def load(ctx):
     second_day = local_day(second_appt, 2)
 
     signed = svc.save_note(
-        therapist,
-        client,
-        svc.NoteInput(
-            visit_date=first_day,
-            provider_id=provider.id,
-            appointment_id=first_appt.id if first_appt else None,
-            template_id=template.id,
-            subjective=(
-                "Chief complaint: low back pain and stiffness after a weekend of gardening.\n"
-                "Location and quality of pain or tension: dull ache across the lumbar area, "
-                "worse on the left.\n"
-                "Effect on sleep, work and daily activities: trouble getting out of bed; "
-                "sitting at work over 30 minutes hurts.\n"
-                "Client's goal for today: bend to tie shoes without pain."
-            ),
-            objective=(
-                "Posture and gait: slight antalgic lean to the right.\n"
-                "Palpation: hypertonic lumbar erectors, active trigger point in left "
-                "quadratus lumborum, tender left gluteus medius.\n"
-                "Range of motion: lumbar flexion limited to about 60%.\n"
-                "Pressure used and client's response: moderate, well tolerated."
-            ),
-            assessment=(
-                "Response to treatment: tension reduced in lumbar erectors and left QL.\n"
-                "Functional change: forward bend to mid-shin without pain after treatment."
-            ),
-            plan=(
-                "Frequency and duration: once a week for 4 weeks.\n"
-                "Home care: heat 15 minutes twice a day; knee-to-chest and cat-cow stretches.\n"
-                "Focus for the next session: left QL and gluteals."
-            ),
-            pain_before=6,
-            pain_after=3,
-            techniques="Deep tissue\nTrigger point therapy\nMyofascial release",
-            regions=["low-back", "mid-back", "glute-l", "glute-r"],
-            minutes={"97124": 30, "97140": 23},
-            diagnoses=["M54.50", "M62.830"],
-        ),
+        therapist, client, _first_note(provider, template, first_day, first_appt)
     )
     svc.sign_note(therapist, signed)
     svc.add_addendum(
@@ -121,3 +84,43 @@ def load(ctx):
         ChartNote.id == draft.id
     ).execute()
     ctx["notes"] = [signed, draft]
+
+
+def _first_note(provider, template, day, appt):
+    """The signed demo note: a low back visit written with the default template."""
+    return svc.NoteInput(
+        visit_date=day,
+        provider_id=provider.id,
+        appointment_id=appt.id if appt else None,
+        template_id=template.id,
+        subjective=(
+            "Chief complaint: low back pain and stiffness after a weekend of gardening.\n"
+            "Location and quality of pain or tension: dull ache across the lumbar area, "
+            "worse on the left.\n"
+            "Effect on sleep, work and daily activities: trouble getting out of bed; "
+            "sitting at work over 30 minutes hurts.\n"
+            "Client's goal for today: bend to tie shoes without pain."
+        ),
+        objective=(
+            "Posture and gait: slight antalgic lean to the right.\n"
+            "Palpation: hypertonic lumbar erectors, active trigger point in left "
+            "quadratus lumborum, tender left gluteus medius.\n"
+            "Range of motion: lumbar flexion limited to about 60%.\n"
+            "Pressure used and client's response: moderate, well tolerated."
+        ),
+        assessment=(
+            "Response to treatment: tension reduced in lumbar erectors and left QL.\n"
+            "Functional change: forward bend to mid-shin without pain after treatment."
+        ),
+        plan=(
+            "Frequency and duration: once a week for 4 weeks.\n"
+            "Home care: heat 15 minutes twice a day; knee-to-chest and cat-cow stretches.\n"
+            "Focus for the next session: left QL and gluteals."
+        ),
+        pain_before=6,
+        pain_after=3,
+        techniques="Deep tissue\nTrigger point therapy\nMyofascial release",
+        regions=["low-back", "mid-back", "glute-l", "glute-r"],
+        minutes={"97124": 30, "97140": 23},
+        diagnoses=["M54.50", "M62.830"],
+    )

@@ -39,8 +39,14 @@ def _policy(practice, client, payer, **kw):
 
 def load(ctx):
     practice = ctx["practice"]
-    maya, omar = ctx["providers"]
+    ctx["payers"] = _payers(practice)
+    ctx["clients"] = _clients(ctx)
+    _insurance(ctx)
+    ctx["intake_forms"] = _intake_forms(practice)
 
+
+def _payers(practice):
+    """A commercial payer (with a fee schedule), a workers' comp carrier and an auto insurer."""
     regence = _payer(
         practice,
         "Regence BlueCross BlueShield of Oregon",
@@ -80,8 +86,13 @@ def load(ctx):
         phone="800-732-5246",
         unit_rule="per_code",
     )
-    ctx["payers"] = [regence, saif, auto]
+    return [regence, saif, auto]
 
+
+def _clients(ctx):
+    """The demo client with an address, and three more with their therapists."""
+    practice = ctx["practice"]
+    maya, omar = ctx["providers"]
     jordan = ctx["client"]
     if not jordan.address1:
         jordan.sex = "F"
@@ -133,8 +144,14 @@ def load(ctx):
         phone="503-555-0175",
         therapist=maya,
     )
-    ctx["clients"] = [jordan, priya, marcus, helen]
+    return [jordan, priya, marcus, helen]
 
+
+def _insurance(ctx):
+    """A verified commercial policy with a referral; then the injury claims."""
+    practice = ctx["practice"]
+    regence = ctx["payers"][0]
+    jordan = ctx["clients"][0]
     jp = _policy(
         practice,
         jordan,
@@ -178,6 +195,14 @@ def load(ctx):
             visits_allowed=12,
             end_date=dt.date(2027, 4, 20),
         )
+    _injury_claims(ctx)
+
+
+def _injury_claims(ctx):
+    """A workers' comp claim with a prior authorization, and an auto (PIP) claim."""
+    practice = ctx["practice"]
+    _regence, saif, auto = ctx["payers"]
+    _jordan, priya, marcus, _helen = ctx["clients"]
     pp = _policy(
         practice,
         priya,
@@ -211,6 +236,9 @@ def load(ctx):
         accident_state="OR",
     )
 
+
+def _intake_forms(practice):
+    """The health history (the default fields) and a consent form."""
     form = IntakeForm.get_or_none(
         (IntakeForm.practice == practice) & (IntakeForm.title == "Health history")
     )
@@ -252,4 +280,4 @@ def load(ctx):
             field_type="checkbox",
             required=True,
         )
-    ctx["intake_forms"] = [form, consent]
+    return [form, consent]

@@ -44,6 +44,18 @@ OTHER_CLIENTS = [
 def load(ctx):
     practice = ctx["practice"]
     providers = ctx["providers"]
+    types = ctx["appointment_types"] = _types(practice, providers)
+    _hours(practice, providers)
+    rooms = ctx["rooms"] = _rooms(practice)
+    _booking_policy(practice)
+    clients = _clients(practice, providers, ctx["client"])
+    if Appointment.select().where(Appointment.practice == practice).exists():
+        return
+    _appointments(practice, providers, types, rooms, clients)
+
+
+def _types(practice, providers):
+    """{minutes or "ins": AppointmentType}: the practice's appointment types."""
     types = {}
     for name, minutes, price, color, buffer, codes, insurance in TYPES:
         t = AppointmentType.get_or_none(
@@ -67,8 +79,12 @@ def load(ctx):
             for p in providers:
                 AppointmentTypeProvider.create(practice=practice, appointment_type=t, provider=p)
         types[minutes if not insurance else "ins"] = t
-    ctx["appointment_types"] = types
+    return types
 
+
+def _hours(practice, providers):
+    """Weekly hours: the first provider Monday to Friday with a lunch break, the second
+    Tuesday to Saturday."""
     hours = {
         0: [(0, 540, 720), (0, 780, 1020)],
         1: [(1, 600, 1080)],
@@ -81,11 +97,17 @@ def load(ctx):
                     ProviderHours.create(
                         practice=practice, provider=p, weekday=wd, start_minute=s, end_minute=e
                     )
+
+
+def _rooms(practice):
     rooms = []
     for name in ("Cedar room", "Willow room"):
         r = Room.get_or_none((Room.practice == practice) & (Room.name == name))
         rooms.append(r or Room.create(practice=practice, name=name))
-    ctx["rooms"] = rooms
+    return rooms
+
+
+def _booking_policy(practice):
     if not BookingPolicy.select().where(BookingPolicy.practice == practice).exists():
         BookingPolicy.create(
             practice=practice,
@@ -96,13 +118,13 @@ def load(ctx):
             no_show_fee_cents=9500,
         )
 
-    clients = _clients(practice, providers, ctx["client"])
 
-    if Appointment.select().where(Appointment.practice == practice).exists():
-        return
+def _appointments(practice, providers, types, rooms, clients):
+    """Eight days of visits around today: completed ones (with their minutes) before now,
+    one checked in when it is under way, booked ones after."""
     tz = practice.tz
     now = clock.utcnow()
-    today = slot_rules.to_local(now, tz).date()
+    today = clock.today(tz)
     plan = [
         # provider index, local hour, minute, type key, client index
         (0, 9, 0, 60, 0),
