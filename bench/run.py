@@ -289,10 +289,11 @@ class Server:
             time.sleep(0.2)
         raise RuntimeError(f"{self.name} did not answer on port {self.port}; see {self.log_path}")
 
-    def wait_warm(self, timeout=120, in_a_row=20):
+    def wait_warm(self, timeout=300, in_a_row=20):
         """Wait until /healthz says "warm" `in_a_row` times running (each on a new
-        connection, so both workers answer): a worker building its ICD-10 index (~5 s of
-        CPU after start) would otherwise be loaded, and measured, while it works."""
+        connection, so both workers answer): a worker opening the ICD-10 index (or, on a
+        fresh bench folder, waiting for its build: ~10-50 s) would otherwise be loaded, and
+        measured, while it works."""
         deadline = time.time() + timeout
         streak = 0
         while time.time() < deadline:

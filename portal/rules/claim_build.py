@@ -10,7 +10,7 @@ How to call (the service reads the models and passes plain values):
     -> {"97124": ((), (1,)), "97140": (("59",), (2,))}          # (modifiers, pointers)
     patient_control_number(appointment_id=1234, rank="primary", part=1)  -> "V1234P1"
 
-Charges (the practice's decision, documented in the README): a code the payer's fee
+Charges (the practice's decision, documented in docs/claims.md): a code the payer's fee
 schedule prices is charged at that fee per unit; a code it does not price is charged its
 share of the practice's own price for the visit (the appointment type's price spread over
 all the visit's units, largest remainder), so a visit billed wholly at the practice's

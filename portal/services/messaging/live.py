@@ -2,7 +2,7 @@
 
 Every portal page (staff and client layouts) carries a small poller: HTMX asks the live
 URL every POLL_SECONDS with the data version (`v`) and a stamp (`s`) of what the page
-shows. The reasons for polling over server-sent events are in the README ("Messaging").
+shows. The reasons for polling over server-sent events are in docs/messaging.md.
 
 Per poll, the cheap path answers most of them:
 1. `v` equals the current data version (read by auth before the view anyway: migration
