@@ -51,6 +51,15 @@ from portal.models.clearinghouse import (
     ClearinghouseFile,
     ClearinghouseUpload,
 )
+from portal.models.client_account import CLIENT_ACCOUNT_MODELS, ClientConsent, ClientPreference
+from portal.models.documents import (
+    DOCUMENT_MODELS,
+    DataExport,
+    MedicalLetter,
+    Superbill,
+    SuperbillVisit,
+    VisitReceipt,
+)
 from portal.models.insurance import (
     BenefitsVerification,
     CardImage,
@@ -163,6 +172,8 @@ ALL_MODELS = [
     MessageRead,
     MessageSnippet,
     MessageNoticeSetting,
+    *DOCUMENT_MODELS,
+    *CLIENT_ACCOUNT_MODELS,
 ]
 
 __all__ = [
@@ -250,4 +261,11 @@ __all__ = [
     "MessageRead",
     "MessageSnippet",
     "MessageThread",
+    "ClientConsent",
+    "ClientPreference",
+    "DataExport",
+    "MedicalLetter",
+    "Superbill",
+    "SuperbillVisit",
+    "VisitReceipt",
 ]
