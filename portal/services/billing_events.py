@@ -19,7 +19,7 @@ from flask_login import current_user
 
 from portal.db import database
 from portal.models.billing import LINE_FEE, LINE_VISIT, Invoice
-from portal.services import events
+from portal.services import events, receipts
 
 _connected = False
 
@@ -127,9 +127,11 @@ def on_completed(appointment, **kw):
 
     user = _actor()
     with database.atomic():
-        if packages.redeemed_entry(appointment.id) is not None:
-            return
-        if packages.redeem(appointment, user=user) is not None:
+        if packages.redeemed_entry(appointment.id) is not None or (
+            packages.redeem(appointment, user=user) is not None
+        ):
+            # Paid from a package: no invoice, so the visit gets a receipt of its own.
+            receipts.issue_package_visit_receipt(appointment, user=user)
             return
         if appointment.appointment_type.bill_insurance:
             return
