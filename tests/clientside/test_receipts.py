@@ -67,6 +67,6 @@ def test_a_credit_used_on_a_visit_invoice_is_stated_at_its_per_visit_value(ctx, 
 
     pay = Payment.get_by_id(packages.pay_invoice_with_credit(inv, s.purchase, appt).id)
     text = pdf_text(StoredDocument.get_by_id(pay.receipt_id).data, tmp_path)
-    assert re.search(r"Amount paid for this\s+visit\s+\$85\.00", text)  # the package's share
+    assert re.search(r"Amount paid for this\s+\$85\.00", text)  # the package's share
     assert "no new payment was taken" in text
     assert Invoice.get_by_id(inv.id).status == "paid"
