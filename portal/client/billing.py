@@ -145,24 +145,6 @@ def checkout_done(attempt_id):
     )
 
 
-@bp.route("/documents")
-def documents():
-    docs = list(
-        scoped(StoredDocument)
-        .select(
-            StoredDocument.id,
-            StoredDocument.kind,
-            StoredDocument.title,
-            StoredDocument.created_at,
-            StoredDocument.size_bytes,
-        )
-        .where(StoredDocument.kind.in_(["invoice", "receipt", "credit_note", "superbill"]))
-        .order_by(StoredDocument.id.desc())
-    )
-    audit.record("document.list", client=current_user.client_id, detail="portal")
-    return render("client/billing/documents.html", docs=docs, section="documents")
-
-
 @bp.route("/documents/<int:document_id>")
 def document_download(document_id):
     doc = get_or_404(StoredDocument, document_id, audit_action="document.download")

@@ -31,4 +31,5 @@ from portal.provider import (  # noqa: E402,F401
     payers,
     schedule,
     settings,
+    superbills,
 )

@@ -1,6 +1,16 @@
 // Small progressive enhancements. No inline scripts anywhere: this file is the place.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
+  // The client portal's Menu button (phones): shows or hides the navigation.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest(".menu-toggle");
+    if (!btn) { return; }
+    var bar = btn.closest(".topbar");
+    var open = !bar.classList.contains("open");
+    bar.classList.toggle("open", open);
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
+  });
   // Confirm before destructive POSTs: <button data-confirm="...">.
   document.addEventListener("click", function (ev) {
     var el = ev.target.closest("[data-confirm]");
