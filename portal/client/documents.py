@@ -2,7 +2,7 @@
 receipts, invoices and credit notes, signed forms; making a superbill from paid visits;
 downloading everything as one ZIP."""
 
-from flask import flash, redirect, request, url_for
+from flask import Response, flash, redirect, request, url_for
 from flask_login import current_user
 
 from portal import audit, clock
@@ -13,7 +13,7 @@ from portal.htmx import render
 from portal.models import IntakeSubmission, MedicalLetter, StoredDocument
 from portal.models.documents import LETTER_SIGNED
 from portal.provider.superbill_forms import RangeForm, chosen_visits, range_from
-from portal.services import superbills, visit_facts
+from portal.services import client_export, superbills, visit_facts
 
 LISTED_KINDS = ("receipt", "invoice", "credit_note")
 
@@ -97,3 +97,17 @@ def superbill_new():
         end=end,
         section="documents",
     ), status
+
+
+@bp.route("/documents/export")
+def export():
+    """All the client's records as one ZIP, built now and never stored (audited)."""
+    name, data = client_export.build_zip(current_user.client, user=current_user)
+    return Response(
+        data,
+        headers=[
+            ("Content-Type", "application/zip"),
+            ("Content-Disposition", f'attachment; filename="{name}"'),
+            ("Cache-Control", "no-store"),
+        ],
+    )

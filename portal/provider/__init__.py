@@ -25,6 +25,7 @@ from portal.provider import (  # noqa: E402,F401
     charting,
     clearinghouse,
     clients,
+    exports,
     home,
     jobs,
     messages,
