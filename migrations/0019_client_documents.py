@@ -175,10 +175,32 @@ COLUMNS = [
     # A sign-up on the public booking page must prove its e-mail address before the
     # account sees anything; staff-made accounts and invitations are proven otherwise.
     "ALTER TABLE user ADD COLUMN email_unverified INTEGER NOT NULL DEFAULT 0",
-    # Where a one-time link leads after it is used (a local path, never PHI: the booking
-    # a client chose before confirming their address).
-    "ALTER TABLE user_token ADD COLUMN next_path VARCHAR(255) NOT NULL DEFAULT ''",
 ]
+
+# One-time links gain a purpose (verify: a sign-up proving its e-mail address) and where
+# the link leads once used (a local path, never PHI: the booking a client chose before
+# confirming). SQLite changes a CHECK only by rebuilding the table.
+_TOKEN_TABLE = """CREATE TABLE user_token (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+        purpose VARCHAR(255) NOT NULL CHECK (purpose IN ({purposes})),
+        token_hash VARCHAR(255) NOT NULL UNIQUE,
+        created_at DATETIME NOT NULL,
+        expires_at DATETIME NOT NULL,
+        used_at DATETIME{extra}
+    )"""
+_TOKEN_COLUMNS = "id, user_id, purpose, token_hash, created_at, expires_at, used_at"
+
+
+def _rebuild_tokens(db, purposes, extra, keep_where="1"):
+    db.execute_sql("ALTER TABLE user_token RENAME TO user_token_before_0019")
+    db.execute_sql(_TOKEN_TABLE.format(purposes=purposes, extra=extra))
+    db.execute_sql(
+        f"INSERT INTO user_token ({_TOKEN_COLUMNS}) SELECT {_TOKEN_COLUMNS} "
+        f"FROM user_token_before_0019 WHERE {keep_where}"
+    )
+    db.execute_sql("DROP TABLE user_token_before_0019")
+    db.execute_sql("CREATE INDEX user_token_user_id ON user_token (user_id)")
 
 
 def up(migrator, db):
@@ -188,10 +210,15 @@ def up(migrator, db):
         add_change_triggers(db, table)
     for sql in COLUMNS:
         db.execute_sql(sql)
+    _rebuild_tokens(
+        db,
+        "'invite', 'reset', 'verify'",
+        ",\n        next_path VARCHAR(255) NOT NULL DEFAULT ''",
+    )
 
 
 def down(migrator, db):
-    db.execute_sql("ALTER TABLE user_token DROP COLUMN next_path")
+    _rebuild_tokens(db, "'invite', 'reset'", "", keep_where="purpose != 'verify'")
     db.execute_sql("ALTER TABLE user DROP COLUMN email_unverified")
     for table in reversed(NEW_TABLES):
         drop_change_triggers(db, table)

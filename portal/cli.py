@@ -27,12 +27,14 @@ def demo_cmd():
     from portal import demo
 
     with database.connection_context():
-        demo.load()
+        ctx = demo.load()
     base = current_app.config["BASE_URL"]
     click.echo("")
     click.echo("Demo practice loaded. Log in at " + base + "/login with:")
     for email, password in demo.DEMO_PASSWORDS.items():
         click.echo(f"  {email:28s} {password}")
+    click.echo("")
+    click.echo(f"Online booking for new clients: {base}/book/{ctx['practice'].id}")
     click.echo("")
 
 
