@@ -28,6 +28,7 @@ from portal.provider import (  # noqa: E402,F401
     exports,
     home,
     jobs,
+    letters,
     messages,
     payers,
     schedule,

@@ -16,7 +16,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from portal import audit, payments
-from portal.access import get_or_404, roles_required, scoped
+from portal.access import deny, get_or_404, roles_required, scoped
 from portal.db import database
 from portal.formutil import choices
 from portal.htmx import render
@@ -288,6 +288,8 @@ def invoice_send(invoice_id):
 @bp.route("/billing/documents/<int:document_id>")
 def document_download(document_id):
     doc = get_or_404(StoredDocument, document_id, audit_action="document.download")
+    if doc.kind == "letter" and current_user.role not in ("owner", "therapist"):
+        deny()  # a letter of medical necessity is clinical: not the front desk's
     return stored_response(doc)
 
 
