@@ -220,6 +220,26 @@ ACCESS = {
     "client.checkout_done": CLIENTS,
     "client.card_new": CLIENTS,
     "client.card_remove": CLIENTS,
+    # --- issue 12: superbills, letters, the client home, getting in, export -------------
+    "client.superbill_new": CLIENTS,
+    "client.export": CLIENTS,
+    "client.profile": CLIENTS,
+    "client.preferences": CLIENTS,
+    "client.verify_pending": CLIENTS,
+    "client.verify_resend": CLIENTS,
+    "signup.verify": EVERYONE,  # the one-time token in the URL is the check
+    "provider.client_superbills": STAFF,
+    "provider.superbill_new": STAFF,
+    "provider.superbill_correct": STAFF,
+    "provider.document_send": STAFF,
+    "provider.letter_new": CLINICAL,
+    "provider.letter_edit": CLINICAL,
+    "provider.letter_sign": CLINICAL,
+    # the owner's practice export: the owner who started it, no one else
+    "provider.practice_export_page": OWNER_ONLY,
+    "provider.practice_export_status": OWNER_ONLY,
+    "provider.practice_export_download": OWNER_ONLY,
+    "provider.practice_export_delete": OWNER_ONLY,
 }
 
 

@@ -34,7 +34,7 @@ from flask_login import user_unauthorized
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
-from portal import auth, demo
+from portal import auth, demo, signup
 from portal.access import scoped
 from portal.db import database
 from portal.models import (
@@ -46,12 +46,14 @@ from portal.models import (
     CardImage,
     ChartNote,
     CheckoutAttempt,
+    DataExport,
     Icd10Favourite,
     InsurancePolicy,
     IntakeField,
     IntakeForm,
     IntakeSubmission,
     Job,
+    MedicalLetter,
     MessageThread,
     NoteTemplate,
     PackageDefinition,
@@ -66,7 +68,7 @@ from portal.models import (
 )
 from portal.services import calendar as calendar_svc
 from portal.services import intake as intake_svc
-from portal.services import uploads
+from portal.services import letters, practice_export, superbills, uploads
 from portal.services.messaging import threads as messaging_threads
 from tests import factories
 from tests.clients.helpers import png_bytes
@@ -95,6 +97,8 @@ PARAM_MODELS = {
     "type_id": AppointmentType,
     "template_id": NoteTemplate,
     "purchase_id": PackagePurchase,
+    "letter_id": MedicalLetter,
+    "export_id": DataExport,
 }
 # The same name meaning another model on one endpoint: (endpoint, parameter) -> model.
 ENDPOINT_PARAM_MODELS = {
@@ -186,12 +190,45 @@ def _extras(ctx):
         document=doc,
     )
     reset = auth.issue_token(ctx["client_user"], "reset")
+    _client_documents(ctx)
+    verify = signup._issue_link(ctx["client_user"], "/portal/")
     return {
+        "signup.verify": verify,
         "public_booking.calendar_feed_ics": feed_token,
         "auth.set_password": reset,
         "client.message_new_linked": "appointment",
         "provider.message_new_linked": "appointment",
     }
+
+
+def _client_documents(ctx):
+    """Issue 12's objects: a superbill of the demo client's paid visits, a draft and a
+    signed letter of medical necessity, and an export the owner made."""
+    client, owner = ctx["client"], ctx["owner"]
+    practice = ctx["practice"]
+    today = dt.date.today()
+    visits = superbills.candidates(client, today - dt.timedelta(days=300), today)
+    paid = [v.appointment_id for v in visits if v.eligible]
+    if paid:
+        superbills.issue(client, paid, today - dt.timedelta(days=300), today, user=owner)
+    provider = Provider.get_by_id(ctx["therapist"].provider_id)
+    data = {
+        "diagnoses": "M54.50",
+        "referring_name": "",
+        "referring_npi": "",
+        "treatment_plan": "Weekly massage of the lumbar area.",
+        "frequency": "once a week",
+        "duration": "8 weeks",
+        "expected_outcome": "Less pain when sitting.",
+        "start_date": today,
+        "end_date": today + dt.timedelta(days=60),
+    }
+    letters.save_draft(client, provider, data, owner)
+    signed = letters.save_draft(client, provider, data, owner)
+    letters.sign(signed, f"{provider.first_name} {provider.last_name}", owner)
+    export = practice_export.start(owner)
+    practice_export.build(export.id)
+    assert practice.id == export.practice_id
 
 
 def build_world(base):
