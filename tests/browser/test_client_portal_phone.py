@@ -191,7 +191,8 @@ def test_client_on_a_phone(app, live_server, browser, screenshot, tmp_path):
     page.goto(live_server + "/portal/invoices")
     assert page.get_by_text(re.compile(r"30-minute massage on \w{3} \d+")).first.is_visible()
     label = page.evaluate(
-        "() => getComputedStyle(document.querySelector('td[data-label=Status]'), '::before').content"
+        "() => getComputedStyle("
+        "document.querySelector('td[data-label=Status]'), '::before').content"
     )
     assert label == '"Status"'
     screenshot(page, "client-phone-invoices")
