@@ -28,6 +28,7 @@ from portal.models import (
     SuperbillVisit,
 )
 from portal.models.scheduling import STATUS_COMPLETED
+from portal.rules import coding
 from portal.services import documents, visit_facts
 
 MAX_RANGE_DAYS = 366
@@ -111,6 +112,10 @@ def _context(client, facts, start, end, number, version, issued_on, replaces=Non
         "version": version,
         "replaces": replaces,
         "issued_on": issued_on,
+        "places": [
+            (code, coding.place_of_service_label(code) or "")
+            for code in sorted({f.place_of_service for f in facts})
+        ],
         "total_fee": sum(f.fee_cents for f in facts),
         "total_paid": sum(f.paid_cents for f in facts),
     }

@@ -77,6 +77,9 @@ def scene(other=True):
     # A visit paid from the package, its note signed first: 45 + 15 minutes, two codes.
     pkg_visit = past_visit(practice, client, provider, sixty, days_ago=3)
     sign_note(therapist, client, pkg_visit, {"97124": 45, "97140": 15}, ["M54.50", "M62.830"])
+    # Its credit taken at booking (BillingSettings.redeem_at "booking"), then checked out:
+    # the visit has no invoice and gets a visit receipt of its own.
+    packages.redeem(pkg_visit, purchase=purchase)
     scheduling.check_out(pkg_visit, {"97124": 45, "97140": 15})
     # A self-pay visit of a type the package does not cover, paid by card.
     cash_visit = past_visit(practice, client, provider, thirty, days_ago=2)
