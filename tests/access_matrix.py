@@ -72,6 +72,13 @@ ACCESS = {
     "provider.clearinghouse_key": OWNER_ONLY,
     "provider.clearinghouse_test": OWNER_ONLY,
     "provider.clearinghouse_accept_host_key": OWNER_ONLY,
+    # --- claims on paper: CMS-1500 forms, batches, print calibration -------------------
+    "provider.claims_paper": DESK,
+    "provider.claims_paper_batch": DESK,
+    "provider.claim_cms1500": DESK,
+    "provider.claim_cms1500_document": DESK,
+    "provider.claim_print_settings": OWNER_ONLY,
+    "provider.claim_print_test_page": OWNER_ONLY,
     # --- messaging: staff inbox and the client's Messages tab --------------------------
     "provider.messages": STAFF,
     "provider.client_messages": STAFF,
@@ -168,6 +175,10 @@ ACCESS = {
     "provider.appointment_check_in": STAFF,
     "provider.appointment_check_out": STAFF,
     "provider.client_appointments": STAFF,
+    # the desk (issue 11): the visit's note (clinical), the client finder, merging (owner)
+    "provider.note_for_appointment": CLINICAL,
+    "provider.client_find": STAFF,
+    "provider.client_merge_page": OWNER_ONLY,
     "provider.provider_hours": CLINICAL,  # a therapist: their own hours
     "provider.provider_exception_add": CLINICAL,
     "provider.provider_exception_delete": CLINICAL,
@@ -201,9 +212,33 @@ ACCESS = {
     "provider.checkout_pay": STAFF,
     "provider.checkout_sell": STAFF,
     "provider.checkout_sell_post": STAFF,
+    "provider.checkout_take": STAFF,  # the desk (issue 11): pay, tip, confirm
+    "provider.checkout_receipt_email": STAFF,
+    "provider.checkout_book_next": STAFF,
+    "provider.checkout_packages": STAFF,
     "provider.package_definitions": OWNER_ONLY,
     "provider.package_toggle": OWNER_ONLY,
     "provider.billing_settings": OWNER_ONLY,
+    # --- insurance claims (claims-core): the owner and front desk work them, a therapist
+    # reads those of the clients they may see; the owner sets how claims are made --------
+    "provider.claims": STAFF,
+    "provider.claims_aging": STAFF,
+    "provider.claim": STAFF,
+    "provider.claim_edit": DESK,
+    "provider.claim_check": DESK,
+    "provider.claim_hold": DESK,
+    "provider.claim_void": DESK,
+    "provider.claim_close": DESK,
+    "provider.claim_appeal": DESK,
+    "provider.claim_use_note_minutes": DESK,
+    "provider.claim_secondary": DESK,
+    "provider.claim_rebill": DESK,
+    "provider.claim_line_edit": DESK,
+    "provider.claim_line_remove": DESK,
+    "provider.claim_diagnoses": DESK,
+    "provider.claim_details": DESK,
+    "provider.claim_payer_number": DESK,
+    "provider.claim_settings": OWNER_ONLY,
     # --- the client portal ---------------------------------------------------------------
     "client.home": CLIENTS,
     "client.insurance": CLIENTS,

@@ -46,6 +46,8 @@ from portal.models import (
     CardImage,
     ChartNote,
     CheckoutAttempt,
+    Claim,
+    ClaimLine,
     DataExport,
     Icd10Favourite,
     InsurancePolicy,
@@ -66,9 +68,12 @@ from portal.models import (
     StoredDocument,
     User,
 )
+from portal.models.claim_paper import MODE_FULL
 from portal.services import calendar as calendar_svc
 from portal.services import intake as intake_svc
-from portal.services import letters, practice_export, superbills, uploads
+    Claim,
+    ClaimLine,
+    DataExport,
 from portal.services.messaging import threads as messaging_threads
 from tests import factories
 from tests.clients.helpers import png_bytes
@@ -97,8 +102,9 @@ PARAM_MODELS = {
     "type_id": AppointmentType,
     "template_id": NoteTemplate,
     "purchase_id": PackagePurchase,
-    "letter_id": MedicalLetter,
-    "export_id": DataExport,
+    Claim,
+    ClaimLine,
+    DataExport,
 }
 # The same name meaning another model on one endpoint: (endpoint, parameter) -> model.
 ENDPOINT_PARAM_MODELS = {
@@ -115,7 +121,8 @@ class World:
     instance_path: str
     secret_key: str
     logins: dict  # (side, role) -> (email, password)
-    tokens: dict = field(default_factory=dict)  # endpoint -> value of its <token>
+    # endpoint -> value of its <token>; "endpoint:parameter" -> an exact id for it
+    tokens: dict = field(default_factory=dict)
     intake_form_id: int = 0
     demo_client_id: int = 0
 
@@ -190,10 +197,9 @@ def _extras(ctx):
         document=doc,
     )
     reset = auth.issue_token(ctx["client_user"], "reset")
-    _client_documents(ctx)
-    verify = signup._issue_link(ctx["client_user"], "/portal/")
-    return {
-        "signup.verify": verify,
+    Claim,
+    ClaimLine,
+    DataExport,
         "public_booking.calendar_feed_ics": feed_token,
         "auth.set_password": reset,
         "client.message_new_linked": "appointment",
@@ -465,6 +471,9 @@ class UrlFiller:
         self.cache = {}
 
     def value(self, rule, name):
+        exact = self.world.tokens.get(f"{rule.endpoint}:{name}")
+        if exact is not None:
+            return exact
         conv = rule._converters.get(name)
         if not isinstance(conv, IntegerConverter):
             return self.world.tokens.get(rule.endpoint, "guard")

@@ -29,6 +29,7 @@ from portal.models.charting import (
     NoteTemplate,
     PracticeCptCode,
 )
+from portal.models.claim_paper import CLAIM_PAPER_MODELS, ClaimDocument, ClaimPrintItem
 from portal.models.claims import (
     CLAIM_MODELS,
     Claim,
@@ -60,6 +61,7 @@ from portal.models.documents import (
     SuperbillVisit,
     VisitReceipt,
 )
+from portal.models.desk import DESK_MODELS, ClientMerge, Tip
 from portal.models.insurance import (
     BenefitsVerification,
     CardImage,
@@ -174,6 +176,8 @@ ALL_MODELS = [
     MessageNoticeSetting,
     *DOCUMENT_MODELS,
     *CLIENT_ACCOUNT_MODELS,
+    *DESK_MODELS,
+    *CLAIM_PAPER_MODELS,
 ]
 
 __all__ = [
@@ -246,9 +250,11 @@ __all__ = [
     "ClaimAdjustment",
     "ClaimBatch",
     "ClaimDiagnosis",
+    "ClaimDocument",
     "ClaimEvent",
     "ClaimLine",
     "ClaimPosting",
+    "ClaimPrintItem",
     "ClaimProblem",
     "ClaimSettings",
     "ClaimWriteOff",
@@ -268,4 +274,6 @@ __all__ = [
     "Superbill",
     "SuperbillVisit",
     "VisitReceipt",
+    "ClientMerge",
+    "Tip",
 ]

@@ -23,9 +23,12 @@ def _staff_only():
 from portal.provider import (  # noqa: E402,F401
     billing,
     charting,
+    claims,
     clearinghouse,
     clients,
+    desk_checkout,
     exports,
+    finder,
     home,
     jobs,
     letters,
@@ -34,4 +37,5 @@ from portal.provider import (  # noqa: E402,F401
     schedule,
     settings,
     superbills,
+    visit,
 )

@@ -1,0 +1,311 @@
+"""Scoped reads for the claims pages: the list (a page of rows, only the columns shown),
+the accounts-receivable aging per payer, and what the claim page shows.
+
+Every query is scoped by portal.access (prebuilt_scoped: the SQL of scoped(Claim, user),
+built once per process and user shape): the user's practice, and for a therapist whose
+practice limits them, the claims of their own clients. With 20,000 claims the list's
+request costs about what the provider home's does (measured in-process, bench/areas/
+claims.py); the aging table, loaded by its own request, sums per payer and date in SQL.
+"""
+
+import dataclasses
+import datetime as dt
+
+from peewee import JOIN, Case, fn
+
+from portal.access import prebuilt_scoped
+from portal.db import database
+from portal.models import (
+    Claim,
+    ClaimDiagnosis,
+    ClaimEvent,
+    ClaimLine,
+    ClaimProblem,
+    Client,
+    Payer,
+    PriorAuthorization,
+    Referral,
+    User,
+)
+from portal.rules import claim_money
+from portal.rules import claim_status as cs
+from portal.services import charting
+from portal.services.claims import data
+
+PAGE = 50
+# The badge colour of each status (the list draws its badges without a macro call per row).
+TONES = {
+    cs.READY: "ok",
+    cs.SUBMITTED: "info",
+    cs.ACCEPTED: "info",
+    cs.REJECTED: "danger",
+    cs.PAID: "ok",
+    cs.PARTIALLY_PAID: "warn",
+    cs.DENIED: "danger",
+    cs.APPEALED: "warn",
+    cs.VOID: "muted",
+}
+HELD = "held"  # a list filter beside the statuses: claims a problem holds
+AGES = claim_money.BUCKETS
+# Claims the payer has been billed for and that may still bring money: the receivables
+# (a paid claim is settled: what the payer did not pay was adjusted or billed to the client).
+AR_STATUSES = (
+    cs.SUBMITTED,
+    cs.ACCEPTED,
+    cs.REJECTED,
+    cs.PARTIALLY_PAID,
+    cs.DENIED,
+    cs.APPEALED,
+)
+
+
+def balance_sql():
+    """A claim's open balance, as rules' Claim.balance_cents (never below zero)."""
+    open_ = (
+        Claim.total_cents
+        - Claim.paid_cents
+        - Claim.adjusted_cents
+        - Claim.patient_resp_cents
+        - Claim.written_off_cents
+    )
+    return Case(None, [(open_ > 0, open_)], 0)
+
+
+def age_range(age, today):
+    """(first, last) service dates of an age bucket ('0-30', '31-60', '61-90', '90+')."""
+    bounds = {"0-30": (30, None), "31-60": (60, 31), "61-90": (90, 61), "90+": (None, 91)}
+    oldest, newest = bounds[age]
+    first = today - dt.timedelta(days=oldest) if oldest is not None else None
+    last = today - dt.timedelta(days=newest) if newest is not None else None
+    return first, last
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Row:
+    id: int
+    service_date: dt.date
+    status: str
+    held: bool
+    pcn: str
+    frequency_code: str
+    total_cents: int
+    balance_cents: int
+    client_name: str
+    payer_name: str
+
+    @property
+    def status_label(self):
+        return cs.label(self.status)
+
+    @property
+    def tone(self):
+        return TONES.get(self.status, "")
+
+
+# Sentinels standing for the filter values while peewee builds the list's SQL (once per
+# process, user shape and set of filters; access.prebuilt_scoped): building it costs more
+# than SQLite takes to run it.
+S_PAYER, S_OFFSET = -9_200_001, -9_200_002
+S_STATUS = "\x00claims-list-status"
+S_FIRST, S_LAST = "\x00claims-list-first", "\x00claims-list-last"
+
+
+def _list_query(q, held, status, payer, first, last):
+    """The list's query with sentinels for the filters that are on (each a bool here)."""
+    q = q.select(
+        Claim.id,
+        Claim.service_date,
+        Claim.status,
+        Claim.held,
+        Claim.patient_control_number,
+        Claim.frequency_code,
+        Claim.total_cents,
+        balance_sql(),
+        Client.first_name,
+        Client.preferred_name,
+        Client.last_name,
+        Payer.name,
+    )
+    q = (
+        q.join(Client, on=(Claim.client == Client.id))
+        .switch(Claim)
+        .join(Payer, on=(Claim.payer == Payer.id))
+    )
+    if held:
+        q = q.where(Claim.held & (Claim.status != cs.VOID))
+    if status:
+        q = q.where(Claim.status == S_STATUS)
+    if payer:
+        q = q.where(Claim.payer == S_PAYER)
+    if first:
+        q = q.where(Claim.service_date >= S_FIRST)
+    if last:
+        q = q.where(Claim.service_date <= S_LAST)
+    return (
+        q.order_by(Claim.service_date.desc(), Claim.id.desc())
+        .limit(PAGE + 1)  # one more than shown: is there a next page?
+        .offset(S_OFFSET)
+    )
+
+
+def claim_rows(user, *, status="", payer_id=None, age="", page=1, today=None):
+    """(rows, has_next): one page of claims, newest date of service first."""
+    status = status if status == HELD or status in cs.STATUSES else ""
+    first = last = None
+    if age in AGES:
+        first, last = age_range(age, today)
+    on = (
+        status == HELD,
+        bool(status) and status != HELD,
+        bool(payer_id),
+        first is not None,
+        last is not None,
+    )
+    sql, params = prebuilt_scoped(
+        ("claims.list", *on),
+        Claim,
+        lambda q, u: _list_query(q, *on),
+        user=user,
+        extra={S_PAYER: payer_id or 0, S_OFFSET: (page - 1) * PAGE},
+    )
+    mine = {
+        S_STATUS: status,
+        S_FIRST: first.isoformat() if first else None,
+        S_LAST: last.isoformat() if last else None,
+    }
+    params = [mine.get(p, p) if type(p) is str else p for p in params]
+    rows = []
+    for (
+        cid,
+        day,
+        st,
+        held,
+        pcn,
+        freq,
+        total,
+        bal,
+        first_,
+        pref,
+        last_,
+        payer,
+    ) in database.execute_sql(sql, params).fetchall():
+        name = f"{pref or first_} {last_}"
+        rows.append(Row(cid, _date(day), st, bool(held), pcn, freq, total, bal, name, payer))
+    return rows[:PAGE], len(rows) > PAGE
+
+
+def _date(value):
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value[:10])
+
+
+def payer_choices(user):
+    """[(id, name)] of the practice's payers, for the list's filter (prebuilt SQL)."""
+    sql, params = prebuilt_scoped(
+        "claims.payers",
+        Payer,
+        lambda q, u: q.select(Payer.id, Payer.name).order_by(Payer.name),
+        user=user,
+    )
+    return database.execute_sql(sql, params).fetchall()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PayerKey:
+    """A payer as the aging table groups and sorts it (by name), keeping its id for links."""
+
+    id: int
+    name: str
+
+    def __str__(self):
+        return self.name
+
+
+def aging(user, today):
+    """Accounts receivable per payer by age of the date of service: the open balance of
+    every claim billed and not settled (AR_STATUSES), as rules.claim_money.ar_aging
+    tables it. SQLite sums the claims per payer and date; the buckets are the rules'."""
+    bal = balance_sql()
+    sql, params = prebuilt_scoped(
+        "claims.aging",
+        Claim,
+        lambda q, u: (
+            q.select(Payer.id, Payer.name, Claim.service_date, fn.SUM(bal), fn.COUNT(1))
+            .join(Payer, on=(Claim.payer == Payer.id))
+            .where(Claim.status.in_(AR_STATUSES) & (bal > 0))
+            .group_by(Payer.id, Payer.name, Claim.service_date)
+        ),
+        user=user,
+    )
+    by_payer, totals = {}, claim_money.AgingRow("All payers")
+    for payer_id, name, day, cents, count in database.execute_sql(sql, params).fetchall():
+        bucket = claim_money.age_bucket(_date(day), today)
+        key = PayerKey(payer_id, name)
+        row = by_payer.setdefault(key, claim_money.AgingRow(key))
+        for r in (row, totals):
+            r.buckets[bucket] += cents
+            r.counts[bucket] += count
+    ordered = sorted(by_payer.values(), key=lambda r: str(r.payer).lower())
+    return claim_money.AgingTable(ordered, totals)
+
+
+# --- the claim page -----------------------------------------------------------------------
+
+
+def detail(claim):
+    """What the claim page shows besides the claim row (a handful of short queries)."""
+    events = list(
+        ClaimEvent.select(ClaimEvent, User.id, User.name, User.email)
+        .join(User, JOIN.LEFT_OUTER, on=(ClaimEvent.user == User.id))
+        .where(ClaimEvent.claim == claim.id)
+        .order_by(ClaimEvent.id)
+    )
+    coded = None
+    if claim.appointment_id:
+        coded = charting.visit_coding(claim.appointment_id)
+    return {
+        "lines": list(
+            ClaimLine.select().where(ClaimLine.claim == claim.id).order_by(ClaimLine.position)
+        ),
+        "diagnoses": list(
+            ClaimDiagnosis.select()
+            .where(ClaimDiagnosis.claim == claim.id)
+            .order_by(ClaimDiagnosis.position)
+        ),
+        "problems": list(
+            ClaimProblem.select().where(ClaimProblem.claim == claim.id).order_by(ClaimProblem.id)
+        ),
+        "events": events,
+        "note_id": coded["note_id"] if coded else None,
+        "checkout_minutes": data.checkout_minutes(claim.appointment_id)
+        if claim.appointment_id
+        else None,
+        "note_minutes": coded["minutes"] if coded else None,
+        "related": list(
+            Claim.select(
+                Claim.id, Claim.rank, Claim.part, Claim.status, Claim.patient_control_number
+            )
+            .where(
+                (Claim.appointment == claim.appointment_id)
+                & (Claim.id != claim.id)
+                & (Claim.practice == claim.practice_id)
+            )
+            .order_by(Claim.rank, Claim.part, Claim.id)
+        )
+        if claim.appointment_id
+        else [],
+    }
+
+
+def documents(claim):
+    """The client's active referrals and authorizations, for the claim's edit form."""
+    refs = list(
+        Referral.select()
+        .where((Referral.client == claim.client_id) & Referral.active)
+        .order_by(Referral.referral_date.desc())
+    )
+    auths = list(
+        PriorAuthorization.select()
+        .where((PriorAuthorization.client == claim.client_id) & PriorAuthorization.active)
+        .order_by(PriorAuthorization.start_date.desc())
+    )
+    return refs, auths
