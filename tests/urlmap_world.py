@@ -71,9 +71,8 @@ from portal.models import (
 from portal.models.claim_paper import MODE_FULL
 from portal.services import calendar as calendar_svc
 from portal.services import intake as intake_svc
-    Claim,
-    ClaimLine,
-    DataExport,
+from portal.services import letters, practice_export, superbills, uploads
+from portal.services.claims import cms1500, cms1500_pdf
 from portal.services.messaging import threads as messaging_threads
 from tests import factories
 from tests.clients.helpers import png_bytes
@@ -102,9 +101,9 @@ PARAM_MODELS = {
     "type_id": AppointmentType,
     "template_id": NoteTemplate,
     "purchase_id": PackagePurchase,
-    Claim,
-    ClaimLine,
-    DataExport,
+    "letter_id": MedicalLetter,
+    "export_id": DataExport,
+    "line_id": ClaimLine,
 }
 # The same name meaning another model on one endpoint: (endpoint, parameter) -> model.
 ENDPOINT_PARAM_MODELS = {
@@ -197,9 +196,18 @@ def _extras(ctx):
         document=doc,
     )
     reset = auth.issue_token(ctx["client_user"], "reset")
-    Claim,
-    ClaimLine,
-    DataExport,
+    # The first claim's paper form, issued, for the route that downloads it (its two ids
+    # must belong together: given exactly, "endpoint:parameter" -> id).
+    first_claim = Claim.select().where(Claim.practice == practice.id).order_by(Claim.id).first()
+    paper_doc = cms1500_pdf.issue(
+        cms1500.load_claim(first_claim.id, practice.id), MODE_FULL, user=owner
+    )
+    _client_documents(ctx)
+    verify = signup._issue_link(ctx["client_user"], "/portal/")
+    return {
+        "signup.verify": verify,
+        "provider.claim_cms1500_document:claim_id": first_claim.id,
+        "provider.claim_cms1500_document:document_id": paper_doc.id,
         "public_booking.calendar_feed_ics": feed_token,
         "auth.set_password": reset,
         "client.message_new_linked": "appointment",

@@ -53,6 +53,7 @@ from portal.models.clearinghouse import (
     ClearinghouseUpload,
 )
 from portal.models.client_account import CLIENT_ACCOUNT_MODELS, ClientConsent, ClientPreference
+from portal.models.desk import DESK_MODELS, ClientMerge, Tip
 from portal.models.documents import (
     DOCUMENT_MODELS,
     DataExport,
@@ -61,7 +62,6 @@ from portal.models.documents import (
     SuperbillVisit,
     VisitReceipt,
 )
-from portal.models.desk import DESK_MODELS, ClientMerge, Tip
 from portal.models.insurance import (
     BenefitsVerification,
     CardImage,
