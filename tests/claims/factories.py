@@ -122,7 +122,8 @@ def claim(
         payer=policy_obj.payer_id,
         provider=provider,
         status=status,
-        patient_control_number=secrets.token_hex(6).upper(),
+        patient_control_number=kw.pop("patient_control_number", None)
+        or secrets.token_hex(6).upper(),
         service_date=day,
         total_cents=total,
         **kw,
