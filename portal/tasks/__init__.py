@@ -140,4 +140,4 @@ def list_cmd():
 __all__ = ["crontab", "enqueue", "init_app", "periodic", "queue", "task"]
 
 # The areas' tasks, declared once the decorators above exist.
-from portal.tasks import clearinghouse, routine  # noqa: E402,F401
+from portal.tasks import claims, clearinghouse, routine  # noqa: E402,F401
