@@ -1,6 +1,6 @@
 """Online booking shared by the client portal and the public page, plus app wiring:
 the public booking pages (/book/<practice_id>), the provider's private calendar feed
-(/calendar/<token>.ics), the `send-reminders` command and template helpers.
+(/calendar/<token>.ics), the `send-reminders` command and the `in_tz` filter.
 
 create_app calls init_app(app).
 """
@@ -35,13 +35,6 @@ def init_app(app):
         return slot_rules.to_local(value, tz).strftime(fmt)
 
     app.jinja_env.filters["in_tz"] = in_tz
-
-    def todays_appointments():
-        from portal.provider.schedule import todays_appointments as today
-
-        return today()
-
-    app.jinja_env.globals["todays_appointments"] = todays_appointments
 
 
 # --- the slot picker (shared) --------------------------------------------------------------

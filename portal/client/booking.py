@@ -3,22 +3,18 @@ appointments, reschedule or cancel within the practice's policy."""
 
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
 
 from portal import audit, clock
 from portal.access import get_or_404, scoped
 from portal.booking import parse_start, picker, start_param
 from portal.client import bp
+from portal.formutil import CsrfForm
 from portal.htmx import render
-from portal.models import Appointment, AppointmentType
-from portal.models.scheduling import STATUS_BOOKED, STATUS_CHECKED_IN
+from portal.models import Appointment, AppointmentType, Provider
+from portal.rules import appointments as rules
 from portal.rules import slots as slot_rules
 from portal.rules.money import format_cents
 from portal.services import scheduling as svc
-
-
-class ConfirmForm(FlaskForm):
-    pass
 
 
 def _practice():
@@ -72,7 +68,7 @@ def _chosen():
 def book_confirm():
     practice = _practice()
     appt_type, provider, start = _chosen()
-    form = ConfirmForm()
+    form = CsrfForm()
     status = 200
     taken = None
     if form.validate_on_submit():
@@ -115,14 +111,20 @@ def book_confirm():
 @bp.route("/appointments")
 def appointments():
     now = clock.utcnow()
+    with_names = (
+        Appointment.select(Appointment, AppointmentType, Provider)
+        .join(AppointmentType, on=Appointment.appointment_type == AppointmentType.id)
+        .switch(Appointment)
+        .join(Provider, on=Appointment.provider == Provider.id)
+    )
     rows = list(
-        scoped(Appointment)
+        scoped(Appointment, query=with_names)
         .where(Appointment.client == current_user.client_id)
         .order_by(Appointment.starts_at.desc())
         .limit(100)
     )
     upcoming = sorted(
-        (a for a in rows if a.starts_at >= now and a.status in (STATUS_BOOKED, STATUS_CHECKED_IN)),
+        (a for a in rows if a.starts_at >= now and a.status in (rules.BOOKED, rules.CHECKED_IN)),
         key=lambda a: a.starts_at,
     )
     past = [a for a in rows if a not in upcoming]
@@ -133,6 +135,7 @@ def appointments():
         upcoming=upcoming,
         past=past,
         policy=policy,
+        may_change=lambda a: rules.client_may_change(a.status, starts_at=a.starts_at, now=now),
         can_reschedule=lambda a: (
             not slot_rules.is_late_cancellation(a.starts_at, now, policy.cancellation_window_hours)
         ),
@@ -141,7 +144,7 @@ def appointments():
 
 def _own_upcoming(appointment_id):
     appt = get_or_404(Appointment, appointment_id, audit_action="appointment.view")
-    if appt.status not in (STATUS_BOOKED,) or appt.starts_at <= clock.utcnow():
+    if not rules.client_may_change(appt.status, starts_at=appt.starts_at, now=clock.utcnow()):
         flash("This appointment can no longer be changed online.", "error")
         return None
     return appt
@@ -156,7 +159,7 @@ def appointment_cancel(appointment_id):
     late = slot_rules.is_late_cancellation(
         appt.starts_at, clock.utcnow(), policy.cancellation_window_hours
     )
-    form = ConfirmForm()
+    form = CsrfForm()
     if form.validate_on_submit():
         try:
             appt = svc.cancel(appt, user=current_user, by_client=True)
@@ -199,7 +202,7 @@ def appointment_reschedule(appointment_id):
             "error",
         )
         return redirect(url_for("client.appointments"))
-    form = ConfirmForm()
+    form = CsrfForm()
     status = 200
     taken = None
     if form.validate_on_submit():

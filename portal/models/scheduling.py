@@ -17,31 +17,20 @@ from peewee import (
 from portal.models.base import BaseModel, created_field
 from portal.models.people import Client, User
 from portal.models.practice import Practice, Provider
+from portal.rules import appointments as rules
+from portal.rules.money import format_cents
 
-STATUS_BOOKED = "booked"
-STATUS_CHECKED_IN = "checked_in"
-STATUS_COMPLETED = "completed"
-STATUS_CANCELLED = "cancelled"
-STATUS_LATE_CANCELLED = "late_cancelled"
-STATUS_NO_SHOW = "no_show"
-STATUSES = (
-    STATUS_BOOKED,
-    STATUS_CHECKED_IN,
-    STATUS_COMPLETED,
-    STATUS_CANCELLED,
-    STATUS_LATE_CANCELLED,
-    STATUS_NO_SHOW,
-)
-CANCELLED_STATUSES = (STATUS_CANCELLED, STATUS_LATE_CANCELLED)
-ACTIVE_STATUSES = tuple(s for s in STATUSES if s not in CANCELLED_STATUSES)
-STATUS_LABELS = {
-    STATUS_BOOKED: "Booked",
-    STATUS_CHECKED_IN: "Checked in",
-    STATUS_COMPLETED: "Completed",
-    STATUS_CANCELLED: "Cancelled",
-    STATUS_LATE_CANCELLED: "Late-cancelled",
-    STATUS_NO_SHOW: "No-show",
-}
+# The statuses and their rules live in portal.rules.appointments (the transition table).
+STATUS_BOOKED = rules.BOOKED
+STATUS_CHECKED_IN = rules.CHECKED_IN
+STATUS_COMPLETED = rules.COMPLETED
+STATUS_CANCELLED = rules.CANCELLED
+STATUS_LATE_CANCELLED = rules.LATE_CANCELLED
+STATUS_NO_SHOW = rules.NO_SHOW
+STATUSES = rules.STATUSES
+CANCELLED_STATUSES = rules.CANCELLED_STATUSES
+ACTIVE_STATUSES = rules.ACTIVE_STATUSES
+STATUS_LABELS = rules.LABELS
 
 EXCEPTION_OFF = "off"
 EXCEPTION_EXTRA = "extra"
@@ -66,8 +55,6 @@ class AppointmentType(BaseModel):
 
     @property
     def price_label(self):
-        from portal.rules.money import format_cents
-
         return format_cents(self.price_cents)
 
 

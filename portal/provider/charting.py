@@ -37,7 +37,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from portal import audit, clock, pdf
 from portal.access import get_or_404, prebuilt_scoped, roles_required, scoped
 from portal.db import database
-from portal.formutil import choices
+from portal.formutil import CsrfForm, choices
 from portal.htmx import render
 from portal.models import (
     ROLE_OWNER,
@@ -345,7 +345,7 @@ def cpt_codes():
 @bp.route("/settings/charting/codes/toggle", methods=["POST"])
 @roles_required(*OWNER)
 def cpt_code_toggle():
-    form = FlaskForm()
+    form = CsrfForm()
     if not form.validate_on_submit():
         abort(400)
     code = request.form.get("code", "")
@@ -653,7 +653,7 @@ def note_edit(note_id):
 @roles_required(*CLINICAL)
 def note_sign(note_id):
     note = _note(note_id)
-    form = FlaskForm()
+    form = CsrfForm()
     if not form.validate_on_submit():
         abort(400)
     try:
@@ -702,7 +702,7 @@ def note_addendum(note_id):
 @roles_required(*CLINICAL)
 def note_delete(note_id):
     note = _note(note_id)
-    form = FlaskForm()
+    form = CsrfForm()
     if not form.validate_on_submit():
         abort(400)
     client_id = note.client_id

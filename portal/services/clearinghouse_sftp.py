@@ -314,7 +314,12 @@ class Session:
         self.fingerprint = conn.host_key_fingerprint
 
     def close(self):
-        self.sftp.close()
+        # After a dropped connection, closing the SFTP channel writes to a dead socket:
+        # what matters then is the error that ended the session, not this one.
+        try:
+            self.sftp.close()
+        except (EOFError, OSError, paramiko.SSHException):
+            pass
         self.transport.close()
 
     @staticmethod

@@ -701,3 +701,37 @@ def test_day_and_week_views_mark_intake_flags_for_clinical_staff_only(app, clien
     login(client, a.frontdesk)
     body = client.get(url).get_data(as_text=True)
     assert a.c1.display_name in body and "Intake flag" not in body
+
+
+def test_a_therapist_kept_to_own_clients_sees_and_opens_only_their_visits(app, client, sched):
+    """With the practice keeping clients apart, the day, week and home lists follow
+    access.scoped like every other page: a visit of another therapist's client is not
+    shown (its page is a 404 too), and every visit shown opens."""
+    a = sched.a
+    a.practice.therapists_see_all_clients = False
+    a.practice.save()
+    today = dt.date(2026, 6, 1)
+    with app.test_request_context():
+        own = [_appt(a, 10), _appt(a, 10, day=today)]
+        # c2 is provider2's client, booked here in the therapist's own column
+        other = [_appt(a, 13, client=a.c2), _appt(a, 13, client=a.c2, day=today)]
+    login(client, a.therapist)
+    pages = [
+        f"/provider/schedule/?date={DAY.isoformat()}&provider=all",
+        f"/provider/schedule/?date={DAY.isoformat()}&view=week&provider=all",
+        "/provider/",
+    ]
+    for url in pages:
+        body = client.get(url).get_data(as_text=True)
+        assert a.c1.display_name in body and a.c2.display_name not in body, url
+        linked = {int(n) for n in re.findall(r'href="/provider/appointments/(\d+)"', body)}
+        assert linked and linked <= {x.id for x in own}, url
+        for appointment_id in linked:
+            assert client.get(f"/provider/appointments/{appointment_id}").status_code == 200
+    for x in other:
+        assert client.get(f"/provider/appointments/{x.id}").status_code == 404
+    # the owner and the front desk see everyone's
+    desk = app.test_client()
+    login(desk, a.frontdesk)
+    body = desk.get(pages[0]).get_data(as_text=True)
+    assert a.c1.display_name in body and a.c2.display_name in body

@@ -366,3 +366,86 @@ def test_online_booking_can_be_turned_off(ctx, sched):
     with pytest.raises(svc.BookingError, match="turned off"):
         _book(a, 10, online=True)
     assert _book(a, 10).status == "booked"  # staff still book
+
+
+def test_status_changes_are_judged_on_the_stored_row_not_the_callers_copy(ctx, sched, now):
+    """Two tablets: one checks the visit out while the other still shows it booked. The
+    stale copy's check-in, cancel, no-show, undo and move are refused, and nothing moves."""
+    a = sched.a
+    appt = _book(a, 10)
+    stale = Appointment.get_by_id(appt.id)
+    svc.check_out(appt, {"97124": 60})
+    now["now"] = appt.starts_at + dt.timedelta(hours=2)
+    refused = [
+        (svc.check_in, {}, "Only a booked appointment can be checked in."),
+        (svc.cancel, {}, "cannot be cancelled any more"),
+        (svc.no_show, {}, "no-show"),
+        (svc.undo_status, {}, "Only a check-in or a no-show can be undone."),
+        (svc.move, {"starts_at": local_utc(DAY, 14)}, "can be changed"),
+        (svc.check_out, {"minutes_by_code": {"97124": 30}}, "can be checked out"),
+    ]
+    for change, kw, message in refused:
+        with pytest.raises(svc.BookingError, match=message):
+            change(stale, **kw)
+    stored = Appointment.get_by_id(appt.id)
+    assert (stored.status, stored.starts_at, stored.fee_due_cents) == (
+        "completed",
+        appt.starts_at,
+        0,
+    )
+    assert {m.minutes for m in stored.minutes} == {60}
+    actions = {r.action for r in AuditLog.select()}
+    assert not actions & {"appointment.cancel", "appointment.no_show", "appointment.move"}
+
+
+def test_move_changes_time_and_staff_notes_in_one_write(ctx, sched):
+    a = sched.a
+    appt = _book(a, 10)
+    moved = svc.move(appt, starts_at=local_utc(DAY, 12), notes="bring a pillow")
+    assert (moved.starts_at, moved.notes) == (local_utc(DAY, 12), "bring a pillow")
+    rows = [(r.action, r.detail) for r in AuditLog.select().where(AuditLog.object_id == appt.id)]
+    assert ("appointment.move", "starts_at,ends_at") in rows
+    assert ("appointment.edit", "notes") in rows
+    # the same notes again: no second edit row
+    svc.move(moved, notes="bring a pillow")
+    assert AuditLog.select().where(AuditLog.action == "appointment.edit").count() == 1
+
+
+def test_settings_writes_stay_inside_the_practice_and_refuse_bad_input(ctx, sched):
+    from portal.models import AppointmentTypeProvider, AvailabilityException, BookingPolicy
+
+    a, b = sched.a, sched.b
+    t = svc.save_type(
+        a.practice.id,
+        user=None,
+        provider_ids=[a.provider.id, b.provider.id],  # another practice's provider: ignored
+        codes=[("97124", 60)],
+        name="Hot stone",
+        duration_minutes=75,
+        price_cents=12000,
+    )
+    offered = AppointmentTypeProvider.select().where(AppointmentTypeProvider.appointment_type == t)
+    assert [r.provider_id for r in offered] == [a.provider.id]
+    assert [(c.cpt_code, c.minutes) for c in svc.type_codes(t)] == [("97124", 60)]
+    svc.save_type(a.practice.id, user=None, appt_type=t, codes=[], name="Hot stones")
+    assert svc.type_codes(t) == [] and svc.type_provider_ids(t) == []
+
+    with pytest.raises(svc.BookingError, match="both times"):
+        svc.add_exception(a.provider, on_date=DAY, kind="off", start=dt.time(9), user=None)
+    with pytest.raises(svc.BookingError, match="time off or extra"):
+        svc.add_exception(a.provider, on_date=DAY, kind="holiday", user=None)
+    assert AvailabilityException.select().count() == 0
+    row = svc.add_exception(
+        a.provider, on_date=DAY, kind="extra", start=dt.time(18), end=dt.time(20), user=None
+    )
+    assert (row.start_minute, row.end_minute, row.practice_id) == (1080, 1200, a.practice.id)
+
+    svc.save_hours(a.provider, {0: [(540, 720)], 3: [(600, 660), (700, 800)]}, user=None)
+    assert svc.weekly_hours(a.provider)[3] == [(600, 660), (700, 800)]
+    assert svc.weekly_hours(a.provider)[1] == []
+
+    policy = svc.save_policy(
+        a.practice.id, user=None, policy=svc.policy_for(a.practice.id), no_show_fee_cents=0
+    )
+    assert BookingPolicy.select().where(BookingPolicy.practice == a.practice.id).count() == 1
+    assert svc.policy_for(a.practice.id).no_show_fee_cents == 0 == policy.no_show_fee_cents
