@@ -23,6 +23,7 @@ def _staff_only():
 from portal.provider import (  # noqa: E402,F401
     billing,
     charting,
+    claims,
     clearinghouse,
     clients,
     home,
