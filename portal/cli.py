@@ -8,6 +8,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from portal.db import database
+from portal.services.claims import money_cli  # noqa: F401  (claims export, import-835)
+from portal.services.claims.cli import claims_cli
 from portal.services.clearinghouse_cli import clearinghouse_cli
 
 
@@ -18,6 +20,7 @@ def init_app(app):
     app.cli.add_command(create_owner_cmd)
     app.cli.add_command(mail_retry_cmd)
     app.cli.add_command(clearinghouse_cli)
+    app.cli.add_command(claims_cli)
 
 
 @click.command("demo")

@@ -25,7 +25,7 @@ from portal.models import (
 from portal.models.charting import NOTE_DRAFT, NOTE_SIGNED
 from portal.rules import charting as rules
 from portal.rules.icd10 import MAX_DIAGNOSES
-from portal.services import icd10
+from portal.services import events, icd10
 
 UNSIGNED_AFTER = dt.timedelta(days=1)
 MAX_ADDENDUM = 10_000
@@ -471,6 +471,7 @@ def sign_note(user, note):
         note.signature = (provider.display_name or user.name)[:255]
         note.save()
         audit.record("note.sign", obj=note, user=user)
+        events.note_signed.send(note, user=user)  # a completed insurance visit's claim is made now
     return note
 
 

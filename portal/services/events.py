@@ -10,6 +10,9 @@ Signals (sender is the Appointment unless said otherwise):
 - appointment_cancelled(appointment, late: bool)  late = inside the cancellation window
 - appointment_no_show(appointment)
 
+Charting (sender is the ChartNote):
+- note_signed(note, user)                         when a note is signed (and locked)
+
 Clearinghouse (sender is the ClearinghouseFile):
 - clearinghouse_file_received(file)   a file fetched from the clearinghouse (its `kind`,
   found by content: "999", "277" or "835"), sent once per file while its status is "new"
@@ -27,4 +30,5 @@ appointment_booked = _signals.signal("appointment-booked")
 appointment_completed = _signals.signal("appointment-completed")
 appointment_cancelled = _signals.signal("appointment-cancelled")
 appointment_no_show = _signals.signal("appointment-no-show")
+note_signed = _signals.signal("note-signed")
 clearinghouse_file_received = _signals.signal("clearinghouse-file-received")

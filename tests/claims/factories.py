@@ -11,15 +11,20 @@ import secrets
 
 from portal.models import (
     Appointment,
+    AppointmentMinutes,
     AppointmentType,
+    ChartNote,
     Claim,
     ClaimDiagnosis,
     ClaimLine,
     ClearinghouseConnection,
+    Client,
     InsurancePolicy,
     Payer,
     PayerFee,
+    Practice,
 )
+from portal.services import charting
 
 _seq = itertools.count(1)
 
@@ -143,6 +148,104 @@ def claim(
             charge_cents=charge,
         )
     return c
+
+
+# --- claims-core: visits with signed notes, made through the services ------------------------
+# A claim is built from a completed visit and its signed chart note: these make the visit and
+# sign the note through the charting service, so what a claim reads is what a therapist wrote.
+
+BILLING_ADDRESS = dict(address1="120 Willow Street", city="Portland", state="OR")
+CLIENT_ADDRESS = dict(
+    sex="F", address1="88 Alder Street", city="Portland", state="OR", postal_code="97204"
+)
+
+
+def billable_practice(practice, zip9=False):
+    """Give the practice the billing address a claim needs (ZIP+4 for 837P when asked)."""
+    Practice.update(**BILLING_ADDRESS, postal_code="972051234" if zip9 else "97205").where(
+        Practice.id == practice.id
+    ).execute()
+    return Practice.get_by_id(practice.id)
+
+
+def billable_client(client):
+    """Sex and address, as the insurance card has them."""
+    Client.update(**CLIENT_ADDRESS).where(Client.id == client.id).execute()
+    return Client.get_by_id(client.id)
+
+
+def checkout_minutes(appointment, minutes):
+    for code, m in minutes.items():
+        AppointmentMinutes.create(
+            practice=appointment.practice_id,
+            client=appointment.client_id,
+            appointment=appointment,
+            cpt_code=code,
+            minutes=m,
+        )
+
+
+def sign_note(therapist_user, appointment, minutes, diagnoses, sign=True):
+    """A chart note for the visit, written and signed by the visit's therapist."""
+    client = appointment.client
+    note = charting.save_note(
+        therapist_user,
+        client,
+        charting.NoteInput(
+            visit_date=appointment.starts_at.date(),
+            provider_id=appointment.provider_id,
+            appointment_id=appointment.id,
+            subjective="Low back pain after lifting at work.",
+            objective="Hypertonic lumbar erectors; trigger point left QL.",
+            assessment="Tension reduced; flexion improved.",
+            plan="Weekly for four weeks.",
+            pain_before=6,
+            pain_after=3,
+            techniques="Deep tissue",
+            regions=["low-back"],
+            minutes=dict(minutes),
+            diagnoses=list(diagnoses),
+        ),
+    )
+    if sign:
+        charting.sign_note(therapist_user, note)
+    return note
+
+
+def sign_draft(therapist_user, appointment):
+    """Sign the visit's draft note (a completed visit's claim is made as it is signed)."""
+    charting.sign_note(therapist_user, ChartNote.get(ChartNote.appointment == appointment.id))
+
+
+def insured_visit(
+    side,
+    *,
+    client=None,
+    payer_kw=None,
+    policy_kw=None,
+    minutes=None,
+    diagnoses=("M54.50", "M62.830"),
+    checkout=True,
+    sign=True,
+    day=dt.date(2026, 11, 2),
+    hour=17,
+    status="completed",
+):
+    """A completed insurance visit of `side` (a tests.factories.world() side) with its
+    check-out minutes and the therapist's signed note. Returns (appointment, policy).
+
+    The payer takes 97124 with 97140 (59 and separate pointers) unless payer_kw says not."""
+    minutes = minutes or {"97124": 45, "97140": 15}
+    billable_practice(side.practice)
+    client = billable_client(client or side.c1)
+    payer_obj = payer(side.practice, **{"allow_97124_97140": True, **(payer_kw or {})})
+    pol = policy(side.practice, client, payer_obj, **(policy_kw or {}))
+    appt = visit(side.practice, client, side.provider, day=day, hour=hour, status=status)
+    if checkout:
+        checkout_minutes(appt, minutes if checkout is True else checkout)
+    if sign is not None:
+        sign_note(side.therapist, appt, minutes, diagnoses, sign=sign)
+    return appt, pol
 
 
 # --- claims-money: what an 837P needs besides the claim ------------------------------------

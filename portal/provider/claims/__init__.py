@@ -1,6 +1,17 @@
-"""The claims pages, on the provider blueprint, one module per part. claims-money:
-batches.py (837P files: build, download, send), remittances.py (835 upload, unmatched
-lines), payments.py (posting by hand, write-offs), worklist.py (the front desk's list),
-reports.py (the owner's reports and their CSV)."""
+"""The claims pages, on the provider blueprint. One module per part:
+views.py (claims-core: the list, aging, the claim page and its edit page), actions.py
+(claims-core: the claim's actions), settings.py (claims-core: claim settings);
+claims-money: batches.py (837P files: build, download, send), remittances.py (835 upload,
+unmatched lines), payments.py (posting by hand, write-offs), worklist.py (the front desk's
+list), reports.py (the owner's reports and their CSV). Others add paper (claims-paper)."""
 
-from portal.provider.claims import batches, payments, remittances, reports, worklist  # noqa: F401
+from portal.provider.claims import (  # noqa: F401
+    actions,
+    batches,
+    payments,
+    remittances,
+    reports,
+    settings,
+    views,
+    worklist,
+)
