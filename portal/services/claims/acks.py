@@ -20,9 +20,9 @@ import dataclasses
 
 from portal import audit, clock
 from portal.db import database
-from portal.models.claims import Claim, ClaimBatch, ClaimEvent, ClaimProblem
+from portal.models.claims import Claim, ClaimBatch, ClaimProblem
 from portal.rules import claim_status, edi_codes
-from portal.services.claims import batches
+from portal.services.claims import batches, history
 from portal.x12.read277 import REJECTING, read_277ca
 from portal.x12.read999 import read_999
 from portal.x12.segments import X12Error
@@ -59,16 +59,8 @@ class AckResult:
 
 
 def _event(claim, old, new, reason, batch=None, now=None):
-    ClaimEvent.create(
-        practice=claim.practice_id,
-        claim=claim.id,
-        action="status" if old != new else "acknowledged",
-        from_status=old,
-        to_status=new,
-        reason=reason,
-        batch=batch.id if batch is not None else None,
-        created_at=now or clock.utcnow(),
-    )
+    history.event(claim, "status" if old != new else "acknowledged", from_status=old,
+                  to_status=new, reason=reason, batch=batch)  # fmt: skip
 
 
 def _replace_problems(claim, source, problems, now):

@@ -11,7 +11,6 @@ No writes here: batches.py numbers, writes and stores the file.
 
 import dataclasses
 import datetime as dt
-import re
 
 from peewee import JOIN
 
@@ -20,6 +19,7 @@ from portal.models.insurance import InsurancePolicy, Payer, PriorAuthorization, 
 from portal.models.people import Client
 from portal.models.practice import Provider
 from portal.rules import claim_status
+from portal.rules.claim_build import split_provider_name
 from portal.rules.coding import parse_modifiers, parse_pointers
 from portal.x12 import claim837 as x
 
@@ -132,20 +132,6 @@ def _sex(value):
     return value if value in ("F", "M") else "U"
 
 
-def split_name(full):
-    """'Ann Ortiz' -> ('Ortiz', 'Ann'); 'Ortiz, Ann' -> ('Ortiz', 'Ann'); titles dropped."""
-    text = re.sub(r"^(dr\.?|doctor)\s+", "", (full or "").strip(), flags=re.I)
-    if "," in text:
-        last, _, first = text.partition(",")
-        return last.strip(), first.strip()
-    words = text.split()
-    if not words:
-        return "", ""
-    if len(words) == 1:
-        return words[0], ""
-    return words[-1], " ".join(words[:-1])
-
-
 def billing_provider(practice, settings, provider=None):
     """Loop 2010AA: the practice (its NPI and EIN), or the therapist when the practice
     bills under each provider's own NPI (ClaimSettings.bill_as)."""
@@ -248,7 +234,7 @@ def _referring(claim):
     ref = claim.referral if claim.referral_id else None
     if ref is None:
         return None
-    last, first = split_name(ref.referring_name)
+    first, last = split_provider_name(ref.referring_name)
     return x.Provider(last, first, ref.referring_npi, qualifier=ref.qualifier or "DN")
 
 

@@ -18,14 +18,14 @@ import hashlib
 from portal import audit, clock
 from portal.db import database
 from portal.models.billing import StoredDocument
-from portal.models.claims import Claim, ClaimBatch, ClaimEvent, ClaimSettings, X12Counter
+from portal.models.claims import Claim, ClaimBatch, ClaimEvent, X12Counter
 from portal.models.insurance import Payer
 from portal.models.people import Client
 from portal.models.practice import Practice
 from portal.rules import claim_status
 from portal.rules.money import format_cents
 from portal.services import clearinghouse
-from portal.services.claims import batch837
+from portal.services.claims import batch837, data, history
 from portal.services.claims.batch837 import BatchError
 from portal.x12.claim837 import Batch
 from portal.x12.write837 import write_837p
@@ -44,11 +44,6 @@ STATUS_LABELS = {
     "partly_accepted": "Partly accepted",
     "rejected": "Rejected by the clearinghouse",
 }
-
-
-def settings_for(practice_id):
-    row = ClaimSettings.get_or_none(ClaimSettings.practice == practice_id)
-    return row or ClaimSettings(practice=practice_id)
 
 
 def next_control_number(practice_id):
@@ -194,17 +189,8 @@ def _one_file(practice, billing, items, parties, now, user):
         Claim.update(
             status=claim_status.SUBMITTED, batch=batch.id, submitted_at=now, updated_at=now
         ).where(Claim.id == c.id).execute()
-        ClaimEvent.create(
-            practice=practice.id,
-            claim=c.id,
-            action="status",
-            from_status=c.status,
-            to_status=claim_status.SUBMITTED,
-            reason=reason,
-            batch=batch.id,
-            user=user.id if user is not None else None,
-            created_at=now,
-        )
+        history.event(c, "status", user=user, from_status=c.status,
+                      to_status=claim_status.SUBMITTED, reason=reason, batch=batch)  # fmt: skip
     audit.record(
         "claim_batch.build",
         obj=batch,
@@ -237,7 +223,7 @@ def build(practice_id, claim_ids=None, payer_id=None, user=None):
             )
         if not loaded:
             raise BatchError("There is no ready claim to send.")
-        settings = settings_for(practice_id)
+        settings = data.settings_for(practice_id)
         now = clock.utcnow()
         batches = []
         for billing, items in _groups(loaded, practice, settings).values():

@@ -30,7 +30,6 @@ from portal.models.billing import LINE_PATIENT_RESPONSIBILITY, Invoice, InvoiceL
 from portal.models.claims import (
     Claim,
     ClaimAdjustment,
-    ClaimEvent,
     ClaimLine,
     ClaimPosting,
     ClaimProblem,
@@ -40,6 +39,7 @@ from portal.models.insurance import InsurancePolicy, Payer
 from portal.rules import claim_money, claim_status, edi_codes
 from portal.rules.money import format_cents
 from portal.services import invoicing
+from portal.services.claims import history
 
 AUTO_ADJUSTED = claim_status.FEE_SCHEDULE_REASONS
 CLIENT_SHARE_WORDS = {"1": "Deductible", "2": "Coinsurance", "3": "Copay"}
@@ -366,17 +366,15 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
             invoice, share_note = _client_invoice(claim, result.by_reason, payer_name, user)
         _write_postings(claim, answer, remittance_claim, invoice, note, user, now)
         problems = _problems(claim, answer, result, share_note, now)
-        ClaimEvent.create(
-            practice=claim.practice_id,
-            claim=claim.id,
-            action="posted",
+        history.event(
+            claim,
+            "posted",
+            user=user,
             from_status=old,
             to_status=new,
             reason=_reason(source, result, invoice, share_note, old, new),
             amount_cents=result.paid_cents,
-            remittance=remittance.id if remittance is not None else None,
-            user=user.id if user is not None else None,
-            created_at=now,
+            remittance=remittance,
         )
         audit.record("claim.post", obj=claim, detail=f"paid {format_cents(result.paid_cents)}",
                      user=user)  # fmt: skip
@@ -424,16 +422,14 @@ def write_off(claim, amount_cents, reason, user=None):
             ClaimProblem.delete().where(
                 (ClaimProblem.claim == claim.id) & (ClaimProblem.source == "835")
             ).execute()
-        ClaimEvent.create(
-            practice=claim.practice_id,
-            claim=claim.id,
-            action="written_off",
+        history.event(
+            claim,
+            "written_off",
+            user=user,
             from_status=old,
             to_status=new,
             reason=f"Wrote off {format_cents(amount_cents)}: {reason}",
             amount_cents=amount_cents,
-            user=user.id if user is not None else None,
-            created_at=now,
         )
         audit.record("claim.write_off", obj=claim, detail=format_cents(amount_cents), user=user)
     return Claim.get_by_id(claim.id)

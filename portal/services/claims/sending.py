@@ -18,10 +18,10 @@ import dataclasses
 
 from portal import audit, clock
 from portal.db import database
-from portal.models.claims import Claim, ClaimBatch, ClaimEvent
+from portal.models.claims import Claim, ClaimBatch
 from portal.rules import claim_status
 from portal.services import clearinghouse, clearinghouse_transfer
-from portal.services.claims import batches
+from portal.services.claims import batches, history
 from portal.services.clearinghouse_sftp import HOST_KEY_CHANGED, TransportError
 
 MAX_ATTEMPTS = 6
@@ -93,16 +93,14 @@ def _sent(batch, result):
         for claim in batches.claims_of(batch):
             if claim.status == claim_status.SUBMITTED and claim.batch_id == batch.id:
                 Claim.update(submitted_at=now).where(Claim.id == claim.id).execute()
-            ClaimEvent.create(
-                practice=batch.practice_id,
-                claim=claim.id,
-                action="sent",
+            history.event(
+                claim,
+                "sent",
                 from_status=claim.status,
                 to_status=claim.status,
                 reason=f"Uploaded to the clearinghouse in file "
                 f"{batch.interchange_control_number:09d} as {batch.remote_name}{note}",
-                batch=batch.id,
-                created_at=now,
+                batch=batch,
             )
         audit.record("claim_batch.sent", obj=batch, detail=result.outcome,
                      practice_id=batch.practice_id)  # fmt: skip
