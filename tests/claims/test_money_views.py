@@ -258,3 +258,22 @@ def test_reports_and_their_csv(app, client, world):
     assert client.get("/provider/reports/nope.csv").status_code == 404
     r = client.get("/provider/reports?start=2026-13-01")
     assert r.status_code == 200 and "Enter dates like 2026-01-31." in _body(r)
+
+
+def test_the_claim_page_loads_its_payments_section(app, desk, world):
+    with app.test_request_context():
+        claim = cf.claim(world.a.practice, world.a.c1, world.a.provider, status="submitted")
+    page = _body(desk.get(f"/provider/claims/{claim.id}"))
+    assert f'hx-get="/provider/claims/{claim.id}/payments"' in page
+    assert "Payments, post an EOB by hand, write off" in page  # the link without JavaScript
+    r = desk.get(f"/provider/claims/{claim.id}/payments", headers={"HX-Request": "true"})
+    block = _body(r)
+    assert block.lstrip().startswith('<div id="payments_block">') and "<html" not in block
+    assert 'name="back" value="claim"' in block
+    line = sorted(claim.lines, key=lambda ln: ln.position)[0]
+    r = desk.post(
+        f"/provider/claims/{claim.id}/payments",
+        data={f"paid-{line.id}": "90", "back": "claim"},
+    )
+    assert r.status_code == 302
+    assert r.headers["Location"].endswith(f"/provider/claims/{claim.id}#payments")

@@ -7,7 +7,7 @@ Owner and front desk post; a therapist who may see the claim reads it."""
 import dataclasses
 import re
 
-from flask import flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, Length
 
 from portal.access import get_or_404, roles_required
 from portal.formutil import CsrfForm
-from portal.htmx import render
+from portal.htmx import render, wants_fragment
 from portal.models.claims import Claim, ClaimAdjustment, ClaimLine, ClaimPosting, ClaimWriteOff
 from portal.provider import bp
 from portal.rules import claim_money, claim_status, edi_codes
@@ -23,6 +23,12 @@ from portal.rules.money import format_cents, parse_dollars
 from portal.services.claims import posting
 
 DESK = ("owner", "frontdesk")
+
+
+def has_endpoint(name):
+    return name in current_app.view_functions
+
+
 READERS = ("owner", "frontdesk", "therapist")
 ADJ_ROWS = 3
 GROUPS = (("CO", "CO: contractual"), ("PR", "PR: client's share"), ("OA", "OA: other"),
@@ -76,6 +82,7 @@ def _page(claim, entries=None, form_error="", writeoff_form=None, status=200):
     return (
         render(
             "provider/claims/payments.html",
+            "payments_block",
             claim=claim,
             lines={line.id: line for line in lines},
             entries=entries or [Entry(line, {}, []) for line in lines],
@@ -89,9 +96,17 @@ def _page(claim, entries=None, form_error="", writeoff_form=None, status=200):
             reasons=[(code, edi_codes.carc_text(code)) for code in COMMON_REASONS],
             adj_rows=range(ADJ_ROWS),
             can_post=current_user.role in DESK,
+            back="claim" if wants_fragment() else request.form.get("back", ""),
         ),
         status,
     )
+
+
+def _back(claim):
+    """Where the form was: the claim page (its payments section) or the payments page."""
+    if request.form.get("back") == "claim" and has_endpoint("provider.claim"):
+        return redirect(url_for("provider.claim", claim_id=claim.id) + "#payments")
+    return redirect(url_for("provider.claim_payments", claim_id=claim.id))
 
 
 @bp.route("/claims/<int:claim_id>/payments")
@@ -194,7 +209,7 @@ def claim_post_payment(claim_id):
         inv = result.invoice
         words += f" The client is invoiced {format_cents(inv.total_cents)} ({inv.number})."
     flash(words, "success")
-    return redirect(url_for("provider.claim_payments", claim_id=claim.id))
+    return _back(claim)
 
 
 @bp.route("/claims/<int:claim_id>/write-off", methods=["POST"])
@@ -214,4 +229,4 @@ def claim_write_off(claim_id):
         form.amount.errors.append(str(exc))
         return _page(claim, writeoff_form=form, status=409)
     flash(f"Wrote off {format_cents(cents)}.", "success")
-    return redirect(url_for("provider.claim_payments", claim_id=claim.id))
+    return _back(claim)
