@@ -42,6 +42,7 @@ from portal.provider import bp
 from portal.rules.billing import BillingError
 from portal.rules.money import format_cents, parse_dollars
 from portal.services import invoicing, packages, payments_service
+from portal.services.claims import desk as claims_desk
 from portal.services.invoicing import InvoiceError
 
 OWNER = ("owner",)
@@ -562,6 +563,7 @@ def _checkout_ctx(appt):
             .order_by(PackageDefinition.sessions, PackageDefinition.name)
         ),
         "stripe": payments.status(),
+        "insurance": claims_desk.checkout_summary(appt),  # claims: the claim, the estimate
         "section": "schedule",
     }
 

@@ -37,6 +37,7 @@ from portal.rules import schedule_input
 from portal.rules.money import format_cents
 from portal.services import coverage
 from portal.services import scheduling as svc
+from portal.services.claims import desk as claims_desk
 
 SLOT_TAKEN = "That time was just taken, or the provider is busy then. Choose another time."
 
@@ -303,7 +304,7 @@ def appointment_check_in(appointment_id):
         allowed=rules.allowed_actions(appt.status),
         flags=coverage.intake_flags(appt.client) if sees_intake() else [],
         show_flags=sees_intake(),
-        warnings=coverage.visit_warnings(appt.client, start.date()),
+        warnings=claims_desk.checkin_warnings(appt, start.date()),
     ), (200 if request.method == "GET" else 400)
 
 
@@ -313,15 +314,22 @@ def appointment_check_out(appointment_id):
     appt = scoped_appt(appointment_id, action="appointment.check_out_view")
     form = CsrfForm()
     errors, status = [], 200
+    from_note = claims_desk.note_minutes(appt.id)  # the signed note's: never typed twice
     if request.method == "GET":
         codes = [(c.cpt_code, c.minutes) for c in svc.type_codes(appt.appointment_type)]
         rows = schedule_input.checkout_defaults(codes, appt.duration_minutes)
     else:
         if not form.validate_on_submit():
             abort(400)
-        rows, minutes, errors = schedule_input.checkout_rows(
-            request.form.getlist("cpt_code"), request.form.getlist("minutes")
-        )
+        if from_note:
+            rows, minutes, errors = [], dict(from_note), []
+        else:
+            rows, minutes, errors = schedule_input.checkout_rows(
+                request.form.getlist("cpt_code"), request.form.getlist("minutes")
+            )
+        refusal = claims_desk.checkout_refusal(appt)
+        if refusal:
+            errors.append(refusal)
         if not errors:
             try:
                 appt = svc.check_out(appt, minutes, user=current_user)
@@ -336,6 +344,8 @@ def appointment_check_out(appointment_id):
         appt=appt,
         start=local(appt.starts_at),
         rows=rows,
+        from_note=from_note,
+        refusal=claims_desk.checkout_refusal(appt) if request.method == "GET" else None,
         errors=errors,
         form=form,
     ), status

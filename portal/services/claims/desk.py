@@ -1,21 +1,38 @@
-"""Claims at the desk: the receivers that make a visit's claim the moment it can be made.
+"""Claims at the desk: check-in warnings, the client's share at check-out, and the
+receivers that make a visit's claim the moment it can be made.
+
+    checkin_warnings(appointment, on_date)  -> [str]   insurance warnings before a visit
+    note_minutes(appointment_id)            -> {code: minutes} | None   the signed note's
+    checkout_refusal(appointment)           -> str | None   why check-out must wait
+    estimate(appointment)                   -> Quote   the client's share (an estimate)
+    checkout_summary(appointment)           -> dict    the payment page's insurance card
+    collected_at_checkout(appointment_id)   -> cents   what the client paid on the estimate
 
 A claim needs a completed visit AND its signed note, in either order:
-- appointment_completed (check-out): the claim is made if the note is already signed;
+- appointment_completed (check-out): the claim is made if the note is already signed, and
+  the client's estimated share becomes an invoice (reason SHARE_REASON) the desk collects
+  like any other payment;
 - note_signed: the claim is made if the visit is already checked out.
-Whatever is left (a note signed on a day the receivers could not run) is picked up by
-`claims create-due`, nightly. Receivers run inside the sender's transaction: the claim
-is written with the check-out or the signature, or not at all. A visit that cannot be
-billed (a cash visit, no policy, no signed note yet) is not an error here.
+Whatever is left is picked up by `claims create-due`, nightly. Receivers run inside the
+sender's transaction: the claim and the invoice are written with the check-out or the
+signature, or not at all. A visit that cannot be billed yet is not an error here.
 """
+
+import dataclasses
 
 from flask import has_request_context
 from flask_login import current_user
 
-from portal.models import Appointment
-from portal.services import events
-from portal.services.claims import build
+from portal.models import Appointment, Claim, Invoice
+from portal.models.billing import LINE_PATIENT_RESPONSIBILITY
+from portal.rules import claim_build, claim_money, coding
+from portal.rules import claim_status as cs
+from portal.rules.coverage import day as _day
+from portal.rules.money import format_cents
+from portal.services import charting, coverage, events, invoicing, packages
+from portal.services.claims import build, data
 
+SHARE_REASON = "insurance_share"  # the invoice of the client's estimated share
 _connected = False
 
 
@@ -25,20 +42,230 @@ def _actor():
     return None
 
 
+def _bills_insurance(appointment):
+    return bool(appointment.appointment_type.bill_insurance)
+
+
+# --- check-in ---------------------------------------------------------------------------------
+
+
+def checkin_warnings(appointment, on_date):
+    """The insurance warnings before a visit: for a visit billed to insurance, no active
+    policy is a warning too; otherwise coverage.visit_warnings (verification, referral
+    and authorization left, where the payer or the verification needs them)."""
+    client = appointment.client
+    if _bills_insurance(appointment) and not coverage.active_policies(client):
+        return [
+            f"This visit is billed to insurance, but no active insurance policy is on file "
+            f"for {_day(on_date)}: add the client's policy, or change the visit to a "
+            "self-pay type."
+        ]
+    return coverage.visit_warnings(client, on_date)
+
+
+# --- check-out --------------------------------------------------------------------------------
+
+
+def note_minutes(appointment_id):
+    """The signed note's minutes per code ({} never: None without a signed note). Check-out
+    takes these instead of minutes typed again."""
+    coded = charting.visit_coding(appointment_id)
+    if coded is None:
+        return None
+    return {code: m for code, m in sorted(coded["minutes"].items()) if m}
+
+
+def checkout_refusal(appointment):
+    """Why this visit cannot be checked out yet, or None. A self-pay visit waits for its
+    signed note when the practice's claim settings say so; an insurance visit never waits
+    (its claim does, until the note is signed)."""
+    if _bills_insurance(appointment):
+        return None
+    if data.settings_for(appointment.practice_id).cash_checkout_without_note:
+        return None
+    if charting.visit_coding(appointment.id) is not None:
+        return None
+    return (
+        "The practice checks visits out once their chart note is signed: the therapist signs "
+        "the note first (Settings → Claims)."
+    )
+
+
+@dataclasses.dataclass
+class Quote:
+    """The client's estimated share of an insurance visit, or why there is none."""
+
+    estimate: claim_money.ShareEstimate | None = None
+    payer: object = None
+    unpriced: tuple = ()
+    why: str = ""
+
+    @property
+    def total_cents(self):
+        return self.estimate.total_cents if self.estimate else 0
+
+    @property
+    def description(self):
+        """'copay $40.00 of Regence's allowed $110.00' (for the invoice and the page)."""
+        e = self.estimate
+        if e is None:
+            return self.why
+        parts = []
+        if e.deductible_cents:
+            parts.append(f"deductible {format_cents(e.deductible_cents)}")
+        if e.copay_cents:
+            parts.append(f"copay {format_cents(e.copay_cents)}")
+        if e.coinsurance_cents:
+            parts.append(f"coinsurance {format_cents(e.coinsurance_cents)}")
+        head = " + ".join(parts) or "nothing"
+        text = f"{head} of {self.payer.name}'s allowed {format_cents(e.allowed_cents)}"
+        if e.capped_by_out_of_pocket:
+            text += ", capped by the out-of-pocket maximum"
+        return text
+
+
+def estimate(appointment):
+    """The client's share (rules.claim_money.estimate_client_share) from the latest
+    verification of the primary policy: the fee schedule's allowed amount for the units
+    (the practice's charge for a code it does not price), the deductible not yet met,
+    then the copay or the coinsurance. Units from the signed note, else check-out's."""
+    day = data.local_date(appointment.practice, appointment.starts_at)
+    policy = data.active_policy(appointment.client_id, "primary", day)
+    if policy is None:
+        return Quote(why="No active insurance policy: the client's share is not estimated.")
+    payer = policy.payer
+    v = coverage.latest_verification(policy)
+    if v is None:
+        return Quote(
+            payer=payer,
+            why=f"Benefits are not verified with {payer.name}: the client's share cannot be "
+            "estimated. Verify the benefits, or invoice the client after the payer answers.",
+        )
+    if not v.covered:
+        return Quote(
+            payer=payer,
+            why=f"{payer.name} said massage is not covered (verified {_day(v.verified_on)}).",
+        )
+    minutes = note_minutes(appointment.id) or data.checkout_minutes(appointment.id) or {}
+    units = coding.units_for_day(minutes, data.payer_rules(payer, v).unit_rule)
+    fees = data.fee_schedule(payer.id)
+    charges = claim_build.line_charges(units, fees, appointment.appointment_type.price_cents)
+    allowed, unpriced = claim_build.estimate_allowed(units, fees, charges)
+    deductible_left = None
+    if v.deductible_cents is not None:
+        deductible_left = max(0, v.deductible_cents - (v.deductible_met_cents or 0))
+    oop_left = None
+    if v.oop_max_cents is not None:
+        oop_left = max(0, v.oop_max_cents - (v.oop_met_cents or 0))
+    est = claim_money.estimate_client_share(
+        allowed,
+        deductible_remaining_cents=deductible_left,
+        copay_cents=v.copay_cents,
+        coinsurance_percent=v.coinsurance_percent,
+        out_of_pocket_remaining_cents=oop_left,
+    )
+    return Quote(estimate=est, payer=payer, unpriced=unpriced)
+
+
+def share_invoice(appointment):
+    """The invoice of the client's estimated share for this visit, if there is one."""
+    return (
+        Invoice.select()
+        .where(
+            (Invoice.appointment == appointment.id)
+            & (Invoice.reason == SHARE_REASON)
+            & (Invoice.status != "void")
+        )
+        .first()
+    )
+
+
+def _make_share_invoice(appointment, user):
+    if share_invoice(appointment) is not None or packages.redeemed_entry(appointment.id):
+        return None
+    quote = estimate(appointment)
+    if quote.total_cents <= 0:
+        return None
+    kind = appointment.appointment_type
+    codes = ", ".join(note_minutes(appointment.id) or data.checkout_minutes(appointment.id) or {})
+    return invoicing.create_invoice(
+        practice_id=appointment.practice_id,
+        client_id=appointment.client_id,
+        lines=[
+            {
+                "kind": LINE_PATIENT_RESPONSIBILITY,
+                "description": f"{kind.name}: your estimated share ({quote.description})",
+                "unit_cents": quote.total_cents,
+                "service_date": invoicing.local_date(appointment.practice, appointment.starts_at),
+                "cpt_code": codes,
+                "provider_id": appointment.provider_id,
+                "appointment_id": appointment.id,
+            }
+        ],
+        reason=SHARE_REASON,
+        appointment_id=appointment.id,
+        user=user,
+        note=("Estimate: " + quote.description)[:255],
+    )
+
+
+def collected_at_checkout(appointment_id):
+    """What the client paid at check-out on the estimate (for posting the payer's PR)."""
+    invoice = (
+        Invoice.select()
+        .where(
+            (Invoice.appointment == appointment_id)
+            & (Invoice.reason == SHARE_REASON)
+            & (Invoice.status != "void")
+        )
+        .first()
+    )
+    return invoice.paid_cents - invoice.refunded_cents if invoice else 0
+
+
+def checkout_summary(appointment):
+    """The payment page's insurance card: the visit's claims, the estimate, the invoice."""
+    if not _bills_insurance(appointment):
+        return None
+    claims = list(
+        Claim.select()
+        .where((Claim.appointment == appointment.id) & (Claim.status != cs.VOID))
+        .order_by(Claim.rank, Claim.part)
+    )
+    waiting = None
+    if not claims and appointment.status == "completed":
+        waiting = (
+            "The claim is made when the therapist signs the chart note."
+            if note_minutes(appointment.id) is None
+            else "No claim could be made: check the client's insurance policy."
+        )
+    return {
+        "claims": claims,
+        "waiting": waiting,
+        "quote": estimate(appointment),
+        "invoice": share_invoice(appointment),
+    }
+
+
+# --- the receivers ----------------------------------------------------------------------------
+
+
 def on_completed(appointment, **kw):
-    if not appointment.appointment_type.bill_insurance:
+    if not _bills_insurance(appointment):
         return
+    user = _actor()
     try:
-        build.create_for_visit(appointment, user=_actor())
+        build.create_for_visit(appointment, user=user)
     except build.NotBillable:
         pass  # not yet: the signature or the nightly run makes it
+    _make_share_invoice(appointment, user)
 
 
 def on_note_signed(note, user=None, **kw):
     if note.appointment_id is None:
         return
     appointment = Appointment.get_or_none(Appointment.id == note.appointment_id)
-    if appointment is None or not appointment.appointment_type.bill_insurance:
+    if appointment is None or not _bills_insurance(appointment):
         return
     try:
         build.create_for_visit(appointment, user=user or _actor())

@@ -169,7 +169,7 @@ def aging(user, today):
 def detail(claim):
     """What the claim page shows besides the claim row (a handful of short queries)."""
     events = list(
-        ClaimEvent.select(ClaimEvent, User.name, User.email)
+        ClaimEvent.select(ClaimEvent, User.id, User.name, User.email)
         .join(User, JOIN.LEFT_OUTER, on=(ClaimEvent.user == User.id))
         .where(ClaimEvent.claim == claim.id)
         .order_by(ClaimEvent.id)

@@ -1,0 +1,281 @@
+"""Demo: insurance claims of every kind, made the way the portal makes them (a completed
+visit with the therapist's signed note), then taken through their life by the front desk.
+
+- Jordan Avery: self, Regence (a referral required), claims submitted, accepted and then
+  corrected (frequency 7), rejected by the payer's 277CA, and new ones ready;
+- Priya Natarajan: workers' compensation (SAIF), prior authorization in box 23; one
+  denied and appealed;
+- Marcus Bell: auto accident (State Farm PIP, accident state, claim number), per-code
+  units; one voided and billed again;
+- Lily Bell: a dependent (the subscriber is her father Marcus) on Aetna, which takes 97124
+  with 97140 with modifier 59 on separate diagnoses; one denied and closed;
+- Helen Okafor: held, a claim that cannot go out (no referral, no address on file).
+
+Visits are spread over the last 100 days so the aging table fills every column; all of
+them are Maya's (the demo therapist signs her notes). Dates of referrals and
+authorizations are relative to today. Idempotent: nothing is added when the practice has
+claims already. (Payments and the example 835 are the claims-money demo's.)
+"""
+
+import datetime as dt
+
+from portal import clock
+from portal.models import (
+    Appointment,
+    AppointmentMinutes,
+    AppointmentType,
+    Claim,
+    Client,
+    InsurancePolicy,
+    Payer,
+    PayerFee,
+    PriorAuthorization,
+    Referral,
+)
+from portal.rules import claim_status as cs
+from portal.rules import slots as slot_rules
+from portal.services import charting
+from portal.services.claims import build, history, life
+
+NOTE = dict(
+    subjective="Low back and neck pain; worse after long days at the desk.",
+    objective="Hypertonic lumbar erectors and upper trapezius; trigger point left QL.",
+    assessment="Tension reduced after treatment; lumbar flexion improved.",
+    plan="Weekly for four weeks; heat and stretches at home.",
+    pain_before=6,
+    pain_after=3,
+    techniques="Deep tissue\nTrigger point therapy",
+)
+
+
+def _payer(practice, name, fees, **kw):
+    p = Payer.get_or_none((Payer.practice == practice) & (Payer.name == name))
+    if p is None:
+        p = Payer.create(practice=practice, name=name, **kw)
+        for code, cents in fees.items():
+            PayerFee.create(practice=practice, payer=p, cpt_code=code, fee_cents=cents)
+    return p
+
+
+def _client(practice, email, **kw):
+    c = Client.get_or_none((Client.practice == practice) & (Client.email == email))
+    return c or Client.create(practice=practice, email=email, **kw)
+
+
+def _policy(practice, client, payer, **kw):
+    p = InsurancePolicy.get_or_none(
+        (InsurancePolicy.client == client) & (InsurancePolicy.payer == payer)
+    )
+    return p or InsurancePolicy.create(practice=practice, client=client, payer=payer, **kw)
+
+
+def _visit(ctx, client, days_ago, minutes, diagnoses):
+    """A completed 60-minute insurance visit at 7:00 local `days_ago` days ago, its check-out
+    minutes, and Maya's signed note (signing it makes the claim)."""
+    practice, therapist = ctx["practice"], ctx["therapist"]
+    kind = ctx["claims_type"]
+    day = ctx["today"] - dt.timedelta(days=days_ago)
+    start = slot_rules.to_utc(dt.datetime.combine(day, dt.time(7, 0)), practice.tz)
+    end = start + dt.timedelta(minutes=60)
+    appt = Appointment.create(
+        practice=practice,
+        client=client,
+        provider=therapist.provider_id,
+        appointment_type=kind,
+        starts_at=start,
+        ends_at=end,
+        blocked_until=end,
+        status="completed",
+        checked_in_at=start,
+        completed_at=end,
+    )
+    for code, m in minutes.items():
+        AppointmentMinutes.create(
+            practice=practice, client=client, appointment=appt, cpt_code=code, minutes=m
+        )
+    note = charting.save_note(
+        therapist,
+        client,
+        charting.NoteInput(
+            visit_date=day,
+            provider_id=therapist.provider_id,
+            appointment_id=appt.id,
+            regions=["low-back", "neck"],
+            minutes=dict(minutes),
+            diagnoses=list(diagnoses),
+            **NOTE,
+        ),
+    )
+    charting.sign_note(therapist, note)
+    return build.visit_claims(appt.id)[0]
+
+
+def _documents(ctx, jordan, jp, priya, pp):
+    practice, today = ctx["practice"], ctx["today"]
+    if not Referral.get_or_none((Referral.client == jordan) & (Referral.notes == "demo: claims")):
+        Referral.create(
+            practice=practice,
+            client=jordan,
+            policy=jp,
+            referring_name="Dr. Ana Whitfield, MD",
+            referring_npi="1790000008",
+            diagnosis_codes="M54.50,M54.2",
+            referral_date=today - dt.timedelta(days=130),
+            end_date=today - dt.timedelta(days=31),
+            visits_allowed=6,
+            notes="demo: claims",
+        )
+        Referral.create(
+            practice=practice,
+            client=jordan,
+            policy=jp,
+            referring_name="Dr. Ana Whitfield, MD",
+            referring_npi="1790000008",
+            diagnosis_codes="M54.50,M54.2",
+            referral_date=today - dt.timedelta(days=30),
+            end_date=today + dt.timedelta(days=150),
+            visits_allowed=12,
+            notes="demo: claims",
+        )
+    if not PriorAuthorization.get_or_none(PriorAuthorization.number == "SAIF-PA-41277"):
+        PriorAuthorization.create(
+            practice=practice,
+            client=priya,
+            policy=pp,
+            number="SAIF-PA-41277",
+            visits_allowed=12,
+            start_date=today - dt.timedelta(days=60),
+            end_date=today + dt.timedelta(days=60),
+            body_regions="Right shoulder, cervical spine",
+        )
+
+
+def _people(ctx):
+    practice = ctx["practice"]
+    regence, saif, state_farm = ctx["payers"]
+    jordan, priya, marcus, helen = ctx["clients"]
+    aetna = _payer(
+        practice,
+        "Aetna",
+        {"97124": 6500, "97140": 7000},
+        payer_code="60054",
+        address1="PO Box 981106",
+        city="El Paso",
+        state="TX",
+        postal_code="79998",
+        allow_97124_97140=True,
+        affiliated=True,
+    )
+    lily = _client(
+        practice,
+        "lily.bell@demo.example",
+        first_name="Lily",
+        last_name="Bell",
+        date_of_birth=dt.date(2011, 5, 9),
+        sex="F",
+        address1=marcus.address1,
+        city=marcus.city,
+        state=marcus.state,
+        postal_code=marcus.postal_code,
+        therapist=marcus.therapist_id,
+    )
+    start = ctx["today"] - dt.timedelta(days=365)
+    lp = _policy(
+        practice,
+        lily,
+        aetna,
+        member_id="W221-8841-03",
+        group_number="AET-55120",
+        plan_name="Aetna Open Access",
+        effective_date=start,
+        relationship="child",
+        subscriber_first_name="Marcus",
+        subscriber_last_name="Bell",
+        subscriber_dob=marcus.date_of_birth,
+        subscriber_sex="M",
+    )
+    hp = _policy(practice, helen, regence, member_id="RGA55120877", effective_date=start)
+    jp = InsurancePolicy.get(
+        (InsurancePolicy.client == jordan) & (InsurancePolicy.payer == regence)
+    )
+    pp = InsurancePolicy.get((InsurancePolicy.client == priya) & (InsurancePolicy.payer == saif))
+    _documents(ctx, jordan, jp, priya, pp)
+    return jordan, priya, marcus, lily, helen, (jp, pp, lp, hp, state_farm)
+
+
+def _submit(claim, desk, days_ago, ctx):
+    sent = dt.datetime.combine(ctx["today"] - dt.timedelta(days=days_ago), dt.time(18, 0))
+    return life.change_status(
+        claim, cs.SUBMITTED, user=desk, reason="Sent to the payer (demo).", submitted_at=sent
+    )
+
+
+def load(ctx):
+    practice = ctx["practice"]
+    if Claim.select().where(Claim.practice == practice).exists():
+        return
+    ctx["today"] = slot_rules.to_local(clock.utcnow(), practice.tz).date()
+    ctx["claims_type"] = AppointmentType.get(
+        (AppointmentType.practice == practice) & AppointmentType.bill_insurance
+    )
+    desk = ctx["frontdesk"]
+    jordan, priya, marcus, lily, helen, _ = _people(ctx)
+    massage = {"97124": 53}
+    pair = {"97124": 38, "97140": 22}
+
+    # Jordan: self, Regence, referral required.
+    old = _visit(ctx, jordan, 100, massage, ["M54.50"])
+    _submit(old, desk, 98, ctx)
+    accepted = _visit(ctx, jordan, 70, massage, ["M54.50", "M54.2"])
+    _submit(accepted, desk, 68, ctx)
+    accepted = life.change_status(
+        accepted, cs.ACCEPTED, reason="277CA: accepted into adjudication (A2).",
+        payer_claim_number="RG2609210447",
+    )  # fmt: skip
+    line = accepted.lines.get()
+    life.edit_line(accepted, line.id, units=4, modifiers="", pointers="A,B",
+                   charge_cents=28000, user=desk)  # fmt: skip
+    life.recheck(accepted, user=desk)  # a corrected claim (7), ready to go again
+    rejected = _visit(ctx, jordan, 45, massage, ["M54.50"])
+    _submit(rejected, desk, 43, ctx)
+    history.add_problem(
+        rejected,
+        "277ca_A7_562",
+        "The payer rejected the claim (277CA A7:562, entity's identification number): "
+        "check the member ID on the client's policy, then check the claim again.",
+        fix_where="policy",
+        source="277ca",
+    )
+    life.change_status(rejected, cs.REJECTED, reason="277CA: A7:562 member ID not found.")
+    recent = _visit(ctx, jordan, 12, massage, ["M54.50", "M54.2"])
+    _submit(recent, desk, 11, ctx)
+    _visit(ctx, jordan, 5, massage, ["M54.50"])  # ready
+
+    # Priya: workers' compensation, prior authorization.
+    denied = _visit(ctx, priya, 40, {"97124": 45}, ["S46.011A", "S13.4XXA"])
+    _submit(denied, desk, 38, ctx)
+    life.change_status(denied, cs.DENIED, reason="835: denied, CARC 197 (authorization).")
+    life.appeal(denied, "The authorization SAIF-PA-41277 covered the visit: copy sent.", user=desk)
+    wc = _visit(ctx, priya, 25, {"97124": 45}, ["S46.011A"])
+    _submit(wc, desk, 24, ctx)
+    _visit(ctx, priya, 18, {"97124": 45}, ["S46.011A"])  # ready
+
+    # Marcus: auto accident, per-code units; one voided and billed again.
+    auto = _visit(ctx, marcus, 30, {"97124": 45}, ["S13.4XXA"])
+    _submit(auto, desk, 29, ctx)
+    life.change_status(auto, cs.ACCEPTED, payer_claim_number="SF378Q21994A")
+    wrong = _visit(ctx, marcus, 8, {"97124": 45}, ["S13.4XXA"])
+    life.void(wrong, "Made before the adjuster confirmed the visit; billed again.", user=desk)
+    build.create_for_visit(wrong.appointment, user=desk)
+
+    # Lily: a dependent on her father's Aetna plan; 97124 with 97140, 59 on 97140.
+    closed = _visit(ctx, lily, 95, pair, ["M54.2", "M54.50"])
+    _submit(closed, desk, 93, ctx)
+    life.change_status(closed, cs.DENIED, reason="835: denied, CARC 50 (not medically necessary).")
+    life.close(closed, "Not medically necessary per the plan; the family was told.", user=desk)
+    lily_sent = _visit(ctx, lily, 20, pair, ["M54.2", "M54.50"])
+    _submit(lily_sent, desk, 19, ctx)
+    _visit(ctx, lily, 3, pair, ["M54.2", "M54.50"])  # ready
+
+    # Helen: held (Regence needs a referral; no address on file).
+    _visit(ctx, helen, 10, massage, ["M54.50"])

@@ -1,0 +1,192 @@
+"""Claims at the desk, through the real routes: check-in warns about insurance, check-out
+takes the signed note's minutes, makes the claim and shows the client's estimated share,
+which is collected like any other payment."""
+
+import datetime as dt
+
+import pytest
+
+from portal.models import (
+    AppointmentMinutes,
+    BenefitsVerification,
+    Claim,
+    ClaimSettings,
+    Invoice,
+    Payment,
+    Referral,
+)
+from portal.rules import claim_status as cs
+from portal.services.claims import desk
+from tests.claims import factories as cf
+from tests.conftest import login
+
+
+def _verify(policy, **kw):
+    return BenefitsVerification.create(
+        practice=policy.practice_id,
+        client=policy.client_id,
+        policy=policy,
+        verified_on=dt.date(2026, 10, 1),
+        **kw,
+    )
+
+
+@pytest.fixture
+def booked(app, world):
+    """An insurance visit checked in, its note signed (before check-out), a verified $40
+    copay; the payer's fee schedule allows $30 (97124) and $35 (97140) a unit."""
+    with app.test_request_context():
+        appt, policy = cf.insured_visit(world.a, status="checked_in", checkout=False)
+        _verify(policy, copay_cents=4000, deductible_cents=50000, deductible_met_cents=50000)
+    return appt, policy
+
+
+def test_check_in_warns_about_an_insurance_visit_without_a_policy(app, client, world):
+    a = world.a
+    with app.test_request_context():
+        appt = cf.visit(a.practice, a.c1, a.provider, status="booked")  # billed to insurance
+    login(client, a.frontdesk)
+    body = client.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
+    assert "This visit is billed to insurance, but no active insurance policy is on file" in body
+    assert "No insurance warnings" not in body
+    with app.test_request_context():
+        policy = cf.policy(a.practice, a.c1, payer_obj=cf.payer(a.practice, referral_required=True))
+    body = client.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
+    assert "Benefits not verified for" in body
+    assert "requires a referral; none is on file" in body
+    _verify(policy, copay_cents=4000)
+    with app.test_request_context():
+        Referral.create(
+            practice=a.practice,
+            client=a.c1,
+            policy=policy,
+            referring_name="Ana Whitfield",
+            referring_npi="1790000008",
+            referral_date=dt.date(2026, 10, 1),
+            visits_allowed=5,
+        )
+    body = client.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
+    assert "No insurance warnings" in body
+
+
+def test_a_self_pay_visit_of_a_client_without_insurance_has_no_warnings(app, client, world):
+    a = world.a
+    with app.test_request_context():
+        appt = cf.visit(a.practice, a.c1, a.provider, status="booked")
+        appt.appointment_type.bill_insurance = False
+        appt.appointment_type.save()
+    login(client, a.frontdesk)
+    body = client.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
+    assert "No insurance warnings" in body
+
+
+def test_check_out_reads_the_signed_note_makes_the_claim_and_collects_the_copay(
+    app, client, world, booked
+):
+    appt, policy = booked
+    login(client, world.a.frontdesk)
+    body = client.get(f"/provider/appointments/{appt.id}/check-out").get_data(as_text=True)
+    assert "signed chart note" in body and 'name="minutes"' not in body  # not typed again
+    assert (
+        "<code>97124</code></td><td>45</td>" in body
+        and "<code>97140</code></td><td>15</td>" in body
+    )
+    # whatever is posted, the note's minutes are recorded
+    r = client.post(
+        f"/provider/appointments/{appt.id}/check-out",
+        data={"cpt_code": ["97124"], "minutes": ["60"]},
+    )
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/billing/checkout/{appt.id}")
+    rows = {m.cpt_code: m.minutes for m in AppointmentMinutes.select().where(
+        AppointmentMinutes.appointment == appt.id)}  # fmt: skip
+    assert rows == {"97124": 45, "97140": 15}
+    [claim] = Claim.select().where(Claim.appointment == appt.id)
+    assert claim.status == cs.READY and claim.created_by_id == world.a.frontdesk.id
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Nothing to pay for this visit" not in page
+    assert "Estimated client share: <strong>$40.00</strong>" in page
+    assert "Copay $40.00 of" in page and "allowed $125.00" in page
+    assert claim.patient_control_number in page
+    inv = Invoice.get((Invoice.appointment == appt.id) & (Invoice.reason == desk.SHARE_REASON))
+    assert inv.total_cents == 4000 and inv.status == "open"
+    r = client.post(
+        f"/provider/billing/checkout/{appt.id}/pay", data={"invoice_id": inv.id, "method": "cash"}
+    )
+    assert r.status_code == 303
+    assert Invoice.get_by_id(inv.id).status == "paid"
+    assert Payment.get(Payment.invoice == inv.id).amount_cents == 4000
+    assert desk.collected_at_checkout(appt.id) == 4000
+
+
+def test_check_out_before_the_note_is_signed(app, client, world):
+    a = world.a
+    with app.test_request_context():
+        appt, policy = cf.insured_visit(a, status="checked_in", checkout=False, sign=False)
+        _verify(policy, coinsurance_percent=20)
+    login(client, a.frontdesk)
+    body = client.get(f"/provider/appointments/{appt.id}/check-out").get_data(as_text=True)
+    assert 'name="minutes"' in body and "asks which to correct" in body
+    r = client.post(
+        f"/provider/appointments/{appt.id}/check-out",
+        data={"cpt_code": ["97124", "97140"], "minutes": ["45", "15"]},
+    )
+    assert r.status_code == 302
+    assert not Claim.select().exists()  # made when the therapist signs
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "The claim is made when the therapist signs the chart note." in page
+    # 20% of the allowed $125 (3 x $30 + $35), from the check-out minutes
+    assert "Estimated client share: <strong>$25.00</strong>" in page
+    with app.test_request_context():
+        cf.sign_draft(a.therapist, appt)
+    assert Claim.get(Claim.appointment == appt.id).status == cs.READY
+
+
+def test_no_verification_no_estimate_and_it_says_so(app, client, world):
+    a = world.a
+    with app.test_request_context():
+        appt, _ = cf.insured_visit(a, status="checked_in", checkout=False)
+    login(client, a.frontdesk)
+    r = client.post(f"/provider/appointments/{appt.id}/check-out", data={})
+    assert r.status_code == 302
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Benefits are not verified with" in page
+    assert "Nothing to collect now" in page
+    assert not Invoice.select().where(Invoice.appointment == appt.id).exists()
+
+
+@pytest.mark.parametrize(
+    "verification, share",
+    [
+        (dict(copay_cents=4000), 4000),
+        (dict(coinsurance_percent=20), 2500),
+        (dict(deductible_cents=50000, deductible_met_cents=49000, coinsurance_percent=20), 3300),
+        (dict(deductible_cents=50000, deductible_met_cents=0, copay_cents=4000), 12500),
+        (dict(copay_cents=4000, oop_max_cents=100000, oop_met_cents=99000), 1000),
+        (dict(covered=False, copay_cents=4000), 0),
+    ],
+)
+def test_estimate_from_the_latest_verification(ctx, world, verification, share):
+    appt, policy = cf.insured_visit(world.a, status="checked_in", checkout=False)
+    _verify(policy, **verification)
+    assert desk.estimate(appt).total_cents == share
+
+
+def test_a_practice_may_ask_for_the_signed_note_before_a_self_pay_check_out(app, client, world):
+    a = world.a
+    with app.test_request_context():
+        appt = cf.visit(a.practice, a.c1, a.provider, status="checked_in")
+        appt.appointment_type.bill_insurance = False
+        appt.appointment_type.save()
+        ClaimSettings.create(practice=a.practice, cash_checkout_without_note=False)
+    login(client, a.frontdesk)
+    body = client.get(f"/provider/appointments/{appt.id}/check-out").get_data(as_text=True)
+    assert "checks visits out once their chart note is signed" in body
+    r = client.post(
+        f"/provider/appointments/{appt.id}/check-out",
+        data={"cpt_code": ["97124"], "minutes": ["60"]},
+    )
+    assert r.status_code == 400
+    with app.test_request_context():
+        cf.sign_note(a.therapist, appt, {"97124": 60}, ["M54.50"])
+    r = client.post(f"/provider/appointments/{appt.id}/check-out", data={})
+    assert r.status_code == 302
