@@ -30,12 +30,18 @@ def demo_cmd():
     from portal import demo
 
     with database.connection_context():
-        demo.load()
+        ctx = demo.load()
     base = current_app.config["BASE_URL"]
     click.echo("")
     click.echo("Demo practice loaded. Log in at " + base + "/login with:")
     for email, password in demo.DEMO_PASSWORDS.items():
         click.echo(f"  {email:28s} {password}")
+    conn = ctx.get("demo_clearinghouse")
+    if conn is not None:
+        click.echo(
+            f"Claims go to the demo's pretend clearinghouse (sftp://127.0.0.1:{conn.port}): "
+            "build an 837P file under Claims → 837P files and press Send."
+        )
     click.echo("")
 
 
