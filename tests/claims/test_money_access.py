@@ -69,6 +69,7 @@ def routes(i):
             True,
         ),
         ("GET", "/provider/claims/worklist", None, desk, False),
+        ("POST", "/provider/claims/collect", {}, desk, False),
         ("GET", "/provider/reports", None, owner, False),
         ("GET", "/provider/reports/revenue-by-month.csv", None, owner, False),
     ]
@@ -95,7 +96,7 @@ def test_every_route_is_listed_here(app, ids):
         (adapter.match(url.split("?")[0], method=method)[0], method)
         for method, url, *_ in routes(ids)
     }
-    assert len(ours) == 19 and listed == ours
+    assert len(ours) == 20 and listed == ours
 
 
 def test_logged_out_goes_to_login(client, ids):
