@@ -14,6 +14,7 @@ from portal.models import (
     ClaimBatch,
     ClaimPosting,
     ClaimProblem,
+    ClearinghouseFile,
     Invoice,
     RemittanceClaim,
 )
@@ -277,3 +278,29 @@ def test_the_claim_page_loads_its_payments_section(app, desk, world):
     )
     assert r.status_code == 302
     assert r.headers["Location"].endswith(f"/provider/claims/{claim.id}#payments")
+
+
+def test_files_not_read_are_on_the_work_list(app, desk, world):
+    ClearinghouseFile.create(
+        practice=world.a.practice, sha256="a" * 64, size_bytes=3, data=b"abc",
+        remote_name="mystery.999", kind="unknown", status="error",
+        error="This is not an X12 file: it does not begin with an ISA segment.",
+    )  # fmt: skip
+    page = _body(desk.get("/provider/claims/worklist"))
+    assert "Files from the clearinghouse not read" in page
+    assert "mystery.999: This is not an X12 file" in page and "Nothing was posted from it" in page
+    assert "Received files" not in page  # the settings page is the owner's
+
+
+def test_collect_needs_a_connection(desk):
+    r = desk.post("/provider/claims/collect", follow_redirects=True)
+    assert "Set up the connection under Settings → Clearinghouse first." in _body(r)
+    assert "Check the clearinghouse now" not in _body(r)
+
+
+def test_the_claims_list_links_the_desks_pages(desk):
+    page = _body(desk.get("/provider/claims"))
+    for link in ("/provider/claims/worklist", "/provider/claims/batches",
+                 "/provider/claims/remittances"):  # fmt: skip
+        assert f'href="{link}"' in page
+    assert 'href="/provider/reports"' not in page  # the owner's

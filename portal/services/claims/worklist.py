@@ -15,7 +15,9 @@ import datetime as dt
 
 from peewee import JOIN
 
+from portal import clock
 from portal.models.claims import Claim, ClaimBatch, ClaimProblem, ClaimSettings
+from portal.models.clearinghouse import FILE_ERROR, ClearinghouseFile
 from portal.models.insurance import Payer
 from portal.models.people import Client
 from portal.rules import claim_status
@@ -49,6 +51,7 @@ TITLES = {
     "held": "Held by a check",
     "unmatched": "Payments that matched no claim",
     "not_sent": "Files not sent",
+    "not_read": "Files from the clearinghouse not read",
     "no_response": "No answer from the payer",
 }
 NEXT = {
@@ -60,6 +63,8 @@ NEXT = {
     "a note.",
     "not_sent": "Fix what stopped it, then press Send again (or download the file and upload "
     "it yourself).",
+    "not_read": "Nothing was posted from it. Ask the clearinghouse about it if it should have "
+    "been an acknowledgment or a payment; the owner finds it under Settings → Clearinghouse.",
 }
 
 
@@ -176,6 +181,32 @@ def _not_sent(practice_id):
     ]
 
 
+def _not_read(practice_id):
+    """Files received in the last 60 days that could not be read or applied (no PHI in
+    their error: the transport and the claims code write it for the owner)."""
+    since = clock.utcnow() - dt.timedelta(days=60)
+    rows = (
+        ClearinghouseFile.select(
+            ClearinghouseFile.id,
+            ClearinghouseFile.remote_name,
+            ClearinghouseFile.kind,
+            ClearinghouseFile.error,
+            ClearinghouseFile.received_at,
+        )  # fmt: skip
+        .where(
+            (ClearinghouseFile.practice == practice_id)
+            & (ClearinghouseFile.status == FILE_ERROR)
+            & (ClearinghouseFile.received_at >= since)
+        )
+        .order_by(ClearinghouseFile.id)
+        .limit(LIMIT)
+    )
+    return [
+        Item("not_read", f.received_at, f"{f.remote_name}: {f.error}", NEXT["not_read"])
+        for f in rows
+    ]
+
+
 def _unmatched(practice_id):
     return [
         Item(
@@ -196,6 +227,7 @@ def work_list(practice_id, now):
     found = _claim_items(practice_id)
     found["unmatched"] = _unmatched(practice_id)
     found["not_sent"] = _not_sent(practice_id)
+    found["not_read"] = _not_read(practice_id)
     found["no_response"] = _no_response(practice_id, now)
     return [Group(kind, TITLES[kind], found[kind]) for kind in TITLES if found[kind]]
 
