@@ -78,15 +78,8 @@ def _replace_problems(claim, source, problems, now):
         (ClaimProblem.claim == claim.id) & (ClaimProblem.source == source)
     ).execute()
     for code, message in problems:
-        ClaimProblem.create(
-            practice=claim.practice_id,
-            claim=claim.id,
-            code=code[:255],
-            message=message,
-            fix_where="claim",
-            source=source,
-            created_at=now,
-        )
+        history.add_problem(claim, code, message, source=source)
+    history.refresh_held(claim)
     return True
 
 

@@ -293,15 +293,8 @@ def _problems(claim, answer, result, share_note, now):
     if share_note and "refund" in share_note:
         messages.append(("client_overpaid", share_note))
     for code, message in messages:
-        ClaimProblem.create(
-            practice=claim.practice_id,
-            claim=claim.id,
-            code=code,
-            message=message,
-            fix_where="claim",
-            source="835",
-            created_at=now,
-        )
+        history.add_problem(claim, code, message, source="835")
+    history.refresh_held(claim)
     return [m for _, m in messages]
 
 
@@ -422,6 +415,7 @@ def write_off(claim, amount_cents, reason, user=None):
             ClaimProblem.delete().where(
                 (ClaimProblem.claim == claim.id) & (ClaimProblem.source == "835")
             ).execute()
+            history.refresh_held(claim)
         history.event(
             claim,
             "written_off",
