@@ -537,6 +537,7 @@ def main(argv=None):
         "data_dir": DATA,
         "median_ms": median_ms,
         "login_client": make_login_client(app),
+        "http_login": login_http,  # (port, email, check_path) -> Cookie header, on a server
     }
     ctx["seeded_now"] = prepare_database(app, mods, ctx, args.reseed)
     ctx.pop("password_hash", None)
@@ -599,8 +600,18 @@ def main(argv=None):
                 except Exception as e:
                     error(f"target {name}: {e}")
 
-            def load(name, port, path, cookie, warmup):
-                """One wrk load: (wrk result, server CPU ms per request), or None."""
+            def load(name, port, path, cookie, warmup, during=None):
+                """One wrk load: (wrk result, server CPU ms per request), or None. `during`
+                (a target's option): fn(port) -> a context manager kept open around the
+                warm-up and the load (e.g. 50 open tabs polling), not around bare Flask."""
+                if during is not None:
+                    try:
+                        with during(port):
+                            return load(name, port, path, cookie, warmup)
+                    except Exception as e:  # the background itself failed
+                        traceback.print_exc()
+                        error(f"target {name}: {e}")
+                        return None
                 if cookie:
                     status, _, _ = request(port, "GET", path, _parse_cookie(cookie))
                     if status != 200:
@@ -660,7 +671,8 @@ def main(argv=None):
                     bare = load(BASELINE, hello.port, "/", None, warmup=warm and i == r == 0)
                     if bare is not None:
                         theirs.append(bare)
-                    measured = load(name, port, path, cookie, warmup=warm and r == 0)
+                    during = (limits.get(name) or {}).get("during")
+                    measured = load(name, port, path, cookie, warm and r == 0, during)
                     if measured is not None:
                         mine.append(measured)
                 if theirs:

@@ -6,10 +6,12 @@ Rules:
 - a client user sees only rows whose `client` is their own client record, and
   practice-wide rows only of models that set `client_visible = True`
   (e.g. appointment types, packages for sale);
-- a foreign or missing id answers 404 and writes an `access.denied` audit row.
+- a foreign or missing id answers 404 and writes an `access.denied` audit row; when the
+  object belongs to another practice, that practice's log gets a row too (`_denied`).
 """
 
 import datetime as dt
+import secrets
 from functools import wraps
 
 from flask import abort, request
@@ -17,6 +19,7 @@ from flask_login import current_user
 
 from portal import audit
 from portal.db import database, model_from_row
+from portal.inputs import bounded_int
 from portal.models import ROLE_THERAPIST, STAFF_ROLES, Client
 
 
@@ -134,10 +137,7 @@ def get_or_404(model, object_id, audit_action=None, user=None, query=None):
     With `audit_action` (e.g. "client.view"), a successful fetch is audited too, as a view
     (`audit.record_view`: repeats by the same user inside 10 minutes share one row).
     """
-    try:
-        object_id = int(object_id)
-    except (TypeError, ValueError):
-        object_id = None
+    object_id = bounded_int(object_id)  # None when not a whole number the database can hold
     obj = None
     if object_id is not None:
         if query is None:
@@ -145,16 +145,40 @@ def get_or_404(model, object_id, audit_action=None, user=None, query=None):
         else:
             obj = scoped(model, user=user, query=query).where(model.id == object_id).first()
     if obj is None:
-        audit.record(
-            "access.denied",
-            object_type=model.__name__.lower(),
-            object_id=object_id,
-            detail=f"{request.method} {request.endpoint}",
-        )
+        _denied(model, object_id, user)
         abort(404)
     if audit_action:
         audit.record_view(audit_action, obj=obj)  # a view: one row per user, object, 10 min
     return obj
+
+
+def _denied(model, object_id, user=None):
+    """Audit a refused id. A probe of another practice's object is written twice: in the
+    prober's log (who, from where) and in the log of the practice that owns the object
+    (what was tried, and nothing about the prober); a shared random reference lets the
+    server's operator match the two rows."""
+    object_type = model.__name__.lower()
+    detail = f"{request.method} {request.endpoint}"
+    user = user or current_user._get_current_object()
+    owner = None
+    if object_id is not None and getattr(user, "is_authenticated", False):
+        client_field = _client_field(model)
+        columns = [model.practice] + ([client_field] if client_field is not None else [])
+        owner = model.select(*columns).where(model.id == object_id).tuples().first()
+    if owner is None or owner[0] == user.practice_id:
+        audit.record("access.denied", object_type=object_type, object_id=object_id, detail=detail)
+        return
+    ref = secrets.token_hex(5)
+    audit.record(
+        "access.denied", object_type=object_type, object_id=object_id, detail=f"{detail} ref {ref}"
+    )
+    audit.record_probe(
+        owner[0],
+        object_type,
+        object_id,
+        owner[1] if len(owner) > 1 else None,
+        f"{detail} by a user of another practice (ref {ref})",
+    )
 
 
 def deny():

@@ -69,6 +69,23 @@ def record(
     )
 
 
+def record_probe(practice_id, object_type, object_id, client_id, detail):
+    """A row in the log of the practice that owns an object someone of another practice
+    tried to reach: what was tried, when, on which object, and nothing about the prober
+    (no user, no address; the prober's own practice has those in its own row)."""
+    AuditLog.insert(
+        at=clock.utcnow(),
+        practice_id=practice_id,
+        user_id=None,
+        action="access.denied",
+        object_type=object_type,
+        object_id=object_id,
+        client_id=client_id,
+        ip="",
+        detail=(detail or "")[:255],
+    ).execute()
+
+
 # A PHI view repeated by the same user (same action, object and detail) inside this many
 # minutes is covered by the row its first view wrote: the log still says who saw what, and
 # when to within the window, without a write (and the database's write lock) on every reload

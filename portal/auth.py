@@ -5,7 +5,6 @@ import datetime as dt
 import hashlib
 import secrets
 import time
-from urllib.parse import urlsplit
 
 import pyotp
 import segno
@@ -29,7 +28,9 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationE
 
 from portal import audit, clock, mail
 from portal.db import data_version, database, model_from_row
+from portal.device_cookies import remember_device, trusted_device
 from portal.htmx import render
+from portal.inputs import local_path
 from portal.models import LoginAttempt, Practice, User, UserSession, UserToken
 from portal.rules.passwords import password_problems
 
@@ -202,6 +203,15 @@ def _checked_session(token_hash, now):
     return find_session(token_hash), key, version
 
 
+# Requests a page makes by itself (the messages' live poll and what it reloads) carry this
+# header: they are not the user's activity and must not keep a session from its idle limit.
+BACKGROUND_HEADER = "X-Portal-Background"
+
+
+def _background():
+    return bool(request.headers.get(BACKGROUND_HEADER))
+
+
 @login_manager.user_loader
 def load_user(token):
     if not token:
@@ -222,7 +232,7 @@ def load_user(token):
         audit.record("session.expired", user=user, detail=reason)
         g.session_expired = True
         return None
-    if (now - row.last_seen_at).total_seconds() >= _LAST_SEEN_EVERY:
+    if (now - row.last_seen_at).total_seconds() >= _LAST_SEEN_EVERY and not _background():
         UserSession.update(last_seen_at=now).where(UserSession.id == row.id).execute()
         row.last_seen_at = now
         row._dirty.clear()
@@ -283,12 +293,7 @@ def home_url(user):
 
 
 def _safe_next(target):
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
+    return local_path(target)
 
 
 # --- throttling -------------------------------------------------------------
@@ -298,17 +303,25 @@ def account_key(email: str) -> str:
     return hashlib.sha256((email or "").strip().lower().encode()).hexdigest()
 
 
-def lockout_minutes(email: str, ip: str) -> int:
-    """Minutes until another try is allowed, or 0. Failures count in a sliding window."""
+def lockout_minutes(email: str, ip: str, device: str = "") -> int:
+    """Minutes until another try is allowed, or 0. Failures count in a sliding window.
+
+    A browser with a device cookie for this account (`device`, see trusted_device) is
+    limited by its own failures only; any other try by the account's and the address's.
+    """
     cfg = current_app.config
     window = dt.timedelta(minutes=cfg["LOGIN_LOCK_MINUTES"])
     now = clock.utcnow()
     since = now - window
     worst = 0
-    for field, value, limit in (
-        (LoginAttempt.account_key, account_key(email), cfg["LOGIN_MAX_FAILURES_ACCOUNT"]),
-        (LoginAttempt.ip, ip, cfg["LOGIN_MAX_FAILURES_ADDRESS"]),
-    ):
+    if device:
+        limits = ((LoginAttempt.device, device, cfg["LOGIN_MAX_FAILURES_ACCOUNT"]),)
+    else:
+        limits = (
+            (LoginAttempt.account_key, account_key(email), cfg["LOGIN_MAX_FAILURES_ACCOUNT"]),
+            (LoginAttempt.ip, ip, cfg["LOGIN_MAX_FAILURES_ADDRESS"]),
+        )
+    for field, value, limit in limits:
         failures = (
             LoginAttempt.select(LoginAttempt.at)
             .where((field == value) & (LoginAttempt.at > since) & ~LoginAttempt.success)
@@ -324,12 +337,20 @@ def lockout_minutes(email: str, ip: str) -> int:
     return worst
 
 
+def throttle_message(minutes):
+    return f"Too many failed attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}."
+
+
 PRUNE_EVERY = 100  # rows; old throttling and session rows are pruned now and then
 
 
-def note_attempt(email, success):
+def note_attempt(email, success, device=""):
     row = LoginAttempt.create(
-        account_key=account_key(email), ip=audit.client_ip(), at=clock.utcnow(), success=success
+        account_key=account_key(email),
+        ip=audit.client_ip(),
+        at=clock.utcnow(),
+        success=success,
+        device=device,
     )
     if row.id % PRUNE_EVERY == 0:
         prune()
@@ -415,7 +436,9 @@ def login():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         ip = audit.client_ip()
-        minutes = lockout_minutes(email, ip)
+        user = User.get_or_none(User.email == email)
+        device = trusted_device(user)
+        minutes = lockout_minutes(email, ip, device)
         if minutes:
             form.form_errors.append(
                 f"Too many failed attempts. Try again in {minutes} minute"
@@ -423,9 +446,8 @@ def login():
             )
             audit.record("login.throttled", detail="locked")
             return render("auth/login.html", form=form), 429
-        user = User.get_or_none(User.email == email)
         if user is not None and user.active and verify_password(user, form.password.data):
-            note_attempt(email, True)
+            note_attempt(email, True, device)
             if user.is_staff and user.totp_enabled:
                 session.clear()
                 session["totp_user"] = user.id
@@ -433,10 +455,10 @@ def login():
                 session["next"] = _safe_next(request.args.get("next"))
                 return redirect(url_for("auth.login_totp"))
             start_session(user)
-            return redirect(_after_login(user, request.args.get("next")))
+            return remember_device(redirect(_after_login(user, request.args.get("next"))), user)
         if user is None or not user.active:
             verify_password(None, form.password.data)
-        note_attempt(email, False)
+        note_attempt(email, False, device)
         audit.record(
             "login.failed",
             user=user if user else None,
@@ -477,15 +499,16 @@ def login_totp():
     form = TotpForm()
     status = 200
     if form.validate_on_submit():
-        minutes = lockout_minutes(user.email, audit.client_ip())
+        device = trusted_device(user)
+        minutes = lockout_minutes(user.email, audit.client_ip(), device)
         if minutes:
             form.code.errors.append(f"Too many failed attempts. Try again in {minutes} minutes.")
             return render("auth/totp_login.html", form=form), 429
         if verify_totp(user, form.code.data):
             next_url = session.get("next")
             start_session(user)
-            return redirect(_after_login(user, next_url))
-        note_attempt(user.email, False)
+            return remember_device(redirect(_after_login(user, next_url)), user)
+        note_attempt(user.email, False, device)
         audit.record("login.failed", user=user, detail="bad totp code")
         form.code.errors.append("That code is not right. Check your app and try again.")
         status = 401
@@ -532,7 +555,16 @@ def change_password():
     status = 200
     if form.validate_on_submit():
         user = current_user._get_current_object()
-        if not verify_password(user, form.current.data):
+        # The current-password check counts toward the login throttling: a session left
+        # open must not become a way to guess the password.
+        minutes = lockout_minutes(user.email, audit.client_ip())
+        if minutes:
+            form.current.errors.append(throttle_message(minutes))
+            audit.record("login.throttled", user=user, detail="password change")
+            status = 429
+        elif not verify_password(user, form.current.data):
+            note_attempt(user.email, False)
+            audit.record("login.failed", user=user, detail="password change: bad password")
             form.current.errors.append("Your current password is not right.")
             status = 400
         else:
@@ -725,6 +757,8 @@ def _enforce_staff_totp():
         return None
     if endpoint in ("auth.totp_setup", "auth.logout", "auth.change_password"):
         return None
+    if session.get("tablet"):
+        return None  # a client holds the tablet: its lock (provider/clients.py) comes first
     if user.practice.require_staff_totp:
         flash("Your practice requires two-step login. Set it up to continue.", "info")
         return redirect(url_for("auth.totp_setup"))

@@ -18,6 +18,7 @@ from wtforms.validators import DataRequired, Email, EqualTo, Length
 from portal import audit, clock
 from portal.db import database
 from portal.htmx import render
+from portal.inputs import bounded_int, int_arg
 from portal.models import AppointmentType, Client, LoginAttempt, Practice, Provider, User
 from portal.rules import slots as slot_rules
 from portal.services import scheduling as svc
@@ -50,8 +51,9 @@ def picker(practice, args, *, exclude_id=None, fixed_type=None, fixed_provider=N
         types = []
     ctx = {"types": types, "type": None, "providers": [], "provider": None, "days": []}
     appt_type = fixed_type
-    if appt_type is None and args.get("type", "").isdigit():
-        appt_type = next((t for t in types if t.id == int(args["type"])), None)
+    type_id = bounded_int(args.get("type"))
+    if appt_type is None and type_id is not None:
+        appt_type = next((t for t in types if t.id == type_id), None)
     ctx["type"] = appt_type
     if appt_type is None:
         return ctx
@@ -59,8 +61,9 @@ def picker(practice, args, *, exclude_id=None, fixed_type=None, fixed_provider=N
     ctx["providers"] = providers
     sel = args.get("provider", "any")
     provider = fixed_provider
-    if provider is None and sel.isdigit():
-        provider = next((p for p in providers if p.id == int(sel)), None)
+    sel_id = bounded_int(sel)
+    if provider is None and sel_id is not None:
+        provider = next((p for p in providers if p.id == sel_id), None)
     ctx["provider"] = provider
     ctx["provider_sel"] = str(provider.id) if provider else "any"
     try:
@@ -174,7 +177,7 @@ class AccountForm(FlaskForm):
 def _chosen(practice):
     """The slot chosen on the public page (type, provider or None, start) or 404."""
     appt_type = AppointmentType.get_or_none(
-        (AppointmentType.id == request.args.get("type", type=int))
+        (AppointmentType.id == int_arg("type", 0))
         & (AppointmentType.practice == practice.id)
         & (AppointmentType.online_bookable == True)  # noqa: E712
         & (AppointmentType.active == True)  # noqa: E712
@@ -183,9 +186,9 @@ def _chosen(practice):
     if appt_type is None or start is None:
         abort(404)
     provider = None
-    if request.args.get("provider", "any").isdigit():
+    if request.args.get("provider", "any") != "any":
         provider = Provider.get_or_none(
-            (Provider.id == int(request.args["provider"])) & (Provider.practice == practice.id)
+            (Provider.id == int_arg("provider", 0)) & (Provider.practice == practice.id)
         )
         if provider is None:
             abort(404)

@@ -58,6 +58,9 @@ DEFAULTS = {
     "TASKS_IMMEDIATE": False,  # run tasks in-process, at once (tests)
     # Seconds the clearinghouse's SFTP server may take to answer (connect, log in, each step).
     "CLEARINGHOUSE_TIMEOUT": 20,
+    # Messaging: how often an open page asks whether something changed (seconds; see the
+    # README's Messaging section for why polling, and what a poll costs).
+    "MESSAGES_POLL_SECONDS": 5,
 }
 
 

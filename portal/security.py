@@ -1,10 +1,15 @@
-"""Response headers: a strict CSP (no unsafe-inline), framing, sniffing, referrer, HSTS."""
+"""Response headers: a strict CSP (no unsafe-inline), framing, sniffing, referrer, HSTS;
+and ids in URLs bounded (portal/inputs.py)."""
 
 from flask import request
 from werkzeug.datastructures import Headers
 
+from portal.inputs import BoundedIntConverter
+
 
 def init_app(app):
+    # Before any route is added: every <int:...> then ends at what the database holds.
+    app.url_map.converters["int"] = BoundedIntConverter
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix

@@ -157,3 +157,15 @@ def screenshot(request):
         return path
 
     return take
+
+
+# --- the URL-map guards (tests/test_access_matrix.py, tests/test_no_server_errors.py) ------
+
+
+@pytest.fixture(scope="session")
+def url_world(tmp_path_factory):
+    """The demo practice and a second practice in one database, built once per session
+    (tests/urlmap_world.py); each guard opens its own copy."""
+    from tests.urlmap_world import build_world  # it imports this module (make_app)
+
+    return build_world(str(tmp_path_factory.mktemp("url_world")))

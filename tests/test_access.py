@@ -115,9 +115,14 @@ def test_owner_of_another_practice_gets_404_on_foreign_ids(client, world):
     from portal.models import User
 
     assert User.get_by_id(world.a.therapist.id).active
-    row = AuditLog.select().order_by(AuditLog.id.desc()).first()
+    row = (
+        AuditLog.select()
+        .where(AuditLog.practice_id == world.b.practice.id)
+        .order_by(AuditLog.id.desc())
+        .first()
+    )
     assert row.action == "access.denied" and row.object_type == "user"
-    assert row.object_id == world.a.therapist.id and row.practice_id == world.b.practice.id
+    assert row.object_id == world.a.therapist.id and row.user_id == world.b.owner.id
 
 
 def test_disabled_user_cannot_log_in(client, world):

@@ -83,11 +83,16 @@ def test_get_or_404_audits_views_and_foreign_ids(ctx, world):
         get_or_404(Client, world.b.c1.id, audit_action="client.view")
     with pytest.raises(NotFound):
         get_or_404(Client, "not-a-number")
-    actions = [(r.action, r.object_id) for r in AuditLog.select().order_by(AuditLog.id)]
+    actions = [
+        (r.action, r.object_id, r.practice_id, r.user_id)
+        for r in AuditLog.select().order_by(AuditLog.id)
+    ]
+    a, b, user = world.a.practice.id, world.b.practice.id, world.a.therapist.id
     assert actions == [
-        ("client.view", world.a.c1.id),
-        ("access.denied", world.b.c1.id),
-        ("access.denied", None),
+        ("client.view", world.a.c1.id, a, user),
+        ("access.denied", world.b.c1.id, a, user),
+        ("access.denied", world.b.c1.id, b, None),  # practice b learns of the probe
+        ("access.denied", None, a, user),
     ]
 
 

@@ -346,14 +346,16 @@ def test_outbox_shows_this_practice_mail_only(owner, world, app):
     assert "PORTAL_MAIL_SERVER" in body
 
 
-def test_outbox_hides_links_that_smtp_delivered(owner, world, app):
+def test_outbox_never_shows_one_time_links(owner, world, app):
+    """Sent or waiting, an invitation or reset link is the recipient's alone (issue 9)."""
     from portal import auth
 
     with app.test_request_context():
         auth.send_reset(world.a.therapist)
     msg = OutboxMessage.get(OutboxMessage.kind == "reset")
     body = owner.get("/provider/settings/outbox").get_data(as_text=True)
-    assert "/account/set-password/" in body  # no SMTP: the owner passes the link on
+    assert "/account/set-password/" not in body and "mail-retry" in body
+    assert "Reset your" in body and world.a.therapist.email in body
     OutboxMessage.update(sent_at=clock.utcnow()).where(OutboxMessage.id == msg.id).execute()
     body = owner.get("/provider/settings/outbox").get_data(as_text=True)
     assert "/account/set-password/" not in body and "Delivered by e-mail" in body

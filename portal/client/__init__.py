@@ -19,4 +19,4 @@ def _clients_only():
 
 
 # One module per area; each registers its routes on `bp`. Add new areas below.
-from portal.client import billing, booking, insurance, intake, views  # noqa: E402,F401
+from portal.client import billing, booking, insurance, intake, messages, views  # noqa: E402,F401

@@ -6,7 +6,16 @@ Every loader must be idempotent: running `make demo` twice keeps the data and ad
 import importlib
 
 # Area loaders, in dependency order. Each module defines load(practice, ctx) -> None.
-AREAS = ["foundation", "clinical_a", "scheduling", "charting", "billing", "claims", "claims_money"]
+AREAS = [
+    "foundation",
+    "clinical_a",
+    "scheduling",
+    "charting",
+    "billing",
+    "messaging",
+    "claims",
+    "claims_money",
+]
 
 DEMO_PASSWORDS = {
     "owner@demo.example": "demo-owner-pass-2026",

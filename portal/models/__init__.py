@@ -62,6 +62,14 @@ from portal.models.insurance import (
 )
 from portal.models.intake import IntakeField, IntakeForm, IntakeSubmission
 from portal.models.jobs import Job
+from portal.models.messaging import (
+    Message,
+    MessageAttachment,
+    MessageNoticeSetting,
+    MessageRead,
+    MessageSnippet,
+    MessageThread,
+)
 from portal.models.people import (
     ROLE_CLIENT,
     ROLE_FRONTDESK,
@@ -149,6 +157,12 @@ ALL_MODELS = [
     ClearinghouseFile,
     ClearinghouseDownload,
     *CLAIM_MODELS,
+    MessageThread,
+    Message,
+    MessageAttachment,
+    MessageRead,
+    MessageSnippet,
+    MessageNoticeSetting,
 ]
 
 __all__ = [
@@ -230,4 +244,10 @@ __all__ = [
     "Remittance",
     "RemittanceClaim",
     "X12Counter",
+    "Message",
+    "MessageAttachment",
+    "MessageNoticeSetting",
+    "MessageRead",
+    "MessageSnippet",
+    "MessageThread",
 ]

@@ -139,12 +139,14 @@ class UserToken(BaseModel):
 
 
 class LoginAttempt(BaseModel):
-    """Throttling: recent failures per account (hash of the e-mail) and per address."""
+    """Throttling: recent failures per account (hash of the e-mail), per address, and per
+    device cookie (hash of its nonce; '' when the browser had none for the account)."""
 
     account_key = CharField(index=True)
     ip = CharField(index=True)
     at = DateTimeField()
     success = BooleanField(default=False)
+    device = CharField(default="")
 
 
 class OutboxMessage(BaseModel):

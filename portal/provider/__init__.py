@@ -28,6 +28,7 @@ from portal.provider import (  # noqa: E402,F401
     clients,
     home,
     jobs,
+    messages,
     payers,
     schedule,
     settings,

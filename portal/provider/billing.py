@@ -20,6 +20,7 @@ from portal.access import get_or_404, roles_required, scoped
 from portal.db import database
 from portal.formutil import choices
 from portal.htmx import render
+from portal.inputs import local_path, page_arg
 from portal.models.billing import (
     INVOICE_STATUS_LABELS,
     PAY_CASH,
@@ -122,7 +123,7 @@ def billing():
         q = q.where(Invoice.status == status)
     elif status == "due":
         q = q.where(Invoice.status.in_(["open", "partially_paid"]))
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     rows = list(q.order_by(Invoice.id.desc()).paginate(page, PAGE + 1))
     clients = {c.id: c for c in scoped(Client).where(Client.id.in_([r.client_id for r in rows]))}
     due = scoped(Invoice).where(Invoice.status.in_(["open", "partially_paid"]))
@@ -281,9 +282,8 @@ def invoice_send(invoice_id):
         flash(str(e), "error")
         return _invoice_page(inv, 400)
     flash("The client was e-mailed a link to the invoice.", "success")
-    return redirect(
-        request.form.get("next_url") or url_for("provider.invoice", invoice_id=inv.id), 303
-    )
+    back = url_for("provider.invoice", invoice_id=inv.id)
+    return redirect(local_path(request.form.get("next_url"), back), 303)
 
 
 @bp.route("/billing/documents/<int:document_id>")
@@ -339,7 +339,7 @@ def package_definitions():
     status = 200
     if form.validate_on_submit():
         price = _money(form.price)
-        allowed = {c[0] for c in form.types.choices}
+        allowed = {c.value for c in form.types.choices}
         if price is not None and set(form.types.data or []) <= allowed:
             packages.save_definition(
                 current_user.practice_id,

@@ -39,6 +39,7 @@ from portal.access import get_or_404, prebuilt_scoped, roles_required, scoped
 from portal.db import database
 from portal.formutil import CsrfForm, choices
 from portal.htmx import render
+from portal.inputs import int_arg
 from portal.models import (
     ROLE_OWNER,
     Appointment,
@@ -526,7 +527,7 @@ def _handle_note_form(client, note, template):
         if not current_app.config.get("TESTING"):
             icd10.warm_in_background()  # the diagnosis search is next
         if note is None:
-            appt_id = request.args.get("appointment", type=int) or 0
+            appt_id = int_arg("appointment", 0)
             if appt_id and appt_id in {c.value for c in form.appointment.choices}:
                 form.appointment.data = appt_id
                 appt = Appointment.get_by_id(appt_id)
@@ -613,7 +614,7 @@ def note_new(client_id):
     client = get_or_404(Client, client_id)
     if request.method == "GET":
         audit.record("client.view", client=client, detail="new note form")
-    template_id = request.values.get("template", type=int)
+    template_id = int_arg("template", source=request.values)
     template = svc.template_for_new_note(client.practice_id, template_id)
     return _handle_note_form(client, None, template)
 

@@ -23,7 +23,7 @@ from flask import (
 from flask_login import current_user
 
 from portal import access, audit, clock
-from portal.auth import verify_password
+from portal.auth import lockout_minutes, note_attempt, throttle_message, verify_password
 from portal.formutil import choices
 from portal.htmx import render
 from portal.models import (
@@ -83,12 +83,15 @@ def sees_clinical():
 
 
 # --- tablet lock: while a client holds the front-desk tablet only the tablet pages open --
+# Every route of the app, not only the dashboard: the staff user's own /account pages (TOTP
+# secret, password), the client portal, the login page and logout stay out of the client's
+# reach until a staff password is entered on the return form.
 
 
-TABLET_ENDPOINTS = {"provider.tablet", "provider.tablet_return"}
+TABLET_ENDPOINTS = {"provider.tablet", "provider.tablet_return", "static"}
 
 
-@bp.before_request
+@bp.before_app_request
 def _tablet_lock():
     if session.get("tablet") and request.endpoint not in TABLET_ENDPOINTS:
         return redirect(url_for("provider.tablet"))
@@ -696,21 +699,30 @@ def tablet():
 @bp.route("/tablet/return", methods=["GET", "POST"])
 def tablet_return():
     form = TabletReturnForm()
+    status = 400 if request.method == "POST" else 200
     if form.validate_on_submit():
-        if verify_password(current_user, form.password.data):
+        user = current_user._get_current_object()
+        # Wrong staff passwords count toward the login throttling of that account.
+        minutes = lockout_minutes(user.email, audit.client_ip())
+        if minutes:
+            form.password.errors = [throttle_message(minutes)]
+            audit.record("login.throttled", detail="tablet return")
+            status = 429
+        elif verify_password(user, form.password.data):
+            note_attempt(user.email, True)
             state = session.pop("tablet", None) or {}
             audit.record("intake.tablet_end")
             flash("The tablet is back in staff mode.", "success")
             if state.get("client_id"):
                 return redirect(url_for("provider.client_page", client_id=state["client_id"]))
             return redirect(url_for("provider.clients"))
-        form.password.errors = ["That password is not right."]
-        audit.record("intake.tablet_end_failed")
+        else:
+            note_attempt(user.email, False)
+            form.password.errors = ["That password is not right."]
+            audit.record("intake.tablet_end_failed")
     if not session.get("tablet"):
         return redirect(url_for("provider.clients"))
-    return render_template("provider/clients/tablet_done.html", form=form), (
-        400 if request.method == "POST" else 200
-    )
+    return render_template("provider/clients/tablet_done.html", form=form), status
 
 
 # --- the intake form editor (owner) -------------------------------------------------------

@@ -157,7 +157,8 @@ class AuditFilterForm(FlaskForm):
     user = SelectField("User", coerce=int, validators=[Optional()])
     client = StringField(
         "Client number",
-        validators=[Optional(), Regexp(r"^\d*$", message="Use the client's number.")],
+        # at most 18 digits: a longer number is no client's, and would overflow the query
+        validators=[Optional(), Regexp(r"^[0-9]{0,18}$", message="Use the client's number.")],
     )
     date_from = StringField(
         "From",

@@ -3,6 +3,7 @@
 import datetime as dt
 import io
 import os
+import re
 import secrets
 
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
@@ -14,6 +15,7 @@ from portal.access import get_or_404, roles_required, scoped
 from portal.db import database
 from portal.formutil import choices
 from portal.htmx import render
+from portal.inputs import page_arg
 from portal.models import (
     ROLE_THERAPIST,
     STAFF_ROLES,
@@ -186,6 +188,17 @@ def _provider_choices():
     return choices([(0, "— none —")] + [(p.id, p.display_name) for p in rows])
 
 
+def _staff_user(user_id):
+    """A staff user of this practice, or 404 (audited): these pages never act on clients."""
+    return get_or_404(User, user_id, query=User.select().where(User.role.in_(STAFF_ROLES)))
+
+
+def _staff_page(form, status=200):
+    form.provider.choices = _provider_choices()
+    users = scoped(User).where(User.role.in_(STAFF_ROLES)).order_by(User.name)
+    return render("owner/staff.html", form=form, users=list(users)), status
+
+
 @bp.route("/settings/staff", methods=["GET", "POST"])
 @roles_required(*OWNER)
 def staff():
@@ -220,14 +233,13 @@ def staff():
             return redirect(url_for("provider.staff"))
     elif request.method == "POST":
         status = 400
-    users = scoped(User).where(User.role.in_(STAFF_ROLES)).order_by(User.name)
-    return render("owner/staff.html", form=form, users=list(users)), status
+    return _staff_page(form, status)
 
 
 @bp.route("/settings/staff/<int:user_id>/toggle", methods=["POST"])
 @roles_required(*OWNER)
 def staff_toggle(user_id):
-    user = get_or_404(User, user_id)
+    user = _staff_user(user_id)
     if user.id == current_user.id:
         flash("You cannot disable your own account.", "error")
         return redirect(url_for("provider.staff"))
@@ -245,7 +257,7 @@ def staff_toggle(user_id):
 @roles_required(*OWNER)
 def staff_totp_reset(user_id):
     """For a lost phone: the user sets two-step login up again at their next login."""
-    user = get_or_404(User, user_id)
+    user = _staff_user(user_id)
     if user.id == current_user.id:
         flash("Another owner must reset your own two-step login.", "error")
         return redirect(url_for("provider.staff"))
@@ -263,9 +275,21 @@ def staff_totp_reset(user_id):
 @bp.route("/settings/staff/<int:user_id>/invite", methods=["POST"])
 @roles_required(*OWNER)
 def staff_reinvite(user_id):
-    user = get_or_404(User, user_id)
-    auth.send_invite(user, current_user.practice)
-    audit.record("user.invite", obj=user, detail="resent")
+    """A new link for staff who never chose a password. Anyone with a password resets it
+    themselves ("Forgot your password?"): a link sent on the owner's say-so would let the
+    owner, who reads the outbox, into their account."""
+    user = _staff_user(user_id)
+    if user.password_hash or not user.active:
+        audit.record("user.invite_refused", obj=user, detail="has a password or is disabled")
+        flash(
+            f"{user.name} already chose a password (or is disabled), so no invitation was sent. "
+            "They can use “Forgot your password?” on the login page.",
+            "error",
+        )
+        return _staff_page(InviteForm(formdata=None), 409)
+    with database.atomic("IMMEDIATE"):
+        auth.send_invite(user, current_user.practice)
+        audit.record("user.invite", obj=user, detail="resent")
     flash(f"A new invitation link was sent to {user.email}.", "success")
     return redirect(url_for("provider.staff"))
 
@@ -316,7 +340,7 @@ def audit_log():
             q = q.where(
                 AuditLog.at < dt.datetime.fromisoformat(form.date_to.data) + dt.timedelta(days=1)
             )
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     rows = list(_page(q.order_by(AuditLog.id.desc()), page))
     has_next = len(rows) > PAGE_SIZE
     names = {u.id: u.name or u.email for u in users}
@@ -333,11 +357,20 @@ def audit_log():
     )
 
 
+# A one-time link (invitation, password reset) is for its recipient only: the outbox says
+# that one was sent, never the link, or whoever reads the outbox could use it.
+ONE_TIME_LINK = re.compile(r"\S*/account/set-password/\S*")
+LINK_HIDDEN = "[one-time link: for the recipient only, not shown here]"
+
+
 @bp.route("/settings/outbox")
 @roles_required(*OWNER)
 def outbox():
-    page = max(1, request.args.get("page", 1, type=int))
+    page = page_arg()
     rows = list(_page(scoped(OutboxMessage).order_by(OutboxMessage.id.desc()), page))
+    for m in rows:
+        m.shown_body = ONE_TIME_LINK.sub(LINK_HIDDEN, m.body)
+        m.has_link = m.shown_body != m.body
     return render(
         "owner/outbox.html",
         rows=rows[:PAGE_SIZE],

@@ -1,14 +1,19 @@
-"""Insurance card uploads: checked by content, images re-encoded, stored with random names.
+"""Uploads (insurance cards now, attachments later): checked by content, images re-encoded,
+PDFs parsed and rewritten, stored with random names.
 
 - JPEG, PNG or PDF, up to 10 MB (the app's MAX_CONTENT_LENGTH is a little higher so the
   10 MB check here can answer with a clear message next to the field).
 - The type comes from the bytes (magic numbers, then a real Pillow decode), never the name:
   SVG, HTML, GIF (and GIF/HTML polyglots) are refused.
-- Image dimensions are checked from the header BEFORE decoding (decompression bombs).
+- Image dimensions are read from the header and capped at MAX_PIXELS (25 megapixels, more
+  than a phone photo of a card needs) BEFORE anything is decoded (`check_pixels`).
 - Images are decoded and re-encoded: EXIF (GPS included) and every other chunk are dropped,
   the picture is turned upright and capped at MAX_SIDE pixels.
-- PDFs must start with %PDF- and hold no JavaScript, launch actions, embedded files or HTML;
-  they are stored as they are.
+- PDFs are opened with a real parser (qpdf, through pikepdf) in a process of its own with
+  memory and CPU limits (`pdf_check.py`): every object is resolved, object streams
+  included, and JavaScript, launch/submit/import actions, /OpenAction or /AA actions,
+  embedded files, RichMedia and XFA are refused; what is stored is qpdf's rewrite of the
+  file, holding only the objects that were checked. HTML mixed into a PDF is refused too.
 - Files live under instance/uploads/ with random names; only an access-checked route serves them.
 """
 
@@ -17,6 +22,8 @@ import io
 import os
 import re
 import secrets
+import subprocess
+import sys
 import warnings
 import zlib
 
@@ -24,20 +31,27 @@ from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 40_000_000  # 40 megapixels: any phone camera, not a 20,000 x 20,000 bomb
+MAX_PIXELS = 25_000_000  # 25 megapixels: a phone photo of a card, not a 100 KB pixel bomb
 MAX_SIDE = 2400  # stored images are scaled down to this on the long side
 JPEG = "image/jpeg"
 PNG = "image/png"
 PDF = "application/pdf"
 EXTENSIONS = {JPEG: "jpg", PNG: "png", PDF: "pdf"}
 
-PDF_ACTIVE = re.compile(
-    rb"/(JS|JavaScript|Launch|EmbeddedFile|EmbeddedFiles|RichMedia|XFA|SubmitForm|ImportData)\b"
-)
-NAME_ESCAPE = re.compile(rb"#([0-9A-Fa-f]{2})")
 STREAM = re.compile(rb"stream\r?\n(.*?)endstream", re.S)
 MAX_INFLATED = 50 * 1024 * 1024
 MARKUP = re.compile(rb"<\s*(html|script|svg|body|iframe|object|embed|!doctype)", re.I)
+PDF_CHECKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pdf_check.py")
+PDF_CHECK_SECONDS = 30
+PDF_REFUSALS = {
+    "active": "That PDF contains scripts, actions or embedded files and cannot be accepted. "
+    "Upload a photo of the card instead.",
+    "password": "That PDF is protected by a password. Save it without one, or upload a photo "
+    "of the card.",
+    "damaged": "That PDF is damaged and could not be read. Save it again and retry, or "
+    "upload a photo of the card.",
+    "complex": "That PDF is too complex to check. Upload a photo of the card.",
+}
 
 
 class UploadError(ValueError):
@@ -76,14 +90,9 @@ def read_upload(storage):
     return data
 
 
-def _unescape_names(data):
-    """PDF names may spell letters as #xx (/J#61vaScript): undo that before looking."""
-    return NAME_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), data)
-
-
 def _inflated_streams(data):
-    """The decompressed content of each Flate stream (object streams can hide names),
-    bounded so a compressed bomb cannot eat the memory."""
+    """The decompressed content of each Flate stream, bounded so a compressed bomb is
+    refused before the parser would inflate it."""
     budget = MAX_INFLATED
     for m in STREAM.finditer(data):
         d = zlib.decompressobj()
@@ -93,22 +102,44 @@ def _inflated_streams(data):
             continue
         budget -= len(out)
         if budget < 0:
-            raise UploadError("That PDF is too complex to check. Upload a photo of the card.")
+            raise UploadError(PDF_REFUSALS["complex"])
         yield out
 
 
 def check_pdf(data):
+    """Refuse a PDF with active content (raises UploadError) or return the bytes to store:
+    qpdf's rewrite of the file (see pdf_check.py)."""
     if b"%%EOF" not in data[-2048:]:
         raise UploadError("That PDF is incomplete or damaged. Save it again and retry.")
-    parts = [data, *_inflated_streams(data)]
-    for part in parts:
-        if PDF_ACTIVE.search(_unescape_names(part)):
-            raise UploadError(
-                "That PDF contains scripts, actions or embedded files and cannot be accepted. "
-                "Upload a photo of the card instead."
-            )
+    for part in (data, *_inflated_streams(data)):
         if MARKUP.search(part):
             raise UploadError("That file mixes a PDF with web-page content and cannot be accepted.")
+    try:
+        done = subprocess.run(
+            [sys.executable, "-I", PDF_CHECKER],
+            input=data,
+            capture_output=True,
+            timeout=PDF_CHECK_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise UploadError(PDF_REFUSALS["complex"]) from exc
+    if done.returncode == 0 and done.stdout.startswith(b"%PDF-"):
+        return done.stdout
+    reason = done.stdout.decode("ascii", "replace") if done.returncode == 3 else "complex"
+    raise UploadError(PDF_REFUSALS.get(reason, PDF_REFUSALS["complex"]))
+
+
+def check_pixels(width, height):
+    """Refuse an image of more than MAX_PIXELS, from the size its header states (call it
+    before decoding anything)."""
+    if width * height > MAX_PIXELS or width > 20000 or height > 20000:
+        raise UploadError(
+            f"That image is {width:,} x {height:,} pixels "
+            f"({width * height / 1_000_000:.1f} megapixels), too large to process: the limit "
+            f"is {MAX_PIXELS // 1_000_000} megapixels. Take the photo again at a lower "
+            "resolution."
+        )
 
 
 def clean_image(data, kind):
@@ -121,12 +152,7 @@ def clean_image(data, kind):
             im = Image.open(io.BytesIO(data))
             if im.format != want:
                 raise UploadError(_not_supported())
-            w, h = im.size  # from the header, nothing decoded yet
-            if w * h > MAX_PIXELS or w > 20000 or h > 20000:
-                raise UploadError(
-                    f"That image is {w:,} x {h:,} pixels, too large to process. "
-                    "Use a photo of up to 40 megapixels."
-                )
+            check_pixels(*im.size)  # from the header, nothing decoded yet
             im.load()
             im = ImageOps.exif_transpose(im)
             if im.mode not in ("RGB", "L", "RGBA", "LA") or (kind == JPEG and im.mode != "RGB"):
@@ -143,7 +169,8 @@ def clean_image(data, kind):
             raise
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise UploadError(
-                "That image is too large to process. Use a photo of up to 40 megapixels."
+                f"That image is too large to process. Use a photo of up to "
+                f"{MAX_PIXELS // 1_000_000} megapixels."
             ) from exc
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
             raise UploadError(
@@ -168,8 +195,7 @@ def inspect(data):
     if kind is None:
         raise UploadError(_not_supported())
     if kind == PDF:
-        check_pdf(data)
-        return data, PDF, None, None
+        return check_pdf(data), PDF, None, None
     body, w, h = clean_image(data, kind)
     return body, kind, w, h
 

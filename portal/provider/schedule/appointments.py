@@ -11,6 +11,7 @@ from portal import clock
 from portal.access import get_or_404, roles_required, scoped
 from portal.formutil import CsrfForm, choices
 from portal.htmx import render
+from portal.inputs import int_arg
 from portal.models import (
     Appointment,
     AppointmentMinutes,
@@ -67,13 +68,12 @@ def _prefill_new(form):
     """A new appointment from a link: ?date=, ?time=, ?provider=, ?client_id=."""
     form.date.data = schedule_input.date_or(request.args.get("date"), today())
     form.time.data = schedule_input.time_or(request.args.get("time"), dt.time(9))
-    try:
-        form.provider_id.data = int(request.args.get("provider") or current_user.provider_id)
-    except (TypeError, ValueError):
-        pass
-    client_id = request.args.get("client_id")
-    if client_id and client_id.isdigit():
-        form.client_id.data = int(client_id)
+    provider_id = int_arg("provider", current_user.provider_id)
+    if provider_id is not None:
+        form.provider_id.data = provider_id
+    client_id = int_arg("client_id")
+    if client_id:
+        form.client_id.data = client_id
 
 
 def _chosen(form):

@@ -1,0 +1,145 @@
+"""Real browser: a client on a phone (390x844) sends a message with a photo; the therapist
+on a tablet (1024x768) sees the unread count change without reloading, opens the thread
+and replies; the client sees the reply without reloading. Screenshots: test-artifacts/."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests import factories
+from tests.messaging import helpers as h
+
+pytestmark = pytest.mark.browser
+
+TARGETS = (
+    "button, .button, .nav-link, input:not([type=hidden]):not([type=checkbox]), "
+    "select, .field-check, .thread-row a, summary"
+)
+
+
+def _watch(page, name):
+    problems = []
+    page.on("pageerror", lambda e: problems.append(f"{name} page error: {e}"))
+    page.on(
+        "console",
+        lambda m: problems.append(f"{name} console: {m.text}") if m.type == "error" else None,
+    )
+    page.on(
+        "response",
+        lambda r: (
+            problems.append(f"{name} {r.request.method} {r.url} {r.status}")
+            if r.status >= 400
+            else None
+        ),
+    )
+    return problems
+
+
+def _small_targets(page):
+    return page.evaluate(
+        """(sel) => Array.from(document.querySelectorAll(sel))
+            .filter(el => el.offsetParent !== null)
+            .map(el => [el.tagName + ' ' + (el.textContent || el.name || '').trim().slice(0, 30),
+                        el.getBoundingClientRect().height])
+            .filter(([_, h]) => h < 44)""",
+        TARGETS,
+    )
+
+
+def _login(page, base, email, landing):
+    page.goto(base + "/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(landing))
+
+
+def _mark(page):
+    """A flag that only survives while the page is not reloaded."""
+    page.evaluate("window.__notReloaded = true")
+
+
+def _not_reloaded(page):
+    return page.evaluate("window.__notReloaded === true")
+
+
+def test_phone_client_and_tablet_therapist_talk_live(
+    app, live_server, browser, screenshot, tmp_path
+):
+    app.config["MESSAGES_POLL_SECONDS"] = 1
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        maya = factories.provider(practice, first_name="Maya", last_name="Lindqvist")
+        therapist = factories.user(practice, "therapist", name="Maya Lindqvist", provider=maya)
+        jo = factories.client(practice, first_name="Jo", last_name="Avery", therapist=maya)
+        jo_user = factories.client_user(practice, jo)
+    photo_path = tmp_path / "shoulder.jpg"
+    photo_path.write_bytes(h.photo(1600, 1200))
+
+    tablet_ctx = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
+    phone_ctx = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    tablet, phone = tablet_ctx.new_page(), phone_ctx.new_page()
+    problems = []
+    problems_t = _watch(tablet, "tablet")
+    problems_p = _watch(phone, "phone")
+    try:
+        # The therapist keeps the inbox open on the tablet: nothing unread yet.
+        _login(tablet, live_server, therapist.email, r"/provider/$")
+        tablet.get_by_role("link", name=re.compile("^Messages")).first.click()
+        tablet.wait_for_url(re.compile(r"/provider/messages/$"))
+        expect(tablet.locator("#messages-badge")).to_be_hidden()
+        expect(tablet.locator("#thread-list")).to_contain_text("No open conversations")
+        _mark(tablet)
+
+        # The client writes from the phone, with a photo.
+        _login(phone, live_server, jo_user.email, r"/portal/$")
+        phone.get_by_role("link", name=re.compile("^Messages")).click()
+        phone.get_by_role("link", name="New message", exact=True).click()
+        phone.get_by_label("Subject").fill("Sore shoulder after Tuesday")
+        phone.get_by_label("To", exact=True).select_option("therapist")
+        phone.get_by_label("Message", exact=True).fill("Is this bruise normal? Photo attached.")
+        phone.get_by_label("Photo or PDF (optional)").set_input_files(str(photo_path))
+        assert _small_targets(phone) == []
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+        phone.get_by_role("button", name="Send").click()
+        phone.wait_for_url(re.compile(r"/portal/messages/\d+$"))
+        expect(phone.locator("#message-list")).to_contain_text("Is this bruise normal?")
+        sent_photo = phone.locator("#message-list img")
+        expect(sent_photo).to_be_visible()
+        assert phone.evaluate("(img) => img.naturalWidth", sent_photo.element_handle()) > 0
+        _mark(phone)
+
+        # The tablet's badge and list change by themselves.
+        expect(tablet.locator("#messages-badge")).to_have_text("1 unread", timeout=10_000)
+        expect(tablet.locator("#thread-list")).to_contain_text("Sore shoulder after Tuesday")
+        assert _not_reloaded(tablet), "the inbox was reloaded"
+        screenshot(tablet, "messaging-tablet-unread")
+
+        tablet.get_by_role("link", name=re.compile("Sore shoulder after Tuesday")).click()
+        tablet.wait_for_url(re.compile(r"/provider/messages/\d+$"))
+        shown = tablet.locator("#message-list img")
+        expect(shown).to_be_visible()
+        assert tablet.evaluate("(img) => img.naturalWidth", shown.element_handle()) > 0
+        assert _small_targets(tablet) == []
+        tablet.get_by_label("Message", exact=True).fill(
+            "A bruise can appear after deep work. Ice it tonight."
+        )
+        tablet.get_by_role("button", name="Send").click()
+        tablet.wait_for_url(re.compile(r"/provider/messages/\d+(#m\d+)?$"))
+        expect(tablet.locator("#message-list")).to_contain_text("Ice it tonight.")
+        expect(tablet.locator("#messages-badge")).to_be_hidden(timeout=10_000)
+        screenshot(tablet, "messaging-tablet-thread")
+
+        # The phone shows the reply and its badge, without a reload.
+        expect(phone.locator("#message-list")).to_contain_text("Ice it tonight.", timeout=10_000)
+        assert _not_reloaded(phone), "the phone's thread was reloaded"
+        phone.locator("#message-list .message").last.scroll_into_view_if_needed()
+        screenshot(phone, "messaging-phone-thread")
+        problems = problems_t + problems_p
+    finally:
+        tablet_ctx.close()
+        phone_ctx.close()
+    assert problems == []

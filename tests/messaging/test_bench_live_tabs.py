@@ -1,0 +1,60 @@
+"""The benchmark's open tabs (bench/live_tabs.py) against a real server: they open the
+inbox, poll as the page does, get 204 while nothing changes and follow the new poller
+when something does. (`make bench` keeps 50 of them open while wrk loads the home.)"""
+
+import http.client
+import os
+import re
+import sys
+import time
+import urllib.parse
+
+from tests.conftest import PASSWORD
+from tests.messaging import helpers as h
+
+sys.path.insert(
+    0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "bench")
+)
+
+from live_tabs import LiveTabs  # noqa: E402
+
+
+def _login(port, email):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/login")
+    resp = conn.getresponse()
+    html = resp.read().decode()
+    cookie = resp.getheader("Set-Cookie").split(";", 1)[0]
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+    body = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": token})
+    conn.request(
+        "POST",
+        "/login",
+        body=body,
+        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+    )
+    resp = conn.getresponse()
+    resp.read()
+    assert resp.status == 302
+    cookie = resp.getheader("Set-Cookie").split(";", 1)[0]
+    # The first page stores the CSRF secret in the cookie session (as bench/run.py does).
+    conn.request("GET", "/provider/messages/", headers={"Cookie": cookie})
+    resp = conn.getresponse()
+    resp.read()
+    cookie = (resp.getheader("Set-Cookie") or cookie).split(";", 1)[0]
+    conn.close()
+    return cookie
+
+
+def test_tabs_poll_get_204_and_follow_changes(app, live_server, world):
+    port = int(live_server.rsplit(":", 1)[1])
+    cookies = [_login(port, world.a.therapist.email), _login(port, world.a.frontdesk.email)]
+    with LiveTabs(port, cookies, n=6, interval=0.3) as tabs:
+        time.sleep(1.2)
+        with app.test_request_context():
+            h.thread(world.a, body="While the tabs are open")
+        time.sleep(1.5)
+    s = tabs.stats.summary()
+    assert s["errors"] == [] and s["tabs_open"] == 6
+    assert s["polls"] >= 12 and s["polls_204"] >= 6
+    assert s["polls"] - s["polls_204"] >= 6  # each tab saw the change once (or more)

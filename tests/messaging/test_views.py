@@ -1,0 +1,268 @@
+"""Messaging pages as a browser and an attacker submit them: a client writes with a photo,
+staff answer, assign, mark done, hide with a reason, use quick replies; "Message the
+client" from an appointment and an invoice; refused input comes back next to its field
+with a 4xx; every read and write is audited."""
+
+import io
+import re
+
+from portal.models import AuditLog, OutboxMessage
+from portal.models.messaging import Message, MessageAttachment, MessageSnippet, MessageThread
+from tests.conftest import login
+from tests.messaging import helpers as h
+
+
+def _actions():
+    return [a.action for a in AuditLog.select().order_by(AuditLog.id)]
+
+
+def _file(data, name="photo.jpg"):
+    return (io.BytesIO(data), name)
+
+
+def test_a_client_writes_with_a_photo_and_staff_answer(app, client, world):
+    login(client, world.a.cu1)
+    page = client.get("/portal/messages/new").get_data(as_text=True)
+    assert f"My therapist, {world.a.provider.display_name}" in page
+    r = client.post(
+        "/portal/messages/new",
+        data={
+            "subject": "Bruise after Tuesday",
+            "to": "therapist",
+            "body": "Is this normal?",
+            "file": _file(h.photo()),
+        },
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 303
+    t = MessageThread.get()
+    assert r.headers["Location"] == f"/portal/messages/{t.id}"
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    a = MessageAttachment.get()
+    assert "Is this normal?" in page and f"/portal/messages/files/{a.id}" in page
+    assert "message.thread_create" in _actions() and "message.thread_view" in _actions()
+    client.post("/logout")
+
+    login(client, world.a.therapist)
+    inbox = client.get("/provider/messages/").get_data(as_text=True)
+    assert "Bruise after Tuesday" in inbox and "unread" in inbox
+    page = client.get(f"/provider/messages/{t.id}").get_data(as_text=True)
+    assert f"/provider/messages/files/{a.id}" in page and world.a.c1.display_name in page
+    r = client.post(f"/provider/messages/{t.id}/reply", data={"body": "Yes, it fades in days."})
+    assert r.status_code == 303 and r.headers["Location"].startswith(f"/provider/messages/{t.id}#m")
+    assert Message.select().count() == 2
+    client.post("/logout")
+
+    login(client, world.a.cu1)
+    assert "Yes, it fades in days." in client.get(f"/portal/messages/{t.id}").get_data(as_text=True)
+    assert {"message.send", "message.attachment_upload", "message.list"} <= set(_actions())
+
+
+def test_refused_input_comes_back_next_to_the_field(app, client, world):
+    login(client, world.a.cu1)
+    r = client.post("/portal/messages/new", data={"subject": "", "to": "therapist", "body": ""})
+    assert r.status_code == 400
+    body = r.get_data(as_text=True)
+    assert re.search(r'id="subject-error">Give the conversation a subject', body)
+    assert 'id="body-error">Write a message, or add a photo or PDF.' in body  # both at once
+    r = client.post(
+        "/portal/messages/new",
+        data={"subject": "Hi", "to": "nobody", "body": "x"},
+    )
+    assert r.status_code == 400 and 'id="to-error"' in r.get_data(as_text=True)
+    r = client.post(
+        "/portal/messages/new",
+        data={"subject": "Hi", "to": "frontdesk", "body": ""},
+    )
+    assert r.status_code == 400
+    assert 'id="body-error">Write a message, or add a photo or PDF.' in r.get_data(as_text=True)
+    for bad in (h.SVG, h.HTML, h.GIF_HTML, h.PDF_HTML):
+        r = client.post(
+            "/portal/messages/new",
+            data={"subject": "Card", "to": "frontdesk", "body": "x", "file": _file(bad, "x.jpg")},
+            content_type="multipart/form-data",
+        )
+        assert r.status_code == 400
+        assert 'id="file-error"' in r.get_data(as_text=True), bad[:20]
+    assert MessageThread.select().count() == 0 and h.stored_files(app) == []
+    assert AuditLog.select().where(AuditLog.action == "message.attachment_refused").count() == 4
+    # An attacker's form: no subject field at all, a huge body, garbage file.
+    r = client.post("/portal/messages/new", data={"body": "x" * 6000})
+    assert r.status_code == 400
+    with app.test_request_context():
+        t = h.thread(world.a)
+    r = client.post(f"/portal/messages/{t.id}/reply", data={"body": "   "})
+    assert r.status_code == 400 and 'id="body-error"' in r.get_data(as_text=True)
+    r = client.post(
+        f"/portal/messages/{t.id}/reply",
+        data={"body": "", "file": _file(b"", "empty.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 400
+    assert Message.select().count() == 1
+
+
+def test_staff_assign_mark_done_reopen_and_hide(app, client, world):
+    with app.test_request_context():
+        t = h.thread(world.a, body="4111 1111 1111 1111 is my card")
+    m = Message.get()
+    login(client, world.a.frontdesk)
+    r = client.post(f"/provider/messages/{t.id}/assign", data={"assigned_to": world.a.owner.id})
+    assert r.status_code == 303
+    assert MessageThread.get_by_id(t.id).assigned_to_id == world.a.owner.id
+    r = client.post(f"/provider/messages/{t.id}/assign", data={"assigned_to": world.b.owner.id})
+    assert r.status_code == 303 and MessageThread.get_by_id(t.id).assigned_to_id == world.a.owner.id
+    assert "assigned to" in client.get("/provider/messages/").get_data(as_text=True)
+    r = client.post(f"/provider/messages/message/{m.id}/hide", data={f"hide{m.id}-reason": ""})
+    assert r.status_code == 400 and f'id="hide{m.id}-reason-error"' in r.get_data(as_text=True)
+    r = client.post(
+        f"/provider/messages/message/{m.id}/hide", data={f"hide{m.id}-reason": "Card number"}
+    )
+    assert r.status_code == 303 and Message.get_by_id(m.id).is_hidden
+    page = client.get(f"/provider/messages/{t.id}").get_data(as_text=True)
+    assert "Hidden by" in page and "Card number" in page
+    r = client.post(
+        f"/provider/messages/message/{m.id}/hide", data={f"hide{m.id}-reason": "Again please"}
+    )
+    assert r.status_code == 409
+    assert client.post(f"/provider/messages/{t.id}/done").status_code == 303
+    assert MessageThread.get_by_id(t.id).done_at is not None
+    assert f"/provider/messages/{t.id}" not in client.get("/provider/messages/").get_data(
+        as_text=True
+    )
+    assert f"/provider/messages/{t.id}" in client.get("/provider/messages/?status=done").get_data(
+        as_text=True
+    )
+    assert client.post(f"/provider/messages/{t.id}/reopen").status_code == 303
+    assert MessageThread.get_by_id(t.id).done_at is None
+    for action in ("message.assign", "message.hide", "message.done", "message.reopen"):
+        assert action in _actions()
+
+
+def test_quick_replies(app, client, world):
+    with app.test_request_context():
+        t = h.thread(world.a)
+    login(client, world.a.therapist)
+    r = client.post("/provider/messages/snippets", data={"title": "", "body": ""})
+    assert r.status_code == 400 and 'id="title-error"' in r.get_data(as_text=True)
+    r = client.post(
+        "/provider/messages/snippets",
+        data={"title": "Directions", "body": "Park behind the building."},
+    )
+    assert r.status_code == 303
+    s = MessageSnippet.get()
+    page = client.get(f"/provider/messages/{t.id}").get_data(as_text=True)
+    assert 'data-text="Park behind the building."' in page and ">Directions<" in page
+    # Without JavaScript the chosen quick reply is added on sending.
+    client.post(f"/provider/messages/{t.id}/reply", data={"body": "Welcome!", "snippet": s.id})
+    assert Message.select().order_by(Message.id.desc()).get().body == (
+        "Welcome!\n\nPark behind the building."
+    )
+    client.post(f"/provider/messages/{t.id}/reply", data={"body": "", "snippet": s.id})
+    assert Message.select().order_by(Message.id.desc()).get().body == "Park behind the building."
+    assert client.post(f"/provider/messages/snippets/{s.id}/remove").status_code == 303
+    assert not MessageSnippet.get_by_id(s.id).active
+    client.post("/logout")
+    login(client, world.b.owner)
+    assert client.post(f"/provider/messages/snippets/{s.id}/remove").status_code == 404
+
+
+def test_notice_settings_pages(client, world):
+    login(client, world.a.cu1)
+    page = client.get("/portal/messages/notices").get_data(as_text=True)
+    assert 'name="email_notices"' in page and "checked" in page
+    assert client.post("/portal/messages/notices", data={}).status_code == 303
+    page = client.get("/portal/messages/notices").get_data(as_text=True)
+    assert "checked" not in page
+    client.post("/logout")
+    login(client, world.a.therapist)
+    assert client.post("/provider/messages/notices", data={"email_notices": "y"}).status_code == 303
+
+
+def test_message_the_client_from_an_appointment_and_an_invoice(app, client, world):
+    with app.test_request_context():
+        appt = h.appointment(world.a)
+        inv = h.invoice(world.a, issue=True)
+    login(client, world.a.frontdesk)
+    page = client.get(f"/provider/appointments/{appt.id}").get_data(as_text=True)
+    assert f'href="/provider/messages/new/appointment/{appt.id}"' in page
+    page = client.get(f"/provider/billing/invoices/{inv.id}").get_data(as_text=True)
+    assert f'href="/provider/messages/new/invoice/{inv.id}"' in page
+    page = client.get(f"/provider/messages/new/invoice/{inv.id}").get_data(as_text=True)
+    assert f'value="Invoice {inv.number}"' in page
+    r = client.post(
+        f"/provider/messages/new/invoice/{inv.id}",
+        data={"subject": f"Invoice {inv.number}", "to": "frontdesk", "body": "A reminder."},
+    )
+    assert r.status_code == 303
+    t = MessageThread.get()
+    assert (t.link_kind, t.link_id) == ("invoice", inv.id)
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert f'href="/provider/billing/invoices/{inv.id}"' in page
+    assert OutboxMessage.select().where(OutboxMessage.to_addr == world.a.cu1.email).count() == 1
+    client.post("/logout")
+
+    # The client starts a thread from their appointment and their invoice.
+    login(client, world.a.cu1)
+    page = client.get("/portal/appointments").get_data(as_text=True)
+    assert f'href="/portal/messages/new/appointment/{appt.id}"' in page
+    page = client.get("/portal/invoices").get_data(as_text=True)
+    assert f'href="/portal/messages/new/invoice/{inv.id}"' in page
+    r = client.post(
+        f"/portal/messages/new/appointment/{appt.id}",
+        data={"subject": "Can I bring my own oil?", "to": "therapist", "body": "Lavender?"},
+    )
+    assert r.status_code == 303
+    t = MessageThread.select().order_by(MessageThread.id.desc()).get()
+    assert (t.link_kind, t.link_id, t.client_id) == ("appointment", appt.id, world.a.c1.id)
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Appointment on" in page and 'href="/portal/appointments"' in page
+
+
+def test_the_client_page_lists_the_clients_threads(app, client, world):
+    with app.test_request_context():
+        h.thread(world.a, subject="Mine")
+        h.thread(world.a, client=world.a.c2, subject="Not this client")
+    login(client, world.a.owner)
+    page = client.get(f"/provider/clients/{world.a.c1.id}").get_data(as_text=True)
+    assert f'hx-get="/provider/clients/{world.a.c1.id}/messages"' in page
+    r = client.get(f"/provider/clients/{world.a.c1.id}/messages", headers={"HX-Request": "true"})
+    frag = r.get_data(as_text=True)
+    assert "<html" not in frag and "Mine" in frag and "Not this client" not in frag
+    assert f"/provider/clients/{world.a.c1.id}/messages/new" in frag
+    page = client.get(f"/provider/clients/{world.a.c1.id}/messages/new").get_data(as_text=True)
+    assert "has no portal access" not in page
+    r = client.post(
+        f"/provider/clients/{world.a.c1.id}/messages/new",
+        data={"subject": "Hello", "to": "both", "body": "Welcome to the portal."},
+    )
+    assert r.status_code == 303
+
+
+def test_a_thread_for_a_client_without_portal_access_says_so(app, client, world):
+    with app.test_request_context():
+        from tests import factories
+
+        walk_in = factories.client(world.a.practice)
+    login(client, world.a.owner)
+    page = client.get(f"/provider/clients/{walk_in.id}/messages/new").get_data(as_text=True)
+    assert "has no portal access yet" in page
+
+
+def test_a_therapist_messages_the_client_from_a_chart_note(app, client, world):
+    from tests.charting.helpers import make_note
+
+    with app.test_request_context():
+        note = make_note(h.user(world.a.therapist), world.a.c1, world.a.provider.id)
+    login(client, world.a.therapist)
+    page = client.get(f"/provider/notes/{note.id}").get_data(as_text=True)
+    assert f'href="/provider/messages/new/note/{note.id}"' in page
+    page = client.get(f"/provider/messages/new/note/{note.id}").get_data(as_text=True)
+    assert 'value="Your visit on' in page  # the subject names the visit, not the note
+    r = client.post(
+        f"/provider/messages/new/note/{note.id}",
+        data={"subject": "Your stretches", "to": "therapist", "body": "Three times a day."},
+    )
+    assert r.status_code == 303
+    t = MessageThread.get()
+    assert (t.link_kind, t.link_id) == ("note", note.id)
