@@ -46,6 +46,7 @@ from portal.models import (
     CardImage,
     ChartNote,
     CheckoutAttempt,
+    ClaimLine,
     Icd10Favourite,
     InsurancePolicy,
     IntakeField,
@@ -95,6 +96,7 @@ PARAM_MODELS = {
     "type_id": AppointmentType,
     "template_id": NoteTemplate,
     "purchase_id": PackagePurchase,
+    "line_id": ClaimLine,
 }
 # The same name meaning another model on one endpoint: (endpoint, parameter) -> model.
 ENDPOINT_PARAM_MODELS = {

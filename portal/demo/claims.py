@@ -113,30 +113,20 @@ def _visit(ctx, client, days_ago, minutes, diagnoses):
 def _documents(ctx, jordan, jp, priya, pp):
     practice, today = ctx["practice"], ctx["today"]
     if not Referral.get_or_none((Referral.client == jordan) & (Referral.notes == "demo: claims")):
-        Referral.create(
-            practice=practice,
-            client=jordan,
-            policy=jp,
-            referring_name="Dr. Ana Whitfield, MD",
-            referring_npi="1790000008",
-            diagnosis_codes="M54.50,M54.2",
-            referral_date=today - dt.timedelta(days=130),
-            end_date=today - dt.timedelta(days=31),
-            visits_allowed=6,
-            notes="demo: claims",
-        )
-        Referral.create(
-            practice=practice,
-            client=jordan,
-            policy=jp,
-            referring_name="Dr. Ana Whitfield, MD",
-            referring_npi="1790000008",
-            diagnosis_codes="M54.50,M54.2",
-            referral_date=today - dt.timedelta(days=30),
-            end_date=today + dt.timedelta(days=150),
-            visits_allowed=12,
-            notes="demo: claims",
-        )
+        # an older referral for the older visits, and the current one
+        for first, last, visits in ((130, 31, 6), (30, -150, 12)):
+            Referral.create(
+                practice=practice,
+                client=jordan,
+                policy=jp,
+                referring_name="Dr. Ana Whitfield, MD",
+                referring_npi="1790000008",
+                diagnosis_codes="M54.50,M54.2",
+                referral_date=today - dt.timedelta(days=first),
+                end_date=today - dt.timedelta(days=last),
+                visits_allowed=visits,
+                notes="demo: claims",
+            )
     if not PriorAuthorization.get_or_none(PriorAuthorization.number == "SAIF-PA-41277"):
         PriorAuthorization.create(
             practice=practice,

@@ -94,6 +94,7 @@ def test_edit_line_checks_what_is_typed(ready, world):
         (dict(pointers=""), "at least one diagnosis"),
         (dict(modifiers="5"), "Modifiers are up to four"),
         (dict(charge_cents=-1), "Enter the charge"),
+        (dict(charge_cents=10**25), "at most \\$99,999.99"),
     ):
         args = {**dict(units=3, modifiers="", pointers="A", charge_cents=9000), **kw}
         with pytest.raises(ClaimError, match=message):

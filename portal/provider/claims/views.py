@@ -12,6 +12,7 @@ from flask_login import current_user
 from portal import audit, clock
 from portal.access import get_or_404, roles_required
 from portal.htmx import render
+from portal.inputs import int_arg, page_arg
 from portal.models import ROLE_FRONTDESK, ROLE_OWNER, STAFF_ROLES, Claim
 from portal.provider import bp
 from portal.provider.claims.forms import (
@@ -50,9 +51,7 @@ def _filters():
     age = request.args.get("age", "")
     if age not in queries.AGES:
         age = ""
-    payer_id = request.args.get("payer", type=int) or None
-    page = max(1, min(request.args.get("page", 1, type=int) or 1, 10_000))
-    return status, payer_id, age, page
+    return status, int_arg("payer", lo=1), age, page_arg()
 
 
 @bp.route("/claims")

@@ -40,6 +40,7 @@ STATUS_FIELDS = frozenset(
 )
 CHECKABLE = frozenset({cs.DRAFT, cs.READY, cs.REJECTED})
 REASON_MAX = 500
+MAX_CHARGE_CENTS = 99_999_99  # $99,999.99: the 837P and the CMS-1500 take no more a line
 
 
 def _fresh(claim):
@@ -229,6 +230,8 @@ def edit_line(claim, line_id, *, units, modifiers, pointers, charge_cents, user=
         raise ClaimError("Units are a whole number from 1 to 99.")
     if not isinstance(charge_cents, int) or charge_cents < 0:
         raise ClaimError("Enter the charge, like 90 or 90.00.")
+    if charge_cents > MAX_CHARGE_CENTS:
+        raise ClaimError(f"A line's charge is at most {format_cents(MAX_CHARGE_CENTS)}.")
 
     def apply(c):
         line = _line(c, line_id)

@@ -1,16 +1,20 @@
 """Scoped reads for the claims pages: the list (a page of rows, only the columns shown),
 the accounts-receivable aging per payer, and what the claim page shows.
 
-Every query starts from portal.access.scoped(Claim, user): the user's practice, and for
-a therapist whose practice limits them, the claims of their own clients.
+Every query is scoped by portal.access (prebuilt_scoped: the SQL of scoped(Claim, user),
+built once per process and user shape): the user's practice, and for a therapist whose
+practice limits them, the claims of their own clients. With 20,000 claims the list's
+request costs about what the provider home's does (measured in-process, bench/areas/
+claims.py); the aging table, loaded by its own request, sums per payer and date in SQL.
 """
 
 import dataclasses
 import datetime as dt
 
-from peewee import JOIN, Case
+from peewee import JOIN, Case, fn
 
-from portal.access import scoped
+from portal.access import prebuilt_scoped
+from portal.db import database
 from portal.models import (
     Claim,
     ClaimDiagnosis,
@@ -29,14 +33,26 @@ from portal.services import charting
 from portal.services.claims import data
 
 PAGE = 50
+# The badge colour of each status (the list draws its badges without a macro call per row).
+TONES = {
+    cs.READY: "ok",
+    cs.SUBMITTED: "info",
+    cs.ACCEPTED: "info",
+    cs.REJECTED: "danger",
+    cs.PAID: "ok",
+    cs.PARTIALLY_PAID: "warn",
+    cs.DENIED: "danger",
+    cs.APPEALED: "warn",
+    cs.VOID: "muted",
+}
 HELD = "held"  # a list filter beside the statuses: claims a problem holds
 AGES = claim_money.BUCKETS
-# Claims the payer has been billed for and that may still bring money: the receivables.
+# Claims the payer has been billed for and that may still bring money: the receivables
+# (a paid claim is settled: what the payer did not pay was adjusted or billed to the client).
 AR_STATUSES = (
     cs.SUBMITTED,
     cs.ACCEPTED,
     cs.REJECTED,
-    cs.PAID,
     cs.PARTIALLY_PAID,
     cs.DENIED,
     cs.APPEALED,
@@ -81,60 +97,116 @@ class Row:
     def status_label(self):
         return cs.label(self.status)
 
+    @property
+    def tone(self):
+        return TONES.get(self.status, "")
+
+
+# Sentinels standing for the filter values while peewee builds the list's SQL (once per
+# process, user shape and set of filters; access.prebuilt_scoped): building it costs more
+# than SQLite takes to run it.
+S_PAYER, S_OFFSET = -9_200_001, -9_200_002
+S_STATUS = "\x00claims-list-status"
+S_FIRST, S_LAST = "\x00claims-list-first", "\x00claims-list-last"
+
+
+def _list_query(q, held, status, payer, first, last):
+    """The list's query with sentinels for the filters that are on (each a bool here)."""
+    q = q.select(
+        Claim.id,
+        Claim.service_date,
+        Claim.status,
+        Claim.held,
+        Claim.patient_control_number,
+        Claim.frequency_code,
+        Claim.total_cents,
+        balance_sql(),
+        Client.first_name,
+        Client.preferred_name,
+        Client.last_name,
+        Payer.name,
+    )
+    q = (
+        q.join(Client, on=(Claim.client == Client.id))
+        .switch(Claim)
+        .join(Payer, on=(Claim.payer == Payer.id))
+    )
+    if held:
+        q = q.where(Claim.held & (Claim.status != cs.VOID))
+    if status:
+        q = q.where(Claim.status == S_STATUS)
+    if payer:
+        q = q.where(Claim.payer == S_PAYER)
+    if first:
+        q = q.where(Claim.service_date >= S_FIRST)
+    if last:
+        q = q.where(Claim.service_date <= S_LAST)
+    return (
+        q.order_by(Claim.service_date.desc(), Claim.id.desc())
+        .limit(PAGE + 1)  # one more than shown: is there a next page?
+        .offset(S_OFFSET)
+    )
+
 
 def claim_rows(user, *, status="", payer_id=None, age="", page=1, today=None):
     """(rows, has_next): one page of claims, newest date of service first."""
-    q = scoped(
-        Claim,
-        user=user,
-        query=Claim.select(
-            Claim.id,
-            Claim.service_date,
-            Claim.status,
-            Claim.held,
-            Claim.patient_control_number,
-            Claim.frequency_code,
-            Claim.total_cents,
-            balance_sql().alias("balance"),
-            Client.first_name,
-            Client.preferred_name,
-            Client.last_name,
-            Payer.name,
-        )
-        .join(Client, on=(Claim.client == Client.id))
-        .switch(Claim)
-        .join(Payer, on=(Claim.payer == Payer.id)),
-    )
-    if status == HELD:
-        q = q.where(Claim.held & (Claim.status != cs.VOID))
-    elif status in cs.STATUSES:
-        q = q.where(Claim.status == status)
-    if payer_id:
-        q = q.where(Claim.payer == payer_id)
+    status = status if status == HELD or status in cs.STATUSES else ""
+    first = last = None
     if age in AGES:
         first, last = age_range(age, today)
-        if first is not None:
-            q = q.where(Claim.service_date >= first)
-        if last is not None:
-            q = q.where(Claim.service_date <= last)
-    q = (
-        q.order_by(Claim.service_date.desc(), Claim.id.desc())
-        .limit(PAGE + 1)  # one more than shown: is there a next page?
-        .offset((page - 1) * PAGE)
+    on = (
+        status == HELD,
+        bool(status) and status != HELD,
+        bool(payer_id),
+        first is not None,
+        last is not None,
     )
-    rows = [
-        Row(cid, sd, st, bool(held), pcn, freq, total, bal, f"{pref or first} {last}", payer)
-        for (cid, sd, st, held, pcn, freq, total, bal, first, pref, last, payer) in q.tuples()
-    ]
+    sql, params = prebuilt_scoped(
+        ("claims.list", *on),
+        Claim,
+        lambda q, u: _list_query(q, *on),
+        user=user,
+        extra={S_PAYER: payer_id or 0, S_OFFSET: (page - 1) * PAGE},
+    )
+    mine = {
+        S_STATUS: status,
+        S_FIRST: first.isoformat() if first else None,
+        S_LAST: last.isoformat() if last else None,
+    }
+    params = [mine.get(p, p) if type(p) is str else p for p in params]
+    rows = []
+    for (
+        cid,
+        day,
+        st,
+        held,
+        pcn,
+        freq,
+        total,
+        bal,
+        first_,
+        pref,
+        last_,
+        payer,
+    ) in database.execute_sql(sql, params).fetchall():
+        name = f"{pref or first_} {last_}"
+        rows.append(Row(cid, _date(day), st, bool(held), pcn, freq, total, bal, name, payer))
     return rows[:PAGE], len(rows) > PAGE
 
 
+def _date(value):
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value[:10])
+
+
 def payer_choices(user):
-    return list(
-        scoped(Payer, user=user, query=Payer.select(Payer.id, Payer.name))
-        .order_by(Payer.name)
-        .tuples()
+    """[(id, name)] of the practice's payers, for the list's filter (prebuilt SQL)."""
+    sql, params = prebuilt_scoped(
+        "claims.payers",
+        Payer,
+        lambda q, u: q.select(Payer.id, Payer.name).order_by(Payer.name),
+        user=user,
     )
+    return database.execute_sql(sql, params).fetchall()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -149,18 +221,31 @@ class PayerKey:
 
 
 def aging(user, today):
-    """Accounts receivable per payer by age of the date of service (rules.ar_aging): the
-    open balance of every claim billed and not closed, void or settled."""
+    """Accounts receivable per payer by age of the date of service: the open balance of
+    every claim billed and not settled (AR_STATUSES), as rules.claim_money.ar_aging
+    tables it. SQLite sums the claims per payer and date; the buckets are the rules'."""
     bal = balance_sql()
-    q = scoped(
+    sql, params = prebuilt_scoped(
+        "claims.aging",
         Claim,
+        lambda q, u: (
+            q.select(Payer.id, Payer.name, Claim.service_date, fn.SUM(bal), fn.COUNT(1))
+            .join(Payer, on=(Claim.payer == Payer.id))
+            .where(Claim.status.in_(AR_STATUSES) & (bal > 0))
+            .group_by(Payer.id, Payer.name, Claim.service_date)
+        ),
         user=user,
-        query=Claim.select(Payer.id, Payer.name, Claim.service_date, bal)
-        .join(Payer, on=(Claim.payer == Payer.id))
-        .where(Claim.status.in_(AR_STATUSES) & (bal > 0)),
     )
-    rows = ((PayerKey(pid, name), day, cents) for pid, name, day, cents in q.tuples().iterator())
-    return claim_money.ar_aging(rows, today)
+    by_payer, totals = {}, claim_money.AgingRow("All payers")
+    for payer_id, name, day, cents, count in database.execute_sql(sql, params).fetchall():
+        bucket = claim_money.age_bucket(_date(day), today)
+        key = PayerKey(payer_id, name)
+        row = by_payer.setdefault(key, claim_money.AgingRow(key))
+        for r in (row, totals):
+            r.buckets[bucket] += cents
+            r.counts[bucket] += count
+    ordered = sorted(by_payer.values(), key=lambda r: str(r.payer).lower())
+    return claim_money.AgingTable(ordered, totals)
 
 
 # --- the claim page -----------------------------------------------------------------------
