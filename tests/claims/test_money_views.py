@@ -304,3 +304,19 @@ def test_the_claims_list_links_the_desks_pages(desk):
                  "/provider/claims/remittances"):  # fmt: skip
         assert f'href="{link}"' in page
     assert 'href="/provider/reports"' not in page  # the owner's
+
+
+def test_amounts_past_any_claim_are_refused_not_stored(app, desk, world):
+    with app.test_request_context():
+        claim = cf.claim(world.a.practice, world.a.c1, world.a.provider, status="submitted")
+    line = sorted(claim.lines, key=lambda ln: ln.position)[0]
+    huge = "9" * 25
+    r = desk.post(
+        f"/provider/claims/{claim.id}/payments",
+        data={f"paid-{line.id}": "-" + huge, f"allowed-{line.id}": huge,
+              f"group-{line.id}-0": "CO", f"reason-{line.id}-0": "45",
+              f"amount-{line.id}-0": huge},
+    )  # fmt: skip
+    assert r.status_code == 400 and "enter an amount below $1,000,000.00" in _body(r)
+    assert ClaimPosting.select().count() == 0
+    assert desk.get("/provider/claims/batches?page=" + huge).status_code == 200

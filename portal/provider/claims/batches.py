@@ -9,6 +9,7 @@ from portal import audit, tasks
 from portal.access import get_or_404, roles_required
 from portal.formutil import CsrfForm
 from portal.htmx import render
+from portal.inputs import page_arg
 from portal.models.claims import ClaimBatch
 from portal.provider import bp
 from portal.services import clearinghouse
@@ -32,7 +33,7 @@ def _connection():
 @bp.route("/claims/batches")
 @roles_required(*DESK)
 def claim_batches():
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_arg()
     rows = service.batches_for(current_user.practice_id, PAGE + 1, (page - 1) * PAGE)
     ready = sum(len(claims) for _, claims in service.ready_by_payer(current_user.practice_id))
     return render(

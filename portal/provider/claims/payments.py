@@ -31,6 +31,7 @@ def has_endpoint(name):
 
 READERS = ("owner", "frontdesk", "therapist")
 ADJ_ROWS = 3
+MAX_CENTS = 99_999_999  # $999,999.99: far past any massage claim, far below overflow
 GROUPS = (("CO", "CO: contractual"), ("PR", "PR: client's share"), ("OA", "OA: other"),
           ("PI", "PI: payer reduction"))  # fmt: skip
 COMMON_REASONS = ("1", "2", "3", "45", "50", "96", "97", "119", "197", "204", "16", "29")
@@ -123,6 +124,9 @@ def _dollars(text, errors, what, allow_negative=False):
         cents = parse_dollars(text[1:] if negative else text)
     except ValueError as exc:
         errors.append(f"{what}: {exc}")
+        return None
+    if cents > MAX_CENTS:
+        errors.append(f"{what}: enter an amount below {format_cents(MAX_CENTS + 1)}.")
         return None
     return -cents if negative else cents
 

@@ -14,6 +14,7 @@ from portal import audit
 from portal.access import get_or_404, roles_required, scoped
 from portal.formutil import CsrfForm
 from portal.htmx import render
+from portal.inputs import page_arg
 from portal.models.billing import StoredDocument
 from portal.models.claims import Claim, Remittance, RemittanceClaim
 from portal.provider import bp
@@ -63,7 +64,7 @@ def example_document(practice_id):
 
 def _list_page(form=None, status=200):
     practice_id = current_user.practice_id
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = page_arg()
     rows = service.remittances_for(practice_id, PAGE + 1, (page - 1) * PAGE)
     example = example_document(practice_id)
     imported = (
