@@ -12,6 +12,7 @@ from portal.models import User
 from portal.models.scheduling import Appointment, AppointmentType
 from portal.services import uploads
 from portal.services.messaging import threads as msg
+from tests import pdf_samples
 
 SVG = (
     b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'
@@ -19,7 +20,7 @@ SVG = (
 HTML = b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
 GIF_HTML = b"GIF89a/*\x01\x00\x01\x00\x00\x00\x00;*/=1;<html><script>alert(1)</script></html>"
 PDF_HTML = b"%PDF-1.4\n<html><script>alert(1)</script></html>\n%%EOF\n"
-PDF_OK = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF_OK = pdf_samples.classic()  # a one-page PDF with nothing active in it
 MARKUP = b"<script>alert(1)</script>"
 
 

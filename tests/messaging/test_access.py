@@ -60,7 +60,13 @@ def _call(c, method, url, data=None):
 
 
 def _denials():
-    return AuditLog.select().where(AuditLog.action == "access.denied").count()
+    """The refused user's own denial rows (a probe of another practice's object also
+    writes a row, without the user, in the owning practice's log)."""
+    return (
+        AuditLog.select()
+        .where((AuditLog.action == "access.denied") & AuditLog.user_id.is_null(False))
+        .count()
+    )
 
 
 def _unchanged(s):

@@ -19,12 +19,21 @@ sys.path.insert(
 from live_tabs import LiveTabs  # noqa: E402
 
 
+def _session_cookie(resp):
+    """The session cookie among those set (a login also sets the device cookie)."""
+    for raw in resp.msg.get_all("Set-Cookie") or []:
+        pair = raw.split(";", 1)[0]
+        if pair.startswith("portal_session="):
+            return pair
+    return None
+
+
 def _login(port, email):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     conn.request("GET", "/login")
     resp = conn.getresponse()
     html = resp.read().decode()
-    cookie = resp.getheader("Set-Cookie").split(";", 1)[0]
+    cookie = _session_cookie(resp)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
     body = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": token})
     conn.request(
@@ -36,12 +45,12 @@ def _login(port, email):
     resp = conn.getresponse()
     resp.read()
     assert resp.status == 302
-    cookie = resp.getheader("Set-Cookie").split(";", 1)[0]
+    cookie = _session_cookie(resp)
     # The first page stores the CSRF secret in the cookie session (as bench/run.py does).
     conn.request("GET", "/provider/messages/", headers={"Cookie": cookie})
     resp = conn.getresponse()
     resp.read()
-    cookie = (resp.getheader("Set-Cookie") or cookie).split(";", 1)[0]
+    cookie = _session_cookie(resp) or cookie
     conn.close()
     return cookie
 
