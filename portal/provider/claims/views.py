@@ -136,10 +136,11 @@ def fix_link(problem, claim):
         ),
     }
     url, roles = links[where]
-    words = "Fix it on " + WHERE[where].split(" (")[0]
+    page = WHERE[where].split(" (")[0]
     if role not in roles:
-        return None, "The owner fixes it on " + WHERE[where].split(" (")[0]
-    return url, words
+        who = "The owner" if roles == (ROLE_OWNER,) else "The front desk"
+        return None, f"{who} fixes it on {page}"
+    return url, "Fix it on " + page
 
 
 def _actions(c, detail):
