@@ -8,6 +8,7 @@ Screenshots go to test-artifacts/."""
 import datetime as dt
 import os
 import re
+import subprocess
 import time
 
 import pytest
@@ -17,6 +18,7 @@ from portal.models import Claim, ClaimBatch, InsurancePolicy
 from tests.browser.test_clearinghouse_browser import _small_targets
 from tests.claims import factories as cf
 from tests.claims.test_money_demo import demo_sftp, free_port  # noqa: F401 (fixture)
+from tests.claims.test_remittances import FIXTURES
 from tests.conftest import PASSWORD
 from tests.x12.helpers import assert_valid
 
@@ -150,3 +152,51 @@ def test_send_collect_fix_resend_paid(app, world, live_server, page, screenshot,
     assert _small_targets(page) == []  # the posting form loaded into the claim page too
     screenshot(page, "claims-claim-paid")
     assert errors == [] and failed == []
+
+
+def test_an_835_imported_at_the_desk_bills_the_client(app, world, live_server, page, screenshot):
+    """Issue 10: an 835 is imported; the client's invoice for the copay appears in their
+    portal (the deductible and copay the payer put under PR)."""
+    a = world.a
+    with app.test_request_context():
+        payer = cf.payer(a.practice, name="Blue Harbor Health", payer_code="BHH01")
+        for pcn, lines, day in (
+            ("CLM0000101", (("97124", 60, 4, 12000),), dt.date(2026, 11, 2)),
+            ("CLM0000102", (("97124", 45, 3, 9000), ("97140", 30, 2, 7000)),
+             dt.date(2026, 11, 2)),
+            ("CLM0000103", (("97124", 45, 3, 10000),), dt.date(2026, 11, 4)),
+        ):  # fmt: skip
+            cf.claim(a.practice, a.c1, a.provider, payer_obj=payer, status="submitted",
+                     patient_control_number=pcn, lines=lines, day=day)  # fmt: skip
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    _login(page, live_server, a.frontdesk.email)
+    page.goto(live_server + "/provider/claims/remittances")
+    page.get_by_label("835 file").set_input_files(str(FIXTURES / "835_paid_partial_denied.txt"))
+    page.get_by_role("button", name="Import and post").click()
+    page.get_by_text("Posted 3 claims; 1 client invoice for their share.").wait_for()
+    assert _small_targets(page) == []
+    screenshot(page, "claims-835-imported")
+    page.goto(live_server + "/provider/claims/worklist")
+    page.locator("#work-denied").get_by_text("CLM0000103").wait_for()
+    _logout(page)
+
+    page.goto(live_server + "/login")
+    page.get_by_label("E-mail").fill(a.cu1.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.goto(live_server + "/portal/invoices")
+    card = page.locator(".invoice-card").first
+    card.get_by_text("$65.00").wait_for()
+    screenshot(page, "claims-client-invoice")
+    with page.expect_download() as download:
+        card.get_by_role("link", name="Invoice PDF").click()
+    text = subprocess.run(
+        ["pdftotext", "-layout", download.value.path(), "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    words = " ".join(text.split())
+    assert "Deductible: visit of Nov 02, 2026 (Blue" in words and "1 $40.00 $40.00" in words
+    assert "Copay: visit of Nov 02, 2026 (Blue Harbor" in words and "1 $25.00 $25.00" in words
+    assert "Total $65.00" in words
+    assert errors == []
