@@ -320,3 +320,24 @@ def test_amounts_past_any_claim_are_refused_not_stored(app, desk, world):
     assert r.status_code == 400 and "enter an amount below $1,000,000.00" in _body(r)
     assert ClaimPosting.select().count() == 0
     assert desk.get("/provider/claims/batches?page=" + huge).status_code == 200
+
+
+def test_another_practices_claim_in_the_build_form_is_refused(app, desk, world):
+    with app.test_request_context():
+        mine = cf.claim(world.a.practice, world.a.c1, world.a.provider)
+        theirs = cf.claim(world.b.practice, world.b.c1, world.b.provider)
+    before = AuditLog.select().where(AuditLog.action == "access.denied").count()
+    r = desk.post("/provider/claims/batches/new", data={"claim": [str(mine.id), str(theirs.id)]})
+    assert r.status_code == 404 and ClaimBatch.select().count() == 0
+    assert AuditLog.select().where(AuditLog.action == "access.denied").count() > before
+    assert Claim.get_by_id(mine.id).status == "ready"
+
+
+def test_a_payment_for_a_void_claim_waits_to_be_matched(app, desk, world):
+    with app.test_request_context():
+        _three(world)
+        Claim.update(status="void").where(Claim.patient_control_number == "CLM0000103").execute()
+    r = _upload(desk, fixture("835_paid_partial_denied.txt"))
+    page = _body(desk.get(r.headers["Location"]))
+    assert "Posted 2 claims" in page and "1 payment matched no claim" in page
+    assert "Claim CLM0000103 is void: match the payment to the claim that replaced it" in page

@@ -6,11 +6,11 @@ from flask import Response, flash, redirect, request, url_for
 from flask_login import current_user
 
 from portal import audit, tasks
-from portal.access import get_or_404, roles_required
+from portal.access import deny, get_or_404, roles_required, scoped
 from portal.formutil import CsrfForm
 from portal.htmx import render
-from portal.inputs import page_arg
-from portal.models.claims import ClaimBatch
+from portal.inputs import bounded_int, page_arg
+from portal.models.claims import Claim, ClaimBatch
 from portal.provider import bp
 from portal.services import clearinghouse
 from portal.services.claims import batches as service
@@ -75,7 +75,9 @@ def claim_batch_new():
     form = CsrfForm()
     if not form.validate_on_submit():
         return _new_page("The form expired: choose the claims again.", 400)
-    chosen = [int(v) for v in request.form.getlist("claim") if v.isdigit()]
+    chosen = {bounded_int(v) for v in request.form.getlist("claim")} - {None}
+    if chosen and scoped(Claim).where(Claim.id.in_(list(chosen))).count() != len(chosen):
+        deny()  # another practice's claim, or none at all: 404 and an audit row
     try:
         built = service.build(current_user.practice_id, claim_ids=chosen, user=current_user)
     except service.BatchError as exc:

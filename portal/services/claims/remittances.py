@@ -23,7 +23,7 @@ from portal.db import database
 from portal.models.billing import StoredDocument
 from portal.models.claims import Claim, ClaimLine, Remittance, RemittanceClaim
 from portal.models.insurance import Payer
-from portal.rules import claim_money
+from portal.rules import claim_money, claim_status
 from portal.rules.money import format_cents
 from portal.services.claims import batch837, posting
 from portal.x12.read835 import read_835
@@ -279,11 +279,15 @@ def import_835(practice_id, data, *, source="upload", filename="", user=None):
 
 
 def _one_claim(row, cp, claim, out, user, now):
-    if claim is None:
+    if claim is None or claim.status == claim_status.VOID:
+        note = "No claim has this patient control number."
+        if claim is not None:
+            note = (
+                f"Claim {claim.patient_control_number} is void: match the payment to the claim "
+                "that replaced it, or set it aside (and return the money to the payer)."
+            )
         row.unmatched_count += 1
-        out.unmatched.append(
-            _line_row(row, cp, None, "unmatched", "No claim has this patient control number.", now)
-        )
+        out.unmatched.append(_line_row(row, cp, None, "unmatched", note, now))
         return
     line = _line_row(row, cp, claim, "posted", "", now)
     result = posting.post(
