@@ -24,6 +24,8 @@ Postings and adjustments are append-only: a reversal (CLP02 22) posts negative a
 
 import dataclasses
 
+from peewee import Case
+
 from portal import audit, clock
 from portal.db import database
 from portal.models.billing import LINE_PATIENT_RESPONSIBILITY, Invoice, InvoiceLine
@@ -224,6 +226,12 @@ def _share_lines(shares, due, claim, payer_name):
 # --- posting -----------------------------------------------------------------------------
 
 
+def _not_below_zero(expression):
+    """An SQL sum kept at zero or more (a reversal takes back what was allowed; the column
+    refuses a negative)."""
+    return Case(None, [(expression < 0, 0)], expression)
+
+
 def _add_lines(answer):
     """Cached per-line sums (allowed, paid, client share, auto-adjusted)."""
     for pl in answer.lines:
@@ -232,7 +240,7 @@ def _add_lines(answer):
         pr = sum(a.cents for a in pl.adjustments if a.group == "PR")
         auto = sum(a.cents for a in pl.adjustments if is_auto_adjusted(a))
         ClaimLine.update(
-            allowed_cents=ClaimLine.allowed_cents + max(0, pl.allowed_cents),
+            allowed_cents=_not_below_zero(ClaimLine.allowed_cents + pl.allowed_cents),
             paid_cents=ClaimLine.paid_cents + pl.paid_cents,
             patient_resp_cents=ClaimLine.patient_resp_cents + pr,
             adjusted_cents=ClaimLine.adjusted_cents + auto,
@@ -339,8 +347,9 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         new, changed = _new_status(old, result.status)
         auto = sum(a.cents for pl in answer.lines for a in pl.adjustments if is_auto_adjusted(a))
         values = {
-            "allowed_cents": Claim.allowed_cents
-            + sum(max(0, pl.allowed_cents) for pl in answer.lines),
+            "allowed_cents": _not_below_zero(
+                Claim.allowed_cents + sum(pl.allowed_cents for pl in answer.lines)
+            ),
             "paid_cents": Claim.paid_cents + result.paid_cents,
             "patient_resp_cents": Claim.patient_resp_cents + result.patient_responsibility_cents,
             "adjusted_cents": Claim.adjusted_cents + auto,
