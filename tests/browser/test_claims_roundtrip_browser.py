@@ -197,7 +197,7 @@ def test_an_835_imported_at_the_desk_bills_the_client(app, world, live_server, p
     ).stdout  # fmt: skip
     words = " ".join(text.split())
     # The description column wraps where the names' widths say: read it word by word.
-    assert "Deductible: visit of Nov 02, 2026" in words and "$40.00 $40.00" in words
-    assert "Copay: visit of Nov 02, 2026" in words and "$25.00 $25.00" in words
+    assert "Deductible: visit of" in words and "$40.00 $40.00" in words
+    assert "Copay: visit of" in words and "$25.00 $25.00" in words
     assert words.count("Blue") == 2 and "Total $65.00" in words
     assert errors == []
