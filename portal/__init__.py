@@ -228,6 +228,10 @@ def create_app(test_config=None):
     from portal.services import billing_events  # signal receivers, expire-packages
 
     billing_events.init_app(app)
+    from portal.services import visit_flow  # check-out waits for the signed chart note
+
+    visit_flow.init_app(app)
+
     from portal.services.claims import desk as claims_desk  # claims at check-out and signing
 
     claims_desk.init_app(app)

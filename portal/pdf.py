@@ -1,13 +1,19 @@
-"""render_pdf(template, **ctx) -> bytes. The only module importing weasyprint.
+"""render_pdf(template, **ctx) -> bytes. The only module importing weasyprint and pikepdf.
 
 WeasyPrint fetches nothing from the network or the file system: the URL fetcher serves
 only the portal's own static files (and data: URLs) and refuses everything else.
+
+pikepdf (qpdf) works on finished PDFs: `underlay` puts one page under another (a form
+drawn once, under each claim's values), `shift` moves a page's content (calibrated
+printing on pre-printed forms) and `merge` joins documents into one (a batch of claims).
 """
 
 import hashlib
+import io
 import os
 from urllib.parse import urlsplit
 
+import pikepdf
 from flask import current_app, render_template
 
 _STATIC_PREFIX = "/static/"
@@ -86,3 +92,54 @@ def render_pdf(template, **ctx) -> bytes:
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+# --- finished PDFs (pikepdf) ----------------------------------------------------------------
+
+MM_PT = 72 / 25.4
+
+
+def underlay(data: bytes, under: bytes) -> bytes:
+    """`data` with the first page of `under` drawn beneath each of its pages."""
+    with pikepdf.open(io.BytesIO(data)) as doc, pikepdf.open(io.BytesIO(under)) as back:
+        for page in doc.pages:
+            page.add_underlay(back.pages[0])
+        return _save(doc)
+
+
+def shift(data: bytes, right_mm: float, down_mm: float) -> bytes:
+    """Every page's content moved right and down by millimetres (negative: left, up)."""
+    if not right_mm and not down_mm:
+        return data
+    with pikepdf.open(io.BytesIO(data)) as doc:
+        move = f"q 1 0 0 1 {right_mm * MM_PT:.3f} {-down_mm * MM_PT:.3f} cm\n".encode()
+        for page in doc.pages:
+            page.contents_add(pikepdf.Stream(doc, move), prepend=True)
+            page.contents_add(pikepdf.Stream(doc, b"\nQ\n"))
+        return _save(doc)
+
+
+def merge(documents) -> bytes:
+    """One PDF of every page of `documents` (bytes each), in order."""
+    sources = []
+    try:
+        with pikepdf.new() as out:
+            for data in documents:
+                src = pikepdf.open(io.BytesIO(data))
+                sources.append(src)  # pages are copied lazily: keep it open until saved
+                out.pages.extend(src.pages)
+            return _save(out)
+    finally:
+        for src in sources:
+            src.close()
+
+
+def page_count(data: bytes) -> int:
+    with pikepdf.open(io.BytesIO(data)) as doc:
+        return len(doc.pages)
+
+
+def _save(doc) -> bytes:
+    buf = io.BytesIO()
+    doc.save(buf)
+    return buf.getvalue()

@@ -72,6 +72,13 @@ ACCESS = {
     "provider.clearinghouse_key": OWNER_ONLY,
     "provider.clearinghouse_test": OWNER_ONLY,
     "provider.clearinghouse_accept_host_key": OWNER_ONLY,
+    # --- claims on paper: CMS-1500 forms, batches, print calibration -------------------
+    "provider.claims_paper": DESK,
+    "provider.claims_paper_batch": DESK,
+    "provider.claim_cms1500": DESK,
+    "provider.claim_cms1500_document": DESK,
+    "provider.claim_print_settings": OWNER_ONLY,
+    "provider.claim_print_test_page": OWNER_ONLY,
     # --- messaging: staff inbox and the client's Messages tab --------------------------
     "provider.messages": STAFF,
     "provider.client_messages": STAFF,
@@ -168,6 +175,10 @@ ACCESS = {
     "provider.appointment_check_in": STAFF,
     "provider.appointment_check_out": STAFF,
     "provider.client_appointments": STAFF,
+    # the desk (issue 11): the visit's note (clinical), the client finder, merging (owner)
+    "provider.note_for_appointment": CLINICAL,
+    "provider.client_find": STAFF,
+    "provider.client_merge_page": OWNER_ONLY,
     "provider.provider_hours": CLINICAL,  # a therapist: their own hours
     "provider.provider_exception_add": CLINICAL,
     "provider.provider_exception_delete": CLINICAL,
@@ -201,6 +212,10 @@ ACCESS = {
     "provider.checkout_pay": STAFF,
     "provider.checkout_sell": STAFF,
     "provider.checkout_sell_post": STAFF,
+    "provider.checkout_take": STAFF,  # the desk (issue 11): pay, tip, confirm
+    "provider.checkout_receipt_email": STAFF,
+    "provider.checkout_book_next": STAFF,
+    "provider.checkout_packages": STAFF,
     "provider.package_definitions": OWNER_ONLY,
     "provider.package_toggle": OWNER_ONLY,
     "provider.billing_settings": OWNER_ONLY,

@@ -178,6 +178,8 @@ def test_a_change_through_the_routes_shows_at_once(app, client, sched, now):
     assert a.c1.display_name in body and "Checked in" not in body
     assert client.get(DAY_URL).get_data(as_text=True) == body  # a hit
     assert _stats(app)["hits"] == 1
+    now["now"] = appt.starts_at - dt.timedelta(minutes=5)  # check-in opens on the visit's day
+    login(client, a.frontdesk)
     assert client.post(f"/provider/appointments/{appt.id}/check-in").status_code == 302
     body = client.get(DAY_URL).get_data(as_text=True)
     assert "Checked in" in body

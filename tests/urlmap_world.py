@@ -46,6 +46,7 @@ from portal.models import (
     CardImage,
     ChartNote,
     CheckoutAttempt,
+    Claim,
     ClaimLine,
     Icd10Favourite,
     InsurancePolicy,
@@ -66,12 +67,13 @@ from portal.models import (
     StoredDocument,
     User,
 )
+from portal.models.claim_paper import MODE_FULL
 from portal.provider.claims import remittances as remittance_views
 from portal.services import calendar as calendar_svc
 from portal.services import intake as intake_svc
 from portal.services import uploads
 from portal.services.claims import batches as claim_batches
-from portal.services.claims import remittances
+from portal.services.claims import cms1500, cms1500_pdf, remittances
 from portal.services.messaging import threads as messaging_threads
 from tests import factories
 from tests.clients.helpers import png_bytes
@@ -120,7 +122,8 @@ class World:
     instance_path: str
     secret_key: str
     logins: dict  # (side, role) -> (email, password)
-    tokens: dict = field(default_factory=dict)  # endpoint -> value of its <token>
+    # endpoint -> value of its <token>; "endpoint:parameter" -> an exact id for it
+    tokens: dict = field(default_factory=dict)
     intake_form_id: int = 0
     demo_client_id: int = 0
 
@@ -201,8 +204,16 @@ def _extras(ctx):
     example = remittance_views.example_document(practice.id)
     remittances.import_835(practice.id, bytes(example.data), source="demo")
     reset = auth.issue_token(ctx["client_user"], "reset")
+    # The first claim's paper form, issued, for the route that downloads it (its two ids
+    # must belong together: given exactly, "endpoint:parameter" -> id).
+    first_claim = Claim.select().where(Claim.practice == practice.id).order_by(Claim.id).first()
+    paper_doc = cms1500_pdf.issue(
+        cms1500.load_claim(first_claim.id, practice.id), MODE_FULL, user=owner
+    )
     return {
         "provider.report_csv": "revenue-by-month",
+        "provider.claim_cms1500_document:claim_id": first_claim.id,
+        "provider.claim_cms1500_document:document_id": paper_doc.id,
         "public_booking.calendar_feed_ics": feed_token,
         "auth.set_password": reset,
         "client.message_new_linked": "appointment",
@@ -444,6 +455,9 @@ class UrlFiller:
         self.cache = {}
 
     def value(self, rule, name):
+        exact = self.world.tokens.get(f"{rule.endpoint}:{name}")
+        if exact is not None:
+            return exact
         conv = rule._converters.get(name)
         if not isinstance(conv, IntegerConverter):
             return self.world.tokens.get(rule.endpoint, "guard")

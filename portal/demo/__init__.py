@@ -13,6 +13,7 @@ AREAS = [
     "charting",
     "billing",
     "messaging",
+    "desk",
     "claims",
     "claims_money",
 ]

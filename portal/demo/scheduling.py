@@ -96,20 +96,7 @@ def load(ctx):
             no_show_fee_cents=9500,
         )
 
-    clients = [ctx["client"]]
-    for first, last in OTHER_CLIENTS:
-        email = f"{first.lower()}.{last.lower()}@demo.example"
-        c = Client.get_or_none((Client.practice == practice) & (Client.email == email))
-        if c is None:
-            c = Client.create(
-                practice=practice,
-                first_name=first,
-                last_name=last,
-                email=email,
-                date_of_birth=dt.date(1970 + len(first) * 3, 1 + len(last) % 12, 10),
-                therapist=providers[len(clients) % len(providers)],
-            )
-        clients.append(c)
+    clients = _clients(practice, providers, ctx["client"])
 
     if Appointment.select().where(Appointment.practice == practice).exists():
         return
@@ -167,3 +154,34 @@ def load(ctx):
                         cpt_code=code.cpt_code,
                         minutes=code.minutes,
                     )
+
+
+def _clients(practice, providers, first_client):
+    """The demo client first, then the other clients (each person once)."""
+    clients = [first_client]
+    for first, last in OTHER_CLIENTS:
+        email = f"{first.lower()}.{last.lower()}@demo.example"
+        # the person clinical_a already added (Priya Natarajan, Marcus Bell) is the same
+        # person: never a second record of them
+        c = (
+            Client.select()
+            .where(
+                (Client.practice == practice)
+                & (Client.first_name == first)
+                & (Client.last_name == last)
+                & (Client.active == True)  # noqa: E712
+            )
+            .order_by(Client.id)
+            .first()
+        )
+        if c is None:
+            c = Client.create(
+                practice=practice,
+                first_name=first,
+                last_name=last,
+                email=email,
+                date_of_birth=dt.date(1970 + len(first) * 3, 1 + len(last) % 12, 10),
+                therapist=providers[len(clients) % len(providers)],
+            )
+        clients.append(c)
+    return clients

@@ -29,6 +29,7 @@ from portal.models.charting import (
     NoteTemplate,
     PracticeCptCode,
 )
+from portal.models.claim_paper import CLAIM_PAPER_MODELS, ClaimDocument, ClaimPrintItem
 from portal.models.claims import (
     CLAIM_MODELS,
     Claim,
@@ -51,6 +52,7 @@ from portal.models.clearinghouse import (
     ClearinghouseFile,
     ClearinghouseUpload,
 )
+from portal.models.desk import DESK_MODELS, ClientMerge, Tip
 from portal.models.insurance import (
     BenefitsVerification,
     CardImage,
@@ -163,6 +165,8 @@ ALL_MODELS = [
     MessageRead,
     MessageSnippet,
     MessageNoticeSetting,
+    *DESK_MODELS,
+    *CLAIM_PAPER_MODELS,
 ]
 
 __all__ = [
@@ -235,9 +239,11 @@ __all__ = [
     "ClaimAdjustment",
     "ClaimBatch",
     "ClaimDiagnosis",
+    "ClaimDocument",
     "ClaimEvent",
     "ClaimLine",
     "ClaimPosting",
+    "ClaimPrintItem",
     "ClaimProblem",
     "ClaimSettings",
     "ClaimWriteOff",
@@ -250,4 +256,6 @@ __all__ = [
     "MessageRead",
     "MessageSnippet",
     "MessageThread",
+    "ClientMerge",
+    "Tip",
 ]

@@ -62,6 +62,7 @@ class BillingSettings(BaseModel):
     redeem_at = CharField(default="completion")  # completion | booking
     invoice_due_days = IntegerField(default=14)
     currency = CharField(default="usd")
+    confirm_over_cents = IntegerField(default=20000)  # a desk sale above asks to confirm
 
 
 class InvoiceCounter(BaseModel):

@@ -124,6 +124,10 @@ class BookingPolicy(BaseModel):
     slot_step_minutes = IntegerField(default=15)
     reminder_hours = IntegerField(default=24)
     online_booking_enabled = BooleanField(default=True)
+    # migration 0018: check-in opens this long before the start (never before its day);
+    # a no-show (and its fee) only once the grace period after the start has passed
+    check_in_window_minutes = IntegerField(default=240)
+    no_show_grace_minutes = IntegerField(default=15)
 
 
 class Appointment(BaseModel):
@@ -150,6 +154,8 @@ class Appointment(BaseModel):
     cancelled_at = DateTimeField(null=True)
     checked_in_at = DateTimeField(null=True)
     completed_at = DateTimeField(null=True)
+    # why staff booked overlapping or back-to-back visits with two providers (0018)
+    override_reason = CharField(default="")
 
     @property
     def status_label(self):

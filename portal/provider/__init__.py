@@ -26,10 +26,13 @@ from portal.provider import (  # noqa: E402,F401
     claims,
     clearinghouse,
     clients,
+    desk_checkout,
+    finder,
     home,
     jobs,
     messages,
     payers,
     schedule,
     settings,
+    visit,
 )

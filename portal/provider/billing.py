@@ -39,10 +39,10 @@ from portal.models.billing import (
     StoredDocument,
 )
 from portal.models.people import Client
-from portal.provider import bp
+from portal.provider import bp, desk_checkout
 from portal.rules.billing import BillingError
 from portal.rules.money import format_cents, parse_dollars
-from portal.services import invoicing, packages, payments_service
+from portal.services import client_merge, invoicing, packages, payments_service
 from portal.services.claims import desk as claims_desk
 from portal.services.invoicing import InvoiceError
 
@@ -101,6 +101,11 @@ class SettingsForm(FlaskForm):
     )
     invoice_due_days = IntegerField(
         "Invoices due after (days)", validators=[InputRequired(), NumberRange(0, 365)]
+    )
+    confirm_over = StringField(
+        "Ask to confirm a sale or payment at the desk over ($)",
+        validators=[Optional()],
+        description="A package sold or a visit paid for more than this asks “are you sure?”.",
     )
 
 
@@ -392,21 +397,30 @@ def package_toggle(definition_id):
 def billing_settings():
     settings = invoicing.settings_for(current_user.practice_id)
     form = SettingsForm(obj=settings)
+    if request.method == "GET":
+        form.confirm_over.data = f"{settings.confirm_over_cents / 100:.2f}"
     status = 200
-    if form.validate_on_submit():
+    valid = form.validate_on_submit()
+    confirm_over = None
+    if valid:  # left empty: unchanged
+        raw = (form.confirm_over.data or "").strip()
+        confirm_over = _money(form.confirm_over) if raw else settings.confirm_over_cents
+    if valid and confirm_over is not None:
         with database.atomic("IMMEDIATE"):
             BillingSettings.insert(
                 practice=current_user.practice_id,
                 redeem_at=form.redeem_at.data,
                 invoice_due_days=form.invoice_due_days.data,
+                confirm_over_cents=confirm_over,
             ).on_conflict(
                 conflict_target=[BillingSettings.practice],
                 update={
                     BillingSettings.redeem_at: form.redeem_at.data,
                     BillingSettings.invoice_due_days: form.invoice_due_days.data,
+                    BillingSettings.confirm_over_cents: confirm_over,
                 },
             ).execute()
-            audit.record("billing.settings", detail="redeem_at,invoice_due_days")
+            audit.record("billing.settings", detail="redeem_at,invoice_due_days,confirm_over")
         flash("Billing settings saved.", "success")
         return redirect(url_for("provider.billing_settings"), 303)
     elif request.method == "POST":
@@ -424,9 +438,10 @@ def billing_settings():
 
 
 def _client_summary(client):
+    family = client_merge.family_ids(client.id)  # with records merged into this one
     invoices = list(
         scoped(Invoice)
-        .where((Invoice.client == client.id) & (Invoice.status != "draft"))
+        .where(Invoice.client.in_(family) & (Invoice.status != "draft"))
         .order_by(Invoice.id.desc())
         .limit(20)
     )
@@ -474,7 +489,7 @@ def client_documents(client_id):
             StoredDocument.size_bytes,
             StoredDocument.created_at,
         )
-        .where(StoredDocument.client == client.id)
+        .where(StoredDocument.client.in_(client_merge.family_ids(client.id)))
         .order_by(StoredDocument.id.desc())
         .limit(100)
     )
@@ -492,7 +507,11 @@ def client_sell_package(client_id):
     client = get_or_404(Client, client_id)
     definition = get_or_404(PackageDefinition, request.form.get("definition_id"))
     back = url_for("provider.client_billing", client_id=client.id)
-    inv = _sell_and_pay(client, definition, request.form.get("method", "send"))
+    method = request.form.get("method", "send")
+    confirm = desk_checkout.sale_confirmation(client, definition, method, request.path, back)
+    if confirm is not None:
+        return confirm
+    inv = _sell_and_pay(client, definition, method)
     return redirect(url_for("provider.invoice", invoice_id=inv.id) if inv else back, 303)
 
 
@@ -565,6 +584,7 @@ def _checkout_ctx(appt):
         "stripe": payments.status(),
         "insurance": claims_desk.checkout_summary(appt),  # claims: the claim, the estimate
         "section": "schedule",
+        **desk_checkout.closing_ctx(appt),  # tip, receipts, the next visit (issue 11)
     }
 
 
@@ -634,7 +654,12 @@ def checkout_sell_post(appointment_id, definition_id):
     appt = _appointment(appointment_id)
     definition = get_or_404(PackageDefinition, definition_id)
     client = Client.get_by_id(appt.client_id)
-    _sell_and_pay(client, definition, request.form.get("method", "send"))
+    method = request.form.get("method", "send")
+    back = url_for("provider.checkout_payment", appointment_id=appt.id)
+    confirm = desk_checkout.sale_confirmation(client, definition, method, request.path, back)
+    if confirm is not None:  # over the practice's threshold: "are you sure?" first
+        return confirm
+    _sell_and_pay(client, definition, method)
     return redirect(url_for("provider.checkout_payment", appointment_id=appt.id), 303)
 
 

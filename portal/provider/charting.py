@@ -50,11 +50,11 @@ from portal.models import (
     Provider,
 )
 from portal.models.scheduling import CANCELLED_STATUSES
-from portal.provider import bp
+from portal.provider import bp, visit
 from portal.rules import charting as rules
 from portal.rules import icd10 as icd10_rules
 from portal.services import charting as svc
-from portal.services import icd10
+from portal.services import client_merge, icd10
 
 CLINICAL = ("owner", "therapist")
 OWNER = ("owner",)
@@ -369,7 +369,7 @@ def client_notes(client_id):
     client = get_or_404(Client, client_id)
     notes = list(
         scoped(ChartNote)
-        .where(ChartNote.client == client.id)
+        .where(ChartNote.client.in_(client_merge.family_ids(client.id)))  # merged records too
         .order_by(ChartNote.visit_date.desc(), ChartNote.id.desc())
         .limit(100)
     )
@@ -526,6 +526,7 @@ def _handle_note_form(client, note, template):
     if request.method == "GET":
         if not current_app.config.get("TESTING"):
             icd10.warm_in_background()  # the diagnosis search is next
+        type_minutes = []
         if note is None:
             appt_id = int_arg("appointment", 0)
             if appt_id and appt_id in {c.value for c in form.appointment.choices}:
@@ -533,6 +534,10 @@ def _handle_note_form(client, note, template):
                 appt = Appointment.get_by_id(appt_id)
                 form.visit_date.data = _local(appt.starts_at).date()
                 form.provider.data = appt.provider_id
+                # started from the visit: its type's minutes, to be corrected as given
+                type_minutes = [
+                    (c.cpt_code, c.minutes) for c in appt.appointment_type.default_codes
+                ]
             else:
                 form.visit_date.data = _today()
                 form.provider.data = own_provider or client.therapist_id or 0
@@ -540,7 +545,7 @@ def _handle_note_form(client, note, template):
                 form.provider.data = own_provider
             for name in rules.SOAP_FIELDS:
                 getattr(form, name).data = getattr(template, name)
-            details = {"regions": [], "minutes": [], "diagnoses": []}
+            details = {"regions": [], "minutes": type_minutes, "diagnoses": []}
         else:
             details = svc.note_details(note)
             form.visit_date.data = note.visit_date
@@ -602,7 +607,9 @@ def _handle_note_form(client, note, template):
             flash(str(exc), "error")
         else:
             flash("Note signed. It is locked now; add an addendum to add to it.", "success")
-            return redirect(url_for("provider.note_view", note_id=saved.id))
+            return visit.after_sign_redirect(saved) or redirect(
+                url_for("provider.note_view", note_id=saved.id)
+            )
     else:
         flash("Draft saved.", "success")
     return redirect(url_for("provider.note_view", note_id=saved.id))
@@ -668,7 +675,9 @@ def note_sign(note_id):
             flash(p, "error")
         return redirect(url_for("provider.note_view", note_id=note.id))
     flash("Note signed. It is locked now; add an addendum to add to it.", "success")
-    return redirect(url_for("provider.note_view", note_id=note.id))
+    return visit.after_sign_redirect(note) or redirect(
+        url_for("provider.note_view", note_id=note.id)
+    )
 
 
 @bp.route("/notes/<int:note_id>/addenda", methods=["POST"])

@@ -40,7 +40,7 @@ from portal.models import (
     Provider,
     Referral,
 )
-from portal.provider import bp
+from portal.provider import bp, finder
 from portal.provider.clients_forms import (
     AttachForm,
     AuthorizationForm,
@@ -165,13 +165,21 @@ def client_new():
     _therapist_choices(form)
     if request.method == "GET" and current_user.role == ROLE_THERAPIST:
         form.therapist.data = current_user.provider_id or 0
+    duplicates = []
     if form.validate_on_submit():
-        client = client_svc.create(current_user.practice, _client_data(form))
-        flash("Client added.", "success")
-        return redirect(url_for("provider.client_page", client_id=client.id))
-    status = 400 if request.method == "POST" else 200
+        data = _client_data(form)
+        duplicates = [] if form.not_a_duplicate.data else finder.duplicates_of(data)
+        if not duplicates:
+            client = client_svc.create(current_user.practice, data)
+            flash("Client added.", "success")
+            return redirect(url_for("provider.client_page", client_id=client.id))
+    status = (409 if duplicates else 400) if request.method == "POST" else 200
     return render_template(
-        "provider/clients/form.html", form=form, client=None, section="clients"
+        "provider/clients/form.html",
+        form=form,
+        client=None,
+        duplicates=duplicates,
+        section="clients",
     ), status
 
 

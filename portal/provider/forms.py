@@ -155,10 +155,12 @@ class AuditFilterForm(FlaskForm):
 
     action = StringField("Action", validators=[Optional()])
     user = SelectField("User", coerce=int, validators=[Optional()])
+    # the client is chosen with the client finder (by name); its id is what the URL carries
     client = StringField(
-        "Client number",
-        # at most 18 digits: a longer number is no client's, and would overflow the query
-        validators=[Optional(), Regexp(r"^[0-9]{0,18}$", message="Use the client's number.")],
+        "Client",
+        # chosen with the client finder by name; at most 18 digits: a longer number is no
+        # client's, and would overflow the query
+        validators=[Optional(), Regexp(r"^[0-9]{0,18}$", message="Choose the client by name.")],
     )
     date_from = StringField(
         "From",

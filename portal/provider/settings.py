@@ -27,8 +27,11 @@ from portal.models import (
     User,
 )
 from portal.provider import bp
+from portal.provider.finder import found_row
 from portal.provider.forms import AuditFilterForm, InviteForm, PracticeForm, ProviderForm
+from portal.rules.audit_words import action_words
 from portal.rules.npi import format_ein, normalize_ein
+from portal.services import client_merge
 
 OWNER = ("owner",)
 PAGE_SIZE = 50
@@ -332,8 +335,8 @@ def audit_log():
             q = q.where(AuditLog.action.startswith(form.action.data.strip()))
         if form.user.data:
             q = q.where(AuditLog.user_id == form.user.data)
-        if form.client.data:
-            q = q.where(AuditLog.client_id == int(form.client.data))
+        if form.client.data:  # the client and any duplicate merged into them
+            q = q.where(AuditLog.client_id.in_(client_merge.family_ids(int(form.client.data))))
         if form.date_from.data:
             q = q.where(AuditLog.at >= dt.datetime.fromisoformat(form.date_from.data))
         if form.date_to.data:
@@ -345,12 +348,21 @@ def audit_log():
     has_next = len(rows) > PAGE_SIZE
     names = {u.id: u.name or u.email for u in users}
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    client_ids = {r.client_id for r in rows if r.client_id}
+    chosen = form.client.data if form.client.data and not form.client.errors else None
+    if chosen:
+        client_ids.add(int(chosen))
+    clients = {c.id: c for c in scoped(Client).where(Client.id.in_(client_ids))}
     return render(
         "owner/audit.html",
         "audit_results",
         form=form,
         rows=rows[:PAGE_SIZE],
         names=names,
+        clients=clients,
+        chosen=found_row(clients[int(chosen)]) if chosen and int(chosen) in clients else None,
+        words=action_words,
+        any_client_args={k: v for k, v in args.items() if k != "client"},
         page=page,
         has_next=has_next,
         args=args,

@@ -6,7 +6,10 @@ The scheduling services check every status change here once, inside their write
 transaction, against the row as it is stored at that moment.
 """
 
-from portal.rules.slots import is_late_cancellation
+import datetime as dt
+from dataclasses import dataclass
+
+from portal.rules.slots import is_late_cancellation, to_local
 
 BOOKED = "booked"
 CHECKED_IN = "checked_in"
@@ -95,12 +98,79 @@ def cancellation(
     return status, (fee_cents if late and not waived else 0)
 
 
-def no_show(current, *, starts_at, now, fee_cents, waive_fee=False):
-    """(new status, fee due in cents) of marking a no-show: only once the visit was due."""
+def no_show(current, *, starts_at, now, fee_cents, waive_fee=False, grace_minutes=0):
+    """(new status, fee due in cents) of marking a no-show: only once the visit was due and
+    the practice's grace period after its start has passed (a client running late is not
+    a no-show)."""
     status = check(MARK_NO_SHOW, current)
     if starts_at > now:
         raise BookingError("An appointment in the future cannot be a no-show yet.")
+    if not no_show_due(starts_at, now, grace_minutes):
+        raise BookingError(
+            f"Give the client {grace_minutes} minutes after the start before marking a no-show."
+        )
     return status, (0 if waive_fee else fee_cents)
+
+
+def no_show_due(starts_at, now, grace_minutes) -> bool:
+    """The grace period after the start has passed: a no-show (and its fee) may be offered."""
+    return now >= starts_at + dt.timedelta(minutes=max(0, grace_minutes))
+
+
+def check_in_refusal(starts_at, now, tz, window_minutes):
+    """Why check-in is not open now, or None when it is. Check-in is only on the visit's
+    own day (in the practice's time zone), from `window_minutes` before its start."""
+    start = to_local(starts_at, tz)
+    local_now = to_local(now, tz)
+    if local_now.date() > start.date():
+        return (
+            f"This visit was on {start:%A %-d %B}: check-in is only on the visit's day. "
+            "Check it out or mark it as a no-show instead."
+        )
+    day_start = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    opens = max(start - dt.timedelta(minutes=max(0, window_minutes)), day_start)
+    if local_now < opens:
+        when = (
+            f"{opens:%-I:%M %p}"
+            if opens.date() == local_now.date()
+            else f"{opens:%-I:%M %p on %A %-d %B}"
+        )
+        return f"Check-in opens at {when}, on the visit's day."
+    return None
+
+
+# --- one client, two providers -------------------------------------------------------------
+
+OVERLAP = "overlap"
+BACK_TO_BACK = "back_to_back"
+BACK_TO_BACK_MINUTES = 15  # a gap this short between two visits is "back to back"
+
+
+@dataclass(frozen=True)
+class OtherVisit:
+    id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    provider_id: int
+
+
+def client_conflicts(starts_at, ends_at, provider_id, others, gap_minutes=BACK_TO_BACK_MINUTES):
+    """[(OVERLAP | BACK_TO_BACK, other)] for a client's visit at [starts_at, ends_at) with
+    `provider_id` against their other active visits with OTHER providers (the database
+    already refuses a provider's own overlaps; back to back with one therapist is a double
+    session, not a mistake)."""
+    gap = dt.timedelta(minutes=gap_minutes)
+    found = []
+    for other in sorted(others, key=lambda o: o.starts_at):
+        if other.provider_id == provider_id:
+            continue
+        if other.starts_at < ends_at and starts_at < other.ends_at:
+            found.append((OVERLAP, other))
+        elif dt.timedelta(0) <= starts_at - other.ends_at <= gap or (
+            dt.timedelta(0) <= other.starts_at - ends_at <= gap
+        ):
+            found.append((BACK_TO_BACK, other))
+    return found
 
 
 def client_may_change(current, *, starts_at, now) -> bool:

@@ -5,9 +5,10 @@ their writes commit or roll back with the appointment change (nested atomic bloc
 savepoints).
 
 - booked: when the practice redeems at booking, use a credit now;
-- completed: use a credit if the client has an eligible package (unless one was used at
-  booking), else a self-pay visit invoice at the type's price (types billed to
-  insurance are left to claims);
+- completed: unless a credit was used at booking, a self-pay visit gets its invoice at the
+  type's price, which the desk pays with the client's choice (a package credit among
+  them); a visit of a type billed to insurance uses an eligible package credit, else is
+  left to claims;
 - cancelled in time: +1 credit back if one was used at booking;
 - cancelled late / no-show: the credit used at booking stays used (it is the fee);
   otherwise a fee invoice for appointment.fee_due_cents (when above zero).
@@ -129,10 +130,11 @@ def on_completed(appointment, **kw):
     with database.atomic():
         if packages.redeemed_entry(appointment.id) is not None:
             return
-        if packages.redeem(appointment, user=user) is not None:
-            return
         if appointment.appointment_type.bill_insurance:
+            packages.redeem(appointment, user=user)  # else left to claims
             return
+        # A self-pay visit is invoiced; the desk then offers the client's package credit
+        # beside the other ways to pay (issue 11: a credit is used when chosen, not taken).
         visit_invoice(appointment, user=user)
 
 

@@ -122,11 +122,17 @@ tasks_cli = AppGroup("tasks", help="The background task queue (Huey).")
     show_default=True,
     help="process: uses every core (PDF batches); thread: lighter.",
 )
-def worker_cmd(workers, worker_type):
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="Also run the scheduled tasks; a second consumer for long work only needs none.",
+)
+def worker_cmd(workers, worker_type, periodic):
     """Run the consumer: queued tasks and the periodic ones (reminders, expiry ...)."""
     huey = queue()
     click.echo(f"Task queue: {huey.storage.__class__.__name__}, {workers} {worker_type}(s)")
-    consumer = huey.create_consumer(workers=workers, worker_type=worker_type, periodic=True)
+    consumer = huey.create_consumer(workers=workers, worker_type=worker_type, periodic=periodic)
     consumer.run()
 
 
@@ -140,4 +146,4 @@ def list_cmd():
 __all__ = ["crontab", "enqueue", "init_app", "periodic", "queue", "task"]
 
 # The areas' tasks, declared once the decorators above exist.
-from portal.tasks import claims, clearinghouse, routine  # noqa: E402,F401
+from portal.tasks import claims, claims_paper, clearinghouse, routine  # noqa: E402,F401

@@ -264,7 +264,11 @@ def test_completed_visit_redeems_a_credit_or_invoices(ctx, world):
     invoicing.record_payment(pinv, method="cash", amount_cents=42500)
     a2 = appointment(w.a.practice, w.a.c1, w.a.provider, t)
     scheduling.check_out(a2, {"97124": 60})
-    assert not Invoice.select().where(Invoice.appointment == a2.id).exists()
+    # a credit is offered at the desk, not taken: the visit is invoiced, the credit kept
+    inv2 = Invoice.get(Invoice.appointment == a2.id)
+    assert inv2.status == "open" and packages.balance(purchase.id) == 5
+    packages.pay_invoice_with_credit(inv2, purchase, a2)  # the client chose the credit
+    assert Invoice.get_by_id(inv2.id).status == "paid"
     assert packages.per_visit_price(a2.id) == 8500 and packages.balance(purchase.id) == 4
 
 

@@ -290,7 +290,12 @@ def test_checkout_sell_in_three_taps_and_pay_with_credit(client, world, billed, 
     )  # tap 1
     r = client.post(
         f"/provider/billing/checkout/{appt.id}/sell/{ids['def']}", data={"method": "cash"}
-    )  # tap 2
+    )  # tap 2: $425 is over the practice's $200 threshold: confirm first (issue 11)
+    assert r.status_code == 200 and "Take $425.00 by Cash?" in r.get_data(as_text=True)
+    r = client.post(
+        f"/provider/billing/checkout/{appt.id}/sell/{ids['def']}",
+        data={"method": "cash", "confirm": "yes"},
+    )  # tap 3
     assert r.status_code == 303
     purchase = PackagePurchase.get(PackagePurchase.client == world.a.c1.id)
     assert purchase.status == "active" and packages.balance(purchase.id) == 5

@@ -62,10 +62,12 @@ def test_front_desk_sells_a_package_and_redeems_a_credit(app, live_server, page,
     assert page.get_by_text("due $100.00").is_visible()
     page.get_by_role("link", name=re.compile("5 x 60-minute massage")).click()  # tap 1
     page.get_by_role("button", name=re.compile("^Cash")).click()  # tap 2
+    page.get_by_role("button", name="Confirm $425.00").click()  # tap 3: over $200, confirmed
     page.wait_for_url(re.compile(rf"/checkout/{appt.id}$"))
     assert page.get_by_text(re.compile("sold and paid")).is_visible()
     screenshot(page, "billing-checkout-sold")
-    page.get_by_role("button", name=re.compile("Use a package credit")).click()
+    page.get_by_label(re.compile("Package credit")).check()  # offered, not taken
+    page.get_by_role("button", name="Take payment").click()
     page.wait_for_url(re.compile(rf"/checkout/{appt.id}$"))
     assert page.get_by_text(re.compile("Paid with a 5 x 60-minute massage credit")).is_visible()
     screenshot(page, "billing-checkout-redeemed")

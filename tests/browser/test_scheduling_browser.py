@@ -8,12 +8,14 @@
 
 import datetime as dt
 import re
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from portal import clock, demo
 from portal.models import Appointment, AppointmentMinutes, OutboxMessage, Practice, User
 from portal.rules import slots as slot_rules
+from tests.browser.test_desk_browser import _wednesday_0845_local
 
 pytestmark = pytest.mark.browser
 
@@ -54,7 +56,13 @@ def _snap(screenshot, page, errors, name):
     screenshot(page, name)
 
 
-def test_therapist_day_check_in_check_out_and_status(app, live_server, page, screenshot):
+def test_therapist_day_check_in_check_out_and_status(
+    app, live_server, page, screenshot, monkeypatch
+):
+    # a Wednesday, 8:45 in the morning (check-in is only on a visit's day; the live
+    # server runs in this process and reads the same clock)
+    fixed = _wednesday_0845_local(ZoneInfo("America/Los_Angeles"))
+    monkeypatch.setattr(clock, "utcnow", lambda: fixed)
     with app.test_request_context():
         demo.load()
     errors, failed = _watch(page)
@@ -103,9 +111,9 @@ def test_therapist_day_check_in_check_out_and_status(app, live_server, page, scr
     page.get_by_role("button", name="Check in").click()
     assert page.locator(".status-badge").inner_text() == "Checked in"
     page.get_by_role("link", name="Check out").click()
-    page.get_by_label("CPT code, row 1").fill("97124")
+    page.get_by_label("CPT code, row 1").select_option("97124")  # from the practice's list
     page.get_by_label("Minutes, row 1").fill("45")
-    page.get_by_label("CPT code, row 2").fill("97140")
+    page.get_by_label("CPT code, row 2").select_option("97140")
     page.get_by_label("Minutes, row 2").fill("15")
     _snap(screenshot, page, errors, "scheduling-check-out-1024")
     page.get_by_role("button", name="Complete visit").click()

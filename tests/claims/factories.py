@@ -310,3 +310,48 @@ def sendable(side, **kw):
     with_address(side.c1)
     with_address(side.c2, sex="M")
     return side
+
+
+# --- claims-paper: a claim with every box of the CMS-1500 filled ----------------------------
+
+_DX12 = (
+    "M54.50", "M62.830", "M54.2", "M54.6", "M25.511", "M25.512",
+    "M79.18", "M62.81", "G44.209", "M53.3", "S13.4XXA", "M99.01",
+)  # fmt: skip
+
+
+def paper_claim(practice, client, provider, *, n_lines=2, n_diagnoses=2, **kw):
+    """A claim whose parties have addresses, phones and the rest a paper form prints:
+    `n_lines` service lines (97124 and 97140 alternately, pointers A then B...) and
+    `n_diagnoses` diagnoses (up to 12). Extra keywords go to Claim. No visit behind it
+    (the form needs none; many claims a day would overlap the therapist's calendar)."""
+    client.address1 = "12 N. Elm St."
+    client.city = "Portland"
+    client.state = "OR"
+    client.postal_code = "97205"
+    client.phone = "(503) 555-0147"
+    client.sex = "F"
+    client.save()
+    practice.address1 = "400 SW Oak St, Suite 2"
+    practice.city = "Portland"
+    practice.state = "OR"
+    practice.postal_code = "972041234"
+    practice.phone = "503-555-0100"
+    practice.save()
+    policy_obj = kw.pop("policy_obj", None) or policy(
+        practice, client, kw.pop("payer_obj", None), plan_name="Acme Choice PPO"
+    )
+    lines = []
+    for i in range(n_lines):
+        code, minutes, units, charge = (("97124", 30, 2, 6000), ("97140", 15, 1, 3500))[i % 2]
+        lines.append((code, minutes, units, charge + i * 100))
+    return claim(
+        practice,
+        client,
+        provider,
+        policy_obj=policy_obj,
+        lines=tuple(lines),
+        diagnoses=_DX12[:n_diagnoses],
+        appointment=kw.pop("appointment", False),
+        **kw,
+    )

@@ -118,27 +118,30 @@ def test_check_out_reads_the_signed_note_makes_the_claim_and_collects_the_copay(
     assert desk.collected_at_checkout(appt.id) == 4000
 
 
-def test_check_out_before_the_note_is_signed(app, client, world):
+def test_an_insurance_visit_waits_for_its_signed_note_then_bills_it(app, client, world):
+    """Issue 11: check-out of an insurance visit offers the chart note first; once the note
+    is signed, check-out takes its minutes and the claim is made at the same moment."""
     a = world.a
     with app.test_request_context():
         appt, policy = cf.insured_visit(a, status="checked_in", checkout=False, sign=False)
         _verify(policy, coinsurance_percent=20)
     login(client, a.frontdesk)
     body = client.get(f"/provider/appointments/{appt.id}/check-out").get_data(as_text=True)
-    assert 'name="minutes"' in body and "asks which to correct" in body
+    assert 'name="minutes"' not in body and "chart note" in body
     r = client.post(
         f"/provider/appointments/{appt.id}/check-out",
         data={"cpt_code": ["97124", "97140"], "minutes": ["45", "15"]},
     )
-    assert r.status_code == 302
-    assert not Claim.select().exists()  # made when the therapist signs
-    page = client.get(r.headers["Location"]).get_data(as_text=True)
-    assert "The claim is made when the therapist signs the chart note." in page
-    # 20% of the allowed $125 (3 x $30 + $35), from the check-out minutes
-    assert "Estimated client share: <strong>$25.00</strong>" in page
+    assert r.status_code == 409
+    assert not Claim.select().exists()
     with app.test_request_context():
         cf.sign_draft(a.therapist, appt)
+    r = client.post(f"/provider/appointments/{appt.id}/check-out", data={})
+    assert r.status_code == 302
     assert Claim.get(Claim.appointment == appt.id).status == cs.READY
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    # 20% of the allowed $125 (3 x $30 + $35), from the note's minutes
+    assert "Estimated client share: <strong>$25.00</strong>" in page
 
 
 def test_no_verification_no_estimate_and_it_says_so(app, client, world):
@@ -180,12 +183,12 @@ def test_a_practice_may_ask_for_the_signed_note_before_a_self_pay_check_out(app,
         ClaimSettings.create(practice=a.practice, cash_checkout_without_note=False)
     login(client, a.frontdesk)
     body = client.get(f"/provider/appointments/{appt.id}/check-out").get_data(as_text=True)
-    assert "checks visits out once their chart note is signed" in body
+    assert "chart note" in body and 'name="minutes"' not in body
     r = client.post(
         f"/provider/appointments/{appt.id}/check-out",
         data={"cpt_code": ["97124"], "minutes": ["60"]},
     )
-    assert r.status_code == 400
+    assert r.status_code == 409
     with app.test_request_context():
         cf.sign_note(a.therapist, appt, {"97124": 60}, ["M54.50"])
     r = client.post(f"/provider/appointments/{appt.id}/check-out", data={})

@@ -42,7 +42,7 @@ def sched(world, now):
             duration_minutes=60,
             price_cents=9500,
             buffer_after_minutes=15,
-            bill_insurance=True,
+            bill_insurance=False,  # cash: checked out without a chart note (issue 11)
         )
         t30 = AppointmentType.create(
             practice=side.practice, name="30-minute massage", duration_minutes=30, price_cents=5500

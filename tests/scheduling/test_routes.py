@@ -95,7 +95,7 @@ def test_book_move_cancel_through_forms(app, client, sched, now):
     assert r.status_code == 409
     assert "just taken" in r.get_data(as_text=True)
     r = client.post("/provider/schedule/new", data={**data, "client_id": 999999})
-    assert r.status_code == 400  # not a choice
+    assert r.status_code == 404  # no such client here (the finder posts an id; access checks it)
     r = client.post(
         f"/provider/appointments/{appt.id}/edit",
         data={
@@ -152,6 +152,11 @@ def test_check_in_shows_warnings_and_check_out_records_minutes(app, client, sche
     r = client.get(f"/provider/appointments/{appt.id}/check-in")
     body = r.get_data(as_text=True)
     assert r.status_code == 200 and "Insurance" in body and "Intake" in body
+    # two days early: check-in is only on the visit's day
+    assert client.post(f"/provider/appointments/{appt.id}/check-in").status_code == 302
+    assert Appointment.get_by_id(appt.id).status == "booked"
+    now["now"] = appt.starts_at - dt.timedelta(minutes=20)
+    login(client, a.therapist)
     assert client.post(f"/provider/appointments/{appt.id}/check-in").status_code == 302
     assert Appointment.get_by_id(appt.id).status == "checked_in"
     r = client.get(f"/provider/appointments/{appt.id}/check-out")
@@ -184,6 +189,10 @@ def test_no_show_and_undo_routes(app, client, sched, now):
     login(client, a.frontdesk)
     client.post(f"/provider/appointments/{appt.id}/no-show")
     assert Appointment.get_by_id(appt.id).status == "booked"  # not yet started
+    now["now"] = appt.starts_at + dt.timedelta(minutes=10)
+    login(client, a.frontdesk)
+    client.post(f"/provider/appointments/{appt.id}/no-show")
+    assert Appointment.get_by_id(appt.id).status == "booked"  # inside the 15-minute grace
     now["now"] = appt.starts_at + dt.timedelta(minutes=15)
     login(client, a.frontdesk)
     client.post(f"/provider/appointments/{appt.id}/no-show")
@@ -268,6 +277,8 @@ def test_owner_settings_type_hours_exception_room_policy(app, client, sched):
             "slot_step_minutes": 30,
             "reminder_hours": 24,
             "online_booking_enabled": "y",
+            "check_in_window_minutes": 240,
+            "no_show_grace_minutes": 15,
         },
     )
     assert r.status_code == 302

@@ -62,8 +62,8 @@ def test_overlap_is_refused_with_next_slots_and_buffer_counts(ctx, sched):
     with pytest.raises(svc.SlotTaken):
         _book(a, 11, client=a.c2)
     assert _book(a, 11, 15, client=a.c2).starts_at == local_utc(DAY, 11, 15)
-    # the other provider is free at 10:00
-    assert _book(a, 10, provider=a.provider2, client=a.c2)
+    # the other provider is free at 10:00 (the client's 11:15 follows: said why)
+    assert _book(a, 10, provider=a.provider2, client=a.c2, override_reason="two therapists")
 
 
 def test_trigger_refuses_an_overlap_written_past_the_service(ctx, sched):
@@ -214,9 +214,10 @@ def test_no_show_fee_and_undo(ctx, sched, now):
     assert svc.undo_status(marked).fee_due_cents == 0
 
 
-def test_check_in_and_out_records_minutes_and_emits_completed(ctx, sched):
+def test_check_in_and_out_records_minutes_and_emits_completed(ctx, sched, now):
     a = sched.a
     appt = _book(a, 10)
+    now["now"] = appt.starts_at - dt.timedelta(minutes=5)
     appt = svc.check_in(appt)
     assert appt.status == "checked_in" and appt.checked_in_at
     seen = []

@@ -21,6 +21,7 @@ from portal.models import (
     Room,
 )
 from portal.provider import bp
+from portal.provider.finder import found_row
 from portal.provider.schedule.common import (
     STAFF,
     fmt_slot,
@@ -33,10 +34,11 @@ from portal.provider.schedule.common import (
     today,
 )
 from portal.provider.schedule.forms import AppointmentForm, CancelForm, MoveForm, NoShowForm
+from portal.provider.visit import note_first_page
 from portal.rules import appointments as rules
 from portal.rules import schedule_input
 from portal.rules.money import format_cents
-from portal.services import coverage
+from portal.services import charting, client_finder, coverage, visit_flow
 from portal.services import scheduling as svc
 from portal.services.claims import desk as claims_desk
 
@@ -54,26 +56,33 @@ def _fill_choices(form):
         form.appointment_type_id.choices = choices(
             [(t.id, f"{t.name} ({t.duration_minutes} min)") for t in types]
         )
-        clients = (
-            scoped(Client)
-            .where(Client.active == True)  # noqa: E712
-            .order_by(Client.last_name, Client.first_name)
-        )
-        form.client_id.choices = choices(
-            [(c.id, f"{c.last_name}, {c.preferred_name or c.first_name}") for c in clients]
-        )
 
 
 def _prefill_new(form):
-    """A new appointment from a link: ?date=, ?time=, ?provider=, ?client_id=."""
+    """A new appointment from a link: ?date=, ?time=, ?provider=, ?client_id=, ?type=."""
     form.date.data = schedule_input.date_or(request.args.get("date"), today())
     form.time.data = schedule_input.time_or(request.args.get("time"), dt.time(9))
     provider_id = int_arg("provider", current_user.provider_id)
     if provider_id is not None:
         form.provider_id.data = provider_id
+    type_id = int_arg("type")
+    if type_id:
+        form.appointment_type_id.data = type_id
     client_id = int_arg("client_id")
     if client_id:
         form.client_id.data = client_id
+
+
+def _finder(form):
+    """The client finder's state: the chosen client (through portal.access) and the
+    matches for the words typed."""
+    chosen = None
+    if form.client_id.data:
+        client = scoped(Client).where(Client.id == form.client_id.data).first()
+        chosen = found_row(client) if client else None
+    q = (request.form.get("client_id_q") or "")[:100]
+    found, more = client_finder.find(q) if q else ([], False)
+    return {"chosen": chosen, "found": found, "more": more, "q": q}
 
 
 def _chosen(form):
@@ -96,7 +105,7 @@ def _series(form, client, chosen, starts_at):
         **chosen,
     )
     if form.confirm_series.data != "yes":
-        plan = svc.plan_series(**series)
+        plan = svc.plan_series(client=client, **series)
         return [(fmt_slot(s), problem) for s, problem in plan], None
     booked, skipped = svc.book_series(client=client, user=current_user, **series)
     flash(
@@ -114,8 +123,10 @@ def appointment_new():
     _fill_choices(form)
     if request.method == "GET":
         _prefill_new(form)
-    status, plan, next_slots = 200, None, []
-    if form.validate_on_submit():
+    status, plan, next_slots, conflicts = 200, None, [], []
+    if request.form.get("find_client"):
+        pass  # the finder's Find button without JavaScript: show the matches
+    elif form.validate_on_submit():
         client = get_or_404(Client, form.client_id.data)
         chosen = _chosen(form)
         starts_at = to_utc(form.date.data, form.time.data)
@@ -131,6 +142,7 @@ def appointment_new():
                     notes=form.notes.data,
                     user=current_user,
                     duration_minutes=form.length.data,
+                    override_reason=form.override_reason.data,
                     **chosen,
                 )
                 flash("Appointment booked.", "success")
@@ -140,18 +152,36 @@ def appointment_new():
             form.form_errors.append(SLOT_TAKEN)
             next_slots = [fmt_slot(t) for t in exc.next_slots]
             status = 409
+        except svc.ClientConflict as exc:
+            conflicts, status = _conflict_rows(form, exc), 409
         except svc.BookingError as exc:
             form.form_errors.append(str(exc))
             status = 400
-    elif request.method == "POST":
+    elif request.method == "POST" and not request.form.get("find_client"):
         status = 400
     return render(
         "provider/schedule/appointment_form.html",
         form=form,
         plan=plan,
         next_slots=next_slots,
+        conflicts=conflicts,
+        finder=_finder(form),
         title="New appointment",
     ), status
+
+
+def _conflict_rows(form, exc):
+    """The warning's lines (when, with whom, overlapping or back to back); the form asks
+    for a reason to book anyway."""
+    form.override_reason.errors = ["Give a reason to book anyway, or choose another time."]
+    return [
+        (
+            "Overlaps" if kind == rules.OVERLAP else "Back to back with",
+            f"{fmt_slot(other.starts_at)}–{local(other.ends_at):%-I:%M %p}",
+            other.provider.display_name,
+        )
+        for kind, other in exc.conflicts
+    ]
 
 
 @bp.route("/appointments/<int:appointment_id>")
@@ -167,6 +197,7 @@ def appointment(appointment_id):
             .where(Appointment.series_id == appt.series_id)
             .order_by(Appointment.starts_at)
         )
+    visit_note = visit_flow.note_of(appt.id)
     return render(
         "provider/schedule/appointment.html",
         appt=appt,
@@ -175,6 +206,17 @@ def appointment(appointment_id):
         policy=policy,
         late=rules.is_late_cancellation(appt.starts_at, now, policy.cancellation_window_hours),
         started=appt.starts_at <= now,
+        no_show_due=rules.no_show_due(appt.starts_at, now, policy.no_show_grace_minutes),
+        check_in_closed=rules.check_in_refusal(
+            appt.starts_at, now, practice().tz, policy.check_in_window_minutes
+        ),
+        visit_note=visit_note,
+        note_link=(
+            url_for("provider.note_for_appointment", appointment_id=appt.id)
+            if sees_intake()
+            else None
+        ),
+        checkout_refusal=visit_flow.checkout_refusal(appt, visit_note),
         allowed=rules.allowed_actions(appt.status),
         minutes=list(appt.minutes.order_by(AppointmentMinutes.cpt_code)),
         series=series,
@@ -197,7 +239,7 @@ def appointment_edit(appointment_id):
         form.date.data, form.time.data = start.date(), start.time()
         form.length.data = appt.duration_minutes
         form.notes.data = appt.notes
-    status, next_slots = 200, []
+    status, next_slots, conflicts = 200, [], []
     if form.validate_on_submit():
         provider = get_or_404(Provider, form.provider_id.data)
         room = get_or_404(Room, form.room_id.data) if form.room_id.data else None
@@ -211,11 +253,14 @@ def appointment_edit(appointment_id):
                 keep_room=False,
                 notes=form.notes.data or "",
                 user=current_user,
+                override_reason=form.override_reason.data,
             )
         except svc.SlotTaken as exc:
             form.form_errors.append("The provider is busy then. Choose another time.")
             next_slots = [fmt_slot(t) for t in exc.next_slots]
             status = 409
+        except svc.ClientConflict as exc:
+            conflicts, status = _conflict_rows(form, exc), 409
         except svc.BookingError as exc:
             form.form_errors.append(str(exc))
             status = 400
@@ -225,7 +270,11 @@ def appointment_edit(appointment_id):
     elif request.method == "POST":
         status = 400
     return render(
-        "provider/schedule/move_form.html", form=form, appt=appt, next_slots=next_slots
+        "provider/schedule/move_form.html",
+        form=form,
+        appt=appt,
+        next_slots=next_slots,
+        conflicts=conflicts,
     ), status
 
 
@@ -264,13 +313,14 @@ def appointment_cancel(appointment_id):
 @bp.route("/appointments/<int:appointment_id>/no-show", methods=["POST"])
 @roles_required(*STAFF)
 def appointment_no_show(appointment_id):
+    def success(appt):
+        if appt.fee_due_cents:  # the fee invoice waits at the desk: offer it at once
+            fee = format_cents(appt.fee_due_cents)
+            return f"Marked as a no-show. The no-show fee of {fee} is due.", handover_url(appt)
+        return "Marked as a no-show.", _back_to(appt)
+
     waive = bool(NoShowForm().waive_fee.data)
-    return _change_status(
-        appointment_id,
-        svc.no_show,
-        lambda appt: ("Marked as a no-show.", _back_to(appt)),
-        waive_fee=waive,
-    )
+    return _change_status(appointment_id, svc.no_show, success, waive_fee=waive)
 
 
 @bp.route("/appointments/<int:appointment_id>/undo", methods=["POST"])
@@ -312,6 +362,10 @@ def appointment_check_in(appointment_id):
 @roles_required(*STAFF)
 def appointment_check_out(appointment_id):
     appt = scoped_appt(appointment_id, action="appointment.check_out_view")
+    if appt.status in (rules.BOOKED, rules.CHECKED_IN):
+        refusal = visit_flow.checkout_refusal(appt)
+        if refusal:  # the chart note first (issue 11)
+            return note_first_page(appt, refusal, 409 if request.method == "POST" else 200)
     form = CsrfForm()
     errors, status = [], 200
     from_note = claims_desk.note_minutes(appt.id)  # the signed note's: never typed twice
@@ -327,9 +381,6 @@ def appointment_check_out(appointment_id):
             rows, minutes, errors = schedule_input.checkout_rows(
                 request.form.getlist("cpt_code"), request.form.getlist("minutes")
             )
-        refusal = claims_desk.checkout_refusal(appt)
-        if refusal:
-            errors.append(refusal)
         if not errors:
             try:
                 appt = svc.check_out(appt, minutes, user=current_user)
@@ -345,7 +396,7 @@ def appointment_check_out(appointment_id):
         start=local(appt.starts_at),
         rows=rows,
         from_note=from_note,
-        refusal=claims_desk.checkout_refusal(appt) if request.method == "GET" else None,
         errors=errors,
         form=form,
+        codes=charting.cpt_codes(appt.practice_id),
     ), status

@@ -38,7 +38,8 @@ WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", 
 
 
 class AppointmentForm(FlaskForm):
-    client_id = SelectField("Client", coerce=int, validators=[InputRequired("Choose a client.")])
+    # chosen with the client finder (radio choices); checked through portal.access
+    client_id = IntegerField("Client", validators=[InputRequired("Choose a client.")])
     appointment_type_id = SelectField(
         "Type", coerce=int, validators=[InputRequired("Choose a type.")]
     )
@@ -62,6 +63,11 @@ class AppointmentForm(FlaskForm):
         validators=[Optional(), NumberRange(2, 52, "Between 2 and 52 appointments.")],
     )
     confirm_series = StringField("confirm", validators=[Optional()])
+    override_reason = StringField(
+        "Reason to book anyway",
+        validators=[Optional(), Length(max=255)],
+        description="Kept with the appointment, e.g. “massage then physio, as planned”.",
+    )
 
 
 class MoveForm(FlaskForm):
@@ -74,6 +80,11 @@ class MoveForm(FlaskForm):
         validators=[InputRequired("Enter the length."), NumberRange(5, 720, "5 to 720 minutes.")],
     )
     notes = TextAreaField("Notes for staff", validators=[Optional(), Length(max=2000)])
+    override_reason = StringField(
+        "Reason to book anyway",
+        validators=[Optional(), Length(max=255)],
+        description="Kept with the appointment.",
+    )
 
 
 class CancelForm(FlaskForm):
@@ -155,6 +166,17 @@ class PolicyForm(FlaskForm):
         "Send reminders this many hours ahead", validators=[InputRequired(), NumberRange(1, 168)]
     )
     online_booking_enabled = BooleanField("Clients can book online")
+    check_in_window_minutes = IntegerField(
+        "Check-in opens this many minutes before a visit",
+        default=240,
+        validators=[InputRequired(), NumberRange(0, 24 * 60)],
+        description="Always on the visit's own day.",
+    )
+    no_show_grace_minutes = IntegerField(
+        "A no-show can be marked this many minutes after the start",
+        default=15,
+        validators=[InputRequired(), NumberRange(0, 240)],
+    )
 
     FIELDS = (
         "min_lead_minutes",
@@ -163,4 +185,6 @@ class PolicyForm(FlaskForm):
         "slot_step_minutes",
         "reminder_hours",
         "online_booking_enabled",
+        "check_in_window_minutes",
+        "no_show_grace_minutes",
     )

@@ -23,8 +23,10 @@ Modules (claims-money):
 - receivers.py   the clearinghouse seam (999, 277CA, 835 received)
 - money_cli.py   `flask --app wsgi claims export | import-835`
 
-Other engineers add their modules here (cms1500). Nothing is imported here, so any module
-may import another without a cycle.
+Modules (claims-paper):
+- cms1500.py, cms1500_grid.py, cms1500_pdf.py, cms1500_batch.py  the paper forms
+
+Nothing is imported here, so any module may import another without a cycle.
 """
 
 

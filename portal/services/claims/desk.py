@@ -3,7 +3,6 @@ receivers that make a visit's claim the moment it can be made.
 
     checkin_warnings(appointment, on_date)  -> [str]   insurance warnings before a visit
     note_minutes(appointment_id)            -> {code: minutes} | None   the signed note's
-    checkout_refusal(appointment)           -> str | None   why check-out must wait
     estimate(appointment)                   -> Quote   the client's share (an estimate)
     checkout_summary(appointment)           -> dict    the payment page's insurance card
     collected_at_checkout(appointment_id)   -> cents   what the client paid on the estimate
@@ -73,22 +72,6 @@ def note_minutes(appointment_id):
     if coded is None:
         return None
     return {code: m for code, m in sorted(coded["minutes"].items()) if m}
-
-
-def checkout_refusal(appointment):
-    """Why this visit cannot be checked out yet, or None. A self-pay visit waits for its
-    signed note when the practice's claim settings say so; an insurance visit never waits
-    (its claim does, until the note is signed)."""
-    if _bills_insurance(appointment):
-        return None
-    if data.settings_for(appointment.practice_id).cash_checkout_without_note:
-        return None
-    if charting.visit_coding(appointment.id) is not None:
-        return None
-    return (
-        "The practice checks visits out once their chart note is signed: the therapist signs "
-        "the note first (Settings → Claims)."
-    )
 
 
 @dataclasses.dataclass

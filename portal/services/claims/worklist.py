@@ -16,13 +16,14 @@ import datetime as dt
 from peewee import JOIN
 
 from portal import clock
-from portal.models.claims import Claim, ClaimBatch, ClaimProblem, ClaimSettings
+from portal.models.claims import Claim, ClaimBatch, ClaimProblem
 from portal.models.clearinghouse import FILE_ERROR, ClearinghouseFile
 from portal.models.insurance import Payer
 from portal.models.people import Client
 from portal.rules import claim_status
 from portal.rules.money import format_cents
 from portal.services.claims import remittances
+from portal.services.claims.data import settings_for
 
 LIMIT = 200  # items per kind: a list longer than this is worked from the claims list
 
@@ -69,8 +70,7 @@ NEXT = {
 
 
 def no_response_days(practice_id):
-    row = ClaimSettings.get_or_none(ClaimSettings.practice == practice_id)
-    return row.no_response_days if row is not None else 30
+    return settings_for(practice_id).no_response_days
 
 
 def _claims(practice_id, where):

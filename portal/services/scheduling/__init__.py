@@ -34,6 +34,7 @@ from portal.services.scheduling.catalog import (
     type_codes,
     type_provider_ids,
 )
+from portal.services.scheduling.guards import ClientConflict, conflicts_for
 from portal.services.scheduling.notices import queue_confirmation, send_reminders
 from portal.services.scheduling.settings import (
     add_exception,
@@ -50,6 +51,8 @@ from portal.services.scheduling.slots import SlotTaken, free_slots, free_slots_a
 from portal.services.scheduling.visits import cancel, check_in, check_out, no_show, undo_status
 
 __all__ = [
+    "ClientConflict",
+    "conflicts_for",
     "working_day",
     "practice_providers",
     "day_bounds",

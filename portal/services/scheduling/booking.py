@@ -18,6 +18,7 @@ from portal.rules import slots as slot_rules
 from portal.rules.appointments import BookingError
 from portal.services import events
 from portal.services.scheduling.catalog import active_rooms, policy_for, providers_for_type
+from portal.services.scheduling.guards import check_client, conflicts_for
 from portal.services.scheduling.notices import queue_confirmation
 from portal.services.scheduling.slots import (
     MAX_VISIT_MINUTES,
@@ -96,9 +97,12 @@ def book(
     series_id=None,
     duration_minutes=None,
     send_confirmation=True,
+    override_reason="",
 ):
     """Book one appointment. provider=None means "any provider who offers the type".
-    Raises SlotTaken (with next slots) or BookingError. Returns the Appointment."""
+    Raises SlotTaken (with next slots), ClientConflict (the client's other visits with
+    another provider: staff book anyway by giving `override_reason`) or BookingError.
+    Returns the Appointment."""
     _check_bookable(practice, client, appt_type, provider, online)
     starts_at, ends_at, blocked_until = visit_times(appt_type, starts_at, duration_minutes)
     now = clock.utcnow()
@@ -123,6 +127,14 @@ def book(
             room_id = _booking_room(
                 practice, getattr(room, "id", room), starts_at, blocked_until, online, taken
             )
+            reason = check_client(
+                client.id,
+                starts_at,
+                ends_at,
+                chosen.id,
+                online=online,
+                override_reason=override_reason,
+            )
             appt = Appointment.create(
                 practice=practice.id,
                 client=client.id,
@@ -137,8 +149,11 @@ def book(
                 series_id=series_id,
                 booked_online=online,
                 booked_by=getattr(user, "id", None),
+                override_reason=reason,
             )
             detail = "online" if online else "staff"
+            if reason:
+                detail += ", client overlap overridden"
             audit.record("appointment.book", obj=appt, user=user, detail=detail)
             events.appointment_booked.send(appt)
             if send_confirmation:
@@ -200,6 +215,7 @@ def move(
     online=False,
     keep_room=True,
     notes=None,
+    override_reason="",
 ):
     """Move and/or resize an appointment (and change its provider, room or, with `notes`
     given, the staff notes), in one transaction. The client hears of a new time."""
@@ -224,6 +240,19 @@ def move(
             changed = _changes(current, new_start, ends_at, new_provider.id, room_id)
             fields = dict(starts_at=new_start, ends_at=ends_at, blocked_until=blocked_until)
             fields.update(provider=new_provider.id, room=room_id)
+            if {"starts_at", "ends_at", "provider"} & set(changed):
+                reason = check_client(
+                    current.client_id,
+                    new_start,
+                    ends_at,
+                    new_provider.id,
+                    online=online,
+                    override_reason=override_reason,
+                    exclude_id=current.id,
+                )
+                if reason:
+                    fields["override_reason"] = reason
+                    changed.append("client overlap overridden")
             if notes is not None and notes != current.notes:
                 fields["notes"] = notes
             Appointment.update(**fields).where(Appointment.id == appt.id).execute()
@@ -243,20 +272,26 @@ def move(
 # --- recurring ---------------------------------------------------------------------------
 
 
-def plan_series(*, practice, provider, appt_type, first_start, every_weeks, count, room=None):
-    """[(starts_at, problem or None)] for a series, before anything is booked."""
+def plan_series(
+    *, practice, provider, appt_type, first_start, every_weeks, count, room=None, client=None
+):
+    """[(starts_at, problem or None)] for a series, before anything is booked. With the
+    client, a date where they see another provider at or right around that time is a
+    problem too (left out, as a conflict)."""
     if count > MAX_SERIES:
         raise BookingError(f"A series can hold at most {MAX_SERIES} appointments.")
     starts = slot_rules.recurring_starts(first_start, practice.tz, every_weeks, count)
     plan = []
     room_id = getattr(room, "id", room)
     for s in starts:
-        s, _e, blocked = visit_times(appt_type, s)
+        s, ends, blocked = visit_times(appt_type, s)
         problem = None
         if not is_free(provider.id, None, s, blocked):
             problem = "The provider is booked then."
         elif room_id and not is_free(None, room_id, s, blocked):
             problem = "The room is in use then."
+        elif client is not None and conflicts_for(client.id, s, ends, provider.id):
+            problem = "The client sees another provider at or right around that time."
         plan.append((s, problem))
     return plan
 
@@ -276,6 +311,7 @@ def book_series(
             every_weeks=every_weeks,
             count=count,
             room=room,
+            client=client,
         )
         for s, problem in plan:
             if problem:

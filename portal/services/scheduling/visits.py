@@ -29,10 +29,19 @@ def _write(appt_id, **fields):
     return Appointment.get_by_id(appt_id)
 
 
-def check_in(appt, *, user=None):
+def check_in(appt, *, user=None, now=None):
+    """Check in, on the visit's own day only (the policy's window before the start)."""
+    now = now or clock.utcnow()
+    policy = policy_for(appt.practice_id)
     with database.atomic("IMMEDIATE"):
-        status = rules.check(rules.CHECK_IN, _stored(appt).status)
-        fresh = _write(appt.id, status=status, checked_in_at=clock.utcnow())
+        stored = _stored(appt)
+        status = rules.check(rules.CHECK_IN, stored.status)
+        refusal = rules.check_in_refusal(
+            stored.starts_at, now, stored.practice.tz, policy.check_in_window_minutes
+        )
+        if refusal:
+            raise rules.BookingError(refusal)
+        fresh = _write(appt.id, status=status, checked_in_at=now)
         audit.record("appointment.check_in", obj=fresh, user=user)
     return fresh
 
@@ -117,6 +126,7 @@ def no_show(appt, *, user=None, waive_fee=False):
             now=clock.utcnow(),
             fee_cents=policy.no_show_fee_cents,
             waive_fee=waive_fee,
+            grace_minutes=policy.no_show_grace_minutes,
         )
         fresh = _write(appt.id, status=status, fee_due_cents=fee)
         audit.record("appointment.no_show", obj=fresh, user=user)

@@ -1,0 +1,149 @@
+"""Issue 11's acceptance, in Chromium at 1024x768: a therapist opens today's appointment,
+checks in, writes and signs the chart note from the appointment page, lands on check-out
+(the minutes entered there as in the note: reading them from the note into check-out is
+claims-core's part), completes the visit, chooses the card terminal over the package credit
+the client holds, adds a tip, books the next visit and e-mails the receipt; the front desk
+finds the client by typing part of a phone number. Screenshots in test-artifacts/desk-*."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from portal import clock, demo
+from portal.models import Appointment, ChartNote, Invoice, OutboxMessage, Payment, Practice, Tip
+from portal.rules import slots as slot_rules
+from portal.services import packages
+
+pytestmark = pytest.mark.browser
+
+
+def _wednesday_0845_local(tz):
+    """08:45 on a Wednesday in the practice's time zone, this week (Maya works Mon-Fri)."""
+    today = slot_rules.to_local(dt.datetime.now(dt.UTC).replace(tzinfo=None), tz).date()
+    wednesday = today + dt.timedelta(days=(2 - today.weekday()))
+    return slot_rules.to_utc(dt.datetime.combine(wednesday, dt.time(8, 45)), tz)
+
+
+def _login(page, base, email):
+    page.goto(base + "/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(demo.DEMO_PASSWORDS[email])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/provider/")
+
+
+def _watch(page):
+    problems = []
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on(
+        "response",
+        lambda r: problems.append((r.request.method, r.url, r.status)) if r.status >= 500 else None,
+    )
+    return problems
+
+
+def test_the_day_at_the_desk_end_to_end(app, live_server, page, browser, screenshot, monkeypatch):
+    from zoneinfo import ZoneInfo
+
+    now = {"at": _wednesday_0845_local(ZoneInfo("America/Los_Angeles"))}
+    monkeypatch.setattr(clock, "utcnow", lambda: now["at"])  # the live server's clock too
+    with app.test_request_context():
+        demo.load()
+        practice = Practice.get()
+        appt = (
+            Appointment.select()
+            .where(
+                (Appointment.status == "booked")
+                & (Appointment.starts_at > now["at"])
+                & (Appointment.starts_at < now["at"] + dt.timedelta(hours=1))
+            )
+            .get()
+        )
+        jordan = appt.client
+        credit = packages.active_purchases(jordan.id, appt.appointment_type_id)[0]
+        credits_before = packages.balance(credit.id)
+    assert jordan.email == "client@demo.example" and credits_before > 0
+    problems = _watch(page)
+    page.on("dialog", lambda d: d.accept())
+
+    # The therapist: Today -> today's 9:00 visit
+    _login(page, live_server, "therapist@demo.example")
+    page.get_by_role("link", name=re.compile(r"9:00 AM · Jo Avery")).click()
+    page.wait_for_url(f"**/provider/appointments/{appt.id}")
+    assert page.get_by_text("Not written yet").is_visible()
+    screenshot(page, "desk-1-appointment")
+    page.get_by_role("link", name="Check in").click()
+    page.get_by_role("button", name="Check in").click()
+    page.wait_for_url(f"**/provider/appointments/{appt.id}")
+    assert page.locator(".status-badge").inner_text() == "Checked in"
+
+    # ... writes and signs the chart note from the appointment page
+    now["at"] += dt.timedelta(minutes=10)  # (the staff idle limit is 15 minutes)
+    page.get_by_role("link", name="Write the chart note").click()
+    page.wait_for_url(re.compile(r"/clients/\d+/notes/new\?appointment="))
+    page.get_by_label("97124").fill("45")
+    page.get_by_label("97140").fill("15")
+    page.get_by_label("Add a diagnosis").fill("M54.50")
+    screenshot(page, "desk-2-note")
+    page.get_by_role("button", name="Save and sign").click()
+    # signed: straight on to the visit's check-out
+    page.wait_for_url(f"**/provider/appointments/{appt.id}/check-out")
+    note = ChartNote.get(ChartNote.appointment == appt.id)
+    assert note.status == "signed"
+    page.get_by_label("CPT code, row 1").select_option("97124")
+    page.get_by_label("Minutes, row 1").fill("45")
+    page.get_by_label("CPT code, row 2").select_option("97140")
+    page.get_by_label("Minutes, row 2").fill("15")
+    screenshot(page, "desk-3-check-out")
+    page.get_by_role("button", name="Complete visit").click()
+    page.wait_for_url(f"**/provider/billing/checkout/{appt.id}")
+    assert {m.cpt_code: m.minutes for m in appt.minutes} == {"97124": 45, "97140": 15}
+
+    # ... chooses the card terminal over the credit, adds a tip
+    credit_choice = page.get_by_label(re.compile("Package credit"))
+    assert credit_choice.is_checked()  # offered first, not taken
+    page.get_by_label(re.compile("Card terminal")).check()
+    page.get_by_label(re.compile(r"^\$14\.00")).check()  # 15% of $95
+    screenshot(page, "desk-4-payment-choice")
+    page.get_by_role("button", name="Take payment").click()
+    page.wait_for_url(f"**/provider/billing/checkout/{appt.id}")
+    assert page.get_by_text(re.compile(r"paid \(Card terminal\), and a \$14\.00 tip")).is_visible()
+    inv = Invoice.get(Invoice.appointment == appt.id)
+    assert inv.status == "paid" and Payment.get(Payment.invoice == inv.id).method == (
+        "external_terminal"
+    )
+    assert Tip.get().amount_cents == 1400 and packages.balance(credit.id) == credits_before
+
+    # ... books the next visit, e-mails the receipt
+    page.get_by_role("button", name=re.compile("Book (the next|another) visit")).click()
+    page.wait_for_url(f"**/provider/billing/checkout/{appt.id}")
+    assert page.get_by_text(re.compile("Next visit booked")).is_visible()
+    nxt = Appointment.select().where(Appointment.id > appt.id).order_by(Appointment.id.desc()).get()
+    assert (nxt.client_id, nxt.provider_id, nxt.appointment_type_id) == (
+        jordan.id,
+        appt.provider_id,
+        appt.appointment_type_id,
+    )
+    page.get_by_role("button", name="E-mail the receipt").click()
+    page.wait_for_url(f"**/provider/billing/checkout/{appt.id}")
+    assert page.get_by_text(re.compile("e-mailed a link to the receipt")).is_visible()
+    mail = OutboxMessage.get(OutboxMessage.kind == "receipt")
+    assert "/portal/documents/" in mail.body and "Avery" not in mail.body
+    screenshot(page, "desk-5-visit-closed")
+
+    # The front desk finds the client by typing part of a phone number
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    desk = context.new_page()
+    problems += _watch(desk)
+    _login(desk, live_server, "frontdesk@demo.example")
+    desk.goto(live_server + "/provider/schedule/new")
+    desk.get_by_label("Find by name, phone, e-mail or date of birth").fill("0199")
+    choice = desk.get_by_label(re.compile(r"Avery, Jordan"))
+    choice.wait_for()
+    assert "04/12/1986" in desk.locator("#client_id-choices").inner_text()
+    choice.check()
+    screenshot(desk, "desk-6-finder-by-phone")
+    context.close()
+    assert problems == []
+    assert practice.id == appt.practice_id

@@ -1,0 +1,218 @@
+"""A check-out that closes the visit (issue 11 item 4): the payment method is chosen even
+where a package credit exists; a tip is kept apart from the invoice; a total over the
+practice's threshold is confirmed first; the receipt is printed or e-mailed as a portal
+link (no PHI in the e-mail); the next visit is booked from the last; a package is sold
+from Today in three taps, with a confirmation."""
+
+import datetime as dt
+
+import pytest
+
+from portal.models import (
+    Appointment,
+    AuditLog,
+    BillingSettings,
+    Invoice,
+    OutboxMessage,
+    PackagePurchase,
+    Payment,
+    Tip,
+)
+from portal.services import invoicing, packages
+from portal.services import scheduling as sched
+from tests.billing.conftest import appointment, appt_type, package
+from tests.conftest import login
+
+
+@pytest.fixture
+def visit(app, world):
+    """A completed $100 self-pay visit of world a's c1, who holds a paid 5-visit package."""
+    with app.test_request_context():
+        w = world.a
+        t = appt_type(w.practice)
+        d = package(w.practice, types=[t])
+        purchase, pinv = packages.sell(d, w.c1.id)
+        invoicing.record_payment(pinv, method="cash", amount_cents=42500)
+        appt = appointment(w.practice, w.c1, w.provider, t)
+        sched.check_out(appt, {"97124": 60})
+    return appt, purchase, d
+
+
+def test_card_over_the_available_credit_with_a_tip(app, client, world, visit):
+    appt, purchase, _ = visit
+    login(client, world.a.frontdesk)
+    page = client.get(f"/provider/billing/checkout/{appt.id}").get_data(as_text=True)
+    # the credit is offered (first), not taken
+    assert f'value="package_credit:{purchase.id}" checked' in page
+    assert 'value="external_terminal"' in page and "Tip for" in page
+    inv = Invoice.get(Invoice.appointment == appt.id)
+    assert inv.status == "open" and packages.balance(purchase.id) == 5
+    r = client.post(
+        f"/provider/billing/checkout/{appt.id}/take",
+        data={"invoice_id": inv.id, "pay": "external_terminal", "tip_choice": "1500"},
+    )
+    assert r.status_code == 303
+    inv = Invoice.get_by_id(inv.id)
+    assert inv.status == "paid" and inv.total_cents == 10000  # the tip is not on it
+    assert Payment.get(Payment.invoice == inv.id).method == "external_terminal"
+    tip = Tip.get()
+    assert (tip.amount_cents, tip.method, tip.provider_id) == (
+        1500,
+        "external_terminal",
+        appt.provider_id,
+    )
+    assert packages.balance(purchase.id) == 5  # the credit is still the client's
+    assert AuditLog.select().where(AuditLog.action == "tip.record").count() == 1
+    page = client.get(f"/provider/billing/checkout/{appt.id}").get_data(as_text=True)
+    assert "Print the receipt (PDF)" in page and "Tip for" in page and "$15.00" in page
+
+
+def test_a_tip_typed_badly_is_refused_next_to_the_field(app, client, world, visit):
+    appt, _, _ = visit
+    inv = Invoice.get(Invoice.appointment == appt.id)
+    login(client, world.a.frontdesk)
+    for typed, message in (
+        ("abc", "Enter an amount like"),
+        ("-5", "cannot be negative"),
+        ("5000", "over $1,000"),
+    ):
+        r = client.post(
+            f"/provider/billing/checkout/{appt.id}/take",
+            data={"invoice_id": inv.id, "pay": "cash", "tip": typed},
+        )
+        assert r.status_code == 400 and message in r.get_data(as_text=True), typed
+    r = client.post(f"/provider/billing/checkout/{appt.id}/take", data={"invoice_id": inv.id})
+    assert r.status_code == 400 and "Choose how to pay" in r.get_data(as_text=True)
+    assert Invoice.get_by_id(inv.id).status == "open" and not Tip.select().exists()
+
+
+def test_over_the_threshold_the_payment_is_confirmed_first(app, client, world, visit):
+    appt, purchase, _ = visit
+    BillingSettings.create(practice=world.a.practice, confirm_over_cents=10000)
+    inv = Invoice.get(Invoice.appointment == appt.id)
+    login(client, world.a.frontdesk)
+    data = {"invoice_id": inv.id, "pay": "cash", "tip": "10"}
+    r = client.post(f"/provider/billing/checkout/{appt.id}/take", data=data)
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Take $110.00 by Cash?" in body
+    assert Invoice.get_by_id(inv.id).status == "open"
+    r = client.post(f"/provider/billing/checkout/{appt.id}/take", data={**data, "confirm": "yes"})
+    assert r.status_code == 303 and Invoice.get_by_id(inv.id).status == "paid"
+    # a credit moves no money: no confirmation
+    assert Tip.get().amount_cents == 1000
+
+
+def test_paying_with_the_credit_is_one_choice_among_the_others(app, client, world, visit):
+    appt, purchase, _ = visit
+    inv = Invoice.get(Invoice.appointment == appt.id)
+    login(client, world.a.frontdesk)
+    r = client.post(
+        f"/provider/billing/checkout/{appt.id}/take",
+        data={"invoice_id": inv.id, "pay": f"package_credit:{purchase.id}"},
+    )
+    assert r.status_code == 303
+    assert Invoice.get_by_id(inv.id).status == "paid" and packages.balance(purchase.id) == 4
+    # another client's package: 404
+    with app.test_request_context():
+        other = package(world.a.practice, name="other")
+        theirs, pinv = packages.sell(other, world.a.c2.id)
+        appt2 = appointment(world.a.practice, world.a.c1, world.a.provider, appt.appointment_type)
+        sched.check_out(appt2, {"97124": 60})
+    inv2 = Invoice.get(Invoice.appointment == appt2.id)
+    r = client.post(
+        f"/provider/billing/checkout/{appt2.id}/take",
+        data={"invoice_id": inv2.id, "pay": f"package_credit:{theirs.id}"},
+    )
+    assert r.status_code in (400, 404) and Invoice.get_by_id(inv2.id).status == "open"
+
+
+def test_the_receipt_is_emailed_as_a_portal_link_without_phi(app, client, world, visit):
+    appt, _, _ = visit
+    inv = Invoice.get(Invoice.appointment == appt.id)
+    login(client, world.a.frontdesk)
+    client.post(
+        f"/provider/billing/checkout/{appt.id}/take", data={"invoice_id": inv.id, "pay": "cash"}
+    )
+    payment = Payment.get(Payment.invoice == inv.id)
+    before = OutboxMessage.select().count()
+    r = client.post(f"/provider/billing/checkout/{appt.id}/receipts/{payment.id}/email")
+    assert r.status_code == 303
+    mail = OutboxMessage.select().where(OutboxMessage.kind == "receipt").get()
+    assert mail.to_addr == world.a.c1.email
+    assert f"/portal/documents/{payment.receipt_id}" in mail.body
+    c1 = world.a.c1
+    for phi in (c1.first_name, c1.last_name, "100.00", "massage", "97124"):
+        assert phi not in mail.body and phi not in mail.subject
+    assert OutboxMessage.select().count() > before
+    assert AuditLog.get(AuditLog.action == "receipt.send").object_id == payment.id
+    # a payment of another visit, or another practice's: 404
+    with app.test_request_context():
+        other = appointment(world.a.practice, world.a.c2, world.a.provider, appt.appointment_type)
+    r = client.post(f"/provider/billing/checkout/{other.id}/receipts/{payment.id}/email")
+    assert r.status_code == 404
+    client.post("/logout")
+    login(client, world.b.frontdesk)
+    r = client.post(f"/provider/billing/checkout/{appt.id}/receipts/{payment.id}/email")
+    assert r.status_code == 404
+
+
+def test_book_the_next_visit_like_this_one(app, client, world, visit):
+    appt, _, _ = visit
+    login(client, world.a.frontdesk)
+    page = client.get(f"/provider/billing/checkout/{appt.id}").get_data(as_text=True)
+    assert "Book the next visit" in page
+    r = client.post(f"/provider/billing/checkout/{appt.id}/next")
+    assert r.status_code == 303
+    nxt = (
+        Appointment.select().where(Appointment.id != appt.id).order_by(Appointment.id.desc()).get()
+    )
+    assert (nxt.client_id, nxt.provider_id, nxt.appointment_type_id) == (
+        appt.client_id,
+        appt.provider_id,
+        appt.appointment_type_id,
+    )
+    assert nxt.starts_at - appt.starts_at == dt.timedelta(weeks=2)  # no rhythm yet: 2 weeks
+    page = client.get(f"/provider/billing/checkout/{appt.id}").get_data(as_text=True)
+    assert "Already booked:" in page and "Book another visit" in page
+    # taken: on to the form, prefilled
+    r = client.post(f"/provider/billing/checkout/{appt.id}/next")
+    assert r.status_code == 303 and "/provider/schedule/new?" in r.headers["Location"]
+
+
+def test_a_package_sold_from_today_in_three_taps_with_a_confirmation(app, client, world, now_today):
+    w = world.a
+    with app.test_request_context():
+        t = appt_type(w.practice)
+        d = package(w.practice, types=[t])
+        appt = sched.book(
+            practice=w.practice,
+            client=w.c1,
+            appt_type=t,
+            provider=w.provider,
+            starts_at=now_today,
+        )
+    login(client, w.frontdesk)
+    home = client.get("/provider/").get_data(as_text=True)
+    sell = f"/provider/billing/checkout/{appt.id}/packages"
+    assert sell in home  # tap 1: "Sell a package" on today's visit
+    page = client.get(sell).get_data(as_text=True)
+    action = f"/provider/billing/checkout/{appt.id}/sell/{d.id}"
+    assert action in page
+    r = client.post(action, data={"method": "cash"})  # tap 2: Cash under the package
+    assert r.status_code == 200 and "Take $425.00 by Cash?" in r.get_data(as_text=True)
+    assert not PackagePurchase.select().exists()
+    r = client.post(action, data={"method": "cash", "confirm": "yes"})  # tap 3: Confirm
+    assert r.status_code == 303
+    purchase = PackagePurchase.get()
+    assert purchase.status == "active" and packages.balance(purchase.id) == 5
+
+
+@pytest.fixture
+def now_today(world):
+    """Noon today in the practice's time zone (as naive UTC): always "today" on Today."""
+    from portal import clock
+    from portal.rules import slots
+
+    tz = world.a.practice.tz
+    day = slots.to_local(clock.utcnow(), tz).date()
+    return slots.to_utc(dt.datetime.combine(day, dt.time(12)), tz)
