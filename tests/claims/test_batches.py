@@ -22,7 +22,7 @@ from portal.models import (
     StoredDocument,
     X12Counter,
 )
-from portal.services.claims import batches
+from portal.services.claims import batches, life
 from portal.services.claims.batches import BatchError
 from portal.x12.read837 import read_837
 from tests.claims import factories as cf
@@ -226,6 +226,35 @@ def test_corrected_void_and_secondary_claims(a, world):
          "DTP*573*D8*20261120"],
         segs,
     ), "\n".join(segs)  # fmt: skip
+
+
+def test_a_voided_claim_the_payer_has_goes_out_once_and_stays_void(a, world):
+    payer = cf.payer(a.practice)
+    sent = _claim(a, payer_obj=payer, status="accepted", payer_claim_number="PAY-900")
+    never_sent = _claim(a, payer_obj=payer, day=dt.date(2026, 11, 3))
+    life.void(sent, "Billed the wrong client.", user=a.frontdesk)
+    life.void(never_sent, "Entered twice.", user=a.frontdesk)
+    sent, never_sent = Claim.get_by_id(sent.id), Claim.get_by_id(never_sent.id)
+    assert (sent.status, sent.frequency_code, sent.batch_id) == ("void", "8", None)
+    assert never_sent.frequency_code == "1"  # the payer never had it: nothing to send
+
+    ((listed_payer, listed),) = batches.ready_by_payer(a.practice.id)
+    assert [c.id for c in listed] == [sent.id]
+    (batch,) = batches.build(a.practice.id, user=a.frontdesk)
+
+    _, segs = _file(batch)
+    assert in_order(
+        [f"CLM*{sent.patient_control_number}*125***11:B:8*Y*A*Y*Y", "REF*F8*PAY-900"], segs
+    ), "\n".join(segs)
+    assert not any(never_sent.patient_control_number in s for s in segs)
+    sent = Claim.get_by_id(sent.id)
+    assert (sent.status, sent.batch_id, batch.claim_count) == ("void", batch.id, 1)
+    event = ClaimEvent.get((ClaimEvent.claim == sent.id) & (ClaimEvent.batch == batch.id))
+    assert (event.action, event.from_status, event.to_status) == ("void_sent", "void", "void")
+    assert [c.id for c in batches.claims_of(batch)] == [sent.id]
+    assert batches.ready_by_payer(a.practice.id) == []
+    with pytest.raises(BatchError, match="no ready claim"):
+        batches.build(a.practice.id)
 
 
 def test_missing_ids_point_at_the_settings_and_change_nothing(a, world):

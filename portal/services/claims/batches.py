@@ -71,16 +71,29 @@ def remote_name(batch):
     return f"837P-{batch.interchange_control_number:09d}.x12"
 
 
+# What a batch sends: ready claims no rule holds, and voids of claims the payer has (life.void
+# leaves them status void, frequency 8, no batch) until a file carries them.
+_READY = (Claim.status == claim_status.READY) & (Claim.held == False)  # noqa: E712
+_VOIDS = (
+    (Claim.status == claim_status.VOID)
+    & (Claim.frequency_code == claim_status.VOIDED)
+    & Claim.batch.is_null()
+)
+_SENDABLE = _READY | _VOIDS
+VOID_SENT = "void_sent"  # the ClaimEvent of a void carried by a file (its status stays void)
+
+
+def is_void(claim):
+    return claim.status == claim_status.VOID
+
+
 def ready_by_payer(practice_id):
-    """[(payer, [claims])]: the claims that may go out now (ready, not held), by payer."""
+    """[(payer, [claims])]: the claims that may go out now (ready and not held, or a void
+    the payer must be sent), by payer."""
     claims = list(
         Claim.select(Claim, Payer)
         .join(Payer, on=(Claim.payer == Payer.id))
-        .where(
-            (Claim.practice == practice_id)
-            & (Claim.status == claim_status.READY)
-            & (Claim.held == False)  # noqa: E712
-        )
+        .where((Claim.practice == practice_id) & _SENDABLE)
         .order_by(Payer.name, Claim.service_date, Claim.id)
     )
     out = {}
@@ -90,11 +103,7 @@ def ready_by_payer(practice_id):
 
 
 def _select(practice_id, claim_ids, payer_id):
-    q = Claim.select().where(
-        (Claim.practice == practice_id)
-        & (Claim.status == claim_status.READY)
-        & (Claim.held == False)  # noqa: E712
-    )
+    q = Claim.select().where((Claim.practice == practice_id) & _SENDABLE)
     if claim_ids is not None:
         q = q.where(Claim.id.in_(list(claim_ids)))
     if payer_id is not None:
@@ -152,23 +161,29 @@ def _store(practice_id, icn, text, payer, user):
 
 
 def _submit(items, batch, reason, user, now):
-    """The claims go to submitted, each with its history row (history.event's columns),
-    in a few statements however many claims the file holds."""
-    for item in items:  # every one is ready (selected so, inside this transaction)
+    """The claims go to submitted (a void stays void, now carried by this file), each with
+    its history row (history.event's columns), in a few statements however many claims
+    the file holds."""
+    voids = [item for item in items if is_void(item.claim)]
+    sent = [item for item in items if not is_void(item.claim)]
+    for item in sent:  # every one is ready (selected so, inside this transaction)
         claim_status.check_transition(item.claim.status, claim_status.SUBMITTED)
-    ids = [item.claim.id for item in items]
-    for chunk in chunked(ids, 500):
-        Claim.update(
-            status=claim_status.SUBMITTED, batch=batch.id, submitted_at=now, updated_at=now
-        ).where(Claim.id.in_(chunk)).execute()
+    for group, values in (
+        (sent, dict(status=claim_status.SUBMITTED)),
+        (voids, {}),
+    ):
+        for chunk in chunked([item.claim.id for item in group], 500):
+            Claim.update(batch=batch.id, submitted_at=now, updated_at=now, **values).where(
+                Claim.id.in_(chunk)
+            ).execute()
     rows = [
         {
             "practice": item.claim.practice_id,
             "claim": item.claim.id,
-            "action": "status",
+            "action": VOID_SENT if is_void(item.claim) else "status",
             "from_status": item.claim.status,
-            "to_status": claim_status.SUBMITTED,
-            "reason": reason,
+            "to_status": item.claim.status if is_void(item.claim) else claim_status.SUBMITTED,
+            "reason": ("Void claim (frequency 8) sent. " if is_void(item.claim) else "") + reason,
             "batch": batch.id,
             "user": user.id if user is not None else None,
             "created_at": now,
@@ -226,6 +241,7 @@ def _one_file(practice, billing, items, parties, now, user):
 def build(practice_id, claim_ids=None, payer_id=None, user=None):
     """Build the files for the chosen ready claims (all ready claims when claim_ids is
     None, of one payer with payer_id). Returns the new ClaimBatch rows, oldest first.
+    Voids the payer must be sent (status void, frequency 8, no batch yet) go with them.
     Raises BatchError: nothing chosen is ready, a chosen claim is no longer ready, the
     clearinghouse ids or the practice's billing details are missing, or a claim cannot
     be written (named, with what to fix)."""
@@ -274,7 +290,8 @@ def claims_of(batch):
     """The claims the batch's file carried (a claim sent again later keeps its place here:
     the history says which files held it)."""
     carried = ClaimEvent.select(ClaimEvent.claim).where(
-        (ClaimEvent.batch == batch.id) & (ClaimEvent.to_status == claim_status.SUBMITTED)
+        (ClaimEvent.batch == batch.id)
+        & ((ClaimEvent.to_status == claim_status.SUBMITTED) | (ClaimEvent.action == VOID_SENT))
     )
     return list(
         Claim.select(Claim, Client)
