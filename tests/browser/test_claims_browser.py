@@ -1,5 +1,5 @@
 """Real browser (Debian's Chromium at 1024x768), issue 10's acceptance up to the batch:
-a therapist completes a visit and signs its chart note; the claim is made and held by a
+a therapist signs a visit's chart note and completes the visit; the claim is made and held by a
 validation problem (the payer needs a referral, none is on file); the front desk opens
 it from the claims list, follows the problem's link, adds the referral, checks the claim
 again and it is ready. Screenshots of the claim page and the aging table:
@@ -90,20 +90,11 @@ def test_visit_to_held_claim_to_ready(app, live_server, page, screenshot):
     therapist, desk, client, policy, appt = _world(app)
     problems = _watch(page)
 
-    # The therapist completes the visit ...
+    # The therapist writes and signs the visit's chart note (an insurance visit is checked
+    # out once its note is signed: the desk's rule) ...
     _login(page, live_server, therapist.email)
     page.goto(f"{live_server}/provider/appointments/{appt.id}/check-out")
-    page.get_by_label("CPT code, row 1").fill("97124")
-    page.get_by_label("Minutes, row 1").fill("45")
-    page.get_by_label("CPT code, row 2").fill("97140")
-    page.get_by_label("Minutes, row 2").fill("15")
-    page.get_by_role("button", name="Complete visit").click()
-    page.wait_for_url(re.compile(rf"/billing/checkout/{appt.id}$"))
-    assert page.get_by_text(
-        "The claim is made when the therapist signs the chart note."
-    ).is_visible()
-
-    # ... and writes and signs its chart note: the claim is made as she signs.
+    assert page.get_by_role("heading", name="The chart note comes first").is_visible()
     page.goto(f"{live_server}/provider/clients/{client.id}/notes/new?appointment={appt.id}")
     page.get_by_label("Subjective").fill("Low back ache after lifting boxes at work.")
     page.get_by_label("Objective").fill("Hypertonic lumbar erectors, tender left QL.")
@@ -121,7 +112,16 @@ def test_visit_to_held_claim_to_ready(app, live_server, page, screenshot):
     page.locator('#dx-suggestions .suggest-pick[data-code="M62.830"]').click()
     page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="Save and sign").click()
-    page.wait_for_url(re.compile(r"/provider/notes/\d+$"))
+    # ... and, signed, goes straight on to check-out: the minutes are the note's, and the
+    # claim is made as she completes the visit.
+    page.wait_for_url(re.compile(rf"/provider/appointments/{appt.id}/check-out$"))
+    minutes = page.locator("table.minutes-table")
+    assert minutes.get_by_role("cell", name="97124").is_visible()
+    assert minutes.get_by_role("cell", name="45").is_visible()
+    with app.app_context():
+        assert not Claim.select().where(Claim.appointment == appt.id).exists()
+    page.get_by_role("button", name="Complete visit").click()
+    page.wait_for_url(re.compile(rf"/billing/checkout/{appt.id}$"))
     with app.app_context():
         claim = Claim.get(Claim.appointment == appt.id)
         assert claim.status == cs.DRAFT and claim.held

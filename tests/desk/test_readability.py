@@ -54,7 +54,10 @@ def test_every_table_header_is_named(app, client, world):
     for rule, url in rules(app, "GET", "/provider"):
         if rule.arguments:
             continue
-        body = client.get(url).get_data(as_text=True)
+        resp = client.get(url)
+        if resp.mimetype != "text/html":  # a PDF or a CSV has no table headers
+            continue
+        body = resp.get_data(as_text=True)
         if re.search(r"<th[^>]*>\s*</th>", body):
             empty.append(url)
     assert not empty
