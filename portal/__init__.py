@@ -235,6 +235,9 @@ def create_app(test_config=None):
     from portal.services.claims import desk as claims_desk  # claims at check-out and signing
 
     claims_desk.init_app(app)
+    from portal.services.claims import receivers  # 999, 277CA and 835 from the clearinghouse
+
+    receivers.init_app(app)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app
 

@@ -8,6 +8,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from portal.db import database
+from portal.services.claims import money_cli  # noqa: F401  (claims export, import-835)
 from portal.services.claims.cli import claims_cli
 from portal.services.clearinghouse_cli import clearinghouse_cli
 
@@ -35,6 +36,12 @@ def demo_cmd():
     click.echo("Demo practice loaded. Log in at " + base + "/login with:")
     for email, password in demo.DEMO_PASSWORDS.items():
         click.echo(f"  {email:28s} {password}")
+    conn = ctx.get("demo_clearinghouse")
+    if conn is not None:
+        click.echo(
+            f"Claims go to the demo's pretend clearinghouse (sftp://127.0.0.1:{conn.port}): "
+            "build an 837P file under Claims → 837P files and press Send."
+        )
     click.echo("")
     click.echo(f"Online booking for new clients: {base}/book/{ctx['practice'].id}")
     click.echo("")

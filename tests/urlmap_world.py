@@ -64,15 +64,18 @@ from portal.models import (
     Practice,
     PriorAuthorization,
     Provider,
+    RemittanceClaim,
     SavedPaymentMethod,
     StoredDocument,
     User,
 )
 from portal.models.claim_paper import MODE_FULL
+from portal.provider.claims import remittances as remittance_views
 from portal.services import calendar as calendar_svc
 from portal.services import intake as intake_svc
 from portal.services import letters, practice_export, superbills, uploads
-from portal.services.claims import cms1500, cms1500_pdf
+from portal.services.claims import batches as claim_batches
+from portal.services.claims import cms1500, cms1500_pdf, remittances
 from portal.services.messaging import threads as messaging_threads
 from tests import factories
 from tests.clients.helpers import png_bytes
@@ -111,6 +114,9 @@ ENDPOINT_PARAM_MODELS = {
     # A thread about an appointment (the <kind> token below says which kind).
     ("client.message_new_linked", "object_id"): Appointment,
     ("provider.message_new_linked", "object_id"): Appointment,
+    # An 835's line (what it said about one claim), matched or set aside by the desk.
+    ("provider.remittance_line_match", "line_id"): RemittanceClaim,
+    ("provider.remittance_line_dismiss", "line_id"): RemittanceClaim,
 }
 
 
@@ -195,6 +201,12 @@ def _extras(ctx):
         done=1,
         document=doc,
     )
+    # An 837P file of one ready claim, and the demo's example 835 imported (one of its
+    # claims is no claim of the practice: an unmatched line for the desk).
+    (_payer, ready), *_ = claim_batches.ready_by_payer(practice.id)
+    claim_batches.build(practice.id, claim_ids=[ready[0].id], user=ctx["frontdesk"])
+    example = remittance_views.example_document(practice.id)
+    remittances.import_835(practice.id, bytes(example.data), source="demo")
     reset = auth.issue_token(ctx["client_user"], "reset")
     # The first claim's paper form, issued, for the route that downloads it (its two ids
     # must belong together: given exactly, "endpoint:parameter" -> id).
@@ -206,6 +218,7 @@ def _extras(ctx):
     verify = signup._issue_link(ctx["client_user"], "/portal/")
     return {
         "signup.verify": verify,
+        "provider.report_csv": "revenue-by-month",
         "provider.claim_cms1500_document:claim_id": first_claim.id,
         "provider.claim_cms1500_document:document_id": paper_doc.id,
         "public_booking.calendar_feed_ics": feed_token,

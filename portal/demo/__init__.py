@@ -15,6 +15,7 @@ AREAS = [
     "messaging",
     "desk",
     "claims",
+    "claims_money",
 ]
 
 DEMO_PASSWORDS = {
