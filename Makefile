@@ -26,6 +26,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PIP) install -q -e .
 	touch $@
 
+# The demo's pretend clearinghouse is an SFTP server (asyncssh): the portal runs without it,
+# and so does the demo when it cannot be installed (claims are then downloaded as files).
+$(VENV)/.installed-demo: $(VENV)/.installed
+	$(PIP) install -q -e '.[demo]' || echo "asyncssh could not be installed: the demo runs without its pretend clearinghouse."
+	touch $@
+
 $(VENV)/.installed-dev: $(VENV)/.installed
 	$(PIP) install -q -e '.[dev]'
 	touch $@
@@ -35,9 +41,10 @@ devvenv: $(VENV)/.installed-dev
 
 # --- the two commands ---------------------------------------------------------
 # Local development on 127.0.0.1 (cookies without the Secure flag); links point at $(PORT).
-DEMO_ENV := PORTAL_DEV=1 PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)}
+DEMO_SFTP_PORT ?= $(shell expr $(PORT) + 17000)
+DEMO_ENV := PORTAL_DEV=1 PORTAL_BASE_URL=$${PORTAL_BASE_URL:-http://127.0.0.1:$(PORT)} PORTAL_DEMO_SFTP_PORT=$(DEMO_SFTP_PORT)
 
-demo: syslibs venv
+demo: syslibs venv $(VENV)/.installed-demo
 	$(DEMO_ENV) $(FLASK) db upgrade
 	$(DEMO_ENV) $(FLASK) demo
 	$(DEMO_ENV) bash scripts/serve.sh $(VENV) $(PORT)

@@ -28,6 +28,7 @@ from portal.rules.money import format_cents
 from portal.rules.npi import format_ein
 from portal.services import billing_events, icd10, visit_flow
 from portal.services.claims import desk as claims_desk
+from portal.services.claims import receivers
 from portal.webhooks import bp as webhooks_bp
 
 csrf = CSRFProtect()
@@ -70,6 +71,7 @@ def create_app(test_config=None):
     billing_events.init_app(app)  # signal receivers, expire-packages
     visit_flow.init_app(app)  # check-out waits for the signed chart note
     claims_desk.init_app(app)  # claims at check-out and signing
+    receivers.init_app(app)  # 999, 277CA and 835 from the clearinghouse
     # The development server logs each request line; a URL is not for the log.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return app

@@ -335,8 +335,11 @@ def set_password(token):
             UserToken.update(used_at=now).where(
                 (UserToken.user == fresh.user_id) & UserToken.used_at.is_null()
             ).execute()
+            # The link proved the mailbox, as a sign-up's confirmation link does.
             User.update(
-                password_hash=hash_password(form.password.data), password_changed_at=now
+                password_hash=hash_password(form.password.data),
+                password_changed_at=now,
+                email_unverified=False,
             ).where(User.id == fresh.user_id).execute()
             revoke_sessions(fresh.user, "password set")
             # The link proved the mailbox: earlier failed logins no longer lock the account.

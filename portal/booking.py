@@ -12,25 +12,27 @@ from flask import Blueprint, Response, abort, current_app, redirect, request, ur
 from flask.cli import with_appcontext
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import DateField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms import BooleanField, DateField, EmailField, PasswordField, StringField, TelField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
 
-from portal import audit, clock
+from portal import audit, clock, signup
 from portal.db import database
 from portal.htmx import render
 from portal.inputs import bounded_int, int_arg
-from portal.models import AppointmentType, Client, LoginAttempt, Practice, Provider, User
+from portal.models import AppointmentType, LoginAttempt, Practice, Provider
 from portal.rules import slots as slot_rules
 from portal.rules.passwords import password_problems
 from portal.services import scheduling as svc
 from portal.services.calendar import feed_for_token, provider_feed_ics
-from portal.sessions import hash_password, start_session
+from portal.sessions import hash_password
 
 bp = Blueprint("public_booking", __name__)
 
 
 def init_app(app):
     app.register_blueprint(bp)
+    app.register_blueprint(signup.bp)
+    app.jinja_env.globals["booking_links"] = booking_links
     app.cli.add_command(send_reminders_cmd)
 
     def in_tz(value, tz, fmt="%a %d %b %Y, %-I:%M %p"):
@@ -39,6 +41,18 @@ def init_app(app):
         return clock.to_local(value, tz).strftime(fmt)
 
     app.jinja_env.filters["in_tz"] = in_tz
+
+
+def booking_links(limit=5):
+    """[(practice name, public booking URL)] for the login page: practices taking online
+    bookings (a public page of theirs, linked from nowhere else)."""
+    out = []
+    for practice in Practice.select(Practice.id, Practice.name).order_by(Practice.id).limit(limit):
+        if svc.policy_for(practice.id).online_booking_enabled:
+            out.append(
+                (practice.name, url_for("public_booking.public_book", practice_id=practice.id))
+            )
+    return out
 
 
 # --- the slot picker (shared) --------------------------------------------------------------
@@ -167,6 +181,14 @@ class AccountForm(FlaskForm):
     date_of_birth = DateField(
         "Date of birth", validators=[DataRequired("Enter your date of birth.")]
     )
+    phone = TelField(
+        "Mobile phone",
+        validators=[
+            DataRequired("Enter a phone number the practice can reach you on."),
+            Length(max=40),
+            Regexp(r"^[0-9+().\- ]{7,}$", message="Enter a phone number, e.g. 503-555-0100."),
+        ],
+    )
     password = PasswordField("Choose a password", validators=[DataRequired("Choose a password.")])
     confirm = PasswordField(
         "Repeat the password",
@@ -174,6 +196,10 @@ class AccountForm(FlaskForm):
             DataRequired("Repeat the password."),
             EqualTo("password", "The two passwords differ."),
         ],
+    )
+    consent = BooleanField(
+        "I agree to the practice's policies above",
+        validators=[DataRequired("Please read and agree to the practice's policies.")],
     )
 
 
@@ -257,39 +283,18 @@ def public_account(practice_id):
         dob = form.date_of_birth.data
         if dob > dt.date.today() or dob.year < 1900:
             form.date_of_birth.errors.append("Enter your real date of birth.")
-        if not form.errors and User.get_or_none(User.email == email) is None:
-            with database.atomic("IMMEDIATE"):
-                if User.get_or_none(User.email == email) is None:
-                    client = Client.create(
-                        practice=practice.id,
-                        first_name=form.first_name.data.strip(),
-                        last_name=form.last_name.data.strip(),
-                        date_of_birth=dob,
-                        email=email,
-                    )
-                    user = User.create(
-                        practice=practice.id,
-                        email=email,
-                        name=f"{client.first_name} {client.last_name}",
-                        role="client",
-                        client=client.id,
-                        password_hash=hash_password(form.password.data),
-                        password_changed_at=clock.utcnow(),
-                    )
-                    audit.record(
-                        "client.create",
-                        obj=client,
-                        user=user,
-                        practice_id=practice.id,
-                        detail="online booking sign-up",
-                    )
-                else:
-                    user = None
-            if user is not None:
-                start_session(user)
-                return redirect(confirm_url)
         if not form.errors:
-            form.form_errors.append("There is already an account with that e-mail. Log in instead.")
+            # Hashed whether or not the address has an account: both replies take as long.
+            password_hash = hash_password(form.password.data)
+            data = {
+                "email": email,
+                "first_name": form.first_name.data.strip(),
+                "last_name": form.last_name.data.strip(),
+                "date_of_birth": dob,
+                "phone": form.phone.data.strip(),
+            }
+            signup.register(practice, data, password_hash, confirm_url)
+            return render("public/check_email.html", practice=practice)
         status = 400
     elif request.method == "POST":
         status = 400
@@ -302,6 +307,7 @@ def public_account(practice_id):
         start=start,
         tz=practice.tz,
         login_url=url_for("auth.login", next=confirm_url),
+        policies=signup.policy_text(practice),
     ), status
 
 

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from portal import demo, mail, tokens
 from portal.db import database
 from portal.models import Practice, User
+from portal.services.claims import money_cli  # noqa: F401  (claims export, import-835)
 from portal.services.claims.cli import claims_cli
 from portal.services.clearinghouse_cli import clearinghouse_cli
 
@@ -30,12 +31,20 @@ def init_app(app):
 def demo_cmd():
     """Load the demo practice (idempotent) and print its logins."""
     with database.connection_context():
-        demo.load()
+        ctx = demo.load()
     base = current_app.config["BASE_URL"]
     click.echo("")
     click.echo("Demo practice loaded. Log in at " + base + "/login with:")
     for email, password in demo.DEMO_PASSWORDS.items():
         click.echo(f"  {email:28s} {password}")
+    conn = ctx.get("demo_clearinghouse")
+    if conn is not None:
+        click.echo(
+            f"Claims go to the demo's pretend clearinghouse (sftp://127.0.0.1:{conn.port}): "
+            "build an 837P file under Claims → 837P files and press Send."
+        )
+    click.echo("")
+    click.echo(f"Online booking for new clients: {base}/book/{ctx['practice'].id}")
     click.echo("")
 
 

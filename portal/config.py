@@ -66,6 +66,9 @@ DEFAULTS = {
     # Messaging: how often an open page asks whether something changed (seconds; see
     # docs/messaging.md for why polling and what a poll costs).
     "MESSAGES_POLL_SECONDS": 5,
+    # The owner's practice export (a ZIP of PHI in instance/exports/) is deleted from the
+    # server this many hours after it was made.
+    "PRACTICE_EXPORT_KEEP_HOURS": 24,
 }
 
 

@@ -93,6 +93,7 @@ def small_targets(page, minimum=44):
 
 
 SKIP_PARTS = ("/logout", "/pdf", "/documents/", "/cards/", "/export", ".ics", "/download")
+DOWNLOAD_ENDS = (".csv", ".x12", "/file")  # reports as CSV, 837P and 835 files
 
 
 def crawl(page, base, start, limit=150, per_route=2, route_of=None, also=()):
@@ -125,7 +126,9 @@ def crawl(page, base, start, limit=150, per_route=2, route_of=None, also=()):
             p = urlparse(href)
             if p.netloc != urlparse(base).netloc or not p.path.startswith(f"/{prefix}"):
                 continue
-            if any(part in p.path for part in SKIP_PARTS) or href in seen:
+            if any(part in p.path for part in SKIP_PARTS) or p.path.endswith(DOWNLOAD_ENDS):
+                continue
+            if href in seen:
                 continue
             queue.append(href)
     return pages

@@ -239,6 +239,27 @@ ACCESS = {
     "provider.claim_details": DESK,
     "provider.claim_payer_number": DESK,
     "provider.claim_settings": OWNER_ONLY,
+    # --- claims money (claims-money): 837P files, payments (835), posting by hand, the
+    # work list and collect are the owner's and front desk's; a claim's payments are read
+    # by the staff who may see the claim; the reports are the owner's --------------------
+    "provider.claim_batches": DESK,
+    "provider.claim_batch_new": DESK,
+    "provider.claim_batch": DESK,
+    "provider.claim_batch_file": DESK,
+    "provider.claim_batch_send": DESK,
+    "provider.remittances": DESK,
+    "provider.remittance_example": DESK,
+    "provider.remittance": DESK,
+    "provider.remittance_file": DESK,
+    "provider.remittance_line_match": DESK,
+    "provider.remittance_line_dismiss": DESK,
+    "provider.claim_payments": STAFF,
+    "provider.claim_post_payment": DESK,
+    "provider.claim_write_off": DESK,
+    "provider.claim_worklist": DESK,
+    "provider.claim_collect": DESK,
+    "provider.reports": OWNER_ONLY,
+    "provider.report_csv": OWNER_ONLY,
     # --- the client portal ---------------------------------------------------------------
     "client.home": CLIENTS,
     "client.insurance": CLIENTS,
@@ -255,6 +276,26 @@ ACCESS = {
     "client.checkout_done": CLIENTS,
     "client.card_new": CLIENTS,
     "client.card_remove": CLIENTS,
+    # --- issue 12: superbills, letters, the client home, getting in, export -------------
+    "client.superbill_new": CLIENTS,
+    "client.export": CLIENTS,
+    "client.profile": CLIENTS,
+    "client.preferences": CLIENTS,
+    "client.verify_pending": CLIENTS,
+    "client.verify_resend": CLIENTS,
+    "signup.verify": EVERYONE,  # the one-time token in the URL is the check
+    "provider.client_superbills": STAFF,
+    "provider.superbill_new": STAFF,
+    "provider.superbill_correct": STAFF,
+    "provider.document_send": STAFF,
+    "provider.letter_new": CLINICAL,
+    "provider.letter_edit": CLINICAL,
+    "provider.letter_sign": CLINICAL,
+    # the owner's practice export: the owner who started it, no one else
+    "provider.practice_export_page": OWNER_ONLY,
+    "provider.practice_export_status": OWNER_ONLY,
+    "provider.practice_export_download": OWNER_ONLY,
+    "provider.practice_export_delete": OWNER_ONLY,
 }
 
 

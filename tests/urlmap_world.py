@@ -34,7 +34,7 @@ from flask_login import user_unauthorized
 from werkzeug.datastructures import MultiDict
 from werkzeug.routing import IntegerConverter
 
-from portal import demo, sessions, tokens
+from portal import demo, sessions, signup, tokens
 from portal.access import scoped
 from portal.db import database
 from portal.models import (
@@ -48,12 +48,14 @@ from portal.models import (
     CheckoutAttempt,
     Claim,
     ClaimLine,
+    DataExport,
     Icd10Favourite,
     InsurancePolicy,
     IntakeField,
     IntakeForm,
     IntakeSubmission,
     Job,
+    MedicalLetter,
     MessageThread,
     NoteTemplate,
     PackageDefinition,
@@ -62,15 +64,18 @@ from portal.models import (
     Practice,
     PriorAuthorization,
     Provider,
+    RemittanceClaim,
     SavedPaymentMethod,
     StoredDocument,
     User,
 )
 from portal.models.claim_paper import MODE_FULL
+from portal.provider.claims import remittances as remittance_views
 from portal.services import calendar as calendar_svc
 from portal.services import intake as intake_svc
-from portal.services import uploads
-from portal.services.claims import cms1500, cms1500_pdf
+from portal.services import letters, practice_export, superbills, uploads
+from portal.services.claims import batches as claim_batches
+from portal.services.claims import cms1500, cms1500_pdf, remittances
 from portal.services.messaging import threads as messaging_threads
 from tests import factories
 from tests.clients.helpers import png_bytes
@@ -99,6 +104,8 @@ PARAM_MODELS = {
     "type_id": AppointmentType,
     "template_id": NoteTemplate,
     "purchase_id": PackagePurchase,
+    "letter_id": MedicalLetter,
+    "export_id": DataExport,
     "line_id": ClaimLine,
 }
 # The same name meaning another model on one endpoint: (endpoint, parameter) -> model.
@@ -107,6 +114,9 @@ ENDPOINT_PARAM_MODELS = {
     # A thread about an appointment (the <kind> token below says which kind).
     ("client.message_new_linked", "object_id"): Appointment,
     ("provider.message_new_linked", "object_id"): Appointment,
+    # An 835's line (what it said about one claim), matched or set aside by the desk.
+    ("provider.remittance_line_match", "line_id"): RemittanceClaim,
+    ("provider.remittance_line_dismiss", "line_id"): RemittanceClaim,
 }
 
 
@@ -191,6 +201,12 @@ def _extras(ctx):
         done=1,
         document=doc,
     )
+    # An 837P file of one ready claim, and the demo's example 835 imported (one of its
+    # claims is no claim of the practice: an unmatched line for the desk).
+    (_payer, ready), *_ = claim_batches.ready_by_payer(practice.id)
+    claim_batches.build(practice.id, claim_ids=[ready[0].id], user=ctx["frontdesk"])
+    example = remittance_views.example_document(practice.id)
+    remittances.import_835(practice.id, bytes(example.data), source="demo")
     reset = tokens.issue_token(ctx["client_user"], "reset")
     # The first claim's paper form, issued, for the route that downloads it (its two ids
     # must belong together: given exactly, "endpoint:parameter" -> id).
@@ -198,7 +214,11 @@ def _extras(ctx):
     paper_doc = cms1500_pdf.issue(
         cms1500.load_claim(first_claim.id, practice.id), MODE_FULL, user=owner
     )
+    _client_documents(ctx)
+    verify = signup._issue_link(ctx["client_user"], "/portal/")
     return {
+        "signup.verify": verify,
+        "provider.report_csv": "revenue-by-month",
         "provider.claim_cms1500_document:claim_id": first_claim.id,
         "provider.claim_cms1500_document:document_id": paper_doc.id,
         "public_booking.calendar_feed_ics": feed_token,
@@ -206,6 +226,36 @@ def _extras(ctx):
         "client.message_new_linked": "appointment",
         "provider.message_new_linked": "appointment",
     }
+
+
+def _client_documents(ctx):
+    """Issue 12's objects: a superbill of the demo client's paid visits, a draft and a
+    signed letter of medical necessity, and an export the owner made."""
+    client, owner = ctx["client"], ctx["owner"]
+    practice = ctx["practice"]
+    today = dt.date.today()
+    visits = superbills.candidates(client, today - dt.timedelta(days=300), today)
+    paid = [v.appointment_id for v in visits if v.eligible]
+    if paid:
+        superbills.issue(client, paid, today - dt.timedelta(days=300), today, user=owner)
+    provider = Provider.get_by_id(ctx["therapist"].provider_id)
+    data = {
+        "diagnoses": "M54.50",
+        "referring_name": "",
+        "referring_npi": "",
+        "treatment_plan": "Weekly massage of the lumbar area.",
+        "frequency": "once a week",
+        "duration": "8 weeks",
+        "expected_outcome": "Less pain when sitting.",
+        "start_date": today,
+        "end_date": today + dt.timedelta(days=60),
+    }
+    letters.save_draft(client, provider, data, owner)
+    signed = letters.save_draft(client, provider, data, owner)
+    letters.sign(signed, f"{provider.first_name} {provider.last_name}", owner)
+    export = practice_export.start(owner)
+    practice_export.build(export.id)
+    assert practice.id == export.practice_id
 
 
 def build_world(base):

@@ -11,6 +11,7 @@ from portal.htmx import render
 from portal.models.billing import (
     CheckoutAttempt,
     Invoice,
+    InvoiceLine,
     PackageDefinition,
     PackagePurchase,
     Payment,
@@ -46,6 +47,7 @@ def invoices():
     return render(
         "client/billing/invoices.html",
         invoices=rows,
+        what_for=invoice_summaries(rows),
         receipts=receipts,
         purchases=purchases,
         for_sale=for_sale,
@@ -53,6 +55,30 @@ def invoices():
         card_payments=payments.is_configured(),
         section="invoices",
     )
+
+
+def invoice_summaries(invoices):
+    """{invoice id: what it is for, in words}: its first line (a visit with its date, a
+    package, a fee) and how many more; one query for the whole list."""
+    lines = {}
+    for line in (
+        InvoiceLine.select(
+            InvoiceLine.invoice, InvoiceLine.description, InvoiceLine.service_date, InvoiceLine.kind
+        )
+        .where(InvoiceLine.invoice.in_([i.id for i in invoices]))
+        .order_by(InvoiceLine.position, InvoiceLine.id)
+    ):
+        lines.setdefault(line.invoice_id, []).append(line)
+    out = {}
+    for inv_id, rows in lines.items():
+        first = rows[0]
+        text = first.description
+        if first.service_date and first.kind != "package":
+            text += f" on {first.service_date.strftime('%b %-d, %Y')}"
+        if len(rows) > 1:
+            text += f" and {len(rows) - 1} more"
+        out[inv_id] = text
+    return out
 
 
 def _to_checkout(start):
@@ -143,24 +169,6 @@ def checkout_done(attempt_id):
         error=error,
         section="invoices",
     )
-
-
-@bp.route("/documents")
-def documents():
-    docs = list(
-        scoped(StoredDocument)
-        .select(
-            StoredDocument.id,
-            StoredDocument.kind,
-            StoredDocument.title,
-            StoredDocument.created_at,
-            StoredDocument.size_bytes,
-        )
-        .where(StoredDocument.kind.in_(["invoice", "receipt", "credit_note", "superbill"]))
-        .order_by(StoredDocument.id.desc())
-    )
-    audit.record("document.list", client=current_user.client_id, detail="portal")
-    return render("client/billing/documents.html", docs=docs, section="documents")
 
 
 @bp.route("/documents/<int:document_id>")

@@ -14,6 +14,7 @@ from portal.models import Appointment, AppointmentType, Provider
 from portal.rules import appointments as rules
 from portal.rules import slots as slot_rules
 from portal.rules.money import format_cents
+from portal.services import intake as intake_svc
 from portal.services import scheduling as svc
 
 
@@ -44,6 +45,11 @@ def book():
         slot_url=slot_url,
         **ctx,
     )
+
+
+def _unsigned_forms():
+    offered = {f.id for f in intake_svc.offered_forms(current_user.practice_id)}
+    return offered - intake_svc.signed_form_ids(current_user.client)
 
 
 def _chosen():
@@ -90,6 +96,10 @@ def book_confirm():
             status = 400
         else:
             flash("Booked. A confirmation is on its way to your e-mail.", "success")
+            if _unsigned_forms():
+                # A new client: the intake forms come next, before the visit.
+                flash("Before your visit, please fill in and sign your forms below.", "info")
+                return redirect(url_for("client.intake"))
             return redirect(url_for("client.appointments", booked=appt.id))
     elif request.method == "POST":
         status = 400

@@ -1,16 +1,96 @@
-"""Client portal: home and account."""
+"""Client portal: home, profile and communication choices."""
 
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, StringField, TelField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from portal import audit
-from portal.access import get_or_404
+from portal import audit, pagecache
 from portal.client import bp
 from portal.htmx import render
-from portal.models import Client
+from portal.services import client_account, client_home
+from portal.services import clients as clients_svc
+
+
+class ProfileForm(FlaskForm):
+    preferred_name = StringField("Name you go by", validators=[Optional(), Length(max=80)])
+    phone = TelField(
+        "Mobile phone",
+        validators=[
+            DataRequired("Enter a phone number the practice can reach you on."),
+            Length(max=40),
+            Regexp(r"^[0-9+().\- ]{7,}$", message="Enter a phone number, e.g. 503-555-0100."),
+        ],
+    )
+    address1 = StringField("Street address", validators=[Optional(), Length(max=120)])
+    address2 = StringField("Apartment, suite", validators=[Optional(), Length(max=120)])
+    city = StringField("City", validators=[Optional(), Length(max=80)])
+    state = StringField("State", validators=[Optional(), Length(max=2)])
+    postal_code = StringField("ZIP code", validators=[Optional(), Length(max=10)])
+
+
+class PreferencesForm(FlaskForm):
+    document_emails = BooleanField("E-mail me when a new receipt or superbill is ready")
+    monthly_superbill = BooleanField("Make me a superbill of each month's paid visits")
+
+
+PROFILE_FIELDS = ("preferred_name", "phone", "address1", "address2", "city", "state", "postal_code")
+
+
+def _prefs_form():
+    prefs = client_account.preferences(current_user.client_id)
+    return PreferencesForm(
+        formdata=None,
+        document_emails=prefs.document_emails,
+        monthly_superbill=prefs.monthly_superbill,
+    )
 
 
 @bp.route("/")
+@pagecache.cached_page
 def home():
-    client = get_or_404(Client, current_user.client_id)
-    audit.record_view("client.view", obj=client, detail="portal home")
-    return render("client/home.html", client=client)
+    # Served from the render cache while nothing changed (portal/pagecache.py): every
+    # write changes the data version and the minute is in the key; the view audit runs on
+    # every request, hit or miss.
+    client = current_user.client
+    practice = current_user.practice
+    pagecache.each_time(audit.record_view, "client.view", obj=client, detail="portal home")
+    return render(
+        "client/home.html",
+        client=client,
+        home=client_home.home_for(client, practice),
+        prefs_form=_prefs_form(),
+        section="home",
+    )
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+def profile():
+    client = current_user.client
+    form = ProfileForm(obj=client if request.method == "GET" else None)
+    if form.validate_on_submit():
+        data = {name: getattr(form, name).data or "" for name in PROFILE_FIELDS}
+        changed = clients_svc.update(client, data)
+        flash("Saved." if changed else "Nothing changed.", "success")
+        return redirect(url_for("client.home") + "#profile", 303)
+    audit.record_view("client.view", obj=client, detail="portal profile")
+    return render("client/profile.html", form=form, client=client, section="home"), (
+        400 if request.method == "POST" else 200
+    )
+
+
+@bp.route("/preferences", methods=["POST"])
+def preferences():
+    form = PreferencesForm()
+    if not form.validate_on_submit():
+        flash("The form expired: try again.", "error")
+        return redirect(url_for("client.home") + "#preferences", 303)
+    client_account.save_preferences(
+        current_user.client,
+        monthly_superbill=form.monthly_superbill.data,
+        document_emails=form.document_emails.data,
+        user=current_user,
+    )
+    flash("Your choices are saved.", "success")
+    return redirect(url_for("client.home") + "#preferences", 303)

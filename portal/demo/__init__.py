@@ -17,6 +17,7 @@ AREAS = [
     "messaging",
     "desk",
     "claims",
+    "claims_money",
 ]
 
 DEMO_PASSWORDS = {

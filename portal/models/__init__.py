@@ -52,7 +52,16 @@ from portal.models.clearinghouse import (
     ClearinghouseFile,
     ClearinghouseUpload,
 )
+from portal.models.client_account import CLIENT_ACCOUNT_MODELS, ClientConsent, ClientPreference
 from portal.models.desk import DESK_MODELS, ClientMerge, Tip
+from portal.models.documents import (
+    DOCUMENT_MODELS,
+    DataExport,
+    MedicalLetter,
+    Superbill,
+    SuperbillVisit,
+    VisitReceipt,
+)
 from portal.models.insurance import (
     BenefitsVerification,
     CardImage,
@@ -168,6 +177,8 @@ ALL_MODELS = [
     MessageRead,
     MessageSnippet,
     MessageNoticeSetting,
+    *DOCUMENT_MODELS,
+    *CLIENT_ACCOUNT_MODELS,
     *DESK_MODELS,
     *CLAIM_PAPER_MODELS,
 ]
@@ -262,6 +273,13 @@ __all__ = [
     "MessageRead",
     "MessageSnippet",
     "MessageThread",
+    "ClientConsent",
+    "ClientPreference",
+    "DataExport",
+    "MedicalLetter",
+    "Superbill",
+    "SuperbillVisit",
+    "VisitReceipt",
     "ClientMerge",
     "Tip",
 ]

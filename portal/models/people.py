@@ -84,6 +84,8 @@ class User(BaseModel):
     password_changed_at = DateTimeField(null=True)
     last_login_at = DateTimeField(null=True)
     created_at = created_field()
+    # A self sign-up until its e-mail link is used (migration 0019): sees nothing yet.
+    email_unverified = BooleanField(default=False)
 
     # flask-login: the id in the cookie session is the server-side session token,
     # so a revoked session stops working at once.
@@ -145,6 +147,7 @@ class UserToken(BaseModel):
     created_at = created_field()
     expires_at = DateTimeField()
     used_at = DateTimeField(null=True)
+    next_path = CharField(default="")  # where the link leads once used (a local path)
 
 
 class LoginAttempt(BaseModel):

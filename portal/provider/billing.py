@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, Optional
 
 from portal import audit, payments
-from portal.access import get_or_404, roles_required, scoped
+from portal.access import deny, get_or_404, roles_required, scoped
 from portal.formutil import choices
 from portal.htmx import render
 from portal.inputs import local_path, page_arg
@@ -279,6 +279,8 @@ def invoice_send(invoice_id):
 @bp.route("/billing/documents/<int:document_id>")
 def document_download(document_id):
     doc = get_or_404(StoredDocument, document_id, audit_action="document.download")
+    if doc.kind == "letter" and current_user.role not in ("owner", "therapist"):
+        deny()  # a letter of medical necessity is clinical: not the front desk's
     return stored_response(doc)
 
 

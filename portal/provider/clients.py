@@ -40,6 +40,7 @@ SECTIONS = [
     ("appointments", "Appointments", "provider.client_appointments"),
     ("billing", "Billing", "provider.client_billing"),
     ("documents", "Documents", "provider.client_documents"),
+    ("superbills", "Superbills and letters", "provider.client_superbills"),
     ("messages", "Messages", "provider.client_messages"),
 ]
 

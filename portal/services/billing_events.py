@@ -23,7 +23,7 @@ from portal import clock
 from portal.db import database
 from portal.models.billing import LINE_FEE, LINE_VISIT, Invoice
 from portal.models.scheduling import AppointmentMinutes, AppointmentTypeCode
-from portal.services import events, invoicing, packages
+from portal.services import events, invoicing, packages, receipts
 
 _connected = False
 
@@ -122,6 +122,8 @@ def on_completed(appointment, **kw):
     user = _actor()
     with database.atomic():
         if packages.redeemed_entry(appointment.id) is not None:
+            # Paid from a package: no invoice, so the visit gets a receipt of its own.
+            receipts.issue_package_visit_receipt(appointment, user=user)
             return
         if appointment.appointment_type.bill_insurance:
             packages.redeem(appointment, user=user)  # else left to claims

@@ -24,8 +24,8 @@ from portal.models.clearinghouse import (
     ClearinghouseDownload,
     ClearinghouseFile,
 )
-from portal.rules.x12sniff import sniff_kind
 from portal.services import events
+from portal.x12.segments import X12Error, parse
 
 # The fields the owner's settings form writes (secrets and the host key have their own ways).
 SETTINGS_FIELDS = (
@@ -258,6 +258,37 @@ def record_outcome(conn, code="", message=""):
 
 # --- received files --------------------------------------------------------------------------
 
+READ_KINDS = ("999", "277", "835")
+
+
+def kind_of(data):
+    """(kind, error) for the bytes of a received file, by content (portal.x12.segments):
+    kind is "999", "277", "835" or "unknown"; error is "" for a known kind, else a
+    sentence for the owner saying why the portal cannot read it."""
+    if data.startswith(b"\xef\xbb\xbf"):  # a byte order mark some systems add
+        data = data[3:]
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        return "unknown", "Not an X12 file: it holds characters X12 does not use."
+    try:
+        _, segments = parse(text)
+    except X12Error as exc:
+        words = str(exc)
+        return "unknown", words if words.startswith(
+            "This is not"
+        ) else f"Not a readable X12 file: {words}"
+    sets = sorted({seg[1] for seg in segments if seg.id == "ST"})
+    if not sets:
+        if any(seg.id == "TA1" for seg in segments):
+            return "unknown", "An interchange acknowledgment (TA1), not a 999, 277 or 835."
+        return "unknown", "An X12 file without a transaction set (no ST segment)."
+    if len(sets) > 1:
+        return "unknown", "An X12 file mixing transaction sets " + ", ".join(sets) + "."
+    if sets[0] not in READ_KINDS:
+        return "unknown", f"An X12 {sets[0] or 'file'} transaction set, not a 999, 277 or 835."
+    return sets[0], ""
+
 
 def seen_paths(practice_id, paths):
     """{(remote_path, size, mtime)} already downloaded, among `paths`."""
@@ -283,7 +314,7 @@ def store_download(practice_id, remote_path, size, mtime, data):
     the next fetch skips it. The kind comes from the content; an unreadable file is kept
     with status "error" and the reason."""
     digest = hashlib.sha256(data).hexdigest()
-    kind, error = sniff_kind(data)
+    kind, error = kind_of(data)
     name = remote_path.rsplit("/", 1)[-1]
     with database.atomic("IMMEDIATE"):
         f = ClearinghouseFile.get_or_none(

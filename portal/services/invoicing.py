@@ -40,12 +40,11 @@ from portal.models.billing import (
     InvoiceLine,
     Payment,
     Refund,
-    StoredDocument,
 )
 from portal.models.people import Client
 from portal.models.practice import Practice
 from portal.rules import billing as rules
-from portal.services import events
+from portal.services import documents, events, receipts
 
 MANUAL_METHODS = (PAY_CASH, PAY_CHECK, PAY_TERMINAL)
 STRIPE_METHODS = (PAY_CARD, PAY_CARD_ON_FILE)
@@ -77,20 +76,7 @@ def _next_number(practice_id):
 
 
 def store_document(practice_id, client_id, kind, title, filename, data, user=None):
-    doc = StoredDocument.create(
-        practice=practice_id,
-        client=client_id,
-        kind=kind,
-        title=title,
-        filename=filename,
-        content_type="application/pdf",
-        data=data,
-        sha256=pdf.sha256(data),
-        size_bytes=len(data),
-        created_by=user.id if user is not None else None,
-    )
-    audit.record("document.issue", obj=doc, client=client_id, detail=kind, user=user)
-    return doc
+    return documents.store(practice_id, client_id, kind, title, filename, data, user=user)
 
 
 def _pdf_context(invoice):
@@ -115,12 +101,7 @@ def render_invoice_pdf(invoice):
 
 
 def render_receipt_pdf(payment):
-    invoice = Invoice.get_by_id(payment.invoice_id)
-    ctx = _pdf_context(invoice)
-    ctx["payment"] = payment
-    ctx["paid_on"] = clock.local_date(payment.received_at or payment.created_at, ctx["practice"].tz)
-    ctx["purchase"] = payment.package_purchase if payment.package_purchase_id else None
-    return pdf.render_pdf("pdf/receipt.html", **ctx)
+    return receipts.render_payment_receipt(payment)
 
 
 # --- creating and issuing ----------------------------------------------------------------

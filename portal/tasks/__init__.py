@@ -146,4 +146,4 @@ def list_cmd():
 __all__ = ["crontab", "enqueue", "init_app", "periodic", "queue", "task"]
 
 # The areas' tasks, declared once the decorators above exist.
-from portal.tasks import claims, claims_paper, clearinghouse, routine  # noqa: E402,F401
+from portal.tasks import claims, claims_paper, clearinghouse, documents, routine  # noqa: E402,F401

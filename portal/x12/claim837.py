@@ -229,3 +229,9 @@ class Batch:
     receiver_qualifier: str = "ZZ"  # ISA07
     ack_requested: str = "0"  # ISA14 (a TA1)
     reference: str = ""  # BHT03, the batch's own reference; default: the group number
+    # The envelope's ids when the clearinghouse gave others than the 1000A/1000B ones
+    # (empty: the submitter's id, the receiver's id).
+    interchange_sender: str = ""  # ISA06
+    interchange_receiver: str = ""  # ISA08
+    application_sender: str = ""  # GS02
+    application_receiver: str = ""  # GS03

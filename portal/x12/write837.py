@@ -60,10 +60,12 @@ def _dmg(w: Writer, person: Person) -> None:
 
 
 def _header(w: Writer, batch: Batch) -> None:
+    sender = batch.interchange_sender or batch.submitter.id
+    receiver = batch.interchange_receiver or batch.receiver.id
     x.isa(
         w,
-        batch.submitter.id,
-        batch.receiver.id,
+        sender,
+        receiver,
         batch.interchange_control_number,
         batch.created,
         batch.usage,
@@ -74,8 +76,8 @@ def _header(w: Writer, batch: Batch) -> None:
     x.gs(
         w,
         "HC",
-        batch.submitter.id,
-        batch.receiver.id,
+        batch.application_sender or sender,
+        batch.application_receiver or receiver,
         batch.group_control_number,
         batch.created,
         VERSION,

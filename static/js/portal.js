@@ -1,6 +1,28 @@
 // Small progressive enhancements. No inline scripts anywhere: this file is the place.
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
+  // The client portal's Menu button (phones): shows or hides the navigation.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target.closest(".menu-toggle");
+    if (!btn) { return; }
+    var bar = btn.closest(".topbar");
+    var open = !bar.classList.contains("open");
+    bar.classList.toggle("open", open);
+    btn.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+  // The unread count shows on the Menu button too while the menu is folded (phones).
+  function syncMenuBadge() {
+    var src = document.getElementById("messages-badge");
+    var dst = document.querySelector(".menu-toggle .menu-badge");
+    if (!src || !dst) { return; }
+    var hidden = src.classList.contains("hidden");
+    dst.classList.toggle("hidden", hidden);
+    dst.textContent = hidden || !src.firstChild ? "" : src.firstChild.textContent;
+  }
+  document.addEventListener("DOMContentLoaded", syncMenuBadge);
+  document.addEventListener("htmx:afterSettle", syncMenuBadge);
+  document.addEventListener("htmx:oobAfterSwap", syncMenuBadge);
   // Confirm before destructive POSTs: <button data-confirm="...">.
   document.addEventListener("click", function (ev) {
     var el = ev.target.closest("[data-confirm]");

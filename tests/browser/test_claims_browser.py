@@ -90,20 +90,9 @@ def test_visit_to_held_claim_to_ready(app, live_server, page, screenshot):
     therapist, desk, client, policy, appt = _world(app)
     problems = _watch(page)
 
-    # The therapist completes the visit ...
+    # The therapist writes and signs the visit's chart note (an insurance visit is
+    # checked out once its note is signed) ...
     _login(page, live_server, therapist.email)
-    page.goto(f"{live_server}/provider/appointments/{appt.id}/check-out")
-    page.get_by_label("CPT code, row 1").fill("97124")
-    page.get_by_label("Minutes, row 1").fill("45")
-    page.get_by_label("CPT code, row 2").fill("97140")
-    page.get_by_label("Minutes, row 2").fill("15")
-    page.get_by_role("button", name="Complete visit").click()
-    page.wait_for_url(re.compile(rf"/billing/checkout/{appt.id}$"))
-    assert page.get_by_text(
-        "The claim is made when the therapist signs the chart note."
-    ).is_visible()
-
-    # ... and writes and signs its chart note: the claim is made as she signs.
     page.goto(f"{live_server}/provider/clients/{client.id}/notes/new?appointment={appt.id}")
     page.get_by_label("Subjective").fill("Low back ache after lifting boxes at work.")
     page.get_by_label("Objective").fill("Hypertonic lumbar erectors, tender left QL.")
@@ -121,7 +110,15 @@ def test_visit_to_held_claim_to_ready(app, live_server, page, screenshot):
     page.locator('#dx-suggestions .suggest-pick[data-code="M62.830"]').click()
     page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="Save and sign").click()
-    page.wait_for_url(re.compile(r"/provider/notes/\d+$"))
+
+    # ... and goes straight on to check-out, which shows the note's minutes: completing
+    # the visit makes its claim.
+    page.wait_for_url(re.compile(rf"/provider/appointments/{appt.id}/check-out$"))
+    minutes = page.locator("table.minutes-table")
+    assert minutes.get_by_role("row", name=re.compile(r"97124\s+45")).is_visible()
+    assert minutes.get_by_role("row", name=re.compile(r"97140\s+15")).is_visible()
+    page.get_by_role("button", name="Complete visit").click()
+    page.wait_for_url(re.compile(rf"/billing/checkout/{appt.id}$"))
     with app.app_context():
         claim = Claim.get(Claim.appointment == appt.id)
         assert claim.status == cs.DRAFT and claim.held

@@ -77,7 +77,10 @@ def test_owner_sets_up_and_tests_the_clearinghouse(
     page.get_by_label("Receiver name (loop 1000B)").fill("Test Clearinghouse")
     page.get_by_role("button", name="Save clearinghouse settings").click()
     assert "Enter the host name only" in page.locator("#host-error").inner_text()
-    assert page.evaluate("document.activeElement.id") == "host"
+    # (portal.js runs deferred: wait for it rather than read the focus before it has run)
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.id === 'host'", timeout=5000
+    )
     screenshot(page, "clearinghouse-settings-error")
 
     page.get_by_label("SFTP host").fill("127.0.0.1")

@@ -91,10 +91,10 @@ def test_the_day_at_the_desk_end_to_end(app, live_server, page, browser, screens
     page.wait_for_url(f"**/provider/appointments/{appt.id}/check-out")
     note = ChartNote.get(ChartNote.appointment == appt.id)
     assert note.status == "signed"
-    page.get_by_label("CPT code, row 1").select_option("97124")
-    page.get_by_label("Minutes, row 1").fill("45")
-    page.get_by_label("CPT code, row 2").select_option("97140")
-    page.get_by_label("Minutes, row 2").fill("15")
+    # check-out shows the signed note's minutes rather than asking for them again
+    minutes = page.locator("table.minutes-table")
+    assert minutes.get_by_role("row", name=re.compile(r"97124\s+45")).is_visible()
+    assert minutes.get_by_role("row", name=re.compile(r"97140\s+15")).is_visible()
     screenshot(page, "desk-3-check-out")
     page.get_by_role("button", name="Complete visit").click()
     page.wait_for_url(f"**/provider/billing/checkout/{appt.id}")

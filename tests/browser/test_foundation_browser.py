@@ -66,7 +66,10 @@ def test_owner_edits_practice_settings(app, live_server, page, screenshot):
     err = page.locator("#npi-error")
     assert "valid check digit" in err.inner_text()
     # The field with the error has the focus (portal.js), so it is in view.
-    assert page.evaluate("document.activeElement.id") == "npi"
+    # (portal.js runs deferred: wait for it rather than read the focus before it has run)
+    page.wait_for_function(
+        "document.activeElement && document.activeElement.id === 'npi'", timeout=5000
+    )
     assert page.locator("#npi").get_attribute("aria-describedby") == "npi-error"
     screenshot(page, "foundation-practice-settings-error")
 

@@ -96,6 +96,7 @@ def test_phone_client_and_tablet_therapist_talk_live(
 
         # The client writes from the phone, with a photo.
         _login(phone, live_server, jo_user.email, r"/portal/$")
+        phone.get_by_role("button", name="Menu").click()  # the phone's one-row header
         phone.get_by_role("link", name=re.compile("^Messages")).click()
         phone.get_by_role("link", name="New message", exact=True).click()
         phone.get_by_label("Subject").fill("Sore shoulder after Tuesday")

@@ -17,6 +17,7 @@ from portal.models import (
     Claim,
     ClaimDiagnosis,
     ClaimLine,
+    ClearinghouseConnection,
     Client,
     InsurancePolicy,
     Payer,
@@ -85,6 +86,21 @@ def visit(practice, client, provider, day=dt.date(2026, 11, 2), hour=17, status=
     )
 
 
+def _free_visit(practice, client, provider, day):
+    """A visit at 17:00 UTC, or the next free hour of the provider that day (several claims
+    for one provider on one day)."""
+    taken = {
+        a.starts_at.hour
+        for a in Appointment.select(Appointment.starts_at).where(
+            (Appointment.provider == provider)
+            & (Appointment.starts_at >= dt.datetime.combine(day, dt.time(0)))
+            & (Appointment.starts_at < dt.datetime.combine(day, dt.time(23, 59)))
+        )
+    }
+    hour = next(h for h in (17, 18, 19, 20, 21, 22, 16, 15, 14) if h not in taken)
+    return visit(practice, client, provider, day=day, hour=hour)
+
+
 def claim(
     practice,
     client,
@@ -101,7 +117,7 @@ def claim(
 ):
     """A claim with `lines` as (code, minutes, units, charge cents), pointer A on each."""
     policy_obj = policy_obj or policy(practice, client, payer_obj)
-    appt = visit(practice, client, provider, day=day) if appointment else None
+    appt = _free_visit(practice, client, provider, day) if appointment else None
     total = sum(charge for _, _, _, charge in lines)
     c = Claim.create(
         practice=practice,
@@ -111,7 +127,8 @@ def claim(
         payer=policy_obj.payer_id,
         provider=provider,
         status=status,
-        patient_control_number=secrets.token_hex(6).upper(),
+        patient_control_number=kw.pop("patient_control_number", None)
+        or secrets.token_hex(6).upper(),
         service_date=day,
         total_cents=total,
         **kw,
@@ -229,6 +246,70 @@ def insured_visit(
     if sign is not None:
         sign_note(side.therapist, appt, minutes, diagnoses, sign=sign)
     return appt, pol
+
+
+# --- claims-money: what an 837P needs besides the claim ------------------------------------
+
+
+def billing_ready(practice_obj, **kw):
+    """The practice's billing details complete (address with ZIP+4, phone, NPI, EIN)."""
+    values = dict(
+        address1="120 Willow Street",
+        city="Portland",
+        state="OR",
+        postal_code="972051234",
+        phone="503-555-0142",
+    )
+    values.update(kw)
+    for name, value in values.items():
+        setattr(practice_obj, name, value)
+    practice_obj.save()
+    return practice_obj
+
+
+def clearinghouse_ids(practice_obj, **kw):
+    """The practice's clearinghouse connection with the ids an 837P carries (no SFTP)."""
+    values = dict(
+        practice=practice_obj,
+        isa_sender_id="ISASENDER01",
+        isa_receiver_id="ISARECEIVER",
+        gs_sender_code="GSSENDER",
+        gs_receiver_code="GSRECEIVER",
+        submitter_id="SUBMITTER01",
+        receiver_name="TEST CLEARINGHOUSE",
+        receiver_id="CLEARHOUSE",
+        usage_indicator="T",
+    )
+    values.update(kw)
+    existing = ClearinghouseConnection.get_or_none(
+        ClearinghouseConnection.practice == practice_obj.id
+    )
+    if existing is not None:
+        for name, value in values.items():
+            setattr(existing, name, value)
+        existing.save()
+        return existing
+    return ClearinghouseConnection.create(**values)
+
+
+def with_address(client_obj, sex="F"):
+    """A client with the address and sex an 837P needs."""
+    client_obj.address1 = "12 Elm St"
+    client_obj.city = "Portland"
+    client_obj.state = "OR"
+    client_obj.postal_code = "97205"
+    client_obj.sex = sex
+    client_obj.save()
+    return client_obj
+
+
+def sendable(side, **kw):
+    """Practice `side` (a tests.factories world side) ready to build 837P files."""
+    billing_ready(side.practice)
+    clearinghouse_ids(side.practice)
+    with_address(side.c1)
+    with_address(side.c2, sex="M")
+    return side
 
 
 # --- claims-paper: a claim with every box of the CMS-1500 filled ----------------------------

@@ -23,6 +23,7 @@ from portal.models import (
 )
 from portal.services.claims import cms1500, cms1500_pdf
 from portal.services.claims.cms1500 import Cms1500Error
+from portal.services.claims.data import settings_for
 from tests.claims import factories as cf
 from tests.claims.cms1500_boxes import MM, check_boxes, read_box, values, words
 from tests.conftest import ARTIFACTS
@@ -31,7 +32,7 @@ SERVICE = dt.date(2026, 11, 2)
 
 
 def _settings(practice, **kw):
-    s = cms1500.claim_settings(practice.id)
+    s = settings_for(practice.id)
     for k, v in kw.items():
         setattr(s, k, v)
     s.save()
@@ -43,7 +44,7 @@ def _form(claim_obj):
 
 
 def _render(claim_obj, mode="full"):
-    settings = cms1500.claim_settings(claim_obj.practice_id)
+    settings = settings_for(claim_obj.practice_id)
     return cms1500_pdf.render(_form(claim_obj), mode, settings)
 
 
@@ -507,6 +508,6 @@ def test_payer_kinds_choose_box_1(ctx, world, tmp_path):
 
 
 def test_settings_default_until_saved(ctx, world):
-    s = cms1500.claim_settings(world.a.practice.id)
+    s = settings_for(world.a.practice.id)
     assert (s.print_offset_x_mm, s.print_offset_y_mm, s.signature_on_file) == (0, 0, True)
     assert ClaimSettings.select().count() == 0

@@ -20,6 +20,7 @@ import asyncssh
 import pytest
 
 from portal.services import clearinghouse as ch
+from portal.services.claims import receivers
 
 USER = "portal-practice"
 PASSWORD = "Sftp-Pass-7f3a9c-not-in-any-page"
@@ -171,6 +172,15 @@ class _Jail(asyncssh.SFTPServer):
             if self.fake.take_after_rename:
                 os.remove(self.map_path(newpath))
             self.connection.abort()
+
+
+@pytest.fixture(autouse=True)
+def transport_only():
+    """These tests are the transport's alone: the claims code's receivers (999, 277CA,
+    835) are disconnected, so received files stay "new" unless a test connects its own.
+    tests/claims/ runs the whole round trip."""
+    with receivers.disconnected():
+        yield
 
 
 @pytest.fixture

@@ -37,7 +37,7 @@ def test_test_and_fetch(app, conn, sftp_server):
         f"practice {conn.practice_id}: 999_000000101.x12: stored, 999 acknowledgment, "
         f"file {f999.id}, new",
         f"practice {conn.practice_id}: notes.txt: stored, Unknown, file {f999.id + 1}, error: "
-        "Not an X12 file: it does not start with an ISA segment.",
+        "This is not an X12 file: it does not begin with an ISA segment.",
         f"practice {conn.practice_id}: 2 new file(s) on the server.",
     ]
     r = _run(app, "fetch", "--practice", str(conn.practice_id))

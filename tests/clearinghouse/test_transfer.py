@@ -175,7 +175,7 @@ def test_collect_keeps_each_file_once_typed_by_content(conn, sftp_server):
         data = sftp_server.read("outbound", name)
         assert bytes(f.data) == data and f.sha256 == hashlib.sha256(data).hexdigest()
         assert f.size_bytes == len(data) and f.practice_id == conn.practice_id
-    assert "does not start with an ISA segment" in files["README.txt"].error
+    assert "does not begin with an ISA segment" in files["README.txt"].error
     assert ClearinghouseDownload.select().count() == 5  # every remote file seen once
     receives = AuditLog.select().where(AuditLog.action == "clearinghouse.file_receive")
     assert sorted(a.detail for a in receives) == ["277", "835", "999", "unknown"]

@@ -14,6 +14,7 @@ from portal.models import (
     AvailabilityException,
     BookingPolicy,
     Client,
+    ClientConsent,
     OutboxMessage,
     ProviderHours,
     Room,
@@ -384,6 +385,8 @@ def test_client_late_cancel_shows_fee_and_cannot_reschedule(app, client, sched, 
 
 
 def test_public_booking_creates_client_and_user_then_confirms(app, client, sched, now):
+    """Sign-up asks for a phone and consent, proves the e-mail before the account sees
+    anything, and never tells whether the address already has an account (issue 12)."""
     a = sched.a
     r = client.get(f"/book/{a.practice.id}?type={a.t60.id}&provider={a.provider.id}")
     assert r.status_code == 200 and "Choose a time" in r.get_data(as_text=True)
@@ -396,23 +399,58 @@ def test_public_booking_creates_client_and_user_then_confirms(app, client, sched
         "last_name": "Okafor",
         "email": "nia@example.com",
         "date_of_birth": "1990-05-06",
+        "phone": "503-555-0177",
         "password": "password",
         "confirm": "password",
+        "consent": "y",
     }
     r = client.post(account, data=form)
     assert r.status_code == 400 and "common" in r.get_data(as_text=True)
+    r = client.post(
+        account,
+        data={**form, "password": PASSWORD, "confirm": PASSWORD, "consent": "", "phone": ""},
+    )
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and "agree to the practice" in page and "phone number" in page
     assert Client.select().where(Client.email == "nia@example.com").count() == 0
     r = client.post(account, data={**form, "password": PASSWORD, "confirm": PASSWORD})
-    assert r.status_code == 302 and "/portal/book/confirm" in r.headers["Location"]
+    new_reply = r.get_data(as_text=True)
+    assert r.status_code == 200 and "Check your e-mail" in new_reply
     user = User.get(User.email == "nia@example.com")
     assert user.role == "client" and user.client.practice_id == a.practice.id
+    assert user.email_unverified and user.client.phone == "503-555-0177"
+    assert ClientConsent.get(ClientConsent.client == user.client_id).text.startswith("Cancel")
+    # Logged in before confirming: the account sees nothing.
+    r = client.post("/login", data={"email": "nia@example.com", "password": PASSWORD})
+    assert client.get("/portal/").headers["Location"].endswith("/portal/confirm-email")
+    assert client.get("/portal/documents").status_code == 302
+    mail = OutboxMessage.get(OutboxMessage.kind == "verify")
+    link = re.search(r"http://localhost(/signup/verify/\S+)", mail.body).group(1)
+    assert client.get(link).status_code == 200  # a page with a button: a GET changes nothing
+    assert User.get_by_id(user.id).email_unverified
+    r = client.post(link)
+    assert r.status_code == 303 and "/portal/book/confirm" in r.headers["Location"]
+    assert not User.get_by_id(user.id).email_unverified
+    assert client.post(link).status_code == 404  # used once
     r = client.post(r.headers["Location"])
     assert r.status_code == 302
     assert Appointment.get().client_id == user.client_id
-    # the same e-mail again is refused
+    # The same e-mail again: the same reply, and a login link to the address's owner.
     other = app.test_client()
-    r = other.post(account, data={**form, "password": PASSWORD, "confirm": PASSWORD})
-    assert r.status_code == 400 and "Log in instead" in r.get_data(as_text=True)
+    r = other.post(
+        account,
+        data={
+            **form,
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+            "first_name": "Someone",
+            "last_name": "Else",
+        },
+    )
+    assert r.status_code == 200 and "Check your e-mail" in r.get_data(as_text=True)
+    assert Client.select().where(Client.email == "nia@example.com").count() == 1
+    sent = OutboxMessage.get(OutboxMessage.kind == "signup_exists")
+    assert sent.to_addr == "nia@example.com" and "/login" in sent.body
 
 
 def test_public_sign_ups_are_limited_per_address_and_hour(app, sched, now):
@@ -431,24 +469,26 @@ def test_public_sign_ups_are_limited_per_address_and_hour(app, sched, now):
             "last_name": f"Number{n}",
             "email": f"bot{n}@example.com",
             "date_of_birth": "1990-05-06",
+            "phone": "503-555-0100",
             "password": PASSWORD,
             "confirm": PASSWORD,
+            "consent": "y",
         }
         return app.test_client().post(account, data=form, environ_base={"REMOTE_ADDR": addr})
 
     for n in range(3):
-        assert sign_up(n, "203.0.113.9").status_code == 302
+        assert sign_up(n, "203.0.113.9").status_code == 200
     r = sign_up(3, "203.0.113.9")
     assert r.status_code == 429 and "Too many new accounts" in r.get_data(as_text=True)
     assert not User.select().where(User.email == "bot3@example.com").exists()
-    assert sign_up(4, "198.51.100.20").status_code == 302  # another address
+    assert sign_up(4, "198.51.100.20").status_code == 200  # another address
     # Sign-up tries never count toward login lockouts (those count failures).
     from portal.sessions import lockout_minutes
 
     with app.test_request_context(environ_base={"REMOTE_ADDR": "203.0.113.9"}):
         assert lockout_minutes("bot0@example.com", "203.0.113.9") == 0
     now["now"] += dt.timedelta(hours=1, minutes=1)
-    assert sign_up(5, "203.0.113.9").status_code == 302
+    assert sign_up(5, "203.0.113.9").status_code == 200
 
 
 def test_public_booking_unknown_practice_or_disabled(app, client, sched):

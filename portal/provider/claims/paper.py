@@ -25,6 +25,7 @@ from portal.provider import bp
 from portal.provider.billing import stored_response
 from portal.services.claims import cms1500, cms1500_batch, cms1500_pdf
 from portal.services.claims.cms1500 import Cms1500Error
+from portal.services.claims.data import settings_for
 from portal.tasks import claims_paper as paper_tasks
 
 DESK = ("owner", "frontdesk")
@@ -195,7 +196,7 @@ def claims_paper_batch():
 @bp.route("/settings/claims/printing", methods=["GET", "POST"])
 @roles_required(*OWNER)
 def claim_print_settings():
-    settings = cms1500.claim_settings(current_user.practice_id)
+    settings = settings_for(current_user.practice_id)
     x, y = cms1500_pdf.offsets(settings)
     form = OffsetsForm(data={"right": x, "down": y} if request.method == "GET" else None)
     status = 200
@@ -215,7 +216,7 @@ def claim_print_settings():
 @bp.route("/settings/claims/printing/test-page")
 @roles_required(*OWNER)
 def claim_print_test_page():
-    settings = cms1500.claim_settings(current_user.practice_id)
+    settings = settings_for(current_user.practice_id)
     drawn = request.args.get("form") == "drawn"
     data = cms1500_pdf.calibration_pdf(settings, drawn=drawn)
     name = "cms1500-alignment-preview.pdf" if drawn else "cms1500-alignment-test.pdf"

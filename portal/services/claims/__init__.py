@@ -11,9 +11,22 @@ Modules (claims-core):
 - desk.py     check-in warnings, the client's share at check-out, the signal receivers
 - cli.py      `flask --app wsgi claims create-due | list`
 
-Others: batches, remittances, posting, acks, reports (claims-money); cms1500,
-cms1500_grid, cms1500_pdf, cms1500_batch (claims-paper: the paper forms). Nothing is
-imported here, so any module may import another without a cycle.
+Modules (claims-money):
+- batch837.py    the models as the 837P writer's dataclasses (bulk reads)
+- batches.py     837P files: control numbers, the file stored, claims submitted
+- sending.py     upload on the task queue, retries with backoff
+- acks.py        999 and 277CA applied to files and claims
+- remittances.py 835 import, unmatched lines matched or set aside
+- posting.py     payments, adjustments, the client's invoice, write-offs
+- worklist.py    the front desk's work list
+- reports.py     the owner's reports and their CSV tables
+- receivers.py   the clearinghouse seam (999, 277CA, 835 received)
+- money_cli.py   `flask --app wsgi claims export | import-835`
+
+Modules (claims-paper):
+- cms1500.py, cms1500_grid.py, cms1500_pdf.py, cms1500_batch.py  the paper forms
+
+Nothing is imported here, so any module may import another without a cycle.
 """
 
 

@@ -31,6 +31,7 @@ from portal.models import (
     Referral,
 )
 from portal.rules import coding
+from portal.services.claims.data import settings_for
 
 MAX_LINES = coding.MAX_LINES_PER_CLAIM  # 24A-J
 MAX_DIAGNOSES = 12  # 21 A-L
@@ -262,12 +263,6 @@ def load_claim(claim_id, practice_id) -> Claim | None:
     return query.first()
 
 
-def claim_settings(practice_id) -> ClaimSettings:
-    """The practice's claim settings (their defaults until the practice saves some)."""
-    found = ClaimSettings.get_or_none(ClaimSettings.practice == practice_id)
-    return found or ClaimSettings(practice=practice_id)
-
-
 def check_fits(n_lines: int, n_diagnoses: int) -> None:
     """A form holds 1-6 service lines and up to 12 diagnoses (the database refuses more
     too; this says so in words before anything is drawn)."""
@@ -290,7 +285,7 @@ def build(claim: Claim, settings: ClaimSettings | None = None) -> Cms1500:
     lines = list(claim.lines.order_by(ClaimLine.position))
     codes = [d.code for d in claim.diagnoses.order_by(ClaimDiagnosis.position)]
     check_fits(len(lines), len(codes))
-    settings = settings or claim_settings(claim.practice_id)
+    settings = settings or settings_for(claim.practice_id)
     practice, policy, payer, client = claim.practice, claim.policy, claim.payer, claim.client
     values = {
         **_carrier(payer),

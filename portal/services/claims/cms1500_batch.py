@@ -25,6 +25,7 @@ from portal.rules import claim_status
 from portal.services import jobs
 from portal.services.claims import cms1500, cms1500_pdf
 from portal.services.claims.cms1500 import Cms1500Error
+from portal.services.claims.data import settings_for
 
 log = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ def run_part(job_id, first, last):
         return
     mode = job.kind[len(KIND_PREFIX) :]
     user = User.get_or_none(User.id == job.created_by_id)
-    settings = cms1500.claim_settings(job.practice_id)
+    settings = settings_for(job.practice_id)
     with database.atomic("IMMEDIATE"):
         if Job.get_by_id(job_id).status == JOB_QUEUED:
             jobs.start(job_id)

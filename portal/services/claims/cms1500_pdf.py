@@ -28,6 +28,7 @@ from portal.db import database
 from portal.models import ClaimDocument, ClaimSettings, StoredDocument
 from portal.models.claim_paper import MODE_DATA, MODE_FULL, MODES
 from portal.services.claims import cms1500, cms1500_grid
+from portal.services.claims.data import settings_for
 
 FORM_RED = "#d8262c"  # the form's drop-out red
 FORM_SHADE = "#fbe1e2"  # its shaded half lines
@@ -201,7 +202,7 @@ def issue(claim, mode: str, user=None, settings=None):
     and audit row in one transaction). Raises Cms1500Error when the claim does not fit."""
     if mode not in MODES:
         raise PaperError(f"Unknown print mode {mode!r}.")
-    settings = settings or cms1500.claim_settings(claim.practice_id)
+    settings = settings or settings_for(claim.practice_id)
     grid_text = cms1500_grid.grid(cms1500.build(claim, settings)).text()
     print_hash = fingerprint(grid_text, mode, settings)
     found = _issued(claim.id, mode, print_hash)

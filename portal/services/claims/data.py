@@ -37,12 +37,12 @@ from portal.rules.slots import to_utc
 from portal.services import charting, coverage
 
 
-def settings_for(practice_id):
-    """The practice's claim settings (created with the defaults when first read)."""
-    row = ClaimSettings.get_or_none(ClaimSettings.practice == practice_id)
-    if row is None:
-        row, _ = ClaimSettings.get_or_create(practice=practice_id)
-    return row
+def settings_for(practice_id) -> ClaimSettings:
+    """The practice's claim settings: its row, or the defaults (unsaved) until the practice
+    saves some, so reading them never writes. The one reader for claims, paper forms and
+    837P files alike."""
+    found = ClaimSettings.get_or_none(ClaimSettings.practice == practice_id)
+    return found or ClaimSettings(practice=practice_id)
 
 
 def is_electronic(practice_id):

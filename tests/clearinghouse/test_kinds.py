@@ -1,8 +1,10 @@
-"""What a received file is, by content (portal/rules/x12sniff.py)."""
+"""What a received file is, by content: services.clearinghouse.kind_of reads the envelope
+with portal.x12.segments (the separators are the sender's, from its ISA segment) and says
+in words why anything else is not a 999, 277 or 835."""
 
 import pytest
 
-from portal.rules.x12sniff import sniff_kind
+from portal.services.clearinghouse import kind_of
 from tests.clearinghouse import samples
 
 
@@ -14,35 +16,40 @@ from tests.clearinghouse import samples
         (samples.era_835(), "835", ""),
         # the separators are the sender's choice, read from the ISA segment
         (samples.interchange("835", element="|", terminator="\n"), "835", ""),
-        (samples.interchange("999", element="^", terminator="'"), "999", ""),
+        (samples.interchange("999", element="!", terminator="'"), "999", ""),
         (b"\xef\xbb\xbf" + samples.ack_999(), "999", ""),  # a UTF-8 byte order mark
         ("\ufeff".encode("utf-16-le") + samples.ack_999(), "unknown", "characters X12 does"),
         (samples.ack_999().replace(b"AK1", "ÄK1".encode()), "unknown", "characters X12 does"),
         (b"\r\n  " + samples.era_835(), "835", ""),
         (samples.interchange("997"), "unknown", "X12 997 transaction set, not a 999"),
         (samples.interchange("271"), "unknown", "271"),
-        (b"Your claims were received. Thank you!", "unknown", "does not start with an ISA"),
-        (b"ISA*00*short", "unknown", "cut short"),
-        (b"%PDF-1.4 report", "unknown", "does not start with an ISA"),
-        (b"", "unknown", "does not start with an ISA"),
+        (b"Your claims were received. Thank you!", "unknown", "does not begin with an ISA"),
+        (b"ISA*00*short", "unknown", "does not begin with an ISA"),
+        (b"%PDF-1.4 report", "unknown", "does not begin with an ISA"),
+        (b"", "unknown", "does not begin with an ISA"),
         (
             samples.isa(5).encode() + b"TA1*000000005*261128*0930*A*000~IEA*0*000000005~",
             "unknown",
             "(TA1)",
         ),
         (
-            samples.isa(5).encode() + b"GS*FA*X*Y*20261128*0930*1*X*005010~GE*0*1~",
+            samples.isa(5).encode() + b"GS*FA*X*Y*20261128*0930*1*X*005010~GE*0*1~IEA*1*000000005~",
             "unknown",
             "no ST segment",
         ),
         (
-            samples.interchange("999", body=["AK1*HC*1", "SE*3*0001", "ST*835*0002"]),
+            samples.isa(6).encode()
+            + b"GS*FA*X*Y*20261128*0930*6*X*005010~ST*999*0001~AK1*HC*1~SE*3*0001~"
+            b"ST*835*0002~BPR*I*1*C*CHK~SE*3*0002~GE*2*6~IEA*1*000000006~",
             "unknown",
             "mixing transaction sets 835, 999",
         ),
+        # a file cut short, or whose segment count was altered: not read at all
+        (samples.era_835()[:-30], "unknown", "Not a readable X12 file"),
+        (samples.ack_999().replace(b"SE*4*0001", b"SE*9*0001"), "unknown", "says 9 segments"),
     ],
 )
 def test_kind_by_content(data, kind, error):
-    found, message = sniff_kind(data)
-    assert found == kind
+    found, message = kind_of(data)
+    assert found == kind, message
     assert (error in message) if error else message == ""

@@ -1,0 +1,75 @@
+"""The owner's reports: revenue by month, payer, CPT code and provider, claims by status,
+package liability, for a period of the practice's dates; each downloadable as CSV.
+Owner only (anyone else gets 404, audited)."""
+
+import csv
+import datetime as dt
+import io
+
+from flask import Response, abort, request
+from flask_login import current_user
+
+from portal import audit, clock
+from portal.access import roles_required
+from portal.htmx import render
+from portal.provider import bp
+from portal.services.claims import reports as service
+
+OWNER = ("owner",)
+MAX_DAYS = 3 * 366
+
+
+def _period():
+    """(start, end, error): the dates asked for, this year to today by default."""
+    today = clock.utcnow().replace(tzinfo=dt.UTC).astimezone(current_user.practice.tz).date()
+    start, end, error = today.replace(month=1, day=1), today, ""
+    try:
+        if request.args.get("start"):
+            start = dt.date.fromisoformat(request.args["start"])
+        if request.args.get("end"):
+            end = dt.date.fromisoformat(request.args["end"])
+    except ValueError:
+        return today.replace(month=1, day=1), today, "Enter dates like 2026-01-31."
+    if end < start:
+        return start, start, "The end date is before the start date: showing the start day."
+    if (end - start).days > MAX_DAYS:
+        return (
+            end - dt.timedelta(days=MAX_DAYS),
+            end,
+            "At most three years: showing the last three.",
+        )
+    return start, end, error
+
+
+@bp.route("/reports")
+@roles_required(*OWNER)
+def reports():
+    start, end, error = _period()
+    report = service.build(current_user.practice, start, end)
+    audit.record_view("report.view", detail=f"{start}..{end}")
+    return render(
+        "provider/claims/reports.html", report=report, error=error, names=service.NAMES,
+        section="reports",
+    )  # fmt: skip
+
+
+@bp.route("/reports/<name>.csv")
+@roles_required(*OWNER)
+def report_csv(name):
+    if name not in service.NAMES:
+        abort(404)
+    start, end, _ = _period()
+    title, headers, rows = service.table(service.build(current_user.practice, start, end), name)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(headers)
+    writer.writerows(rows)
+    audit.record("report.download", detail=f"{name} {start}..{end}")
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}-{start}-{end}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )

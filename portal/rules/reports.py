@@ -1,0 +1,88 @@
+"""Revenue report arithmetic: pure functions over plain rows (no database).
+
+Revenue is money received: client payments in cash, check, card or terminal (less
+refunds) and payer payments posted to claims. A visit paid with a package credit is no
+new money (the package's sale was), so package-credit redemptions never count.
+
+    shares = allocate(10000, [9000, 3500])               # [7200, 2800], adds up exactly
+    table = totals_by([("Acme", 5000), ("Acme", 2000), ("Zenith", 100)])
+    months = by_month([(date(2026, 11, 3), "client", 4000), (..., "payer", 9600)])
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+CLIENT, PAYER = "client", "payer"
+
+
+def allocate(total: int, weights: Sequence[int]) -> list[int]:
+    """`total` cents split in proportion to `weights` (largest remainder: the shares add up
+    to `total` exactly; a negative total, a refund, splits the same way). All-zero or no
+    weights: everything on the first share (or [] when there are none)."""
+    if not weights:
+        return []
+    if any(w < 0 for w in weights):
+        raise ValueError("weights cannot be negative")
+    whole = sum(weights)
+    if whole == 0:
+        return [total] + [0] * (len(weights) - 1)
+    sign = -1 if total < 0 else 1
+    amount = abs(total)
+    shares = [amount * w // whole for w in weights]
+    rests = sorted(range(len(weights)), key=lambda i: (-(amount * weights[i] % whole), i))
+    for i in rests[: amount - sum(shares)]:
+        shares[i] += 1
+    return [sign * s for s in shares]
+
+
+@dataclass(frozen=True)
+class Total:
+    key: str
+    cents: int
+    count: int
+
+
+def totals_by(rows: Iterable[tuple[str, int]]) -> list[Total]:
+    """Sum cents per key: largest first, then by key; keys whose sum is zero are kept."""
+    sums: dict[str, list[int]] = {}
+    for key, cents in rows:
+        entry = sums.setdefault(key, [0, 0])
+        entry[0] += cents
+        entry[1] += 1
+    return sorted((Total(k, c, n) for k, (c, n) in sums.items()), key=lambda t: (-t.cents, t.key))
+
+
+@dataclass(frozen=True)
+class Month:
+    month: dt.date  # the first of the month
+    client_cents: int
+    payer_cents: int
+
+    @property
+    def total_cents(self) -> int:
+        return self.client_cents + self.payer_cents
+
+    @property
+    def label(self) -> str:
+        return f"{self.month:%B %Y}"
+
+
+def by_month(rows: Iterable[tuple[dt.date, str, int]]) -> list[Month]:
+    """Client and payer money per calendar month (the practice's dates), oldest first."""
+    sums: dict[dt.date, list[int]] = {}
+    for day, source, cents in rows:
+        if source not in (CLIENT, PAYER):
+            raise ValueError(f"source is {CLIENT!r} or {PAYER!r}")
+        entry = sums.setdefault(day.replace(day=1), [0, 0])
+        entry[0 if source == CLIENT else 1] += cents
+    return [Month(m, c, p) for m, (c, p) in sorted(sums.items())]
+
+
+def month_range(start: dt.date, end: dt.date) -> list[dt.date]:
+    """First days of the months from start's to end's, both included."""
+    out, m = [], start.replace(day=1)
+    while m <= end:
+        out.append(m)
+        m = (m.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return out

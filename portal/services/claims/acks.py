@@ -1,0 +1,299 @@
+"""Acknowledgments from the clearinghouse, applied to batches and claims:
+
+- a 999 answers a whole 837P file (matched by its group control number, GS06 = AK102):
+  the batch becomes accepted, partly accepted or rejected, with the segment and element
+  errors in words (ClaimBatch.ack_status / ack_detail); the claims of a rejected
+  transaction set become rejected, with a ClaimProblem (source 999) saying what to fix;
+- a 277CA answers claim by claim (matched by patient control number, TRN*2): an accepted
+  claim becomes accepted and keeps the payer's claim number (REF*1K); a rejected one (A3,
+  A6, A7, A8) becomes rejected and goes back to the front desk's work list with the
+  reasons in words (ClaimProblem source 277ca: category:code, entity and free text).
+
+    result = apply_999(practice_id, text)          # AckError: unreadable, or no such file
+    result = apply_277ca(practice_id, text)        # result.unknown: control numbers not ours
+
+Each call is one IMMEDIATE transaction, with a ClaimEvent per claim whose status changes.
+Applying the same acknowledgment again changes nothing.
+"""
+
+import dataclasses
+
+from portal import audit, clock
+from portal.db import database
+from portal.models.claims import Claim, ClaimBatch, ClaimProblem
+from portal.rules import claim_status, edi_codes
+from portal.services.claims import batches, history
+from portal.x12.read277 import REJECTING, read_277ca
+from portal.x12.read999 import read_999
+from portal.x12.segments import X12Error
+
+# What the segments an 837P error points at hold, for the person fixing the claim.
+SEGMENT_WORDS = {
+    "CLM": "the claim's totals and codes",
+    "DMG": "a date of birth or sex",
+    "DTP": "a date",
+    "HI": "the diagnosis codes",
+    "N3": "a street address",
+    "N4": "a city, state or ZIP code",
+    "NM1": "a name or ID (NPI, member ID, payer ID)",
+    "PER": "the practice's contact details",
+    "REF": "a reference number (tax ID, authorization, claim number)",
+    "SBR": "the subscriber and group number",
+    "SV1": "a service line (code, modifiers, charge, units)",
+    "PRV": "a taxonomy code",
+}
+BATCH_STATUS = {"A": "accepted", "E": "accepted", "P": "partly_accepted"}
+
+
+class AckError(Exception):
+    """An acknowledgment that cannot be applied; the message is for the owner."""
+
+
+@dataclasses.dataclass
+class AckResult:
+    batches: list = dataclasses.field(default_factory=list)
+    accepted: list = dataclasses.field(default_factory=list)  # claims
+    rejected: list = dataclasses.field(default_factory=list)
+    unchanged: list = dataclasses.field(default_factory=list)
+    unknown: list = dataclasses.field(default_factory=list)  # patient control numbers
+
+
+def _event(claim, old, new, reason, batch=None, now=None):
+    history.event(claim, "status" if old != new else "acknowledged", from_status=old,
+                  to_status=new, reason=reason, batch=batch)  # fmt: skip
+
+
+def _replace_problems(claim, source, problems, now):
+    """The claim's problems from `source` become `problems` [(code, message)]; True when
+    that changed anything."""
+    old = [
+        (p.code, p.message)
+        for p in ClaimProblem.select()
+        .where((ClaimProblem.claim == claim.id) & (ClaimProblem.source == source))
+        .order_by(ClaimProblem.id)
+    ]
+    if old == problems:
+        return False
+    ClaimProblem.delete().where(
+        (ClaimProblem.claim == claim.id) & (ClaimProblem.source == source)
+    ).execute()
+    for code, message in problems:
+        history.add_problem(claim, code, message, source=source)
+    history.refresh_held(claim)
+    return True
+
+
+def _reject(claim, source, problems, reason, result, now, batch=None):
+    """Reject `claim` with its problems (once: the same answer again changes nothing)."""
+    old = claim.status
+    if old not in (claim_status.SUBMITTED, claim_status.ACCEPTED, claim_status.REJECTED):
+        result.unchanged.append(claim)  # answered already (paid, edited...): kept as it is
+        return
+    changed = _replace_problems(claim, source, problems, now)
+    if old == claim_status.REJECTED and not changed:
+        result.unchanged.append(claim)
+        return
+    Claim.update(status=claim_status.REJECTED, updated_at=now).where(Claim.id == claim.id).execute()
+    _event(claim, old, claim_status.REJECTED, reason, batch, now)
+    result.rejected.append(claim)
+
+
+# --- 999 ---------------------------------------------------------------------------------
+
+
+def _element_words(el):
+    where = f"element {el.position}" + (f" (data element {el.reference})" if el.reference else "")
+    value = f" “{el.bad_value}”" if el.bad_value else ""
+    return f"{where}: {edi_codes.element_error_text(el.code).lower()}{value}"
+
+
+def segment_error_words(err):
+    """'Segment DMG (a date of birth or sex) at position 19, loop 2010: segment has data
+    element errors; element 2 (data element 1251): invalid date “19851312”.'"""
+    what = SEGMENT_WORDS.get(err.segment_id)
+    name = f"Segment {err.segment_id}" + (f" ({what})" if what else "")
+    loop = f", loop {err.loop}" if err.loop else ""
+    claim = f", claim {err.patient_control_number}" if err.patient_control_number else ""
+    text = (
+        f"{name} at position {err.position}{loop}{claim}: "
+        f"{edi_codes.segment_error_text(err.code).lower()}"
+    )
+    for el in err.elements:
+        text += f"; {_element_words(el)}"
+    return text + "."
+
+
+def _detail_999(ack):
+    lines = [f"{edi_codes.group_ack_text(ack.status)} ({ack.status})."]
+    for code in ack.codes:
+        lines.append(edi_codes.group_error_text(code) + ".")
+    for ts in ack.transactions:
+        if ts.accepted and not ts.errors:
+            continue
+        lines.append(
+            f"Transaction set {ts.control_number}: {edi_codes.ack_text(ts.status).lower()}"
+            + "".join(f"; {edi_codes.transaction_error_text(c).lower()}" for c in ts.codes)
+            + "."
+        )
+        lines += [segment_error_words(err) for err in ts.errors]
+    return "\n".join(lines)
+
+
+def _batch_of(practice_id, ack):
+    try:
+        number = int(ack.group_control)
+    except ValueError:
+        number = None
+    batch = None
+    if number is not None:
+        batch = ClaimBatch.get_or_none(
+            (ClaimBatch.practice == practice_id)
+            & (ClaimBatch.group_control_number == number)
+            & (ClaimBatch.kind == "837p")
+        )
+    if batch is None:
+        raise AckError(
+            f"This 999 answers file number {ack.group_control} (GS06), which is none of "
+            "the practice's 837P files: nothing was changed."
+        )
+    return batch
+
+
+def _apply_one_999(practice_id, ack, result, now):
+    batch = _batch_of(practice_id, ack)
+    status = BATCH_STATUS.get(ack.status, "rejected")
+    detail = _detail_999(ack)
+    if (batch.ack_status, batch.ack_detail) != (ack.status, detail):
+        ClaimBatch.update(status=status, ack_status=ack.status, ack_detail=detail).where(
+            ClaimBatch.id == batch.id
+        ).execute()
+    result.batches.append(batch)
+    rejected_sets = [ts for ts in ack.transactions if not ts.accepted]
+    if not rejected_sets and ack.accepted:
+        return
+    # Our files hold one transaction set: a rejected set is every claim of the file.
+    for claim in batches.claims_of(batch):
+        named = [
+            segment_error_words(err)
+            for ts in rejected_sets
+            for err in ts.errors
+            if err.patient_control_number in ("", claim.patient_control_number)
+        ]
+        message = (
+            f"The clearinghouse rejected file {batch.interchange_control_number:09d} (999): "
+            + (" ".join(named) if named else "the whole file was refused.")
+            + " Correct the claim, then send it again."
+        )
+        reason = f"Rejected with file {batch.interchange_control_number:09d} (999)"
+        _reject(claim, "999", [("999_rejected", message)], reason, result, now, batch)
+
+
+def apply_999(practice_id, text):
+    """Apply a 999 file (text) to the practice's batch and claims; see the module notes."""
+    try:
+        acks = read_999(text)
+    except X12Error as exc:
+        raise AckError(f"This 999 cannot be read: {exc}") from None
+    result = AckResult()
+    with database.atomic("IMMEDIATE"):
+        now = clock.utcnow()
+        for ack in acks:
+            _apply_one_999(practice_id, ack, result, now)
+        for batch in result.batches:
+            audit.record("claim_batch.ack", obj=batch, detail="999", practice_id=practice_id)
+    return result
+
+
+# --- 277CA -------------------------------------------------------------------------------
+
+
+def status_words(st):
+    """'Rejected for invalid information: entity's National Provider Identifier (NPI)
+    (referring provider) (A7:562:DN): REFERRING PROVIDER NPI IS NOT VALID FOR THIS PAYER'."""
+    words = edi_codes.stc_text(st.category, st.code, st.entity)
+    return f"{words}: {st.message.strip()}" if st.message.strip() else words
+
+
+def _rejections(cs):
+    out = []
+    for st in cs.statuses:
+        if st.category in REJECTING:
+            out.append((f"277ca_{st.category}_{st.code}", status_words(st)))
+    for line in cs.lines:
+        name = line.code + "".join(f":{m}" for m in line.modifiers)
+        for st in line.statuses:
+            if st.category in REJECTING:
+                out.append((f"277ca_{st.category}_{st.code}", f"Line {name}: {status_words(st)}"))
+    return out
+
+
+def _apply_claim_277(claim, cs, source_name, result, now):
+    if cs.payer_claim_number and cs.payer_claim_number != claim.payer_claim_number:
+        Claim.update(payer_claim_number=cs.payer_claim_number[:255]).where(
+            Claim.id == claim.id
+        ).execute()
+    if cs.rejected:
+        found = _rejections(cs)
+        message_lines = [m for _, m in found]
+        problems = [
+            (
+                found[0][0],
+                f"{source_name} rejected the claim (277CA): "
+                + " ".join(f"{m}." for m in message_lines)
+                + " Correct it, then send it again.",
+            )
+        ]
+        reason = "Rejected (277CA): " + "; ".join(message_lines)
+        _reject(claim, "277ca", problems, reason, result, now)
+        return
+    statuses = [status_words(st) for st in cs.statuses]
+    if cs.accepted and claim.status == claim_status.SUBMITTED:
+        new = claim_status.check_transition(claim.status, claim_status.ACCEPTED)
+        Claim.update(status=new, updated_at=now).where(Claim.id == claim.id).execute()
+        _event(claim, claim.status, new, "Accepted (277CA): " + "; ".join(statuses), now=now)
+        result.accepted.append(claim)
+        return
+    if any(st.category == "A4" for st in cs.statuses):  # the payer does not find it
+        if _replace_problems(claim, "277ca", [("277ca_A4", "; ".join(statuses) + ".")], now):
+            _event(claim, claim.status, claim.status, "277CA: " + "; ".join(statuses), now=now)
+    result.unchanged.append(claim)
+
+
+def apply_277ca(practice_id, text):
+    """Apply a 277CA file (text) claim by claim; see the module notes. Raises AckError when
+    it cannot be read or names none of the practice's claims."""
+    try:
+        acks = read_277ca(text)
+    except X12Error as exc:
+        raise AckError(f"This 277CA cannot be read: {exc}") from None
+    result = AckResult()
+    statuses = [cs for ack in acks for cs in ack.claims]
+    with database.atomic("IMMEDIATE"):
+        now = clock.utcnow()
+        pcns = [cs.patient_control_number for cs in statuses]
+        claims = {
+            c.patient_control_number: c
+            for c in Claim.select().where(
+                (Claim.practice == practice_id) & Claim.patient_control_number.in_(pcns)
+            )
+        }
+        if statuses and not claims:
+            raise AckError(
+                f"None of the {len(statuses)} claims this 277CA answers is one of the "
+                "practice's: nothing was changed."
+            )
+        for ack in acks:
+            source_name = (ack.source_name or "The payer").title()
+            for cs in ack.claims:
+                claim = claims.get(cs.patient_control_number)
+                if claim is None:
+                    result.unknown.append(cs.patient_control_number)
+                    continue
+                _apply_claim_277(claim, cs, source_name, result, now)
+        audit.record(
+            "claim.ack_277ca",
+            detail=f"{len(result.accepted)} accepted, {len(result.rejected)} rejected, "
+            f"{len(result.unknown)} not found",
+            practice_id=practice_id,
+        )
+    return result

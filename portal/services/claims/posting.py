@@ -1,0 +1,438 @@
+"""What a payer paid on a claim, posted to the books: by hand per line, or from an 835
+(remittances.py reads the file and calls `post`). One IMMEDIATE transaction each, with
+the claim's history row and the audit row.
+
+    result = post(claim, PayerAnswer(status="1", charge_cents=..., paid_cents=...,
+                                     patient_responsibility_cents=...,
+                                     lines=(PaidLine(claim_line, allowed, paid, adjs), ...)),
+                  user=user, source="manual")
+    result.status, result.invoice (the client's share, or None), result.problems
+    write_off(claim, amount_cents, reason, user=user)
+
+How the money lands (rules/claim_money.post_remittance does the arithmetic):
+- paid -> Claim.paid_cents (payer revenue); allowed -> Claim.allowed_cents;
+- PR (deductible, coinsurance, copay ...) -> Claim.patient_resp_cents and an invoice to the
+  client through services.invoicing, for what the visit's client share comes to less
+  what was billed to the client already (the estimate collected at check-out included);
+  a primary claim's share waits when the client has a secondary policy for that day;
+- reductions to the payer's fee schedule (CO/PI/OA/CR 45, 253 ..., and OA 23 on a
+  secondary) -> Claim.adjusted_cents: nothing to decide;
+- any other adjustment (a denial: CO 50, 96, 197 ...) stays in the claim's balance, to be
+  appealed or written off with a reason (write_off), and shows on the work list.
+Postings and adjustments are append-only: a reversal (CLP02 22) posts negative amounts.
+"""
+
+import dataclasses
+
+from peewee import Case
+
+from portal import audit, clock
+from portal.db import database
+from portal.models.billing import LINE_PATIENT_RESPONSIBILITY, Invoice, InvoiceLine
+from portal.models.claims import (
+    Claim,
+    ClaimAdjustment,
+    ClaimLine,
+    ClaimPosting,
+    ClaimProblem,
+    ClaimWriteOff,
+)
+from portal.models.insurance import InsurancePolicy, Payer
+from portal.rules import claim_money, claim_status, edi_codes
+from portal.rules.money import format_cents
+from portal.services import invoicing
+from portal.services.claims import history
+
+AUTO_ADJUSTED = claim_status.FEE_SCHEDULE_REASONS
+CLIENT_SHARE_WORDS = {"1": "Deductible", "2": "Coinsurance", "3": "Copay"}
+
+
+class PostingError(Exception):
+    """A posting refused; the message is for the person posting."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PaidLine:
+    """What the payer did with one line (claim_line None: the claim as a whole)."""
+
+    claim_line: ClaimLine | None
+    allowed_cents: int
+    paid_cents: int
+    adjustments: tuple[claim_money.Adj, ...] = ()
+    remarks: tuple[str, ...] = ()
+    charge_cents: int | None = None  # as the payer read it; None: the claim line's
+    code: str = ""  # the procedure, when no claim line matched it
+
+    @property
+    def is_service(self):
+        """A service line (matched to a claim line or not), not the claim as a whole."""
+        return self.claim_line is not None or self.charge_cents is not None
+
+    @property
+    def charge(self):
+        return self.charge_cents if self.charge_cents is not None else self.claim_line.charge_cents
+
+    @property
+    def what(self):
+        return self.claim_line.cpt_code if self.claim_line is not None else self.code
+
+
+@dataclasses.dataclass(frozen=True)
+class PayerAnswer:
+    """One payer's answer for one claim (an 835 CLP, or an EOB typed in)."""
+
+    status: str  # CLP02: 1, 2 processed, 4 denied, 22 reversal
+    charge_cents: int
+    paid_cents: int
+    patient_responsibility_cents: int
+    lines: tuple[PaidLine, ...]
+    payer_claim_number: str = ""  # CLP07
+
+
+@dataclasses.dataclass
+class PostResult:
+    claim: Claim
+    status: str
+    status_changed: bool
+    invoice: Invoice | None
+    problems: list[str]
+    posting: claim_money.Posting
+
+
+def is_auto_adjusted(adj):
+    """A reduction to the fee schedule (or the prior payer's share): no decision needed."""
+    if adj.group == "PR":
+        return False
+    if adj.group == "OA" and adj.reason == claim_money.PRIOR_PAYER_REASON:
+        return True
+    return adj.reason in AUTO_ADJUSTED
+
+
+def _remit_claim(answer):
+    claim_level = tuple(a for pl in answer.lines if not pl.is_service for a in pl.adjustments)
+    lines = tuple(
+        claim_money.RemitLine(pl.charge, pl.paid_cents, pl.adjustments, pl.what)
+        for pl in answer.lines
+        if pl.is_service
+    )
+    return claim_money.RemitClaim(
+        answer.status,
+        answer.charge_cents,
+        answer.paid_cents,
+        answer.patient_responsibility_cents,
+        claim_level,
+        lines,
+    )
+
+
+# --- the client's share ------------------------------------------------------------------
+
+
+def _has_secondary(claim):
+    if claim.rank != "primary":
+        return False
+    policies = InsurancePolicy.select().where(
+        (InsurancePolicy.client == claim.client_id)
+        & (InsurancePolicy.rank == "secondary")
+        & (InsurancePolicy.active == True)  # noqa: E712
+    )
+    return any(p.covers(claim.service_date) for p in policies)
+
+
+def _visit_claims(claim):
+    if claim.appointment_id is None:
+        return [claim]
+    return list(
+        Claim.select().where(
+            (Claim.appointment == claim.appointment_id) & (Claim.status != claim_status.VOID)
+        )
+    )
+
+
+def _billed_to_client(claim):
+    """Client-share lines already invoiced for the claim's visit (check-out estimate and
+    earlier remittances alike), void invoices left out."""
+    q = (
+        InvoiceLine.select(InvoiceLine.amount_cents)
+        .join(Invoice, on=(InvoiceLine.invoice == Invoice.id))
+        .where(
+            (InvoiceLine.kind == LINE_PATIENT_RESPONSIBILITY)
+            & (Invoice.client == claim.client_id)
+            & (Invoice.status != "void")
+        )
+    )
+    if claim.appointment_id is not None:
+        q = q.where(Invoice.appointment == claim.appointment_id)
+    else:
+        mine = ClaimPosting.select(ClaimPosting.invoice).where(
+            (ClaimPosting.claim == claim.id) & ClaimPosting.invoice.is_null(False)
+        )
+        q = q.where(Invoice.id.in_(mine))
+    return sum(row.amount_cents for row in q)
+
+
+def _client_invoice(claim, by_reason, payer_name, user):
+    """(invoice or None, note): the client's share of the visit not billed yet."""
+    if _has_secondary(claim):
+        return None, "The client's share waits for the secondary payer's answer."
+    owed = sum(c.patient_resp_cents for c in _visit_claims(claim) if not _has_secondary(c))
+    billed = _billed_to_client(claim)
+    due = owed - billed
+    if due < 0:
+        return None, (
+            f"The client was billed {format_cents(billed)} for this visit but owes "
+            f"{format_cents(owed)}: refund {format_cents(-due)} or keep it as a credit."
+        )
+    if due == 0:
+        return None, ""
+    shares = {r: c for (g, r), c in by_reason.items() if g == "PR" and c > 0}
+    lines = _share_lines(shares, due, claim, payer_name)
+    inv = invoicing.create_invoice(
+        practice_id=claim.practice_id,
+        client_id=claim.client_id,
+        lines=lines,
+        reason="insurance",
+        appointment_id=claim.appointment_id,
+        user=user,
+        note=f"Your share after {payer_name} paid",
+    )
+    return inv, ""
+
+
+def _share_lines(shares, due, claim, payer_name):
+    """Invoice lines naming the share (deductible, copay ...) when they add up to what is
+    due; one line for the rest otherwise (a check-out payment already covered part)."""
+    when = f"{claim.service_date:%b %d, %Y}"
+    if sum(shares.values()) != due:
+        shares = {"": due}
+    out = []
+    for reason, cents in sorted(shares.items()):
+        words = CLIENT_SHARE_WORDS.get(reason) or (
+            edi_codes.carc_text(reason) if reason else "Your share"
+        )
+        out.append(
+            {
+                "kind": LINE_PATIENT_RESPONSIBILITY,
+                "description": f"{words}: visit of {when} ({payer_name})",
+                "unit_cents": cents,
+                "service_date": claim.service_date,
+                "appointment_id": claim.appointment_id,
+                "provider_id": claim.provider_id,
+            }
+        )
+    return out
+
+
+# --- posting -----------------------------------------------------------------------------
+
+
+def _not_below_zero(expression):
+    """An SQL sum kept at zero or more (a reversal takes back what was allowed; the column
+    refuses a negative)."""
+    return Case(None, [(expression < 0, 0)], expression)
+
+
+def _add_lines(answer):
+    """Cached per-line sums (allowed, paid, client share, auto-adjusted)."""
+    for pl in answer.lines:
+        if pl.claim_line is None:
+            continue
+        pr = sum(a.cents for a in pl.adjustments if a.group == "PR")
+        auto = sum(a.cents for a in pl.adjustments if is_auto_adjusted(a))
+        ClaimLine.update(
+            allowed_cents=_not_below_zero(ClaimLine.allowed_cents + pl.allowed_cents),
+            paid_cents=ClaimLine.paid_cents + pl.paid_cents,
+            patient_resp_cents=ClaimLine.patient_resp_cents + pr,
+            adjusted_cents=ClaimLine.adjusted_cents + auto,
+        ).where(ClaimLine.id == pl.claim_line.id).execute()
+
+
+def _write_postings(claim, answer, remittance_claim, invoice, note, user, now):
+    for pl in answer.lines:
+        row = ClaimPosting.create(
+            practice=claim.practice_id,
+            claim=claim.id,
+            claim_line=pl.claim_line.id if pl.claim_line is not None else None,
+            remittance_claim=remittance_claim.id if remittance_claim is not None else None,
+            allowed_cents=pl.allowed_cents,
+            paid_cents=pl.paid_cents,
+            invoice=invoice.id if invoice is not None else None,
+            note=note[:255],
+            created_by=user.id if user is not None else None,
+            created_at=now,
+        )
+        for a in pl.adjustments:
+            ClaimAdjustment.create(
+                practice=claim.practice_id,
+                posting=row.id,
+                group_code=a.group,
+                reason_code=a.reason,
+                amount_cents=a.cents,
+            )
+
+
+def open_adjustments(answer):
+    """The adjustments left for the practice to decide on (denials), with their words."""
+    out = []
+    for pl in answer.lines:
+        for a in pl.adjustments:
+            if a.group != "PR" and not is_auto_adjusted(a) and a.cents > 0:
+                what = pl.what or "The claim"
+                out.append((what, a, edi_codes.adjustment_text(a.group, a.reason)))
+    return out
+
+
+def _problems(claim, answer, result, share_note, now):
+    """Replace the claim's 835 problems with this answer's: denials to appeal or write
+    off, amounts that do not add up, a client overpayment. An adjudicated claim's
+    rejections (999, 277CA) are over."""
+    ClaimProblem.delete().where(
+        (ClaimProblem.claim == claim.id) & ClaimProblem.source.in_(["835", "999", "277ca"])
+    ).execute()
+    messages = []
+    for what, a, words in open_adjustments(answer):
+        messages.append(
+            (
+                "denied",
+                f"{what}: {format_cents(a.cents)} not paid — {words}. Appeal it, or write it off.",
+            )
+        )
+    messages += [("remittance_imbalance", p) for p in result.problems]
+    if share_note and "refund" in share_note:
+        messages.append(("client_overpaid", share_note))
+    for code, message in messages:
+        history.add_problem(claim, code, message, source="835")
+    history.refresh_held(claim)
+    return [m for _, m in messages]
+
+
+def _new_status(current, wanted):
+    """(status, changed): the remittance's status when the claim's life allows the move
+    (a claim edited back to draft meanwhile keeps its status; the money is posted)."""
+    if wanted == current:
+        return current, False
+    try:
+        claim_status.check_transition(current, wanted)
+    except claim_status.InvalidTransition:
+        return current, False
+    return wanted, True
+
+
+def _reason(source, result, invoice, share_note, old, new):
+    parts = [f"{source}: paid {format_cents(result.paid_cents)}"]
+    if result.patient_responsibility_cents:
+        parts.append(f"client's share {format_cents(result.patient_responsibility_cents)}")
+    if invoice is not None:
+        parts.append(f"invoiced as {invoice.number}")
+    if share_note:
+        parts.append(share_note.rstrip("."))
+    if old == new and result.status != old:
+        parts.append(f"status kept ({claim_status.label(old)})")
+    return "; ".join(parts) + "."
+
+
+def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=None,
+         remittance=None, note=""):  # fmt: skip
+    """Post one payer answer to `claim` (see the module's notes). `source` opens the
+    history line ("835 from Acme Health, check 123"). Returns a PostResult."""
+    with database.atomic("IMMEDIATE"):
+        claim = Claim.get_by_id(claim.id)
+        if claim.status == claim_status.VOID:
+            raise PostingError(
+                "This claim is void: post the payment to the claim that replaced it."
+            )
+        result = claim_money.post_remittance(_remit_claim(answer))
+        now = clock.utcnow()
+        old = claim.status
+        new, changed = _new_status(old, result.status)
+        auto = sum(a.cents for pl in answer.lines for a in pl.adjustments if is_auto_adjusted(a))
+        values = {
+            "allowed_cents": _not_below_zero(
+                Claim.allowed_cents + sum(pl.allowed_cents for pl in answer.lines)
+            ),
+            "paid_cents": Claim.paid_cents + result.paid_cents,
+            "patient_resp_cents": Claim.patient_resp_cents + result.patient_responsibility_cents,
+            "adjusted_cents": Claim.adjusted_cents + auto,
+            "status": new,
+            "adjudicated_at": now,
+            "updated_at": now,
+        }
+        if answer.payer_claim_number:
+            values["payer_claim_number"] = answer.payer_claim_number[:255]
+        Claim.update(**values).where(Claim.id == claim.id).execute()
+        _add_lines(answer)
+        claim = Claim.get_by_id(claim.id)
+        payer_name = Payer.get_by_id(claim.payer_id).name
+        invoice, share_note = None, ""
+        if result.patient_responsibility_cents > 0:
+            invoice, share_note = _client_invoice(claim, result.by_reason, payer_name, user)
+        _write_postings(claim, answer, remittance_claim, invoice, note, user, now)
+        problems = _problems(claim, answer, result, share_note, now)
+        history.event(
+            claim,
+            "posted",
+            user=user,
+            from_status=old,
+            to_status=new,
+            reason=_reason(source, result, invoice, share_note, old, new),
+            amount_cents=result.paid_cents,
+            remittance=remittance,
+        )
+        audit.record("claim.post", obj=claim, detail=f"paid {format_cents(result.paid_cents)}",
+                     user=user)  # fmt: skip
+    return PostResult(claim, new, changed, invoice, problems, result)
+
+
+# --- write-off ---------------------------------------------------------------------------
+
+CLOSE_WHEN_SETTLED = frozenset({claim_status.DENIED, claim_status.PARTIALLY_PAID,
+                                claim_status.REJECTED})  # fmt: skip
+
+
+def write_off(claim, amount_cents, reason, user=None):
+    """Stop pursuing `amount_cents` of the claim's open balance, for `reason`. A denied or
+    partly paid claim with nothing left open is closed."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise PostingError("Say why the amount is written off (e.g. denied, not appealed).")
+    if amount_cents <= 0:
+        raise PostingError("Enter an amount above zero.")
+    with database.atomic("IMMEDIATE"):
+        claim = Claim.get_by_id(claim.id)
+        if amount_cents > claim.balance_cents:
+            raise PostingError(
+                f"Only {format_cents(claim.balance_cents)} is open on this claim: write off "
+                "at most that."
+            )
+        now = clock.utcnow()
+        ClaimWriteOff.create(
+            practice=claim.practice_id,
+            claim=claim.id,
+            amount_cents=amount_cents,
+            reason=reason[:255],
+            created_by=user.id if user is not None else None,
+            created_at=now,
+        )
+        old = claim.status
+        new = old
+        if claim.balance_cents == amount_cents and old in CLOSE_WHEN_SETTLED:
+            new = claim_status.check_transition(old, claim_status.CLOSED)
+        Claim.update(
+            written_off_cents=Claim.written_off_cents + amount_cents, status=new, updated_at=now
+        ).where(Claim.id == claim.id).execute()
+        if new == claim_status.CLOSED:
+            ClaimProblem.delete().where(
+                (ClaimProblem.claim == claim.id) & (ClaimProblem.source == "835")
+            ).execute()
+            history.refresh_held(claim)
+        history.event(
+            claim,
+            "written_off",
+            user=user,
+            from_status=old,
+            to_status=new,
+            reason=f"Wrote off {format_cents(amount_cents)}: {reason}",
+            amount_cents=amount_cents,
+        )
+        audit.record("claim.write_off", obj=claim, detail=format_cents(amount_cents), user=user)
+    return Claim.get_by_id(claim.id)

@@ -1,0 +1,403 @@
+"""835 remittances in: read the file (portal.x12.read835), refuse it when it was posted
+before (the same file, or the same payer and check/EFT trace number in another file),
+keep it as a StoredDocument, match each CLP to a claim by patient control number and post
+it (posting.post); a CLP that names no claim of the practice is kept as an unmatched line,
+with nothing posted, to be matched by hand or dismissed with a note.
+
+    result = import_835(practice_id, data, source="upload", filename="era.835", user=user)
+    result.remittances, result.posted, result.unmatched, result.invoices
+    match_line(line, claim, user=user)        # post an unmatched line to the claim chosen
+    dismiss_line(line, note, user=user)
+
+The whole file is one IMMEDIATE transaction: it posts entirely or not at all. Raises
+RemittanceError with a message for the person importing (unreadable, already posted).
+"""
+
+import dataclasses
+import hashlib
+
+from peewee import IntegrityError, fn
+
+from portal import audit, clock
+from portal.db import database
+from portal.models.billing import StoredDocument
+from portal.models.claims import Claim, ClaimLine, Remittance, RemittanceClaim
+from portal.models.insurance import Payer
+from portal.rules import claim_money, claim_status
+from portal.rules.money import format_cents
+from portal.services.claims import batch837, posting
+from portal.x12.read835 import read_835
+from portal.x12.segments import X12Error
+
+CONTENT_TYPE = "application/edi-x12"
+SOURCES = ("upload", "cli", "clearinghouse", "demo")
+MAX_BYTES = 20 * 1024 * 1024
+
+
+class RemittanceError(Exception):
+    """An 835 that is not posted; the message says why (and that nothing was posted)."""
+
+
+@dataclasses.dataclass
+class ImportResult:
+    remittances: list
+    posted: list  # PostResult per matched claim
+    unmatched: list  # RemittanceClaim rows
+
+    @property
+    def invoices(self):
+        return [p.invoice for p in self.posted if p.invoice is not None]
+
+
+def decode(data):
+    """The file's text; X12 is ASCII (a few senders use Latin-1 letters in names)."""
+    if not data:
+        raise RemittanceError("The file is empty.")
+    if len(data) > MAX_BYTES:
+        raise RemittanceError("The file is larger than any 835 the portal reads (20 MB).")
+    try:
+        return data.decode("ascii")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def read(data):
+    """[read835.Remittance] from the bytes; RemittanceError in words when unreadable."""
+    try:
+        remits = read_835(decode(data))
+    except X12Error as exc:
+        raise RemittanceError(f"This is not a readable 835 remittance: {exc}") from None
+    for r in remits:
+        if not r.trace_number.strip():
+            raise RemittanceError(
+                "This 835 has no check or EFT trace number (TRN02), so the portal cannot "
+                "tell it from another payment: ask the payer for a complete file."
+            )
+    return remits
+
+
+def _when(row):
+    return f"{row.created_at:%b %d, %Y}"
+
+
+def _refuse_repeats(practice_id, digest, remits):
+    seen = (
+        Remittance.select()
+        .where((Remittance.practice == practice_id) & (Remittance.sha256 == digest))
+        .first()
+    )
+    if seen is not None:
+        raise RemittanceError(
+            f"This file was imported on {_when(seen)} (payment {seen.trace_number} from "
+            f"{seen.payer_name or 'the payer'}): nothing was posted again."
+        )
+    for r in remits:
+        payer_key, trace = r.identity
+        seen = Remittance.get_or_none(
+            (Remittance.practice == practice_id)
+            & (Remittance.payer_identifier == payer_key)
+            & (Remittance.trace_number == trace)
+        )
+        if seen is not None:
+            raise RemittanceError(
+                f"{r.payer_name or 'The payer'}'s payment {trace} was posted on {_when(seen)} "
+                "from another file: nothing was posted again."
+            )
+
+
+def _payer_of(practice_id, remit, claims):
+    """The practice's payer: by the 835's payer ID, its name, or the claims it pays."""
+    if remit.payer_id:
+        p = Payer.get_or_none(
+            (Payer.practice == practice_id) & (fn.UPPER(Payer.payer_code) == remit.payer_id.upper())
+        )
+        if p is not None:
+            return p.id
+    if remit.payer_name:
+        p = Payer.get_or_none(
+            (Payer.practice == practice_id) & (fn.UPPER(Payer.name) == remit.payer_name.upper())
+        )
+        if p is not None:
+            return p.id
+    ids = {c.payer_id for c in claims.values()}
+    return ids.pop() if len(ids) == 1 else None
+
+
+def _claims_by_pcn(practice_id, remits):
+    pcns = {c.patient_control_number for r in remits for c in r.claims}
+    if not pcns:
+        return {}
+    rows = Claim.select().where(
+        (Claim.practice == practice_id) & Claim.patient_control_number.in_(list(pcns))
+    )
+    return {c.patient_control_number: c for c in rows}
+
+
+def _adjs(items):
+    return tuple(claim_money.Adj(a.group, a.reason, a.cents) for a in items)
+
+
+def _line_for(svc, lines, used):
+    """The claim line an SVC pays: by the REF*6R we sent, else the next line of that code."""
+    for line in lines:
+        if svc.control_number and svc.control_number == batch837.line_control_number(line):
+            return line
+    for line in lines:
+        if line.id not in used and line.cpt_code == svc.code:
+            return line
+    return None
+
+
+def answer_for(claim, cp):
+    """posting.PayerAnswer from an 835 CLP (read835.ClaimPayment) for `claim`."""
+    lines = list(ClaimLine.select().where(ClaimLine.claim == claim.id).order_by(ClaimLine.position))
+    used, paid_lines = set(), []
+    for svc in cp.services:
+        line = _line_for(svc, lines, used)
+        adjustments = _adjs(svc.adjustments)
+        pr = sum(a.cents for a in adjustments if a.group == "PR")
+        allowed = svc.allowed_cents if svc.allowed_cents is not None else svc.paid_cents + pr
+        if line is not None:
+            used.add(line.id)
+        paid_lines.append(
+            posting.PaidLine(line, allowed, svc.paid_cents, adjustments, tuple(svc.remarks),
+                             charge_cents=svc.charge_cents, code=svc.code)
+        )  # fmt: skip
+    rest = cp.paid_cents - sum(pl.paid_cents for pl in paid_lines)
+    if cp.adjustments or rest or not paid_lines:
+        adjustments = _adjs(cp.adjustments)
+        allowed = 0
+        if not paid_lines:
+            allowed = rest + sum(a.cents for a in adjustments if a.group == "PR")
+        paid_lines.append(posting.PaidLine(None, allowed, rest, adjustments))
+    return posting.PayerAnswer(
+        cp.status,
+        cp.charge_cents,
+        cp.paid_cents,
+        cp.patient_responsibility_cents,
+        tuple(paid_lines),
+        cp.payer_claim_number,
+    )
+
+
+def _store(practice_id, data, digest, remits, filename, user):
+    first = remits[0]
+    return StoredDocument.create(
+        practice=practice_id,
+        client=None,
+        kind="other",
+        title=f"835 remittance {first.trace_number} from {first.payer_name or 'a payer'}"[:255],
+        filename=(filename or f"835-{first.trace_number}.x12")[:255],
+        content_type=CONTENT_TYPE,
+        data=data,
+        sha256=digest,
+        size_bytes=len(data),
+        created_by=user.id if user is not None else None,
+    )
+
+
+def _remittance_row(practice_id, remit, digest, doc, source, claims, user, now):
+    payer_key, trace = remit.identity
+    return Remittance.create(
+        practice=practice_id,
+        payer=_payer_of(practice_id, remit, claims),
+        payer_name=(remit.payer_name or "")[:255],
+        payer_identifier=payer_key[:255],
+        trace_number=trace[:255],
+        payment_cents=remit.payment_cents,
+        payment_method=remit.method,
+        payment_date=remit.payment_date,
+        sha256=digest,
+        document=doc.id,
+        source=source,
+        claim_count=len(remit.claims),
+        provider_adjustment_cents=sum(a.cents for a in remit.provider_adjustments),
+        created_by=user.id if user is not None else None,
+        created_at=now,
+    )
+
+
+def _line_row(row, cp, claim, outcome, note, now):
+    return RemittanceClaim.create(
+        practice=row.practice_id,
+        remittance=row.id,
+        claim=claim.id if claim is not None else None,
+        patient_control_number=cp.patient_control_number[:255],
+        status_code=cp.status,
+        charge_cents=cp.charge_cents,
+        paid_cents=cp.paid_cents,
+        patient_resp_cents=cp.patient_responsibility_cents,
+        payer_claim_number=cp.payer_claim_number[:255],
+        outcome=outcome,
+        note=note,
+        created_at=now,
+    )
+
+
+def source_words(remit_row):
+    method = {"CHK": "check", "ACH": "EFT", "NON": "notice"}.get(remit_row.payment_method, "")
+    who = remit_row.payer_name or "the payer"
+    return f"835 from {who}, {method or 'payment'} {remit_row.trace_number}"
+
+
+def import_835(practice_id, data, *, source="upload", filename="", user=None):
+    """Post the 835 in `data` (bytes); see the module's notes. Returns an ImportResult."""
+    if source not in SOURCES:
+        raise ValueError(f"source is one of {SOURCES}")
+    remits = read(data)
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        with database.atomic("IMMEDIATE"):
+            _refuse_repeats(practice_id, digest, remits)
+            now = clock.utcnow()
+            doc = _store(practice_id, data, digest, remits, filename, user)
+            claims = _claims_by_pcn(practice_id, remits)
+            out = ImportResult([], [], [])
+            for remit in remits:
+                row = _remittance_row(practice_id, remit, digest, doc, source, claims, user, now)
+                out.remittances.append(row)
+                for cp in remit.claims:
+                    _one_claim(row, cp, claims.get(cp.patient_control_number), out, user, now)
+                if row.unmatched_count:
+                    row.save()
+                audit.record(
+                    "remittance.import",
+                    obj=row,
+                    detail=f"{source}: {len(remit.claims)} claims, "
+                    f"{format_cents(remit.payment_cents)}",
+                    user=user,
+                    practice_id=practice_id,
+                )
+    except IntegrityError as exc:
+        if "remittance." not in str(exc):
+            raise
+        # Another import of the same payment committed between our check and our insert.
+        raise RemittanceError(
+            "This payment was posted meanwhile: nothing was posted again."
+        ) from None
+    return out
+
+
+def _one_claim(row, cp, claim, out, user, now):
+    if claim is None or claim.status == claim_status.VOID:
+        note = "No claim has this patient control number."
+        if claim is not None:
+            note = (
+                f"Claim {claim.patient_control_number} is void: match the payment to the claim "
+                "that replaced it, or set it aside (and return the money to the payer)."
+            )
+        row.unmatched_count += 1
+        out.unmatched.append(_line_row(row, cp, None, "unmatched", note, now))
+        return
+    line = _line_row(row, cp, claim, "posted", "", now)
+    result = posting.post(
+        claim,
+        answer_for(claim, cp),
+        user=user,
+        source=source_words(row),
+        remittance_claim=line,
+        remittance=row,
+    )
+    if result.problems:
+        RemittanceClaim.update(note="\n".join(result.problems)).where(
+            RemittanceClaim.id == line.id
+        ).execute()
+    out.posted.append(result)
+
+
+# --- unmatched lines ---------------------------------------------------------------------
+
+
+def _clp_of(line):
+    """The 835 CLP an unmatched line was read from (the file is kept)."""
+    remittance = Remittance.get_by_id(line.remittance_id)
+    doc = StoredDocument.get_by_id(remittance.document_id)
+    for remit in read(bytes(doc.data)):
+        if remit.trace_number != remittance.trace_number:
+            continue
+        for cp in remit.claims:
+            same = (cp.patient_control_number, cp.status, cp.charge_cents, cp.paid_cents) == (
+                line.patient_control_number,
+                line.status_code,
+                line.charge_cents,
+                line.paid_cents,
+            )
+            if same:
+                return remittance, cp
+    raise RemittanceError("The remittance's file no longer holds this line.")
+
+
+def match_line(line, claim, user=None):
+    """Post an unmatched 835 line to the claim the desk chose. Returns the PostResult."""
+    with database.atomic("IMMEDIATE"):
+        line = RemittanceClaim.get_by_id(line.id)
+        if line.outcome != "unmatched":
+            raise RemittanceError("This line was resolved already.")
+        if claim.practice_id != line.practice_id:
+            raise RemittanceError("Choose one of the practice's claims.")
+        remittance, cp = _clp_of(line)
+        result = posting.post(
+            claim,
+            answer_for(claim, cp),
+            user=user,
+            source=source_words(remittance) + " (matched by hand)",
+            remittance_claim=line,
+            remittance=remittance,
+        )
+        RemittanceClaim.update(
+            outcome="resolved",
+            claim=claim.id,
+            note=f"Matched by hand to claim {claim.patient_control_number}.",
+        ).where(RemittanceClaim.id == line.id).execute()
+        Remittance.update(unmatched_count=Remittance.unmatched_count - 1).where(
+            Remittance.id == remittance.id
+        ).execute()
+        audit.record("remittance.match", obj=line, object_type="remittance_claim", user=user,
+                     practice_id=line.practice_id, detail=f"claim {claim.id}")  # fmt: skip
+    return result
+
+
+def dismiss_line(line, note, user=None):
+    """Set an unmatched line aside, with why (not the practice's claim, posted by hand)."""
+    note = (note or "").strip()
+    if not note:
+        raise RemittanceError("Say why this line needs no posting.")
+    with database.atomic("IMMEDIATE"):
+        line = RemittanceClaim.get_by_id(line.id)
+        if line.outcome != "unmatched":
+            raise RemittanceError("This line was resolved already.")
+        RemittanceClaim.update(outcome="resolved", note=f"Set aside: {note}"[:2000]).where(
+            RemittanceClaim.id == line.id
+        ).execute()
+        Remittance.update(unmatched_count=Remittance.unmatched_count - 1).where(
+            Remittance.id == line.remittance_id
+        ).execute()
+        audit.record("remittance.dismiss", obj=line, object_type="remittance_claim", user=user,
+                     practice_id=line.practice_id)  # fmt: skip
+
+
+def unmatched_lines(practice_id):
+    return list(
+        RemittanceClaim.select(RemittanceClaim, Remittance)
+        .join(Remittance, on=(RemittanceClaim.remittance == Remittance.id))
+        .where((RemittanceClaim.practice == practice_id) & (RemittanceClaim.outcome == "unmatched"))
+        .order_by(RemittanceClaim.id)
+    )
+
+
+def remittances_for(practice_id, limit=50, offset=0):
+    return list(
+        Remittance.select()
+        .where(Remittance.practice == practice_id)
+        .order_by(Remittance.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+
+
+def lines_of(remittance):
+    return list(
+        RemittanceClaim.select()
+        .where(RemittanceClaim.remittance == remittance.id)
+        .order_by(RemittanceClaim.id)
+    )

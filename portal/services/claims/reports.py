@@ -1,0 +1,330 @@
+"""The owner's reports: revenue by month, payer, CPT code and provider; claims by status;
+package liability. Each is also a CSV (`table(report, name)`).
+
+    report = build(practice, start, end)     # local dates, both included
+    report.months, report.by_payer, report.by_cpt, report.by_provider, report.statuses,
+    report.liability, report.total_cents
+    title, headers, rows = table(report, "revenue-by-payer")
+
+Revenue is money received in the period (rules/reports.py): client payments by cash,
+check, card or terminal, less refunds, and payer payments posted to claims (dated when
+posted). A visit paid with a package credit is no new money and never counts; the
+package's sale does. Client money is spread over its invoice's lines (largest remainder)
+to tell CPT codes and providers apart; payer money is per claim line.
+"""
+
+import dataclasses
+import datetime as dt
+
+from peewee import JOIN, Case, fn
+
+from portal.models.billing import (
+    PAY_PACKAGE_CREDIT,
+    PAYMENT_SUCCEEDED,
+    PURCHASE_ACTIVE,
+    CreditLedger,
+    InvoiceLine,
+    PackagePurchase,
+    Payment,
+    Refund,
+)
+from portal.models.claims import Claim, ClaimLine, ClaimPosting
+from portal.models.insurance import Payer
+from portal.models.practice import Provider
+from portal.rules import claim_status, ledger
+from portal.rules import reports as rules
+from portal.rules.money import format_cents
+
+CLIENTS = "Clients"
+NO_CODE = {
+    "package": "Package sales",
+    "fee": "Fees (late cancellation, no-show)",
+    "patient_responsibility": "Client share of insurance visits",
+    "adjustment": "Adjustments",
+}
+NAMES = {
+    "revenue-by-month": "Revenue by month",
+    "revenue-by-payer": "Revenue by payer",
+    "revenue-by-cpt": "Revenue by CPT code",
+    "revenue-by-provider": "Revenue by provider",
+    "claims-by-status": "Claims by status",
+    "package-liability": "Package liability",
+}
+
+
+@dataclasses.dataclass
+class StatusRow:
+    status: str
+    count: int
+    total_cents: int
+    paid_cents: int
+    balance_cents: int
+
+    @property
+    def label(self):
+        return claim_status.label(self.status)
+
+
+@dataclasses.dataclass
+class LiabilityRow:
+    name: str
+    purchases: int
+    credits_left: int
+    cents: int
+
+
+@dataclasses.dataclass
+class Report:
+    start: dt.date
+    end: dt.date
+    months: list
+    by_payer: list
+    by_cpt: list
+    by_provider: list
+    statuses: list
+    liability: list
+
+    @property
+    def total_cents(self):
+        return sum(m.total_cents for m in self.months)
+
+    @property
+    def liability_cents(self):
+        return sum(r.cents for r in self.liability)
+
+
+def _utc(practice, day):
+    local = dt.datetime.combine(day, dt.time(0), tzinfo=practice.tz)
+    return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _local_day(practice, when):
+    return when.replace(tzinfo=dt.UTC).astimezone(practice.tz).date()
+
+
+def _provider_name(first, last):
+    return f"{first} {last}".strip() if (first or last) else "No provider"
+
+
+def _payer_money(practice, lo, hi):
+    """(local day, payer, cpt, provider, cents) per posting of a payer payment."""
+    q = (
+        ClaimPosting.select(
+            ClaimPosting.created_at,
+            ClaimPosting.paid_cents,
+            Payer.name.alias("payer_name"),
+            ClaimLine.cpt_code,
+            Provider.first_name,
+            Provider.last_name,
+        )
+        .join_from(ClaimPosting, Claim, on=(ClaimPosting.claim == Claim.id))
+        .join_from(Claim, Payer, on=(Claim.payer == Payer.id))
+        .join_from(Claim, Provider, JOIN.LEFT_OUTER, on=(Claim.provider == Provider.id))
+        .join_from(
+            ClaimPosting, ClaimLine, JOIN.LEFT_OUTER, on=(ClaimPosting.claim_line == ClaimLine.id)
+        )
+        .where(
+            (ClaimPosting.practice == practice.id)
+            & (ClaimPosting.created_at >= lo)
+            & (ClaimPosting.created_at < hi)
+            & (ClaimPosting.paid_cents != 0)
+        )
+        .dicts()
+    )
+    for r in q:
+        yield (
+            _local_day(practice, r["created_at"]),
+            r["payer_name"],
+            r["cpt_code"] or "Not itemized",
+            _provider_name(r["first_name"], r["last_name"]),
+            r["paid_cents"],
+        )
+
+
+def _client_amounts(practice, lo, hi):
+    """(local day, invoice id, cents): payments received less refunds made, package
+    credits left out."""
+    received = fn.COALESCE(Payment.received_at, Payment.created_at)
+    payments = Payment.select(Payment.invoice, Payment.amount_cents, received.alias("at")).where(
+        (Payment.practice == practice.id)
+        & (Payment.status == PAYMENT_SUCCEEDED)
+        & (Payment.method != PAY_PACKAGE_CREDIT)
+        & (received >= lo)
+        & (received < hi)
+    )
+    for p in payments.dicts():
+        yield _local_day(practice, _as_dt(p["at"])), p["invoice"], p["amount_cents"]
+    refunds = (
+        Refund.select(Payment.invoice, Refund.amount_cents, Refund.created_at)
+        .join(Payment, on=(Refund.payment == Payment.id))
+        .where(
+            (Refund.practice == practice.id)
+            & (Refund.status == PAYMENT_SUCCEEDED)
+            & (Payment.method != PAY_PACKAGE_CREDIT)
+            & (Refund.created_at >= lo)
+            & (Refund.created_at < hi)
+        )
+    )
+    for r in refunds.dicts():
+        yield _local_day(practice, r["created_at"]), r["invoice"], -r["amount_cents"]
+
+
+def _as_dt(value):
+    if isinstance(value, str):  # COALESCE hands back SQLite's text
+        return dt.datetime.fromisoformat(value)
+    return value
+
+
+def _lines_of(invoice_ids):
+    out = {}
+    ids = [i for i in set(invoice_ids) if i is not None]
+    for i in range(0, len(ids), 500):
+        q = (
+            InvoiceLine.select(
+                InvoiceLine.invoice,
+                InvoiceLine.amount_cents,
+                InvoiceLine.cpt_code,
+                InvoiceLine.kind,
+                Provider.first_name,
+                Provider.last_name,
+            )
+            .join(Provider, JOIN.LEFT_OUTER, on=(InvoiceLine.provider == Provider.id))
+            .where(InvoiceLine.invoice.in_(ids[i : i + 500]) & (InvoiceLine.amount_cents > 0))
+            .order_by(InvoiceLine.invoice, InvoiceLine.position, InvoiceLine.id)
+            .dicts()
+        )
+        for r in q:
+            out.setdefault(r["invoice"], []).append(r)
+    return out
+
+
+def _client_money(practice, lo, hi):
+    """(local day, cpt or kind, provider, cents): client money spread over invoice lines."""
+    amounts = list(_client_amounts(practice, lo, hi))
+    lines = _lines_of(inv for _, inv, _ in amounts)
+    for day, invoice_id, cents in amounts:
+        its = lines.get(invoice_id) or [{"cpt_code": "", "kind": "", "first_name": None,
+                                          "last_name": None, "amount_cents": 1}]  # fmt: skip
+        shares = rules.allocate(cents, [ln["amount_cents"] for ln in its])
+        for ln, share in zip(its, shares, strict=True):
+            code = ln["cpt_code"] or NO_CODE.get(ln["kind"], "Other")
+            yield day, code, _provider_name(ln["first_name"], ln["last_name"]), share
+
+
+def _statuses(practice, start, end):
+    open_cents = (
+        Claim.total_cents
+        - Claim.paid_cents
+        - Claim.adjusted_cents
+        - Claim.patient_resp_cents
+        - Claim.written_off_cents
+    )
+    q = (
+        Claim.select(
+            Claim.status,
+            fn.COUNT(Claim.id).alias("n"),
+            fn.SUM(Claim.total_cents).alias("total"),
+            fn.SUM(Claim.paid_cents).alias("paid"),
+            fn.SUM(Case(None, [(open_cents > 0, open_cents)], 0)).alias("open"),
+        )
+        .where(
+            (Claim.practice == practice.id)
+            & (Claim.service_date >= start)
+            & (Claim.service_date <= end)
+        )
+        .group_by(Claim.status)
+        .dicts()
+    )
+    rows = {r["status"]: r for r in q}
+    return [
+        StatusRow(
+            s, rows[s]["n"], rows[s]["total"] or 0, rows[s]["paid"] or 0, rows[s]["open"] or 0
+        )
+        for s in claim_status.STATUSES
+        if s in rows
+    ]
+
+
+def _liability(practice):
+    last = (
+        CreditLedger.select(CreditLedger.purchase, fn.MAX(CreditLedger.id).alias("last_id"))
+        .where(CreditLedger.practice == practice.id)
+        .group_by(CreditLedger.purchase)
+    )
+    balances = {
+        row.purchase_id: row.balance_after
+        for row in CreditLedger.select(CreditLedger.purchase, CreditLedger.balance_after).where(
+            CreditLedger.id.in_([r.last_id for r in last])
+        )
+    }
+    by_name = {}
+    for p in PackagePurchase.select().where(
+        (PackagePurchase.practice == practice.id) & (PackagePurchase.status == PURCHASE_ACTIVE)
+    ):
+        left = balances.get(p.id, 0)
+        row = by_name.setdefault(p.name, LiabilityRow(p.name, 0, 0, 0))
+        row.purchases += 1
+        row.credits_left += left
+        row.cents += ledger.unused_value(p.price_cents, p.sessions_total, left)
+    return sorted(by_name.values(), key=lambda r: (-r.cents, r.name))
+
+
+def build(practice, start, end):
+    """The report for the practice's local dates start..end (both included)."""
+    lo, hi = _utc(practice, start), _utc(practice, end + dt.timedelta(days=1))
+    payer = list(_payer_money(practice, lo, hi))
+    client = list(_client_money(practice, lo, hi))
+    months = rules.by_month(
+        [(d, rules.PAYER, c) for d, _, _, _, c in payer]
+        + [(d, rules.CLIENT, c) for d, _, _, c in client]
+    )
+    return Report(
+        start=start,
+        end=end,
+        months=months,
+        by_payer=rules.totals_by(
+            [(p, c) for _, p, _, _, c in payer] + [(CLIENTS, c) for *_, c in client]
+        ),
+        by_cpt=rules.totals_by(
+            [(code, c) for _, _, code, _, c in payer] + [(code, c) for _, code, _, c in client]
+        ),
+        by_provider=rules.totals_by(
+            [(pr, c) for *_, pr, c in payer] + [(pr, c) for _, _, pr, c in client]
+        ),
+        statuses=_statuses(practice, start, end),
+        liability=_liability(practice),
+    )
+
+
+def _money(cents):
+    return f"{cents / 100:.2f}"
+
+
+def table(report, name):
+    """(title, headers, rows) of one report, for the CSV download (amounts in dollars)."""
+    if name == "revenue-by-month":
+        rows = [(m.month.strftime("%Y-%m"), _money(m.client_cents), _money(m.payer_cents),
+                 _money(m.total_cents)) for m in report.months]  # fmt: skip
+        return NAMES[name], ("month", "clients", "payers", "total"), rows
+    if name in ("revenue-by-payer", "revenue-by-cpt", "revenue-by-provider"):
+        key = {"revenue-by-payer": "payer", "revenue-by-cpt": "cpt_code",
+               "revenue-by-provider": "provider"}[name]  # fmt: skip
+        items = {"revenue-by-payer": report.by_payer, "revenue-by-cpt": report.by_cpt,
+                 "revenue-by-provider": report.by_provider}[name]  # fmt: skip
+        return (
+            NAMES[name],
+            (key, "amount", "payments"),
+            [(t.key, _money(t.cents), t.count) for t in items],
+        )
+    if name == "claims-by-status":
+        rows = [(s.label, s.count, _money(s.total_cents), _money(s.paid_cents),
+                 _money(s.balance_cents)) for s in report.statuses]  # fmt: skip
+        return NAMES[name], ("status", "claims", "charges", "paid", "open"), rows
+    if name == "package-liability":
+        rows = [(r.name, r.purchases, r.credits_left, _money(r.cents)) for r in report.liability]
+        return NAMES[name], ("package", "purchases", "credits_left", "liability"), rows
+    raise KeyError(name)
+
+
+def summary(report):
+    return f"{format_cents(report.total_cents)} received {report.start} to {report.end}"

@@ -1,0 +1,236 @@
+"""The front desk's work list: what needs someone's attention on the claims side, each with
+what to do next, oldest first within its kind.
+
+    for group in work_list(practice_id, now):      # [Group(kind, title, items)]
+        for item in group.items: item.claim / item.batch / item.line, item.reason, item.next
+
+Kinds, in the order the list shows them: claims rejected (999 or 277CA), denied (in whole
+or in part, with a balance left), held by a rule, payments that matched no claim, 837P
+files that could not be sent, and claims with no answer after the practice's
+ClaimSettings.no_response_days. A handful of queries whatever the practice's size.
+"""
+
+import dataclasses
+import datetime as dt
+
+from peewee import JOIN
+
+from portal import clock
+from portal.models.claims import Claim, ClaimBatch, ClaimProblem
+from portal.models.clearinghouse import FILE_ERROR, ClearinghouseFile
+from portal.models.insurance import Payer
+from portal.models.people import Client
+from portal.rules import claim_status
+from portal.rules.money import format_cents
+from portal.services.claims import remittances
+from portal.services.claims.data import settings_for
+
+LIMIT = 200  # items per kind: a list longer than this is worked from the claims list
+
+
+@dataclasses.dataclass
+class Item:
+    kind: str
+    since: dt.datetime | dt.date | None
+    reason: str
+    next: str
+    claim: Claim | None = None
+    batch: ClaimBatch | None = None
+    line: object = None  # a RemittanceClaim
+
+
+@dataclasses.dataclass
+class Group:
+    kind: str
+    title: str
+    items: list
+
+
+TITLES = {
+    "rejected": "Rejected: fix and send again",
+    "denied": "Denied or not paid in full",
+    "held": "Held by a check",
+    "unmatched": "Payments that matched no claim",
+    "not_sent": "Files not sent",
+    "not_read": "Files from the clearinghouse not read",
+    "no_response": "No answer from the payer",
+}
+NEXT = {
+    "rejected": "Correct what the message says on the claim, check it, and send it again "
+    "(it goes in the next 837P file).",
+    "denied": "Appeal it with the payer, or write the rest off with a reason.",
+    "held": "Fix what holds it; the claim is ready to send once its checks pass.",
+    "unmatched": "Find the claim this payment belongs to and match it, or set it aside with "
+    "a note.",
+    "not_sent": "Fix what stopped it, then press Send again (or download the file and upload "
+    "it yourself).",
+    "not_read": "Nothing was posted from it. Ask the clearinghouse about it if it should have "
+    "been an acknowledgment or a payment; the owner finds it under Settings → Clearinghouse.",
+}
+
+
+def no_response_days(practice_id):
+    return settings_for(practice_id).no_response_days
+
+
+def _claims(practice_id, where):
+    return list(
+        Claim.select(Claim, Client, Payer)
+        .join_from(Claim, Client, on=(Claim.client == Client.id))
+        .join_from(Claim, Payer, on=(Claim.payer == Payer.id))
+        .where((Claim.practice == practice_id) & where)
+        .order_by(Claim.updated_at.asc(nulls="first"), Claim.service_date, Claim.id)
+        .limit(LIMIT)
+    )
+
+
+def _problems(claims):
+    out = {}
+    ids = [c.id for c in claims]
+    if ids:
+        for p in (
+            ClaimProblem.select()
+            .where(ClaimProblem.claim.in_(ids))
+            .order_by(ClaimProblem.claim, ClaimProblem.id)
+        ):
+            out.setdefault(p.claim_id, []).append(p)
+    return out
+
+
+def _balance_open():
+    settled = Claim.paid_cents + Claim.adjusted_cents + Claim.patient_resp_cents
+    return (Claim.total_cents - settled - Claim.written_off_cents) > 0
+
+
+def _claim_items(practice_id):
+    rejected = _claims(practice_id, Claim.status == claim_status.REJECTED)
+    denied = _claims(
+        practice_id,
+        Claim.status.in_([claim_status.DENIED, claim_status.PARTIALLY_PAID]) & _balance_open(),
+    )
+    held = _claims(
+        practice_id,
+        (Claim.held == True)  # noqa: E712
+        & Claim.status.in_([claim_status.DRAFT, claim_status.READY]),
+    )
+    problems = _problems(rejected + denied + held)
+
+    def reason(claim, default):
+        words = [p.message for p in problems.get(claim.id, [])]
+        return " ".join(words) if words else default
+
+    out = {
+        "rejected": [
+            Item("rejected", c.updated_at, reason(c, "Rejected."), NEXT["rejected"], claim=c)
+            for c in rejected
+        ],
+        "denied": [
+            Item(
+                "denied",
+                c.adjudicated_at or c.updated_at,
+                reason(c, f"{format_cents(c.balance_cents)} not paid."),
+                NEXT["denied"],
+                claim=c,
+            )
+            for c in denied
+        ],
+        "held": [
+            Item("held", c.updated_at or c.created_at, reason(c, "Held."), NEXT["held"], claim=c)
+            for c in held
+        ],
+    }
+    return out
+
+
+def _no_response(practice_id, now):
+    days = no_response_days(practice_id)
+    cutoff = now - dt.timedelta(days=days)
+    claims = _claims(
+        practice_id,
+        Claim.status.in_([claim_status.SUBMITTED, claim_status.ACCEPTED])
+        & (Claim.submitted_at < cutoff),
+    )
+    items = []
+    for c in claims:
+        sent = f"{c.submitted_at:%b %d, %Y}"
+        phone = f" ({c.payer.phone})" if c.payer.phone else ""
+        items.append(
+            Item(
+                "no_response",
+                c.submitted_at,
+                f"Sent on {sent}, {claim_status.label(c.status).lower()}, and no payment "
+                f"or denial in {days} days.",
+                f"Call {c.payer.name}{phone} about it; if they never got it, send it again.",
+                claim=c,
+            )
+        )
+    return items
+
+
+def _not_sent(practice_id):
+    rows = (
+        ClaimBatch.select(ClaimBatch, Payer)
+        .join(Payer, JOIN.LEFT_OUTER, on=(ClaimBatch.payer == Payer.id))
+        .where((ClaimBatch.practice == practice_id) & (ClaimBatch.status == "failed"))
+        .order_by(ClaimBatch.id)
+        .limit(LIMIT)
+    )
+    return [
+        Item("not_sent", b.created_at, b.last_error or "Not sent.", NEXT["not_sent"], batch=b)
+        for b in rows
+    ]
+
+
+def _not_read(practice_id):
+    """Files received in the last 60 days that could not be read or applied (no PHI in
+    their error: the transport and the claims code write it for the owner)."""
+    since = clock.utcnow() - dt.timedelta(days=60)
+    rows = (
+        ClearinghouseFile.select(
+            ClearinghouseFile.id,
+            ClearinghouseFile.remote_name,
+            ClearinghouseFile.kind,
+            ClearinghouseFile.error,
+            ClearinghouseFile.received_at,
+        )  # fmt: skip
+        .where(
+            (ClearinghouseFile.practice == practice_id)
+            & (ClearinghouseFile.status == FILE_ERROR)
+            & (ClearinghouseFile.received_at >= since)
+        )
+        .order_by(ClearinghouseFile.id)
+        .limit(LIMIT)
+    )
+    return [
+        Item("not_read", f.received_at, f"{f.remote_name}: {f.error}", NEXT["not_read"])
+        for f in rows
+    ]
+
+
+def _unmatched(practice_id):
+    return [
+        Item(
+            "unmatched",
+            line.created_at,
+            f"{line.remittance.payer_name or 'A payer'} paid {format_cents(line.paid_cents)} "
+            f"for patient control number {line.patient_control_number}, which is no claim of "
+            "the practice.",
+            NEXT["unmatched"],
+            line=line,
+        )
+        for line in remittances.unmatched_lines(practice_id)[:LIMIT]
+    ]
+
+
+def work_list(practice_id, now):
+    """[Group] with at least one item, in the order the desk works them."""
+    found = _claim_items(practice_id)
+    found["unmatched"] = _unmatched(practice_id)
+    found["not_sent"] = _not_sent(practice_id)
+    found["not_read"] = _not_read(practice_id)
+    found["no_response"] = _no_response(practice_id, now)
+    return [Group(kind, TITLES[kind], found[kind]) for kind in TITLES if found[kind]]
+
+
+def count(practice_id, now):
+    return sum(len(g.items) for g in work_list(practice_id, now))

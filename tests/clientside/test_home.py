@@ -1,0 +1,80 @@
+"""The client home (issue 12, item 4): what needs doing, useful empty states, the profile
+and the e-mail choices; served from the render cache while nothing changed."""
+
+from portal import pagecache
+from portal.models import (
+    ClientPreference,
+    InsurancePolicy,
+    IntakeForm,
+    Payer,
+    SavedPaymentMethod,
+)
+from portal.services import intake as intake_svc
+from tests import factories
+from tests.clientside.helpers import scene
+from tests.conftest import login
+
+
+def test_a_new_client_sees_useful_empty_states(app, client):
+    with app.test_request_context():
+        practice = factories.practice()
+        cu = factories.client_user(practice)
+    login(client, cu.email)
+    page = client.get("/portal/").get_data(as_text=True)
+    for text in (
+        "No visit booked",
+        "Book a visit",
+        "None.",
+        "Nothing owed",
+        "after your first visit",
+        "No insurance on file",
+    ):
+        assert text in page, text
+
+
+def test_what_needs_doing(app, client):
+    with app.test_request_context():
+        s = scene(other=False)
+        intake_svc.create_default_form(s.practice.id)
+        payer = Payer.create(practice=s.practice, name="Blue Ridge Health")
+        InsurancePolicy.create(practice=s.practice, client=s.client, payer=payer, member_id="X1")
+        SavedPaymentMethod.create(
+            practice=s.practice,
+            client=s.client,
+            stripe_payment_method_id="pm_x",
+            brand="visa",
+            last4="4242",
+            exp_month=1,
+            exp_year=2020,
+        )
+        form = IntakeForm.get(IntakeForm.practice == s.practice.id)
+    login(client, s.client_user.email)
+    page = client.get("/portal/").get_data(as_text=True)
+    assert f"Fill in and sign “{form.title}”" in page
+    assert "Visa ending 4242 has expired" in page
+    assert "Send a photo of your Blue Ridge Health card" in page
+    assert "4</strong> of 5 left" in page
+    # served again from the render cache; a change anywhere shows at once
+    client.get("/portal/")  # stored (the first had no CSRF secret in its session yet)
+    before = pagecache.stats(app)["hits"]
+    client.get("/portal/")
+    assert pagecache.stats(app)["hits"] == before + 1
+
+
+def test_profile_and_choices(app, client):
+    with app.test_request_context():
+        s = scene(other=False)
+    login(client, s.client_user.email)
+    r = client.post("/portal/profile", data={"phone": "call me", "preferred_name": "Jo"})
+    assert r.status_code == 400 and "Enter a phone number" in r.get_data(as_text=True)
+    r = client.post(
+        "/portal/profile",
+        data={"phone": "503-555-0111", "preferred_name": "Jo", "city": "Portland", "state": "OR"},
+    )
+    assert r.status_code == 303
+    assert "Hello, Jo" in client.get("/portal/").get_data(as_text=True)
+    r = client.post("/portal/preferences", data={"monthly_superbill": "y"})
+    assert r.status_code == 303
+    with app.app_context():
+        pref = ClientPreference.get(ClientPreference.client == s.client.id)
+        assert pref.monthly_superbill and not pref.document_emails

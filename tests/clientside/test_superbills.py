@@ -1,0 +1,170 @@
+"""Superbills (issue 12, item 1): issued from paid visits by the client or staff, stored
+PDFs that never change, corrections as new versions beside the old, the monthly run, and
+every document URL refusing another client, the wrong role and a logged-out request."""
+
+import datetime as dt
+
+import pytest
+from peewee import IntegrityError
+
+from portal import clock
+from portal.models import AuditLog, OutboxMessage, StoredDocument, Superbill
+from portal.services import client_account, superbills, visit_facts
+from tests.clientside.helpers import pdf_text, scene
+from tests.conftest import login
+
+
+def _range(s):
+    today = visit_facts.local_date(clock.utcnow(), s.practice.tz)
+    return today - dt.timedelta(days=10), today
+
+
+def test_issue_lists_codes_diagnoses_and_the_per_visit_package_price(ctx, tmp_path):
+    s = scene(other=False)
+    start, end = _range(s)
+    ids = [s.pkg_visit.id, s.cash_visit.id]
+    bill = superbills.issue(s.client, ids, start, end, user=s.desk)
+    text = pdf_text(StoredDocument.get_by_id(bill.document_id).data, tmp_path)
+    for expected in (
+        "SB-000001",
+        "NPI",
+        "1234567893",  # the rendering provider
+        "93-1234567",  # the practice's tax ID
+        "225700000X",
+        "97124",
+        "97140",
+        "M54.50",
+        "M62.830",
+        "M54.2",
+        "$85.00",  # the visit paid from the 5-for-$425 package
+        "$55.00",
+        "$140.00",  # totals
+        "Paid in full",
+        "typed signature",
+    ):
+        assert expected in text, expected
+    assert bill.total_paid_cents == 14000 and bill.visit_count == 2
+
+
+def test_only_paid_completed_visits_of_the_client_go_on_a_superbill(ctx):
+    s = scene()
+    start, end = _range(s)
+    with pytest.raises(superbills.SuperbillError):
+        superbills.issue(s.client, [], start, end)
+    with pytest.raises(superbills.SuperbillError):  # another client's visit id
+        superbills.issue(s.other_client, [s.pkg_visit.id], start, end)
+    with pytest.raises(superbills.SuperbillError):
+        superbills.issue(s.client, [s.pkg_visit.id], end, start)
+
+
+def test_a_correction_is_a_new_version_beside_the_old_one(ctx):
+    s = scene(other=False)
+    start, end = _range(s)
+    first = superbills.issue(s.client, [s.pkg_visit.id], start, end, user=s.desk)
+    old_bytes = StoredDocument.get_by_id(first.document_id).data
+    second = superbills.correct(
+        first, "Added the second visit", s.owner, [s.pkg_visit.id, s.cash_visit.id]
+    )
+    assert (second.number, second.version, second.replaces_id) == (first.number, 2, first.id)
+    assert StoredDocument.get_by_id(first.document_id).data == old_bytes
+    with pytest.raises(superbills.SuperbillError):  # only the latest is corrected
+        superbills.correct(first, "again", s.owner)
+    rows = superbills.for_client(s.client.id)
+    assert [(r.version, r.replaced) for r in rows] == [(2, False), (1, True)]
+    with pytest.raises(IntegrityError):  # the database refuses a change
+        Superbill.update(total_paid_cents=1).where(Superbill.id == first.id).execute()
+
+
+def test_monthly_superbills_for_clients_who_opted_in(ctx):
+    s = scene(other=False)
+    client_account.save_preferences(s.client, monthly_superbill=True, document_emails=True)
+    # Run as if it were the 1st of next month: last month holds the two visits (or part).
+    now = clock.utcnow() + dt.timedelta(days=40)
+    start, end = superbills.month_before(visit_facts.local_date(now, s.practice.tz))
+    visits = [v for v in superbills.candidates(s.client, start, end) if v.eligible]
+    count = superbills.issue_monthly(now=now)
+    assert count == (1 if visits else 0)
+    assert superbills.issue_monthly(now=now) == 0  # a month done is not done again
+    if visits:
+        mail = OutboxMessage.select().where(OutboxMessage.kind == "document").get()
+        assert "/portal/documents" in mail.body and "$" not in mail.body
+
+
+def test_the_client_makes_one_and_downloads_the_same_bytes_again(app, client):
+    with app.test_request_context():
+        s = scene()
+        start, end = _range(s)
+    login(client, s.client_user.email)
+    r = client.get(f"/portal/documents/superbill?start={start}&end={end}")
+    assert r.status_code == 200 and b"Make my superbill" in r.data
+    r = client.post(
+        "/portal/documents/superbill",
+        data={"start": str(start), "end": str(end), "visit": [str(s.pkg_visit.id)]},
+    )
+    assert r.status_code == 303
+    with app.app_context():
+        bill = Superbill.get(Superbill.client == s.client.id)
+    url = f"/portal/documents/{bill.document_id}"
+    first, second = client.get(url), client.get(url)
+    assert first.status_code == 200 and first.data[:5] == b"%PDF-"
+    assert first.data == second.data
+    assert first.headers["Cache-Control"] == "no-store"
+    page = client.get("/portal/documents")
+    assert bill.number.encode() in page.data
+
+
+def test_document_urls_refuse_another_client_the_wrong_role_and_anonymous(app):
+    with app.test_request_context():
+        s = scene()
+        start, end = _range(s)
+        bill = superbills.issue(s.client, [s.pkg_visit.id], start, end)
+    url = f"/portal/documents/{bill.document_id}"
+    anon = app.test_client()
+    assert anon.get(url).status_code == 302  # to the login page
+    for other in (s.same_practice_client_user, s.other_client_user):
+        c = app.test_client()
+        login(c, other.email)
+        assert c.get(url).status_code == 404
+    staff = app.test_client()
+    login(staff, s.desk.email)
+    assert staff.get(url).status_code == 404  # staff use their own URL, not the client's
+    assert staff.get(f"/provider/billing/documents/{bill.document_id}").status_code == 200
+    outsider = app.test_client()
+    login(outsider, s.other_owner.email)
+    assert outsider.get(f"/provider/billing/documents/{bill.document_id}").status_code == 404
+    with app.app_context():
+        assert AuditLog.select().where(AuditLog.action == "access.denied").count() >= 3
+
+
+def test_staff_issue_correct_and_email_from_the_client_record(app, client):
+    with app.test_request_context():
+        s = scene(other=False)
+        start, end = _range(s)
+    login(client, s.desk.email)
+    assert client.get(f"/provider/clients/{s.client.id}/superbills").status_code == 200
+    r = client.get(f"/provider/clients/{s.client.id}/superbills/new?start={start}&end={end}")
+    assert r.status_code == 200 and b"Issue the superbill" in r.data
+    r = client.post(
+        f"/provider/clients/{s.client.id}/superbills/new",
+        data={"start": str(start), "end": str(end), "visit": [str(s.cash_visit.id)]},
+    )
+    assert r.status_code == 303
+    with app.app_context():
+        bill = Superbill.get(Superbill.client == s.client.id)
+    r = client.post(
+        f"/provider/superbills/{bill.id}/correct",
+        data={"reason": "Diagnosis added", "visit": [str(s.cash_visit.id)]},
+    )
+    assert r.status_code == 303
+    r = client.post(f"/provider/documents/{bill.document_id}/send")
+    assert r.status_code == 303
+    with app.app_context():
+        assert Superbill.select().where(Superbill.client == s.client.id).count() == 2
+        mail = OutboxMessage.select().where(OutboxMessage.kind == "document").get()
+        assert "M54" not in mail.body and "superbill" not in mail.body.lower()
+    # bad input: a page with the message, never a 5xx
+    r = client.post(
+        f"/provider/clients/{s.client.id}/superbills/new",
+        data={"start": "2026-02-30", "end": str(end), "visit": ["99999999999999999999"]},
+    )
+    assert r.status_code == 400

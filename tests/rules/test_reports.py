@@ -1,0 +1,64 @@
+"""Revenue report arithmetic (portal/rules/reports.py), as tables."""
+
+import datetime as dt
+
+import pytest
+
+from portal.rules import reports as r
+
+D = dt.date
+
+
+@pytest.mark.parametrize(
+    ("total", "weights", "shares"),
+    [
+        (10000, [9000, 3500], [7200, 2800]),
+        (100, [1, 1, 1], [34, 33, 33]),
+        (-100, [1, 1, 1], [-34, -33, -33]),  # a refund splits like the payment
+        (12500, [12500], [12500]),
+        (500, [0, 0], [500, 0]),
+        (0, [3, 4], [0, 0]),
+        (1, [1, 1000], [0, 1]),
+        (7, [], []),
+    ],
+)
+def test_allocate_adds_up_exactly(total, weights, shares):
+    got = r.allocate(total, weights)
+    assert got == shares and sum(got) == (total if weights else 0)
+
+
+def test_allocate_refuses_negative_weights():
+    with pytest.raises(ValueError):
+        r.allocate(10, [5, -1])
+
+
+def test_totals_by_key_largest_first():
+    rows = [("Acme", 5000), ("Zenith", 100), ("Acme", 2000), ("Beta", 7000), ("Gone", 0)]
+    assert [(t.key, t.cents, t.count) for t in r.totals_by(rows)] == [
+        ("Acme", 7000, 2),
+        ("Beta", 7000, 1),
+        ("Zenith", 100, 1),
+        ("Gone", 0, 1),
+    ]
+
+
+def test_by_month_splits_client_and_payer_money():
+    rows = [
+        (D(2026, 11, 30), r.CLIENT, 4000),
+        (D(2026, 12, 1), r.PAYER, 9600),
+        (D(2026, 11, 2), r.PAYER, 500),
+        (D(2026, 12, 31), r.CLIENT, -1000),
+    ]
+    months = r.by_month(rows)
+    assert [(m.label, m.client_cents, m.payer_cents, m.total_cents) for m in months] == [
+        ("November 2026", 4000, 500, 4500),
+        ("December 2026", -1000, 9600, 8600),
+    ]
+    with pytest.raises(ValueError):
+        r.by_month([(D(2026, 1, 1), "package_credit", 100)])
+
+
+def test_month_range():
+    assert r.month_range(D(2026, 11, 15), D(2027, 2, 1)) == [
+        D(2026, 11, 1), D(2026, 12, 1), D(2027, 1, 1), D(2027, 2, 1)
+    ]  # fmt: skip
