@@ -38,8 +38,7 @@ class PreferencesForm(FlaskForm):
 PROFILE_FIELDS = ("preferred_name", "phone", "address1", "address2", "city", "state", "postal_code")
 
 
-def _prefs_form():
-    prefs = client_account.preferences(current_user.client_id)
+def _prefs_form(prefs):
     return PreferencesForm(
         formdata=None,
         document_emails=prefs.document_emails,
@@ -56,11 +55,12 @@ def home():
     client = current_user.client
     practice = current_user.practice
     pagecache.each_time(audit.record_view, "client.view", obj=client, detail="portal home")
+    home = client_home.home_for(client, practice)
     return render(
         "client/home.html",
         client=client,
-        home=client_home.home_for(client, practice),
-        prefs_form=_prefs_form(),
+        home=home,
+        prefs_form=_prefs_form(home.prefs),
         section="home",
     )
 

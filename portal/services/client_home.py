@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus
 
-from peewee import fn
+from peewee import JOIN, fn
 
 from portal import clock
 from portal.models import (
@@ -32,6 +32,7 @@ from portal.models import (
 from portal.models.billing import PURCHASE_ACTIVE
 from portal.rules import appointments as appt_rules
 from portal.rules import slots as slot_rules
+from portal.services import client_account
 from portal.services.scheduling.catalog import policy_for
 
 CARD_WARNING_DAYS = 45  # a saved card expiring within this many days needs a new one
@@ -93,6 +94,7 @@ def _visits(home, client, practice, now):
         .limit(10)
     )
     home.upcoming_count = len(upcoming)
+    window = policy_for(practice.id).cancellation_window_hours  # read either way: one count
     if upcoming:
         nxt = home.next_visit = upcoming[0]
         tz = practice.tz
@@ -100,7 +102,6 @@ def _visits(home, client, practice, now):
             slot_rules.to_local(nxt.starts_at, tz).date() == slot_rules.to_local(now, tz).date()
         )
         home.may_change = appt_rules.client_may_change(nxt.status, starts_at=nxt.starts_at, now=now)
-        window = policy_for(practice.id).cancellation_window_hours
         home.may_reschedule = home.may_change and not slot_rules.is_late_cancellation(
             nxt.starts_at, now, window
         )
@@ -118,25 +119,21 @@ def _visits(home, client, practice, now):
 
 
 def _credits(home, client, now):
-    purchases = list(
-        PackagePurchase.select()
+    # One statement, whatever the client holds: each live purchase with its ledger's sum.
+    balance = fn.COALESCE(fn.SUM(CreditLedger.delta), 0).alias("balance")
+    purchases = (
+        PackagePurchase.select(PackagePurchase, balance)
+        .join(CreditLedger, JOIN.LEFT_OUTER, on=(CreditLedger.purchase == PackagePurchase.id))
         .where(
             (PackagePurchase.client == client.id)
             & (PackagePurchase.status == PURCHASE_ACTIVE)
             & (PackagePurchase.expires_at.is_null() | (PackagePurchase.expires_at > now))
         )
+        .group_by(PackagePurchase.id)
         .order_by(PackagePurchase.expires_at.is_null(), PackagePurchase.expires_at)
     )
-    if not purchases:
-        return
-    balances = dict(
-        CreditLedger.select(CreditLedger.purchase, fn.SUM(CreditLedger.delta))
-        .where(CreditLedger.purchase.in_([p.id for p in purchases]))
-        .group_by(CreditLedger.purchase)
-        .tuples()
-    )
     for p in purchases:
-        p.balance = int(balances.get(p.id) or 0)
+        p.balance = int(p.balance or 0)
         if p.balance > 0:
             home.credits.append(p)
 
@@ -225,5 +222,5 @@ def home_for(client, practice, now=None):
         .order_by(StoredDocument.id.desc())
         .limit(3)
     )
-    home.prefs = ClientPreference.get_or_none(ClientPreference.client == client.id)
+    home.prefs = client_account.preferences(client.id)  # the saved choices, or the defaults
     return home
