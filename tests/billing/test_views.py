@@ -2,6 +2,7 @@
 audit rows, manual payments, refunds, voids, packages, settings and downloads."""
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -388,3 +389,29 @@ def test_client_documents_section(client, world, billed):
     frag = client.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
     assert "<html" not in frag and "Invoice INV-000001" in frag and "Receipt for INV-000001" in frag
     assert AuditLog.select().where(AuditLog.action == "client.documents.view").exists()
+
+
+def test_the_invoice_list_pages_on_without_skipping_one(client, world, app):
+    """Page 2 starts right after page 1's last invoice: 101 invoices are all listed once
+    over three pages (50, 50, 1), newest first."""
+    from portal.models.billing import Invoice
+    from portal.provider.billing import PAGE
+
+    with app.test_request_context():
+        for n in range(1, 2 * PAGE + 2):
+            Invoice.create(
+                practice=world.a.practice,
+                client=world.a.c1,
+                number=f"INV-{n:06d}",
+                status="open",
+                issued_at=clock.utcnow(),
+                total_cents=1000,
+            )
+    login(client, world.a.owner)
+    seen = []
+    for page in (1, 2, 3):
+        body = client.get(f"/provider/billing/?page={page}").get_data(as_text=True)
+        seen.append(re.findall(r"INV-\d{6}", body))
+    numbers = [n for page in seen for n in dict.fromkeys(page)]
+    assert [len(dict.fromkeys(page)) for page in seen] == [PAGE, PAGE, 1]
+    assert numbers == [f"INV-{n:06d}" for n in range(2 * PAGE + 1, 0, -1)]
