@@ -160,6 +160,16 @@ def client_submissions(client):
     )
 
 
+def signed_form_ids(client):
+    """The ids of the forms the client has signed (one statement, ids only)."""
+    return {
+        row.form_id
+        for row in IntakeSubmission.select(IntakeSubmission.form).where(
+            (IntakeSubmission.client == client.id) & IntakeSubmission.form.is_null(False)
+        )
+    }
+
+
 def render_pdf(sub):
     signed = clock.to_local(sub.signed_at, sub.practice.tz)
     return pdf.render_pdf(
