@@ -18,7 +18,7 @@ from flask import render_template
 from peewee import chunked
 
 from portal import clock
-from portal.models.billing import Invoice, InvoiceLine, Payment, StoredDocument
+from portal.models.billing import Invoice, InvoiceCounter, InvoiceLine, Payment, StoredDocument
 
 ORDER = 40
 SEED_VERSION = 2
@@ -88,6 +88,12 @@ def _bulk_invoices(ctx):
     ]
     for batch in chunked(rows, 500):
         Invoice.insert_many(batch).execute()
+    # The numbers used here are taken: the practice's sequence goes on after them (an
+    # invoice issued later by a service, as the client side's seed does, gets the next).
+    InvoiceCounter.insert(practice=practice.id, last_number=0).on_conflict_ignore().execute()
+    InvoiceCounter.update(last_number=first + N_INVOICES).where(
+        InvoiceCounter.practice == practice.id
+    ).execute()
     ids = [
         i.id
         for i in Invoice.select(Invoice.id)
