@@ -37,6 +37,7 @@ from portal.models import (
     User,
 )
 from portal.services.claims import cms1500, cms1500_batch, cms1500_grid, cms1500_pdf
+from portal.services.claims import data as claims_data
 from portal.tasks import claims_paper
 
 ORDER = 70
@@ -228,7 +229,7 @@ def _render_figures(ctx):
     app = ctx["app"]
     with app.test_request_context():
         claim = cms1500.load_claim(_claims(ctx)[0].id, ctx["practice"].id)
-        settings = cms1500.claim_settings(ctx["practice"].id)
+        settings = claims_data.settings_for(ctx["practice"].id)
         cms1500_pdf.form_background()  # drawn once per process
         grid_text = cms1500_grid.grid(cms1500.build(claim, settings)).text()
         html = render_template(cms1500_pdf.DATA_TEMPLATE, grid=grid_text, title="bench")
