@@ -3,6 +3,8 @@
 Frozen as SQL: a migration never imports portal.models.
 """
 
+from portal import ddl
+
 TABLES = [
     """CREATE TABLE practice (
         id INTEGER PRIMARY KEY,
@@ -156,9 +158,9 @@ DROP = [
 
 def up(migrator, db):
     for sql in TABLES:
-        db.execute_sql(sql)
+        ddl.run(db, sql)
 
 
 def down(migrator, db):
     for table in DROP:
-        db.execute_sql(f'DROP TABLE IF EXISTS "{table}"')
+        ddl.run(db, f'DROP TABLE IF EXISTS "{table}"')

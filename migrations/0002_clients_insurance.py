@@ -5,6 +5,8 @@ immutable intake submissions.
 Frozen as SQL: a migration never imports portal.models.
 """
 
+from portal import ddl
+
 CLIENT_COLUMNS = [
     ("sex", "VARCHAR(1) NOT NULL DEFAULT '' CHECK (sex IN ('', 'F', 'M', 'U'))"),
     ("address1", "VARCHAR(255) NOT NULL DEFAULT ''"),
@@ -258,16 +260,16 @@ DROP_INDEXES = [
 
 
 def up(migrator, db):
-    for name, ddl in CLIENT_COLUMNS:
-        db.execute_sql(f"ALTER TABLE client ADD COLUMN {name} {ddl}")
+    for name, spec in CLIENT_COLUMNS:
+        ddl.run(db, f"ALTER TABLE client ADD COLUMN {name} {spec}")
     for sql in TABLES:
-        db.execute_sql(sql)
+        ddl.run(db, sql)
 
 
 def down(migrator, db):
     for table in DROP_TABLES:
-        db.execute_sql(f'DROP TABLE IF EXISTS "{table}"')
+        ddl.run(db, f'DROP TABLE IF EXISTS "{table}"')
     for index in DROP_INDEXES:
-        db.execute_sql(f'DROP INDEX IF EXISTS "{index}"')
+        ddl.run(db, f'DROP INDEX IF EXISTS "{index}"')
     for name, _ddl in reversed(CLIENT_COLUMNS):
-        db.execute_sql(f"ALTER TABLE client DROP COLUMN {name}")
+        ddl.run(db, f"ALTER TABLE client DROP COLUMN {name}")

@@ -7,6 +7,8 @@ active appointment overlap another one of the same provider (or the same room),
 buffers included (blocked_until = ends_at + buffer).
 """
 
+from portal import ddl
+
 ACTIVE = "NEW.status NOT IN ('cancelled', 'late_cancelled')"
 
 
@@ -197,9 +199,9 @@ DROP = [
 
 def up(migrator, db):
     for sql in TABLES:
-        db.execute_sql(sql)
+        ddl.run(db, sql)
 
 
 def down(migrator, db):
     for table in DROP:
-        db.execute_sql(f'DROP TABLE IF EXISTS "{table}"')
+        ddl.run(db, f'DROP TABLE IF EXISTS "{table}"')

@@ -11,6 +11,8 @@ are append-only. The appointment link (SET NULL when an appointment goes), the
 template link and created_by are not content.
 """
 
+from portal import ddl
+
 LOCKED_COLUMNS = [
     "practice_id",
     "client_id",
@@ -192,11 +194,11 @@ DROP = [
 
 def up(migrator, db):
     for sql in TABLES:
-        db.execute_sql(sql)
+        ddl.run(db, sql)
 
 
 def down(migrator, db):
     # Dropping a table drops its triggers. The locks forbid deleting signed rows, not
     # dropping the tables: `down` is for development databases.
     for table in DROP:
-        db.execute_sql(f'DROP TABLE IF EXISTS "{table}"')
+        ddl.run(db, f'DROP TABLE IF EXISTS "{table}"')

@@ -12,6 +12,8 @@ Guards kept by the database itself:
   last credit cannot both commit.
 """
 
+from portal import ddl
+
 TABLES = [
     """CREATE TABLE billing_settings (
         id INTEGER PRIMARY KEY,
@@ -332,9 +334,9 @@ DROP = [
 
 def up(migrator, db):
     for sql in TABLES:
-        db.execute_sql(sql)
+        ddl.run(db, sql)
 
 
 def down(migrator, db):
     for table in DROP:
-        db.execute_sql(f'DROP TABLE IF EXISTS "{table}"')
+        ddl.run(db, f'DROP TABLE IF EXISTS "{table}"')

@@ -10,7 +10,12 @@ bookkeeping, data_version itself and SQLite's own tables.
 
 Frozen as SQL (the list is copied here, not imported): later migrations that add a table
 call portal.pagecache.add_change_triggers(db, table) themselves.
+
+PostgreSQL: one deferred constraint trigger per table (portal.pagecache.PG_FUNCTION), fired
+at commit and bumping n once per transaction.
 """
+
+from portal import ddl
 
 EXCLUDED = (
     "audit_log",
@@ -24,7 +29,23 @@ EXCLUDED = (
 EVENTS = (("ins", "INSERT"), ("upd", "UPDATE"), ("del", "DELETE"))
 
 
+PG_FUNCTION = """CREATE OR REPLACE FUNCTION portal_bump_data_version() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    BEGIN
+        IF current_setting('portal.dv_bumped', true) IS DISTINCT FROM '1' THEN
+            PERFORM set_config('portal.dv_bumped', '1', true);
+            UPDATE data_version SET n = n + 1 WHERE id = 1;
+        END IF;
+        RETURN NULL;
+    END $$"""
+
+
 def _tables(db):
+    if ddl.is_postgres(db):
+        rows = db.execute_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY tablename"
+        ).fetchall()
+        return [row[0] for row in rows]
     return [
         row[0]
         for row in db.execute_sql(
@@ -35,12 +56,20 @@ def _tables(db):
 
 
 def up(migrator, db):
-    db.execute_sql(
-        "CREATE TABLE data_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)"
+    ddl.run(
+        db, "CREATE TABLE data_version (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)"
     )
     db.execute_sql("INSERT INTO data_version (id, n) VALUES (1, 0)")
+    ddl.pg(db, PG_FUNCTION)
     for table in _tables(db):
         if table in EXCLUDED:
+            continue
+        if ddl.is_postgres(db):
+            db.execute_sql(
+                f'CREATE CONSTRAINT TRIGGER "{table}_dv" AFTER INSERT OR UPDATE OR DELETE '
+                f'ON "{table}" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW '
+                "EXECUTE FUNCTION portal_bump_data_version()"
+            )
             continue
         for suffix, event in EVENTS:
             db.execute_sql(
@@ -51,6 +80,9 @@ def up(migrator, db):
 
 def down(migrator, db):
     for table in _tables(db):
+        if ddl.is_postgres(db):
+            ddl.drop_trigger(db, f"{table}_dv", table)
+            continue
         for suffix, _ in EVENTS:
             db.execute_sql(f'DROP TRIGGER IF EXISTS "{table}_dv_{suffix}"')
-    db.execute_sql("DROP TABLE IF EXISTS data_version")
+    ddl.run(db, "DROP TABLE IF EXISTS data_version")

@@ -6,6 +6,8 @@ session. But each process keeps the sessions it checked, keyed by the data versi
 the version. Only those two writes do: last_seen_at still does not.
 """
 
+from portal import ddl
+
 TRIGGERS = {
     "user_session_dv_revoke": (
         "AFTER UPDATE OF revoked_at ON user_session WHEN NEW.revoked_at IS NOT OLD.revoked_at"
@@ -14,7 +16,20 @@ TRIGGERS = {
 }
 
 
+PG = [
+    'CREATE CONSTRAINT TRIGGER "user_session_dv_revoke" AFTER UPDATE OF revoked_at '
+    "ON user_session DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+    "WHEN (NEW.revoked_at IS DISTINCT FROM OLD.revoked_at) "
+    "EXECUTE FUNCTION portal_bump_data_version()",
+    'CREATE CONSTRAINT TRIGGER "user_session_dv_del" AFTER DELETE ON user_session '
+    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION portal_bump_data_version()",
+]
+
+
 def up(migrator, db):
+    if ddl.is_postgres(db):
+        ddl.pg(db, PG)
+        return
     for name, when in TRIGGERS.items():
         db.execute_sql(
             f'CREATE TRIGGER "{name}" {when} '
@@ -24,4 +39,4 @@ def up(migrator, db):
 
 def down(migrator, db):
     for name in TRIGGERS:
-        db.execute_sql(f'DROP TRIGGER IF EXISTS "{name}"')
+        ddl.drop_trigger(db, name, "user_session")

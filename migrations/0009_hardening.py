@@ -2,12 +2,14 @@
 against that device, so a browser that logged in before is not locked out by failures from
 elsewhere at the same address. `device` is a hash of the cookie's nonce; '' for none."""
 
+from portal import ddl
+
 
 def up(migrator, db):
-    db.execute_sql("ALTER TABLE login_attempt ADD COLUMN device VARCHAR(255) NOT NULL DEFAULT ''")
-    db.execute_sql("CREATE INDEX login_attempt_device ON login_attempt (device, at)")
+    ddl.run(db, "ALTER TABLE login_attempt ADD COLUMN device VARCHAR(255) NOT NULL DEFAULT ''")
+    ddl.run(db, "CREATE INDEX login_attempt_device ON login_attempt (device, at)")
 
 
 def down(migrator, db):
-    db.execute_sql("DROP INDEX IF EXISTS login_attempt_device")
-    db.execute_sql("ALTER TABLE login_attempt DROP COLUMN device")
+    ddl.run(db, "DROP INDEX IF EXISTS login_attempt_device")
+    ddl.run(db, "ALTER TABLE login_attempt DROP COLUMN device")

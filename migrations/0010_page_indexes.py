@@ -9,6 +9,8 @@
   first.
 """
 
+from portal import ddl
+
 INDEXES = {
     "client_search_first_name": "client (practice_id, active, first_name COLLATE NOCASE)",
     "client_search_preferred_name": "client (practice_id, active, preferred_name COLLATE NOCASE)",
@@ -24,9 +26,9 @@ INDEXES = {
 
 def up(migrator, db):
     for name, target in INDEXES.items():
-        db.execute_sql(f"CREATE INDEX {name} ON {target}")
+        ddl.run(db, f"CREATE INDEX {name} ON {target}")
 
 
 def down(migrator, db):
     for name in INDEXES:
-        db.execute_sql(f"DROP INDEX IF EXISTS {name}")
+        ddl.run(db, f"DROP INDEX IF EXISTS {name}")

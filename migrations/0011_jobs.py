@@ -4,7 +4,7 @@ Frozen as SQL (a migration never imports portal.models). The render cache's chan
 triggers are added like every table's: a finished job may change what a page shows.
 """
 
-from portal import pagecache
+from portal import ddl, pagecache
 
 TABLE = """CREATE TABLE job (
     id INTEGER PRIMARY KEY,
@@ -25,12 +25,12 @@ TABLE = """CREATE TABLE job (
 
 
 def up(migrator, db):
-    db.execute_sql(TABLE)
-    db.execute_sql("CREATE INDEX job_practice ON job (practice_id, created_at)")
-    db.execute_sql("CREATE INDEX job_document ON job (document_id)")
-    db.execute_sql("CREATE INDEX job_created_by ON job (created_by_id)")
+    ddl.run(db, TABLE)
+    ddl.run(db, "CREATE INDEX job_practice ON job (practice_id, created_at)")
+    ddl.run(db, "CREATE INDEX job_document ON job (document_id)")
+    ddl.run(db, "CREATE INDEX job_created_by ON job (created_by_id)")
     pagecache.add_change_triggers(db, "job")
 
 
 def down(migrator, db):
-    db.execute_sql("DROP TABLE IF EXISTS job")
+    ddl.run(db, "DROP TABLE IF EXISTS job")

@@ -17,6 +17,7 @@ Each table gets the render cache's change triggers (portal.pagecache, migration 
 the provider home shows the unread count.
 """
 
+from portal import ddl
 from portal.pagecache import add_change_triggers, drop_change_triggers
 
 TABLES = [
@@ -155,7 +156,7 @@ NEW_TABLES = [
 
 def up(migrator, db):
     for sql in TABLES:
-        db.execute_sql(sql)
+        ddl.run(db, sql)
     for table in NEW_TABLES:
         add_change_triggers(db, table)
 
@@ -165,4 +166,4 @@ def down(migrator, db):
     # guards forbid deleting rows, not dropping tables: `down` is for development.
     for table in reversed(NEW_TABLES):
         drop_change_triggers(db, table)
-        db.execute_sql(f'DROP TABLE IF EXISTS "{table}"')
+        ddl.run(db, f'DROP TABLE IF EXISTS "{table}"')

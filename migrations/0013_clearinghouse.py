@@ -16,6 +16,7 @@ the bumps cost nothing measurable, and pages that later show them (the claims wo
 a count on the home page) then need no exception.
 """
 
+from portal import ddl
 from portal.pagecache import add_change_triggers, drop_change_triggers
 
 TABLES = [
@@ -118,7 +119,7 @@ NAMES = (
 
 def up(migrator, db):
     for sql in TABLES:
-        db.execute_sql(sql)
+        ddl.run(db, sql)
     for table in NAMES:
         add_change_triggers(db, table)
 
@@ -126,4 +127,4 @@ def up(migrator, db):
 def down(migrator, db):
     for table in reversed(NAMES):
         drop_change_triggers(db, table)
-        db.execute_sql(f'DROP TABLE IF EXISTS "{table}"')
+        ddl.run(db, f'DROP TABLE IF EXISTS "{table}"')

@@ -16,6 +16,7 @@ Guards kept by the database itself:
 - money columns are integer cents, never negative where a negative means nothing.
 """
 
+from portal import ddl
 from portal.pagecache import add_change_triggers
 
 STATUSES = (
@@ -297,15 +298,17 @@ NAMES = (  # in the order they are created
 
 def up(migrator, db):
     for sql in TABLES:
-        db.execute_sql(sql)
+        ddl.run(db, sql)
     for table in APPEND_ONLY:
-        db.execute_sql(
+        ddl.run(
+            db,
             f"CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
-            "BEGIN SELECT RAISE(ABORT, 'posted money is never changed: post a reversal'); END"
+            "BEGIN SELECT RAISE(ABORT, 'posted money is never changed: post a reversal'); END",
         )
-        db.execute_sql(
+        ddl.run(
+            db,
             f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
-            "BEGIN SELECT RAISE(ABORT, 'posted money is never deleted: post a reversal'); END"
+            "BEGIN SELECT RAISE(ABORT, 'posted money is never deleted: post a reversal'); END",
         )
     for table in NAMES:
         add_change_triggers(db, table)
@@ -313,4 +316,4 @@ def up(migrator, db):
 
 def down(migrator, db):
     for table in reversed(NAMES):
-        db.execute_sql(f'DROP TABLE IF EXISTS "{table}"')
+        ddl.run(db, f'DROP TABLE IF EXISTS "{table}"')

@@ -10,6 +10,8 @@ visit is still unique per rank and part.
 Frozen as SQL (a migration never imports portal.models).
 """
 
+from portal import ddl
+
 OLD = (
     "CREATE UNIQUE INDEX claim_visit ON claim (appointment_id, rank, part) "
     "WHERE appointment_id IS NOT NULL"
@@ -21,8 +23,8 @@ NEW = (
 
 
 def up(migrator, db):
-    db.execute_sql("DROP INDEX claim_visit")
-    db.execute_sql(NEW)
+    ddl.run(db, "DROP INDEX claim_visit")
+    ddl.run(db, NEW)
 
 
 def down(migrator, db):
@@ -30,12 +32,12 @@ def down(migrator, db):
     # index cannot hold both, so down refuses rather than drop a claim.
     twice = db.execute_sql(
         "SELECT 1 FROM claim WHERE appointment_id IS NOT NULL "
-        "GROUP BY appointment_id, rank, part HAVING COUNT(*) > 1 LIMIT 1"
+        "GROUP BY appointment_id, rank, part HAVING COUNT(*) > 1 LIMIT 1",
     ).fetchone()
     if twice:
         raise RuntimeError(
             "A visit was billed again after a void: migration 0015 cannot be undone "
             "without removing one of its claims."
         )
-    db.execute_sql("DROP INDEX claim_visit")
-    db.execute_sql(OLD)
+    ddl.run(db, "DROP INDEX claim_visit")
+    ddl.run(db, OLD)

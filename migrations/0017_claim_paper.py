@@ -12,6 +12,7 @@ Frozen as SQL: a migration never imports portal.models. Depends on 0005 (stored_
   consumer's workers render it, and the job's merged PDF is made once every item has one.
 """
 
+from portal import ddl
 from portal.pagecache import add_change_triggers
 
 TABLES = [
@@ -53,11 +54,11 @@ NAMES = ("claim_document", "claim_print_item")
 
 def up(migrator, db):
     for sql in TABLES:
-        db.execute_sql(sql)
+        ddl.run(db, sql)
     for table in NAMES:
         add_change_triggers(db, table)
 
 
 def down(migrator, db):
     for table in reversed(NAMES):
-        db.execute_sql(f'DROP TABLE IF EXISTS "{table}"')
+        ddl.run(db, f'DROP TABLE IF EXISTS "{table}"')

@@ -17,6 +17,7 @@
 Frozen as SQL (a migration never imports portal.models).
 """
 
+from portal import ddl
 from portal.pagecache import add_change_triggers
 
 COLUMNS = [
@@ -71,17 +72,17 @@ NEW_TABLES = ("client_merge", "tip")
 
 def up(migrator, db):
     for table, column, spec in COLUMNS:
-        db.execute_sql(f"ALTER TABLE {table} ADD COLUMN {column} {spec}")
+        ddl.run(db, f"ALTER TABLE {table} ADD COLUMN {column} {spec}")
     for sql in TABLES:
-        db.execute_sql(sql)
+        ddl.run(db, sql)
     for table in NEW_TABLES:
         add_change_triggers(db, table)
 
 
 def down(migrator, db):
-    db.execute_sql("DROP INDEX IF EXISTS client_practice_phone")
-    db.execute_sql("DROP INDEX IF EXISTS client_practice_email")
+    ddl.run(db, "DROP INDEX IF EXISTS client_practice_phone")
+    ddl.run(db, "DROP INDEX IF EXISTS client_practice_email")
     for table in reversed(NEW_TABLES):
-        db.execute_sql(f'DROP TABLE IF EXISTS "{table}"')
+        ddl.run(db, f'DROP TABLE IF EXISTS "{table}"')
     for table, column, _ in reversed(COLUMNS):
-        db.execute_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+        ddl.run(db, f"ALTER TABLE {table} DROP COLUMN {column}")

@@ -16,6 +16,7 @@ Each new table gets the render cache's change triggers (portal.pagecache, migrat
 the client home shows documents and credits.
 """
 
+from portal import ddl
 from portal.pagecache import add_change_triggers, drop_change_triggers
 
 NEW_TABLES = [
@@ -193,23 +194,36 @@ _TOKEN_COLUMNS = "id, user_id, purpose, token_hash, created_at, expires_at, used
 
 
 def _rebuild_tokens(db, purposes, extra, keep_where="1"):
-    db.execute_sql("ALTER TABLE user_token RENAME TO user_token_before_0019")
-    db.execute_sql(_TOKEN_TABLE.format(purposes=purposes, extra=extra))
-    db.execute_sql(
+    if ddl.is_postgres(db):  # PostgreSQL changes a CHECK in place
+        if keep_where != "1":
+            db.execute_sql(f"DELETE FROM user_token WHERE NOT ({keep_where})")
+        db.execute_sql(
+            "ALTER TABLE user_token DROP CONSTRAINT IF EXISTS user_token_purpose_check, "
+            f"ADD CONSTRAINT user_token_purpose_check CHECK (purpose IN ({purposes}))"
+        )
+        if extra:
+            db.execute_sql("ALTER TABLE user_token ADD COLUMN" + extra.split("\n", 1)[1])
+        else:
+            db.execute_sql("ALTER TABLE user_token DROP COLUMN IF EXISTS next_path")
+        return
+    ddl.run(db, "ALTER TABLE user_token RENAME TO user_token_before_0019")
+    ddl.run(db, _TOKEN_TABLE.format(purposes=purposes, extra=extra))
+    ddl.run(
+        db,
         f"INSERT INTO user_token ({_TOKEN_COLUMNS}) SELECT {_TOKEN_COLUMNS} "
-        f"FROM user_token_before_0019 WHERE {keep_where}"
+        f"FROM user_token_before_0019 WHERE {keep_where}",
     )
-    db.execute_sql("DROP TABLE user_token_before_0019")
-    db.execute_sql("CREATE INDEX user_token_user_id ON user_token (user_id)")
+    ddl.run(db, "DROP TABLE user_token_before_0019")
+    ddl.run(db, "CREATE INDEX user_token_user_id ON user_token (user_id)")
 
 
 def up(migrator, db):
     for sql in TABLES:
-        db.execute_sql(sql)
+        ddl.run(db, sql)
     for table in NEW_TABLES:
         add_change_triggers(db, table)
     for sql in COLUMNS:
-        db.execute_sql(sql)
+        ddl.run(db, sql)
     _rebuild_tokens(
         db,
         "'invite', 'reset', 'verify'",
@@ -219,7 +233,7 @@ def up(migrator, db):
 
 def down(migrator, db):
     _rebuild_tokens(db, "'invite', 'reset'", "", keep_where="purpose != 'verify'")
-    db.execute_sql("ALTER TABLE user DROP COLUMN email_unverified")
+    ddl.run(db, "ALTER TABLE user DROP COLUMN email_unverified")
     for table in reversed(NEW_TABLES):
         drop_change_triggers(db, table)
-        db.execute_sql(f'DROP TABLE IF EXISTS "{table}"')
+        ddl.run(db, f'DROP TABLE IF EXISTS "{table}"')

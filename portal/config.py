@@ -5,6 +5,9 @@ import secrets
 
 DEFAULTS = {
     "DATABASE": "portal.sqlite3",  # relative paths live in the instance folder
+    # postgresql://user@host/db runs on PostgreSQL instead (docs/deploy.md); read from
+    # PORTAL_DATABASE_URL when the process starts (portal/db.py).
+    "DATABASE_URL": "",
     "SQLITE_SYNCHRONOUS": "NORMAL",  # WAL + NORMAL: durable across app crashes, fast commits
     "SQLITE_BUSY_TIMEOUT_MS": 5000,
     "DEV": False,  # local development: cookies without the Secure flag

@@ -1,4 +1,10 @@
-"""The deferred Peewee database, its pragmas, a connection per request and `flask db ...`."""
+"""The deferred Peewee database, its pragmas, a connection per request and `flask db ...`.
+
+SQLite (a file under instance/) unless PORTAL_DATABASE_URL names a PostgreSQL database
+(`postgresql://user@host:5432/portal`): the process chooses once, at import, so that every
+model binds to one database object. The SQL that differs between the two lives here and in
+portal/ddl.py (migrations).
+"""
 
 import os
 
@@ -7,12 +13,51 @@ from flask import current_app
 from flask.cli import AppGroup
 from peewee import DatabaseError
 from playhouse.migrations import Runner
-from playhouse.pool import PooledSqliteDatabase
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
-# Each request checks a connection out (before_request) and gives it back (teardown). The
-# pool keeps given-back connections open: opening one costs ~0.9 ms (SQLite parses the whole
-# schema again), more than the rest of a typical page. No cap: a thread holds at most one.
-database = PooledSqliteDatabase(None, max_connections=None)
+# Every transaction opened with atomic("IMMEDIATE") relies on SQLite's single writer (read,
+# decide, write, with no other writer in between). On PostgreSQL the same transactions take
+# this transaction-scoped advisory lock first: they run one after another, as on SQLite,
+# while every other transaction runs concurrently under READ COMMITTED.
+WRITER_LOCK = 0x706F7274  # "port"
+
+
+class PostgresDatabase(PooledPostgresqlDatabase):
+    """PostgreSQL through psycopg 3, with SQLite's `atomic("IMMEDIATE")` meaning kept."""
+
+    def begin(self, lock_type=None):
+        super().begin()
+        if lock_type == "IMMEDIATE":
+            self.cursor().execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
+
+
+def q(sql):
+    """Raw SQL written with SQLite's `?` placeholders, in this database's paramstyle (for
+    SQL built once at import; peewee's own queries need nothing)."""
+    if IS_POSTGRES:
+        return sql.replace("%", "%%").replace("?", "%s")
+    return sql
+
+
+def url_from_env():
+    return os.environ.get("PORTAL_DATABASE_URL", "").strip()
+
+
+def _choose():
+    url = url_from_env()
+    if url:
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise RuntimeError("PORTAL_DATABASE_URL must start with postgresql://")
+        return PostgresDatabase(None, max_connections=None, prefer_psycopg3=True)
+    # Each request checks a connection out (before_request) and gives it back (teardown).
+    # The pool keeps given-back connections open: opening one costs ~0.9 ms (SQLite parses
+    # the whole schema again), more than the rest of a typical page. No cap: a thread holds
+    # at most one.
+    return PooledSqliteDatabase(None, max_connections=None)
+
+
+database = _choose()
+IS_POSTGRES = isinstance(database, PostgresDatabase)
 
 
 def model_from_row(model, row, start=0):
@@ -66,11 +111,37 @@ def pragmas(config):
     }
 
 
+def describe(config):
+    """Where the data lives, for messages (a PostgreSQL URL without its password)."""
+    if IS_POSTGRES:
+        return _without_password(config["DATABASE_URL"])
+    return config["DATABASE"]
+
+
+def _without_password(url):
+    head, sep, tail = url.partition("@")
+    if not sep or ":" not in head.split("//", 1)[-1]:
+        return url
+    scheme, _, userinfo = head.partition("//")
+    return f"{scheme}//{userinfo.split(':', 1)[0]}:***@{tail}"
+
+
 def init_app(app):
-    os.makedirs(os.path.dirname(app.config["DATABASE"]), exist_ok=True)
     if not database.deferred:
-        database.close_all()  # pooled connections belong to the previous app's file
-    database.init(app.config["DATABASE"], pragmas=pragmas(app.config), check_same_thread=False)
+        database.close_all()  # pooled connections belong to the previous app's database
+    if IS_POSTGRES:
+        url = app.config.get("DATABASE_URL") or url_from_env()
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise RuntimeError("this process runs on PostgreSQL: DATABASE_URL must name one")
+        app.config["DATABASE_URL"] = url
+        database.init(url, options="-c timezone=UTC", prefer_psycopg3=True)
+    else:
+        if app.config.get("DATABASE_URL"):
+            raise RuntimeError("DATABASE_URL is set but PORTAL_DATABASE_URL was not at import")
+        os.makedirs(os.path.dirname(app.config["DATABASE"]), exist_ok=True)
+        database.init(
+            app.config["DATABASE"], pragmas=pragmas(app.config), check_same_thread=False
+        )
 
     @app.before_request
     def _connect():
@@ -101,7 +172,7 @@ def upgrade_cmd():
     """Apply every pending migration."""
     applied = upgrade()
     click.echo("Applied: " + ", ".join(applied) if applied else "Already up to date.")
-    click.echo("Database: " + current_app.config["DATABASE"])
+    click.echo("Database: " + describe(current_app.config))
 
 
 @db_cli.command("status")

@@ -4,15 +4,16 @@ show has changed.
 
 What "nothing changed" means:
 
-- **Data.** SQLite triggers (migration 0007) add one to `data_version.n` on every INSERT,
-  UPDATE and DELETE of every table except EXCLUDED_TABLES: tables written on hot paths
-  whose rows no cached page shows (audit log, sessions, throttling, one-time links,
-  outbox). A page that shows one of those tables must not be cached. Every request reads
-  n with one SQL statement; n is part of the key, so any write anywhere, by any process,
-  makes every cached page a miss. A later migration that creates a table must call
-  `add_change_triggers(db, table)` (or add the table to EXCLUDED_TABLES with a reason);
-  tests/test_pagecache.py fails on a table that has neither, and the cache switches itself
-  off (with a warning) when it finds one at run time.
+- **Data.** Triggers (migration 0007; on PostgreSQL at commit) add one to `data_version.n`
+  on every INSERT, UPDATE and DELETE of every table except EXCLUDED_TABLES: tables
+  written on hot paths whose rows no cached page shows (audit log, sessions, throttling,
+  one-time links, outbox). A page that shows one of those tables must not be cached.
+  Every request reads n with one SQL statement; n is part of the key, so any write
+  anywhere, by any process, makes every cached page a miss. A later migration that
+  creates a table must call `add_change_triggers(db, table)` (or add the table to
+  EXCLUDED_TABLES with a reason); tests/test_pagecache.py fails on a table that has
+  neither, and the cache switches itself off (with a warning) when it finds one at run
+  time.
 - **Time.** The current minute is part of the key (pages show "today" and the unsigned
   notes older than a day). UTC minutes begin when local ones do (offsets are whole minutes).
 - **Who and which request.** Endpoint, user, the server-side session row and the raw CSRF
@@ -40,7 +41,7 @@ from functools import wraps
 from flask import Response, current_app, g, request, session
 from flask_login import current_user
 
-from portal import clock
+from portal import clock, ddl
 from portal.db import data_version, database
 
 log = logging.getLogger(__name__)
@@ -67,12 +68,27 @@ def is_excluded(table):
     return table in EXCLUDED_TABLES or table.startswith("sqlite_")
 
 
-def trigger_names(table):
+# PostgreSQL: one deferred constraint trigger per table (migration 0007's function), fired
+# at commit so that a reader never sees the new n before the new rows.
+def pg_change_trigger_sql(name, table, events="INSERT OR UPDATE OR DELETE", when=None):
+    cond = f" WHEN ({when})" if when else ""
+    return (
+        f'CREATE CONSTRAINT TRIGGER "{name}" AFTER {events} ON "{table}" '
+        f"DEFERRABLE INITIALLY DEFERRED FOR EACH ROW{cond} "
+        "EXECUTE FUNCTION portal_bump_data_version()"
+    )
+
+
+def trigger_names(table, db=database):
+    if ddl.is_postgres(db):
+        return [f"{table}_dv"]
     return [f"{table}_dv_{suffix}" for suffix, _ in TRIGGER_EVENTS]
 
 
-def change_trigger_sql(table):
-    """The three CREATE TRIGGER statements that bump data_version on writes to `table`."""
+def change_trigger_sql(table, db=database):
+    """The statements that make writes to `table` bump data_version."""
+    if ddl.is_postgres(db):
+        return [pg_change_trigger_sql(f"{table}_dv", table)]
     return [
         f'CREATE TRIGGER "{table}_dv_{suffix}" AFTER {event} ON "{table}" '
         "BEGIN UPDATE data_version SET n = n + 1 WHERE id = 1; END"
@@ -83,26 +99,39 @@ def change_trigger_sql(table):
 def add_change_triggers(db, table):
     """For migrations: make writes to `table` invalidate cached pages. (SQLite drops a
     table's triggers with it: a migration that rebuilds a table must call this again.)"""
-    for sql in change_trigger_sql(table):
+    for sql in change_trigger_sql(table, db):
         db.execute_sql(sql)
 
 
 def drop_change_triggers(db, table):
-    for name in trigger_names(table):
-        db.execute_sql(f'DROP TRIGGER IF EXISTS "{name}"')
+    for name in trigger_names(table, db):
+        ddl.drop_trigger(db, name, table)
 
 
-def tables_without_triggers(db):
-    """Tables neither excluded nor carrying all three change triggers (should be none)."""
+def _tables_and_triggers(db):
+    if ddl.is_postgres(db):
+        tables = db.execute_sql(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        ).fetchall()
+        triggers = db.execute_sql(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE NOT t.tgisinternal"
+        ).fetchall()
+        return {t for (t,) in tables}, {(tbl, name) for tbl, name in triggers}
     rows = db.execute_sql(
         "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('table', 'trigger')"
     ).fetchall()
     tables = {name for kind, name, _ in rows if kind == "table"}
-    triggers = {(tbl, name) for kind, name, tbl in rows if kind == "trigger"}
+    return tables, {(tbl, name) for kind, name, tbl in rows if kind == "trigger"}
+
+
+def tables_without_triggers(db):
+    """Tables neither excluded nor carrying all their change triggers (should be none)."""
+    tables, triggers = _tables_and_triggers(db)
     return sorted(
         t
         for t in tables
-        if not is_excluded(t) and not all((t, n) in triggers for n in trigger_names(t))
+        if not is_excluded(t) and not all((t, n) in triggers for n in trigger_names(t, db))
     )
 
 

@@ -20,9 +20,9 @@ from werkzeug.serving import make_server
 
 import portal
 from portal import create_app
-from portal.db import database, upgrade
+from portal.db import IS_POSTGRES, database, upgrade
 from portal.services import icd10
-from tests import factories
+from tests import factories, pgtest
 
 PASSWORD = factories.PASSWORD
 ARTIFACTS = os.path.join(os.path.dirname(os.path.dirname(__file__)), "test-artifacts")
@@ -53,12 +53,6 @@ class CsrfClient(FlaskClient):
         return super().post(*args, **kwargs)
 
 
-def pytest_report_header(config):
-    on = os.environ.get("PORTAL_SPEEDUPS", "1").strip().lower() in {"1", "true", "yes", "on"}
-    where = os.path.dirname(os.path.dirname(portal.__file__))
-    return f"portal from {where}; speed-ups {'on' if on else 'off'} (PORTAL_SPEEDUPS)"
-
-
 # The ICD-10-CM index file is built once per machine and code-set version (~10 s), not per
 # test: every test app reads the same file (read-only).
 ICD10_INDEX = os.path.join(
@@ -87,11 +81,34 @@ def make_app(tmp_path, **overrides):
         "TASKS_IMMEDIATE": True,  # tasks run in-process; tests/test_tasks.py runs a consumer
     }
     config.update(overrides)
+    if IS_POSTGRES and not config.get("DATABASE_URL"):
+        # make test-pg: a migrated database of its own, copied from a template
+        config["DATABASE_URL"] = pgtest.fresh_url(lambda url: _migrate(config, url))
     app = create_app(config)
     app.test_client_class = CsrfClient
     with app.app_context():
         upgrade()
     return app
+
+
+def _migrate(config, url):
+    app = create_app({**config, "DATABASE_URL": url})
+    with app.app_context():
+        upgrade()
+    database.close_all()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if IS_POSTGRES:
+        database.close_all()
+        pgtest.drop_all_of_this_process()
+
+
+def pytest_report_header(config):
+    on = os.environ.get("PORTAL_SPEEDUPS", "1").strip().lower() in {"1", "true", "yes", "on"}
+    where = os.path.dirname(os.path.dirname(portal.__file__))
+    db = "PostgreSQL (PORTAL_DATABASE_URL)" if IS_POSTGRES else "SQLite"
+    return f"portal from {where}; speed-ups {'on' if on else 'off'} (PORTAL_SPEEDUPS); {db}"
 
 
 @pytest.fixture
