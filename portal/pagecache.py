@@ -108,7 +108,8 @@ def drop_change_triggers(db, table):
         ddl.drop_trigger(db, name, table)
 
 
-def _tables_and_triggers(db):
+def tables_and_triggers(db):
+    """(table names, {(table, trigger name)}) of this database."""
     if ddl.is_postgres(db):
         tables = db.execute_sql(
             "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
@@ -127,7 +128,7 @@ def _tables_and_triggers(db):
 
 def tables_without_triggers(db):
     """Tables neither excluded nor carrying all their change triggers (should be none)."""
-    tables, triggers = _tables_and_triggers(db)
+    tables, triggers = tables_and_triggers(db)
     return sorted(
         t
         for t in tables

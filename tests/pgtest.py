@@ -1,8 +1,13 @@
-"""PostgreSQL for the suite (`make test-pg`): a database per test app, as SQLite has a file.
+"""PostgreSQL for the suite (`make test-pg`): a fresh database per test app, as SQLite has
+a new file.
 
 PORTAL_DATABASE_URL names the server and a base name (scripts/test-pg.sh makes a throwaway
-cluster and sets it). The first app migrates a template database; each later app gets a
-copy of it (CREATE DATABASE ... TEMPLATE, ~0.1 s), dropped once the next one is made.
+cluster and sets it). The first app migrates a template database, and the process works in
+one copy of it (CREATE DATABASE ... TEMPLATE). Each later test app gets that copy emptied:
+every row deleted with the triggers off (session_replication_role), sequences restarted,
+the data version moved on (~0.06 s, where a new copy costs 0.1 to 1.5 s on a busy
+machine). A test that changed the schema (a migration down, a scratch table) leaves a
+different schema fingerprint behind: the next app then gets a new copy of the template.
 """
 
 import itertools
@@ -73,12 +78,64 @@ def template_url(make_migrated):
     return _with_db(url_from_env(), _template)
 
 
+_work = None  # (url, schema fingerprint) of this process's working copy
+
+_FINGERPRINT = """SELECT
+    (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = current_schema()),
+    (SELECT count(*) FROM pg_trigger), (SELECT count(*) FROM pg_constraint),
+    (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = current_schema()),
+    (SELECT string_agg(name, ',' ORDER BY name) FROM schema_migration)"""
+
+KEEP = ("schema_migration", "data_version")
+
+
 def fresh_url(make_migrated):
-    """A migrated database of its own for one test app."""
+    """A migrated, empty database for one test app."""
+    global _work
+    from portal.db import database
+
+    if not database.deferred:
+        database.close_all()  # the previous app's pooled connections
     template = name_of(template_url(make_migrated))
+    if _work is not None and _reset(_work):
+        return _work[0]
     url = create(template)
-    forget_later(url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        _work = (url, conn.execute(_FINGERPRINT).fetchone())
     return url
+
+
+def _reset(work):
+    """Empty the working copy; False when its schema changed (then it is dropped)."""
+    url, fingerprint = work
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        try:
+            same = conn.execute(_FINGERPRINT).fetchone() == fingerprint
+        except psycopg.Error:
+            same = False
+        if same:
+            tables = [
+                t
+                for (t,) in conn.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+                )
+                if t not in KEEP
+            ]
+            seqs = [s for (s,) in conn.execute("SELECT sequencename FROM pg_sequences")]
+            with conn.transaction():
+                conn.execute("SET LOCAL session_replication_role = replica")
+                conn.execute(";".join(f'DELETE FROM "{t}"' for t in tables))
+                conn.execute(";".join(f'ALTER SEQUENCE "{s}" RESTART' for s in seqs))
+                conn.execute("UPDATE data_version SET n = n + 1")
+            return True
+    forget_later(url)
+    return False
 
 
 def drop_all_of_this_process():

@@ -6,13 +6,8 @@ from tests.conftest import login
 
 
 def _counts():
-    tables = [
-        r[0]
-        for r in database.execute_sql(
-            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
-            "AND name NOT IN ('schema_migration', 'audit_log', 'login_attempt', 'user_session')"
-        )
-    ]
+    skip = {"schema_migration", "audit_log", "login_attempt", "user_session"}
+    tables = [t for t in database.get_tables() if t not in skip and not t.startswith("sqlite_")]
     return {t: database.execute_sql(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
 
 

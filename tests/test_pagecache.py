@@ -8,7 +8,7 @@ import re
 import pytest
 
 from portal import clock, pagecache
-from portal.db import data_version, database
+from portal.db import data_version, database, q
 from portal.models import Appointment, AuditLog, Client, UserSession
 from portal.services import scheduling as svc
 from tests.conftest import login as _login
@@ -83,9 +83,7 @@ def _count_queries(fn):
 def test_every_table_is_excluded_or_bumps_the_data_version(app):
     """Guards later migrations: a new table needs pagecache.add_change_triggers (or an
     entry in EXCLUDED_TABLES with its reason)."""
-    tables = {
-        r[0] for r in database.execute_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
-    }
+    tables, triggers = pagecache.tables_and_triggers(database)
     assert "data_version" in tables
     assert pagecache.tables_without_triggers(database) == []
     for table in pagecache.EXCLUDED_TABLES:
@@ -93,14 +91,7 @@ def test_every_table_is_excluded_or_bumps_the_data_version(app):
     for table in tables - pagecache.EXCLUDED_TABLES:
         if not table.startswith("sqlite_"):
             names = set(pagecache.trigger_names(table))
-            found = {
-                r[0]
-                for r in database.execute_sql(
-                    "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?",
-                    [table],
-                )
-            }
-            assert names <= found, table
+            assert names <= {name for t, name in triggers if t == table}, table
     assert database.execute_sql("SELECT id, n FROM data_version").fetchall() == [(1, _n())]
 
 
@@ -133,7 +124,7 @@ def test_writes_to_page_data_bump_the_version(app, sched, now):
     Appointment.update(notes="quiet room").where(Appointment.id == appt.id).execute()
     assert _n() == n + 1
     n = _n()
-    database.execute_sql("DELETE FROM appointment WHERE id = ?", [appt.id])
+    database.execute_sql(q("DELETE FROM appointment WHERE id = ?"), [appt.id])
     assert _n() == n + 1
     n = _n()
     Client.create(practice=a.practice, first_name="New", last_name="Person")

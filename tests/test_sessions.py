@@ -232,7 +232,7 @@ class _Statements:
 def test_a_session_revoked_or_a_user_disabled_elsewhere_ends_at_the_next_request(
     app, client, world, now
 ):
-    from portal.db import database
+    from portal.db import database, q
 
     login(client, world.a.owner)
     with _Statements() as seen:
@@ -247,7 +247,8 @@ def test_a_session_revoked_or_a_user_disabled_elsewhere_ends_at_the_next_request
 
     login(client, world.a.therapist)
     assert client.get("/provider/").status_code == 200
-    database.execute_sql("UPDATE user SET active = 0 WHERE id = ?", [world.a.therapist.id])
+    sql = q('UPDATE "user" SET active = ? WHERE id = ?')
+    database.execute_sql(sql, [False, world.a.therapist.id])
     assert client.get("/provider/").status_code == 302
 
 

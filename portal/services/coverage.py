@@ -16,7 +16,7 @@ import datetime as dt
 import json
 from functools import cached_property
 
-from portal.db import database
+from portal.db import database, q
 from portal.models import (
     BenefitsVerification,
     CardImage,
@@ -348,8 +348,10 @@ def flagged_client_ids(practice_id, client_ids):
         return set()
     marks = ",".join("?" * len(ids))
     rows = database.execute_sql(
-        "SELECT client_id, form_id, form_title, flags_json FROM intake_submission "
-        f"WHERE practice_id = ? AND client_id IN ({marks}) ORDER BY signed_at DESC, id DESC",
+        q(
+            "SELECT client_id, form_id, form_title, flags_json FROM intake_submission "
+            f"WHERE practice_id = ? AND client_id IN ({marks}) ORDER BY signed_at DESC, id DESC"
+        ),
         [int(practice_id), *ids],
     )
     seen, flagged = set(), set()
