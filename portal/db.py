@@ -139,9 +139,7 @@ def init_app(app):
         if app.config.get("DATABASE_URL"):
             raise RuntimeError("DATABASE_URL is set but PORTAL_DATABASE_URL was not at import")
         os.makedirs(os.path.dirname(app.config["DATABASE"]), exist_ok=True)
-        database.init(
-            app.config["DATABASE"], pragmas=pragmas(app.config), check_same_thread=False
-        )
+        database.init(app.config["DATABASE"], pragmas=pragmas(app.config), check_same_thread=False)
 
     @app.before_request
     def _connect():

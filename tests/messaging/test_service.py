@@ -141,9 +141,7 @@ def test_hiding_keeps_the_text_once_with_a_reason_in_the_audit_log(ctx, world):
     from portal.db import database, q
 
     with pytest.raises(IntegrityError, match="never edited"):
-        database.execute_sql(
-            q("UPDATE message SET hidden_reason = 'other' WHERE id = ?"), [m.id]
-        )
+        database.execute_sql(q("UPDATE message SET hidden_reason = 'other' WHERE id = ?"), [m.id])
 
 
 def test_a_photo_is_stored_re_encoded_without_exif_or_gps(app, ctx, world):
