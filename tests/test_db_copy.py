@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import pytest
+from playhouse.migrations import Runner
 
 import portal.db
 from portal import dbcopy, ddl, demo
@@ -170,6 +171,29 @@ def _assert_sequences_continue(pg, tables):
             "SELECT nextval(pg_get_serial_sequence(%s, 'id'))", (f'"{table}"',)
         ).fetchone()[0]
         assert following > largest, table
+
+
+@needs_pg
+def test_guard_triggers_do_not_stop_the_copy_and_guard_again_after(practice_app, target_url):
+    # Guards as the PostgreSQL migrations write them (ddl.refuse), here refusing every
+    # INSERT: the copy goes through, and afterwards they refuse again.
+    target = dbcopy.connect(target_url)
+    try:
+        Runner(target, MIGRATIONS_DIR).up()
+    finally:
+        target.close()
+    with psycopg.connect(target_url, autocommit=True) as pg:
+        pg.execute(ddl.REFUSE_FUNCTION)
+        for table in ("audit_log", "invoice_line"):
+            pg.execute(ddl.refuse(f"{table}_test_guard", "BEFORE INSERT", table, "no"))
+    result = _copy(practice_app, target_url)
+    assert result.exit_code == 0, result.output
+    with psycopg.connect(target_url, autocommit=True) as pg:
+        assert _counts(pg, ["invoice_line"]) == {
+            "invoice_line": _sqlite("SELECT count(*) FROM invoice_line")[0][0]
+        }
+        with pytest.raises(psycopg.IntegrityError, match="no"):
+            pg.execute("INSERT INTO audit_log (at, action) VALUES (now(), 'after')")
 
 
 @needs_pg
