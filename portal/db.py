@@ -15,6 +15,8 @@ from peewee import DatabaseError
 from playhouse.migrations import Runner
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
+from portal import dbcopy
+
 # Every transaction opened with atomic("IMMEDIATE") relies on SQLite's single writer (read,
 # decide, write, with no other writer in between). On PostgreSQL the same transactions take
 # this transaction-scoped advisory lock first: they run one after another, as on SQLite,
@@ -162,7 +164,7 @@ def upgrade():
         return runner().up()
 
 
-db_cli = AppGroup("db", help="Database migrations.")
+db_cli = AppGroup("db", help="Database migrations, and the move from SQLite to PostgreSQL.")
 
 
 @db_cli.command("upgrade")
@@ -197,3 +199,42 @@ def down_cmd(target, all_):
                 return
         reverted = r.down(target)
     click.echo("Reverted: " + ", ".join(reverted) if reverted else "Nothing to revert.")
+
+
+@db_cli.command("copy")
+@click.option(
+    "--to", "url", required=True, metavar="URL", help="An empty PostgreSQL database's URL."
+)
+def copy_cmd(url):
+    """Copy this install's SQLite data to an empty PostgreSQL database and check every row."""
+    if IS_POSTGRES:
+        raise click.ClickException(
+            "This process runs on PostgreSQL (PORTAL_DATABASE_URL is set): the copy reads "
+            "the SQLite database. Unset PORTAL_DATABASE_URL and run it again."
+        )
+    click.echo(f"From {current_app.config['DATABASE']} to {_without_password(url)}")
+    try:
+        target = dbcopy.connect(url)
+        try:
+            with database.connection_context():
+                report = dbcopy.run(database, target, MIGRATIONS_DIR, _progress)
+        finally:
+            target.close()
+    except dbcopy.CopyRefused as exc:
+        raise click.ClickException(f"{exc}. Nothing was changed.") from exc
+    except dbcopy.CopyError as exc:
+        raise click.ClickException(
+            f"{exc}. The copy was rolled back: the target holds the empty tables only."
+        ) from exc
+    for problem in report.problems:
+        click.echo("MISMATCH " + problem, err=True)
+    summary = f"{report.tables} tables, {report.rows} rows, {report.documents} documents"
+    if not report.ok:
+        click.echo(f"FAILED: {summary} copied, {len(report.problems)} problem(s) found.", err=True)
+        raise SystemExit(1)
+    click.echo(f"{summary} copied and checked.")
+    click.echo("Set PORTAL_DATABASE_URL to this database and start the portal.")
+
+
+def _progress(table, rows):
+    click.echo(f"  {table:32s} {rows:>9} rows")
