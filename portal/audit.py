@@ -6,7 +6,7 @@ from flask import current_app, has_request_context, request
 from flask_login import current_user
 
 from portal import clock
-from portal.db import database
+from portal.db import IS_POSTGRES, database, q
 from portal.models import AuditLog, Client
 
 
@@ -116,8 +116,7 @@ def record_view(action, obj=None, detail="", minutes=VIEW_WINDOW_MINUTES, object
         return
     practice_id = getattr(obj, "practice_id", None) or user.practice_id
     seen = database.execute_sql(
-        "SELECT 1 FROM audit_log WHERE practice_id = ? AND at >= ? AND user_id = ? "
-        "AND action = ? AND object_type = ? AND object_id IS ? AND detail = ? LIMIT 1",
+        _SEEN_SQL,
         [
             practice_id,
             since_at.strftime("%Y-%m-%d %H:%M:%S"),
@@ -149,6 +148,15 @@ _INSERT_FIELDS = (
     AuditLog.ip,
     AuditLog.detail,
 )
-_INSERT_SQL = "INSERT INTO audit_log ({}) VALUES ({})".format(
-    ", ".join(f'"{f.column_name}"' for f in _INSERT_FIELDS), ", ".join("?" * len(_INSERT_FIELDS))
+_INSERT_SQL = q(
+    "INSERT INTO audit_log ({}) VALUES ({})".format(
+        ", ".join(f'"{f.column_name}"' for f in _INSERT_FIELDS),
+        ", ".join("?" * len(_INSERT_FIELDS)),
+    )
+)
+_SEEN_SQL = q(
+    "SELECT 1 FROM audit_log WHERE practice_id = ? AND at >= ? AND user_id = ? "
+    "AND action = ? AND object_type = ? AND object_id {} ? AND detail = ? LIMIT 1".format(
+        "IS NOT DISTINCT FROM" if IS_POSTGRES else "IS"  # NULL matches NULL
+    )
 )
