@@ -108,7 +108,7 @@ def test_done_threads_leave_the_staff_count_and_a_client_message_opens_them(ctx,
 def test_the_database_refuses_editing_or_deleting_a_message(ctx, world):
     t = h.thread(world.a)
     m = Message.get(Message.thread == t.id)
-    from portal.db import database
+    from portal.db import database, q
 
     with pytest.raises(IntegrityError, match="never edited"):
         Message.update(body="changed").where(Message.id == m.id).execute()
@@ -118,7 +118,7 @@ def test_the_database_refuses_editing_or_deleting_a_message(ctx, world):
         MessageThread.delete().where(MessageThread.id == t.id).execute()
     # Hiding needs the three hidden_* columns together.
     with pytest.raises(IntegrityError):
-        database.execute_sql("UPDATE message SET hidden_reason = 'x' WHERE id = ?", [m.id])
+        database.execute_sql(q("UPDATE message SET hidden_reason = 'x' WHERE id = ?"), [m.id])
     assert Message.get_by_id(m.id).body == "Hello"
 
 
@@ -138,10 +138,10 @@ def test_hiding_keeps_the_text_once_with_a_reason_in_the_audit_log(ctx, world):
     with pytest.raises(msg.MessagingError) as e:
         msg.hide_message(m, desk, "Again")
     assert e.value.status == 409
-    from portal.db import database
+    from portal.db import database, q
 
     with pytest.raises(IntegrityError, match="never edited"):
-        database.execute_sql("UPDATE message SET hidden_reason = 'other' WHERE id = ?", [m.id])
+        database.execute_sql(q("UPDATE message SET hidden_reason = 'other' WHERE id = ?"), [m.id])
 
 
 def test_a_photo_is_stored_re_encoded_without_exif_or_gps(app, ctx, world):
