@@ -100,7 +100,8 @@ def _migrate(config, url):
 
 def pytest_sessionfinish(session, exitstatus):
     if IS_POSTGRES:
-        database.close_all()
+        if not database.deferred:  # a run of pure tests never made an app
+            database.close_all()
         pgtest.drop_all_of_this_process()
 
 
