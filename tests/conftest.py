@@ -91,6 +91,21 @@ def make_app(tmp_path, **overrides):
     return app
 
 
+def same_database(app):
+    """make_app() settings for a second app on `app`'s database."""
+    if IS_POSTGRES:
+        return {"DATABASE_URL": app.config["DATABASE_URL"]}
+    return {"DATABASE": app.config["DATABASE"]}
+
+
+def database_env(app):
+    """Environment variables for a process (flask, the consumer, gunicorn) on `app`'s
+    database."""
+    if IS_POSTGRES:
+        return {"PORTAL_DATABASE_URL": app.config["DATABASE_URL"]}
+    return {"PORTAL_DATABASE": app.config["DATABASE"]}
+
+
 def _migrate(config, url):
     app = create_app({**config, "DATABASE_URL": url})
     with app.app_context():

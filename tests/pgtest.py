@@ -68,10 +68,20 @@ def forget_later(url):
     _made.append(name_of(url))
 
 
+def _ensure_base():
+    """The database PORTAL_DATABASE_URL names: apps made without a URL of their own (the
+    configuration tests) and processes started with the plain environment use it."""
+    with admin() as conn:
+        name = _base_name()
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def template_url(make_migrated):
     """The migrated template (made once per process by `make_migrated(url)`)."""
     global _template
     if _template is None:
+        _ensure_base()
         url = create()
         make_migrated(url)
         _template = name_of(url)

@@ -18,7 +18,7 @@ from portal.models import Appointment, AppointmentType, OutboxMessage, StoredDoc
 from portal.models.jobs import Job
 from portal.services import jobs
 from portal.tasks import routine
-from tests.conftest import login, make_app
+from tests.conftest import database_env, login, make_app, same_database
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -77,14 +77,14 @@ def test_the_real_consumer_runs_a_queued_task(tmp_path, world, app):
     as an operator would start it finds it in the queue file and runs it."""
     with app.test_request_context():
         _appointment_soon(world.a, clock.utcnow())
-    queued = make_app(tmp_path, TASKS_IMMEDIATE=False, DATABASE=app.config["DATABASE"])
+    queued = make_app(tmp_path, TASKS_IMMEDIATE=False, **same_database(app))
     with queued.test_request_context():
         tasks.enqueue(routine.send_reminders)
     assert _reminders() == 0  # only queued
     env = dict(
         os.environ,
         PORTAL_INSTANCE_PATH=queued.instance_path,
-        PORTAL_DATABASE=app.config["DATABASE"],
+        **database_env(app),
         PORTAL_SECRET_KEY="consumer-test",
     )
     proc = subprocess.Popen(

@@ -25,9 +25,9 @@ def sent(ctx, world):
     payer = cf.payer(a.practice, name="Blue Harbor Health", payer_code="BHH01")
 
     def build(number):
-        X12Counter.insert(
-            practice=a.practice, last_number=number - 1
-        ).on_conflict_replace().execute()
+        X12Counter.insert(practice=a.practice, last_number=number - 1).on_conflict(
+            conflict_target=[X12Counter.practice], update={X12Counter.last_number: number - 1}
+        ).execute()
         made = [
             cf.claim(a.practice, a.c1, a.provider, payer_obj=payer, patient_control_number=pcn,
                      day=dt.date(2026, 11, 2 + n))

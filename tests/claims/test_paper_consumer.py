@@ -14,16 +14,16 @@ from portal.models import ClaimPrintItem, Job
 from portal.services.claims import cms1500_pdf
 from tests.claims import factories as cf
 from tests.claims.cms1500_boxes import read_box, values, words
-from tests.conftest import login, make_app
+from tests.conftest import database_env, login, make_app, same_database
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 N_CLAIMS = 24
 PROGRESS = re.compile(r"(\d+) of (\d+)")
 
 
-def _web(tmp_path, database_path, user):
+def _web(tmp_path, app, user):
     """A web app on the same database that only queues tasks (as gunicorn would), logged in."""
-    app = make_app(tmp_path, TASKS_IMMEDIATE=False, DATABASE=database_path)
+    app = make_app(tmp_path, TASKS_IMMEDIATE=False, **same_database(app))
     client = app.test_client()
     login(client, user)
     return client
@@ -57,8 +57,7 @@ def test_the_consumer_builds_a_batch_on_both_cores_while_the_page_polls(app, wor
             cf.paper_claim(a.practice, (a.c1, a.c2)[n % 2], a.provider, n_lines=1 + n % 3)
             for n in range(N_CLAIMS)
         ]
-    database_path = app.config["DATABASE"]
-    web = _web(tmp_path, database_path, world.a.frontdesk)
+    web = _web(tmp_path, app, world.a.frontdesk)
     resp = web.post(
         "/provider/claims/paper/batch",
         data={"claim_id": [str(c.id) for c in claims], "mode": "full"},
@@ -71,7 +70,7 @@ def test_the_consumer_builds_a_batch_on_both_cores_while_the_page_polls(app, wor
     env = dict(
         os.environ,
         PORTAL_INSTANCE_PATH=str(tmp_path / "instance"),
-        PORTAL_DATABASE=database_path,
+        **database_env(app),
         PORTAL_SECRET_KEY="consumer-test",
     )
     proc = subprocess.Popen(
@@ -91,7 +90,7 @@ def test_the_consumer_builds_a_batch_on_both_cores_while_the_page_polls(app, wor
             both_at_once = both_at_once or _halves_in_progress(job_id, half)
             if done and not restarted:
                 # the web server restarts mid-batch: a new app, a new login, the same job
-                web = _web(tmp_path, database_path, world.a.frontdesk)
+                web = _web(tmp_path, app, world.a.frontdesk)
                 restarted = True
             if Job.get_by_id(job_id).finished:
                 break

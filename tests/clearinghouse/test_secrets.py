@@ -16,7 +16,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 
 from portal import secretbox
-from portal.db import database
+from portal.db import IS_POSTGRES, database
 from portal.models import ClearinghouseConnection
 from portal.services import clearinghouse as ch
 from portal.services import clearinghouse_sftp as sftp
@@ -105,35 +105,11 @@ def test_the_secrets_are_nowhere_in_clear_text(app, client, world, sftp_server, 
     assert any("clearinghouse." in str(row) for row in audit_rows)
     assert not _leaks(repr(audit_rows), needles)
 
-    # A backup, made as cron makes it.
+    # A backup, made as cron makes it (pg_dump on PostgreSQL, docs/deploy.md).
     database.close()
-    dest = tmp_path / "backups"
-    env = dict(
-        os.environ,
-        PORTAL_INSTANCE_PATH=app.instance_path,
-        PORTAL_DATABASE=app.config["DATABASE"],
-        PORTAL_SECRET_KEY="backup-test",
-    )
-    out = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "backup", str(dest)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
-    assert b"Backup written and checked" in out.stdout
-    (backup,) = list(dest.iterdir())
-    data = backup.read_bytes()
-    con = sqlite3.connect(backup)
-    try:
-        sealed = con.execute(
-            "SELECT password_enc, private_key_enc FROM clearinghouse_connection"
-        ).fetchone()
-    finally:
-        con.close()
+    data, output, sealed = _pg_dump(app) if IS_POSTGRES else _backup(app, tmp_path)
     assert all(v and v.startswith("v1.") for v in sealed)  # the secrets are there, sealed
-    assert not _leaks(data, needles) and not _leaks(out.stdout + out.stderr, needles)
+    assert not _leaks(data, needles) and not _leaks(output, needles)
     # ... and the key that opens them is not in the backup: it stays in the instance folder.
     with open(secretbox.key_path(app.instance_path), "rb") as fh:
         key_b64 = fh.read().strip()
@@ -173,3 +149,47 @@ def test_a_sealed_value_opens_only_where_it_was_put(app, world, sftp_server):
         for broken in ("v1.!!!", "v1." + base64.urlsafe_b64encode(b"short").decode(), "plain"):
             with pytest.raises(secretbox.SecretUnavailable):
                 secretbox.open_sealed(app.instance_path, broken, "ctx")
+
+
+def _backup(app, tmp_path):
+    """`flask backup` as cron runs it: the file's bytes, the command's output, the sealed
+    secrets read back from the copy."""
+    dest = tmp_path / "backups"
+    env = dict(
+        os.environ,
+        PORTAL_INSTANCE_PATH=app.instance_path,
+        PORTAL_DATABASE=app.config["DATABASE"],
+        PORTAL_SECRET_KEY="backup-test",
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "backup", str(dest)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert b"Backup written and checked" in out.stdout
+    (backup,) = list(dest.iterdir())
+    con = sqlite3.connect(backup)
+    try:
+        sealed = con.execute(
+            "SELECT password_enc, private_key_enc FROM clearinghouse_connection"
+        ).fetchone()
+    finally:
+        con.close()
+    return backup.read_bytes(), out.stdout + out.stderr, sealed
+
+
+def _pg_dump(app):
+    """pg_dump of the database, as docs/deploy.md has cron run it."""
+    out = subprocess.run(
+        ["pg_dump", "--format=custom", "--compress=0", "--dbname", app.config["DATABASE_URL"]],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    sealed = database.execute_sql(
+        "SELECT password_enc, private_key_enc FROM clearinghouse_connection"
+    ).fetchone()
+    return out.stdout, out.stderr, sealed
