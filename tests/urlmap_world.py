@@ -36,7 +36,7 @@ from werkzeug.routing import IntegerConverter
 
 from portal import demo, sessions, signup, tokens
 from portal.access import scoped
-from portal.db import database
+from portal.db import IS_POSTGRES, database
 from portal.models import (
     ALL_MODELS,
     Appointment,
@@ -77,7 +77,7 @@ from portal.services import letters, practice_export, superbills, uploads
 from portal.services.claims import batches as claim_batches
 from portal.services.claims import cms1500, cms1500_pdf, remittances
 from portal.services.messaging import threads as messaging_threads
-from tests import factories
+from tests import factories, pgtest
 from tests.clients.helpers import png_bytes
 from tests.conftest import make_app
 
@@ -287,8 +287,12 @@ def build_world(base):
         form_id = IntakeForm.select().where(IntakeForm.practice == ctx["practice"].id).first().id
         demo_client_id = ctx["client"].id
     database.close_all()
+    # On PostgreSQL the world is a database of its own, copied from the test's working one.
+    where = (
+        pgtest.create(template=pgtest.name_of(app.config["DATABASE_URL"])) if IS_POSTGRES else None
+    )
     return World(
-        db_path=app.config["DATABASE"],
+        db_path=where or app.config["DATABASE"],
         instance_path=app.instance_path,
         secret_key=app.config["SECRET_KEY"],
         logins=logins,
@@ -301,18 +305,22 @@ def build_world(base):
 def open_app(world, base):
     """A fresh app on a copy of the world's database and instance folder."""
     os.makedirs(base, exist_ok=True)
-    db_path = os.path.join(base, "portal.sqlite3")
-    src, dst = sqlite3.connect(world.db_path), sqlite3.connect(db_path)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
+    if IS_POSTGRES:
+        url = pgtest.create(template=pgtest.name_of(world.db_path))
+        pgtest.forget_later(url)
+        where = {"DATABASE_URL": url}
+    else:
+        db_path = os.path.join(base, "portal.sqlite3")
+        src, dst = sqlite3.connect(world.db_path), sqlite3.connect(db_path)
+        try:
+            src.backup(dst)
+        finally:
+            src.close()
+            dst.close()
+        where = {"DATABASE": db_path}
     instance = os.path.join(base, "instance")
     shutil.copytree(world.instance_path, instance)
-    app = make_app(
-        pathlib.Path(base), DATABASE=db_path, INSTANCE_PATH=instance, SECRET_KEY=world.secret_key
-    )
+    app = make_app(pathlib.Path(base), INSTANCE_PATH=instance, SECRET_KEY=world.secret_key, **where)
     _instrument(app)
     return app
 
