@@ -143,6 +143,14 @@ TABLES = [
        BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END""",
 ]
 
+# PostgreSQL's versions of the triggers above (ddl.run skips CREATE TRIGGER there); every
+# guard of every later migration calls portal_refuse(), made here.
+PG = [
+    ddl.REFUSE_FUNCTION,
+    ddl.refuse("audit_log_no_update", "BEFORE UPDATE", "audit_log", "audit_log is append-only"),
+    ddl.refuse("audit_log_no_delete", "BEFORE DELETE", "audit_log", "audit_log is append-only"),
+]
+
 DROP = [
     "audit_log",
     "outbox_message",
@@ -159,8 +167,10 @@ DROP = [
 def up(migrator, db):
     for sql in TABLES:
         ddl.run(db, sql)
+    ddl.pg(db, PG)
 
 
 def down(migrator, db):
     for table in DROP:
         ddl.run(db, f'DROP TABLE IF EXISTS "{table}"')
+    ddl.drop_function(db, "portal_refuse")

@@ -239,6 +239,15 @@ TABLES = [
        BEGIN SELECT RAISE(ABORT, 'intake submissions are immutable'); END""",
 ]
 
+PG = [
+    ddl.refuse(
+        "intake_submission_no_update",
+        "BEFORE UPDATE",
+        "intake_submission",
+        "intake submissions are immutable",
+    ),
+]
+
 DROP_TABLES = [
     "intake_submission",
     "intake_field",
@@ -264,6 +273,7 @@ def up(migrator, db):
         ddl.run(db, f"ALTER TABLE client ADD COLUMN {name} {spec}")
     for sql in TABLES:
         ddl.run(db, sql)
+    ddl.pg(db, PG)
 
 
 def down(migrator, db):

@@ -4,7 +4,8 @@ exceptions, rooms, booking policy, appointments, minutes per CPT code, calendar 
 Frozen as SQL: a migration never imports portal.models. Depends only on 0001's tables.
 Double-booking is refused here too: triggers abort an INSERT/UPDATE that makes an
 active appointment overlap another one of the same provider (or the same room),
-buffers included (blocked_until = ends_at + buffer).
+buffers included (blocked_until = ends_at + buffer). On PostgreSQL, exclusion
+constraints refuse it instead (see PG below).
 """
 
 from portal import ddl
@@ -183,6 +184,36 @@ TABLES = [
     "CREATE INDEX calendar_feed_token_practice ON calendar_feed_token (practice_id)",
 ]
 
+# PostgreSQL: the overlap triggers above become exclusion constraints (GiST, btree_gist for
+# the `=` part), which also hold between two concurrent transactions; their names hold
+# "overlaps", as the trigger messages do (services.scheduling.booking reads it). The
+# length guard stays a trigger, under the SQLite trigger's name.
+_PG_ACTIVE = "status NOT IN ('cancelled', 'late_cancelled')"
+_PG_TOO_LONG = f"{ACTIVE} AND NEW.blocked_until > NEW.starts_at + interval '1 day'"
+PG = [
+    "CREATE EXTENSION IF NOT EXISTS btree_gist",
+    f"""ALTER TABLE appointment ADD CONSTRAINT appointment_overlaps_provider_id
+        EXCLUDE USING gist (provider_id WITH =, tsrange(starts_at, blocked_until) WITH &&)
+        WHERE ({_PG_ACTIVE})""",
+    f"""ALTER TABLE appointment ADD CONSTRAINT appointment_overlaps_room_id
+        EXCLUDE USING gist (room_id WITH =, tsrange(starts_at, blocked_until) WITH &&)
+        WHERE ({_PG_ACTIVE} AND room_id IS NOT NULL)""",
+    ddl.refuse(
+        "appointment_no_overlap_insert",
+        "BEFORE INSERT",
+        "appointment",
+        "appointment longer than a day",
+        when=_PG_TOO_LONG,
+    ),
+    ddl.refuse(
+        "appointment_no_overlap_update",
+        "BEFORE UPDATE OF starts_at, ends_at, blocked_until, provider_id, status",
+        "appointment",
+        "appointment longer than a day",
+        when=_PG_TOO_LONG,
+    ),
+]
+
 DROP = [
     "calendar_feed_token",
     "appointment_minutes",
@@ -200,8 +231,10 @@ DROP = [
 def up(migrator, db):
     for sql in TABLES:
         ddl.run(db, sql)
+    ddl.pg(db, PG)
 
 
 def down(migrator, db):
+    # btree_gist stays: an extension belongs to the database (up creates it if missing).
     for table in DROP:
         ddl.run(db, f'DROP TABLE IF EXISTS "{table}"')

@@ -180,6 +180,72 @@ TABLES = [
        BEGIN SELECT RAISE(ABORT, 'note_addendum is append-only'); END""",
 ]
 
+# PostgreSQL's versions of the triggers above. A WHEN clause there cannot read another
+# table: the guards that look the note up are PL/pgSQL functions. They take the note row
+# FOR SHARE, so a note being signed by a concurrent transaction is waited for (and then
+# seen signed), and a note cannot be signed while a child row of it is being written.
+PG_CHILD_FUNCTION = """CREATE OR REPLACE FUNCTION note_child_signed_guard() RETURNS trigger
+    LANGUAGE plpgsql AS $$
+    DECLARE
+        old_status text;
+        new_status text;
+    BEGIN
+        IF TG_OP <> 'INSERT' THEN
+            SELECT status INTO old_status FROM chart_note WHERE id = OLD.note_id FOR SHARE;
+        END IF;
+        IF TG_OP <> 'DELETE' THEN
+            SELECT status INTO new_status FROM chart_note WHERE id = NEW.note_id FOR SHARE;
+        END IF;
+        IF old_status = 'signed' OR new_status = 'signed' THEN
+            RAISE EXCEPTION 'chart note is signed and locked'
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        IF TG_OP = 'DELETE' THEN
+            RETURN OLD;
+        END IF;
+        RETURN NEW;
+    END $$"""
+PG_ADDENDUM_FUNCTION = """CREATE OR REPLACE FUNCTION note_addendum_only_on_signed()
+    RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF (SELECT status FROM chart_note WHERE id = NEW.note_id) IS DISTINCT FROM 'signed' THEN
+            RAISE EXCEPTION 'addenda are added to signed notes only'
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        RETURN NEW;
+    END $$"""
+PG_FUNCTIONS = ("note_child_signed_guard", "note_addendum_only_on_signed")
+_LOCKED = "chart note is signed and locked"
+_APPEND_ONLY = "note_addendum is append-only"
+PG = [
+    ddl.refuse(
+        "chart_note_signed_no_update",
+        "BEFORE UPDATE",
+        "chart_note",
+        _LOCKED,
+        when=f"OLD.status = 'signed' AND ({ddl.changed(LOCKED_COLUMNS)})",
+    ),
+    ddl.refuse(
+        "chart_note_signed_no_delete",
+        "BEFORE DELETE",
+        "chart_note",
+        _LOCKED,
+        when="OLD.status = 'signed'",
+    ),
+    PG_CHILD_FUNCTION,
+    *[
+        f'CREATE TRIGGER "{table}_signed_no_{op.lower()}" BEFORE {op} ON "{table}" '
+        "FOR EACH ROW EXECUTE FUNCTION note_child_signed_guard()"
+        for table in _NOTE_CHILDREN
+        for op in ("INSERT", "UPDATE", "DELETE")
+    ],
+    PG_ADDENDUM_FUNCTION,
+    'CREATE TRIGGER "note_addendum_only_on_signed" BEFORE INSERT ON "note_addendum" '
+    "FOR EACH ROW EXECUTE FUNCTION note_addendum_only_on_signed()",
+    ddl.refuse("note_addendum_no_update", "BEFORE UPDATE", "note_addendum", _APPEND_ONLY),
+    ddl.refuse("note_addendum_no_delete", "BEFORE DELETE", "note_addendum", _APPEND_ONLY),
+]
+
 DROP = [
     "note_addendum",
     "note_body_region",
@@ -195,6 +261,7 @@ DROP = [
 def up(migrator, db):
     for sql in TABLES:
         ddl.run(db, sql)
+    ddl.pg(db, PG)
 
 
 def down(migrator, db):
@@ -202,3 +269,5 @@ def down(migrator, db):
     # dropping the tables: `down` is for development databases.
     for table in DROP:
         ddl.run(db, f'DROP TABLE IF EXISTS "{table}"')
+    for name in PG_FUNCTIONS:
+        ddl.drop_function(db, name)

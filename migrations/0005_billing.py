@@ -313,6 +313,94 @@ TABLES = [
     "CREATE INDEX saved_payment_method_practice ON saved_payment_method (practice_id)",
 ]
 
+# PostgreSQL's versions of the triggers above. A WHEN clause there cannot read another
+# table: the invoice line and ledger guards are PL/pgSQL functions.
+PG_INVOICE_LINE_FUNCTION = """CREATE OR REPLACE FUNCTION invoice_line_frozen()
+    RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        invoice_status text;
+    BEGIN
+        -- FOR SHARE: an invoice being issued by a concurrent transaction is waited for
+        -- (and then seen issued), and cannot be issued while its lines are being written.
+        IF TG_OP = 'INSERT' THEN
+            SELECT status INTO invoice_status FROM invoice WHERE id = NEW.invoice_id FOR SHARE;
+        ELSE
+            SELECT status INTO invoice_status FROM invoice WHERE id = OLD.invoice_id FOR SHARE;
+        END IF;
+        IF invoice_status <> 'draft' THEN
+            RAISE EXCEPTION 'an issued invoice never changes'
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        IF TG_OP = 'DELETE' THEN
+            RETURN OLD;
+        END IF;
+        RETURN NEW;
+    END $$"""
+# Under READ COMMITTED two transactions could both read the same sum and both append the
+# last credit: the purchase row is locked first, so appends to one purchase run one after
+# another, and the second one reads the first one's row (a new snapshot per statement).
+PG_LEDGER_FUNCTION = """CREATE OR REPLACE FUNCTION credit_ledger_running_balance()
+    RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        PERFORM 1 FROM package_purchase WHERE id = NEW.purchase_id FOR UPDATE;
+        IF NEW.balance_after IS DISTINCT FROM COALESCE(
+            (SELECT SUM(delta) FROM credit_ledger WHERE purchase_id = NEW.purchase_id), 0)
+            + NEW.delta
+        THEN
+            RAISE EXCEPTION 'credit ledger balance mismatch'
+                USING ERRCODE = 'integrity_constraint_violation';
+        END IF;
+        RETURN NEW;
+    END $$"""
+PG_FUNCTIONS = ("invoice_line_frozen", "credit_ledger_running_balance")
+_DOCUMENT_COLUMNS = (
+    "data",
+    "sha256",
+    "size_bytes",
+    "kind",
+    "practice_id",
+    "client_id",
+    "filename",
+    "content_type",
+)
+_INVOICE_COLUMNS = ("total_cents", "client_id", "practice_id", "number", "issued_at", "document_id")
+_INVOICE_CHANGED = ddl.changed(_INVOICE_COLUMNS)
+_FROZEN = "an issued invoice never changes"
+_LEDGER = "credit_ledger is append-only"
+PG = [
+    ddl.refuse(
+        "stored_document_no_update",
+        "BEFORE UPDATE",
+        "stored_document",
+        "an issued document never changes",
+        when=ddl.changed(_DOCUMENT_COLUMNS),
+    ),
+    ddl.refuse(
+        "stored_document_no_delete",
+        "BEFORE DELETE",
+        "stored_document",
+        "an issued document is never deleted",
+    ),
+    ddl.refuse(
+        "invoice_issued_total_frozen",
+        "BEFORE UPDATE",
+        "invoice",
+        _FROZEN,
+        when=f"OLD.status <> 'draft' AND ({_INVOICE_CHANGED} OR NEW.status = 'draft')",
+    ),
+    PG_INVOICE_LINE_FUNCTION,
+    *[
+        f'CREATE TRIGGER "invoice_line_frozen_{op.lower()}" BEFORE {op} ON "invoice_line" '
+        "FOR EACH ROW EXECUTE FUNCTION invoice_line_frozen()"
+        for op in ("INSERT", "UPDATE", "DELETE")
+    ],
+    PG_LEDGER_FUNCTION,
+    'CREATE TRIGGER "credit_ledger_running_balance" BEFORE INSERT ON "credit_ledger" '
+    "FOR EACH ROW EXECUTE FUNCTION credit_ledger_running_balance()",
+    ddl.refuse("credit_ledger_no_update", "BEFORE UPDATE", "credit_ledger", _LEDGER),
+    ddl.refuse("credit_ledger_no_delete", "BEFORE DELETE", "credit_ledger", _LEDGER),
+]
+
 DROP = [
     "saved_payment_method",
     "stripe_customer",
@@ -335,8 +423,11 @@ DROP = [
 def up(migrator, db):
     for sql in TABLES:
         ddl.run(db, sql)
+    ddl.pg(db, PG)
 
 
 def down(migrator, db):
     for table in DROP:
         ddl.run(db, f'DROP TABLE IF EXISTS "{table}"')
+    for name in PG_FUNCTIONS:
+        ddl.drop_function(db, name)

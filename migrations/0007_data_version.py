@@ -86,3 +86,4 @@ def down(migrator, db):
         for suffix, _ in EVENTS:
             db.execute_sql(f'DROP TRIGGER IF EXISTS "{table}_dv_{suffix}"')
     ddl.run(db, "DROP TABLE IF EXISTS data_version")
+    ddl.drop_function(db, "portal_bump_data_version")

@@ -144,6 +144,53 @@ TABLES = [
     "CREATE INDEX message_notice_setting_practice ON message_notice_setting (practice_id)",
 ]
 
+# PostgreSQL's versions of the triggers above (ddl.run skips CREATE TRIGGER there).
+_MESSAGE_CONTENT = (
+    "body",
+    "thread_id",
+    "sender_id",
+    "sender_role",
+    "sender_name",
+    "created_at",
+    "practice_id",
+    "client_id",
+)
+PG = [
+    ddl.refuse(
+        "message_thread_no_delete",
+        "BEFORE DELETE",
+        "message_thread",
+        "a message thread is never deleted",
+    ),
+    ddl.refuse(
+        "message_thread_fixed",
+        "BEFORE UPDATE",
+        "message_thread",
+        "a thread stays with its client",
+        when=ddl.changed(("practice_id", "client_id", "created_at")),
+    ),
+    ddl.refuse("message_no_delete", "BEFORE DELETE", "message", "a message is never deleted"),
+    ddl.refuse(
+        "message_never_edited",
+        "BEFORE UPDATE",
+        "message",
+        "a message is never edited (it can be hidden once)",
+        when=f"{ddl.changed(_MESSAGE_CONTENT)} OR OLD.hidden_at IS NOT NULL",
+    ),
+    ddl.refuse(
+        "message_attachment_no_update",
+        "BEFORE UPDATE",
+        "message_attachment",
+        "an attachment never changes",
+    ),
+    ddl.refuse(
+        "message_attachment_no_delete",
+        "BEFORE DELETE",
+        "message_attachment",
+        "an attachment is never deleted",
+    ),
+]
+
 NEW_TABLES = [
     "message_thread",
     "message",
@@ -157,6 +204,7 @@ NEW_TABLES = [
 def up(migrator, db):
     for sql in TABLES:
         ddl.run(db, sql)
+    ddl.pg(db, PG)
     for table in NEW_TABLES:
         add_change_triggers(db, table)
 

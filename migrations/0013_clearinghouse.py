@@ -109,6 +109,23 @@ TABLES = [
     "CREATE INDEX clearinghouse_download_file ON clearinghouse_download (file_id)",
 ]
 
+# PostgreSQL's versions of the triggers above (ddl.run skips CREATE TRIGGER there).
+PG = [
+    ddl.refuse(
+        "clearinghouse_file_no_update",
+        "BEFORE UPDATE",
+        "clearinghouse_file",
+        "a received file never changes",
+        when=ddl.changed(("data", "sha256", "size_bytes", "practice_id")),
+    ),
+    ddl.refuse(
+        "clearinghouse_file_no_delete",
+        "BEFORE DELETE",
+        "clearinghouse_file",
+        "a received file is never deleted",
+    ),
+]
+
 NAMES = (
     "clearinghouse_connection",
     "clearinghouse_upload",
@@ -120,6 +137,7 @@ NAMES = (
 def up(migrator, db):
     for sql in TABLES:
         ddl.run(db, sql)
+    ddl.pg(db, PG)
     for table in NAMES:
         add_change_triggers(db, table)
 

@@ -279,6 +279,41 @@ TABLES = [
 
 APPEND_ONLY = ("claim_posting", "claim_adjustment", "claim_writeoff")
 
+# PostgreSQL's versions of the triggers above and of those `up` makes for APPEND_ONLY
+# (ddl.run skips CREATE TRIGGER there).
+PG = [
+    ddl.refuse(
+        "claim_event_no_update",
+        "BEFORE UPDATE",
+        "claim_event",
+        "a claim's history is never changed",
+    ),
+    ddl.refuse(
+        "claim_event_no_delete",
+        "BEFORE DELETE",
+        "claim_event",
+        "a claim's history is never deleted",
+    ),
+    *[
+        ddl.refuse(
+            f"{table}_no_update",
+            "BEFORE UPDATE",
+            table,
+            "posted money is never changed: post a reversal",
+        )
+        for table in APPEND_ONLY
+    ],
+    *[
+        ddl.refuse(
+            f"{table}_no_delete",
+            "BEFORE DELETE",
+            table,
+            "posted money is never deleted: post a reversal",
+        )
+        for table in APPEND_ONLY
+    ],
+]
+
 NAMES = (  # in the order they are created
     "claim_settings",
     "x12_counter",
@@ -310,6 +345,7 @@ def up(migrator, db):
             f"CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
             "BEGIN SELECT RAISE(ABORT, 'posted money is never deleted: post a reversal'); END",
         )
+    ddl.pg(db, PG)
     for table in NAMES:
         add_change_triggers(db, table)
 

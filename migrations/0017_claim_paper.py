@@ -49,12 +49,24 @@ TABLES = [
     "CREATE INDEX claim_print_item_practice ON claim_print_item (practice_id)",
 ]
 
+# PostgreSQL's version of the trigger above (ddl.run skips CREATE TRIGGER there).
+PG = [
+    ddl.refuse(
+        "claim_document_no_update",
+        "BEFORE UPDATE",
+        "claim_document",
+        "an issued claim document never changes",
+        when=ddl.changed(("claim_id", "document_id", "mode", "fingerprint", "practice_id")),
+    ),
+]
+
 NAMES = ("claim_document", "claim_print_item")
 
 
 def up(migrator, db):
     for sql in TABLES:
         ddl.run(db, sql)
+    ddl.pg(db, PG)
     for table in NAMES:
         add_change_triggers(db, table)
 

@@ -69,12 +69,20 @@ TABLES = [
 ]
 NEW_TABLES = ("client_merge", "tip")
 
+# PostgreSQL's versions of the triggers above (ddl.run skips CREATE TRIGGER there).
+_MERGE = "a merge is recorded once and never changed"
+PG = [
+    ddl.refuse("client_merge_no_update", "BEFORE UPDATE", "client_merge", _MERGE),
+    ddl.refuse("client_merge_no_delete", "BEFORE DELETE", "client_merge", _MERGE),
+]
+
 
 def up(migrator, db):
     for table, column, spec in COLUMNS:
         ddl.run(db, f"ALTER TABLE {table} ADD COLUMN {column} {spec}")
     for sql in TABLES:
         ddl.run(db, sql)
+    ddl.pg(db, PG)
     for table in NEW_TABLES:
         add_change_triggers(db, table)
 

@@ -172,6 +172,45 @@ TABLES = [
         BEGIN SELECT RAISE(ABORT, 'a deleted export stays deleted'); END""",
 ]
 
+# PostgreSQL's versions of the triggers above (ddl.run skips CREATE TRIGGER there).
+_KEPT = (
+    ("superbill", "an issued superbill"),
+    ("superbill_visit", "the visit list of a superbill"),
+    ("visit_receipt", "a visit receipt"),
+    ("client_consent", "a recorded consent"),
+)
+PG = [
+    *[
+        sql
+        for t, what in _KEPT
+        for sql in (
+            ddl.refuse(f"{t}_no_update", "BEFORE UPDATE", t, f"{what} never changes"),
+            ddl.refuse(f"{t}_no_delete", "BEFORE DELETE", t, f"{what} is never deleted"),
+        )
+    ],
+    ddl.refuse(
+        "medical_letter_signed_fixed",
+        "BEFORE UPDATE",
+        "medical_letter",
+        "a signed letter never changes",
+        when="OLD.status = 'signed'",
+    ),
+    ddl.refuse(
+        "medical_letter_signed_kept",
+        "BEFORE DELETE",
+        "medical_letter",
+        "a signed letter is never deleted",
+        when="OLD.status = 'signed'",
+    ),
+    ddl.refuse(
+        "data_export_deleted_stays",
+        "BEFORE UPDATE",
+        "data_export",
+        "a deleted export stays deleted",
+        when="OLD.status = 'deleted'",
+    ),
+]
+
 COLUMNS = [
     # A sign-up on the public booking page must prove its e-mail address before the
     # account sees anything; staff-made accounts and invitations are proven otherwise.
@@ -220,6 +259,7 @@ def _rebuild_tokens(db, purposes, extra, keep_where="1"):
 def up(migrator, db):
     for sql in TABLES:
         ddl.run(db, sql)
+    ddl.pg(db, PG)
     for table in NEW_TABLES:
         add_change_triggers(db, table)
     for sql in COLUMNS:

@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from portal import demo, mail, tokens
-from portal.db import database
+from portal.db import IS_POSTGRES, database
 from portal.models import Practice, User
 from portal.services.claims import money_cli  # noqa: F401  (claims export, import-835)
 from portal.services.claims.cli import claims_cli
@@ -48,8 +48,16 @@ def demo_cmd():
     click.echo("")
 
 
+ON_POSTGRES = (
+    "This portal runs on PostgreSQL: back it up with pg_dump and check a copy with "
+    "pg_restore (docs/deploy.md, PostgreSQL)."
+)
+
+
 def backup(dest):
     """Copy the live database with SQLite's online backup API (safe while the portal serves)."""
+    if IS_POSTGRES:
+        raise click.ClickException(ON_POSTGRES)
     src_path = current_app.config["DATABASE"]
     if not os.path.exists(src_path):
         raise click.ClickException("No database at " + src_path)
@@ -98,6 +106,8 @@ def backup_cmd(dest):
 @click.argument("path", required=False)
 def check_db_cmd(path):
     """Run PRAGMA integrity_check on PATH (default: the live database); exit 1 if it fails."""
+    if IS_POSTGRES and not path:
+        raise click.ClickException(ON_POSTGRES)
     path = path or current_app.config["DATABASE"]
     problems = check_db(path)
     if problems:

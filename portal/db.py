@@ -41,6 +41,18 @@ def q(sql):
     return sql
 
 
+def unique_violation(exc, table):
+    """Whether IntegrityError `exc` is a UNIQUE violation on `table` (either database)."""
+    if IS_POSTGRES:
+        orig = getattr(exc, "orig", None)  # psycopg's error, which peewee wraps
+        diag = getattr(orig, "diag", None)
+        return (
+            getattr(orig, "sqlstate", None) == "23505"
+            and getattr(diag, "table_name", None) == table
+        )
+    return f"UNIQUE constraint failed: {table}." in str(exc)
+
+
 def url_from_env():
     return os.environ.get("PORTAL_DATABASE_URL", "").strip()
 

@@ -97,7 +97,8 @@ def pg(db, statements):
         statements = [statements]
     if is_postgres(db):
         for sql in statements:
-            db.execute_sql(sql)
+            # psycopg reads % as a placeholder even without parameters (RAISE '%', ...)
+            db.execute_sql(sql.replace("%", "%%"))
 
 
 def sqlite(db, statements):
@@ -118,6 +119,16 @@ def refuse(name, timing, table, message, when=None):
         f'CREATE TRIGGER "{name}" {timing} ON "{table}" FOR EACH ROW{cond} '
         f"EXECUTE FUNCTION portal_refuse('{msg}')"
     )
+
+
+def changed(columns):
+    """A PostgreSQL WHEN condition: one of `columns` changes (SQLite's `NEW.c IS NOT OLD.c`)."""
+    return " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in columns)
+
+
+def drop_function(db, name):
+    if is_postgres(db):
+        db.execute_sql(f'DROP FUNCTION IF EXISTS "{name}"()')
 
 
 def drop_table(db, table):

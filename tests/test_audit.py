@@ -1,15 +1,24 @@
 """The append-only audit log: rows for login, failed login, logout, denial and a PHI view;
-UPDATE and DELETE refused by SQLite triggers; no PHI values in rows."""
+UPDATE and DELETE refused by the database's triggers; no PHI values in rows."""
 
 import sqlite3
 
+import psycopg
 import pytest
 from peewee import IntegrityError
 
 from portal import audit
-from portal.db import database
+from portal.db import IS_POSTGRES, database
 from portal.models import AuditLog
 from tests.conftest import login
+
+
+def _shell(app):
+    """A connection of its own, as someone with a shell (sqlite3 or psql) has, and the
+    error its driver raises for a refused write."""
+    if IS_POSTGRES:
+        return psycopg.connect(app.config["DATABASE_URL"], autocommit=True), psycopg.IntegrityError
+    return sqlite3.connect(app.config["DATABASE"]), sqlite3.IntegrityError
 
 
 def _rows(action):
@@ -100,18 +109,18 @@ def test_update_and_delete_on_the_audit_log_fail(app, world):
     with app.test_request_context():
         audit.record("test.row", detail="x", practice_id=world.a.practice.id)
     row = AuditLog.select().order_by(AuditLog.id.desc()).get()
-    with pytest.raises(IntegrityError, match="append-only"):
+    with pytest.raises(IntegrityError, match="append-only"), database.atomic():
         AuditLog.update(detail="changed").where(AuditLog.id == row.id).execute()
-    with pytest.raises(IntegrityError, match="append-only"):
+    with pytest.raises(IntegrityError, match="append-only"), database.atomic():
         AuditLog.delete().where(AuditLog.id == row.id).execute()
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError), database.atomic():
         row.delete_instance()
-    # Through plain sqlite3 as well (e.g. someone with a shell).
-    con = sqlite3.connect(app.config["DATABASE"])
+    # Through a connection of its own as well (e.g. someone with a shell).
+    con, refused = _shell(app)
     try:
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(refused, match="append-only"):
             con.execute("UPDATE audit_log SET action = 'x'")
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(refused, match="append-only"):
             con.execute("DELETE FROM audit_log")
     finally:
         con.close()

@@ -1,17 +1,19 @@
-"""The migrated schema matches the models, and migrations go all up, all down, and up again."""
+"""The migrated schema matches the models, and migrations go all up, all down, and up again
+(on SQLite and on PostgreSQL)."""
 
 import sqlite3
 
+import pytest
 from peewee import ForeignKeyField
 
-from portal.db import database, runner
+from portal.db import IS_POSTGRES, database, runner
 from portal.models import ALL_MODELS
 
 
 def test_every_model_column_exists_in_migrated_schema(app):
     for model in ALL_MODELS:
         table = model._meta.table_name
-        cols = {r[1] for r in database.execute_sql(f'PRAGMA table_info("{table}")').fetchall()}
+        cols = {c.name for c in database.get_columns(table)}
         assert cols, f"table {table} is missing: add it to a migration"
         for field in model._meta.sorted_fields:
             assert field.column_name in cols, f"{table}.{field.column_name} not in the migrations"
@@ -27,18 +29,14 @@ def test_migrations_all_up_all_down_and_up_again(app):
     assert names and all(m.applied for m in r.status())
     reverted = r.down(names[0])
     assert reverted == list(reversed(names))
-    tables = {
-        row[0]
-        for row in database.execute_sql(
-            "SELECT name FROM sqlite_master WHERE type='table'"
-        ).fetchall()
-    }
+    tables = set(database.get_tables())
     assert tables <= {"schema_migration"}, tables
     assert r.up() == names
     for model in ALL_MODELS:
         assert model.table_exists()
 
 
+@pytest.mark.skipif(IS_POSTGRES, reason="the SQLite file's own checks (PRAGMA)")
 def test_migrations_on_a_fresh_file(tmp_path):
     from tests.conftest import make_app
 
@@ -52,7 +50,38 @@ def test_migrations_on_a_fresh_file(tmp_path):
         con.close()
 
 
+# PostgreSQL's schema, as sqlite_master shows SQLite's: tables with their columns, indexes,
+# constraints, triggers, sequences and functions (those of extensions left out: btree_gist
+# stays when 0003 goes down), each with its definition.
+_PG_SCHEMA = """
+    SELECT 'column', table_name || '.' || column_name,
+           concat_ws(' ', data_type, character_maximum_length, is_nullable, column_default)
+      FROM information_schema.columns
+     WHERE table_schema = current_schema() AND table_name <> 'schema_migration'
+    UNION ALL
+    SELECT 'index', indexname, indexdef FROM pg_indexes
+     WHERE schemaname = current_schema() AND tablename <> 'schema_migration'
+    UNION ALL
+    SELECT 'constraint', t.relname || '.' || c.conname, pg_get_constraintdef(c.oid)
+      FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid
+     WHERE t.relnamespace = current_schema()::regnamespace AND t.relname <> 'schema_migration'
+    UNION ALL
+    SELECT 'trigger', tgname, pg_get_triggerdef(oid) FROM pg_trigger WHERE NOT tgisinternal
+    UNION ALL
+    SELECT 'sequence', relname, '' FROM pg_class
+     WHERE relkind = 'S' AND relnamespace = current_schema()::regnamespace
+       AND relname <> 'schema_migration_id_seq'
+    UNION ALL
+    SELECT 'function', p.proname, pg_get_functiondef(p.oid) FROM pg_proc p
+     WHERE p.pronamespace = current_schema()::regnamespace
+       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+"""
+
+
 def _schema():
+    if IS_POSTGRES:
+        rows = database.execute_sql(_PG_SCHEMA).fetchall()
+        return sorted((r[0], r[1], " ".join((r[2] or "").split())) for r in rows)
     return sorted(
         (r[0], r[1], " ".join((r[2] or "").split()))
         for r in database.execute_sql(

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from peewee import IntegrityError
 
-from portal.db import database
+from portal.db import database, q
 from portal.models import (
     AuditLog,
     ChartNote,
@@ -63,13 +63,15 @@ def test_service_refuses_changes_to_a_signed_note(signed, world):
 def test_database_refuses_changes_to_a_signed_note(signed, sql):
     with pytest.raises(IntegrityError, match="signed and locked"):
         with database.atomic():
-            database.execute_sql(sql, (signed.id,))
+            database.execute_sql(q(sql), (signed.id,))
 
 
 def test_no_op_save_and_unlinking_an_appointment_are_allowed(signed):
     # A full-row save that changes no content passes; so does SET NULL of the appointment.
     ChartNote.get_by_id(signed.id).save()
-    database.execute_sql("UPDATE chart_note SET appointment_id = NULL WHERE id = ?", (signed.id,))
+    database.execute_sql(
+        q("UPDATE chart_note SET appointment_id = NULL WHERE id = ?"), (signed.id,)
+    )
 
 
 def test_addenda_are_append_only(signed, world):
@@ -81,7 +83,7 @@ def test_addenda_are_append_only(signed, world):
     ):
         with pytest.raises(IntegrityError, match="append-only"):
             with database.atomic():
-                database.execute_sql(sql, (row.id,))
+                database.execute_sql(q(sql), (row.id,))
 
 
 def test_addendum_needs_a_signed_note_even_in_sql(ctx, world):

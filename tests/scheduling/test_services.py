@@ -69,7 +69,7 @@ def test_overlap_is_refused_with_next_slots_and_buffer_counts(ctx, sched):
 def test_trigger_refuses_an_overlap_written_past_the_service(ctx, sched):
     a = sched.a
     first = _book(a, 10)
-    with pytest.raises(IntegrityError, match="overlaps"):
+    with pytest.raises(IntegrityError, match="overlaps"), database.atomic():
         Appointment.create(
             practice=a.practice,
             client=a.c2,
@@ -80,10 +80,10 @@ def test_trigger_refuses_an_overlap_written_past_the_service(ctx, sched):
             blocked_until=local_utc(DAY, 11, 45),
         )
     second = _book(a, 12)
-    with pytest.raises(IntegrityError, match="overlaps"):
-        Appointment.update(starts_at=first.starts_at, blocked_until=first.blocked_until).where(
-            Appointment.id == second.id
-        ).execute()
+    with pytest.raises(IntegrityError, match="overlaps"), database.atomic():
+        Appointment.update(
+            starts_at=first.starts_at, ends_at=first.ends_at, blocked_until=first.blocked_until
+        ).where(Appointment.id == second.id).execute()
     # a cancelled appointment does not block
     Appointment.update(status="cancelled").where(Appointment.id == first.id).execute()
     assert _book(a, 10, client=a.c2)
@@ -95,7 +95,7 @@ def test_room_trigger_and_service(ctx, sched):
     _book(a, 10, room=room)
     with pytest.raises(svc.BookingError, match="room"):
         _book(a, 10, provider=a.provider2, room=room, client=a.c2)
-    with pytest.raises(IntegrityError, match="room_id"):
+    with pytest.raises(IntegrityError, match="room_id"), database.atomic():
         Appointment.create(
             practice=a.practice,
             client=a.c2,

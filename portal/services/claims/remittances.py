@@ -19,7 +19,7 @@ import hashlib
 from peewee import IntegrityError, fn
 
 from portal import audit, clock
-from portal.db import database
+from portal.db import database, unique_violation
 from portal.models.billing import StoredDocument
 from portal.models.claims import Claim, ClaimLine, Remittance, RemittanceClaim
 from portal.models.insurance import Payer
@@ -269,7 +269,7 @@ def import_835(practice_id, data, *, source="upload", filename="", user=None):
                     practice_id=practice_id,
                 )
     except IntegrityError as exc:
-        if "remittance." not in str(exc):
+        if not unique_violation(exc, "remittance"):
             raise
         # Another import of the same payment committed between our check and our insert.
         raise RemittanceError(
