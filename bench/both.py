@@ -50,25 +50,21 @@ def fmt(value):
 
 
 def print_table(results):
-    rows = []  # (label, unit, {db: value})
-    index = {}
-
-    def put(label, unit, db, value):
-        if label not in index:
-            index[label] = len(rows)
-            rows.append((label, unit, {}))
-        rows[index[label]][2][db] = value
-
-    for section in ("figures", "ratios", "checks"):
-        for db in DATABASES:
-            for item in (results.get(db) or {}).get(section, []):
-                if section == "figures":
-                    name, value, unit = item
-                    put(name, unit, db, value)
-                elif section == "ratios":
-                    put(item[0], "x bare", db, item[1])
-                else:
-                    put("target " + item[0], "", db, bool(item[1]))
+    rows = []  # [label, unit, {db: value}], in each run's order (a line only one run
+    # printed, e.g. PostgreSQL's db_cpu, goes right after the line it followed there)
+    for db in DATABASES:
+        res = results.get(db) or {}
+        lines = [(name, unit, value) for name, value, unit in res.get("figures", [])]
+        lines += [(name, "x bare", value) for name, value in res.get("ratios", [])]
+        lines += [("target " + label, "", bool(ok)) for label, ok in res.get("checks", [])]
+        at = 0
+        for label, unit, value in lines:
+            found = next((i for i, row in enumerate(rows) if row[0] == label), None)
+            if found is None:
+                rows.insert(at, [label, unit, {}])
+                found = at
+            rows[found][2][db] = value
+            at = found + 1
     print(
         "# side by side: each ratio is against the bare Flask app loaded in the same run "
         "on the same machine",

@@ -905,7 +905,7 @@ def bench(args):
                     report(BASELINE, bare)
                     bare_runs.append(bare)
             if bare_runs:
-                rps = sorted(r["rps"] for r, _ in bare_runs)
+                rps = sorted(r["rps"] for r, *_ in bare_runs)
                 if rps[-1] > 1.25 * rps[0]:
                     print(
                         f"# WARNING bare Flask ran at {rps[0]:.0f} to {rps[-1]:.0f} req/s in "
