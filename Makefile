@@ -1,4 +1,5 @@
 # Two commands for a fresh Debian machine, run as root: `make demo`, `make test`.
+# (`make test-pg` runs the suite on PostgreSQL: scripts/test-pg.sh.)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -6,7 +7,7 @@ PIP    := $(VENV)/bin/pip
 FLASK  := $(VENV)/bin/flask --app wsgi
 PORT   ?= 5000
 
-.PHONY: demo test bench lint venv devvenv syslibs testsys benchsys serve migrate clean
+.PHONY: demo test test-pg bench lint venv devvenv syslibs testsys benchsys serve migrate clean
 
 # --- system packages (installed only when missing) --------------------------
 # python3-venv: Debian's python3 cannot make a virtualenv without it.
@@ -51,6 +52,11 @@ demo: syslibs venv $(VENV)/.installed-demo
 
 test: testsys devvenv
 	$(VENV)/bin/pytest -q -p no:cacheprovider
+
+# The same suite on PostgreSQL, in a throwaway cluster (installs Debian's postgresql when
+# missing). `make test-pg PYTEST_ARGS=tests/test_smoke.py` runs a selection.
+test-pg: testsys devvenv
+	bash scripts/test-pg.sh $(VENV) $(PYTEST_ARGS)
 
 bench: benchsys devvenv
 	$(PY) bench/run.py $(BENCH_ARGS)

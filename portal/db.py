@@ -11,7 +11,7 @@ import os
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from peewee import DatabaseError
+from peewee import DatabaseError, fn
 from playhouse.migrations import Runner
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
@@ -51,6 +51,14 @@ def unique_violation(exc, table):
             and getattr(diag, "table_name", None) == table
         )
     return f"UNIQUE constraint failed: {table}." in str(exc)
+
+
+def nocase(field):
+    """`field` compared and ordered without case (ASCII), as an index on it can serve:
+    SQLite's NOCASE collation; lower() on PostgreSQL (whose indexes are on lower(col))."""
+    if IS_POSTGRES:
+        return fn.LOWER(field)
+    return field.collate("NOCASE")
 
 
 def url_from_env():

@@ -165,6 +165,8 @@ def translate(sql):
     sql = re.sub(r"\bDATETIME\b", "TIMESTAMP", sql)
     sql = re.sub(r"\bBLOB\b", "BYTEA", sql)
     sql = re.sub(r"\bREAL\b", "DOUBLE PRECISION", sql)
+    if head.startswith(("CREATE INDEX", "CREATE UNIQUE INDEX")):  # as portal.db.nocase()
+        sql = re.sub(r"\b(\w+)\s+COLLATE\s+NOCASE\b", r"lower(\1)", sql, flags=re.I)
     sql = re.sub(r"\s+COLLATE\s+NOCASE\b", "", sql, flags=re.I)
     sql = _USER.sub(lambda m: f'{m.group(1)} "user"', sql)
     if head.startswith("DROP TABLE") and "CASCADE" not in sql.upper():

@@ -8,7 +8,10 @@ matches); the finder reads only the columns it shows, a handful of rows at a tim
 
 from dataclasses import dataclass
 
+from peewee import Value
+
 from portal import access
+from portal.db import nocase
 from portal.models import Client
 from portal.services import clients as client_svc
 
@@ -52,7 +55,7 @@ _COLUMNS = (
 
 
 def _order():
-    return (Client.last_name.collate("NOCASE"), Client.first_name.collate("NOCASE"), Client.id)
+    return (nocase(Client.last_name), nocase(Client.first_name), Client.id)
 
 
 def find(q, user=None, limit=LIMIT):
@@ -78,8 +81,8 @@ def possible_duplicates(practice_id, data, exclude_id=None, user=None):
     same = []
     if first and last and born:
         same.append(
-            (Client.first_name.collate("NOCASE") == first)
-            & (Client.last_name.collate("NOCASE") == last)
+            (nocase(Client.first_name) == nocase(Value(first)))
+            & (nocase(Client.last_name) == nocase(Value(last)))
             & (Client.date_of_birth == born)
         )
     if email:

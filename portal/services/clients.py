@@ -6,7 +6,7 @@ import re
 from peewee import JOIN
 
 from portal import access, audit, clock
-from portal.db import database
+from portal.db import database, nocase
 from portal.models import Client, Provider
 
 PAGE_SIZE = 25
@@ -91,11 +91,7 @@ def search_query(q, user=None, include_archived=False):
 def _order():
     # Case-insensitive by name: COLLATE NOCASE folds A-Z exactly as SQLite's lower() does
     # (ASCII only), so the order is lower()'s, without building two strings per match.
-    return (
-        Client.last_name.collate("NOCASE"),
-        Client.first_name.collate("NOCASE"),
-        Client.id,
-    )
+    return (nocase(Client.last_name), nocase(Client.first_name), Client.id)
 
 
 # What the list shows of each client (and of the assigned therapist).
