@@ -82,6 +82,8 @@ def print_table(results):
         res = results.get(db)
         if res is None:
             continue
+        for msg in res.get("warnings") or []:
+            print(f"# {db}: WARNING {msg}")
         errors = res.get("errors") or []
         if errors:
             print(f"# {db}: {len(errors)} error(s): " + "; ".join(errors), flush=True)

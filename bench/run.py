@@ -66,6 +66,7 @@ SEED_FORMAT = 1  # bump when run.py changes what a seeded database holds
 BASELINE = "bare_hello"
 MAX_WORKER_RSS_MB = 150  # two workers and the system fit a 1 GB VPS
 ERRORS = []
+WARNINGS = []
 SKIPPED = {}  # area -> why it was left out of this run (its seed failed)
 # BENCH_DB: sqlite (the default), postgresql, or both (one run on each, side by side).
 BENCH_DBS = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
@@ -81,6 +82,11 @@ def log(msg):
 def error(msg):
     ERRORS.append(msg)
     print(f"ERROR {msg}", flush=True)
+
+
+def warn(msg):
+    WARNINGS.append(msg)
+    print(f"# WARNING {msg}", flush=True)
 
 
 def skip(mod, why):
@@ -907,17 +913,15 @@ def bench(args):
             if bare_runs:
                 rps = sorted(r["rps"] for r, *_ in bare_runs)
                 if rps[-1] > 1.25 * rps[0]:
-                    print(
-                        f"# WARNING bare Flask ran at {rps[0]:.0f} to {rps[-1]:.0f} req/s in "
-                        "this run: the machine's speed changed (each side keeps its best run)",
-                        flush=True,
+                    warn(
+                        f"bare Flask ran at {rps[0]:.0f} to {rps[-1]:.0f} req/s in "
+                        "this run: the machine's speed changed (each side keeps its best run)"
                     )
             if busy:
-                print(
-                    "# WARNING other processes took CPU during the loads ("
+                warn(
+                    "other processes took CPU during the loads ("
                     + ", ".join(busy)
-                    + " of the machine): the figures are low; run again on a quiet machine",
-                    flush=True,
+                    + " of the machine): the figures are low; run again on a quiet machine"
                 )
         except Exception as e:
             traceback.print_exc()
@@ -1006,6 +1010,7 @@ def write_results(path, figures, values, checks):
         "ratios": [[k, v] for k, v in values.items() if k.startswith(("ratio ", "cpu_ratio "))],
         "checks": [[label, passed] for label, passed in checks],
         "errors": ERRORS,
+        "warnings": WARNINGS,
         "skipped": SKIPPED,
     }
     with open(path, "w") as fh:
