@@ -58,7 +58,11 @@ test: testsys devvenv
 test-pg: testsys devvenv
 	bash scripts/test-pg.sh $(VENV) $(PYTEST_ARGS)
 
+# BENCH_DB=postgresql (or both: SQLite, then PostgreSQL, side by side) runs it on a throwaway
+# PostgreSQL database: on BENCH_PG_URL's server, else on a cluster of the bench's own
+# (scripts/pg-cluster.sh; installs Debian's postgresql when missing). See bench/README.md.
 bench: benchsys devvenv
+	@case "$$BENCH_DB" in postgres*|both) [ -n "$$BENCH_PG_URL" ] || bash scripts/ensure-debs.sh postgresql ;; esac
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 lint: devvenv

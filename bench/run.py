@@ -18,6 +18,12 @@ those areas only; seeds always run in full), --no-http, --reseed, --warmup 2s,
 --rounds 2 (each target is loaded in rounds of bare Flask then target; the best run of each
 side gives the target's ratio: this machine slows down for seconds at a time).
 Exit status: 0 when everything ran (targets may FAIL: read the lines), 1 on errors.
+
+The database, BENCH_DB: sqlite (the default, as above), postgresql (the same run on a
+throwaway PostgreSQL database copied from a seeded template: bench/pg.py; the servers and
+the task consumer get PORTAL_DATABASE_URL), or both (a run on each, then one table of the
+two side by side: bench/both.py). An area whose seed, attach, targets or figures fail on
+one database is reported (ERROR lines, exit status 1) and the rest of the run goes on.
 """
 
 import argparse
@@ -60,6 +66,13 @@ SEED_FORMAT = 1  # bump when run.py changes what a seeded database holds
 BASELINE = "bare_hello"
 MAX_WORKER_RSS_MB = 150  # two workers and the system fit a 1 GB VPS
 ERRORS = []
+WARNINGS = []
+SKIPPED = {}  # area -> why it was left out of this run (its seed failed)
+# BENCH_DB: sqlite (the default), postgresql, or both (one run on each, side by side).
+BENCH_DBS = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
+DB_KIND = "sqlite"
+PG = None  # bench/pg.py's PgBench on PostgreSQL
+LOCK_HELD = "_BENCH_LOCK_HELD"  # set for the two runs of BENCH_DB=both: their parent holds it
 
 
 def log(msg):
@@ -69,6 +82,57 @@ def log(msg):
 def error(msg):
     ERRORS.append(msg)
     print(f"ERROR {msg}", flush=True)
+
+
+def warn(msg):
+    WARNINGS.append(msg)
+    print(f"# WARNING {msg}", flush=True)
+
+
+def skip(mod, why):
+    SKIPPED[short(mod)] = why
+    error(f"area {short(mod)} skipped on {DB_KIND}: {why}")
+
+
+def _one_line(exc):
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:300]}"
+
+
+def bench_db_kind():
+    raw = os.environ.get("BENCH_DB", "").strip().lower() or "sqlite"
+    if raw == "both":
+        return raw
+    if raw not in BENCH_DBS:
+        raise SystemExit(f"BENCH_DB={raw}: expected sqlite, postgresql or both")
+    return BENCH_DBS[raw]
+
+
+def use_database(kind):
+    """Point this process at the bench database of `kind`: it must run before `portal` is
+    imported, which picks SQLite or PostgreSQL once (PORTAL_DATABASE_URL). The gunicorn
+    servers and the task consumer inherit the choice through the environment."""
+    global DB_KIND, PG
+    if "portal.db" in sys.modules:
+        raise RuntimeError("use_database() after portal was imported")
+    DB_KIND = kind
+    if kind == "postgresql":
+        import pg
+
+        PG = pg.PgBench(ROOT, DATA, log)
+        PG.start()
+        os.environ["PORTAL_DATABASE_URL"] = PG.url
+    elif os.environ.pop("PORTAL_DATABASE_URL", None):
+        log("PORTAL_DATABASE_URL ignored: the bench runs on its own SQLite file (BENCH_DB)")
+
+
+def release_database():
+    """Drop the run's PostgreSQL database and stop the bench's own cluster."""
+    if PG is not None:
+        from portal.db import database
+
+        database.close_all()
+        PG.stop()
 
 
 # --- areas ------------------------------------------------------------------------------
@@ -102,18 +166,24 @@ def seed_key(mods):
 
 
 def bench_config():
-    return {
+    config = {
         "DATABASE": DB_PATH,
         "INSTANCE_PATH": INSTANCE,
         "DEV": True,  # plain http on 127.0.0.1: cookies without the Secure flag
         "BASE_URL": "http://127.0.0.1",
     }
+    if PG is not None:
+        config["DATABASE_URL"] = PG.url
+    return config
 
 
 def take_lock(max_wait=900):
     """One bench run at a time: a second run would reseed the file under the first one's
     servers (and two loads at once halve each other's figures). Waits for the other run."""
     import fcntl
+
+    if os.environ.get(LOCK_HELD) == str(os.getppid()):
+        return None  # one of BENCH_DB=both's two runs: the parent holds the lock
 
     fh = open(os.path.join(DATA, "run.lock"), "w")  # noqa: SIM115 kept open while running
     try:
@@ -192,15 +262,36 @@ def _remove_db(path):
 
 
 def prepare_database(app, mods, ctx, reseed):
-    from portal.db import database, upgrade
-    from portal.sessions import hash_password
+    """The run's database, seeded: a fresh copy of the kept seeded database while the seed
+    key is unchanged, else migrations and every area's seed. Returns whether it seeded now.
+    An area whose seed fails is left out of the run (`SKIPPED`) and nothing is kept."""
+    from portal.db import database
 
     key = seed_key(mods)
+    database.close_all()
+    if PG is not None:
+        key = pg_seed_key(key)
+        stored = None if reseed else PG.seeded_key()
+        PG.drop(PG.run_name)
+        if stored == key:
+            PG.create_run(from_seeded=True)
+            log(f"reusing the seeded PostgreSQL database {PG.seeded_name} (seed key unchanged)")
+            return False
+        PG.forget_seeded()
+        PG.create_run(from_seeded=False)
+        t0 = time.perf_counter()
+        seed_all(app, mods, ctx)
+        database.close_all()
+        PG.vacuum_analyze()
+        if not SKIPPED:
+            PG.keep_as_seeded(key)
+        log(f"seeded PostgreSQL database {PG.run_name} in {time.perf_counter() - t0:.1f} s")
+        return True
+
     stored = None
     if os.path.exists(KEY_PATH) and os.path.exists(SEEDED_PATH):
         with open(KEY_PATH) as fh:
             stored = json.load(fh).get("key")
-    database.close_all()
     _remove_db(DB_PATH)
     if stored == key and not reseed:
         # Every run starts from the same pristine copy: the loads write sessions and audit
@@ -212,6 +303,24 @@ def prepare_database(app, mods, ctx, reseed):
     with contextlib.suppress(FileNotFoundError):
         os.remove(KEY_PATH)
     t0 = time.perf_counter()
+    seed_all(app, mods, ctx)
+    with app.app_context(), database.connection_context():
+        database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close_all()
+    if not SKIPPED:
+        shutil.copyfile(DB_PATH, SEEDED_PATH + ".tmp")
+        os.replace(SEEDED_PATH + ".tmp", SEEDED_PATH)
+        with open(KEY_PATH, "w") as fh:
+            json.dump({"key": key, "seeded_at": time.strftime("%Y-%m-%d %H:%M:%S")}, fh)
+    log(f"seeded {os.path.relpath(DB_PATH, ROOT)} in {time.perf_counter() - t0:.1f} s")
+    return True
+
+
+def seed_all(app, mods, ctx):
+    """Migrations, then each area's seed in ORDER, one transaction per area."""
+    from portal.db import database, upgrade
+    from portal.sessions import hash_password
+
     with app.app_context():
         upgrade()
         ctx["password_hash"] = hash_password(PASSWORD)  # one hash for every bench user
@@ -223,21 +332,31 @@ def prepare_database(app, mods, ctx, reseed):
                 try:
                     with database.atomic():
                         m.seed(ctx)
-                except Exception:
+                except Exception as e:
                     traceback.print_exc()
-                    raise SystemExit(f"ERROR seed of area {short(m)} failed (see above)") from None
+                    if short(m) == "foundation":  # every other area builds on it
+                        raise SystemExit(
+                            "ERROR seed of area foundation failed (see above)"
+                        ) from None
+                    skip(m, f"seed failed: {_one_line(e)}")
+                    continue
                 log(f"seeded {short(m)} in {time.perf_counter() - t1:.1f} s")
                 if short(m) == "foundation":
                     m.attach(ctx)  # later seeds need practice, providers, clients
-        with database.connection_context():
-            database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    database.close_all()
-    shutil.copyfile(DB_PATH, SEEDED_PATH + ".tmp")
-    os.replace(SEEDED_PATH + ".tmp", SEEDED_PATH)
-    with open(KEY_PATH, "w") as fh:
-        json.dump({"key": key, "seeded_at": time.strftime("%Y-%m-%d %H:%M:%S")}, fh)
-    log(f"seeded {os.path.relpath(DB_PATH, ROOT)} in {time.perf_counter() - t0:.1f} s")
-    return True
+
+
+def pg_seed_key(key):
+    """On PostgreSQL the seeded database also depends on the migrations' text and their
+    translation (portal/ddl.py), which are still changing there."""
+    h = hashlib.sha256(key.encode())
+    folder = os.path.join(ROOT, "migrations")
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".py"):
+            with open(os.path.join(folder, name), "rb") as fh:
+                h.update(name.encode() + fh.read())
+    with open(os.path.join(ROOT, "portal", "ddl.py"), "rb") as fh:
+        h.update(fh.read())
+    return "postgresql:" + h.hexdigest()
 
 
 # --- servers ------------------------------------------------------------------------------
@@ -447,27 +566,57 @@ def _group_ticks(pgids):
     return total
 
 
+def _backend_ticks(dbname):
+    """CPU ticks used so far by the PostgreSQL backends connected to database `dbname` (their
+    process title reads "postgres: USER DBNAME HOST(PORT) STATE")."""
+    if not dbname:
+        return 0
+    mark = f" {dbname} ".encode()
+    total = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                title = fh.read(200)
+            if not title.startswith(b"postgres: ") or mark not in title:
+                continue
+            with open(f"/proc/{pid}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[9 + 2]) + int(fields[10 + 2])  # utime, stime
+    return total
+
+
 class CpuWatch:
     """Share of the machine's CPU taken by OTHER processes (not our servers, not wrk).
 
     The bench shares its 2 cores with whatever else runs; a busy machine lowers the
     figures, so each load reports how much of the CPU others took meanwhile.
+
+    On PostgreSQL the database's work runs in its server's backends, not in the portal's
+    workers (SQLite's runs inside them): the backends connected to the run's database
+    (`dbname`) count as ours, and their share is `db_seconds`.
     """
 
-    def __init__(self, pgids):
+    def __init__(self, pgids, dbname=None):
         self.pgids = set(pgids)
+        self.dbname = dbname
 
     def __enter__(self):
         self.t0 = time.monotonic()
         self.busy0 = _busy_ticks()
         self.ours0 = _group_ticks(self.pgids)
+        self.db0 = _backend_ticks(self.dbname)
         self.kids0 = _children_seconds()
         return self
 
     def __exit__(self, *exc):
         hz = os.sysconf("SC_CLK_TCK")
         elapsed = (time.monotonic() - self.t0) * hz * (os.cpu_count() or 1)
-        self.server_seconds = (_group_ticks(self.pgids) - self.ours0) / hz
+        self.db_seconds = (_backend_ticks(self.dbname) - self.db0) / hz
+        self.server_seconds = (_group_ticks(self.pgids) - self.ours0) / hz + self.db_seconds
         ours = self.server_seconds * hz + (_children_seconds() - self.kids0) * hz
         other = max(0.0, _busy_ticks() - self.busy0 - ours)
         self.other_share = other / elapsed if elapsed else 0.0
@@ -539,12 +688,29 @@ def main(argv=None):
     ap.add_argument("--only", default="", help="comma-separated areas for targets and figures")
     ap.add_argument("--no-http", action="store_true", help="skip gunicorn and wrk")
     ap.add_argument("--reseed", action="store_true", help="rebuild the bench database")
+    # BENCH_DB=both: where each of its two runs writes its figures for the side-by-side table
+    ap.add_argument("--results", default="", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
+    kind = bench_db_kind()
     if not args.no_http and shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: run `make bench` (it installs Debian's wrk)")
     os.makedirs(INSTANCE, exist_ok=True)
     lock = take_lock()  # noqa: F841 held until the process ends
+    if kind == "both":
+        import both
+
+        argv = sys.argv[1:] if argv is None else argv
+        return both.run(os.path.abspath(__file__), argv, DATA, LOCK_HELD)
+    use_database(kind)
+    try:
+        return bench(args)
+    finally:
+        release_database()
+
+
+def bench(args):
+    """One run on the database use_database() chose: seed, load, measure, print."""
     config = bench_config()
     with open(CONFIG_PATH, "w") as fh:
         json.dump(config, fh, indent=2)
@@ -572,14 +738,17 @@ def main(argv=None):
     }
     ctx["seeded_now"] = prepare_database(app, mods, ctx, args.reseed)
     ctx.pop("password_hash", None)
+    selected = [m for m in selected if short(m) not in SKIPPED]
     for m in mods:
+        if short(m) in SKIPPED:
+            continue
         if hasattr(m, "attach"):
             try:
                 with app.app_context(), database.connection_context():
                     m.attach(ctx)
             except Exception as e:
                 traceback.print_exc()
-                error(f"attach of area {short(m)}: {e}")
+                error(f"attach of area {short(m)}: {_one_line(e)}")
                 if short(m) == "foundation":
                     raise SystemExit(1) from None
                 selected = [x for x in selected if x is not m]
@@ -605,7 +774,7 @@ def main(argv=None):
                     limits[t[0]] = t[3] if len(t) > 3 else {}
         except Exception as e:
             traceback.print_exc()
-            error(f"wrk_targets of area {short(m)}: {e}")
+            error(f"wrk_targets of area {short(m)}: {_one_line(e)}")
 
     if not args.no_http:
         portal = cached = hello = None
@@ -627,6 +796,7 @@ def main(argv=None):
                 for n, rss in enumerate(server.worker_rss_mb(), start=1):
                     figure(f"{server.name}_worker{n}_rss", rss, "MB")
             log(f"gunicorn up: portal :{portal.port}, hello :{hello.port}")
+            logs = {s.port: os.path.relpath(s.log_path, ROOT) for s in (*servers, hello)}
             loads = []
             busy = []
             cookies = {}
@@ -642,7 +812,7 @@ def main(argv=None):
                             raise RuntimeError(f"{path} answered {status}")
                     loads.append((name, server.port, path, cookies.get(key)))
                 except Exception as e:
-                    error(f"target {name}: {e}")
+                    error(f"target {name}: {e} (see {logs[server.port]})")
 
             def load(name, port, path, cookie, warmup, during=None):
                 """One wrk load: (wrk result, server CPU ms per request), or None. `during`
@@ -659,7 +829,10 @@ def main(argv=None):
                 if cookie:
                     status, _, _ = request(port, "GET", path, _parse_cookie(cookie))
                     if status != 200:
-                        error(f"target {name}: {path} answered {status} before the load")
+                        error(
+                            f"target {name}: {path} answered {status} before the load "
+                            f"(see {logs[port]})"
+                        )
                         return None
                 try:
                     if warmup:
@@ -667,7 +840,8 @@ def main(argv=None):
                     if args.wait_quiet:
                         wait_quiet(args.wait_quiet)
                     log(f"wrk {name} {path} for {args.duration} at {args.connections} connections")
-                    with CpuWatch([s.proc.pid for s in (*servers, hello)]) as watch:
+                    pgids = [s.proc.pid for s in (*servers, hello)]
+                    with CpuWatch(pgids, PG and PG.run_name) as watch:
                         res, raw = run_wrk(port, path, cookie, args.duration, args.connections)
                 except (RuntimeError, subprocess.TimeoutExpired) as e:
                     error(f"target {name}: {e}")
@@ -679,23 +853,28 @@ def main(argv=None):
                     print(raw, file=sys.stderr)
                     error(
                         f"target {name}: wrk saw {res['not_200']} responses other than 200 "
-                        f"({res['non_2xx']} >= 400) of {res['requests']}"
+                        f"({res['non_2xx']} >= 400) of {res['requests']} (see {logs[port]})"
                     )
                     return None
                 if res["socket_errors"]:
                     log(f"{name}: {res['socket_errors']} socket errors (see wrk output)")
                     print(raw, file=sys.stderr)
                 # Server CPU per request: steadier than req/s when others share the CPU.
-                cpu_ms = watch.server_seconds * 1000 / res["requests"] if res["requests"] else None
-                return res, cpu_ms
+                n = res["requests"]
+                cpu_ms = watch.server_seconds * 1000 / n if n else None
+                db_ms = watch.db_seconds * 1000 / n if n and PG is not None else None
+                return res, cpu_ms, db_ms
 
             def report(name, measured):
-                res, cpu_ms = measured
+                res, cpu_ms, db_ms = measured
                 figure(f"{name}_rps", res["rps"], "req/s")
                 figure(f"{name}_p50", res.get("p50"), "ms")
                 figure(f"{name}_p99", res.get("p99"), "ms")
                 if cpu_ms is not None:
                     figure(f"{name}_server_cpu", cpu_ms, "ms/req")
+                if db_ms is not None and name != BASELINE:
+                    # the PostgreSQL backends' part of server_cpu
+                    figure(f"{name}_db_cpu", db_ms, "ms/req")
 
             # Each target is loaded in rounds of (bare Flask, target), and its ratio compares
             # the best run of each side. This machine slows down for seconds at a time (other
@@ -732,19 +911,17 @@ def main(argv=None):
                     report(BASELINE, bare)
                     bare_runs.append(bare)
             if bare_runs:
-                rps = sorted(r["rps"] for r, _ in bare_runs)
+                rps = sorted(r["rps"] for r, *_ in bare_runs)
                 if rps[-1] > 1.25 * rps[0]:
-                    print(
-                        f"# WARNING bare Flask ran at {rps[0]:.0f} to {rps[-1]:.0f} req/s in "
-                        "this run: the machine's speed changed (each side keeps its best run)",
-                        flush=True,
+                    warn(
+                        f"bare Flask ran at {rps[0]:.0f} to {rps[-1]:.0f} req/s in "
+                        "this run: the machine's speed changed (each side keeps its best run)"
                     )
             if busy:
-                print(
-                    "# WARNING other processes took CPU during the loads ("
+                warn(
+                    "other processes took CPU during the loads ("
                     + ", ".join(busy)
-                    + " of the machine): the figures are low; run again on a quiet machine",
-                    flush=True,
+                    + " of the machine): the figures are low; run again on a quiet machine"
                 )
         except Exception as e:
             traceback.print_exc()
@@ -766,7 +943,7 @@ def main(argv=None):
                     figure(name, value, unit)
         except Exception as e:
             traceback.print_exc()
-            error(f"figures of area {short(m)}: {e}")
+            error(f"figures of area {short(m)}: {_one_line(e)}")
         finally:
             if not database.is_closed():
                 database.close()
@@ -789,6 +966,7 @@ def main(argv=None):
         if cpu and base_cpu:
             # The same ratio from server CPU per request (what a quiet machine would show,
             # minus wrk's own share): read it when the WARNING line says others took CPU.
+            values[f"cpu_ratio {name}/{BASELINE}"] = base_cpu / cpu
             print(f"cpu_ratio {name}/{BASELINE}: {base_cpu / cpu:.2f}", flush=True)
     for name, _, _ in targets:
         opts = limits.get(name) or {}
@@ -810,9 +988,11 @@ def main(argv=None):
             checks += list(m.checks(ctx, values))
         except Exception as e:
             traceback.print_exc()
-            error(f"checks of area {short(m)}: {e}")
+            error(f"checks of area {short(m)}: {_one_line(e)}")
     for label, passed in checks:
         print(f"target {label}: {'PASS' if passed else 'FAIL'}", flush=True)
+    if args.results:
+        write_results(args.results, figures, values, checks)
     failed = [label for label, passed in checks if not passed]
     if failed:
         print(f"# {len(failed)} target(s) FAILED: " + "; ".join(failed), flush=True)
@@ -820,6 +1000,21 @@ def main(argv=None):
         print(f"# {len(ERRORS)} error(s): " + "; ".join(ERRORS), flush=True)
         return 1
     return 0
+
+
+def write_results(path, figures, values, checks):
+    """This run's figures, ratios and targets as JSON, for BENCH_DB=both's table."""
+    out = {
+        "database": DB_KIND,
+        "figures": [[name, value, unit] for name, (value, unit) in figures.items()],
+        "ratios": [[k, v] for k, v in values.items() if k.startswith(("ratio ", "cpu_ratio "))],
+        "checks": [[label, passed] for label, passed in checks],
+        "errors": ERRORS,
+        "warnings": WARNINGS,
+        "skipped": SKIPPED,
+    }
+    with open(path, "w") as fh:
+        json.dump(out, fh)
 
 
 def _parse_cookie(header):

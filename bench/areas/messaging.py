@@ -24,7 +24,7 @@ from peewee import chunked
 
 from areas.foundation import _count_queries  # SQL statements a call runs
 from portal import clock
-from portal.db import database
+from portal.db import database, q
 from portal.models import STAFF_ROLES, Client, User
 from portal.models.messaging import Message, MessageRead, MessageThread
 
@@ -128,7 +128,7 @@ def seed(ctx):
         Message.insert_many(batch).execute()
     # The thread's summary columns, as the service keeps them when a message is sent.
     database.execute_sql(
-        """UPDATE message_thread SET
+        q("""UPDATE message_thread SET
             last_message_id = (SELECT max(id) FROM message m WHERE m.thread_id = message_thread.id),
             last_message_at = (SELECT max(created_at) FROM message m
                                WHERE m.thread_id = message_thread.id),
@@ -136,7 +136,7 @@ def seed(ctx):
                 WHERE m.thread_id = message_thread.id AND m.sender_role = 'client'),
             last_staff_message_id = (SELECT coalesce(max(id), 0) FROM message m
                 WHERE m.thread_id = message_thread.id AND m.sender_role = 'staff')
-        WHERE practice_id = ?""",
+        WHERE practice_id = ?"""),
         [practice.id],
     )
     _seed_read_markers(practice, staff, by_provider, now)

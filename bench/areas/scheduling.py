@@ -169,12 +169,13 @@ def seed(ctx):
 def attach(ctx):
     small = Practice.get(Practice.name == SMALL_NAME)
     ctx["small_practice"] = small
-    # the busiest day of the small practice: both practices are dense there
+    # the busiest day of the small practice: both practices are dense there (the earliest
+    # of equals, so SQLite and PostgreSQL pick alike)
     row = (
         Appointment.select(fn.date(Appointment.starts_at).alias("d"), fn.COUNT(Appointment.id))
         .where(Appointment.practice == small)
         .group_by(fn.date(Appointment.starts_at))
-        .order_by(fn.COUNT(Appointment.id).desc())
+        .order_by(fn.COUNT(Appointment.id).desc(), fn.date(Appointment.starts_at))
         .tuples()
         .first()
     )
