@@ -15,7 +15,8 @@
 # DIR, synchronous_commit=off (commits do not wait for the disk: what SQLite's WAL with
 # synchronous=NORMAL promises, so the two are measured alike). As root, the cluster runs as
 # the postgres user (initdb refuses root). Self-contained on purpose: Debian's server
-# programs (/usr/lib/postgresql/<version>/bin) or whatever PATH has.
+# programs (/usr/lib/postgresql/<version>/bin) or whatever PATH has. PG_CLUSTER_OPTIONS adds
+# server settings (scripts/test-pg.sh turns fsync off: its data lives for one run).
 set -euo pipefail
 
 usage() {
@@ -84,7 +85,7 @@ start() {
     port=$(free_port)
     if "${as[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -s start \
       -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories=$dir \
-          -c synchronous_commit=off -c max_connections=200"; then
+          -c synchronous_commit=off -c max_connections=200 ${PG_CLUSTER_OPTIONS:-}"; then
       echo "postgresql://postgres@127.0.0.1:$port/postgres"
       return
     fi
