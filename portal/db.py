@@ -61,6 +61,16 @@ def nocase(field):
     return field.collate("NOCASE")
 
 
+def prefix_match(column, text):
+    """`column` starts with `text`, ignoring case (ASCII), as an index range: SQLite's LIKE
+    (case-blind, over a NOCASE index); on PostgreSQL lower(column) LIKE 'text%' (its
+    text_pattern_ops index, migration 0010). Wildcards in `text` match themselves."""
+    if not IS_POSTGRES:
+        return column.startswith(text)
+    escaped = text.lower().replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
+    return fn.LOWER(column) % (escaped + "%")
+
+
 def url_from_env():
     return os.environ.get("PORTAL_DATABASE_URL", "").strip()
 

@@ -4,7 +4,7 @@ import pytest
 from peewee import IntegrityError
 
 from portal import clock, ddl
-from portal.db import IS_POSTGRES, database, describe, q, unique_violation
+from portal.db import IS_POSTGRES, database, describe, prefix_match, q, unique_violation
 from portal.models import Remittance
 
 
@@ -57,3 +57,20 @@ def test_where_the_data_lives_is_described_without_a_password(app):
         assert describe(config) == "postgresql://portal:***@db.example:5432/portal"
     else:
         assert describe(config) == app.config["DATABASE"]
+
+
+def test_a_prefix_match_ignores_case_and_takes_wildcards_literally(ctx, world):
+    from portal.models import Client
+
+    p = world.a.practice
+    for last in ("O'Neil", "o_neil", "Oxford", "100% Cotton"):
+        Client.create(practice=p, first_name="Ann", last_name=last)
+
+    def found(text):
+        rows = Client.select(Client.last_name).where(prefix_match(Client.last_name, text))
+        return sorted(c.last_name for c in rows)
+
+    assert found("o") == ["O'Neil", "Oxford", "o_neil"]
+    assert found("O_") == ["o_neil"]  # "_" is a character here, not "any one"
+    assert found("100%") == ["100% Cotton"] and found("1%") == []
+    assert found("OXF") == ["Oxford"]

@@ -6,7 +6,7 @@ import re
 from peewee import JOIN
 
 from portal import access, audit, clock
-from portal.db import database, nocase
+from portal.db import database, nocase, prefix_match
 from portal.models import Client, Provider
 
 PAGE_SIZE = 25
@@ -81,7 +81,7 @@ def search_query(q, user=None, include_archived=False):
     for token in q.replace(",", " ").split()[:4]:
         word = None
         for column in NAME_COLUMNS:
-            one = _clients(user, include_archived).where(column.startswith(token))
+            one = _clients(user, include_archived).where(prefix_match(column, token))
             word = one if word is None else word | one  # UNION
         found = word if found is None else found & word  # INTERSECT
     # A select of Client like the others (callers pick their columns, order and page).
