@@ -9,7 +9,7 @@ portal/ddl.py (migrations).
 import os
 
 import click
-from flask import current_app
+from flask import current_app, g, has_app_context
 from flask.cli import AppGroup
 from peewee import DatabaseError, fn
 from playhouse.migrations import Runner
@@ -19,9 +19,18 @@ from portal import dbcopy
 
 # Every transaction opened with atomic("IMMEDIATE") relies on SQLite's single writer (read,
 # decide, write, with no other writer in between). On PostgreSQL the same transactions take
-# this transaction-scoped advisory lock first: they run one after another, as on SQLite,
-# while every other transaction runs concurrently under READ COMMITTED.
+# transaction-scoped advisory locks first, so that they run one after another as on SQLite,
+# while every other transaction runs concurrently under READ COMMITTED. A signed-in user's
+# request writes to its own practice only (portal/access.py): its writers queue per
+# practice (WRITER_PRACTICE, practice id), holding WRITER_LOCK shared; anything else (the
+# CLI, tasks, webhooks, public pages) takes WRITER_LOCK alone and waits for every writer.
 WRITER_LOCK = 0x706F7274  # "port"
+WRITER_PRACTICE = 0x70726163  # "prac"
+
+
+def writer_practice():
+    """The practice this request writes to (set by sessions.load_user), or None."""
+    return g.get("writer_practice_id") if has_app_context() else None
 
 
 class PostgresDatabase(PooledPostgresqlDatabase):
@@ -29,8 +38,16 @@ class PostgresDatabase(PooledPostgresqlDatabase):
 
     def begin(self, lock_type=None):
         super().begin()
-        if lock_type == "IMMEDIATE":
+        if lock_type != "IMMEDIATE":
+            return
+        practice = writer_practice()
+        if practice is None:
             self.cursor().execute("SELECT pg_advisory_xact_lock(%s)", (WRITER_LOCK,))
+        else:
+            self.cursor().execute(
+                "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock(%s, %s)",
+                (WRITER_LOCK, WRITER_PRACTICE, practice),
+            )
 
 
 def q(sql):

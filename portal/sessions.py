@@ -139,6 +139,7 @@ def load_user(token):
     g.data_version = data_version()
     user._session_token = token
     user.current_session = row
+    g.writer_practice_id = user.practice_id  # its writers queue per practice on PostgreSQL
     return user
 
 
