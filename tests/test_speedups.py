@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from portal import access, speedups
-from portal.db import database
+from portal import access, clock, speedups
+from portal.db import database, q
 from portal.models import ChartNote, Client, Practice, Provider, User, UserSession
 from tests import factories
 from tests.conftest import login, make_app
@@ -190,3 +190,63 @@ def test_the_client_page_of_a_client_without_a_therapist(app, client, world):
     page = client.get(f"/provider/clients/{lone.id}")
     assert page.status_code == 200 and "Lone" in page.get_data(as_text=True)
     assert "Therapist" not in page.get_data(as_text=True).split("</p>")[0]
+
+
+@pytest.fixture
+def now(monkeypatch):
+    """The clock stands still at a fixed time; `now.advance(seconds=...)` moves it on."""
+
+    class Now:
+        t = dt.datetime(2026, 3, 2, 15, 0, 0)
+
+        def advance(self, **delta):
+            Now.t += dt.timedelta(**delta)
+
+    monkeypatch.setattr(clock, "utcnow", lambda: Now.t)
+    return Now()
+
+
+def _session_reads(fn):
+    import logging
+
+    seen = []
+    handler = logging.Handler(logging.DEBUG)
+    handler.emit = lambda r: seen.append(str(r.msg[0] if isinstance(r.msg, tuple) else r.msg))
+    logger = logging.getLogger("peewee")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        fn()
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    return [s for s in seen if s.startswith("SELECT") and '"user_session"' in s]
+
+
+def test_a_checked_session_is_reused_until_the_data_version_changes(fast_app, world, now):
+    client = fast_app.test_client()
+    login(client, world.a.owner)
+    assert _session_reads(lambda: client.get("/provider/billing/")) != []  # read, kept
+    assert _session_reads(lambda: client.get("/provider/billing/")) == []  # reused
+    # Revoked by another process (SQL by hand): the trigger moves the data version on.
+    database.execute_sql(q("UPDATE user_session SET revoked_at = ?"), [clock.utcnow()])
+    r = client.get("/provider/billing/")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+    login(client, world.a.therapist)
+    assert client.get("/provider/").status_code == 200
+    assert _session_reads(lambda: client.get("/provider/")) == []  # from the memo
+    sql = q('UPDATE "user" SET active = ? WHERE id = ?')
+    database.execute_sql(sql, [False, world.a.therapist.id])
+    assert client.get("/provider/").status_code == 302  # the version changed: read again
+
+
+def test_a_remembered_session_is_read_again_when_its_last_seen_is_due(fast_app, world, now):
+    client = fast_app.test_client()
+    login(client, world.a.owner)
+    client.get("/provider/billing/")
+    assert _session_reads(lambda: client.get("/provider/billing/")) == []
+    now.advance(seconds=speedups.SESSION_REUSE_SECONDS)
+    assert _session_reads(lambda: client.get("/provider/billing/")) != []  # and last_seen
+    session = UserSession.get(UserSession.user == world.a.owner.id)
+    assert session.last_seen_at == clock.utcnow()
