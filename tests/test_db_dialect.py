@@ -74,3 +74,19 @@ def test_a_prefix_match_ignores_case_and_takes_wildcards_literally(ctx, world):
     assert found("O_") == ["o_neil"]  # "_" is a character here, not "any one"
     assert found("100%") == ["100% Cotton"] and found("1%") == []
     assert found("OXF") == ["Oxford"]
+
+
+def test_every_flag_column_is_boolean_on_postgresql():
+    """A BooleanField's column must be in ddl.BOOLEAN_COLUMNS (its migration adds it there):
+    else PostgreSQL gets an INTEGER column that the model writes True/False into."""
+    from peewee import BooleanField
+
+    from portal.models import ALL_MODELS
+
+    flags = {
+        (m._meta.table_name, f.column_name)
+        for m in ALL_MODELS
+        for f in m._meta.sorted_fields
+        if isinstance(f, BooleanField)
+    }
+    assert flags == ddl.BOOLEAN_COLUMNS
