@@ -13,7 +13,6 @@ between modules. The render cache is off: these are the statements of a render.
 
 import datetime as dt
 import itertools
-import logging
 
 import pytest
 
@@ -39,6 +38,7 @@ from portal.models.insurance import InsurancePolicy
 from tests import factories
 from tests.claims import factories as claim_factories
 from tests.conftest import login
+from tests.statements import Statements
 
 NOW = dt.datetime(2026, 6, 1, 18, 0)  # Monday 11:00 in Los Angeles
 TODAY = dt.date(2026, 6, 1)
@@ -68,28 +68,10 @@ PAGES = {
 }
 
 
-class _Statements(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.sql = []
-
-    def emit(self, record):
-        if record.name == "peewee":  # not peewee.pool's check-out lines
-            self.sql.append(str(record.msg[0] if isinstance(record.msg, tuple) else record.msg))
-
-
 def _count(fn):
-    logger = logging.getLogger("peewee")
-    handler = _Statements()
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
+    with Statements() as seen:
         fn()
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    return handler.sql
+    return seen.sql
 
 
 _n = itertools.count(1)

@@ -2,13 +2,13 @@
 logout, password change and disabling a user end sessions on the server."""
 
 import datetime as dt
-import logging
 
 import pytest
 
 from portal import clock
 from portal.models import AuditLog, UserSession
 from tests.conftest import PASSWORD, login
+from tests.statements import Statements
 
 
 @pytest.fixture
@@ -204,38 +204,13 @@ def test_each_request_loads_its_own_user_even_under_a_shared_context(app, ctx, w
 # --- every request checks its session on the server ---------------------------------------
 
 
-class _Statements:
-    """SQL statements peewee runs (it logs each at DEBUG as a (sql, params) tuple)."""
-
-    def __init__(self):
-        self.sql = []
-        self.handler = logging.Handler(logging.DEBUG)
-        self.handler.emit = lambda record: self.sql.append(
-            record.msg[0] if isinstance(record.msg, tuple) else str(record.msg)
-        )
-        self.logger = logging.getLogger("peewee")
-
-    def __enter__(self):
-        self.level = self.logger.level
-        self.logger.addHandler(self.handler)
-        self.logger.setLevel(logging.DEBUG)
-        return self
-
-    def __exit__(self, *exc):
-        self.logger.removeHandler(self.handler)
-        self.logger.setLevel(self.level)
-
-    def reads_of(self, table):
-        return [s for s in self.sql if s.lstrip().upper().startswith("SELECT") and table in s]
-
-
 def test_a_session_revoked_or_a_user_disabled_elsewhere_ends_at_the_next_request(
     app, client, world, now
 ):
     from portal.db import database, q
 
     login(client, world.a.owner)
-    with _Statements() as seen:
+    with Statements() as seen:
         assert client.get("/provider/billing/").status_code == 200
     assert len(seen.reads_of('"user_session"')) == 1  # one read: session, user, practice
     # Revoked by another process (sqlite3 by hand): the next request is refused.

@@ -14,6 +14,7 @@ from portal.db import database, q
 from portal.models import ChartNote, Client, Practice, Provider, User, UserSession
 from tests import factories
 from tests.conftest import login, make_app
+from tests.statements import Statements
 
 
 @pytest.fixture(params=[True, False], ids=["speedups", "plain"])
@@ -207,21 +208,9 @@ def now(monkeypatch):
 
 
 def _session_reads(fn):
-    import logging
-
-    seen = []
-    handler = logging.Handler(logging.DEBUG)
-    handler.emit = lambda r: seen.append(str(r.msg[0] if isinstance(r.msg, tuple) else r.msg))
-    logger = logging.getLogger("peewee")
-    level = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    try:
+    with Statements() as seen:
         fn()
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
-    return [s for s in seen if s.startswith("SELECT") and '"user_session"' in s]
+    return seen.reads_of('"user_session"')
 
 
 def test_a_checked_session_is_reused_until_the_data_version_changes(fast_app, world, now):
