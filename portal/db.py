@@ -15,7 +15,7 @@ from peewee import DatabaseError, fn
 from playhouse.migrations import Runner
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
-from portal import dbcopy
+from portal import dbcopy, ddl
 
 # Every transaction opened with atomic("IMMEDIATE") relies on SQLite's single writer (read,
 # decide, write, with no other writer in between). On PostgreSQL the same transactions take
@@ -95,7 +95,7 @@ def url_from_env():
 def _choose():
     url = url_from_env()
     if url:
-        if not url.startswith(("postgresql://", "postgres://")):
+        if not ddl.is_postgres_url(url):
             raise RuntimeError("PORTAL_DATABASE_URL must start with postgresql://")
         return PostgresDatabase(None, max_connections=None, prefer_psycopg3=True)
     # Each request checks a connection out (before_request) and gives it back (teardown).
@@ -180,7 +180,7 @@ def init_app(app):
         database.close_all()  # pooled connections belong to the previous app's database
     if IS_POSTGRES:
         url = app.config.get("DATABASE_URL") or url_from_env()
-        if not url.startswith(("postgresql://", "postgres://")):
+        if not ddl.is_postgres_url(url):
             raise RuntimeError("this process runs on PostgreSQL: DATABASE_URL must name one")
         app.config["DATABASE_URL"] = url
         database.init(url, options="-c timezone=UTC", prefer_psycopg3=True)

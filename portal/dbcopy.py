@@ -39,7 +39,7 @@ class CopyRefused(CopyError):
 
 def connect(url):
     """A PostgreSQL database for `url` (psycopg 3), connected; CopyRefused if it is not."""
-    if not url.startswith(("postgresql://", "postgres://")):
+    if not ddl.is_postgres_url(url):
         raise CopyRefused("--to must be a PostgreSQL URL (postgresql://user@host:5432/name)")
     url = "postgresql://" + url.split("://", 1)[1]
     target = PostgresqlDatabase(url, prefer_psycopg3=True, options="-c timezone=UTC")

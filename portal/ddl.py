@@ -77,6 +77,11 @@ def is_postgres(db):
     return getattr(db, "param", "?") == "%s"
 
 
+def is_postgres_url(url):
+    """Whether `url` names a PostgreSQL database (PORTAL_DATABASE_URL, `db copy --to`)."""
+    return url.startswith(("postgresql://", "postgres://"))
+
+
 def run(db, sql):
     """Execute one statement written for SQLite, translated on PostgreSQL."""
     if is_postgres(db):
