@@ -16,6 +16,7 @@ from portal import (
     config,
     db,
     htmx,
+    layout,
     login,
     mail,
     security,
@@ -129,6 +130,7 @@ def _template_helpers(app):
     vendor = os.listdir(os.path.join(ROOT, "static", "vendor"))
     htmx_js = sorted(f for f in vendor if f.startswith("htmx-"))[-1]
     app.jinja_env.globals["HTMX_JS"] = "vendor/" + htmx_js
+    app.jinja_env.globals["layout_links"] = lambda: layout.links("vendor/" + htmx_js)
 
 
 def _error_pages(app):
