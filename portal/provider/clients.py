@@ -56,17 +56,17 @@ def sees_clinical():
 # --- list and search ------------------------------------------------------------------
 
 
-def _search_page(form, status=200):
-    q = form.q.data or ""
-    page = form.page.data or 1
-    rows, total, page, pages = client_svc.search(q, page=page, include_archived=form.archived.data)
+def _search_page(q="", page=1, archived=False, errors=(), status=200):
+    rows, total, page, pages = client_svc.search(q, page=page, include_archived=archived)
     # Once per user, result and 10 minutes (audit.record_view): the list reloaded or the
     # same search typed again is covered by the first row.
     audit.record_view("client.search", detail=f"{total} matches, page {page}")
     resp = render(
         "provider/clients/list.html",
         block="client_results",
-        form=form,
+        q=q,
+        archived=archived,
+        q_errors=errors,
         clients=rows,
         total=total,
         page=page,
@@ -80,16 +80,20 @@ def _search_page(form, status=200):
 
 @bp.route("/clients")
 def clients():
-    form = SearchForm(formdata=None)
-    return _search_page(form)
+    return _search_page()
 
 
 @bp.route("/clients/search", methods=["POST"])
 def clients_search():
     form = SearchForm()
-    if not form.validate():
-        return _search_page(form, status=400)
-    return _search_page(form)
+    valid = form.validate()
+    return _search_page(
+        form.q.data or "",
+        page=(form.page.data or 1) if valid else 1,
+        archived=bool(form.archived.data),
+        errors=[*form.q.errors, *form.page.errors],
+        status=200 if valid else 400,
+    )
 
 
 # --- create / edit ----------------------------------------------------------------------

@@ -60,7 +60,7 @@ def test_search_pages_and_archived(ctx, world):
         login_user(world.a.owner)
         rows, total, page, pages = svc.search("zed", page=2)
         assert (total, page, pages, len(rows)) == (30, 2, 2, 5)
-        svc.set_archived(rows[0], True)
+        svc.set_archived(Client.get_by_id(rows[0].id), True)
         assert svc.search("zed")[1] == 29
         assert svc.search("zed", include_archived=True)[1] == 30
 
