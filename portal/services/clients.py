@@ -161,15 +161,6 @@ def _list_row(values):
     )
 
 
-def _rows(key, build, values):
-    """The rows (tuples) of build(**values); with the speed-ups on and a key, its SQL is
-    built once per key (speedups.built_once)."""
-    if key is None or not speedups.enabled():
-        return list(build(**values).tuples())
-    sql, params = speedups.built_once(key, build, values)
-    return database.execute_sql(sql, params).fetchall()
-
-
 def search(q, page=1, user=None, include_archived=False, page_size=PAGE_SIZE):
     """(ClientRows on this page, total matches, page, pages), within what `user` (default:
     the current user) may see. The unfiltered list, the page most often opened, has its SQL
@@ -183,7 +174,7 @@ def search(q, page=1, user=None, include_archived=False, page_size=PAGE_SIZE):
     def count():
         return matches.select(fn.COUNT(Client.id))
 
-    total = _rows(key and (*key, "count"), count, {})[0][0]
+    total = speedups.rows(key and (*key, "count"), count, {})[0][0]
     pages = max(1, (total + page_size - 1) // page_size)
     page = min(max(1, page), pages)
     if not total:
@@ -192,7 +183,7 @@ def search(q, page=1, user=None, include_archived=False, page_size=PAGE_SIZE):
     def rows(limit, offset):
         return _page_query(matches, limit, offset)
 
-    found = _rows(key, rows, {"limit": page_size, "offset": (page - 1) * page_size})
+    found = speedups.rows(key, rows, {"limit": page_size, "offset": (page - 1) * page_size})
     return [_list_row(r) for r in found], total, page, pages
 
 
