@@ -24,6 +24,7 @@ from portal import (
     tasks,
 )
 from portal.client import bp as client_bp
+from portal.models.practice import provider_name
 from portal.provider import bp as provider_bp
 from portal.rules.money import format_cents
 from portal.rules.npi import format_ein
@@ -112,6 +113,7 @@ def _csrf_on_writes(app):
 def _template_helpers(app):
     app.jinja_env.filters["money"] = format_cents
     app.jinja_env.filters["ein"] = format_ein
+    app.jinja_env.globals["provider_name"] = provider_name
 
     def local_time(value, fmt="%a %d %b %Y, %-I:%M %p"):
         """A stored naive-UTC datetime shown in the practice's time zone."""

@@ -164,11 +164,12 @@ def rows(key, build, values):
 
 
 def objects(key, model, build, values):
-    """The `model` instances of the select build(**values) returns (one model, no joins),
-    its SQL built once per `key` while the speed-ups are on (peewee's Model.raw reads the
-    rows into instances, each column through its field)."""
+    """The `model` instances of the select build(**values) returns, its SQL built once per
+    `key` while the speed-ups are on (peewee's Model.raw reads the rows into instances, each
+    column through its field). Columns of joined tables land on the instance as plain
+    attributes, both ways (`.objects()` when the speed-ups are off)."""
     if not enabled():
-        return list(build(**values))
+        return list(build(**values).objects())
     sql, params = built_once(key, build, values)
     return list(model.raw(sql, *params))
 

@@ -30,6 +30,13 @@ class Practice(BaseModel):
         return ZoneInfo(self.timezone)
 
 
+def provider_name(first_name, last_name, credentials):
+    """A therapist's name as pages show it ("Ana Lee, LMT"), from the three columns (for
+    rows read without a Provider instance)."""
+    name = f"{first_name} {last_name}"
+    return f"{name}, {credentials}" if credentials else name
+
+
 class Provider(BaseModel):
     """A therapist who treats clients (and may bill under their own NPI)."""
 
@@ -48,5 +55,4 @@ class Provider(BaseModel):
 
     @property
     def display_name(self):
-        name = f"{self.first_name} {self.last_name}"
-        return f"{name}, {self.credentials}" if self.credentials else name
+        return provider_name(self.first_name, self.last_name, self.credentials)

@@ -10,6 +10,7 @@ from peewee import JOIN, fn
 from portal import access, audit, clock, speedups
 from portal.db import database, nocase, prefix_match
 from portal.models import Client, Provider
+from portal.models.practice import provider_name
 
 PAGE_SIZE = 25
 
@@ -146,7 +147,7 @@ def _list_row(values):
     t_first, t_last, t_credentials = values[9:]
     therapist = ""
     if therapist_id is not None and t_last is not None:
-        therapist = f"{t_first} {t_last}" + (f", {t_credentials}" if t_credentials else "")
+        therapist = provider_name(t_first, t_last, t_credentials)
     born = _as_date(born)
     return ClientRow(
         cid,
