@@ -15,6 +15,7 @@ from portal import (
     clock,
     config,
     db,
+    formutil,
     htmx,
     layout,
     login,
@@ -114,6 +115,7 @@ def _template_helpers(app):
     app.jinja_env.filters["money"] = format_cents
     app.jinja_env.filters["ein"] = format_ein
     app.jinja_env.globals["provider_name"] = provider_name
+    app.jinja_env.globals["render_field"] = formutil.render_field
 
     def local_time(value, fmt="%a %d %b %Y, %-I:%M %p"):
         """A stored naive-UTC datetime shown in the practice's time zone."""
