@@ -13,13 +13,13 @@ from portal.htmx import render
 from portal.models import IntakeSubmission, MedicalLetter, StoredDocument
 from portal.models.documents import LETTER_SIGNED
 from portal.provider.superbill_forms import RangeForm, chosen_visits, range_from
-from portal.services import client_export, superbills, visit_facts
+from portal.services import client_export, superbills
 
 LISTED_KINDS = ("receipt", "invoice", "credit_note")
 
 
 def _today():
-    return visit_facts.local_date(clock.utcnow(), current_user.practice.tz)
+    return clock.local_date(clock.utcnow(), current_user.practice.tz)
 
 
 @bp.route("/documents")

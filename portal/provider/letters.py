@@ -14,7 +14,7 @@ from portal.formutil import choices
 from portal.htmx import render
 from portal.models import Client, MedicalLetter, Provider
 from portal.provider import bp
-from portal.services import letters, visit_facts
+from portal.services import letters
 
 CLINICAL = ("owner", "therapist")
 
@@ -67,7 +67,7 @@ def _edit(client, letter=None):
     form = LetterForm(obj=letter if request.method == "GET" else None)
     _providers(form)
     if request.method == "GET" and letter is None:
-        today = visit_facts.local_date(clock.utcnow(), client.practice.tz)
+        today = clock.local_date(clock.utcnow(), client.practice.tz)
         form.start_date.data = today
         form.provider.data = client.therapist_id or current_user.provider_id
         if current_user.provider_id:

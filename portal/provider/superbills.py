@@ -17,13 +17,13 @@ from portal.provider.superbill_forms import (
     chosen_visits,
     range_from,
 )
-from portal.services import documents, superbills, visit_facts
+from portal.services import documents, superbills
 
 CLINICAL = ("owner", "therapist")  # who writes and reads letters of medical necessity
 
 
 def _today(practice):
-    return visit_facts.local_date(clock.utcnow(), practice.tz)
+    return clock.local_date(clock.utcnow(), practice.tz)
 
 
 @bp.route("/clients/<int:client_id>/superbills")

@@ -73,7 +73,7 @@ def _appointments_csv(client, tz):
         .order_by(Appointment.starts_at)
     )
     for a in rows:
-        local = a.starts_at.replace(tzinfo=dt.UTC).astimezone(tz)
+        local = clock.to_local(a.starts_at, tz)
         w.writerow(
             [
                 local.date().isoformat(),

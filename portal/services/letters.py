@@ -107,7 +107,7 @@ def sign(letter, signature_name, user):
             letter=letter,
             descriptions=descriptions,
             signature_name=signature_name,
-            signed_on=now.replace(tzinfo=dt.UTC).astimezone(practice.tz).date(),
+            signed_on=clock.local_date(now, practice.tz),
         )
         doc = documents.store(
             practice.id,

@@ -63,7 +63,7 @@ def _package_info(invoice, practice):
                 "types": types,
                 "per_session_cents": purchase.price_cents // max(1, purchase.sessions_total),
                 "valid_days": definition.expiry_days,
-                "expires_on": visit_facts.local_date(purchase.expires_at, practice.tz)
+                "expires_on": clock.local_date(purchase.expires_at, practice.tz)
                 if purchase.expires_at
                 else None,
             }
@@ -105,7 +105,7 @@ def receipt_context(payment):
         "package_info": _package_info(invoice, practice) if packages else [],
         "credit_value": credit_value,
         "fees_only": fees_only,
-        "paid_on": visit_facts.local_date(payment.received_at or payment.created_at, practice.tz),
+        "paid_on": clock.local_date(payment.received_at or payment.created_at, practice.tz),
     }
 
 
@@ -135,7 +135,7 @@ def issue_package_visit_receipt(appointment, user=None):
             client=client,
             facts=facts,
             number=f"V-{appointment.id:06d}",
-            issued_on=visit_facts.local_date(clock.utcnow(), practice.tz),
+            issued_on=clock.local_date(clock.utcnow(), practice.tz),
         )
         day = facts.service_date.strftime("%Y-%m-%d")
         doc = documents.store(

@@ -123,7 +123,7 @@ def _context(client, facts, start, end, number, version, issued_on, replaces=Non
 
 def render(client, facts, start, end, number="SB-PREVIEW", version=1, replaces=None):
     practice = Practice.get_by_id(client.practice_id)
-    today = visit_facts.local_date(clock.utcnow(), practice.tz)
+    today = clock.local_date(clock.utcnow(), practice.tz)
     ctx = _context(client, facts, start, end, number, version, today, replaces)
     return pdf.render_pdf("pdf/superbill.html", **ctx), ctx
 
@@ -294,7 +294,7 @@ def issue_monthly(now=None):
         if not client.active:
             continue
         practice = Practice.get_by_id(client.practice_id)
-        start, end = month_before(visit_facts.local_date(now, practice.tz))
+        start, end = month_before(clock.local_date(now, practice.tz))
         done = (
             Superbill.select()
             .where(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from peewee import fn
 
+from portal import clock
 from portal.models import (
     Appointment,
     AppointmentMinutes,
@@ -87,10 +88,6 @@ class VisitFacts:
     @property
     def diagnosis_codes(self):
         return [code for code, _ in self.diagnoses]
-
-
-def local_date(when, tz):
-    return when.replace(tzinfo=dt.UTC).astimezone(tz).date()
 
 
 def _unit_rule_and_pair(client_id):
@@ -275,7 +272,7 @@ def facts_for(appointments, client_id):
         minutes, dx = coded[a.id]
         facts = VisitFacts(
             appointment_id=a.id,
-            service_date=local_date(a.starts_at, tz),
+            service_date=clock.local_date(a.starts_at, tz),
             service=types[a.appointment_type_id].name,
             provider=providers[a.provider_id],
             place_of_service=pos,
@@ -290,7 +287,7 @@ def facts_for(appointments, client_id):
             facts.package_price_cents = purchase.price_cents
             facts.package_sessions = purchase.sessions_total
             if purchase.activated_at:
-                facts.package_bought_on = local_date(purchase.activated_at, tz)
+                facts.package_bought_on = clock.local_date(purchase.activated_at, tz)
             facts.methods = [f"Package credit ({purchase.name})"]
         elif a.id in invoiced:
             fee, paid, words = invoiced[a.id]

@@ -9,13 +9,13 @@ from peewee import IntegrityError
 
 from portal import clock
 from portal.models import AuditLog, OutboxMessage, StoredDocument, Superbill
-from portal.services import client_account, superbills, visit_facts
+from portal.services import client_account, superbills
 from tests.clientside.helpers import pdf_text, scene
 from tests.conftest import login
 
 
 def _range(s):
-    today = visit_facts.local_date(clock.utcnow(), s.practice.tz)
+    today = clock.local_date(clock.utcnow(), s.practice.tz)
     return today - dt.timedelta(days=10), today
 
 
@@ -80,7 +80,7 @@ def test_monthly_superbills_for_clients_who_opted_in(ctx):
     client_account.save_preferences(s.client, monthly_superbill=True, document_emails=True)
     # Run as if it were the 1st of next month: last month holds the two visits (or part).
     now = clock.utcnow() + dt.timedelta(days=40)
-    start, end = superbills.month_before(visit_facts.local_date(now, s.practice.tz))
+    start, end = superbills.month_before(clock.local_date(now, s.practice.tz))
     visits = [v for v in superbills.candidates(s.client, start, end) if v.eligible]
     count = superbills.issue_monthly(now=now)
     assert count == (1 if visits else 0)

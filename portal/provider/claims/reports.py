@@ -21,7 +21,7 @@ MAX_DAYS = 3 * 366
 
 def _period():
     """(start, end, error): the dates asked for, this year to today by default."""
-    today = clock.utcnow().replace(tzinfo=dt.UTC).astimezone(current_user.practice.tz).date()
+    today = clock.today(current_user.practice.tz)
     start, end, error = today.replace(month=1, day=1), today, ""
     try:
         if request.args.get("start"):

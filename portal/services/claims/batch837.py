@@ -10,10 +10,10 @@ No writes here: batches.py numbers, writes and stores the file.
 """
 
 import dataclasses
-import datetime as dt
 
 from peewee import JOIN
 
+from portal import clock
 from portal.models.claims import Claim, ClaimAdjustment, ClaimDiagnosis, ClaimLine, ClaimPosting
 from portal.models.insurance import InsurancePolicy, Payer, PriorAuthorization, Referral
 from portal.models.people import Client
@@ -342,4 +342,4 @@ def to_x12_claim(loaded):
 
 def local_now(practice, now_utc):
     """The practice's wall clock, for the file's ISA/GS/BHT date and time."""
-    return now_utc.replace(tzinfo=dt.UTC).astimezone(practice.tz).replace(tzinfo=None)
+    return clock.to_local(now_utc, practice.tz).replace(tzinfo=None)

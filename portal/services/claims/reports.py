@@ -18,6 +18,7 @@ import datetime as dt
 
 from peewee import JOIN, Case, fn
 
+from portal import clock
 from portal.models.billing import (
     PAY_PACKAGE_CREDIT,
     PAYMENT_SUCCEEDED,
@@ -98,10 +99,6 @@ def _utc(practice, day):
     return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def _local_day(practice, when):
-    return when.replace(tzinfo=dt.UTC).astimezone(practice.tz).date()
-
-
 def _provider_name(first, last):
     return f"{first} {last}".strip() if (first or last) else "No provider"
 
@@ -133,7 +130,7 @@ def _payer_money(practice, lo, hi):
     )
     for r in q:
         yield (
-            _local_day(practice, r["created_at"]),
+            clock.local_date(r["created_at"], practice.tz),
             r["payer_name"],
             r["cpt_code"] or "Not itemized",
             _provider_name(r["first_name"], r["last_name"]),
@@ -153,7 +150,7 @@ def _client_amounts(practice, lo, hi):
         & (received < hi)
     )
     for p in payments.dicts():
-        yield _local_day(practice, _as_dt(p["at"])), p["invoice"], p["amount_cents"]
+        yield clock.local_date(_as_dt(p["at"]), practice.tz), p["invoice"], p["amount_cents"]
     refunds = (
         Refund.select(Payment.invoice, Refund.amount_cents, Refund.created_at)
         .join(Payment, on=(Refund.payment == Payment.id))
@@ -166,7 +163,7 @@ def _client_amounts(practice, lo, hi):
         )
     )
     for r in refunds.dicts():
-        yield _local_day(practice, r["created_at"]), r["invoice"], -r["amount_cents"]
+        yield clock.local_date(r["created_at"], practice.tz), r["invoice"], -r["amount_cents"]
 
 
 def _as_dt(value):
