@@ -280,7 +280,7 @@ def invoice_send(invoice_id):
 @bp.route("/billing/documents/<int:document_id>")
 def document_download(document_id):
     doc = get_or_404(StoredDocument, document_id, audit_action="document.download")
-    if doc.kind == "letter" and current_user.role not in ("owner", "therapist"):
+    if doc.kind == "letter" and not current_user.is_clinical:
         deny()  # a letter of medical necessity is clinical: not the front desk's
     return stored_response(doc)
 

@@ -7,12 +7,12 @@ from flask_login import current_user
 from portal.access import roles_required
 from portal.htmx import render
 from portal.models.clearinghouse import AUTH_PASSWORD, ClearinghouseConnection
+from portal.models.people import OWNER_ROLES
 from portal.provider import bp
 from portal.provider.clearinghouse_forms import AcceptHostKeyForm, ClearinghouseForm
 from portal.services import clearinghouse as ch
 from portal.services import clearinghouse_sftp as sftp
 
-OWNER = ("owner",)
 PAGE = "owner/clearinghouse.html"
 
 
@@ -43,7 +43,7 @@ def _page(form=None, result=None, error=None, status=200):
 
 
 @bp.route("/settings/clearinghouse", methods=["GET", "POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def clearinghouse_settings():
     if request.method == "GET":
         return _page()
@@ -70,7 +70,7 @@ def clearinghouse_settings():
 
 
 @bp.route("/settings/clearinghouse/key", methods=["POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def clearinghouse_key():
     ch.generate_key(current_user.practice_id)
     flash(
@@ -82,7 +82,7 @@ def clearinghouse_key():
 
 
 @bp.route("/settings/clearinghouse/test", methods=["POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def clearinghouse_test():
     """Connect with the saved settings and list both folders (a few seconds at most)."""
     conn = ch.connection_for(current_user.practice_id)
@@ -96,7 +96,7 @@ def clearinghouse_test():
 
 
 @bp.route("/settings/clearinghouse/host-key", methods=["POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def clearinghouse_accept_host_key():
     form = AcceptHostKeyForm()
     if not form.validate_on_submit():

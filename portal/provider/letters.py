@@ -13,10 +13,9 @@ from portal.access import roles_required
 from portal.formutil import choices
 from portal.htmx import render
 from portal.models import Client, MedicalLetter, Provider
+from portal.models.people import CLINICAL_ROLES
 from portal.provider import bp
 from portal.services import letters
-
-CLINICAL = ("owner", "therapist")
 
 
 class LetterForm(FlaskForm):
@@ -99,13 +98,13 @@ def _edit(client, letter=None):
 
 
 @bp.route("/clients/<int:client_id>/letters/new", methods=["GET", "POST"])
-@roles_required(*CLINICAL)
+@roles_required(*CLINICAL_ROLES)
 def letter_new(client_id):
     return _edit(access.get_or_404(Client, client_id))
 
 
 @bp.route("/letters/<int:letter_id>", methods=["GET", "POST"])
-@roles_required(*CLINICAL)
+@roles_required(*CLINICAL_ROLES)
 def letter_edit(letter_id):
     letter = access.get_or_404(MedicalLetter, letter_id, audit_action="letter.view")
     if letter.is_signed:
@@ -114,7 +113,7 @@ def letter_edit(letter_id):
 
 
 @bp.route("/letters/<int:letter_id>/sign", methods=["POST"])
-@roles_required(*CLINICAL)
+@roles_required(*CLINICAL_ROLES)
 def letter_sign(letter_id):
     letter = access.get_or_404(MedicalLetter, letter_id)
     form = SignForm()

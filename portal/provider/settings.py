@@ -26,6 +26,7 @@ from portal.models import (
     Provider,
     User,
 )
+from portal.models.people import OWNER_ROLES
 from portal.provider import bp
 from portal.provider.finder import found_row
 from portal.provider.forms import AuditFilterForm, InviteForm, PracticeForm, ProviderForm
@@ -33,18 +34,17 @@ from portal.rules.audit_words import action_words
 from portal.rules.npi import format_ein, normalize_ein
 from portal.services import client_merge
 
-OWNER = ("owner",)
 PAGE_SIZE = 50
 
 
 @bp.route("/settings/")
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def settings_home():
     return redirect(url_for("provider.practice_settings"))
 
 
 @bp.route("/settings/practice", methods=["GET", "POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def practice_settings():
     practice = Practice.get_by_id(current_user.practice_id)
     form = PracticeForm(obj=practice)
@@ -140,7 +140,7 @@ def practice_logo():
 
 
 @bp.route("/settings/providers")
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def providers():
     rows = scoped(Provider).order_by(Provider.active.desc(), Provider.last_name)
     return render("owner/providers.html", providers=list(rows))
@@ -148,7 +148,7 @@ def providers():
 
 @bp.route("/settings/providers/new", methods=["GET", "POST"])
 @bp.route("/settings/providers/<int:provider_id>", methods=["GET", "POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def provider_edit(provider_id=None):
     provider = get_or_404(Provider, provider_id) if provider_id else None
     form = ProviderForm(obj=provider)
@@ -203,7 +203,7 @@ def _staff_page(form, status=200):
 
 
 @bp.route("/settings/staff", methods=["GET", "POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def staff():
     form = InviteForm()
     form.provider.choices = _provider_choices()
@@ -240,7 +240,7 @@ def staff():
 
 
 @bp.route("/settings/staff/<int:user_id>/toggle", methods=["POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def staff_toggle(user_id):
     user = _staff_user(user_id)
     if user.id == current_user.id:
@@ -257,7 +257,7 @@ def staff_toggle(user_id):
 
 
 @bp.route("/settings/staff/<int:user_id>/totp-reset", methods=["POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def staff_totp_reset(user_id):
     """For a lost phone: the user sets two-step login up again at their next login."""
     user = _staff_user(user_id)
@@ -276,7 +276,7 @@ def staff_totp_reset(user_id):
 
 
 @bp.route("/settings/staff/<int:user_id>/invite", methods=["POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def staff_reinvite(user_id):
     """A new link for staff who never chose a password. Anyone with a password resets it
     themselves ("Forgot your password?"): a link sent on the owner's say-so would let the
@@ -322,7 +322,7 @@ def _page(query, page):
 
 
 @bp.route("/settings/audit")
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def audit_log():
     form = AuditFilterForm(request.args)
     users = list(scoped(User).order_by(User.name))
@@ -376,7 +376,7 @@ LINK_HIDDEN = "[one-time link: for the recipient only, not shown here]"
 
 
 @bp.route("/settings/outbox")
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def outbox():
     page = page_arg()
     rows = list(_page(scoped(OutboxMessage).order_by(OutboxMessage.id.desc()), page))

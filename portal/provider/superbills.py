@@ -10,6 +10,7 @@ from portal import access, audit, clock
 from portal.formutil import CsrfForm
 from portal.htmx import render
 from portal.models import Client, MedicalLetter, StoredDocument, Superbill
+from portal.models.people import CLINICAL_ROLES
 from portal.provider import bp
 from portal.provider.superbill_forms import (
     CorrectionForm,
@@ -18,8 +19,6 @@ from portal.provider.superbill_forms import (
     range_from,
 )
 from portal.services import documents, superbills
-
-CLINICAL = ("owner", "therapist")  # who writes and reads letters of medical necessity
 
 
 def _today(practice):
@@ -32,7 +31,7 @@ def client_superbills(client_id):
     client = access.get_or_404(Client, client_id, audit_action="superbill.list")
     user = current_user._get_current_object()
     letters = []
-    if user.role in CLINICAL:
+    if user.role in CLINICAL_ROLES:
         letters = list(
             access.scoped(MedicalLetter)
             .where(MedicalLetter.client == client.id)
@@ -136,7 +135,7 @@ def document_send(document_id):
     """E-mail the client a link to their documents page (the e-mail holds no PHI)."""
     doc = access.get_or_404(StoredDocument, document_id)
     user = current_user._get_current_object()
-    if doc.client_id is None or (doc.kind == "letter" and user.role not in CLINICAL):
+    if doc.client_id is None or (doc.kind == "letter" and user.role not in CLINICAL_ROLES):
         access.deny()
     if CsrfForm().validate_on_submit():
         try:

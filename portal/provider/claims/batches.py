@@ -11,13 +11,13 @@ from portal.formutil import CsrfForm
 from portal.htmx import render
 from portal.inputs import bounded_int, page_arg
 from portal.models.claims import Claim, ClaimBatch
+from portal.models.people import DESK_ROLES
 from portal.provider import bp
 from portal.services import clearinghouse
 from portal.services.claims import batches as service
 from portal.services.claims import sending
 from portal.tasks import claims as claim_tasks
 
-DESK = ("owner", "frontdesk")
 PAGE = 50
 
 
@@ -31,7 +31,7 @@ def _connection():
 
 
 @bp.route("/claims/batches")
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def claim_batches():
     page = page_arg()
     rows = service.batches_for(current_user.practice_id, PAGE + 1, (page - 1) * PAGE)
@@ -68,7 +68,7 @@ def _new_page(error=None, status=200, chosen=None):
 
 
 @bp.route("/claims/batches/new", methods=["GET", "POST"])
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def claim_batch_new():
     if request.method == "GET":
         return _new_page()
@@ -95,7 +95,7 @@ def claim_batch_new():
 
 
 @bp.route("/claims/batches/<int:batch_id>")
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def claim_batch(batch_id):
     batch = batch_or_404(batch_id, "claim_batch.view")
     _, can_send = _connection()
@@ -113,7 +113,7 @@ def claim_batch(batch_id):
 
 
 @bp.route("/claims/batches/<int:batch_id>/file")
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def claim_batch_file(batch_id):
     batch = batch_or_404(batch_id)
     audit.record("claim_batch.download", obj=batch)
@@ -128,7 +128,7 @@ def claim_batch_file(batch_id):
 
 
 @bp.route("/claims/batches/<int:batch_id>/send", methods=["POST"])
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def claim_batch_send(batch_id):
     batch = batch_or_404(batch_id)
     form = CsrfForm()

@@ -21,6 +21,7 @@ from portal.formutil import choices
 from portal.htmx import render
 from portal.models import Claim, ClaimDocument, StoredDocument
 from portal.models.claim_paper import MODE_DATA, MODE_FULL, MODE_LABELS
+from portal.models.people import DESK_ROLES, OWNER_ROLES
 from portal.provider import bp
 from portal.provider.billing import stored_response
 from portal.services.claims import cms1500, cms1500_batch, cms1500_pdf
@@ -28,8 +29,6 @@ from portal.services.claims.cms1500 import Cms1500Error
 from portal.services.claims.data import settings_for
 from portal.tasks import claims_paper as paper_tasks
 
-DESK = ("owner", "frontdesk")
-OWNER = ("owner",)
 LIST_LIMIT = 200  # claims listed for choosing; a payer's button prints all of them
 RANGE = "Between -20 and 20 mm."
 MODE_CHOICES = choices([(m, MODE_LABELS[m]) for m in (MODE_FULL, MODE_DATA)])
@@ -98,7 +97,7 @@ def paper_context(claim):
 
 
 @bp.route("/claims/<int:claim_id>/cms1500", methods=["GET", "POST"])
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def claim_cms1500(claim_id):
     claim = _claim_or_404(claim_id)
     if request.method == "GET":
@@ -122,7 +121,7 @@ def claim_cms1500(claim_id):
 
 
 @bp.route("/claims/<int:claim_id>/cms1500/<int:document_id>")
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def claim_cms1500_document(claim_id, document_id):
     claim = _claim_or_404(claim_id)
     link = (
@@ -156,13 +155,13 @@ def _paper_page(form, status=200):
 
 
 @bp.route("/claims/paper")
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def claims_paper():
     return _paper_page(BatchForm())
 
 
 @bp.route("/claims/paper/batch", methods=["POST"])
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def claims_paper_batch():
     form = BatchForm()
     if not form.validate_on_submit():
@@ -194,7 +193,7 @@ def claims_paper_batch():
 
 
 @bp.route("/settings/claims/printing", methods=["GET", "POST"])
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def claim_print_settings():
     settings = settings_for(current_user.practice_id)
     x, y = cms1500_pdf.offsets(settings)
@@ -214,7 +213,7 @@ def claim_print_settings():
 
 
 @bp.route("/settings/claims/printing/test-page")
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def claim_print_test_page():
     settings = settings_for(current_user.practice_id)
     drawn = request.args.get("form") == "drawn"

@@ -7,7 +7,7 @@ Owner and front desk post; a therapist who may see the claim reads it."""
 import dataclasses
 import re
 
-from flask import current_app, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import StringField
@@ -17,19 +17,12 @@ from portal.access import get_or_404, roles_required
 from portal.formutil import CsrfForm
 from portal.htmx import render, wants_fragment
 from portal.models.claims import Claim, ClaimAdjustment, ClaimLine, ClaimPosting, ClaimWriteOff
+from portal.models.people import DESK_ROLES, STAFF_ROLES
 from portal.provider import bp
 from portal.rules import claim_money, claim_status, edi_codes
 from portal.rules.money import format_cents, parse_dollars
 from portal.services.claims import posting
 
-DESK = ("owner", "frontdesk")
-
-
-def has_endpoint(name):
-    return name in current_app.view_functions
-
-
-READERS = ("owner", "frontdesk", "therapist")
 ADJ_ROWS = 3
 MAX_CENTS = 99_999_999  # $999,999.99: far past any massage claim, far below overflow
 GROUPS = (("CO", "CO: contractual"), ("PR", "PR: client's share"), ("OA", "OA: other"),
@@ -96,7 +89,7 @@ def _page(claim, entries=None, form_error="", writeoff_form=None, status=200):
             groups=GROUPS,
             reasons=[(code, edi_codes.carc_text(code)) for code in COMMON_REASONS],
             adj_rows=range(ADJ_ROWS),
-            can_post=current_user.role in DESK,
+            can_post=current_user.role in DESK_ROLES,
             back="claim" if wants_fragment() else request.form.get("back", ""),
         ),
         status,
@@ -105,13 +98,13 @@ def _page(claim, entries=None, form_error="", writeoff_form=None, status=200):
 
 def _back(claim):
     """Where the form was: the claim page (its payments section) or the payments page."""
-    if request.form.get("back") == "claim" and has_endpoint("provider.claim"):
+    if request.form.get("back") == "claim":
         return redirect(url_for("provider.claim", claim_id=claim.id) + "#payments")
     return redirect(url_for("provider.claim_payments", claim_id=claim.id))
 
 
 @bp.route("/claims/<int:claim_id>/payments")
-@roles_required(*READERS)
+@roles_required(*STAFF_ROLES)
 def claim_payments(claim_id):
     claim = get_or_404(Claim, claim_id, audit_action="claim.view")
     return _page(claim)
@@ -174,7 +167,7 @@ def _parse_line(line, form):
 
 
 @bp.route("/claims/<int:claim_id>/payments", methods=["POST"])
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def claim_post_payment(claim_id):
     claim = get_or_404(Claim, claim_id)
     if not CsrfForm().validate_on_submit():
@@ -217,7 +210,7 @@ def claim_post_payment(claim_id):
 
 
 @bp.route("/claims/<int:claim_id>/write-off", methods=["POST"])
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def claim_write_off(claim_id):
     claim = get_or_404(Claim, claim_id)
     form = WriteOffForm()

@@ -17,11 +17,11 @@ from portal.htmx import render
 from portal.inputs import page_arg
 from portal.models.billing import StoredDocument
 from portal.models.claims import Claim, Remittance, RemittanceClaim
+from portal.models.people import DESK_ROLES
 from portal.provider import bp
 from portal.services.claims import remittances as service
 from portal.services.claims.posting import PostingError
 
-DESK = ("owner", "frontdesk")
 PAGE = 50
 EXAMPLE_TITLE = "Example 835 remittance (demo)"
 
@@ -103,7 +103,7 @@ def _imported(result):
 
 
 @bp.route("/claims/remittances", methods=["GET", "POST"])
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def remittances():
     if request.method == "GET":
         return _list_page()
@@ -126,7 +126,7 @@ def remittances():
 
 
 @bp.route("/claims/remittances/example", methods=["POST"])
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def remittance_example():
     form = CsrfForm()
     doc = example_document(current_user.practice_id)
@@ -143,7 +143,7 @@ def remittance_example():
 
 
 @bp.route("/claims/remittances/<int:remittance_id>")
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def remittance(remittance_id):
     remit = get_or_404(Remittance, remittance_id, audit_action="remittance.view")
     lines = service.lines_of(remit)
@@ -163,7 +163,7 @@ def remittance(remittance_id):
 
 
 @bp.route("/claims/remittances/<int:remittance_id>/file")
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def remittance_file(remittance_id):
     remit = get_or_404(Remittance, remittance_id)
     doc = StoredDocument.get_by_id(remit.document_id)
@@ -201,7 +201,7 @@ def _line_page(line, match_form=None, dismiss_form=None, status=400, error=""):
 
 
 @bp.route("/claims/remittances/lines/<int:line_id>/match", methods=["POST"])
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def remittance_line_match(line_id):
     line = get_or_404(RemittanceClaim, line_id)
     form = MatchForm()
@@ -222,7 +222,7 @@ def remittance_line_match(line_id):
 
 
 @bp.route("/claims/remittances/lines/<int:line_id>/dismiss", methods=["POST"])
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def remittance_line_dismiss(line_id):
     line = get_or_404(RemittanceClaim, line_id)
     form = DismissForm()

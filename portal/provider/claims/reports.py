@@ -12,10 +12,10 @@ from flask_login import current_user
 from portal import audit, clock
 from portal.access import roles_required
 from portal.htmx import render
+from portal.models.people import OWNER_ROLES
 from portal.provider import bp
 from portal.services.claims import reports as service
 
-OWNER = ("owner",)
 MAX_DAYS = 3 * 366
 
 
@@ -42,7 +42,7 @@ def _period():
 
 
 @bp.route("/reports")
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def reports():
     start, end, error = _period()
     report = service.build(current_user.practice, start, end)
@@ -54,7 +54,7 @@ def reports():
 
 
 @bp.route("/reports/<name>.csv")
-@roles_required(*OWNER)
+@roles_required(*OWNER_ROLES)
 def report_csv(name):
     if name not in service.NAMES:
         abort(404)

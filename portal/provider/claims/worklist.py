@@ -8,16 +8,15 @@ from portal import audit, clock, tasks
 from portal.access import roles_required
 from portal.formutil import CsrfForm
 from portal.htmx import render
+from portal.models.people import DESK_ROLES
 from portal.provider import bp
 from portal.services import clearinghouse
 from portal.services.claims import batches, worklist
 from portal.tasks import claims as claim_tasks
 
-DESK = ("owner", "frontdesk")
-
 
 @bp.route("/claims/worklist")
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def claim_worklist():
     groups = worklist.work_list(current_user.practice_id, clock.utcnow())
     audit.record_view("claim.worklist")
@@ -38,7 +37,7 @@ def _can_collect():
 
 
 @bp.route("/claims/collect", methods=["POST"])
-@roles_required(*DESK)
+@roles_required(*DESK_ROLES)
 def claim_collect():
     """Fetch the clearinghouse's new files now (acknowledgments, payments)."""
     back = url_for("provider.remittances" if request.form.get("back") == "remittances"
