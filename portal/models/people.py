@@ -121,6 +121,11 @@ class User(BaseModel):
         return self.role in CLINICAL_ROLES
 
     @property
+    def is_desk(self):
+        """The owner or the front desk: who bills, posts payments and works claims."""
+        return self.role in DESK_ROLES
+
+    @property
     def role_label(self):
         return ROLE_LABELS.get(self.role, self.role)
 
