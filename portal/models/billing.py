@@ -25,6 +25,7 @@ from portal.models.base import BaseModel, created_field
 from portal.models.people import Client, User
 from portal.models.practice import Practice, Provider
 from portal.models.scheduling import Appointment, AppointmentType
+from portal.rules.billing import balance_due
 
 # --- invoices -----------------------------------------------------------------------
 
@@ -125,9 +126,7 @@ class Invoice(BaseModel):
 
     @property
     def balance_cents(self):
-        if self.status == INVOICE_VOID:
-            return 0
-        return max(0, self.total_cents - (self.paid_cents - self.refunded_cents))
+        return balance_due(self.status, self.total_cents, self.paid_cents, self.refunded_cents)
 
     @property
     def is_payable(self):

@@ -37,11 +37,10 @@ from portal.models.people import DESK_ROLES, Client
 from portal.provider import bp, desk_checkout
 from portal.rules.billing import BillingError
 from portal.rules.money import format_cents, parse_dollars
-from portal.services import client_merge, invoicing, packages, payments_service
+from portal.services import billing_reads, client_merge, invoicing, packages, payments_service
 from portal.services.invoicing import InvoiceError
 
 MANUAL = [(PAY_CASH, "Cash"), (PAY_CHECK, "Check"), (PAY_TERMINAL, "Card terminal")]
-PAGE = 50
 
 
 # --- forms ---------------------------------------------------------------------------------
@@ -109,26 +108,21 @@ def invoice_list(**where):
 @bp.route("/billing/")
 def billing():
     status = request.args.get("status", "")
-    q = invoice_list()
-    if status in INVOICE_STATUS_LABELS:
-        q = q.where(Invoice.status == status)
-    elif status == "due":
-        q = q.where(Invoice.status.in_(["open", "partially_paid"]))
     page = page_arg()
-    # One row past the page says whether there is a next one (the offset counts PAGE rows).
-    rows = list(q.limit(PAGE + 1).offset((page - 1) * PAGE))
+    user = current_user._get_current_object()  # one proxy look-up
+    rows, has_next = billing_reads.invoice_rows(user, user.practice.tz, status=status, page=page)
     # A view of the list: once per user, page and 10 minutes (audit.record_view).
     audit.record_view("invoice.list", detail=f"{status or 'all'} page {page}")
     return render(
         "provider/billing/index.html",
         "invoice_list",
-        rows=rows[:PAGE],
-        has_next=len(rows) > PAGE,
+        rows=rows,
+        has_next=has_next,
         page=page,
         status=status,
         statuses=INVOICE_STATUS_LABELS,
-        due_total=invoicing.due_total(scoped(Invoice)),
-        liability=packages.liability(current_user.practice_id) if current_user.is_owner else None,
+        due_total=invoicing.due_total(user),
+        liability=packages.liability_seen_by(user) if user.is_owner else None,
         stripe=payments.status(),
         section="billing",
     )
