@@ -232,6 +232,11 @@ PAYMENT_SUCCEEDED = "succeeded"
 PAYMENT_FAILED = "failed"
 
 
+def card_label(brand, last4):
+    """How a card is named on pages and receipts: "Visa ending 4242" ("" without one)."""
+    return f"{(brand or 'card').title()} ending {last4}" if last4 else ""
+
+
 class CheckoutAttempt(BaseModel):
     """A local record written BEFORE any Stripe create call; its id and token make the
     idempotency key, and fulfilment checks Stripe's answer against it."""
@@ -285,9 +290,7 @@ class Payment(BaseModel):
 
     @property
     def card_label(self):
-        if self.card_last4:
-            return f"{(self.card_brand or 'card').title()} ending {self.card_last4}"
-        return ""
+        return card_label(self.card_brand, self.card_last4)
 
 
 class Refund(BaseModel):

@@ -8,6 +8,8 @@ practice limits them, the invoices of their own clients).
 
 import dataclasses
 
+from peewee import JOIN
+
 from portal import clock
 from portal.models import Client
 from portal.models.billing import (
@@ -16,10 +18,16 @@ from portal.models.billing import (
     INVOICE_OPEN,
     INVOICE_PARTIALLY_PAID,
     INVOICE_STATUS_LABELS,
+    PAYMENT_FAILED,
+    PAYMENT_METHOD_LABELS,
     Invoice,
+    InvoiceLine,
+    Payment,
+    Refund,
+    card_label,
 )
 from portal.rules.billing import balance_due
-from portal.services.reads import as_datetime, scoped_rows
+from portal.services.reads import as_date, as_datetime, rows, scoped_rows
 
 PAGE = 50
 DUE = "due"  # a list filter beside the statuses: invoices clients still owe on
@@ -99,3 +107,121 @@ def _list_query(q, offset, due=False, status=None):
         q = q.where(Invoice.status.in_([INVOICE_OPEN, INVOICE_PARTIALLY_PAID]))
     # One row past the page says whether there is a next one.
     return q.order_by(Invoice.id.desc()).limit(PAGE + 1).offset(offset)
+
+
+# --- the invoice page ------------------------------------------------------------------------
+
+PAID_FORMAT = "%b %d, %Y %-I:%M %p"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LineRow:
+    kind: str
+    service_date: str  # as the page shows it, "" when none
+    description: str
+    cpt_code: str
+    quantity: int
+    unit_cents: int
+    amount_cents: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RefundRow:
+    created: str  # the day, in the practice's time zone
+    reason: str
+    status: str
+    failure_message: str
+    amount_cents: int
+    document_id: int | None
+
+
+@dataclasses.dataclass(slots=True)
+class PaymentRow:
+    id: int
+    when: str  # received (or recorded), in the practice's time zone
+    method: str
+    method_label: str
+    card_label: str
+    reference: str
+    status: str
+    amount_cents: int
+    receipt_id: int | None
+    refunds: list  # [RefundRow], oldest first
+    refunded_cents: int = 0  # what its refunds gave back (failed ones do not count)
+
+
+def invoice_lines(invoice_id):
+    """The lines of an invoice (already fetched through the scoping helper), in order."""
+    lines = []
+    for kind, day, desc, cpt, qty, unit, amount in rows(
+        ("invoice.lines",), _lines_query, {"invoice_id": invoice_id}
+    ):
+        day = as_date(day)
+        shown = day.strftime("%m/%d/%Y") if day else ""
+        lines.append(LineRow(kind, shown, desc, cpt, qty, unit, amount))
+    return lines
+
+
+def _lines_query(invoice_id):
+    return (
+        InvoiceLine.select(
+            InvoiceLine.kind,
+            InvoiceLine.service_date,
+            InvoiceLine.description,
+            InvoiceLine.cpt_code,
+            InvoiceLine.quantity,
+            InvoiceLine.unit_cents,
+            InvoiceLine.amount_cents,
+        )
+        .where(InvoiceLine.invoice == invoice_id)
+        .order_by(InvoiceLine.position)
+    )
+
+
+def invoice_payments(invoice_id, tz):
+    """The payments of an invoice, oldest first, each with its refunds (one query)."""
+    payments = {}
+    for row in rows(("invoice.payments",), _payments_query, {"invoice_id": invoice_id}):
+        pid, received, created, method, brand, last4, ref, st, amount, receipt = row[:10]
+        p = payments.get(pid)
+        if p is None:
+            when = clock.to_local(as_datetime(received or created), tz).strftime(PAID_FORMAT)
+            label = PAYMENT_METHOD_LABELS.get(method, method)
+            card = card_label(brand, last4)
+            p = payments[pid] = PaymentRow(
+                pid, when, method, label, card, ref, st, amount, receipt, []
+            )
+        rid, r_created, reason, r_status, failure, r_amount, document_id = row[10:]
+        if rid is not None:
+            day = clock.to_local(as_datetime(r_created), tz).strftime(ISSUED_FORMAT)
+            p.refunds.append(RefundRow(day, reason, r_status, failure, r_amount, document_id))
+            if r_status != PAYMENT_FAILED:  # as invoicing.refunded_of counts
+                p.refunded_cents += r_amount
+    return list(payments.values())
+
+
+def _payments_query(invoice_id):
+    return (
+        Payment.select(
+            Payment.id,
+            Payment.received_at,
+            Payment.created_at,
+            Payment.method,
+            Payment.card_brand,
+            Payment.card_last4,
+            Payment.reference,
+            Payment.status,
+            Payment.amount_cents,
+            Payment.receipt,
+            Refund.id,
+            Refund.created_at,
+            Refund.reason,
+            Refund.status,
+            Refund.failure_message,
+            Refund.amount_cents,
+            Refund.document,
+        )
+        .join(Refund, JOIN.LEFT_OUTER, on=(Refund.payment == Payment.id))
+        .where(Payment.invoice == invoice_id)
+        .order_by(Payment.id, Refund.id)
+    )

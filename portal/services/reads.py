@@ -18,12 +18,15 @@ from portal.db import database
 def scoped_rows(key, model, user, build, values=None):
     """The rows of `build(scoped(model, user), **values)` as tuples. `key` names everything
     else the query's shape depends on (the SQL is kept per key and user scope)."""
+    return rows((key, *scope_key(user)), lambda **v: build(scoped(model, user=user), **v), values)
+
+
+def rows(key, build, values=None):
+    """The rows of `build(**values)` as tuples, for a query whose shape `key` names."""
     values = values or {}
     if not speedups.enabled():
-        return list(build(scoped(model, user=user), **values).tuples())
-    sql, params = speedups.built_once(
-        (key, *scope_key(user)), lambda **v: build(scoped(model, user=user), **v), values
-    )
+        return list(build(**values).tuples())
+    sql, params = speedups.built_once(key, build, values)
     return database.execute_sql(sql, params).fetchall()
 
 
