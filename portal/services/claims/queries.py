@@ -93,6 +93,11 @@ class Row:
     payer_name: str
 
     @property
+    def day(self):
+        """The date of service as the list shows it."""
+        return self.service_date.strftime("%b %d, %Y")
+
+    @property
     def status_label(self):
         return cs.label(self.status)
 
