@@ -147,8 +147,9 @@ def _invoice_page(inv, status=200, **forms):
         and p.status == PAYMENT_SUCCEEDED
         and p.amount_cents > p.refunded_cents
     ]
-    voidable = desk and inv.status in (INVOICE_OPEN, INVOICE_DRAFT)
-    voidable = voidable and inv.paid_cents == inv.refunded_cents
+    # A void keeps the invoice on record: only before any money was kept.
+    unpaid = inv.status in (INVOICE_OPEN, INVOICE_DRAFT) and inv.paid_cents == inv.refunded_cents
+    voidable = desk and unpaid
     if payable:
         amount = f"{inv.balance_cents / 100:.2f}"
         forms.setdefault("pay_form", ManualPaymentForm(formdata=None, amount=amount))
