@@ -56,7 +56,7 @@ PAGES = {
     "client_page": ("owner", "GET", "/provider/clients/{c}", 14),
     "notes_list": ("therapist", "GET", "/provider/clients/{c}/notes", 6),
     "note": ("therapist", "GET", "/provider/notes/{note}", 7),
-    "invoice": ("owner", "GET", "/provider/billing/invoices/{inv}", 8),
+    "invoice": ("owner", "GET", "/provider/billing/invoices/{inv}", 5),
     "billing_overview": ("owner", "GET", "/provider/billing/", 5),
     "client_billing": ("owner", "GET", "/provider/billing/clients/{c}", 8),
     "day_view": ("therapist", "GET", "/provider/schedule/?date=2026-06-01", 6),

@@ -25,6 +25,7 @@ from portal.models.base import BaseModel, created_field
 from portal.models.people import Client, User
 from portal.models.practice import Practice, Provider
 from portal.models.scheduling import Appointment, AppointmentType
+from portal.rules.billing import balance_due
 
 # --- invoices -----------------------------------------------------------------------
 
@@ -125,9 +126,7 @@ class Invoice(BaseModel):
 
     @property
     def balance_cents(self):
-        if self.status == INVOICE_VOID:
-            return 0
-        return max(0, self.total_cents - (self.paid_cents - self.refunded_cents))
+        return balance_due(self.status, self.total_cents, self.paid_cents, self.refunded_cents)
 
     @property
     def is_payable(self):
@@ -233,6 +232,11 @@ PAYMENT_SUCCEEDED = "succeeded"
 PAYMENT_FAILED = "failed"
 
 
+def card_label(brand, last4):
+    """How a card is named on pages and receipts: "Visa ending 4242" ("" without one)."""
+    return f"{(brand or 'card').title()} ending {last4}" if last4 else ""
+
+
 class CheckoutAttempt(BaseModel):
     """A local record written BEFORE any Stripe create call; its id and token make the
     idempotency key, and fulfilment checks Stripe's answer against it."""
@@ -286,9 +290,7 @@ class Payment(BaseModel):
 
     @property
     def card_label(self):
-        if self.card_last4:
-            return f"{(self.card_brand or 'card').title()} ending {self.card_last4}"
-        return ""
+        return card_label(self.card_brand, self.card_last4)
 
 
 class Refund(BaseModel):

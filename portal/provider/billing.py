@@ -18,30 +18,29 @@ from portal.formutil import choices
 from portal.htmx import render
 from portal.inputs import local_path, page_arg
 from portal.models.billing import (
+    INVOICE_DRAFT,
+    INVOICE_OPEN,
     INVOICE_STATUS_LABELS,
     LINE_PACKAGE,
     PAY_CASH,
     PAY_CHECK,
     PAY_TERMINAL,
-    PAYMENT_FAILED,
     PAYMENT_METHOD_LABELS,
+    PAYMENT_SUCCEEDED,
     Invoice,
-    InvoiceLine,
     PackageDefinition,
     PackagePurchase,
     Payment,
-    Refund,
     StoredDocument,
 )
 from portal.models.people import DESK_ROLES, Client
 from portal.provider import bp, desk_checkout
 from portal.rules.billing import BillingError
 from portal.rules.money import format_cents, parse_dollars
-from portal.services import client_merge, invoicing, packages, payments_service
+from portal.services import billing_reads, client_merge, invoicing, packages, payments_service
 from portal.services.invoicing import InvoiceError
 
 MANUAL = [(PAY_CASH, "Cash"), (PAY_CHECK, "Check"), (PAY_TERMINAL, "Card terminal")]
-PAGE = 50
 
 
 # --- forms ---------------------------------------------------------------------------------
@@ -109,61 +108,73 @@ def invoice_list(**where):
 @bp.route("/billing/")
 def billing():
     status = request.args.get("status", "")
-    q = invoice_list()
-    if status in INVOICE_STATUS_LABELS:
-        q = q.where(Invoice.status == status)
-    elif status == "due":
-        q = q.where(Invoice.status.in_(["open", "partially_paid"]))
     page = page_arg()
-    # One row past the page says whether there is a next one (the offset counts PAGE rows).
-    rows = list(q.limit(PAGE + 1).offset((page - 1) * PAGE))
+    user = current_user._get_current_object()  # one proxy look-up
+    rows, has_next = billing_reads.invoice_rows(user, user.practice.tz, status=status, page=page)
     # A view of the list: once per user, page and 10 minutes (audit.record_view).
     audit.record_view("invoice.list", detail=f"{status or 'all'} page {page}")
     return render(
         "provider/billing/index.html",
         "invoice_list",
-        rows=rows[:PAGE],
-        has_next=len(rows) > PAGE,
+        rows=rows,
+        has_next=has_next,
         page=page,
         status=status,
         statuses=INVOICE_STATUS_LABELS,
-        due_total=invoicing.due_total(scoped(Invoice)),
-        liability=packages.liability(current_user.practice_id) if current_user.is_owner else None,
+        due_total=invoicing.due_total(user),
+        liability=packages.liability_seen_by(user) if user.is_owner else None,
         stripe=payments.status(),
         section="billing",
     )
 
 
 def _invoice_page(inv, status=200, **forms):
-    lines = list(
-        InvoiceLine.select().where(InvoiceLine.invoice == inv.id).order_by(InvoiceLine.position)
-    )
-    pays = list(Payment.select().where(Payment.invoice == inv.id).order_by(Payment.id))
-    refunds, refunded = {}, dict.fromkeys((p.id for p in pays), 0)
-    for r in Refund.select().where(Refund.payment.in_([p.id for p in pays])).order_by(Refund.id):
-        refunds.setdefault(r.payment_id, []).append(r)
-        if r.status != PAYMENT_FAILED:  # as invoicing.refunded_of counts
-            refunded[r.payment_id] += r.amount_cents
-    purchases = packages.with_balances(
-        PackagePurchase.select().where(PackagePurchase.invoice == inv.id)
-    )
-    forms.setdefault(
-        "pay_form", ManualPaymentForm(formdata=None, amount=f"{inv.balance_cents / 100:.2f}")
-    )
-    forms.setdefault("refund_form", RefundForm(formdata=None))
-    forms.setdefault("void_form", VoidForm(formdata=None))
+    user = current_user._get_current_object()  # one proxy look-up
+    lines = billing_reads.invoice_lines(inv.id)
+    pays = billing_reads.invoice_payments(inv.id, user.practice.tz)
+    is_package = any(line.kind == LINE_PACKAGE for line in lines)
+    stripe = payments.status()
+    # Only what the page shows is read or built: a package sold on this invoice (the one
+    # with its package line), the client's saved cards (to charge, when payable online),
+    # and the forms of the sections shown.
+    payable = inv.is_payable
+    desk = user.role in DESK_ROLES
+    refundable = [
+        p
+        for p in pays
+        if desk
+        and not is_package
+        and p.status == PAYMENT_SUCCEEDED
+        and p.amount_cents > p.refunded_cents
+    ]
+    # A void keeps the invoice on record: only before any money was kept.
+    unpaid = inv.status in (INVOICE_OPEN, INVOICE_DRAFT) and inv.paid_cents == inv.refunded_cents
+    voidable = desk and unpaid
+    if payable:
+        amount = f"{inv.balance_cents / 100:.2f}"
+        forms.setdefault("pay_form", ManualPaymentForm(formdata=None, amount=amount))
+    if refundable:
+        forms.setdefault("refund_form", RefundForm(formdata=None))
+    if voidable:
+        forms.setdefault("void_form", VoidForm(formdata=None))
     return render(
         "provider/billing/invoice.html",
         inv=inv,
         client=inv.client,
         lines=lines,
         payments=pays,
-        refunds=refunds,
-        refunded=refunded,
-        purchases=purchases,
-        cards=payments_service.saved_cards(inv.client_id),
-        stripe=payments.status(),
-        is_package=any(line.kind == LINE_PACKAGE for line in lines),
+        refundable=refundable,
+        payable=payable,
+        voidable=voidable,
+        purchases=packages.with_balances(
+            PackagePurchase.select().where(PackagePurchase.invoice == inv.id)
+        )
+        if is_package
+        else [],
+        cards=payments_service.saved_cards(inv.client_id)
+        if payable and stripe["configured"]
+        else [],
+        stripe=stripe,
         section="billing",
         **forms,
     ), status

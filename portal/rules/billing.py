@@ -49,6 +49,13 @@ def invoice_total(line_amounts) -> int:
     return total
 
 
+def balance_due(status: str, total: int, paid: int, refunded: int) -> int:
+    """What a client still owes on an invoice: nothing on a void one, never below zero."""
+    if status == VOID:
+        return 0
+    return max(0, total - (paid - refunded))
+
+
 def net_paid(payments, refunds) -> int:
     """Succeeded payments minus succeeded refunds (both lists of cents)."""
     paid, refunded = sum(payments), sum(refunds)

@@ -45,6 +45,7 @@ from portal.models.people import Client
 from portal.models.practice import Practice
 from portal.rules import billing as rules
 from portal.services import documents, events, receipts
+from portal.services.reads import scoped_rows
 
 MANUAL_METHODS = (PAY_CASH, PAY_CHECK, PAY_TERMINAL)
 STRIPE_METHODS = (PAY_CARD, PAY_CARD_ON_FILE)
@@ -306,11 +307,16 @@ def refunded_of(payment):
     )
 
 
-def due_total(invoices):
-    """What clients still owe on these invoices (a scoped Invoice query), in cents."""
+def due_total(user):
+    """What clients still owe on the invoices `user` may see, in cents."""
+    ((total,),) = scoped_rows("invoices.due", Invoice, user, _due_sum)
+    return int(total or 0)
+
+
+def _due_sum(invoices):
     balance = Invoice.total_cents - Invoice.paid_cents + Invoice.refunded_cents
     due = invoices.where(Invoice.status.in_([INVOICE_OPEN, INVOICE_PARTIALLY_PAID]) & (balance > 0))
-    return int(due.select(fn.COALESCE(fn.SUM(balance), 0)).scalar() or 0)
+    return due.select(fn.COALESCE(fn.SUM(balance), 0))
 
 
 def is_package_invoice(inv):

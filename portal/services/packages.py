@@ -37,6 +37,7 @@ from portal.models.scheduling import Appointment
 from portal.rules import ledger as L
 from portal.rules.money import format_cents
 from portal.services import invoicing
+from portal.services.reads import scoped_rows
 
 
 class PackageError(L.LedgerError):
@@ -149,19 +150,30 @@ def with_balances(purchases):
 
 def liability(practice_id):
     """Unused credits x their per-session price, over active packages (cents)."""
-    rows = (
-        PackagePurchase.select(
+    purchases = PackagePurchase.select().where(PackagePurchase.practice == practice_id)
+    return _liability(_active_balances(purchases).tuples())
+
+
+def liability_seen_by(user):
+    """liability() over the packages `user` may see (for the owner: the whole practice's)."""
+    return _liability(scoped_rows("packages.liability", PackagePurchase, user, _active_balances))
+
+
+def _active_balances(purchases):
+    """(price, sessions, credits left) of each active package among `purchases`."""
+    return (
+        purchases.select(
             PackagePurchase.price_cents,
             PackagePurchase.sessions_total,
             fn.COALESCE(fn.SUM(CreditLedger.delta), 0),
         )
         .join(CreditLedger, JOIN.LEFT_OUTER, on=(CreditLedger.purchase == PackagePurchase.id))
-        .where(
-            (PackagePurchase.practice == practice_id) & (PackagePurchase.status == PURCHASE_ACTIVE)
-        )
+        .where(PackagePurchase.status == PURCHASE_ACTIVE)
         .group_by(PackagePurchase.id)
-        .tuples()
     )
+
+
+def _liability(rows):
     return L.liability([(price, sessions, int(left)) for price, sessions, left in rows])
 
 

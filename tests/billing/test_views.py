@@ -395,7 +395,7 @@ def test_the_invoice_list_pages_on_without_skipping_one(client, world, app):
     """Page 2 starts right after page 1's last invoice: 101 invoices are all listed once
     over three pages (50, 50, 1), newest first."""
     from portal.models.billing import Invoice
-    from portal.provider.billing import PAGE
+    from portal.services.billing_reads import PAGE
 
     with app.test_request_context():
         for n in range(1, 2 * PAGE + 2):

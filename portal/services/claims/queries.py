@@ -13,9 +13,6 @@ import datetime as dt
 
 from peewee import JOIN, Case, fn
 
-from portal import speedups
-from portal.access import scope_key, scoped
-from portal.db import database
 from portal.models import (
     Claim,
     ClaimDiagnosis,
@@ -32,6 +29,7 @@ from portal.rules import claim_money
 from portal.rules import claim_status as cs
 from portal.services import charting
 from portal.services.claims import data
+from portal.services.reads import as_date, scoped_rows
 
 PAGE = 50
 # The badge colour of each status (the list draws its badges without a macro call per row).
@@ -95,25 +93,17 @@ class Row:
     payer_name: str
 
     @property
+    def day(self):
+        """The date of service as the list shows it."""
+        return self.service_date.strftime("%b %d, %Y")
+
+    @property
     def status_label(self):
         return cs.label(self.status)
 
     @property
     def tone(self):
         return TONES.get(self.status, "")
-
-
-def _rows(key, model, user, build, values=None):
-    """The rows of `build(scoped(model, user), **values)` as tuples. With the speed-ups on
-    its SQL is built once per `key` and user scope (building it costs more than SQLite takes
-    to run it); `key` names everything else the query's shape depends on."""
-    values = values or {}
-    if not speedups.enabled():
-        return list(build(scoped(model, user=user), **values).tuples())
-    sql, params = speedups.built_once(
-        (key, *scope_key(user)), lambda **v: build(scoped(model, user=user), **v), values
-    )
-    return database.execute_sql(sql, params).fetchall()
 
 
 def _list_query(q, on, status=None, payer=None, first=None, last=None, offset=0):
@@ -178,7 +168,9 @@ def claim_rows(user, *, status="", payer_id=None, age="", page=1, today=None):
     ):
         if value is not None:
             values[name] = value
-    found = _rows(("claims.list", on), Claim, user, lambda q, **v: _list_query(q, on, **v), values)
+    found = scoped_rows(
+        ("claims.list", on), Claim, user, lambda q, **v: _list_query(q, on, **v), values
+    )
     rows = []
     for (
         cid,
@@ -195,17 +187,13 @@ def claim_rows(user, *, status="", payer_id=None, age="", page=1, today=None):
         payer,
     ) in found:
         name = f"{pref or first_} {last_}"
-        rows.append(Row(cid, _date(day), st, bool(held), pcn, freq, total, bal, name, payer))
+        rows.append(Row(cid, as_date(day), st, bool(held), pcn, freq, total, bal, name, payer))
     return rows[:PAGE], len(rows) > PAGE
-
-
-def _date(value):
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(value[:10])
 
 
 def payer_choices(user):
     """[(id, name)] of the practice's payers, for the list's filter."""
-    return _rows(
+    return scoped_rows(
         "claims.payers", Payer, user, lambda q: q.select(Payer.id, Payer.name).order_by(Payer.name)
     )
 
@@ -226,7 +214,7 @@ def aging(user, today):
     every claim billed and not settled (AR_STATUSES), as rules.claim_money.ar_aging
     tables it. SQLite sums the claims per payer and date; the buckets are the rules'."""
     bal = balance_sql()
-    found = _rows(
+    found = scoped_rows(
         "claims.aging",
         Claim,
         user,
@@ -239,7 +227,7 @@ def aging(user, today):
     )
     by_payer, totals = {}, claim_money.AgingRow("All payers")
     for payer_id, name, day, cents, count in found:
-        bucket = claim_money.age_bucket(_date(day), today)
+        bucket = claim_money.age_bucket(as_date(day), today)
         key = PayerKey(payer_id, name)
         row = by_payer.setdefault(key, claim_money.AgingRow(key))
         for r in (row, totals):
