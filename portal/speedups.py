@@ -154,26 +154,6 @@ def built_once(key, build, values):
     return sql, [values[name] if name is not None else p for name, p in template]
 
 
-def rows(key, build, values):
-    """The rows (tuples) of the query build(**values) returns: with the speed-ups on, its SQL
-    built once per `key` (built_once); off, peewee builds it each time."""
-    if key is None or not enabled():
-        return list(build(**values).tuples())
-    sql, params = built_once(key, build, values)
-    return database.execute_sql(sql, params).fetchall()
-
-
-def objects(key, model, build, values):
-    """The `model` instances of the select build(**values) returns, its SQL built once per
-    `key` while the speed-ups are on (peewee's Model.raw reads the rows into instances, each
-    column through its field). Columns of joined tables land on the instance as plain
-    attributes, both ways (`.objects()` when the speed-ups are off)."""
-    if not enabled():
-        return list(build(**values).objects())
-    sql, params = built_once(key, build, values)
-    return list(model.raw(sql, *params))
-
-
 _MARK_BASE = -9_100_000_000
 
 

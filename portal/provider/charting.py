@@ -43,7 +43,7 @@ from portal.provider.charting_forms import AddendumForm, NoteForm, note_input, p
 from portal.rules import charting as rules
 from portal.rules import icd10 as icd10_rules
 from portal.services import charting as svc
-from portal.services import client_merge, icd10
+from portal.services import client_merge, icd10, reads
 
 PROVIDER_NAME = (Provider.first_name, Provider.last_name, Provider.credentials)  # display_name
 
@@ -116,13 +116,13 @@ def client_notes(client_id):
     user = current_user._get_current_object()
     family = {f"c{i}": c for i, c in enumerate(client_merge.family_ids(client.id))}
     key = ("client_notes", len(family), *scope_key(user))
-    notes = speedups.objects(key, ChartNote, _client_notes_query, family)
+    notes = reads.objects(key, ChartNote, _client_notes_query, family)
     # A view of the client's notes: once per user, client and 10 minutes (audit.record_view).
     audit.record_view("note.list", obj=client, detail=f"{len(notes)} notes")
     dx = {}
     if notes:
         ids = {f"n{i}": n.id for i, n in enumerate(notes)}
-        for note_id, code in speedups.rows(("client_notes_dx", len(ids)), _diagnoses_of, ids):
+        for note_id, code in reads.rows(("client_notes_dx", len(ids)), _diagnoses_of, ids):
             dx.setdefault(note_id, []).append(code)
     return render(
         "provider/charting/client_notes.html",

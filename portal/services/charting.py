@@ -8,7 +8,7 @@ raises NoteLocked (the view answers 409); the database triggers refuse it as wel
 import datetime as dt
 from dataclasses import dataclass, field
 
-from portal import audit, clock, speedups
+from portal import audit, clock
 from portal.db import database
 from portal.models import (
     ROLE_OWNER,
@@ -25,7 +25,7 @@ from portal.models import (
 from portal.models.charting import NOTE_DRAFT, NOTE_SIGNED
 from portal.rules import charting as rules
 from portal.rules.icd10 import MAX_DIAGNOSES
-from portal.services import events, icd10
+from portal.services import events, icd10, reads
 
 UNSIGNED_AFTER = dt.timedelta(days=1)
 MAX_ADDENDUM = 10_000
@@ -526,7 +526,7 @@ def note_details(note):
     """What a note page and its PDF show besides the note row."""
     values = {"note_id": note.id}
     found = {
-        model: speedups.objects(("note_children", model.__name__), model, build, values)
+        model: reads.objects(("note_children", model.__name__), model, build, values)
         for model, build in (
             (NoteBodyRegion, _REGIONS),
             (NoteMinutes, _MINUTES),

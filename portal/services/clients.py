@@ -7,10 +7,11 @@ from typing import NamedTuple
 from flask_login import current_user
 from peewee import JOIN, fn
 
-from portal import access, audit, clock, speedups
+from portal import access, audit, clock
 from portal.db import database, nocase, prefix_match
 from portal.models import Client, Provider
 from portal.models.practice import provider_name
+from portal.services import reads
 
 PAGE_SIZE = 25
 
@@ -137,18 +138,13 @@ class ClientRow(NamedTuple):
     therapist: str  # the therapist's display name or ""
 
 
-def _as_date(value):
-    # Rows read through execute_sql carry SQLite's ISO text; peewee's own reads, dates.
-    return dt.date.fromisoformat(value) if isinstance(value, str) else value
-
-
 def _list_row(values):
     cid, first, last, preferred, born, phone, email, active, therapist_id = values[:9]
     t_first, t_last, t_credentials = values[9:]
     therapist = ""
     if therapist_id is not None and t_last is not None:
         therapist = provider_name(t_first, t_last, t_credentials)
-    born = _as_date(born)
+    born = reads.as_date(born)
     return ClientRow(
         cid,
         first,
@@ -175,7 +171,7 @@ def search(q, page=1, user=None, include_archived=False, page_size=PAGE_SIZE):
     def count():
         return matches.select(fn.COUNT(Client.id))
 
-    total = speedups.rows(key and (*key, "count"), count, {})[0][0]
+    total = reads.rows(key and (*key, "count"), count, {})[0][0]
     pages = max(1, (total + page_size - 1) // page_size)
     page = min(max(1, page), pages)
     if not total:
@@ -184,7 +180,7 @@ def search(q, page=1, user=None, include_archived=False, page_size=PAGE_SIZE):
     def rows(limit, offset):
         return _page_query(matches, limit, offset)
 
-    found = speedups.rows(key, rows, {"limit": page_size, "offset": (page - 1) * page_size})
+    found = reads.rows(key, rows, {"limit": page_size, "offset": (page - 1) * page_size})
     return [_list_row(r) for r in found], total, page, pages
 
 

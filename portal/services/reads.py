@@ -22,12 +22,24 @@ def scoped_rows(key, model, user, build, values=None):
 
 
 def rows(key, build, values=None):
-    """The rows of `build(**values)` as tuples, for a query whose shape `key` names."""
+    """The rows of `build(**values)` as tuples, for a query whose shape `key` names (None:
+    a shape not worth keeping, built each time)."""
     values = values or {}
-    if not speedups.enabled():
+    if key is None or not speedups.enabled():
         return list(build(**values).tuples())
     sql, params = speedups.built_once(key, build, values)
     return database.execute_sql(sql, params).fetchall()
+
+
+def objects(key, model, build, values):
+    """The `model` instances of the select build(**values) returns, its SQL built once per
+    `key` while the speed-ups are on (peewee's Model.raw reads the rows into instances, each
+    column through its field). Columns of joined tables land on the instance as plain
+    attributes, both ways (`.objects()` when the speed-ups are off)."""
+    if not speedups.enabled():
+        return list(build(**values).objects())
+    sql, params = speedups.built_once(key, build, values)
+    return list(model.raw(sql, *params))
 
 
 def as_date(value):
