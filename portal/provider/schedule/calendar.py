@@ -63,7 +63,7 @@ def schedule():
     detail names the provider selection the render validates)."""
     day = date_or(request.args.get("date"), today())
     view = "week" if request.args.get("view") == "week" else "day"
-    all_providers = svc.practice_providers(current_user.practice_id)
+    all_providers = svc.provider_names(current_user.practice_id)
     providers, selected = day_grid.pick_providers(
         all_providers, request.args.get("provider"), current_user.provider_id
     )
@@ -98,7 +98,7 @@ def todays_appointments():
         return []
     day = today()
     providers, _ = day_grid.pick_providers(
-        svc.practice_providers(current_user.practice_id), None, current_user.provider_id
+        svc.provider_names(current_user.practice_id), None, current_user.provider_id
     )
     rows = svc.day_rows(
         [p.id for p in providers], *svc.day_bounds(practice().tz, day), include_cancelled=False
