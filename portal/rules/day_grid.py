@@ -25,7 +25,8 @@ END_OF_DAY = 24 * 60
 
 @dataclass(slots=True)
 class Block:
-    """An active appointment on the grid (start and end in local wall time)."""
+    """An active appointment on the grid (start and end in local wall time; `times` says
+    them, e.g. "9:15–10:15 AM")."""
 
     appt: object
     row: int
@@ -34,6 +35,7 @@ class Block:
     color: str
     start: object
     end: object
+    times: str
 
 
 @dataclass(slots=True)
@@ -65,6 +67,14 @@ class FreeSlot:
 
 
 @dataclass(slots=True)
+class Listed:
+    """A visit in a list (the day's cancelled ones): `time` is its local start, "9:30 AM"."""
+
+    appt: object
+    time: str
+
+
+@dataclass(slots=True)
 class HourMark:
     row: int
     label: str
@@ -86,15 +96,25 @@ class DayLayout:
 
 @dataclass(slots=True)
 class WeekDay:
+    """A day of the week list (the view adds `href`, the day view of that date)."""
+
     date: object
     visits: list = field(default_factory=list)
+    href: str = ""
+
+    @property
+    def label(self):
+        return self.date.strftime("%a %-d %b")
 
 
 @dataclass(slots=True)
 class WeekVisit:
+    """A visit in the week list; `time` is its local start, "9:30 AM"."""
+
     appt: object
     start: object
     color: str
+    time: str
 
 
 @dataclass(slots=True)
@@ -107,6 +127,12 @@ def minute_label(minute: int) -> str:
     """570 -> '9:30 AM' (the C locale's %-I:%M %p)."""
     hour, m = divmod(minute, 60)
     return f"{hour % 12 or 12}:{m:02d} {'AM' if hour < 12 else 'PM'}"
+
+
+def clock_label(minute: int) -> str:
+    """570 -> '9:30' (%-I:%M)."""
+    hour, m = divmod(minute, 60)
+    return f"{hour % 12 or 12}:{m:02d}"
 
 
 def hour_label(minute: int) -> str:
@@ -193,11 +219,12 @@ def day_layout(day, tz, provider_ids, work, appointments):
     blocks, cancelled, taken = [], [], {}
     for a, local, m in zip(appointments, starts_local, starts, strict=True):
         if a.status not in ACTIVE_STATUSES:
-            cancelled.append(a)
+            cancelled.append(Listed(appt=a, time=minute_label(m)))
             continue
         minutes = int((a.ends_at - a.starts_at).total_seconds() // 60)
         held = int((a.blocked_until - a.starts_at).total_seconds() // 60)
         taken.setdefault(a.provider_id, []).append((m, m + held))
+        end = to_local(a.ends_at, tz)
         blocks.append(
             Block(
                 appt=a,
@@ -206,7 +233,8 @@ def day_layout(day, tz, provider_ids, work, appointments):
                 col=col_of[a.provider_id],
                 color=color_class(a.type_color),
                 start=local,
-                end=to_local(a.ends_at, tz),
+                end=end,
+                times=f"{clock_label(m)}–{minute_label(_minute_of_day(end))}",
             )
         )
     return DayLayout(
@@ -234,6 +262,11 @@ def week_layout(monday, tz, appointments):
         local = to_local(a.starts_at, tz)
         index = (local.date() - monday).days
         if 0 <= index < 7:
-            visit = WeekVisit(appt=a, start=local, color=color_class(a.type_color))
+            visit = WeekVisit(
+                appt=a,
+                start=local,
+                color=color_class(a.type_color),
+                time=minute_label(_minute_of_day(local)),
+            )
             days[index].visits.append(visit)
     return WeekLayout(monday=monday, days=days)

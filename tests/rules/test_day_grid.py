@@ -103,6 +103,21 @@ def test_cancelled_visits_are_listed_apart_and_free_their_time():
     assert "10:00" in free_times(grid, 1) and "13:00" in free_times(grid, 1)
 
 
+def test_visits_say_their_times_as_the_page_prints_them():
+    """The grid's "9:15–10:15 AM", the cancelled list's and the week's "9:15 AM", and the
+    week's day headings are worked out once per visit (the C locale's strftime)."""
+    grid = layout([visit(1, 11, 45), visit(1, 9, 5, 30), visit(2, 13, status="cancelled")])
+    assert [b.times for b in grid.blocks] == ["11:45–12:45 PM", "9:05–9:35 AM"]
+    for b in grid.blocks:
+        assert b.times == f"{b.start.strftime('%-I:%M')}–{b.end.strftime('%-I:%M %p')}"
+    assert [(c.appt.provider_id, c.time) for c in grid.cancelled] == [(2, "1:00 PM")]
+    week = G.week_layout(G.monday_of(DAY), LA, [visit(1, 0, 30), visit(1, 12, 0)])
+    wednesday = week.days[2]
+    assert [v.time for v in wednesday.visits] == ["12:30 AM", "12:00 PM"]
+    assert [v.start.strftime("%-I:%M %p") for v in wednesday.visits] == ["12:30 AM", "12:00 PM"]
+    assert [d.label for d in week.days][:3] == ["Mon 1 Jun", "Tue 2 Jun", "Wed 3 Jun"]
+
+
 def test_no_show_and_completed_visits_stay_on_the_grid():
     grid = layout([visit(1, 10, status="completed"), visit(1, 13, status="no_show")])
     assert grid.count == 2 and grid.cancelled == []

@@ -45,13 +45,28 @@ def _day(day, providers):
     return layout
 
 
-def _week(day, providers):
+def _week(day, providers, link):
     tz = practice().tz
     monday = day_grid.monday_of(day)
     rows = svc.day_rows(
         [p.id for p in providers], *svc.day_bounds(tz, monday, days=7), include_cancelled=False
     )
-    return day_grid.week_layout(monday, tz, _mark_intake_flags(rows))
+    week = day_grid.week_layout(monday, tz, _mark_intake_flags(rows))
+    for d in week.days:
+        d.href = link(d.date, "day")
+    return week
+
+
+def _linker(selected):
+    """link(date, view): this page for another date or view, same provider selection. One
+    URL for the page, its query completed per link: a date, "day"/"week" and the selection
+    ("all" or an id) need no quoting."""
+    base = url_for("provider.schedule")
+
+    def link(d, view):
+        return f"{base}?date={d.isoformat()}&view={view}&provider={selected}"
+
+    return link
 
 
 @bp.route("/schedule/")
@@ -68,22 +83,29 @@ def schedule():
         all_providers, request.args.get("provider"), current_user.provider_id
     )
     step = dt.timedelta(days=1 if view == "day" else 7)
+    link = _linker(selected)
+    now = today()
     ctx = dict(
         day=day,
         view=view,
         providers=providers,
         all_providers=all_providers,
         selected=selected,
-        today=today(),
+        today=now,
         provider_names={p.id: p.first_name for p in providers},
         status_labels=LABELS,
-        prev=day - step,
-        next=day + step,
+        links={
+            "prev": link(day - step, view),
+            "today": link(now, view),
+            "next": link(day + step, view),
+            "day": link(day, "day"),
+            "week": link(day, "week"),
+        },
     )
     if view == "day":
         ctx["layout"] = _day(day, providers)
     else:
-        ctx["week"] = _week(day, providers)
+        ctx["week"] = _week(day, providers, link)
     # Once per user, page and 10 minutes (audit.record_view): a day view reloaded on a
     # tablet all day long would otherwise write a row every time.
     detail = f"{view} view {day.isoformat()} {selected}"
