@@ -251,6 +251,14 @@ def day_layout(day, tz, provider_ids, work, appointments):
     )
 
 
+def listed(appointments, tz):
+    """The visits as a list says them: each with its local start, "9:30 AM"."""
+    return [
+        Listed(appt=a, time=minute_label(_minute_of_day(to_local(a.starts_at, tz))))
+        for a in appointments
+    ]
+
+
 def monday_of(day):
     return day - dt.timedelta(days=day.weekday())
 

@@ -116,6 +116,8 @@ def test_visits_say_their_times_as_the_page_prints_them():
     assert [v.time for v in wednesday.visits] == ["12:30 AM", "12:00 PM"]
     assert [v.start.strftime("%-I:%M %p") for v in wednesday.visits] == ["12:30 AM", "12:00 PM"]
     assert [d.label for d in week.days][:3] == ["Mon 1 Jun", "Tue 2 Jun", "Wed 3 Jun"]
+    home = G.listed([visit(1, 9, 5), visit(1, 23, 30)], LA)  # 06:30 UTC the next day
+    assert [(v.appt.starts_at.hour, v.time) for v in home] == [(16, "9:05 AM"), (6, "11:30 PM")]
 
 
 def test_no_show_and_completed_visits_stay_on_the_grid():

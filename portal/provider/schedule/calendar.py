@@ -115,21 +115,23 @@ def schedule():
 
 @bp.app_template_global()
 def todays_appointments():
-    """For the home panel: today's active visits of the user's provider (or everyone's)."""
+    """For the home panel: today's active visits of the user's provider (or everyone's),
+    as day_grid.Listed (the visit and its local start)."""
     if not current_user.is_authenticated or not current_user.is_staff:
         return []
+    tz = practice().tz
     day = today()
     providers, _ = day_grid.pick_providers(
         svc.provider_names(current_user.practice_id), None, current_user.provider_id
     )
     rows = svc.day_rows(
-        [p.id for p in providers], *svc.day_bounds(practice().tz, day), include_cancelled=False
+        [p.id for p in providers], *svc.day_bounds(tz, day), include_cancelled=False
     )
     if rows:
         # on every request: the home page is served from the render cache
         detail = f"home panel {day.isoformat()}"
         pagecache.each_time(audit.record_view, "schedule.view", detail=detail)
-    return rows
+    return day_grid.listed(rows, tz)
 
 
 @bp.route("/clients/<int:client_id>/appointments")
