@@ -76,7 +76,8 @@ def schedule():
     """The day or week view, served from the render cache while nothing changed; the view
     audit runs on every request, hit or miss (registered with pagecache.each_time: its
     detail names the provider selection the render validates)."""
-    day = date_or(request.args.get("date"), today())
+    now = today()
+    day = date_or(request.args.get("date"), now)
     view = "week" if request.args.get("view") == "week" else "day"
     all_providers = svc.provider_names(current_user.practice_id)
     providers, selected = day_grid.pick_providers(
@@ -84,13 +85,13 @@ def schedule():
     )
     step = dt.timedelta(days=1 if view == "day" else 7)
     link = _linker(selected)
-    now = today()
     ctx = dict(
         day=day,
         view=view,
         providers=providers,
         all_providers=all_providers,
         selected=selected,
+        selected_id=None if selected == "all" else int(selected),
         today=now,
         provider_names={p.id: p.first_name for p in providers},
         status_labels=LABELS,
