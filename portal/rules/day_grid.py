@@ -26,7 +26,7 @@ END_OF_DAY = 24 * 60
 @dataclass(slots=True)
 class Block:
     """An active appointment on the grid (start and end in local wall time; `times` says
-    them, e.g. "9:15–10:15 AM")."""
+    them, e.g. "9:15–10:15 AM"; the view adds `href`, the visit's page)."""
 
     appt: object
     row: int
@@ -36,6 +36,7 @@ class Block:
     start: object
     end: object
     times: str
+    href: str = ""
 
 
 @dataclass(slots=True)
@@ -68,10 +69,12 @@ class FreeSlot:
 
 @dataclass(slots=True)
 class Listed:
-    """A visit in a list (the day's cancelled ones): `time` is its local start, "9:30 AM"."""
+    """A visit in a list (the day's cancelled ones, today's on the home page): `time` is its
+    local start, "9:30 AM" (the view adds `href`, the visit's page)."""
 
     appt: object
     time: str
+    href: str = ""
 
 
 @dataclass(slots=True)
@@ -109,12 +112,14 @@ class WeekDay:
 
 @dataclass(slots=True)
 class WeekVisit:
-    """A visit in the week list; `time` is its local start, "9:30 AM"."""
+    """A visit in the week list; `time` is its local start, "9:30 AM" (the view adds
+    `href`, the visit's page)."""
 
     appt: object
     start: object
     color: str
     time: str
+    href: str = ""
 
 
 @dataclass(slots=True)

@@ -42,7 +42,16 @@ def _day(day, providers):
     new_url = url_for("provider.appointment_new", date=day.isoformat())
     for cell in layout.free:
         cell.href = f"{new_url}&time={cell.time}&provider={cell.provider_id}"
+    _link_visits(layout.blocks)
+    _link_visits(layout.cancelled)
     return layout
+
+
+def _link_visits(items):
+    """Each visit's page, set on the day grid's items."""
+    for item in items:
+        item.href = url_for("provider.appointment", appointment_id=item.appt.id)
+    return items
 
 
 def _week(day, providers, link):
@@ -54,14 +63,14 @@ def _week(day, providers, link):
     week = day_grid.week_layout(monday, tz, _mark_intake_flags(rows))
     for d in week.days:
         d.href = link(d.date, "day")
+        _link_visits(d.visits)
     return week
 
 
-def _linker(selected):
-    """link(date, view): this page for another date or view, same provider selection. One
-    URL for the page, its query completed per link: a date, "day"/"week" and the selection
-    ("all" or an id) need no quoting."""
-    base = url_for("provider.schedule")
+def _linker(base, selected):
+    """link(date, view): this page (at `base`) for another date or view, same provider
+    selection. Its query completed per link: a date, "day"/"week" and the selection ("all"
+    or an id) need no quoting."""
 
     def link(d, view):
         return f"{base}?date={d.isoformat()}&view={view}&provider={selected}"
@@ -84,7 +93,8 @@ def schedule():
         all_providers, request.args.get("provider"), current_user.provider_id
     )
     step = dt.timedelta(days=1 if view == "day" else 7)
-    link = _linker(selected)
+    schedule_url = url_for("provider.schedule")
+    link = _linker(schedule_url, selected)
     ctx = dict(
         day=day,
         view=view,
@@ -95,6 +105,7 @@ def schedule():
         today=now,
         provider_names={p.id: p.first_name for p in providers},
         status_labels=LABELS,
+        schedule_url=schedule_url,
         links={
             "prev": link(day - step, view),
             "today": link(now, view),
@@ -132,7 +143,7 @@ def todays_appointments():
         # on every request: the home page is served from the render cache
         detail = f"home panel {day.isoformat()}"
         pagecache.each_time(audit.record_view, "schedule.view", detail=detail)
-    return day_grid.listed(rows, tz)
+    return _link_visits(day_grid.listed(rows, tz))
 
 
 @bp.route("/clients/<int:client_id>/appointments")
