@@ -198,15 +198,30 @@ def _bounds(work, starts, appts):
     return (first // 60) * 60, min(END_OF_DAY, math.ceil(last / 60) * 60)
 
 
+def _touched(s, count, busy):
+    """Indexes k of the half hours [s + 30k, s + 30k + 30), k < count, that a booking
+    (start, end) of `busy` overlaps: those with start - 30 < s + 30k < end."""
+    out = set()
+    for ts, te in busy:
+        first = max(0, (ts - FREE_MINUTES - s) // FREE_MINUTES + 1)
+        last = min(count - 1, -((s - te) // FREE_MINUTES) - 1)  # ceil((te - s) / 30) - 1
+        out.update(range(first, last + 1))
+    return out
+
+
 def _free(work, taken, row, col_of):
     """Free half hours inside working hours that no booking (with its buffer) touches."""
     out = []
     for pid, ranges in work.items():
         busy = taken.get(pid, ())
+        col = col_of[pid]
         for s, e in ranges:
-            for m in range(s, e - FREE_MINUTES + 1, FREE_MINUTES):
-                if not any(m < te and ts < m + FREE_MINUTES for ts, te in busy):
-                    out.append(FreeSlot(row=row(m), col=col_of[pid], minute=m, provider_id=pid))
+            count = max(0, (e - s) // FREE_MINUTES)
+            touched = _touched(s, count, busy)
+            for k in range(count):
+                if k not in touched:
+                    m = s + k * FREE_MINUTES
+                    out.append(FreeSlot(row=row(m), col=col, minute=m, provider_id=pid))
     return out
 
 

@@ -2,6 +2,7 @@
 half hours; the week list; which providers a schedule link shows."""
 
 import datetime as dt
+import random
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -95,6 +96,27 @@ def test_free_half_hours_skip_visits_and_their_buffer():
     assert "11:00" not in times  # inside the buffer
     assert "11:30" in times and times[-1] == "16:30"
     assert len(free_times(grid, 2)) == 16  # the other provider: 9 to 5 all free
+
+
+def test_free_half_hours_are_exactly_those_no_booking_overlaps():
+    """The grid marks the half hours each booking touches; checked against the definition
+    (a half hour [m, m + 30) is free when no booking [start, end) overlaps it) on many
+    random working ranges and bookings, some outside the range or overlapping."""
+    rng = random.Random(13)
+    for _ in range(3000):
+        s = rng.randrange(0, 1400)
+        e = rng.randrange(s, 1441)
+        busy = []
+        for _ in range(rng.randrange(0, 6)):
+            start = rng.randrange(-60, 1500)
+            busy.append((start, start + rng.randrange(1, 200)))
+        grid = G._free({1: [(s, e)]}, {1: busy}, lambda m: 1, {1: 2})
+        expected = [
+            m
+            for m in range(s, e - G.FREE_MINUTES + 1, G.FREE_MINUTES)
+            if not any(m < te and ts < m + G.FREE_MINUTES for ts, te in busy)
+        ]
+        assert [f.minute for f in grid] == expected, (s, e, busy)
 
 
 def test_cancelled_visits_are_listed_apart_and_free_their_time():
