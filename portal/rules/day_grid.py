@@ -25,7 +25,8 @@ END_OF_DAY = 24 * 60
 
 @dataclass(slots=True)
 class Block:
-    """An active appointment on the grid (start and end in local wall time)."""
+    """An active appointment on the grid (start and end in local wall time; `times` says
+    them, e.g. "9:15–10:15 AM"; the view adds `href`, the visit's page)."""
 
     appt: object
     row: int
@@ -34,6 +35,8 @@ class Block:
     color: str
     start: object
     end: object
+    times: str
+    href: str = ""
 
 
 @dataclass(slots=True)
@@ -65,6 +68,16 @@ class FreeSlot:
 
 
 @dataclass(slots=True)
+class Listed:
+    """A visit in a list (the day's cancelled ones, today's on the home page): `time` is its
+    local start, "9:30 AM" (the view adds `href`, the visit's page)."""
+
+    appt: object
+    time: str
+    href: str = ""
+
+
+@dataclass(slots=True)
 class HourMark:
     row: int
     label: str
@@ -86,15 +99,27 @@ class DayLayout:
 
 @dataclass(slots=True)
 class WeekDay:
+    """A day of the week list (the view adds `href`, the day view of that date)."""
+
     date: object
     visits: list = field(default_factory=list)
+    href: str = ""
+
+    @property
+    def label(self):
+        return self.date.strftime("%a %-d %b")
 
 
 @dataclass(slots=True)
 class WeekVisit:
+    """A visit in the week list; `time` is its local start, "9:30 AM" (the view adds
+    `href`, the visit's page)."""
+
     appt: object
     start: object
     color: str
+    time: str
+    href: str = ""
 
 
 @dataclass(slots=True)
@@ -107,6 +132,12 @@ def minute_label(minute: int) -> str:
     """570 -> '9:30 AM' (the C locale's %-I:%M %p)."""
     hour, m = divmod(minute, 60)
     return f"{hour % 12 or 12}:{m:02d} {'AM' if hour < 12 else 'PM'}"
+
+
+def clock_label(minute: int) -> str:
+    """570 -> '9:30' (%-I:%M)."""
+    hour, m = divmod(minute, 60)
+    return f"{hour % 12 or 12}:{m:02d}"
 
 
 def hour_label(minute: int) -> str:
@@ -167,15 +198,30 @@ def _bounds(work, starts, appts):
     return (first // 60) * 60, min(END_OF_DAY, math.ceil(last / 60) * 60)
 
 
+def _touched(s, count, busy):
+    """Indexes k of the half hours [s + 30k, s + 30k + 30), k < count, that a booking
+    (start, end) of `busy` overlaps: those with start - 30 < s + 30k < end."""
+    out = set()
+    for ts, te in busy:
+        first = max(0, (ts - FREE_MINUTES - s) // FREE_MINUTES + 1)
+        last = min(count - 1, -((s - te) // FREE_MINUTES) - 1)  # ceil((te - s) / 30) - 1
+        out.update(range(first, last + 1))
+    return out
+
+
 def _free(work, taken, row, col_of):
     """Free half hours inside working hours that no booking (with its buffer) touches."""
     out = []
     for pid, ranges in work.items():
         busy = taken.get(pid, ())
+        col = col_of[pid]
         for s, e in ranges:
-            for m in range(s, e - FREE_MINUTES + 1, FREE_MINUTES):
-                if not any(m < te and ts < m + FREE_MINUTES for ts, te in busy):
-                    out.append(FreeSlot(row=row(m), col=col_of[pid], minute=m, provider_id=pid))
+            count = max(0, (e - s) // FREE_MINUTES)
+            touched = _touched(s, count, busy)
+            for k in range(count):
+                if k not in touched:
+                    m = s + k * FREE_MINUTES
+                    out.append(FreeSlot(row=row(m), col=col, minute=m, provider_id=pid))
     return out
 
 
@@ -193,11 +239,12 @@ def day_layout(day, tz, provider_ids, work, appointments):
     blocks, cancelled, taken = [], [], {}
     for a, local, m in zip(appointments, starts_local, starts, strict=True):
         if a.status not in ACTIVE_STATUSES:
-            cancelled.append(a)
+            cancelled.append(Listed(appt=a, time=minute_label(m)))
             continue
         minutes = int((a.ends_at - a.starts_at).total_seconds() // 60)
         held = int((a.blocked_until - a.starts_at).total_seconds() // 60)
         taken.setdefault(a.provider_id, []).append((m, m + held))
+        end = to_local(a.ends_at, tz)
         blocks.append(
             Block(
                 appt=a,
@@ -206,7 +253,8 @@ def day_layout(day, tz, provider_ids, work, appointments):
                 col=col_of[a.provider_id],
                 color=color_class(a.type_color),
                 start=local,
-                end=to_local(a.ends_at, tz),
+                end=end,
+                times=f"{clock_label(m)}–{minute_label(_minute_of_day(end))}",
             )
         )
     return DayLayout(
@@ -223,6 +271,14 @@ def day_layout(day, tz, provider_ids, work, appointments):
     )
 
 
+def listed(appointments, tz):
+    """The visits as a list says them: each with its local start, "9:30 AM"."""
+    return [
+        Listed(appt=a, time=minute_label(_minute_of_day(to_local(a.starts_at, tz))))
+        for a in appointments
+    ]
+
+
 def monday_of(day):
     return day - dt.timedelta(days=day.weekday())
 
@@ -234,6 +290,11 @@ def week_layout(monday, tz, appointments):
         local = to_local(a.starts_at, tz)
         index = (local.date() - monday).days
         if 0 <= index < 7:
-            visit = WeekVisit(appt=a, start=local, color=color_class(a.type_color))
+            visit = WeekVisit(
+                appt=a,
+                start=local,
+                color=color_class(a.type_color),
+                time=minute_label(_minute_of_day(local)),
+            )
             days[index].visits.append(visit)
     return WeekLayout(monday=monday, days=days)

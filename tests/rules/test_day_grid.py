@@ -2,6 +2,7 @@
 half hours; the week list; which providers a schedule link shows."""
 
 import datetime as dt
+import random
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
@@ -97,10 +98,48 @@ def test_free_half_hours_skip_visits_and_their_buffer():
     assert len(free_times(grid, 2)) == 16  # the other provider: 9 to 5 all free
 
 
+def test_free_half_hours_are_exactly_those_no_booking_overlaps():
+    """The grid marks the half hours each booking touches; checked against the definition
+    (a half hour [m, m + 30) is free when no booking [start, end) overlaps it) on many
+    random working ranges and bookings, some outside the range or overlapping."""
+    rng = random.Random(13)
+    for _ in range(3000):
+        s = rng.randrange(0, 1400)
+        e = rng.randrange(s, 1441)
+        busy = []
+        for _ in range(rng.randrange(0, 6)):
+            start = rng.randrange(-60, 1500)
+            busy.append((start, start + rng.randrange(1, 200)))
+        grid = G._free({1: [(s, e)]}, {1: busy}, lambda m: 1, {1: 2})
+        expected = [
+            m
+            for m in range(s, e - G.FREE_MINUTES + 1, G.FREE_MINUTES)
+            if not any(m < te and ts < m + G.FREE_MINUTES for ts, te in busy)
+        ]
+        assert [f.minute for f in grid] == expected, (s, e, busy)
+
+
 def test_cancelled_visits_are_listed_apart_and_free_their_time():
     grid = layout([visit(1, 10, status="cancelled"), visit(1, 13, status="late_cancelled")])
     assert grid.blocks == [] and len(grid.cancelled) == 2
     assert "10:00" in free_times(grid, 1) and "13:00" in free_times(grid, 1)
+
+
+def test_visits_say_their_times_as_the_page_prints_them():
+    """The grid's "9:15–10:15 AM", the cancelled list's and the week's "9:15 AM", and the
+    week's day headings are worked out once per visit (the C locale's strftime)."""
+    grid = layout([visit(1, 11, 45), visit(1, 9, 5, 30), visit(2, 13, status="cancelled")])
+    assert [b.times for b in grid.blocks] == ["11:45–12:45 PM", "9:05–9:35 AM"]
+    for b in grid.blocks:
+        assert b.times == f"{b.start.strftime('%-I:%M')}–{b.end.strftime('%-I:%M %p')}"
+    assert [(c.appt.provider_id, c.time) for c in grid.cancelled] == [(2, "1:00 PM")]
+    week = G.week_layout(G.monday_of(DAY), LA, [visit(1, 0, 30), visit(1, 12, 0)])
+    wednesday = week.days[2]
+    assert [v.time for v in wednesday.visits] == ["12:30 AM", "12:00 PM"]
+    assert [v.start.strftime("%-I:%M %p") for v in wednesday.visits] == ["12:30 AM", "12:00 PM"]
+    assert [d.label for d in week.days][:3] == ["Mon 1 Jun", "Tue 2 Jun", "Wed 3 Jun"]
+    home = G.listed([visit(1, 9, 5), visit(1, 23, 30)], LA)  # 06:30 UTC the next day
+    assert [(v.appt.starts_at.hour, v.time) for v in home] == [(16, "9:05 AM"), (6, "11:30 PM")]
 
 
 def test_no_show_and_completed_visits_stay_on_the_grid():

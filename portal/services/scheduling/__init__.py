@@ -21,6 +21,7 @@ from portal.services.scheduling.agenda import (
     day_bounds,
     day_rows,
     practice_providers,
+    provider_names,
     working_day,
 )
 from portal.services.scheduling.booking import book, book_series, move, plan_series
@@ -55,6 +56,7 @@ __all__ = [
     "conflicts_for",
     "working_day",
     "practice_providers",
+    "provider_names",
     "day_bounds",
     "AgendaRow",
     "weekly_hours",
