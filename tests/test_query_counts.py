@@ -63,7 +63,7 @@ PAGES = {
     "day_view_all": ("owner", "GET", "/provider/schedule/?date=2026-06-01&provider=all", 6),
     "week_view": ("therapist", "GET", "/provider/schedule/?date=2026-06-01&view=week", 5),
     "provider_home": ("therapist", "GET", "/provider/", 5),
-    "client_home": ("cu1", "GET", "/portal/", 15),
+    "client_home": ("cu1", "GET", "/portal/", 11),
     "claims_list": ("owner", "GET", "/provider/claims", 4),
 }
 

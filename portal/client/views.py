@@ -52,10 +52,9 @@ def home():
     # Served from the render cache while nothing changed (portal/pagecache.py): every
     # write changes the data version and the minute is in the key; the view audit runs on
     # every request, hit or miss.
-    client = current_user.client
-    practice = current_user.practice
+    home = client_home.home_for(current_user.client_id, current_user.practice)
+    client = home.client  # the client's own record, with just the columns the home shows
     pagecache.each_time(audit.record_view, "client.view", obj=client, detail="portal home")
-    home = client_home.home_for(client, practice)
     return render(
         "client/home.html",
         client=client,
