@@ -213,7 +213,7 @@ def client_page(client_id):
         clinical=sees_clinical(),
         submissions=submissions,
         offered=offered,
-        tablet_form=tablet_start_form(offered),
+        tablet_form=tablet_start_form(offered) if offered else None,
         sections=SECTIONS,
         section="clients",
         **_insurance_context(insurance, on),
