@@ -30,20 +30,25 @@ class ProfileForm(FlaskForm):
     postal_code = StringField("ZIP code", validators=[Optional(), Length(max=10)])
 
 
+# The client's two choices: (field name, label), in the order the home lists them.
+PREFERENCES = (
+    ("document_emails", "E-mail me when a new receipt or superbill is ready"),
+    ("monthly_superbill", "Make me a superbill of each month's paid visits"),
+)
+
+
 class PreferencesForm(FlaskForm):
-    document_emails = BooleanField("E-mail me when a new receipt or superbill is ready")
-    monthly_superbill = BooleanField("Make me a superbill of each month's paid visits")
+    document_emails = BooleanField(PREFERENCES[0][1])
+    monthly_superbill = BooleanField(PREFERENCES[1][1])
 
 
 PROFILE_FIELDS = ("preferred_name", "phone", "address1", "address2", "city", "state", "postal_code")
 
 
-def _prefs_form(prefs):
-    return PreferencesForm(
-        formdata=None,
-        document_emails=prefs.document_emails,
-        monthly_superbill=prefs.monthly_superbill,
-    )
+def _preferences(prefs):
+    """[(name, label, checked)] of the choices, for the home's form (two checkboxes: the
+    page lists them in a loop; PreferencesForm reads what is posted)."""
+    return [(name, label, bool(getattr(prefs, name))) for name, label in PREFERENCES]
 
 
 @bp.route("/")
@@ -59,7 +64,7 @@ def home():
         "client/home.html",
         client=client,
         home=home,
-        prefs_form=_prefs_form(home.prefs),
+        preferences=_preferences(home.prefs),
         section="home",
     )
 

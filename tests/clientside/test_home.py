@@ -82,6 +82,9 @@ def test_profile_and_choices(app, client):
     with app.app_context():
         pref = ClientPreference.get(ClientPreference.client == s.client.id)
         assert pref.monthly_superbill and not pref.document_emails
+    page = client.get("/portal/").get_data(as_text=True)  # the home shows the saved choices
+    assert '<input checked id="monthly_superbill" name="monthly_superbill"' in page
+    assert '<input id="document_emails" name="document_emails"' in page
 
 
 def _card(s, policy, side, replaced=False):
