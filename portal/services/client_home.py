@@ -148,10 +148,20 @@ def _client(home, client_id):
     )
 
 
+def _with_names(*columns):
+    """A select of `columns` of appointments joined to their type and their provider."""
+    return (
+        Appointment.select(*columns)
+        .join(AppointmentType, on=(Appointment.appointment_type == AppointmentType.id))
+        .switch(Appointment)
+        .join(Provider, on=(Appointment.provider == Provider.id))
+    )
+
+
 def _upcoming_query(client_id, now):
     # With the practice's cancellation window (no policy row: the default window).
     return (
-        Appointment.select(
+        _with_names(
             Appointment.id,
             Appointment.starts_at,
             Appointment.status,
@@ -160,9 +170,6 @@ def _upcoming_query(client_id, now):
             Provider.last_name,
             BookingPolicy.cancellation_window_hours,
         )
-        .join(AppointmentType, on=(Appointment.appointment_type == AppointmentType.id))
-        .switch(Appointment)
-        .join(Provider, on=(Appointment.provider == Provider.id))
         .switch(Appointment)
         .join(
             BookingPolicy,
@@ -181,15 +188,12 @@ def _upcoming_query(client_id, now):
 
 def _book_again_query(client_id, now):
     return (
-        Appointment.select(
+        _with_names(
             Appointment.appointment_type,
             Appointment.provider,
             AppointmentType.name,
             Provider.first_name,
         )
-        .join(AppointmentType, on=(Appointment.appointment_type == AppointmentType.id))
-        .switch(Appointment)
-        .join(Provider, on=(Appointment.provider == Provider.id))
         .where(
             (Appointment.client == client_id)
             & (Appointment.starts_at <= now)
