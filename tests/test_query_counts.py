@@ -53,7 +53,7 @@ TODAY = dt.date(2026, 6, 1)
 PAGES = {
     "client_list": ("frontdesk", "GET", "/provider/clients", 4),
     "client_search": ("frontdesk", "POST", "/provider/clients/search", 4),
-    "client_page": ("owner", "GET", "/provider/clients/{c}", 14),
+    "client_page": ("owner", "GET", "/provider/clients/{c}", 12),
     "notes_list": ("therapist", "GET", "/provider/clients/{c}/notes", 6),
     "note": ("therapist", "GET", "/provider/notes/{note}", 7),
     "invoice": ("owner", "GET", "/provider/billing/invoices/{inv}", 5),
@@ -63,7 +63,7 @@ PAGES = {
     "day_view_all": ("owner", "GET", "/provider/schedule/?date=2026-06-01&provider=all", 6),
     "week_view": ("therapist", "GET", "/provider/schedule/?date=2026-06-01&view=week", 5),
     "provider_home": ("therapist", "GET", "/provider/", 5),
-    "client_home": ("cu1", "GET", "/portal/", 15),
+    "client_home": ("cu1", "GET", "/portal/", 11),
     "claims_list": ("owner", "GET", "/provider/claims", 4),
 }
 

@@ -30,20 +30,25 @@ class ProfileForm(FlaskForm):
     postal_code = StringField("ZIP code", validators=[Optional(), Length(max=10)])
 
 
+# The client's two choices: (field name, label), in the order the home lists them.
+PREFERENCES = (
+    ("document_emails", "E-mail me when a new receipt or superbill is ready"),
+    ("monthly_superbill", "Make me a superbill of each month's paid visits"),
+)
+
+
 class PreferencesForm(FlaskForm):
-    document_emails = BooleanField("E-mail me when a new receipt or superbill is ready")
-    monthly_superbill = BooleanField("Make me a superbill of each month's paid visits")
+    document_emails = BooleanField(PREFERENCES[0][1])
+    monthly_superbill = BooleanField(PREFERENCES[1][1])
 
 
 PROFILE_FIELDS = ("preferred_name", "phone", "address1", "address2", "city", "state", "postal_code")
 
 
-def _prefs_form(prefs):
-    return PreferencesForm(
-        formdata=None,
-        document_emails=prefs.document_emails,
-        monthly_superbill=prefs.monthly_superbill,
-    )
+def _preferences(prefs):
+    """[(name, label, checked)] of the choices, for the home's form (two checkboxes: the
+    page lists them in a loop; PreferencesForm reads what is posted)."""
+    return [(name, label, bool(getattr(prefs, name))) for name, label in PREFERENCES]
 
 
 @bp.route("/")
@@ -52,15 +57,14 @@ def home():
     # Served from the render cache while nothing changed (portal/pagecache.py): every
     # write changes the data version and the minute is in the key; the view audit runs on
     # every request, hit or miss.
-    client = current_user.client
-    practice = current_user.practice
+    home = client_home.home_for(current_user.client_id, current_user.practice)
+    client = home.client  # the client's own record, with just the columns the home shows
     pagecache.each_time(audit.record_view, "client.view", obj=client, detail="portal home")
-    home = client_home.home_for(client, practice)
     return render(
         "client/home.html",
         client=client,
         home=home,
-        prefs_form=_prefs_form(home.prefs),
+        preferences=_preferences(home.prefs),
         section="home",
     )
 

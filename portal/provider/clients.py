@@ -202,13 +202,13 @@ def client_page(client_id):
     client = access.get_or_404(Client, client_id, audit_action="client.view", joined=(Provider,))
     on = today()
     # Every insurance row of the client, read once for the warnings and the section below.
-    insurance = coverage.ClientInsurance(client)
+    insurance = coverage.ClientInsurance(client, current_user.practice)
     warnings = coverage.visit_warnings(client, on, insurance)
     said = " ".join(warnings).lower()
     skip = [kind for kind in ("referral", "authorization") if kind in said]
     warnings += coverage.document_warnings(client, on, skip=skip, ins=insurance)
     submissions = intake_svc.client_submissions(client)
-    offered = intake_svc.offered_forms(client.practice_id)
+    offered = intake_svc.offered_form_choices(client.practice_id)
     return render(
         "provider/clients/page.html",
         client=client,
@@ -217,7 +217,7 @@ def client_page(client_id):
         clinical=sees_clinical(),
         submissions=submissions,
         offered=offered,
-        tablet_form=tablet_start_form(offered),
+        tablet_form=tablet_start_form(offered) if offered else None,
         sections=SECTIONS,
         section="clients",
         **_insurance_context(insurance, on),

@@ -127,8 +127,5 @@ def duplicates_of(data):
 @bp.app_template_global()
 def client_merges(client_id):
     """For the client page: the record this one was merged into, and those merged into it."""
-    into = client_merge.merged_into(client_id)
-    return {
-        "into": (into, into.into_client) if into else None,
-        "merged_from": client_merge.merged_from(client_id),
-    }
+    into, merged_from = client_merge.banner(client_id)
+    return {"into": into, "merged_from": merged_from}

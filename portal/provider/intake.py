@@ -76,8 +76,9 @@ def intake_pdf_response(sub):
 
 
 def tablet_start_form(offered):
+    """The form that starts tablet mode; `offered`: [(form id, title)]."""
     form = TabletStartForm(formdata=None)
-    form.form.choices = choices([(f.id, f.title) for f in offered])
+    form.form.choices = choices(offered)
     return form
 
 

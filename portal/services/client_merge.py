@@ -11,6 +11,8 @@ Nothing is deleted or rewritten that the portal keeps as issued:
   the kept record's pages read both (`family_ids`).
 """
 
+from peewee import Case
+
 from portal import audit, clock
 from portal.db import database
 from portal.models import (
@@ -28,6 +30,7 @@ from portal.models import (
     StripeCustomer,
     User,
 )
+from portal.services import rows
 
 MOVES = [
     (Appointment, "appointments"),
@@ -67,15 +70,48 @@ def family_ids(client_id):
     return ids
 
 
-def merged_from(client_id):
-    """[(ClientMerge, Client)] merged straight into this record, newest first."""
-    rows = (
-        ClientMerge.select(ClientMerge, Client)
-        .join(Client, on=(ClientMerge.from_client == Client.id))
-        .where(ClientMerge.into_client == client_id)
+def _banner_query(client_id):
+    # Either side of a merge this record took part in, with the other record's names.
+    other = Case(
+        None,
+        [(ClientMerge.from_client == client_id, ClientMerge.into_client)],
+        ClientMerge.from_client,
+    )
+    return (
+        ClientMerge.select(
+            ClientMerge.from_client,
+            ClientMerge.merged_at,
+            Client.id,
+            Client.first_name,
+            Client.last_name,
+            Client.preferred_name,
+            Client.date_of_birth,
+        )
+        .join(Client, on=(Client.id == other))
+        .where((ClientMerge.from_client == client_id) | (ClientMerge.into_client == client_id))
         .order_by(ClientMerge.id.desc())
     )
-    return [(m, m.from_client) for m in rows]
+
+
+def banner(client_id):
+    """(into, merged_from) for a client's pages, in one statement: into is (merge, the
+    record this one was merged into) or None; merged_from is [(merge, record)] of the
+    records merged straight into this one, newest first. Each merge has its date, each
+    record its id, names and date of birth."""
+    into, merged_from = None, []
+    for from_id, merged_at, *person in rows.tuples(
+        "client_merge.banner", _banner_query, {"client_id": client_id}
+    ):
+        merge = ClientMerge(from_client=from_id, merged_at=merged_at)
+        other = Client(**dict(zip(_BANNER_NAMES, person, strict=True)))
+        if from_id == client_id:
+            into = (merge, other)
+        else:
+            merged_from.append((merge, other))
+    return into, merged_from
+
+
+_BANNER_NAMES = ("id", "first_name", "last_name", "preferred_name", "date_of_birth")
 
 
 def preview(keep, drop):

@@ -29,6 +29,7 @@ from portal.models import (
 from portal.models.scheduling import STATUS_COMPLETED, Appointment, AppointmentType
 from portal.rules import coverage as rules
 from portal.rules.money import format_cents as _format_cents
+from portal.services import rows
 
 _d = rules.day
 
@@ -44,12 +45,12 @@ def _utc_bounds(practice, start, end):
     return lo.replace(tzinfo=None), hi
 
 
-def _billed_visits_query(client):
+def _billed_visits_query(client_id):
     return (
         Appointment.select(Appointment.starts_at)
         .join(AppointmentType)
         .where(
-            (Appointment.client == client.id)
+            (Appointment.client == client_id)
             & (Appointment.status == STATUS_COMPLETED)
             & (AppointmentType.bill_insurance == True)  # noqa: E712
         )
@@ -59,10 +60,57 @@ def _billed_visits_query(client):
 def billed_visits(client, start, end=None):
     """Completed visits of insurance-billed types for `client` from `start` through `end`."""
     lo, hi = _utc_bounds(client.practice, start, end)
-    q = _billed_visits_query(client).where(Appointment.starts_at >= lo)
+    q = _billed_visits_query(client.id).where(Appointment.starts_at >= lo)
     if hi is not None:
         q = q.where(Appointment.starts_at < hi)
     return q.count()
+
+
+def _policies_query(client_id):
+    return (
+        InsurancePolicy.select(InsurancePolicy, Payer)
+        .join(Payer)
+        .where(InsurancePolicy.client == client_id)
+        .order_by(InsurancePolicy.active.desc(), InsurancePolicy.rank, InsurancePolicy.id)
+    )
+
+
+def _verifications_query(client_id):
+    return (
+        BenefitsVerification.select()
+        .where(BenefitsVerification.client == client_id)
+        .order_by(BenefitsVerification.verified_on.desc(), BenefitsVerification.id.desc())
+    )
+
+
+def _cards_query(client_id):
+    return (
+        CardImage.select(
+            CardImage.id,
+            CardImage.policy,
+            CardImage.side,
+            CardImage.content_type,
+            CardImage.uploaded_at,
+        )
+        .where((CardImage.client == client_id) & CardImage.replaced_at.is_null())
+        .order_by(CardImage.uploaded_at)
+    )
+
+
+def _referrals_query(client_id):
+    return (
+        Referral.select()
+        .where(Referral.client == client_id)
+        .order_by(Referral.active.desc(), Referral.referral_date.desc())
+    )
+
+
+def _authorizations_query(client_id):
+    return (
+        PriorAuthorization.select()
+        .where(PriorAuthorization.client == client_id)
+        .order_by(PriorAuthorization.active.desc(), PriorAuthorization.start_date.desc())
+    )
 
 
 class ClientInsurance:
@@ -70,30 +118,26 @@ class ClientInsurance:
     authorizations and billed visits, each read once, in one query, when first needed:
     the client page shows all of them and the warnings are computed from the same rows."""
 
-    def __init__(self, client):
+    def __init__(self, client, practice=None):
+        """`practice`: the client's, when the caller has it (its time zone dates visits)."""
         self.client = client
+        self.practice = practice
+        self._values = {"client_id": client.id}
 
     @cached_property
     def policies(self):
         """All policies, active first, then by rank, each with its payer."""
-        q = (
-            InsurancePolicy.select(InsurancePolicy, Payer)
-            .join(Payer)
-            .where(InsurancePolicy.client == self.client.id)
-        )
-        return list(
-            q.order_by(InsurancePolicy.active.desc(), InsurancePolicy.rank, InsurancePolicy.id)
+        return rows.instances(
+            "coverage.policies", _policies_query, self._values, InsurancePolicy, ((Payer, "payer"),)
         )
 
     @cached_property
     def _verifications(self):
         latest = {}
-        rows = (
-            BenefitsVerification.select()
-            .where(BenefitsVerification.client == self.client.id)
-            .order_by(BenefitsVerification.verified_on.desc(), BenefitsVerification.id.desc())
+        found = rows.instances(
+            "coverage.verifications", _verifications_query, self._values, BenefitsVerification
         )
-        for v in rows:
+        for v in found:
             latest.setdefault(v.policy_id, v)
         return latest
 
@@ -103,12 +147,7 @@ class ClientInsurance:
     @cached_property
     def _cards(self):
         by_policy, loose = {}, []
-        rows = (
-            CardImage.select()
-            .where((CardImage.client == self.client.id) & CardImage.replaced_at.is_null())
-            .order_by(CardImage.uploaded_at)
-        )
-        for c in rows:
+        for c in rows.instances("coverage.cards", _cards_query, self._values, CardImage):
             if c.policy_id is None:
                 loose.append(c)
             else:
@@ -116,7 +155,8 @@ class ClientInsurance:
         return by_policy, loose[::-1]
 
     def cards(self, policy):
-        """{'front': CardImage|None, 'back': CardImage|None} for a policy."""
+        """{'front': CardImage|None, 'back': CardImage|None} for a policy (id, side, type and
+        upload time of each)."""
         return self._cards[0].get(policy.id, {"front": None, "back": None})
 
     @property
@@ -127,27 +167,23 @@ class ClientInsurance:
     @cached_property
     def referrals(self):
         """All referrals, active first, newest first."""
-        return list(
-            Referral.select()
-            .where(Referral.client == self.client.id)
-            .order_by(Referral.active.desc(), Referral.referral_date.desc())
-        )
+        return rows.instances("coverage.referrals", _referrals_query, self._values, Referral)
 
     @cached_property
     def authorizations(self):
         """All prior authorizations, active first, newest first."""
-        return list(
-            PriorAuthorization.select()
-            .where(PriorAuthorization.client == self.client.id)
-            .order_by(PriorAuthorization.active.desc(), PriorAuthorization.start_date.desc())
+        return rows.instances(
+            "coverage.authorizations", _authorizations_query, self._values, PriorAuthorization
         )
 
     @cached_property
     def _visit_starts(self):
-        return [a.starts_at for a in _billed_visits_query(self.client)]
+        return [
+            t for (t,) in rows.tuples("coverage.visit_starts", _billed_visits_query, self._values)
+        ]
 
     def billed_visits(self, start, end=None):
-        lo, hi = _utc_bounds(self.client.practice, start, end)
+        lo, hi = _utc_bounds(self.practice or self.client.practice, start, end)
         return sum(1 for t in self._visit_starts if t >= lo and (hi is None or t < hi))
 
 

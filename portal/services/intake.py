@@ -15,6 +15,7 @@ from portal import audit, clock, pdf
 from portal.audit import client_ip
 from portal.db import database
 from portal.models import IntakeField, IntakeForm, IntakeSubmission
+from portal.services import rows
 
 FORM_FIELDS = ("title", "kind", "description", "position", "active")
 FIELD_FIELDS = (
@@ -152,12 +153,41 @@ def submit(form_obj, client, answers, signature_name, user, via="portal"):
     return sub
 
 
-def client_submissions(client):
-    return list(
-        IntakeSubmission.select()
-        .where(IntakeSubmission.client == client.id)
+def _submissions_query(client_id):
+    return (
+        IntakeSubmission.select(
+            IntakeSubmission.id,
+            IntakeSubmission.form,
+            IntakeSubmission.form_title,
+            IntakeSubmission.signature_name,
+            IntakeSubmission.signed_at,
+            IntakeSubmission.via,
+            IntakeSubmission.flags_json,
+        )
+        .where(IntakeSubmission.client == client_id)
         .order_by(IntakeSubmission.signed_at.desc(), IntakeSubmission.id.desc())
     )
+
+
+def client_submissions(client):
+    """The client's signed submissions, newest first, as the client page lists them: who
+    signed which form when and how, and the flags raised (not the answers)."""
+    return rows.instances(
+        "intake.client_submissions", _submissions_query, {"client_id": client.id}, IntakeSubmission
+    )
+
+
+def _form_choices_query(practice_id):
+    return (
+        IntakeForm.select(IntakeForm.id, IntakeForm.title)
+        .where((IntakeForm.practice == practice_id) & IntakeForm.active)
+        .order_by(IntakeForm.position, IntakeForm.id)
+    )
+
+
+def offered_form_choices(practice_id):
+    """[(id, title)] of the forms offered_forms() gives."""
+    return rows.tuples("intake.form_choices", _form_choices_query, {"practice_id": practice_id})
 
 
 def signed_form_ids(client):

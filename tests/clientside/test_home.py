@@ -1,11 +1,15 @@
 """The client home (issue 12, item 4): what needs doing, useful empty states, the profile
 and the e-mail choices; served from the render cache while nothing changed."""
 
-from portal import pagecache
+import datetime as dt
+
+from portal import clock, pagecache
 from portal.models import (
+    CardImage,
     ClientPreference,
     InsurancePolicy,
     IntakeForm,
+    IntakeSubmission,
     Payer,
     SavedPaymentMethod,
 )
@@ -78,3 +82,73 @@ def test_profile_and_choices(app, client):
     with app.app_context():
         pref = ClientPreference.get(ClientPreference.client == s.client.id)
         assert pref.monthly_superbill and not pref.document_emails
+    page = client.get("/portal/").get_data(as_text=True)  # the home shows the saved choices
+    assert '<input checked id="monthly_superbill" name="monthly_superbill"' in page
+    assert '<input id="document_emails" name="document_emails"' in page
+
+
+def _card(s, policy, side, replaced=False):
+    CardImage.create(
+        practice=s.practice,
+        client=s.client,
+        policy=policy,
+        side=side,
+        stored_name=f"{policy.id}-{side}-{replaced}.png",
+        content_type="image/png",
+        size_bytes=10,
+        sha256="0" * 64,
+        uploaded_at=clock.utcnow(),
+        replaced_at=clock.utcnow() if replaced else None,
+    )
+
+
+def test_cards_and_forms_on_file(app, client):
+    # A policy with a current front photo (its back was replaced, so none is current), one
+    # with both sides, one with none; a form signed, one not; a card expiring next month.
+    with app.test_request_context():
+        s = scene(other=False)
+        signed = intake_svc.create_default_form(s.practice.id)
+        IntakeForm.create(practice=s.practice, title="Consent to treatment", kind="consent")
+        IntakeSubmission.create(
+            practice=s.practice,
+            client=s.client,
+            form=signed,
+            form_title=signed.title,
+            answers_json="[]",
+            signature_name="Jordan Avery",
+            signed_at=clock.utcnow(),
+            content_sha256="0" * 64,
+        )
+        policies = []
+        for name in ("Front Only Health", "Both Sides Health", "No Photo Health"):
+            payer = Payer.create(practice=s.practice, name=name)
+            policies.append(
+                InsurancePolicy.create(
+                    practice=s.practice, client=s.client, payer=payer, member_id="X"
+                )
+            )
+        _card(s, policies[0], "front")
+        _card(s, policies[0], "back", replaced=True)
+        _card(s, policies[1], "front")
+        _card(s, policies[1], "back")
+        soon = clock.utcnow().date() + dt.timedelta(days=31)
+        SavedPaymentMethod.create(
+            practice=s.practice,
+            client=s.client,
+            stripe_payment_method_id="pm_y",
+            brand="mastercard",
+            last4="5454",
+            exp_month=soon.month,
+            exp_year=soon.year,
+        )
+    login(client, s.client_user.email)
+    page = client.get("/portal/").get_data(as_text=True)
+    assert "Front Only Health: front on file, back missing" in page
+    assert "Both Sides Health: front and back on file" in page
+    assert "No Photo Health: no card photo yet" in page
+    assert "Send a photo of your No Photo Health card" in page
+    assert "Send a photo of your Front Only Health card" not in page
+    assert "Send a photo of your Both Sides Health card" not in page
+    assert "Fill in and sign “Consent to treatment”" in page
+    assert "Fill in and sign “Health history”" not in page
+    assert "Mastercard ending 5454 expires soon" in page

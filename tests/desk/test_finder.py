@@ -229,7 +229,11 @@ def test_a_merge_keeps_every_record_and_the_audit_trail(app, client, world):
     assert [c.id for c in found] == [keep.id]
     page = client.get(f"/provider/clients/{dup.id}").get_data(as_text=True)
     assert "was merged into" in page
-    assert "Merged records" in client.get(f"/provider/clients/{keep.id}").get_data(as_text=True)
+    assert f'<a href="/provider/clients/{keep.id}">Priya Natarajan\'s record</a>' in page
+    assert "Merged records" not in page
+    page = client.get(f"/provider/clients/{keep.id}").get_data(as_text=True)
+    assert "Merged records" in page and "was merged into" not in page
+    assert f'<a href="/provider/clients/{dup.id}">Priya Natarajan, born 09/23/1979</a>' in page
     # once only; never into itself; only the owner; only this practice
     r = client.post(
         f"/provider/clients/{keep.id}/merge", data={"client_id": dup.id, "confirm": "yes"}
