@@ -4,7 +4,7 @@ form, a card on file about to expire, an insurance policy without a card photo);
 their latest documents, insurance cards, profile and choices.
 
 Reads only: a fixed number of indexed queries per home, whatever the client's history,
-each selecting just the columns the home shows (rows as tuples, services/rows.py).
+each selecting just the columns the home shows (rows as tuples, services/reads.py).
 """
 
 import datetime as dt
@@ -36,7 +36,7 @@ from portal.models import (
 from portal.models.billing import PURCHASE_ACTIVE
 from portal.rules import appointments as appt_rules
 from portal.rules import slots as slot_rules
-from portal.services.rows import tuples
+from portal.services import reads
 
 CARD_WARNING_DAYS = 45  # a saved card expiring within this many days needs a new one
 DOCUMENT_KINDS = ("superbill", "receipt", "letter", "invoice")
@@ -139,7 +139,7 @@ def _client_query(client_id):
 
 
 def _client(home, client_id):
-    row = tuples("client_home.client", _client_query, {"client_id": client_id})[0]
+    row = reads.rows("client_home.client", _client_query, {"client_id": client_id})[0]
     home.client = Client(**{f.name: v for f, v in zip(_CLIENT, row, strict=False)})
     monthly, emails = row[len(_CLIENT) :]
     home.prefs = Prefs(
@@ -207,7 +207,7 @@ def _book_again_query(client_id, now):
 
 def _visits(home, client_id, practice, now):
     values = {"client_id": client_id, "now": now}
-    upcoming = tuples("client_home.upcoming", _upcoming_query, values)
+    upcoming = reads.rows("client_home.upcoming", _upcoming_query, values)
     home.upcoming_count = len(upcoming)
     if upcoming:
         *visit, window = upcoming[0]
@@ -222,7 +222,7 @@ def _visits(home, client_id, practice, now):
         home.may_reschedule = home.may_change and not slot_rules.is_late_cancellation(
             nxt.starts_at, now, window
         )
-    again = tuples("client_home.book_again", _book_again_query, values)
+    again = reads.rows("client_home.book_again", _book_again_query, values)
     home.book_again = BookAgain(*again[0]) if again else None
 
 
@@ -263,11 +263,13 @@ def _due_query(client_id):
 
 def _money(home, client_id, now):
     values = {"client_id": client_id, "now": now}
-    for name, total, expires_at, balance in tuples("client_home.credits", _credits_query, values):
+    for name, total, expires_at, balance in reads.rows(
+        "client_home.credits", _credits_query, values
+    ):
         balance = int(balance or 0)
         if balance > 0:
             home.credits.append(Credit(name, total, expires_at, balance))
-    for iid, status, total, paid, refunded in tuples(
+    for iid, status, total, paid, refunded in reads.rows(
         "client_home.due", _due_query, {"client_id": client_id}
     ):
         inv = Invoice(
@@ -323,7 +325,7 @@ def _policies_query(client_id):
 
 
 def _todos(home, client_id, practice, now):
-    for form_id, title in tuples(
+    for form_id, title in reads.rows(
         "client_home.unsigned_forms",
         _unsigned_forms_query,
         {"client_id": client_id, "practice_id": practice.id},
@@ -337,7 +339,7 @@ def _todos(home, client_id, practice, now):
             )
         )
     soon = (now + dt.timedelta(days=CARD_WARNING_DAYS)).date()
-    for brand, last4, exp_month, exp_year in tuples(
+    for brand, last4, exp_month, exp_year in reads.rows(
         "client_home.cards", _cards_query, {"client_id": client_id}
     ):
         if exp_year and dt.date(exp_year, exp_month, 1) <= soon.replace(day=1):
@@ -350,7 +352,7 @@ def _todos(home, client_id, practice, now):
                 )
             )
     values = {"client_id": client_id}
-    for payer, front, back in tuples("client_home.policies", _policies_query, values):
+    for payer, front, back in reads.rows("client_home.policies", _policies_query, values):
         home.policies.append((payer, bool(front), bool(back)))
         if not front:
             home.todos.append(
@@ -379,6 +381,6 @@ def home_for(client_id, practice, now=None):
     _todos(home, client_id, practice, now)
     home.documents = [
         Document(*row)
-        for row in tuples("client_home.documents", _documents_query, {"client_id": client_id})
+        for row in reads.rows("client_home.documents", _documents_query, {"client_id": client_id})
     ]
     return home

@@ -30,7 +30,7 @@ from portal.models import (
     StripeCustomer,
     User,
 )
-from portal.services import rows
+from portal.services import reads
 
 MOVES = [
     (Appointment, "appointments"),
@@ -99,7 +99,7 @@ def banner(client_id):
     records merged straight into this one, newest first. Each merge has its date, each
     record its id, names and date of birth."""
     into, merged_from = None, []
-    for from_id, merged_at, *person in rows.tuples(
+    for from_id, merged_at, *person in reads.rows(
         "client_merge.banner", _banner_query, {"client_id": client_id}
     ):
         merge = ClientMerge(from_client=from_id, merged_at=merged_at)

@@ -29,7 +29,7 @@ from portal.models import (
 from portal.models.scheduling import STATUS_COMPLETED, Appointment, AppointmentType
 from portal.rules import coverage as rules
 from portal.rules.money import format_cents as _format_cents
-from portal.services import rows
+from portal.services import reads
 
 _d = rules.day
 
@@ -127,14 +127,14 @@ class ClientInsurance:
     @cached_property
     def policies(self):
         """All policies, active first, then by rank, each with its payer."""
-        return rows.instances(
+        return reads.instances(
             "coverage.policies", _policies_query, self._values, InsurancePolicy, ((Payer, "payer"),)
         )
 
     @cached_property
     def _verifications(self):
         latest = {}
-        found = rows.instances(
+        found = reads.instances(
             "coverage.verifications", _verifications_query, self._values, BenefitsVerification
         )
         for v in found:
@@ -147,7 +147,7 @@ class ClientInsurance:
     @cached_property
     def _cards(self):
         by_policy, loose = {}, []
-        for c in rows.instances("coverage.cards", _cards_query, self._values, CardImage):
+        for c in reads.instances("coverage.cards", _cards_query, self._values, CardImage):
             if c.policy_id is None:
                 loose.append(c)
             else:
@@ -167,19 +167,19 @@ class ClientInsurance:
     @cached_property
     def referrals(self):
         """All referrals, active first, newest first."""
-        return rows.instances("coverage.referrals", _referrals_query, self._values, Referral)
+        return reads.instances("coverage.referrals", _referrals_query, self._values, Referral)
 
     @cached_property
     def authorizations(self):
         """All prior authorizations, active first, newest first."""
-        return rows.instances(
+        return reads.instances(
             "coverage.authorizations", _authorizations_query, self._values, PriorAuthorization
         )
 
     @cached_property
     def _visit_starts(self):
         return [
-            t for (t,) in rows.tuples("coverage.visit_starts", _billed_visits_query, self._values)
+            t for (t,) in reads.rows("coverage.visit_starts", _billed_visits_query, self._values)
         ]
 
     def billed_visits(self, start, end=None):

@@ -15,7 +15,7 @@ from portal import audit, clock, pdf
 from portal.audit import client_ip
 from portal.db import database
 from portal.models import IntakeField, IntakeForm, IntakeSubmission
-from portal.services import rows
+from portal.services import reads
 
 FORM_FIELDS = ("title", "kind", "description", "position", "active")
 FIELD_FIELDS = (
@@ -172,7 +172,7 @@ def _submissions_query(client_id):
 def client_submissions(client):
     """The client's signed submissions, newest first, as the client page lists them: who
     signed which form when and how, and the flags raised (not the answers)."""
-    return rows.instances(
+    return reads.instances(
         "intake.client_submissions", _submissions_query, {"client_id": client.id}, IntakeSubmission
     )
 
@@ -187,7 +187,7 @@ def _form_choices_query(practice_id):
 
 def offered_form_choices(practice_id):
     """[(id, title)] of the forms offered_forms() gives."""
-    return rows.tuples("intake.form_choices", _form_choices_query, {"practice_id": practice_id})
+    return reads.rows("intake.form_choices", _form_choices_query, {"practice_id": practice_id})
 
 
 def signed_form_ids(client):

@@ -1,49 +1,81 @@
-"""Scoped reads as plain values, for the list pages (claims, invoices): the rows of a scoped
-query as tuples, and the dates in them as Python dates whichever way they came.
+"""Reads for the pages opened all day (lists, the client home and page, the note page): a
+select's rows as tuples or model instances, with its SQL built once.
 
-With the speed-ups on (portal/speedups.py), a query's SQL is built once per shape and user
-scope and run straight from the cursor: building the SQL of a list's query costs peewee
-more than SQLite takes to run it. The cursor then gives dates and datetimes as SQLite
-stores them (ISO text) where PostgreSQL, and peewee's own reading, give date objects:
-`as_date` and `as_datetime` take either.
+With the speed-ups on (portal/speedups.py, `built_once`) a select is turned into SQL once
+per `key` and then run with the request's values: turning a query into SQL costs peewee
+more than SQLite takes to run these small indexed reads. `key` names everything the
+query's shape depends on; `build(**values)` must give the same SQL shape for any values
+(the values are compared, never computed with). A key of None means a shape not worth
+keeping: built each time. With the speed-ups off, each read is peewee's ordinary one.
 """
 
 import datetime as dt
 
+from peewee import Field
+
 from portal import speedups
 from portal.access import scope_key, scoped
-from portal.db import database
+from portal.db import database, models_from_row
 
-
-def scoped_rows(key, model, user, build, values=None):
-    """The rows of `build(scoped(model, user), **values)` as tuples. `key` names everything
-    else the query's shape depends on (the SQL is kept per key and user scope)."""
-    return rows((key, *scope_key(user)), lambda **v: build(scoped(model, user=user), **v), values)
+_CONVERTERS = {}  # key -> the converter of each selected column (None: taken as it comes)
 
 
 def rows(key, build, values=None):
-    """The rows of `build(**values)` as tuples, for a query whose shape `key` names (None:
-    a shape not worth keeping, built each time)."""
+    """The rows of `build(**values)` as tuples of Python values, each column converted as
+    peewee converts it."""
     values = values or {}
     if key is None or not speedups.enabled():
         return list(build(**values).tuples())
     sql, params = speedups.built_once(key, build, values)
-    return database.execute_sql(sql, params).fetchall()
+    convert = _CONVERTERS.get(key)
+    if convert is None:
+        columns = build(**values).selected_columns
+        convert = _CONVERTERS[key] = [
+            c.python_value if isinstance(c, Field) else None for c in columns
+        ]
+    return [
+        tuple(v if f is None or v is None else f(v) for f, v in zip(convert, row, strict=True))
+        for row in database.execute_sql(sql, params)
+    ]
+
+
+def scoped_rows(key, model, user, build, values=None):
+    """The rows of `build(scoped(model, user), **values)` as tuples (kept per key and user
+    scope)."""
+    return rows((key, *scope_key(user)), lambda **v: build(scoped(model, user=user), **v), values)
 
 
 def objects(key, model, build, values):
-    """The `model` instances of the select build(**values) returns, its SQL built once per
-    `key` while the speed-ups are on (peewee's Model.raw reads the rows into instances, each
-    column through its field). Columns of joined tables land on the instance as plain
-    attributes, both ways (`.objects()` when the speed-ups are off)."""
+    """The `model` instances of the select build(**values) returns; columns of joined
+    tables land on each instance as plain attributes, both ways (peewee's `Model.raw` with
+    the speed-ups on, `.objects()` off)."""
     if not speedups.enabled():
         return list(build(**values).objects())
     sql, params = speedups.built_once(key, build, values)
     return list(model.raw(sql, *params))
 
 
+def instances(key, build, values, model, joined=()):
+    """Instances of `model` from the select `build(**values)` returns. The select lists
+    columns of `model` only, or every field of `model` and then every field of each model
+    of `joined` ((Model, attribute name) pairs), whose instance is set on the row's under
+    that name (policy.payer)."""
+    if not speedups.enabled():
+        return list(build(**values))
+    sql, params = speedups.built_once(key, build, values)
+    if not joined:
+        return list(model.raw(sql, *params))
+    out = []
+    for row in database.execute_sql(sql, params):
+        obj, *others = models_from_row(row, model, *(m for m, _ in joined))
+        for (_, attr), other in zip(joined, others, strict=True):
+            setattr(obj, attr, other)
+        out.append(obj)
+    return out
+
+
 def as_date(value):
-    """A date column's value as a date (None stays None)."""
+    """A date column's value as a date (None stays None), for values read raw."""
     if value is None or isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(value[:10])
