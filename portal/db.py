@@ -146,6 +146,17 @@ def data_version():
     return row[0] if row else None
 
 
+def refresh_statistics():
+    """Gather the statistics the query planner picks indexes by (ANALYZE). SQLite keeps none
+    until asked, and without them it may read a practice's every appointment through the
+    wrong index where one provider's would do; PostgreSQL's autovacuum gathers them too,
+    and ANALYZE there is the same. On SQLite each index is sampled (analysis_limit), so a
+    run takes well under a second. Run daily by the task consumer and after migrations."""
+    if not IS_POSTGRES:
+        database.execute_sql("PRAGMA analysis_limit=1000")
+    database.execute_sql("ANALYZE")
+
+
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "migrations")
 
 
@@ -208,7 +219,10 @@ def runner():
 
 def upgrade():
     with database.connection_context():
-        return runner().up()
+        applied = runner().up()
+        if applied:
+            refresh_statistics()
+        return applied
 
 
 db_cli = AppGroup("db", help="Database migrations, and the move from SQLite to PostgreSQL.")
@@ -220,6 +234,14 @@ def upgrade_cmd():
     applied = upgrade()
     click.echo("Applied: " + ", ".join(applied) if applied else "Already up to date.")
     click.echo("Database: " + describe(current_app.config))
+
+
+@db_cli.command("analyze")
+def analyze_cmd():
+    """Refresh the query planner's statistics (the task consumer does it daily)."""
+    with database.connection_context():
+        refresh_statistics()
+    click.echo("Statistics refreshed: " + describe(current_app.config))
 
 
 @db_cli.command("status")

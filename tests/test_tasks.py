@@ -25,7 +25,12 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 def test_routine_tasks_are_registered_and_periodic(app):
     registered = app.extensions["huey_tasks"]
-    for func in (routine.send_reminders, routine.expire_packages, routine.retry_mail):
+    for func in (
+        routine.send_reminders,
+        routine.expire_packages,
+        routine.retry_mail,
+        routine.refresh_statistics,
+    ):
         assert f"portal.tasks.routine.{func.__name__}" in registered
     huey = app.extensions["huey"]
 
@@ -37,6 +42,7 @@ def test_routine_tasks_are_registered_and_periodic(app):
     every_15 = {"send_reminders", "fetch_clearinghouse_files"}
     assert due(3, 30) == every_15 | {"retry_mail"}  # every 15 and 30 minutes
     assert due(3, 45) == every_15
+    assert due(3, 50) == {"refresh_statistics"}  # daily at 03:50
 
 
 def test_enqueue_refuses_an_undeclared_function(ctx):

@@ -1,10 +1,11 @@
 """The routine work the consumer does on a schedule, so a server needs no cron for it:
-appointment reminders, package expiry and e-mail that failed to send. Each stays a
+appointment reminders, package expiry, e-mail that failed to send and the database's
+planner statistics. Each stays a
 `flask --app wsgi ...` command too, for running by hand."""
 
 from flask import current_app
 
-from portal import mail
+from portal import db, mail
 from portal.services import packages, scheduling
 from portal.tasks import crontab, periodic
 
@@ -27,3 +28,9 @@ def retry_mail():
     if not current_app.config.get("MAIL_SERVER"):
         return 0
     return mail.retry_failed(24)
+
+
+@periodic(crontab(minute="50", hour="3"))
+def refresh_statistics():
+    """The query planner's statistics, as the data grows (daily; `flask db analyze`)."""
+    db.refresh_statistics()
