@@ -786,9 +786,14 @@ def bench(args):
         except Exception as e:
             traceback.print_exc()
             error(f"wrk_targets of area {short(m)}: {_one_line(e)}")
+    if any(short(m) == "foundation" for m in selected):
+        # The yardstick between bare Flask and the portal: a plain Flask + Peewee page of
+        # 25 clients (bench/plain.py), loaded like the pages; it has no goal of its own.
+        targets.append(("plain_peewee_page", "/", None))
+        limits["plain_peewee_page"] = {"server": "plain"}
 
     if not args.no_http:
-        portal = cached = hello = None
+        portal = cached = hello = plain = None
         try:
             # Pages are loaded without the render cache (PORTAL_PAGE_CACHE=0), as most pages
             # are served; targets marked {"page_cache": True} (the pages it keeps) go to a
@@ -798,21 +803,29 @@ def bench(args):
             if any((limits.get(t[0]) or {}).get("page_cache") for t in targets):
                 cached = Server("portal_cached", "wsgi_bench:app", env)
             hello = Server("hello", "hello:app")
+            if any((limits.get(t[0]) or {}).get("server") == "plain" for t in targets):
+                plain = Server("plain", "plain:app", env)
             servers = [s for s in (portal, cached) if s is not None]
             for server in servers:
                 server.wait_ready("/healthz")
             hello.wait_ready("/")
+            if plain is not None:
+                plain.wait_ready("/")
             for server in servers:
                 server.wait_warm()
                 for n, rss in enumerate(server.worker_rss_mb(), start=1):
                     figure(f"{server.name}_worker{n}_rss", rss, "MB")
             log(f"gunicorn up: portal :{portal.port}, hello :{hello.port}")
-            logs = {s.port: os.path.relpath(s.log_path, ROOT) for s in (*servers, hello)}
+            yardsticks = [s for s in (hello, plain) if s is not None]
+            logs = {s.port: os.path.relpath(s.log_path, ROOT) for s in (*servers, *yardsticks)}
             loads = []
             busy = []
             cookies = {}
             for name, path, email in targets:
-                server = cached if (limits.get(name) or {}).get("page_cache") else portal
+                opts = limits.get(name) or {}
+                server = cached if opts.get("page_cache") else portal
+                if opts.get("server") == "plain":
+                    server = plain
                 try:
                     key = (server.name, email)
                     if email and key not in cookies:
@@ -851,7 +864,7 @@ def bench(args):
                     if args.wait_quiet:
                         wait_quiet(args.wait_quiet)
                     log(f"wrk {name} {path} for {args.duration} at {args.connections} connections")
-                    pgids = [s.proc.pid for s in (*servers, hello)]
+                    pgids = [s.proc.pid for s in (*servers, *yardsticks)]
                     with CpuWatch(pgids, PG and PG.run_name) as watch:
                         res, raw = run_wrk(port, path, cookie, args.duration, args.connections)
                 except (RuntimeError, subprocess.TimeoutExpired) as e:
@@ -938,7 +951,7 @@ def bench(args):
             traceback.print_exc()
             error(f"HTTP load: {e}")
         finally:
-            for server in (portal, cached, hello):
+            for server in (portal, cached, hello, plain):
                 if server is not None:
                     server.stop()
 
