@@ -11,7 +11,7 @@ keeping: built each time. With the speed-ups off, each read is peewee's ordinary
 
 import datetime as dt
 
-from peewee import Field
+from peewee import CharField, Field, ForeignKeyField, IntegerField, TextField
 
 from portal import speedups
 from portal.access import scope_key, scoped
@@ -30,13 +30,23 @@ def rows(key, build, values=None):
     convert = _CONVERTERS.get(key)
     if convert is None:
         columns = build(**values).selected_columns
-        convert = _CONVERTERS[key] = [
-            c.python_value if isinstance(c, Field) else None for c in columns
-        ]
+        convert = _CONVERTERS[key] = [_converter(c) for c in columns]
     return [
         tuple(v if f is None or v is None else f(v) for f, v in zip(convert, row, strict=True))
         for row in database.execute_sql(sql, params)
     ]
+
+
+# Columns both drivers already give as the field's Python type (integers, text): read as
+# they come. Dates, datetimes and flags (SQLite's 0/1) go through their field.
+_AS_THEY_COME = (IntegerField, CharField, TextField)
+
+
+def _converter(column):
+    if not isinstance(column, Field):
+        return None
+    field = column.rel_field if isinstance(column, ForeignKeyField) else column
+    return None if isinstance(field, _AS_THEY_COME) else column.python_value
 
 
 def scoped_rows(key, model, user, build, values=None):
