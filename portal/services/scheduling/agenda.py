@@ -29,8 +29,10 @@ from portal.models import (
     Provider,
     ProviderHours,
 )
+from portal.models.practice import provider_name
 from portal.rules import slots as slot_rules
 from portal.rules.appointments import CANCELLED_STATUSES, LABELS
+from portal.services import reads
 
 
 @dataclass(slots=True)
@@ -63,9 +65,8 @@ class ProviderName:
     credentials: str
 
     @property
-    def display_name(self):  # as Provider.display_name
-        name = f"{self.first_name} {self.last_name}"
-        return f"{name}, {self.credentials}" if self.credentials else name
+    def display_name(self):
+        return provider_name(self.first_name, self.last_name, self.credentials)
 
 
 WEEKLY = "weekly"  # marks the weekly hours among a day's exceptions ("off", "extra")
@@ -106,13 +107,7 @@ def _names_query(practice_id):
 def provider_names(practice_id):
     """The practice's active providers by name, as ProviderName rows (the calendar's
     columns and its provider choice)."""
-    if not speedups.enabled():
-        rows = _names_query(practice_id).tuples()
-    else:
-        sql, params = speedups.built_once(
-            ("agenda.provider_names",), _names_query, {"practice_id": practice_id}
-        )
-        rows = database.execute_sql(sql, params)
+    rows = reads.rows(("agenda.provider_names",), _names_query, {"practice_id": practice_id})
     return [ProviderName(*row) for row in rows]
 
 
@@ -147,11 +142,6 @@ def _ids_values(ids, **values):
     return {**values, **{f"p{i}": pid for i, pid in enumerate(ids)}}
 
 
-def _when(value):
-    """A DATETIME column as read from the cursor (SQLite gives its text)."""
-    return value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(value)
-
-
 def day_rows(provider_ids, start_utc, end_utc, *, user=None, include_cancelled=True):
     """The appointments starting in [start_utc, end_utc) with these providers that `user`
     (default: the current user) may see, in start order."""
@@ -159,29 +149,12 @@ def day_rows(provider_ids, start_utc, end_utc, *, user=None, include_cancelled=T
     if not ids:
         return []
     user = user or current_user._get_current_object()  # one proxy look-up
-    if not speedups.enabled():
-        query = _rows_query(ids, start_utc, end_utc, include_cancelled, user)
-        return [
-            AgendaRow(*row[:10], client_name=f"{row[11] or row[10]} {row[12]}")
-            for row in query.tuples()
-        ]
-    sql, params = speedups.built_once(
+    rows = reads.rows(
         ("agenda.day_rows", len(ids), include_cancelled, *access.scope_key(user)),
         lambda start, end, **p: _rows_query(list(p.values()), start, end, include_cancelled, user),
         _ids_values(ids, start=start_utc, end=end_utc),
     )
-    return [
-        AgendaRow(
-            row[0],
-            row[1],
-            _when(row[2]),
-            _when(row[3]),
-            _when(row[4]),
-            *row[5:10],
-            client_name=f"{row[11] or row[10]} {row[12]}",
-        )
-        for row in database.execute_sql(sql, params)
-    ]
+    return [AgendaRow(*row[:10], client_name=f"{row[11] or row[10]} {row[12]}") for row in rows]
 
 
 def _working_query(ids, weekday, day):
