@@ -79,7 +79,7 @@ def test_owner_sets_up_and_tests_the_clearinghouse(
     assert "Enter the host name only" in page.locator("#host-error").inner_text()
     # (portal.js runs deferred: wait for it rather than read the focus before it has run)
     page.wait_for_function(
-        "document.activeElement && document.activeElement.id === 'host'", timeout=5000
+        "document.activeElement && document.activeElement.id === 'host'", timeout=15000
     )
     screenshot(page, "clearinghouse-settings-error")
 
