@@ -77,26 +77,10 @@ def money_from(form_field):
 # --- invoices -------------------------------------------------------------------------------
 
 
-# What a list of invoices shows (and Invoice.balance_cents reads), with the client's name.
-INVOICE_LIST_COLUMNS = (
-    Invoice.id,
-    Invoice.number,
-    Invoice.client,
-    Invoice.issued_at,
-    Invoice.status,
-    Invoice.total_cents,
-    Invoice.paid_cents,
-    Invoice.refunded_cents,
-    Client.first_name,
-    Client.preferred_name,
-    Client.last_name,
-)
-
-
 def invoice_list(**where):
     """Scoped invoices (not drafts), newest first, each with its client's name."""
     q = (
-        scoped(Invoice, query=Invoice.select(*INVOICE_LIST_COLUMNS))
+        scoped(Invoice, query=Invoice.select(*billing_reads.INVOICE_LIST_COLUMNS))
         .join(Client, on=(Invoice.client == Client.id), attr="client")
         .where(Invoice.status != "draft")
     )

@@ -64,7 +64,7 @@ def invoice_rows(user, tz, *, status="", page=1):
         values,
     )
     rows = []
-    for iid, number, issued_at, st, total, paid, refunded, first, preferred, last in found:
+    for iid, number, _, issued_at, st, total, paid, refunded, first, preferred, last in found:
         issued_at = as_datetime(issued_at)
         issued = "" if issued_at is None else clock.to_local(issued_at, tz).strftime(ISSUED_FORMAT)
         rows.append(
@@ -83,21 +83,27 @@ def invoice_rows(user, tz, *, status="", page=1):
     return rows[:PAGE], len(rows) > PAGE
 
 
+# What a list of invoices shows (and Invoice.balance_cents reads), with the client's name:
+# the billing list and the client page's invoices.
+INVOICE_LIST_COLUMNS = (
+    Invoice.id,
+    Invoice.number,
+    Invoice.client,
+    Invoice.issued_at,
+    Invoice.status,
+    Invoice.total_cents,
+    Invoice.paid_cents,
+    Invoice.refunded_cents,
+    Client.first_name,
+    Client.preferred_name,
+    Client.last_name,
+)
+
+
 def _list_query(q, offset, due=False, status=None):
     """The list's query: `status` (a value) or `due` narrow it."""
     q = (
-        q.select(
-            Invoice.id,
-            Invoice.number,
-            Invoice.issued_at,
-            Invoice.status,
-            Invoice.total_cents,
-            Invoice.paid_cents,
-            Invoice.refunded_cents,
-            Client.first_name,
-            Client.preferred_name,
-            Client.last_name,
-        )
+        q.select(*INVOICE_LIST_COLUMNS)
         .join(Client, on=(Invoice.client == Client.id))
         .where(Invoice.status != INVOICE_DRAFT)
     )
