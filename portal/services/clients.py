@@ -144,7 +144,6 @@ def _list_row(values):
     therapist = ""
     if therapist_id is not None and t_last is not None:
         therapist = provider_name(t_first, t_last, t_credentials)
-    born = reads.as_date(born)
     return ClientRow(
         cid,
         first,
