@@ -127,10 +127,6 @@ def _template_helpers(app):
 
     app.jinja_env.filters["local"] = local_time
 
-    def has_endpoint(endpoint):
-        return endpoint in app.view_functions
-
-    app.jinja_env.globals["has_endpoint"] = has_endpoint
     vendor = os.listdir(os.path.join(ROOT, "static", "vendor"))
     htmx_js = sorted(f for f in vendor if f.startswith("htmx-"))[-1]
     app.jinja_env.globals["HTMX_JS"] = "vendor/" + htmx_js

@@ -55,3 +55,22 @@ def test_owner_and_staff_navigation(app, client, world):
     html = therapist.get("/provider/").get_data(as_text=True)
     assert _nav_labels(html) == ["Today", "Schedule", "Clients", "Messages", "Billing", "Claims"]
     assert 'id="messages-live"' in html and 'id="messages-badge"' in html
+
+
+def test_client_portal_navigation(app, world):
+    client = app.test_client()
+    login(client, world.a.cu1)
+    html = client.get("/portal/").get_data(as_text=True)
+    assert _nav_labels(html) == [
+        "Home",
+        "Book",
+        "Appointments",
+        "Invoices",
+        "Documents",
+        "Insurance",
+        "Forms",
+        "Messages",
+    ]
+    assert re.search(r'href="/portal/" class="nav-link active" aria-current="page">Home<', html)
+    assert 'id="messages-live"' in html and 'id="messages-badge"' in html
+    assert 'href="/static/css/client.css"' in html
