@@ -38,7 +38,7 @@ import datetime as dt
 import threading
 import time
 
-from flask import current_app
+from flask import current_app, has_app_context
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from peewee import ForeignKeyField
@@ -52,7 +52,9 @@ def init_app(app):
 
 
 def enabled():
-    return current_app.config["SPEEDUPS"]
+    """The app's SPEEDUPS setting; outside an app (a service called from a script or a
+    test without one) the plain code runs."""
+    return has_app_context() and current_app.config["SPEEDUPS"]
 
 
 # --- the cookie session ----------------------------------------------------------------------

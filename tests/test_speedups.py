@@ -239,3 +239,7 @@ def test_a_remembered_session_is_read_again_when_its_last_seen_is_due(fast_app, 
     assert _session_reads(lambda: client.get("/provider/billing/")) != []  # and last_seen
     session = UserSession.get(UserSession.user == world.a.owner.id)
     assert session.last_seen_at == clock.utcnow()
+
+
+def test_outside_an_app_the_plain_code_runs():
+    assert speedups.enabled() is False

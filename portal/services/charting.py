@@ -406,18 +406,11 @@ def save_note(user, client, data, note=None):
 
 
 def _children(note):
-    regions = [r.region for r in NoteBodyRegion.select().where(NoteBodyRegion.note == note.id)]
-    regions, _ = rules.clean_regions(regions)
-    minutes = {
-        m.cpt_code: m.minutes for m in NoteMinutes.select().where(NoteMinutes.note == note.id)
-    }
-    dx = [
-        d.code
-        for d in NoteDiagnosis.select()
-        .where(NoteDiagnosis.note == note.id)
-        .order_by(NoteDiagnosis.position)
-    ]
-    return regions, minutes, dx
+    """(regions, {cpt: minutes}, diagnosis codes in order) of a note, as stored."""
+    found = _child_rows(note.id, NoteBodyRegion, NoteMinutes, NoteDiagnosis)
+    regions, _ = rules.clean_regions([r.region for r in found[NoteBodyRegion]])
+    minutes = {m.cpt_code: m.minutes for m in found[NoteMinutes]}
+    return regions, minutes, [d.code for d in found[NoteDiagnosis]]
 
 
 def _replace_children(note, data):
@@ -516,24 +509,28 @@ def _child_select(model, order=()):
     return build
 
 
-_REGIONS = _child_select(NoteBodyRegion)
-_MINUTES = _child_select(NoteMinutes)
-_DIAGNOSES = _child_select(NoteDiagnosis, (NoteDiagnosis.position,))
-_ADDENDA = _child_select(NoteAddendum, (NoteAddendum.created_at, NoteAddendum.id))
+_CHILD_SELECTS = {
+    NoteBodyRegion: _child_select(NoteBodyRegion),
+    NoteMinutes: _child_select(NoteMinutes),
+    NoteDiagnosis: _child_select(NoteDiagnosis, (NoteDiagnosis.position,)),
+    NoteAddendum: _child_select(NoteAddendum, (NoteAddendum.created_at, NoteAddendum.id)),
+}
+
+
+def _child_rows(note_id, *models):
+    """{model: its rows of the note} for these child tables (SQL built once per table)."""
+    values = {"note_id": note_id}
+    return {
+        model: reads.objects(
+            ("note_children", model.__name__), model, _CHILD_SELECTS[model], values
+        )
+        for model in models
+    }
 
 
 def note_details(note):
     """What a note page and its PDF show besides the note row."""
-    values = {"note_id": note.id}
-    found = {
-        model: reads.objects(("note_children", model.__name__), model, build, values)
-        for model, build in (
-            (NoteBodyRegion, _REGIONS),
-            (NoteMinutes, _MINUTES),
-            (NoteDiagnosis, _DIAGNOSES),
-            (NoteAddendum, _ADDENDA),
-        )
-    }
+    found = _child_rows(note.id, *_CHILD_SELECTS)
     regions, _ = rules.clean_regions([r.region for r in found[NoteBodyRegion]])
     minutes = {m.cpt_code: m.minutes for m in found[NoteMinutes]}
     return {
