@@ -27,7 +27,7 @@ from portal.models.billing import (
     card_label,
 )
 from portal.rules.billing import balance_due
-from portal.services.reads import as_date, as_datetime, rows, scoped_rows
+from portal.services.reads import rows, scoped_rows
 
 PAGE = 50
 DUE = "due"  # a list filter beside the statuses: invoices clients still owe on
@@ -65,7 +65,6 @@ def invoice_rows(user, tz, *, status="", page=1):
     )
     rows = []
     for iid, number, _, issued_at, st, total, paid, refunded, first, preferred, last in found:
-        issued_at = as_datetime(issued_at)
         issued = "" if issued_at is None else clock.to_local(issued_at, tz).strftime(ISSUED_FORMAT)
         rows.append(
             InvoiceRow(
@@ -162,7 +161,6 @@ def invoice_lines(invoice_id):
     for kind, day, desc, cpt, qty, unit, amount in rows(
         ("invoice.lines",), _lines_query, {"invoice_id": invoice_id}
     ):
-        day = as_date(day)
         shown = day.strftime("%m/%d/%Y") if day else ""
         lines.append(LineRow(kind, shown, desc, cpt, qty, unit, amount))
     return lines
@@ -191,7 +189,7 @@ def invoice_payments(invoice_id, tz):
         pid, received, created, method, brand, last4, ref, st, amount, receipt = row[:10]
         p = payments.get(pid)
         if p is None:
-            when = clock.to_local(as_datetime(received or created), tz).strftime(PAID_FORMAT)
+            when = clock.to_local(received or created, tz).strftime(PAID_FORMAT)
             label = PAYMENT_METHOD_LABELS.get(method, method)
             card = card_label(brand, last4)
             p = payments[pid] = PaymentRow(
@@ -199,7 +197,7 @@ def invoice_payments(invoice_id, tz):
             )
         rid, r_created, reason, r_status, failure, r_amount, document_id = row[10:]
         if rid is not None:
-            day = clock.to_local(as_datetime(r_created), tz).strftime(ISSUED_FORMAT)
+            day = clock.to_local(r_created, tz).strftime(ISSUED_FORMAT)
             p.refunds.append(RefundRow(day, reason, r_status, failure, r_amount, document_id))
             if r_status != PAYMENT_FAILED:  # as invoicing.refunded_of counts
                 p.refunded_cents += r_amount

@@ -9,8 +9,6 @@ query's shape depends on; `build(**values)` must give the same SQL shape for any
 keeping: built each time. With the speed-ups off, each read is peewee's ordinary one.
 """
 
-import datetime as dt
-
 from peewee import CharField, Field, ForeignKeyField, IntegerField, TextField
 
 from portal import speedups
@@ -82,17 +80,3 @@ def instances(key, build, values, model, joined=()):
             setattr(obj, attr, other)
         out.append(obj)
     return out
-
-
-def as_date(value):
-    """A date column's value as a date (None stays None), for values read raw."""
-    if value is None or isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(value[:10])
-
-
-def as_datetime(value):
-    """A datetime column's value as a naive datetime (None stays None)."""
-    if value is None or isinstance(value, dt.datetime):
-        return value
-    return dt.datetime.fromisoformat(value)

@@ -29,7 +29,7 @@ from portal.rules import claim_money
 from portal.rules import claim_status as cs
 from portal.services import charting
 from portal.services.claims import data
-from portal.services.reads import as_date, scoped_rows
+from portal.services.reads import scoped_rows
 
 PAGE = 50
 # The badge colour of each status (the list draws its badges without a macro call per row).
@@ -187,7 +187,7 @@ def claim_rows(user, *, status="", payer_id=None, age="", page=1, today=None):
         payer,
     ) in found:
         name = f"{pref or first_} {last_}"
-        rows.append(Row(cid, as_date(day), st, bool(held), pcn, freq, total, bal, name, payer))
+        rows.append(Row(cid, day, st, bool(held), pcn, freq, total, bal, name, payer))
     return rows[:PAGE], len(rows) > PAGE
 
 
@@ -227,7 +227,7 @@ def aging(user, today):
     )
     by_payer, totals = {}, claim_money.AgingRow("All payers")
     for payer_id, name, day, cents, count in found:
-        bucket = claim_money.age_bucket(as_date(day), today)
+        bucket = claim_money.age_bucket(day, today)
         key = PayerKey(payer_id, name)
         row = by_payer.setdefault(key, claim_money.AgingRow(key))
         for r in (row, totals):
