@@ -133,6 +133,12 @@ class Invoice(BaseModel):
         return self.status in (INVOICE_OPEN, INVOICE_PARTIALLY_PAID) and self.balance_cents > 0
 
     @property
+    def takes_package_credit(self):
+        """A package credit pays a whole visit: its self-pay invoice, not a fee or the
+        client's share of a visit billed to insurance."""
+        return self.reason == "visit"
+
+    @property
     def label(self):
         return self.number or f"Draft #{self.id}"
 

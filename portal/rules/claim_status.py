@@ -136,6 +136,19 @@ def check_void(current: str, payer_claim_number: str = "") -> str:
     return VOID
 
 
+def takes_payments(current: str, sent_before: bool, payer_claim_number: str = "") -> bool:
+    """Whether payments are posted by hand to the claim and its balance written off: only
+    once the payer has had it (sent now, or sent before an edit took it back to draft)."""
+    if current == VOID:
+        return False
+    return (
+        current in PAYER_HAS_IT
+        or current == REJECTED
+        or sent_before
+        or bool(payer_claim_number.strip())
+    )
+
+
 # --- what acknowledgments and remittances do --------------------------------------------------
 
 _REJECTED_277 = frozenset({"A3", "A6", "A7", "A8"})

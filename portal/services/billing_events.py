@@ -5,11 +5,11 @@ Connected once by create_app (init_app). Receivers run INSIDE the sender's trans
 their writes commit or roll back with the appointment change (nested atomic blocks are
 savepoints).
 
-- booked: when the practice redeems at booking, use a credit now;
+- booked: when the practice redeems at booking, use a credit now (not for a visit billed
+  to insurance: the payer pays it, so a credit would be taken for a visit billed twice);
 - completed: unless a credit was used at booking, a self-pay visit gets its invoice at the
   type's price, which the desk pays with the client's choice (a package credit among
-  them); a visit of a type billed to insurance uses an eligible package credit, else is
-  left to claims;
+  them); a visit of a type billed to insurance is left to claims (services/claims/desk);
 - cancelled in time: +1 credit back if one was used at booking;
 - cancelled late / no-show: the credit used at booking stays used (it is the fee);
   otherwise a fee invoice for appointment.fee_due_cents (when above zero).
@@ -114,6 +114,8 @@ def fee_invoice(appointment, reason, user=None):
 
 
 def on_booked(appointment, **kw):
+    if appointment.appointment_type.bill_insurance:
+        return
     if invoicing.settings_for(appointment.practice_id).redeem_at == "booking":
         packages.redeem(appointment, user=_actor())
 
@@ -126,8 +128,7 @@ def on_completed(appointment, **kw):
             receipts.issue_package_visit_receipt(appointment, user=user)
             return
         if appointment.appointment_type.bill_insurance:
-            packages.redeem(appointment, user=user)  # else left to claims
-            return
+            return  # billed to the payer: the claim, and the client's share, are claims'
         # A self-pay visit is invoiced; the desk then offers the client's package credit
         # beside the other ways to pay (issue 11: a credit is used when chosen, not taken).
         visit_invoice(appointment, user=user)

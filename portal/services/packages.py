@@ -371,7 +371,12 @@ def return_credit(appointment, user=None, note="cancelled inside the policy"):
 
 
 def pay_invoice_with_credit(inv, purchase, appointment, user=None):
-    """Check-out: pay a visit invoice with one package credit."""
+    """Check-out: pay a visit invoice with one package credit (a whole visit: not a fee,
+    nor the client's share of a visit billed to insurance)."""
+    if not inv.takes_package_credit:
+        raise PackageError(
+            "A package credit pays for a whole visit: take this invoice another way."
+        )
     with database.atomic("IMMEDIATE"):
         row = redeem(appointment, user=user, purchase=purchase)
         inv = Invoice.get_by_id(inv.id)

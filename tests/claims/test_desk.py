@@ -11,12 +11,15 @@ from portal.models import (
     BenefitsVerification,
     Claim,
     ClaimSettings,
+    CreditLedger,
     Invoice,
     Payment,
     Referral,
 )
 from portal.rules import claim_status as cs
-from portal.services.claims import desk
+from portal.services import billing_events, invoicing, packages
+from portal.services.claims import build, desk
+from tests.billing.conftest import package
 from tests.claims import factories as cf
 from tests.conftest import login
 
@@ -193,3 +196,57 @@ def test_a_practice_may_ask_for_the_signed_note_before_a_self_pay_check_out(app,
         cf.sign_note(a.therapist, appt, {"97124": 60}, ["M54.50"])
     r = client.post(f"/provider/appointments/{appt.id}/check-out", data={})
     assert r.status_code == 302
+
+
+# --- a client holding a package, at an insurance visit -----------------------------------------
+
+
+def _package_for(side, appt_type):
+    """An active 5-session package of `side`'s client c1 covering `appt_type`."""
+    purchase, inv = packages.sell(package(side.practice, types=[appt_type]), side.c1.id)
+    invoicing.record_payment(inv, method="cash", amount_cents=inv.total_cents)
+    return purchase
+
+
+def test_an_insurance_visit_takes_no_package_credit_the_payer_is_billed(app, client, world, booked):
+    appt, _ = booked
+    with app.test_request_context():
+        purchase = _package_for(world.a, appt.appointment_type)
+    login(client, world.a.frontdesk)
+    r = client.post(f"/provider/appointments/{appt.id}/check-out", data={})
+    assert r.status_code == 302
+    assert packages.balance(purchase.id) == 5 and packages.redeemed_entry(appt.id) is None
+    assert Claim.select().where(Claim.appointment == appt.id).count() == 1  # the payer pays
+    share = Invoice.get((Invoice.appointment == appt.id) & (Invoice.reason == desk.SHARE_REASON))
+    page = client.get(f"/provider/billing/checkout/{appt.id}").get_data(as_text=True)
+    assert f'value="package_credit:{purchase.id}"' not in page  # a copay is not a visit
+    assert 'value="external_terminal"' in page
+    before = CreditLedger.select().count()
+    r = client.post(
+        f"/provider/billing/checkout/{appt.id}/take",
+        data={"invoice_id": share.id, "pay": f"package_credit:{purchase.id}"},
+    )
+    assert r.status_code == 400
+    assert "A package credit pays for a whole visit" in r.get_data(as_text=True)
+    assert CreditLedger.select().count() == before and packages.balance(purchase.id) == 5
+    assert Invoice.get_by_id(share.id).status == "open"
+
+
+def test_a_practice_redeeming_at_booking_leaves_insurance_visits_to_the_payer(ctx, world):
+    a = world.a
+    settings = invoicing.settings_for(a.practice.id)
+    settings.redeem_at = "booking"
+    settings.save()
+    appt, _ = cf.insured_visit(a, status="booked", checkout=False)
+    purchase = _package_for(a, appt.appointment_type)
+    billing_events.on_booked(appt)
+    assert packages.balance(purchase.id) == 5
+    # a visit paid from a package some other way is not billed to the payer as well
+    packages.redeem(appt, purchase=purchase)
+    appt.status = "completed"
+    appt.save()
+    with pytest.raises(build.NotBillable, match="paid with a package credit"):
+        build.create_for_visit(appt)
+    assert not Claim.select().where(Claim.appointment == appt.id).exists()
+    packages.return_credit(appt)
+    assert build.create_for_visit(appt)[0].appointment_id == appt.id

@@ -341,3 +341,33 @@ def test_a_payment_for_a_void_claim_waits_to_be_matched(app, desk, world):
     page = _body(desk.get(r.headers["Location"]))
     assert "Posted 2 claims" in page and "1 payment matched no claim" in page
     assert "Claim CLM0000103 is void: match the payment to the claim that replaced it" in page
+
+
+def test_a_claim_never_sent_takes_no_payment_and_no_write_off(app, desk, world):
+    with app.test_request_context():
+        claim = cf.claim(world.a.practice, world.a.c1, world.a.provider)  # ready, not sent
+        theirs = cf.claim(world.b.practice, world.b.c1, world.b.provider)
+    line = sorted(claim.lines, key=lambda ln: ln.position)[0]
+    url = f"/provider/claims/{claim.id}/payments"
+    page = _body(desk.get(url))
+    assert "Payments are posted here once the claim is sent to the payer." in page
+    assert f'name="paid-{line.id}"' not in page and 'id="write-off"' not in page
+    r = desk.post(url, data={f"paid-{line.id}": "90"})
+    assert r.status_code == 409 and "has not been sent to the payer yet" in _body(r)
+    r = desk.post(f"/provider/claims/{claim.id}/write-off", data={"amount": "10", "reason": "x"})
+    assert r.status_code == 409 and "has not been sent to the payer yet" in _body(r)
+    fresh = Claim.get_by_id(claim.id)
+    assert (fresh.paid_cents, fresh.written_off_cents, fresh.status) == (0, 0, "ready")
+    assert ClaimPosting.select().count() == 0
+    assert desk.post(f"/provider/claims/{theirs.id}/payments", data={}).status_code == 404
+    # sent once, then edited back to draft for a correction: the payer's money still posts
+    Claim.update(status="draft", submitted_at=dt.datetime(2026, 11, 3, 9)).where(
+        Claim.id == claim.id
+    ).execute()
+    page = _body(desk.get(url))
+    assert f'name="paid-{line.id}"' in page and 'id="write-off"' in page
+    r = desk.post(url, data={f"paid-{line.id}": "90"})
+    assert r.status_code == 302 and Claim.get_by_id(claim.id).paid_cents == 9000
+    desk.post("/logout")
+    r = desk.post(url, data={f"paid-{line.id}": "90"})
+    assert r.status_code in (302, 401) and Claim.get_by_id(claim.id).paid_cents == 9000

@@ -90,6 +90,9 @@ def _page(claim, entries=None, form_error="", writeoff_form=None, status=200):
             reasons=[(code, edi_codes.carc_text(code)) for code in COMMON_REASONS],
             adj_rows=range(ADJ_ROWS),
             can_post=current_user.role in DESK_ROLES,
+            takes_payments=claim_status.takes_payments(
+                claim.status, claim.submitted_at is not None, claim.payer_claim_number or ""
+            ),
             back="claim" if wants_fragment() else request.form.get("back", ""),
         ),
         status,

@@ -31,7 +31,7 @@ from portal.models.charting import NOTE_SIGNED
 from portal.models.scheduling import STATUS_COMPLETED
 from portal.rules import claim_build, claim_status, coding
 from portal.rules import claims as rules
-from portal.services import charting, coverage, icd10
+from portal.services import charting, coverage, icd10, packages
 from portal.services.claims import ClaimError, data, history
 
 PRIMARY, SECONDARY = "primary", "secondary"
@@ -75,6 +75,11 @@ def _billable(appointment):
         raise NotBillable("The visit is not completed.")
     if not appointment.appointment_type.bill_insurance:
         raise NotBillable("The visit's type is not billed to insurance.")
+    if packages.redeemed_entry(appointment.id) is not None:
+        raise NotBillable(
+            "The visit was paid with a package credit: give the credit back before billing "
+            "the visit to insurance."
+        )
 
 
 def create_for_visit(appointment, *, user=None):

@@ -51,6 +51,22 @@ class PostingError(Exception):
     """A posting refused; the message is for the person posting."""
 
 
+VOID_CLAIM = "This claim is void: post the payment to the claim that replaced it."
+
+
+def check_takes_payments(claim):
+    """Refuse a payment by hand or a write-off on a void claim or one the payer has never
+    had."""
+    if claim.status == claim_status.VOID:
+        raise PostingError(VOID_CLAIM)
+    sent = claim.submitted_at is not None
+    if not claim_status.takes_payments(claim.status, sent, claim.payer_claim_number or ""):
+        raise PostingError(
+            "This claim has not been sent to the payer yet: payments are posted once it is "
+            "sent. To stop billing the visit, void the claim."
+        )
+
+
 @dataclasses.dataclass(frozen=True)
 class PaidLine:
     """What the payer did with one line (claim_line None: the claim as a whole)."""
@@ -338,9 +354,9 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
     with database.atomic("IMMEDIATE"):
         claim = Claim.get_by_id(claim.id)
         if claim.status == claim_status.VOID:
-            raise PostingError(
-                "This claim is void: post the payment to the claim that replaced it."
-            )
+            raise PostingError(VOID_CLAIM)
+        if remittance_claim is None and remittance is None:
+            check_takes_payments(claim)  # by hand (an 835 is the payer's own word)
         result = claim_money.post_remittance(_remit_claim(answer))
         now = clock.utcnow()
         old = claim.status
@@ -399,6 +415,7 @@ def write_off(claim, amount_cents, reason, user=None):
         raise PostingError("Enter an amount above zero.")
     with database.atomic("IMMEDIATE"):
         claim = Claim.get_by_id(claim.id)
+        check_takes_payments(claim)
         if amount_cents > claim.balance_cents:
             raise PostingError(
                 f"Only {format_cents(claim.balance_cents)} is open on this claim: write off "
