@@ -225,13 +225,14 @@ def test_what_was_billed_at_check_out_is_taken_off_the_invoice(three):
 def test_a_client_billed_more_than_owed_gets_a_refund_note(three):
     a, _, claims = three
     partial = claims["partial"]
-    invoicing.create_invoice(
+    estimate = invoicing.create_invoice(
         practice_id=a.practice.id,
         client_id=partial.client_id,
         appointment_id=partial.appointment_id,
         reason="insurance",
         lines=[{"kind": "patient_responsibility", "description": "Estimate", "unit_cents": 9000}],
     )
+    invoicing.record_payment(estimate, method="cash", amount_cents=9000, receipt=False)
     result = remittances.import_835(a.practice.id, fixture("835_paid_partial_denied.txt"))
     assert result.invoices == []
     problem = ClaimProblem.get(

@@ -13,7 +13,10 @@ How the money lands (rules/claim_money.post_remittance does the arithmetic):
 - paid -> Claim.paid_cents (payer revenue); allowed -> Claim.allowed_cents;
 - PR (deductible, coinsurance, copay ...) -> Claim.patient_resp_cents and an invoice to the
   client through services.invoicing, for what the visit's client share comes to less
-  what was billed to the client already (the estimate collected at check-out included);
+  what was billed to the client already (the estimate collected at check-out included),
+  after voiding unpaid share invoices when the client was asked for more than the share;
+  a payment with no PR settles the share too (the estimate paid is then an overpayment),
+  a reversal does not (the payer's new answer does);
   a primary claim's share waits when the client has a secondary policy for that day;
 - reductions to the payer's fee schedule (CO/PI/OA/CR 45, 253 ..., and OA 23 on a
   secondary) -> Claim.adjusted_cents: nothing to decide;
@@ -28,7 +31,12 @@ from peewee import Case
 
 from portal import audit, clock
 from portal.db import database
-from portal.models.billing import LINE_PATIENT_RESPONSIBILITY, Invoice, InvoiceLine
+from portal.models.billing import (
+    INVOICE_OPEN,
+    LINE_PATIENT_RESPONSIBILITY,
+    Invoice,
+    InvoiceLine,
+)
 from portal.models.claims import (
     Claim,
     ClaimAdjustment,
@@ -187,12 +195,35 @@ def _billed_to_client(claim):
     return sum(row.amount_cents for row in q)
 
 
+def _unpaid_share_invoices(claim):
+    """The visit's open client-share invoices nothing was paid on (an estimate the client
+    left without paying, an earlier posting's share)."""
+    if claim.appointment_id is None:
+        return []
+    found = Invoice.select().where(
+        (Invoice.appointment == claim.appointment_id)
+        & (Invoice.client == claim.client_id)
+        & (Invoice.status == INVOICE_OPEN)
+        & (Invoice.paid_cents == 0)
+    )
+    return [
+        inv for inv in found if {line.kind for line in inv.lines} == {LINE_PATIENT_RESPONSIBILITY}
+    ]
+
+
 def _client_invoice(claim, by_reason, payer_name, user):
-    """(invoice or None, note): the client's share of the visit not billed yet."""
+    """(invoice or None, note): the client's share of the visit not billed yet. When the
+    client was asked for more than the payer says they owe, the invoices nothing was paid
+    on are voided first (the client is asked for the share, not the estimate); what was
+    paid beyond the share is told, to refund or keep as a credit."""
     if _has_secondary(claim):
         return None, "The client's share waits for the secondary payer's answer."
     owed = sum(c.patient_resp_cents for c in _visit_claims(claim) if not _has_secondary(c))
     billed = _billed_to_client(claim)
+    if owed < billed:
+        for inv in _unpaid_share_invoices(claim):
+            invoicing.void_invoice(inv, f"Replaced by the share {payer_name} set", user=user)
+        billed = _billed_to_client(claim)
     due = owed - billed
     if due < 0:
         return None, (
@@ -240,6 +271,15 @@ def _share_lines(shares, due, claim, payer_name):
 
 
 # --- posting -----------------------------------------------------------------------------
+
+
+def _settles_client_share(answer, result):
+    """Whether this answer says what the client owes for the visit: a share (PR), or a
+    payment with none (what was collected at check-out is then the client's). Not a
+    reversal: the payer's new answer follows it."""
+    if answer.status == claim_status.REVERSAL:
+        return False
+    return result.patient_responsibility_cents != 0 or result.paid_cents > 0
 
 
 def _not_below_zero(expression):
@@ -380,7 +420,7 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         claim = Claim.get_by_id(claim.id)
         payer_name = Payer.get_by_id(claim.payer_id).name
         invoice, share_note = None, ""
-        if result.patient_responsibility_cents > 0:
+        if _settles_client_share(answer, result):
             invoice, share_note = _client_invoice(claim, result.by_reason, payer_name, user)
         _write_postings(claim, answer, remittance_claim, invoice, note, user, now)
         problems = _problems(claim, answer, result, share_note, now)
