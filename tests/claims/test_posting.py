@@ -162,6 +162,20 @@ def _secondary_answer(sec, status, paid, adjustments):
                                (posting.PaidLine(None, 0, paid, tuple(adjustments)),))  # fmt: skip
 
 
+def test_the_secondary_denies_and_the_client_owes_the_primarys_share(with_secondary):
+    primary, sec_policy = with_secondary
+    first = posting.post(
+        primary, _answer(primary, "1", 5000, [Adj("CO", "45", 1500), Adj("PR", "3", 2500)])
+    )
+    assert first.invoice is None  # waits for the secondary
+    sec = _secondary_claim(primary, sec_policy)
+    result = posting.post(
+        sec, _secondary_answer(sec, "4", 0, [Adj("OA", "23", 6500), Adj("CO", "27", 2500)])
+    )
+    assert result.status == "denied"
+    assert result.invoice is not None and result.invoice.total_cents == 2500
+
+
 def test_the_secondary_pays_the_share_and_the_estimate_is_the_clients(with_secondary):
     primary, sec_policy = with_secondary
     _estimate(primary, 2500, paid=True)

@@ -17,7 +17,8 @@ How the money lands (rules/claim_money.post_remittance does the arithmetic):
   after voiding unpaid share invoices when the client was asked for more than the share;
   a payment with no PR settles the share too (the estimate paid is then an overpayment),
   a reversal does not (the payer's new answer does);
-  a primary claim's share waits when the client has a secondary policy for that day;
+  a primary claim's share waits when the client has a secondary policy for that day,
+  and is the client's when the secondary denies (pays nothing, puts nothing under PR);
 - reductions to the payer's fee schedule (CO/PI/OA/CR 45, 253 ..., and OA 23 on a
   secondary) -> Claim.adjusted_cents: nothing to decide;
 - any other adjustment (a denial: CO 50, 96, 197 ...) stays in the claim's balance, to be
@@ -153,6 +154,9 @@ def _remit_claim(answer):
 
 
 def _has_secondary(claim):
+    """Whether a primary claim's client share waits for the secondary payer: the client
+    has a secondary policy for the day, and no secondary claim of this one was denied
+    (answered with nothing paid and nothing for the client: the share is the client's)."""
     if claim.rank != "primary":
         return False
     policies = InsurancePolicy.select().where(
@@ -160,7 +164,16 @@ def _has_secondary(claim):
         & (InsurancePolicy.rank == "secondary")
         & (InsurancePolicy.active == True)  # noqa: E712
     )
-    return any(p.covers(claim.service_date) for p in policies)
+    if not any(p.covers(claim.service_date) for p in policies):
+        return False
+    denied = Claim.select().where(
+        (Claim.primary_claim == claim.id)
+        & (Claim.status != claim_status.VOID)
+        & Claim.adjudicated_at.is_null(False)
+        & (Claim.paid_cents <= 0)
+        & (Claim.patient_resp_cents <= 0)
+    )
+    return not denied.exists()
 
 
 def _visit_claims(claim):
@@ -273,13 +286,15 @@ def _share_lines(shares, due, claim, payer_name):
 # --- posting -----------------------------------------------------------------------------
 
 
-def _settles_client_share(answer, result):
-    """Whether this answer says what the client owes for the visit: a share (PR), or a
-    payment with none (what was collected at check-out is then the client's). Not a
-    reversal: the payer's new answer follows it."""
+def _settles_client_share(claim, answer, result):
+    """Whether this answer says what the client owes for the visit: a share (PR), a
+    payment with none (what was collected at check-out is then the client's), or a
+    secondary's denial. Not a reversal: the payer's new answer follows it."""
     if answer.status == claim_status.REVERSAL:
         return False
-    return result.patient_responsibility_cents != 0 or result.paid_cents > 0
+    if result.patient_responsibility_cents != 0 or result.paid_cents > 0:
+        return True
+    return claim.rank == "secondary"  # denied: the primary's share is the client's
 
 
 def _not_below_zero(expression):
@@ -420,7 +435,7 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         claim = Claim.get_by_id(claim.id)
         payer_name = Payer.get_by_id(claim.payer_id).name
         invoice, share_note = None, ""
-        if _settles_client_share(answer, result):
+        if _settles_client_share(claim, answer, result):
             invoice, share_note = _client_invoice(claim, result.by_reason, payer_name, user)
         _write_postings(claim, answer, remittance_claim, invoice, note, user, now)
         problems = _problems(claim, answer, result, share_note, now)
