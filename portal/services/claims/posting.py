@@ -23,7 +23,8 @@ How the money lands (rules/claim_money.post_remittance does the arithmetic):
   secondary) -> Claim.adjusted_cents: nothing to decide;
 - any other adjustment (a denial: CO 50, 96, 197 ...) stays in the claim's balance, to be
   appealed or written off with a reason (write_off), and shows on the work list.
-Postings and adjustments are append-only: a reversal (CLP02 22) posts negative amounts.
+Postings and adjustments are append-only: a reversal (CLP02 22) posts negative amounts,
+to a void claim too (the payer taking back its payment once it processed the void).
 """
 
 import dataclasses
@@ -74,6 +75,13 @@ def check_takes_payments(claim):
             "This claim has not been sent to the payer yet: payments are posted once it is "
             "sent. To stop billing the visit, void the claim."
         )
+
+
+def takes_back(claim, answer):
+    """A reversal (CLP02 22) of a void claim's payment: the payer taking back what it paid
+    (as it does when it processes the void), posted to the void claim so the books show
+    the money gone; the claim stays void."""
+    return claim.status == claim_status.VOID and answer.status == claim_status.REVERSAL
 
 
 @dataclasses.dataclass(frozen=True)
@@ -408,10 +416,11 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
     history line ("835 from Acme Health, check 123"). Returns a PostResult."""
     with database.atomic("IMMEDIATE"):
         claim = Claim.get_by_id(claim.id)
-        if claim.status == claim_status.VOID:
-            raise PostingError(VOID_CLAIM)
-        if remittance_claim is None and remittance is None:
+        from_835 = remittance_claim is not None or remittance is not None
+        if not from_835:
             check_takes_payments(claim)  # by hand (an 835 is the payer's own word)
+        elif claim.status == claim_status.VOID and not takes_back(claim, answer):
+            raise PostingError(VOID_CLAIM)
         result = claim_money.post_remittance(_remit_claim(answer))
         now = clock.utcnow()
         old = claim.status
