@@ -70,6 +70,7 @@ PAYER_HAS_IT = frozenset({SUBMITTED, ACCEPTED, PAID, PARTIALLY_PAID, DENIED, APP
 NEEDS_ATTENTION = frozenset({REJECTED, DENIED, PARTIALLY_PAID})
 
 ORIGINAL, CORRECTED, VOIDED = "1", "7", "8"  # CLM05-3, the claim frequency code
+REVERSAL = "22"  # CLP02: a reversal of a previous payment
 FREQUENCY_LABELS = {ORIGINAL: "Original", CORRECTED: "Corrected (replacement)", VOIDED: "Void"}
 
 
@@ -204,7 +205,7 @@ def status_for_remittance(
     - otherwise -> paid.
     """
     code = (clp_status or "").strip()
-    if code == "22":
+    if code == REVERSAL:
         return ACCEPTED
     if code == "4" or (paid_cents <= 0 and patient_responsibility_cents <= 0):
         return DENIED

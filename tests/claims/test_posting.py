@@ -6,8 +6,9 @@ import datetime as dt
 
 import pytest
 
-from portal.models import Claim, ClaimEvent, ClaimPosting, Invoice
+from portal.models import Claim, ClaimEvent, ClaimPosting, ClaimProblem, Invoice
 from portal.rules.claim_money import Adj
+from portal.services import invoicing
 from portal.services.claims import posting
 from tests.claims import factories as cf
 
@@ -71,3 +72,117 @@ def test_a_void_claim_takes_no_payment(claim):
     with pytest.raises(posting.PostingError, match="This claim is void"):
         posting.post(claim, _answer(claim, "1", 7000, [Adj("CO", "45", 2000)]))
     assert not ClaimPosting.select().exists()
+
+
+# --- the client's share against the check-out estimate --------------------------------------
+
+
+def _estimate(claim, cents, paid=False):
+    """The client's estimated share invoiced at check-out (and paid there, when `paid`)."""
+    inv = invoicing.create_invoice(
+        practice_id=claim.practice_id, client_id=claim.client_id,
+        appointment_id=claim.appointment_id, reason="insurance_share",
+        lines=[{"kind": "patient_responsibility", "description": "Estimated copay",
+                "unit_cents": cents}],
+    )  # fmt: skip
+    if paid:
+        invoicing.record_payment(inv, method="cash", amount_cents=cents, receipt=False)
+    return Invoice.get_by_id(inv.id)
+
+
+def _overpaid(claim):
+    return ClaimProblem.get_or_none(
+        (ClaimProblem.claim == claim.id) & (ClaimProblem.code == "client_overpaid")
+    )
+
+
+def test_a_claim_paid_in_full_tells_of_the_estimate_the_client_paid(claim):
+    """The payer paid everything it allowed (no PR): the $20 the client paid at check-out
+    is the client's money, to refund or keep as a credit."""
+    _estimate(claim, 2000, paid=True)
+    result = posting.post(claim, _answer(claim, "1", 7000, [Adj("CO", "45", 2000)]))
+    assert result.invoice is None
+    problem = _overpaid(claim)
+    assert problem is not None and "refund $20.00" in problem.message
+
+
+def test_an_unpaid_estimate_above_the_share_is_replaced_by_the_share(claim):
+    """The estimate ($40) was not paid yet and the payer says the client owes $25: the
+    client is asked for $25, not $40 (the estimate is voided), and nothing is refunded."""
+    estimate = _estimate(claim, 4000)
+    result = posting.post(
+        claim, _answer(claim, "1", 5000, [Adj("CO", "45", 1500), Adj("PR", "3", 2500)])
+    )
+    assert Invoice.get_by_id(estimate.id).status == "void"
+    assert result.invoice is not None and result.invoice.total_cents == 2500
+    assert _overpaid(claim) is None
+    open_ = Invoice.select().where((Invoice.client == claim.client_id)
+                                   & (Invoice.status != "void"))  # fmt: skip
+    assert sum(i.total_cents for i in open_) == 2500
+
+
+def test_a_reversal_does_not_tell_of_an_overpayment(claim):
+    _estimate(claim, 2500, paid=True)
+    posting.post(claim, _answer(claim, "1", 5000, [Adj("CO", "45", 1500), Adj("PR", "3", 2500)]))
+    result = posting.post(
+        claim, _answer(claim, "22", -5000, [Adj("CO", "45", -1500), Adj("PR", "3", -2500)])
+    )
+    assert result.invoice is None and _overpaid(claim) is None
+    result = posting.post(
+        claim, _answer(claim, "1", 5500, [Adj("CO", "45", 1500), Adj("PR", "3", 2000)])
+    )
+    assert result.invoice is None and "refund $5.00" in _overpaid(claim).message
+
+
+# --- a secondary payer ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def with_secondary(claim, world):
+    a = world.a
+    second = cf.payer(a.practice, name="Second Mutual")
+    sec_policy = cf.policy(a.practice, a.c1, second, rank="secondary")
+    return claim, sec_policy
+
+
+def _secondary_claim(primary, sec_policy, status="submitted"):
+    c = Claim.get_by_id(primary.id)
+    return Claim.create(
+        practice=c.practice_id, client=c.client_id, appointment=c.appointment_id,
+        policy=sec_policy, payer=sec_policy.payer_id, provider=c.provider_id,
+        rank="secondary", primary_claim=c.id, status=status,
+        patient_control_number=c.patient_control_number + "S", service_date=c.service_date,
+        total_cents=c.total_cents, primary_paid_cents=c.paid_cents,
+    )  # fmt: skip
+
+
+def _secondary_answer(sec, status, paid, adjustments):
+    pr = sum(a.cents for a in adjustments if a.group == "PR")
+    return posting.PayerAnswer(status, sec.total_cents, paid, pr,
+                               (posting.PaidLine(None, 0, paid, tuple(adjustments)),))  # fmt: skip
+
+
+def test_the_secondary_denies_and_the_client_owes_the_primarys_share(with_secondary):
+    primary, sec_policy = with_secondary
+    first = posting.post(
+        primary, _answer(primary, "1", 5000, [Adj("CO", "45", 1500), Adj("PR", "3", 2500)])
+    )
+    assert first.invoice is None  # waits for the secondary
+    sec = _secondary_claim(primary, sec_policy)
+    result = posting.post(
+        sec, _secondary_answer(sec, "4", 0, [Adj("OA", "23", 6500), Adj("CO", "27", 2500)])
+    )
+    assert result.status == "denied"
+    assert result.invoice is not None and result.invoice.total_cents == 2500
+
+
+def test_the_secondary_pays_the_share_and_the_estimate_is_the_clients(with_secondary):
+    primary, sec_policy = with_secondary
+    _estimate(primary, 2500, paid=True)
+    posting.post(
+        primary, _answer(primary, "1", 5000, [Adj("CO", "45", 1500), Adj("PR", "3", 2500)])
+    )
+    sec = _secondary_claim(primary, sec_policy)
+    result = posting.post(sec, _secondary_answer(sec, "2", 2500, [Adj("OA", "23", 6500)]))
+    assert result.invoice is None
+    assert "refund $25.00" in _overpaid(sec).message

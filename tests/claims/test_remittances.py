@@ -25,7 +25,7 @@ from portal.models import (
     StoredDocument,
 )
 from portal.services import invoicing
-from portal.services.claims import posting, remittances
+from portal.services.claims import life, posting, remittances
 from portal.services.claims.remittances import RemittanceError
 from tests.claims import factories as cf
 from tests.x12.helpers import assert_valid
@@ -225,13 +225,14 @@ def test_what_was_billed_at_check_out_is_taken_off_the_invoice(three):
 def test_a_client_billed_more_than_owed_gets_a_refund_note(three):
     a, _, claims = three
     partial = claims["partial"]
-    invoicing.create_invoice(
+    estimate = invoicing.create_invoice(
         practice_id=a.practice.id,
         client_id=partial.client_id,
         appointment_id=partial.appointment_id,
         reason="insurance",
         lines=[{"kind": "patient_responsibility", "description": "Estimate", "unit_cents": 9000}],
     )
+    invoicing.record_payment(estimate, method="cash", amount_cents=9000, receipt=False)
     result = remittances.import_835(a.practice.id, fixture("835_paid_partial_denied.txt"))
     assert result.invoices == []
     problem = ClaimProblem.get(
@@ -273,3 +274,39 @@ def test_write_off_the_denied_balance_closes_the_claim(three):
     assert not ClaimProblem.select().where(ClaimProblem.claim == denied.id).exists()
     last = ClaimEvent.select().where(ClaimEvent.claim == denied.id).order_by(ClaimEvent.id.desc())
     assert last.first().reason == "Wrote off $60.00: Not appealed"
+
+
+def _reversal_of_101():
+    """The payer takes back its payment of claim CLM0000101 (CLP02 22), as it does when it
+    processes the void claim: a notice with no money (BPR H), another trace number."""
+    text = fixture("835_paid_partial_denied.txt").decode("ascii")
+    segs = [s.strip() for s in text.split("~") if s.strip()]
+    head = segs[: segs.index("LX*1") + 1]
+    head = [
+        "BPR*H*0*C*NON************20261220" if s.startswith("BPR") else
+        "TRN*1*REV20261220001*1131234567" if s.startswith("TRN") else s
+        for s in head
+    ]  # fmt: skip
+    body = ["CLP*CLM0000101*22*-120*-96*0*12*BHH26340000101*11*1",
+            "NM1*QC*1*REYES*DANA****MI*XJH123456789", "DTM*050*20261220",
+            "SVC*HC:97124*-120*-96**-4", "DTM*472*20261102", "CAS*CO*45*-24"]  # fmt: skip
+    st = next(i for i, s in enumerate(head) if s.startswith("ST*"))
+    count = len(head) - st + len(body) + 1
+    tail = [f"SE*{count}*0001", "GE*1*88001", "IEA*1*000088001"]
+    out = "~".join(head + body + tail) + "~"
+    assert_valid(out)
+    return out.encode("ascii")
+
+
+def test_the_payers_reversal_of_a_voided_claim_is_posted(three, world):
+    a, _, claims = three
+    remittances.import_835(a.practice.id, fixture("835_paid_partial_denied.txt"))
+    paid = Claim.get_by_id(claims["paid"].id)
+    assert paid.paid_cents == 9600
+    life.void(paid, "Billed to the wrong payer", user=a.owner)
+    result = remittances.import_835(a.practice.id, _reversal_of_101())
+    assert result.unmatched == []
+    c = Claim.get_by_id(paid.id)
+    assert c.status == "void" and (c.paid_cents, c.adjusted_cents) == (0, 0)
+    assert sorted(p.paid_cents for p in ClaimPosting.select().where(
+        ClaimPosting.claim == c.id)) == [-9600, 9600]  # fmt: skip

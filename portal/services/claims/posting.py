@@ -13,13 +13,18 @@ How the money lands (rules/claim_money.post_remittance does the arithmetic):
 - paid -> Claim.paid_cents (payer revenue); allowed -> Claim.allowed_cents;
 - PR (deductible, coinsurance, copay ...) -> Claim.patient_resp_cents and an invoice to the
   client through services.invoicing, for what the visit's client share comes to less
-  what was billed to the client already (the estimate collected at check-out included);
-  a primary claim's share waits when the client has a secondary policy for that day;
+  what was billed to the client already (the estimate collected at check-out included),
+  after voiding unpaid share invoices when the client was asked for more than the share;
+  a payment with no PR settles the share too (the estimate paid is then an overpayment),
+  a reversal does not (the payer's new answer does);
+  a primary claim's share waits when the client has a secondary policy for that day,
+  and is the client's when the secondary denies (pays nothing, puts nothing under PR);
 - reductions to the payer's fee schedule (CO/PI/OA/CR 45, 253 ..., and OA 23 on a
   secondary) -> Claim.adjusted_cents: nothing to decide;
 - any other adjustment (a denial: CO 50, 96, 197 ...) stays in the claim's balance, to be
   appealed or written off with a reason (write_off), and shows on the work list.
-Postings and adjustments are append-only: a reversal (CLP02 22) posts negative amounts.
+Postings and adjustments are append-only: a reversal (CLP02 22) posts negative amounts,
+to a void claim too (the payer taking back its payment once it processed the void).
 """
 
 import dataclasses
@@ -28,7 +33,12 @@ from peewee import Case
 
 from portal import audit, clock
 from portal.db import database
-from portal.models.billing import LINE_PATIENT_RESPONSIBILITY, Invoice, InvoiceLine
+from portal.models.billing import (
+    INVOICE_OPEN,
+    LINE_PATIENT_RESPONSIBILITY,
+    Invoice,
+    InvoiceLine,
+)
 from portal.models.claims import (
     Claim,
     ClaimAdjustment,
@@ -65,6 +75,13 @@ def check_takes_payments(claim):
             "This claim has not been sent to the payer yet: payments are posted once it is "
             "sent. To stop billing the visit, void the claim."
         )
+
+
+def takes_back(claim, answer):
+    """A reversal (CLP02 22) of a void claim's payment: the payer taking back what it paid
+    (as it does when it processes the void), posted to the void claim so the books show
+    the money gone; the claim stays void."""
+    return claim.status == claim_status.VOID and answer.status == claim_status.REVERSAL
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,6 +162,9 @@ def _remit_claim(answer):
 
 
 def _has_secondary(claim):
+    """Whether a primary claim's client share waits for the secondary payer: the client
+    has a secondary policy for the day, and no secondary claim of this one was denied
+    (answered with nothing paid and nothing for the client: the share is the client's)."""
     if claim.rank != "primary":
         return False
     policies = InsurancePolicy.select().where(
@@ -152,7 +172,16 @@ def _has_secondary(claim):
         & (InsurancePolicy.rank == "secondary")
         & (InsurancePolicy.active == True)  # noqa: E712
     )
-    return any(p.covers(claim.service_date) for p in policies)
+    if not any(p.covers(claim.service_date) for p in policies):
+        return False
+    denied = Claim.select().where(
+        (Claim.primary_claim == claim.id)
+        & (Claim.status != claim_status.VOID)
+        & Claim.adjudicated_at.is_null(False)
+        & (Claim.paid_cents <= 0)
+        & (Claim.patient_resp_cents <= 0)
+    )
+    return not denied.exists()
 
 
 def _visit_claims(claim):
@@ -187,12 +216,35 @@ def _billed_to_client(claim):
     return sum(row.amount_cents for row in q)
 
 
+def _unpaid_share_invoices(claim):
+    """The visit's open client-share invoices nothing was paid on (an estimate the client
+    left without paying, an earlier posting's share)."""
+    if claim.appointment_id is None:
+        return []
+    found = Invoice.select().where(
+        (Invoice.appointment == claim.appointment_id)
+        & (Invoice.client == claim.client_id)
+        & (Invoice.status == INVOICE_OPEN)
+        & (Invoice.paid_cents == 0)
+    )
+    return [
+        inv for inv in found if {line.kind for line in inv.lines} == {LINE_PATIENT_RESPONSIBILITY}
+    ]
+
+
 def _client_invoice(claim, by_reason, payer_name, user):
-    """(invoice or None, note): the client's share of the visit not billed yet."""
+    """(invoice or None, note): the client's share of the visit not billed yet. When the
+    client was asked for more than the payer says they owe, the invoices nothing was paid
+    on are voided first (the client is asked for the share, not the estimate); what was
+    paid beyond the share is told, to refund or keep as a credit."""
     if _has_secondary(claim):
         return None, "The client's share waits for the secondary payer's answer."
     owed = sum(c.patient_resp_cents for c in _visit_claims(claim) if not _has_secondary(c))
     billed = _billed_to_client(claim)
+    if owed < billed:
+        for inv in _unpaid_share_invoices(claim):
+            invoicing.void_invoice(inv, f"Replaced by the share {payer_name} set", user=user)
+        billed = _billed_to_client(claim)
     due = owed - billed
     if due < 0:
         return None, (
@@ -240,6 +292,17 @@ def _share_lines(shares, due, claim, payer_name):
 
 
 # --- posting -----------------------------------------------------------------------------
+
+
+def _settles_client_share(claim, answer, result):
+    """Whether this answer says what the client owes for the visit: a share (PR), a
+    payment with none (what was collected at check-out is then the client's), or a
+    secondary's denial. Not a reversal: the payer's new answer follows it."""
+    if answer.status == claim_status.REVERSAL:
+        return False
+    if result.patient_responsibility_cents != 0 or result.paid_cents > 0:
+        return True
+    return claim.rank == "secondary"  # denied: the primary's share is the client's
 
 
 def _not_below_zero(expression):
@@ -353,10 +416,11 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
     history line ("835 from Acme Health, check 123"). Returns a PostResult."""
     with database.atomic("IMMEDIATE"):
         claim = Claim.get_by_id(claim.id)
-        if claim.status == claim_status.VOID:
-            raise PostingError(VOID_CLAIM)
-        if remittance_claim is None and remittance is None:
+        from_835 = remittance_claim is not None or remittance is not None
+        if not from_835:
             check_takes_payments(claim)  # by hand (an 835 is the payer's own word)
+        elif claim.status == claim_status.VOID and not takes_back(claim, answer):
+            raise PostingError(VOID_CLAIM)
         result = claim_money.post_remittance(_remit_claim(answer))
         now = clock.utcnow()
         old = claim.status
@@ -380,7 +444,7 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         claim = Claim.get_by_id(claim.id)
         payer_name = Payer.get_by_id(claim.payer_id).name
         invoice, share_note = None, ""
-        if result.patient_responsibility_cents > 0:
+        if _settles_client_share(claim, answer, result):
             invoice, share_note = _client_invoice(claim, result.by_reason, payer_name, user)
         _write_postings(claim, answer, remittance_claim, invoice, note, user, now)
         problems = _problems(claim, answer, result, share_note, now)

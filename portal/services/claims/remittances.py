@@ -279,7 +279,8 @@ def import_835(practice_id, data, *, source="upload", filename="", user=None):
 
 
 def _one_claim(row, cp, claim, out, user, now):
-    if claim is None or claim.status == claim_status.VOID:
+    void = claim is not None and claim.status == claim_status.VOID
+    if claim is None or (void and cp.status != claim_status.REVERSAL):
         note = "No claim has this patient control number."
         if claim is not None:
             note = (
