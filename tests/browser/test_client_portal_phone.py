@@ -22,7 +22,7 @@ from portal.models import (
 )
 from portal.services import scheduling
 from tests import factories
-from tests.a11y import axe_violations
+from tests.a11y import axe_violations, small_targets
 from tests.billing import conftest as billing
 from tests.clientside.helpers import past_visit, pdf_text, scene
 
@@ -151,6 +151,8 @@ def test_client_on_a_phone(app, live_server, browser, screenshot, tmp_path):
     page.wait_for_url(re.compile(r"/portal/documents$"))
     screenshot(page, "client-phone-documents")
     _axe(page, "documents", problems)
+    # each document's link is tapped on the phone: 44 px, not a line of text's 26
+    problems += [("documents", "small target", t) for t in small_targets(page)]
     with page.expect_download() as dl:
         page.get_by_role("link", name=re.compile(r"Superbill SB-")).click()
     data = open(dl.value.path(), "rb").read()
@@ -184,9 +186,11 @@ def test_client_on_a_phone(app, live_server, browser, screenshot, tmp_path):
         "/portal/messages/new",
         "/portal/profile",
         "/portal/messages/notices",
+        "/portal/",
     ):
         page.goto(live_server + path)
         _axe(page, path, problems)
+        problems += [(path, "small target", t) for t in small_targets(page)]
     # The invoice list says what each is for and keeps its column names on a phone.
     page.goto(live_server + "/portal/invoices")
     assert page.get_by_text(re.compile(r"30-minute massage on \w{3} \d+")).first.is_visible()
