@@ -16,7 +16,9 @@ from portal import clock
 from portal.models import (
     Appointment,
     AppointmentTypeProvider,
+    InsurancePolicy,
     Invoice,
+    Payer,
     ProviderHours,
     Superbill,
 )
@@ -65,6 +67,15 @@ def _world(app):
         scheduling.check_out(unpaid, {"97124": 30})
         s.open_invoice = Invoice.get(Invoice.appointment == unpaid.id)
         factories.user(s.practice, "owner")
+        # A policy without a card photo: the home's to-do list asks for one.
+        payer = Payer.create(practice=s.practice, name="Regence BlueCross BlueShield of Oregon")
+        InsurancePolicy.create(
+            practice=s.practice,
+            client=s.client,
+            payer=payer,
+            member_id="RGA918273645",
+            effective_date=dt.date(2026, 1, 1),
+        )
     return s
 
 
@@ -112,6 +123,15 @@ def test_client_on_a_phone(app, live_server, browser, screenshot, tmp_path):
     assert _on_screen(page, page.get_by_role("button", name="Pay"))
     screenshot(page, "client-phone-home")
     _axe(page, "home", problems)
+    # The to-do buttons keep their words on one line ("Fill / in" wrapped before).
+    todo = page.locator(".todo-list .button")
+    assert todo.count() > 0
+    lines = todo.evaluate_all(
+        "els => els.map(el => { const r = document.createRange(); r.selectNodeContents(el);"
+        " return [el.textContent.trim(), new Set(Array.from(r.getClientRects(),"
+        " q => Math.round(q.top))).size]; })"
+    )
+    assert all(n == 1 for _, n in lines), lines
     # The menu opens from its button and lists every section.
     page.get_by_role("button", name="Menu").click()
     assert page.get_by_role("link", name="Documents", exact=True).is_visible()
