@@ -132,6 +132,16 @@ def test_client_on_a_phone(app, live_server, browser, screenshot, tmp_path):
         " q => Math.round(q.top))).size]; })"
     )
     assert all(n == 1 for _, n in lines), lines
+    # a button whose label wraps keeps room above and below its words (they touched the edges)
+    cramped = page.evaluate(
+        "() => Array.from(document.querySelectorAll('main .button')).filter(b => b.offsetParent)"
+        ".map(b => { const r = document.createRange(); r.selectNodeContents(b);"
+        " const t = r.getBoundingClientRect(), o = b.getBoundingClientRect();"
+        " return [b.textContent.trim(), Math.round(t.top - o.top),"
+        " Math.round(o.bottom - t.bottom)]; })"
+        ".filter(([_, above, below]) => above < 4 || below < 4)"
+    )
+    assert cramped == [], cramped
     # The menu opens from its button and lists every section.
     page.get_by_role("button", name="Menu").click()
     assert page.get_by_role("link", name="Documents", exact=True).is_visible()
