@@ -178,7 +178,10 @@ def login():
             practice_id=user.practice_id if user else None,
             detail="unknown account" if user is None else "bad password",
         )
-        form.form_errors.append("That e-mail and password do not match an active account.")
+        form.form_errors.append(
+            "That e-mail and password do not match an active account. Check both, or choose"
+            " “Forgot your password?” below to set a new one."
+        )
         status = 401
     elif request.method == "POST":
         status = 400

@@ -27,6 +27,8 @@ def _fail(client, email, n, environ=None):
         )
         assert r.status_code == 401
         assert "do not match an active account" in r.get_data(as_text=True)
+        # and what to do about it (the same words whether or not the account exists)
+        assert "or choose “Forgot your password?” below" in r.get_data(as_text=True)
 
 
 def test_ten_failures_lock_the_account_with_a_clear_message(client, world, now):

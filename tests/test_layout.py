@@ -74,3 +74,15 @@ def test_client_portal_navigation(app, world):
     assert re.search(r'href="/portal/" class="nav-link active" aria-current="page">Home<', html)
     assert 'id="messages-live"' in html and 'id="messages-badge"' in html
     assert 'href="/static/css/client.css"' in html
+
+
+def test_no_lead_paragraph_opens_a_card():
+    """`.lead` pulls itself up under the page's heading (a negative top margin): as the first
+    thing in a card it touched the card's top border (the desk's package sale did)."""
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parent.parent / "templates"
+    opening = re.compile(r'<section class="card[^"]*"[^>]*>\s*<p class="lead')
+    pages = root.rglob("*.html")
+    found = [str(p.relative_to(root)) for p in pages if opening.search(p.read_text())]
+    assert found == []

@@ -169,11 +169,11 @@ def test_unsigned_note_count_is_the_same_both_ways(app, client, world):
         )
     login(client, world.a.owner)  # the practice's drafts
     page = client.get("/provider/").get_data(as_text=True)
-    assert '<p class="count">2</p>' in page and "unsigned notes older than a day" in page
+    assert '<strong class="count">2</strong> unsigned notes older than a day' in page
     client.post("/logout")
     login(client, world.a.therapist)  # their own: the first client's
     page = client.get("/provider/").get_data(as_text=True)
-    assert '<p class="count">1</p>' in page and "unsigned note older than a day" in page
+    assert '<strong class="count">1</strong> unsigned note older than a day' in page
 
 
 def test_a_joined_fetch_of_a_missing_optional_row_gives_none(app, ctx, world):

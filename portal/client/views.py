@@ -6,7 +6,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from portal import audit, pagecache
+from portal import audit, pagecache, payments
 from portal.client import bp
 from portal.htmx import render
 from portal.services import client_account, client_home
@@ -65,6 +65,7 @@ def home():
         client=client,
         home=home,
         preferences=_preferences(home.prefs),
+        card_payments=payments.is_configured(),
         section="home",
     )
 

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from portal.models import ClaimSettings, Job
+from tests.a11y import small_targets
 from tests.browser.test_clearinghouse_browser import _login, _small_targets
 from tests.claims import factories as cf
 
@@ -35,6 +36,7 @@ def test_front_desk_prints_chosen_claims_and_owner_calibrates(
         page.get_by_label(f"Print claim {pcn}").check()
     page.get_by_text("Data only (red forms)").click()
     assert _small_targets(page) == []
+    assert small_targets(page) == []  # the tick boxes too, each with its label (24 px alone)
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     screenshot(page, "claims-paper")
     page.get_by_role("button", name="Make one PDF of the chosen claims").click()

@@ -16,13 +16,15 @@ from portal import clock
 from portal.models import (
     Appointment,
     AppointmentTypeProvider,
+    InsurancePolicy,
     Invoice,
+    Payer,
     ProviderHours,
     Superbill,
 )
 from portal.services import scheduling
 from tests import factories
-from tests.a11y import axe_violations
+from tests.a11y import axe_violations, small_targets
 from tests.billing import conftest as billing
 from tests.clientside.helpers import past_visit, pdf_text, scene
 
@@ -65,6 +67,15 @@ def _world(app):
         scheduling.check_out(unpaid, {"97124": 30})
         s.open_invoice = Invoice.get(Invoice.appointment == unpaid.id)
         factories.user(s.practice, "owner")
+        # A policy without a card photo: the home's to-do list asks for one.
+        payer = Payer.create(practice=s.practice, name="Regence BlueCross BlueShield of Oregon")
+        InsurancePolicy.create(
+            practice=s.practice,
+            client=s.client,
+            payer=payer,
+            member_id="RGA918273645",
+            effective_date=dt.date(2026, 1, 1),
+        )
     return s
 
 
@@ -112,6 +123,25 @@ def test_client_on_a_phone(app, live_server, browser, screenshot, tmp_path):
     assert _on_screen(page, page.get_by_role("button", name="Pay"))
     screenshot(page, "client-phone-home")
     _axe(page, "home", problems)
+    # The to-do buttons keep their words on one line ("Fill / in" wrapped before).
+    todo = page.locator(".todo-list .button")
+    assert todo.count() > 0
+    lines = todo.evaluate_all(
+        "els => els.map(el => { const r = document.createRange(); r.selectNodeContents(el);"
+        " return [el.textContent.trim(), new Set(Array.from(r.getClientRects(),"
+        " q => Math.round(q.top))).size]; })"
+    )
+    assert all(n == 1 for _, n in lines), lines
+    # a button whose label wraps keeps room above and below its words (they touched the edges)
+    cramped = page.evaluate(
+        "() => Array.from(document.querySelectorAll('main .button')).filter(b => b.offsetParent)"
+        ".map(b => { const r = document.createRange(); r.selectNodeContents(b);"
+        " const t = r.getBoundingClientRect(), o = b.getBoundingClientRect();"
+        " return [b.textContent.trim(), Math.round(t.top - o.top),"
+        " Math.round(o.bottom - t.bottom)]; })"
+        ".filter(([_, above, below]) => above < 4 || below < 4)"
+    )
+    assert cramped == [], cramped
     # The menu opens from its button and lists every section.
     page.get_by_role("button", name="Menu").click()
     assert page.get_by_role("link", name="Documents", exact=True).is_visible()
@@ -151,6 +181,8 @@ def test_client_on_a_phone(app, live_server, browser, screenshot, tmp_path):
     page.wait_for_url(re.compile(r"/portal/documents$"))
     screenshot(page, "client-phone-documents")
     _axe(page, "documents", problems)
+    # each document's link is tapped on the phone: 44 px, not a line of text's 26
+    problems += [("documents", "small target", t) for t in small_targets(page)]
     with page.expect_download() as dl:
         page.get_by_role("link", name=re.compile(r"Superbill SB-")).click()
     data = open(dl.value.path(), "rb").read()
@@ -184,9 +216,11 @@ def test_client_on_a_phone(app, live_server, browser, screenshot, tmp_path):
         "/portal/messages/new",
         "/portal/profile",
         "/portal/messages/notices",
+        "/portal/",
     ):
         page.goto(live_server + path)
         _axe(page, path, problems)
+        problems += [(path, "small target", t) for t in small_targets(page)]
     # The invoice list says what each is for and keeps its column names on a phone.
     page.goto(live_server + "/portal/invoices")
     assert page.get_by_text(re.compile(r"30-minute massage on \w{3} \d+")).first.is_visible()

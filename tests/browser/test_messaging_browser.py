@@ -117,6 +117,10 @@ def test_phone_client_and_tablet_therapist_talk_live(
         expect(tablet.locator("#messages-badge")).to_have_text("1 unread", timeout=10_000)
         expect(tablet.locator("#thread-list")).to_contain_text("Sore shoulder after Tuesday")
         assert _not_reloaded(tablet), "the inbox was reloaded"
+        # a conversation's line reads from the left of its row (it was centred)
+        row = tablet.locator(".thread-row a").first.bounding_box()
+        subject = tablet.locator(".thread-row .thread-subject").first.bounding_box()
+        assert subject["x"] - row["x"] < 20, (row, subject)
         screenshot(tablet, "messaging-tablet-unread")
 
         tablet.get_by_role("link", name=re.compile("Sore shoulder after Tuesday")).click()

@@ -52,6 +52,8 @@ def test_check_in_warns_about_an_insurance_visit_without_a_policy(app, client, w
     body = client.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
     assert "This visit is billed to insurance, but no active insurance policy is on file" in body
     assert "No insurance warnings" not in body
+    # each warning is something to fix on the client's insurance: the page leads there
+    assert f'href="/provider/clients/{a.c1.id}#insurance"' in body
     with app.test_request_context():
         policy = cf.policy(a.practice, a.c1, payer_obj=cf.payer(a.practice, referral_required=True))
     body = client.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
@@ -70,6 +72,7 @@ def test_check_in_warns_about_an_insurance_visit_without_a_policy(app, client, w
         )
     body = client.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
     assert "No insurance warnings" in body
+    assert "#insurance" not in body
 
 
 def test_a_self_pay_visit_of_a_client_without_insurance_has_no_warnings(app, client, world):

@@ -371,3 +371,20 @@ def test_a_claim_never_sent_takes_no_payment_and_no_write_off(app, desk, world):
     desk.post("/logout")
     r = desk.post(url, data={f"paid-{line.id}": "90"})
     assert r.status_code in (302, 401) and Claim.get_by_id(claim.id).paid_cents == 9000
+
+
+def test_the_claims_menu_marks_the_page_shown(desk):
+    """Each claims page marks its own entry of the claims menu (aria-current, which the CSS
+    highlights): the menu used an unstyled class, so no entry ever looked current."""
+    pages = {
+        "/provider/claims": "All claims",
+        "/provider/claims/worklist": "Work list",
+        "/provider/claims/batches": "837P files",
+        "/provider/claims/remittances": "Payments (835)",
+        "/provider/claims/paper": "Paper claims",
+    }
+    for url, label in pages.items():
+        page = _body(desk.get(url))
+        nav = page.split('aria-label="Claims work"', 1)[1].split("</nav>", 1)[0]
+        current = re.findall(r'aria-current="page">([^<]+)</a>', nav)
+        assert current == [label], (url, current)

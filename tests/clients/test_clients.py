@@ -230,6 +230,11 @@ def test_home_panel_search_works_without_javascript(app, client, world):
     login(client, world.a.frontdesk)
     home = client.get("/provider/").get_data(as_text=True)
     assert 'id="home-client-q"' in home and 'action="/provider/clients/search"' in home
+    # what to type is said under the field, not in a placeholder (cut to "Name, phone,
+    # e-mail or bir" in the tablet's three-column home, and gone once typing starts)
+    field = home.split('id="home-client-q"', 1)[1].split(">", 1)[0]
+    assert "placeholder" not in field and 'aria-describedby="home-client-q-help"' in field
+    assert '<p class="help" id="home-client-q-help">Name, phone, e-mail or date of birth.' in home
     r = client.post("/provider/clients/search", data={"q": world.a.c2.first_name})
     page = r.get_data(as_text=True)
     assert r.status_code == 200 and "<html" in page and world.a.c2.first_name in page

@@ -152,3 +152,25 @@ def test_cards_and_forms_on_file(app, client):
     assert "Fill in and sign “Consent to treatment”" in page
     assert "Fill in and sign “Health history”" not in page
     assert "Mastercard ending 5454 expires soon" in page
+
+
+def test_without_online_payments_the_home_does_not_offer_pay(app, client):
+    """Stripe not set up: the home's balance leads to the invoices and says to pay at the
+    next visit, instead of a Pay button that only answered "not available yet"."""
+    from portal.models import Invoice
+    from portal.services import scheduling
+    from tests.clientside.helpers import past_visit
+
+    app.config["STRIPE_SECRET_KEY"] = ""
+    with app.test_request_context():
+        s = scene(other=False)
+        visit = past_visit(s.practice, s.client, s.provider, s.thirty, days_ago=5)
+        scheduling.check_out(visit, {"97124": 30})
+        invoice = Invoice.get(Invoice.appointment == visit.id)
+    login(client, s.client_user.email)
+    page = client.get("/portal/").get_data(as_text=True)
+    due = page.split('id="due-h"', 1)[1].split("</section>", 1)[0]
+    assert "$55.00" in due
+    assert f"/portal/invoices/{invoice.id}/pay" not in page
+    assert 'href="/portal/invoices">Invoices</a>' in due
+    assert "Pay at your next visit" in due

@@ -226,6 +226,10 @@ def test_the_client_page_lists_the_clients_threads(app, client, world):
     login(client, world.a.owner)
     page = client.get(f"/provider/clients/{world.a.c1.id}").get_data(as_text=True)
     assert f'hx-get="/provider/clients/{world.a.c1.id}/messages"' in page
+    # the section's thread list is styled by messages.css, which the client page loads
+    # (without it each subject ran into its date: "Receipt for my HSAMon 30 Nov")
+    head = page.split("</head>", 1)[0]
+    assert "css/messages.css" in head
     r = client.get(f"/provider/clients/{world.a.c1.id}/messages", headers={"HX-Request": "true"})
     frag = r.get_data(as_text=True)
     assert "<html" not in frag and "Mine" in frag and "Not this client" not in frag

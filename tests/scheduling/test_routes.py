@@ -351,7 +351,7 @@ def test_client_books_reschedules_and_cancels(app, client, sched, now):
     msg = OutboxMessage.get(OutboxMessage.kind == "appointment.booked")
     assert msg.to_addr == a.c1.email and msg.attachment.startswith("BEGIN:VCALENDAR")
     body = client.get("/portal/appointments").get_data(as_text=True)
-    assert "Reschedule" in body
+    assert "Reschedule" in body and "can no longer be moved online" not in body
     r = client.get(f"/portal/appointments/{appt.id}/reschedule?date={DAY.isoformat()}")
     assert r.status_code == 200
     r = client.post(
@@ -374,6 +374,10 @@ def test_client_late_cancel_shows_fee_and_cannot_reschedule(app, client, sched, 
     login(client, a.cu1)
     r = client.get(f"/portal/appointments/{appt.id}/reschedule")
     assert r.status_code == 302
+    # the list says why Reschedule is gone, and what to do instead
+    body = client.get("/portal/appointments").get_data(as_text=True)
+    assert f"/portal/appointments/{appt.id}/reschedule" not in body
+    assert "Less than 24 hours away: it can no longer be moved online." in body
     body = client.get(f"/portal/appointments/{appt.id}/cancel").get_data(as_text=True)
     assert "$40.00" in body
     client.post(f"/portal/appointments/{appt.id}/cancel")
