@@ -50,6 +50,26 @@ def test_search_by_name_phone_email_and_birth_date(ctx, world):
         assert svc.search("nobody-like-this")[1] == 0
 
 
+def test_name_searches_of_one_shape_each_find_their_own_words(ctx, world):
+    """A name search's SQL is built once per number of words (the words' patterns are its
+    values): each later search of that shape finds its own clients, wildcards literally."""
+    p = world.a.practice
+    for first, last in (("Ada", "Lovelace"), ("Grace", "Hopper"), ("Al", "100%_Real")):
+        factories.client(p, first_name=first, last_name=last)
+    with ctx.test_request_context():
+        from flask_login import login_user
+
+        login_user(world.a.owner)
+        assert _names(svc.search("ada")[0]) == {"Lovelace"}
+        assert _names(svc.search("grace")[0]) == {"Hopper"}
+        assert _names(svc.search("100%_")[0]) == {"100%_Real"}
+        assert svc.search("1_0%")[1] == 0
+        assert _names(svc.search("ada lovelace")[0]) == {"Lovelace"}
+        assert _names(svc.search("hopper, grace")[0]) == {"Hopper"}
+        assert svc.search("grace lovelace")[1] == 0
+        assert _names(svc.search("grace", include_archived=True)[0]) == {"Hopper"}
+
+
 def test_search_pages_and_archived(ctx, world):
     p = world.a.practice
     for i in range(30):
