@@ -1,7 +1,9 @@
 """The demo practice: loading it twice keeps the data and adds no rows (every area's loader)."""
 
-from portal import demo
+from portal import clock, demo
 from portal.db import database
+from portal.models import Appointment, AppointmentType
+from portal.services import coverage
 from tests.conftest import login
 
 
@@ -41,3 +43,19 @@ def test_demo_command_prints_the_logins(app):
         assert email in result.output and password in result.output
     again = app.test_cli_runner().invoke(args=["demo"])
     assert again.exit_code == 0
+
+
+def test_every_demo_visit_billed_to_insurance_has_a_policy_to_bill(ctx):
+    """The desk's demo day: an insurance visit of a client with no policy on file would
+    only ever warn at check-in and make no claim."""
+    demo.load()
+    visits = (
+        Appointment.select()
+        .join(AppointmentType)
+        .where(AppointmentType.bill_insurance == True)  # noqa: E712
+    )
+    assert visits.count() > 0
+    for visit in visits:
+        day = clock.local_date(visit.starts_at, visit.practice.tz)
+        policies = coverage.active_policies(visit.client)
+        assert any(p.covers(day) for p in policies), (visit.client.legal_name, day)

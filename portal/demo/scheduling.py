@@ -130,7 +130,7 @@ def _appointments(practice, providers, types, rooms, clients):
         (0, 9, 0, 60, 0),
         (0, 10, 30, 30, 1),
         (0, 13, 0, 90, 2),
-        (0, 15, 0, "ins", 3),
+        (0, 15, 0, "ins", 0),  # Jordan: a verified Regence policy (clinical_a)
         (1, 10, 0, 60, 4),
         (1, 12, 0, 90, 5),
         (1, 15, 30, 60, 1),
