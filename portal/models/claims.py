@@ -123,7 +123,9 @@ class Claim(BaseModel):
     @property
     def balance_cents(self):
         """What is still open on the claim: charges not yet paid, adjusted, billed to the
-        client or written off (never below zero)."""
+        client or written off (never below zero). A void claim bills nothing: 0."""
+        if self.status == claim_status.VOID:
+            return 0
         settled = (
             self.paid_cents + self.adjusted_cents + self.patient_resp_cents + self.written_off_cents
         )

@@ -44,6 +44,7 @@ from portal.rules import charting as rules
 from portal.rules import icd10 as icd10_rules
 from portal.services import charting as svc
 from portal.services import client_merge, icd10, reads
+from portal.services.claims import build as claim_build
 
 PROVIDER_NAME = (Provider.first_name, Provider.last_name, Provider.credentials)  # display_name
 
@@ -249,6 +250,19 @@ def _form_context(form, client, note, template, minutes_raw, dx_codes, errors, o
     }
 
 
+def _signed(note):
+    """After signing: the visit's next step, or the note. Whatever would hold the visit's
+    claim is said (never blocks signing): as a warning on the next page when that is not
+    the note (whose page shows it)."""
+    flash("Note signed. It is locked now; add an addendum to add to it.", "success")
+    nxt = visit.after_sign_redirect(note)
+    if nxt is None:
+        return redirect(url_for("provider.note_view", note_id=note.id))
+    for warning in claim_build.note_warnings(note):
+        flash(warning, "warning")
+    return nxt
+
+
 def _sign_after_save(saved):
     """ "Save and sign": sign the saved draft (the response to send: the visit's next step
     or the note), or say why it stays a draft (None)."""
@@ -261,10 +275,7 @@ def _sign_after_save(saved):
     except svc.ChartingError as exc:
         flash(str(exc), "error")
     else:
-        flash("Note signed. It is locked now; add an addendum to add to it.", "success")
-        return visit.after_sign_redirect(saved) or redirect(
-            url_for("provider.note_view", note_id=saved.id)
-        )
+        return _signed(saved)
     return None
 
 
@@ -350,6 +361,7 @@ def note_view(note_id):
         may_edit=svc.may_edit(current_user, note),
         may_sign=current_user.provider_id is not None
         and current_user.provider_id == note.provider_id,
+        claim_warnings=claim_build.note_warnings(note),
         **svc.note_details(note),
     )
 
@@ -386,10 +398,7 @@ def note_sign(note_id):
         for p in exc.problems:
             flash(p, "error")
         return redirect(url_for("provider.note_view", note_id=note.id))
-    flash("Note signed. It is locked now; add an addendum to add to it.", "success")
-    return visit.after_sign_redirect(note) or redirect(
-        url_for("provider.note_view", note_id=note.id)
-    )
+    return _signed(note)
 
 
 @bp.route("/notes/<int:note_id>/addenda", methods=["POST"])
@@ -416,6 +425,7 @@ def note_addendum(note_id):
         addendum_form=form,
         may_edit=svc.may_edit(current_user, note),
         may_sign=current_user.provider_id == note.provider_id,
+        claim_warnings=claim_build.note_warnings(note),
         **svc.note_details(note),
     ), 400
 

@@ -40,7 +40,7 @@ def _tz():
 def closing_ctx(appt):
     """What the check-out page shows to close the visit: the tip choices, the receipts to
     print or e-mail, tips taken, and the next visit (booked, or a suggestion)."""
-    suggested, appt_type, provider = svc.next_visit(appt, _tz())
+    nxt = svc.next_visit(appt, _tz())
     return {
         "tip_suggestions": rules.tip_suggestions(appt.appointment_type.price_cents),
         "tip_methods": _tip_methods(appt),
@@ -52,7 +52,9 @@ def closing_ctx(appt):
         ),
         "tips": svc.tips_of(appt.id),
         "next_booked": svc.booked_next(appt),
-        "next_suggested": suggested,
+        "next_suggested": nxt.suggested,
+        "next_wanted": nxt.wanted,
+        "next_none": "" if nxt.suggested else _no_free_time(appt, nxt.wanted),
         "method_words": METHOD_WORDS,
     }
 
@@ -173,25 +175,36 @@ def checkout_receipt_email(appointment_id, payment_id):
     return redirect(url_for("provider.checkout_payment", appointment_id=appt.id), 303)
 
 
+def _no_free_time(appt, wanted):
+    return (
+        f"{appt.provider.first_name} has no free time in working hours within "
+        f"{svc.NEAR_DAYS} days of {wanted:%A %-d %B}: choose the day and time."
+    )
+
+
 @bp.route("/billing/checkout/<int:appointment_id>/next", methods=["POST"])
 def checkout_book_next(appointment_id):
     appt = _appt(appointment_id)
-    suggested, _, _ = svc.next_visit(appt, _tz())
+    nxt = svc.next_visit(appt, _tz())
+    at = nxt.suggested or nxt.wanted
     prefill = url_for(
         "provider.appointment_new",
         client_id=appt.client_id,
         provider=appt.provider_id,
         type=appt.appointment_type_id,
-        date=suggested.date().isoformat(),
-        time=suggested.strftime("%H:%M"),
+        date=at.date().isoformat(),
+        time=at.strftime("%H:%M"),
     )
+    if nxt.suggested is None:
+        flash(_no_free_time(appt, nxt.wanted), "warning")
+        return redirect(prefill, 303)
     try:
-        booked = svc.book_next(appt, suggested, _tz(), user=current_user)
+        booked = svc.book_next(appt, nxt.suggested, _tz(), user=current_user)
     except sched.ClientConflict:
         flash("The client sees another provider around then: choose the time.", "warning")
         return redirect(prefill, 303)
     except sched.BookingError:
-        flash(f"{suggested:%A %-d %B, %-I:%M %p} is taken: choose another time.", "warning")
+        flash(f"{nxt.suggested:%A %-d %B, %-I:%M %p} is taken: choose another time.", "warning")
         return redirect(prefill, 303)
     when = clock.to_local(booked.starts_at, _tz())
     flash(f"Next visit booked: {when:%A %-d %B, %-I:%M %p}.", "success")

@@ -568,5 +568,11 @@ def visit_coding(appointment_id):
     )
     if note is None:
         return None
+    return note_coding(note)
+
+
+def note_coding(note):
+    """A note's coding (signed or not), as billing reads it: {"note_id", "minutes",
+    "diagnoses"}."""
     _, minutes, dx = _children(note)
     return {"note_id": note.id, "minutes": minutes, "diagnoses": dx}

@@ -7,6 +7,7 @@ in its own IMMEDIATE transaction with its audit rows; a tip is one Tip row and i
 row, written once its money was taken.
 """
 
+import dataclasses
 import datetime as dt
 
 from flask import current_app
@@ -173,9 +174,24 @@ def email_receipt(payment, user=None):
 # --- the next visit -----------------------------------------------------------------------
 
 
+NEAR_DAYS = 3  # the nearest free time is looked for this many days either side
+
+
+@dataclasses.dataclass(frozen=True)
+class NextVisit:
+    """The next visit to offer, as local wall times: `wanted` is the client's rhythm's date
+    at this visit's time of day; `suggested` the free time of the therapist's working hours
+    nearest to it (`wanted` itself when free), or None when none is near."""
+
+    wanted: dt.datetime
+    suggested: dt.datetime | None
+
+
 def next_visit(appt, tz):
-    """(local datetime, type, provider) to suggest for the next visit: the same type and
-    therapist, the same time of day, on the date of the client's own rhythm."""
+    """The next visit like this one (same type and therapist): the same weekday and time
+    on the client's own rhythm when the therapist works then and is free, else the
+    nearest free time of the therapist around it, by the scheduling service's free
+    slots (the ones online booking offers, without its notice and horizon)."""
     past = (
         Appointment.select(Appointment.starts_at)
         .where(
@@ -190,7 +206,19 @@ def next_visit(appt, tz):
     start = slot_rules.to_local(appt.starts_at, tz)
     dates = [slot_rules.to_local(a.starts_at, tz).date() for a in past]
     day = rules.suggested_next_date(start.date(), dates)
-    return dt.datetime.combine(day, start.time()), appt.appointment_type, appt.provider
+    wanted = dt.datetime.combine(day, start.time())
+    free = sched.free_slots(
+        appt.provider,
+        appt.appointment_type,
+        day - dt.timedelta(days=NEAR_DAYS),
+        day + dt.timedelta(days=NEAR_DAYS),
+        practice=appt.practice,
+    )
+    if not free:
+        return NextVisit(wanted, None)
+    target = slot_rules.to_utc(wanted, tz)
+    best = min(free, key=lambda t: (abs(t - target), t))
+    return NextVisit(wanted, slot_rules.to_local(best, tz))
 
 
 def booked_next(appt):

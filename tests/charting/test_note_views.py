@@ -11,12 +11,14 @@ from portal import clock
 from portal.models import (
     AuditLog,
     ChartNote,
+    Claim,
     NoteAddendum,
     NoteBodyRegion,
     NoteDiagnosis,
     NoteMinutes,
 )
 from tests.charting.helpers import form_data, make_note
+from tests.claims import factories as cf
 from tests.conftest import login
 
 
@@ -461,3 +463,45 @@ def test_a_note_from_an_appointment(client, world):
     )
     assert r.status_code == 302
     assert ChartNote.get().appointment_id == appt.id
+
+
+def test_a_note_whose_coding_would_hold_the_claim_says_so_before_and_after_signing(
+    app, client, world
+):
+    """The note form's 45 min of 97124 and 15 of 97140 with one diagnosis: the payer takes
+    the pair only with each on its own diagnosis, so the claim made at signing is held.
+    The draft's page says so before signing, signing is not blocked, and the signed note's
+    page says it again; a note with two diagnoses says nothing, a payer refusing the pair
+    its own words; another practice's note stays 404."""
+    a = world.a
+    with app.test_request_context():
+        appt, policy = cf.insured_visit(a, diagnoses=("M54.50",), sign=False)
+        fine, _ = cf.insured_visit(a, client=a.c2, hour=18, sign=False)
+        refused, refusing = cf.insured_visit(
+            world.b, payer_kw={"allow_97124_97140": False}, sign=False
+        )
+    note, other, theirs = (
+        ChartNote.get(ChartNote.appointment == x.id) for x in (appt, fine, refused)
+    )
+    payer = policy.payer.name
+    words = (
+        "97124 and 97140 on one date: give each its own diagnosis (its own body region) "
+        f"for {payer}, or the claim is held."
+    )
+    login(client, a.therapist)
+    html = client.get(f"/provider/notes/{note.id}").get_data(as_text=True)
+    assert "Before you sign: the insurance claim would be held" in html and words in html
+    r = client.post(f"/provider/notes/{note.id}/sign")
+    assert r.status_code == 302 and ChartNote.get_by_id(note.id).is_signed
+    [claim] = Claim.select().where(Claim.appointment == appt.id)
+    assert claim.held  # signing was not blocked; the claim waits, as the page warned
+    html = client.get(f"/provider/notes/{note.id}").get_data(as_text=True)
+    assert "The insurance claim for this visit is held until this is fixed" in html
+    assert words in html
+    html = client.get(f"/provider/notes/{other.id}").get_data(as_text=True)
+    assert "claim-warnings" not in html
+    assert client.get(f"/provider/notes/{theirs.id}").status_code == 404
+    theirs_client = app.test_client()
+    login(theirs_client, world.b.therapist)
+    html = theirs_client.get(f"/provider/notes/{theirs.id}").get_data(as_text=True)
+    assert f"{refusing.payer.name} does not take 97124 and 97140 on one date" in html

@@ -436,3 +436,27 @@ def test_therapists_read_their_clients_claims_and_change_nothing(app, client, wo
     for url in _urls(POSTS, mine, line):
         assert client.post(url, data={"void-reason": "x"}).status_code == 404, url
     assert _unchanged(mine)
+
+
+def test_a_void_claim_shows_no_open_balance_in_the_list_or_the_report(app, client, world, frozen):
+    """A void claim has nothing to collect: the list shows its charge and "—" for the
+    balance, the "Claims by status" report counts 0 open for it (as the aging table)."""
+    a = world.a
+    day = TODAY - dt.timedelta(days=5)
+    with app.test_request_context():
+        void = cf.claim(a.practice, a.c1, a.provider, status="void", day=day,
+                        lines=(("97124", 60, 4, 11000),))  # fmt: skip
+        live = cf.claim(a.practice, a.c2, a.provider, status="submitted", day=day,
+                        lines=(("97124", 60, 4, 9500),))  # fmt: skip
+    assert void.balance_cents == 0 and Claim.get_by_id(live.id).balance_cents == 9500
+    login(client, a.owner)
+    html = client.get("/provider/claims").get_data(as_text=True)
+    row = re.search(rf"<tr>(?:(?!</tr>).)*{void.patient_control_number}.*?</tr>", html, re.S)
+    cells = re.findall(r'<td class="num">([^<]*)</td>', row.group(0))
+    assert cells == ["$110.00", "—"]
+    row = re.search(rf"<tr>(?:(?!</tr>).)*{live.patient_control_number}.*?</tr>", html, re.S)
+    assert re.findall(r'<td class="num">([^<]*)</td>', row.group(0)) == ["$95.00", "$95.00"]
+    html = client.get(f"/provider/reports?start={day}&end={TODAY}").get_data(as_text=True)
+    rows = dict(re.findall(r"<tr><td>([^<]+)</td>((?:<td class=\"num\">[^<]*</td>)+)</tr>", html))
+    assert re.findall(r">([^<]*)</td>", rows["Void"]) == ["1", "$110.00", "$0.00", "$0.00"]
+    assert re.findall(r">([^<]*)</td>", rows["Submitted"])[-1] == "$95.00"

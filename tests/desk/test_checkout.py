@@ -16,12 +16,15 @@ from portal.models import (
     OutboxMessage,
     PackagePurchase,
     Payment,
+    ProviderHours,
     Tip,
 )
 from portal.services import invoicing, packages
 from portal.services import scheduling as sched
 from tests.billing.conftest import appointment, appt_type, package
 from tests.conftest import login
+from tests.desk.conftest import book as desk_book
+from tests.desk.conftest import local_utc
 
 
 @pytest.fixture
@@ -158,6 +161,14 @@ def test_the_receipt_is_emailed_as_a_portal_link_without_phi(app, client, world,
 
 def test_book_the_next_visit_like_this_one(app, client, world, visit):
     appt, _, _ = visit
+    for weekday in range(7):  # the therapist works around the clock: the same time is free
+        ProviderHours.create(
+            practice=world.a.practice,
+            provider=world.a.provider,
+            weekday=weekday,
+            start_minute=0,
+            end_minute=1440,
+        )
     login(client, world.a.frontdesk)
     page = client.get(f"/provider/billing/checkout/{appt.id}").get_data(as_text=True)
     assert "Book the next visit" in page
@@ -174,9 +185,11 @@ def test_book_the_next_visit_like_this_one(app, client, world, visit):
     assert nxt.starts_at - appt.starts_at == dt.timedelta(weeks=2)  # no rhythm yet: 2 weeks
     page = client.get(f"/provider/billing/checkout/{appt.id}").get_data(as_text=True)
     assert "Already booked:" in page and "Book another visit" in page
-    # taken: on to the form, prefilled
+    # that time taken now: the nearest free time (the hour before, the earlier of two)
     r = client.post(f"/provider/billing/checkout/{appt.id}/next")
-    assert r.status_code == 303 and "/provider/schedule/new?" in r.headers["Location"]
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/checkout/{appt.id}")
+    again = Appointment.select().order_by(Appointment.id.desc()).get()
+    assert again.starts_at == nxt.starts_at - dt.timedelta(hours=1)
 
 
 def test_a_package_sold_from_today_in_three_taps_with_a_confirmation(app, client, world, now_today):
@@ -216,3 +229,56 @@ def now_today(world):
     tz = world.a.practice.tz
     day = slots.to_local(clock.utcnow(), tz).date()
     return slots.to_utc(dt.datetime.combine(day, dt.time(12)), tz)
+
+
+# --- the next visit falls in the therapist's working hours ------------------------------------
+
+
+def _closed_visit(app, side, hour, minute=0, client=None):
+    """A cash visit of `side` on Wednesday 3 June at hour:minute (staff may book outside
+    hours), checked out."""
+    with app.test_request_context():
+        appt = desk_book(side, hour, minute=minute, client=client)
+        return sched.check_out(appt, {"97124": 60})
+
+
+def test_the_next_visit_is_offered_in_working_hours_and_free(app, client, desk):
+    """The demo offered 10:45 PM: a visit checked out at 10:45 PM (booked by staff after
+    hours) is offered the free time of the therapist's hours (9-5) nearest to 10:45 PM two
+    weeks on: 4:00 PM that Wednesday; a visit at 10:00 AM gets 10:00 AM when free, else the
+    nearest free time that day; no hours at all: said so, and the form opens prefilled."""
+    a = desk.a
+    late = _closed_visit(app, a, 22, 45)
+    login(client, a.frontdesk)
+    page = client.get(f"/provider/billing/checkout/{late.id}").get_data(as_text=True)
+    assert "Wednesday 17 June, 4:00 PM ·" in page and "17 June, 10:45 PM ·" not in page
+    assert "Wednesday 17 June, 10:45 PM is outside" in page
+    r = client.post(f"/provider/billing/checkout/{late.id}/next")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"/checkout/{late.id}")
+    booked = Appointment.select().order_by(Appointment.id.desc()).get()
+    assert booked.starts_at == local_utc(dt.date(2026, 6, 17), 16)
+    # the same time, free: offered as is
+    morning = _closed_visit(app, a, 10, client=a.c2)
+    page = client.get(f"/provider/billing/checkout/{morning.id}").get_data(as_text=True)
+    assert "Wednesday 17 June, 10:00 AM ·" in page and "is outside" not in page
+    # taken by another client: the nearest free time (after that visit and its buffer)
+    with app.test_request_context():
+        other = desk_book(a, 10, client=a.c1, day=dt.date(2026, 6, 17))
+    page = client.get(f"/provider/billing/checkout/{morning.id}").get_data(as_text=True)
+    assert "Wednesday 17 June, 11:15 AM ·" in page
+    client.post(f"/provider/billing/checkout/{morning.id}/next")
+    booked = Appointment.select().order_by(Appointment.id.desc()).get()
+    assert booked.id != other.id and booked.starts_at == local_utc(dt.date(2026, 6, 17), 11, 15)
+    # no working hours: said so, and the booking form opens prefilled
+    ProviderHours.delete().where(ProviderHours.provider == a.provider).execute()
+    count = Appointment.select().count()
+    page = client.get(f"/provider/billing/checkout/{late.id}").get_data(as_text=True)
+    assert "has no free time in working hours within 3 days of Wednesday 17 June" in page
+    r = client.post(f"/provider/billing/checkout/{late.id}/next")
+    assert r.status_code == 303
+    assert "/provider/schedule/new?" in r.headers["Location"]
+    assert "date=2026-06-17" in r.headers["Location"] and "time=22:45" in r.headers["Location"]
+    assert Appointment.select().count() == count
+    # another practice's visit: 404
+    foreign = _closed_visit(app, desk.b, 10)
+    assert client.post(f"/provider/billing/checkout/{foreign.id}/next").status_code == 404

@@ -790,3 +790,50 @@ def test_a_therapist_kept_to_own_clients_sees_and_opens_only_their_visits(app, c
     login(desk, a.frontdesk)
     body = desk.get(pages[0]).get_data(as_text=True)
     assert a.c1.display_name in body and a.c2.display_name in body
+
+
+def test_a_staff_booking_in_the_buffer_says_so_and_offers_that_days_nearest_times(
+    app, client, sched, now
+):
+    """10:00 was the demo's 3:30 PM: booked 2:30-3:30 PM with a 15-minute buffer, 3:30 PM
+    is blocked by the buffer only. The page says so (until 3:45 PM, the practice's wall
+    time) and offers the free times of that day nearest to it, 3:45 PM first among them,
+    not the next morning."""
+    a = sched.a
+    with app.test_request_context():
+        _appt(a, 14, client=a.c1)
+        Appointment.update(
+            starts_at=local_utc(DAY, 14, 30),
+            ends_at=local_utc(DAY, 15, 30),
+            blocked_until=local_utc(DAY, 15, 45),
+        ).execute()
+    login(client, a.frontdesk)
+    data = {
+        "client_id": a.c2.id,
+        "appointment_type_id": a.t60.id,
+        "provider_id": a.provider.id,
+        "room_id": 0,
+        "date": DAY.isoformat(),
+        "time": "15:30",
+    }
+    r = client.post("/provider/schedule/new", data=data)
+    assert r.status_code == 409
+    html = r.get_data(as_text=True)
+    assert "just taken" not in html
+    assert "in the buffer after the visit before, until 3:45 PM" in html
+    offered = re.findall(r"<li>(\w{3} \d\d \w{3}, [\d:]+ [AP]M)</li>", html)
+    assert offered == [
+        "Wed 03 Jun, 12:45 PM",
+        "Wed 03 Jun, 1:00 PM",
+        "Wed 03 Jun, 1:15 PM",
+        "Wed 03 Jun, 3:45 PM",
+        "Wed 03 Jun, 4:00 PM",
+    ]
+    # the new visit's own buffer running into the next visit is said too
+    r = client.post("/provider/schedule/new", data={**data, "time": "13:30"})
+    assert r.status_code == 409
+    assert "run into the provider&#39;s next visit at 2:30 PM" in r.get_data(as_text=True)
+    # a visit itself in the way keeps the plain message
+    r = client.post("/provider/schedule/new", data={**data, "time": "15:00"})
+    assert "just taken" in r.get_data(as_text=True)
+    assert Appointment.select().count() == 1

@@ -149,7 +149,7 @@ def appointment_new():
                 day = local(appt.starts_at).date().isoformat()
                 return redirect(url_for("provider.schedule", date=day))
         except svc.SlotTaken as exc:
-            form.form_errors.append(SLOT_TAKEN)
+            form.form_errors.append(exc.reason or SLOT_TAKEN)
             next_slots = [fmt_slot(t) for t in exc.next_slots]
             status = 409
         except svc.ClientConflict as exc:
@@ -256,7 +256,7 @@ def appointment_edit(appointment_id):
                 override_reason=form.override_reason.data,
             )
         except svc.SlotTaken as exc:
-            form.form_errors.append("The provider is busy then. Choose another time.")
+            form.form_errors.append(exc.reason or "The provider is busy then. Choose another time.")
             next_slots = [fmt_slot(t) for t in exc.next_slots]
             status = 409
         except svc.ClientConflict as exc:

@@ -165,6 +165,52 @@ def _piece_problems(plan, pieces):
     return out
 
 
+# The claim rules a note's coding (its minutes per code and its diagnoses) decides.
+NOTE_CODING_PROBLEMS = frozenset(
+    {
+        "code_pair_refused",
+        "code_pair_needs_modifier",
+        "code_pair_same_region",
+        "too_many_diagnoses",
+        "diagnosis_repeated",
+        "minutes_disagree",
+    }
+)
+
+
+def note_warnings(note):
+    """What would hold the claim of a note's visit billed to insurance, for the therapist
+    to change in the note (before or after signing): the claim rules run on the note's
+    coding as the claim would be made from it (no claim is stored). [] when the visit is
+    not billed to insurance or the client has no primary policy for it."""
+    appointment = note.appointment if note.appointment_id else None
+    if appointment is None or not appointment.appointment_type.bill_insurance:
+        return []
+    day = clock.local_date(appointment.starts_at, appointment.practice.tz)
+    policy = data.active_policy(appointment.client_id, PRIMARY, day)
+    if policy is None:
+        return []
+    plan = _plan(appointment, policy, charting.note_coding(note), day)
+    problems = rules.validate_claim(plan.whole, icd10.validate)
+    payer = policy.payer.name
+    return [_to_therapist(p, payer) for p in problems if p.code in NOTE_CODING_PROBLEMS]
+
+
+def _to_therapist(problem, payer):
+    """A claim problem in the words of the note that fixes it."""
+    if problem.code == "code_pair_same_region":
+        return (
+            f"97124 and 97140 on one date: give each its own diagnosis (its own body region) "
+            f"for {payer}, or the claim is held."
+        )
+    if problem.code == "code_pair_refused":
+        return (
+            f"{payer} does not take 97124 and 97140 on one date: record the time under one "
+            "code, or the claim is held."
+        )
+    return f"{problem.message} ({payer}: otherwise the claim is held.)"
+
+
 def _pcn(appointment_id, rank, part, practice_id):
     """A patient control number not used before in the practice (a visit billed again
     after a void gets R2, R3 ...)."""

@@ -59,7 +59,8 @@ AR_STATUSES = (
 
 
 def balance_sql():
-    """A claim's open balance, as rules' Claim.balance_cents (never below zero)."""
+    """A claim's open balance, as Claim.balance_cents (never below zero; 0 for a void
+    claim, which bills nothing)."""
     open_ = (
         Claim.total_cents
         - Claim.paid_cents
@@ -67,7 +68,7 @@ def balance_sql():
         - Claim.patient_resp_cents
         - Claim.written_off_cents
     )
-    return Case(None, [(open_ > 0, open_)], 0)
+    return Case(None, [(Claim.status == cs.VOID, 0), (open_ > 0, open_)], 0)
 
 
 def age_range(age, today):

@@ -16,7 +16,7 @@ to tell CPT codes and providers apart; payer money is per claim line.
 import dataclasses
 import datetime as dt
 
-from peewee import JOIN, Case, fn
+from peewee import JOIN, fn
 
 from portal import clock
 from portal.models.billing import (
@@ -35,6 +35,7 @@ from portal.models.practice import Provider
 from portal.rules import claim_status, ledger
 from portal.rules import reports as rules
 from portal.rules.money import format_cents
+from portal.services.claims import queries
 
 CLIENTS = "Clients"
 NO_CODE = {
@@ -209,20 +210,13 @@ def _client_money(practice, lo, hi):
 
 
 def _statuses(practice, start, end):
-    open_cents = (
-        Claim.total_cents
-        - Claim.paid_cents
-        - Claim.adjusted_cents
-        - Claim.patient_resp_cents
-        - Claim.written_off_cents
-    )
     q = (
         Claim.select(
             Claim.status,
             fn.COUNT(Claim.id).alias("n"),
             fn.SUM(Claim.total_cents).alias("total"),
             fn.SUM(Claim.paid_cents).alias("paid"),
-            fn.SUM(Case(None, [(open_cents > 0, open_cents)], 0)).alias("open"),
+            fn.SUM(queries.balance_sql()).alias("open"),  # a void claim: 0
         )
         .where(
             (Claim.practice == practice.id)

@@ -26,8 +26,10 @@ from portal.services.scheduling.slots import (
     free_room,
     free_slots,
     is_free,
+    nearest_slots,
     next_slots,
     visit_times,
+    what_blocks,
 )
 
 MAX_SERIES = 52
@@ -83,6 +85,27 @@ def _booking_room(practice, room_id, starts_at, blocked_until, online, taken):
     return room_id
 
 
+def _staff_taken(provider, appt_type, starts_at, blocked_until, practice, exclude_id=None):
+    """Staff: what blocks the time (a buffer, said so, in the practice's wall time) and
+    the provider's free times nearest to it that day."""
+    return SlotTaken(
+        next_slots=nearest_slots(
+            provider, appt_type, starts_at, practice=practice, exclude_id=exclude_id
+        ),
+        reason=what_blocks(provider.id, starts_at, blocked_until, practice.tz, exclude_id),
+    )
+
+
+def _taken(provider, appt_type, starts_at, blocked_until, practice, online):
+    if online or provider is None:
+        return SlotTaken(
+            next_slots=next_slots(
+                provider, appt_type, starts_at, practice=practice, for_client=online
+            )
+        )
+    return _staff_taken(provider, appt_type, starts_at, blocked_until, practice)
+
+
 def book(
     *,
     practice,
@@ -111,11 +134,7 @@ def book(
     candidates = [provider] if provider is not None else providers_for_type(appt_type)
 
     def taken():
-        return SlotTaken(
-            next_slots=next_slots(
-                provider, appt_type, starts_at, practice=practice, for_client=online
-            )
-        )
+        return _taken(provider, appt_type, starts_at, blocked_until, practice, online)
 
     try:
         with database.atomic("IMMEDIATE"):
@@ -184,6 +203,8 @@ def _check_move_free(appt, appt_type, practice, provider, new_start, blocked_unt
         ok = _on_a_free_slot(provider, appt_type, new_start, practice, None, exclude_id=appt.id)
     else:
         ok = is_free(provider.id, None, new_start, blocked_until, exclude_id=appt.id)
+    if not ok and not online:
+        raise _staff_taken(provider, appt_type, new_start, blocked_until, practice, appt.id)
     if not ok:
         raise SlotTaken(
             next_slots=next_slots(

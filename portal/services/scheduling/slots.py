@@ -15,11 +15,13 @@ WEEKS_SEARCHED = 8  # for the next free starts offered when a time is taken
 
 
 class SlotTaken(BookingError):
-    """The time was just taken; `next_slots` offers the next free starts (naive UTC)."""
+    """The time was just taken; `next_slots` offers the next free starts (naive UTC);
+    `reason`, for staff, says what blocks it when that is more than a visit then."""
 
-    def __init__(self, message="That time was just taken.", next_slots=()):
+    def __init__(self, message="That time was just taken.", next_slots=(), reason=""):
         super().__init__(message)
         self.next_slots = list(next_slots)
+        self.reason = reason
 
 
 def visit_times(appt_type, starts_at, duration_minutes=None):
@@ -186,3 +188,65 @@ def next_slots(provider, appt_type, after_utc, *, practice, for_client, limit=5,
         if len(found) >= limit:
             break
     return found[:limit]
+
+
+def _clock_words(value, tz):
+    return slot_rules.to_local(value, tz).strftime("%-I:%M %p")
+
+
+def what_blocks(provider_id, starts_at, blocked_until, tz, exclude_id=None):
+    """For staff: why the provider cannot take [starts_at, blocked_until) when the cause is
+    a buffer (the one after the visit before, or the new visit's own running into the
+    next visit), in the practice's wall time; "" when a visit itself is in the way."""
+    rows = (
+        Appointment.select(Appointment.starts_at, Appointment.ends_at, Appointment.blocked_until)
+        .where(
+            (Appointment.provider == provider_id)
+            & (Appointment.starts_at > starts_at - dt.timedelta(days=1))
+            & (Appointment.starts_at < blocked_until)
+            & (Appointment.blocked_until > starts_at)
+            & Appointment.status.not_in(CANCELLED_STATUSES)
+        )
+        .tuples()
+    )
+    if exclude_id:
+        rows = rows.where(Appointment.id != exclude_id)
+    rows = list(rows)
+    if not rows:
+        return ""
+    if any(s <= starts_at < e for s, e, _ in rows):
+        return ""  # a visit itself
+    before = [b for s, e, b in rows if e <= starts_at < b]
+    if before:
+        until = _clock_words(max(before), tz)
+        return (
+            f"That time is in the buffer after the visit before, until {until}: "
+            "choose a free time below."
+        )
+    nxt = min(s for s, _, _ in rows)
+    return (
+        f"A visit then, with its buffer after it, would run into the provider's next visit "
+        f"at {_clock_words(nxt, tz)}: start earlier, or choose a time after that visit."
+    )
+
+
+def nearest_slots(provider, appt_type, starts_at, *, practice, exclude_id=None, limit=5):
+    """For staff, when a time is taken: the provider's free starts nearest to it that day
+    (earlier or later, in order), then the next ones after that day if too few."""
+    day = slot_rules.to_local(starts_at, practice.tz).date()
+    todays = free_slots(provider, appt_type, day, day, practice=practice, exclude_id=exclude_id)
+    found = sorted(sorted(todays, key=lambda t: abs(t - starts_at))[:limit])
+    if len(found) < limit:
+        tomorrow = slot_rules.to_utc(
+            dt.datetime.combine(day + dt.timedelta(days=1), dt.time()), practice.tz
+        )
+        found += next_slots(
+            provider,
+            appt_type,
+            tomorrow,
+            practice=practice,
+            for_client=False,
+            limit=limit - len(found),
+            exclude_id=exclude_id,
+        )
+    return found
