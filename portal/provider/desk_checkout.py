@@ -198,6 +198,15 @@ def checkout_book_next(appointment_id):
     if nxt.suggested is None:
         flash(_no_free_time(appt, nxt.wanted), "warning")
         return redirect(prefill, 303)
+    shown = request.form.get("at", "")
+    if shown != nxt.suggested.strftime("%Y-%m-%dT%H:%M"):
+        # Taken (or changed) since the page was shown: book nothing the desk did not see.
+        flash(
+            f"The time shown was just taken: {nxt.suggested:%A %-d %B, %-I:%M %p} is the "
+            "nearest free time now. Book it, or choose another.",
+            "warning",
+        )
+        return redirect(url_for("provider.checkout_payment", appointment_id=appt.id), 303)
     try:
         booked = svc.book_next(appt, nxt.suggested, _tz(), user=current_user)
     except sched.ClientConflict:

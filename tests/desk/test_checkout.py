@@ -5,6 +5,7 @@ link (no PHI in the e-mail); the next visit is booked from the last; a package i
 from Today in three taps, with a confirmation."""
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -172,7 +173,8 @@ def test_book_the_next_visit_like_this_one(app, client, world, visit):
     login(client, world.a.frontdesk)
     page = client.get(f"/provider/billing/checkout/{appt.id}").get_data(as_text=True)
     assert "Book the next visit" in page
-    r = client.post(f"/provider/billing/checkout/{appt.id}/next")
+    first = page
+    r = client.post(f"/provider/billing/checkout/{appt.id}/next", data={"at": _shown(first)})
     assert r.status_code == 303
     nxt = (
         Appointment.select().where(Appointment.id != appt.id).order_by(Appointment.id.desc()).get()
@@ -185,11 +187,27 @@ def test_book_the_next_visit_like_this_one(app, client, world, visit):
     assert nxt.starts_at - appt.starts_at == dt.timedelta(weeks=2)  # no rhythm yet: 2 weeks
     page = client.get(f"/provider/billing/checkout/{appt.id}").get_data(as_text=True)
     assert "Already booked:" in page and "Book another visit" in page
-    # that time taken now: the nearest free time (the hour before, the earlier of two)
-    r = client.post(f"/provider/billing/checkout/{appt.id}/next")
+    # the time the page showed is taken now: nothing is booked the desk did not see; the
+    # page then offers the nearest free time (the hour before, the earlier of two)
+    count = Appointment.select().count()
+    r = client.post(f"/provider/billing/checkout/{appt.id}/next", data={"at": _shown(first)})
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/checkout/{appt.id}")
+    assert Appointment.select().count() == count
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "The time shown was just taken:" in page
+    assert "is the nearest free time now. Book it, or choose another." in page
+    r = client.post(f"/provider/billing/checkout/{appt.id}/next", data={"at": _shown(page)})
     again = Appointment.select().order_by(Appointment.id.desc()).get()
     assert again.starts_at == nxt.starts_at - dt.timedelta(hours=1)
+    # a forged or missing time books nothing
+    assert client.post(f"/provider/billing/checkout/{appt.id}/next").status_code == 303
+    r = client.post(f"/provider/billing/checkout/{appt.id}/next", data={"at": "x" * 500})
+    assert r.status_code == 303 and Appointment.select().count() == count + 1
+
+
+def _shown(page):
+    """The time the page's "Book the next visit" button offers (its hidden field)."""
+    return re.search(r'name="at" value="([^"]+)"', page).group(1)
 
 
 def test_a_package_sold_from_today_in_three_taps_with_a_confirmation(app, client, world, now_today):
@@ -253,7 +271,7 @@ def test_the_next_visit_is_offered_in_working_hours_and_free(app, client, desk):
     page = client.get(f"/provider/billing/checkout/{late.id}").get_data(as_text=True)
     assert "Wednesday 17 June, 4:00 PM ·" in page and "17 June, 10:45 PM ·" not in page
     assert "Wednesday 17 June, 10:45 PM is outside" in page
-    r = client.post(f"/provider/billing/checkout/{late.id}/next")
+    r = client.post(f"/provider/billing/checkout/{late.id}/next", data={"at": _shown(page)})
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/checkout/{late.id}")
     booked = Appointment.select().order_by(Appointment.id.desc()).get()
     assert booked.starts_at == local_utc(dt.date(2026, 6, 17), 16)
@@ -266,7 +284,7 @@ def test_the_next_visit_is_offered_in_working_hours_and_free(app, client, desk):
         other = desk_book(a, 10, client=a.c1, day=dt.date(2026, 6, 17))
     page = client.get(f"/provider/billing/checkout/{morning.id}").get_data(as_text=True)
     assert "Wednesday 17 June, 11:15 AM ·" in page
-    client.post(f"/provider/billing/checkout/{morning.id}/next")
+    client.post(f"/provider/billing/checkout/{morning.id}/next", data={"at": _shown(page)})
     booked = Appointment.select().order_by(Appointment.id.desc()).get()
     assert booked.id != other.id and booked.starts_at == local_utc(dt.date(2026, 6, 17), 11, 15)
     # no working hours: said so, and the booking form opens prefilled
