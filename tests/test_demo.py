@@ -50,9 +50,7 @@ def test_every_demo_visit_billed_to_insurance_has_a_policy_to_bill(ctx):
     only ever warn at check-in and make no claim."""
     demo.load()
     visits = (
-        Appointment.select()
-        .join(AppointmentType)
-        .where(AppointmentType.bill_insurance == True)  # noqa: E712
+        Appointment.select().join(AppointmentType).where(AppointmentType.bill_insurance == True)  # noqa: E712
     )
     assert visits.count() > 0
     for visit in visits:
