@@ -137,6 +137,13 @@ def check_void(current: str, payer_claim_number: str = "") -> str:
     return VOID
 
 
+def has_answer(current: str, adjudicated: bool) -> bool:
+    """Whether the payer's answer (paid, partly paid, denied) stands on the claim: it was
+    adjudicated and not reversed since (a reversal takes it back to accepted until the
+    payer's new answer). A claim edited back to draft after its answer keeps it."""
+    return adjudicated and current not in (ACCEPTED, VOID)
+
+
 def takes_payments(current: str, sent_before: bool, payer_claim_number: str = "") -> bool:
     """Whether payments are posted by hand to the claim and its balance written off: only
     once the payer has had it (sent now, or sent before an edit took it back to draft)."""
