@@ -66,6 +66,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 # Statuses in which the payer holds the claim (it entered its system or may have).
 PAYER_HAS_IT = frozenset({SUBMITTED, ACCEPTED, PAID, PARTIALLY_PAID, DENIED, APPEALED, CLOSED})
+# Receivables: claims the payer has been billed for and that may still bring money (a paid
+# claim is settled: what the payer did not pay was adjusted or billed to the client) ...
+BILLED_UNSETTLED = frozenset({SUBMITTED, ACCEPTED, REJECTED, PARTIALLY_PAID, DENIED, APPEALED})
+# ... and a claim sent before (submitted_at, or the payer's claim number), edited back to
+# draft or ready for a correction: the payer still has the original bill.
+BEING_CORRECTED = frozenset({DRAFT, READY})
 # Statuses the front desk's work list shows: something to do.
 NEEDS_ATTENTION = frozenset({REJECTED, DENIED, PARTIALLY_PAID})
 
@@ -135,6 +141,23 @@ def check_void(current: str, payer_claim_number: str = "") -> str:
             "835 or 277CA). Enter it first."
         )
     return VOID
+
+
+def is_receivable(current: str, sent_before: bool, payer_claim_number: str = "") -> bool:
+    """Whether the claim's open balance is owed on a bill the payer has had (the aging
+    table, the claims-by-status report and the work list agree on it): billed and not
+    settled, or being corrected after it was sent. Aged from its date of service either
+    way: a correction does not make the debt younger. A void claim owes nothing."""
+    if current in BILLED_UNSETTLED:
+        return True
+    return current in BEING_CORRECTED and (sent_before or bool(payer_claim_number.strip()))
+
+
+def has_answer(current: str, adjudicated: bool) -> bool:
+    """Whether the payer's answer (paid, partly paid, denied) stands on the claim: it was
+    adjudicated and not reversed since (a reversal takes it back to accepted until the
+    payer's new answer). A claim edited back to draft after its answer keeps it."""
+    return adjudicated and current not in (ACCEPTED, VOID)
 
 
 def takes_payments(current: str, sent_before: bool, payer_claim_number: str = "") -> bool:

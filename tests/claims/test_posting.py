@@ -6,10 +6,10 @@ import datetime as dt
 
 import pytest
 
-from portal.models import Claim, ClaimEvent, ClaimPosting, ClaimProblem, Invoice
+from portal.models import Claim, ClaimEvent, ClaimLine, ClaimPosting, ClaimProblem, Invoice
 from portal.rules.claim_money import Adj
 from portal.services import invoicing
-from portal.services.claims import posting
+from portal.services.claims import history, posting
 from tests.claims import factories as cf
 
 
@@ -186,3 +186,67 @@ def test_the_secondary_pays_the_share_and_the_estimate_is_the_clients(with_secon
     result = posting.post(sec, _secondary_answer(sec, "2", 2500, [Adj("OA", "23", 6500)]))
     assert result.invoice is None
     assert "refund $25.00" in _overpaid(sec).message
+
+
+# --- a visit split into claim parts (over six lines) ---------------------------------------
+
+
+@pytest.fixture
+def two_parts(claim):
+    """The visit's claim in two parts (parts 1 and 2 of one visit, same payer)."""
+    one = Claim.get_by_id(claim.id)
+    two = Claim.create(
+        practice=one.practice_id, client=one.client_id, appointment=one.appointment_id,
+        policy=one.policy_id, payer=one.payer_id, provider=one.provider_id, part=2,
+        status="submitted", patient_control_number=one.patient_control_number + "P2",
+        service_date=one.service_date, total_cents=3500,
+    )  # fmt: skip
+    ClaimLine.create(practice=one.practice_id, claim=two, position=1,
+                     service_date=one.service_date, cpt_code="97140", minutes=15, units=1,
+                     pointers="A", charge_cents=3500)  # fmt: skip
+    return one, two
+
+
+def test_the_first_part_answered_waits_for_the_other_part(two_parts):
+    """Part 1 paid in full (no PR) while part 2 is unanswered: the $25 paid at check-out
+    is not called an overpayment yet (part 2 may carry the copay); it does, and the visit
+    settles with nothing to refund and no note left on part 1."""
+    one, two = two_parts
+    _estimate(one, 2500, paid=True)
+    first = posting.post(one, _answer(one, "1", 7000, [Adj("CO", "45", 2000)]))
+    assert first.invoice is None and _overpaid(one) is None
+    last_event = ClaimEvent.select().where(ClaimEvent.claim == one.id).order_by(
+        ClaimEvent.id.desc()).get()  # fmt: skip
+    assert "waits for the visit's other part (part 2)" in last_event.reason
+    second = posting.post(two, _answer(two, "1", 1000, [Adj("PR", "3", 2500)]))
+    assert second.invoice is None  # the $25 paid at check-out is the copay
+    assert _overpaid(one) is None and _overpaid(two) is None
+    assert not ClaimProblem.select().where(ClaimProblem.code == "client_overpaid").exists()
+
+
+def test_the_last_part_settles_the_visit_once_and_clears_an_early_note(two_parts):
+    """Neither part puts anything on the client: the $25 paid at check-out is refunded
+    once, told on the last part answered; an overpayment note stored early on part 1
+    (before this rule) is cleared then."""
+    one, two = two_parts
+    _estimate(one, 2500, paid=True)
+    posting.post(one, _answer(one, "1", 7000, [Adj("CO", "45", 2000)]))
+    history.add_problem(one, "client_overpaid", "refund $25.00 (early)", source="835")
+    result = posting.post(two, _answer(two, "1", 3500, []))
+    assert result.invoice is None
+    assert "refund $25.00" in _overpaid(two).message
+    assert _overpaid(one) is None and not Claim.get_by_id(one.id).held
+
+
+def test_the_share_of_both_parts_is_invoiced_once_when_the_last_is_answered(two_parts):
+    """Nothing collected at check-out; each part has a share: one invoice for both, when
+    the second part is answered."""
+    one, two = two_parts
+    first = posting.post(
+        one, _answer(one, "1", 5000, [Adj("CO", "45", 1500), Adj("PR", "1", 2500)])
+    )
+    assert first.invoice is None
+    second = posting.post(two, _answer(two, "1", 2000, [Adj("PR", "3", 1500)]))
+    assert second.invoice is not None and second.invoice.total_cents == 4000
+    open_ = Invoice.select().where(Invoice.client == one.client_id)
+    assert [i.total_cents for i in open_] == [4000]

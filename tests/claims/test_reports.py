@@ -8,8 +8,9 @@ import datetime as dt
 import pytest
 
 from portal import clock
+from portal.models import Claim
 from portal.services import invoicing, packages
-from portal.services.claims import remittances, reports
+from portal.services.claims import life, queries, remittances, reports, worklist
 from tests.claims import factories as cf
 from tests.claims.test_remittances import fixture
 
@@ -115,3 +116,49 @@ def test_csv_tables(books):
     assert rows == [("5 x 60-minute massage", 1, 4, "340.00")]
     with pytest.raises(KeyError):
         reports.table(report, "nope")
+
+
+# --- a claim the payer has, edited back to draft for a correction ---------------------------
+
+
+def test_a_billed_claim_being_corrected_stays_a_receivable_everywhere(ctx, world):
+    """Sent on Sep 10 (the payer numbered it), edited back to draft for a corrected claim:
+    the payer still owes on the bill. The aging table counts it by its date of service
+    (the correction does not make the debt younger), the claims-by-status report shows it
+    as a correction to send with its open balance, and the work list asks to send it
+    again. A claim never sent and a void one are no receivable."""
+    a = world.a
+    today = dt.date(2026, 12, 1)
+    payer = cf.payer(a.practice, name="Regence")
+    pol = cf.policy(a.practice, a.c1, payer)
+    sent = dt.datetime(2026, 9, 10, 18, 0)
+    fixing = cf.claim(a.practice, a.c1, a.provider, policy_obj=pol, status="accepted",
+                      day=dt.date(2026, 9, 1), submitted_at=sent, payer_claim_number="RG77",
+                      lines=(("97124", 45, 3, 9000),))  # fmt: skip
+    line = fixing.lines.get()
+    life.edit_line(fixing, line.id, units=3, modifiers="", pointers="A", charge_cents=9500)
+    fixing = Claim.get_by_id(fixing.id)
+    assert fixing.status in ("draft", "ready") and fixing.submitted_at == sent
+    cf.claim(a.practice, a.c1, a.provider, policy_obj=pol, status="draft",
+             day=dt.date(2026, 9, 2), lines=(("97124", 45, 3, 7000),))  # fmt: skip
+    cf.claim(a.practice, a.c1, a.provider, policy_obj=pol, status="void",
+             day=dt.date(2026, 9, 3), submitted_at=sent, payer_claim_number="RG78")  # fmt: skip
+
+    table = queries.aging(a.owner, today)
+    (row,) = table.rows
+    assert row.buckets == {"0-30": 0, "31-60": 0, "61-90": 0, "90+": 9500}  # Sep 1: 91 days
+    assert table.totals.count == 1
+
+    report = reports.build(a.practice, dt.date(2026, 9, 1), dt.date(2026, 9, 30))
+    by_label = {s.label: (s.count, s.balance_cents) for s in report.statuses}
+    assert by_label[reports.CORRECTING_LABEL] == (1, 9500)
+    assert by_label["Draft"] == (1, 7000)  # never billed: not the payer's debt
+    assert by_label["Void"] == (1, 0)
+    assert report.receivable_cents == table.totals.total_cents == 9500
+
+    groups = {g.kind: g for g in worklist.work_list(a.practice.id, dt.datetime(2026, 12, 1))}
+    (item,) = groups["correcting"].items
+    assert item.claim.id == fixing.id and item.since == sent
+    assert "Sep 10, 2026" in item.reason and "corrected claim" in item.next
+    held = groups["held"].items if "held" in groups else []
+    assert all(i.claim.id != fixing.id for i in held)  # listed once, under corrections

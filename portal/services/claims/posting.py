@@ -19,6 +19,8 @@ How the money lands (rules/claim_money.post_remittance does the arithmetic):
   a reversal does not (the payer's new answer does);
   a primary claim's share waits when the client has a secondary policy for that day,
   and is the client's when the secondary denies (pays nothing, puts nothing under PR);
+  a visit split into claim parts is settled once every part (and its secondary) has its
+  answer, by the last one: the check-out estimate was for the whole visit;
 - reductions to the payer's fee schedule (CO/PI/OA/CR 45, 253 ..., and OA 23 on a
   secondary) -> Claim.adjusted_cents: nothing to decide;
 - any other adjustment (a denial: CO 50, 96, 197 ...) stays in the claim's balance, to be
@@ -194,6 +196,55 @@ def _visit_claims(claim):
     )
 
 
+def _share_pending(claim):
+    """Whether the claim has yet to say its part of the visit's client share: no answer
+    yet (or a reversal waiting for the new one), or a primary whose share waits for a
+    secondary claim's answer."""
+    if not claim_status.has_answer(claim.status, claim.adjudicated_at is not None):
+        return True
+    if not _has_secondary(claim):
+        return False
+    answered = Claim.select().where(
+        (Claim.primary_claim == claim.id)
+        & (Claim.status != claim_status.VOID)
+        & Claim.adjudicated_at.is_null(False)
+        & (Claim.status != claim_status.ACCEPTED)
+    )
+    return not answered.exists()
+
+
+def _waiting_parts(claim, visit):
+    """The visit's other claims (parts of a visit split over several claims, and their
+    secondaries) whose answer the client's share still waits for, as words ("part 2")."""
+    out = []
+    for c in visit:
+        if c.id == claim.id or not _share_pending(c):
+            continue
+        rank = "" if c.rank == claim.rank else f" {c.rank}"
+        out.append(f"part {c.part}{rank}")
+    return out
+
+
+def _clear_early_notes(claim, visit):
+    """The visit's share is settled on `claim`: an overpayment told on another of its parts
+    before every part was answered is no longer true."""
+    others = [c for c in visit if c.id != claim.id]
+    if not others:
+        return
+    cleared = (
+        ClaimProblem.delete()
+        .where(
+            ClaimProblem.claim.in_([c.id for c in others])
+            & (ClaimProblem.source == "835")
+            & (ClaimProblem.code == "client_overpaid")
+        )
+        .execute()
+    )
+    if cleared:
+        for c in others:
+            history.refresh_held(c)
+
+
 def _billed_to_client(claim):
     """Client-share lines already invoiced for the claim's visit (check-out estimate and
     earlier remittances alike), void invoices left out."""
@@ -236,10 +287,21 @@ def _client_invoice(claim, by_reason, payer_name, user):
     """(invoice or None, note): the client's share of the visit not billed yet. When the
     client was asked for more than the payer says they owe, the invoices nothing was paid
     on are voided first (the client is asked for the share, not the estimate); what was
-    paid beyond the share is told, to refund or keep as a credit."""
+    paid beyond the share is told, to refund or keep as a credit. A visit split into
+    claim parts is settled once, when its last part is answered (the check-out estimate
+    was for the whole visit); an overpayment told earlier on another part is cleared."""
     if _has_secondary(claim):
         return None, "The client's share waits for the secondary payer's answer."
-    owed = sum(c.patient_resp_cents for c in _visit_claims(claim) if not _has_secondary(c))
+    visit = _visit_claims(claim)
+    waiting = _waiting_parts(claim, visit)
+    if waiting:
+        parts = "part" if len(waiting) == 1 else "parts"
+        return None, (
+            f"The client's share of the visit waits for the visit's other {parts} "
+            f"({', '.join(waiting)}): it is settled once every part is answered."
+        )
+    _clear_early_notes(claim, visit)
+    owed = sum(c.patient_resp_cents for c in visit if not _has_secondary(c))
     billed = _billed_to_client(claim)
     if owed < billed:
         for inv in _unpaid_share_invoices(claim):

@@ -47,15 +47,20 @@ TONES = {
 HELD = "held"  # a list filter beside the statuses: claims a problem holds
 AGES = claim_money.BUCKETS
 # Claims the payer has been billed for and that may still bring money: the receivables
-# (a paid claim is settled: what the payer did not pay was adjusted or billed to the client).
-AR_STATUSES = (
-    cs.SUBMITTED,
-    cs.ACCEPTED,
-    cs.REJECTED,
-    cs.PARTIALLY_PAID,
-    cs.DENIED,
-    cs.APPEALED,
-)
+# (rules.claim_status.is_receivable; receivable_sql below adds a claim being corrected).
+AR_STATUSES = tuple(sorted(cs.BILLED_UNSETTLED))
+
+
+def being_corrected_sql():
+    """A claim the payer has had (sent, or numbered by the payer), edited back to draft or
+    ready to go out again as a corrected claim (rules.claim_status.is_receivable)."""
+    sent_before = Claim.submitted_at.is_null(False) | (Claim.payer_claim_number != "")
+    return Claim.status.in_(sorted(cs.BEING_CORRECTED)) & sent_before
+
+
+def receivable_sql():
+    """The claims whose open balance the payer owes (aging, reports, work list)."""
+    return Claim.status.in_(AR_STATUSES) | being_corrected_sql()
 
 
 def balance_sql():
@@ -212,8 +217,10 @@ class PayerKey:
 
 def aging(user, today):
     """Accounts receivable per payer by age of the date of service: the open balance of
-    every claim billed and not settled (AR_STATUSES), as rules.claim_money.ar_aging
-    tables it. SQLite sums the claims per payer and date; the buckets are the rules'."""
+    every claim billed and not settled, or being corrected after it was sent (its age
+    still runs from the visit: the correction does not restart it), as
+    rules.claim_money.ar_aging tables it. SQLite sums the claims per payer and date; the
+    buckets are the rules'."""
     bal = balance_sql()
     found = scoped_rows(
         "claims.aging",
@@ -222,7 +229,7 @@ def aging(user, today):
         lambda q: (
             q.select(Payer.id, Payer.name, Claim.service_date, fn.SUM(bal), fn.COUNT(1))
             .join(Payer, on=(Claim.payer == Payer.id))
-            .where(Claim.status.in_(AR_STATUSES) & (bal > 0))
+            .where(receivable_sql() & (bal > 0))
             .group_by(Payer.id, Payer.name, Claim.service_date)
         ),
     )

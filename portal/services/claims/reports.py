@@ -16,7 +16,7 @@ to tell CPT codes and providers apart; payer money is per claim line.
 import dataclasses
 import datetime as dt
 
-from peewee import JOIN, fn
+from peewee import JOIN, Case, fn
 
 from portal import clock
 from portal.models.billing import (
@@ -54,6 +54,14 @@ NAMES = {
 }
 
 
+# Claims by status: a claim the payer has had, edited back to draft or ready for a
+# correction, is a row of its own (its balance is a receivable; a draft never sent is not).
+CORRECTING = "correcting"
+CORRECTING_LABEL = "Being corrected (billed, to send again)"
+ORDER = (*claim_status.STATUSES[:2], CORRECTING, *claim_status.STATUSES[2:])
+RECEIVABLE_ROWS = frozenset({*queries.AR_STATUSES, CORRECTING})
+
+
 @dataclasses.dataclass
 class StatusRow:
     status: str
@@ -64,7 +72,7 @@ class StatusRow:
 
     @property
     def label(self):
-        return claim_status.label(self.status)
+        return CORRECTING_LABEL if self.status == CORRECTING else claim_status.label(self.status)
 
 
 @dataclasses.dataclass
@@ -89,6 +97,11 @@ class Report:
     @property
     def total_cents(self):
         return sum(m.total_cents for m in self.months)
+
+    @property
+    def receivable_cents(self):
+        """The open balance payers owe on the period's claims (as the aging table counts)."""
+        return sum(s.balance_cents for s in self.statuses if s.status in RECEIVABLE_ROWS)
 
     @property
     def liability_cents(self):
@@ -210,9 +223,11 @@ def _client_money(practice, lo, hi):
 
 
 def _statuses(practice, start, end):
+    """Per status (a correction of a billed claim apart), for the period's visits."""
+    status = Case(None, [(queries.being_corrected_sql(), CORRECTING)], Claim.status)
     q = (
         Claim.select(
-            Claim.status,
+            status.alias("status"),
             fn.COUNT(Claim.id).alias("n"),
             fn.SUM(Claim.total_cents).alias("total"),
             fn.SUM(Claim.paid_cents).alias("paid"),
@@ -223,7 +238,7 @@ def _statuses(practice, start, end):
             & (Claim.service_date >= start)
             & (Claim.service_date <= end)
         )
-        .group_by(Claim.status)
+        .group_by(status)
         .dicts()
     )
     rows = {r["status"]: r for r in q}
@@ -231,7 +246,7 @@ def _statuses(practice, start, end):
         StatusRow(
             s, rows[s]["n"], rows[s]["total"] or 0, rows[s]["paid"] or 0, rows[s]["open"] or 0
         )
-        for s in claim_status.STATUSES
+        for s in ORDER
         if s in rows
     ]
 

@@ -5,8 +5,9 @@ what to do next, oldest first within its kind.
         for item in group.items: item.claim / item.batch / item.line, item.reason, item.next
 
 Kinds, in the order the list shows them: claims rejected (999 or 277CA), denied (in whole
-or in part, with a balance left), held by a rule, payments that matched no claim, 837P
-files that could not be sent, and claims with no answer after the practice's
+or in part, with a balance left), held by a rule, billed claims edited back for a
+correction and not sent again (held or not: listed once, there), payments that matched
+no claim, 837P files that could not be sent, and claims with no answer after the practice's
 ClaimSettings.no_response_days. A handful of queries whatever the practice's size.
 """
 
@@ -22,7 +23,7 @@ from portal.models.insurance import Payer
 from portal.models.people import Client
 from portal.rules import claim_status
 from portal.rules.money import format_cents
-from portal.services.claims import remittances
+from portal.services.claims import queries, remittances
 from portal.services.claims.data import settings_for
 
 LIMIT = 200  # items per kind: a list longer than this is worked from the claims list
@@ -50,6 +51,7 @@ TITLES = {
     "rejected": "Rejected: fix and send again",
     "denied": "Denied or not paid in full",
     "held": "Held by a check",
+    "correcting": "Billed, being corrected: send it again",
     "unmatched": "Payments that matched no claim",
     "not_sent": "Files not sent",
     "not_read": "Files from the clearinghouse not read",
@@ -60,6 +62,9 @@ NEXT = {
     "(it goes in the next 837P file).",
     "denied": "Appeal it with the payer, or write the rest off with a reason.",
     "held": "Fix what holds it; the claim is ready to send once its checks pass.",
+    "correcting": "Finish the correction and send it: it goes as a corrected claim "
+    "(frequency 7, with the payer's claim number) in the next 837P file. Until then the "
+    "payer works on the original, and the balance ages from the visit.",
     "unmatched": "Find the claim this payment belongs to and match it, or set it aside with "
     "a note.",
     "not_sent": "Fix what stopped it, then press Send again (or download the file and upload "
@@ -108,12 +113,14 @@ def _claim_items(practice_id):
         practice_id,
         Claim.status.in_([claim_status.DENIED, claim_status.PARTIALLY_PAID]) & _balance_open(),
     )
+    correcting = _claims(practice_id, queries.being_corrected_sql())
     held = _claims(
         practice_id,
         (Claim.held == True)  # noqa: E712
-        & Claim.status.in_([claim_status.DRAFT, claim_status.READY]),
+        & Claim.status.in_([claim_status.DRAFT, claim_status.READY])
+        & ~queries.being_corrected_sql(),  # listed once, as a correction
     )
-    problems = _problems(rejected + denied + held)
+    problems = _problems(rejected + denied + held + correcting)
 
     def reason(claim, default):
         words = [p.message for p in problems.get(claim.id, [])]
@@ -138,8 +145,29 @@ def _claim_items(practice_id):
             Item("held", c.updated_at or c.created_at, reason(c, "Held."), NEXT["held"], claim=c)
             for c in held
         ],
+        "correcting": [
+            Item(
+                "correcting",
+                c.submitted_at,
+                _correcting_reason(c, reason),
+                NEXT["correcting"],
+                claim=c,
+            )  # fmt: skip
+            for c in correcting
+        ],
     }
     return out
+
+
+def _correcting_reason(claim, reason):
+    """What the desk reads of a billed claim edited back for a correction."""
+    sent = f"sent {claim.submitted_at:%b %d, %Y}" if claim.submitted_at else "billed"
+    number = f", the payer's number {claim.payer_claim_number}" if claim.payer_claim_number else ""
+    state = claim_status.label(claim.status).lower()
+    default = f"{format_cents(claim.balance_cents)} open."
+    return f"First {sent}{number}; edited back to {state} and not sent again. " + reason(
+        claim, default
+    )
 
 
 def _no_response(practice_id, now):
