@@ -256,6 +256,8 @@ def test_reports_and_their_csv(app, client, world):
         "Partially paid,1,160.00,63.00,0.00",
         "Denied,1,100.00,0.00,100.00",
     ]
+    page = _body(client.get("/provider/reports?start=2026-11-01&end=2026-11-30"))
+    assert "Owed by payers on these claims (billed, not settled): <strong>$100.00</strong>" in page
     assert client.get("/provider/reports/nope.csv").status_code == 404
     r = client.get("/provider/reports?start=2026-13-01")
     assert r.status_code == 200 and "Enter dates like 2026-01-31." in _body(r)
