@@ -25,6 +25,8 @@ How the money lands (rules/claim_money.post_remittance does the arithmetic):
   appealed or written off with a reason (write_off), and shows on the work list.
 Postings and adjustments are append-only: a reversal (CLP02 22) posts negative amounts,
 to a void claim too (the payer taking back its payment once it processed the void).
+Money that arrives for an amount written off recovers the write-off (a negative write-off
+row for what the posting settled beyond the open balance, in the same transaction).
 """
 
 import dataclasses
@@ -443,6 +445,8 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         _add_lines(answer)
         claim = Claim.get_by_id(claim.id)
         payer_name = Payer.get_by_id(claim.payer_id).name
+        posted = result.paid_cents + result.patient_responsibility_cents + auto
+        claim = _recover_write_off(claim, posted, payer_name, user, now)
         invoice, share_note = None, ""
         if _settles_client_share(claim, answer, result):
             invoice, share_note = _client_invoice(claim, result.by_reason, payer_name, user)
@@ -461,6 +465,36 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         audit.record("claim.post", obj=claim, detail=f"paid {format_cents(result.paid_cents)}",
                      user=user)  # fmt: skip
     return PostResult(claim, new, changed, invoice, problems, result)
+
+
+def _recover_write_off(claim, posted, payer_name, user, now):
+    """Money a payer sends after the practice wrote an amount off takes the write-off back
+    (an AR ledger's rule): a negative write-off row for what the posting settled beyond the
+    open balance, so charged = paid + client share + adjusted + written off + open.
+    Returns the claim as it now reads."""
+    settled = claim.paid_cents + claim.patient_resp_cents + claim.adjusted_cents
+    cents = claim_money.recovered_write_off(
+        claim.total_cents, settled, posted, claim.written_off_cents
+    )
+    if cents <= 0:
+        return claim
+    reason = f"Recovered: paid by {payer_name} after the write-off"
+    ClaimWriteOff.create(
+        practice=claim.practice_id,
+        claim=claim.id,
+        amount_cents=-cents,
+        reason=reason[:255],
+        created_by=user.id if user is not None else None,
+        created_at=now,
+    )
+    Claim.update(written_off_cents=Claim.written_off_cents - cents).where(
+        Claim.id == claim.id
+    ).execute()
+    history.event(claim, "write_off_recovered", user=user, from_status=claim.status,
+                  to_status=claim.status, reason=f"{reason} ({format_cents(cents)}).",
+                  amount_cents=-cents)  # fmt: skip
+    audit.record("claim.write_off_recovered", obj=claim, detail=format_cents(cents), user=user)
+    return Claim.get_by_id(claim.id)
 
 
 # --- write-off ---------------------------------------------------------------------------
