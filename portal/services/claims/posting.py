@@ -63,6 +63,10 @@ class PostingError(Exception):
     """A posting refused; the message is for the person posting."""
 
 
+class MixedAnswer(PostingError):
+    """Lines taking money back and lines paying, typed as one answer."""
+
+
 VOID_CLAIM = "This claim is void: post the payment to the claim that replaced it."
 
 
@@ -122,6 +126,30 @@ class PayerAnswer:
     patient_responsibility_cents: int
     lines: tuple[PaidLine, ...]
     payer_claim_number: str = ""  # CLP07
+
+
+def answer_by_hand(lines, payer_claim_number=""):
+    """The PayerAnswer of an EOB typed in line by line. Lines that take money back (their
+    charge counted negative: the payer took back what it paid) make a reversal (CLP02 22),
+    as an 835 reports it, so the claim goes back to accepted for the payer's new answer,
+    not to denied; lines that pay make a processed answer (1). Both at once are refused:
+    they are two answers from the payer."""
+    taken_back = {pl.charge < 0 for pl in lines}
+    if len(taken_back) > 1:
+        raise MixedAnswer(
+            "Post what the payer took back and what it paid again separately: a take-back "
+            "is a reversal of the claim, the new payment another answer."
+        )
+    return PayerAnswer(
+        status=claim_status.REVERSAL if True in taken_back else "1",
+        charge_cents=sum(pl.charge for pl in lines),
+        paid_cents=sum(pl.paid_cents for pl in lines),
+        patient_responsibility_cents=sum(
+            a.cents for pl in lines for a in pl.adjustments if a.group == "PR"
+        ),
+        lines=tuple(lines),
+        payer_claim_number=payer_claim_number,
+    )
 
 
 @dataclasses.dataclass
