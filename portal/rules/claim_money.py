@@ -15,6 +15,8 @@ All amounts are integer cents. How to call:
                                          lines=(RemitLine(...), ...)))
     posting.patient_responsibility_cents  # the client's invoice
     posting.write_off_cents, posting.by_group["CO"], posting.status, posting.problems
+
+    recovered_write_off(charge, settled, posted, written_off)  # the write-off paid back
 """
 
 import datetime as dt
@@ -173,6 +175,27 @@ def ar_aging(rows: Iterable[tuple[Hashable, dt.date, int]], today: dt.date) -> A
         totals.add(bucket, balance)
     ordered = sorted(by_payer.values(), key=lambda row: str(row.payer).lower())
     return AgingTable(ordered, totals)
+
+
+# --- a write-off recovered -------------------------------------------------------------------
+
+
+def recovered_write_off(
+    charge_cents: int, settled_cents: int, posted_cents: int, written_off_cents: int
+) -> int:
+    """The part of a claim's write-off a payer's later money takes back, as an AR ledger
+    does: what this posting (`posted_cents` of paid, client share and adjusted) settled
+    beyond the open balance, up to what was written off. `settled_cents` is the claim's
+    paid + client share + adjusted after the posting (write-offs left out). So that
+    charged = paid + client share + adjusted + written off + open holds again.
+
+    recovered_write_off(9000, 9000, 9000, 3000) == 3000   # paid in full after all
+    recovered_write_off(9000, 7000, 2000, 1000) == 0      # within the open balance
+    """
+    if posted_cents <= 0 or written_off_cents <= 0:
+        return 0
+    beyond = settled_cents + written_off_cents - charge_cents
+    return max(0, min(beyond, posted_cents, written_off_cents))
 
 
 # --- remittance math (one 835 claim) ----------------------------------------------------------

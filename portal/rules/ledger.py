@@ -1,10 +1,18 @@
 """Package credit arithmetic: pure functions, no database.
 
 A package of N sessions bought for P cents is worth P split into N shares by the
-largest remainder (they add up to P exactly). The k-th session used (k = 0, 1, ...)
-is priced at share k; a session given back returns the last share used; a refund of
-the unused sessions pays back the shares not used. So, for any history,
-sum(prices of visits used) + refund of the rest = P, and nothing is ever negative.
+largest remainder (they add up to P exactly, none more than a cent from P/N). The rule
+the ledger keeps, in any order of redeem, give back, refund and expiry:
+
+    what the visits used (net of those given back) + what is refunded or expires == P
+
+- a visit used is priced from what is left: the unused value (P less the net value of
+  the credits used) split over the credits left by the largest remainder, its largest
+  share (so the credits left still add up to the unused value, each a cent or less
+  from P/N);
+- a visit given back returns its own recorded price (not the last one's);
+- a refund or an expiry of the unused sessions is the unused value, P - used.
+`used_value` is the ledger's sum over redeems (+price) and give-backs (-price).
 """
 
 from portal.rules.money import split_largest_remainder
@@ -46,40 +54,28 @@ def apply(current_balance: int, delta: int) -> int:
     return after
 
 
-def used_sessions(sessions_total: int, current_balance: int) -> int:
-    """Sessions consumed so far (those not in the balance and not refunded/expired)."""
-    if not 0 <= current_balance <= sessions_total:
-        raise LedgerError("The balance is outside the package's size.")
-    return sessions_total - current_balance
-
-
-def redeem_price(price_cents: int, sessions_total: int, current_balance: int) -> int:
-    """The per-visit price of the next session used (what a superbill shows)."""
+def redeem_price(price_cents: int, current_balance: int, used_value_cents: int) -> int:
+    """The per-visit price of the next session used (what a superbill shows): the largest
+    share of the unused value split over the credits left."""
     if current_balance <= 0:
         raise NoCreditLeft("No package credit is left.")
-    used = used_sessions(sessions_total, current_balance)
-    return session_prices(price_cents, sessions_total)[used]
+    return split_largest_remainder(unused_value(price_cents, used_value_cents), current_balance)[0]
 
 
-def return_price(price_cents: int, sessions_total: int, current_balance: int) -> int:
-    """The per-visit price given back when a used session is returned (+1)."""
-    used = used_sessions(sessions_total, current_balance)
-    if used <= 0:
-        raise LedgerError("No used session to give back.")
-    return session_prices(price_cents, sessions_total)[used - 1]
+def used_value(entries) -> int:
+    """The net value of the credits used, from (delta, unit price) of the redeem (-1) and
+    give-back (+1) rows."""
+    return sum(-delta * unit_price for delta, unit_price in entries)
 
 
-def unused_value(price_cents: int, sessions_total: int, current_balance: int) -> int:
+def unused_value(price_cents: int, used_value_cents: int) -> int:
     """The money value of the unused sessions: the refund due, or the liability."""
-    used = used_sessions(sessions_total, current_balance)
-    return sum(session_prices(price_cents, sessions_total)[used:])
-
-
-def used_value(price_cents: int, sessions_total: int, current_balance: int) -> int:
-    used = used_sessions(sessions_total, current_balance)
-    return sum(session_prices(price_cents, sessions_total)[:used])
+    left = price_cents - used_value_cents
+    if left < 0:
+        raise LedgerError("The visits used are worth more than the package's price.")
+    return left
 
 
 def liability(packages) -> int:
-    """Sum of unused_value over (price_cents, sessions_total, balance) triples."""
-    return sum(unused_value(p, n, b) for p, n, b in packages)
+    """Sum of unused_value over (price_cents, used value) pairs."""
+    return sum(unused_value(p, used) for p, used in packages)

@@ -7,7 +7,7 @@ itself refuses a row whose running balance would go below zero.
 
 import datetime as dt
 
-from peewee import JOIN, IntegrityError, fn
+from peewee import JOIN, Case, IntegrityError, fn
 
 from portal import audit, clock
 from portal.db import database
@@ -54,6 +54,36 @@ def balance(purchase_id):
         .scalar()
     )
     return int(total or 0)
+
+
+USED = (LEDGER_REDEEM, LEDGER_RETURN)
+
+
+def _used_sum():
+    """SQL: the net value of the credits used (rules.ledger.used_value): + the price of
+    each redeem (-1), - that of each give-back (+1)."""
+    each = CreditLedger.delta * CreditLedger.unit_price_cents * -1
+    return fn.COALESCE(fn.SUM(Case(None, [(CreditLedger.kind.in_(USED), each)], 0)), 0)
+
+
+def used_values(purchase_ids):
+    """{purchase id: net value of the credits used} (rules.ledger.used_value), one query."""
+    ids = list(purchase_ids)
+    if not ids:
+        return {}
+    rows = (
+        CreditLedger.select(CreditLedger.purchase, _used_sum())
+        .where(CreditLedger.purchase.in_(ids))
+        .group_by(CreditLedger.purchase)
+        .tuples()
+    )
+    found = {pid: int(total or 0) for pid, total in rows}
+    return {pid: found.get(pid, 0) for pid in ids}
+
+
+def unused_value(purchase):
+    """What the unused sessions are worth: the price paid less the credits used."""
+    return L.unused_value(purchase.price_cents, used_values([purchase.id])[purchase.id])
 
 
 def eligible_type_ids(definition_id):
@@ -149,24 +179,21 @@ def with_balances(purchases):
 
 
 def liability(practice_id):
-    """Unused credits x their per-session price, over active packages (cents)."""
+    """What the unused credits of the active packages are worth: each package's price less
+    the net value of its credits used (cents)."""
     purchases = PackagePurchase.select().where(PackagePurchase.practice == practice_id)
-    return _liability(_active_balances(purchases).tuples())
+    return _liability(_active_values(purchases).tuples())
 
 
 def liability_seen_by(user):
     """liability() over the packages `user` may see (for the owner: the whole practice's)."""
-    return _liability(scoped_rows("packages.liability", PackagePurchase, user, _active_balances))
+    return _liability(scoped_rows("packages.liability", PackagePurchase, user, _active_values))
 
 
-def _active_balances(purchases):
-    """(price, sessions, credits left) of each active package among `purchases`."""
+def _active_values(purchases):
+    """(price, net value of the credits used) of each active package among `purchases`."""
     return (
-        purchases.select(
-            PackagePurchase.price_cents,
-            PackagePurchase.sessions_total,
-            fn.COALESCE(fn.SUM(CreditLedger.delta), 0),
-        )
+        purchases.select(PackagePurchase.price_cents, _used_sum())
         .join(CreditLedger, JOIN.LEFT_OUTER, on=(CreditLedger.purchase == PackagePurchase.id))
         .where(PackagePurchase.status == PURCHASE_ACTIVE)
         .group_by(PackagePurchase.id)
@@ -174,7 +201,7 @@ def _active_balances(purchases):
 
 
 def _liability(rows):
-    return L.liability([(price, sessions, int(left)) for price, sessions, left in rows])
+    return L.liability([(price, int(used)) for price, used in rows])
 
 
 # --- definitions -------------------------------------------------------------------------
@@ -340,7 +367,7 @@ def redeem(appointment, user=None, purchase=None):
         current = balance(chosen.id)
         if current <= 0:
             raise L.NoCreditLeft("No package credit is left.")
-        price = L.redeem_price(chosen.price_cents, chosen.sessions_total, current)
+        price = L.redeem_price(chosen.price_cents, current, used_values([chosen.id])[chosen.id])
         row = _append(
             chosen, LEDGER_REDEEM, -1, unit_price=price, appointment_id=appointment.id, user=user
         )
@@ -424,7 +451,7 @@ def expire_due(now=None):
                 continue
             remaining = balance(purchase.id)
             if remaining > 0:
-                value = L.unused_value(purchase.price_cents, purchase.sessions_total, remaining)
+                value = unused_value(purchase)
                 _append(purchase, LEDGER_EXPIRY, -remaining, amount=value, note="expired")
             PackagePurchase.update(status=PURCHASE_EXPIRED, closed_at=now).where(
                 PackagePurchase.id == purchase.id
@@ -444,7 +471,7 @@ def refund_unused(purchase, user=None, reason="unused sessions"):
         remaining = balance(purchase.id)
         if remaining <= 0:
             raise PackageError("No unused sessions are left to refund.")
-        value = L.unused_value(purchase.price_cents, purchase.sessions_total, remaining)
+        value = unused_value(purchase)
         _append(purchase, LEDGER_REFUND, -remaining, amount=value, note=reason, user=user)
         PackagePurchase.update(status=PURCHASE_REFUNDED, closed_at=clock.utcnow()).where(
             PackagePurchase.id == purchase.id

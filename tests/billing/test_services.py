@@ -1,6 +1,8 @@
 """Invoices, payments, receipts and packages through the services, on a real database,
 with real PDFs read back by pdftotext."""
 
+import datetime as dt
+import itertools
 import subprocess
 import threading
 
@@ -10,6 +12,8 @@ from peewee import IntegrityError
 from portal import clock
 from portal.db import database
 from portal.models.billing import (
+    LEDGER_REDEEM,
+    LEDGER_RETURN,
     CreditLedger,
     Invoice,
     InvoiceLine,
@@ -18,6 +22,7 @@ from portal.models.billing import (
     Refund,
     StoredDocument,
 )
+from portal.models.scheduling import Appointment
 from portal.rules import ledger as L
 from portal.services import billing_events, invoicing, packages
 from tests.billing.conftest import appointment, appt_type, package
@@ -148,6 +153,69 @@ def test_package_sell_redeem_return_refund(ctx, world, tmp_path):
         CreditLedger.update(delta=5).execute()
     with pytest.raises(Exception, match="append-only"):
         CreditLedger.delete().execute()
+
+
+def _histories(steps, held=0, left=3):
+    """Every history of up to `steps` operations on a 3-session package: a visit redeems a
+    credit ("use"), or any visit still holding one gives it back (("back", i): the i-th
+    visit holding one, in whatever order, not only the last)."""
+    yield ()
+    if steps == 0:
+        return
+    moves = [("use", held + 1, left - 1)] if left > 0 else []
+    moves += [(("back", i), held - 1, left + 1) for i in range(held)]
+    for move, h, n in moves:
+        for rest in _histories(steps - 1, h, n):
+            yield (move, *rest)
+
+
+def test_visits_used_plus_the_refund_is_what_was_paid_in_every_order(ctx, world):
+    """The ledger's rule, $100 for 3 sessions: in every order of redeem and give back (of
+    any visit, not only the last), then a refund or an expiry of what is left, the visits
+    used plus what is refunded (or expires) is the $100 paid, to the cent; the liability
+    is the same amount; no credit is priced more than a cent away from $33.33."""
+    w = world
+    t = appt_type(w.a.practice)
+    d = package(w.a.practice, types=[t], sessions=3, price_cents=10000, expiry_days=30)
+    starts = (dt.datetime(2026, 1, 5, 8) + dt.timedelta(hours=2 * n) for n in itertools.count())
+
+    def visit():  # its own hours (the shared appointment() helper's would drift for others)
+        start = next(starts)
+        end = start + dt.timedelta(hours=1)
+        return Appointment.create(practice=w.a.practice, client=w.a.c1, provider=w.a.provider,
+                                  appointment_type=t, starts_at=start, ends_at=end,
+                                  blocked_until=end, status="booked")  # fmt: skip
+
+    checked = 0
+    for history in _histories(4):  # (the rules' test goes further, without a database)
+        for end in ("refund", "expire"):
+            purchase, inv = packages.sell(d, w.a.c1.id)
+            invoicing.record_payment(inv, method="cash", amount_cents=10000)
+            holding = []  # visits holding a credit, in the order they used it
+            for move in history:
+                if move == "use":
+                    holding.append(visit())
+                    packages.redeem(holding[-1], purchase=purchase)
+                else:
+                    packages.return_credit(holding.pop(move[1]))
+            rows = list(CreditLedger.select().where(CreditLedger.purchase == purchase.id))
+            used = sum(-r.delta * r.unit_price_cents for r in rows
+                       if r.kind in (LEDGER_REDEEM, LEDGER_RETURN))  # fmt: skip
+            assert packages.liability(w.a.practice.id) == 10000 - used, history
+            assert {r.unit_price_cents for r in rows if r.kind == LEDGER_REDEEM} <= {3333, 3334}
+            if end == "refund" and len(holding) < 3:  # credits left to refund
+                value, _ = packages.refund_unused(purchase)
+                inv = Invoice.get_by_id(inv.id)
+                assert inv.paid_cents - inv.refunded_cents == used  # the money kept
+            else:
+                packages.expire_due(now=clock.utcnow() + dt.timedelta(days=31))
+                expired = CreditLedger.select().where(
+                    (CreditLedger.purchase == purchase.id) & (CreditLedger.kind == "expiry")
+                )
+                value = sum(r.amount_cents for r in expired)
+            assert used + value == 10000, (history, end, used, value)
+            checked += 1
+    assert checked == 34
 
 
 def test_package_refund_from_invoice_is_by_unused_sessions(ctx, world):

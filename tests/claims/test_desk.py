@@ -121,7 +121,6 @@ def test_check_out_reads_the_signed_note_makes_the_claim_and_collects_the_copay(
     assert r.status_code == 303
     assert Invoice.get_by_id(inv.id).status == "paid"
     assert Payment.get(Payment.invoice == inv.id).amount_cents == 4000
-    assert desk.collected_at_checkout(appt.id) == 4000
 
 
 def test_an_insurance_visit_waits_for_its_signed_note_then_bills_it(app, client, world):

@@ -195,6 +195,43 @@ def test_post_an_eob_by_hand_and_write_off(app, desk, world):
     assert "Denied or not paid in full" not in _body(desk.get("/provider/claims/worklist"))
 
 
+def _line(line, paid, *adjustments):
+    data = {f"paid-{line.id}": paid}
+    for n, (group, reason, amount) in enumerate(adjustments):
+        data |= {f"group-{line.id}-{n}": group, f"reason-{line.id}-{n}": reason,
+                 f"amount-{line.id}-{n}": amount}  # fmt: skip
+    return data
+
+
+def test_money_taken_back_by_hand_is_a_reversal_not_a_denial(app, desk, world):
+    """The payer took back what it paid on a line (its EOB shows the line negative): typed
+    as a negative payment, it is posted as a reversal (CLP02 22), as an 835's would be: the
+    claim goes back to accepted for the payer's new answer, not to denied."""
+    with app.test_request_context():
+        claim = cf.claim(world.a.practice, world.a.c1, world.a.provider, status="submitted")
+    massage, manual = sorted(claim.lines, key=lambda ln: ln.position)
+    url = f"/provider/claims/{claim.id}/payments"
+    paid = _line(massage, "70", ("CO", "45", "20")) | _line(manual, "30", ("CO", "45", "5"))
+    assert desk.post(url, data=paid).status_code == 302
+    assert Claim.get_by_id(claim.id).status == "paid"
+    mixed = _line(massage, "-70", ("CO", "45", "-20")) | _line(manual, "10", ("CO", "45", "25"))
+    r = desk.post(url, data=mixed)
+    assert r.status_code == 400 and "Post what the payer took back and what it paid" in _body(r)
+    wrong = _line(massage, "-70", ("CO", "45", "20"))
+    r = desk.post(url, data=wrong)
+    assert r.status_code == 400
+    assert ("The charge taken back -$90.00 minus the payment -$70.00 is -$20.00, but the "
+            "adjustments add up to $20.00") in _body(r)  # fmt: skip
+    assert ClaimPosting.select().count() == 2
+    r = desk.post(url, data=_line(massage, "-70", ("CO", "45", "-20")))
+    assert r.status_code == 302
+    assert "Posted -$70.00; the claim is now accepted." in _body(desk.get(url))
+    claim = Claim.get_by_id(claim.id)
+    assert (claim.status, claim.paid_cents, claim.adjusted_cents) == ("accepted", 3000, 500)
+    assert claim.balance_cents == 9000 and massage.__class__.get_by_id(massage.id).paid_cents == 0
+    assert not ClaimProblem.select().where(ClaimProblem.claim == claim.id).exists()
+
+
 def test_the_work_list(app, desk, world):
     a = world.a
     with app.test_request_context():

@@ -6,10 +6,18 @@ import datetime as dt
 
 import pytest
 
-from portal.models import Claim, ClaimEvent, ClaimLine, ClaimPosting, ClaimProblem, Invoice
+from portal.models import (
+    Claim,
+    ClaimEvent,
+    ClaimLine,
+    ClaimPosting,
+    ClaimProblem,
+    ClaimWriteOff,
+    Invoice,
+)
 from portal.rules.claim_money import Adj
 from portal.services import invoicing
-from portal.services.claims import history, posting
+from portal.services.claims import history, posting, queries
 from tests.claims import factories as cf
 
 
@@ -250,3 +258,61 @@ def test_the_share_of_both_parts_is_invoiced_once_when_the_last_is_answered(two_
     assert second.invoice is not None and second.invoice.total_cents == 4000
     open_ = Invoice.select().where(Invoice.client == one.client_id)
     assert [i.total_cents for i in open_] == [4000]
+
+
+# --- a write-off, then the payer pays after all ----------------------------------------------
+
+
+def _books(claim_id):
+    """(charged, paid + client share + adjusted + written off + open, written off, open)."""
+    c = Claim.get_by_id(claim_id)
+    settled = c.paid_cents + c.patient_resp_cents + c.adjusted_cents + c.written_off_cents
+    return c.total_cents, settled + c.balance_cents, c.written_off_cents, c.balance_cents
+
+
+@pytest.mark.parametrize(
+    ("repaid", "recovered", "left_open"),
+    [
+        ([Adj("CO", "45", 2000)], 3000, 0),  # paid in full: the whole write-off recovered
+        ([Adj("CO", "45", 1000), Adj("CO", "96", 2000)], 1000, 0),  # part of it
+    ],
+)
+def test_money_that_arrives_for_a_written_off_amount_recovers_the_write_off(
+    claim, repaid, recovered, left_open
+):
+    """An AR ledger's rule: the payer paid $50 and denied $30 (CO 96), the desk wrote the
+    $30 off; the payer then reprocesses (a reversal and a new payment). What it pays beyond
+    the open balance recovers the write-off (a negative write-off row), so the books add
+    up: charged = paid + client share + adjusted + written off + open."""
+    posting.post(claim, _answer(claim, "1", 5000, [Adj("CO", "45", 1000), Adj("CO", "96", 3000)]))
+    posting.write_off(claim, 3000, "Denied as non-covered, not appealed")
+    assert Claim.get_by_id(claim.id).status == "closed"
+    posting.post(claim, _answer(claim, "22", -5000, [Adj("CO", "45", -1000),
+                                                     Adj("CO", "96", -3000)]))  # fmt: skip
+    assert _books(claim.id) == (9000, 9000, 3000, 6000)  # the reversal reopens the balance
+    paid = 9000 - sum(a.cents for a in repaid)
+    posting.post(claim, _answer(claim, "1", paid, repaid))
+    assert _books(claim.id) == (9000, 9000, 3000 - recovered, left_open)
+    rows = [(w.amount_cents, w.reason) for w in ClaimWriteOff.select().order_by(ClaimWriteOff.id)]
+    payer = Claim.get_by_id(claim.id).payer.name
+    assert rows == [
+        (3000, "Denied as non-covered, not appealed"),
+        (-recovered, f"Recovered: paid by {payer} after the write-off"),
+    ]
+    event = ClaimEvent.select().where(ClaimEvent.action == "write_off_recovered").get()
+    assert event.amount_cents == -recovered and "Recovered" in event.reason
+    # the lists and the aging report read the same balance as the claim page
+    [(balance,)] = Claim.select(queries.balance_sql()).where(Claim.id == claim.id).tuples()
+    assert balance == left_open
+
+
+def test_a_payment_within_the_open_balance_recovers_nothing(claim):
+    posting.post(claim, _answer(claim, "1", 5000, [Adj("CO", "45", 1000), Adj("CO", "96", 3000)]))
+    posting.write_off(claim, 1000, "Part of the denial, not appealed")
+    assert _books(claim.id) == (9000, 9000, 1000, 2000)
+    line = claim.lines.get()
+    extra = posting.PayerAnswer("1", 0, 2000, 0, (posting.PaidLine(line, 2000, 2000, (),
+                                                                 charge_cents=0),))  # fmt: skip
+    posting.post(claim, extra)  # the payer pays the $20 still open: nothing to recover
+    assert _books(claim.id) == (9000, 9000, 1000, 0)
+    assert [w.amount_cents for w in ClaimWriteOff.select()] == [1000]

@@ -54,3 +54,20 @@ def test_a_remittance_trace_number_is_posted_once(claim):
     database.execute_sql(sql, (claim.practice_id, "a" * 64))
     with pytest.raises(IntegrityError), database.atomic():
         database.execute_sql(sql, (claim.practice_id, "b" * 64))
+
+
+def test_a_write_off_is_append_only_and_never_zero(claim):
+    """Migration 0021 rebuilt claim_writeoff to take a recovery (a negative row): the
+    append-only guards came back with it, and zero is still refused."""
+    sql = q(
+        "INSERT INTO claim_writeoff (practice_id, claim_id, amount_cents, reason, created_at) "
+        "VALUES (?, ?, ?, 'denied', '2026-11-30 10:00:00')"
+    )
+    database.execute_sql(sql, (claim.practice_id, claim.id, 500))
+    database.execute_sql(sql, (claim.practice_id, claim.id, -500))  # recovered
+    with pytest.raises(IntegrityError), database.atomic():
+        database.execute_sql(sql, (claim.practice_id, claim.id, 0))
+    with pytest.raises(IntegrityError, match="never changed"), database.atomic():
+        database.execute_sql("UPDATE claim_writeoff SET amount_cents = 1")
+    with pytest.raises(IntegrityError, match="never deleted"), database.atomic():
+        database.execute_sql("DELETE FROM claim_writeoff")

@@ -186,3 +186,18 @@ def test_a_reversal_takes_the_claim_back():
 def test_an_unknown_group_is_reported():
     odd = RemitClaim("1", 10000, 8000, 0, adjustments=(Adj("XX", "45", 2000),))
     assert money.post_remittance(odd).problems == ("Unknown adjustment group XX.",)
+
+
+@pytest.mark.parametrize(
+    ("charge", "settled", "posted", "written_off", "recovered"),
+    [
+        (9000, 9000, 9000, 3000, 3000),  # paid in full after the write-off
+        (9000, 8000, 8000, 3000, 2000),  # part of the write-off
+        (9000, 7000, 2000, 1000, 0),  # within the open balance
+        (9000, 9000, 500, 3000, 500),  # no more than this posting brought
+        (9000, 9000, 9000, 0, 0),  # nothing written off
+        (9000, 0, -9000, 3000, 0),  # a reversal recovers nothing (it reopens the balance)
+    ],
+)
+def test_money_after_a_write_off_recovers_it(charge, settled, posted, written_off, recovered):
+    assert money.recovered_write_off(charge, settled, posted, written_off) == recovered

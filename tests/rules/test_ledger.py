@@ -24,24 +24,24 @@ def test_session_prices_add_up(price, sessions, expected):
 
 
 @pytest.mark.parametrize(
-    "price, sessions, balance, next_price, refund",
+    "price, balance, used, next_price, refund",
     [
-        (42500, 5, 5, 8500, 42500),  # nothing used: everything refundable
-        (42500, 5, 4, 8500, 34000),
-        (10000, 3, 3, 3334, 10000),
-        (10000, 3, 2, 3333, 6666),  # the first visit cost 3334
-        (10000, 3, 1, 3333, 3333),
+        (42500, 5, 0, 8500, 42500),  # nothing used: everything refundable
+        (42500, 4, 8500, 8500, 34000),
+        (10000, 3, 0, 3334, 10000),
+        (10000, 2, 3334, 3333, 6666),  # the first visit cost 3334
+        (10000, 1, 6667, 3333, 3333),
+        (10000, 2, 3333, 3334, 6667),  # the 3334 visit given back: the next one costs 3334
     ],
 )
-def test_redeem_price_and_refund_of_unused(price, sessions, balance, next_price, refund):
-    assert L.redeem_price(price, sessions, balance) == next_price
-    assert L.unused_value(price, sessions, balance) == refund
-    assert L.used_value(price, sessions, balance) + refund == price
+def test_redeem_price_and_refund_of_unused(price, balance, used, next_price, refund):
+    assert L.redeem_price(price, balance, used) == next_price
+    assert L.unused_value(price, used) == refund
 
 
 def test_no_credit_left_is_an_explicit_error():
     with pytest.raises(L.NoCreditLeft, match="No package credit"):
-        L.redeem_price(42500, 5, 0)
+        L.redeem_price(42500, 0, 42500)
     with pytest.raises(L.NoCreditLeft):
         L.apply(0, -1)
 
@@ -60,15 +60,50 @@ def test_balance_never_below_zero(deltas):
         L.balance(deltas)
 
 
-def test_return_gives_back_the_last_share_used():
-    # 3 sessions for $100: used one (3334); giving it back returns 3334
-    assert L.return_price(10000, 3, 2) == 3334
-    with pytest.raises(L.LedgerError, match="No used session"):
-        L.return_price(10000, 3, 3)
-
-
 def test_liability_is_unused_value():
-    assert L.liability([(42500, 5, 4), (10000, 3, 1), (5000, 1, 0)]) == 34000 + 3333
+    assert L.liability([(42500, 8500), (10000, 6667), (5000, 5000)]) == 34000 + 3333
+    with pytest.raises(L.LedgerError, match="worth more"):
+        L.unused_value(10000, 10001)
+
+
+def _play(price, sessions, moves):
+    """Play redeems (None) and give-backs (the index of a visit holding a credit) on a
+    package; (prices of the visits holding a credit, credits left)."""
+    held, left = [], sessions
+    for move in moves:
+        if move is None:
+            used = L.used_value([(-1, p) for p in held])
+            held.append(L.redeem_price(price, left, used))
+            left -= 1
+        else:
+            held.pop(move)
+            left += 1
+    return held, left
+
+
+def _histories(steps, held=0, left=3):
+    yield ()
+    if steps:
+        moves = [(None, held + 1, left - 1)] if left else []
+        moves += [(i, held - 1, left + 1) for i in range(held)]
+        for move, h, n in moves:
+            for rest in _histories(steps - 1, h, n):
+                yield (move, *rest)
+
+
+def test_every_order_on_three_sessions_for_100_adds_up():
+    """Every history of up to 8 redeems and give-backs (of any visit, not only the last)
+    on 3 sessions for $100: the visits used plus the refund of the rest is $100, every
+    credit 3333 or 3334, and the credits left split the unused value the same way."""
+    count = 0
+    for moves in _histories(8):
+        held, left = _play(10000, 3, moves)
+        refund = L.unused_value(10000, sum(held))
+        assert sum(held) + refund == 10000 and set(held) <= {3333, 3334}, moves
+        if left:
+            assert set(L.session_prices(refund, left)) <= {3333, 3334}, moves
+        count += 1
+    assert count > 300
 
 
 @given(
@@ -77,24 +112,22 @@ def test_liability_is_unused_value():
     data=st.data(),
 )
 def test_property_visits_and_refund_add_up_to_the_price(price, sessions, data):
-    """Any history of redeems and returns, then a refund of what is left: the per-visit
-    prices of the visits kept plus the refund equal the amount paid; none negative."""
-    steps = data.draw(st.lists(st.sampled_from([-1, 1]), max_size=3 * sessions))
-    bal = sessions
-    kept = []  # per-visit prices of used sessions, in order
-    for step in steps:
-        if step == -1 and bal > 0:
-            p = L.redeem_price(price, sessions, bal)
-            bal = L.apply(bal, -1)
-            kept.append(p)
-        elif step == 1 and bal < sessions:
-            p = L.return_price(price, sessions, bal)
-            assert p == kept.pop()
-            bal = L.apply(bal, 1)
-    refund = L.unused_value(price, sessions, bal)
-    assert refund >= 0 and all(p >= 0 for p in kept)
-    assert sum(kept) + refund == price
-    assert max(L.session_prices(price, sessions)) - min(L.session_prices(price, sessions)) <= 1
+    """Any history of redeems and give-backs of any visit, then a refund of what is left:
+    the per-visit prices of the visits kept plus the refund equal the amount paid; none
+    negative, none more than a cent from price / sessions."""
+    moves, held = [], 0
+    for _ in range(data.draw(st.integers(0, 3 * sessions))):
+        if held < sessions and (held == 0 or data.draw(st.booleans())):
+            moves.append(None)
+            held += 1
+        else:
+            moves.append(data.draw(st.integers(0, held - 1)))
+            held -= 1
+    kept, _ = _play(price, sessions, moves)
+    refund = L.unused_value(price, sum(kept))
+    assert refund >= 0 and sum(kept) + refund == price
+    low, high = price // sessions, -(-price // sessions)
+    assert all(low <= p <= high for p in kept)
 
 
 # --- invoices ---------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """A claim's payments: what payers paid (postings with their adjustments in words), write-
 offs, posting an EOB by hand line by line (allowed, paid, adjustments by group CO/PR/OA/
-PI with reason codes), and writing the open balance off with a reason. The section is a
+PI with reason codes; money the payer took back typed negative is a reversal), and
+writing the open balance off with a reason. The section is a
 partial (provider/claims/_payments.html) for the claim page; this page shows it alone.
 Owner and front desk post; a therapist who may see the claim reads it."""
 
@@ -154,19 +155,26 @@ def _parse_line(line, form):
             adjustments.append(claim_money.Adj(group, reason.upper(), cents))
     pr = sum(a.cents for a in adjustments if a.group == "PR")
     allowed = _dollars(values["allowed"], errors, "Allowed") if values["allowed"] else None
-    if paid is not None and not errors:
-        adjusted = sum(a.cents for a in adjustments)
-        if line.charge_cents - paid != adjusted:
-            errors.append(
-                f"The charge {format_cents(line.charge_cents)} minus the payment "
-                f"{format_cents(paid)} is {format_cents(line.charge_cents - paid)}, but the "
-                f"adjustments add up to {format_cents(adjusted)}: add what is missing "
-                "(e.g. CO 45 for the fee schedule)."
-            )
-    if errors:
+    if paid is None or errors:
         return entry, None
-    allowed = allowed if allowed is not None else paid + pr
-    return entry, posting.PaidLine(line, allowed, paid, tuple(adjustments))
+    adjusted = sum(a.cents for a in adjustments)
+    # Money taken back (the EOB's line negative) reverses the line: its charge counts
+    # negative, as in an 835's reversal.
+    taken_back = paid < 0 or (paid == 0 and adjusted < 0)
+    charge = -line.charge_cents if taken_back else line.charge_cents
+    if charge - paid != adjusted:
+        errors.append(
+            f"The charge{' taken back' if taken_back else ''} {format_cents(charge)} minus "
+            f"the payment {format_cents(paid)} is {format_cents(charge - paid)}, but the "
+            f"adjustments add up to {format_cents(adjusted)}: add what is missing "
+            "(e.g. CO 45 for the fee schedule; negative when the payer takes money back)."
+        )
+        return entry, None
+    if allowed is None:
+        allowed = paid + pr
+    elif taken_back:
+        allowed = -allowed  # what the payer had allowed, taken back with the payment
+    return entry, posting.PaidLine(line, allowed, paid, tuple(adjustments), charge_cents=charge)
 
 
 @bp.route("/claims/<int:claim_id>/payments", methods=["POST"])
@@ -188,19 +196,14 @@ def claim_post_payment(claim_id):
     if not paid_lines:
         return _page(claim, entries, "Enter what the payer paid on at least one line.", status=400)
     note = request.form.get("note", "").strip()[:200]
-    answer = posting.PayerAnswer(
-        status="1",
-        charge_cents=sum(pl.claim_line.charge_cents for pl in paid_lines),
-        paid_cents=sum(pl.paid_cents for pl in paid_lines),
-        patient_responsibility_cents=sum(
-            a.cents for pl in paid_lines for a in pl.adjustments if a.group == "PR"
-        ),
-        lines=tuple(paid_lines),
-        payer_claim_number=request.form.get("payer_claim_number", "").strip()[:50],
-    )
     source = "Posted by hand" + (f" ({note})" if note else "")
     try:
+        answer = posting.answer_by_hand(
+            paid_lines, request.form.get("payer_claim_number", "").strip()[:50]
+        )
         result = posting.post(claim, answer, user=current_user, source=source, note=note)
+    except posting.MixedAnswer as exc:  # what was typed: a 400 like any line error
+        return _page(claim, entries, str(exc), status=400)
     except posting.PostingError as exc:
         return _page(claim, entries, str(exc), status=409)
     status = claim_status.label(result.status).lower()

@@ -5,7 +5,6 @@ receivers that make a visit's claim the moment it can be made.
     note_minutes(appointment_id)            -> {code: minutes} | None   the signed note's
     estimate(appointment)                   -> Quote   the client's share (an estimate)
     checkout_summary(appointment)           -> dict    the payment page's insurance card
-    collected_at_checkout(appointment_id)   -> cents   what the client paid on the estimate
 
 A claim needs a completed visit AND its signed note, in either order:
 - appointment_completed (check-out): the claim is made if the note is already signed, and
@@ -191,20 +190,6 @@ def _make_share_invoice(appointment, user):
         user=user,
         note=("Estimate: " + quote.description)[:255],
     )
-
-
-def collected_at_checkout(appointment_id):
-    """What the client paid at check-out on the estimate (for posting the payer's PR)."""
-    invoice = (
-        Invoice.select()
-        .where(
-            (Invoice.appointment == appointment_id)
-            & (Invoice.reason == SHARE_REASON)
-            & (Invoice.status != "void")
-        )
-        .first()
-    )
-    return invoice.paid_cents - invoice.refunded_cents if invoice else 0
 
 
 def checkout_summary(appointment):

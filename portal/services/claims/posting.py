@@ -27,6 +27,8 @@ How the money lands (rules/claim_money.post_remittance does the arithmetic):
   appealed or written off with a reason (write_off), and shows on the work list.
 Postings and adjustments are append-only: a reversal (CLP02 22) posts negative amounts,
 to a void claim too (the payer taking back its payment once it processed the void).
+Money that arrives for an amount written off recovers the write-off (a negative write-off
+row for what the posting settled beyond the open balance, in the same transaction).
 """
 
 import dataclasses
@@ -36,10 +38,7 @@ from peewee import Case
 from portal import audit, clock
 from portal.db import database
 from portal.models.billing import (
-    INVOICE_OPEN,
-    LINE_PATIENT_RESPONSIBILITY,
     Invoice,
-    InvoiceLine,
 )
 from portal.models.claims import (
     Claim,
@@ -49,18 +48,20 @@ from portal.models.claims import (
     ClaimProblem,
     ClaimWriteOff,
 )
-from portal.models.insurance import InsurancePolicy, Payer
+from portal.models.insurance import Payer
 from portal.rules import claim_money, claim_status, edi_codes
 from portal.rules.money import format_cents
-from portal.services import invoicing
-from portal.services.claims import history
+from portal.services.claims import history, share
 
 AUTO_ADJUSTED = claim_status.FEE_SCHEDULE_REASONS
-CLIENT_SHARE_WORDS = {"1": "Deductible", "2": "Coinsurance", "3": "Copay"}
 
 
 class PostingError(Exception):
     """A posting refused; the message is for the person posting."""
+
+
+class MixedAnswer(PostingError):
+    """Lines taking money back and lines paying, typed as one answer."""
 
 
 VOID_CLAIM = "This claim is void: post the payment to the claim that replaced it."
@@ -124,6 +125,30 @@ class PayerAnswer:
     payer_claim_number: str = ""  # CLP07
 
 
+def answer_by_hand(lines, payer_claim_number=""):
+    """The PayerAnswer of an EOB typed in line by line. Lines that take money back (their
+    charge counted negative: the payer took back what it paid) make a reversal (CLP02 22),
+    as an 835 reports it, so the claim goes back to accepted for the payer's new answer,
+    not to denied; lines that pay make a processed answer (1). Both at once are refused:
+    they are two answers from the payer."""
+    taken_back = {pl.charge < 0 for pl in lines}
+    if len(taken_back) > 1:
+        raise MixedAnswer(
+            "Post what the payer took back and what it paid again separately: a take-back "
+            "is a reversal of the claim, the new payment another answer."
+        )
+    return PayerAnswer(
+        status=claim_status.REVERSAL if True in taken_back else "1",
+        charge_cents=sum(pl.charge for pl in lines),
+        paid_cents=sum(pl.paid_cents for pl in lines),
+        patient_responsibility_cents=sum(
+            a.cents for pl in lines for a in pl.adjustments if a.group == "PR"
+        ),
+        lines=tuple(lines),
+        payer_claim_number=payer_claim_number,
+    )
+
+
 @dataclasses.dataclass
 class PostResult:
     claim: Claim
@@ -160,211 +185,7 @@ def _remit_claim(answer):
     )
 
 
-# --- the client's share ------------------------------------------------------------------
-
-
-def _has_secondary(claim):
-    """Whether a primary claim's client share waits for the secondary payer: the client
-    has a secondary policy for the day, and no secondary claim of this one was denied
-    (answered with nothing paid and nothing for the client: the share is the client's)."""
-    if claim.rank != "primary":
-        return False
-    policies = InsurancePolicy.select().where(
-        (InsurancePolicy.client == claim.client_id)
-        & (InsurancePolicy.rank == "secondary")
-        & (InsurancePolicy.active == True)  # noqa: E712
-    )
-    if not any(p.covers(claim.service_date) for p in policies):
-        return False
-    denied = Claim.select().where(
-        (Claim.primary_claim == claim.id)
-        & (Claim.status != claim_status.VOID)
-        & Claim.adjudicated_at.is_null(False)
-        & (Claim.paid_cents <= 0)
-        & (Claim.patient_resp_cents <= 0)
-    )
-    return not denied.exists()
-
-
-def _visit_claims(claim):
-    if claim.appointment_id is None:
-        return [claim]
-    return list(
-        Claim.select().where(
-            (Claim.appointment == claim.appointment_id) & (Claim.status != claim_status.VOID)
-        )
-    )
-
-
-def _share_pending(claim):
-    """Whether the claim has yet to say its part of the visit's client share: no answer
-    yet (or a reversal waiting for the new one), or a primary whose share waits for a
-    secondary claim's answer."""
-    if not claim_status.has_answer(claim.status, claim.adjudicated_at is not None):
-        return True
-    if not _has_secondary(claim):
-        return False
-    answered = Claim.select().where(
-        (Claim.primary_claim == claim.id)
-        & (Claim.status != claim_status.VOID)
-        & Claim.adjudicated_at.is_null(False)
-        & (Claim.status != claim_status.ACCEPTED)
-    )
-    return not answered.exists()
-
-
-def _waiting_parts(claim, visit):
-    """The visit's other claims (parts of a visit split over several claims, and their
-    secondaries) whose answer the client's share still waits for, as words ("part 2")."""
-    out = []
-    for c in visit:
-        if c.id == claim.id or not _share_pending(c):
-            continue
-        rank = "" if c.rank == claim.rank else f" {c.rank}"
-        out.append(f"part {c.part}{rank}")
-    return out
-
-
-def _clear_early_notes(claim, visit):
-    """The visit's share is settled on `claim`: an overpayment told on another of its parts
-    before every part was answered is no longer true."""
-    others = [c for c in visit if c.id != claim.id]
-    if not others:
-        return
-    cleared = (
-        ClaimProblem.delete()
-        .where(
-            ClaimProblem.claim.in_([c.id for c in others])
-            & (ClaimProblem.source == "835")
-            & (ClaimProblem.code == "client_overpaid")
-        )
-        .execute()
-    )
-    if cleared:
-        for c in others:
-            history.refresh_held(c)
-
-
-def _billed_to_client(claim):
-    """Client-share lines already invoiced for the claim's visit (check-out estimate and
-    earlier remittances alike), void invoices left out."""
-    q = (
-        InvoiceLine.select(InvoiceLine.amount_cents)
-        .join(Invoice, on=(InvoiceLine.invoice == Invoice.id))
-        .where(
-            (InvoiceLine.kind == LINE_PATIENT_RESPONSIBILITY)
-            & (Invoice.client == claim.client_id)
-            & (Invoice.status != "void")
-        )
-    )
-    if claim.appointment_id is not None:
-        q = q.where(Invoice.appointment == claim.appointment_id)
-    else:
-        mine = ClaimPosting.select(ClaimPosting.invoice).where(
-            (ClaimPosting.claim == claim.id) & ClaimPosting.invoice.is_null(False)
-        )
-        q = q.where(Invoice.id.in_(mine))
-    return sum(row.amount_cents for row in q)
-
-
-def _unpaid_share_invoices(claim):
-    """The visit's open client-share invoices nothing was paid on (an estimate the client
-    left without paying, an earlier posting's share)."""
-    if claim.appointment_id is None:
-        return []
-    found = Invoice.select().where(
-        (Invoice.appointment == claim.appointment_id)
-        & (Invoice.client == claim.client_id)
-        & (Invoice.status == INVOICE_OPEN)
-        & (Invoice.paid_cents == 0)
-    )
-    return [
-        inv for inv in found if {line.kind for line in inv.lines} == {LINE_PATIENT_RESPONSIBILITY}
-    ]
-
-
-def _client_invoice(claim, by_reason, payer_name, user):
-    """(invoice or None, note): the client's share of the visit not billed yet. When the
-    client was asked for more than the payer says they owe, the invoices nothing was paid
-    on are voided first (the client is asked for the share, not the estimate); what was
-    paid beyond the share is told, to refund or keep as a credit. A visit split into
-    claim parts is settled once, when its last part is answered (the check-out estimate
-    was for the whole visit); an overpayment told earlier on another part is cleared."""
-    if _has_secondary(claim):
-        return None, "The client's share waits for the secondary payer's answer."
-    visit = _visit_claims(claim)
-    waiting = _waiting_parts(claim, visit)
-    if waiting:
-        parts = "part" if len(waiting) == 1 else "parts"
-        return None, (
-            f"The client's share of the visit waits for the visit's other {parts} "
-            f"({', '.join(waiting)}): it is settled once every part is answered."
-        )
-    _clear_early_notes(claim, visit)
-    owed = sum(c.patient_resp_cents for c in visit if not _has_secondary(c))
-    billed = _billed_to_client(claim)
-    if owed < billed:
-        for inv in _unpaid_share_invoices(claim):
-            invoicing.void_invoice(inv, f"Replaced by the share {payer_name} set", user=user)
-        billed = _billed_to_client(claim)
-    due = owed - billed
-    if due < 0:
-        return None, (
-            f"The client was billed {format_cents(billed)} for this visit but owes "
-            f"{format_cents(owed)}: refund {format_cents(-due)} or keep it as a credit."
-        )
-    if due == 0:
-        return None, ""
-    shares = {r: c for (g, r), c in by_reason.items() if g == "PR" and c > 0}
-    lines = _share_lines(shares, due, claim, payer_name)
-    inv = invoicing.create_invoice(
-        practice_id=claim.practice_id,
-        client_id=claim.client_id,
-        lines=lines,
-        reason="insurance",
-        appointment_id=claim.appointment_id,
-        user=user,
-        note=f"Your share after {payer_name} paid",
-    )
-    return inv, ""
-
-
-def _share_lines(shares, due, claim, payer_name):
-    """Invoice lines naming the share (deductible, copay ...) when they add up to what is
-    due; one line for the rest otherwise (a check-out payment already covered part)."""
-    when = f"{claim.service_date:%b %d, %Y}"
-    if sum(shares.values()) != due:
-        shares = {"": due}
-    out = []
-    for reason, cents in sorted(shares.items()):
-        words = CLIENT_SHARE_WORDS.get(reason) or (
-            edi_codes.carc_text(reason) if reason else "Your share"
-        )
-        out.append(
-            {
-                "kind": LINE_PATIENT_RESPONSIBILITY,
-                "description": f"{words}: visit of {when} ({payer_name})",
-                "unit_cents": cents,
-                "service_date": claim.service_date,
-                "appointment_id": claim.appointment_id,
-                "provider_id": claim.provider_id,
-            }
-        )
-    return out
-
-
 # --- posting -----------------------------------------------------------------------------
-
-
-def _settles_client_share(claim, answer, result):
-    """Whether this answer says what the client owes for the visit: a share (PR), a
-    payment with none (what was collected at check-out is then the client's), or a
-    secondary's denial. Not a reversal: the payer's new answer follows it."""
-    if answer.status == claim_status.REVERSAL:
-        return False
-    if result.patient_responsibility_cents != 0 or result.paid_cents > 0:
-        return True
-    return claim.rank == "secondary"  # denied: the primary's share is the client's
 
 
 def _not_below_zero(expression):
@@ -505,9 +326,11 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         _add_lines(answer)
         claim = Claim.get_by_id(claim.id)
         payer_name = Payer.get_by_id(claim.payer_id).name
+        posted = result.paid_cents + result.patient_responsibility_cents + auto
+        claim = _recover_write_off(claim, posted, payer_name, user, now)
         invoice, share_note = None, ""
-        if _settles_client_share(claim, answer, result):
-            invoice, share_note = _client_invoice(claim, result.by_reason, payer_name, user)
+        if share.settles_client_share(claim, answer, result):
+            invoice, share_note = share.client_invoice(claim, result.by_reason, payer_name, user)
         _write_postings(claim, answer, remittance_claim, invoice, note, user, now)
         problems = _problems(claim, answer, result, share_note, now)
         history.event(
@@ -523,6 +346,36 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         audit.record("claim.post", obj=claim, detail=f"paid {format_cents(result.paid_cents)}",
                      user=user)  # fmt: skip
     return PostResult(claim, new, changed, invoice, problems, result)
+
+
+def _recover_write_off(claim, posted, payer_name, user, now):
+    """Money a payer sends after the practice wrote an amount off takes the write-off back
+    (an AR ledger's rule): a negative write-off row for what the posting settled beyond the
+    open balance, so charged = paid + client share + adjusted + written off + open.
+    Returns the claim as it now reads."""
+    settled = claim.paid_cents + claim.patient_resp_cents + claim.adjusted_cents
+    cents = claim_money.recovered_write_off(
+        claim.total_cents, settled, posted, claim.written_off_cents
+    )
+    if cents <= 0:
+        return claim
+    reason = f"Recovered: paid by {payer_name} after the write-off"
+    ClaimWriteOff.create(
+        practice=claim.practice_id,
+        claim=claim.id,
+        amount_cents=-cents,
+        reason=reason[:255],
+        created_by=user.id if user is not None else None,
+        created_at=now,
+    )
+    Claim.update(written_off_cents=Claim.written_off_cents - cents).where(
+        Claim.id == claim.id
+    ).execute()
+    history.event(claim, "write_off_recovered", user=user, from_status=claim.status,
+                  to_status=claim.status, reason=f"{reason} ({format_cents(cents)}).",
+                  amount_cents=-cents)  # fmt: skip
+    audit.record("claim.write_off_recovered", obj=claim, detail=format_cents(cents), user=user)
+    return Claim.get_by_id(claim.id)
 
 
 # --- write-off ---------------------------------------------------------------------------

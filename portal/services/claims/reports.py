@@ -35,6 +35,7 @@ from portal.models.practice import Provider
 from portal.rules import claim_status, ledger
 from portal.rules import reports as rules
 from portal.rules.money import format_cents
+from portal.services import packages
 from portal.services.claims import queries
 
 CLIENTS = "Clients"
@@ -263,15 +264,17 @@ def _liability(practice):
             CreditLedger.id.in_([r.last_id for r in last])
         )
     }
-    by_name = {}
-    for p in PackagePurchase.select().where(
+    active = list(PackagePurchase.select().where(
         (PackagePurchase.practice == practice.id) & (PackagePurchase.status == PURCHASE_ACTIVE)
-    ):
+    ))  # fmt: skip
+    used = packages.used_values(p.id for p in active)
+    by_name = {}
+    for p in active:
         left = balances.get(p.id, 0)
         row = by_name.setdefault(p.name, LiabilityRow(p.name, 0, 0, 0))
         row.purchases += 1
         row.credits_left += left
-        row.cents += ledger.unused_value(p.price_cents, p.sessions_total, left)
+        row.cents += ledger.unused_value(p.price_cents, used[p.id])
     return sorted(by_name.values(), key=lambda r: (-r.cents, r.name))
 
 

@@ -1,0 +1,222 @@
+"""The client's share of a visit after a payer's answer (posting.post calls it inside its
+transaction): what the visit's claims put under PR, less what the client was billed
+already (the check-out estimate included), invoiced once the visit's answer is complete
+(every part answered; a primary's share waits for the secondary payer, and is the
+client's when the secondary denies); unpaid estimates above the share are voided first;
+what the client paid beyond the share is told, to refund or keep as a credit."""
+
+from portal.models.billing import (
+    INVOICE_OPEN,
+    LINE_PATIENT_RESPONSIBILITY,
+    Invoice,
+    InvoiceLine,
+)
+from portal.models.claims import Claim, ClaimPosting, ClaimProblem
+from portal.models.insurance import InsurancePolicy
+from portal.rules import claim_status, edi_codes
+from portal.rules.money import format_cents
+from portal.services import invoicing
+from portal.services.claims import history
+
+CLIENT_SHARE_WORDS = {"1": "Deductible", "2": "Coinsurance", "3": "Copay"}
+
+
+def settles_client_share(claim, answer, result):
+    """Whether this answer says what the client owes for the visit: a share (PR), a
+    payment with none (what was collected at check-out is then the client's), or a
+    secondary's denial. Not a reversal: the payer's new answer follows it."""
+    if answer.status == claim_status.REVERSAL:
+        return False
+    if result.patient_responsibility_cents != 0 or result.paid_cents > 0:
+        return True
+    return claim.rank == "secondary"  # denied: the primary's share is the client's
+
+
+def _has_secondary(claim):
+    """Whether a primary claim's client share waits for the secondary payer: the client
+    has a secondary policy for the day, and no secondary claim of this one was denied
+    (answered with nothing paid and nothing for the client: the share is the client's)."""
+    if claim.rank != "primary":
+        return False
+    policies = InsurancePolicy.select().where(
+        (InsurancePolicy.client == claim.client_id)
+        & (InsurancePolicy.rank == "secondary")
+        & (InsurancePolicy.active == True)  # noqa: E712
+    )
+    if not any(p.covers(claim.service_date) for p in policies):
+        return False
+    denied = Claim.select().where(
+        (Claim.primary_claim == claim.id)
+        & (Claim.status != claim_status.VOID)
+        & Claim.adjudicated_at.is_null(False)
+        & (Claim.paid_cents <= 0)
+        & (Claim.patient_resp_cents <= 0)
+    )
+    return not denied.exists()
+
+
+def _visit_claims(claim):
+    if claim.appointment_id is None:
+        return [claim]
+    return list(
+        Claim.select().where(
+            (Claim.appointment == claim.appointment_id) & (Claim.status != claim_status.VOID)
+        )
+    )
+
+
+def _share_pending(claim):
+    """Whether the claim has yet to say its part of the visit's client share: no answer
+    yet (or a reversal waiting for the new one), or a primary whose share waits for a
+    secondary claim's answer."""
+    if not claim_status.has_answer(claim.status, claim.adjudicated_at is not None):
+        return True
+    if not _has_secondary(claim):
+        return False
+    answered = Claim.select().where(
+        (Claim.primary_claim == claim.id)
+        & (Claim.status != claim_status.VOID)
+        & Claim.adjudicated_at.is_null(False)
+        & (Claim.status != claim_status.ACCEPTED)
+    )
+    return not answered.exists()
+
+
+def _waiting_parts(claim, visit):
+    """The visit's other claims (parts of a visit split over several claims, and their
+    secondaries) whose answer the client's share still waits for, as words ("part 2")."""
+    out = []
+    for c in visit:
+        if c.id == claim.id or not _share_pending(c):
+            continue
+        rank = "" if c.rank == claim.rank else f" {c.rank}"
+        out.append(f"part {c.part}{rank}")
+    return out
+
+
+def _clear_early_notes(claim, visit):
+    """The visit's share is settled on `claim`: an overpayment told on another of its parts
+    before every part was answered is no longer true."""
+    others = [c for c in visit if c.id != claim.id]
+    if not others:
+        return
+    cleared = (
+        ClaimProblem.delete()
+        .where(
+            ClaimProblem.claim.in_([c.id for c in others])
+            & (ClaimProblem.source == "835")
+            & (ClaimProblem.code == "client_overpaid")
+        )
+        .execute()
+    )
+    if cleared:
+        for c in others:
+            history.refresh_held(c)
+
+
+def _billed_to_client(claim):
+    """Client-share lines already invoiced for the claim's visit (check-out estimate and
+    earlier remittances alike), void invoices left out."""
+    q = (
+        InvoiceLine.select(InvoiceLine.amount_cents)
+        .join(Invoice, on=(InvoiceLine.invoice == Invoice.id))
+        .where(
+            (InvoiceLine.kind == LINE_PATIENT_RESPONSIBILITY)
+            & (Invoice.client == claim.client_id)
+            & (Invoice.status != "void")
+        )
+    )
+    if claim.appointment_id is not None:
+        q = q.where(Invoice.appointment == claim.appointment_id)
+    else:
+        mine = ClaimPosting.select(ClaimPosting.invoice).where(
+            (ClaimPosting.claim == claim.id) & ClaimPosting.invoice.is_null(False)
+        )
+        q = q.where(Invoice.id.in_(mine))
+    return sum(row.amount_cents for row in q)
+
+
+def _unpaid_share_invoices(claim):
+    """The visit's open client-share invoices nothing was paid on (an estimate the client
+    left without paying, an earlier posting's share)."""
+    if claim.appointment_id is None:
+        return []
+    found = Invoice.select().where(
+        (Invoice.appointment == claim.appointment_id)
+        & (Invoice.client == claim.client_id)
+        & (Invoice.status == INVOICE_OPEN)
+        & (Invoice.paid_cents == 0)
+    )
+    return [
+        inv for inv in found if {line.kind for line in inv.lines} == {LINE_PATIENT_RESPONSIBILITY}
+    ]
+
+
+def client_invoice(claim, by_reason, payer_name, user):
+    """(invoice or None, note): the client's share of the visit not billed yet. When the
+    client was asked for more than the payer says they owe, the invoices nothing was paid
+    on are voided first (the client is asked for the share, not the estimate); what was
+    paid beyond the share is told, to refund or keep as a credit. A visit split into
+    claim parts is settled once, when its last part is answered (the check-out estimate
+    was for the whole visit); an overpayment told earlier on another part is cleared."""
+    if _has_secondary(claim):
+        return None, "The client's share waits for the secondary payer's answer."
+    visit = _visit_claims(claim)
+    waiting = _waiting_parts(claim, visit)
+    if waiting:
+        parts = "part" if len(waiting) == 1 else "parts"
+        return None, (
+            f"The client's share of the visit waits for the visit's other {parts} "
+            f"({', '.join(waiting)}): it is settled once every part is answered."
+        )
+    _clear_early_notes(claim, visit)
+    owed = sum(c.patient_resp_cents for c in visit if not _has_secondary(c))
+    billed = _billed_to_client(claim)
+    if owed < billed:
+        for inv in _unpaid_share_invoices(claim):
+            invoicing.void_invoice(inv, f"Replaced by the share {payer_name} set", user=user)
+        billed = _billed_to_client(claim)
+    due = owed - billed
+    if due < 0:
+        return None, (
+            f"The client was billed {format_cents(billed)} for this visit but owes "
+            f"{format_cents(owed)}: refund {format_cents(-due)} or keep it as a credit."
+        )
+    if due == 0:
+        return None, ""
+    shares = {r: c for (g, r), c in by_reason.items() if g == "PR" and c > 0}
+    lines = _share_lines(shares, due, claim, payer_name)
+    inv = invoicing.create_invoice(
+        practice_id=claim.practice_id,
+        client_id=claim.client_id,
+        lines=lines,
+        reason="insurance",
+        appointment_id=claim.appointment_id,
+        user=user,
+        note=f"Your share after {payer_name} paid",
+    )
+    return inv, ""
+
+
+def _share_lines(shares, due, claim, payer_name):
+    """Invoice lines naming the share (deductible, copay ...) when they add up to what is
+    due; one line for the rest otherwise (a check-out payment already covered part)."""
+    when = f"{claim.service_date:%b %d, %Y}"
+    if sum(shares.values()) != due:
+        shares = {"": due}
+    out = []
+    for reason, cents in sorted(shares.items()):
+        words = CLIENT_SHARE_WORDS.get(reason) or (
+            edi_codes.carc_text(reason) if reason else "Your share"
+        )
+        out.append(
+            {
+                "kind": LINE_PATIENT_RESPONSIBILITY,
+                "description": f"{words}: visit of {when} ({payer_name})",
+                "unit_cents": cents,
+                "service_date": claim.service_date,
+                "appointment_id": claim.appointment_id,
+                "provider_id": claim.provider_id,
+            }
+        )
+    return out
