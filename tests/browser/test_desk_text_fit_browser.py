@@ -29,6 +29,11 @@ OPTIONS_THAT_DO_NOT_FIT = """(select) => {
     .filter(([, width, r]) => width > r);
 }""".replace("ARROW", str(SELECT_ARROW_PX))
 
+# Elements whose text is clipped (wider or taller than their box): [text, scroll w/h, client w/h].
+CLIPPED = """(els) => els
+  .filter(e => e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight + 1)
+  .map(e => [e.textContent.trim(), e.scrollWidth, e.clientWidth, e.scrollHeight, e.clientHeight])"""
+
 
 def _wednesday_0845_utc():
     """08:45 on this week's Wednesday in the demo's time zone (Maya works Mon-Fri)."""
@@ -69,3 +74,12 @@ def test_desk_texts_fit_the_tablet(app, live_server, page, screenshot, monkeypat
     for i in range(selects.count()):
         assert selects.nth(i).evaluate(OPTIONS_THAT_DO_NOT_FIT) == [], f"row {i + 1}"
     screenshot(page, "fit-checkout-codes")
+
+    # The week view: each visit block names its client whole (wrapping onto a second line).
+    page.goto(f"{live_server}/provider/schedule/?view=week")
+    names = page.locator(".week-appt strong")
+    assert names.count() >= 10
+    assert "Priya Natarajan" in names.all_text_contents()
+    assert names.evaluate_all(CLIPPED) == []
+    assert page.locator(".week-grid").evaluate("(g) => g.scrollWidth <= g.clientWidth")
+    screenshot(page, "fit-week")
