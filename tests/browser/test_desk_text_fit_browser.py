@@ -34,6 +34,23 @@ CLIPPED = """(els) => els
   .filter(e => e.scrollWidth > e.clientWidth || e.scrollHeight > e.clientHeight + 1)
   .map(e => [e.textContent.trim(), e.scrollWidth, e.clientWidth, e.scrollHeight, e.clientHeight])"""
 
+# Words of an element's text that a line break splits ("60-" | "minute"): one client rect each,
+# else the word sits on two lines.
+WORDS_SPLIT = """(root) => {
+  const split = [];
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    for (const m of node.data.matchAll(/\\S+/g)) {
+      const range = document.createRange();
+      range.setStart(node, m.index);
+      range.setEnd(node, m.index + m[0].length);
+      const rects = [...range.getClientRects()].filter(r => r.width > 0);
+      if (rects.length > 1) split.push(m[0]);
+    }
+  }
+  return split;
+}"""
+
 
 def _wednesday_0845_utc():
     """08:45 on this week's Wednesday in the demo's time zone (Maya works Mon-Fri)."""
@@ -64,6 +81,13 @@ def test_desk_texts_fit_the_tablet(app, live_server, page, screenshot, monkeypat
         )
     assert page.viewport_size == {"width": 1024, "height": 768}
     _login_desk(page, live_server)
+
+    # The home's visits of the day wrap between words, never inside one.
+    visits = page.locator(".today-list li")
+    assert visits.count() >= 3
+    assert visits.filter(has_text="60-minute massage").count() >= 1
+    assert page.locator(".today-list").evaluate(WORDS_SPLIT) == []
+    screenshot(page, "fit-home-today")
 
     # Check-out: each CPT code's whole label ("..., each 15 minutes") shows in the closed select.
     page.goto(f"{live_server}/provider/appointments/{booked.id}/check-out")
