@@ -2,7 +2,8 @@
 
 from portal import clock, demo
 from portal.db import database
-from portal.models import Appointment, AppointmentType
+from portal.models import Appointment, AppointmentType, Claim, ProviderHours
+from portal.rules.appointments import CANCELLED_STATUSES
 from portal.services import coverage
 from tests.conftest import login
 
@@ -57,3 +58,30 @@ def test_every_demo_visit_billed_to_insurance_has_a_policy_to_bill(ctx):
         day = clock.local_date(visit.starts_at, visit.practice.tz)
         policies = coverage.active_policies(visit.client)
         assert any(p.covers(day) for p in policies), (visit.client.legal_name, day)
+
+
+def test_every_demo_visit_is_in_its_therapists_hours_and_none_overlap(ctx):
+    """The claims demo's visits were at 7:00 AM, before the practice opens, and some on
+    Maya's days off: every visit of the demo now sits in its therapist's working hours
+    (ProviderHours), and no two of one therapist overlap (buffer included)."""
+    demo.load()
+    hours = {}
+    for h in ProviderHours.select():
+        hours.setdefault((h.provider_id, h.weekday), []).append((h.start_minute, h.end_minute))
+    visits = list(
+        Appointment.select()
+        .where(Appointment.status.not_in(CANCELLED_STATUSES))
+        .order_by(Appointment.provider, Appointment.starts_at)
+    )
+    claimed = {c.appointment_id for c in Claim.select(Claim.appointment)}
+    assert len(claimed) >= 10 and claimed <= {v.id for v in visits}
+    for v in visits:
+        start = clock.to_local(v.starts_at, v.practice.tz)
+        end = clock.to_local(v.ends_at, v.practice.tz)
+        first = start.hour * 60 + start.minute
+        last = first + int((end - start).total_seconds() // 60)
+        windows = hours.get((v.provider_id, start.weekday()), [])
+        assert any(s <= first and last <= e for s, e in windows), (v.id, start, windows)
+    for before, after in zip(visits, visits[1:], strict=False):
+        if before.provider_id == after.provider_id:
+            assert before.blocked_until <= after.starts_at, (before.id, after.id)

@@ -30,8 +30,10 @@ from portal.models import (
     Payer,
     PayerFee,
     PriorAuthorization,
+    ProviderHours,
     Referral,
 )
+from portal.rules import appointments as appointment_rules
 from portal.rules import claim_status as cs
 from portal.rules import slots as slot_rules
 from portal.services import charting
@@ -69,14 +71,46 @@ def _policy(practice, client, payer, **kw):
     return p or InsurancePolicy.create(practice=practice, client=client, payer=payer, **kw)
 
 
-def _visit(ctx, client, days_ago, minutes, diagnoses):
-    """A completed 60-minute insurance visit at 7:00 local `days_ago` days ago, its check-out
-    minutes, and Maya's signed note (signing it makes the claim)."""
-    practice, therapist = ctx["practice"], ctx["therapist"]
+def _visit_time(ctx, days_ago):
+    """(day, start, end, blocked until) of a visit about `days_ago` days ago, in Maya's
+    working hours (scheduling's ProviderHours) and clear of her other visits (the scheduling
+    demo's days overlap the latest claims): the working day on or before that day, the first
+    free half hour."""
+    practice, provider_id = ctx["practice"], ctx["therapist"].provider_id
     kind = ctx["claims_type"]
     day = ctx["today"] - dt.timedelta(days=days_ago)
-    start = slot_rules.to_utc(dt.datetime.combine(day, dt.time(7, 0)), practice.tz)
-    end = start + dt.timedelta(minutes=60)
+    for _ in range(7):
+        windows = (
+            ProviderHours.select()
+            .where(
+                (ProviderHours.provider == provider_id) & (ProviderHours.weekday == day.weekday())
+            )
+            .order_by(ProviderHours.start_minute)
+        )
+        for w in windows:
+            for minute in range(w.start_minute, w.end_minute - kind.duration_minutes + 1, 30):
+                local = dt.datetime.combine(day, dt.time()) + dt.timedelta(minutes=minute)
+                start = slot_rules.to_utc(local, practice.tz)
+                end = start + dt.timedelta(minutes=kind.duration_minutes)
+                blocked = end + dt.timedelta(minutes=kind.buffer_after_minutes)
+                taken = Appointment.select().where(
+                    (Appointment.provider == provider_id)
+                    & Appointment.status.not_in(appointment_rules.CANCELLED_STATUSES)
+                    & (Appointment.starts_at < blocked)
+                    & (Appointment.blocked_until > start)
+                )
+                if not taken.exists():
+                    return day, start, end, blocked
+        day -= dt.timedelta(days=1)
+    raise RuntimeError(f"demo: no free hour for a claims visit near {days_ago} days ago")
+
+
+def _visit(ctx, client, days_ago, minutes, diagnoses):
+    """A completed 60-minute insurance visit about `days_ago` days ago (in Maya's hours, see
+    _visit_time), its check-out minutes, and Maya's signed note (signing it makes the claim)."""
+    practice, therapist = ctx["practice"], ctx["therapist"]
+    kind = ctx["claims_type"]
+    day, start, end, blocked = _visit_time(ctx, days_ago)
     appt = Appointment.create(
         practice=practice,
         client=client,
@@ -84,7 +118,7 @@ def _visit(ctx, client, days_ago, minutes, diagnoses):
         appointment_type=kind,
         starts_at=start,
         ends_at=end,
-        blocked_until=end,
+        blocked_until=blocked,
         status="completed",
         checked_in_at=start,
         completed_at=end,

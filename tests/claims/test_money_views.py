@@ -319,6 +319,25 @@ def test_the_claim_page_loads_its_payments_section(app, desk, world):
     assert r.headers["Location"].endswith(f"/provider/claims/{claim.id}#payments")
 
 
+def test_the_claim_page_states_its_money_once_in_the_payments_section(app, desk, world):
+    """The figures live in the Payments section alone (they were also in a "Money" card);
+    a secondary claim's primary payment moves there with them."""
+    with app.test_request_context():
+        claim = cf.claim(world.a.practice, world.a.c1, world.a.provider, status="submitted")
+        Claim.update(rank="secondary", primary_paid_cents=8123, paid_cents=1500).where(
+            Claim.id == claim.id
+        ).execute()
+    page = _body(desk.get(f"/provider/claims/{claim.id}"))
+    block = _body(desk.get(f"/provider/claims/{claim.id}/payments", headers={"HX-Request": "true"}))
+    shown = page + block  # what the browser shows once HTMX has loaded the section
+    for label in ("Allowed", "Client's share", "Written off", "Still open"):
+        assert shown.count(f"<dt>{label}</dt>") == 1, label
+    assert "<h2>Money</h2>" not in page
+    assert "<dt>Paid by the primary payer</dt><dd>$81.23</dd>" in block
+    # Before HTMX (or without JavaScript) the section says the sum in one line.
+    assert "Charged $125.00 · paid by the payer $15.00 · still open" in page
+
+
 def test_files_not_read_are_on_the_work_list(app, desk, world):
     ClearinghouseFile.create(
         practice=world.a.practice, sha256="a" * 64, size_bytes=3, data=b"abc",
