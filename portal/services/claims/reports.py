@@ -16,7 +16,7 @@ to tell CPT codes and providers apart; payer money is per claim line.
 import dataclasses
 import datetime as dt
 
-from peewee import JOIN, Case, fn
+from peewee import JOIN, SQL, Case, fn
 
 from portal import clock
 from portal.models.billing import (
@@ -228,7 +228,7 @@ def _statuses(practice, start, end):
     status = Case(None, [(queries.being_corrected_sql(), CORRECTING)], Claim.status)
     q = (
         Claim.select(
-            status.alias("status"),
+            status.alias("status_group"),
             fn.COUNT(Claim.id).alias("n"),
             fn.SUM(Claim.total_cents).alias("total"),
             fn.SUM(Claim.paid_cents).alias("paid"),
@@ -239,10 +239,12 @@ def _statuses(practice, start, end):
             & (Claim.service_date >= start)
             & (Claim.service_date <= end)
         )
-        .group_by(status)
+        # by the output column's name: PostgreSQL does not match the CASE written twice,
+        # each with its own parameters, as one expression
+        .group_by(SQL("status_group"))
         .dicts()
     )
-    rows = {r["status"]: r for r in q}
+    rows = {r["status_group"]: r for r in q}
     return [
         StatusRow(
             s, rows[s]["n"], rows[s]["total"] or 0, rows[s]["paid"] or 0, rows[s]["open"] or 0
