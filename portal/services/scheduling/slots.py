@@ -33,10 +33,10 @@ def visit_times(appt_type, starts_at, duration_minutes=None):
     return starts_at, ends_at, ends_at + dt.timedelta(minutes=appt_type.buffer_after_minutes)
 
 
-def busy(column, value, start_utc, end_utc, exclude_id=None):
-    """(starts_at, blocked_until) of active appointments touching [start_utc, end_utc)."""
+def _touching(column, value, start_utc, end_utc, exclude_id, *fields):
+    """`fields` of the active appointments (column == value) touching [start_utc, end_utc)."""
     q = (
-        Appointment.select(Appointment.starts_at, Appointment.blocked_until)
+        Appointment.select(*fields)
         .where(
             (column == value)
             & (Appointment.starts_at > start_utc - dt.timedelta(days=1))
@@ -49,6 +49,12 @@ def busy(column, value, start_utc, end_utc, exclude_id=None):
     if exclude_id:
         q = q.where(Appointment.id != exclude_id)
     return list(q)
+
+
+def busy(column, value, start_utc, end_utc, exclude_id=None):
+    """(starts_at, blocked_until) of active appointments touching [start_utc, end_utc)."""
+    fields = (Appointment.starts_at, Appointment.blocked_until)
+    return _touching(column, value, start_utc, end_utc, exclude_id, *fields)
 
 
 def is_free(provider_id, room_id, starts_at, blocked_until, exclude_id=None):
@@ -198,20 +204,10 @@ def what_blocks(provider_id, starts_at, blocked_until, tz, exclude_id=None):
     """For staff: why the provider cannot take [starts_at, blocked_until) when the cause is
     a buffer (the one after the visit before, or the new visit's own running into the
     next visit), in the practice's wall time; "" when a visit itself is in the way."""
-    rows = (
-        Appointment.select(Appointment.starts_at, Appointment.ends_at, Appointment.blocked_until)
-        .where(
-            (Appointment.provider == provider_id)
-            & (Appointment.starts_at > starts_at - dt.timedelta(days=1))
-            & (Appointment.starts_at < blocked_until)
-            & (Appointment.blocked_until > starts_at)
-            & Appointment.status.not_in(CANCELLED_STATUSES)
-        )
-        .tuples()
+    fields = (Appointment.starts_at, Appointment.ends_at, Appointment.blocked_until)
+    rows = _touching(
+        Appointment.provider, provider_id, starts_at, blocked_until, exclude_id, *fields
     )
-    if exclude_id:
-        rows = rows.where(Appointment.id != exclude_id)
-    rows = list(rows)
     if not rows:
         return ""
     if any(s <= starts_at < e for s, e, _ in rows):
