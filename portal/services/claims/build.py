@@ -183,9 +183,9 @@ def note_warnings(note):
     to change in the note (before or after signing): the claim rules run on the note's
     coding as the claim would be made from it (no claim is stored). [] when the visit is
     not billed to insurance or the client has no primary policy for it."""
-    appointment = note.appointment if note.appointment_id else None
-    if appointment is None or not appointment.appointment_type.bill_insurance:
-        return []
+    if note.appointment_id is None or not _billed_to_insurance(note.appointment_id):
+        return []  # the note page's common case: one small query, not the visit and its type
+    appointment = note.appointment
     day = clock.local_date(appointment.starts_at, appointment.practice.tz)
     policy = data.active_policy(appointment.client_id, PRIMARY, day)
     if policy is None:
@@ -194,6 +194,15 @@ def note_warnings(note):
     problems = rules.validate_claim(plan.whole, icd10.validate)
     payer = policy.payer.name
     return [_to_therapist(p, payer) for p in problems if p.code in NOTE_CODING_PROBLEMS]
+
+
+def _billed_to_insurance(appointment_id):
+    return (
+        AppointmentType.select()
+        .join(Appointment, on=(Appointment.appointment_type == AppointmentType.id))
+        .where((Appointment.id == appointment_id) & (AppointmentType.bill_insurance == True))  # noqa: E712
+        .exists()
+    )
 
 
 def _to_therapist(problem, payer):
