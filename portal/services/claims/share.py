@@ -45,14 +45,19 @@ def _has_secondary(claim):
     )
     if not any(p.covers(claim.service_date) for p in policies):
         return False
-    denied = Claim.select().where(
+    denied = _answered_secondaries(claim).where(
+        (Claim.paid_cents <= 0) & (Claim.patient_resp_cents <= 0)
+    )
+    return not denied.exists()
+
+
+def _answered_secondaries(claim):
+    """The primary `claim`'s secondary claims (not void) the secondary payer answered."""
+    return Claim.select().where(
         (Claim.primary_claim == claim.id)
         & (Claim.status != claim_status.VOID)
         & Claim.adjudicated_at.is_null(False)
-        & (Claim.paid_cents <= 0)
-        & (Claim.patient_resp_cents <= 0)
     )
-    return not denied.exists()
 
 
 def _visit_claims(claim):
@@ -73,12 +78,7 @@ def _share_pending(claim):
         return True
     if not _has_secondary(claim):
         return False
-    answered = Claim.select().where(
-        (Claim.primary_claim == claim.id)
-        & (Claim.status != claim_status.VOID)
-        & Claim.adjudicated_at.is_null(False)
-        & (Claim.status != claim_status.ACCEPTED)
-    )
+    answered = _answered_secondaries(claim).where(Claim.status != claim_status.ACCEPTED)
     return not answered.exists()
 
 
