@@ -173,6 +173,27 @@ def takes_payments(current: str, sent_before: bool, payer_claim_number: str = ""
     )
 
 
+def status_after_answer(current: str, wanted: str, write_off_left_cents: int = 0):
+    """(status, changed) for a claim the payer answers with `wanted` (from
+    status_for_remittance): the answer's status when the claim's life allows the move; a
+    claim edited back to draft meanwhile keeps its status (the money is still posted).
+
+    A closed claim the payer pays after all (no reversal first) is reopened to what the
+    payer says, paid or partially paid, when that money took back everything the practice
+    had written off; with a write-off left, or a denial, it stays closed: nothing is open.
+
+    status_after_answer(CLOSED, PAID, 0) == (PAID, True)
+    status_after_answer(CLOSED, PAID, 1000) == (CLOSED, False)
+    """
+    if wanted == current:
+        return current, False
+    if current == CLOSED and wanted in (PAID, PARTIALLY_PAID):
+        return (wanted, True) if write_off_left_cents <= 0 else (current, False)
+    if wanted not in TRANSITIONS.get(current, ()):
+        return current, False
+    return wanted, True
+
+
 # --- what acknowledgments and remittances do --------------------------------------------------
 
 _REJECTED_277 = frozenset({"A3", "A6", "A7", "A8"})

@@ -316,3 +316,25 @@ def test_a_payment_within_the_open_balance_recovers_nothing(claim):
     posting.post(claim, extra)  # the payer pays the $20 still open: nothing to recover
     assert _books(claim.id) == (9000, 9000, 1000, 0)
     assert [w.amount_cents for w in ClaimWriteOff.select()] == [1000]
+
+
+@pytest.mark.parametrize(("extra", "status", "written_off"), [(3000, "paid", 0),
+                                                            (1000, "closed", 2000)])  # fmt: skip
+def test_a_closed_claim_the_payer_pays_after_all_is_reopened_as_paid(
+    claim, extra, status, written_off
+):
+    """No reversal first: the payer sends the money it denied on a claim the desk wrote off
+    and closed. When that money takes the whole write-off back the claim says what the payer
+    now says (paid); with part of the write-off left it stays closed (nothing is open)."""
+    posting.post(claim, _answer(claim, "1", 5000, [Adj("CO", "45", 1000), Adj("CO", "96", 3000)]))
+    posting.write_off(claim, 3000, "Denied as non-covered, not appealed")
+    assert Claim.get_by_id(claim.id).status == "closed"
+    line = claim.lines.get()
+    answer = posting.PayerAnswer("1", 0, extra, 0, (posting.PaidLine(line, extra, extra, (),
+                                                                   charge_cents=0),))  # fmt: skip
+    result = posting.post(claim, answer)
+    c = Claim.get_by_id(claim.id)
+    assert (c.status, result.status, result.status_changed) == (status, status, status != "closed")
+    assert _books(claim.id) == (9000, 9000, written_off, 0)
+    event = ClaimEvent.select().where(ClaimEvent.action == "posted").order_by(-ClaimEvent.id).get()
+    assert (event.from_status, event.to_status) == ("closed", status)

@@ -160,6 +160,24 @@ def test_status_after_a_remittance(clp, paid, pr, adjustments, status):
     assert cs.status_for_remittance(clp, paid, pr, adjustments) == status
 
 
+@pytest.mark.parametrize(
+    "current, wanted, write_off_left, result",
+    [
+        (SUBMITTED, PAID, 0, (PAID, True)),
+        (PAID, PAID, 0, (PAID, False)),  # a second payment on a paid claim
+        (DRAFT, PAID, 0, (DRAFT, False)),  # edited back to draft meanwhile: kept
+        (VOID, ACCEPTED, 0, (VOID, False)),  # the reversal of a void claim's payment
+        (CLOSED, ACCEPTED, 0, (ACCEPTED, True)),  # a reversal reopens a closed claim
+        (CLOSED, PAID, 0, (PAID, True)),  # paid after all: the write-off all recovered
+        (CLOSED, PARTIALLY_PAID, 0, (PARTIALLY_PAID, True)),
+        (CLOSED, PAID, 1500, (CLOSED, False)),  # part of the write-off stands: nothing open
+        (CLOSED, DENIED, 0, (CLOSED, False)),  # denied again: nothing changes
+    ],
+)  # fmt: skip
+def test_status_after_a_payers_answer(current, wanted, write_off_left, result):
+    assert cs.status_after_answer(current, wanted, write_off_left) == result
+
+
 def test_labels():
     assert [cs.label(s) for s in (PARTIALLY_PAID, "unknown")] == ["Partially paid", "unknown"]
     assert set(cs.LABELS) == set(cs.STATUSES) == set(cs.TRANSITIONS)

@@ -268,18 +268,6 @@ def _problems(claim, answer, result, share_note, now):
     return [m for _, m in messages]
 
 
-def _new_status(current, wanted):
-    """(status, changed): the remittance's status when the claim's life allows the move
-    (a claim edited back to draft meanwhile keeps its status; the money is posted)."""
-    if wanted == current:
-        return current, False
-    try:
-        claim_status.check_transition(current, wanted)
-    except claim_status.InvalidTransition:
-        return current, False
-    return wanted, True
-
-
 def _reason(source, result, invoice, share_note, old, new):
     parts = [f"{source}: paid {format_cents(result.paid_cents)}"]
     if result.patient_responsibility_cents:
@@ -307,8 +295,12 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         result = claim_money.post_remittance(_remit_claim(answer))
         now = clock.utcnow()
         old = claim.status
-        new, changed = _new_status(old, result.status)
         auto = sum(a.cents for pl in answer.lines for a in pl.adjustments if is_auto_adjusted(a))
+        posted = result.paid_cents + result.patient_responsibility_cents + auto
+        recovered = _recovered(claim, posted)
+        new, changed = claim_status.status_after_answer(
+            old, result.status, claim.written_off_cents - recovered
+        )
         values = {
             "allowed_cents": _not_below_zero(
                 Claim.allowed_cents + sum(pl.allowed_cents for pl in answer.lines)
@@ -326,8 +318,7 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         _add_lines(answer)
         claim = Claim.get_by_id(claim.id)
         payer_name = Payer.get_by_id(claim.payer_id).name
-        posted = result.paid_cents + result.patient_responsibility_cents + auto
-        claim = _recover_write_off(claim, posted, payer_name, user, now)
+        claim = _recover_write_off(claim, recovered, payer_name, user, now)
         invoice, share_note = None, ""
         if share.settles_client_share(claim, answer, result):
             invoice, share_note = share.client_invoice(claim, result.by_reason, payer_name, user)
@@ -348,15 +339,20 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
     return PostResult(claim, new, changed, invoice, problems, result)
 
 
-def _recover_write_off(claim, posted, payer_name, user, now):
-    """Money a payer sends after the practice wrote an amount off takes the write-off back
-    (an AR ledger's rule): a negative write-off row for what the posting settled beyond the
-    open balance, so charged = paid + client share + adjusted + written off + open.
-    Returns the claim as it now reads."""
-    settled = claim.paid_cents + claim.patient_resp_cents + claim.adjusted_cents
-    cents = claim_money.recovered_write_off(
+def _recovered(claim, posted):
+    """What of the claim's write-off `posted` cents (paid, client share and adjusted of one
+    answer, not yet on `claim`) take back: money a payer sends after the practice wrote an
+    amount off recovers the write-off (an AR ledger's rule)."""
+    settled = claim.paid_cents + claim.patient_resp_cents + claim.adjusted_cents + posted
+    return claim_money.recovered_write_off(
         claim.total_cents, settled, posted, claim.written_off_cents
     )
+
+
+def _recover_write_off(claim, cents, payer_name, user, now):
+    """A negative write-off row for the `cents` the payer's money recovered (_recovered), so
+    charged = paid + client share + adjusted + written off + open. Returns the claim as it
+    now reads."""
     if cents <= 0:
         return claim
     reason = f"Recovered: paid by {payer_name} after the write-off"
