@@ -81,6 +81,17 @@ def used_values(purchase_ids):
     return {pid: found.get(pid, 0) for pid in ids}
 
 
+def balance_and_used(purchase_id):
+    """(credits left, net value of the credits used) of one purchase, in one query."""
+    left, used = (
+        CreditLedger.select(fn.COALESCE(fn.SUM(CreditLedger.delta), 0), _used_sum())
+        .where(CreditLedger.purchase == purchase_id)
+        .tuples()
+        .get()
+    )
+    return int(left or 0), int(used or 0)
+
+
 def unused_value(purchase):
     """What the unused sessions are worth: the price paid less the credits used."""
     return L.unused_value(purchase.price_cents, used_values([purchase.id])[purchase.id])
@@ -364,10 +375,10 @@ def redeem(appointment, user=None, purchase=None):
             if not candidates:
                 return None
         chosen = candidates[0]
-        current = balance(chosen.id)
+        current, used = balance_and_used(chosen.id)
         if current <= 0:
             raise L.NoCreditLeft("No package credit is left.")
-        price = L.redeem_price(chosen.price_cents, current, used_values([chosen.id])[chosen.id])
+        price = L.redeem_price(chosen.price_cents, current, used)
         row = _append(
             chosen, LEDGER_REDEEM, -1, unit_price=price, appointment_id=appointment.id, user=user
         )
