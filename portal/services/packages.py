@@ -66,19 +66,25 @@ def _used_sum():
     return fn.COALESCE(fn.SUM(Case(None, [(CreditLedger.kind.in_(USED), each)], 0)), 0)
 
 
-def used_values(purchase_ids):
-    """{purchase id: net value of the credits used} (rules.ledger.used_value), one query."""
+def _sum_by_purchase(purchase_ids, total):
+    """{purchase id: the SQL aggregate `total` over its ledger rows (0 without rows)}, one
+    query for all the purchases."""
     ids = list(purchase_ids)
     if not ids:
         return {}
     rows = (
-        CreditLedger.select(CreditLedger.purchase, _used_sum())
+        CreditLedger.select(CreditLedger.purchase, total)
         .where(CreditLedger.purchase.in_(ids))
         .group_by(CreditLedger.purchase)
         .tuples()
     )
-    found = {pid: int(total or 0) for pid, total in rows}
+    found = {pid: int(value or 0) for pid, value in rows}
     return {pid: found.get(pid, 0) for pid in ids}
+
+
+def used_values(purchase_ids):
+    """{purchase id: net value of the credits used} (rules.ledger.used_value), one query."""
+    return _sum_by_purchase(purchase_ids, _used_sum())
 
 
 def balance_and_used(purchase_id):
@@ -167,17 +173,7 @@ def per_visit_price(appointment_id):
 
 def balances(purchase_ids):
     """{purchase id: credits left} for these purchases, in one query."""
-    ids = list(purchase_ids)
-    if not ids:
-        return {}
-    rows = (
-        CreditLedger.select(CreditLedger.purchase, fn.SUM(CreditLedger.delta))
-        .where(CreditLedger.purchase.in_(ids))
-        .group_by(CreditLedger.purchase)
-        .tuples()
-    )
-    found = {pid: int(total or 0) for pid, total in rows}
-    return {pid: found.get(pid, 0) for pid in ids}
+    return _sum_by_purchase(purchase_ids, fn.SUM(CreditLedger.delta))
 
 
 def with_balances(purchases):
