@@ -278,8 +278,13 @@ def _balance_problems(claim: RemitClaim, every: list[Adj], pr: int) -> list[str]
                 f"Line {n}{name}: charge {_money(line.charge_cents)} minus paid "
                 f"{_money(line.paid_cents)} is not the adjustments' {_money(adjusted)}."
             )
-    if claim.lines and sum(x.paid_cents for x in claim.lines) != claim.paid_cents:
-        problems.append("The lines' payments do not add up to the claim's payment.")
+    lines_paid = sum(x.paid_cents for x in claim.lines)
+    claim_level = sum(a.cents for a in claim.adjustments)
+    if claim.lines and lines_paid - claim_level != claim.paid_cents:
+        problems.append(
+            f"The lines' payments ({_money(lines_paid)}) less the claim's own adjustments "
+            f"({_money(claim_level)}) are not the claim's payment ({_money(claim.paid_cents)})."
+        )
     adjusted = sum(a.cents for a in every)
     if claim.charge_cents - claim.paid_cents != adjusted:
         problems.append(
