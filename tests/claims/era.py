@@ -50,9 +50,29 @@ def transaction(
     ]
     if body:
         segs.append("LX*1")
-    segs += list(body) + list(plb)
+    segs += with_patient(body) + list(plb)
     segs.append(f"SE*{len(segs) + 1}*{control}")
     return segs
+
+
+PATIENT = "NM1*QC*1*REYES*DANA****MI*XJH123456789"
+
+
+def with_patient(body):
+    """The body with the patient's NM1*QC (which the guide requires) after each CLP and its
+    claim-level CAS, where the test did not write one."""
+    out, in_claim_head = [], False
+    for i, seg in enumerate(body):
+        out.append(seg)
+        if seg.startswith("CLP*"):
+            in_claim_head = True
+        if in_claim_head and seg.startswith(("CLP*", "CAS*")):
+            nxt = body[i + 1] if i + 1 < len(body) else ""
+            if not nxt.startswith("CAS*"):
+                if not nxt.startswith("NM1*QC"):
+                    out.append(PATIENT)
+                in_claim_head = False
+    return out
 
 
 def interchange(

@@ -123,14 +123,21 @@ def _payer_of(practice_id, remit, claims):
     return ids.pop() if len(ids) == 1 else None
 
 
+def pcn_key(text):
+    """CLP01 as the portal wrote it in CLM01: payers echo it upper- or lower-cased, some
+    padded with spaces to a fixed width (the portal's numbers are letters and digits,
+    upper case)."""
+    return (text or "").strip().upper()
+
+
 def _claims_by_pcn(practice_id, remits):
-    pcns = {c.patient_control_number for r in remits for c in r.claims}
+    pcns = {pcn_key(c.patient_control_number) for r in remits for c in r.claims}
     if not pcns:
         return {}
     rows = Claim.select().where(
         (Claim.practice == practice_id) & Claim.patient_control_number.in_(list(pcns))
     )
-    return {c.patient_control_number: c for c in rows}
+    return {pcn_key(c.patient_control_number): c for c in rows}
 
 
 def _adjs(items):
@@ -222,7 +229,7 @@ def _line_row(row, cp, claim, outcome, note, now):
         practice=row.practice_id,
         remittance=row.id,
         claim=claim.id if claim is not None else None,
-        patient_control_number=cp.patient_control_number[:255],
+        patient_control_number=cp.patient_control_number.strip()[:255],
         status_code=cp.status,
         charge_cents=cp.charge_cents,
         paid_cents=cp.paid_cents,
@@ -257,7 +264,8 @@ def import_835(practice_id, data, *, source="upload", filename="", user=None):
                 row = _remittance_row(practice_id, remit, digest, doc, source, claims, user, now)
                 out.remittances.append(row)
                 for cp in remit.claims:
-                    _one_claim(row, cp, claims.get(cp.patient_control_number), out, user, now)
+                    claim = claims.get(pcn_key(cp.patient_control_number))
+                    _one_claim(row, cp, claim, out, user, now)
                 if row.unmatched_count:
                     row.save()
                 audit.record(
@@ -317,7 +325,12 @@ def _clp_of(line):
         if remit.trace_number != remittance.trace_number:
             continue
         for cp in remit.claims:
-            same = (cp.patient_control_number, cp.status, cp.charge_cents, cp.paid_cents) == (
+            same = (
+                cp.patient_control_number.strip(),
+                cp.status,
+                cp.charge_cents,
+                cp.paid_cents,
+            ) == (
                 line.patient_control_number,
                 line.status_code,
                 line.charge_cents,
