@@ -188,7 +188,7 @@ CORRECTED = [
 # fmt: skip
 
 
-@pytest.mark.parametrize("order", ["reversal first", pytest.param("correction first", marks=LATER)])
+@pytest.mark.parametrize("order", ["reversal first", "correction first"])
 def test_a_reversal_and_its_correction_in_one_file(side, order):
     c = submitted(side, "V31P1", lines=(("97124", 45, 3, 12000),))
     imported(side.practice.id, interchange([transaction(ORIGINAL, payment="56", trace="EFT31")]))

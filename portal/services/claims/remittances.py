@@ -140,6 +140,27 @@ def _claims_by_pcn(practice_id, remits):
     return {pcn_key(c.patient_control_number): c for c in rows}
 
 
+def posting_order(clps):
+    """The CLPs in the order they are posted: as in the file, except that a claim's
+    reversal (CLP02 22) goes before the payer's new answer for it in the same 835, which
+    some payers write first: the new answer then settles the client's share and the
+    claim's status, and the reversal does not undo it."""
+    first = {}
+    for i, cp in enumerate(clps):
+        first.setdefault(pcn_key(cp.patient_control_number), i)
+    return [
+        cp
+        for _, cp in sorted(
+            enumerate(clps),
+            key=lambda item: (
+                first[pcn_key(item[1].patient_control_number)],
+                item[1].status != claim_status.REVERSAL,
+                item[0],
+            ),
+        )
+    ]
+
+
 def _adjs(items):
     return tuple(claim_money.Adj(a.group, a.reason, a.cents) for a in items)
 
@@ -263,7 +284,7 @@ def import_835(practice_id, data, *, source="upload", filename="", user=None):
             for remit in remits:
                 row = _remittance_row(practice_id, remit, digest, doc, source, claims, user, now)
                 out.remittances.append(row)
-                for cp in remit.claims:
+                for cp in posting_order(remit.claims):
                     claim = claims.get(pcn_key(cp.patient_control_number))
                     _one_claim(row, cp, claim, out, user, now)
                 if row.unmatched_count:
