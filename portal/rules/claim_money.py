@@ -17,6 +17,7 @@ All amounts are integer cents. How to call:
     posting.write_off_cents, posting.by_group["CO"], posting.status, posting.problems
 
     recovered_write_off(charge, settled, posted, written_off)  # the write-off paid back
+    payment_imbalance(payment, [claim paid ...], [provider adjustment ...])  # 0: balanced
 """
 
 import datetime as dt
@@ -199,6 +200,20 @@ def recovered_write_off(
 
 
 # --- remittance math (one 835 claim) ----------------------------------------------------------
+
+
+def payment_imbalance(
+    payment_cents: int, claims_paid: Iterable[int], provider_adjustments: Iterable[int]
+) -> int:
+    """How far an 835's payment is from what it reports: the guide's balance is BPR02 =
+    the claims' payments (CLP04) less the provider-level adjustments (PLB: interest is
+    negative and adds, a recoupment or a forwarded balance positive and takes away).
+    0 when the remittance reconciles.
+
+    payment_imbalance(7250, [9600], [-150, 2000, 500]) == 0
+    """
+    return payment_cents - (sum(claims_paid) - sum(provider_adjustments))
+
 
 GROUPS = ("CO", "PR", "OA", "PI", "CR")
 PRIOR_PAYER_REASON = "23"  # OA 23: the impact of the prior payer's adjudication

@@ -75,6 +75,28 @@ class ClaimPayment:
         return self.adjustments + [a for s in self.services for a in s.adjustments]
 
 
+# PLB03-1, the provider adjustment reason codes (005010X221A1), in words.
+PLB_REASONS = {
+    "50": "Late charge", "51": "Interest penalty charge", "72": "Authorized return",
+    "90": "Early payment allowance", "AH": "Origination fee",
+    "AM": "Applied to borrower's account", "AP": "Acceleration of benefits", "B2": "Rebate",
+    "B3": "Recovery allowance", "BD": "Bad debt adjustment", "BN": "Bonus",
+    "C5": "Temporary allowance", "CR": "Capitation interest", "CS": "Adjustment",
+    "CT": "Capitation payment", "CV": "Capital passthru",
+    "CW": "Certified registered nurse anesthetist passthru",
+    "DM": "Direct medical education passthru", "E3": "Withholding", "FB": "Forwarding balance",
+    "FC": "Fund allocation", "GO": "Graduate medical education passthru",
+    "HM": "Hemophilia clotting factor supplement", "IP": "Incentive premium payment",
+    "IR": "Internal Revenue Service withholding", "IS": "Interim settlement",
+    "J1": "Nonreimbursable", "L3": "Penalty", "L6": "Interest", "LE": "Levy",
+    "LS": "Lump sum", "OA": "Organ acquisition passthru",
+    "OB": "Offset for affiliated providers", "PI": "Periodic interim payment",
+    "PL": "Payment final", "RA": "Retro-activity adjustment", "RE": "Return on equity",
+    "SL": "Student loan repayment", "TL": "Third party liability",
+    "WO": "Overpayment recovery", "WU": "Unspecified recovery",
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ProviderAdjustment:
     """One PLB reason/amount: an adjustment to the provider, not to a claim."""
@@ -84,6 +106,10 @@ class ProviderAdjustment:
     reason: str  # e.g. WO overpayment recovery, L6 interest, FB forwarding balance
     reference: str
     cents: int  # positive reduces the payment
+
+    @property
+    def words(self) -> str:
+        return PLB_REASONS.get(self.reason, f"Provider adjustment {self.reason}")
 
 
 @dataclass
@@ -105,6 +131,11 @@ class Remittance:
     production_date: dt.date | None = None  # DTM*405
     claims: list[ClaimPayment] = field(default_factory=list)
     provider_adjustments: list[ProviderAdjustment] = field(default_factory=list)
+
+    @property
+    def net_payment_cents(self) -> int:
+        """What the payer pays (BPR02; negative when BPR03 is D, a debit)."""
+        return -self.payment_cents if self.credit_debit == "D" else self.payment_cents
 
     @property
     def identity(self) -> tuple[str, str]:

@@ -6,6 +6,8 @@ separators, notices, line take-backs, multi-reason CAS, and files that are not 8
 Every file meant to be a valid 835 passes pyx12 before the portal reads it; every import
 is one transaction, and the same file again changes nothing."""
 
+import io
+
 import pytest
 
 from portal.models import (
@@ -25,6 +27,7 @@ from portal.services.claims import remittances
 from portal.services.claims.remittances import RemittanceError
 from tests.claims import factories as cf
 from tests.claims.era import interchange, transaction
+from tests.conftest import login
 from tests.x12.helpers import assert_valid
 
 MODELS = (Remittance, RemittanceClaim, ClaimPosting, ClaimAdjustment, ClaimEvent, Invoice,
@@ -130,7 +133,6 @@ PAID_96 = ["CLP*V21P1*1*120*96*0*12*BHH2101*11*1", "NM1*QC*1*REYES*DANA****MI*XJ
 PLB = "PLB*1234567893*20261231*L6:INTEREST 2026Q4*-1.5*WO:OVERPAID CLM88123*20*FB:BAL2026*5"
 
 
-@LATER
 def test_provider_level_adjustments_reconcile_and_are_shown(side):
     """BPR02 = 96 + 1.50 interest - 20 recouped - 5 forwarded = 72.50: the claim gets its
     96, no claim gets the PLB amounts, the remittance keeps and shows them."""
@@ -149,7 +151,6 @@ def test_provider_level_adjustments_reconcile_and_are_shown(side):
     ]  # fmt: skip
 
 
-@LATER
 def test_a_remittance_that_does_not_reconcile_is_refused(side):
     c = submitted(side, "V22P1", lines=(("97124", 45, 3, 12000),))
     body = [s.replace("V21P1", "V22P1") for s in PAID_96]
@@ -375,3 +376,36 @@ def test_one_cas_with_several_reasons(side):
     # fmt: skip
     (inv,) = result.invoices
     assert sorted(ln.amount_cents for ln in inv.lines) == [500, 1500]
+
+
+# --- the pages ----------------------------------------------------------------------------
+
+
+def _upload(client, data, name="era.835"):
+    return client.post(
+        "/provider/claims/remittances",
+        data={"file": (io.BytesIO(data), name)},
+        content_type="multipart/form-data",
+    )
+
+
+@pytest.fixture
+def desk(app, client, world):
+    with app.test_request_context():
+        a = world.a
+        a.payer = cf.payer(a.practice, name="Blue Harbor Health", payer_code="BHH01")
+        a.pol = cf.policy(a.practice, a.c1, a.payer)
+        submitted(a, "V21P1", lines=(("97124", 45, 3, 12000),))
+    login(client, world.a.frontdesk)
+    return client
+
+
+def test_the_payment_page_lists_the_provider_level_adjustments(desk):
+    text = interchange([transaction(PAID_96, payment="72.5", trace="EFT21", plb=[PLB])])
+    r = _upload(desk, text.encode("ascii"))
+    assert r.status_code == 302
+    page = desk.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Posted 1 claim; provider-level adjustments (PLB) belong to no claim" in page
+    assert "Interest (L6) · <code>INTEREST 2026Q4</code> · adds $1.50" in page
+    assert "Overpayment recovery (WO) · <code>OVERPAID CLM88123</code> · takes off $20.00" in page
+    assert "Forwarding balance (FB) · <code>BAL2026</code> · takes off $5.00" in page

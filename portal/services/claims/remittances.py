@@ -73,7 +73,37 @@ def read(data):
                 "This 835 has no check or EFT trace number (TRN02), so the portal cannot "
                 "tell it from another payment: ask the payer for a complete file."
             )
+        _check_balance(r)
     return remits
+
+
+def _check_balance(r):
+    """Refuse a remittance whose payment is not what its claims and PLB come to."""
+    paid = [c.paid_cents for c in r.claims]
+    plb = [a.cents for a in r.provider_adjustments]
+    if claim_money.payment_imbalance(r.net_payment_cents, paid, plb) == 0:
+        return
+    raise RemittanceError(
+        f"Payment {r.trace_number} is out of balance: it is {format_cents(r.net_payment_cents)}"
+        f" (BPR02), but its claims pay {format_cents(sum(paid))} and its provider-level "
+        f"adjustments (PLB) come to {format_cents(-sum(plb))}, "
+        f"{format_cents(sum(paid) - sum(plb))} in all. Nothing was posted: ask the payer or "
+        "the clearinghouse for a corrected file."
+    )
+
+
+def provider_adjustments(remittance):
+    """The PLB lines of a posted remittance (read835.ProviderAdjustment: reason, words,
+    reference, cents; positive cents took money off the payment), read from its file."""
+    if remittance.document_id is None:
+        return []
+    data = bytes(StoredDocument.get_by_id(remittance.document_id).data)
+    if b"PLB" not in data:
+        return []
+    for remit in read_835(decode(data)):
+        if remit.identity == (remittance.payer_identifier, remittance.trace_number):
+            return remit.provider_adjustments
+    return []
 
 
 def _when(row):
