@@ -288,7 +288,7 @@ def _wrapped(text, width=80):
 @pytest.mark.parametrize(
     "element, component, terminator, wrap",
     [("|", ">", "~", False), ("*", ":", "~\r\n", False), ("^", "\\", "\n", False),
-     ("*", ">", "'", False), pytest.param("*", ":", "~", True, marks=LATER)],
+     ("*", ">", "'", False), ("*", ":", "~", True)],
 )  # fmt: skip
 def test_other_separators_and_line_breaks(side, element, component, terminator, wrap):
     c = submitted(side, "V53P1")
