@@ -18,6 +18,7 @@ All amounts are integer cents. How to call:
 
     recovered_write_off(charge, settled, posted, written_off)  # the write-off paid back
     payment_imbalance(payment, [claim paid ...], [provider adjustment ...])  # 0: balanced
+    status_after_take_back(paid, client_share, open_cents)  # a line's money taken back
 """
 
 import datetime as dt
@@ -200,6 +201,22 @@ def recovered_write_off(
 
 
 # --- remittance math (one 835 claim) ----------------------------------------------------------
+
+
+def status_after_take_back(paid_cents: int, patient_resp_cents: int, open_cents: int) -> str:
+    """The claim's status after an answer that takes back money the payer paid on a line
+    without reversing the claim (CLP02 1 with a negative SVC03): what the claim now holds
+    in all, not what this answer alone says. Some paid and some open -> partially paid;
+    everything settled -> paid; nothing paid and nothing for the client -> accepted (the
+    payer has the claim and owes its word on it again).
+
+    status_after_take_back(7200, 0, 7000) == "partially_paid"
+    """
+    if paid_cents <= 0 and patient_resp_cents <= 0:
+        return claim_status.ACCEPTED
+    if open_cents > 0 or patient_resp_cents > 0:
+        return claim_status.PARTIALLY_PAID
+    return claim_status.PAID
 
 
 def payment_imbalance(

@@ -34,9 +34,6 @@ MODELS = (Remittance, RemittanceClaim, ClaimPosting, ClaimAdjustment, ClaimEvent
           InvoiceLine, StoredDocument, ClaimProblem)  # fmt: skip
 
 
-LATER = pytest.mark.xfail(strict=True, reason="fixed in a later commit")
-
-
 def counts():
     return {m.__name__: m.select().count() for m in MODELS}
 
@@ -340,7 +337,6 @@ def test_a_notice_with_another_payers_trace_number_is_imported(side):
 # --- 7. a line taken back without a reversal; several reasons on one CAS -------------------
 
 
-@LATER
 def test_a_line_taken_back_without_reversal_reopens_it(side):
     c = submitted(side, "V71P1")
     paid = ["CLP*V71P1*1*160*128*0*12*B7101*11*1", "SVC*HC:97124*90*72**3", "CAS*CO*45*18",

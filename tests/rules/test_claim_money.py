@@ -187,8 +187,23 @@ def test_claim_level_adjustments_come_off_the_lines_payments():
     assert posting.status == "partially_paid"
     off = RemitClaim("1", 16000, 8800, 4000, adjustments=(Adj("PR", "1", 3000),),
                      lines=claim.lines)  # fmt: skip
-    assert "The lines' payments ($128.00) less the claim's own adjustments ($30.00) are not " \
+    assert (
+        "The lines' payments ($128.00) less the claim's own adjustments ($30.00) are not "
         "the claim's payment ($88.00)." in money.post_remittance(off).problems
+    )
+
+
+@pytest.mark.parametrize(
+    ("paid", "client", "open_", "status"),
+    [
+        (7200, 0, 7000, "partially_paid"),  # one line's payment taken back: open again
+        (7200, 1000, 0, "partially_paid"),  # the client owes a share
+        (7200, 0, 0, "paid"),  # taken back and paid again in the same answer
+        (0, 0, 16000, "accepted"),  # everything taken back: the payer's word is owed
+    ],
+)
+def test_status_after_a_line_is_taken_back(paid, client, open_, status):
+    assert money.status_after_take_back(paid, client, open_) == status
 
 
 def test_a_reversal_takes_the_claim_back():
