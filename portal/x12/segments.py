@@ -211,13 +211,21 @@ def amount(cents: int) -> str:
     return f"{sign}{whole}.{part:02d}".rstrip("0")
 
 
+MAX_DOLLARS = 10**11  # no remittance amount comes near; a database integer holds it in cents
+
+
 def cents(text: str, what: str = "amount") -> int:
     """An X12 decimal as cents: '100.5' -> 10050; raises X12Error when it is not one."""
     try:
         value = Decimal(text)
     except (InvalidOperation, TypeError):
         raise X12Error(f"The {what} “{text}” is not a number.") from None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+    try:
+        whole = value.is_finite() and abs(value) < MAX_DOLLARS
+        whole = whole and value == value.quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than any amount has
+        whole = False
+    if not whole:
         raise X12Error(f"The {what} “{text}” is not an amount in dollars and cents.")
     return int(value * 100)
 

@@ -6,7 +6,10 @@ separators, notices, line take-backs, multi-reason CAS, and files that are not 8
 Every file meant to be a valid 835 passes pyx12 before the portal reads it; every import
 is one transaction, and the same file again changes nothing."""
 
+import html
 import io
+import pathlib
+import re
 
 import pytest
 
@@ -30,6 +33,7 @@ from tests.claims.era import interchange, transaction
 from tests.conftest import login
 from tests.x12.helpers import assert_valid
 
+FIXTURES = pathlib.Path(__file__).parent.parent / "x12" / "fixtures"
 MODELS = (Remittance, RemittanceClaim, ClaimPosting, ClaimAdjustment, ClaimEvent, Invoice,
           InvoiceLine, StoredDocument, ClaimProblem)  # fmt: skip
 
@@ -405,3 +409,57 @@ def test_the_payment_page_lists_the_provider_level_adjustments(desk):
     assert "Interest (L6) · <code>INTEREST 2026Q4</code> · adds $1.50" in page
     assert "Overpayment recovery (WO) · <code>OVERPAID CLM88123</code> · takes off $20.00" in page
     assert "Forwarding balance (FB) · <code>BAL2026</code> · takes off $5.00" in page
+
+
+# --- 8. files that are not a postable 835 ---------------------------------------------------
+
+GOOD = interchange([transaction(PAID_96, payment="96", trace="EFT81")])
+_CUT = GOOD[: GOOD.index("CAS*CO*45*24")]
+
+
+def _resealed(segs):
+    """A transaction's segments (ST first) with SE counting them again."""
+    body = [seg for seg in segs if not seg.startswith("SE*")]
+    return body + [f"SE*{len(body) - body.index('ST*835*0001') + 1}*0001"]
+
+
+_ONE = transaction(PAID_96, payment="96", trace="EFT81")
+
+
+MALFORMED = [
+    ("cut short", _CUT, "ends before its envelopes close"),
+    ("cut mid-segment", GOOD[: GOOD.index("SE*") + 4], "cut short|does not close"),
+    ("4010", GOOD.replace("005010X221A1", "004010X091A1"),
+     "version 004010X091A1.*reads 005010X221A1"),
+    ("a 999", (FIXTURES / "999_rejected.txt").read_text(), "This is a 999 file"),
+    ("an 837", (FIXTURES / "837_batch.txt").read_text(), "This is a 837 file"),
+    ("a PDF", "%PDF-1.7\n%âãÏÓ\n1 0 obj << /Type /Catalog >> endobj\n",
+     "does not begin with an ISA"),
+    ("a BPR before the ST", interchange([_resealed([_ONE[1], _ONE[0], *_ONE[2:]])]),
+     "outside a transaction set"),
+    ("two BPRs", interchange([_resealed([*_ONE[:2], *_ONE[1:]])]), "more than one BPR"),
+    ("an unknown CAS group", GOOD.replace("CAS*CO*45*24", "CAS*XY*45*24"),
+     "adjustment group “XY”"),
+    ("an amount past any payment", GOOD.replace("CAS*CO*45*24", "CAS*CO*45*1E+30"),
+     "not an amount"),
+    ("a 20-digit amount", GOOD.replace("CAS*CO*45*24", "CAS*CO*45*99999999999999999999"),
+     "not an amount"),
+    ("one payment twice", interchange([transaction(PAID_96, payment="96", trace="EFT81"),
+                                       transaction([], payment="0", trace="EFT81",
+                                                   control="0002")]),
+     "holds payment EFT81 twice"),
+    ("no BPR", interchange([_resealed([_ONE[0], *_ONE[2:]])]), "before the BPR"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("text, words", [m[1:] for m in MALFORMED], ids=[m[0] for m in MALFORMED])
+def test_a_file_that_is_not_a_postable_835_is_refused_on_the_form(app, desk, text, words):
+    with app.app_context():
+        before = counts()
+    r = _upload(desk, text.encode("latin-1"))
+    assert r.status_code == 400
+    m = re.search(r'<p class="error" id="file-error">([^<]*)</p>', r.get_data(as_text=True))
+    assert m and re.search(words, html.unescape(m.group(1))), m and m.group(1)
+    with app.app_context():
+        assert counts() == before
+    assert _upload(desk, GOOD.encode("ascii")).status_code == 302  # the good one still posts

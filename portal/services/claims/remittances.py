@@ -67,7 +67,14 @@ def read(data):
         remits = read_835(decode(data))
     except X12Error as exc:
         raise RemittanceError(f"This is not a readable 835 remittance: {exc}") from None
+    seen = set()
     for r in remits:
+        if r.identity in seen:
+            raise RemittanceError(
+                f"This file holds payment {r.trace_number} twice (two transaction sets with "
+                "the same payer and trace number): ask the payer for a corrected file."
+            )
+        seen.add(r.identity)
         if not r.trace_number.strip():
             raise RemittanceError(
                 "This 835 has no check or EFT trace number (TRN02), so the portal cannot "
