@@ -187,7 +187,6 @@ CORRECTED = [
     "CAS*CO*45*24",
     "CAS*PR*3*10",
 ]
-# fmt: skip
 
 
 @pytest.mark.parametrize("order", ["reversal first", "correction first"])
@@ -373,7 +372,6 @@ def test_one_cas_with_several_reasons(side):
     assert sorted(
         (x.group_code, x.reason_code, x.amount_cents) for x in ClaimAdjustment.select()
     ) == [("CO", "253", 200), ("CO", "45", 1000), ("PR", "1", 1500), ("PR", "2", 500)]
-    # fmt: skip
     (inv,) = result.invoices
     assert sorted(ln.amount_cents for ln in inv.lines) == [500, 1500]
 
@@ -444,6 +442,8 @@ MALFORMED = [
      "not an amount"),
     ("a 20-digit amount", GOOD.replace("CAS*CO*45*24", "CAS*CO*45*99999999999999999999"),
      "not an amount"),
+    ("out of balance", interchange([transaction(PAID_96, payment="97", trace="EFT81")]),
+     r"is out of balance: it is \$97.00 \(BPR02\), but its claims pay \$96.00"),
     ("one payment twice", interchange([transaction(PAID_96, payment="96", trace="EFT81"),
                                        transaction([], payment="0", trace="EFT81",
                                                    control="0002")]),

@@ -94,8 +94,8 @@ def _check_balance(r):
         f"Payment {r.trace_number} is out of balance: it is {format_cents(r.net_payment_cents)}"
         f" (BPR02), but its claims pay {format_cents(sum(paid))} and its provider-level "
         f"adjustments (PLB) come to {format_cents(-sum(plb))}, "
-        f"{format_cents(sum(paid) - sum(plb))} in all. Nothing was posted: ask the payer or "
-        "the clearinghouse for a corrected file."
+        f"{format_cents(sum(paid) - sum(plb))} in all. The portal imported none of it: ask the "
+        "payer or the clearinghouse for a corrected file."
     )
 
 
