@@ -17,6 +17,8 @@ All amounts are integer cents. How to call:
     posting.write_off_cents, posting.by_group["CO"], posting.status, posting.problems
 
     recovered_write_off(charge, settled, posted, written_off)  # the write-off paid back
+    payment_imbalance(payment, [claim paid ...], [provider adjustment ...])  # 0: balanced
+    status_after_take_back(paid, client_share, open_cents)  # a line's money taken back
 """
 
 import datetime as dt
@@ -200,6 +202,36 @@ def recovered_write_off(
 
 # --- remittance math (one 835 claim) ----------------------------------------------------------
 
+
+def status_after_take_back(paid_cents: int, patient_resp_cents: int, open_cents: int) -> str:
+    """The claim's status after an answer that takes back money the payer paid on a line
+    without reversing the claim (CLP02 1 with a negative SVC03): what the claim now holds
+    in all, not what this answer alone says. Some paid and some open -> partially paid;
+    everything settled -> paid; nothing paid and nothing for the client -> accepted (the
+    payer has the claim and owes its word on it again).
+
+    status_after_take_back(7200, 0, 7000) == "partially_paid"
+    """
+    if paid_cents <= 0 and patient_resp_cents <= 0:
+        return claim_status.ACCEPTED
+    if open_cents > 0 or patient_resp_cents > 0:
+        return claim_status.PARTIALLY_PAID
+    return claim_status.PAID
+
+
+def payment_imbalance(
+    payment_cents: int, claims_paid: Iterable[int], provider_adjustments: Iterable[int]
+) -> int:
+    """How far an 835's payment is from what it reports: the guide's balance is BPR02 =
+    the claims' payments (CLP04) less the provider-level adjustments (PLB: interest is
+    negative and adds, a recoupment or a forwarded balance positive and takes away).
+    0 when the remittance reconciles.
+
+    payment_imbalance(7250, [9600], [-150, 2000, 500]) == 0
+    """
+    return payment_cents - (sum(claims_paid) - sum(provider_adjustments))
+
+
 GROUPS = ("CO", "PR", "OA", "PI", "CR")
 PRIOR_PAYER_REASON = "23"  # OA 23: the impact of the prior payer's adjudication
 
@@ -278,8 +310,13 @@ def _balance_problems(claim: RemitClaim, every: list[Adj], pr: int) -> list[str]
                 f"Line {n}{name}: charge {_money(line.charge_cents)} minus paid "
                 f"{_money(line.paid_cents)} is not the adjustments' {_money(adjusted)}."
             )
-    if claim.lines and sum(x.paid_cents for x in claim.lines) != claim.paid_cents:
-        problems.append("The lines' payments do not add up to the claim's payment.")
+    lines_paid = sum(x.paid_cents for x in claim.lines)
+    claim_level = sum(a.cents for a in claim.adjustments)
+    if claim.lines and lines_paid - claim_level != claim.paid_cents:
+        problems.append(
+            f"The lines' payments ({_money(lines_paid)}) less the claim's own adjustments "
+            f"({_money(claim_level)}) are not the claim's payment ({_money(claim.paid_cents)})."
+        )
     adjusted = sum(a.cents for a in every)
     if claim.charge_cents - claim.paid_cents != adjusted:
         problems.append(

@@ -75,6 +75,28 @@ class ClaimPayment:
         return self.adjustments + [a for s in self.services for a in s.adjustments]
 
 
+# PLB03-1, the provider adjustment reason codes (005010X221A1), in words.
+PLB_REASONS = {
+    "50": "Late charge", "51": "Interest penalty charge", "72": "Authorized return",
+    "90": "Early payment allowance", "AH": "Origination fee",
+    "AM": "Applied to borrower's account", "AP": "Acceleration of benefits", "B2": "Rebate",
+    "B3": "Recovery allowance", "BD": "Bad debt adjustment", "BN": "Bonus",
+    "C5": "Temporary allowance", "CR": "Capitation interest", "CS": "Adjustment",
+    "CT": "Capitation payment", "CV": "Capital passthru",
+    "CW": "Certified registered nurse anesthetist passthru",
+    "DM": "Direct medical education passthru", "E3": "Withholding", "FB": "Forwarding balance",
+    "FC": "Fund allocation", "GO": "Graduate medical education passthru",
+    "HM": "Hemophilia clotting factor supplement", "IP": "Incentive premium payment",
+    "IR": "Internal Revenue Service withholding", "IS": "Interim settlement",
+    "J1": "Nonreimbursable", "L3": "Penalty", "L6": "Interest", "LE": "Levy",
+    "LS": "Lump sum", "OA": "Organ acquisition passthru",
+    "OB": "Offset for affiliated providers", "PI": "Periodic interim payment",
+    "PL": "Payment final", "RA": "Retro-activity adjustment", "RE": "Return on equity",
+    "SL": "Student loan repayment", "TL": "Third party liability",
+    "WO": "Overpayment recovery", "WU": "Unspecified recovery",
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class ProviderAdjustment:
     """One PLB reason/amount: an adjustment to the provider, not to a claim."""
@@ -84,6 +106,10 @@ class ProviderAdjustment:
     reason: str  # e.g. WO overpayment recovery, L6 interest, FB forwarding balance
     reference: str
     cents: int  # positive reduces the payment
+
+    @property
+    def words(self) -> str:
+        return PLB_REASONS.get(self.reason, f"Provider adjustment {self.reason}")
 
 
 @dataclass
@@ -107,12 +133,26 @@ class Remittance:
     provider_adjustments: list[ProviderAdjustment] = field(default_factory=list)
 
     @property
+    def net_payment_cents(self) -> int:
+        """What the payer pays (BPR02; negative when BPR03 is D, a debit)."""
+        return -self.payment_cents if self.credit_debit == "D" else self.payment_cents
+
+    @property
     def identity(self) -> tuple[str, str]:
         """(payer, trace number): the same remittance again has the same identity."""
         return (self.payer_trace_id or self.payer_id or self.payer_name, self.trace_number)
 
 
+ADJUSTMENT_GROUPS = ("CO", "PR", "OA", "PI", "CR")  # CAS01 (CR: 4010 files, still seen)
+VERSION = "005010X221"  # GS08 of an 835: 005010X221A1
+
+
 def _cas(seg: Segment) -> list[Adjustment]:
+    if seg[1] not in ADJUSTMENT_GROUPS:
+        raise X12Error(
+            f"The adjustment group “{seg[1]}” (CAS at segment {seg.position}) is not one of "
+            "CO, PR, OA or PI."
+        )
     out = []
     for i in range(2, 20, 3):
         reason, value = seg[i], seg[i + 1]
@@ -238,6 +278,16 @@ def _clp(seg: Segment) -> ClaimPayment:
     )
 
 
+def _check_kind(st: Segment, gs: Segment) -> None:
+    if st[1] != "835":
+        raise X12Error(f"This is a {st[1]} file, not an 835 remittance.")
+    if not gs[8].startswith(VERSION):
+        raise X12Error(
+            f"This 835 is version {gs[8] or '(none given)'}; the portal reads 005010X221A1 "
+            "(5010) remittances: ask the payer or clearinghouse for the 5010 file."
+        )
+
+
 def read_835(text: str) -> list[Remittance]:
     """Every remittance (ST/SE) in the file. Raises X12Error when it is not an 835."""
     _, segments = parse(text)
@@ -245,16 +295,24 @@ def read_835(text: str) -> list[Remittance]:
     for seg in segments:
         if seg.id in ("ISA", "GS"):
             setattr(s, seg.id.lower(), seg)
+        elif seg.id in ("GE", "IEA"):
+            continue
         elif seg.id == "ST":
-            if seg[1] != "835":
-                raise X12Error(f"This is a {seg[1]} file, not an 835 remittance.")
+            _check_kind(seg, s.gs)
             s.st, s.remit, s.claim, s.svc, s.n1 = seg, None, None, None, ""
+        elif s.st is None:
+            raise X12Error(
+                f"Segment {seg.id} at {seg.position} is outside a transaction set (ST/SE)."
+            )
+        elif seg.id == "SE":
+            s.st = s.remit = s.claim = s.svc = None
         elif seg.id == "BPR":
+            if s.remit is not None:
+                raise X12Error(f"Transaction set {s.st[2]} has more than one BPR (payment).")
             s.remit = _bpr(seg, s.isa, s.gs, s.st)
             out.append(s.remit)
         elif s.remit is None:
-            if seg.id not in ("SE", "GE", "IEA"):
-                raise X12Error(f"Segment {seg.id} at {seg.position} comes before the BPR.")
+            raise X12Error(f"Segment {seg.id} at {seg.position} comes before the BPR.")
         elif seg.id == "CLP":
             s.claim, s.svc = _clp(seg), None
             s.remit.claims.append(s.claim)
@@ -264,8 +322,6 @@ def read_835(text: str) -> list[Remittance]:
         elif seg.id == "PLB":
             s.claim = s.svc = None
             s.remit.provider_adjustments.extend(_plb(seg))
-        elif seg.id == "SE":
-            s.remit = s.claim = s.svc = None
         elif s.claim is not None:
             _claim_segment(s, seg)
         else:

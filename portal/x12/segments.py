@@ -78,8 +78,10 @@ def _isa_delimiters(text: str) -> Delimiters:
         seps.append(nxt)
     i = seps[-1]
     component, segment = text[i + 1 : i + 2], text[i + 2 : i + 3]
-    if not component or not segment or component == element or segment == element:
+    if not component or not segment or component == element or segment in (element, component):
         raise X12Error("The ISA segment does not end with a component separator and terminator.")
+    if segment.isalnum() or segment == " ":
+        raise X12Error("The ISA segment's segment terminator is not usable.")
     repetition = text.split(element, 12)[11]
     if len(repetition) != 1 or repetition.isalnum() or repetition in (element, component):
         repetition = ""  # 4010 files put 'U' here: no repetition separator
@@ -89,14 +91,21 @@ def _isa_delimiters(text: str) -> Delimiters:
 def parse(text: str) -> tuple[Delimiters, list[Segment]]:
     """Split an interchange into segments with the separators its ISA gives.
 
-    Tolerates line breaks after (or as) segment terminators and a byte-order mark.
-    Raises X12Error when there is no ISA, when ISA/IEA, GS/GE or ST/SE do not pair up,
-    or when an SE's segment count is wrong.
+    Tolerates line breaks after (or as) segment terminators, a file wrapped in fixed-width
+    lines (80 columns, as some payers' systems write it: line breaks mean nothing when
+    they are not the terminator) and a byte-order mark. Raises X12Error when there is no
+    ISA, when ISA/IEA, GS/GE or ST/SE do not pair up, or when an SE's segment count is
+    wrong.
     """
     if not isinstance(text, str):
         raise X12Error("An X12 file is text.")
     text = text.lstrip("\ufeff \t\r\n")
-    delims = _isa_delimiters(text)
+    unwrapped = text.replace("\r", "").replace("\n", "")
+    try:
+        delims = _isa_delimiters(unwrapped)
+        text = unwrapped
+    except X12Error:  # the terminator is a line break (or the file is not X12)
+        delims = _isa_delimiters(text)
     segments = []
     for raw in text.split(delims.segment):
         raw = raw.strip("\r\n\t ")
@@ -202,13 +211,21 @@ def amount(cents: int) -> str:
     return f"{sign}{whole}.{part:02d}".rstrip("0")
 
 
+MAX_DOLLARS = 10**11  # no remittance amount comes near; a database integer holds it in cents
+
+
 def cents(text: str, what: str = "amount") -> int:
     """An X12 decimal as cents: '100.5' -> 10050; raises X12Error when it is not one."""
     try:
         value = Decimal(text)
     except (InvalidOperation, TypeError):
         raise X12Error(f"The {what} “{text}” is not a number.") from None
-    if not value.is_finite() or value != value.quantize(Decimal("0.01")):
+    try:
+        whole = value.is_finite() and abs(value) < MAX_DOLLARS
+        whole = whole and value == value.quantize(Decimal("0.01"))
+    except InvalidOperation:  # more digits than any amount has
+        whole = False
+    if not whole:
         raise X12Error(f"The {what} “{text}” is not an amount in dollars and cents.")
     return int(value * 100)
 

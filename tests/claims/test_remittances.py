@@ -278,7 +278,8 @@ def test_write_off_the_denied_balance_closes_the_claim(three):
 
 def _reversal_of_101():
     """The payer takes back its payment of claim CLM0000101 (CLP02 22), as it does when it
-    processes the void claim: a notice with no money (BPR H), another trace number."""
+    processes the void claim: a notice with no money (BPR H), another trace number, and
+    the $96 it is owed carried to a later payment (PLB FB, so that BPR02 = CLP04 - PLB)."""
     text = fixture("835_paid_partial_denied.txt").decode("ascii")
     segs = [s.strip() for s in text.split("~") if s.strip()]
     head = segs[: segs.index("LX*1") + 1]
@@ -289,7 +290,8 @@ def _reversal_of_101():
     ]  # fmt: skip
     body = ["CLP*CLM0000101*22*-120*-96*0*12*BHH26340000101*11*1",
             "NM1*QC*1*REYES*DANA****MI*XJH123456789", "DTM*050*20261220",
-            "SVC*HC:97124*-120*-96**-4", "DTM*472*20261102", "CAS*CO*45*-24"]  # fmt: skip
+            "SVC*HC:97124*-120*-96**-4", "DTM*472*20261102", "CAS*CO*45*-24",
+            "PLB*1234567893*20261231*FB:BHH26340000101*-96"]  # fmt: skip
     st = next(i for i, s in enumerate(head) if s.startswith("ST*"))
     count = len(head) - st + len(body) + 1
     tail = [f"SE*{count}*0001", "GE*1*88001", "IEA*1*000088001"]

@@ -176,6 +176,36 @@ def test_a_remittance_that_does_not_add_up_says_where():
     )
 
 
+def test_claim_level_adjustments_come_off_the_lines_payments():
+    """The 835 guide's balance: CLP04 = the lines' SVC03 less the claim-level CAS (a
+    deductible some payers take at claim level); no imbalance to report."""
+    claim = RemitClaim("1", 16000, 8800, 4000, adjustments=(Adj("PR", "1", 4000),), lines=(
+        RemitLine(9000, 7200, (Adj("CO", "45", 1800),), "97124"),
+        RemitLine(7000, 5600, (Adj("CO", "45", 1400),), "97140")))  # fmt: skip
+    posting = money.post_remittance(claim)
+    assert posting.problems == () and posting.patient_responsibility_cents == 4000
+    assert posting.status == "partially_paid"
+    off = RemitClaim("1", 16000, 8800, 4000, adjustments=(Adj("PR", "1", 3000),),
+                     lines=claim.lines)  # fmt: skip
+    assert (
+        "The lines' payments ($128.00) less the claim's own adjustments ($30.00) are not "
+        "the claim's payment ($88.00)." in money.post_remittance(off).problems
+    )
+
+
+@pytest.mark.parametrize(
+    ("paid", "client", "open_", "status"),
+    [
+        (7200, 0, 7000, "partially_paid"),  # one line's payment taken back: open again
+        (7200, 1000, 0, "partially_paid"),  # the client owes a share
+        (7200, 0, 0, "paid"),  # taken back and paid again in the same answer
+        (0, 0, 16000, "accepted"),  # everything taken back: the payer's word is owed
+    ],
+)
+def test_status_after_a_line_is_taken_back(paid, client, open_, status):
+    assert money.status_after_take_back(paid, client, open_) == status
+
+
 def test_a_reversal_takes_the_claim_back():
     reversal = RemitClaim("22", -10000, -8000, 0, adjustments=(Adj("CO", "45", -2000),))
     posting = money.post_remittance(reversal)

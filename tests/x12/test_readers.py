@@ -268,3 +268,17 @@ def test_segment_terminators_with_or_without_line_breaks(terminator_tail):
         text = "".join(line.rstrip("~") + terminator_tail for line in lines)
     (ack,) = read_999("\ufeff" + text)
     assert ack.status == "A" and ack.transactions[0].control_number == "0001"
+
+
+@pytest.mark.parametrize("name", ["999_rejected.txt", "277ca_one_rejected.txt",
+                                  "835_paid_partial_denied.txt"])  # fmt: skip
+def test_a_file_wrapped_in_80_column_lines_reads_as_the_same_segments(name):
+    """Some payers' systems write X12 in fixed 80-column records: the line breaks fall
+    inside segments (the ISA's too) and mean nothing."""
+    text = fixture(name)
+    flat = text.replace("\r", "").replace("\n", "")
+    wrapped = "\r\n".join(flat[i : i + 80] for i in range(0, len(flat), 80))
+    assert [repr(s) for s in parse(wrapped)[1]] == [repr(s) for s in parse(text)[1]]
+    # a newline as the terminator itself is still one
+    by_line = flat.replace("~", "\n")
+    assert [repr(s) for s in parse(by_line)[1]] == [repr(s) for s in parse(text)[1]]

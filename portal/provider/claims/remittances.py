@@ -98,6 +98,8 @@ def _imported(result):
         words += (
             f"; {unmatched} payment{'s' if unmatched != 1 else ''} matched no claim (see below)"
         )
+    if any(r.provider_adjustment_cents for r in result.remittances):
+        words += "; provider-level adjustments (PLB) belong to no claim: see the payment"
     flash(words + ".", "success")
     return redirect(url_for("provider.remittance", remittance_id=result.remittances[0].id))
 
@@ -154,6 +156,7 @@ def remittance(remittance_id):
     return render(
         "provider/claims/remittance.html",
         remit=remit,
+        provider_adjustments=service.provider_adjustments(remit),
         lines=lines,
         claims=claims,
         match_form=MatchForm(),
@@ -189,6 +192,7 @@ def _line_page(line, match_form=None, dismiss_form=None, status=400, error=""):
         render(
             "provider/claims/remittance.html",
             remit=remit,
+            provider_adjustments=service.provider_adjustments(remit),
             lines=lines,
             claims=claims,
             match_form=match_form or MatchForm(formdata=None),

@@ -252,6 +252,14 @@ def _problems(claim, answer, result, share_note, now):
         (ClaimProblem.claim == claim.id) & ClaimProblem.source.in_(["835", "999", "277ca"])
     ).execute()
     messages = []
+    if takes_lines_back(answer):
+        for pl in answer.lines:
+            if _taken_back(pl):
+                messages.append(("taken_back", (
+                    f"{pl.what or 'A line'}: the payer took back "
+                    f"{format_cents(-pl.paid_cents)} it had paid. The amount is open again: "
+                    "ask the payer why, then bill it again, appeal, or write it off."
+                )))  # fmt: skip
     for what, a, words in open_adjustments(answer):
         messages.append(
             (
@@ -298,8 +306,11 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         auto = sum(a.cents for pl in answer.lines for a in pl.adjustments if is_auto_adjusted(a))
         posted = result.paid_cents + result.patient_responsibility_cents + auto
         recovered = _recovered(claim, posted)
+        wanted = result.status
+        if takes_lines_back(answer):
+            wanted = _status_after_take_back(claim, result, posted, recovered)
         new, changed = claim_status.status_after_answer(
-            old, result.status, claim.written_off_cents - recovered
+            old, wanted, claim.written_off_cents - recovered
         )
         values = {
             "allowed_cents": _not_below_zero(
@@ -337,6 +348,29 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         audit.record("claim.post", obj=claim, detail=f"paid {format_cents(result.paid_cents)}",
                      user=user)  # fmt: skip
     return PostResult(claim, new, changed, invoice, problems, result)
+
+
+def takes_lines_back(answer):
+    """An answer that takes back what the payer paid on a line (a negative line payment)
+    without reversing the claim (CLP02 22): a take-back of one line, as some payers send
+    it."""
+    return answer.status != claim_status.REVERSAL and any(_taken_back(pl) for pl in answer.lines)
+
+
+def _taken_back(pl):
+    """A service line paying less than nothing (not the claim-level rest, which is below
+    zero when claim-level adjustments come off the lines' payments)."""
+    return pl.is_service and pl.paid_cents < 0
+
+
+def _status_after_take_back(claim, result, posted, recovered):
+    """The status from what the claim holds once the answer is posted (not from this
+    answer alone, which takes money back and would read as a denial)."""
+    paid = claim.paid_cents + result.paid_cents
+    client = claim.patient_resp_cents + result.patient_responsibility_cents
+    settled = claim.paid_cents + claim.patient_resp_cents + claim.adjusted_cents + posted
+    open_cents = claim.total_cents - settled - (claim.written_off_cents - recovered)
+    return claim_money.status_after_take_back(paid, client, open_cents)
 
 
 def _recovered(claim, posted):

@@ -67,13 +67,50 @@ def read(data):
         remits = read_835(decode(data))
     except X12Error as exc:
         raise RemittanceError(f"This is not a readable 835 remittance: {exc}") from None
+    seen = set()
     for r in remits:
+        if r.identity in seen:
+            raise RemittanceError(
+                f"This file holds payment {r.trace_number} twice (two transaction sets with "
+                "the same payer and trace number): ask the payer for a corrected file."
+            )
+        seen.add(r.identity)
         if not r.trace_number.strip():
             raise RemittanceError(
                 "This 835 has no check or EFT trace number (TRN02), so the portal cannot "
                 "tell it from another payment: ask the payer for a complete file."
             )
+        _check_balance(r)
     return remits
+
+
+def _check_balance(r):
+    """Refuse a remittance whose payment is not what its claims and PLB come to."""
+    paid = [c.paid_cents for c in r.claims]
+    plb = [a.cents for a in r.provider_adjustments]
+    if claim_money.payment_imbalance(r.net_payment_cents, paid, plb) == 0:
+        return
+    raise RemittanceError(
+        f"Payment {r.trace_number} is out of balance: it is {format_cents(r.net_payment_cents)}"
+        f" (BPR02), but its claims pay {format_cents(sum(paid))} and its provider-level "
+        f"adjustments (PLB) come to {format_cents(-sum(plb))}, "
+        f"{format_cents(sum(paid) - sum(plb))} in all. The portal imported none of it: ask the "
+        "payer or the clearinghouse for a corrected file."
+    )
+
+
+def provider_adjustments(remittance):
+    """The PLB lines of a posted remittance (read835.ProviderAdjustment: reason, words,
+    reference, cents; positive cents took money off the payment), read from its file."""
+    if remittance.document_id is None:
+        return []
+    data = bytes(StoredDocument.get_by_id(remittance.document_id).data)
+    if b"PLB" not in data:
+        return []
+    for remit in read_835(decode(data)):
+        if remit.identity == (remittance.payer_identifier, remittance.trace_number):
+            return remit.provider_adjustments
+    return []
 
 
 def _when(row):
@@ -123,14 +160,42 @@ def _payer_of(practice_id, remit, claims):
     return ids.pop() if len(ids) == 1 else None
 
 
+def pcn_key(text):
+    """CLP01 as the portal wrote it in CLM01: payers echo it upper- or lower-cased, some
+    padded with spaces to a fixed width (the portal's numbers are letters and digits,
+    upper case)."""
+    return (text or "").strip().upper()
+
+
 def _claims_by_pcn(practice_id, remits):
-    pcns = {c.patient_control_number for r in remits for c in r.claims}
+    pcns = {pcn_key(c.patient_control_number) for r in remits for c in r.claims}
     if not pcns:
         return {}
     rows = Claim.select().where(
         (Claim.practice == practice_id) & Claim.patient_control_number.in_(list(pcns))
     )
-    return {c.patient_control_number: c for c in rows}
+    return {pcn_key(c.patient_control_number): c for c in rows}
+
+
+def posting_order(clps):
+    """The CLPs in the order they are posted: as in the file, except that a claim's
+    reversal (CLP02 22) goes before the payer's new answer for it in the same 835, which
+    some payers write first: the new answer then settles the client's share and the
+    claim's status, and the reversal does not undo it."""
+    first = {}
+    for i, cp in enumerate(clps):
+        first.setdefault(pcn_key(cp.patient_control_number), i)
+    return [
+        cp
+        for _, cp in sorted(
+            enumerate(clps),
+            key=lambda item: (
+                first[pcn_key(item[1].patient_control_number)],
+                item[1].status != claim_status.REVERSAL,
+                item[0],
+            ),
+        )
+    ]
 
 
 def _adjs(items):
@@ -222,7 +287,7 @@ def _line_row(row, cp, claim, outcome, note, now):
         practice=row.practice_id,
         remittance=row.id,
         claim=claim.id if claim is not None else None,
-        patient_control_number=cp.patient_control_number[:255],
+        patient_control_number=cp.patient_control_number.strip()[:255],
         status_code=cp.status,
         charge_cents=cp.charge_cents,
         paid_cents=cp.paid_cents,
@@ -256,8 +321,9 @@ def import_835(practice_id, data, *, source="upload", filename="", user=None):
             for remit in remits:
                 row = _remittance_row(practice_id, remit, digest, doc, source, claims, user, now)
                 out.remittances.append(row)
-                for cp in remit.claims:
-                    _one_claim(row, cp, claims.get(cp.patient_control_number), out, user, now)
+                for cp in posting_order(remit.claims):
+                    claim = claims.get(pcn_key(cp.patient_control_number))
+                    _one_claim(row, cp, claim, out, user, now)
                 if row.unmatched_count:
                     row.save()
                 audit.record(
@@ -317,7 +383,12 @@ def _clp_of(line):
         if remit.trace_number != remittance.trace_number:
             continue
         for cp in remit.claims:
-            same = (cp.patient_control_number, cp.status, cp.charge_cents, cp.paid_cents) == (
+            same = (
+                cp.patient_control_number.strip(),
+                cp.status,
+                cp.charge_cents,
+                cp.paid_cents,
+            ) == (
                 line.patient_control_number,
                 line.status_code,
                 line.charge_cents,
