@@ -117,6 +117,8 @@ def test_upload_an_835_and_again(app, desk, world):
     assert (
         m and "This file was imported on" in m.group(1) and "nothing was posted again" in m.group(1)
     )
+    r = _upload(desk, data + b"\n")  # another file with the same payment: a repeat too
+    assert r.status_code == 409 and "from another file: nothing was posted again" in _body(r)
     r = _upload(desk, b"not an 835 at all")
     assert r.status_code == 400 and "This is not a readable 835 remittance" in _body(r)
     r = desk.post("/provider/claims/remittances", data={})

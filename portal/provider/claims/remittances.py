@@ -123,7 +123,7 @@ def remittances():
         )
     except (service.RemittanceError, PostingError) as exc:
         form.file.errors.append(str(exc))
-        return _list_page(form, 409 if "posted" in str(exc) else 400)
+        return _list_page(form, 409 if isinstance(exc, service.AlreadyImported) else 400)
     return _imported(result)
 
 

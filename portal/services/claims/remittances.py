@@ -38,6 +38,10 @@ class RemittanceError(Exception):
     """An 835 that is not posted; the message says why (and that nothing was posted)."""
 
 
+class AlreadyImported(RemittanceError):
+    """The same file, or the same payment from another file, was posted before."""
+
+
 @dataclasses.dataclass
 class ImportResult:
     remittances: list
@@ -124,7 +128,7 @@ def _refuse_repeats(practice_id, digest, remits):
         .first()
     )
     if seen is not None:
-        raise RemittanceError(
+        raise AlreadyImported(
             f"This file was imported on {_when(seen)} (payment {seen.trace_number} from "
             f"{seen.payer_name or 'the payer'}): nothing was posted again."
         )
@@ -136,7 +140,7 @@ def _refuse_repeats(practice_id, digest, remits):
             & (Remittance.trace_number == trace)
         )
         if seen is not None:
-            raise RemittanceError(
+            raise AlreadyImported(
                 f"{r.payer_name or 'The payer'}'s payment {trace} was posted on {_when(seen)} "
                 "from another file: nothing was posted again."
             )
@@ -338,7 +342,7 @@ def import_835(practice_id, data, *, source="upload", filename="", user=None):
         if not unique_violation(exc, "remittance"):
             raise
         # Another import of the same payment committed between our check and our insert.
-        raise RemittanceError(
+        raise AlreadyImported(
             "This payment was posted meanwhile: nothing was posted again."
         ) from None
     return out
