@@ -77,7 +77,9 @@ def read(data):
 
 
 def _when(row):
-    return f"{row.created_at:%b %d, %Y}"
+    """The day a remittance was imported, in the practice's time zone (stored in UTC: an
+    evening import in California is the next day in UTC)."""
+    return f"{clock.to_local(row.created_at, row.practice.tz):%b %d, %Y}"
 
 
 def _refuse_repeats(practice_id, digest, remits):
