@@ -283,7 +283,10 @@ def import_835(practice_id, data, *, source="upload", filename="", user=None):
 def _one_claim(row, cp, claim, out, user, now):
     void = claim is not None and claim.status == claim_status.VOID
     if claim is None or (void and cp.status != claim_status.REVERSAL):
-        note = "No claim has this patient control number."
+        note = (
+            "No claim of the practice has this patient control number: nothing was posted. "
+            "Enter the claim's number if the payer mistyped it, or set the payment aside."
+        )
         if claim is not None:
             note = (
                 f"Claim {claim.patient_control_number} is void: match the payment to the claim "
