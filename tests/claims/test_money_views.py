@@ -134,6 +134,9 @@ def test_match_an_unmatched_payment(app, desk, world):
     assert line_html.count("patient control number") == 1
     assert "nothing was posted. Enter the claim&#39;s number if the payer mistyped it" in line_html
     line = RemittanceClaim.get()
+    listed = _body(desk.get("/provider/claims/remittances"))
+    assert 'count-badge">1</span> payment waits for you: post each to its claim' in listed
+    assert 'href="/provider/claims/worklist#work-unmatched">Open the work list</a>' in listed
     work = _body(desk.get("/provider/claims/worklist"))
     assert "Payments that matched no claim" in work and "CLM9999999" in work
     assert f"#line-{line.id}" in work
