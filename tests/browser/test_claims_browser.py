@@ -177,9 +177,9 @@ def test_visit_to_held_claim_to_ready(app, live_server, page, screenshot):
     assert aging.locator("tfoot").get_by_text("$625.00").is_visible()
     aging.scroll_into_view_if_needed()
     screenshot(page, "claims-aging")
-    # a bucket opens the list filtered by payer and age
+    # a bucket opens the list of what that payer owes in that age
     aetna = aging.locator("tr", has_text="Aetna")
     aetna.get_by_role("link", name="$125.00").nth(1).click()
-    page.wait_for_url(re.compile(r"/provider/claims\?payer=\d+&age=31-60$"))
+    page.wait_for_url(re.compile(r"/provider/claims\?status=owed&payer=\d+&age=31-60$"))
     assert page.locator("a.row-link").count() == 1
     assert not problems, problems

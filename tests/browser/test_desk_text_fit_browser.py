@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from portal import clock, demo
-from portal.models import Appointment
+from portal.models import Appointment, User
 from portal.rules import slots as slot_rules
+from portal.services import charting
 
 pytestmark = pytest.mark.browser
 
@@ -73,6 +74,12 @@ def test_desk_texts_fit_the_tablet(app, live_server, page, screenshot, monkeypat
     monkeypatch.setattr(clock, "utcnow", lambda: now)  # the live server's clock too
     with app.test_request_context():
         demo.load()
+        # A practice's own code with a long description: shortened in the closed select.
+        charting.add_cpt_code(
+            User.get(User.email == "owner@demo.example"), "97112",
+            "Neuromuscular re-education of movement, balance, coordination, kinesthetic sense, "
+            "posture and proprioception for sitting and standing activities, each 15 minutes",
+        )  # fmt: skip
         booked = (
             Appointment.select()
             .where((Appointment.status == "booked") & (Appointment.starts_at > now))
@@ -95,6 +102,7 @@ def test_desk_texts_fit_the_tablet(app, live_server, page, screenshot, monkeypat
     assert selects.count() >= 1
     labels = selects.first.evaluate("(s) => [...s.options].map(o => o.text)")
     assert any("each 15 minutes" in label for label in labels), labels
+    assert any(label.startswith("97112 · Neuromuscular") for label in labels), labels
     for i in range(selects.count()):
         assert selects.nth(i).evaluate(OPTIONS_THAT_DO_NOT_FIT) == [], f"row {i + 1}"
     screenshot(page, "fit-checkout-codes")

@@ -130,8 +130,15 @@ def test_match_an_unmatched_payment(app, desk, world):
     r = _upload(desk, fixture("835_unknown_claim.txt"))
     remit_url = r.headers["Location"]
     page = _body(desk.get(remit_url))
-    assert "No claim of the practice has this patient control number" in page
+    # Said once (the page printed its own sentence and then the line's note, which said it
+    # again), with what to do.
+    line_html = page.split('class="work-item"', 1)[1].split('class="match-forms"', 1)[0]
+    assert line_html.count("patient control number") == 1
+    assert "nothing was posted. Enter the claim&#39;s number if the payer mistyped it" in line_html
     line = RemittanceClaim.get()
+    listed = _body(desk.get("/provider/claims/remittances"))
+    assert 'count-badge">1</span> payment waits for you: post each to its claim' in listed
+    assert 'href="/provider/claims/worklist#work-unmatched">Open the work list</a>' in listed
     work = _body(desk.get("/provider/claims/worklist"))
     assert "Payments that matched no claim" in work and "CLM9999999" in work
     assert f"#line-{line.id}" in work
@@ -401,6 +408,8 @@ def test_a_payment_for_a_void_claim_waits_to_be_matched(app, desk, world):
     page = _body(desk.get(r.headers["Location"]))
     assert "Posted 2 claims" in page and "1 payment matched no claim" in page
     assert "Claim CLM0000103 is void: match the payment to the claim that replaced it" in page
+    # The claim exists (void): the page does not say that no claim has its number.
+    assert "No claim of the practice has this patient control number" not in page
 
 
 def test_a_claim_never_sent_takes_no_payment_and_no_write_off(app, desk, world):

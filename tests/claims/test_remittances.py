@@ -9,6 +9,7 @@ import pathlib
 
 import pytest
 
+from portal import clock
 from portal.models import (
     AuditLog,
     Claim,
@@ -312,3 +313,20 @@ def test_the_payers_reversal_of_a_voided_claim_is_posted(three, world):
     assert c.status == "void" and (c.paid_cents, c.adjusted_cents) == (0, 0)
     assert sorted(p.paid_cents for p in ClaimPosting.select().where(
         ClaimPosting.claim == c.id)) == [-9600, 9600]  # fmt: skip
+
+
+def test_a_repeat_names_the_day_of_the_first_import_in_the_practice_zone(three, monkeypatch):
+    """Imported at 7:30 PM in Los Angeles (03:30 UTC the next day), the same file again said
+    'This file was imported on Dec 13' while the list of remittances showed Dec 12: the
+    message now names the practice's day too."""
+    a, payer, claims = three
+    data = fixture("835_paid_partial_denied.txt")
+    monkeypatch.setattr(clock, "utcnow", lambda: dt.datetime(2026, 12, 13, 3, 30))
+    remittances.import_835(a.practice.id, data, source="upload")
+    with pytest.raises(RemittanceError) as refused:
+        remittances.import_835(a.practice.id, data, source="upload")
+    assert "This file was imported on Dec 12, 2026 " in str(refused.value)
+    other = data.replace(b"DTM*405*20261210", b"DTM*405*20261211")
+    with pytest.raises(RemittanceError) as refused:
+        remittances.import_835(a.practice.id, other, source="cli")
+    assert "payment EFT20261212001 was posted on Dec 12, 2026 from" in str(refused.value)

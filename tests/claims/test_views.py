@@ -151,6 +151,45 @@ def test_aging_table_per_payer(app, client, world, frozen):
     assert frag.lstrip().startswith('<section id="aging"') and "<html" not in frag
 
 
+def test_an_aging_cell_links_to_the_claims_it_counts(app, client, world, frozen):
+    """The aging table's '0-30 days: $125.00, 1 claim' opened a list of every claim of the
+    payer in that age, the ready one not yet sent and the paid one too (3 rows for '1
+    claim'): the cell's link now lists what the payer owes ('Owed by the payer')."""
+    a = world.a
+    with app.test_request_context():
+        payer = cf.payer(a.practice, name="Regence")
+        pol = cf.policy(a.practice, a.c1, payer)
+        owed = cf.claim(a.practice, a.c1, a.provider, policy_obj=pol, status="submitted",
+                        appointment=False, day=TODAY - dt.timedelta(days=5))  # fmt: skip
+        others = [
+            cf.claim(
+                a.practice,
+                a.c1,
+                a.provider,
+                policy_obj=pol,
+                status=status,
+                appointment=False,
+                day=TODAY - dt.timedelta(days=days),
+                **kw,
+            )  # fmt: skip
+            for days, status, kw in (
+                (10, "ready", {}),
+                (20, "paid", {"paid_cents": 25000}),
+                (12, "draft", {}),
+            )
+        ]
+    login(client, a.frontdesk)
+    html = client.get("/provider/claims/aging").get_data(as_text=True)
+    row = re.search(r"<tr>\s*<th scope=\"row\">Regence</th>(.*?)</tr>", html, re.S).group(1)
+    link = re.search(r'href="([^"]+)"', row).group(1).replace("&amp;", "&")
+    assert "1 claim" in row and "status=owed" in link
+    listed = client.get(link).get_data(as_text=True)
+    assert owed.patient_control_number in listed
+    for c in others:
+        assert c.patient_control_number not in listed
+    assert '<option value="owed" selected>Owed by the payer</option>' in listed
+
+
 def test_claim_page_shows_the_claim_and_where_to_fix_its_problems(app, client, world):
     with app.test_request_context():
         claim, policy = _held_claim(world)

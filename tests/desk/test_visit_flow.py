@@ -4,10 +4,14 @@ note says so and offers the note first; cash visits may skip the note when the p
 allows it; check-out codes come from the practice's CPT list."""
 
 import datetime as dt
+import html
+import re
 
 import pytest
 
 from portal.models import Appointment, AuditLog, ChartNote, ClaimSettings
+from portal.rules import charting as rules
+from portal.services import charting as charting_svc
 from portal.services import scheduling as svc
 from tests.charting.helpers import form_data, make_note
 from tests.conftest import login
@@ -154,3 +158,31 @@ def test_the_note_route_is_scoped_and_needs_a_login(app, client, desk, now):
     client.post("/logout")
     r = client.get(f"/provider/appointments/{theirs.id}/note")
     assert r.status_code == 302 and "/login" in r.headers["Location"]
+
+
+def test_check_out_shortens_a_long_code_description_and_lists_it_whole(app, client, desk, now):
+    """A practice's own CPT description of 200 characters was cut off in check-out's closed
+    select (the code first, then as much of the text as the box held): the option now ends
+    with an ellipsis after 80 characters, its title and the list under the table carry the
+    whole text; the defaults (79 characters at most) stay whole."""
+    a = desk.a
+    long_text = (
+        "Neuromuscular re-education of movement, balance, coordination, kinesthetic "
+        "sense, posture and proprioception for sitting and standing activities, each 15 "
+        "minutes, with the client's home program reviewed"
+    )
+    with app.test_request_context():
+        charting_svc.add_cpt_code(a.owner, "97112", long_text)
+        appt = book(a, 10)
+    _on_the_day(app, client, now, appt, a.frontdesk)
+    page = client.get(f"/provider/appointments/{appt.id}/check-out").get_data(as_text=True)
+    options = re.findall(r'<option value="97112" title="([^"]*)"[^>]*>([^<]*)</option>', page)
+    assert options, page
+    title, label = options[0]
+    shown = label.split(" · ", 1)[1]
+    assert label.startswith("97112 · ") and shown.endswith("…") and len(shown) <= 80
+    assert html.unescape(title) == "97112 · " + long_text
+    listed = page.split('<details class="code-list">', 1)[1].split("</details>", 1)[0]
+    assert html.unescape(listed).count(long_text) == 1 and "<code>97124</code>" in listed
+    default = rules.DEFAULT_CPT_CODES[1][1]  # 79 characters: whole
+    assert f"97140 · {default}</option>" in html.unescape(page)

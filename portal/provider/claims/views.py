@@ -46,7 +46,7 @@ def claim_or_404(claim_id, action=None):
 
 def _filters():
     status = request.args.get("status", "")
-    if status not in cs.STATUSES and status != queries.HELD:
+    if status not in cs.STATUSES and status not in (queries.HELD, queries.OWED):
         status = ""
     age = request.args.get("age", "")
     if age not in queries.AGES:

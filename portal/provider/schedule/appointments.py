@@ -42,6 +42,10 @@ from portal.services import charting, client_finder, coverage, visit_flow
 from portal.services import scheduling as svc
 from portal.services.claims import desk as claims_desk
 
+# A CPT code's description in check-out's closed <select> is cut after this many characters
+# (the defaults, 79 at most, show whole at 1024 px); the full text is the option's title and is
+# listed under the table.
+CPT_LABEL_CHARS = 80
 SLOT_TAKEN = "That time was just taken, or the provider is busy then. Choose another time."
 
 
@@ -390,6 +394,7 @@ def appointment_check_out(appointment_id):
                 flash("Checked out. Minutes recorded.", "success")
                 return redirect(handover_url(appt))
         rows, status = schedule_input.pad_rows(rows), 400
+    cpt = charting.cpt_codes(appt.practice_id)
     return render(
         "provider/schedule/check_out.html",
         appt=appt,
@@ -398,5 +403,7 @@ def appointment_check_out(appointment_id):
         from_note=from_note,
         errors=errors,
         form=form,
-        codes=charting.cpt_codes(appt.practice_id),
+        codes=cpt,
+        label_chars=CPT_LABEL_CHARS,
+        codes_shortened=any(len(desc) > CPT_LABEL_CHARS for _, desc, _, _ in cpt),
     ), status

@@ -45,6 +45,8 @@ TONES = {
     cs.VOID: "muted",
 }
 HELD = "held"  # a list filter beside the statuses: claims a problem holds
+# ... and the claims the aging table counts (receivable, with a balance): its cells link here
+OWED = "owed"
 AGES = claim_money.BUCKETS
 # Claims the payer has been billed for and that may still bring money: the receivables
 # (rules.claim_status.is_receivable; receivable_sql below adds a claim being corrected).
@@ -113,9 +115,9 @@ class Row:
 
 
 def _list_query(q, on, status=None, payer=None, first=None, last=None, offset=0):
-    """The list's query; `on` says which filters are on (held, status, payer, first, last),
-    the values are given for those."""
-    held, by_status, by_payer, from_date, to_date = on
+    """The list's query; `on` says which filters are on (held, status, payer, first, last,
+    owed), the values are given for those."""
+    held, by_status, by_payer, from_date, to_date, owed = on
     q = q.select(
         Claim.id,
         Claim.service_date,
@@ -137,6 +139,8 @@ def _list_query(q, on, status=None, payer=None, first=None, last=None, offset=0)
     )
     if held:
         q = q.where(Claim.held & (Claim.status != cs.VOID))
+    if owed:  # what aging() sums
+        q = q.where(receivable_sql() & (balance_sql() > 0))
     if by_status:
         q = q.where(Claim.status == status)
     if by_payer:
@@ -154,16 +158,17 @@ def _list_query(q, on, status=None, payer=None, first=None, last=None, offset=0)
 
 def claim_rows(user, *, status="", payer_id=None, age="", page=1, today=None):
     """(rows, has_next): one page of claims, newest date of service first."""
-    status = status if status == HELD or status in cs.STATUSES else ""
+    status = status if status in (HELD, OWED) or status in cs.STATUSES else ""
     first = last = None
     if age in AGES:
         first, last = age_range(age, today)
     on = (
         status == HELD,
-        bool(status) and status != HELD,
+        bool(status) and status not in (HELD, OWED),
         bool(payer_id),
         first is not None,
         last is not None,
+        status == OWED,
     )
     values = {"offset": (page - 1) * PAGE}
     for name, value in (

@@ -118,7 +118,9 @@ def provider_adjustments(remittance):
 
 
 def _when(row):
-    return f"{row.created_at:%b %d, %Y}"
+    """The day a remittance was imported, in the practice's time zone (stored in UTC: an
+    evening import in California is the next day in UTC)."""
+    return f"{clock.to_local(row.created_at, row.practice.tz):%b %d, %Y}"
 
 
 def _refuse_repeats(practice_id, digest, remits):
@@ -351,7 +353,10 @@ def import_835(practice_id, data, *, source="upload", filename="", user=None):
 def _one_claim(row, cp, claim, out, user, now):
     void = claim is not None and claim.status == claim_status.VOID
     if claim is None or (void and cp.status != claim_status.REVERSAL):
-        note = "No claim has this patient control number."
+        note = (
+            "No claim of the practice has this patient control number: nothing was posted. "
+            "Enter the claim's number if the payer mistyped it, or set the payment aside."
+        )
         if claim is not None:
             note = (
                 f"Claim {claim.patient_control_number} is void: match the payment to the claim "
