@@ -254,7 +254,9 @@ def test_another_practices_claim_number_is_unmatched_and_tells_nothing(side, wor
                                                                  trace="EFT45")]))  # fmt: skip
     assert not result.posted
     (line,) = result.unmatched
-    assert line.claim_id is None and line.note == "No claim has this patient control number."
+    assert line.claim_id is None and line.note.startswith(
+        "No claim of the practice has this patient control number: nothing was posted."
+    )  # the same words as for a number no practice has: nothing of practice B's shows
     assert claim_money_of(theirs) == ("submitted", 0, 0, 0, 9000)
     assert not ClaimPosting.select().exists() and not ClaimEvent.select().where(
         ClaimEvent.claim == theirs.id, ClaimEvent.action == "posted").exists()  # fmt: skip
