@@ -6,7 +6,15 @@ import datetime as dt
 
 import pytest
 
-from portal.models import AuditLog, Claim, ClaimEvent, ClaimLine, ClaimProblem, InsurancePolicy
+from portal.models import (
+    AuditLog,
+    Claim,
+    ClaimEvent,
+    ClaimLine,
+    ClaimProblem,
+    ClaimWriteOff,
+    InsurancePolicy,
+)
 from portal.rules import claim_status as cs
 from portal.services.claims import ClaimError, build, history, life
 from tests.claims import factories as cf
@@ -177,12 +185,33 @@ def test_close_and_appeal_need_a_reason(ready, world):
         life.appeal(claim, "")
     claim = life.appeal(claim, "Medical necessity letter sent.", user=world.a.owner)
     assert claim.status == cs.APPEALED
-    claim = life.close(claim, "Appeal lost; written off.", user=world.a.owner)
-    assert claim.status == cs.CLOSED
-    assert [e[0:3] for e in _events(claim)][-2:] == [
+    open_ = claim.balance_cents
+    assert open_ > 0
+    claim = life.close(claim, "Appeal lost.", user=world.a.owner)
+    # closed, what was open is written off with the same reason: the books still add up
+    assert (claim.status, claim.balance_cents, claim.written_off_cents) == (cs.CLOSED, 0, open_)
+    assert [(w.amount_cents, w.reason) for w in ClaimWriteOff.select()] == [(open_, "Appeal lost.")]
+    assert [e[0:3] for e in _events(claim)][-3:] == [
         ("status", "denied", "appealed"),
+        ("written_off", "appealed", "appealed"),
         ("status", "appealed", "closed"),
     ]
+
+
+def test_closing_a_denied_claim_writes_off_once_and_closes_once(ready, world):
+    claim = life.change_status(life.change_status(ready, cs.SUBMITTED), cs.DENIED)
+    claim = life.close(claim, "Not covered, not appealed.", user=world.a.frontdesk)
+    assert (claim.status, claim.balance_cents) == (cs.CLOSED, 0)
+    assert ClaimWriteOff.select().count() == 1
+    assert [e[0:3] for e in _events(claim)][-1:] == [("written_off", "denied", "closed")]
+
+
+def test_closing_a_paid_claim_writes_nothing_off(ready, world):
+    claim = life.change_status(ready, cs.SUBMITTED)
+    Claim.update(paid_cents=claim.total_cents).where(Claim.id == claim.id).execute()
+    claim = life.change_status(claim, cs.PAID)
+    claim = life.close(claim, "Settled.", user=world.a.owner)
+    assert claim.status == cs.CLOSED and not ClaimWriteOff.select().exists()
 
 
 def test_a_rejected_claim_is_fixed_and_checked_again(ready, world):

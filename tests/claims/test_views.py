@@ -10,6 +10,7 @@ import pytest
 from portal import clock
 from portal.models import AuditLog, Claim, ClaimLine, ClaimSettings, Referral
 from portal.rules import claim_status as cs
+from portal.rules.money import format_cents
 from portal.services.claims import build, life
 from tests.claims import factories as cf
 from tests.claims.sql_counter import count_queries
@@ -334,8 +335,13 @@ def test_appeal_and_close_from_the_page(app, client, world):
     assert r.status_code == 303 and Claim.get_by_id(claim.id).status == cs.APPEALED
     html = client.get(f"/provider/claims/{claim.id}").get_data(as_text=True)
     assert "Letter sent." in html and "Void the claim" not in html
+    c = Claim.get_by_id(claim.id)
+    assert f"Close (writes off the {format_cents(c.balance_cents)} still open)" in html
     r = client.post(f"/provider/claims/{claim.id}/close", data={"close-reason": "Appeal lost."})
-    assert r.status_code == 303 and Claim.get_by_id(claim.id).status == cs.CLOSED
+    c = Claim.get_by_id(claim.id)
+    assert r.status_code == 303 and (c.status, c.balance_cents) == (cs.CLOSED, 0)
+    html = client.get(f"/provider/claims/{claim.id}").get_data(as_text=True)
+    assert "Wrote off" in html and "Appeal lost." in html
     r = client.post(f"/provider/claims/{claim.id}/void", data={"void-reason": "x"})
     assert r.status_code == 409 and "cannot go from Closed to Void" in r.get_data(as_text=True)
 

@@ -32,7 +32,7 @@ from portal.rules import coding
 from portal.rules.icd10 import MAX_DIAGNOSES, normalize_code
 from portal.rules.money import format_cents
 from portal.services import charting, coverage, icd10
-from portal.services.claims import ClaimError, data, history
+from portal.services.claims import ClaimError, data, history, posting
 
 # Fields other services may set along with a status change.
 STATUS_FIELDS = frozenset(
@@ -424,7 +424,22 @@ def void(claim, reason, *, user=None):
 
 
 def close(claim, reason, *, user=None):
-    return change_status(claim, cs.CLOSED, user=user, reason=_reason(reason, "close"))
+    """The practice stops pursuing the claim. What is still open on it is written off with
+    the same reason, in the same transaction: closed, it leaves the receivables, and the
+    books say why the money is not coming (charged = paid + client share + adjusted +
+    written off)."""
+    reason = _reason(reason, "close")
+    with database.atomic("IMMEDIATE"):
+        c = _fresh(claim)
+        cs.check_transition(c.status, cs.CLOSED)
+        if c.balance_cents > 0:
+            try:
+                c = posting.write_off(c, c.balance_cents, reason, user=user)
+            except posting.PostingError as exc:
+                raise ClaimError(str(exc)) from None
+        if c.status == cs.CLOSED:  # the write-off settled a denied or partly paid claim
+            return c
+        return change_status(c, cs.CLOSED, user=user, reason=reason)
 
 
 def appeal(claim, reason, *, user=None):
