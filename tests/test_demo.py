@@ -1,10 +1,15 @@
 """The demo practice: loading it twice keeps the data and adds no rows (every area's loader)."""
 
+import datetime as dt
+import zoneinfo
+
+import pytest
+
 from portal import clock, demo
 from portal.db import database
-from portal.models import Appointment, AppointmentType, Claim, ProviderHours
+from portal.models import Appointment, AppointmentType, Claim, Client, Practice, ProviderHours
 from portal.rules.appointments import CANCELLED_STATUSES
-from portal.services import coverage
+from portal.services import coverage, superbills
 from tests.conftest import login
 
 
@@ -85,3 +90,22 @@ def test_every_demo_visit_is_in_its_therapists_hours_and_none_overlap(ctx):
     for before, after in zip(visits, visits[1:], strict=False):
         if before.provider_id == after.provider_id:
             assert before.blocked_until <= after.starts_at, (before.id, after.id)
+
+
+@pytest.mark.parametrize("day", [dt.date(2026, 12, 1), dt.date(2026, 12, 5), dt.date(2026, 12, 7)])
+def test_the_demo_client_has_a_paid_visit_for_a_superbill_whatever_the_day_and_hour(
+    ctx, monkeypatch, day
+):
+    """Loaded on a Tuesday just after midnight in the practice's zone, the demo client had
+    no completed visit paid in full (the eight days around today held none for them before
+    that morning), so no superbill could be made: the URL-map world then had none and the
+    access matrix failed on those mornings. Tuesday, Saturday and Monday, at 00:30."""
+    tz = zoneinfo.ZoneInfo("America/Los_Angeles")  # the demo practice's (checked below)
+    local = dt.datetime.combine(day, dt.time(0, 30), tzinfo=tz)
+    now = local.astimezone(dt.UTC).replace(tzinfo=None)
+    monkeypatch.setattr(clock, "utcnow", lambda: now)
+    demo.load()
+    client = Client.get(Client.email == "client@demo.example")
+    assert clock.today(Practice.get().tz) == day
+    visits = superbills.candidates(client, day - dt.timedelta(days=30), day)
+    assert any(v.eligible for v in visits), [(v.appointment_id, v.paid_in_full) for v in visits]

@@ -51,6 +51,7 @@ def load(ctx):
     clients = _clients(practice, providers, ctx["client"])
     if Appointment.select().where(Appointment.practice == practice).exists():
         return
+    _last_weeks_visit(practice, providers, types, rooms, clients[0])
     _appointments(practice, providers, types, rooms, clients)
 
 
@@ -145,37 +146,52 @@ def _appointments(practice, providers, types, rooms, clients):
                 continue
             t = types[key]
             start = slot_rules.to_utc(dt.datetime.combine(day, dt.time(hour, minute)), tz)
-            end = start + dt.timedelta(minutes=t.duration_minutes)
             client = clients[ci if offset != 1 else 0] if n == 0 else clients[ci]
-            status = "booked"
-            if end < now:
-                status = "completed"
-            elif start <= now:
-                status = "checked_in"
-            appt = Appointment.create(
+            _visit(practice, providers[pi], t, rooms[pi % len(rooms)], client, start, now)
+
+
+def _last_weeks_visit(practice, providers, types, rooms, client):
+    """The demo client's 60-minute visit on a working day before the eight days above
+    (always completed, whatever the weekday and hour the demo is loaded): a paid visit
+    for the client's superbill and receipts."""
+    day = clock.today(practice.tz) - dt.timedelta(days=4)
+    while day.weekday() > 4:  # the first provider works Monday to Friday
+        day -= dt.timedelta(days=1)
+    start = slot_rules.to_utc(dt.datetime.combine(day, dt.time(9, 0)), practice.tz)
+    _visit(practice, providers[0], types[60], rooms[0], client, start, clock.utcnow())
+
+
+def _visit(practice, provider, t, room, client, start, now):
+    """One visit: completed (with its minutes) when it ended before now, checked in when it
+    is under way, booked after."""
+    end = start + dt.timedelta(minutes=t.duration_minutes)
+    status = "booked"
+    if end < now:
+        status = "completed"
+    elif start <= now:
+        status = "checked_in"
+    appt = Appointment.create(
+        practice=practice,
+        client=client,
+        provider=provider,
+        appointment_type=t,
+        room=room,
+        starts_at=start,
+        ends_at=end,
+        blocked_until=end + dt.timedelta(minutes=t.buffer_after_minutes),
+        status=status,
+        checked_in_at=start if status != "booked" else None,
+        completed_at=end if status == "completed" else None,
+    )
+    if status == "completed":
+        for code in AppointmentTypeCode.select().where(AppointmentTypeCode.appointment_type == t):
+            AppointmentMinutes.create(
                 practice=practice,
                 client=client,
-                provider=providers[pi],
-                appointment_type=t,
-                room=rooms[pi % len(rooms)],
-                starts_at=start,
-                ends_at=end,
-                blocked_until=end + dt.timedelta(minutes=t.buffer_after_minutes),
-                status=status,
-                checked_in_at=start if status != "booked" else None,
-                completed_at=end if status == "completed" else None,
+                appointment=appt,
+                cpt_code=code.cpt_code,
+                minutes=code.minutes,
             )
-            if status == "completed":
-                for code in AppointmentTypeCode.select().where(
-                    AppointmentTypeCode.appointment_type == t
-                ):
-                    AppointmentMinutes.create(
-                        practice=practice,
-                        client=client,
-                        appointment=appt,
-                        cpt_code=code.cpt_code,
-                        minutes=code.minutes,
-                    )
 
 
 def _clients(practice, providers, first_client):
