@@ -80,9 +80,12 @@ def test_a_print_jobs_claims_are_marked_mailed_at_once(app, client, world, paper
         history = _body(client.get(f"/provider/claims/{c.id}"))
         assert "Mailed on paper" in history
     assert _fresh(a3).status == "ready"  # not in the batch: untouched
-    assert AuditLog.select().where(
-        (AuditLog.action == "claim.mailed") & (AuditLog.object_id == job.id)
-    ).count() == 1
+    assert (
+        AuditLog.select()
+        .where((AuditLog.action == "claim.mailed") & (AuditLog.object_id == job.id))
+        .count()
+        == 1
+    )
 
     # out of the ready lists: the paper page's and the 837P builder's
     paper_page = _body(client.get("/provider/claims/paper"))
@@ -112,9 +115,7 @@ def test_a_print_jobs_claims_are_marked_mailed_at_once(app, client, world, paper
     assert _fresh(a1).status == "paid" and _fresh(a2).status == "submitted"
 
 
-def test_a_claim_edited_back_to_draft_after_printing_is_named_and_left(
-    app, client, world, paper
-):
+def test_a_claim_edited_back_to_draft_after_printing_is_named_and_left(app, client, world, paper):
     a1, a2 = paper["a1"], paper["a2"]
     login(client, world.a.owner)
     job = _print(client, [a1, a2])
@@ -130,9 +131,11 @@ def test_a_claim_edited_back_to_draft_after_printing_is_named_and_left(
     assert _fresh(a1).status == "submitted"
     a2 = _fresh(a2)
     assert a2.status == "draft" and a2.submitted_at is None
-    assert not ClaimEvent.select().where(
-        (ClaimEvent.claim == a2.id) & (ClaimEvent.reason == "Mailed on paper")
-    ).exists()
+    assert (
+        not ClaimEvent.select()
+        .where((ClaimEvent.claim == a2.id) & (ClaimEvent.reason == "Mailed on paper"))
+        .exists()
+    )
 
 
 def test_one_ready_claim_is_marked_mailed_from_its_page(app, client, world, paper):
@@ -148,9 +151,11 @@ def test_one_ready_claim_is_marked_mailed_from_its_page(app, client, world, pape
     assert f'action="/provider/claims/{a1.id}/mailed"' not in page  # submitted: no button
     c = _fresh(a1)
     assert c.status == "submitted" and c.submitted_at is not None
-    assert AuditLog.select().where(
-        (AuditLog.action == "claim.mailed") & (AuditLog.object_id == a1.id)
-    ).exists()
+    assert (
+        AuditLog.select()
+        .where((AuditLog.action == "claim.mailed") & (AuditLog.object_id == a1.id))
+        .exists()
+    )
     before = ClaimEvent.select().count()
     again = client.post(f"/provider/claims/{a1.id}/mailed")
     assert again.status_code == 409 and "it is already submitted" in _body(again)
