@@ -59,6 +59,10 @@ def test_a_print_jobs_claims_are_marked_mailed_at_once(app, client, world, paper
     assert "Mark these 2 claims as mailed" in page
     assert f'action="/provider/jobs/{job.id}/mailed"' in page
     assert 'href="/provider/claims/paper"' in page and 'href="/provider/claims"' in page
+    # the page polls its progress fragment: the finished job's fragment brings the next step
+    fragment = _body(client.get(f"/provider/jobs/{job.id}", headers={"HX-Request": "true"}))
+    assert "<html" not in fragment and "Mark these 2 claims as mailed" in fragment
+    assert 'name="csrf_token"' in fragment
 
     resp = client.post(f"/provider/jobs/{job.id}/mailed")
     assert resp.status_code == 303 and resp.headers["Location"] == f"/provider/jobs/{job.id}"
