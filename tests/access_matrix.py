@@ -77,6 +77,8 @@ ACCESS = {
     "provider.claims_paper_batch": DESK,
     "provider.claim_cms1500": DESK,
     "provider.claim_cms1500_document": DESK,
+    "provider.claim_mailed": DESK,
+    "provider.job_mailed": DESK,
     "provider.claim_print_settings": OWNER_ONLY,
     "provider.claim_print_test_page": OWNER_ONLY,
     # --- messaging: staff inbox and the client's Messages tab --------------------------

@@ -1,16 +1,20 @@
-"""Progress of long work (portal/services/jobs.py): a page that polls itself until done."""
+"""Progress of long work (portal/services/jobs.py): a page that polls itself until done.
+A finished batch of CMS-1500 PDFs also offers its next step: mark the claims still ready
+as mailed (portal/provider/claims/mailing.py), or go back to the claims."""
 
 from flask import abort
 from flask_login import current_user
 
 from portal import access, audit
 from portal.htmx import render
-from portal.models.jobs import Job
+from portal.models.jobs import JOB_DONE, Job
+from portal.models.people import DESK_ROLES
 from portal.provider import bp
 from portal.provider.billing import stored_response
+from portal.services.claims import cms1500_batch, mailing
 
 
-def _job_or_404(job_id):
+def job_or_404(job_id):
     # A job belongs to its practice; its result (an export, a claims batch) to the one who
     # started it and the owner.
     job = access.get_or_404(Job, job_id)
@@ -20,14 +24,26 @@ def _job_or_404(job_id):
     return job
 
 
+def is_paper_batch(job):
+    return job.kind.startswith(cms1500_batch.KIND_PREFIX)
+
+
+def _paper_next(job):
+    """The finished print job's claims that may be marked as mailed (desk roles only)."""
+    if not is_paper_batch(job) or job.status != JOB_DONE or current_user.role not in DESK_ROLES:
+        return {}
+    return {"paper_next": True, "to_mail": mailing.still_ready(job.practice_id, job.id)}
+
+
 @bp.route("/jobs/<int:job_id>")
 def job(job_id):
-    return render("provider/job.html", block="job_progress", job=_job_or_404(job_id))
+    job = job_or_404(job_id)
+    return render("provider/job.html", block="job_progress", job=job, **_paper_next(job))
 
 
 @bp.route("/jobs/<int:job_id>/result")
 def job_result(job_id):
-    job = _job_or_404(job_id)
+    job = job_or_404(job_id)
     if job.document_id is None:
         abort(404)
     audit.record("job.download", obj=job)

@@ -1,13 +1,13 @@
 """Real browser (Debian's Chromium at 1024x768): the front desk prints chosen claims on red
-forms as one PDF and downloads it from the job page; the owner calibrates the offsets (a
-mistake shown next to its field). Tasks run in-process here; the consumer's own test is
-tests/claims/test_paper_consumer.py. Screenshots go to test-artifacts/."""
+forms as one PDF, downloads it from the job page and marks the claims as mailed; the owner
+calibrates the offsets (a mistake shown next to its field). Tasks run in-process here; the
+consumer's own test is tests/claims/test_paper_consumer.py. Screenshots go to test-artifacts/."""
 
 import re
 
 import pytest
 
-from portal.models import ClaimSettings, Job
+from portal.models import Claim, ClaimSettings, Job
 from tests.a11y import small_targets
 from tests.browser.test_clearinghouse_browser import _login, _small_targets
 from tests.claims import factories as cf
@@ -48,6 +48,14 @@ def test_front_desk_prints_chosen_claims_and_owner_calibrates(
     screenshot(page, "claims-paper-job")
     job = Job.select().order_by(Job.id.desc()).get()
     assert (job.status, job.total, job.kind) == ("done", 2, "cms1500_data")
+    # the envelopes are in the post: the job page marks its claims as mailed
+    assert _small_targets(page) == []
+    page.get_by_role("button", name="Mark these 2 claims as mailed").click()
+    assert page.get_by_text("2 claims marked as mailed: they are submitted now.").is_visible()
+    assert page.get_by_role("link", name="Paper claims").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    screenshot(page, "claims-paper-job-mailed")
+    assert [Claim.get_by_id(c.id).status for c in claims] == ["submitted", "submitted", "ready"]
 
     page.goto(live_server + f"/provider/claims/{claims[2].id}/cms1500")
     with page.expect_download() as one:
