@@ -169,9 +169,8 @@ REFERRAL = {
 
 def _referral_new(world):
     appt, _ = cf.insured_visit(world.a, payer_kw={"referral_required": True})
-    return _claim(appt), "referral_missing", f"/provider/clients/{appt.client_id}/referrals/new", (
-        REFERRAL
-    )
+    where = f"/provider/clients/{appt.client_id}/referrals/new"
+    return _claim(appt), "referral_missing", where, REFERRAL
 
 
 def _referral_edit(world):
@@ -300,9 +299,11 @@ def test_another_practice_claim_in_the_return_path_leaks_nothing(app, client, wo
     back = f"/provider/claims/{theirs.id}"
     page = client.get(edit, query_string={"back": back}).get_data(as_text=True)
     assert theirs.patient_control_number not in page and "Back to claim" not in page
-    assert AuditLog.select().where(
-        (AuditLog.action == "access.denied") & (AuditLog.object_id == theirs.id)
-    ).exists()
+    assert (
+        AuditLog.select()
+        .where((AuditLog.action == "access.denied") & (AuditLog.object_id == theirs.id))
+        .exists()
+    )
     _, fields = _fix_form_or_none(client.get(edit + f"?back=/provider/claims/{claim.id}"))
     r = client.post(edit, data=dict(fields, member_id="W1", back=back))
     assert r.headers["Location"] == f"/provider/policies/{claim.policy_id}"
