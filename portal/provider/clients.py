@@ -24,6 +24,7 @@ from portal.models import (
     Provider,
 )
 from portal.provider import bp, finder
+from portal.provider.claim_return import saved
 from portal.provider.clients_forms import (
     ClientForm,
     SearchForm,
@@ -155,7 +156,7 @@ def client_edit(client_id):
     if form.validate_on_submit():
         changed = client_svc.update(client, _client_data(form))
         flash("Saved." if changed else "Nothing changed.", "success")
-        return redirect(url_for("provider.client_page", client_id=client.id))
+        return saved(url_for("provider.client_page", client_id=client.id))
     status = 400 if request.method == "POST" else 200
     return render_template(
         "provider/clients/form.html", form=form, client=client, section="clients"

@@ -18,6 +18,7 @@ from portal.models import (
     Referral,
 )
 from portal.provider import bp
+from portal.provider.claim_return import saved
 from portal.provider.clients_forms import (
     AttachForm,
     AuthorizationForm,
@@ -91,7 +92,7 @@ def policy_edit(policy_id):
     if form.validate_on_submit() and _valid_payer(form):
         ins.save_policy(policy, _policy_data(form))
         flash("Policy saved.", "success")
-        return redirect(url_for("provider.policy_page", policy_id=policy.id))
+        return saved(url_for("provider.policy_page", policy_id=policy.id))
     status = 400 if request.method == "POST" else 200
     return render_template(
         "provider/clients/policy_form.html",
@@ -285,7 +286,7 @@ def referral_new(client_id):
         form.active.data = True  # the box shows when editing only
         if _save_referral(form, client, referral):
             flash("Referral saved.", "success")
-            return redirect(url_for("provider.client_page", client_id=client.id) + "#insurance")
+            return saved(url_for("provider.client_page", client_id=client.id) + "#insurance")
     return _referral_form_page(form, client, None, 400 if request.method == "POST" else 200)
 
 
@@ -301,7 +302,7 @@ def referral_edit(referral_id):
         audit.record("referral.view", obj=referral)
     if form.validate_on_submit() and _save_referral(form, client, referral):
         flash("Referral saved.", "success")
-        return redirect(url_for("provider.client_page", client_id=client.id) + "#insurance")
+        return saved(url_for("provider.client_page", client_id=client.id) + "#insurance")
     return _referral_form_page(form, client, referral, 400 if request.method == "POST" else 200)
 
 
@@ -324,7 +325,7 @@ def authorization_new(client_id):
         form.active.data = True  # the box shows when editing only
         _save_authorization(form, client, auth)
         flash("Authorization saved.", "success")
-        return redirect(url_for("provider.client_page", client_id=client.id) + "#insurance")
+        return saved(url_for("provider.client_page", client_id=client.id) + "#insurance")
     return render_template(
         "provider/clients/authorization_form.html",
         form=form,
@@ -346,7 +347,7 @@ def authorization_edit(auth_id):
     if form.validate_on_submit():
         _save_authorization(form, client, auth)
         flash("Authorization saved.", "success")
-        return redirect(url_for("provider.client_page", client_id=client.id) + "#insurance")
+        return saved(url_for("provider.client_page", client_id=client.id) + "#insurance")
     return render_template(
         "provider/clients/authorization_form.html",
         form=form,

@@ -7,6 +7,7 @@ from flask_login import current_user
 from portal import access
 from portal.models import DESK_ROLES, Payer, PayerFee
 from portal.provider import bp
+from portal.provider.claim_return import saved, url_with_back
 from portal.provider.clients_forms import FeeForm, PayerForm, cents
 from portal.services import insurance as ins
 
@@ -53,7 +54,7 @@ def payer_edit(payer_id):
     if form.validate_on_submit():
         ins.save_payer(payer, _data(form))
         flash("Payer saved.", "success")
-        return redirect(url_for("provider.payer_edit", payer_id=payer.id))
+        return saved(url_for("provider.payer_edit", payer_id=payer.id))
     return render_template(
         "provider/payers/form.html",
         form=form,
@@ -72,7 +73,7 @@ def payer_fee_set(payer_id):
     if fee_form.validate_on_submit():
         ins.set_fee(payer, fee_form.cpt_code.data, cents(fee_form.fee))
         flash(f"Fee for {fee_form.cpt_code.data.upper()} saved.", "success")
-        return redirect(url_for("provider.payer_edit", payer_id=payer.id) + "#fees")
+        return redirect(url_with_back(url_for("provider.payer_edit", payer_id=payer.id)) + "#fees")
     return render_template(
         "provider/payers/form.html",
         form=PayerForm(obj=payer, formdata=None),

@@ -28,6 +28,7 @@ from portal.models import (
 )
 from portal.models.people import OWNER_ROLES
 from portal.provider import bp
+from portal.provider.claim_return import saved
 from portal.provider.finder import found_row
 from portal.provider.forms import AuditFilterForm, InviteForm, PracticeForm, ProviderForm
 from portal.rules.audit_words import action_words
@@ -94,7 +95,7 @@ def practice_settings():
                 practice.save()
                 audit.record("practice.update", obj=practice, detail=",".join(changed))
             flash("Practice settings saved.", "success")
-            return redirect(url_for("provider.practice_settings"))
+            return saved(url_for("provider.practice_settings"))
         status = 400
     elif request.method == "POST":
         status = 400
@@ -177,7 +178,7 @@ def provider_edit(provider_id=None):
             provider.save()
             audit.record("provider.save", obj=provider)
         flash(f"{provider.display_name} saved.", "success")
-        return redirect(url_for("provider.providers"))
+        return saved(url_for("provider.providers"))
     elif request.method == "POST":
         status = 400
     return render("owner/provider_form.html", form=form, provider=provider), status

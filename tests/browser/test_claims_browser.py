@@ -141,7 +141,16 @@ def test_visit_to_held_claim_to_ready(app, live_server, page, screenshot):
 
     # It says where the problem is fixed: the client's referrals.
     page.get_by_role("link", name="Fix it on the client's referrals").click()
-    page.wait_for_url(re.compile(rf"/provider/clients/{client.id}/referrals/new$"))
+    # The link carries the way back to the claim (its page's path, no PHI).
+    page.wait_for_url(
+        re.compile(
+            rf"/provider/clients/{client.id}/referrals/new\?back=%2Fprovider%2Fclaims%2F{claim.id}$"
+        )
+    )
+    assert page.get_by_role(
+        "link", name=f"Back to claim {claim.patient_control_number}"
+    ).is_visible()
+    screenshot(page, "claims-fix-referral-with-way-back")
     page.get_by_label("Referring provider", exact=True).fill("Dr. Ana Whitfield, MD")
     page.get_by_label("Referring provider's NPI").fill("1790000008")
     page.get_by_label("Diagnosis codes (ICD-10-CM)").fill("M54.50, M62.830")
@@ -150,15 +159,12 @@ def test_visit_to_held_claim_to_ready(app, live_server, page, screenshot):
     )
     page.get_by_label("Visits allowed").fill("8")
     page.get_by_role("button", name=re.compile("Save")).click()
-    page.wait_for_url(re.compile(rf"/provider/clients/{client.id}"))
+    # Saved, the desk lands back on the claim, checked again: it is ready.
+    page.wait_for_url(re.compile(rf"/provider/claims/{claim.id}$"))
     with app.app_context():
         assert Referral.select().where(Referral.client == client.id).count() == 1
-
-    # Back on the claim: check it again, and it is ready.
-    page.goto(f"{live_server}/provider/claims/{claim.id}")
-    page.get_by_role("button", name="Check again and mark ready").click()
-    page.wait_for_url(re.compile(rf"/provider/claims/{claim.id}$"))
-    assert page.get_by_text("Checked: nothing holds the claim. It is ready to send.").is_visible()
+    pcn = claim.patient_control_number
+    assert page.get_by_text(f"Claim {pcn} checked again: nothing holds it.").is_visible()
     assert page.get_by_role("alert").count() == 0
     assert page.locator("h1 .badge", has_text="Ready").is_visible()
     assert page.get_by_text("Dr. Ana Whitfield, MD").is_visible()  # box 17 now

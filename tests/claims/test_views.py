@@ -200,7 +200,8 @@ def test_claim_page_shows_the_claim_and_where_to_fix_its_problems(app, client, w
     html = r.get_data(as_text=True)
     assert claim.patient_control_number in html and "Held" in html
     assert "requires a physician&#39;s referral" in html
-    assert f'href="/provider/clients/{claim.client_id}/referrals/new"' in html
+    back = f"?back=%2Fprovider%2Fclaims%2F{claim.id}"  # the way back (test_fix_return.py)
+    assert f'href="/provider/clients/{claim.client_id}/referrals/new{back}"' in html
     assert "97124" in html and "97140" in html and "M54.50" in html and "M62.830" in html
     assert "Check again and mark ready" in html
     assert "History" in html and "The claim was made from the visit" in html

@@ -15,6 +15,7 @@ from portal.htmx import render
 from portal.inputs import int_arg, page_arg
 from portal.models import ROLE_FRONTDESK, ROLE_OWNER, STAFF_ROLES, Claim
 from portal.provider import bp
+from portal.provider.claim_return import with_back
 from portal.provider.claims.forms import (
     DetailsForm,
     DiagnosesForm,
@@ -140,7 +141,7 @@ def fix_link(problem, claim):
     if role not in roles:
         who = "The owner" if roles == (ROLE_OWNER,) else "The front desk"
         return None, f"{who} fixes it on {page}"
-    return url, "Fix it on " + page
+    return with_back(url, claim), "Fix it on " + page
 
 
 def _actions(c, detail):
