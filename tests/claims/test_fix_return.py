@@ -10,7 +10,6 @@ the fix typed in.
 import datetime as dt
 import html as htmllib
 import re
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 import pytest
@@ -28,57 +27,15 @@ from portal.rules import claim_status as cs
 from portal.services.claims import build, life
 from tests.claims import factories as cf
 from tests.conftest import login
+from tests.forms import Forms
 
 GOOD_NPI = "1234567893"
 BAD_NPI = "1234567890"
 
 
-class _Forms(HTMLParser):
-    """The POST forms of a page with the values a browser would submit untouched."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.forms = []
-        self._select = self._textarea = None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form":
-            self.forms.append((a, {}))
-            return
-        if not self.forms or not a.get("name") and tag != "option":
-            return
-        fields = self.forms[-1][1]
-        if tag == "input":
-            kind = a.get("type", "text")
-            if kind in ("submit", "button", "file", "image", "reset"):
-                return
-            if kind in ("checkbox", "radio") and "checked" not in a:
-                return
-            fields[a["name"]] = a.get("value", "on" if kind == "checkbox" else "")
-        elif tag == "textarea":
-            self._textarea = a["name"]
-            fields[a["name"]] = ""
-        elif tag == "select":
-            self._select = a["name"]
-        elif tag == "option" and self._select:
-            if "selected" in a or self._select not in self.forms[-1][1]:
-                fields[self._select] = a.get("value", "")
-
-    def handle_endtag(self, tag):
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-
-    def handle_data(self, data):
-        if self._textarea and self.forms:
-            self.forms[-1][1][self._textarea] += data
-
-
 def _fix_form(page_html):
     """(action, fields) of the fixing page's main form: the first that carries `back`."""
-    parser = _Forms()
+    parser = Forms()
     parser.feed(page_html)
     for attrs, fields in parser.forms:
         if "back" in fields and (attrs.get("method") or "").lower() == "post":
