@@ -27,6 +27,49 @@ def state(start, end, allowed, used, on_date):
     return "ok", left + until
 
 
+WHERE = "on the client's insurance"
+ADD_BUTTON = {"referral": "Add a referral", "prior authorization": "Add an authorization"}
+_VERB = {"expired": "{text}", "used_up": "is {text}", "not_started": "only {text}"}
+
+
+def _ask(noun, payer, referring):
+    """Who gives a new referral (the referring provider, else the client's physician) or
+    authorization (the payer)."""
+    if noun == "referral":
+        return referring or "the client's physician"
+    return payer
+
+
+def missing_document(noun, payer):
+    """The warning for a referral or authorization the payer requires, none on file."""
+    who = "the client's physician" if noun == "referral" else payer
+    return (
+        f"{payer} requires a {noun}; none is on file: ask {who} for one and add it "
+        f"({ADD_BUTTON[noun]}, {WHERE}), or bill the visit as self-pay."
+    )
+
+
+def invalid_document(noun, payer, state_, text, referring=""):
+    """The warning for a required referral or authorization that cannot carry the visit
+    (expired, used up, not started yet), with what to do next."""
+    short = "authorization" if noun != "referral" else noun
+    how = _VERB.get(state_, "is {text}").format(text=text)
+    return (
+        f"The {noun} for {payer} {how}; {payer} requires a valid one: ask "
+        f"{_ask(noun, payer, referring)} for a new {short} and add it ({ADD_BUTTON[noun]}, "
+        f"{WHERE}), or bill the visit as self-pay."
+    )
+
+
+def last_document(noun, text, payer, referring=""):
+    """The warning for a referral or authorization on its last visit."""
+    short = "authorization" if noun != "referral" else noun
+    return (
+        f"Last visit on the {noun}: {text}. Ask {_ask(noun, payer, referring)} for a new "
+        f"{short} before the next visit."
+    )
+
+
 def visits_left(per_year, used_reported, used_since):
     """Visits left in the benefit year: never below zero; None when there is no limit."""
     if per_year is None:

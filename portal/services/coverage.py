@@ -277,15 +277,24 @@ def visit_warnings(client, on_date, ins=None):
         return []
     covering = [p for p in policies if p.covers(on_date)]
     if not covering:
-        return [f"No insurance policy is in effect on {_d(on_date)}."]
+        return [
+            f"No insurance policy is in effect on {_d(on_date)}: correct the policy's dates, "
+            f"or add the client's current policy (Add a policy, {rules.WHERE})."
+        ]
     policy = covering[0]
     payer = policy.payer
     warnings = []
     v = ins.latest_verification(policy)
     if v is None:
-        warnings.append(f"Benefits not verified for {payer.name}.")
+        warnings.append(
+            f"Benefits not verified for {payer.name}: call {payer.name} and record what they "
+            f"say (Record a verification, {rules.WHERE})."
+        )
     elif not v.covered:
-        warnings.append(f"{payer.name} said massage is not covered (verified {_d(v.verified_on)}).")
+        warnings.append(
+            f"{payer.name} said massage is not covered (verified {_d(v.verified_on)}): bill "
+            "the visit as self-pay, or record a new verification if the plan changed."
+        )
     need_ref = payer.referral_required or bool(v and v.referral_required)
     need_auth = payer.authorization_required or bool(v and v.authorization_required)
     if need_ref:
@@ -307,16 +316,20 @@ def _check_documents(ins, policy, on_date, noun):
     )
     payer = policy.payer.name
     if not rows:
-        return [f"{payer} requires a {noun}; none is on file."]
+        return [rules.missing_document(noun, payer)]
     statuses = [(row, *status_fn(row, on_date, ins)) for row in rows]
     for _row, state, _used, _text in statuses:
         if state == "ok":
             return []
-    for _row, state, _used, text in statuses:
+    for row, state, _used, text in statuses:
         if state == "last":
-            return [f"Last visit on the {noun}: {text}."]
-    _row, state, _used, text = statuses[0]
-    return [f"The {noun} for {payer} is {text}; {payer} requires a valid one."]
+            return [rules.last_document(noun, text, payer, _referring(row))]
+    row, state, _used, text = statuses[0]
+    return [rules.invalid_document(noun, payer, state, text, _referring(row))]
+
+
+def _referring(row):
+    return getattr(row, "referring_name", "") or ""
 
 
 def _id(row):

@@ -71,11 +71,16 @@ def test_check_in_warns_about_an_insurance_visit_without_a_policy(app, client, w
             visits_allowed=5,
         )
     body = client.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
-    assert "No insurance warnings" in body
+    # all clear: the desk is told what is on file (the payer, the verification, the copay)
+    assert (
+        f"Nothing to check: {policy.payer.name}, benefits verified Oct 1, 2026 "
+        "(copay $40.00)." in body
+    )
     assert "#insurance" not in body
 
 
-def test_a_self_pay_visit_of_a_client_without_insurance_has_no_warnings(app, client, world):
+def test_a_self_pay_visit_of_a_client_without_insurance_says_so(app, client, world):
+    """Never "No insurance warnings" for a client with no insurance on file."""
     a = world.a
     with app.test_request_context():
         appt = cf.visit(a.practice, a.c1, a.provider, status="booked")
@@ -83,7 +88,13 @@ def test_a_self_pay_visit_of_a_client_without_insurance_has_no_warnings(app, cli
         appt.appointment_type.save()
     login(client, a.frontdesk)
     body = client.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
-    assert "No insurance warnings" in body
+    assert "No insurance warnings" not in body
+    assert "Self-pay visit: no insurance is on file for this client." in body
+    with app.test_request_context():
+        policy = cf.policy(a.practice, a.c1)
+        _verify(policy, copay_cents=4000)
+    body = client.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
+    assert f"Self-pay visit: not billed to {policy.payer.name}." in body
 
 
 def test_check_out_reads_the_signed_note_makes_the_claim_and_collects_the_copay(
@@ -252,3 +263,22 @@ def test_a_practice_redeeming_at_booking_leaves_insurance_visits_to_the_payer(ct
     assert not Claim.select().where(Claim.appointment == appt.id).exists()
     packages.return_credit(appt)
     assert build.create_for_visit(appt)[0].appointment_id == appt.id
+
+
+def test_a_held_claim_says_at_check_out_what_holds_it(app, client, world):
+    """The desk (and a therapist, who cannot open the claim) reads what to correct on the
+    check-out page itself, not only "a problem holds it"."""
+    a = world.a
+    with app.test_request_context():
+        appt, policy = cf.insured_visit(
+            a, status="checked_in", checkout=False, payer_kw={"allow_97124_97140": False}
+        )
+        _verify(policy, copay_cents=4000)
+    login(client, a.therapist)
+    r = client.post(f"/provider/appointments/{appt.id}/check-out", data={})
+    assert r.status_code == 302
+    claim = Claim.get(Claim.appointment == appt.id)
+    assert claim.held
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "97124 (massage) and 97140 (manual therapy) are both billed on" in page
+    assert "open the claim to fix it" not in page  # a therapist cannot open it

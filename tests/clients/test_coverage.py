@@ -49,14 +49,21 @@ def test_self_pay_client_has_no_warnings(ctx, world):
 
 def test_unverified_policy_warns(ctx, world):
     _policy(world)
-    assert coverage.visit_warnings(world.a.c1, D) == ["Benefits not verified for Blue Shield."]
+    assert coverage.visit_warnings(world.a.c1, D) == [
+        "Benefits not verified for Blue Shield: call Blue Shield and record what they say "
+        "(Record a verification, on the client's insurance)."
+    ]
 
 
 def test_policy_not_in_effect(ctx, world):
     p = _policy(world)
     p.end_date = dt.date(2026, 1, 1)
     p.save()
-    assert "No insurance policy is in effect" in coverage.visit_warnings(world.a.c1, D)[0]
+    (w,) = coverage.visit_warnings(world.a.c1, D)
+    assert w == (
+        "No insurance policy is in effect on Nov 3, 2026: correct the policy's dates, or add "
+        "the client's current policy (Add a policy, on the client's insurance)."
+    )
 
 
 def test_referral_required_missing_expired_used_up_and_ok(ctx, world):
@@ -65,7 +72,9 @@ def test_referral_required_missing_expired_used_up_and_ok(ctx, world):
         practice=world.a.practice, client=world.a.c1, policy=p, verified_on=D
     )
     assert coverage.visit_warnings(world.a.c1, D) == [
-        "Blue Shield requires a referral; none is on file."
+        "Blue Shield requires a referral; none is on file: ask the client's physician for "
+        "one and add it (Add a referral, on the client's insurance), or bill the visit as "
+        "self-pay."
     ]
     ref = Referral.create(
         practice=world.a.practice,
@@ -78,7 +87,11 @@ def test_referral_required_missing_expired_used_up_and_ok(ctx, world):
         visits_allowed=3,
     )
     (w,) = coverage.visit_warnings(world.a.c1, D)
-    assert "expired Oct 31, 2026" in w
+    assert w == (
+        "The referral for Blue Shield expired Oct 31, 2026; Blue Shield requires a valid one: "
+        "ask Dr Ada Lane for a new referral and add it (Add a referral, on the client's "
+        "insurance), or bill the visit as self-pay."
+    )
     ref.end_date = dt.date(2026, 12, 31)
     ref.save()
     assert coverage.visit_warnings(world.a.c1, D) == []
@@ -87,11 +100,16 @@ def test_referral_required_missing_expired_used_up_and_ok(ctx, world):
     _visit(world, dt.date(2026, 9, 20), billed=False)  # not billed: not counted
     _visit(world, dt.date(2026, 9, 24), status="booked")  # not completed: not counted
     assert coverage.visit_warnings(world.a.c1, D) == [
-        "Last visit on the referral: 1 visit left of 3."
+        "Last visit on the referral: 1 visit left of 3. Ask Dr Ada Lane for a new referral "
+        "before the next visit."
     ]
     _visit(world, dt.date(2026, 10, 1))
     (w,) = coverage.visit_warnings(world.a.c1, D)
-    assert "used up (3 of 3 visits)" in w
+    assert w == (
+        "The referral for Blue Shield is used up (3 of 3 visits); Blue Shield requires a valid "
+        "one: ask Dr Ada Lane for a new referral and add it (Add a referral, on the client's "
+        "insurance), or bill the visit as self-pay."
+    )
     assert coverage.document_warnings(world.a.c1, D) == [
         "Referral from Dr Ada Lane: used up (3 of 3 visits)."
     ]
@@ -107,7 +125,9 @@ def test_authorization_required_by_verification(ctx, world):
         authorization_required=True,
     )
     assert coverage.visit_warnings(world.a.c1, D) == [
-        "Blue Shield requires a prior authorization; none is on file."
+        "Blue Shield requires a prior authorization; none is on file: ask Blue Shield for "
+        "one and add it (Add an authorization, on the client's insurance), or bill the visit "
+        "as self-pay."
     ]
     PriorAuthorization.create(
         practice=world.a.practice,
@@ -195,3 +215,33 @@ def test_current_referral_and_authorization_for_claims(ctx, world):
     )
     assert coverage.current_authorization(world.a.c1, D, p) == auth
     assert coverage.current_authorization(world.a.c2, D) is None
+
+
+def test_each_warning_says_what_to_do_next(ctx, world):
+    """Not covered, and an authorization used up: the desk is told the next step."""
+    p = _policy(world)
+    v = BenefitsVerification.create(
+        practice=world.a.practice, client=world.a.c1, policy=p, verified_on=D, covered=False
+    )
+    assert coverage.visit_warnings(world.a.c1, D) == [
+        "Blue Shield said massage is not covered (verified Nov 3, 2026): bill the visit as "
+        "self-pay, or record a new verification if the plan changed."
+    ]
+    v.covered = True
+    v.authorization_required = True
+    v.save()
+    PriorAuthorization.create(
+        practice=world.a.practice,
+        client=world.a.c1,
+        policy=p,
+        number="PA-77",
+        visits_allowed=2,
+        visits_used_before=2,
+        start_date=dt.date(2026, 11, 1),
+        end_date=dt.date(2026, 12, 31),
+    )
+    assert coverage.visit_warnings(world.a.c1, D) == [
+        "The prior authorization for Blue Shield is used up (2 of 2 visits); Blue Shield "
+        "requires a valid one: ask Blue Shield for a new authorization and add it (Add an "
+        "authorization, on the client's insurance), or bill the visit as self-pay."
+    ]

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from portal.rules.coverage import state, visits_left
+from portal.rules.coverage import invalid_document, state, visits_left
 
 D = dt.date
 ON = D(2026, 11, 3)
@@ -34,3 +34,30 @@ def test_state(start, end, allowed, used, expected):
 )
 def test_visits_left(per_year, reported, since, expected):
     assert visits_left(per_year, reported, since) == expected
+
+
+@pytest.mark.parametrize(
+    "noun, state_, text, referring, expected",
+    [
+        (
+            "referral",
+            "not_started",
+            "starts Dec 1, 2026",
+            "",
+            "The referral for Aetna only starts Dec 1, 2026; Aetna requires a valid one: ask "
+            "the client's physician for a new referral and add it (Add a referral, on the "
+            "client's insurance), or bill the visit as self-pay.",
+        ),
+        (
+            "prior authorization",
+            "expired",
+            "expired Nov 2, 2026",
+            "",
+            "The prior authorization for Aetna expired Nov 2, 2026; Aetna requires a valid one: "
+            "ask Aetna for a new authorization and add it (Add an authorization, on the "
+            "client's insurance), or bill the visit as self-pay.",
+        ),
+    ],
+)
+def test_an_invalid_document_says_what_to_do(noun, state_, text, referring, expected):
+    assert invalid_document(noun, "Aetna", state_, text, referring) == expected

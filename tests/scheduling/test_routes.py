@@ -713,7 +713,7 @@ def test_check_in_shows_the_insurance_warning_from_coverage(app, client, sched):
         appt = _appt(a, 10)
     login(client, a.frontdesk)
     body = client.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
-    assert "Benefits not verified for Blue Test Plan." in body
+    assert "Benefits not verified for Blue Test Plan: call Blue Test Plan" in body
     assert "<h2>Intake</h2>" not in body  # clinical flags are for owner and therapists
     owner = app.test_client()
     login(owner, a.owner)

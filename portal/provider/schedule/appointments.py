@@ -349,6 +349,7 @@ def appointment_check_in(appointment_id):
             flash("Checked in.", "success")
         return redirect(_back_to(appt))
     start = local(appt.starts_at)
+    warnings = claims_desk.checkin_warnings(appt, start.date())
     # intake answers are clinical: the front desk sees insurance warnings only
     return render(
         "provider/schedule/check_in.html",
@@ -358,7 +359,8 @@ def appointment_check_in(appointment_id):
         allowed=rules.allowed_actions(appt.status),
         flags=coverage.intake_flags(appt.client) if sees_intake() else [],
         show_flags=sees_intake(),
-        warnings=claims_desk.checkin_warnings(appt, start.date()),
+        warnings=warnings,
+        all_clear="" if warnings else claims_desk.checkin_all_clear(appt, start.date()),
     ), (200 if request.method == "GET" else 400)
 
 

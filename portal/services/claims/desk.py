@@ -2,6 +2,7 @@
 receivers that make a visit's claim the moment it can be made.
 
     checkin_warnings(appointment, on_date)  -> [str]   insurance warnings before a visit
+    checkin_all_clear(appointment, on_date) -> str     what check-in says with no warning
     note_minutes(appointment_id)            -> {code: minutes} | None   the signed note's
     estimate(appointment)                   -> Quote   the client's share (an estimate)
     checkout_summary(appointment)           -> dict    the payment page's insurance card
@@ -22,7 +23,7 @@ from flask import has_request_context
 from flask_login import current_user
 
 from portal import clock
-from portal.models import Appointment, Claim, Invoice
+from portal.models import Appointment, Claim, ClaimProblem, Invoice
 from portal.models.billing import LINE_PATIENT_RESPONSIBILITY
 from portal.rules import claim_build, claim_money, coding
 from portal.rules import claim_status as cs
@@ -60,6 +61,24 @@ def checkin_warnings(appointment, on_date):
             "self-pay type."
         ]
     return coverage.visit_warnings(client, on_date)
+
+
+def checkin_all_clear(appointment, on_date):
+    """What the check-in page says when there is no warning: what is on file (never "no
+    warnings" for a client without insurance)."""
+    policies = [p for p in coverage.active_policies(appointment.client) if p.covers(on_date)]
+    if not _bills_insurance(appointment):
+        if not policies:
+            return "Self-pay visit: no insurance is on file for this client."
+        return f"Self-pay visit: not billed to {policies[0].payer.name}."
+    policy = policies[0]
+    v = coverage.latest_verification(policy)
+    terms = ""
+    if v.copay_cents:
+        terms = f" (copay {format_cents(v.copay_cents)})"
+    elif v.coinsurance_percent:
+        terms = f" (coinsurance {v.coinsurance_percent:g}%)"
+    return f"Nothing to check: {policy.payer.name}, benefits verified {_day(v.verified_on)}{terms}."
 
 
 # --- check-out --------------------------------------------------------------------------------
@@ -193,7 +212,8 @@ def _make_share_invoice(appointment, user):
 
 
 def checkout_summary(appointment):
-    """The payment page's insurance card: the visit's claims, the estimate, the invoice."""
+    """The payment page's insurance card: the visit's claims (and what holds one, in the
+    problem's own words: a therapist cannot open the claim), the estimate, the invoice."""
     if not _bills_insurance(appointment):
         return None
     claims = list(
@@ -208,8 +228,16 @@ def checkout_summary(appointment):
             if note_minutes(appointment.id) is None
             else "No claim could be made: check the client's insurance policy."
         )
+    held = [c.id for c in claims if c.held]
+    problems = {}
+    if held:
+        for p in (
+            ClaimProblem.select().where(ClaimProblem.claim.in_(held)).order_by(ClaimProblem.id)
+        ):
+            problems.setdefault(p.claim_id, []).append(p.message)
     return {
         "claims": claims,
+        "problems": problems,  # {claim id: [message]}: what holds it, in words
         "waiting": waiting,
         "quote": estimate(appointment),
         "invoice": share_invoice(appointment),
