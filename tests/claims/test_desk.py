@@ -97,6 +97,22 @@ def test_a_self_pay_visit_of_a_client_without_insurance_says_so(app, client, wor
     assert f"Self-pay visit: not billed to {policy.payer.name}." in body
 
 
+def test_a_self_pay_visit_is_not_held_up_by_the_clients_insurance(app, client, world):
+    """The client's policy is unverified and its payer wants a referral none is on file
+    for: a visit the client pays for is not billed there, so check-in does not warn."""
+    a = world.a
+    with app.test_request_context():
+        appt = cf.visit(a.practice, a.c1, a.provider, status="booked")
+        appt.appointment_type.bill_insurance = False
+        appt.appointment_type.save()
+        policy = cf.policy(a.practice, a.c1, payer_obj=cf.payer(a.practice, referral_required=True))
+    login(client, a.frontdesk)
+    body = client.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
+    assert "Benefits not verified" not in body and "requires a referral" not in body
+    assert f"Self-pay visit: not billed to {policy.payer.name}." in body
+    assert desk.checkin_warnings(appt, appt.starts_at.date()) == []
+
+
 def test_check_out_reads_the_signed_note_makes_the_claim_and_collects_the_copay(
     app, client, world, booked
 ):

@@ -709,6 +709,8 @@ def test_check_in_shows_the_insurance_warning_from_coverage(app, client, sched):
         member_id="M123",
         effective_date=dt.date(2026, 1, 1),
     )
+    a.t60.bill_insurance = True  # a self-pay visit is not warned about the client's policy
+    a.t60.save()
     with app.test_request_context():
         appt = _appt(a, 10)
     login(client, a.frontdesk)

@@ -50,11 +50,14 @@ def _bills_insurance(appointment):
 
 
 def checkin_warnings(appointment, on_date):
-    """The insurance warnings before a visit: for a visit billed to insurance, no active
-    policy is a warning too; otherwise coverage.visit_warnings (verification, referral
-    and authorization left, where the payer or the verification needs them)."""
+    """The insurance warnings before a visit billed to insurance: no active policy, or
+    coverage.visit_warnings (verification, referral and authorization left, where the
+    payer or the verification needs them). A self-pay visit has none: it is not billed to
+    the client's policy (checkin_all_clear names it)."""
     client = appointment.client
-    if _bills_insurance(appointment) and not coverage.active_policies(client):
+    if not _bills_insurance(appointment):
+        return []
+    if not coverage.active_policies(client):
         return [
             f"This visit is billed to insurance, but no active insurance policy is on file "
             f"for {_day(on_date)}: add the client's policy, or change the visit to a "
