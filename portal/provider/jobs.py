@@ -45,7 +45,15 @@ def _paper_next(job):
 @bp.route("/jobs/<int:job_id>")
 def job(job_id):
     job = job_or_404(job_id)
-    return render("provider/job.html", block="job_progress", job=job, **_paper_next(job))
+    paper = is_paper_batch(job)
+    return render(
+        "provider/job.html",
+        block="job_progress",
+        job=job,
+        paper=paper,
+        section="claims" if paper else "",
+        **_paper_next(job),
+    )
 
 
 @bp.route("/jobs/<int:job_id>/result")
