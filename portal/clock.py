@@ -1,13 +1,33 @@
 """The one clock: naive UTC datetimes everywhere.
 
 Call it as `clock.utcnow()` (through the module) so tests can replace it to move time.
+`with clock.told(when):` makes it answer `when` inside the block, in this thread only: for
+telling a history after the fact (the demo's claims, worked over weeks, are loaded in one
+moment; their history rows are append-only and cannot be dated afterwards).
 """
 
+import contextlib as _contextlib
+import contextvars as _contextvars
 import datetime as _dt
+
+_told = _contextvars.ContextVar("clock_told", default=None)
 
 
 def utcnow() -> _dt.datetime:
+    when = _told.get()
+    if when is not None:
+        return when
     return _dt.datetime.now(_dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+@_contextlib.contextmanager
+def told(when: _dt.datetime):
+    """Inside the block, utcnow() answers `when` (naive UTC), in this context only."""
+    token = _told.set(when.replace(microsecond=0))
+    try:
+        yield when
+    finally:
+        _told.reset(token)
 
 
 def to_local(when, tz):

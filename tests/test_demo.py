@@ -7,9 +7,20 @@ import pytest
 
 from portal import clock, demo
 from portal.db import database
-from portal.models import Appointment, AppointmentType, Claim, Client, Practice, ProviderHours
+from portal.models import (
+    Appointment,
+    AppointmentType,
+    Claim,
+    ClaimEvent,
+    Client,
+    Practice,
+    ProviderHours,
+    User,
+)
+from portal.rules import claim_status as cs
 from portal.rules.appointments import CANCELLED_STATUSES
 from portal.services import coverage, superbills
+from portal.services.claims import queries
 from tests.conftest import login
 
 
@@ -109,3 +120,55 @@ def test_the_demo_client_has_a_paid_visit_for_a_superbill_whatever_the_day_and_h
     assert clock.today(Practice.get().tz) == day
     visits = superbills.candidates(client, day - dt.timedelta(days=30), day)
     assert any(v.eligible for v in visits), [(v.appointment_id, v.paid_in_full) for v in visits]
+
+
+def _local_day(when, tz):
+    return clock.local_date(when, tz)
+
+
+def test_the_demo_claims_history_follows_its_visits(ctx):
+    """A claim's history is told relative to its visit: made that day, sent the next
+    business day, answered days or weeks later; never before the visit, never in the
+    future, not every step stamped at the moment the demo was loaded."""
+    demo.load()
+    practice = Practice.get()
+    tz, now = practice.tz, clock.utcnow()
+    today = clock.today(tz)
+    claims = list(Claim.select().where(Claim.practice == practice))
+    assert len(claims) >= 10
+    later = 0
+    for c in claims:
+        visit = Appointment.get_by_id(c.appointment_id)
+        events = list(ClaimEvent.select().where(ClaimEvent.claim == c.id).order_by(ClaimEvent.id))
+        assert events, c.patient_control_number
+        stamps = [c.created_at, c.updated_at, c.submitted_at, *(e.created_at for e in events)]
+        for when in filter(None, stamps):
+            assert visit.starts_at <= when <= now, (c.patient_control_number, when, visit.starts_at)
+        if "R" not in c.patient_control_number:  # made when the note was signed (not rebilled)
+            assert _local_day(c.created_at, tz) == c.service_date
+        times = [e.created_at for e in events]
+        assert times == sorted(times), c.patient_control_number  # told in order
+        if c.submitted_at is not None:
+            sent = _local_day(c.submitted_at, tz)
+            assert sent > c.service_date and sent.weekday() < 5, (c.patient_control_number, sent)
+            (sent_event,) = [e for e in events if e.to_status == cs.SUBMITTED]
+            assert sent_event.created_at == c.submitted_at
+        if (today - c.service_date).days > 21:
+            # a visit weeks ago: its history does not all happen today
+            assert max(_local_day(t, tz) for t in times) < today, c.patient_control_number
+            later += 1
+    assert later >= 5
+    answered = [e for e in ClaimEvent.select().where(ClaimEvent.to_status == cs.DENIED)]
+    for e in answered:  # the payer's answer comes days after the claim was sent
+        assert (e.created_at - Claim.get_by_id(e.claim_id).submitted_at).days >= 7
+
+
+def test_the_demo_aging_table_spreads_over_its_buckets(ctx):
+    demo.load()
+    desk = User.get(User.email == "frontdesk@demo.example")
+    today = clock.today(desk.practice.tz)
+    table = queries.aging(desk, today)
+    used = [b for b, n in table.totals.counts.items() if n]
+    assert len(used) >= 3, table.totals.counts
+    # and each open claim is in the bucket of its date of service
+    assert sum(table.totals.counts.values()) >= 5

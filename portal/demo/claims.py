@@ -13,8 +13,11 @@ visit with the therapist's signed note), then taken through their life by the fr
 
 Visits are spread over the last 100 days so the aging table fills every column; all of
 them are Maya's (the demo therapist signs her notes). Dates of referrals and
-authorizations are relative to today. Idempotent: nothing is added when the practice has
-claims already. (Payments and the example 835 are the claims-money demo's.)
+authorizations are relative to today. Each claim's history is told relative to its visit
+(_dated): made when the note is signed after the visit, sent the next business day,
+acknowledged two days later, a payer's denial about two and a half weeks after sending;
+never before the visit, never after now. Idempotent: nothing is added when the practice
+has claims already. (Payments and the example 835 are the claims-money demo's.)
 """
 
 import datetime as dt
@@ -69,6 +72,37 @@ def _policy(practice, client, payer, **kw):
         (InsurancePolicy.client == client) & (InsurancePolicy.payer == payer)
     )
     return p or InsurancePolicy.create(practice=practice, client=client, payer=payer, **kw)
+
+
+# --- the history, told after the fact -------------------------------------------------------
+# The services stamp each change with the clock's now; the demo takes a claim through weeks
+# of its life in one moment, so each step is taken at its own time (clock.told), relative
+# to its visit.
+
+
+def _business_day(day, n=1):
+    """The n-th weekday after `day` (payers and the post work Monday to Friday)."""
+    while n:
+        day += dt.timedelta(days=1)
+        if day.weekday() < 5:
+            n -= 1
+    return day
+
+
+def _moment(ctx, day, hour, minute=0):
+    """`day` at this local time in the practice's zone, as stored (UTC); never after now."""
+    local = dt.datetime.combine(day, dt.time(hour, minute))
+    return min(slot_rules.to_utc(local, ctx["practice"].tz), ctx["now"])
+
+
+def _day_of(ctx, when):
+    return clock.local_date(when, ctx["practice"].tz)
+
+
+def _dated(when):
+    """What the block writes (the claims' history and problems, new claims, their audit
+    rows) dated `when` instead of the moment the demo is loaded."""
+    return clock.told(when)
 
 
 def _visit_time(ctx, days_ago):
@@ -140,7 +174,8 @@ def _visit(ctx, client, days_ago, minutes, diagnoses):
             **NOTE,
         ),
     )
-    charting.sign_note(therapist, note)
+    with _dated(min(end + dt.timedelta(minutes=10), ctx["now"])):  # signed after the visit
+        charting.sign_note(therapist, note)
     return build.visit_claims(appt.id)[0]
 
 
@@ -227,79 +262,118 @@ def _people(ctx):
     return jordan, priya, marcus, lily, helen, (jp, pp, lp, hp, state_farm)
 
 
-def _submit(claim, desk, days_ago, ctx):
-    sent = dt.datetime.combine(ctx["today"] - dt.timedelta(days=days_ago), dt.time(18, 0))
-    return life.change_status(
-        claim, cs.SUBMITTED, user=desk, reason="Sent to the payer (demo).", submitted_at=sent
-    )
+def _submit(ctx, claim):
+    """Sent the next business day after the visit, in the morning."""
+    sent = _moment(ctx, _business_day(claim.service_date), 9, 30)
+    with _dated(sent):
+        return life.change_status(
+            claim,
+            cs.SUBMITTED,
+            user=ctx["frontdesk"],
+            reason="Sent to the payer (demo).",
+            submitted_at=sent,
+        )
+
+
+def _after(ctx, claim, days, hour=7):
+    """`days` after the claim was sent (an answer comes in overnight: 7 AM)."""
+    return _moment(ctx, _day_of(ctx, claim.submitted_at) + dt.timedelta(days=days), hour)
+
+
+def _later(ctx, when, business_days, hour=10):
+    """`business_days` after `when`, at the desk."""
+    return _moment(ctx, _business_day(_day_of(ctx, when), business_days), hour)
+
+
+def _jordan(ctx, jordan):
+    """Self, Regence, referral required: accepted then corrected, rejected, sent, ready."""
+    desk, massage = ctx["frontdesk"], {"97124": 53}
+    _submit(ctx, _visit(ctx, jordan, 100, massage, ["M54.50"]))
+    accepted = _submit(ctx, _visit(ctx, jordan, 70, massage, ["M54.50", "M54.2"]))
+    acked = _after(ctx, accepted, 2)
+    with _dated(acked):
+        accepted = life.change_status(
+            accepted, cs.ACCEPTED, reason="277CA: accepted into adjudication (A2).",
+            payer_claim_number="RG2609210447",
+        )  # fmt: skip
+    with _dated(_later(ctx, acked, 8)):  # the desk finds the units wrong: a corrected claim
+        line = accepted.lines.get()
+        life.edit_line(accepted, line.id, units=4, modifiers="", pointers="A,B",
+                       charge_cents=28000, user=desk)  # fmt: skip
+        life.recheck(accepted, user=desk)  # a corrected claim (7), ready to go again
+    rejected = _submit(ctx, _visit(ctx, jordan, 45, massage, ["M54.50"]))
+    with _dated(_after(ctx, rejected, 2)):
+        history.add_problem(
+            rejected,
+            "277ca_A7_562",
+            "The payer rejected the claim (277CA A7:562, entity's identification number): "
+            "check the member ID on the client's policy, then check the claim again.",
+            fix_where="policy",
+            source="277ca",
+        )
+        life.change_status(rejected, cs.REJECTED, reason="277CA: A7:562 member ID not found.")
+    _submit(ctx, _visit(ctx, jordan, 12, massage, ["M54.50", "M54.2"]))
+    _visit(ctx, jordan, 5, massage, ["M54.50"])  # ready
+
+
+def _priya(ctx, priya):
+    """Workers' compensation with a prior authorization: denied and appealed, sent, ready."""
+    desk = ctx["frontdesk"]
+    denied = _submit(ctx, _visit(ctx, priya, 40, {"97124": 45}, ["S46.011A", "S13.4XXA"]))
+    answered = _after(ctx, denied, 17)
+    with _dated(answered):
+        life.change_status(denied, cs.DENIED, reason="835: denied, CARC 197 (authorization).")
+    with _dated(_later(ctx, answered, 2)):
+        life.appeal(
+            denied, "The authorization SAIF-PA-41277 covered the visit: copy sent.", user=desk
+        )
+    _submit(ctx, _visit(ctx, priya, 25, {"97124": 45}, ["S46.011A"]))
+    _visit(ctx, priya, 18, {"97124": 45}, ["S46.011A"])  # ready
+
+
+def _marcus(ctx, marcus):
+    """Auto accident, per-code units: accepted; one voided and billed again."""
+    desk = ctx["frontdesk"]
+    auto = _submit(ctx, _visit(ctx, marcus, 30, {"97124": 45}, ["S13.4XXA"]))
+    with _dated(_after(ctx, auto, 2)):
+        life.change_status(auto, cs.ACCEPTED, payer_claim_number="SF378Q21994A")
+    wrong = _visit(ctx, marcus, 8, {"97124": 45}, ["S13.4XXA"])
+    voided = _moment(ctx, _business_day(wrong.service_date), 11)
+    with _dated(voided):
+        life.void(wrong, "Made before the adjuster confirmed the visit; billed again.", user=desk)
+    with _dated(min(voided + dt.timedelta(minutes=5), ctx["now"])):
+        build.create_for_visit(wrong.appointment, user=desk)
+
+
+def _lily(ctx, lily):
+    """A dependent on her father's Aetna plan; 97124 with 97140, 59 on 97140: denied and
+    closed, sent, ready."""
+    desk, pair = ctx["frontdesk"], {"97124": 38, "97140": 22}
+    closed = _submit(ctx, _visit(ctx, lily, 95, pair, ["M54.2", "M54.50"]))
+    answered = _after(ctx, closed, 18)
+    with _dated(answered):
+        life.change_status(
+            closed, cs.DENIED, reason="835: denied, CARC 50 (not medically necessary)."
+        )
+    with _dated(_later(ctx, answered, 4)):
+        life.close(closed, "Not medically necessary per the plan; the family was told.", user=desk)
+    _submit(ctx, _visit(ctx, lily, 20, pair, ["M54.2", "M54.50"]))
+    _visit(ctx, lily, 3, pair, ["M54.2", "M54.50"])  # ready
 
 
 def load(ctx):
     practice = ctx["practice"]
     if Claim.select().where(Claim.practice == practice).exists():
         return
-    ctx["today"] = slot_rules.to_local(clock.utcnow(), practice.tz).date()
+    ctx["now"] = clock.utcnow()
+    ctx["today"] = slot_rules.to_local(ctx["now"], practice.tz).date()
     ctx["claims_type"] = AppointmentType.get(
         (AppointmentType.practice == practice) & AppointmentType.bill_insurance
     )
-    desk = ctx["frontdesk"]
     jordan, priya, marcus, lily, helen, _ = _people(ctx)
-    massage = {"97124": 53}
-    pair = {"97124": 38, "97140": 22}
-
-    # Jordan: self, Regence, referral required.
-    old = _visit(ctx, jordan, 100, massage, ["M54.50"])
-    _submit(old, desk, 98, ctx)
-    accepted = _visit(ctx, jordan, 70, massage, ["M54.50", "M54.2"])
-    _submit(accepted, desk, 68, ctx)
-    accepted = life.change_status(
-        accepted, cs.ACCEPTED, reason="277CA: accepted into adjudication (A2).",
-        payer_claim_number="RG2609210447",
-    )  # fmt: skip
-    line = accepted.lines.get()
-    life.edit_line(accepted, line.id, units=4, modifiers="", pointers="A,B",
-                   charge_cents=28000, user=desk)  # fmt: skip
-    life.recheck(accepted, user=desk)  # a corrected claim (7), ready to go again
-    rejected = _visit(ctx, jordan, 45, massage, ["M54.50"])
-    _submit(rejected, desk, 43, ctx)
-    history.add_problem(
-        rejected,
-        "277ca_A7_562",
-        "The payer rejected the claim (277CA A7:562, entity's identification number): "
-        "check the member ID on the client's policy, then check the claim again.",
-        fix_where="policy",
-        source="277ca",
-    )
-    life.change_status(rejected, cs.REJECTED, reason="277CA: A7:562 member ID not found.")
-    recent = _visit(ctx, jordan, 12, massage, ["M54.50", "M54.2"])
-    _submit(recent, desk, 11, ctx)
-    _visit(ctx, jordan, 5, massage, ["M54.50"])  # ready
-
-    # Priya: workers' compensation, prior authorization.
-    denied = _visit(ctx, priya, 40, {"97124": 45}, ["S46.011A", "S13.4XXA"])
-    _submit(denied, desk, 38, ctx)
-    life.change_status(denied, cs.DENIED, reason="835: denied, CARC 197 (authorization).")
-    life.appeal(denied, "The authorization SAIF-PA-41277 covered the visit: copy sent.", user=desk)
-    wc = _visit(ctx, priya, 25, {"97124": 45}, ["S46.011A"])
-    _submit(wc, desk, 24, ctx)
-    _visit(ctx, priya, 18, {"97124": 45}, ["S46.011A"])  # ready
-
-    # Marcus: auto accident, per-code units; one voided and billed again.
-    auto = _visit(ctx, marcus, 30, {"97124": 45}, ["S13.4XXA"])
-    _submit(auto, desk, 29, ctx)
-    life.change_status(auto, cs.ACCEPTED, payer_claim_number="SF378Q21994A")
-    wrong = _visit(ctx, marcus, 8, {"97124": 45}, ["S13.4XXA"])
-    life.void(wrong, "Made before the adjuster confirmed the visit; billed again.", user=desk)
-    build.create_for_visit(wrong.appointment, user=desk)
-
-    # Lily: a dependent on her father's Aetna plan; 97124 with 97140, 59 on 97140.
-    closed = _visit(ctx, lily, 95, pair, ["M54.2", "M54.50"])
-    _submit(closed, desk, 93, ctx)
-    life.change_status(closed, cs.DENIED, reason="835: denied, CARC 50 (not medically necessary).")
-    life.close(closed, "Not medically necessary per the plan; the family was told.", user=desk)
-    lily_sent = _visit(ctx, lily, 20, pair, ["M54.2", "M54.50"])
-    _submit(lily_sent, desk, 19, ctx)
-    _visit(ctx, lily, 3, pair, ["M54.2", "M54.50"])  # ready
-
+    _jordan(ctx, jordan)
+    _priya(ctx, priya)
+    _marcus(ctx, marcus)
+    _lily(ctx, lily)
     # Helen: held (Regence needs a referral; no address on file).
-    _visit(ctx, helen, 10, massage, ["M54.50"])
+    _visit(ctx, helen, 10, {"97124": 53}, ["M54.50"])

@@ -4,8 +4,10 @@ A held claim links each problem to the page where it is fixed (the client's deta
 the policy, the payer, a referral or authorization, the practice settings, a provider's
 profile: claims/views.py fix_link). The link carries the claim page's path as `?back=`;
 the fixing page shows "Back to claim CLM..." and keeps the path through its form (a
-hidden field, also when a submit fails); after a successful save the desk lands on the
-claim again, checked again (life.recheck): it says whether the problem is gone.
+hidden field, also when a submit fails), its Cancel link and the links and buttons that
+stay inside it (a fee's Remove, the providers list's Edit); after a successful save the
+desk lands on the claim again, checked again (life.recheck): it says whether the problem
+is gone.
 
 The path is followed only when it is a local path (portal.inputs.local_path) naming
 the claim page of a claim this user may see; anything else (another site, a
@@ -73,10 +75,19 @@ def claim_back():
     return g.claim_back
 
 
+@bp.app_template_global()
 def url_with_back(url):
-    """`url` keeping this request's way back (for a redirect inside the fixing pages)."""
+    """`url` keeping this request's way back (a link or a redirect inside the fixing pages:
+    the providers list's, a fee's removal)."""
     back = claim_back()
     return with_back(url, back.claim) if back else url
+
+
+@bp.app_template_global()
+def back_or(url):
+    """Where a fixing page's Cancel leads: the claim it was opened from, else `url`."""
+    back = claim_back()
+    return f"{back.path}#problems" if back else url
 
 
 def saved(default_url):

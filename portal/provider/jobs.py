@@ -1,6 +1,9 @@
 """Progress of long work (portal/services/jobs.py): a page that polls itself until done.
 A finished batch of CMS-1500 PDFs also offers its next step: mark the claims still ready
-as mailed (portal/provider/claims/mailing.py), or go back to the claims."""
+as mailed (portal/provider/claims/mailing.py), or go back to the claims.
+
+Who: a job is its starter's and the owner's; a batch of CMS-1500 PDFs is every claims
+worker's (the owner and the front desk). Another practice's job: 404 (audited)."""
 
 from flask import abort
 from flask_login import current_user
@@ -15,13 +18,17 @@ from portal.services.claims import cms1500_batch, mailing
 
 
 def job_or_404(job_id):
-    # A job belongs to its practice; its result (an export, a claims batch) to the one who
-    # started it and the owner.
+    # A job belongs to its practice; its result (an export) to the one who started it and
+    # the owner. A batch of paper claims is the claims desk's work: whoever works claims
+    # follows it, prints it and marks it as mailed (the one who posts the envelopes is often
+    # not the one who printed them).
     job = access.get_or_404(Job, job_id)
     user = current_user._get_current_object()
-    if not user.is_owner and job.created_by_id != user.id:
-        access.deny()
-    return job
+    if user.is_owner or job.created_by_id == user.id:
+        return job
+    if user.is_desk and is_paper_batch(job):
+        return job
+    access.deny()
 
 
 def is_paper_batch(job):
@@ -38,7 +45,15 @@ def _paper_next(job):
 @bp.route("/jobs/<int:job_id>")
 def job(job_id):
     job = job_or_404(job_id)
-    return render("provider/job.html", block="job_progress", job=job, **_paper_next(job))
+    paper = is_paper_batch(job)
+    return render(
+        "provider/job.html",
+        block="job_progress",
+        job=job,
+        paper=paper,
+        section="claims" if paper else "",
+        **_paper_next(job),
+    )
 
 
 @bp.route("/jobs/<int:job_id>/result")

@@ -93,4 +93,4 @@ def payer_fee_delete(payer_id, fee_id):
     )
     ins.set_fee(payer, fee.cpt_code, None)
     flash(f"Fee for {fee.cpt_code} removed.", "success")
-    return redirect(url_for("provider.payer_edit", payer_id=payer.id) + "#fees")
+    return redirect(url_with_back(url_for("provider.payer_edit", payer_id=payer.id)) + "#fees")

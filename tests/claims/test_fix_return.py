@@ -19,6 +19,8 @@ from portal.models import (
     Claim,
     ClaimProblem,
     Client,
+    Payer,
+    PayerFee,
     Practice,
     Provider,
     Referral,
@@ -295,3 +297,106 @@ def test_the_providers_list_shows_the_way_back(app, client, world):
     login(client, world.a.owner)
     page = client.get(f"/provider/settings/providers?back=/provider/claims/{claim.id}")
     assert f"Back to claim {claim.patient_control_number}" in page.get_data(as_text=True)
+
+
+# --- Cancel, the fee schedule's Remove, the providers list: the way back is kept ---------
+
+CANCEL = re.compile(r'<a class="button secondary" href="([^"]*)">Cancel</a>')
+# the fixing pages with a Cancel link, and where it leads when not opened from a claim
+USUAL_CANCEL = {
+    "client": "/provider/clients/{client}",
+    "policy": "/provider/clients/{client}#insurance",
+    "provider": "/provider/settings/providers",
+    "referral_new": "/provider/clients/{client}#insurance",
+    "referral_edit": "/provider/clients/{client}#insurance",
+    "authorization_new": "/provider/clients/{client}#insurance",
+}
+
+
+@pytest.mark.parametrize("target", sorted(USUAL_CANCEL))
+def test_cancel_leads_back_to_the_claim(app, client, world, target):
+    make, role = TARGETS[target]
+    with app.test_request_context():
+        claim, _code, starts, _fix = make(world)
+        appt_b, _ = cf.insured_visit(world.b, policy_kw={"member_id": ""})
+        theirs = _claim(appt_b)
+    login(client, getattr(world.a, role))
+    url = _fix_link(client, claim, starts)
+    page = client.get(url).get_data(as_text=True)
+    assert CANCEL.findall(page) == [f"/provider/claims/{claim.id}#problems"]
+    # opened without the way back, or with one that is off site or another practice's
+    # claim: Cancel goes where it always went
+    usual = USUAL_CANCEL[target].format(client=claim.client_id)
+    bare = urlsplit(url).path
+    for back in (None, "//evil.example/provider/claims/1", f"/provider/claims/{theirs.id}"):
+        query = {"back": back} if back else {}
+        page = client.get(bare, query_string=query).get_data(as_text=True)
+        assert CANCEL.findall(page) == [usual], back
+        assert theirs.patient_control_number not in page
+    # a failed submit keeps Cancel on the claim
+    action, fields = _fix_form(client.get(url).get_data(as_text=True))
+    if target == "client":
+        fields["first_name"] = ""
+    else:
+        fields[next(k for k in ("referring_npi", "npi", "visits_allowed", "member_id")
+                    if k in fields)] = "x" * 300  # fmt: skip
+    r = client.post(action or bare, data=fields)
+    assert r.status_code == 400
+    assert CANCEL.findall(r.get_data(as_text=True)) == [f"/provider/claims/{claim.id}#problems"]
+
+
+def test_removing_a_fee_keeps_the_way_back(app, client, world):
+    with app.test_request_context():
+        claim, _code, starts, _fix = _payer_id(world)
+        appt_b, _ = cf.insured_visit(world.b, policy_kw={"member_id": ""})
+        theirs = _claim(appt_b)
+    fee = PayerFee.create(practice=world.a.practice, payer=claim.payer_id, cpt_code="97110",
+                          fee_cents=7000)  # fmt: skip
+    login(client, world.a.frontdesk)
+    url = _fix_link(client, claim, starts)
+    page = client.get(url).get_data(as_text=True)
+    parser = Forms()
+    parser.feed(page)
+    remove = [
+        (a, f) for a, f in parser.forms if f"/fees/{fee.id}/delete" in htmllib.unescape(a["action"])
+    ]
+    assert len(remove) == 1
+    action, fields = htmllib.unescape(remove[0][0]["action"]), remove[0][1]
+    r = client.post(action, data=fields)
+    assert r.status_code == 302
+    back = f"back=%2Fprovider%2Fclaims%2F{claim.id}"
+    assert r.headers["Location"] == f"/provider/payers/{claim.payer_id}?{back}#fees"
+    assert not PayerFee.select().where(PayerFee.id == fee.id).exists()
+    landed = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert f"Back to claim {claim.patient_control_number}" in landed
+    # without a way back, or another practice's claim as one: the usual redirect
+    for back_path in (None, f"/provider/claims/{theirs.id}"):
+        again = PayerFee.create(practice=world.a.practice, payer=claim.payer_id,
+                                cpt_code="97112", fee_cents=6000)  # fmt: skip
+        data = {"back": back_path} if back_path else {}
+        r = client.post(f"/provider/payers/{claim.payer_id}/fees/{again.id}/delete", data=data)
+        assert r.headers["Location"] == f"/provider/payers/{claim.payer_id}#fees"
+    # another practice's payer or fee: 404
+    b_payer = Payer.get(Payer.practice == world.b.practice)
+    assert client.post(f"/provider/payers/{b_payer.id}/fees/{fee.id}/delete").status_code == 404
+
+
+def test_the_providers_list_keeps_the_way_back_in_its_links(app, client, world):
+    with app.test_request_context():
+        claim, _code, _starts, fix = _provider_npi(world)
+    login(client, world.a.owner)
+    back = f"back=%2Fprovider%2Fclaims%2F{claim.id}"
+    page = client.get(f"/provider/settings/providers?{back}").get_data(as_text=True)
+    hrefs = [
+        htmllib.unescape(h) for h in re.findall(r'href="(/provider/settings/provider[^"]*)"', page)
+    ]
+    edit = f"/provider/settings/providers/{world.a.provider.id}?{back}"
+    assert edit in hrefs and f"/provider/settings/providers/new?{back}" in hrefs
+    assert all(back in h for h in hrefs if h.startswith("/provider/settings/providers/")), hrefs
+    page, r = _submit(client, edit, fix)
+    assert (r.status_code, r.headers["Location"]) == (303, f"/provider/claims/{claim.id}")
+    assert Claim.get_by_id(claim.id).status == cs.READY
+    # not opened from a claim: the links are plain
+    page = client.get("/provider/settings/providers").get_data(as_text=True)
+    assert f'href="/provider/settings/providers/{world.a.provider.id}"' in page
+    assert "back=" not in page

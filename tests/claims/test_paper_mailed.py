@@ -9,6 +9,7 @@ import pytest
 
 from portal.models import AuditLog, Claim, ClaimEvent, Job
 from portal.services.claims import batches, life
+from tests import factories
 from tests.claims import factories as cf
 from tests.conftest import login
 
@@ -216,3 +217,72 @@ def test_only_a_finished_print_job_marks_claims(app, client, world, paper):
     Job.update(status="done", kind="export_csv").where(Job.id == job.id).execute()
     assert client.post(f"/provider/jobs/{job.id}/mailed").status_code == 404
     assert not re.search(r"Mark (this|these)", _body(client.get(f"/provider/jobs/{job.id}")))
+
+
+def test_whoever_works_claims_marks_a_job_someone_else_printed(app, client, world, paper):
+    """The one who puts the envelopes in the post is often not the one who printed: any
+    front desk (or the owner) of the practice follows a print job, downloads its PDF and
+    marks its claims as mailed; a therapist, who does not work claims, gets 404."""
+    a1, a2, a3, b1 = paper["a1"], paper["a2"], paper["a3"], paper["b1"]
+    with app.test_request_context():
+        printer = factories.user(world.a.practice, "frontdesk")
+    login(client, printer)
+    job = _print(client, [a1, a2])
+    one = _print(client, [a3])
+    client.post("/logout")
+    # the practice's paper page lists the batch for the other desk, and its link works
+    login(client, world.a.frontdesk)
+    assert f'href="/provider/jobs/{job.id}"' in _body(client.get("/provider/claims/paper"))
+    page = client.get(f"/provider/jobs/{job.id}")
+    assert page.status_code == 200 and "Mark these 2 claims as mailed" in _body(page)
+    assert client.get(f"/provider/jobs/{job.id}/result").status_code == 200
+    resp = client.post(f"/provider/jobs/{job.id}/mailed")
+    assert resp.status_code == 303 and resp.headers["Location"] == f"/provider/jobs/{job.id}"
+    assert "2 claims marked as mailed" in _body(client.get(resp.headers["Location"]))
+    for c in (a1, a2):
+        assert _fresh(c).status == "submitted"
+        event = ClaimEvent.select().where(
+            (ClaimEvent.claim == c.id) & (ClaimEvent.reason == "Mailed on paper")
+        )
+        assert event.get().user_id == world.a.frontdesk.id
+    client.post("/logout")
+    # the owner, too, for a job neither started
+    login(client, world.a.owner)
+    assert client.post(f"/provider/jobs/{one.id}/mailed").status_code == 303
+    assert _fresh(a3).status == "submitted"
+    client.post("/logout")
+    # another practice's desk: 404 on the job, its PDF and its marking
+    login(client, world.b.frontdesk)
+    denied = AuditLog.select().where(AuditLog.action == "access.denied").count()
+    for url in (f"/provider/jobs/{job.id}", f"/provider/jobs/{job.id}/result"):
+        assert client.get(url).status_code == 404
+    assert client.post(f"/provider/jobs/{job.id}/mailed").status_code == 404
+    assert client.post(f"/provider/claims/{a1.id}/mailed").status_code == 404
+    assert AuditLog.select().where(AuditLog.action == "access.denied").count() >= denied + 4
+    client.post("/logout")
+    # the therapist does not work claims: 404, nothing moves
+    login(client, world.a.therapist)
+    assert client.get(f"/provider/jobs/{job.id}").status_code == 404
+    assert client.get(f"/provider/jobs/{job.id}/result").status_code == 404
+    with app.test_request_context():
+        a4 = cf.paper_claim(world.a.practice, world.a.c2, world.a.provider)
+    assert client.post(f"/provider/claims/{a4.id}/mailed").status_code == 404
+    assert _fresh(a4).status == "ready" and _fresh(b1).status == "ready"
+    client.post("/logout")
+    r = client.get(f"/provider/jobs/{job.id}")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login")
+
+
+def test_an_export_job_stays_its_starters(app, client, world):
+    """Not a print job (a practice export, say): only its starter and the owner."""
+    with app.test_request_context():
+        other = factories.user(world.a.practice, "frontdesk")
+        job = Job.create(
+            practice=world.a.practice, created_by=other, kind="practice_export",
+            title="Practice export", status="done",
+        )  # fmt: skip
+    login(client, world.a.frontdesk)
+    assert client.get(f"/provider/jobs/{job.id}").status_code == 404
+    client.post("/logout")
+    login(client, other)
+    assert client.get(f"/provider/jobs/{job.id}").status_code == 200
