@@ -183,25 +183,57 @@ def _claims_by_pcn(practice_id, remits):
     return {pcn_key(c.patient_control_number): c for c in rows}
 
 
-def posting_order(clps):
-    """The CLPs in the order they are posted: as in the file, except that a claim's
-    reversal (CLP02 22) goes before the payer's new answer for it in the same 835, which
-    some payers write first: the new answer then settles the client's share and the
-    claim's status, and the reversal does not undo it."""
+def posting_order(pairs):
+    """The file's CLPs, as (item, CLP) pairs, in the order they are posted: as in the
+    file, except that a claim's CLPs go together (where its first one is) and its reversal
+    (CLP02 22) goes before the payer's new answer for it anywhere in the file (another
+    transaction set, ST/SE, too), which some payers write first: the new answer then
+    settles the client's share and the claim's status, and the reversal does not undo
+    it."""
     first = {}
-    for i, cp in enumerate(clps):
+    for i, (_, cp) in enumerate(pairs):
         first.setdefault(pcn_key(cp.patient_control_number), i)
     return [
-        cp
-        for _, cp in sorted(
-            enumerate(clps),
+        pair
+        for _, pair in sorted(
+            enumerate(pairs),
             key=lambda item: (
-                first[pcn_key(item[1].patient_control_number)],
-                item[1].status != claim_status.REVERSAL,
+                first[pcn_key(item[1][1].patient_control_number)],
+                item[1][1].status != claim_status.REVERSAL,
                 item[0],
             ),
         )
     ]
+
+
+class _Splits:
+    """A claim's answers in one 835 so far (posting_order puts them together): a payer may
+    split a claim over several CLPs, lines 1-2 in one and line 3 in another. A reversal
+    starts the claim's answers again."""
+
+    def __init__(self, ordered):
+        keys = [pcn_key(cp.patient_control_number) for _, cp in ordered]
+        self.last = {key: i for i, key in enumerate(keys)}
+        self.earlier = {}  # claim id -> the PayerAnswers posted for it since its reversal
+
+    def split(self, claim, answer, index, cp):
+        """posting.Split for `answer`, the `index`th CLP of the order; remembers it."""
+        earlier = tuple(self.earlier.get(claim.id, ()))
+        last = self.last[pcn_key(cp.patient_control_number)] == index
+        if answer.status == claim_status.REVERSAL:
+            self.earlier[claim.id] = []
+        else:
+            self.earlier.setdefault(claim.id, []).append(answer)
+        return posting.Split(earlier, last)
+
+    def lines_paid(self, claim):
+        """The claim lines the claim's earlier answers in the file paid."""
+        return {
+            pl.claim_line.id
+            for a in self.earlier.get(claim.id, ())
+            for pl in a.lines
+            if pl.claim_line is not None
+        }
 
 
 def _adjs(items):
@@ -209,20 +241,22 @@ def _adjs(items):
 
 
 def _line_for(svc, lines, used):
-    """The claim line an SVC pays: by the REF*6R we sent, else the next line of that code."""
+    """The claim line an SVC pays: by the REF*6R we sent, else the next line of that code
+    not paid yet (the one of the same charge first: a claim may bill a code twice)."""
     for line in lines:
         if svc.control_number and svc.control_number == batch837.line_control_number(line):
             return line
-    for line in lines:
-        if line.id not in used and line.cpt_code == svc.code:
-            return line
-    return None
+    free = [line for line in lines if line.id not in used and line.cpt_code == svc.code]
+    same = [line for line in free if line.charge_cents == svc.charge_cents]
+    return (same or free or [None])[0]
 
 
-def answer_for(claim, cp):
-    """posting.PayerAnswer from an 835 CLP (read835.ClaimPayment) for `claim`."""
+def answer_for(claim, cp, paid_before=()):
+    """posting.PayerAnswer from an 835 CLP (read835.ClaimPayment) for `claim`.
+    `paid_before`: ids of claim lines another CLP of the file paid (a split claim): an SVC
+    without REF*6R goes to the next line of its procedure not paid yet."""
     lines = list(ClaimLine.select().where(ClaimLine.claim == claim.id).order_by(ClaimLine.position))
-    used, paid_lines = set(), []
+    used, paid_lines = set(paid_before), []
     for svc in cp.services:
         line = _line_for(svc, lines, used)
         adjustments = _adjs(svc.adjustments)
@@ -323,13 +357,19 @@ def import_835(practice_id, data, *, source="upload", filename="", user=None):
             now = clock.utcnow()
             doc = _store(practice_id, data, digest, remits, filename, user)
             claims = _claims_by_pcn(practice_id, remits)
-            out = ImportResult([], [], [])
-            for remit in remits:
-                row = _remittance_row(practice_id, remit, digest, doc, source, claims, user, now)
-                out.remittances.append(row)
-                for cp in posting_order(remit.claims):
-                    claim = claims.get(pcn_key(cp.patient_control_number))
-                    _one_claim(row, cp, claim, out, user, now)
+            rows = [
+                _remittance_row(practice_id, remit, digest, doc, source, claims, user, now)
+                for remit in remits
+            ]
+            out = ImportResult(rows, [], [])
+            ordered = posting_order(
+                [(row, cp) for row, r in zip(rows, remits, strict=True) for cp in r.claims]
+            )
+            splits = _Splits(ordered)
+            for i, (row, cp) in enumerate(ordered):
+                claim = claims.get(pcn_key(cp.patient_control_number))
+                _one_claim(row, cp, claim, out, user, now, splits, i)
+            for row, remit in zip(rows, remits, strict=True):
                 if row.unmatched_count:
                     row.save()
                 audit.record(
@@ -350,7 +390,7 @@ def import_835(practice_id, data, *, source="upload", filename="", user=None):
     return out
 
 
-def _one_claim(row, cp, claim, out, user, now):
+def _one_claim(row, cp, claim, out, user, now, splits, index):
     void = claim is not None and claim.status == claim_status.VOID
     if claim is None or (void and cp.status != claim_status.REVERSAL):
         note = (
@@ -366,13 +406,15 @@ def _one_claim(row, cp, claim, out, user, now):
         out.unmatched.append(_line_row(row, cp, None, "unmatched", note, now))
         return
     line = _line_row(row, cp, claim, "posted", "", now)
+    answer = answer_for(claim, cp, splits.lines_paid(claim))
     result = posting.post(
         claim,
-        answer_for(claim, cp),
+        answer,
         user=user,
         source=source_words(row),
         remittance_claim=line,
         remittance=row,
+        split=splits.split(claim, answer, index, cp),
     )
     if result.problems:
         RemittanceClaim.update(note="\n".join(result.problems)).where(
