@@ -26,6 +26,7 @@ from portal.models.insurance import Payer
 from portal.rules import claim_money, claim_status
 from portal.rules.money import format_cents
 from portal.services.claims import batch837, posting
+from portal.x12 import read835
 from portal.x12.read835 import read_835
 from portal.x12.segments import X12Error
 
@@ -71,14 +72,12 @@ def read(data):
         remits = read_835(decode(data))
     except X12Error as exc:
         raise RemittanceError(f"This is not a readable 835 remittance: {exc}") from None
-    seen = set()
-    for r in remits:
-        if r.identity in seen:
+    for i, r in enumerate(remits):
+        if any(_same_payment(r, o.identity, o.plan) for o in remits[:i]):
             raise RemittanceError(
                 f"This file holds payment {r.trace_number} twice (two transaction sets with "
                 "the same payer and trace number): ask the payer for a corrected file."
             )
-        seen.add(r.identity)
         if not r.trace_number.strip():
             raise RemittanceError(
                 "This 835 has no check or EFT trace number (TRN02), so the portal cannot "
@@ -86,6 +85,17 @@ def read(data):
             )
         _check_balance(r)
     return remits
+
+
+def _same_payment(remit, identity, plan):
+    """Whether `remit` (read835.Remittance) is the payment of `identity` and `plan` again:
+    the same payer identifier and trace number, and no plan of the payer's that tells
+    them apart (read835.same_plan)."""
+    return remit.identity == identity and read835.same_plan(remit.plan, plan)
+
+
+def _stored_plan(row):
+    return (row.trace_supplement, row.payer_code)
 
 
 def _check_balance(r):
@@ -112,9 +122,20 @@ def provider_adjustments(remittance):
     if b"PLB" not in data:
         return []
     for remit in read_835(decode(data)):
-        if remit.identity == (remittance.payer_identifier, remittance.trace_number):
+        if _is_row_of(remit, remittance):
             return remit.provider_adjustments
     return []
+
+
+def _is_row_of(remit, row):
+    """Whether the Remittance `row` was imported from `remit` (of its stored file)."""
+    payer_key, trace = remit.identity
+    supplement, code = remit.plan
+    return (payer_key[:255], trace[:255], supplement[:255], code[:255]) == (
+        row.payer_identifier,
+        row.trace_number,
+        *_stored_plan(row),
+    )
 
 
 def _when(row):
@@ -136,11 +157,12 @@ def _refuse_repeats(practice_id, digest, remits):
         )
     for r in remits:
         payer_key, trace = r.identity
-        seen = Remittance.get_or_none(
+        same = Remittance.select().where(
             (Remittance.practice == practice_id)
-            & (Remittance.payer_identifier == payer_key)
-            & (Remittance.trace_number == trace)
+            & (Remittance.payer_identifier == payer_key[:255])
+            & (Remittance.trace_number == trace[:255])
         )
+        seen = next((row for row in same if read835.same_plan(r.plan, _stored_plan(row))), None)
         if seen is not None:
             raise AlreadyImported(
                 f"{r.payer_name or 'The payer'}'s payment {trace} was posted on {_when(seen)} "
@@ -309,6 +331,8 @@ def _remittance_row(practice_id, remit, digest, doc, source, claims, user, now):
         payer_name=(remit.payer_name or "")[:255],
         payer_identifier=payer_key[:255],
         trace_number=trace[:255],
+        trace_supplement=remit.plan[0][:255],
+        payer_code=remit.plan[1][:255],
         payment_cents=remit.payment_cents,
         payment_method=remit.method,
         payment_date=remit.payment_date,
@@ -431,7 +455,7 @@ def _clp_of(line):
     remittance = Remittance.get_by_id(line.remittance_id)
     doc = StoredDocument.get_by_id(remittance.document_id)
     for remit in read(bytes(doc.data)):
-        if remit.trace_number != remittance.trace_number:
+        if not _is_row_of(remit, remittance):
             continue
         for cp in remit.claims:
             same = (
