@@ -87,9 +87,11 @@ def _backfill(db):
 def up(migrator, db):
     for column in COLUMNS:
         ddl.run(db, f"ALTER TABLE remittance ADD COLUMN {column} VARCHAR(255) NOT NULL DEFAULT ''")
-    _backfill(db)
     ddl.run(db, "DROP INDEX IF EXISTS remittance_trace")
     ddl.run(db, NEW_INDEX)
+    # Last: on PostgreSQL an UPDATE leaves trigger events pending (the render cache's
+    # change triggers), and no index can be made on the table after it in the transaction.
+    _backfill(db)
 
 
 def down(migrator, db):
