@@ -198,6 +198,8 @@ class Remittance(BaseModel):
     payer = ForeignKeyField(Payer, null=True, on_delete="RESTRICT")  # matched by payer ID
     payer_name = CharField(default="")
     payer_identifier = CharField(default="")  # the payer's ID in the 835 (N1*PR / TRN03)
+    trace_supplement = CharField(default="")  # TRN04: the plan or division under TRN03
+    payer_code = CharField(default="")  # 1000A REF*2U (or N1*PR04): the payer's own ID
     trace_number = CharField()  # check or EFT trace number: the same again is refused
     payment_cents = IntegerField(default=0)
     payment_method = CharField(default="")  # CHK, ACH, NON ...

@@ -15,6 +15,7 @@ All amounts are integer cents. How to call:
                                          lines=(RemitLine(...), ...)))
     posting.patient_responsibility_cents  # the client's invoice
     posting.write_off_cents, posting.by_group["CO"], posting.status, posting.problems
+    whole = combine([remit_claim, ...])  # one claim's CLPs from one 835, as one answer
 
     recovered_write_off(charge, settled, posted, written_off)  # the write-off paid back
     payment_imbalance(payment, [claim paid ...], [provider adjustment ...])  # 0: balanced
@@ -22,7 +23,7 @@ All amounts are integer cents. How to call:
 """
 
 import datetime as dt
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -233,7 +234,8 @@ def payment_imbalance(
 
 
 GROUPS = ("CO", "PR", "OA", "PI", "CR")
-PRIOR_PAYER_REASON = "23"  # OA 23: the impact of the prior payer's adjudication
+PRIOR_PAYER_REASON = "23"
+DENIED_CODE = "4"  # CLP02: denied  # OA 23: the impact of the prior payer's adjudication
 
 
 @dataclass(frozen=True)
@@ -329,6 +331,26 @@ def _balance_problems(claim: RemitClaim, every: list[Adj], pr: int) -> list[str]
             f"(CLP05) but its PR adjustments add up to {_money(pr)}."
         )
     return problems
+
+
+def combine(claims: Sequence[RemitClaim]) -> RemitClaim:
+    """One claim's answers from one 835, as one: a payer may split a claim over several
+    CLPs with the same CLP01 (lines 1-2 in one, line 3 in another). Amounts, adjustments
+    and lines add up; the CLP02 is a denial (4) only when every part denies, so that
+    post_remittance gives the claim's status from everything the payer said about it.
+    (Whether each CLP balances is each one's own question: post_remittance of each.)
+
+    combine([paid 1-2 (CLP02 1), line 3 denied (CLP02 4)]).status == "1"
+    """
+    codes = [c.status for c in claims]
+    return RemitClaim(
+        status=next((code for code in codes if code != DENIED_CODE), DENIED_CODE),
+        charge_cents=sum(c.charge_cents for c in claims),
+        paid_cents=sum(c.paid_cents for c in claims),
+        patient_responsibility_cents=sum(c.patient_responsibility_cents for c in claims),
+        adjustments=tuple(a for c in claims for a in c.adjustments),
+        lines=tuple(line for c in claims for line in c.lines),
+    )
 
 
 def post_remittance(claim: RemitClaim) -> Posting:

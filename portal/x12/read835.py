@@ -13,7 +13,11 @@
         remit.provider_adjustments        # PLB: belong to no claim
 
 A remittance is the same one again when payer and trace number repeat (TRN02 with
-TRN03 or the payer's ID): `remit.identity`. Raises X12Error on malformed input.
+TRN03 or the payer's ID): `remit.identity`, unless the two tell apart payers that share
+the TRN03 (plans or divisions paying under one tax ID may reuse check numbers): by TRN04,
+the originating company supplemental code, or the payer's additional ID (1000A REF*2U, or
+N1*PR04): `remit.plan`, and `same_plan(a.plan, b.plan)`. Raises X12Error on malformed
+input.
 """
 
 import datetime as dt
@@ -124,6 +128,7 @@ class Remittance:
     payment_date: dt.date | None  # BPR16
     trace_number: str  # TRN02: check or EFT trace number
     payer_trace_id: str  # TRN03: the payer's identifier (1 + tax ID, often)
+    trace_supplement: str = ""  # TRN04: the payer's division or plan under that TRN03
     payer_name: str = ""
     payer_id: str = ""  # N1*PR's ID or REF*2U
     payee_name: str = ""
@@ -141,6 +146,23 @@ class Remittance:
     def identity(self) -> tuple[str, str]:
         """(payer, trace number): the same remittance again has the same identity."""
         return (self.payer_trace_id or self.payer_id or self.payer_name, self.trace_number)
+
+    @property
+    def plan(self) -> tuple[str, str]:
+        """(TRN04, payer ID): what tells apart payers sharing the identity's payer (TRN03),
+        '' where the file does not say."""
+        return (self.trace_supplement.strip(), self.payer_id.strip())
+
+
+def same_plan(a: tuple[str, str], b: tuple[str, str]) -> bool:
+    """Whether two remittances with the same identity come from the same payer: each part
+    of their `plan` the same, or missing from one of them (a file that does not name the
+    plan cannot tell a payment apart from another: it is taken for the same one).
+
+    same_plan(("PLANA", "BHH01"), ("PLANB", "BHH01")) is False
+    same_plan(("", "BHH01"), ("PLANA", "BHH01")) is True
+    """
+    return all(x == y or not x or not y for x, y in zip(a, b, strict=True))
 
 
 ADJUSTMENT_GROUPS = ("CO", "PR", "OA", "PI", "CR")  # CAS01 (CR: 4010 files, still seen)
@@ -220,7 +242,7 @@ class _State:
 def _header_segment(s: _State, seg: Segment) -> None:
     r = s.remit
     if seg.id == "TRN" and seg[1] == "1":
-        r.trace_number, r.payer_trace_id = seg[2], seg[3]
+        r.trace_number, r.payer_trace_id, r.trace_supplement = seg[2], seg[3], seg[4]
     elif seg.id == "DTM" and seg[1] == "405":
         r.production_date = date_of(seg[2], "production date")
     elif seg.id == "N1":

@@ -26,9 +26,11 @@ def transaction(
     payer_id="BHH01",
     plb=(),
     paid_on="20261212",
+    trace_supplement="",
 ):
     """One ST..SE 835 transaction: BPR, TRN, the payer and payee, LX*1, `body` (CLP loops),
-    then `plb` segments; SE counts them."""
+    then `plb` segments; SE counts them. `trace_supplement` is TRN04 (none when ''), the
+    payer's REF*2U is left out when `payer_id` is ''."""
     if handling == "H" or method == "NON":
         bpr = f"BPR*{handling}*{payment}*{credit}*NON************{paid_on}"
     else:
@@ -39,7 +41,7 @@ def transaction(
     segs = [
         f"ST*835*{control}",
         bpr,
-        f"TRN*1*{trace}*{payer_tin}",
+        f"TRN*1*{trace}*{payer_tin}" + (f"*{trace_supplement}" if trace_supplement else ""),
         "DTM*405*20261210",
         f"N1*PR*{payer_name}",
         "N3*PO BOX 4400",
@@ -48,6 +50,8 @@ def transaction(
         "PER*BL*PROVIDER EDI SUPPORT*TE*8005550142",
         "N1*PE*CALM HANDS MASSAGE*XX*1234567893",
     ]
+    if not payer_id:
+        segs.remove("REF*2U*")
     if body:
         segs.append("LX*1")
     segs += with_patient(body) + list(plb)

@@ -231,3 +231,17 @@ def test_an_unknown_group_is_reported():
 )
 def test_money_after_a_write_off_recovers_it(charge, settled, posted, written_off, recovered):
     assert money.recovered_write_off(charge, settled, posted, written_off) == recovered
+
+
+def test_combine_adds_a_split_claims_answers_and_denies_only_when_every_part_does():
+    paid = RemitClaim("1", 16000, 12800, 0, (),
+                      (RemitLine(9000, 7200, (Adj("CO", "45", 1800),)),
+                       RemitLine(7000, 5600, (Adj("CO", "45", 1400),))))  # fmt: skip
+    denied = RemitClaim("4", 6000, 0, 0, (Adj("CO", "50", 6000),))
+    whole = money.combine([denied, paid])
+    assert (whole.status, whole.charge_cents, whole.paid_cents) == ("1", 22000, 12800)
+    assert len(whole.lines) == 2 and whole.adjustments == (Adj("CO", "50", 6000),)
+    posting = money.post_remittance(whole)
+    assert posting.status == "partially_paid" and posting.by_group == {"CO": 9200}
+    assert money.post_remittance(money.combine([paid, paid])).status == "paid"
+    assert money.combine([denied, denied]).status == "4"

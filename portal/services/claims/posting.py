@@ -20,7 +20,8 @@ How the money lands (rules/claim_money.post_remittance does the arithmetic):
   a primary claim's share waits when the client has a secondary policy for that day,
   and is the client's when the secondary denies (pays nothing, puts nothing under PR);
   a visit split into claim parts is settled once every part (and its secondary) has its
-  answer, by the last one: the check-out estimate was for the whole visit;
+  answer, by the last one: the check-out estimate was for the whole visit; a claim an
+  835 answers in several CLPs (Split) is settled by its last, its status from them all;
 - reductions to the payer's fee schedule (CO/PI/OA/CR 45, 253 ..., and OA 23 on a
   secondary) -> Claim.adjusted_cents: nothing to decide;
 - any other adjustment (a denial: CO 50, 96, 197 ...) stays in the claim's balance, to be
@@ -123,6 +124,21 @@ class PayerAnswer:
     patient_responsibility_cents: int
     lines: tuple[PaidLine, ...]
     payer_claim_number: str = ""  # CLP07
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+    """Where an answer stands among the CLPs one 835 holds for the same claim (a payer
+    splitting a claim over several CLPs with the same CLP01): `earlier` are the claim's
+    answers posted before this one from the file (since its last reversal), `last` says
+    no other follows. The claim's status comes from all of them together, their problems
+    are kept side by side, and the client's share is settled once, by the last."""
+
+    earlier: tuple[PayerAnswer, ...] = ()
+    last: bool = True
+
+
+ALONE = Split()
 
 
 def answer_by_hand(lines, payer_claim_number=""):
@@ -244,13 +260,15 @@ def open_adjustments(answer):
     return out
 
 
-def _problems(claim, answer, result, share_note, now):
+def _problems(claim, answer, result, share_note, keep=False):
     """Replace the claim's 835 problems with this answer's: denials to appeal or write
     off, amounts that do not add up, a client overpayment. An adjudicated claim's
-    rejections (999, 277CA) are over."""
-    ClaimProblem.delete().where(
-        (ClaimProblem.claim == claim.id) & ClaimProblem.source.in_(["835", "999", "277ca"])
-    ).execute()
+    rejections (999, 277CA) are over. `keep`: the answer adds to the claim's earlier
+    answers from the same 835 (a split claim), whose problems stay."""
+    if not keep:
+        ClaimProblem.delete().where(
+            (ClaimProblem.claim == claim.id) & ClaimProblem.source.in_(["835", "999", "277ca"])
+        ).execute()
     messages = []
     if takes_lines_back(answer):
         for pl in answer.lines:
@@ -276,7 +294,7 @@ def _problems(claim, answer, result, share_note, now):
     return [m for _, m in messages]
 
 
-def _reason(source, result, invoice, share_note, old, new):
+def _reason(source, result, invoice, share_note, old, new, wanted):
     parts = [f"{source}: paid {format_cents(result.paid_cents)}"]
     if result.patient_responsibility_cents:
         parts.append(f"client's share {format_cents(result.patient_responsibility_cents)}")
@@ -284,15 +302,16 @@ def _reason(source, result, invoice, share_note, old, new):
         parts.append(f"invoiced as {invoice.number}")
     if share_note:
         parts.append(share_note.rstrip("."))
-    if old == new and result.status != old:
+    if old == new and wanted != old:
         parts.append(f"status kept ({claim_status.label(old)})")
     return "; ".join(parts) + "."
 
 
 def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=None,
-         remittance=None, note=""):  # fmt: skip
+         remittance=None, note="", split=ALONE):  # fmt: skip
     """Post one payer answer to `claim` (see the module's notes). `source` opens the
-    history line ("835 from Acme Health, check 123"). Returns a PostResult."""
+    history line ("835 from Acme Health, check 123"); `split` places an 835's answer
+    among the file's others for the claim (Split). Returns a PostResult."""
     with database.atomic("IMMEDIATE"):
         claim = Claim.get_by_id(claim.id)
         from_835 = remittance_claim is not None or remittance is not None
@@ -301,12 +320,13 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         elif claim.status == claim_status.VOID and not takes_back(claim, answer):
             raise PostingError(VOID_CLAIM)
         result = claim_money.post_remittance(_remit_claim(answer))
+        whole = _whole(split, answer, result)
         now = clock.utcnow()
         old = claim.status
         auto = sum(a.cents for pl in answer.lines for a in pl.adjustments if is_auto_adjusted(a))
         posted = result.paid_cents + result.patient_responsibility_cents + auto
         recovered = _recovered(claim, posted)
-        wanted = result.status
+        wanted = whole.status
         if takes_lines_back(answer):
             wanted = _status_after_take_back(claim, result, posted, recovered)
         new, changed = claim_status.status_after_answer(
@@ -331,23 +351,34 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         payer_name = Payer.get_by_id(claim.payer_id).name
         claim = _recover_write_off(claim, recovered, payer_name, user, now)
         invoice, share_note = None, ""
-        if share.settles_client_share(claim, answer, result):
-            invoice, share_note = share.client_invoice(claim, result.by_reason, payer_name, user)
+        if not split.last:
+            share_note = "The client's share is settled with the claim's next answer in this 835."
+        elif share.settles_client_share(claim, answer, whole):
+            invoice, share_note = share.client_invoice(claim, whole.by_reason, payer_name, user)
         _write_postings(claim, answer, remittance_claim, invoice, note, user, now)
-        problems = _problems(claim, answer, result, share_note, now)
+        problems = _problems(claim, answer, result, share_note, keep=bool(split.earlier))
         history.event(
             claim,
             "posted",
             user=user,
             from_status=old,
             to_status=new,
-            reason=_reason(source, result, invoice, share_note, old, new),
+            reason=_reason(source, result, invoice, share_note, old, new, wanted),
             amount_cents=result.paid_cents,
             remittance=remittance,
         )
         audit.record("claim.post", obj=claim, detail=f"paid {format_cents(result.paid_cents)}",
                      user=user)  # fmt: skip
     return PostResult(claim, new, changed, invoice, problems, result)
+
+
+def _whole(split, answer, result):
+    """The claim_money.Posting of everything the 835 said about the claim up to `answer`
+    (its status and client share): `result` itself unless the claim is split over CLPs."""
+    if not split.earlier:
+        return result
+    parts = [_remit_claim(a) for a in split.earlier] + [_remit_claim(answer)]
+    return claim_money.post_remittance(claim_money.combine(parts))
 
 
 def takes_lines_back(answer):

@@ -26,6 +26,7 @@ from portal.models.insurance import Payer
 from portal.rules import claim_money, claim_status
 from portal.rules.money import format_cents
 from portal.services.claims import batch837, posting
+from portal.x12 import read835
 from portal.x12.read835 import read_835
 from portal.x12.segments import X12Error
 
@@ -71,14 +72,12 @@ def read(data):
         remits = read_835(decode(data))
     except X12Error as exc:
         raise RemittanceError(f"This is not a readable 835 remittance: {exc}") from None
-    seen = set()
-    for r in remits:
-        if r.identity in seen:
+    for i, r in enumerate(remits):
+        if any(_same_payment(r, o.identity, o.plan) for o in remits[:i]):
             raise RemittanceError(
                 f"This file holds payment {r.trace_number} twice (two transaction sets with "
                 "the same payer and trace number): ask the payer for a corrected file."
             )
-        seen.add(r.identity)
         if not r.trace_number.strip():
             raise RemittanceError(
                 "This 835 has no check or EFT trace number (TRN02), so the portal cannot "
@@ -86,6 +85,17 @@ def read(data):
             )
         _check_balance(r)
     return remits
+
+
+def _same_payment(remit, identity, plan):
+    """Whether `remit` (read835.Remittance) is the payment of `identity` and `plan` again:
+    the same payer identifier and trace number, and no plan of the payer's that tells
+    them apart (read835.same_plan)."""
+    return remit.identity == identity and read835.same_plan(remit.plan, plan)
+
+
+def _stored_plan(row):
+    return (row.trace_supplement, row.payer_code)
 
 
 def _check_balance(r):
@@ -112,9 +122,20 @@ def provider_adjustments(remittance):
     if b"PLB" not in data:
         return []
     for remit in read_835(decode(data)):
-        if remit.identity == (remittance.payer_identifier, remittance.trace_number):
+        if _is_row_of(remit, remittance):
             return remit.provider_adjustments
     return []
+
+
+def _is_row_of(remit, row):
+    """Whether the Remittance `row` was imported from `remit` (of its stored file)."""
+    payer_key, trace = remit.identity
+    supplement, code = remit.plan
+    return (payer_key[:255], trace[:255], supplement[:255], code[:255]) == (
+        row.payer_identifier,
+        row.trace_number,
+        *_stored_plan(row),
+    )
 
 
 def _when(row):
@@ -136,11 +157,12 @@ def _refuse_repeats(practice_id, digest, remits):
         )
     for r in remits:
         payer_key, trace = r.identity
-        seen = Remittance.get_or_none(
+        same = Remittance.select().where(
             (Remittance.practice == practice_id)
-            & (Remittance.payer_identifier == payer_key)
-            & (Remittance.trace_number == trace)
+            & (Remittance.payer_identifier == payer_key[:255])
+            & (Remittance.trace_number == trace[:255])
         )
+        seen = next((row for row in same if read835.same_plan(r.plan, _stored_plan(row))), None)
         if seen is not None:
             raise AlreadyImported(
                 f"{r.payer_name or 'The payer'}'s payment {trace} was posted on {_when(seen)} "
@@ -183,25 +205,57 @@ def _claims_by_pcn(practice_id, remits):
     return {pcn_key(c.patient_control_number): c for c in rows}
 
 
-def posting_order(clps):
-    """The CLPs in the order they are posted: as in the file, except that a claim's
-    reversal (CLP02 22) goes before the payer's new answer for it in the same 835, which
-    some payers write first: the new answer then settles the client's share and the
-    claim's status, and the reversal does not undo it."""
+def posting_order(pairs):
+    """The file's CLPs, as (item, CLP) pairs, in the order they are posted: as in the
+    file, except that a claim's CLPs go together (where its first one is) and its reversal
+    (CLP02 22) goes before the payer's new answer for it anywhere in the file (another
+    transaction set, ST/SE, too), which some payers write first: the new answer then
+    settles the client's share and the claim's status, and the reversal does not undo
+    it."""
     first = {}
-    for i, cp in enumerate(clps):
+    for i, (_, cp) in enumerate(pairs):
         first.setdefault(pcn_key(cp.patient_control_number), i)
     return [
-        cp
-        for _, cp in sorted(
-            enumerate(clps),
+        pair
+        for _, pair in sorted(
+            enumerate(pairs),
             key=lambda item: (
-                first[pcn_key(item[1].patient_control_number)],
-                item[1].status != claim_status.REVERSAL,
+                first[pcn_key(item[1][1].patient_control_number)],
+                item[1][1].status != claim_status.REVERSAL,
                 item[0],
             ),
         )
     ]
+
+
+class _Splits:
+    """A claim's answers in one 835 so far (posting_order puts them together): a payer may
+    split a claim over several CLPs, lines 1-2 in one and line 3 in another. A reversal
+    starts the claim's answers again."""
+
+    def __init__(self, ordered):
+        keys = [pcn_key(cp.patient_control_number) for _, cp in ordered]
+        self.last = {key: i for i, key in enumerate(keys)}
+        self.earlier = {}  # claim id -> the PayerAnswers posted for it since its reversal
+
+    def split(self, claim, answer, index, cp):
+        """posting.Split for `answer`, the `index`th CLP of the order; remembers it."""
+        earlier = tuple(self.earlier.get(claim.id, ()))
+        last = self.last[pcn_key(cp.patient_control_number)] == index
+        if answer.status == claim_status.REVERSAL:
+            self.earlier[claim.id] = []
+        else:
+            self.earlier.setdefault(claim.id, []).append(answer)
+        return posting.Split(earlier, last)
+
+    def lines_paid(self, claim):
+        """The claim lines the claim's earlier answers in the file paid."""
+        return {
+            pl.claim_line.id
+            for a in self.earlier.get(claim.id, ())
+            for pl in a.lines
+            if pl.claim_line is not None
+        }
 
 
 def _adjs(items):
@@ -209,20 +263,22 @@ def _adjs(items):
 
 
 def _line_for(svc, lines, used):
-    """The claim line an SVC pays: by the REF*6R we sent, else the next line of that code."""
+    """The claim line an SVC pays: by the REF*6R we sent, else the next line of that code
+    not paid yet (the one of the same charge first: a claim may bill a code twice)."""
     for line in lines:
         if svc.control_number and svc.control_number == batch837.line_control_number(line):
             return line
-    for line in lines:
-        if line.id not in used and line.cpt_code == svc.code:
-            return line
-    return None
+    free = [line for line in lines if line.id not in used and line.cpt_code == svc.code]
+    same = [line for line in free if line.charge_cents == svc.charge_cents]
+    return (same or free or [None])[0]
 
 
-def answer_for(claim, cp):
-    """posting.PayerAnswer from an 835 CLP (read835.ClaimPayment) for `claim`."""
+def answer_for(claim, cp, paid_before=()):
+    """posting.PayerAnswer from an 835 CLP (read835.ClaimPayment) for `claim`.
+    `paid_before`: ids of claim lines another CLP of the file paid (a split claim): an SVC
+    without REF*6R goes to the next line of its procedure not paid yet."""
     lines = list(ClaimLine.select().where(ClaimLine.claim == claim.id).order_by(ClaimLine.position))
-    used, paid_lines = set(), []
+    used, paid_lines = set(paid_before), []
     for svc in cp.services:
         line = _line_for(svc, lines, used)
         adjustments = _adjs(svc.adjustments)
@@ -275,6 +331,8 @@ def _remittance_row(practice_id, remit, digest, doc, source, claims, user, now):
         payer_name=(remit.payer_name or "")[:255],
         payer_identifier=payer_key[:255],
         trace_number=trace[:255],
+        trace_supplement=remit.plan[0][:255],
+        payer_code=remit.plan[1][:255],
         payment_cents=remit.payment_cents,
         payment_method=remit.method,
         payment_date=remit.payment_date,
@@ -323,13 +381,19 @@ def import_835(practice_id, data, *, source="upload", filename="", user=None):
             now = clock.utcnow()
             doc = _store(practice_id, data, digest, remits, filename, user)
             claims = _claims_by_pcn(practice_id, remits)
-            out = ImportResult([], [], [])
-            for remit in remits:
-                row = _remittance_row(practice_id, remit, digest, doc, source, claims, user, now)
-                out.remittances.append(row)
-                for cp in posting_order(remit.claims):
-                    claim = claims.get(pcn_key(cp.patient_control_number))
-                    _one_claim(row, cp, claim, out, user, now)
+            rows = [
+                _remittance_row(practice_id, remit, digest, doc, source, claims, user, now)
+                for remit in remits
+            ]
+            out = ImportResult(rows, [], [])
+            ordered = posting_order(
+                [(row, cp) for row, r in zip(rows, remits, strict=True) for cp in r.claims]
+            )
+            splits = _Splits(ordered)
+            for i, (row, cp) in enumerate(ordered):
+                claim = claims.get(pcn_key(cp.patient_control_number))
+                _one_claim(row, cp, claim, out, user, now, splits, i)
+            for row, remit in zip(rows, remits, strict=True):
                 if row.unmatched_count:
                     row.save()
                 audit.record(
@@ -350,7 +414,7 @@ def import_835(practice_id, data, *, source="upload", filename="", user=None):
     return out
 
 
-def _one_claim(row, cp, claim, out, user, now):
+def _one_claim(row, cp, claim, out, user, now, splits, index):
     void = claim is not None and claim.status == claim_status.VOID
     if claim is None or (void and cp.status != claim_status.REVERSAL):
         note = (
@@ -366,13 +430,15 @@ def _one_claim(row, cp, claim, out, user, now):
         out.unmatched.append(_line_row(row, cp, None, "unmatched", note, now))
         return
     line = _line_row(row, cp, claim, "posted", "", now)
+    answer = answer_for(claim, cp, splits.lines_paid(claim))
     result = posting.post(
         claim,
-        answer_for(claim, cp),
+        answer,
         user=user,
         source=source_words(row),
         remittance_claim=line,
         remittance=row,
+        split=splits.split(claim, answer, index, cp),
     )
     if result.problems:
         RemittanceClaim.update(note="\n".join(result.problems)).where(
@@ -389,7 +455,7 @@ def _clp_of(line):
     remittance = Remittance.get_by_id(line.remittance_id)
     doc = StoredDocument.get_by_id(remittance.document_id)
     for remit in read(bytes(doc.data)):
-        if remit.trace_number != remittance.trace_number:
+        if not _is_row_of(remit, remittance):
             continue
         for cp in remit.claims:
             same = (
