@@ -137,7 +137,11 @@ def _reset(work):
                 )
                 if t not in KEEP
             ]
-            seqs = [s for (s,) in conn.execute("SELECT sequencename FROM pg_sequences")]
+            seqs = [  # the kept tables' rows stay: so does where their ids go on
+                s
+                for (s,) in conn.execute("SELECT sequencename FROM pg_sequences")
+                if not s.startswith(tuple(f"{t}_" for t in KEEP))
+            ]
             with conn.transaction():
                 conn.execute("SET LOCAL session_replication_role = replica")
                 conn.execute(";".join(f'DELETE FROM "{t}"' for t in tables))

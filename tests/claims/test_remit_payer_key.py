@@ -5,7 +5,7 @@ Every file passes pyx12 first; imported() checks that the same file again is ref
 
 import pytest
 
-from portal.db import IS_POSTGRES, runner
+from portal.db import runner
 from portal.models import Claim, Remittance
 from portal.services.claims import remittances
 from tests.claims import factories as cf
@@ -79,11 +79,6 @@ def test_one_file_with_two_plans_payments_of_one_check_number(side):
     )
 
 
-@pytest.mark.skipif(
-    IS_POSTGRES,
-    reason="the test database's migration rows (PostgreSQL: a "
-    "template copy whose schema_migration id sequence is behind)",
-)
 def test_migration_0022_reads_the_plan_of_payments_imported_before(side):
     """The rows imported before 0022 get their plan from their stored file, so that
     another plan's payment with the same check number is not refused for them."""
