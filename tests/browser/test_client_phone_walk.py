@@ -39,12 +39,12 @@ PHONE = {"width": 390, "height": 844}
 
 # Elements of <main> that reach past the screen's edges (and the page's own width).
 OVERFLOW_JS = """() => {
-  const w = document.documentElement.clientWidth, out = [];
-  if (document.documentElement.scrollWidth > w) out.push('page ' + document.documentElement.scrollWidth);
+  const doc = document.documentElement, w = doc.clientWidth, out = [];
+  if (doc.scrollWidth > w) out.push('page ' + doc.scrollWidth);
   for (const el of document.querySelectorAll('header *, main *')) {
     const r = el.getBoundingClientRect();
     if (r.width && (r.right > w + 0.5 || r.left < -0.5))
-      out.push(el.tagName.toLowerCase() + '.' + el.className + ' ' + Math.round(r.left) + '..' + Math.round(r.right));
+      out.push(`${el.tagName.toLowerCase()}.${el.className} ${r.left | 0}..${r.right | 0}`);
   }
   return out.slice(0, 10);
 }"""
