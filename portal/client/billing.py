@@ -48,6 +48,7 @@ def invoices():
         "client/billing/invoices.html",
         invoices=rows,
         what_for=invoice_summaries(rows),
+        why={i.id: INSURANCE_WORDS[i.reason] for i in rows if i.reason in INSURANCE_WORDS},
         receipts=receipts,
         purchases=purchases,
         for_sale=for_sale,
@@ -73,12 +74,31 @@ def invoice_summaries(invoices):
     for inv_id, rows in lines.items():
         first = rows[0]
         text = first.description
-        if first.service_date and first.kind != "package":
+        if (
+            first.service_date
+            and first.kind != "package"
+            and not names_day(text, first.service_date)
+        ):
             text += f" on {first.service_date.strftime('%b %-d, %Y')}"
         if len(rows) > 1:
             text += f" and {len(rows) - 1} more"
         out[inv_id] = text
     return out
+
+
+def names_day(text, day):
+    """Whether `text` already says the date `day` ("Copay: visit of Nov 02, 2026 ...")."""
+    return any(day.strftime(f) in text for f in ("%b %d, %Y", "%b %-d, %Y", "%m/%d/%Y"))
+
+
+# What an invoice of an insurance visit is, in a client's words (its lines say the
+# payer's terms: copay, deductible, coinsurance).
+INSURANCE_WORDS = {
+    "insurance": "This is your share of an insurance visit: your insurance paid its part, "
+    "and your plan says you pay the rest (your copay, deductible or coinsurance).",
+    "insurance_share": "This is an estimate of your share of an insurance visit, from your "
+    "plan's benefits; it is corrected once your insurance answers.",
+}
 
 
 def _to_checkout(start):

@@ -1,6 +1,8 @@
 """Client portal: book online (type, provider or any, day, time, confirm), see
 appointments, reschedule or cancel within the practice's policy."""
 
+import datetime as dt
+
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
@@ -190,6 +192,7 @@ def appointment_cancel(appointment_id):
         "client/booking/cancel.html",
         appt=appt,
         late=late,
+        fee_from=appt.starts_at - dt.timedelta(hours=policy.cancellation_window_hours),
         fee=format_cents(policy.late_cancel_fee_cents),
         policy=policy,
         form=form,

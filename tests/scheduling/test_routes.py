@@ -385,6 +385,27 @@ def test_client_late_cancel_shows_fee_and_cannot_reschedule(app, client, sched, 
     assert appt.status == "late_cancelled" and appt.fee_due_cents == 4000
 
 
+def test_client_cancel_page_tells_the_fee_rule_before_confirming(app, client, sched, now):
+    """Outside the window the page says there is no fee and until when (the practice's
+    time); inside it, the fee; a practice without a fee says cancelling is free."""
+    a = sched.a
+    with app.test_request_context():
+        appt = _appt(a, 10)  # Wednesday 3 June, 10:00 AM in Los Angeles
+    login(client, a.cu1)
+    body = client.get(f"/portal/appointments/{appt.id}/cancel").get_data(as_text=True)
+    assert "No fee: you are cancelling more than 24 hours before your visit." in body
+    assert "From Tuesday 2 June 2026, 10:00 AM, cancelling costs $40.00." in body
+    now["now"] = appt.starts_at - dt.timedelta(hours=2)
+    login(client, a.cu1)  # two days later: a new session
+    body = client.get(f"/portal/appointments/{appt.id}/cancel").get_data(as_text=True)
+    assert "a late-cancellation fee of $40.00 applies" in body and "No fee" not in body
+    BookingPolicy.update(late_cancel_fee_cents=0).where(
+        BookingPolicy.practice == a.practice.id
+    ).execute()
+    body = client.get(f"/portal/appointments/{appt.id}/cancel").get_data(as_text=True)
+    assert "No fee: cancelling is free." in body and "late-cancellation fee" not in body
+
+
 # --- public booking ------------------------------------------------------------------
 
 
