@@ -192,13 +192,13 @@ def test_the_claims_wing_and_the_reports_at_the_tablet(app, live_server, page, s
         ("claims", "/provider/claims"),
         ("aging", "/provider/claims/aging"),
         ("worklist", "/provider/claims/worklist"),
-        ("batches", "/provider/claims/batches"),
         ("remittances", "/provider/claims/remittances"),
         ("remittance", remittance),
         ("claim-payments", f"/provider/claims/{submitted.id}/payments"),
         ("paper", "/provider/claims/paper"),
         ("checkout", f"/provider/billing/checkout/{held.appointment_id}"),
         ("claim", f"/provider/claims/{held.id}"),
+        ("batch-new", "/provider/claims/batches/new"),
     ]
     _walk(page, live_server, desk, screenshot)
     page.goto(f"{live_server}/provider/claims/paper")
@@ -207,6 +207,15 @@ def test_the_claims_wing_and_the_reports_at_the_tablet(app, live_server, page, s
     page.goto(f"{live_server}/provider/billing/checkout/{held.appointment_id}")
     link = page.locator("#insurance-estimate a").first.bounding_box()
     assert link["height"] >= 44
+    # the ready claims sent in 837P files: the files' list and one file
+    page.goto(f"{live_server}/provider/claims/batches/new")
+    page.get_by_role("button", name=re.compile(r"Build the 837P file")).click()
+    page.wait_for_url(re.compile(r"/provider/claims/batches(/\d+)?$"))
+    page.goto(f"{live_server}/provider/claims/batches")
+    batch = page.locator("main table a").first.get_attribute("href")
+    _walk(
+        page, live_server, [("batches", "/provider/claims/batches"), ("batch", batch)], screenshot
+    )
     page.context.clear_cookies()
     page.goto(live_server + "/login")
     page.get_by_label("E-mail").fill("owner@demo.example")
