@@ -131,3 +131,100 @@ def test_print_mail_and_fix_pages_at_the_tablet(app, live_server, page, screensh
     assert page.url.endswith(f"?back=%2Fprovider%2Fclaims%2F{held.id}#fees")
     page.get_by_role("link", name=re.compile(r"Back to claim")).click()
     page.wait_for_url(re.compile(rf"/provider/claims/{held.id}#problems$"))
+
+
+# Links outside running text (a table cell, a list item, a card's line of their own) shorter
+# than 44 px: [text, height]. Links in help text and lead paragraphs are running text.
+SMALL_LINKS = """() => [...document.querySelectorAll('main a')]
+  .filter(e => e.offsetParent !== null && !e.closest('.help, .lead, .empty, .error, .crumbs'))
+  .map(e => [e.textContent.trim(), e.getBoundingClientRect().height])
+  .filter(([, h]) => h < 43.5)"""
+
+# Fields whose text is cut: an input's value wider than its box, a select's chosen option
+# wider than the room beside its arrow: [name, text].
+CUT_FIELDS = """() => {
+  const ctx = document.createElement('canvas').getContext('2d');
+  return [...document.querySelectorAll('main input[type=text], main select')]
+    .filter(e => e.offsetParent !== null)
+    .filter(e => {
+      if (e.tagName === 'INPUT') return e.scrollWidth > e.clientWidth + 1;
+      const s = getComputedStyle(e), text = e.options[e.selectedIndex]?.text || '';
+      ctx.font = s.font;
+      const room = e.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight) - 20;
+      return ctx.measureText(text).width > room;
+    })
+    .map(e => [e.name, e.value]); }"""
+
+# Every <summary> shows whether it opens (a marker before it), but a summary drawn as a button.
+NO_MARKER = """() => [...document.querySelectorAll('main summary:not(.button)')]
+  .filter(e => e.offsetParent !== null)
+  .filter(e => !['"▸"', '"▾"'].includes(getComputedStyle(e, '::before').content))
+  .map(e => e.textContent.trim())"""
+
+
+def _walk(page, base, pages, screenshot):
+    for name, path in pages:
+        page.goto(base + path)
+        screenshot(page, f"claims-tablet-walk-{name}")
+        assert page.evaluate(OVERFLOW) <= 0, name
+        assert page.evaluate(SMALL_TARGETS) == [], name
+        assert page.evaluate(SMALL_LINKS) == [], name
+        assert page.evaluate(CUT_FIELDS) == [], name
+        assert page.evaluate(NO_MARKER) == [], name
+
+
+def test_the_claims_wing_and_the_reports_at_the_tablet(app, live_server, page, screenshot):
+    """The front desk's claims pages (with the demo's example 835 imported) and the owner's
+    reports, settings and payer form: nothing wider than the screen, what a finger taps at
+    least 44 px tall (the claim links of the paper page and the check-out card too), no field
+    cutting its text (a long payer name), every disclosure showing that it opens."""
+    with app.test_request_context():
+        demo.load()
+        regence = Payer.get(Payer.name.startswith("Regence"))
+        held = Claim.select().where(Claim.held).order_by(Claim.id).first()
+        submitted = Claim.select().where(Claim.status == cs.SUBMITTED).order_by(Claim.id).first()
+    _login_desk(page, live_server)
+    page.goto(f"{live_server}/provider/claims/remittances")
+    page.get_by_role("button", name="Import the example 835").click()
+    page.get_by_role("heading", name=re.compile(r"^Payment ")).wait_for()
+    remittance = page.url.removeprefix(live_server)
+    desk = [
+        ("claims", "/provider/claims"),
+        ("aging", "/provider/claims/aging"),
+        ("worklist", "/provider/claims/worklist"),
+        ("remittances", "/provider/claims/remittances"),
+        ("remittance", remittance),
+        ("claim-payments", f"/provider/claims/{submitted.id}/payments"),
+        ("paper", "/provider/claims/paper"),
+        ("checkout", f"/provider/billing/checkout/{held.appointment_id}"),
+        ("claim", f"/provider/claims/{held.id}"),
+        ("batch-new", "/provider/claims/batches/new"),
+    ]
+    _walk(page, live_server, desk, screenshot)
+    page.goto(f"{live_server}/provider/claims/paper")
+    link = page.locator(".paper-claims tbody a").first.bounding_box()
+    assert link["height"] >= 44
+    page.goto(f"{live_server}/provider/billing/checkout/{held.appointment_id}")
+    link = page.locator("#insurance-estimate a").first.bounding_box()
+    assert link["height"] >= 44
+    # the ready claims sent in 837P files: the files' list and one file
+    page.goto(f"{live_server}/provider/claims/batches/new")
+    page.get_by_role("button", name=re.compile(r"Build the 837P file")).click()
+    page.wait_for_url(re.compile(r"/provider/claims/batches(/\d+)?$"))
+    page.goto(f"{live_server}/provider/claims/batches")
+    batch = page.locator("main table a").first.get_attribute("href")
+    _walk(
+        page, live_server, [("batches", "/provider/claims/batches"), ("batch", batch)], screenshot
+    )
+    page.context.clear_cookies()
+    page.goto(live_server + "/login")
+    page.get_by_label("E-mail").fill("owner@demo.example")
+    page.get_by_label("Password").fill(demo.DEMO_PASSWORDS["owner@demo.example"])
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/provider/$"))
+    owner = [
+        ("reports", "/provider/reports"),
+        ("claim-settings", "/provider/settings/claims"),
+        ("payer", f"/provider/payers/{regence.id}"),
+    ]
+    _walk(page, live_server, owner, screenshot)

@@ -81,7 +81,7 @@ def test_revenue_counts_cash_and_payers_not_package_credits(books):
     assert names == {
         a.provider.first_name + " Pist": 7500 + 15900,
         a.provider2.first_name + " Pist": 2500,
-        "No provider": 42500,
+        "No provider (not for a visit)": 42500,
     }
     (liability,) = report.liability
     assert (liability.name, liability.purchases, liability.credits_left) == (

@@ -89,10 +89,12 @@ def is_void(claim):
 
 def ready_by_payer(practice_id):
     """[(payer, [claims])]: the claims that may go out now (ready and not held, or a void
-    the payer must be sent), by payer."""
+    the payer must be sent), by payer, each with its client (the page names them)."""
     claims = list(
-        Claim.select(Claim, Payer)
+        Claim.select(Claim, Payer, Client)
         .join(Payer, on=(Claim.payer == Payer.id))
+        .switch(Claim)
+        .join(Client, on=(Claim.client == Client.id))
         .where((Claim.practice == practice_id) & _SENDABLE)
         .order_by(Payer.name, Claim.service_date, Claim.id)
     )

@@ -39,6 +39,7 @@ from portal.services import packages
 from portal.services.claims import queries
 
 CLIENTS = "Clients"
+NO_PROVIDER = "No provider (not for a visit)"  # package sales, payments on no visit
 NO_CODE = {
     "package": "Package sales",
     "fee": "Fees (late cancellation, no-show)",
@@ -115,7 +116,7 @@ def _utc(practice, day):
 
 
 def _provider_name(first, last):
-    return f"{first} {last}".strip() if (first or last) else "No provider"
+    return f"{first} {last}".strip() if (first or last) else NO_PROVIDER
 
 
 def _payer_money(practice, lo, hi):
