@@ -119,9 +119,11 @@ def _provider_name(first, last):
 
 
 def _payer_money(practice, lo, hi):
-    """(local day, payer, cpt, provider, cents) per posting of a payer payment."""
+    """(local day, payer, cpt, provider, cents, payment) per posting of a payer's money;
+    payment: the payer's answer (claim, when posted) when it paid, None for a take-back."""
     q = (
         ClaimPosting.select(
+            ClaimPosting.claim,
             ClaimPosting.created_at,
             ClaimPosting.paid_cents,
             Payer.name.alias("payer_name"),
@@ -150,14 +152,17 @@ def _payer_money(practice, lo, hi):
             r["cpt_code"] or "Not itemized",
             _provider_name(r["first_name"], r["last_name"]),
             r["paid_cents"],
+            ("claim", r["claim"], r["created_at"]) if r["paid_cents"] > 0 else None,
         )
 
 
 def _client_amounts(practice, lo, hi):
-    """(local day, invoice id, cents): payments received less refunds made, package
-    credits left out."""
+    """(local day, invoice id, cents, payment): payments received (payment: its id) less
+    refunds made (None), package credits left out."""
     received = fn.COALESCE(Payment.received_at, Payment.created_at)
-    payments = Payment.select(Payment.invoice, Payment.amount_cents, received.alias("at")).where(
+    payments = Payment.select(
+        Payment.id, Payment.invoice, Payment.amount_cents, received.alias("at")
+    ).where(
         (Payment.practice == practice.id)
         & (Payment.status == PAYMENT_SUCCEEDED)
         & (Payment.method != PAY_PACKAGE_CREDIT)
@@ -165,7 +170,8 @@ def _client_amounts(practice, lo, hi):
         & (received < hi)
     )
     for p in payments.dicts():
-        yield clock.local_date(_as_dt(p["at"]), practice.tz), p["invoice"], p["amount_cents"]
+        day = clock.local_date(_as_dt(p["at"]), practice.tz)
+        yield day, p["invoice"], p["amount_cents"], ("payment", p["id"])
     refunds = (
         Refund.select(Payment.invoice, Refund.amount_cents, Refund.created_at)
         .join(Payment, on=(Refund.payment == Payment.id))
@@ -178,7 +184,8 @@ def _client_amounts(practice, lo, hi):
         )
     )
     for r in refunds.dicts():
-        yield clock.local_date(r["created_at"], practice.tz), r["invoice"], -r["amount_cents"]
+        day = clock.local_date(r["created_at"], practice.tz)
+        yield day, r["invoice"], -r["amount_cents"], None
 
 
 def _as_dt(value):
@@ -211,16 +218,17 @@ def _lines_of(invoice_ids):
 
 
 def _client_money(practice, lo, hi):
-    """(local day, cpt or kind, provider, cents): client money spread over invoice lines."""
+    """(local day, cpt or kind, provider, cents, payment): client money spread over invoice
+    lines."""
     amounts = list(_client_amounts(practice, lo, hi))
-    lines = _lines_of(inv for _, inv, _ in amounts)
-    for day, invoice_id, cents in amounts:
+    lines = _lines_of(inv for _, inv, _, _ in amounts)
+    for day, invoice_id, cents, payment in amounts:
         its = lines.get(invoice_id) or [{"cpt_code": "", "kind": "", "first_name": None,
                                           "last_name": None, "amount_cents": 1}]  # fmt: skip
         shares = rules.allocate(cents, [ln["amount_cents"] for ln in its])
         for ln, share in zip(its, shares, strict=True):
             code = ln["cpt_code"] or NO_CODE.get(ln["kind"], "Other")
-            yield day, code, _provider_name(ln["first_name"], ln["last_name"]), share
+            yield day, code, _provider_name(ln["first_name"], ln["last_name"]), share, payment
 
 
 def _statuses(practice, start, end):
@@ -286,21 +294,22 @@ def build(practice, start, end):
     payer = list(_payer_money(practice, lo, hi))
     client = list(_client_money(practice, lo, hi))
     months = rules.by_month(
-        [(d, rules.PAYER, c) for d, _, _, _, c in payer]
-        + [(d, rules.CLIENT, c) for d, _, _, c in client]
+        [(d, rules.PAYER, c) for d, _, _, _, c, _ in payer]
+        + [(d, rules.CLIENT, c) for d, _, _, c, _ in client]
     )
     return Report(
         start=start,
         end=end,
         months=months,
         by_payer=rules.totals_by(
-            [(p, c) for _, p, _, _, c in payer] + [(CLIENTS, c) for *_, c in client]
+            [(p, c, i) for _, p, _, _, c, i in payer] + [(CLIENTS, c, i) for *_, c, i in client]
         ),
         by_cpt=rules.totals_by(
-            [(code, c) for _, _, code, _, c in payer] + [(code, c) for _, code, _, c in client]
+            [(code, c, i) for _, _, code, _, c, i in payer]
+            + [(code, c, i) for _, code, _, c, i in client]
         ),
         by_provider=rules.totals_by(
-            [(pr, c) for *_, pr, c in payer] + [(pr, c) for _, _, pr, c in client]
+            [(pr, c, i) for *_, pr, c, i in payer] + [(pr, c, i) for _, _, pr, c, i in client]
         ),
         statuses=_statuses(practice, start, end),
         liability=_liability(practice),
