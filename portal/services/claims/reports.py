@@ -321,7 +321,8 @@ def _money(cents):
 
 
 def table(report, name):
-    """(title, headers, rows) of one report, for the CSV download (amounts in dollars)."""
+    """(title, headers, rows) of one report, for the CSV download: amounts in dollars as
+    numbers (1085.00, -10.00), names a spreadsheet would run as a formula quoted."""
     if name == "revenue-by-month":
         rows = [(m.month.strftime("%Y-%m"), _money(m.client_cents), _money(m.payer_cents),
                  _money(m.total_cents)) for m in report.months]  # fmt: skip
@@ -334,14 +335,15 @@ def table(report, name):
         return (
             NAMES[name],
             (key, "amount", "payments"),
-            [(t.key, _money(t.cents), t.count) for t in items],
+            [(rules.csv_text(t.key), _money(t.cents), t.count) for t in items],
         )
     if name == "claims-by-status":
-        rows = [(s.label, s.count, _money(s.total_cents), _money(s.paid_cents),
+        rows = [(rules.csv_text(s.label), s.count, _money(s.total_cents), _money(s.paid_cents),
                  _money(s.balance_cents)) for s in report.statuses]  # fmt: skip
         return NAMES[name], ("status", "claims", "charges", "paid", "open"), rows
     if name == "package-liability":
-        rows = [(r.name, r.purchases, r.credits_left, _money(r.cents)) for r in report.liability]
+        rows = [(rules.csv_text(r.name), r.purchases, r.credits_left, _money(r.cents))
+                for r in report.liability]  # fmt: skip
         return NAMES[name], ("package", "purchases", "credits_left", "liability"), rows
     raise KeyError(name)
 
