@@ -22,7 +22,6 @@ from portal import clock
 from portal.models.billing import (
     PAY_PACKAGE_CREDIT,
     PAYMENT_SUCCEEDED,
-    PURCHASE_ACTIVE,
     CreditLedger,
     InvoiceLine,
     PackagePurchase,
@@ -275,7 +274,7 @@ def _liability(practice):
         )
     }
     active = list(PackagePurchase.select().where(
-        (PackagePurchase.practice == practice.id) & (PackagePurchase.status == PURCHASE_ACTIVE)
+        (PackagePurchase.practice == practice.id) & packages.usable()
     ))  # fmt: skip
     used = packages.used_values(p.id for p in active)
     by_name = {}
