@@ -5,12 +5,12 @@ refunds) and payer payments posted to claims. A visit paid with a package credit
 new money (the package's sale was), so package-credit redemptions never count.
 
     shares = allocate(10000, [9000, 3500])               # [7200, 2800], adds up exactly
-    table = totals_by([("Acme", 5000), ("Acme", 2000), ("Zenith", 100)])
+    table = totals_by([("Acme", 5000, "pay-1"), ("Acme", -500, None), ("Zenith", 100, "pay-2")])
     months = by_month([(date(2026, 11, 3), "client", 4000), (..., "payer", 9600)])
 """
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 CLIENT, PAYER = "client", "payer"
@@ -43,14 +43,29 @@ class Total:
     count: int
 
 
-def totals_by(rows: Iterable[tuple[str, int]]) -> list[Total]:
-    """Sum cents per key: largest first, then by key; keys whose sum is zero are kept."""
-    sums: dict[str, list[int]] = {}
-    for key, cents in rows:
-        entry = sums.setdefault(key, [0, 0])
+def totals_by(rows: Iterable[tuple[str, int, Hashable | None]]) -> list[Total]:
+    """Sum cents per key over (key, cents, payment) rows: largest first, then by key; keys
+    whose sum is zero are kept. `count` is the number of distinct payments of the key: a
+    payment spread over several rows is one, a refund or take-back (payment None) none."""
+    sums: dict[str, list] = {}
+    for key, cents, payment in rows:
+        entry = sums.setdefault(key, [0, set()])
         entry[0] += cents
-        entry[1] += 1
-    return sorted((Total(k, c, n) for k, (c, n) in sums.items()), key=lambda t: (-t.cents, t.key))
+        if payment is not None:
+            entry[1].add(payment)
+    return sorted(
+        (Total(k, c, len(p)) for k, (c, p) in sums.items()), key=lambda t: (-t.cents, t.key)
+    )
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(text: str) -> str:
+    """A name for a CSV cell that a spreadsheet shows as text: one starting like a formula
+    (= + - @, tab, carriage return) gets a leading apostrophe (OWASP's CSV injection advice).
+    For text only: amounts are written as numbers ("-20.00" stays a number)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 @dataclass(frozen=True)

@@ -185,8 +185,16 @@ def with_balances(purchases):
     return purchases
 
 
+def usable():
+    """SQL: an active package not past its expiry (the daily task closes it later): its
+    unused credits are owed to the client. Past its expiry they are the practice's."""
+    return (PackagePurchase.status == PURCHASE_ACTIVE) & (
+        PackagePurchase.expires_at.is_null() | (PackagePurchase.expires_at > clock.utcnow())
+    )
+
+
 def liability(practice_id):
-    """What the unused credits of the active packages are worth: each package's price less
+    """What the unused credits of the usable packages are worth: each package's price less
     the net value of its credits used (cents)."""
     purchases = PackagePurchase.select().where(PackagePurchase.practice == practice_id)
     return _liability(_active_values(purchases).tuples())
@@ -198,11 +206,11 @@ def liability_seen_by(user):
 
 
 def _active_values(purchases):
-    """(price, net value of the credits used) of each active package among `purchases`."""
+    """(price, net value of the credits used) of each usable package among `purchases`."""
     return (
         purchases.select(PackagePurchase.price_cents, _used_sum())
         .join(CreditLedger, JOIN.LEFT_OUTER, on=(CreditLedger.purchase == PackagePurchase.id))
-        .where(PackagePurchase.status == PURCHASE_ACTIVE)
+        .where(usable())
         .group_by(PackagePurchase.id)
     )
 

@@ -33,13 +33,33 @@ def test_allocate_refuses_negative_weights():
 
 
 def test_totals_by_key_largest_first():
-    rows = [("Acme", 5000), ("Zenith", 100), ("Acme", 2000), ("Beta", 7000), ("Gone", 0)]
+    rows = [("Acme", 5000, "p1"), ("Zenith", 100, "p2"), ("Acme", 2000, "p3"),
+            ("Beta", 7000, "p4"), ("Gone", 0, "p5")]  # fmt: skip
     assert [(t.key, t.cents, t.count) for t in r.totals_by(rows)] == [
         ("Acme", 7000, 2),
         ("Beta", 7000, 1),
         ("Zenith", 100, 1),
         ("Gone", 0, 1),
     ]
+
+
+def test_totals_by_counts_payments_once_and_refunds_not():
+    """A payment spread over two lines of one key is one payment; a refund (source None)
+    moves the amount and is no payment."""
+    rows = [("97124", 7200, "pay-1"), ("97124", 1800, "pay-1"), ("97140", 3000, "pay-1"),
+            ("97124", -900, None), ("Package sales", -5000, None)]  # fmt: skip
+    assert [(t.key, t.cents, t.count) for t in r.totals_by(rows)] == [
+        ("97124", 8100, 1),
+        ("97140", 3000, 1),
+        ("Package sales", -5000, 0),
+    ]
+
+
+def test_csv_text_neutralises_what_a_spreadsheet_would_run():
+    for name in ("=HYPERLINK(1)", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"):
+        assert r.csv_text(name) == "'" + name
+    for name in ("Blue Harbor Health", "97124", "", "O'Neil", "Ann-Marie"):
+        assert r.csv_text(name) == name
 
 
 def test_by_month_splits_client_and_payer_money():

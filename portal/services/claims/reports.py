@@ -22,7 +22,6 @@ from portal import clock
 from portal.models.billing import (
     PAY_PACKAGE_CREDIT,
     PAYMENT_SUCCEEDED,
-    PURCHASE_ACTIVE,
     CreditLedger,
     InvoiceLine,
     PackagePurchase,
@@ -120,9 +119,11 @@ def _provider_name(first, last):
 
 
 def _payer_money(practice, lo, hi):
-    """(local day, payer, cpt, provider, cents) per posting of a payer payment."""
+    """(local day, payer, cpt, provider, cents, payment) per posting of a payer's money;
+    payment: the payer's answer (claim, when posted) when it paid, None for a take-back."""
     q = (
         ClaimPosting.select(
+            ClaimPosting.claim,
             ClaimPosting.created_at,
             ClaimPosting.paid_cents,
             Payer.name.alias("payer_name"),
@@ -151,14 +152,17 @@ def _payer_money(practice, lo, hi):
             r["cpt_code"] or "Not itemized",
             _provider_name(r["first_name"], r["last_name"]),
             r["paid_cents"],
+            ("claim", r["claim"], r["created_at"]) if r["paid_cents"] > 0 else None,
         )
 
 
 def _client_amounts(practice, lo, hi):
-    """(local day, invoice id, cents): payments received less refunds made, package
-    credits left out."""
+    """(local day, invoice id, cents, payment): payments received (payment: its id) less
+    refunds made (None), package credits left out."""
     received = fn.COALESCE(Payment.received_at, Payment.created_at)
-    payments = Payment.select(Payment.invoice, Payment.amount_cents, received.alias("at")).where(
+    payments = Payment.select(
+        Payment.id, Payment.invoice, Payment.amount_cents, received.alias("at")
+    ).where(
         (Payment.practice == practice.id)
         & (Payment.status == PAYMENT_SUCCEEDED)
         & (Payment.method != PAY_PACKAGE_CREDIT)
@@ -166,7 +170,8 @@ def _client_amounts(practice, lo, hi):
         & (received < hi)
     )
     for p in payments.dicts():
-        yield clock.local_date(_as_dt(p["at"]), practice.tz), p["invoice"], p["amount_cents"]
+        day = clock.local_date(_as_dt(p["at"]), practice.tz)
+        yield day, p["invoice"], p["amount_cents"], ("payment", p["id"])
     refunds = (
         Refund.select(Payment.invoice, Refund.amount_cents, Refund.created_at)
         .join(Payment, on=(Refund.payment == Payment.id))
@@ -179,7 +184,8 @@ def _client_amounts(practice, lo, hi):
         )
     )
     for r in refunds.dicts():
-        yield clock.local_date(r["created_at"], practice.tz), r["invoice"], -r["amount_cents"]
+        day = clock.local_date(r["created_at"], practice.tz)
+        yield day, r["invoice"], -r["amount_cents"], None
 
 
 def _as_dt(value):
@@ -212,16 +218,17 @@ def _lines_of(invoice_ids):
 
 
 def _client_money(practice, lo, hi):
-    """(local day, cpt or kind, provider, cents): client money spread over invoice lines."""
+    """(local day, cpt or kind, provider, cents, payment): client money spread over invoice
+    lines."""
     amounts = list(_client_amounts(practice, lo, hi))
-    lines = _lines_of(inv for _, inv, _ in amounts)
-    for day, invoice_id, cents in amounts:
+    lines = _lines_of(inv for _, inv, _, _ in amounts)
+    for day, invoice_id, cents, payment in amounts:
         its = lines.get(invoice_id) or [{"cpt_code": "", "kind": "", "first_name": None,
                                           "last_name": None, "amount_cents": 1}]  # fmt: skip
         shares = rules.allocate(cents, [ln["amount_cents"] for ln in its])
         for ln, share in zip(its, shares, strict=True):
             code = ln["cpt_code"] or NO_CODE.get(ln["kind"], "Other")
-            yield day, code, _provider_name(ln["first_name"], ln["last_name"]), share
+            yield day, code, _provider_name(ln["first_name"], ln["last_name"]), share, payment
 
 
 def _statuses(practice, start, end):
@@ -268,7 +275,7 @@ def _liability(practice):
         )
     }
     active = list(PackagePurchase.select().where(
-        (PackagePurchase.practice == practice.id) & (PackagePurchase.status == PURCHASE_ACTIVE)
+        (PackagePurchase.practice == practice.id) & packages.usable()
     ))  # fmt: skip
     used = packages.used_values(p.id for p in active)
     by_name = {}
@@ -287,21 +294,22 @@ def build(practice, start, end):
     payer = list(_payer_money(practice, lo, hi))
     client = list(_client_money(practice, lo, hi))
     months = rules.by_month(
-        [(d, rules.PAYER, c) for d, _, _, _, c in payer]
-        + [(d, rules.CLIENT, c) for d, _, _, c in client]
+        [(d, rules.PAYER, c) for d, _, _, _, c, _ in payer]
+        + [(d, rules.CLIENT, c) for d, _, _, c, _ in client]
     )
     return Report(
         start=start,
         end=end,
         months=months,
         by_payer=rules.totals_by(
-            [(p, c) for _, p, _, _, c in payer] + [(CLIENTS, c) for *_, c in client]
+            [(p, c, i) for _, p, _, _, c, i in payer] + [(CLIENTS, c, i) for *_, c, i in client]
         ),
         by_cpt=rules.totals_by(
-            [(code, c) for _, _, code, _, c in payer] + [(code, c) for _, code, _, c in client]
+            [(code, c, i) for _, _, code, _, c, i in payer]
+            + [(code, c, i) for _, code, _, c, i in client]
         ),
         by_provider=rules.totals_by(
-            [(pr, c) for *_, pr, c in payer] + [(pr, c) for _, _, pr, c in client]
+            [(pr, c, i) for *_, pr, c, i in payer] + [(pr, c, i) for _, _, pr, c, i in client]
         ),
         statuses=_statuses(practice, start, end),
         liability=_liability(practice),
@@ -313,7 +321,8 @@ def _money(cents):
 
 
 def table(report, name):
-    """(title, headers, rows) of one report, for the CSV download (amounts in dollars)."""
+    """(title, headers, rows) of one report, for the CSV download: amounts in dollars as
+    numbers (1085.00, -10.00), names a spreadsheet would run as a formula quoted."""
     if name == "revenue-by-month":
         rows = [(m.month.strftime("%Y-%m"), _money(m.client_cents), _money(m.payer_cents),
                  _money(m.total_cents)) for m in report.months]  # fmt: skip
@@ -326,14 +335,15 @@ def table(report, name):
         return (
             NAMES[name],
             (key, "amount", "payments"),
-            [(t.key, _money(t.cents), t.count) for t in items],
+            [(rules.csv_text(t.key), _money(t.cents), t.count) for t in items],
         )
     if name == "claims-by-status":
-        rows = [(s.label, s.count, _money(s.total_cents), _money(s.paid_cents),
+        rows = [(rules.csv_text(s.label), s.count, _money(s.total_cents), _money(s.paid_cents),
                  _money(s.balance_cents)) for s in report.statuses]  # fmt: skip
         return NAMES[name], ("status", "claims", "charges", "paid", "open"), rows
     if name == "package-liability":
-        rows = [(r.name, r.purchases, r.credits_left, _money(r.cents)) for r in report.liability]
+        rows = [(rules.csv_text(r.name), r.purchases, r.credits_left, _money(r.cents))
+                for r in report.liability]  # fmt: skip
         return NAMES[name], ("package", "purchases", "credits_left", "liability"), rows
     raise KeyError(name)
 
