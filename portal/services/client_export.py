@@ -24,6 +24,7 @@ from portal.models import (
     Provider,
     StoredDocument,
 )
+from portal.rules.reports import csv_text
 from portal.services import intake as intake_svc
 from portal.services import uploads
 from portal.services.messaging.export import client_messages
@@ -78,8 +79,8 @@ def _appointments_csv(client, tz):
             [
                 local.date().isoformat(),
                 local.strftime("%H:%M"),
-                a.appointment_type.name,
-                a.provider.display_name,
+                csv_text(a.appointment_type.name),  # staff-typed: text, never a formula
+                csv_text(a.provider.display_name),
                 a.status_label,
                 a.duration_minutes,
             ]

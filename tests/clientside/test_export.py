@@ -9,7 +9,7 @@ import os
 import zipfile
 
 from portal import clock
-from portal.models import AuditLog, DataExport, Job
+from portal.models import AppointmentType, AuditLog, DataExport, Job
 from portal.services import practice_export
 from tests import factories
 from tests.clientside.helpers import scene
@@ -50,6 +50,22 @@ def test_a_client_downloads_all_their_records(app, client):
     assert app.test_client().get("/portal/documents/export").status_code == 302
 
 
+def test_the_clients_appointments_csv_shows_a_formula_like_name_as_text(app, client):
+    """A service named like a spreadsheet formula (staff typed it) reaches the client's
+    spreadsheet as text, not as a formula to run."""
+    with app.test_request_context():
+        s = scene()
+        AppointmentType.update(name='=HYPERLINK("http://x")').where(
+            AppointmentType.name == "30-minute massage"
+        ).execute()
+    login(client, s.client_user.email)
+    zf = zipfile.ZipFile(io.BytesIO(client.get("/portal/documents/export").data))
+    rows = list(csv.reader(io.StringIO(zf.read("appointments.csv").decode("utf-8-sig"))))
+    services = [r[2] for r in rows[1:]]
+    assert '\'=HYPERLINK("http://x")' in services
+    assert not [v for r in rows[1:] for v in r if v[:1] in ("=", "+", "@")]
+
+
 def test_the_owner_exports_the_practice_through_the_task_queue(app, client):
     with app.test_request_context():
         s = scene()
@@ -75,6 +91,7 @@ def test_the_owner_exports_the_practice_through_the_task_queue(app, client):
     assert "README.txt" in names and "tables/client.csv" in names
     readme = zf.read("README.txt").decode()
     assert "tables/appointment.csv" in readme and "deleted there 24 hours" in readme
+    assert "exactly as stored" in readme and "formulas off" in readme  # values not altered
     clients = zf.read("tables/client.csv").decode("utf-8-sig")
     assert "Jordan" in clients and s.other_client.first_name not in clients  # this practice only
     users = zf.read("tables/user.csv").decode("utf-8-sig")
