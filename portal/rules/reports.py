@@ -83,9 +83,12 @@ class Month:
         return f"{self.month:%B %Y}"
 
 
-def by_month(rows: Iterable[tuple[dt.date, str, int]]) -> list[Month]:
-    """Client and payer money per calendar month (the practice's dates), oldest first."""
-    sums: dict[dt.date, list[int]] = {}
+def by_month(
+    rows: Iterable[tuple[dt.date, str, int]], months: Iterable[dt.date] = ()
+) -> list[Month]:
+    """Client and payer money per calendar month (the practice's dates), oldest first;
+    each of `months` (first days, month_range) is a row even with no money in it."""
+    sums: dict[dt.date, list[int]] = {m: [0, 0] for m in months}
     for day, source, cents in rows:
         if source not in (CLIENT, PAYER):
             raise ValueError(f"source is {CLIENT!r} or {PAYER!r}")

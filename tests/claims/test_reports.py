@@ -65,7 +65,7 @@ def test_revenue_counts_cash_and_payers_not_package_credits(books):
     # $425 package + $120 visit - $20 refund + $159 from the payer; the $120 visit paid
     # with a credit is not new money.
     assert report.total_cents == 42500 + 12000 - 2000 + 15900
-    (month,) = report.months
+    (month,) = [m for m in report.months if m.total_cents]  # yesterday may be last month
     assert (month.client_cents, month.payer_cents) == (52500, 15900)
     assert [(t.key, t.cents) for t in report.by_payer] == [
         ("Clients", 52500),

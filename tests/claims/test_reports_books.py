@@ -206,10 +206,20 @@ def test_revenue_by_month_payer_cpt_and_provider_from_the_books(books):
         ("97140", 5000),
         ("Client share of insurance visits", 2000),
     ]
-    assert _sums(r.by_provider) == [("No provider", 77500), (thera, 24000), ("@Dana Reyes", 7000)]
+    assert _sums(r.by_provider) == [
+        ("No provider (not for a visit)", 77500),
+        (thera, 24000),
+        ("@Dana Reyes", 7000),
+    ]
     for table in (r.by_payer, r.by_cpt, r.by_provider):
         assert sum(t.cents for t in table) == 108500
     assert sum(m.total_cents for m in r.months) == 108500
+    # a month of the period without money is a row of $0, not a gap
+    with clock.told(TODAY):
+        wider = reports.build(world.a.practice, dt.date(2025, 12, 1), END)
+    assert [(m.month, m.total_cents) for m in wider.months] == [
+        (dt.date(2025, 12, 1), 0), (JAN, 105500), (FEB, 3000),
+    ]  # fmt: skip
     # Practice B's money ($777.77, $333.33, $555.55) is nowhere.
     keys = {t.key for t in r.by_payer + r.by_cpt + r.by_provider}
     assert "Other Practice Mutual" not in keys and f"{world.b.provider.first_name} Pist" not in keys
@@ -239,7 +249,7 @@ def test_the_payments_column_counts_payments_not_invoice_lines_or_refunds(books)
         ("Package sales", 3), ("97124", 5), ("97140", 2), ("Client share of insurance visits", 1),
     ]  # fmt: skip
     assert [(t.key, t.count) for t in r.by_provider] == [
-        ("No provider", 3), (thera, 5), ("@Dana Reyes", 2),
+        ("No provider (not for a visit)", 3), (thera, 5), ("@Dana Reyes", 2),
     ]  # fmt: skip
 
 

@@ -78,6 +78,18 @@ def test_by_month_splits_client_and_payer_money():
         r.by_month([(D(2026, 1, 1), "package_credit", 100)])
 
 
+def test_by_month_shows_every_month_of_the_period_even_without_money():
+    """An owner reading month by month sees a quiet month as $0, not a gap."""
+    rows = [(D(2026, 11, 30), r.CLIENT, 4000), (D(2027, 1, 2), r.PAYER, 900)]
+    months = r.by_month(rows, r.month_range(D(2026, 10, 15), D(2027, 1, 31)))
+    assert [(m.label, m.total_cents) for m in months] == [
+        ("October 2026", 0),
+        ("November 2026", 4000),
+        ("December 2026", 0),
+        ("January 2027", 900),
+    ]
+
+
 def test_month_range():
     assert r.month_range(D(2026, 11, 15), D(2027, 2, 1)) == [
         D(2026, 11, 1), D(2026, 12, 1), D(2027, 1, 1), D(2027, 2, 1)

@@ -295,7 +295,9 @@ def build(practice, start, end):
     client = list(_client_money(practice, lo, hi))
     months = rules.by_month(
         [(d, rules.PAYER, c) for d, _, _, _, c, _ in payer]
-        + [(d, rules.CLIENT, c) for d, _, _, c, _ in client]
+        + [(d, rules.CLIENT, c) for d, _, _, c, _ in client],
+        # a quiet month is a row of $0; a period without any money, the page's empty state
+        rules.month_range(start, end) if payer or client else (),
     )
     return Report(
         start=start,
