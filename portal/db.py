@@ -102,6 +102,15 @@ def prefix_match(column, text):
     return prefix_like(column, prefix_pattern(text))
 
 
+def plus_days(date_column, days_column):
+    """`date_column` + `days_column` days, a date both databases compare with a date and
+    order by: date + integer on PostgreSQL (an INTEGER column is BIGINT there, which a date
+    does not add: cast), date(d, '+N days') (ISO text) on SQLite."""
+    if IS_POSTGRES:
+        return date_column + days_column.cast("integer")
+    return fn.date(date_column, Value("+").concat(days_column).concat(" days"))
+
+
 def url_from_env():
     return os.environ.get("PORTAL_DATABASE_URL", "").strip()
 

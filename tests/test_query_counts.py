@@ -65,6 +65,7 @@ PAGES = {
     "provider_home": ("therapist", "GET", "/provider/", 5),
     "client_home": ("cu1", "GET", "/portal/", 11),
     "claims_list": ("owner", "GET", "/provider/claims", 4),
+    "claims_worklist": ("frontdesk", "GET", "/provider/claims/worklist", 15),
 }
 
 
@@ -89,9 +90,18 @@ def _grow(side, types, busy, n):
             _note(side, who, k)
             _appointment(side, types, who, k)
             _invoice(side, who)
+        sent = NOW - dt.timedelta(days=1) if k % 2 else None  # rejected: sent, refused
         claim_factories.claim(
-            practice, c, side.provider, day=TODAY - dt.timedelta(days=k), appointment=False
+            practice,
+            c,
+            side.provider,
+            day=TODAY - dt.timedelta(days=k),
+            appointment=False,
+            status="rejected" if sent else "ready",
+            submitted_at=sent,
         )
+    # Payers that refuse claims 20 days after the visit: the work list's filing item
+    Payer.update(filing_limit_days=20).where(Payer.practice == practice).execute()
     first = Invoice.select().where(Invoice.client == busy.id).order_by(Invoice.id).first()
     Payment.create(practice=practice, client=busy, invoice=first, method="cash", amount_cents=100)
     Invoice.update(paid_cents=Invoice.paid_cents + 100).where(Invoice.id == first.id).execute()

@@ -4,10 +4,10 @@
 import sqlite3
 
 import pytest
-from peewee import ForeignKeyField
+from peewee import ForeignKeyField, IntegrityError
 
 from portal.db import IS_POSTGRES, database, runner
-from portal.models import ALL_MODELS
+from portal.models import ALL_MODELS, Payer
 
 
 def test_every_model_column_exists_in_migrated_schema(app):
@@ -107,3 +107,22 @@ def test_each_migration_down_and_up_restores_the_same_schema(app):
         r.up(name)
         assert _schema() == snapshots[name], f"{name} up differs from before its down"
     assert _schema() == full
+
+
+def test_migration_0023_adds_the_payers_filing_limit_and_takes_it_back(app, world):
+    """payer.filing_limit_days: NULL (not known) for the payers there were, 1 to 730 days
+    by a CHECK; its down removes the column and keeps the payers."""
+    r = runner()
+    (name,) = [m.name for m in r.status() if m.name.startswith("0023")]
+    first = Payer.create(practice=world.a.practice, name="Before", filing_limit_days=90)
+    for bad in (0, 731):
+        with pytest.raises(IntegrityError), database.atomic():
+            Payer.create(practice=world.a.practice, name="Bad", filing_limit_days=bad)
+    assert r.down(name) == [name]
+    assert "filing_limit_days" not in {c.name for c in database.get_columns("payer")}
+    (count,) = database.execute_sql("SELECT COUNT(*) FROM payer WHERE name = 'Before'").fetchone()
+    assert count == 1
+    assert r.up() == [name]
+    assert Payer.get_by_id(first.id).filing_limit_days is None
+    Payer.update(filing_limit_days=730).where(Payer.id == first.id).execute()
+    assert Payer.get_by_id(first.id).filing_limit_days == 730

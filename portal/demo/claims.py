@@ -224,6 +224,7 @@ def _people(ctx):
         postal_code="79998",
         allow_97124_97140=True,
         affiliated=True,
+        filing_limit_days=90,
     )
     lily = _client(
         practice,

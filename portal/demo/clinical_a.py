@@ -58,6 +58,7 @@ def _payers(practice):
         phone="888-675-6570",
         referral_required=True,
         affiliated=True,
+        filing_limit_days=365,
     )
     for code, cents in (("97124", 7000), ("97140", 7500)):
         if not PayerFee.get_or_none((PayerFee.payer == regence) & (PayerFee.cpt_code == code)):
@@ -73,6 +74,7 @@ def _payers(practice):
         postal_code="97312",
         phone="800-285-8525",
         authorization_required=True,
+        filing_limit_days=180,
     )
     auto = _payer(
         practice,
@@ -85,6 +87,7 @@ def _payers(practice):
         postal_code="30348",
         phone="800-732-5246",
         unit_rule="per_code",
+        filing_limit_days=365,
     )
     return [regence, saif, auto]
 

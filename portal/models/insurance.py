@@ -56,6 +56,9 @@ class Payer(BaseModel):
     unit_rule = CharField(default="cms8")
     allow_97124_97140 = BooleanField(default=False)  # only with modifier 59/XS
     affiliated = BooleanField(default=False)  # in network: members pay the fee schedule
+    # Days after the date of service within which the payer must first receive a claim
+    # (CARC 29 after); None: not known, no warning (rules/filing_limit.py).
+    filing_limit_days = IntegerField(null=True)
     active = BooleanField(default=True)
     notes = TextField(default="")
     created_at = created_field()

@@ -34,6 +34,7 @@ from portal.models.insurance import (
     UNIT_RULES,
 )
 from portal.models.intake import FIELD_TYPES, FORM_KINDS
+from portal.rules.filing_limit import MAX_DAYS, MIN_DAYS
 from portal.rules.money import parse_dollars
 from portal.rules.npi import is_valid_npi
 
@@ -48,6 +49,18 @@ def dollars(form, field):
             parse_dollars(field.data)
         except ValueError as exc:
             raise ValidationError(str(exc)) from exc
+
+
+FILING_DAYS = (
+    f"Enter the number of days, {MIN_DAYS} to {MAX_DAYS} (leave it empty if you do not know)."
+)
+
+
+def filing_days(form, field):
+    """1 to 730 days; a value that is no whole number was refused as it was read (one
+    message, not two)."""
+    if field.data is not None and not MIN_DAYS <= field.data <= MAX_DAYS:
+        raise ValidationError(FILING_DAYS)
 
 
 def cents(field):
@@ -127,6 +140,13 @@ class PayerForm(FlaskForm):
         "Allows 97124 with 97140 on one date (modifier 59 or XS, separate regions)"
     )
     affiliated = BooleanField("We are in network (members pay the fee schedule)")
+    filing_limit_days = IntegerField(
+        "Filing limit (days after the date of service)",
+        validators=[Optional(), filing_days],
+        invalid_value_message=FILING_DAYS,
+        description="The payer denies a claim it first receives later (CARC 29): often 90 "
+        "days, 180 or 365 for others. Leave it empty if you do not know: no warning then.",
+    )
     active = BooleanField("Active", default=True)
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
 

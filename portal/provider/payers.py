@@ -22,7 +22,7 @@ def payers():
 def _data(form):
     data = {k: getattr(form, k).data for k in ins.PAYER_FIELDS}
     for k, v in data.items():
-        if v is None:
+        if v is None and k != "filing_limit_days":  # None: the limit is not known
             data[k] = ""
     data["state"] = data["state"].upper()
     return data

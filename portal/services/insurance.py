@@ -31,6 +31,7 @@ PAYER_FIELDS = (
     "unit_rule",
     "allow_97124_97140",
     "affiliated",
+    "filing_limit_days",
     "active",
     "notes",
 )

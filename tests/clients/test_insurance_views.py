@@ -278,3 +278,34 @@ def test_authorization_and_expired_warning(app, client, world):
         },
     )
     assert r.status_code == 400 and "before the start date" in r.get_data(as_text=True)
+
+
+def test_payer_filing_limit_is_set_checked_and_cleared(app, client, world):
+    """The payer's filing limit (days after the date of service): 1 to 730, or empty for
+    not known; a bad value is refused next to the field with a 400, nothing saved."""
+    login(client, world.a.frontdesk)
+    base = {"name": "Regence", "kind": "commercial", "unit_rule": "cms8", "active": "y"}
+    r = client.post("/provider/payers/new", data=base | {"filing_limit_days": "90"})
+    assert r.status_code == 302
+    p = Payer.get(Payer.name == "Regence")
+    assert p.filing_limit_days == 90
+    page = client.get(f"/provider/payers/{p.id}").get_data(as_text=True)
+    assert "Filing limit (days after the date of service)" in page and 'value="90"' in page
+    for bad in ("0", "731", "-5", "ninety", "90.5"):
+        r = client.post(f"/provider/payers/{p.id}", data=base | {"filing_limit_days": bad})
+        assert r.status_code == 400, bad
+        text = r.get_data(as_text=True)
+        assert "Enter the number of days, 1 to 730 (leave it empty if you do not know)." in text
+        assert Payer.get_by_id(p.id).filing_limit_days == 90
+    r = client.post(f"/provider/payers/{p.id}", data=base | {"filing_limit_days": " 365 "})
+    assert r.status_code == 302 and Payer.get_by_id(p.id).filing_limit_days == 365
+    r = client.post(f"/provider/payers/{p.id}", data=base | {"filing_limit_days": ""})
+    assert r.status_code == 302 and Payer.get_by_id(p.id).filing_limit_days is None
+    changes = AuditLog.select().where(AuditLog.action == "payer.update")
+    assert [a.detail for a in changes.order_by(AuditLog.id)] == [
+        "filing_limit_days",
+        "filing_limit_days",
+    ]
+    other = Payer.create(practice=world.b.practice, name="Theirs")
+    r = client.post(f"/provider/payers/{other.id}", data=base | {"filing_limit_days": "30"})
+    assert r.status_code == 404 and Payer.get_by_id(other.id).filing_limit_days is None

@@ -28,7 +28,7 @@ from portal.rules import slots as slot_rules
 from portal.rules.coding import place_of_service_label
 from portal.rules.money import format_cents
 from portal.rules.problems import WHERE
-from portal.services.claims import build, data, life, queries
+from portal.services.claims import build, data, filing, life, queries
 
 DESK = (ROLE_OWNER, ROLE_FRONTDESK)
 CLINICAL = (ROLE_OWNER, "therapist")
@@ -197,9 +197,20 @@ def page_context(c, **forms):
         "close_form": forms.get("close_form") or ReasonForm(prefix="close", formdata=None),
         "appeal_form": forms.get("appeal_form") or ReasonForm(prefix="appeal", formdata=None),
         "hold_form": forms.get("hold_form") or ReasonForm(prefix="hold", formdata=None),
+        "filing": _filing(c, detail["events"]),
         **detail,
     }
     return ctx
+
+
+def _filing(c, events):
+    """The claim's filing deadline to show by its date of service: while the payer has not
+    received it, or when it first received it too late; None otherwise."""
+    tz = current_user.practice.tz
+    status = filing.for_claim(c, events, clock.today(tz), tz)
+    if status is None or (status.first_sent is not None and not status.warns):
+        return None
+    return status
 
 
 @bp.route("/claims/<int:claim_id>")

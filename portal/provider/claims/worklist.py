@@ -18,7 +18,7 @@ from portal.tasks import claims as claim_tasks
 @bp.route("/claims/worklist")
 @roles_required(*DESK_ROLES)
 def claim_worklist():
-    groups = worklist.work_list(current_user.practice_id, clock.utcnow())
+    groups = worklist.work_list(current_user.practice_id, clock.utcnow(), current_user.practice.tz)
     audit.record_view("claim.worklist")
     return render(
         "provider/claims/worklist.html",

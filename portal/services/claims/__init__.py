@@ -19,6 +19,7 @@ Modules (claims-money):
 - remittances.py 835 import, unmatched lines matched or set aside
 - posting.py     payments, adjustments, the client's invoice, write-offs
 - worklist.py    the front desk's work list
+- filing.py      claims running out of time to file (the payer's filing limit)
 - reports.py     the owner's reports and their CSV tables
 - receivers.py   the clearinghouse seam (999, 277CA, 835 received)
 - money_cli.py   `flask --app wsgi claims export | import-835`

@@ -1,14 +1,17 @@
 """The front desk's work list: what needs someone's attention on the claims side, each with
 what to do next, oldest first within its kind.
 
-    for group in work_list(practice_id, now):      # [Group(kind, title, items)]
+    for group in work_list(practice_id, now, tz):  # [Group(kind, title, items)]
         for item in group.items: item.claim / item.batch / item.line, item.reason, item.next
 
-Kinds, in the order the list shows them: claims rejected (999 or 277CA), denied (in whole
-or in part, with a balance left), held by a rule, billed claims edited back for a
-correction and not sent again (held or not: listed once, there), payments that matched
-no claim, 837P files that could not be sent, and claims with no answer after the practice's
-ClaimSettings.no_response_days. A handful of queries whatever the practice's size.
+Kinds, in the order the list shows them: claims the payer has not received whose filing
+limit (Payer.filing_limit_days) ends within 14 days or has passed, soonest deadline first
+(services/claims/filing.py; a held or rejected one is listed there too), claims rejected
+(999 or 277CA), denied (in whole or in part, with a balance left), held by a rule, billed
+claims edited back for a correction and not sent again (held or not: listed once, there),
+payments that matched no claim, 837P files that could not be sent, and claims with no
+answer after the practice's ClaimSettings.no_response_days. A handful of queries whatever
+the practice's size.
 """
 
 import dataclasses
@@ -21,9 +24,9 @@ from portal.models.claims import Claim, ClaimBatch, ClaimProblem
 from portal.models.clearinghouse import FILE_ERROR, ClearinghouseFile
 from portal.models.insurance import Payer
 from portal.models.people import Client
-from portal.rules import claim_status
+from portal.rules import claim_status, filing_limit
 from portal.rules.money import format_cents
-from portal.services.claims import queries, remittances
+from portal.services.claims import filing, queries, remittances
 from portal.services.claims.data import settings_for
 
 LIMIT = 200  # items per kind: a list longer than this is worked from the claims list
@@ -48,6 +51,7 @@ class Group:
 
 
 TITLES = {
+    "filing": "Running out of time to file",
     "rejected": "Rejected: fix and send again",
     "denied": "Denied or not paid in full",
     "held": "Held by a check",
@@ -58,6 +62,10 @@ TITLES = {
     "no_response": "No answer from the payer",
 }
 NEXT = {
+    "filing": "Fix what keeps it back, check it and send it in the next 837P file before the "
+    "date: the payer must receive it by then.",
+    "filing_late": "Send it anyway with proof of timely filing if you have it (an earlier "
+    "send's acceptance report), or write it off with a reason.",
     "rejected": "Correct what the message says on the claim, check it, and send it again "
     "(it goes in the next 837P file).",
     "denied": "Appeal it with the payer, or write the rest off with a reason.",
@@ -170,6 +178,19 @@ def _correcting_reason(claim, reason):
     )
 
 
+def _filing(practice_id, today, tz):
+    return [
+        Item(
+            "filing",
+            status.deadline,
+            status.words,
+            NEXT["filing_late" if status.state == filing_limit.LATE else "filing"],
+            claim=claim,
+        )
+        for claim, status in filing.due(practice_id, today, tz)
+    ]
+
+
 def _no_response(practice_id, now):
     days = no_response_days(practice_id)
     cutoff = now - dt.timedelta(days=days)
@@ -250,9 +271,11 @@ def _unmatched(practice_id):
     ]
 
 
-def work_list(practice_id, now):
-    """[Group] with at least one item, in the order the desk works them."""
+def work_list(practice_id, now, tz=dt.UTC):
+    """[Group] with at least one item, in the order the desk works them (tz: the
+    practice's time zone, whose date the filing limits count in)."""
     found = _claim_items(practice_id)
+    found["filing"] = _filing(practice_id, clock.to_local(now, tz).date(), tz)
     found["unmatched"] = _unmatched(practice_id)
     found["not_sent"] = _not_sent(practice_id)
     found["not_read"] = _not_read(practice_id)
@@ -260,5 +283,5 @@ def work_list(practice_id, now):
     return [Group(kind, TITLES[kind], found[kind]) for kind in TITLES if found[kind]]
 
 
-def count(practice_id, now):
-    return sum(len(g.items) for g in work_list(practice_id, now))
+def count(practice_id, now, tz=dt.UTC):
+    return sum(len(g.items) for g in work_list(practice_id, now, tz))
