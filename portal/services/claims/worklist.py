@@ -281,7 +281,3 @@ def work_list(practice_id, now, tz=dt.UTC):
     found["not_read"] = _not_read(practice_id)
     found["no_response"] = _no_response(practice_id, now)
     return [Group(kind, TITLES[kind], found[kind]) for kind in TITLES if found[kind]]
-
-
-def count(practice_id, now, tz=dt.UTC):
-    return sum(len(g.items) for g in work_list(practice_id, now, tz))
