@@ -50,6 +50,8 @@ def claims(app, world, monkeypatch):
                          submitted_at=dt.datetime.combine(ago(85), dt.time(18))),
         "correcting": claim(a, ago(95), payer, status="draft", frequency_code="7",
                             submitted_at=dt.datetime.combine(ago(85), dt.time(18))),
+        "fixing": claim(a, ago(88), payer, status="draft",
+                        submitted_at=dt.datetime.combine(ago(12), dt.time(18))),
         "open": claim(a, ago(30), payer, status="draft"),
         "unknown": claim(a, ago(200), unknown, status="draft"),
         "void": claim(a, ago(95), payer, status="void"),
@@ -57,6 +59,8 @@ def claims(app, world, monkeypatch):
     }  # fmt: skip
     sent(out["rejected"], "submitted", "rejected", on=ago(10))
     sent(out["in_time"], "submitted", "accepted", on=ago(85))
+    # rejected, then edited back to draft to fix it: the payer never had it
+    sent(out["fixing"], "submitted", "rejected", "draft", on=ago(12))
     sent(out["correcting"], "submitted", "accepted", "paid", "draft", on=ago(85))
     return out
 
@@ -74,7 +78,7 @@ def test_the_work_list_lists_claims_running_out_of_time_soonest_first(client, wo
     group = page[page.index('id="work-filing"') :]
     group = group[: group.index("</section>")]
     listed = [k for k, c in claims.items() if c.patient_control_number in group]
-    assert sorted(listed) == ["due", "late", "rejected"]
+    assert sorted(listed) == ["due", "fixing", "late", "rejected"]
     at = {k: group.index(claims[k].patient_control_number) for k in listed}
     assert at["late"] < at["rejected"] < at["due"]  # by deadline: May 26, Jun 05, Jun 10
     for words in (
