@@ -1,5 +1,6 @@
 """The demo practice: loading it twice keeps the data and adds no rows (every area's loader)."""
 
+import contextlib
 import datetime as dt
 import zoneinfo
 
@@ -10,16 +11,19 @@ from portal.db import database
 from portal.models import (
     Appointment,
     AppointmentType,
+    AuditLog,
+    ChartNote,
     Claim,
     ClaimEvent,
     Client,
+    NoteAddendum,
     Practice,
     ProviderHours,
     User,
 )
 from portal.rules import claim_status as cs
 from portal.rules.appointments import CANCELLED_STATUSES
-from portal.services import coverage, superbills
+from portal.services import charting, coverage, superbills
 from portal.services.claims import queries
 from tests.conftest import login
 
@@ -172,3 +176,84 @@ def test_the_demo_aging_table_spreads_over_its_buckets(ctx):
     assert len(used) >= 3, table.totals.counts
     # and each open claim is in the bucket of its date of service
     assert sum(table.totals.counts.values()) >= 5
+
+
+# --- the history of the demo's notes, invoices, packages and messages -----------------------
+# Loaded in one moment, the demo tells each record at its own time: a note just after its
+# visit, an invoice at check-out, a package when it was sold, a thread over days. Checked at
+# the moment the tests run and at fixed moments (a Tuesday morning, when the demo client has
+# the fewest visits behind them; a Saturday; a Monday afternoon), each the demo's "now".
+
+LA = zoneinfo.ZoneInfo("America/Los_Angeles")  # the demo practice's zone
+MOMENTS = [
+    None,  # now
+    dt.datetime(2026, 12, 1, 0, 30),  # a Tuesday just after midnight
+    dt.datetime(2026, 12, 1, 9, 30),  # a Tuesday morning
+    dt.datetime(2026, 12, 5, 14, 0),  # a Saturday
+    dt.datetime(2026, 12, 7, 16, 30),  # a Monday afternoon
+]
+
+
+@contextlib.contextmanager
+def _loaded_at(local):
+    """The demo loaded with `local` (the practice's wall clock) as now; the block runs then."""
+    if local is None:
+        demo.load()
+        yield clock.utcnow()
+        return
+    now = local.replace(tzinfo=LA).astimezone(dt.UTC).replace(tzinfo=None)
+    with clock.told(now):
+        demo.load()
+        yield now
+
+
+def _audit_at(action, obj_id):
+    return [
+        a.at
+        for a in AuditLog.select().where(
+            (AuditLog.action == action) & (AuditLog.object_id == obj_id)
+        )
+    ]
+
+
+def _day(when):
+    return clock.local_date(when, LA)
+
+
+@pytest.mark.parametrize("local", MOMENTS, ids=["now", "tue-0030", "tue-0930", "sat", "mon"])
+def test_the_demo_notes_are_written_just_after_their_visits(ctx, local):
+    """No note signed before its visit or in the future; signed the day of the visit; the
+    unsigned draft stays unsigned and shows in the therapist's list (older than a day)."""
+    with _loaded_at(local) as now:
+        today = clock.today(LA)
+        notes = list(ChartNote.select().where(ChartNote.appointment.is_null(False)))
+        assert len(notes) >= 10
+        old = 0
+        for n in notes:
+            visit = Appointment.get_by_id(n.appointment_id)
+            assert visit.starts_at <= n.created_at <= now, (n.id, visit.starts_at, n.created_at)
+            assert _audit_at("note.create", n.id) == [n.created_at]
+            if n.status == "signed":
+                assert n.created_at <= n.signed_at <= now, (n.id, n.signed_at)
+                assert _day(n.signed_at) == _day(visit.starts_at), n.id  # the same day
+                assert _audit_at("note.sign", n.id) == [n.signed_at]
+                if (today - _day(visit.starts_at)).days > 7:
+                    assert _day(n.signed_at) < today and _day(n.created_at) < today
+                    old += 1
+            for add in NoteAddendum.select().where(NoteAddendum.note == n.id):
+                assert n.signed_at <= add.created_at <= now
+        assert old >= 5
+        signed, draft = [ChartNote.get_by_id(n.id) for n in _charting_notes()]
+        assert (signed.status, draft.status) == ("signed", "draft")
+        therapist = User.get(User.email == "therapist@demo.example")
+        unsigned = charting.unsigned_query(ChartNote.select(), therapist)
+        assert draft.id in {n.id for n in unsigned}
+        # the demo client's signed note (with its addendum) is of their paid visit of last
+        # week, the one their superbill lists: its diagnoses are the superbill's
+        assert signed.appointment_id is not None and _day(signed.signed_at) < today
+
+
+def _charting_notes():
+    client = Client.get(Client.email == "client@demo.example")
+    notes = ChartNote.select().where(ChartNote.client == client.id).order_by(ChartNote.id)
+    return list(notes)[:2]
