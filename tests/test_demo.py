@@ -16,11 +16,15 @@ from portal.models import (
     Claim,
     ClaimEvent,
     Client,
+    CreditLedger,
     NoteAddendum,
+    PackageDefinition,
+    PackagePurchase,
     Practice,
     ProviderHours,
     User,
 )
+from portal.models.billing import Invoice, Payment
 from portal.rules import claim_status as cs
 from portal.rules.appointments import CANCELLED_STATUSES
 from portal.services import charting, coverage, superbills
@@ -257,3 +261,47 @@ def _charting_notes():
     client = Client.get(Client.email == "client@demo.example")
     notes = ChartNote.select().where(ChartNote.client == client.id).order_by(ChartNote.id)
     return list(notes)[:2]
+
+
+@pytest.mark.parametrize("local", MOMENTS, ids=["now", "tue-0030", "tue-0930", "sat", "mon"])
+def test_the_demo_invoices_and_packages_follow_their_visits(ctx, local):
+    """Invoices issued at check-out, paid then; a package sold before the visit it paid
+    for, expiring a year after; nothing in the future; the open invoice stays open."""
+    with _loaded_at(local) as now:
+        today = clock.today(LA)
+        invoices = list(
+            Invoice.select()
+            .where(Invoice.reason.in_(["visit", "manual", "package"]))
+            .order_by(Invoice.id)
+        )
+        assert len(invoices) == 3
+        assert [i.issued_at for i in invoices] == sorted(i.issued_at for i in invoices)
+        for inv in invoices:
+            assert inv.issued_at <= now
+            assert _audit_at("invoice.issue", inv.id) == [inv.issued_at]
+            if inv.appointment_id:
+                visit = Appointment.get_by_id(inv.appointment_id)
+                assert visit.ends_at <= inv.issued_at  # at check-out
+                if (today - _day(visit.starts_at)).days > 7:
+                    assert _day(inv.issued_at) < today
+            for p in Payment.select().where(Payment.invoice == inv.id):
+                assert inv.issued_at <= p.received_at <= now, (inv.number, p.received_at)
+                assert p.created_at == p.received_at
+                assert _audit_at("payment.record", p.id) == [p.received_at]
+        assert any(i.status == "open" for i in invoices)  # the client portal's open invoice
+        (purchase,) = PackagePurchase.select()
+        definition = PackageDefinition.get_by_id(purchase.definition_id)
+        sale = Invoice.get_by_id(purchase.invoice_id)
+        assert purchase.created_at == sale.issued_at <= purchase.activated_at <= now
+        assert purchase.expires_at == purchase.activated_at + dt.timedelta(
+            days=definition.expiry_days
+        )
+        assert purchase.expires_at > now and purchase.status == "active"
+        (used,) = CreditLedger.select().where(CreditLedger.kind == "redeem")
+        visit = Appointment.get_by_id(used.appointment_id)
+        # sold the day of the first visit it paid for (last week), the credit used at check-out
+        assert _day(purchase.created_at) == _day(visit.starts_at) < today
+        assert purchase.activated_at <= visit.starts_at and visit.ends_at <= used.created_at <= now
+        assert _audit_at("package.redeem", used.id) == [used.created_at]
+        fee = next(i for i in invoices if i.reason == "manual" and i.status == "paid")
+        assert _day(fee.issued_at) < today  # a late cancellation of a visit days ago
