@@ -17,6 +17,7 @@ from portal.models import (
     ClaimEvent,
     Client,
     CreditLedger,
+    MessageThread,
     NoteAddendum,
     PackageDefinition,
     PackagePurchase,
@@ -25,6 +26,7 @@ from portal.models import (
     User,
 )
 from portal.models.billing import Invoice, Payment
+from portal.models.messaging import Message
 from portal.rules import claim_status as cs
 from portal.rules.appointments import CANCELLED_STATUSES
 from portal.services import charting, coverage, superbills
@@ -305,3 +307,35 @@ def test_the_demo_invoices_and_packages_follow_their_visits(ctx, local):
         assert _audit_at("package.redeem", used.id) == [used.created_at]
         fee = next(i for i in invoices if i.reason == "manual" and i.status == "paid")
         assert _day(fee.issued_at) < today  # a late cancellation of a visit days ago
+
+
+@pytest.mark.parametrize("local", MOMENTS, ids=["now", "tue-0030", "tue-0930", "sat", "mon"])
+def test_the_demo_messages_are_a_thread_over_days(ctx, local):
+    """Not all sent in the minute the demo was loaded; in order; a thread about a visit
+    starts after it."""
+    with _loaded_at(local) as now:
+        messages = list(Message.select().order_by(Message.id))
+        assert len(messages) >= 3
+        times = [m.created_at for m in messages]
+        # not all in one minute: the morning after a visit, its answer at lunch, yesterday
+        assert max(times) - min(times) >= dt.timedelta(hours=6)
+        assert len(set(times)) == len(times)
+        for m in messages:
+            assert m.created_at <= now
+            assert _audit_at("message.send", m.id) == [m.created_at]
+        for t in MessageThread.select():
+            in_thread = [m for m in messages if m.thread_id == t.id]
+            assert [m.created_at for m in in_thread] == sorted(m.created_at for m in in_thread)
+            assert t.created_at == in_thread[0].created_at
+            assert t.last_message_at == in_thread[-1].created_at
+            if t.link_kind == "appointment":  # it speaks of a visit behind it
+                assert Appointment.get_by_id(t.link_id).ends_at <= t.created_at
+
+
+def test_the_demo_loaded_again_a_day_later_adds_nothing(ctx):
+    now = clock.utcnow()
+    with clock.told(now - dt.timedelta(days=1)):
+        demo.load()
+    first = _counts()
+    demo.load()
+    assert _counts() == first
