@@ -1,5 +1,6 @@
 """The demo practice: loading it twice keeps the data and adds no rows (every area's loader)."""
 
+import contextlib
 import datetime as dt
 import zoneinfo
 
@@ -10,16 +11,25 @@ from portal.db import database
 from portal.models import (
     Appointment,
     AppointmentType,
+    AuditLog,
+    ChartNote,
     Claim,
     ClaimEvent,
     Client,
+    CreditLedger,
+    MessageThread,
+    NoteAddendum,
+    PackageDefinition,
+    PackagePurchase,
     Practice,
     ProviderHours,
     User,
 )
+from portal.models.billing import Invoice, Payment
+from portal.models.messaging import Message
 from portal.rules import claim_status as cs
 from portal.rules.appointments import CANCELLED_STATUSES
-from portal.services import coverage, superbills
+from portal.services import charting, coverage, superbills
 from portal.services.claims import queries
 from tests.conftest import login
 
@@ -172,3 +182,160 @@ def test_the_demo_aging_table_spreads_over_its_buckets(ctx):
     assert len(used) >= 3, table.totals.counts
     # and each open claim is in the bucket of its date of service
     assert sum(table.totals.counts.values()) >= 5
+
+
+# --- the history of the demo's notes, invoices, packages and messages -----------------------
+# Loaded in one moment, the demo tells each record at its own time: a note just after its
+# visit, an invoice at check-out, a package when it was sold, a thread over days. Checked at
+# the moment the tests run and at fixed moments (a Tuesday morning, when the demo client has
+# the fewest visits behind them; a Saturday; a Monday afternoon), each the demo's "now".
+
+LA = zoneinfo.ZoneInfo("America/Los_Angeles")  # the demo practice's zone
+MOMENTS = [
+    None,  # now
+    dt.datetime(2026, 12, 1, 0, 30),  # a Tuesday just after midnight
+    dt.datetime(2026, 12, 1, 9, 30),  # a Tuesday morning
+    dt.datetime(2026, 12, 5, 14, 0),  # a Saturday
+    dt.datetime(2026, 12, 7, 16, 30),  # a Monday afternoon
+]
+
+
+@contextlib.contextmanager
+def _loaded_at(local):
+    """The demo loaded with `local` (the practice's wall clock) as now; the block runs then."""
+    if local is None:
+        demo.load()
+        yield clock.utcnow()
+        return
+    now = local.replace(tzinfo=LA).astimezone(dt.UTC).replace(tzinfo=None)
+    with clock.told(now):
+        demo.load()
+        yield now
+
+
+def _audit_at(action, obj_id):
+    return [
+        a.at
+        for a in AuditLog.select().where(
+            (AuditLog.action == action) & (AuditLog.object_id == obj_id)
+        )
+    ]
+
+
+def _day(when):
+    return clock.local_date(when, LA)
+
+
+@pytest.mark.parametrize("local", MOMENTS, ids=["now", "tue-0030", "tue-0930", "sat", "mon"])
+def test_the_demo_notes_are_written_just_after_their_visits(ctx, local):
+    """No note signed before its visit or in the future; signed the day of the visit; the
+    unsigned draft stays unsigned and shows in the therapist's list (older than a day)."""
+    with _loaded_at(local) as now:
+        today = clock.today(LA)
+        notes = list(ChartNote.select().where(ChartNote.appointment.is_null(False)))
+        assert len(notes) >= 10
+        old = 0
+        for n in notes:
+            visit = Appointment.get_by_id(n.appointment_id)
+            assert visit.starts_at <= n.created_at <= now, (n.id, visit.starts_at, n.created_at)
+            assert _audit_at("note.create", n.id) == [n.created_at]
+            if n.status == "signed":
+                assert n.created_at <= n.signed_at <= now, (n.id, n.signed_at)
+                assert _day(n.signed_at) == _day(visit.starts_at), n.id  # the same day
+                assert _audit_at("note.sign", n.id) == [n.signed_at]
+                if (today - _day(visit.starts_at)).days > 7:
+                    assert _day(n.signed_at) < today and _day(n.created_at) < today
+                    old += 1
+            for add in NoteAddendum.select().where(NoteAddendum.note == n.id):
+                assert n.signed_at <= add.created_at <= now
+        assert old >= 5
+        signed, draft = [ChartNote.get_by_id(n.id) for n in _charting_notes()]
+        assert (signed.status, draft.status) == ("signed", "draft")
+        therapist = User.get(User.email == "therapist@demo.example")
+        unsigned = charting.unsigned_query(ChartNote.select(), therapist)
+        assert draft.id in {n.id for n in unsigned}
+        # the demo client's signed note (with its addendum) is of their paid visit of last
+        # week, the one their superbill lists: its diagnoses are the superbill's
+        assert signed.appointment_id is not None and _day(signed.signed_at) < today
+
+
+def _charting_notes():
+    client = Client.get(Client.email == "client@demo.example")
+    notes = ChartNote.select().where(ChartNote.client == client.id).order_by(ChartNote.id)
+    return list(notes)[:2]
+
+
+@pytest.mark.parametrize("local", MOMENTS, ids=["now", "tue-0030", "tue-0930", "sat", "mon"])
+def test_the_demo_invoices_and_packages_follow_their_visits(ctx, local):
+    """Invoices issued at check-out, paid then; a package sold before the visit it paid
+    for, expiring a year after; nothing in the future; the open invoice stays open."""
+    with _loaded_at(local) as now:
+        today = clock.today(LA)
+        invoices = list(
+            Invoice.select()
+            .where(Invoice.reason.in_(["visit", "manual", "package"]))
+            .order_by(Invoice.id)
+        )
+        assert len(invoices) == 3
+        assert [i.issued_at for i in invoices] == sorted(i.issued_at for i in invoices)
+        for inv in invoices:
+            assert inv.issued_at <= now
+            assert _audit_at("invoice.issue", inv.id) == [inv.issued_at]
+            if inv.appointment_id:
+                visit = Appointment.get_by_id(inv.appointment_id)
+                assert visit.ends_at <= inv.issued_at  # at check-out
+                if (today - _day(visit.starts_at)).days > 7:
+                    assert _day(inv.issued_at) < today
+            for p in Payment.select().where(Payment.invoice == inv.id):
+                assert inv.issued_at <= p.received_at <= now, (inv.number, p.received_at)
+                assert p.created_at == p.received_at
+                assert _audit_at("payment.record", p.id) == [p.received_at]
+        assert any(i.status == "open" for i in invoices)  # the client portal's open invoice
+        (purchase,) = PackagePurchase.select()
+        definition = PackageDefinition.get_by_id(purchase.definition_id)
+        sale = Invoice.get_by_id(purchase.invoice_id)
+        assert purchase.created_at == sale.issued_at <= purchase.activated_at <= now
+        assert purchase.expires_at == purchase.activated_at + dt.timedelta(
+            days=definition.expiry_days
+        )
+        assert purchase.expires_at > now and purchase.status == "active"
+        (used,) = CreditLedger.select().where(CreditLedger.kind == "redeem")
+        visit = Appointment.get_by_id(used.appointment_id)
+        # sold the day of the first visit it paid for (last week), the credit used at check-out
+        assert _day(purchase.created_at) == _day(visit.starts_at) < today
+        assert purchase.activated_at <= visit.starts_at and visit.ends_at <= used.created_at <= now
+        assert _audit_at("package.redeem", used.id) == [used.created_at]
+        fee = next(i for i in invoices if i.reason == "manual" and i.status == "paid")
+        assert _day(fee.issued_at) < today  # a late cancellation of a visit days ago
+
+
+@pytest.mark.parametrize("local", MOMENTS, ids=["now", "tue-0030", "tue-0930", "sat", "mon"])
+def test_the_demo_messages_are_a_thread_over_days(ctx, local):
+    """Not all sent in the minute the demo was loaded; in order; a thread about a visit
+    starts after it."""
+    with _loaded_at(local) as now:
+        messages = list(Message.select().order_by(Message.id))
+        assert len(messages) >= 3
+        times = [m.created_at for m in messages]
+        # not all in one minute: the morning after a visit, its answer at lunch, yesterday
+        assert max(times) - min(times) >= dt.timedelta(hours=6)
+        assert len(set(times)) == len(times)
+        for m in messages:
+            assert m.created_at <= now
+            assert _audit_at("message.send", m.id) == [m.created_at]
+        for t in MessageThread.select():
+            in_thread = [m for m in messages if m.thread_id == t.id]
+            assert [m.created_at for m in in_thread] == sorted(m.created_at for m in in_thread)
+            assert t.created_at == in_thread[0].created_at
+            assert t.last_message_at == in_thread[-1].created_at
+            if t.link_kind == "appointment":  # it speaks of a visit behind it
+                assert Appointment.get_by_id(t.link_id).ends_at <= t.created_at
+
+
+def test_the_demo_loaded_again_a_day_later_adds_nothing(ctx):
+    now = clock.utcnow()
+    with clock.told(now - dt.timedelta(days=1)):
+        demo.load()
+    first = _counts()
+    demo.load()
+    assert _counts() == first

@@ -1,5 +1,15 @@
 """Demo: the default massage note template, ICD-10 favourites, and for the demo client a
-signed note (with an addendum) and a draft started two days ago (so it shows as unsigned).
+signed note (with an addendum) and an unsigned draft.
+
+Each note is told at its own time (clock.told), relative to its visit: written just after
+the visit, signed the same day; never before the visit, never after now.
+- The signed note is of the client's paid visit of last week (scheduling's, the package
+  credit's: billing), the one the client's superbill lists, so its diagnoses are on it; the
+  client phoned two days later (the addendum).
+- The draft is of the latest other visit that ended over a day ago, so it shows in the
+  therapist's unsigned notes; when there is none (loaded on a Tuesday, the demo client's
+  only visit behind them is last week's) it is a note of no booked visit, started two days
+  ago at 5:30 PM.
 
 Idempotent: the template and favourites are looked up first; the notes are written only
 when the demo client has none.
@@ -8,7 +18,8 @@ when the demo client has none.
 import datetime as dt
 
 from portal import clock
-from portal.models import Appointment, ChartNote
+from portal.models import Appointment, AppointmentType, ChartNote
+from portal.rules import slots as slot_rules
 from portal.services import charting as svc
 
 FAVOURITES = ["M54.50", "M54.2", "M54.6", "M62.830", "M79.18", "G44.209", "S13.4XXA"]
@@ -31,59 +42,82 @@ def load(ctx):
         return
 
     now = clock.utcnow()
-    past = list(
-        Appointment.select()
+    visits = list(
+        Appointment.select(Appointment, AppointmentType)
+        .join(AppointmentType)
         .where(
             (Appointment.client == client.id)
             & (Appointment.provider == provider.id)
             & (Appointment.status == "completed")
         )
-        .order_by(Appointment.starts_at.desc())
-        .limit(2)
+        .order_by(Appointment.starts_at)
     )
-    first_appt = past[-1] if past else None
-    second_appt = past[0] if len(past) > 1 else None
+    # the paid visit of last week: the first self-pay one (signing an insurance visit's
+    # note would make its claim)
+    paid = next((a for a in visits if not a.appointment_type.bill_insurance), None)
+    older = [a for a in visits if a.ends_at < now - svc.UNSIGNED_AFTER - dt.timedelta(minutes=15)]
+    drafted = next((a for a in reversed(older) if paid is None or a.id != paid.id), None)
+    ctx["notes"] = [
+        _signed(ctx, template, paid, now),
+        _draft(ctx, template, drafted, now),
+    ]
 
-    def local_day(appt, days_ago):
-        at = appt.starts_at if appt else now - dt.timedelta(days=days_ago)
-        return clock.local_date(at, practice.tz)
 
-    first_day = local_day(first_appt, 9)
-    second_day = local_day(second_appt, 2)
+def _after(end, now, minutes):
+    """`minutes` after a visit's end, never after now."""
+    return min(end + dt.timedelta(minutes=minutes), now)
 
-    signed = svc.save_note(
-        therapist, client, _first_note(provider, template, first_day, first_appt)
-    )
-    svc.sign_note(therapist, signed)
-    svc.add_addendum(
-        therapist,
-        signed,
-        "Client phoned two days later: pain 2/10, sleeping through the night. "
-        "Keep the weekly plan.",
-    )
 
-    draft = svc.save_note(
-        therapist,
-        client,
-        svc.NoteInput(
-            visit_date=second_day,
-            provider_id=provider.id,
-            appointment_id=second_appt.id if second_appt else None,
-            template_id=template.id,
-            subjective="Chief complaint: neck and upper back tension from desk work.",
-            objective="Palpation: tight upper trapezius, bilateral; levator scapulae tender.",
-            pain_before=5,
-            techniques="Swedish massage",
-            regions=["neck", "upper-back", "shoulder-r", "shoulder-l"],
-            minutes={"97124": 45},
-            diagnoses=["M54.2"],
-        ),
-    )
-    # Started two days ago: it shows in the therapist's unsigned notes.
-    ChartNote.update(created_at=now - dt.timedelta(days=2)).where(
-        ChartNote.id == draft.id
-    ).execute()
-    ctx["notes"] = [signed, draft]
+def _signed(ctx, template, visit, now):
+    """The signed note: written 5 minutes after the visit, signed 10 minutes later; the
+    client phoned two days later at 11 AM (the addendum)."""
+    practice, therapist, client = ctx["practice"], ctx["therapist"], ctx["client"]
+    end = visit.ends_at if visit else now - dt.timedelta(days=9)
+    day = clock.local_date(end, practice.tz)
+    with clock.told(_after(end, now, 5)):
+        note = svc.save_note(
+            therapist, client, _first_note(therapist.provider, template, day, visit)
+        )
+    with clock.told(_after(end, now, 15)) as signed_at:
+        svc.sign_note(therapist, note)
+    phoned = dt.datetime.combine(day + dt.timedelta(days=2), dt.time(11, 0))
+    with clock.told(max(min(slot_rules.to_utc(phoned, practice.tz), now), signed_at)):
+        svc.add_addendum(
+            therapist,
+            note,
+            "Client phoned two days later: pain 2/10, sleeping through the night. "
+            "Keep the weekly plan.",
+        )
+    return note
+
+
+def _draft(ctx, template, visit, now):
+    """The unsigned draft, started 10 minutes after its visit (without one, at 5:30 PM two
+    days ago: over a day ago whatever the hour)."""
+    practice, therapist, client = ctx["practice"], ctx["therapist"], ctx["client"]
+    if visit is not None:
+        started = _after(visit.ends_at, now, 10)
+    else:
+        day = clock.today(practice.tz) - dt.timedelta(days=2)
+        started = slot_rules.to_utc(dt.datetime.combine(day, dt.time(17, 30)), practice.tz)
+    with clock.told(started):
+        return svc.save_note(
+            therapist,
+            client,
+            svc.NoteInput(
+                visit_date=clock.local_date(visit.starts_at if visit else started, practice.tz),
+                provider_id=therapist.provider_id,
+                appointment_id=visit.id if visit else None,
+                template_id=template.id,
+                subjective="Chief complaint: neck and upper back tension from desk work.",
+                objective="Palpation: tight upper trapezius, bilateral; levator scapulae tender.",
+                pain_before=5,
+                techniques="Swedish massage",
+                regions=["neck", "upper-back", "shoulder-r", "shoulder-l"],
+                minutes={"97124": 45},
+                diagnoses=["M54.2"],
+            ),
+        )
 
 
 def _first_note(provider, template, day, appt):

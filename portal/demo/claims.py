@@ -161,19 +161,20 @@ def _visit(ctx, client, days_ago, minutes, diagnoses):
         AppointmentMinutes.create(
             practice=practice, client=client, appointment=appt, cpt_code=code, minutes=m
         )
-    note = charting.save_note(
-        therapist,
-        client,
-        charting.NoteInput(
-            visit_date=day,
-            provider_id=therapist.provider_id,
-            appointment_id=appt.id,
-            regions=["low-back", "neck"],
-            minutes=dict(minutes),
-            diagnoses=list(diagnoses),
-            **NOTE,
-        ),
-    )
+    with _dated(min(end + dt.timedelta(minutes=5), ctx["now"])):  # written after the visit
+        note = charting.save_note(
+            therapist,
+            client,
+            charting.NoteInput(
+                visit_date=day,
+                provider_id=therapist.provider_id,
+                appointment_id=appt.id,
+                regions=["low-back", "neck"],
+                minutes=dict(minutes),
+                diagnoses=list(diagnoses),
+                **NOTE,
+            ),
+        )
     with _dated(min(end + dt.timedelta(minutes=10), ctx["now"])):  # signed after the visit
         charting.sign_note(therapist, note)
     return build.visit_claims(appt.id)[0]
