@@ -69,14 +69,6 @@ def refused(practice_id, text, words):
     return str(err.value)
 
 
-@pytest.fixture
-def side(ctx, world):
-    a = world.a
-    a.payer = cf.payer(a.practice, name="Blue Harbor Health", payer_code="BHH01")
-    a.pol = cf.policy(a.practice, a.c1, a.payer)
-    return a
-
-
 def submitted(a, pcn, lines=(("97124", 45, 3, 9000), ("97140", 30, 2, 7000)), **kw):
     return cf.claim(a.practice, a.c1, a.provider, policy_obj=a.pol, status="submitted",
                     patient_control_number=pcn, lines=lines, **kw)  # fmt: skip

@@ -8,17 +8,8 @@ import pytest
 from portal.db import runner
 from portal.models import Claim, Remittance
 from portal.services.claims import remittances
-from tests.claims import factories as cf
 from tests.claims.era import interchange, transaction
 from tests.claims.test_remit_edges import claim_money_of, imported, refused, submitted
-
-
-@pytest.fixture
-def side(ctx, world):
-    a = world.a
-    a.payer = cf.payer(a.practice, name="Blue Harbor Health", payer_code="BHH01")
-    a.pol = cf.policy(a.practice, a.c1, a.payer)
-    return a
 
 
 def _paid(pcn, payer_claim):

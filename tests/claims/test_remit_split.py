@@ -7,7 +7,6 @@ SQLite file; every file passes pyx12 first and the same file again changes nothi
 import pytest
 
 from portal.models import Claim, ClaimLine, ClaimProblem, Invoice, RemittanceClaim
-from tests.claims import factories as cf
 from tests.claims.era import interchange, transaction
 from tests.claims.test_remit_edges import (
     CORRECTED,
@@ -29,14 +28,6 @@ LINE_3_PAID = ["CLP*V91P1*1*60*48*0*12*BHH9102*11*1",
                "SVC*HC:97124*60*48**2", "DTM*472*20261102", "CAS*CO*45*12"]  # fmt: skip
 LINE_3_DENIED = ["CLP*V91P1*4*60*0*0*12*BHH9102*11*1",
                  "SVC*HC:97124*60*0**2", "DTM*472*20261102", "CAS*CO*50*60"]  # fmt: skip
-
-
-@pytest.fixture
-def side(ctx, world):
-    a = world.a
-    a.payer = cf.payer(a.practice, name="Blue Harbor Health", payer_code="BHH01")
-    a.pol = cf.policy(a.practice, a.c1, a.payer)
-    return a
 
 
 def _lines(claim):
