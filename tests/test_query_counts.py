@@ -65,7 +65,7 @@ PAGES = {
     "provider_home": ("therapist", "GET", "/provider/", 5),
     "client_home": ("cu1", "GET", "/portal/", 11),
     "claims_list": ("owner", "GET", "/provider/claims", 4),
-    "claims_worklist": ("frontdesk", "GET", "/provider/claims/worklist", 15),
+    "claims_worklist": ("frontdesk", "GET", "/provider/claims/worklist", 16),
 }
 
 
