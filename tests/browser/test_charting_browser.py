@@ -8,16 +8,9 @@ import pytest
 
 from portal.models import ChartNote, NoteAddendum, NoteBodyRegion, NoteDiagnosis, NoteMinutes
 from tests import factories
+from tests.browser.helpers import login as _login
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/provider/$"))
 
 
 def test_therapist_writes_signs_and_amends_a_note(app, live_server, page, screenshot):

@@ -15,17 +15,10 @@ from portal.models import Claim, Referral
 from portal.rules import claim_status as cs
 from portal.rules import slots as slot_rules
 from tests import factories
+from tests.browser.helpers import login as _login
 from tests.claims import factories as cf
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/provider/$"))
 
 
 def _logout(page):

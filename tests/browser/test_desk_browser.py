@@ -14,6 +14,7 @@ from portal import clock, demo
 from portal.models import Appointment, ChartNote, Invoice, OutboxMessage, Payment, Practice, Tip
 from portal.rules import slots as slot_rules
 from portal.services import packages
+from tests.browser.helpers import watch as _watch
 
 pytestmark = pytest.mark.browser
 
@@ -31,16 +32,6 @@ def _login(page, base, email):
     page.get_by_label("Password").fill(demo.DEMO_PASSWORDS[email])
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url("**/provider/")
-
-
-def _watch(page):
-    problems = []
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on(
-        "response",
-        lambda r: problems.append((r.request.method, r.url, r.status)) if r.status >= 500 else None,
-    )
-    return problems
 
 
 def test_the_day_at_the_desk_end_to_end(app, live_server, page, browser, screenshot, monkeypatch):

@@ -21,27 +21,11 @@ from portal.rules import slots as slot_rules
 from portal.services.claims import desk as claims_desk
 from tests import factories
 from tests.a11y import small_targets
+from tests.browser.helpers import login as _login
+from tests.browser.helpers import watch as _watch
 from tests.claims import factories as cf
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/provider/$"))
-
-
-def _watch(page):
-    problems = []
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on(
-        "response",
-        lambda r: problems.append((r.request.method, r.url, r.status)) if r.status >= 500 else None,
-    )
-    return problems
 
 
 def _no_overflow(page):
