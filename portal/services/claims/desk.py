@@ -23,14 +23,14 @@ from flask import has_request_context
 from flask_login import current_user
 
 from portal import clock
-from portal.models import Appointment, Claim, ClaimProblem, Invoice
+from portal.models import Appointment, Claim, Invoice
 from portal.models.billing import LINE_PATIENT_RESPONSIBILITY
 from portal.rules import claim_build, claim_money, coding
 from portal.rules import claim_status as cs
 from portal.rules.coverage import day as _day
 from portal.rules.money import format_cents
 from portal.services import charting, coverage, events, invoicing, packages
-from portal.services.claims import build, data
+from portal.services.claims import build, data, history
 
 SHARE_REASON = "insurance_share"  # the invoice of the client's estimated share
 _connected = False
@@ -231,13 +231,8 @@ def checkout_summary(appointment):
             if note_minutes(appointment.id) is None
             else "No claim could be made: check the client's insurance policy."
         )
-    held = [c.id for c in claims if c.held]
-    problems = {}
-    if held:
-        for p in (
-            ClaimProblem.select().where(ClaimProblem.claim.in_(held)).order_by(ClaimProblem.id)
-        ):
-            problems.setdefault(p.claim_id, []).append(p.message)
+    held = history.problems_by_claim([c.id for c in claims if c.held])
+    problems = {claim_id: [p.message for p in found] for claim_id, found in held.items()}
     return {
         "claims": claims,
         "problems": problems,  # {claim id: [message]}: what holds it, in words

@@ -100,3 +100,16 @@ def problems_of(claim):
     return list(
         ClaimProblem.select().where(ClaimProblem.claim == claim.id).order_by(ClaimProblem.id)
     )
+
+
+def problems_by_claim(claim_ids):
+    """{claim id: [ClaimProblem]} of the claims `claim_ids` (one statement; none for [])."""
+    out = {}
+    if claim_ids:
+        for p in (
+            ClaimProblem.select()
+            .where(ClaimProblem.claim.in_(list(claim_ids)))
+            .order_by(ClaimProblem.claim, ClaimProblem.id)
+        ):
+            out.setdefault(p.claim_id, []).append(p)
+    return out

@@ -20,13 +20,13 @@ import datetime as dt
 from peewee import JOIN
 
 from portal import clock
-from portal.models.claims import Claim, ClaimBatch, ClaimProblem
+from portal.models.claims import Claim, ClaimBatch
 from portal.models.clearinghouse import FILE_ERROR, ClearinghouseFile
 from portal.models.insurance import Payer
 from portal.models.people import Client
 from portal.rules import claim_status, filing_limit
 from portal.rules.money import format_cents
-from portal.services.claims import filing, queries, remittances
+from portal.services.claims import filing, history, queries, remittances
 from portal.services.claims.data import settings_for
 
 LIMIT = 200  # items per kind: a list longer than this is worked from the claims list
@@ -97,19 +97,6 @@ def _claims(practice_id, where):
     )
 
 
-def _problems(claims):
-    out = {}
-    ids = [c.id for c in claims]
-    if ids:
-        for p in (
-            ClaimProblem.select()
-            .where(ClaimProblem.claim.in_(ids))
-            .order_by(ClaimProblem.claim, ClaimProblem.id)
-        ):
-            out.setdefault(p.claim_id, []).append(p)
-    return out
-
-
 def _balance_open():
     settled = Claim.paid_cents + Claim.adjusted_cents + Claim.patient_resp_cents
     return (Claim.total_cents - settled - Claim.written_off_cents) > 0
@@ -128,7 +115,7 @@ def _claim_items(practice_id):
         & Claim.status.in_([claim_status.DRAFT, claim_status.READY])
         & ~queries.being_corrected_sql(),  # listed once, as a correction
     )
-    problems = _problems(rejected + denied + held + correcting)
+    problems = history.problems_by_claim([c.id for c in rejected + denied + held + correcting])
 
     def reason(claim, default):
         words = [p.message for p in problems.get(claim.id, [])]
