@@ -33,10 +33,9 @@ from portal.models import (
     SavedPaymentMethod,
     StoredDocument,
 )
-from portal.models.billing import PURCHASE_ACTIVE
 from portal.rules import appointments as appt_rules
 from portal.rules import slots as slot_rules
-from portal.services import reads
+from portal.services import packages, reads
 
 CARD_WARNING_DAYS = 45  # a saved card expiring within this many days needs a new one
 DOCUMENT_KINDS = ("superbill", "receipt", "letter", "invoice")
@@ -237,11 +236,7 @@ def _credits_query(client_id, now):
             balance,
         )
         .join(CreditLedger, JOIN.LEFT_OUTER, on=(CreditLedger.purchase == PackagePurchase.id))
-        .where(
-            (PackagePurchase.client == client_id)
-            & (PackagePurchase.status == PURCHASE_ACTIVE)
-            & (PackagePurchase.expires_at.is_null() | (PackagePurchase.expires_at > now))
-        )
+        .where((PackagePurchase.client == client_id) & packages.usable(now))
         .group_by(PackagePurchase.id)
         .order_by(PackagePurchase.expires_at.is_null(), PackagePurchase.expires_at)
     )

@@ -185,11 +185,13 @@ def with_balances(purchases):
     return purchases
 
 
-def usable():
-    """SQL: an active package not past its expiry (the daily task closes it later): its
-    unused credits are owed to the client. Past its expiry they are the practice's."""
+def usable(now=None):
+    """SQL: an active package not past its expiry at `now` (default: the clock; the daily
+    task closes it later): its unused credits are owed to the client. Past its expiry they
+    are the practice's."""
+    now = now or clock.utcnow()
     return (PackagePurchase.status == PURCHASE_ACTIVE) & (
-        PackagePurchase.expires_at.is_null() | (PackagePurchase.expires_at > clock.utcnow())
+        PackagePurchase.expires_at.is_null() | (PackagePurchase.expires_at > now)
     )
 
 
