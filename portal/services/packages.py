@@ -121,16 +121,13 @@ def active_purchases(client_id, appointment_type_id=None):
     """Active packages of a client with credit left, soonest expiry first."""
     rows = (
         PackagePurchase.select()
-        .where((PackagePurchase.client == client_id) & (PackagePurchase.status == PURCHASE_ACTIVE))
+        .where((PackagePurchase.client == client_id) & usable())
         .order_by(
             PackagePurchase.expires_at.is_null(), PackagePurchase.expires_at, PackagePurchase.id
         )
     )
-    now = clock.utcnow()
     out = []
     for p in rows:
-        if p.expires_at is not None and p.expires_at <= now:
-            continue
         if appointment_type_id is not None and not is_eligible(p, appointment_type_id):
             continue
         b = balance(p.id)
