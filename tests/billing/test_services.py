@@ -269,6 +269,21 @@ def test_expiry_removes_the_remaining_credits(ctx, world, monkeypatch):
     assert packages.expire_due() == 0  # idempotent
 
 
+def test_a_package_past_its_expiry_is_not_offered_before_the_daily_task_closes_it(
+    ctx, world, monkeypatch
+):
+    import datetime as dt
+
+    w = world
+    d = package(w.a.practice, expiry_days=30)
+    purchase, inv = packages.sell(d, w.a.c1.id)
+    invoicing.record_payment(inv, method="cash", amount_cents=42500)
+    assert [p.id for p in packages.active_purchases(w.a.c1.id)] == [purchase.id]
+    later = clock.utcnow() + dt.timedelta(days=31)
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    assert packages.active_purchases(w.a.c1.id) == []  # still active, its credits not usable
+
+
 def test_expire_packages_command(app, world):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["expire-packages"])
