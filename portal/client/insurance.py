@@ -23,14 +23,25 @@ def _policies():
     )
 
 
+def _label(policy, policies):
+    """The insurer's name, short enough for a phone's select: with the rank ("Secondary")
+    or member ID only when another policy has that insurer's name too."""
+    name = policy.payer.name
+    same = [p for p in policies if p.payer.name.casefold() == name.casefold()]
+    if len(same) == 1:
+        return name
+    if sum(p.rank == policy.rank for p in same) == 1:
+        return f"{name} ({policy.rank_label})"
+    return f"{name} (member ID {policy.member_id})"
+
+
 def _page(form=None, status=200):
     client = current_user.client
     policies = _policies()
     if form is None:
         form = ClientCardForm(formdata=None)
     form.policy.choices = choices(
-        [(p.id, f"{p.payer.name} ({p.rank_label})") for p in policies]
-        + [(0, "New insurance, not on file yet")]
+        [(p.id, _label(p, policies)) for p in policies] + [(0, "New insurance, not on file yet")]
     )
     audit.record("policy.view", client=client, detail="portal insurance list")
     resp = render(

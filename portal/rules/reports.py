@@ -6,6 +6,11 @@ new money (the package's sale was), so package-credit redemptions never count.
 
     shares = allocate(10000, [9000, 3500])               # [7200, 2800], adds up exactly
     table = totals_by([("Acme", 5000, "pay-1"), ("Acme", -500, None), ("Zenith", 100, "pay-2")])
+    # payers, providers: grouped by identity, never by name; same names told apart
+    mi = Named(("payer", 7), "Blue Cross", marks=("payer ID 00710",), ident="00710")
+    tx = Named(("payer", 9), "Blue Cross", marks=("payer ID 84980",), ident="84980")
+    table = totals_by([(mi, 5000, "pay-1"), (tx, 900, "pay-2")])
+    # two rows: "Blue Cross (payer ID 00710)" $50.00, "Blue Cross (payer ID 84980)" $9.00
     months = by_month([(date(2026, 11, 3), "client", 4000), (..., "payer", 9600)])
 """
 
@@ -37,24 +42,67 @@ def allocate(total: int, weights: Sequence[int]) -> list[int]:
 
 
 @dataclass(frozen=True)
+class Named:
+    """What a report row is about when its name alone may not tell it apart (two payers
+    called "Blue Cross", BCBS of two states): `key`, its identity (("payer", 7)); `name`,
+    shown; `marks`, texts that tell it from another of the same name, best first ("payer ID
+    00310", a city, "#7" last: unique); `ident`, its outside id for a CSV column."""
+
+    key: Hashable
+    name: str
+    marks: tuple[str, ...] = ()
+    ident: str = ""
+
+
+def _same_name(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def distinct_labels(items: Iterable[Named]) -> dict[Hashable, str]:
+    """{key: label}: the name, or when another item has the same name (case and spacing
+    aside), "name (mark)" with its first mark that no other item of that name has (the
+    last one when none is its own; the name alone when it has no marks)."""
+    groups: dict[str, dict[Hashable, Named]] = {}
+    for item in items:
+        groups.setdefault(_same_name(item.name), {})[item.key] = item
+    labels = {}
+    for group in groups.values():
+        for item in group.values():
+            marks = [m for m in item.marks if m]
+            if len(group) == 1 or not marks:
+                labels[item.key] = item.name
+                continue
+            others = {m for o in group.values() if o.key != item.key for m in o.marks}
+            mark = next((m for m in marks if m not in others), marks[-1])
+            labels[item.key] = f"{item.name} ({mark})"
+    return labels
+
+
+@dataclass(frozen=True)
 class Total:
-    key: str
+    label: str  # the name shown: same names told apart (distinct_labels)
     cents: int
     count: int
+    ident: str = ""  # the outside id for a CSV column (payer ID, NPI), if any
 
 
-def totals_by(rows: Iterable[tuple[str, int, Hashable | None]]) -> list[Total]:
-    """Sum cents per key over (key, cents, payment) rows: largest first, then by key; keys
-    whose sum is zero are kept. `count` is the number of distinct payments of the key: a
-    payment spread over several rows is one, a refund or take-back (payment None) none."""
-    sums: dict[str, list] = {}
+def totals_by(rows: Iterable[tuple[str | Named, int, Hashable | None]]) -> list[Total]:
+    """Sum cents per key over (key, cents, payment) rows: largest first, then by label;
+    keys whose sum is zero are kept. A key is a text (a CPT code: itself its name) or a
+    Named (grouped by its identity, never its name). `count` is the number of distinct
+    payments of the key: a payment spread over several rows is one, a refund or take-back
+    (payment None) none."""
+    sums: dict[Hashable, list] = {}
     for key, cents, payment in rows:
-        entry = sums.setdefault(key, [0, set()])
-        entry[0] += cents
+        named = key if isinstance(key, Named) else Named(key, key)
+        entry = sums.setdefault(named.key, [named, 0, set()])
+        entry[1] += cents
         if payment is not None:
-            entry[1].add(payment)
+            entry[2].add(payment)
+    labels = distinct_labels(named for named, _, _ in sums.values())
     return sorted(
-        (Total(k, c, len(p)) for k, (c, p) in sums.items()), key=lambda t: (-t.cents, t.key)
+        (Total(labels[n.key], c, len(p), n.ident) for n, c, p in sums.values()),
+        key=lambda t: (-t.cents, t.label),
     )
 
 

@@ -8,6 +8,7 @@ page.evaluate) finds no critical or serious violation on any client-facing page.
 Screenshots: test-artifacts/client-phone-*.png."""
 
 import datetime as dt
+import math
 import re
 
 import pytest
@@ -26,6 +27,7 @@ from portal.services import scheduling
 from tests import factories
 from tests.a11y import axe_violations, small_targets
 from tests.billing import conftest as billing
+from tests.browser.helpers import watch
 from tests.clientside.helpers import past_visit, pdf_text, scene
 
 localstripe_url = billing.localstripe_url
@@ -233,3 +235,63 @@ def test_client_on_a_phone(app, live_server, browser, screenshot, tmp_path):
     context.close()
     assert not problems, problems
     assert not errors, errors
+
+
+SMALL_PHONE = {"width": 375, "height": 812}
+# The insurance select at a small phone's width: its box; the chosen option's text, its
+# width on one line in the select's font; the room for it on a line and the height of the
+# select's content (a select cuts a name off unless it wraps it onto more lines).
+SELECT_JS = """el => {
+  const r = el.getBoundingClientRect(), cs = getComputedStyle(el);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+  const text = el.options[el.selectedIndex].text;
+  return {left: r.left, right: r.right, width: r.width, text: text,
+          textWidth: ctx.measureText(text).width, fontSize: parseFloat(cs.fontSize),
+          room: el.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 16,
+          height: el.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom),
+          viewport: document.documentElement.clientWidth};
+}"""
+
+
+def test_insurance_select_fits_a_small_phone(app, live_server, browser, screenshot):
+    """The card-photo form's insurance select at 375 px: inside the screen, the full width
+    of its card, and each insurer's long name readable once chosen."""
+    s = _world(app)
+    with app.test_request_context():
+        payer = Payer.create(
+            practice=s.practice, name="Anthem Blue Cross and Blue Shield of Colorado"
+        )
+        InsurancePolicy.create(
+            practice=s.practice, client=s.client, payer=payer, rank="secondary",
+            member_id="ABC123456789", effective_date=dt.date(2026, 1, 1),
+        )  # fmt: skip
+    context = browser.new_context(viewport=SMALL_PHONE)
+    page = context.new_page()
+    problems = watch(page)
+    page.goto(live_server + "/login")
+    page.get_by_label("E-mail").fill(s.client_user.email)
+    page.get_by_label("Password").fill(factories.PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(re.compile(r"/portal/$"))
+    page.goto(live_server + "/portal/insurance")
+    select = page.get_by_label("Insurance", exact=True)
+    card = page.locator("form", has=select)
+    names = select.locator("option").all_inner_texts()
+    assert names == [  # the insurers' names alone: a rank only to tell two of one name apart
+        "Regence BlueCross BlueShield of Oregon",
+        "Anthem Blue Cross and Blue Shield of Colorado",
+        "New insurance, not on file yet",
+    ]
+    for i, name in enumerate(names):
+        select.select_option(index=i)
+        got = select.evaluate(SELECT_JS)
+        assert got["text"] == name
+        screenshot(page, f"client-phone-insurance-select-{i}")
+        assert 0 <= got["left"] and got["right"] <= got["viewport"] == SMALL_PHONE["width"], got
+        assert got["width"] >= card.bounding_box()["width"] - 1, got  # the card's full width
+        # the chosen name is not cut off: it fits on a line or the select wraps it
+        lines = math.ceil(got["textWidth"] / got["room"])
+        assert got["height"] >= lines * got["fontSize"], got
+    context.close()
+    assert not problems, problems

@@ -67,17 +67,17 @@ def test_revenue_counts_cash_and_payers_not_package_credits(books):
     assert report.total_cents == 42500 + 12000 - 2000 + 15900
     (month,) = [m for m in report.months if m.total_cents]  # yesterday may be last month
     assert (month.client_cents, month.payer_cents) == (52500, 15900)
-    assert [(t.key, t.cents) for t in report.by_payer] == [
+    assert [(t.label, t.cents) for t in report.by_payer] == [
         ("Clients", 52500),
         ("Blue Harbor Health", 15900),
     ]
     # The $100 net visit payment split over its lines as 90:30; the payer's per line.
-    assert {t.key: t.cents for t in report.by_cpt} == {
+    assert {t.label: t.cents for t in report.by_cpt} == {
         "Package sales": 42500,
         "97124": 7500 + 9600 + 700,
         "97140": 2500 + 5600,
     }
-    names = {t.key: t.cents for t in report.by_provider}
+    names = {t.label: t.cents for t in report.by_provider}
     assert names == {
         a.provider.first_name + " Pist": 7500 + 15900,
         a.provider2.first_name + " Pist": 2500,

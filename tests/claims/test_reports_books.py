@@ -187,7 +187,7 @@ def _report(practice):
 
 
 def _sums(rows):
-    return [(t.key, t.cents) for t in rows]
+    return [(t.label, t.cents) for t in rows]
 
 
 def test_revenue_by_month_payer_cpt_and_provider_from_the_books(books):
@@ -221,7 +221,7 @@ def test_revenue_by_month_payer_cpt_and_provider_from_the_books(books):
         (dt.date(2025, 12, 1), 0), (JAN, 105500), (FEB, 3000),
     ]  # fmt: skip
     # Practice B's money ($777.77, $333.33, $555.55) is nowhere.
-    keys = {t.key for t in r.by_payer + r.by_cpt + r.by_provider}
+    keys = {t.label for t in r.by_payer + r.by_cpt + r.by_provider}
     assert "Other Practice Mutual" not in keys and f"{world.b.provider.first_name} Pist" not in keys
 
 
@@ -242,13 +242,13 @@ def test_the_payments_column_counts_payments_not_invoice_lines_or_refunds(books)
     r = _report(a.practice)
     thera = f"{a.provider.first_name} Pist"
     # clients: P, X, self-pay, C2's share, R, and this one; payers: C1, C4, C4 again
-    assert [(t.key, t.cents, t.count) for t in r.by_payer] == [
+    assert [(t.label, t.cents, t.count) for t in r.by_payer] == [
         ("Clients", 98500, 6), (BH, 17000, 3), (EV, 5000, 1),
     ]  # fmt: skip
-    assert [(t.key, t.count) for t in r.by_cpt] == [
+    assert [(t.label, t.count) for t in r.by_cpt] == [
         ("Package sales", 3), ("97124", 5), ("97140", 2), ("Client share of insurance visits", 1),
     ]  # fmt: skip
-    assert [(t.key, t.count) for t in r.by_provider] == [
+    assert [(t.label, t.count) for t in r.by_provider] == [
         ("No provider (not for a visit)", 3), (thera, 5), ("@Dana Reyes", 2),
     ]  # fmt: skip
 
@@ -308,6 +308,7 @@ def test_claims_by_status_for_the_visits_of_the_period(books):
 CSV_NAMES = ("revenue-by-month", "revenue-by-payer", "revenue-by-cpt", "revenue-by-provider",
              "claims-by-status", "package-liability")  # fmt: skip
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
+ID_COLUMN = {"revenue-by-payer": "payer_id", "revenue-by-provider": "npi"}
 
 
 class _Tables(html.parser.HTMLParser):
@@ -391,6 +392,9 @@ def test_each_csv_has_the_page_figures_and_no_formula(owner):
                 assert not cell.startswith(("=", "+", "@", "\t", "\r")), (name, cell)
                 if cell.startswith("-"):
                     assert re.fullmatch(r"-\d+\.\d\d", cell), (name, cell)
+        if name in ID_COLUMN:  # the payer ID / NPI column is the CSV's own
+            assert header[1] == ID_COLUMN[name], name
+            rows = [[row[0], *row[2:]] for row in rows]
         assert [[_unguard(c) for c in row] for row in rows] == [
             [_as_csv_cell(c) for c in row] for row in page[name]
         ], name
@@ -403,9 +407,9 @@ def test_each_csv_has_the_page_figures_and_no_formula(owner):
             )
         )
     )
-    assert ["'=Evergreen Mutual", "50.00", "1"] in by_payer  # fmt: skip
+    assert ["'=Evergreen Mutual", "EVG01", "50.00", "1"] in by_payer  # fmt: skip
     by_provider = client.get(f"/provider/reports/revenue-by-provider.csv?{period}")
-    assert "'@Dana Reyes,70.00,2" in by_provider.get_data(as_text=True).splitlines()
+    assert "'@Dana Reyes,1234567893,70.00,2" in by_provider.get_data(as_text=True).splitlines()
     downloads = AuditLog.select().where(
         (AuditLog.action == "report.download") & (AuditLog.practice_id == world.a.practice.id)
     )
@@ -423,7 +427,7 @@ def test_another_practice_sees_its_own_books_only(client, books):
     assert "$777.77" in body and "$555.55" in body  # B's own
     for a_only in (BH, "Evergreen Mutual", "@Dana Reyes", "$1,085.00", "5 x 60-minute"):
         assert a_only not in body and a_only not in rows
-    assert rows.splitlines()[1:] == ["Clients,888.88,2", "Other Practice Mutual,777.77,1"]
+    assert rows.splitlines()[1:] == ["Clients,,888.88,2", "Other Practice Mutual,OPM01,777.77,1"]
 
 
 @pytest.mark.parametrize("who", ["frontdesk", "therapist", "cu1"])

@@ -1,5 +1,7 @@
 """Payers, policies, verifications, referrals and authorizations through the pages."""
 
+import re
+
 from portal.models import (
     AuditLog,
     BenefitsVerification,
@@ -309,3 +311,41 @@ def test_payer_filing_limit_is_set_checked_and_cleared(app, client, world):
     other = Payer.create(practice=world.b.practice, name="Theirs")
     r = client.post(f"/provider/payers/{other.id}", data=base | {"filing_limit_days": "30"})
     assert r.status_code == 404 and Payer.get_by_id(other.id).filing_limit_days is None
+
+
+def _options(client):
+    body = client.get("/portal/insurance").get_data(as_text=True)
+    select = body[body.index('<select id="policy"') : body.index("</select>")]
+    return re.findall(r"<option[^>]*>([^<]*)</option>", select)
+
+
+def test_the_portals_insurance_choices_are_the_insurers_names(app, client, world):
+    """Short enough for a phone's select: the insurer's name; with the rank only when two
+    policies have one insurer's name, with the member ID when the rank is the same too."""
+    a = world.a
+    with app.test_request_context():
+        regence = Payer.create(practice=a.practice, name="Regence BlueCross BlueShield of Oregon")
+        aetna = Payer.create(practice=a.practice, name="Aetna")
+        aetna_too = Payer.create(practice=a.practice, name="AETNA", payer_code="60054")
+        policy = InsurancePolicy.create(
+            practice=a.practice, client=a.c1, payer=regence, member_id="RGA1"
+        )
+    login(client, a.cu1)
+    assert _options(client) == [
+        "Regence BlueCross BlueShield of Oregon", "New insurance, not on file yet",
+    ]  # fmt: skip
+    with app.test_request_context():
+        InsurancePolicy.create(
+            practice=a.practice, client=a.c1, payer=aetna, member_id="W1", rank="primary"
+        )
+        InsurancePolicy.create(
+            practice=a.practice, client=a.c1, payer=aetna_too, member_id="W2", rank="secondary"
+        )
+        InsurancePolicy.update(rank="secondary").where(InsurancePolicy.id == policy.id).execute()
+    assert _options(client) == [
+        "Aetna (Primary)", "Regence BlueCross BlueShield of Oregon", "AETNA (Secondary)",
+        "New insurance, not on file yet",
+    ]  # fmt: skip
+    with app.test_request_context():
+        InsurancePolicy.update(rank="primary").where(InsurancePolicy.payer == aetna_too).execute()
+    assert _options(client)[:2] == ["Aetna (member ID W1)", "AETNA (member ID W2)"]

@@ -35,7 +35,7 @@ def test_allocate_refuses_negative_weights():
 def test_totals_by_key_largest_first():
     rows = [("Acme", 5000, "p1"), ("Zenith", 100, "p2"), ("Acme", 2000, "p3"),
             ("Beta", 7000, "p4"), ("Gone", 0, "p5")]  # fmt: skip
-    assert [(t.key, t.cents, t.count) for t in r.totals_by(rows)] == [
+    assert [(t.label, t.cents, t.count) for t in r.totals_by(rows)] == [
         ("Acme", 7000, 2),
         ("Beta", 7000, 1),
         ("Zenith", 100, 1),
@@ -48,11 +48,47 @@ def test_totals_by_counts_payments_once_and_refunds_not():
     moves the amount and is no payment."""
     rows = [("97124", 7200, "pay-1"), ("97124", 1800, "pay-1"), ("97140", 3000, "pay-1"),
             ("97124", -900, None), ("Package sales", -5000, None)]  # fmt: skip
-    assert [(t.key, t.cents, t.count) for t in r.totals_by(rows)] == [
+    assert [(t.label, t.cents, t.count) for t in r.totals_by(rows)] == [
         ("97124", 8100, 1),
         ("97140", 3000, 1),
         ("Package sales", -5000, 0),
     ]
+
+
+def test_totals_by_groups_named_rows_by_identity_not_name():
+    mi = r.Named(("payer", 7), "Blue Cross", ("payer ID 00710", "#7"), "00710")
+    tx = r.Named(("payer", 9), "Blue Cross", ("payer ID 84980", "#9"), "84980")
+    rows = [(mi, 5000, "p1"), (tx, 900, "p2"), (mi, -500, None), (r.Named("c", "Clients"), 1, "p3")]
+    assert [(t.label, t.cents, t.count, t.ident) for t in r.totals_by(rows)] == [
+        ("Blue Cross (payer ID 00710)", 4500, 1, "00710"),
+        ("Blue Cross (payer ID 84980)", 900, 1, "84980"),
+        ("Clients", 1, 1, ""),
+    ]
+
+
+def test_distinct_labels_use_the_first_mark_no_other_of_the_name_has():
+    items = [
+        # no payer ID on either: the place tells them apart
+        r.Named(1, "Blue Cross", ("", "Detroit, MI", "#1")),
+        r.Named(2, "blue  cross", ("", "Dallas, TX", "#2")),  # the same name to a reader
+        # one NPI shared (a typo, a group's): credentials, then the record number
+        r.Named(3, "Ana Lee", ("NPI 1234567893", "LMT", "#3")),
+        r.Named(4, "Ana Lee", ("NPI 1234567893", "LMT", "#4")),
+        r.Named(5, "Ana Lee", ("NPI 1234567893", "PT", "#5")),
+        r.Named(6, "Zenith", ("payer ID Z1", "#6")),  # alone: the name only
+        r.Named(7, "Plain"),
+        r.Named(8, "Plain"),  # nothing to tell them apart by: the name (never seen in use)
+    ]
+    assert r.distinct_labels(items) == {
+        1: "Blue Cross (Detroit, MI)",
+        2: "blue  cross (Dallas, TX)",
+        3: "Ana Lee (#3)",
+        4: "Ana Lee (#4)",
+        5: "Ana Lee (PT)",
+        6: "Zenith",
+        7: "Plain",
+        8: "Plain",
+    }
 
 
 def test_csv_text_neutralises_what_a_spreadsheet_would_run():

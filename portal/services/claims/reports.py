@@ -24,6 +24,7 @@ from portal.models.billing import (
     PAYMENT_SUCCEEDED,
     CreditLedger,
     InvoiceLine,
+    PackageDefinition,
     PackagePurchase,
     Payment,
     Refund,
@@ -114,22 +115,56 @@ def _utc(practice, day):
     return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def _provider_name(first, last):
-    return f"{first} {last}".strip() if (first or last) else NO_PROVIDER
+# Payers and providers are grouped by id, never by name: two payers called "Blue Cross"
+# (BCBS of two states) are two rows, told apart by their payer IDs (rules.distinct_labels).
+CLIENTS_ROW = rules.Named(("clients",), CLIENTS)
+NO_PROVIDER_ROW = rules.Named(("provider", None), NO_PROVIDER)
+
+
+def _payer_row(r):
+    """A payer read with a posting (payer_id, payer_name, payer_code, payer_city,
+    payer_state), as a row of the by-payer report."""
+    code, place = r["payer_code"], ", ".join(x for x in (r["payer_city"], r["payer_state"]) if x)
+    marks = (f"payer ID {code}" if code else "", place, f"#{r['payer_id']}")
+    return rules.Named(("payer", r["payer_id"]), r["payer_name"], marks, code)
+
+
+def _provider_row(r):
+    """A provider read with a posting or invoice line (provider_id, first_name, last_name,
+    credentials, npi), or None, as a row of the by-provider report."""
+    if r["provider_id"] is None:
+        return NO_PROVIDER_ROW
+    name = f"{r['first_name']} {r['last_name']}".strip() or NO_PROVIDER
+    npi = r["npi"]
+    marks = (f"NPI {npi}" if npi else "", r["credentials"], f"#{r['provider_id']}")
+    return rules.Named(("provider", r["provider_id"]), name, marks, npi)
+
+
+PROVIDER_FIELDS = (
+    Provider.id.alias("provider_id"),
+    Provider.first_name,
+    Provider.last_name,
+    Provider.credentials,
+    Provider.npi,
+)
 
 
 def _payer_money(practice, lo, hi):
-    """(local day, payer, cpt, provider, cents, payment) per posting of a payer's money;
-    payment: the payer's answer (claim, when posted) when it paid, None for a take-back."""
+    """(local day, payer, cpt, provider, cents, payment) per posting of a payer's money
+    (payer and provider: rules.Named); payment: the payer's answer (claim, when posted)
+    when it paid, None for a take-back."""
     q = (
         ClaimPosting.select(
             ClaimPosting.claim,
             ClaimPosting.created_at,
             ClaimPosting.paid_cents,
+            Payer.id.alias("payer_id"),
             Payer.name.alias("payer_name"),
+            Payer.payer_code,
+            Payer.city.alias("payer_city"),
+            Payer.state.alias("payer_state"),
             ClaimLine.cpt_code,
-            Provider.first_name,
-            Provider.last_name,
+            *PROVIDER_FIELDS,
         )
         .join_from(ClaimPosting, Claim, on=(ClaimPosting.claim == Claim.id))
         .join_from(Claim, Payer, on=(Claim.payer == Payer.id))
@@ -148,9 +183,9 @@ def _payer_money(practice, lo, hi):
     for r in q:
         yield (
             clock.local_date(r["created_at"], practice.tz),
-            r["payer_name"],
+            _payer_row(r),
             r["cpt_code"] or "Not itemized",
-            _provider_name(r["first_name"], r["last_name"]),
+            _provider_row(r),
             r["paid_cents"],
             ("claim", r["claim"], r["created_at"]) if r["paid_cents"] > 0 else None,
         )
@@ -204,8 +239,7 @@ def _lines_of(invoice_ids):
                 InvoiceLine.amount_cents,
                 InvoiceLine.cpt_code,
                 InvoiceLine.kind,
-                Provider.first_name,
-                Provider.last_name,
+                *PROVIDER_FIELDS,
             )
             .join(Provider, JOIN.LEFT_OUTER, on=(InvoiceLine.provider == Provider.id))
             .where(InvoiceLine.invoice.in_(ids[i : i + 500]) & (InvoiceLine.amount_cents > 0))
@@ -218,17 +252,18 @@ def _lines_of(invoice_ids):
 
 
 def _client_money(practice, lo, hi):
-    """(local day, cpt or kind, provider, cents, payment): client money spread over invoice
-    lines."""
+    """(local day, cpt or kind, provider (rules.Named), cents, payment): client money
+    spread over invoice lines."""
     amounts = list(_client_amounts(practice, lo, hi))
     lines = _lines_of(inv for _, inv, _, _ in amounts)
     for day, invoice_id, cents, payment in amounts:
-        its = lines.get(invoice_id) or [{"cpt_code": "", "kind": "", "first_name": None,
-                                          "last_name": None, "amount_cents": 1}]  # fmt: skip
+        its = lines.get(invoice_id) or [
+            {"cpt_code": "", "kind": "", "provider_id": None, "amount_cents": 1}
+        ]
         shares = rules.allocate(cents, [ln["amount_cents"] for ln in its])
         for ln, share in zip(its, shares, strict=True):
             code = ln["cpt_code"] or NO_CODE.get(ln["kind"], "Other")
-            yield day, code, _provider_name(ln["first_name"], ln["last_name"]), share, payment
+            yield day, code, _provider_row(ln), share, payment
 
 
 def _statuses(practice, start, end):
@@ -274,18 +309,28 @@ def _liability(practice):
             CreditLedger.id.in_([r.last_id for r in last])
         )
     }
-    active = list(PackagePurchase.select().where(
-        (PackagePurchase.practice == practice.id) & packages.usable()
-    ))  # fmt: skip
+    active = list(
+        PackagePurchase.select(PackagePurchase, PackageDefinition)
+        .join(PackageDefinition, on=(PackagePurchase.definition == PackageDefinition.id))
+        .where((PackagePurchase.practice == practice.id) & packages.usable())
+    )
     used = packages.used_values(p.id for p in active)
-    by_name = {}
+    # per package sold (its definition and the name it was sold under), not per name: two
+    # packages of one name (an old price kept beside a new one) are two rows
+    rows, named = {}, {}
     for p in active:
-        left = balances.get(p.id, 0)
-        row = by_name.setdefault(p.name, LiabilityRow(p.name, 0, 0, 0))
+        key = (p.definition_id, p.name)
+        d = p.definition
+        marks = (f"{d.sessions} sessions for {format_cents(d.price_cents)}", f"#{d.id}")
+        named.setdefault(key, rules.Named(key, p.name, marks))
+        row = rows.setdefault(key, LiabilityRow(p.name, 0, 0, 0))
         row.purchases += 1
-        row.credits_left += left
+        row.credits_left += balances.get(p.id, 0)
         row.cents += ledger.unused_value(p.price_cents, used[p.id])
-    return sorted(by_name.values(), key=lambda r: (-r.cents, r.name))
+    labels = rules.distinct_labels(named.values())
+    for key, row in rows.items():
+        row.name = labels[key]
+    return sorted(rows.values(), key=lambda r: (-r.cents, r.name))
 
 
 def build(practice, start, end):
@@ -304,7 +349,7 @@ def build(practice, start, end):
         end=end,
         months=months,
         by_payer=rules.totals_by(
-            [(p, c, i) for _, p, _, _, c, i in payer] + [(CLIENTS, c, i) for *_, c, i in client]
+            [(p, c, i) for _, p, _, _, c, i in payer] + [(CLIENTS_ROW, c, i) for *_, c, i in client]
         ),
         by_cpt=rules.totals_by(
             [(code, c, i) for _, _, code, _, c, i in payer]
@@ -322,6 +367,21 @@ def _money(cents):
     return f"{cents / 100:.2f}"
 
 
+def _totals_table(report, name):
+    """A payer's and a provider's row carry its outside id (payer ID, NPI) in a column of
+    its own, so a spreadsheet tells two of the same name apart; a CPT code is its own."""
+    if name == "revenue-by-cpt":
+        rows = [(rules.csv_text(t.label), _money(t.cents), t.count) for t in report.by_cpt]
+        return NAMES[name], ("cpt_code", "amount", "payments"), rows
+    key, ident, items = {
+        "revenue-by-payer": ("payer", "payer_id", report.by_payer),
+        "revenue-by-provider": ("provider", "npi", report.by_provider),
+    }[name]
+    rows = [(rules.csv_text(t.label), rules.csv_text(t.ident), _money(t.cents), t.count)
+            for t in items]  # fmt: skip
+    return NAMES[name], (key, ident, "amount", "payments"), rows
+
+
 def table(report, name):
     """(title, headers, rows) of one report, for the CSV download: amounts in dollars as
     numbers (1085.00, -10.00), names a spreadsheet would run as a formula quoted."""
@@ -330,15 +390,7 @@ def table(report, name):
                  _money(m.total_cents)) for m in report.months]  # fmt: skip
         return NAMES[name], ("month", "clients", "payers", "total"), rows
     if name in ("revenue-by-payer", "revenue-by-cpt", "revenue-by-provider"):
-        key = {"revenue-by-payer": "payer", "revenue-by-cpt": "cpt_code",
-               "revenue-by-provider": "provider"}[name]  # fmt: skip
-        items = {"revenue-by-payer": report.by_payer, "revenue-by-cpt": report.by_cpt,
-                 "revenue-by-provider": report.by_provider}[name]  # fmt: skip
-        return (
-            NAMES[name],
-            (key, "amount", "payments"),
-            [(rules.csv_text(t.key), _money(t.cents), t.count) for t in items],
-        )
+        return _totals_table(report, name)
     if name == "claims-by-status":
         rows = [(rules.csv_text(s.label), s.count, _money(s.total_cents), _money(s.paid_cents),
                  _money(s.balance_cents)) for s in report.statuses]  # fmt: skip
