@@ -54,6 +54,13 @@ class Named:
     ident: str = ""
 
 
+def named_payer(payer_id: int, name: str, code: str, city: str, state: str) -> Named:
+    """A payer as a report row: marked by its payer ID, then its place, then its number."""
+    place = ", ".join(x for x in (city, state) if x)
+    marks = (f"payer ID {code}" if code else "", place, f"#{payer_id}")
+    return Named(("payer", payer_id), name, marks, code)
+
+
 def _same_name(name: str) -> str:
     return " ".join(name.split()).casefold()
 

@@ -33,7 +33,7 @@ from portal import clock
 from portal.models import Provider
 from portal.models.billing import PAY_CASH
 from portal.services import invoicing
-from portal.services.claims import reports
+from portal.services.claims import queries, reports
 from tests.claims import factories as cf
 from tests.claims.test_reports_books import _package, _page_tables, _pay, at
 from tests.conftest import login
@@ -166,3 +166,21 @@ def test_the_page_and_the_csv_tell_them_apart(owner):
         ["5 x 60-minute massage (5 sessions for $425.00)", "1", "5", "$425.00"],
         ["5 x 60-minute massage (4 sessions for $300.00)", "1", "4", "$300.00"],
     ]
+
+
+def test_same_named_payers_have_aging_rows_told_apart(ctx, world, client):
+    """The aging table keeps payers by id (its links filter by id); two of one name show
+    their payer IDs, on the table and the page."""
+    a = world.a
+    ut = cf.payer(a.practice, name="Regence", payer_code="00851", state="UT")
+    wa = cf.payer(a.practice, name="REGENCE", payer_code="00934", state="WA")
+    _claim(a, a.provider, ut, dt.date(2026, 3, 2), "97124", 9000)
+    _claim(a, a.provider, wa, dt.date(2026, 1, 5), "97140", 7000)
+    rows = {row.payer.name: row for row in queries.aging(a.owner, dt.date(2026, 3, 15)).rows}
+    assert set(rows) == {"Regence (payer ID 00851)", "REGENCE (payer ID 00934)"}
+    assert rows["Regence (payer ID 00851)"].buckets["0-30"] == 9000
+    assert rows["REGENCE (payer ID 00934)"].buckets["61-90"] == 7000
+    login(client, a.owner.email)
+    with clock.told(TODAY):
+        html = client.get("/provider/claims/aging").get_data(as_text=True)
+    assert "Regence (payer ID 00851)" in html and "(payer ID 00934)" in html

@@ -27,6 +27,7 @@ from portal.models import (
 )
 from portal.rules import claim_money
 from portal.rules import claim_status as cs
+from portal.rules import reports as report_rules
 from portal.services import charting
 from portal.services.claims import data
 from portal.services.reads import scoped_rows
@@ -211,13 +212,18 @@ def payer_choices(user):
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class PayerKey:
-    """A payer as the aging table groups and sorts it (by name), keeping its id for links."""
+    """A payer as the aging table groups and sorts it (by its name, told apart from another
+    of the same name), keeping its id for links."""
 
     id: int
     name: str
 
     def __str__(self):
         return self.name
+
+
+# What tells two payers of one name apart (BCBS of two states): rules.distinct_labels.
+PAYER_NAMING = (Payer.id, Payer.name, Payer.payer_code, Payer.city, Payer.state)
 
 
 def aging(user, today):
@@ -232,16 +238,17 @@ def aging(user, today):
         Claim,
         user,
         lambda q: (
-            q.select(Payer.id, Payer.name, Claim.service_date, fn.SUM(bal), fn.COUNT(1))
+            q.select(*PAYER_NAMING, Claim.service_date, fn.SUM(bal), fn.COUNT(1))
             .join(Payer, on=(Claim.payer == Payer.id))
             .where(receivable_sql() & (bal > 0))
-            .group_by(Payer.id, Payer.name, Claim.service_date)
+            .group_by(*PAYER_NAMING, Claim.service_date)
         ),
     )
+    labels = report_rules.distinct_labels({report_rules.named_payer(*r[:5]) for r in found})
     by_payer, totals = {}, claim_money.AgingRow("All payers")
-    for payer_id, name, day, cents, count in found:
+    for payer_id, *_, day, cents, count in found:
         bucket = claim_money.age_bucket(day, today)
-        key = PayerKey(payer_id, name)
+        key = PayerKey(payer_id, labels[("payer", payer_id)])
         row = by_payer.setdefault(key, claim_money.AgingRow(key))
         for r in (row, totals):
             r.buckets[bucket] += cents

@@ -124,9 +124,8 @@ NO_PROVIDER_ROW = rules.Named(("provider", None), NO_PROVIDER)
 def _payer_row(r):
     """A payer read with a posting (payer_id, payer_name, payer_code, payer_city,
     payer_state), as a row of the by-payer report."""
-    code, place = r["payer_code"], ", ".join(x for x in (r["payer_city"], r["payer_state"]) if x)
-    marks = (f"payer ID {code}" if code else "", place, f"#{r['payer_id']}")
-    return rules.Named(("payer", r["payer_id"]), r["payer_name"], marks, code)
+    keys = ("payer_id", "payer_name", "payer_code", "payer_city", "payer_state")
+    return rules.named_payer(*(r[k] for k in keys))
 
 
 def _provider_row(r):
