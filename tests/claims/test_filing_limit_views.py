@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from portal import clock
-from portal.models import ClaimEvent, Remittance
+from portal.models import ClaimEvent, ClaimProblem, Remittance
 from tests.claims import factories as cf
 from tests.conftest import login
 
@@ -217,3 +217,39 @@ def test_a_secondary_claim_counts_its_limit_from_the_primarys_payment(client, wo
     assert "primary" not in facts
     assert "(15 days left" in deadline("window_edge")
     assert "(11 days left" in deadline("by_hand_due")
+
+
+def test_a_held_or_rejected_claim_running_out_of_time_is_listed_once_with_what_to_fix(
+    client, world, claims
+):
+    a = world.a
+    problems = {
+        "late": "Enter the member ID from the insurance card.",
+        "rejected": "Rejected for invalid information: NPI.",
+    }
+    for key, message in problems.items():
+        ClaimProblem.create(practice=a.practice, claim=claims[key], code="x", message=message)
+    # held too, with a year to go: it stays with the held claims
+    payer = claims["open"].payer
+    later = cf.claim(a.practice, a.c2, a.provider, payer_obj=payer, day=ago(3), held=True,
+                     appointment=False, status="draft")  # fmt: skip
+    ClaimProblem.create(practice=a.practice, claim=later, code="y", message="Add the referral.")
+    login(client, a.frontdesk)
+    page = _body(client.get("/provider/claims/worklist"))
+    groups = {}
+    for section in page.split('<section class="card work-group" id="work-')[1:]:
+        kind, rest = section.split('"', 1)
+        groups[kind] = rest[: rest.index("</section>")]
+    for key in ("late", "rejected"):
+        pcn = claims[key].patient_control_number
+        assert page.count(pcn) == 1, key
+        assert pcn in groups["filing"]
+        item = groups["filing"].split(pcn)[1].split("</article>")[0]
+        assert problems[key] in item
+    late = groups["filing"].split(claims["late"].patient_control_number)[1]
+    assert "Past the filing limit on May 26, 2026" in late.split("</article>")[0]
+    assert "Held: Enter the member ID from the insurance card." in late
+    assert "Rejected: Rejected for invalid information: NPI." in groups["filing"]
+    assert "rejected" not in groups  # its only rejected claim is running out of time
+    assert later.patient_control_number in groups["held"] and "Add the referral." in groups["held"]
+    assert later.patient_control_number not in groups["filing"]
