@@ -111,6 +111,15 @@ def plus_days(date_column, days_column):
     return fn.date(date_column, Value("+").concat(days_column).concat(" days"))
 
 
+def day_before(datetime_column):
+    """The date before a stored (naive UTC) datetime's UTC date: a date both databases
+    compare with a date, never after the datetime's local date in any time zone (UTC-12 to
+    UTC+14), for SQL that narrows by a local date the rules then read exactly."""
+    if IS_POSTGRES:
+        return fn.DATE(datetime_column) - 1
+    return fn.date(datetime_column, "-1 day")
+
+
 def url_from_env():
     return os.environ.get("PORTAL_DATABASE_URL", "").strip()
 

@@ -22,6 +22,7 @@ from portal.models import (
     AppointmentType,
     BenefitsVerification,
     ChartNote,
+    ClaimEvent,
     Client,
     Invoice,
     InvoiceLine,
@@ -100,6 +101,17 @@ def _grow(side, types, busy, n):
             status="rejected" if sent else "ready",
             submitted_at=sent,
         )
+        # a secondary claim, its clock from its primary's payment 10 + k days ago: the
+        # work list's filing item, its 20 days ending within 14
+        day = TODAY - dt.timedelta(days=60 + k)
+        primary = claim_factories.claim(
+            practice, c, side.provider, day=day, appointment=False, status="paid"
+        )
+        ClaimEvent.create(practice=practice, claim=primary, action="posted", to_status="paid",
+                          created_at=NOW - dt.timedelta(days=10 + k))  # fmt: skip
+        claim_factories.claim(practice, c, side.provider, day=primary.service_date,
+                              appointment=False, status="draft", rank="secondary",
+                              primary_claim=primary, primary_paid_cents=100)  # fmt: skip
     # Payers that refuse claims 20 days after the visit: the work list's filing item
     Payer.update(filing_limit_days=20).where(Payer.practice == practice).execute()
     first = Invoice.select().where(Invoice.client == busy.id).order_by(Invoice.id).first()

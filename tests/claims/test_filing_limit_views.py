@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from portal import clock
-from portal.models import ClaimEvent
+from portal.models import ClaimEvent, ClaimProblem, Remittance
 from tests.claims import factories as cf
 from tests.conftest import login
 
@@ -113,3 +113,143 @@ def test_the_therapist_sees_no_work_list_and_the_logged_out_go_to_login(client, 
     client.post("/logout")
     login(client, world.a.owner)
     assert GROUP in _body(client.get("/provider/claims/worklist"))
+
+
+# --- a secondary claim counts from the primary's answer -----------------------------------
+
+
+def answered(primary, status, *, posted, paid_on=None):
+    """The primary's answer in its history: from an 835 paying on `paid_on`, or posted by
+    hand (`paid_on` None); `posted`: when, in UTC."""
+    remittance = None
+    if paid_on is not None:
+        remittance = Remittance.create(
+            practice=primary.practice_id,
+            sha256=f"{primary.id:064d}",
+            trace_number=f"T{primary.id}",
+            payment_date=paid_on,
+        )
+    ClaimEvent.create(practice=primary.practice_id, claim=primary, action="posted",
+                      from_status="accepted", to_status=status, remittance=remittance,
+                      created_at=posted)  # fmt: skip
+
+
+@pytest.fixture
+def secondaries(app, world, monkeypatch):
+    """Secondary claims to a 90-day payer, made long after their visits, and their primaries
+    (to a payer with no limit known)."""
+    monkeypatch.setattr(clock, "utcnow", lambda: NOW)
+    a = world.a
+    first = cf.payer(a.practice, name="First Health")
+    second = cf.payer(a.practice, name="Second Health", filing_limit_days=90)
+
+    def pair(days_ago):
+        primary = cf.claim(
+            a.practice,
+            a.c1,
+            a.provider,
+            payer_obj=first,
+            day=ago(days_ago),
+            appointment=False,
+            status="paid",
+            submitted_at=dt.datetime.combine(ago(days_ago - 2), dt.time(18)),
+        )
+        secondary = cf.claim(a.practice, a.c1, a.provider, payer_obj=second, day=ago(days_ago),
+                             appointment=False, status="draft", rank="secondary",
+                             primary_claim=primary, primary_paid_cents=8000)  # fmt: skip
+        sent(primary, "submitted", "accepted", on=ago(days_ago - 2))
+        return primary, secondary
+
+    out = {}
+    # The visit 100 days ago, the primary's 835 paid 7 days ago (posted 5 days ago): 83 days
+    # left from the payment, where the date of service would make it 10 days late.
+    primary, out["paid_week_ago"] = pair(100)
+    answered(primary, "paid", posted=dt.datetime.combine(ago(5), dt.time(18)), paid_on=ago(7))
+    # The same with no answer of the primary on record: from the date of service, late.
+    _, out["not_known"] = pair(100)
+    # Paid by hand at 05:00 UTC, 22:00 the day before in Los Angeles: the local day counts
+    # (11 days left; the UTC day would leave 12).
+    primary, out["by_hand_due"] = pair(150)
+    answered(primary, "paid", posted=dt.datetime.combine(ago(78), dt.time(5)))
+    # Denied, then paid on appeal: the first answer starts the clock (13 days left).
+    primary, out["denied_first"] = pair(150)
+    answered(primary, "denied", posted=dt.datetime.combine(ago(77), dt.time(18)))
+    answered(primary, "paid", posted=dt.datetime.combine(ago(20), dt.time(18)))
+    # Paid by hand 75 days ago at 13:00 in Los Angeles: 15 days left, not yet listed.
+    primary, out["window_edge"] = pair(150)
+    answered(primary, "paid", posted=dt.datetime.combine(ago(75), dt.time(20)))
+    return out
+
+
+def test_a_secondary_claim_counts_its_limit_from_the_primarys_payment(client, world, secondaries):
+    login(client, world.a.frontdesk)
+    page = _body(client.get("/provider/claims/worklist"))
+    group = page[page.index('id="work-filing"') :]
+    group = group[: group.index("</section>")]
+    listed = [k for k, c in secondaries.items() if c.patient_control_number in group]
+    assert sorted(listed) == ["by_hand_due", "denied_first", "not_known"]
+    at = {k: group.index(secondaries[k].patient_control_number) for k in listed}
+    assert at["not_known"] < at["by_hand_due"] < at["denied_first"]  # May 21, Jun 11, Jun 13
+    for words in (
+        "Past the filing limit on May 21, 2026: the payer will deny it (CARC 29)",
+        "File by Jun 11, 2026 (11 days left of the payer&#39;s 90-day filing limit after the "
+        "primary&#39;s payment on Mar 13, 2026).",
+        "File by Jun 13, 2026 (13 days left of the payer&#39;s 90-day filing limit after the "
+        "primary&#39;s denial on Mar 15, 2026).",
+    ):
+        assert words in group, words
+    assert "write it off" not in group.split(secondaries["by_hand_due"].patient_control_number)[1]
+
+    def deadline(key):
+        facts = _body(client.get(f"/provider/claims/{secondaries[key].id}"))
+        facts = facts[facts.index("<dt>Date of service</dt>") :]
+        return facts[: facts.index("</dd>")]
+
+    facts = deadline("paid_week_ago")
+    assert "Feb 20, 2026" in facts  # the date of service, 100 days ago
+    assert (
+        "File by Aug 22, 2026 (83 days left of the payer&#39;s 90-day filing limit after the "
+        "primary&#39;s payment on May 24, 2026)." in facts
+    )
+    assert "filing-warn" not in facts
+    facts = deadline("not_known")
+    assert "Past the filing limit on May 21, 2026: the payer will deny it" in facts
+    assert "primary" not in facts
+    assert "(15 days left" in deadline("window_edge")
+    assert "(11 days left" in deadline("by_hand_due")
+
+
+def test_a_held_or_rejected_claim_running_out_of_time_is_listed_once_with_what_to_fix(
+    client, world, claims
+):
+    a = world.a
+    problems = {
+        "late": "Enter the member ID from the insurance card.",
+        "rejected": "Rejected for invalid information: NPI.",
+    }
+    for key, message in problems.items():
+        ClaimProblem.create(practice=a.practice, claim=claims[key], code="x", message=message)
+    # held too, with a year to go: it stays with the held claims
+    payer = claims["open"].payer
+    later = cf.claim(a.practice, a.c2, a.provider, payer_obj=payer, day=ago(3), held=True,
+                     appointment=False, status="draft")  # fmt: skip
+    ClaimProblem.create(practice=a.practice, claim=later, code="y", message="Add the referral.")
+    login(client, a.frontdesk)
+    page = _body(client.get("/provider/claims/worklist"))
+    groups = {}
+    for section in page.split('<section class="card work-group" id="work-')[1:]:
+        kind, rest = section.split('"', 1)
+        groups[kind] = rest[: rest.index("</section>")]
+    for key in ("late", "rejected"):
+        pcn = claims[key].patient_control_number
+        assert page.count(pcn) == 1, key
+        assert pcn in groups["filing"]
+        item = groups["filing"].split(pcn)[1].split("</article>")[0]
+        assert problems[key] in item
+    late = groups["filing"].split(claims["late"].patient_control_number)[1]
+    assert "Past the filing limit on May 26, 2026" in late.split("</article>")[0]
+    assert "Held: Enter the member ID from the insurance card." in late
+    assert "Rejected: Rejected for invalid information: NPI." in groups["filing"]
+    assert "rejected" not in groups  # its only rejected claim is running out of time
+    assert later.patient_control_number in groups["held"] and "Add the referral." in groups["held"]
+    assert later.patient_control_number not in groups["filing"]

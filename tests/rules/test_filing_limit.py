@@ -12,6 +12,8 @@ from portal.rules.filing_limit import (
     LATE,
     OPEN,
     UNKNOWN,
+    Start,
+    clock_start,
     filing_deadline,
     filing_status,
     first_received,
@@ -139,3 +141,71 @@ WORDS = [
 def test_what_the_desk_reads(limit, sent, today, words):
     s = filing_status(DOS, limit, None if sent is None else day(sent), day(today))
     assert s.words == words
+
+
+# A secondary claim's clock: (secondary, the primary's history as (days after DOS, status))
+# -> (where the clock starts, in days after DOS, and what it counts from).
+PAID, PARTLY, DENIED = "paid", "partially_paid", "denied"
+STARTS = [
+    ("a primary claim: the date of service", False, [(7, PAID)], 0, ""),
+    ("a secondary after the primary's payment", True, [(93, PAID)], 93, "payment"),
+    ("partly paid is a payment", True, [(93, PARTLY)], 93, "payment"),
+    ("after a denial", True, [(40, DENIED)], 40, "denial"),
+    ("sends and acceptance do not start it", True, [(5, SUBMITTED), (6, ACCEPTED)], 0, ""),
+    ("the primary's answer not known: the date of service", True, [], 0, ""),
+    ("denied, appealed, then paid: the first answer", True,
+     [(40, DENIED), (45, "appealed"), (80, PAID)], 40, "denial"),
+    ("paid, reversed, paid again: the first", True, [(30, PAID), (50, ACCEPTED), (60, PAID)],
+     30, "payment"),
+    ("in any order", True, [(60, PAID), (30, PARTLY)], 30, "payment"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "secondary, answers, start, after",
+    [s[1:] for s in STARTS],
+    ids=[s[0] for s in STARTS],
+)
+def test_clock_start(secondary, answers, start, after):
+    got = clock_start(DOS, secondary, [(day(n), status) for n, status in answers])
+    assert got == Start(day(start), after)
+
+
+# A secondary claim made 100 days after the visit, the primary paid on day 93 (90-day
+# limit): (today, first sent) -> (state, days left, words); None: not sent yet.
+SECONDARY = [
+    (100, None, OPEN, 83,
+     "File by Sep 01, 2026 (83 days left of the payer's 90-day filing limit after the "
+     "primary's payment on Jun 03, 2026)."),
+    (170, None, DUE_SOON, 13,
+     "File by Sep 01, 2026 (13 days left of the payer's 90-day filing limit after the "
+     "primary's payment on Jun 03, 2026)."),
+    (183, None, DUE_SOON, 0,
+     "File by Sep 01, 2026: today is the last day of the payer's 90-day filing limit after "
+     "the primary's payment on Jun 03, 2026."),
+    (184, None, LATE, -1,
+     "Past the filing limit on Sep 01, 2026 (90 days after the primary's payment on Jun 03, "
+     "2026): the payer will deny it (CARC 29); appeal with proof of timely filing or write it "
+     "off."),
+    (200, 150, IN_TIME, None,
+     "First sent Jul 30, 2026, within the payer's 90-day filing limit after the primary's "
+     "payment on Jun 03, 2026 (Sep 01, 2026)."),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("today, sent, state, left, words", SECONDARY)
+def test_a_secondary_claim_counts_from_the_primarys_payment(today, sent, state, left, words):
+    start = clock_start(DOS, True, [(day(93), PAID)])
+    s = filing_status(DOS, 90, None if sent is None else day(sent), day(today), start=start)
+    assert (s.state, s.days_left, s.deadline) == (state, left, day(183))
+    assert s.words == words
+    # counted from the date of service, the same claim would be past its limit since day 90
+    dos = filing_status(DOS, 90, None if sent is None else day(sent), day(today))
+    assert (dos.deadline, dos.state) == (day(90), LATE)
+
+
+def test_a_start_on_the_date_of_service_says_nothing_more():
+    start = clock_start(DOS, True, [])
+    assert filing_status(DOS, 90, None, day(80), start=start) == filing_status(
+        DOS, 90, None, day(80)
+    )

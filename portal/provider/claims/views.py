@@ -207,7 +207,7 @@ def _filing(c, events):
     """The claim's filing deadline to show by its date of service: while the payer has not
     received it, or when it first received it too late; None otherwise."""
     tz = current_user.practice.tz
-    status = filing.for_claim(c, events, clock.today(tz), tz)
+    status = filing.standing(c, events, clock.today(tz), tz)
     if status is None or (status.first_sent is not None and not status.warns):
         return None
     return status

@@ -2,20 +2,32 @@
 rules/filing_limit.py) against the claims the payer has not received.
 
     for claim, status in due(practice_id, today, tz): ...   # the work list's item
-    status = for_claim(claim, events, today, tz)            # the claim page; None: say nothing
+    status = standing(claim, events, today, tz)             # the claim page; None: say nothing
+    status = for_claim(claim, events, today, tz, answers)   # with the primary's answers read
 
 Not received: a claim not sent yet (draft, held or ready) or whose sends were all
 rejected (999 or 277CA: they never entered the payer's system), and that the payer has not
 numbered. A claim sent before and being corrected (frequency 7) was received: its
-original's first submission counts, and it is not listed. Two statements whatever the
-number of claims: the claims, and the sends in the history of those sent before.
+original's first submission counts, and it is not listed.
+
+The clock starts on the date of service, or for a secondary claim on its primary claim's
+first answer (rules clock_start): the day of each answer in the primary's history (a
+ClaimEvent to paid, partly paid or denied) is the 835's payment date (BPR16) when the
+answer came from an 835 that gave one, else the day it was posted in the practice's zone.
+No answer on record: the date of service (the strict choice).
+
+due() is two statements whatever the number of claims: the claims (their clock's start
+narrowed in SQL: see _start_sql), and the history deciding them (the sends of those sent
+before, the answers of the primaries of the secondary ones).
 """
 
 import datetime as dt
 
+from peewee import JOIN, Case, fn
+
 from portal import clock
-from portal.db import plus_days
-from portal.models.claims import Claim, ClaimEvent
+from portal.db import day_before, plus_days
+from portal.models.claims import Claim, ClaimEvent, Remittance
 from portal.models.insurance import Payer
 from portal.models.people import Client
 from portal.rules import claim_status as cs
@@ -23,6 +35,8 @@ from portal.rules import filing_limit as rules
 
 UNSENT = (cs.DRAFT, cs.READY, cs.REJECTED)
 SENDS = (cs.SUBMITTED, cs.REJECTED)
+ANSWERS = tuple(rules.ANSWERS)  # the primary's answers that start a secondary's clock
+SECONDARY = "secondary"
 LIMIT = 200
 
 
@@ -38,22 +52,105 @@ def _sends(claim, events, tz):
     return out
 
 
-def for_claim(claim, events, today, tz):
+def is_secondary(claim):
+    """A secondary claim that names its primary (whose answer may start its clock)."""
+    return claim.rank == SECONDARY and claim.primary_claim_id is not None
+
+
+def _answer_day(event, tz):
+    """The day of a primary claim's answer: the 835's payment date, else the local day it
+    was posted (an 835 without a payment date, or a payment posted by hand)."""
+    return event.payment_date or clock.local_date(event.created_at, tz)
+
+
+def _answer_events(primary_ids):
+    """The answers in the history of the claims `primary_ids` (with the 835's payment date
+    as `payment_date`, None when posted by hand), as a select."""
+    return (
+        ClaimEvent.select(
+            ClaimEvent.claim, ClaimEvent.to_status, ClaimEvent.created_at, Remittance.payment_date
+        )
+        .join(Remittance, JOIN.LEFT_OUTER, on=(ClaimEvent.remittance == Remittance.id))
+        .where(ClaimEvent.claim.in_(primary_ids) & ClaimEvent.to_status.in_(ANSWERS))
+        .order_by(ClaimEvent.claim, ClaimEvent.id)
+        .objects()
+    )
+
+
+def primary_answers(claim, tz):
+    """(day, status) of the answers in the history of a secondary claim's primary; () for
+    a primary claim (one statement for a secondary, none otherwise)."""
+    if not is_secondary(claim):
+        return ()
+    return [(_answer_day(e, tz), e.to_status) for e in _answer_events([claim.primary_claim_id])]
+
+
+def for_claim(claim, events, today, tz, answers=()):
     """The claim's standing against its payer's limit (a FilingStatus), or None when the
-    limit is not known or the claim is void (a void claim withdraws one: no limit)."""
+    limit is not known or the claim is void (a void claim withdraws one: no limit).
+    `events`: the claim's history; `answers`: primary_answers(claim, tz)."""
     limit = claim.payer.filing_limit_days
     if limit is None or claim.status == cs.VOID:
         return None
     received = rules.first_received(
         _sends(claim, events, tz), numbered=bool(claim.payer_claim_number.strip())
     )
-    return rules.filing_status(claim.service_date, limit, received, today)
+    start = rules.clock_start(claim.service_date, is_secondary(claim), answers)
+    return rules.filing_status(claim.service_date, limit, received, today, start=start)
+
+
+def standing(claim, events, today, tz):
+    """for_claim for one claim, its primary's answers read here (the claim page)."""
+    return for_claim(claim, events, today, tz, primary_answers(claim, tz))
+
+
+def _start_sql():
+    """The day the claim's clock starts, in SQL: the date of service, or for a secondary
+    claim its primary's first answer. Each answer counts as the 835's payment date, or
+    else the day before the UTC day it was posted (never after the local day in any
+    zone): a day early at most, so the SQL takes every claim due, and a few a day from
+    it that the rules (with the local day) leave out."""
+    day = fn.COALESCE(Remittance.payment_date, day_before(ClaimEvent.created_at))
+    first_answer = (
+        ClaimEvent.select(fn.MIN(day))
+        .join(Remittance, JOIN.LEFT_OUTER, on=(ClaimEvent.remittance == Remittance.id))
+        .where((ClaimEvent.claim == Claim.primary_claim) & ClaimEvent.to_status.in_(ANSWERS))
+    )
+    secondary = (Claim.rank == SECONDARY) & Claim.primary_claim.is_null(False)
+    return Case(
+        None, [(secondary, fn.COALESCE(first_answer, Claim.service_date))], Claim.service_date
+    )
+
+
+def _history(claims, tz):
+    """({claim id: [its sends]}, {primary id: [(day, status) of its answers]}) of
+    `claims`: one statement."""
+    sent_before = [c.id for c in claims if c.submitted_at is not None]
+    primaries = [c.primary_claim_id for c in claims if is_secondary(c)]
+    sends, answers = {}, {}
+    for e in (
+        ClaimEvent.select(
+            ClaimEvent.claim, ClaimEvent.to_status, ClaimEvent.created_at, Remittance.payment_date
+        )
+        .join(Remittance, JOIN.LEFT_OUTER, on=(ClaimEvent.remittance == Remittance.id))
+        .where(
+            (ClaimEvent.claim.in_(sent_before) & ClaimEvent.to_status.in_(SENDS))
+            | (ClaimEvent.claim.in_(primaries) & ClaimEvent.to_status.in_(ANSWERS))
+        )
+        .order_by(ClaimEvent.claim, ClaimEvent.id)
+        .objects()
+    ):
+        if e.to_status in SENDS:
+            sends.setdefault(e.claim_id, []).append(e)
+        else:
+            answers.setdefault(e.claim_id, []).append((_answer_day(e, tz), e.to_status))
+    return sends, answers
 
 
 def due(practice_id, today, tz):
     """[(claim, FilingStatus)] of the practice's claims the payer has not received, whose
     deadline is WARN_DAYS away or nearer, or past: the soonest deadline first."""
-    deadline = plus_days(Claim.service_date, Payer.filing_limit_days)
+    deadline = plus_days(_start_sql(), Payer.filing_limit_days)
     where = (
         (Claim.practice == practice_id)
         & Claim.status.in_(UNSENT)
@@ -69,21 +166,11 @@ def due(practice_id, today, tz):
         .order_by(deadline, Claim.id)
         .limit(LIMIT)
     )
-    sent_before = (
-        Claim.select(Claim.id)
-        .join(Payer, on=(Claim.payer == Payer.id))
-        .where(where & Claim.submitted_at.is_null(False))
-    )
-    history = {}
-    for e in (
-        ClaimEvent.select(ClaimEvent.claim, ClaimEvent.to_status, ClaimEvent.created_at)
-        .where(ClaimEvent.claim.in_(sent_before) & ClaimEvent.to_status.in_(SENDS))
-        .order_by(ClaimEvent.claim, ClaimEvent.id)
-    ):
-        history.setdefault(e.claim_id, []).append(e)
+    sends, answers = _history(claims, tz)
     out = []
     for claim in claims:
-        status = for_claim(claim, history.get(claim.id, ()), today, tz)
+        primary = answers.get(claim.primary_claim_id, ()) if is_secondary(claim) else ()
+        status = for_claim(claim, sends.get(claim.id, ()), today, tz, primary)
         if status.first_sent is None and status.warns:
             out.append((claim, status))
-    return out
+    return sorted(out, key=lambda pair: (pair[1].deadline, pair[0].id))

@@ -6,12 +6,13 @@ what to do next, oldest first within its kind.
 
 Kinds, in the order the list shows them: claims the payer has not received whose filing
 limit (Payer.filing_limit_days) ends within 14 days or has passed, soonest deadline first
-(services/claims/filing.py; a held or rejected one is listed there too), claims rejected
+(services/claims/filing.py; a held or rejected one is listed there only, with what holds
+it or why it was rejected: fixing that is how it gets out in time), claims rejected
 (999 or 277CA), denied (in whole or in part, with a balance left), held by a rule, billed
 claims edited back for a correction and not sent again (held or not: listed once, there),
 payments that matched no claim, 837P files that could not be sent, and claims with no
-answer after the practice's ClaimSettings.no_response_days. A handful of queries whatever
-the practice's size.
+answer after the practice's ClaimSettings.no_response_days. Each claim is listed once. A
+handful of queries whatever the practice's size.
 """
 
 import dataclasses
@@ -102,7 +103,9 @@ def _balance_open():
     return (Claim.total_cents - settled - Claim.written_off_cents) > 0
 
 
-def _claim_items(practice_id):
+def _claim_items(practice_id, due):
+    """The claims' kinds (filing, rejected, denied, held, correcting); `due`: filing.due's
+    answer. A claim running out of time is listed there, not again as rejected or held."""
     rejected = _claims(practice_id, Claim.status == claim_status.REJECTED)
     denied = _claims(
         practice_id,
@@ -115,13 +118,19 @@ def _claim_items(practice_id):
         & Claim.status.in_([claim_status.DRAFT, claim_status.READY])
         & ~queries.being_corrected_sql(),  # listed once, as a correction
     )
-    problems = history.problems_by_claim([c.id for c in rejected + denied + held + correcting])
+    due_ids = {c.id for c, _ in due}
+    rejected = [c for c in rejected if c.id not in due_ids]
+    held = [c for c in held if c.id not in due_ids]
+    problems = history.problems_by_claim(
+        list(due_ids) + [c.id for c in rejected + denied + held + correcting]
+    )
 
     def reason(claim, default):
         words = [p.message for p in problems.get(claim.id, [])]
         return " ".join(words) if words else default
 
     out = {
+        "filing": [_filing_item(c, status, reason) for c, status in due],
         "rejected": [
             Item("rejected", c.updated_at, reason(c, "Rejected."), NEXT["rejected"], claim=c)
             for c in rejected
@@ -165,17 +174,21 @@ def _correcting_reason(claim, reason):
     )
 
 
-def _filing(practice_id, today, tz):
-    return [
-        Item(
-            "filing",
-            status.deadline,
-            status.words,
-            NEXT["filing_late" if status.state == filing_limit.LATE else "filing"],
-            claim=claim,
-        )
-        for claim, status in filing.due(practice_id, today, tz)
-    ]
+def _filing_item(claim, status, reason):
+    """A claim running out of time: the deadline, then what keeps it back (its problems,
+    when it is held or was rejected: the fix before it can go)."""
+    words = status.words
+    if claim.held or claim.status == claim_status.REJECTED:
+        label = "Rejected" if claim.status == claim_status.REJECTED else "Held"
+        problems = reason(claim, "")
+        words += f" {label}: {problems}" if problems else f" {label}."
+    return Item(
+        "filing",
+        status.deadline,
+        words,
+        NEXT["filing_late" if status.state == filing_limit.LATE else "filing"],
+        claim=claim,
+    )
 
 
 def _no_response(practice_id, now):
@@ -261,8 +274,7 @@ def _unmatched(practice_id):
 def work_list(practice_id, now, tz=dt.UTC):
     """[Group] with at least one item, in the order the desk works them (tz: the
     practice's time zone, whose date the filing limits count in)."""
-    found = _claim_items(practice_id)
-    found["filing"] = _filing(practice_id, clock.to_local(now, tz).date(), tz)
+    found = _claim_items(practice_id, filing.due(practice_id, clock.to_local(now, tz).date(), tz))
     found["unmatched"] = _unmatched(practice_id)
     found["not_sent"] = _not_sent(practice_id)
     found["not_read"] = _not_read(practice_id)
