@@ -42,7 +42,10 @@ def closing_ctx(appt):
     print or e-mail, tips taken, and the next visit (booked, or a suggestion)."""
     nxt = svc.next_visit(appt, _tz())
     return {
+        # Of the session's full price, as tipping is reckoned, whatever part of it the
+        # client pays today (a copay, a package credit, a discount).
         "tip_suggestions": rules.tip_suggestions(appt.appointment_type.price_cents),
+        "tip_base_cents": appt.appointment_type.price_cents,
         "tip_methods": _tip_methods(appt),
         "receipts": list(
             Payment.select()

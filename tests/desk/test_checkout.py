@@ -11,6 +11,7 @@ import pytest
 
 from portal.models import (
     Appointment,
+    AppointmentType,
     AuditLog,
     BillingSettings,
     Invoice,
@@ -300,3 +301,19 @@ def test_the_next_visit_is_offered_in_working_hours_and_free(app, client, desk):
     # another practice's visit: 404
     foreign = _closed_visit(app, desk.b, 10)
     assert client.post(f"/provider/billing/checkout/{foreign.id}/next").status_code == 404
+
+
+def test_the_tip_suggestions_say_what_they_are_a_share_of(app, client, world, visit):
+    """Tips are reckoned on the session's full price; where the client pays less today (a
+    copay, a discount), the form says the suggestions are not a share of that."""
+    appt, _, _ = visit
+    login(client, world.a.frontdesk)
+    body = client.get(f"/provider/billing/checkout/{appt.id}").get_data(as_text=True)
+    assert "of the session's full price, $100.00." in body and "$15.00" in body
+    assert "not of what is paid today" not in body
+    AppointmentType.update(price_cents=12000).where(  # the invoice stays at $100
+        AppointmentType.id == appt.appointment_type_id
+    ).execute()
+    body = client.get(f"/provider/billing/checkout/{appt.id}").get_data(as_text=True)
+    assert "of the session's full price, $120.00, not of what is paid today." in body
+    assert "$18.00" in body  # 15% of $120, not of the $100 invoice
