@@ -91,7 +91,8 @@ def _example_835(practice, now):
             (Claim.practice == practice.id)
             & (Claim.payer == regence.id)
             & (Claim.status == claim_status.SUBMITTED)
-        )
+        ),
+        practice.tz,
     )[:2]
     if len(loaded) < 2:
         return

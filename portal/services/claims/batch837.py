@@ -1,7 +1,7 @@
 """Claims as the 837P writer reads them: the models turned into portal.x12.claim837's
 plain dataclasses, in a handful of queries whatever the number of claims.
 
-    loaded = load_claims(Claim.select().where(...))     # [Loaded]: claim, diagnoses, lines
+    loaded = load_claims(Claim.select().where(...), tz)   # [Loaded]: claim, diagnoses, lines
     x12_claim = to_x12_claim(loaded_claim, billing_npi)
     billing = billing_provider(practice, settings, provider)
     submitter, receiver, envelope = parties(practice, connection)   # BatchError if missing
@@ -10,6 +10,7 @@ No writes here: batches.py numbers, writes and stores the file.
 """
 
 import dataclasses
+import datetime as dt
 
 from peewee import JOIN
 
@@ -21,6 +22,7 @@ from portal.models.practice import Provider
 from portal.rules import claim_status
 from portal.rules.claim_build import split_provider_name
 from portal.rules.coding import parse_modifiers, parse_pointers
+from portal.services.claims import filing
 from portal.x12 import claim837 as x
 
 SETTINGS_PAGE = "Settings → Clearinghouse"
@@ -39,6 +41,7 @@ class Loaded:
     lines: list[ClaimLine]
     primary: "Loaded | None" = None
     primary_postings: list = dataclasses.field(default_factory=list)
+    primary_paid_date: dt.date | None = None  # DTP*573: see _paid_date
 
 
 def _chunks(ids, size=500):
@@ -47,10 +50,11 @@ def _chunks(ids, size=500):
         yield ids[i : i + size]
 
 
-def load_claims(query):
+def load_claims(query, tz):
     """[Loaded] for the claims `query` selects (a Claim select), with client, policy, payer,
     provider, referral and authorization joined, diagnoses and lines read in bulk, and, for
-    secondary claims, their primary claim with its postings."""
+    secondary claims, their primary claim with its postings and the date it was paid (the
+    day of its answers in the practice's zone `tz`)."""
     rows = list(
         query.select_extend(Client, InsurancePolicy, Payer, Provider, Referral, PriorAuthorization)
         .join_from(Claim, Client, on=(Claim.client == Client.id))
@@ -66,10 +70,10 @@ def load_claims(query):
         )
         .order_by(Claim.service_date, Claim.id)
     )
-    return _attach(rows)
+    return _attach(rows, tz)
 
 
-def _attach(claims):
+def _attach(claims, tz):
     ids = [c.id for c in claims]
     dx, lines = {}, {}
     for chunk in _chunks(ids):
@@ -88,13 +92,29 @@ def _attach(claims):
     if primaries:
         wanted = {o.claim.primary_claim_id for o in primaries}
         found = {
-            p.claim.id: p for p in load_claims(Claim.select().where(Claim.id.in_(list(wanted))))
+            p.claim.id: p for p in load_claims(Claim.select().where(Claim.id.in_(list(wanted))), tz)
         }
         postings = _postings_of(list(wanted))
+        answers = filing.answers_by_claim(wanted, tz)
         for o in primaries:
             o.primary = found.get(o.claim.primary_claim_id)
             o.primary_postings = postings.get(o.claim.primary_claim_id, [])
+            if o.primary is not None:
+                o.primary_paid_date = _paid_date(
+                    o.primary.claim, answers.get(o.claim.primary_claim_id, ()), tz
+                )
     return out
+
+
+def _paid_date(primary, answers, tz):
+    """The date the secondary's 837P says the primary payer paid (DTP*573): the day of the
+    primary's latest answer (filing.answers_by_claim: the 835's payment date, else the day
+    posted in the practice's zone), whose money the 837P reports. None on record (a claim
+    answered before its history kept answers): the local day it was last adjudicated."""
+    latest = filing.latest_day(answers)
+    if latest is not None:
+        return latest
+    return clock.local_date(primary.adjudicated_at or primary.updated_at or primary.created_at, tz)
 
 
 def _postings_of(claim_ids):
@@ -274,7 +294,7 @@ def _other_payer(loaded):
         return ()
     pclaim = primary.claim
     positions = {line.id: line.position for line in primary.lines}
-    paid_date = (pclaim.adjudicated_at or pclaim.updated_at or pclaim.created_at).date()
+    paid_date = loaded.primary_paid_date
     claim_level, by_line = [], {}
     for posting, adjustments in loaded.primary_postings:
         adjs = [x.Adjustment(a.group_code, a.reason_code, a.amount_cents) for a in adjustments]

@@ -104,13 +104,13 @@ def ready_by_payer(practice_id):
     return list(out.values())
 
 
-def _select(practice_id, claim_ids, payer_id):
-    q = Claim.select().where((Claim.practice == practice_id) & _SENDABLE)
+def _select(practice, claim_ids, payer_id):
+    q = Claim.select().where((Claim.practice == practice.id) & _SENDABLE)
     if claim_ids is not None:
         q = q.where(Claim.id.in_(list(claim_ids)))
     if payer_id is not None:
         q = q.where(Claim.payer == payer_id)
-    return batch837.load_claims(q)
+    return batch837.load_claims(q, practice.tz)
 
 
 def _groups(loaded, practice, settings):
@@ -254,7 +254,7 @@ def build(practice_id, claim_ids=None, payer_id=None, user=None):
     with database.atomic("IMMEDIATE"):
         practice = Practice.get_by_id(practice_id)
         parties = batch837.parties(practice, clearinghouse.connection_for(practice_id))
-        loaded = _select(practice_id, claim_ids, payer_id)
+        loaded = _select(practice, claim_ids, payer_id)
         if claim_ids is not None and len(loaded) != len(claim_ids):
             gone = len(claim_ids) - len(loaded)
             raise BatchError(

@@ -12,9 +12,11 @@ original's first submission counts, and it is not listed.
 
 The clock starts on the date of service, or for a secondary claim on its primary claim's
 first answer (rules clock_start): the day of each answer in the primary's history (a
-ClaimEvent to paid, partly paid or denied) is the 835's payment date (BPR16) when the
-answer came from an 835 that gave one, else the day it was posted in the practice's zone.
-No answer on record: the date of service (the strict choice).
+payer's answer posted, from an 835 or by hand, leaving the claim paid, partly paid or
+denied) is the 835's payment date (BPR16) when the answer came from an 835 that gave one,
+else the day it was posted in the practice's zone. No answer on record: the date of
+service (the strict choice). The same days date the primary's payment on the secondary's
+837P (batch837, DTP*573): there, the latest answer's (answers_by_claim).
 
 due() is two statements whatever the number of claims: the claims (their clock's start
 narrowed in SQL: see _start_sql), and the history deciding them (the sends of those sent
@@ -36,6 +38,11 @@ from portal.rules import filing_limit as rules
 UNSENT = (cs.DRAFT, cs.READY, cs.REJECTED)
 SENDS = (cs.SUBMITTED, cs.REJECTED)
 ANSWERS = tuple(rules.ANSWERS)  # the primary's answers that start a secondary's clock
+# The history rows that are a payer's answer: a posting (posting.post, from an 835 or by
+# hand) or a status set to one by hand; not a write-off or an acknowledgment that leaves
+# the claim paid or denied (the practice's act, or the clearinghouse's, not the payer's).
+ANSWER_ACTIONS = ("posted", "status")
+_IS_ANSWER = ClaimEvent.to_status.in_(ANSWERS) & ClaimEvent.action.in_(ANSWER_ACTIONS)
 SECONDARY = "secondary"
 LIMIT = 200
 
@@ -63,18 +70,39 @@ def _answer_day(event, tz):
     return event.payment_date or clock.local_date(event.created_at, tz)
 
 
-def _answer_events(primary_ids):
-    """The answers in the history of the claims `primary_ids` (with the 835's payment date
-    as `payment_date`, None when posted by hand), as a select."""
-    return (
+def answers_by_claim(primary_ids, tz):
+    """{primary claim id: [(day, status), ...]}: the answers in the history of the claims
+    `primary_ids`, oldest first, in one statement (a claim with none is left out). Each
+    day is the payer's date of the answer: the 835's payment date (BPR16, the remittance's
+    payment_date), else the day it was posted in the practice's zone `tz` (by hand, or an
+    835 without one).
+
+    The one source of a primary's answer dates, read two ways for its secondary claim:
+    - the filing clock starts on the FIRST answer (rules.clock_start: the strict choice
+      when the primary answered again after a reversal or an appeal);
+    - the 837P tells the secondary payer the date of the LATEST answer (latest_day: its
+      DTP*573 "date claim paid"), the one whose money the 837P reports (after any reversal
+      and correction: the claim's paid_cents, its AMT*D, SVD and CAS)."""
+    out = {}
+    if not primary_ids:
+        return out
+    for e in (
         ClaimEvent.select(
             ClaimEvent.claim, ClaimEvent.to_status, ClaimEvent.created_at, Remittance.payment_date
         )
         .join(Remittance, JOIN.LEFT_OUTER, on=(ClaimEvent.remittance == Remittance.id))
-        .where(ClaimEvent.claim.in_(primary_ids) & ClaimEvent.to_status.in_(ANSWERS))
+        .where(ClaimEvent.claim.in_(list(primary_ids)) & _IS_ANSWER)
         .order_by(ClaimEvent.claim, ClaimEvent.id)
         .objects()
-    )
+    ):
+        out.setdefault(e.claim_id, []).append((_answer_day(e, tz), e.to_status))
+    return out
+
+
+def latest_day(answers):
+    """The day of the latest of `answers` (answers_by_claim's list): the primary's payment
+    date a secondary's 837P reports. None when there is none."""
+    return answers[-1][0] if answers else None
 
 
 def primary_answers(claim, tz):
@@ -82,7 +110,7 @@ def primary_answers(claim, tz):
     a primary claim (one statement for a secondary, none otherwise)."""
     if not is_secondary(claim):
         return ()
-    return [(_answer_day(e, tz), e.to_status) for e in _answer_events([claim.primary_claim_id])]
+    return answers_by_claim([claim.primary_claim_id], tz).get(claim.primary_claim_id, [])
 
 
 def for_claim(claim, events, today, tz, answers=()):
@@ -114,7 +142,7 @@ def _start_sql():
     first_answer = (
         ClaimEvent.select(fn.MIN(day))
         .join(Remittance, JOIN.LEFT_OUTER, on=(ClaimEvent.remittance == Remittance.id))
-        .where((ClaimEvent.claim == Claim.primary_claim) & ClaimEvent.to_status.in_(ANSWERS))
+        .where((ClaimEvent.claim == Claim.primary_claim) & _IS_ANSWER)
     )
     secondary = (Claim.rank == SECONDARY) & Claim.primary_claim.is_null(False)
     return Case(
@@ -135,7 +163,7 @@ def _history(claims, tz):
         .join(Remittance, JOIN.LEFT_OUTER, on=(ClaimEvent.remittance == Remittance.id))
         .where(
             (ClaimEvent.claim.in_(sent_before) & ClaimEvent.to_status.in_(SENDS))
-            | (ClaimEvent.claim.in_(primaries) & ClaimEvent.to_status.in_(ANSWERS))
+            | (ClaimEvent.claim.in_(primaries) & _IS_ANSWER)
         )
         .order_by(ClaimEvent.claim, ClaimEvent.id)
         .objects()
