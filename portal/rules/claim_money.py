@@ -297,6 +297,15 @@ def _sum_by(adjustments: Iterable[Adj]) -> tuple[dict[str, int], dict[tuple[str,
     return groups, reasons
 
 
+def net_adjustments(adjustments: Iterable[Adj]) -> list[Adj]:
+    """The adjustments as one per group and reason, summed, in the order each first came,
+    without those that sum to nothing: what a prior payer's answer comes to after its
+    reversals and corrections (CO 45 $20, CO 45 -$20, CO 45 $15 -> CO 45 $15), as the
+    secondary payer is told it in the 837P's CAS segments."""
+    _, reasons = _sum_by(adjustments)
+    return [Adj(g, r, cents) for (g, r), cents in reasons.items() if cents]
+
+
 def _money(cents: int) -> str:
     sign = "-" if cents < 0 else ""
     return f"{sign}${abs(cents) // 100:,}.{abs(cents) % 100:02d}"

@@ -115,10 +115,12 @@ def test_after_a_reversal_the_837p_dates_the_correction_and_the_clock_the_first(
             "NM1*PR*2*BLUE HARBOR HEALTH*****PI*BHH01",
             "LX*1",
             "SVD*BHH01*75*HC:97124**3",
+            "CAS*CO*45*15",  # the net of 20, -20 and 15: what the payer decided last
             "DTP*573*D8*20261201",
         ],
         segs,
     ), "\n".join(segs)
+    assert [s for s in segs if s.startswith("CAS*")] == ["CAS*CO*45*15"]
     assert _paid_dates(segs) == ["DTP*573*D8*20261201"]  # 2430 only: the line was answered
     # The claim page's clock counts from the first answer, from the same helper.
     tz = Practice.get_by_id(a.practice.id).tz

@@ -245,3 +245,26 @@ def test_combine_adds_a_split_claims_answers_and_denies_only_when_every_part_doe
     assert posting.status == "partially_paid" and posting.by_group == {"CO": 9200}
     assert money.post_remittance(money.combine([paid, paid])).status == "paid"
     assert money.combine([denied, denied]).status == "4"
+
+
+@pytest.mark.parametrize(
+    "adjs, net",
+    [
+        ([], []),
+        ([("CO", "45", 2000)], [("CO", "45", 2000)]),
+        # a reversal and its correction: the payer's last word
+        ([("CO", "45", 2000), ("CO", "45", -2000), ("CO", "45", 1500)], [("CO", "45", 1500)]),
+        # an adjustment reversed and not given again is gone
+        ([("CO", "45", 2000), ("PR", "1", 5000), ("PR", "1", -5000)], [("CO", "45", 2000)]),
+        # groups and reasons kept apart, in the order each first came
+        (
+            [("PR", "2", 800), ("CO", "45", 1000), ("PR", "1", 300), ("PR", "2", 200)],
+            [("PR", "2", 1000), ("CO", "45", 1000), ("PR", "1", 300)],
+        ),
+        # a negative net stays (a take-back the payer did not undo)
+        ([("CO", "45", -500)], [("CO", "45", -500)]),
+    ],
+)
+def test_net_adjustments_per_group_and_reason(adjs, net):
+    got = money.net_adjustments(money.Adj(*a) for a in adjs)
+    assert [(a.group, a.reason, a.cents) for a in got] == net

@@ -19,7 +19,7 @@ from portal.models.claims import Claim, ClaimAdjustment, ClaimDiagnosis, ClaimLi
 from portal.models.insurance import InsurancePolicy, Payer, PriorAuthorization, Referral
 from portal.models.people import Client
 from portal.models.practice import Provider
-from portal.rules import claim_status
+from portal.rules import claim_money, claim_status
 from portal.rules.claim_build import split_provider_name
 from portal.rules.coding import parse_modifiers, parse_pointers
 from portal.services.claims import filing
@@ -287,6 +287,15 @@ def _lines(loaded):
     )
 
 
+def _net(adjustments):
+    """A reversed answer and its correction add up to what the payer decided last: the
+    secondary payer is told the net per group and reason, not every posting's."""
+    netted = claim_money.net_adjustments(
+        claim_money.Adj(a.group, a.reason, a.cents) for a in adjustments
+    )
+    return tuple(x.Adjustment(a.group, a.reason, a.cents) for a in netted)
+
+
 def _other_payer(loaded):
     """Loops 2320/2330 of a secondary claim: the primary payer and what it paid."""
     primary = loaded.primary
@@ -306,7 +315,7 @@ def _other_payer(loaded):
         by_line[position] = (paid + posting.paid_cents, got + adjs)
     policy = pclaim.policy
     line_adjudications = tuple(
-        x.LineAdjudication(n, paid, paid_date, tuple(adjs))
+        x.LineAdjudication(n, paid, paid_date, _net(adjs))
         for n, (paid, adjs) in sorted(by_line.items())
     )
     return (
@@ -319,7 +328,7 @@ def _other_payer(loaded):
             relationship=policy.relationship,
             filing_indicator=x.filing_indicator(pclaim.payer.kind, pclaim.claim_type),
             group_number=policy.group_number,
-            adjustments=tuple(claim_level),
+            adjustments=_net(claim_level),
             lines=line_adjudications,
         ),
     )
