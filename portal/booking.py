@@ -67,6 +67,9 @@ def picker(practice, args, *, exclude_id=None, fixed_type=None, fixed_provider=N
     if not svc.policy_for(practice.id).online_booking_enabled:
         types = []
     ctx = {"types": types, "type": None, "providers": [], "provider": None, "days": []}
+    ctx["zone"] = clock.zone_label(tz, now)
+    ctx["phone"] = practice.phone
+    ctx["phone_tel"] = "".join(ch for ch in practice.phone if ch.isdigit() or ch == "+")
     appt_type = fixed_type
     type_id = bounded_int(args.get("type"))
     if appt_type is None and type_id is not None:
@@ -110,7 +113,7 @@ def picker(practice, args, *, exclude_id=None, fixed_type=None, fixed_provider=N
         local = slot_rules.to_local(t, tz)
         days.setdefault(local.date(), []).append((t, local))
     ctx["days"] = sorted(days.items())
-    ctx["start"] = start
+    ctx["start"], ctx["end"], ctx["max_days"] = start, end, policy.max_days_ahead
     ctx["prev"] = start - dt.timedelta(days=7) if start > today else None
     ctx["next"] = end + dt.timedelta(days=1) if end < last_day else None
     return ctx

@@ -1,0 +1,77 @@
+"""What a new client meets when booking online on a phone (a walk through the public page,
+sign-up, confirmation, the portal and cancelling): each page says which time zone its
+times are in, an empty week says what to do next, a time taken meanwhile says which one
+and offers the next, and the confirmation names the visit."""
+
+import datetime as dt
+
+from portal.booking import start_param
+from portal.models import Practice, ProviderHours
+from tests.conftest import login
+from tests.scheduling.conftest import local_utc
+
+DAY = dt.date(2026, 6, 3)  # a Wednesday; the fixed clock says Monday 1 June 2026, 08:00
+
+
+def _no_hours(provider):
+    ProviderHours.delete().where(ProviderHours.provider == provider.id).execute()
+
+
+def test_the_slot_picker_names_the_practices_time_zone(app, client, sched):
+    a = sched.a
+    body = client.get(f"/book/{a.practice.id}?type={a.t60.id}").get_data(as_text=True)
+    assert "Times are Los Angeles time (PDT)." in body
+    login(client, a.cu1)
+    body = client.get(f"/portal/book?type={a.t60.id}").get_data(as_text=True)
+    assert "Times are Los Angeles time (PDT)." in body
+
+
+def test_an_empty_week_says_what_to_do(app, client, sched):
+    """No free time with the chosen therapist this week: the page names the week and
+    offers the next week, anyone available and the practice's phone."""
+    a = sched.a
+    _no_hours(a.provider)
+    Practice.update(phone="(503) 555-0100").where(Practice.id == a.practice.id).execute()
+    url = f"/book/{a.practice.id}?type={a.t60.id}&provider={a.provider.id}"
+    r = client.get(url)
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert f"No free times with {a.provider.first_name} from Mon 1 Jun to Sun 7 Jun." in body
+    assert "Try the next week" in body and "date=2026-06-08" in body
+    assert f"type={a.t60.id}&amp;provider=any" in body and "Try anyone available" in body
+    assert 'href="tel:5035550100"' in body and "(503) 555-0100" in body
+    # Anyone available, with nobody free either: no "anyone" link to itself.
+    _no_hours(a.provider2)
+    body = client.get(f"/book/{a.practice.id}?type={a.t60.id}").get_data(as_text=True)
+    assert "No free times from Mon 1 Jun to Sun 7 Jun." in body
+    assert "Try anyone available" not in body and "Try the next week" in body
+    # The last week online booking reaches: it says how far, and to call for later.
+    body = client.get(f"/book/{a.practice.id}?type={a.t60.id}&date=2026-07-01").get_data(
+        as_text=True
+    )
+    assert "Try the next week" not in body
+    assert "Online booking reaches 30 days ahead; for a later date, call the practice" in body
+
+
+def test_a_practice_without_a_phone_still_says_to_call(app, client, sched):
+    a = sched.a
+    _no_hours(a.provider)
+    _no_hours(a.provider2)
+    Practice.update(phone="").where(Practice.id == a.practice.id).execute()
+    login(client, a.cu1)
+    body = client.get(f"/portal/book?type={a.t60.id}").get_data(as_text=True)
+    assert "No free times from Mon 1 Jun to Sun 7 Jun." in body
+    assert "Or call the practice." in body and "tel:" not in body
+
+
+def test_the_booking_pages_show_the_time_with_its_zone(app, client, sched):
+    a = sched.a
+    start = start_param(local_utc(DAY, 11))
+    account = f"/book/{a.practice.id}/account?type={a.t60.id}&provider=any&start={start}"
+    body = client.get(account).get_data(as_text=True)
+    assert "Wednesday 3 June 2026, 11:00 AM PDT" in body
+    login(client, a.cu1)
+    body = client.get(f"/portal/book/confirm?type={a.t60.id}&provider=any&start={start}").get_data(
+        as_text=True
+    )
+    assert "Wednesday 3 June 2026, 11:00 AM PDT" in body
