@@ -6,7 +6,8 @@ and offers the next, and the confirmation names the visit."""
 import datetime as dt
 
 from portal.booking import start_param
-from portal.models import Practice, ProviderHours
+from portal.models import Appointment, Practice, ProviderHours
+from portal.services import scheduling as svc
 from tests.conftest import login
 from tests.scheduling.conftest import local_utc
 
@@ -75,3 +76,25 @@ def test_the_booking_pages_show_the_time_with_its_zone(app, client, sched):
         as_text=True
     )
     assert "Wednesday 3 June 2026, 11:00 AM PDT" in body
+
+
+def test_a_time_taken_meanwhile_says_which_and_offers_the_next(app, client, sched):
+    a = sched.a
+    start = local_utc(DAY, 10)
+    with app.test_request_context():
+        svc.book(
+            practice=a.practice, client=a.c2, appt_type=a.t60, provider=a.provider, starts_at=start
+        )
+    login(client, a.cu1)
+    url = (
+        f"/portal/book/confirm?type={a.t60.id}&provider={a.provider.id}&start={start_param(start)}"
+    )
+    r = client.post(url)
+    body = r.get_data(as_text=True)
+    assert r.status_code == 409
+    assert "<h1>That time was just taken</h1>" in body
+    assert "Wednesday 3 June 2026, 10:00 AM PDT with" in body
+    assert "was booked by someone else a moment ago" in body
+    # the way back keeps the chosen therapist
+    assert f"/portal/book?type={a.t60.id}&amp;provider={a.provider.id}" in body
+    assert Appointment.select().where(Appointment.client == a.c1.id).count() == 0
