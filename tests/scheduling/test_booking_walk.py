@@ -98,3 +98,23 @@ def test_a_time_taken_meanwhile_says_which_and_offers_the_next(app, client, sche
     # the way back keeps the chosen therapist
     assert f"/portal/book?type={a.t60.id}&amp;provider={a.provider.id}" in body
     assert Appointment.select().where(Appointment.client == a.c1.id).count() == 0
+
+
+def test_the_confirmation_names_the_visit(app, client, sched):
+    """After booking (and after cancelling), the message says which visit, not only
+    "Booked."; the client without forms to sign lands on the list with it."""
+    a = sched.a
+    start = local_utc(DAY, 9)
+    login(client, a.cu1)
+    r = client.post(
+        f"/portal/book/confirm?type={a.t60.id}&provider={a.provider.id}&start={start_param(start)}",
+        follow_redirects=True,
+    )
+    body = r.get_data(as_text=True)
+    assert r.status_code == 200
+    name = a.provider.first_name
+    assert f"Booked: 60-minute massage with {name}, Wednesday 3 June 2026, 9:00 AM." in body
+    appt = Appointment.get(Appointment.client == a.c1.id)
+    r = client.post(f"/portal/appointments/{appt.id}/cancel", follow_redirects=True)
+    body = r.get_data(as_text=True)
+    assert f"Cancelled: 60-minute massage with {name}, Wednesday 3 June 2026, 9:00 AM." in body
