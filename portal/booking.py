@@ -267,6 +267,10 @@ def public_account(practice_id):
     if current_user.is_authenticated and current_user.is_client:
         return redirect(confirm_url)
     form = AccountForm()
+    form.password.description = (
+        f"At least {current_app.config['PASSWORD_MIN_LENGTH']} characters; "
+        "a phrase of several words works well."
+    )
     status = 200
     valid = form.validate_on_submit()
     if valid and _too_many_signups():

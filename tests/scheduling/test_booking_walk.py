@@ -118,3 +118,13 @@ def test_the_confirmation_names_the_visit(app, client, sched):
     r = client.post(f"/portal/appointments/{appt.id}/cancel", follow_redirects=True)
     body = r.get_data(as_text=True)
     assert f"Cancelled: 60-minute massage with {name}, Wednesday 3 June 2026, 9:00 AM." in body
+
+
+def test_the_password_rule_sits_by_the_password_field(app, client, sched):
+    a = sched.a
+    start = start_param(local_utc(DAY, 11))
+    body = client.get(
+        f"/book/{a.practice.id}/account?type={a.t60.id}&provider=any&start={start}"
+    ).get_data(as_text=True)
+    assert 'aria-describedby="password-help"' in body
+    assert '<p class="help" id="password-help">At least 12 characters' in body
