@@ -83,3 +83,26 @@ def test_with_a_mail_server_the_invitation_is_said_sent(app, client, fresh, monk
     login(client, owner)
     body = _invite(client).get_data(as_text=True)
     assert "Invitation sent to tess@example.com." in body
+
+
+def test_scheduling_with_no_provider_says_to_add_one_first(app, client, fresh):
+    practice, owner = fresh
+    login(client, owner)
+    body = client.get("/provider/schedule/settings").get_data(as_text=True)
+    assert "No providers yet: add each therapist under" in body
+    assert 'href="/provider/settings/providers/new"' in body
+    body = client.get("/provider/schedule/types/new").get_data(as_text=True)
+    assert "No providers yet, so nobody can offer this service" in body
+    assert 'name="provider_ids"' not in body  # not an empty list box
+
+
+def test_working_hours_fields_are_text_fields_in_the_practices_zone(app, client, fresh):
+    practice, owner = fresh
+    with app.test_request_context():
+        provider = factories.provider(practice)
+    login(client, owner)
+    body = client.get(f"/provider/schedule/hours/{provider.id}").get_data(as_text=True)
+    assert len(re.findall(r'<input type="text" id="day\d"', body)) == 7
+    assert 'aria-describedby="hours-help"' in body
+    assert "Times are Los Angeles time (P" in body  # PST or PDT, by the day the test runs
+    assert 'href="/provider/settings/practice"' in body
