@@ -106,3 +106,23 @@ def test_working_hours_fields_are_text_fields_in_the_practices_zone(app, client,
     assert 'aria-describedby="hours-help"' in body
     assert "Times are Los Angeles time (P" in body  # PST or PDT, by the day the test runs
     assert 'href="/provider/settings/practice"' in body
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/provider/settings/practice",
+        "/provider/settings/providers",
+        "/provider/settings/staff",
+        "/provider/schedule/settings",
+        "/provider/schedule/policy",
+        "/provider/billing/settings",
+    ],
+)
+def test_each_first_day_settings_page_says_what_it_changes(app, client, fresh, path):
+    practice, owner = fresh
+    login(client, owner)
+    body = client.get(path).get_data(as_text=True)
+    main = body[body.index("<h1") :]
+    lead = re.search(r'<p class="lead">([^<]+)', main)
+    assert lead and len(lead.group(1)) > 60, path
