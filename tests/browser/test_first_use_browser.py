@@ -13,7 +13,7 @@ from portal.models import Practice, ProviderHours
 from portal.services import scheduling as svc
 from tests import factories
 from tests.a11y import small_targets
-from tests.browser.helpers import watch
+from tests.browser.helpers import login, watch
 from tests.browser.test_client_phone_walk import OVERFLOW_JS
 from tests.scheduling.conftest import local_utc, now, sched  # noqa: F401 (fixtures)
 from tests.scheduling.test_booking_walk import DAY
@@ -90,6 +90,65 @@ def test_a_new_client_books_on_a_phone(app, live_server, browser, sched, screens
     page.wait_for_url(re.compile(r"/portal/appointments"))
     assert "Cancelled: 60-minute massage with" in page.inner_text("main")
     _fits(page, "cancelled", screenshot, problems)
+    context.close()
+    assert not problems, problems
+    assert not errors, errors
+
+
+TABLET = {"width": 1024, "height": 768}
+
+
+def test_an_owners_first_day_on_a_tablet(app, live_server, browser, screenshot):
+    """A practice with only its owner, on a 1024x768 tablet: a provider, their working
+    hours, a service with a price (a bad price first), a therapist invited, and the
+    payment and booking settings; every page within the screen, 44 px targets."""
+    with app.test_request_context():
+        practice = factories.practice(name="Fresh Start Massage")
+        owner = factories.user(practice, "owner")
+    context = browser.new_context(viewport=TABLET)
+    page = context.new_page()
+    errors, problems = watch(page), []
+    login(page, live_server, owner.email)
+    page.goto(live_server + "/provider/schedule/settings")
+    assert "No providers yet" in page.inner_text("main")
+    _fits(page, "owner-scheduling-empty", screenshot, problems)
+    page.get_by_role("link", name="Settings → Providers").click()
+    page.get_by_label("First name").fill("Tess")
+    page.get_by_label("Last name").fill("Lind")
+    page.get_by_label("Credentials").fill("LMT")
+    page.get_by_role("button", name="Save provider").click()
+    page.goto(live_server + "/provider/schedule/settings")
+    page.get_by_role("link", name="hours and time off").click()
+    _fits(page, "owner-hours", screenshot, problems)  # the day fields were 21 px high
+    page.get_by_label("Monday").fill("09:00-12:00, 13:00-17:00")
+    page.get_by_role("button", name="Save hours").click()
+    assert "Working hours saved." in page.inner_text("main")
+    page.goto(live_server + "/provider/schedule/types/new")
+    page.get_by_label("Name", exact=True).fill("60-minute massage")
+    page.get_by_label("Length (minutes)").fill("60")
+    page.get_by_label("Price ($)").fill("95.5.0")
+    page.get_by_role("button", name="Save").click()
+    price, error = (page.locator(s).bounding_box() for s in ("#price", "#price-error"))
+    assert 0 <= error["y"] - (price["y"] + price["height"]) < 20, (price, error)
+    page.get_by_label("Price ($)").fill("95")
+    page.get_by_role("button", name="Save").click()
+    assert "$95.00" in page.inner_text("main")
+    page.goto(live_server + "/provider/settings/staff")
+    page.get_by_label("Name", exact=True).fill("Tess Lind")
+    page.get_by_label("E-mail").fill("tess@example.com")
+    page.get_by_label("Therapist record").select_option(label="Tess Lind, LMT")
+    page.get_by_role("button", name="Send invitation").click()
+    row = page.get_by_role("row", name=re.compile("tess@example.com"))
+    assert "E-mail waiting in the outbox" in row.inner_text()
+    # The whole table, its Resend button too, is on the screen (it ran 94 px past it).
+    _fits(page, "owner-staff", screenshot, problems)
+    for path, name in (
+        ("/provider/billing/settings", "owner-payments"),
+        ("/provider/schedule/policy", "owner-policy"),
+        ("/provider/settings/practice", "owner-practice"),
+    ):
+        page.goto(live_server + path)
+        _fits(page, name, screenshot, problems)
     context.close()
     assert not problems, problems
     assert not errors, errors
