@@ -45,9 +45,9 @@ def init_app(app):
 
 def booking_links(limit=5):
     """[(practice name, public booking URL)] for the login page: practices taking online
-    bookings (a public page of theirs, linked from nowhere else)."""
+    bookings with a service to book (a public page of theirs, linked from nowhere else)."""
     out = []
-    for practice in Practice.select(Practice.id, Practice.name).order_by(Practice.id).limit(limit):
+    for practice in svc.practices_with_online_services(limit):
         if svc.policy_for(practice.id).online_booking_enabled:
             out.append(
                 (practice.name, url_for("public_booking.public_book", practice_id=practice.id))

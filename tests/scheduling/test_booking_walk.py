@@ -6,7 +6,7 @@ and offers the next, and the confirmation names the visit."""
 import datetime as dt
 
 from portal.booking import start_param
-from portal.models import Appointment, Practice, ProviderHours
+from portal.models import Appointment, AppointmentType, Practice, ProviderHours
 from portal.services import scheduling as svc
 from tests.conftest import login
 from tests.scheduling.conftest import local_utc
@@ -128,3 +128,20 @@ def test_the_password_rule_sits_by_the_password_field(app, client, sched):
     ).get_data(as_text=True)
     assert 'aria-describedby="password-help"' in body
     assert '<p class="help" id="password-help">At least 12 characters' in body
+
+
+def test_booking_is_offered_only_where_something_can_be_booked(app, client, sched):
+    """The login page links the public booking page of a practice with a service clients
+    can book online, not of one just set up with none; that page, empty, says to call."""
+    a, b = sched.a, sched.b
+    body = client.get("/login").get_data(as_text=True)
+    assert f'href="/book/{a.practice.id}"' in body and f'href="/book/{b.practice.id}"' in body
+    AppointmentType.update(online_bookable=False).where(
+        AppointmentType.practice == b.practice.id
+    ).execute()
+    Practice.update(phone="(503) 555-0111").where(Practice.id == b.practice.id).execute()
+    body = client.get("/login").get_data(as_text=True)
+    assert f'href="/book/{a.practice.id}"' in body and f'href="/book/{b.practice.id}"' not in body
+    body = client.get(f"/book/{b.practice.id}").get_data(as_text=True)
+    assert "Nothing can be booked online right now. To book, call the practice:" in body
+    assert 'href="tel:5035550111"' in body
