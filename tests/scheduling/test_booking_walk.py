@@ -4,6 +4,7 @@ times are in, an empty week says what to do next, a time taken meanwhile says wh
 and offers the next, and the confirmation names the visit."""
 
 import datetime as dt
+import re
 
 from portal.booking import start_param
 from portal.models import Appointment, AppointmentType, Practice, ProviderHours
@@ -145,3 +146,13 @@ def test_booking_is_offered_only_where_something_can_be_booked(app, client, sche
     body = client.get(f"/book/{b.practice.id}").get_data(as_text=True)
     assert "Nothing can be booked online right now. To book, call the practice:" in body
     assert 'href="tel:5035550111"' in body
+
+
+def test_the_chosen_therapist_is_marked_for_screen_readers_too(app, client, sched):
+    a = sched.a
+    body = client.get(f"/book/{a.practice.id}?type={a.t60.id}&provider={a.provider2.id}").get_data(
+        as_text=True
+    )
+    marked = re.findall(r'<a class="choice selected"[^>]*aria-current="true">([^<]*)<', body)
+    current = [name for name in marked if name.strip()]  # (the service's name is in <strong>)
+    assert current == [f"{a.provider2.first_name} {a.provider2.last_name}"], current
