@@ -126,3 +126,11 @@ def test_each_first_day_settings_page_says_what_it_changes(app, client, fresh, p
     main = body[body.index("<h1") :]
     lead = re.search(r'<p class="lead">([^<]+)', main)
     assert lead and len(lead.group(1)) > 60, path
+
+
+def test_the_export_page_says_it_is_not_the_backup(app, client, fresh):
+    practice, owner = fresh
+    login(client, owner)
+    body = client.get("/provider/settings/export").get_data(as_text=True)
+    assert "It is not a backup to restore the portal from" in body
+    assert "docs/deploy.md, section 7" in body
