@@ -32,7 +32,7 @@ def _invite(client, **data):
 
 def _status(body, email):
     row = re.search(
-        r"<tr>\s*<td>[^<]*</td>\s*<td>" + re.escape(email) + r"</td>.*?</tr>", body, re.S
+        r"<tr>\s*<td>[^<]*</td>\s*<td[^>]*>" + re.escape(email) + r"</td>.*?</tr>", body, re.S
     )
     assert row, email
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", row.group(0))).strip()
