@@ -45,9 +45,9 @@ def init_app(app):
 
 def booking_links(limit=5):
     """[(practice name, public booking URL)] for the login page: practices taking online
-    bookings (a public page of theirs, linked from nowhere else)."""
+    bookings with a service to book (a public page of theirs, linked from nowhere else)."""
     out = []
-    for practice in Practice.select(Practice.id, Practice.name).order_by(Practice.id).limit(limit):
+    for practice in svc.practices_with_online_services(limit):
         if svc.policy_for(practice.id).online_booking_enabled:
             out.append(
                 (practice.name, url_for("public_booking.public_book", practice_id=practice.id))
@@ -67,6 +67,9 @@ def picker(practice, args, *, exclude_id=None, fixed_type=None, fixed_provider=N
     if not svc.policy_for(practice.id).online_booking_enabled:
         types = []
     ctx = {"types": types, "type": None, "providers": [], "provider": None, "days": []}
+    ctx["zone"] = clock.zone_label(tz, now)
+    ctx["phone"] = practice.phone
+    ctx["phone_tel"] = "".join(ch for ch in practice.phone if ch.isdigit() or ch == "+")
     appt_type = fixed_type
     type_id = bounded_int(args.get("type"))
     if appt_type is None and type_id is not None:
@@ -110,7 +113,7 @@ def picker(practice, args, *, exclude_id=None, fixed_type=None, fixed_provider=N
         local = slot_rules.to_local(t, tz)
         days.setdefault(local.date(), []).append((t, local))
     ctx["days"] = sorted(days.items())
-    ctx["start"] = start
+    ctx["start"], ctx["end"], ctx["max_days"] = start, end, policy.max_days_ahead
     ctx["prev"] = start - dt.timedelta(days=7) if start > today else None
     ctx["next"] = end + dt.timedelta(days=1) if end < last_day else None
     return ctx
@@ -264,6 +267,10 @@ def public_account(practice_id):
     if current_user.is_authenticated and current_user.is_client:
         return redirect(confirm_url)
     form = AccountForm()
+    form.password.description = (
+        f"At least {current_app.config['PASSWORD_MIN_LENGTH']} characters; "
+        "a phrase of several words works well."
+    )
     status = 200
     valid = form.validate_on_submit()
     if valid and _too_many_signups():

@@ -46,3 +46,11 @@ def local_date(when, tz):
 def today(tz):
     """Today's date in `tz`."""
     return to_local(utcnow(), tz).date()
+
+
+def zone_label(tz, when=None):
+    """A time zone as a client reads it: "Los Angeles time (PDT)" for America/Los_Angeles,
+    its abbreviation at `when` (naive UTC; now by default)."""
+    city = tz.key.rsplit("/", 1)[-1].replace("_", " ")
+    abbreviation = to_local(when or utcnow(), tz).strftime("%Z")
+    return f"{city} time ({abbreviation})"

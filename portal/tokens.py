@@ -7,11 +7,12 @@ links (set a password, forgot a password) are in portal/auth.py.
 
 import datetime as dt
 import secrets
+from typing import NamedTuple
 
 from flask import current_app, url_for
 
 from portal import audit, clock, mail
-from portal.models import User, UserToken
+from portal.models import OutboxMessage, User, UserToken
 from portal.sessions import hash_token
 
 
@@ -44,6 +45,53 @@ def send_invite(user, practice):
         user.email, f"Your invitation to {practice.name}", body, practice=practice, kind="invite"
     )
     return token
+
+
+class Invitation(NamedTuple):
+    """A pending invitation's state: until when its link works (None: no link issued), and
+    its e-mail's: "sent", "failed" or "waiting" (not sent yet), or None (no e-mail)."""
+
+    expires_at: dt.datetime | None
+    expired: bool
+    mail: str | None
+
+
+def invitations(users):
+    """{user id: Invitation} of the latest invitation of each of `users` (one practice's)
+    who has not chosen a password yet; two queries."""
+    waiting = {u.id: u for u in users if not u.password_hash}
+    if not waiting:
+        return {}
+    expiry = {}
+    tokens = (
+        UserToken.select(UserToken.user, UserToken.expires_at)
+        .where(UserToken.user.in_(list(waiting)) & (UserToken.purpose == "invite"))
+        .order_by(UserToken.id)
+    )
+    for row in tokens:
+        expiry[row.user_id] = row.expires_at  # the latest wins
+    by_email = {u.email: u.id for u in waiting.values()}
+    practice_id = next(iter(waiting.values())).practice_id
+    mail_state = {}
+    sent = (
+        OutboxMessage.select(OutboxMessage.to_addr, OutboxMessage.sent_at, OutboxMessage.error)
+        .where(
+            (OutboxMessage.practice == practice_id)
+            & (OutboxMessage.kind == "invite")
+            & OutboxMessage.to_addr.in_(list(by_email))
+        )
+        .order_by(OutboxMessage.id)
+    )
+    for m in sent:
+        state = "sent" if m.sent_at else ("failed" if m.error else "waiting")
+        mail_state[by_email[m.to_addr]] = state
+    now = clock.utcnow()
+    return {
+        uid: Invitation(
+            expiry.get(uid), bool(expiry.get(uid) and expiry[uid] <= now), mail_state.get(uid)
+        )
+        for uid in waiting
+    }
 
 
 class InviteError(ValueError):

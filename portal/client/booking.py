@@ -49,6 +49,16 @@ def book():
     )
 
 
+def _visit_words(appt):
+    """'60-minute massage with Maya, Wednesday 9 December 2026, 9:00 AM': which visit a
+    message is about (the practice's time)."""
+    when = clock.to_local(appt.starts_at, appt.practice.tz)
+    return (
+        f"{appt.appointment_type.name} with {appt.provider.first_name}, "
+        f"{when:%A} {when.day} {when:%B %Y}, {when:%-I:%M %p}"
+    )
+
+
 def _unsigned_forms():
     offered = {f.id for f in intake_svc.offered_forms(current_user.practice_id)}
     return offered - intake_svc.signed_form_ids(current_user.client)
@@ -97,7 +107,10 @@ def book_confirm():
             flash(str(exc), "error")
             status = 400
         else:
-            flash("Booked. A confirmation is on its way to your e-mail.", "success")
+            flash(
+                f"Booked: {_visit_words(appt)}. A confirmation is on its way to your e-mail.",
+                "success",
+            )
             if _unsigned_forms():
                 # A new client: the intake forms come next, before the visit.
                 flash("Before your visit, please fill in and sign your forms below.", "info")
@@ -179,7 +192,7 @@ def appointment_cancel(appointment_id):
             flash(str(exc), "error")
         else:
             flash(
-                "Cancelled."
+                f"Cancelled: {_visit_words(appt)}."
                 + (
                     f" A late-cancellation fee of {format_cents(appt.fee_due_cents)} applies."
                     if appt.fee_due_cents

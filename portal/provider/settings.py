@@ -199,8 +199,24 @@ def _staff_user(user_id):
 
 def _staff_page(form, status=200):
     form.provider.choices = _provider_choices()
-    users = scoped(User).where(User.role.in_(STAFF_ROLES)).order_by(User.name)
-    return render("owner/staff.html", form=form, users=list(users)), status
+    users = list(scoped(User).where(User.role.in_(STAFF_ROLES)).order_by(User.name))
+    return render(
+        "owner/staff.html",
+        form=form,
+        users=users,
+        invitations=tokens.invitations(users),
+        smtp=bool(current_app.config.get("MAIL_SERVER")),
+    ), status
+
+
+def _invited(email, again=False):
+    """The flash after an invitation: sent, or (without a mail server) where it waits."""
+    if current_app.config.get("MAIL_SERVER"):
+        return f"{'A new invitation link was' if again else 'Invitation'} sent to {email}."
+    return (
+        f"{'A new invitation' if again else 'Invitation'} for {email} is waiting in the "
+        "E-mail outbox: no mail server is set up, so it is not sent yet."
+    )
 
 
 @bp.route("/settings/staff", methods=["GET", "POST"])
@@ -233,7 +249,7 @@ def staff():
                 )
                 tokens.send_invite(user, current_user.practice)
                 audit.record("user.invite", obj=user, detail=user.role)
-            flash(f"Invitation sent to {email}.", "success")
+            flash(_invited(email), "success")
             return redirect(url_for("provider.staff"))
     elif request.method == "POST":
         status = 400
@@ -294,7 +310,7 @@ def staff_reinvite(user_id):
     with database.atomic("IMMEDIATE"):
         tokens.send_invite(user, current_user.practice)
         audit.record("user.invite", obj=user, detail="resent")
-    flash(f"A new invitation link was sent to {user.email}.", "success")
+    flash(_invited(user.email, again=True), "success")
     return redirect(url_for("provider.staff"))
 
 

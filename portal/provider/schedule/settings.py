@@ -7,6 +7,7 @@ import datetime as dt
 from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
+from portal import clock
 from portal.access import deny, get_or_404, roles_required
 from portal.formutil import CsrfForm, choices
 from portal.htmx import render
@@ -150,6 +151,7 @@ def provider_hours(provider_id):
         exc_form=ExceptionForm(),
         exceptions=svc.exceptions_since(provider, since),
         fmt_minutes=schedule_input.format_minute,
+        zone=clock.zone_label(current_user.practice.tz),
     ), status
 
 

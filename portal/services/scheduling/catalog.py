@@ -6,6 +6,7 @@ from portal.models import (
     AppointmentTypeCode,
     AppointmentTypeProvider,
     BookingPolicy,
+    Practice,
     Provider,
     Room,
 )
@@ -55,6 +56,21 @@ def bookable_types(practice_id, online_only=False):
     if online_only:
         q = q.where(AppointmentType.online_bookable == True)  # noqa: E712
     return list(q.order_by(AppointmentType.duration_minutes, AppointmentType.name))
+
+
+def practices_with_online_services(limit):
+    """The first `limit` practices (id, name) with an active service clients may book
+    online (whether online booking is on is their policy's say: policy_for)."""
+    offered = AppointmentType.select(AppointmentType.practice).where(
+        (AppointmentType.active == True)  # noqa: E712
+        & (AppointmentType.online_bookable == True)  # noqa: E712
+    )
+    return list(
+        Practice.select(Practice.id, Practice.name)
+        .where(Practice.id.in_(offered))
+        .order_by(Practice.id)
+        .limit(limit)
+    )
 
 
 def all_types(practice_id):
