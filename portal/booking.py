@@ -301,7 +301,9 @@ def public_account(practice_id):
                 "phone": form.phone.data.strip(),
             }
             signup.register(practice, data, password_hash, confirm_url)
-            return render("public/check_email.html", practice=practice)
+            # Post/redirect/get: reloading the answer must not send the form again. The
+            # same answer whether or not the address had an account.
+            return redirect(url_for("public_booking.check_email", practice_id=practice.id), 303)
         status = 400
     elif request.method == "POST":
         status = 400
@@ -316,6 +318,12 @@ def public_account(practice_id):
         login_url=url_for("auth.login", next=confirm_url),
         policies=signup.policy_text(practice),
     ), status
+
+
+@bp.route("/book/<int:practice_id>/check-email")
+def check_email(practice_id):
+    """What a new account reads after signing up: the e-mail to open (nothing of theirs)."""
+    return render("public/check_email.html", practice=_practice_or_404(practice_id))
 
 
 # --- the provider's private feed ---------------------------------------------------------

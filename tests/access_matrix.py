@@ -191,6 +191,7 @@ ACCESS = {
     "provider.room_toggle": OWNER_ONLY,
     "public_booking.public_book": EVERYONE,
     "public_booking.public_account": EVERYONE,
+    "public_booking.check_email": EVERYONE,
     "public_booking.calendar_feed_ics": EVERYONE,  # the token in the URL is the check
     "client.book": CLIENTS,
     "client.book_confirm": CLIENTS,

@@ -439,8 +439,11 @@ def test_public_booking_creates_client_and_user_then_confirms(app, client, sched
     assert r.status_code == 400 and "agree to the practice" in page and "phone number" in page
     assert Client.select().where(Client.email == "nia@example.com").count() == 0
     r = client.post(account, data={**form, "password": PASSWORD, "confirm": PASSWORD})
-    new_reply = r.get_data(as_text=True)
-    assert r.status_code == 200 and "Check your e-mail" in new_reply
+    # Post/redirect/get: reloading the answer does not send the form again.
+    check_email = f"/book/{a.practice.id}/check-email"
+    assert r.status_code == 303 and r.headers["Location"] == check_email
+    new_reply = client.get(check_email).get_data(as_text=True)
+    assert "Check your e-mail" in new_reply and "nia@" not in new_reply
     user = User.get(User.email == "nia@example.com")
     assert user.role == "client" and user.client.practice_id == a.practice.id
     assert user.email_unverified and user.client.phone == "503-555-0177"
@@ -472,7 +475,7 @@ def test_public_booking_creates_client_and_user_then_confirms(app, client, sched
             "last_name": "Else",
         },
     )
-    assert r.status_code == 200 and "Check your e-mail" in r.get_data(as_text=True)
+    assert r.status_code == 303 and r.headers["Location"] == check_email  # the same reply
     assert Client.select().where(Client.email == "nia@example.com").count() == 1
     sent = OutboxMessage.get(OutboxMessage.kind == "signup_exists")
     assert sent.to_addr == "nia@example.com" and "/login" in sent.body
@@ -502,18 +505,18 @@ def test_public_sign_ups_are_limited_per_address_and_hour(app, sched, now):
         return app.test_client().post(account, data=form, environ_base={"REMOTE_ADDR": addr})
 
     for n in range(3):
-        assert sign_up(n, "203.0.113.9").status_code == 200
+        assert sign_up(n, "203.0.113.9").status_code == 303
     r = sign_up(3, "203.0.113.9")
     assert r.status_code == 429 and "Too many new accounts" in r.get_data(as_text=True)
     assert not User.select().where(User.email == "bot3@example.com").exists()
-    assert sign_up(4, "198.51.100.20").status_code == 200  # another address
+    assert sign_up(4, "198.51.100.20").status_code == 303  # another address
     # Sign-up tries never count toward login lockouts (those count failures).
     from portal.sessions import lockout_minutes
 
     with app.test_request_context(environ_base={"REMOTE_ADDR": "203.0.113.9"}):
         assert lockout_minutes("bot0@example.com", "203.0.113.9") == 0
     now["now"] += dt.timedelta(hours=1, minutes=1)
-    assert sign_up(5, "203.0.113.9").status_code == 200
+    assert sign_up(5, "203.0.113.9").status_code == 303
 
 
 def test_public_booking_unknown_practice_or_disabled(app, client, sched):
