@@ -134,3 +134,32 @@ def test_the_export_page_says_it_is_not_the_backup(app, client, fresh):
     body = client.get("/provider/settings/export").get_data(as_text=True)
     assert "It is not a backup to restore the portal from" in body
     assert "docs/deploy.md, section 7" in body
+
+
+@pytest.mark.parametrize(
+    "path, current",
+    [
+        ("/provider/schedule/settings", "Scheduling"),
+        ("/provider/schedule/policy", "Booking policy"),
+        ("/provider/schedule/types/new", "Scheduling"),
+    ],
+)
+def test_schedule_settings_keep_the_owners_settings_menu(app, client, fresh, path, current):
+    """Scheduling and the booking policy are settings: an owner keeps the settings menu
+    there (and the main menu's Settings), as on every other settings page."""
+    _, owner = fresh
+    login(client, owner.email)
+    body = client.get(path).get_data(as_text=True)
+    assert 'aria-label="Settings"' in body
+    assert re.search(rf'aria-current="page">{current}</a>', body), current
+    assert re.search(r'class="nav-link active"[^>]*>Settings</a>', body)
+
+
+def test_a_therapist_sees_scheduling_settings_without_the_owners_menu(app, client, world):
+    """A therapist may open scheduling settings (their own hours): the page, without the
+    owner's settings menu, under Schedule."""
+    login(client, world.a.therapist)
+    body = client.get("/provider/schedule/settings").get_data(as_text=True)
+    assert "<h1>Scheduling settings</h1>" in body
+    assert 'aria-label="Settings"' not in body and "Audit log" not in body
+    assert re.search(r'class="nav-link active"[^>]*>Schedule</a>', body)
