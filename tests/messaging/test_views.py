@@ -270,3 +270,32 @@ def test_a_therapist_messages_the_client_from_a_chart_note(app, client, world):
     assert r.status_code == 303
     t = MessageThread.get()
     assert (t.link_kind, t.link_id) == ("note", note.id)
+
+
+def _textarea(page):
+    return re.search(r"<textarea[^>]*>\r?\n?(.*?)</textarea>", page, re.S)
+
+
+def test_a_message_too_long_comes_back_whole_with_its_length(app, client, world):
+    """A browser cuts a paste at a textarea's maxlength without a word: the box has none,
+    and the server says by the field how long the message is, keeping all of it."""
+    login(client, world.a.cu1)
+    page = client.get("/portal/messages/new").get_data(as_text=True)
+    assert "maxlength" not in _textarea(page).group(0)
+    long = "word " * 1199 + "the end"  # 6,002 characters
+    for url, data in (
+        ("/portal/messages/new", {"subject": "My history", "to": "therapist", "body": long}),
+        ("/portal/messages/new", {"subject": "", "to": "therapist", "body": long}),
+    ):
+        r = client.post(url, data=data)
+        page = r.get_data(as_text=True)
+        assert r.status_code == 400
+        assert 'id="body-error">That message is 6,002 characters; the limit is 5,000.' in page
+        assert _textarea(page).group(1) == long
+    with app.test_request_context():
+        t = h.thread(world.a)
+    r = client.post(f"/portal/messages/{t.id}/reply", data={"body": long})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and "That message is 6,002 characters" in page
+    assert "maxlength" not in _textarea(page).group(0) and _textarea(page).group(1) == long
+    assert Message.select().count() == 1
