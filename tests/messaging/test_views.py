@@ -8,6 +8,7 @@ import re
 
 from portal.models import AuditLog, OutboxMessage
 from portal.models.messaging import Message, MessageAttachment, MessageSnippet, MessageThread
+from tests import pdf_samples
 from tests.conftest import login
 from tests.messaging import helpers as h
 
@@ -299,3 +300,21 @@ def test_a_message_too_long_comes_back_whole_with_its_length(app, client, world)
     assert r.status_code == 400 and "That message is 6,002 characters" in page
     assert "maxlength" not in _textarea(page).group(0) and _textarea(page).group(1) == long
     assert Message.select().count() == 1
+
+
+def test_a_refused_pdf_is_explained_for_a_message_not_an_insurance_card(app, client, world):
+    script = b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"
+    active = pdf_samples.classic(catalog_extra=script)
+    login(client, world.a.cu1)
+    with app.test_request_context():
+        t = h.thread(world.a)
+    r = client.post(
+        f"/portal/messages/{t.id}/reply",
+        data={"body": "My referral", "file": _file(active, "referral.pdf")},
+        content_type="multipart/form-data",
+    )
+    page = r.get_data(as_text=True)
+    error = re.search(r'id="file-error">([^<]*)', page).group(1)
+    assert r.status_code == 400 and "scripts, actions or embedded files" in error
+    assert "card" not in error and "photo of it instead" in error
+    assert _textarea(page).group(1) == "My referral"
