@@ -318,3 +318,14 @@ def test_a_refused_pdf_is_explained_for_a_message_not_an_insurance_card(app, cli
     assert r.status_code == 400 and "scripts, actions or embedded files" in error
     assert "card" not in error and "photo of it instead" in error
     assert _textarea(page).group(1) == "My referral"
+
+
+def test_a_client_is_told_who_can_read_a_message_to_the_therapist(client, world):
+    """The front desk sees every thread (docs/messaging.md): "My therapist" chooses who
+    answers, not who may read, and the form says so by the choice."""
+    login(client, world.a.cu1)
+    page = client.get("/portal/messages/new").get_data(as_text=True)
+    select = re.search(r'<select[^>]*id="to"[^>]*>', page).group(0)
+    assert 'aria-describedby="to-help"' in select
+    help_text = re.search(r'id="to-help">([^<]*)', page).group(1)
+    assert "front desk" in help_text and "can read every conversation" in help_text
