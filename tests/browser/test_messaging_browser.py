@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from portal.services.messaging import threads
 from tests import factories
 from tests.messaging import helpers as h
 
@@ -148,3 +149,53 @@ def test_phone_client_and_tablet_therapist_talk_live(
         tablet_ctx.close()
         phone_ctx.close()
     assert problems == []
+
+
+# The page, and any element of it, wider than the screen (a word that does not wrap).
+OVERFLOW = """() => {
+  const w = document.documentElement.clientWidth, out = [];
+  if (document.documentElement.scrollWidth > w) out.push('page');
+  for (const el of document.querySelectorAll('main *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.right > w + 0.5) out.push(el.tagName + '.' + el.className);
+  }
+  return out.slice(0, 5);
+}"""
+
+
+def test_long_words_and_the_handling_buttons(app, live_server, browser, screenshot, tmp_path):
+    """A reference number pasted as a subject wraps on a phone and a tablet; on the tablet
+    "Mark done" is not flush against "Save assignment" (a slip would close the thread)."""
+    word = "INV" + "7" * 70
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        maya = factories.provider(practice, first_name="Maya", last_name="Lindqvist")
+        therapist = factories.user(practice, "therapist", name="Maya Lindqvist", provider=maya)
+        jo = factories.client(practice, first_name="Jo", last_name="Avery", therapist=maya)
+        jo_user = factories.client_user(practice, jo)
+        t = threads.start_thread(jo, h.user(jo_user), f"Receipt {word}", word, "therapist")
+
+    phone_ctx = browser.new_context(
+        viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
+    )
+    tablet_ctx = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
+    phone, tablet = phone_ctx.new_page(), tablet_ctx.new_page()
+    problems_p, problems_t = _watch(phone, "phone"), _watch(tablet, "tablet")
+    try:
+        _login(phone, live_server, jo_user.email, r"/portal/$")
+        for path in ("/portal/messages/", f"/portal/messages/{t.id}"):
+            phone.goto(live_server + path)
+            assert phone.evaluate(OVERFLOW) == [], path
+        screenshot(phone, "messaging-phone-long-word")
+
+        _login(tablet, live_server, therapist.email, r"/provider/$")
+        tablet.goto(live_server + f"/provider/messages/{t.id}")
+        assert tablet.evaluate(OVERFLOW) == []
+        save = tablet.get_by_role("button", name="Save assignment").bounding_box()
+        done = tablet.get_by_role("button", name="Mark done").bounding_box()
+        assert done["y"] - (save["y"] + save["height"]) >= 8, (save, done)
+        screenshot(tablet, "messaging-tablet-long-word")
+    finally:
+        phone_ctx.close()
+        tablet_ctx.close()
+    assert problems_p + problems_t == []
