@@ -55,7 +55,24 @@
     var list = document.querySelectorAll("#message-list .message");
     if (list.length) { list[list.length - 1].scrollIntoView({block: "nearest"}); }
   }
+  // While a reply is being written, the conversation reloading above it must not move the
+  // box from under the fingers: it is kept where it was (the new message shows above it).
+  var writingAt = null;
+  function replyBeingWritten() {
+    var el = document.activeElement;
+    return el && el.closest ? el.closest(".reply-form") : null;
+  }
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var form = ev.target && ev.target.id === "message-list" ? replyBeingWritten() : null;
+    writingAt = form ? {form: form, top: form.getBoundingClientRect().top} : null;
+  });
   document.addEventListener("htmx:afterSwap", function (ev) {
-    if (ev.target && ev.target.id === "message-list") { newestIntoView(); }
+    if (!ev.target || ev.target.id !== "message-list") { return; }
+    if (writingAt) {
+      window.scrollBy(0, writingAt.form.getBoundingClientRect().top - writingAt.top);
+      writingAt = null;
+    } else {
+      newestIntoView();
+    }
   });
 })();

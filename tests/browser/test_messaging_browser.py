@@ -179,6 +179,7 @@ def test_long_words_a_file_too_large_and_the_handling_buttons(
         jo = factories.client(practice, first_name="Jo", last_name="Avery", therapist=maya)
         jo_user = factories.client_user(practice, jo)
         t = threads.start_thread(jo, h.user(jo_user), f"Receipt {word}", word, "therapist")
+    app.config["MESSAGES_POLL_SECONDS"] = 1
     big = tmp_path / "scan.jpg"
     big.write_bytes(b"\xff\xd8\xff" + bytes(11 * 1024 * 1024))
 
@@ -218,6 +219,19 @@ def test_long_words_a_file_too_large_and_the_handling_buttons(
         phone.wait_for_url(re.compile(r"/portal/messages/\d+(#m\d+)?$"))
         expect(phone.locator("#message-list")).to_contain_text("Here is the scan you asked for.")
         expect(phone.locator("#message-list img")).to_be_visible()
+
+        # The client is writing again when a long answer arrives: the box stays in view.
+        box = phone.get_by_label("Message", exact=True)
+        box.scroll_into_view_if_needed()
+        box.click()
+        box.type("Also, about Tuesday")
+        with app.test_request_context():
+            threads.send_message(t, h.user(therapist), "Thank you. " + "More details. " * 150)
+        expect(phone.locator("#message-list")).to_contain_text("More details.", timeout=10_000)
+        bottom = box.evaluate("(el) => el.getBoundingClientRect().bottom")
+        assert 0 < bottom <= phone.viewport_size["height"], bottom
+        assert box.evaluate("(el) => el === document.activeElement")
+        expect(box).to_have_value("Also, about Tuesday")
 
         _login(tablet, live_server, therapist.email, r"/provider/$")
         tablet.goto(live_server + f"/provider/messages/{t.id}")
