@@ -94,6 +94,10 @@ def _to_choices(client):
     return out
 
 
+# The front desk (and the owner) see every thread: the choice is who answers, not who reads.
+TO_HELP = "Who answers. The front desk and the practice's owner can read every conversation too."
+
+
 def _new_thread(link=None):
     client = Client.get_by_id(_user().client_id)
     # Questions about a bill go to the front desk first.
@@ -105,6 +109,7 @@ def _new_thread(link=None):
         "client/messages/new.html",
         "client.message_thread",
         default_to=default_to,
+        to_help=TO_HELP,
     )
 
 

@@ -43,14 +43,15 @@ MAX_INFLATED = 50 * 1024 * 1024
 MARKUP = re.compile(rb"<\s*(html|script|svg|body|iframe|object|embed|!doctype)", re.I)
 PDF_CHECKER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "pdf_check.py")
 PDF_CHECK_SECONDS = 30
+# Said of an insurance card and of a message's attachment alike: no word of either.
 PDF_REFUSALS = {
     "active": "That PDF contains scripts, actions or embedded files and cannot be accepted. "
-    "Upload a photo of the card instead.",
+    "Upload a photo of it instead.",
     "password": "That PDF is protected by a password. Save it without one, or upload a photo "
-    "of the card.",
+    "of it instead.",
     "damaged": "That PDF is damaged and could not be read. Save it again and retry, or "
-    "upload a photo of the card.",
-    "complex": "That PDF is too complex to check. Upload a photo of the card.",
+    "upload a photo of it instead.",
+    "complex": "That PDF is too complex to check. Upload a photo of it instead.",
 }
 
 

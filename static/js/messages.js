@@ -1,5 +1,6 @@
-// Messaging: quick replies into the reply box, and the newest message kept in view when
-// the conversation reloads itself (live updates). No inline script anywhere: this file.
+// Messaging: quick replies into the reply box, a file too large refused before it is sent,
+// and the newest message kept in view when the conversation reloads itself (live updates).
+// No inline script anywhere: this file.
 (function () {
   "use strict";
   // <select data-snippet-into="ID">: the chosen quick reply's text is added to the textarea,
@@ -16,11 +17,62 @@
     }
     sel.value = "";
   });
+  // <input type=file data-max-bytes>: a file over the limit is refused by its field at once,
+  // the rest of the form kept, rather than sent over a phone's connection to be refused (past
+  // the server's request limit, with a bare error page and the typed text lost).
+  document.addEventListener("change", function (ev) {
+    var input = ev.target.closest("input[type=file][data-max-bytes]");
+    if (!input) { return; }
+    var file = input.files && input.files[0];
+    var errorId = input.id + "-error";
+    var error = document.getElementById(errorId);
+    var described = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+      return id && id !== errorId;
+    });
+    var field = input.closest(".field");
+    if (file && file.size > parseInt(input.getAttribute("data-max-bytes"), 10)) {
+      if (!error) {
+        error = document.createElement("p");
+        error.className = "error";
+        error.id = errorId;
+        input.parentNode.appendChild(error);
+      }
+      var size = (file.size / (1024 * 1024)).toFixed(1) + " MB";
+      error.textContent = input.getAttribute("data-too-large").replace("{size}", size);
+      input.value = "";
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", described.concat([errorId]).join(" "));
+      if (field) { field.classList.add("has-error"); }
+    } else if (error) {
+      // another file chosen: what was said of the last one no longer holds
+      error.remove();
+      input.removeAttribute("aria-invalid");
+      input.setAttribute("aria-describedby", described.join(" "));
+      if (field) { field.classList.remove("has-error"); }
+    }
+  });
   function newestIntoView() {
     var list = document.querySelectorAll("#message-list .message");
     if (list.length) { list[list.length - 1].scrollIntoView({block: "nearest"}); }
   }
+  // While a reply is being written, the conversation reloading above it must not move the
+  // box from under the fingers: it is kept where it was (the new message shows above it).
+  var writingAt = null;
+  function replyBeingWritten() {
+    var el = document.activeElement;
+    return el && el.closest ? el.closest(".reply-form") : null;
+  }
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    var form = ev.target && ev.target.id === "message-list" ? replyBeingWritten() : null;
+    writingAt = form ? {form: form, top: form.getBoundingClientRect().top} : null;
+  });
   document.addEventListener("htmx:afterSwap", function (ev) {
-    if (ev.target && ev.target.id === "message-list") { newestIntoView(); }
+    if (!ev.target || ev.target.id !== "message-list") { return; }
+    if (writingAt) {
+      window.scrollBy(0, writingAt.form.getBoundingClientRect().top - writingAt.top);
+      writingAt = null;
+    } else {
+      newestIntoView();
+    }
   });
 })();

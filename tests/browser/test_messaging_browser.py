@@ -1,12 +1,14 @@
 """Real browser: a client on a phone (390x844) sends a message with a photo; the therapist
 on a tablet (1024x768) sees the unread count change without reloading, opens the thread
-and replies; the client sees the reply without reloading. Screenshots: test-artifacts/."""
+and replies; the client sees the reply without reloading. Then long words, a file too
+large on the phone and the tablet's Handling buttons. Screenshots: test-artifacts/."""
 
 import re
 
 import pytest
 from playwright.sync_api import expect
 
+from portal.services.messaging import threads
 from tests import factories
 from tests.messaging import helpers as h
 
@@ -148,3 +150,97 @@ def test_phone_client_and_tablet_therapist_talk_live(
         tablet_ctx.close()
         phone_ctx.close()
     assert problems == []
+
+
+# The page, and any element of it, wider than the screen (a word that does not wrap).
+OVERFLOW = """() => {
+  const w = document.documentElement.clientWidth, out = [];
+  if (document.documentElement.scrollWidth > w) out.push('page');
+  for (const el of document.querySelectorAll('main *')) {
+    const r = el.getBoundingClientRect();
+    if (r.width && r.right > w + 0.5) out.push(el.tagName + '.' + el.className);
+  }
+  return out.slice(0, 5);
+}"""
+
+
+def test_long_words_a_file_too_large_and_the_handling_buttons(
+    app, live_server, browser, screenshot, tmp_path
+):
+    """A reference number pasted as a subject wraps on a phone and a tablet; a file over
+    10 MB is refused by its field before the phone sends it, the text kept (another file
+    then goes); on the tablet
+    "Mark done" is not flush against "Save assignment" (a slip would close the thread)."""
+    word = "INV" + "7" * 70
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        maya = factories.provider(practice, first_name="Maya", last_name="Lindqvist")
+        therapist = factories.user(practice, "therapist", name="Maya Lindqvist", provider=maya)
+        jo = factories.client(practice, first_name="Jo", last_name="Avery", therapist=maya)
+        jo_user = factories.client_user(practice, jo)
+        t = threads.start_thread(jo, h.user(jo_user), f"Receipt {word}", word, "therapist")
+    app.config["MESSAGES_POLL_SECONDS"] = 1
+    big = tmp_path / "scan.jpg"
+    big.write_bytes(b"\xff\xd8\xff" + bytes(11 * 1024 * 1024))
+
+    phone_ctx = browser.new_context(
+        viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
+    )
+    tablet_ctx = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
+    phone, tablet = phone_ctx.new_page(), tablet_ctx.new_page()
+    problems_p, problems_t = _watch(phone, "phone"), _watch(tablet, "tablet")
+    posts = []
+    phone.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
+    try:
+        _login(phone, live_server, jo_user.email, r"/portal/$")
+        for path in ("/portal/messages/", f"/portal/messages/{t.id}"):
+            phone.goto(live_server + path)
+            assert phone.evaluate(OVERFLOW) == [], path
+        screenshot(phone, "messaging-phone-long-word")
+
+        phone.goto(live_server + f"/portal/messages/{t.id}")
+        posts.clear()
+        box = phone.get_by_label("Message", exact=True)
+        box.fill("Here is the scan you asked for.")
+        phone.get_by_label("Photo or PDF (optional)").set_input_files(str(big))
+        error = phone.locator("#file-error")
+        expect(error).to_have_text(re.compile(r"^That file is 11\.0 MB; the limit is 10 MB\."))
+        assert phone.locator("#file").evaluate("(el) => el.files.length") == 0
+        assert "file-error" in phone.locator("#file").get_attribute("aria-describedby")
+        expect(box).to_have_value("Here is the scan you asked for.")
+        assert posts == []
+        assert phone.evaluate(OVERFLOW) == []
+        screenshot(phone, "messaging-phone-file-too-large")
+        small = tmp_path / "scan-small.jpg"
+        small.write_bytes(h.photo())
+        phone.get_by_label("Photo or PDF (optional)").set_input_files(str(small))
+        expect(error).to_have_count(0)
+        phone.get_by_role("button", name="Send").click()
+        phone.wait_for_url(re.compile(r"/portal/messages/\d+(#m\d+)?$"))
+        expect(phone.locator("#message-list")).to_contain_text("Here is the scan you asked for.")
+        expect(phone.locator("#message-list img")).to_be_visible()
+
+        # The client is writing again when a long answer arrives: the box stays in view.
+        box = phone.get_by_label("Message", exact=True)
+        box.scroll_into_view_if_needed()
+        box.click()
+        box.type("Also, about Tuesday")
+        with app.test_request_context():
+            threads.send_message(t, h.user(therapist), "Thank you. " + "More details. " * 150)
+        expect(phone.locator("#message-list")).to_contain_text("More details.", timeout=10_000)
+        bottom = box.evaluate("(el) => el.getBoundingClientRect().bottom")
+        assert 0 < bottom <= phone.viewport_size["height"], bottom
+        assert box.evaluate("(el) => el === document.activeElement")
+        expect(box).to_have_value("Also, about Tuesday")
+
+        _login(tablet, live_server, therapist.email, r"/provider/$")
+        tablet.goto(live_server + f"/provider/messages/{t.id}")
+        assert tablet.evaluate(OVERFLOW) == []
+        save = tablet.get_by_role("button", name="Save assignment").bounding_box()
+        done = tablet.get_by_role("button", name="Mark done").bounding_box()
+        assert done["y"] - (save["y"] + save["height"]) >= 8, (save, done)
+        screenshot(tablet, "messaging-tablet-long-word")
+    finally:
+        phone_ctx.close()
+        tablet_ctx.close()
+    assert problems_p + problems_t == []

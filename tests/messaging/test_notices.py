@@ -112,3 +112,27 @@ def test_clients_without_portal_access_get_no_notice(ctx, world):
     t = h.thread(world.a, client=world.a.c1, sender=world.a.therapist)
     assert _outbox(world.a.cu1.email) == []
     assert MessageThread.get_by_id(t.id).last_staff_message_id > 0
+
+
+def test_a_clients_message_reaches_someone_when_the_first_choice_cannot_read_it(ctx, world):
+    """Assigned to someone who has left: the therapist in the thread is told; a therapist
+    without a login: the front desk; a practice without a front desk: the owner."""
+    from portal.models import User
+
+    def told(t):
+        OutboxMessage.delete().execute()
+        msg.send_message(t, h.user(world.a.cu1), "Are you there?")
+        return [m.to_addr for m in _outbox()]
+
+    t = h.thread(world.a, to="therapist")
+    msg.assign(t, h.user(world.a.owner), world.a.frontdesk.id)
+    assert told(t) == [world.a.frontdesk.email]
+    User.update(active=False).where(User.id == world.a.frontdesk.id).execute()
+    assert told(t) == [world.a.therapist.email]
+    User.update(password_hash=None).where(User.id == world.a.therapist.id).execute()
+    assert told(t) == [world.a.owner.email]  # no front desk left either
+    User.update(active=True).where(User.id == world.a.frontdesk.id).execute()
+    assert told(t) == [world.a.frontdesk.email]
+    desk_only = h.thread(world.a, to="frontdesk", subject="Receipt")
+    User.update(active=False).where(User.id == world.a.frontdesk.id).execute()
+    assert told(desk_only) == [world.a.owner.email]

@@ -8,6 +8,7 @@ import re
 
 from portal.models import AuditLog, OutboxMessage
 from portal.models.messaging import Message, MessageAttachment, MessageSnippet, MessageThread
+from tests import pdf_samples
 from tests.conftest import login
 from tests.messaging import helpers as h
 
@@ -270,3 +271,61 @@ def test_a_therapist_messages_the_client_from_a_chart_note(app, client, world):
     assert r.status_code == 303
     t = MessageThread.get()
     assert (t.link_kind, t.link_id) == ("note", note.id)
+
+
+def _textarea(page):
+    return re.search(r"<textarea[^>]*>\r?\n?(.*?)</textarea>", page, re.S)
+
+
+def test_a_message_too_long_comes_back_whole_with_its_length(app, client, world):
+    """A browser cuts a paste at a textarea's maxlength without a word: the box has none,
+    and the server says by the field how long the message is, keeping all of it."""
+    login(client, world.a.cu1)
+    page = client.get("/portal/messages/new").get_data(as_text=True)
+    assert "maxlength" not in _textarea(page).group(0)
+    long = "word " * 1199 + "the end"  # 6,002 characters
+    for url, data in (
+        ("/portal/messages/new", {"subject": "My history", "to": "therapist", "body": long}),
+        ("/portal/messages/new", {"subject": "", "to": "therapist", "body": long}),
+    ):
+        r = client.post(url, data=data)
+        page = r.get_data(as_text=True)
+        assert r.status_code == 400
+        assert 'id="body-error">That message is 6,002 characters; the limit is 5,000.' in page
+        assert _textarea(page).group(1) == long
+    with app.test_request_context():
+        t = h.thread(world.a)
+    r = client.post(f"/portal/messages/{t.id}/reply", data={"body": long})
+    page = r.get_data(as_text=True)
+    assert r.status_code == 400 and "That message is 6,002 characters" in page
+    assert "maxlength" not in _textarea(page).group(0) and _textarea(page).group(1) == long
+    assert Message.select().count() == 1
+
+
+def test_a_refused_pdf_is_explained_for_a_message_not_an_insurance_card(app, client, world):
+    script = b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >>"
+    active = pdf_samples.classic(catalog_extra=script)
+    login(client, world.a.cu1)
+    with app.test_request_context():
+        t = h.thread(world.a)
+    r = client.post(
+        f"/portal/messages/{t.id}/reply",
+        data={"body": "My referral", "file": _file(active, "referral.pdf")},
+        content_type="multipart/form-data",
+    )
+    page = r.get_data(as_text=True)
+    error = re.search(r'id="file-error">([^<]*)', page).group(1)
+    assert r.status_code == 400 and "scripts, actions or embedded files" in error
+    assert "card" not in error and "photo of it instead" in error
+    assert _textarea(page).group(1) == "My referral"
+
+
+def test_a_client_is_told_who_can_read_a_message_to_the_therapist(client, world):
+    """The front desk sees every thread (docs/messaging.md): "My therapist" chooses who
+    answers, not who may read, and the form says so by the choice."""
+    login(client, world.a.cu1)
+    page = client.get("/portal/messages/new").get_data(as_text=True)
+    select = re.search(r'<select[^>]*id="to"[^>]*>', page).group(0)
+    assert 'aria-describedby="to-help"' in select
+    help_text = re.search(r'id="to-help">([^<]*)', page).group(1)
+    assert "front desk" in help_text and "can read every conversation" in help_text

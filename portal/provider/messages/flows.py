@@ -17,18 +17,22 @@ def _user():
     return current_user._get_current_object()
 
 
-def start_thread(for_client, link, choices, template, thread_endpoint, default_to=None, **page):
-    """GET: the new-message form (the subject taken from the link); POST: the thread."""
+def start_thread(
+    for_client, link, choices, template, thread_endpoint, default_to=None, to_help="", **page
+):
+    """GET: the new-message form (the subject taken from the link); POST: the thread.
+    `to_help`: a line under the choice of who the message is for."""
     user = _user()
     status = 200
     if request.method == "GET":
         subject = link[0].subject(link[1], user.practice.tz) if link else ""
         form = NewThreadForm(formdata=None, subject=subject, to=default_to or choices[0][0])
-        form.to.choices = choices
     else:
         form = NewThreadForm()
-        form.to.choices = choices
         status = 400
+    form.to.choices = choices
+    form.to.description = to_help
+    if request.method == "POST":
         if not form.validate_on_submit():
             _check_body_too(form)
         else:

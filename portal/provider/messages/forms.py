@@ -1,18 +1,22 @@
 """Forms of messaging, for staff and clients alike. The service checks the content again
-(portal.services.messaging.threads) and its errors land next to the field they name."""
+(portal.services.messaging.threads) and its errors land next to the field they name.
+
+A message's length is the service's check alone: a Length validator would give its box a
+maxlength, and a browser cuts a longer paste there without a word (the end of a client's
+letter lost); the service says how long it is and the box keeps all of it."""
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.models.messaging import BODY_MAX, SUBJECT_MAX
+from portal.models.messaging import SUBJECT_MAX
 
 FILE_HELP = "A JPEG or PNG photo, or a PDF, up to 10 MB. Photos are sent without their location."
 
 
 class ReplyForm(FlaskForm):
-    body = TextAreaField("Message", validators=[Optional(), Length(max=BODY_MAX)])
+    body = TextAreaField("Message", validators=[Optional()])
     file = FileField("Photo or PDF (optional)", description=FILE_HELP)
 
 
@@ -22,7 +26,7 @@ class NewThreadForm(FlaskForm):
         validators=[DataRequired("Give the conversation a subject."), Length(max=SUBJECT_MAX)],
     )
     to = SelectField("To")
-    body = TextAreaField("Message", validators=[Optional(), Length(max=BODY_MAX)])
+    body = TextAreaField("Message", validators=[Optional()])
     file = FileField("Photo or PDF (optional)", description=FILE_HELP)
 
 

@@ -7,7 +7,8 @@ said off).
 Who is told:
 - a message from staff: the client's portal users;
 - a message from the client: the staff member the thread is assigned to; when nobody is,
-  the therapist in the thread (their users), else the front desk.
+  the therapist in the thread (their users), else the front desk; the next of these (then
+  the owner) when none of them can log in (left the practice, never accepted an invitation).
 One notice per recipient and thread until they have read it: the outbox dedupe key holds
 the recipient's read marker, so a second message before they looked sends nothing more.
 """
@@ -16,7 +17,7 @@ from flask import current_app, has_app_context
 
 from portal import audit, clock, mail
 from portal.db import database
-from portal.models import ROLE_CLIENT, ROLE_FRONTDESK, Practice, User
+from portal.models import ROLE_CLIENT, ROLE_FRONTDESK, ROLE_OWNER, Practice, User
 from portal.models.messaging import SENDER_CLIENT, MessageNoticeSetting, MessageRead
 
 CLIENT_PATH = "/portal/messages/{id}"
@@ -59,14 +60,21 @@ def recipients(thread, message):
                 User.select().where((User.client == thread.client_id) & (User.role == ROLE_CLIENT))
             )
         )
+    # The first of these with someone who can log in: an assignee who has left, a therapist
+    # who never accepted the invitation or a practice without front desk staff must not
+    # leave a client's message untold.
     staff = User.select().where(User.practice == thread.practice_id)
-    if thread.assigned_to_id:
-        found = list(_active(staff.where(User.id == thread.assigned_to_id)))
-    elif thread.provider_id:
-        found = list(_active(staff.where(User.provider == thread.provider_id)))
-    else:
-        found = list(_active(staff.where(User.role == ROLE_FRONTDESK)))
-    return [u for u in found if u.id != message.sender_id]
+    choices = (
+        staff.where(User.id == thread.assigned_to_id) if thread.assigned_to_id else None,
+        staff.where(User.provider == thread.provider_id) if thread.provider_id else None,
+        staff.where(User.role == ROLE_FRONTDESK),
+        staff.where(User.role == ROLE_OWNER),
+    )
+    for query in choices:
+        found = list(_active(query)) if query is not None else []
+        if found:
+            return [u for u in found if u.id != message.sender_id]
+    return []
 
 
 def _base_url():
