@@ -115,7 +115,7 @@ def book_confirm():
                 # A new client: the intake forms come next, before the visit.
                 flash("Before your visit, please fill in and sign your forms below.", "info")
                 return redirect(url_for("client.intake"))
-            return redirect(url_for("client.appointments", booked=appt.id))
+            return redirect(url_for("client.appointments"))
     elif request.method == "POST":
         status = 400
     policy = svc.policy_for(practice.id)

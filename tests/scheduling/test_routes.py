@@ -463,6 +463,7 @@ def test_public_booking_creates_client_and_user_then_confirms(app, client, sched
     r = client.post(r.headers["Location"])
     assert r.status_code == 302
     assert Appointment.get().client_id == user.client_id
+    assert "?" not in r.headers["Location"]  # no ids in the address after booking
     # The same e-mail again: the same reply, and a login link to the address's owner.
     other = app.test_client()
     r = other.post(
