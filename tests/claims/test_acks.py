@@ -141,3 +141,22 @@ def test_a_claim_paid_meanwhile_is_not_taken_back_by_a_late_rejection(sent):
     Claim.update(status="paid").where(Claim.id == made[1].id).execute()
     result = acks.apply_277ca(a.practice.id, _text("277ca_one_rejected.txt"))
     assert Claim.get_by_id(made[1].id).status == "paid" and result.rejected == []
+
+
+def test_a_999_for_an_older_file_leaves_a_claim_sent_again_since_alone(sent):
+    """A file rejected by its 999, its claims corrected and sent again in a new file: the
+    old file's 999 fetched once more (a copy the clearinghouse sends again, or one late)
+    does not reject the claims the new file carries."""
+    a, old, made = sent(43)
+    acks.apply_999(a.practice.id, _text("999_rejected.txt"))
+    # Corrected and checked again (the fixture's claims lack a signed note: set by hand).
+    ClaimProblem.delete().execute()
+    Claim.update(status="ready", held=False).execute()
+    (new,) = batches.build(a.practice.id)
+    assert new.id != old.id and {c.batch_id for c in _claims(made)} == {new.id}
+
+    again = acks.apply_999(a.practice.id, _text("999_rejected.txt"))
+    assert again.rejected == [] and len(again.unchanged) == 3
+    assert {c.status for c in _claims(made)} == {"submitted"}
+    assert not ClaimProblem.select().where(ClaimProblem.source == "999").exists()
+    assert ClaimBatch.get_by_id(old.id).status == "rejected"

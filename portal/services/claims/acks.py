@@ -171,8 +171,13 @@ def _apply_one_999(practice_id, ack, result, now):
     rejected_sets = [ts for ts in ack.transactions if not ts.accepted]
     if not rejected_sets and ack.accepted:
         return
-    # Our files hold one transaction set: a rejected set is every claim of the file.
+    # Our files hold one transaction set: a rejected set is every claim of the file. A
+    # claim sent again since in another file is that file's now: an answer to this one (a
+    # copy fetched again, or one late) must not reject what the payer is being sent.
     for claim in batches.claims_of(batch):
+        if claim.batch_id != batch.id:
+            result.unchanged.append(claim)
+            continue
         named = [
             segment_error_words(err)
             for ts in rejected_sets
