@@ -4,7 +4,8 @@ what to do next, oldest first within its kind.
     for group in work_list(practice_id, now, tz):  # [Group(kind, title, items)]
         for item in group.items: item.claim / item.batch / item.line, item.reason, item.next
 
-Kinds, in the order the list shows them: claims the payer has not received whose filing
+Kinds, in the order the list shows them: the clearinghouse connection while it fails
+(nothing is sent or collected then), claims the payer has not received whose filing
 limit (Payer.filing_limit_days) ends within 14 days or has passed, soonest deadline first
 (services/claims/filing.py; a held or rejected one is listed there only, with what holds
 it or why it was rejected: fixing that is how it gets out in time), claims rejected
@@ -27,6 +28,7 @@ from portal.models.insurance import Payer
 from portal.models.people import Client
 from portal.rules import claim_status, filing_limit
 from portal.rules.money import format_cents
+from portal.services import clearinghouse_sftp
 from portal.services.claims import filing, history, queries, remittances
 from portal.services.claims.data import settings_for
 
@@ -52,6 +54,7 @@ class Group:
 
 
 TITLES = {
+    "connection": "The portal cannot reach the clearinghouse",
     "filing": "Running out of time to file",
     "rejected": "Rejected: fix and send again",
     "denied": "Denied or not paid in full",
@@ -63,6 +66,9 @@ TITLES = {
     "no_response": "No answer from the payer",
 }
 NEXT = {
+    "connection": "Until it works, no file is sent and no acknowledgment or payment is "
+    "collected. The owner finds what is wrong under Settings → Clearinghouse (“Test the "
+    "connection” says it in words); then press “Check the clearinghouse now”.",
     "filing": "Fix what keeps it back, check it and send it in the next 837P file before the "
     "date: the payer must receive it by then.",
     "filing_late": "Send it anyway with proof of timely filing if you have it (an earlier "
@@ -271,10 +277,20 @@ def _unmatched(practice_id):
     ]
 
 
-def work_list(practice_id, now, tz=dt.UTC):
+def _connection(conn):
+    """The clearinghouse connection, while its last try failed: the periodic fetch and the
+    desk's "Check the clearinghouse now" fail out of sight otherwise."""
+    if not clearinghouse_sftp.failing(conn):
+        return []
+    return [Item("connection", conn.last_error_at, conn.last_error, NEXT["connection"])]
+
+
+def work_list(practice_id, now, tz=dt.UTC, connection=None):
     """[Group] with at least one item, in the order the desk works them (tz: the
-    practice's time zone, whose date the filing limits count in)."""
+    practice's time zone, whose date the filing limits count in; connection: the
+    practice's clearinghouse connection, if it has one)."""
     found = _claim_items(practice_id, filing.due(practice_id, clock.to_local(now, tz).date(), tz))
+    found["connection"] = _connection(connection)
     found["unmatched"] = _unmatched(practice_id)
     found["not_sent"] = _not_sent(practice_id)
     found["not_read"] = _not_read(practice_id)
