@@ -8,6 +8,8 @@ import datetime as dt
 import pytest
 
 from portal.models import ClearinghouseConnection
+from portal.services import clearinghouse_sftp as sftp
+from portal.services.claims import sending
 from tests.claims import factories as cf
 from tests.conftest import login
 
@@ -63,3 +65,30 @@ def test_a_failing_connection_heads_the_work_list(app, desk, world):
     desk.post("/logout")
     login(desk, world.b.frontdesk)
     assert "cannot reach the clearinghouse" not in _body(desk.get("/provider/claims/worklist"))
+
+
+@pytest.mark.parametrize(
+    "code, message, ends",
+    [
+        (sftp.AUTH, "The clearinghouse's server refused the user “portal” with this password. "
+         "Check the user name and the password.",
+         "the password. The owner sees to this under Settings → Clearinghouse; then press "
+         "Send again."),
+        (sftp.FOLDER, "The upload folder “in” does not exist on the clearinghouse's server. "
+         "Check the folder names under Settings → Clearinghouse.",
+         "Settings → Clearinghouse. The owner sees to this; then press Send again."),
+        (sftp.UNREACHABLE, "sftp.example.com:22 refused the connection.",
+         "sftp.example.com:22 refused the connection."),  # it passes: no owner needed
+    ],
+)  # fmt: skip
+def test_a_send_stopped_for_the_owner_says_so_to_the_desk(code, message, ends):
+    """The desk reads the batch's error; "check the password" is the owner's to do."""
+    said = sending.words(sftp.TransportError(code, message))
+    assert said.endswith(ends) and len(said) <= 255
+
+
+def test_a_long_send_error_keeps_its_owner_sentence():
+    long = "The server said no. " + "It gave reasons at length. " * 12
+    said = sending.words(sftp.TransportError(sftp.PERMISSION, long))
+    assert len(said) <= 255 and said.endswith("; then press Send again.")
+    assert said.startswith("The server said no.") and "length. The owner" in said

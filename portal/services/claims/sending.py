@@ -22,13 +22,25 @@ from portal.models.claims import Claim, ClaimBatch
 from portal.rules import claim_status
 from portal.services import clearinghouse, clearinghouse_transfer
 from portal.services.claims import batches, history
-from portal.services.clearinghouse_sftp import HOST_KEY_CHANGED, TransportError
+from portal.services.clearinghouse_sftp import (
+    AUTH,
+    FOLDER,
+    HOST_KEY_CHANGED,
+    NOT_CONFIGURED,
+    PERMISSION,
+    PROTOCOL,
+    SECRET,
+    TransportError,
+)
 
 MAX_ATTEMPTS = 6
 # Seconds to wait after the 1st, 2nd ... failed try: one minute, growing to three hours.
 BACKOFF = (60, 300, 900, 3600, 10800)
 SENDABLE = ("built", "failed")
 SETTINGS_PAGE = "Settings → Clearinghouse"
+# Failures the owner fixes in the settings or with the clearinghouse (not the desk, and not
+# by waiting): the login, the stored secret, a folder, the user's rights.
+OWNER_FIXES = frozenset({AUTH, SECRET, FOLDER, PERMISSION, PROTOCOL, NOT_CONFIGURED})
 
 
 class SendError(Exception):
@@ -106,19 +118,27 @@ def _sent(batch, result):
                      practice_id=batch.practice_id)  # fmt: skip
 
 
+def _cut(message, size):
+    """Whole sentences of `message`, at most `size` characters."""
+    if len(message) <= size:
+        return message
+    cut = message[:size].rfind(". ")
+    return message[: cut + 1] if cut > 0 else message[: size - 1] + "…"
+
+
 def words(exc):
     """The transport's message, fit for the batch's 255-character last_error: whole
-    sentences (the settings page shows the long form, fingerprints and all)."""
+    sentences (the settings page shows the long form, fingerprints and all). The desk
+    reads it: what only the owner can fix (the login, a folder) says so."""
     if exc.code == HOST_KEY_CHANGED:
         return (
             "The clearinghouse server's key changed: all transfers are stopped until the "
             f"owner checks the new key under {SETTINGS_PAGE}."
         )
-    message = exc.message
-    if len(message) <= 200:
-        return message
-    cut = message[:200].rfind(". ")
-    return message[: cut + 1] if cut > 0 else message[:199] + "…"
+    if exc.code not in OWNER_FIXES:
+        return _cut(exc.message, 200)
+    where = "" if SETTINGS_PAGE in exc.message else f" under {SETTINGS_PAGE}"
+    return _cut(exc.message, 180) + f" The owner sees to this{where}; then press Send again."
 
 
 def _failed(batch, exc):
