@@ -240,12 +240,22 @@ def accept_host_key(practice_id, fingerprint):
     return conn
 
 
+def sentences(message, size):
+    """Whole sentences of `message` within `size` characters (a cut mid-word when there is
+    no sentence to keep, marked with an ellipsis)."""
+    if len(message) <= size:
+        return message
+    cut = message[:size].rfind(". ")
+    return message[: cut + 1] if cut > 0 else message[: size - 1] + "…"
+
+
 def record_outcome(conn, code="", message=""):
-    """Remember the last successful connection, or the last error (code and message).
-    The connection is failing while last_error_code is set."""
+    """Remember the last successful connection, or the last error (code and message, in
+    whole sentences). The connection is failing while last_error_code is set."""
     now = clock.utcnow()
     if code:
-        values = {"last_error_code": code, "last_error": message[:255], "last_error_at": now}
+        words = sentences(message, 255)
+        values = {"last_error_code": code, "last_error": words, "last_error_at": now}
     else:  # the last error's time and words stay, for the record; its code is cleared
         values = {"last_ok_at": now, "last_error_code": ""}
     with database.atomic("IMMEDIATE"):

@@ -118,14 +118,6 @@ def _sent(batch, result):
                      practice_id=batch.practice_id)  # fmt: skip
 
 
-def _cut(message, size):
-    """Whole sentences of `message`, at most `size` characters."""
-    if len(message) <= size:
-        return message
-    cut = message[:size].rfind(". ")
-    return message[: cut + 1] if cut > 0 else message[: size - 1] + "…"
-
-
 def words(exc):
     """The transport's message, fit for the batch's 255-character last_error: whole
     sentences (the settings page shows the long form, fingerprints and all). The desk
@@ -136,9 +128,12 @@ def words(exc):
             f"owner checks the new key under {SETTINGS_PAGE}."
         )
     if exc.code not in OWNER_FIXES:
-        return _cut(exc.message, 200)
+        return clearinghouse.sentences(exc.message, 200)
     where = "" if SETTINGS_PAGE in exc.message else f" under {SETTINGS_PAGE}"
-    return _cut(exc.message, 180) + f" The owner sees to this{where}; then press Send again."
+    return (
+        clearinghouse.sentences(exc.message, 180)
+        + f" The owner sees to this{where}; then press Send again."
+    )
 
 
 def _failed(batch, exc):
