@@ -7,9 +7,10 @@ import datetime as dt
 
 import pytest
 
-from portal.models import ClearinghouseConnection
+from portal import clock
+from portal.models import ClaimBatch, ClearinghouseConnection, ClearinghouseUpload
 from portal.services import clearinghouse_sftp as sftp
-from portal.services.claims import sending
+from portal.services.claims import batches, sending
 from tests.claims import factories as cf
 from tests.conftest import login
 
@@ -92,3 +93,69 @@ def test_a_long_send_error_keeps_its_owner_sentence():
     said = sending.words(sftp.TransportError(sftp.PERMISSION, long))
     assert len(said) <= 255 and said.endswith("; then press Send again.")
     assert said.startswith("The server said no.") and "length. The owner" in said
+
+
+def _built(world, n=2):
+    a = world.a
+    payer = cf.payer(a.practice, name="Blue Harbor Health", payer_code="BHH01")
+    for i in range(n):
+        cf.claim(a.practice, (a.c1, a.c2)[i % 2], a.provider, payer_obj=payer,
+                 day=dt.date(2026, 11, 2 + i))  # fmt: skip
+    (batch,) = batches.build(a.practice.id)
+    return batch
+
+
+def _set(batch, **values):
+    ClaimBatch.update(**values).where(ClaimBatch.id == batch.id).execute()
+
+
+def test_a_file_the_999_rejected_says_what_becomes_of_its_claims(app, desk, world):
+    with app.test_request_context():
+        batch = _built(world)
+    _set(batch, status="rejected", ack_status="R", sent_at=dt.datetime(2026, 12, 2, 17),
+         attempts=1, ack_detail="Rejected (R).")  # fmt: skip
+    page = _body(desk.get(f"/provider/claims/batches/{batch.id}"))
+    assert "Its claims are rejected and wait on the work list" in page
+    assert "this file is not sent again" in page
+    assert 'href="/provider/claims/worklist#work-rejected"' in page
+    assert "<dt>Tries</dt>" not in page  # sent: how many tries it took is no news
+    _set(batch, status="accepted", ack_status="A", ack_detail="Accepted (A).")
+    page = _body(desk.get(f"/provider/claims/batches/{batch.id}"))
+    assert "Its claims are rejected" not in page
+    assert "Each claim's answer from the payer (277CA), then its payment (835)" in page
+
+
+def test_a_file_waiting_for_its_next_try_says_when_and_can_be_tried_now(
+    app, desk, world, monkeypatch
+):
+    """A file waits hours between tries; a send the portal lost (a restart in the middle)
+    stays "Sending": both can be sent now, never twice (the upload journal)."""
+    _connected(world.a.practice)
+    with app.test_request_context():
+        batch = _built(world)
+    _set(batch, status="queued", attempts=2, last_error="No answer from sftp.example.com:22.")
+    page = _body(desk.get(f"/provider/claims/batches/{batch.id}"))
+    assert "it is tried again 5 minutes after the last try" in page
+    assert 'hx-trigger="every 30s"' in page  # not every 2 s for hours
+    assert "Try again now" in page
+    queued = []
+    monkeypatch.setattr("portal.tasks.enqueue", lambda func, *args: queued.append(args))
+    r = desk.post(f"/provider/claims/batches/{batch.id}/send")
+    assert r.status_code == 302 and queued == [(batch.id,)]
+    assert ClaimBatch.get_by_id(batch.id).status == "queued"
+    _set(batch, status="sending", attempts=1, last_error="")  # its try never came back
+    page = _body(desk.get(f"/provider/claims/batches/{batch.id}"))
+    assert "Try again now" in page
+    assert desk.post(f"/provider/claims/batches/{batch.id}/send").status_code == 302
+    assert len(queued) == 2
+    # While an upload holds the file's name, it is refused (it is being sent right now).
+    ClearinghouseUpload.create(
+        practice=world.a.practice, remote_name=batch.remote_name, sha256="0" * 64,
+        size_bytes=1, busy_until=clock.utcnow()
+        + dt.timedelta(minutes=5),
+    )  # fmt: skip
+    _set(batch, status="sending")
+    page = _body(desk.get(f"/provider/claims/batches/{batch.id}"))
+    assert "Try again now" not in page and 'hx-trigger="every 2s"' in page
+    r = desk.post(f"/provider/claims/batches/{batch.id}/send", follow_redirects=True)
+    assert "being sent right now" in _body(r) and len(queued) == 2
