@@ -159,3 +159,24 @@ def test_a_file_waiting_for_its_next_try_says_when_and_can_be_tried_now(
     assert "Try again now" not in page and 'hx-trigger="every 2s"' in page
     r = desk.post(f"/provider/claims/batches/{batch.id}/send", follow_redirects=True)
     assert "being sent right now" in _body(r) and len(queued) == 2
+
+
+def test_a_claim_in_a_file_not_sent_does_not_say_sent(app, desk, world):
+    """Built into a file, a claim is "submitted"; while the file has not gone, its page
+    names the file and says so, instead of a "Sent" date."""
+    with app.test_request_context():
+        batch = _built(world, n=1)
+    (claim,) = batches.claims_of(batch)
+    _set(batch, status="failed", last_error="The owner sees to this.")
+    page = _body(desk.get(f"/provider/claims/{claim.id}"))
+    assert f'<a href="/provider/claims/batches/{batch.id}">000000001</a>' in page
+    assert "Not sent" in page and "<dt>Sent</dt>" not in page
+    assert "<dt>Put in the file</dt>" in page
+    _set(batch, status="sent", sent_at=dt.datetime(2026, 12, 2, 17))
+    page = _body(desk.get(f"/provider/claims/{claim.id}"))
+    assert "<dt>Sent</dt>" in page and "Sent, waiting for the 999" in page
+    # The therapist reads the claim, not the desk's file page.
+    desk.post("/logout")
+    login(desk, world.a.therapist)
+    page = _body(desk.get(f"/provider/claims/{claim.id}"))
+    assert f"/provider/claims/batches/{batch.id}" not in page and "000000001" in page

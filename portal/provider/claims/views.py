@@ -28,7 +28,7 @@ from portal.rules import slots as slot_rules
 from portal.rules.coding import place_of_service_label
 from portal.rules.money import format_cents
 from portal.rules.problems import WHERE
-from portal.services.claims import build, data, filing, life, queries
+from portal.services.claims import batches, build, data, filing, life, queries
 
 DESK = (ROLE_OWNER, ROLE_FRONTDESK)
 CLINICAL = (ROLE_OWNER, "therapist")
@@ -198,6 +198,8 @@ def page_context(c, **forms):
         "appeal_form": forms.get("appeal_form") or ReasonForm(prefix="appeal", formdata=None),
         "hold_form": forms.get("hold_form") or ReasonForm(prefix="hold", formdata=None),
         "filing": _filing(c, detail["events"]),
+        "batch": c.batch if c.batch_id else None,
+        "batch_labels": batches.STATUS_LABELS,
         **detail,
     }
     return ctx
