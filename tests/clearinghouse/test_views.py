@@ -45,7 +45,9 @@ def test_an_empty_page_says_what_to_do(owner):
     assert "Not set up yet" in body and 'value="inbound"' in body and 'value="outbound"' in body
     assert "Test the connection" not in body  # nothing saved to test yet
     assert "Make a key pair" in body
-    assert "Nothing yet." in body
+    assert "Nothing yet." in body and "every 15 minutes" in body
+    assert "flask --app" not in body  # the owner runs no command: the queue fetches
+    assert 'href="/provider/claims/worklist">Claims → Work list</a>' in body
 
 
 def test_save_then_test_the_connection(owner, world, sftp_server):
