@@ -4,6 +4,7 @@ refused for a reason only the owner can fix, a file the 999 rejected, a file tha
 never sent. Plain test-client pages; the SFTP server itself is tests/clearinghouse's."""
 
 import datetime as dt
+import html
 
 import pytest
 
@@ -180,3 +181,22 @@ def test_a_claim_in_a_file_not_sent_does_not_say_sent(app, desk, world):
     login(desk, world.a.therapist)
     page = _body(desk.get(f"/provider/claims/{claim.id}"))
     assert f"/provider/claims/batches/{batch.id}" not in page and "000000001" in page
+
+
+def test_the_work_list_tells_sending_dates_in_the_practices_zone(app, desk, world):
+    """Sent at 5 pm in Los Angeles is the next day in UTC: the work list said Jan 06."""
+    a = world.a
+    evening = dt.datetime(2026, 1, 6, 1, 0)  # UTC: Jan 05, 5 pm in Los Angeles
+    with app.test_request_context():
+        cf.claim(a.practice, a.c1, a.provider, status="submitted", submitted_at=evening)
+        cf.claim(
+            a.practice,
+            a.c2,
+            a.provider,
+            status="draft",
+            submitted_at=evening,
+            payer_claim_number="PAYER-1",
+        )  # fmt: skip (billed, edited back)
+    page = html.unescape(_body(desk.get("/provider/claims/worklist")))
+    assert "Sent on Jan 05, 2026" in page and "Jan 06" not in page
+    assert "First sent Jan 05, 2026, the payer's number PAYER-1" in page

@@ -109,7 +109,7 @@ def _balance_open():
     return (Claim.total_cents - settled - Claim.written_off_cents) > 0
 
 
-def _claim_items(practice_id, due):
+def _claim_items(practice_id, due, tz):
     """The claims' kinds (filing, rejected, denied, held, correcting); `due`: filing.due's
     answer. A claim running out of time is listed there, not again as rejected or held."""
     rejected = _claims(practice_id, Claim.status == claim_status.REJECTED)
@@ -159,7 +159,7 @@ def _claim_items(practice_id, due):
             Item(
                 "correcting",
                 c.submitted_at,
-                _correcting_reason(c, reason),
+                _correcting_reason(c, reason, tz),
                 NEXT["correcting"],
                 claim=c,
             )  # fmt: skip
@@ -169,9 +169,14 @@ def _claim_items(practice_id, due):
     return out
 
 
-def _correcting_reason(claim, reason):
+def _day(when, tz):
+    """A stored UTC time as the practice's date, as the desk reads it: "Jan 05, 2026"."""
+    return f"{clock.local_date(when, tz):%b %d, %Y}"
+
+
+def _correcting_reason(claim, reason, tz):
     """What the desk reads of a billed claim edited back for a correction."""
-    sent = f"sent {claim.submitted_at:%b %d, %Y}" if claim.submitted_at else "billed"
+    sent = f"sent {_day(claim.submitted_at, tz)}" if claim.submitted_at else "billed"
     number = f", the payer's number {claim.payer_claim_number}" if claim.payer_claim_number else ""
     state = claim_status.label(claim.status).lower()
     default = f"{format_cents(claim.balance_cents)} open."
@@ -197,7 +202,7 @@ def _filing_item(claim, status, reason):
     )
 
 
-def _no_response(practice_id, now):
+def _no_response(practice_id, now, tz):
     days = no_response_days(practice_id)
     cutoff = now - dt.timedelta(days=days)
     claims = _claims(
@@ -207,7 +212,7 @@ def _no_response(practice_id, now):
     )
     items = []
     for c in claims:
-        sent = f"{c.submitted_at:%b %d, %Y}"
+        sent = _day(c.submitted_at, tz)
         phone = f" ({c.payer.phone})" if c.payer.phone else ""
         items.append(
             Item(
@@ -289,10 +294,11 @@ def work_list(practice_id, now, tz=dt.UTC, connection=None):
     """[Group] with at least one item, in the order the desk works them (tz: the
     practice's time zone, whose date the filing limits count in; connection: the
     practice's clearinghouse connection, if it has one)."""
-    found = _claim_items(practice_id, filing.due(practice_id, clock.to_local(now, tz).date(), tz))
+    due = filing.due(practice_id, clock.to_local(now, tz).date(), tz)
+    found = _claim_items(practice_id, due, tz)
     found["connection"] = _connection(connection)
     found["unmatched"] = _unmatched(practice_id)
     found["not_sent"] = _not_sent(practice_id)
     found["not_read"] = _not_read(practice_id)
-    found["no_response"] = _no_response(practice_id, now)
+    found["no_response"] = _no_response(practice_id, now, tz)
     return [Group(kind, TITLES[kind], found[kind]) for kind in TITLES if found[kind]]
