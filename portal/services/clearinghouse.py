@@ -24,6 +24,7 @@ from portal.models.clearinghouse import (
     ClearinghouseDownload,
     ClearinghouseFile,
 )
+from portal.rules import edi_codes
 from portal.services import events
 from portal.x12.segments import X12Error, parse
 
@@ -53,6 +54,7 @@ KIND_LABELS = {
     "unknown": "Unknown",
 }
 CONN = "clearinghouse_connection"
+SETTINGS_PAGE = "Settings → Clearinghouse"
 FILE = "clearinghouse_file"
 
 
@@ -290,14 +292,38 @@ def kind_of(data):
         ) else f"Not a readable X12 file: {words}"
     sets = sorted({seg[1] for seg in segments if seg.id == "ST"})
     if not sets:
-        if any(seg.id == "TA1" for seg in segments):
-            return "unknown", "An interchange acknowledgment (TA1), not a 999, 277 or 835."
+        ta1 = next((seg for seg in segments if seg.id == "TA1"), None)
+        if ta1 is not None:
+            return "unknown", ta1_words(ta1)
         return "unknown", "An X12 file without a transaction set (no ST segment)."
     if len(sets) > 1:
         return "unknown", "An X12 file mixing transaction sets " + ", ".join(sets) + "."
     if sets[0] not in READ_KINDS:
         return "unknown", f"An X12 {sets[0] or 'file'} transaction set, not a 999, 277 or 835."
     return sets[0], ""
+
+
+def ta1_words(seg):
+    """What a TA1 (the clearinghouse's answer to a file's envelope) says, for the owner and
+    the desk: TA101 is the file's number (our ISA13), TA104 A/E/R, TA105 the note code.
+    The portal does not apply it to the file: a refusal is said, with who fixes what."""
+    number, code = seg[1].strip(), seg[4].strip().upper()
+    if not number.isdigit() or code not in ("A", "E", "R"):
+        return "An interchange acknowledgment (TA1) the portal cannot read: ask the clearinghouse."
+    file = f"file {int(number):09d}"
+    note = f"TA1, {edi_codes.interchange_note_text(seg[5])}" if seg[5].strip() else "TA1"
+    if code == "A":
+        return f"The clearinghouse received {file} (TA1): nothing to do; its 999 follows."
+    if code == "E":
+        return (
+            f"The clearinghouse took {file} with a remark on its envelope ({note}); its "
+            f"999 follows. The owner checks the ids under {SETTINGS_PAGE}."
+        )
+    return (
+        f"The clearinghouse refused {file} at its envelope ({note}). None of its claims "
+        "reached the payer, though they still read Submitted. The owner corrects what the "
+        f"note names under {SETTINGS_PAGE}, then send the claims again."
+    )
 
 
 def seen_paths(practice_id, paths):
