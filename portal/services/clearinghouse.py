@@ -55,6 +55,7 @@ KIND_LABELS = {
 }
 CONN = "clearinghouse_connection"
 SETTINGS_PAGE = "Settings → Clearinghouse"
+HOST_KEY_CHANGED = "host_key_changed"  # clearinghouse_sftp's code for it
 FILE = "clearinghouse_file"
 
 
@@ -232,6 +233,8 @@ def accept_host_key(practice_id, fingerprint):
         conn.host_key_pinned_at = conn.updated_at = clock.utcnow()
         conn.offered_host_key = conn.offered_host_key_fingerprint = ""
         conn.offered_host_key_at = None
+        if conn.last_error_code == HOST_KEY_CHANGED:  # the failure was the key: settled
+            conn.last_error_code = ""
         conn.save()
         audit.record(
             "clearinghouse.host_key_accept",

@@ -60,7 +60,7 @@ SETTINGS = "Settings → Clearinghouse"
     "not_configured",
     "unreachable",
     "timeout",
-    "host_key_changed",
+    ch.HOST_KEY_CHANGED,
     "auth",
     "secret",
     "folder",

@@ -173,7 +173,10 @@ def test_a_changed_server_key_is_shown_and_accepted_by_the_owner(owner, world, s
     assert r.status_code == 302
     page = owner.get(URL).get_data(as_text=True)
     assert "transfers resume" in page and 'id="host-key-changed"' not in page
+    assert "Files not sent" in page  # stopped meanwhile: where they wait to be sent again
     assert _conn(world).host_key_fingerprint == sftp_server.fingerprint
+    # The changed key was the failure: the desk's work list stops saying so.
+    assert _conn(world).last_error_code == ""
     assert "Connected." in owner.post(URL + "/test").get_data(as_text=True)
     row = AuditLog.get(AuditLog.action == "clearinghouse.host_key_accept")
     assert row.user_id == world.a.owner.id and row.detail == f"{old} -> {sftp_server.fingerprint}"
