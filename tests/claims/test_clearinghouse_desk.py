@@ -126,6 +126,16 @@ def test_a_file_the_999_rejected_says_what_becomes_of_its_claims(app, desk, worl
     assert "Each claim's answer from the payer (277CA), then its payment (835)" in page
 
 
+def test_a_file_stopped_for_the_owner_promises_no_more_tries(app, desk, world):
+    _connected(world.a.practice)
+    with app.test_request_context():
+        batch = _built(world)
+    _set(batch, status="failed", attempts=1, last_error="Refused. The owner sees to this.")
+    page = _body(desk.get(f"/provider/claims/batches/{batch.id}"))
+    assert "<dt>Tries</dt><dd>1</dd>" in page  # not "1 of 6": no try comes by itself
+    assert "Send again" in page and "part=status" not in page  # no polling
+
+
 def test_a_file_waiting_for_its_next_try_says_when_and_can_be_tried_now(
     app, desk, world, monkeypatch
 ):
@@ -137,8 +147,8 @@ def test_a_file_waiting_for_its_next_try_says_when_and_can_be_tried_now(
     _set(batch, status="queued", attempts=2, last_error="No answer from sftp.example.com:22.")
     page = _body(desk.get(f"/provider/claims/batches/{batch.id}"))
     assert "it is tried again 5 minutes after the last try" in page
-    assert 'hx-trigger="every 30s"' in page  # not every 2 s for hours
-    assert "Try again now" in page
+    assert 'hx-trigger="every 30s"' in page and "part=status" in page  # not every 2 s
+    assert "Try again now" in page and "<dt>Tries</dt><dd>2 of 6</dd>" in page
     queued = []
     monkeypatch.setattr("portal.tasks.enqueue", lambda func, *args: queued.append(args))
     r = desk.post(f"/provider/claims/batches/{batch.id}/send")
