@@ -10,8 +10,10 @@ import pytest
 from portal.models import Claim, ClaimBatch, ClaimEvent, ClaimProblem, X12Counter
 from portal.services.claims import acks, batches
 from portal.services.claims.acks import AckError
+from portal.x12 import answers
 from tests.claims import factories as cf
 from tests.claims.test_remittances import fixture
+from tests.x12.helpers import assert_valid
 
 
 def _text(name):
@@ -160,3 +162,36 @@ def test_a_999_for_an_older_file_leaves_a_claim_sent_again_since_alone(sent):
     assert {c.status for c in _claims(made)} == {"submitted"}
     assert not ClaimProblem.select().where(ClaimProblem.source == "999").exists()
     assert ClaimBatch.get_by_id(old.id).status == "rejected"
+
+
+@pytest.mark.parametrize(
+    ("segment", "values", "loop", "party", "where", "fix"),
+    [
+        ("NM1", ("85",), "2010AA", "the billing provider's name or ID", "practice_settings",
+         "Correct it on the practice settings, then check the claim again and send it."),
+        ("DMG", ("D8",), "2010BA", "the subscriber's date of birth or sex", "client",
+         "Correct it on the client's details, then check the claim again and send it."),
+        ("NM1", ("PR",), "2010BB", "the payer's name or ID", "payer",
+         "Correct it on the payer's settings, then check the claim again and send it."),
+        ("CLM", (), "2300", "the claim's totals and codes", "claim",
+         "Correct the claim, then send it again."),
+    ],
+)  # fmt: skip
+def test_a_999_error_names_whose_detail_is_wrong_and_where_it_is_fixed(
+    sent, segment, values, loop, party, where, fix
+):
+    """The 999 points at a segment by its position in our file: the portal reads its own
+    file there, so "NM1 at position 8" becomes the billing provider's NPI, fixed in the
+    practice settings, not by editing the claim."""
+    a, batch, made = sent(42)
+    text = batches.file_bytes(batch).decode("ascii")
+    position = answers.locate(text, segment, *values)
+    problem = answers.SegmentProblem(segment, position, loop, "8", "2", "67", "7", "BAD")
+    ack = answers.answer_999(text, control_number=901, created=dt.datetime(2026, 12, 2),
+                             problems=[problem])  # fmt: skip
+    assert_valid(ack)
+    acks.apply_999(a.practice.id, ack)
+    p = ClaimProblem.get(ClaimProblem.claim == made[0].id)
+    assert f"Segment {segment} ({party}) at position {position}" in p.message
+    assert p.fix_where == where and p.message.endswith(fix), p.message
+    assert f"({party})" in ClaimBatch.get_by_id(batch.id).ack_detail

@@ -129,6 +129,7 @@ def fix_link(problem, claim):
             STAFF_ROLES,
         ),
         "practice_settings": (url_for("provider.practice_settings"), (ROLE_OWNER,)),
+        "clearinghouse": (url_for("provider.clearinghouse_settings"), (ROLE_OWNER,)),
         "provider": (
             url_for("provider.provider_edit", provider_id=claim.provider_id)
             if claim.provider_id
