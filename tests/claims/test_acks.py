@@ -110,14 +110,16 @@ def test_277ca_one_rejected_two_accepted(sent):
     assert (third.status, third.payer_claim_number) == ("accepted", "BHH26336000103")
     assert second.status == "rejected" and second.payer_claim_number == ""
     (p,) = ClaimProblem.select().where(ClaimProblem.claim == second.id)
-    assert (p.source, p.code, p.fix_where) == ("277ca", "277ca_A7_21", "claim")
+    # The payer names the referring provider: fixed on the referral (its NPI), not the claim.
+    assert (p.source, p.code, p.fix_where) == ("277ca", "277ca_A7_21", "referral")
     assert p.message == (
         "Blue Harbor Health rejected the claim (277CA): Rejected for invalid information: "
         "missing or invalid information (referring provider) (A7:21:DN): REFERRING PROVIDER "
         "NPI IS NOT VALID FOR THIS PAYER. Rejected for invalid information: entity's "
         "National Provider Identifier (NPI) (referring provider) (A7:562:DN): REFERRING "
         "PROVIDER NPI IS NOT VALID FOR THIS PAYER. Line 97140:59: Rejected for invalid "
-        "information: procedure code modifiers (A7:453). Correct it, then send it again."
+        "information: procedure code modifiers (A7:453). Correct it on the client's "
+        "referrals, then check the claim again and send it."
     )
     e = ClaimEvent.get((ClaimEvent.claim == second.id) & (ClaimEvent.to_status == "rejected"))
     assert e.reason.startswith("Rejected (277CA): Rejected for invalid information")

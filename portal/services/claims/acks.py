@@ -314,12 +314,21 @@ def _apply_claim_277(claim, cs, source_name, result, now):
     if cs.rejected:
         found = _rejections(cs)
         message_lines = [m for _, m in found]
+        # Whom the payer names (STC01-3) says where it is fixed: a referring provider's NPI
+        # on the referral, a subscriber's member ID on the policy ...
+        entity = next(
+            (st.entity for st in cs.statuses if st.category in REJECTING and st.entity in PARTIES),
+            "",
+        )
+        where = PARTIES[entity][1] if entity else "claim"
+        fix = " Correct it, then send it again." if where == "claim" else _fix_words(where)
         problems = [
             (
                 found[0][0],
                 f"{source_name} rejected the claim (277CA): "
                 + " ".join(f"{m}." for m in message_lines)
-                + " Correct it, then send it again.",
+                + fix,
+                where,
             )
         ]
         reason = "Rejected (277CA): " + "; ".join(message_lines)
