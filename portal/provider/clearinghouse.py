@@ -107,5 +107,9 @@ def clearinghouse_accept_host_key():
     except ch.ClearinghouseError as exc:
         flash(str(exc), "error")
         return redirect(url_for("provider.clearinghouse_settings"))
-    flash("The server's new key is accepted; transfers resume.", "success")
+    flash(
+        "The server's new key is accepted; transfers resume. A file stopped meanwhile waits "
+        "on Claims → Work list under “Files not sent”: press Send again there.",
+        "success",
+    )
     return redirect(url_for("provider.clearinghouse_settings"))

@@ -254,6 +254,42 @@ GROUP_ERRORS = {
     "19": "Functional group control number not unique in the interchange",
 }
 
+# TA1 TA105: interchange note codes (what is wrong with a file's ISA/IEA envelope).
+INTERCHANGE_NOTES = {
+    "000": "no error",
+    "001": "the interchange control numbers in the header and trailer do not match",
+    "002": "this standard is not supported",
+    "003": "this version of the controls is not supported",
+    "004": "the segment terminator is invalid",
+    "005": "invalid interchange ID qualifier for the sender",
+    "006": "invalid interchange sender ID",
+    "007": "invalid interchange ID qualifier for the receiver",
+    "008": "invalid interchange receiver ID",
+    "009": "unknown interchange receiver ID",
+    "010": "invalid authorization information qualifier",
+    "011": "invalid authorization information",
+    "012": "invalid security information qualifier",
+    "013": "invalid security information",
+    "014": "invalid interchange date",
+    "015": "invalid interchange time",
+    "016": "invalid interchange standards identifier",
+    "017": "invalid interchange version ID",
+    "018": "invalid interchange control number",
+    "019": "invalid acknowledgment requested value",
+    "020": "invalid test indicator value",
+    "021": "invalid number of included groups",
+    "022": "invalid control structure",
+    "023": "improper (premature) end of file",
+    "024": "invalid interchange content (e.g. an invalid GS segment)",
+    "025": "duplicate interchange control number",
+    "026": "invalid data element separator",
+    "027": "invalid component element separator",
+    "028": "invalid delivery date in a deferred delivery request",
+    "029": "invalid delivery time in a deferred delivery request",
+    "030": "invalid delivery time code in a deferred delivery request",
+    "031": "invalid grade of service code",
+}
+
 
 def _lookup(table: dict[str, str], code: str, kind: str) -> str:
     code = (code or "").strip().upper()
@@ -328,3 +364,10 @@ def group_ack_text(code: str) -> str:
 
 def group_error_text(code: str) -> str:
     return _lookup(GROUP_ERRORS, code, "error")
+
+
+def interchange_note_text(code: str) -> str:
+    """'note 006: invalid interchange sender ID', or 'note 099' for a code not in the list."""
+    code = (code or "").strip()
+    words = INTERCHANGE_NOTES.get(code)
+    return f"note {code}: {words}" if words else f"note {code}"

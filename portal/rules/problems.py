@@ -19,6 +19,7 @@ WHERE = {
     "visit": "the visit's check-out (minutes per code recorded at the desk)",
     "practice_settings": "the practice settings (billing NPI, tax ID, address)",
     "provider": "the rendering provider's profile (NPI, taxonomy)",
+    "clearinghouse": "the clearinghouse settings (submitter and receiver ids)",
 }
 
 

@@ -24,6 +24,7 @@ from portal.models.clearinghouse import (
     ClearinghouseDownload,
     ClearinghouseFile,
 )
+from portal.rules import edi_codes
 from portal.services import events
 from portal.x12.segments import X12Error, parse
 
@@ -53,6 +54,8 @@ KIND_LABELS = {
     "unknown": "Unknown",
 }
 CONN = "clearinghouse_connection"
+SETTINGS_PAGE = "Settings → Clearinghouse"
+HOST_KEY_CHANGED = "host_key_changed"  # clearinghouse_sftp's code for it
 FILE = "clearinghouse_file"
 
 
@@ -230,6 +233,8 @@ def accept_host_key(practice_id, fingerprint):
         conn.host_key_pinned_at = conn.updated_at = clock.utcnow()
         conn.offered_host_key = conn.offered_host_key_fingerprint = ""
         conn.offered_host_key_at = None
+        if conn.last_error_code == HOST_KEY_CHANGED:  # the failure was the key: settled
+            conn.last_error_code = ""
         conn.save()
         audit.record(
             "clearinghouse.host_key_accept",
@@ -240,12 +245,22 @@ def accept_host_key(practice_id, fingerprint):
     return conn
 
 
+def sentences(message, size):
+    """Whole sentences of `message` within `size` characters (a cut mid-word when there is
+    no sentence to keep, marked with an ellipsis)."""
+    if len(message) <= size:
+        return message
+    cut = message[:size].rfind(". ")
+    return message[: cut + 1] if cut > 0 else message[: size - 1] + "…"
+
+
 def record_outcome(conn, code="", message=""):
-    """Remember the last successful connection, or the last error (code and message).
-    The connection is failing while last_error_code is set."""
+    """Remember the last successful connection, or the last error (code and message, in
+    whole sentences). The connection is failing while last_error_code is set."""
     now = clock.utcnow()
     if code:
-        values = {"last_error_code": code, "last_error": message[:255], "last_error_at": now}
+        words = sentences(message, 255)
+        values = {"last_error_code": code, "last_error": words, "last_error_at": now}
     else:  # the last error's time and words stay, for the record; its code is cleared
         values = {"last_ok_at": now, "last_error_code": ""}
     with database.atomic("IMMEDIATE"):
@@ -280,14 +295,38 @@ def kind_of(data):
         ) else f"Not a readable X12 file: {words}"
     sets = sorted({seg[1] for seg in segments if seg.id == "ST"})
     if not sets:
-        if any(seg.id == "TA1" for seg in segments):
-            return "unknown", "An interchange acknowledgment (TA1), not a 999, 277 or 835."
+        ta1 = next((seg for seg in segments if seg.id == "TA1"), None)
+        if ta1 is not None:
+            return "unknown", ta1_words(ta1)
         return "unknown", "An X12 file without a transaction set (no ST segment)."
     if len(sets) > 1:
         return "unknown", "An X12 file mixing transaction sets " + ", ".join(sets) + "."
     if sets[0] not in READ_KINDS:
         return "unknown", f"An X12 {sets[0] or 'file'} transaction set, not a 999, 277 or 835."
     return sets[0], ""
+
+
+def ta1_words(seg):
+    """What a TA1 (the clearinghouse's answer to a file's envelope) says, for the owner and
+    the desk: TA101 is the file's number (our ISA13), TA104 A/E/R, TA105 the note code.
+    The portal does not apply it to the file: a refusal is said, with who fixes what."""
+    number, code = seg[1].strip(), seg[4].strip().upper()
+    if not number.isdigit() or code not in ("A", "E", "R"):
+        return "An interchange acknowledgment (TA1) the portal cannot read: ask the clearinghouse."
+    file = f"file {int(number):09d}"
+    note = f"TA1, {edi_codes.interchange_note_text(seg[5])}" if seg[5].strip() else "TA1"
+    if code == "A":
+        return f"The clearinghouse received {file} (TA1): nothing to do; its 999 follows."
+    if code == "E":
+        return (
+            f"The clearinghouse took {file} with a remark on its envelope ({note}); its "
+            f"999 follows. The owner checks the ids under {SETTINGS_PAGE}."
+        )
+    return (
+        f"The clearinghouse refused {file} at its envelope ({note}). None of its claims "
+        "reached the payer, though they still read Submitted. The owner corrects what the "
+        f"note names under {SETTINGS_PAGE}, then send the claims again."
+    )
 
 
 def seen_paths(practice_id, paths):

@@ -60,7 +60,7 @@ SETTINGS = "Settings → Clearinghouse"
     "not_configured",
     "unreachable",
     "timeout",
-    "host_key_changed",
+    ch.HOST_KEY_CHANGED,
     "auth",
     "secret",
     "folder",
@@ -80,6 +80,8 @@ SETTINGS = "Settings → Clearinghouse"
 # others need the owner (settings, a key to register or accept) or are final (a name
 # already used for another file).
 RETRYABLE = frozenset({UNREACHABLE, TIMEOUT, DROPPED, REFUSED, BUSY, CHANGED})
+# Failures of one file, not of the connection (the server answered, took the login, listed).
+ONE_FILE = frozenset({CONFLICT, BUSY, BAD_NAME, TOO_LARGE, CHANGED})
 
 
 class TransportError(Exception):
@@ -105,6 +107,17 @@ class CheckResult:
     download_dir: str
     download_names: list
     download_count: int
+
+
+def failing(conn):
+    """True while the last connection failed (server, login, folders or key): nothing is
+    sent or collected until one succeeds. A single file's trouble does not count."""
+    return bool(
+        conn is not None
+        and conn.is_configured
+        and conn.last_error_code
+        and conn.last_error_code not in ONE_FILE
+    )
 
 
 def timeout_seconds():

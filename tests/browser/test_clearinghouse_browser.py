@@ -1,17 +1,24 @@
 """Real browser (Debian's Chromium at 1024x768): the owner sets up the clearinghouse
 connection (a key pair registered with a real SFTP server on 127.0.0.1), tests it, then
-meets a changed server key and accepts it. Screenshots go to test-artifacts/."""
+meets a changed server key and accepts it; the front desk meets a refused login (the
+owner fixes it) and a file the 999 refuses. Screenshots go to test-artifacts/."""
 
+import datetime as dt
 import re
 
 import asyncssh
 import pytest
 
-from portal.models import ClearinghouseConnection
+from portal.models import ClaimBatch, ClearinghouseConnection
+from portal.services import clearinghouse as ch
+from portal.services.claims import batches
+from portal.x12 import answers
 from tests.browser.test_foundation_browser import TARGETS
+from tests.claims import factories as cf
 from tests.clearinghouse import samples
-from tests.clearinghouse.conftest import sftp_server  # noqa: F401 (the server fixture)
+from tests.clearinghouse.conftest import settings, sftp_server  # noqa: F401 (the server fixture)
 from tests.conftest import PASSWORD
+from tests.x12.helpers import assert_valid
 
 pytestmark = pytest.mark.browser
 
@@ -118,3 +125,93 @@ def test_owner_sets_up_and_tests_the_clearinghouse(
     assert errors == []
     # The one refused answer is the form with the bad host (400, shown next to the field).
     assert [(m, u.rsplit("/", 1)[-1], s) for m, u, s in failed] == [("POST", "clearinghouse", 400)]
+
+
+def test_the_desk_meets_a_refused_login_then_a_refused_file(
+    app,
+    world,
+    live_server,
+    page,
+    screenshot,
+    sftp_server,  # noqa: F811
+):
+    """The clearinghouse changed the password: the desk's send stops, saying the owner
+    fixes it, and the work list leads with the failing connection; the owner saves the new
+    password and tests it; the desk sends again (once); the 999 refuses the file over the
+    billing provider's NPI: the file's page says its claims wait on the work list, and each
+    claim points to the practice settings, not to its own edit page."""
+    a = world.a
+    app.config["CLEARINGHOUSE_TIMEOUT"] = 5
+    errors, failed = [], []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("response", lambda r: failed.append((r.url, r.status)) if r.status >= 400 else None)
+    with app.test_request_context():
+        ch.save_settings(a.practice.id, settings(sftp_server), password=sftp_server.password)
+        cf.billing_ready(a.practice)
+        cf.with_address(a.c1)
+        cf.with_address(a.c2, sex="M")
+        payer = cf.payer(a.practice, name="Blue Harbor Health", payer_code="BHH01")
+        for n in range(3):
+            cf.claim(a.practice, (a.c1, a.c2)[n % 2], a.provider, payer_obj=payer,
+                     day=dt.date(2026, 11, 2 + n))  # fmt: skip
+    sftp_server.password = "Changed-By-The-Clearinghouse-42"
+
+    _login(page, live_server, a.frontdesk.email)
+    page.goto(live_server + "/provider/claims/batches/new")
+    page.get_by_role("button", name=re.compile(r"^Build the 837P file")).click()
+    page.get_by_role("button", name="Send to the clearinghouse").click()
+    status = page.locator("#batch_status")
+    status.get_by_text("The owner sees to this under Settings → Clearinghouse").wait_for()
+    assert sftp_server.files("inbound") == []
+    page.get_by_role("link", name="Work list").click()
+    first = page.locator(".work-group").first
+    assert "The portal cannot reach the clearinghouse" in first.inner_text()
+    assert "Files not sent" in page.locator("#work-not_sent").inner_text()
+    assert _small_targets(page) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    screenshot(page, "clearinghouse-desk-connection-failing")
+    page.get_by_role("button", name="Log out").click()
+
+    _login(page, live_server, a.owner.email)
+    page.goto(live_server + "/provider/settings/clearinghouse")
+    page.get_by_label("Password", exact=True).fill(sftp_server.password)
+    page.get_by_role("button", name="Save clearinghouse settings").click()
+    page.get_by_role("button", name="Test the connection").click()
+    page.locator("#test-result").get_by_text("Connected.").wait_for()
+    page.get_by_role("button", name="Log out").click()
+
+    _login(page, live_server, a.frontdesk.email)
+    page.goto(live_server + "/provider/claims/worklist")
+    assert page.locator("#work-connection").count() == 0
+    page.locator("#work-not_sent").get_by_role("link", name="Open the file").click()
+    page.get_by_role("button", name="Send again").click()
+    status.get_by_text("Sent, waiting for the 999").wait_for()
+    batch = ClaimBatch.get()
+    assert sftp_server.files("inbound") == [batch.remote_name]
+
+    text = batches.file_bytes(batch).decode("ascii")
+    npi = answers.SegmentProblem(
+        "NM1", answers.locate(text, "NM1", "85"), "2010AA", "8", "9", "67", "7", "1558598797"
+    )
+    ack = answers.answer_999(text, control_number=501, created=dt.datetime(2026, 12, 2),
+                             problems=[npi])  # fmt: skip
+    assert_valid(ack)
+    sftp_server.put("outbound", "ack-501.999", ack.encode("ascii"))
+    page.goto(live_server + "/provider/claims/worklist")
+    page.get_by_role("button", name="Check the clearinghouse now").click()
+    page.get_by_text("Checking the clearinghouse").wait_for()
+    page.goto(f"{live_server}/provider/claims/batches/{batch.id}")
+    status.get_by_text(
+        "The clearinghouse refused this file, so this file is not sent again"
+    ).wait_for()
+    assert "the billing provider's name or ID" in status.inner_text()
+    assert _small_targets(page) == []
+    screenshot(page, "clearinghouse-desk-file-refused")
+    page.get_by_role("link", name="Open the work list").click()
+    group = page.locator("#work-rejected")
+    assert group.locator(".work-item").count() == 3
+    group.get_by_role("link", name="Open the claim").first.click()
+    page.get_by_text("The owner fixes it on the practice settings.").wait_for()
+    assert page.get_by_role("link", name="Edit the claim").count() == 1  # the action, not the fix
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    assert errors == [] and failed == []

@@ -10,8 +10,10 @@ import pytest
 from portal.models import Claim, ClaimBatch, ClaimEvent, ClaimProblem, X12Counter
 from portal.services.claims import acks, batches
 from portal.services.claims.acks import AckError
+from portal.x12 import answers
 from tests.claims import factories as cf
 from tests.claims.test_remittances import fixture
+from tests.x12.helpers import assert_valid
 
 
 def _text(name):
@@ -108,14 +110,16 @@ def test_277ca_one_rejected_two_accepted(sent):
     assert (third.status, third.payer_claim_number) == ("accepted", "BHH26336000103")
     assert second.status == "rejected" and second.payer_claim_number == ""
     (p,) = ClaimProblem.select().where(ClaimProblem.claim == second.id)
-    assert (p.source, p.code, p.fix_where) == ("277ca", "277ca_A7_21", "claim")
+    # The payer names the referring provider: fixed on the referral (its NPI), not the claim.
+    assert (p.source, p.code, p.fix_where) == ("277ca", "277ca_A7_21", "referral")
     assert p.message == (
         "Blue Harbor Health rejected the claim (277CA): Rejected for invalid information: "
         "missing or invalid information (referring provider) (A7:21:DN): REFERRING PROVIDER "
         "NPI IS NOT VALID FOR THIS PAYER. Rejected for invalid information: entity's "
         "National Provider Identifier (NPI) (referring provider) (A7:562:DN): REFERRING "
         "PROVIDER NPI IS NOT VALID FOR THIS PAYER. Line 97140:59: Rejected for invalid "
-        "information: procedure code modifiers (A7:453). Correct it, then send it again."
+        "information: procedure code modifiers (A7:453). Correct it on the client's "
+        "referrals, then check the claim again and send it."
     )
     e = ClaimEvent.get((ClaimEvent.claim == second.id) & (ClaimEvent.to_status == "rejected"))
     assert e.reason.startswith("Rejected (277CA): Rejected for invalid information")
@@ -141,3 +145,55 @@ def test_a_claim_paid_meanwhile_is_not_taken_back_by_a_late_rejection(sent):
     Claim.update(status="paid").where(Claim.id == made[1].id).execute()
     result = acks.apply_277ca(a.practice.id, _text("277ca_one_rejected.txt"))
     assert Claim.get_by_id(made[1].id).status == "paid" and result.rejected == []
+
+
+def test_a_999_for_an_older_file_leaves_a_claim_sent_again_since_alone(sent):
+    """A file rejected by its 999, its claims corrected and sent again in a new file: the
+    old file's 999 fetched once more (a copy the clearinghouse sends again, or one late)
+    does not reject the claims the new file carries."""
+    a, old, made = sent(43)
+    acks.apply_999(a.practice.id, _text("999_rejected.txt"))
+    # Corrected and checked again (the fixture's claims lack a signed note: set by hand).
+    ClaimProblem.delete().execute()
+    Claim.update(status="ready", held=False).execute()
+    (new,) = batches.build(a.practice.id)
+    assert new.id != old.id and {c.batch_id for c in _claims(made)} == {new.id}
+
+    again = acks.apply_999(a.practice.id, _text("999_rejected.txt"))
+    assert again.rejected == [] and len(again.unchanged) == 3
+    assert {c.status for c in _claims(made)} == {"submitted"}
+    assert not ClaimProblem.select().where(ClaimProblem.source == "999").exists()
+    assert ClaimBatch.get_by_id(old.id).status == "rejected"
+
+
+@pytest.mark.parametrize(
+    ("segment", "values", "loop", "party", "where", "fix"),
+    [
+        ("NM1", ("85",), "2010AA", "the billing provider's name or ID", "practice_settings",
+         "Correct it on the practice settings, then check the claim again and send it."),
+        ("DMG", ("D8",), "2010BA", "the subscriber's date of birth or sex", "client",
+         "Correct it on the client's details, then check the claim again and send it."),
+        ("NM1", ("PR",), "2010BB", "the payer's name or ID", "payer",
+         "Correct it on the payer's settings, then check the claim again and send it."),
+        ("CLM", (), "2300", "the claim's totals and codes", "claim",
+         "Correct the claim, then send it again."),
+    ],
+)  # fmt: skip
+def test_a_999_error_names_whose_detail_is_wrong_and_where_it_is_fixed(
+    sent, segment, values, loop, party, where, fix
+):
+    """The 999 points at a segment by its position in our file: the portal reads its own
+    file there, so "NM1 at position 8" becomes the billing provider's NPI, fixed in the
+    practice settings, not by editing the claim."""
+    a, batch, made = sent(42)
+    text = batches.file_bytes(batch).decode("ascii")
+    position = answers.locate(text, segment, *values)
+    problem = answers.SegmentProblem(segment, position, loop, "8", "2", "67", "7", "BAD")
+    ack = answers.answer_999(text, control_number=901, created=dt.datetime(2026, 12, 2),
+                             problems=[problem])  # fmt: skip
+    assert_valid(ack)
+    acks.apply_999(a.practice.id, ack)
+    p = ClaimProblem.get(ClaimProblem.claim == made[0].id)
+    assert f"Segment {segment} ({party}) at position {position}" in p.message
+    assert p.fix_where == where and p.message.endswith(fix), p.message
+    assert f"({party})" in ClaimBatch.get_by_id(batch.id).ack_detail

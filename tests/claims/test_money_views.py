@@ -253,7 +253,7 @@ def test_the_work_list(app, desk, world):
                                message="Enter the member ID from the insurance card.",
                                fix_where="policy", created_at=dt.datetime(2026, 12, 1))  # fmt: skip
         silent = cf.claim(a.practice, a.c1, a.provider, status="submitted",
-                          submitted_at=dt.datetime(2026, 1, 5))  # fmt: skip
+                          submitted_at=dt.datetime(2026, 1, 5, 18))  # fmt: skip
         recent = cf.claim(a.practice, a.c1, a.provider, status="submitted",
                           submitted_at=dt.datetime.now())  # fmt: skip
         failed = cf.claim(a.practice, a.c2, a.provider)

@@ -188,7 +188,7 @@ def test_collect_999s_a_277ca_and_an_835(a, conn, sftp_server):  # noqa: F811
     good, bad = ClaimBatch.get_by_id(good.id), ClaimBatch.get_by_id(bad.id)
     assert (good.status, good.ack_status) == ("accepted", "A")
     assert (bad.status, bad.ack_status) == ("rejected", "R")
-    assert "Segment NM1 (a name or ID (NPI, member ID, payer ID)) at position" in bad.ack_detail
+    assert "Segment NM1 (the billing provider's name or ID) at position" in bad.ack_detail
     assert "invalid code value “1558598797”" in bad.ack_detail
     (bad_claim,) = batches.claims_of(bad)
     assert bad_claim.status == "rejected"

@@ -53,3 +53,34 @@ def test_kind_by_content(data, kind, error):
     found, message = kind_of(data)
     assert found == kind, message
     assert (error in message) if error else message == ""
+
+
+def _ta1(code, note):
+    return (
+        samples.isa(5).encode()
+        + f"TA1*000000003*261128*0930*{code}*{note}~".encode()
+        + (b"IEA*0*000000005~")
+    )
+
+
+@pytest.mark.parametrize(
+    ("code", "note", "words"),
+    [
+        ("R", "006", "The clearinghouse refused file 000000003 at its envelope (TA1, note 006: "
+         "invalid interchange sender ID). None of its claims reached the payer"),
+        ("R", "025", "note 025: duplicate interchange control number"),
+        ("R", "099", "note 099)"),  # a code the portal does not know: the number alone
+        ("E", "020", "The clearinghouse took file 000000003 with a remark on its envelope (TA1, "
+         "note 020: invalid test indicator value)"),
+        ("A", "000", "The clearinghouse received file 000000003 (TA1): nothing to do"),
+        ("R", "", "refused file 000000003 at its envelope (TA1). None of its claims"),
+        ("?", "006", "An interchange acknowledgment (TA1) the portal cannot read"),
+    ],
+)  # fmt: skip
+def test_an_interchange_acknowledgment_says_what_it_says(code, note, words):
+    """A TA1 answers a whole file's envelope: a refusal (wrong sender id, test/production
+    mixed up ...) is the owner's to fix, and said in words rather than 'not a 999'."""
+    kind, message = kind_of(_ta1(code, note))
+    assert kind == "unknown" and words in message, message
+    if code == "R":
+        assert message.endswith("under Settings → Clearinghouse, then send the claims again.")

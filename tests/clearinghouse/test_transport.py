@@ -70,6 +70,8 @@ def test_a_changed_host_key_stops_every_transfer_until_the_owner_accepts_it(conn
     fresh = _refresh(conn)
     assert fresh.host_key_fingerprint == old and fresh.offered_host_key_fingerprint == new
     assert fresh.last_error_code == "host_key_changed"
+    # Kept in whole sentences (the settings page showed "... whether they changed").
+    assert fresh.last_error.endswith("it is now " + new + ". All transfers are stopped.")
 
     # Uploads and fetches are refused too, without even connecting.
     connections = sftp_server.counts["connection"]
@@ -236,3 +238,12 @@ def test_not_configured_and_lost_secrets(app, conn, sftp_server):
     assert e.value.code == sftp.SECRET
     assert "The stored password cannot be read" in e.value.message
     assert "enter the password again" in e.value.message
+
+
+def test_the_last_error_is_kept_in_whole_sentences(conn):
+    ch.record_outcome(conn, sftp.AUTH, "Short and whole.")
+    assert _refresh(conn).last_error == "Short and whole."
+    ch.record_outcome(conn, sftp.AUTH, "First sentence. " + "x" * 300)
+    assert _refresh(conn).last_error == "First sentence."
+    ch.record_outcome(conn, sftp.AUTH, "y" * 300)  # no sentence to keep: cut, and said so
+    assert _refresh(conn).last_error == "y" * 254 + "…"

@@ -45,7 +45,9 @@ def test_an_empty_page_says_what_to_do(owner):
     assert "Not set up yet" in body and 'value="inbound"' in body and 'value="outbound"' in body
     assert "Test the connection" not in body  # nothing saved to test yet
     assert "Make a key pair" in body
-    assert "Nothing yet." in body
+    assert "Nothing yet." in body and "every 15 minutes" in body
+    assert "flask --app" not in body  # the owner runs no command: the queue fetches
+    assert 'href="/provider/claims/worklist">Claims → Work list</a>' in body
 
 
 def test_save_then_test_the_connection(owner, world, sftp_server):
@@ -171,7 +173,10 @@ def test_a_changed_server_key_is_shown_and_accepted_by_the_owner(owner, world, s
     assert r.status_code == 302
     page = owner.get(URL).get_data(as_text=True)
     assert "transfers resume" in page and 'id="host-key-changed"' not in page
+    assert "Files not sent" in page  # stopped meanwhile: where they wait to be sent again
     assert _conn(world).host_key_fingerprint == sftp_server.fingerprint
+    # The changed key was the failure: the desk's work list stops saying so.
+    assert _conn(world).last_error_code == ""
     assert "Connected." in owner.post(URL + "/test").get_data(as_text=True)
     row = AuditLog.get(AuditLog.action == "clearinghouse.host_key_accept")
     assert row.user_id == world.a.owner.id and row.detail == f"{old} -> {sftp_server.fingerprint}"

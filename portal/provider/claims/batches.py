@@ -107,6 +107,9 @@ def claim_batch(batch_id):
         payer=batch.payer,
         labels=service.STATUS_LABELS,
         can_send=can_send,
+        send_now=can_send and sending.can_send(batch),
+        uploading=batch.status in sending.WAITING and sending.uploading(batch),
+        wait=sending.wait_words(batch.attempts) if batch.attempts else "",
         form=CsrfForm(),
         max_attempts=sending.MAX_ATTEMPTS,
     )

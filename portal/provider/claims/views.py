@@ -28,7 +28,7 @@ from portal.rules import slots as slot_rules
 from portal.rules.coding import place_of_service_label
 from portal.rules.money import format_cents
 from portal.rules.problems import WHERE
-from portal.services.claims import build, data, filing, life, queries
+from portal.services.claims import batches, build, data, filing, life, queries
 
 DESK = (ROLE_OWNER, ROLE_FRONTDESK)
 CLINICAL = (ROLE_OWNER, "therapist")
@@ -129,6 +129,7 @@ def fix_link(problem, claim):
             STAFF_ROLES,
         ),
         "practice_settings": (url_for("provider.practice_settings"), (ROLE_OWNER,)),
+        "clearinghouse": (url_for("provider.clearinghouse_settings"), (ROLE_OWNER,)),
         "provider": (
             url_for("provider.provider_edit", provider_id=claim.provider_id)
             if claim.provider_id
@@ -198,6 +199,8 @@ def page_context(c, **forms):
         "appeal_form": forms.get("appeal_form") or ReasonForm(prefix="appeal", formdata=None),
         "hold_form": forms.get("hold_form") or ReasonForm(prefix="hold", formdata=None),
         "filing": _filing(c, detail["events"]),
+        "batch": c.batch if c.batch_id else None,
+        "batch_labels": batches.STATUS_LABELS,
         **detail,
     }
     return ctx

@@ -18,7 +18,10 @@ from portal.tasks import claims as claim_tasks
 @bp.route("/claims/worklist")
 @roles_required(*DESK_ROLES)
 def claim_worklist():
-    groups = worklist.work_list(current_user.practice_id, clock.utcnow(), current_user.practice.tz)
+    conn = clearinghouse.connection_for(current_user.practice_id)
+    groups = worklist.work_list(
+        current_user.practice_id, clock.utcnow(), current_user.practice.tz, connection=conn
+    )
     audit.record_view("claim.worklist")
     return render(
         "provider/claims/worklist.html",
@@ -26,13 +29,12 @@ def claim_worklist():
         total=sum(len(g.items) for g in groups),
         labels=batches.STATUS_LABELS,
         days=worklist.no_response_days(current_user.practice_id),
-        can_collect=_can_collect(),
+        can_collect=_can_collect(conn),
         form=CsrfForm(),
     )
 
 
-def _can_collect():
-    conn = clearinghouse.connection_for(current_user.practice_id)
+def _can_collect(conn):
     return conn is not None and conn.is_configured
 
 
@@ -45,7 +47,7 @@ def claim_collect():
     if not CsrfForm().validate_on_submit():
         flash("The form expired: press the button again.", "error")
         return redirect(back)
-    if not _can_collect():
+    if not _can_collect(clearinghouse.connection_for(current_user.practice_id)):
         flash("Set up the connection under Settings → Clearinghouse first.", "error")
         return redirect(back)
     tasks.enqueue(claim_tasks.collect_now, current_user.practice_id)

@@ -22,10 +22,11 @@ from portal import audit, clock
 from portal.db import database
 from portal.models.claims import Claim, ClaimBatch, ClaimProblem
 from portal.rules import claim_status, edi_codes
+from portal.rules.problems import WHERE
 from portal.services.claims import batches, history
 from portal.x12.read277 import REJECTING, read_277ca
 from portal.x12.read999 import read_999
-from portal.x12.segments import X12Error
+from portal.x12.segments import X12Error, parse
 
 # What the segments an 837P error points at hold, for the person fixing the claim.
 SEGMENT_WORDS = {
@@ -43,6 +44,29 @@ SEGMENT_WORDS = {
     "PRV": "a taxonomy code",
 }
 BATCH_STATUS = {"A": "accepted", "E": "accepted", "P": "partly_accepted"}
+# Whom an NM1 names (and the DMG, N3, N4, REF ... of its loop), and where that is fixed
+# (a key of rules.problems.WHERE): read from our own file at the position a 999 points at.
+PARTIES = {
+    "85": ("the billing provider", "practice_settings"),
+    "87": ("the pay-to provider", "practice_settings"),
+    "77": ("the service location", "practice_settings"),
+    "82": ("the rendering provider", "provider"),
+    "DN": ("the referring provider", "referral"),
+    "IL": ("the subscriber", "policy"),
+    "QC": ("the patient", "client"),
+    "PR": ("the payer", "payer"),
+    "41": ("the submitter", "clearinghouse"),
+    "40": ("the receiver", "clearinghouse"),
+}
+PARTY_SEGMENT_WORDS = {
+    "NM1": "name or ID",
+    "DMG": "date of birth or sex",
+    "N3": "street address",
+    "N4": "city, state or ZIP code",
+    "REF": "reference number (tax ID, member ID ...)",
+    "PER": "contact details",
+}
+CLIENT_DETAILS = frozenset({"DMG", "N3", "N4"})  # the subscriber's own, when it is the client
 
 
 class AckError(Exception):
@@ -64,10 +88,11 @@ def _event(claim, old, new, reason, batch=None, now=None):
 
 
 def _replace_problems(claim, source, problems, now):
-    """The claim's problems from `source` become `problems` [(code, message)]; True when
-    that changed anything."""
+    """The claim's problems from `source` become `problems` [(code, message) or (code,
+    message, where it is fixed)]; True when that changed anything."""
+    problems = [(p[0], p[1], p[2] if len(p) > 2 else "claim") for p in problems]
     old = [
-        (p.code, p.message)
+        (p.code, p.message, p.fix_where)
         for p in ClaimProblem.select()
         .where((ClaimProblem.claim == claim.id) & (ClaimProblem.source == source))
         .order_by(ClaimProblem.id)
@@ -77,8 +102,8 @@ def _replace_problems(claim, source, problems, now):
     ClaimProblem.delete().where(
         (ClaimProblem.claim == claim.id) & (ClaimProblem.source == source)
     ).execute()
-    for code, message in problems:
-        history.add_problem(claim, code, message, source=source)
+    for code, message, where in problems:
+        history.add_problem(claim, code, message, fix_where=where, source=source)
     history.refresh_held(claim)
     return True
 
@@ -107,10 +132,43 @@ def _element_words(el):
     return f"{where}: {edi_codes.element_error_text(el.code).lower()}{value}"
 
 
-def segment_error_words(err):
-    """'Segment DMG (a date of birth or sex) at position 19, loop 2010: segment has data
-    element errors; element 2 (data element 1251): invalid date “19851312”.'"""
-    what = SEGMENT_WORDS.get(err.segment_id)
+def _parties(text_837):
+    """{(transaction set control number, position): (segment id, entity, subscriber is the
+    patient)} for each segment in an NM1's loop of our 837P (the NM1 and what follows it,
+    up to the next loop)."""
+    _, segments = parse(text_837)
+    found, st, start, entity, self_ = {}, "", 0, "", False
+    for n, seg in enumerate(segments):
+        if seg.id == "ST":
+            st, start, entity = seg[2], n, ""
+        elif seg.id == "SBR":
+            entity, self_ = "", seg[2] == "18"
+        elif seg.id == "NM1":
+            entity = seg[1]
+        elif seg.id in ("HL", "CLM", "LX", "SE"):
+            entity = ""
+        if entity in PARTIES:
+            found[(st, n - start + 1)] = (seg.id, entity, self_)
+    return found
+
+
+def _party(err, ts_control, parties):
+    """(words for the segment, where it is fixed) of a 999 error, from our file; None when
+    the file holds no such segment there (a missing one, or an answer to another file)."""
+    seg_id, entity, self_ = parties.get((ts_control, err.position), ("", "", False))
+    if seg_id != err.segment_id or seg_id not in PARTY_SEGMENT_WORDS:
+        return None
+    who, where = PARTIES[entity]
+    if entity == "IL" and self_ and seg_id in CLIENT_DETAILS:
+        where = "client"
+    return f"{who}'s {PARTY_SEGMENT_WORDS[seg_id]}", where
+
+
+def segment_error_words(err, party=None):
+    """'Segment DMG (the subscriber's date of birth or sex) at position 19, loop 2010:
+    segment has data element errors; element 2 (data element 1251): invalid date
+    “19851312”.' (party: _party's answer, else the segment's general words)."""
+    what = party[0] if party else SEGMENT_WORDS.get(err.segment_id)
     name = f"Segment {err.segment_id}" + (f" ({what})" if what else "")
     loop = f", loop {err.loop}" if err.loop else ""
     claim = f", claim {err.patient_control_number}" if err.patient_control_number else ""
@@ -123,7 +181,7 @@ def segment_error_words(err):
     return text + "."
 
 
-def _detail_999(ack):
+def _detail_999(ack, parties):
     lines = [f"{edi_codes.group_ack_text(ack.status)} ({ack.status})."]
     for code in ack.codes:
         lines.append(edi_codes.group_error_text(code) + ".")
@@ -135,7 +193,9 @@ def _detail_999(ack):
             + "".join(f"; {edi_codes.transaction_error_text(c).lower()}" for c in ts.codes)
             + "."
         )
-        lines += [segment_error_words(err) for err in ts.errors]
+        lines += [
+            segment_error_words(err, _party(err, ts.control_number, parties)) for err in ts.errors
+        ]
     return "\n".join(lines)
 
 
@@ -159,10 +219,19 @@ def _batch_of(practice_id, ack):
     return batch
 
 
+def _fix_words(where):
+    if where == "claim":
+        return " Correct the claim, then send it again."
+    page = WHERE[where].split(" (")[0]
+    return f" Correct it on {page}, then check the claim again and send it."
+
+
 def _apply_one_999(practice_id, ack, result, now):
     batch = _batch_of(practice_id, ack)
     status = BATCH_STATUS.get(ack.status, "rejected")
-    detail = _detail_999(ack)
+    errors = [(ts, err) for ts in ack.transactions for err in ts.errors]
+    parties = _parties(batches.file_bytes(batch).decode("ascii", "replace")) if errors else {}
+    detail = _detail_999(ack, parties)
     if (batch.ack_status, batch.ack_detail) != (ack.status, detail):
         ClaimBatch.update(status=status, ack_status=ack.status, ack_detail=detail).where(
             ClaimBatch.id == batch.id
@@ -171,21 +240,31 @@ def _apply_one_999(practice_id, ack, result, now):
     rejected_sets = [ts for ts in ack.transactions if not ts.accepted]
     if not rejected_sets and ack.accepted:
         return
-    # Our files hold one transaction set: a rejected set is every claim of the file.
+    # Our files hold one transaction set: a rejected set is every claim of the file. A
+    # claim sent again since in another file is that file's now: an answer to this one (a
+    # copy fetched again, or one late) must not reject what the payer is being sent.
     for claim in batches.claims_of(batch):
+        if claim.batch_id != batch.id:
+            result.unchanged.append(claim)
+            continue
         named = [
-            segment_error_words(err)
+            (err, _party(err, ts.control_number, parties))
             for ts in rejected_sets
             for err in ts.errors
             if err.patient_control_number in ("", claim.patient_control_number)
         ]
+        where = next((party[1] for _, party in named if party), "claim")
         message = (
             f"The clearinghouse rejected file {batch.interchange_control_number:09d} (999): "
-            + (" ".join(named) if named else "the whole file was refused.")
-            + " Correct the claim, then send it again."
+            + (
+                " ".join(segment_error_words(err, party) for err, party in named)
+                if named
+                else "the whole file was refused."
+            )
+            + _fix_words(where)
         )
         reason = f"Rejected with file {batch.interchange_control_number:09d} (999)"
-        _reject(claim, "999", [("999_rejected", message)], reason, result, now, batch)
+        _reject(claim, "999", [("999_rejected", message, where)], reason, result, now, batch)
 
 
 def apply_999(practice_id, text):
@@ -235,12 +314,21 @@ def _apply_claim_277(claim, cs, source_name, result, now):
     if cs.rejected:
         found = _rejections(cs)
         message_lines = [m for _, m in found]
+        # Whom the payer names (STC01-3) says where it is fixed: a referring provider's NPI
+        # on the referral, a subscriber's member ID on the policy ...
+        entity = next(
+            (st.entity for st in cs.statuses if st.category in REJECTING and st.entity in PARTIES),
+            "",
+        )
+        where = PARTIES[entity][1] if entity else "claim"
+        fix = " Correct it, then send it again." if where == "claim" else _fix_words(where)
         problems = [
             (
                 found[0][0],
                 f"{source_name} rejected the claim (277CA): "
                 + " ".join(f"{m}." for m in message_lines)
-                + " Correct it, then send it again.",
+                + fix,
+                where,
             )
         ]
         reason = "Rejected (277CA): " + "; ".join(message_lines)

@@ -22,13 +22,26 @@ from portal.models.claims import Claim, ClaimBatch
 from portal.rules import claim_status
 from portal.services import clearinghouse, clearinghouse_transfer
 from portal.services.claims import batches, history
-from portal.services.clearinghouse_sftp import HOST_KEY_CHANGED, TransportError
+from portal.services.clearinghouse_sftp import (
+    AUTH,
+    FOLDER,
+    HOST_KEY_CHANGED,
+    NOT_CONFIGURED,
+    PERMISSION,
+    PROTOCOL,
+    SECRET,
+    TransportError,
+)
 
 MAX_ATTEMPTS = 6
 # Seconds to wait after the 1st, 2nd ... failed try: one minute, growing to three hours.
 BACKOFF = (60, 300, 900, 3600, 10800)
 SENDABLE = ("built", "failed")
+WAITING = ("queued", "sending")  # sent again on demand while no upload holds the file
 SETTINGS_PAGE = "Settings → Clearinghouse"
+# Failures the owner fixes in the settings or with the clearinghouse (not the desk, and not
+# by waiting): the login, the stored secret, a folder, the user's rights.
+OWNER_FIXES = frozenset({AUTH, SECRET, FOLDER, PERMISSION, PROTOCOL, NOT_CONFIGURED})
 
 
 class SendError(Exception):
@@ -47,9 +60,33 @@ def delay_after(attempts):
     return BACKOFF[min(attempts, len(BACKOFF)) - 1]
 
 
+def wait_words(attempts):
+    """delay_after in words: "5 minutes", "1 hour"."""
+    minutes = delay_after(attempts) // 60
+    if minutes < 60:
+        return f"{minutes} minute{'s' if minutes != 1 else ''}"
+    return f"{minutes // 60} hour{'s' if minutes >= 120 else ''}"
+
+
+def uploading(batch):
+    """True while an upload of the batch's file holds its name: it is being sent now."""
+    row = clearinghouse_transfer.upload_state(batch.practice_id, batch.remote_name)
+    return bool(row and row.busy_until and row.busy_until > clock.utcnow())
+
+
+def can_send(batch):
+    """Built or not sent; or waiting for its next try, or in a try that never came back
+    (the portal restarted mid-send), while no upload holds it: a retry never sends twice
+    (clearinghouse_transfer's journal), so sending it now is safe."""
+    if batch.status in SENDABLE:
+        return True
+    return batch.status in WAITING and not uploading(batch)
+
+
 def queue(batch, user=None):
-    """Mark a built (or failed) batch to be sent; the caller enqueues the task after the
-    transaction commits (tasks.enqueue(tasks.claims.send_batch, batch.id))."""
+    """Mark a built (or failed, or waiting: can_send) batch to be sent; the caller
+    enqueues the task after the transaction commits (tasks.enqueue(tasks.claims.send_batch,
+    batch.id))."""
     with database.atomic("IMMEDIATE"):
         batch = ClaimBatch.get_by_id(batch.id)
         conn = clearinghouse.connection_for(batch.practice_id)
@@ -63,7 +100,9 @@ def queue(batch, user=None):
                 "The clearinghouse's server key changed: nothing is sent until the owner "
                 f"checks and accepts the new key under {SETTINGS_PAGE}."
             )
-        if batch.status not in SENDABLE:
+        if batch.status in WAITING and uploading(batch):
+            raise SendError("This file is being sent right now; this page shows how it goes.")
+        if not can_send(batch):
             raise SendError(f"This file is {batches.STATUS_LABELS[batch.status].lower()} already.")
         ClaimBatch.update(status="queued", attempts=0, last_error="").where(
             ClaimBatch.id == batch.id
@@ -108,17 +147,20 @@ def _sent(batch, result):
 
 def words(exc):
     """The transport's message, fit for the batch's 255-character last_error: whole
-    sentences (the settings page shows the long form, fingerprints and all)."""
+    sentences (the settings page shows the long form, fingerprints and all). The desk
+    reads it: what only the owner can fix (the login, a folder) says so."""
     if exc.code == HOST_KEY_CHANGED:
         return (
             "The clearinghouse server's key changed: all transfers are stopped until the "
             f"owner checks the new key under {SETTINGS_PAGE}."
         )
-    message = exc.message
-    if len(message) <= 200:
-        return message
-    cut = message[:200].rfind(". ")
-    return message[: cut + 1] if cut > 0 else message[:199] + "…"
+    if exc.code not in OWNER_FIXES:
+        return clearinghouse.sentences(exc.message, 200)
+    where = "" if SETTINGS_PAGE in exc.message else f" under {SETTINGS_PAGE}"
+    return (
+        clearinghouse.sentences(exc.message, 180)
+        + f" The owner sees to this{where}; then press Send again."
+    )
 
 
 def _failed(batch, exc):

@@ -4,7 +4,8 @@ what to do next, oldest first within its kind.
     for group in work_list(practice_id, now, tz):  # [Group(kind, title, items)]
         for item in group.items: item.claim / item.batch / item.line, item.reason, item.next
 
-Kinds, in the order the list shows them: claims the payer has not received whose filing
+Kinds, in the order the list shows them: the clearinghouse connection while it fails
+(nothing is sent or collected then), claims the payer has not received whose filing
 limit (Payer.filing_limit_days) ends within 14 days or has passed, soonest deadline first
 (services/claims/filing.py; a held or rejected one is listed there only, with what holds
 it or why it was rejected: fixing that is how it gets out in time), claims rejected
@@ -27,6 +28,7 @@ from portal.models.insurance import Payer
 from portal.models.people import Client
 from portal.rules import claim_status, filing_limit
 from portal.rules.money import format_cents
+from portal.services import clearinghouse_sftp
 from portal.services.claims import filing, history, queries, remittances
 from portal.services.claims.data import settings_for
 
@@ -52,6 +54,7 @@ class Group:
 
 
 TITLES = {
+    "connection": "The portal cannot reach the clearinghouse",
     "filing": "Running out of time to file",
     "rejected": "Rejected: fix and send again",
     "denied": "Denied or not paid in full",
@@ -63,6 +66,9 @@ TITLES = {
     "no_response": "No answer from the payer",
 }
 NEXT = {
+    "connection": "Until it works, no file is sent and no acknowledgment or payment is "
+    "collected. The owner finds what is wrong under Settings → Clearinghouse (“Test the "
+    "connection” says it in words); then press “Check the clearinghouse now”.",
     "filing": "Fix what keeps it back, check it and send it in the next 837P file before the "
     "date: the payer must receive it by then.",
     "filing_late": "Send it anyway with proof of timely filing if you have it (an earlier "
@@ -103,7 +109,7 @@ def _balance_open():
     return (Claim.total_cents - settled - Claim.written_off_cents) > 0
 
 
-def _claim_items(practice_id, due):
+def _claim_items(practice_id, due, tz):
     """The claims' kinds (filing, rejected, denied, held, correcting); `due`: filing.due's
     answer. A claim running out of time is listed there, not again as rejected or held."""
     rejected = _claims(practice_id, Claim.status == claim_status.REJECTED)
@@ -153,7 +159,7 @@ def _claim_items(practice_id, due):
             Item(
                 "correcting",
                 c.submitted_at,
-                _correcting_reason(c, reason),
+                _correcting_reason(c, reason, tz),
                 NEXT["correcting"],
                 claim=c,
             )  # fmt: skip
@@ -163,9 +169,14 @@ def _claim_items(practice_id, due):
     return out
 
 
-def _correcting_reason(claim, reason):
+def _day(when, tz):
+    """A stored UTC time as the practice's date, as the desk reads it: "Jan 05, 2026"."""
+    return f"{clock.local_date(when, tz):%b %d, %Y}"
+
+
+def _correcting_reason(claim, reason, tz):
     """What the desk reads of a billed claim edited back for a correction."""
-    sent = f"sent {claim.submitted_at:%b %d, %Y}" if claim.submitted_at else "billed"
+    sent = f"sent {_day(claim.submitted_at, tz)}" if claim.submitted_at else "billed"
     number = f", the payer's number {claim.payer_claim_number}" if claim.payer_claim_number else ""
     state = claim_status.label(claim.status).lower()
     default = f"{format_cents(claim.balance_cents)} open."
@@ -191,7 +202,7 @@ def _filing_item(claim, status, reason):
     )
 
 
-def _no_response(practice_id, now):
+def _no_response(practice_id, now, tz):
     days = no_response_days(practice_id)
     cutoff = now - dt.timedelta(days=days)
     claims = _claims(
@@ -201,7 +212,7 @@ def _no_response(practice_id, now):
     )
     items = []
     for c in claims:
-        sent = f"{c.submitted_at:%b %d, %Y}"
+        sent = _day(c.submitted_at, tz)
         phone = f" ({c.payer.phone})" if c.payer.phone else ""
         items.append(
             Item(
@@ -271,12 +282,23 @@ def _unmatched(practice_id):
     ]
 
 
-def work_list(practice_id, now, tz=dt.UTC):
+def _connection(conn):
+    """The clearinghouse connection, while its last try failed: the periodic fetch and the
+    desk's "Check the clearinghouse now" fail out of sight otherwise."""
+    if not clearinghouse_sftp.failing(conn):
+        return []
+    return [Item("connection", conn.last_error_at, conn.last_error, NEXT["connection"])]
+
+
+def work_list(practice_id, now, tz=dt.UTC, connection=None):
     """[Group] with at least one item, in the order the desk works them (tz: the
-    practice's time zone, whose date the filing limits count in)."""
-    found = _claim_items(practice_id, filing.due(practice_id, clock.to_local(now, tz).date(), tz))
+    practice's time zone, whose date the filing limits count in; connection: the
+    practice's clearinghouse connection, if it has one)."""
+    due = filing.due(practice_id, clock.to_local(now, tz).date(), tz)
+    found = _claim_items(practice_id, due, tz)
+    found["connection"] = _connection(connection)
     found["unmatched"] = _unmatched(practice_id)
     found["not_sent"] = _not_sent(practice_id)
     found["not_read"] = _not_read(practice_id)
-    found["no_response"] = _no_response(practice_id, now)
+    found["no_response"] = _no_response(practice_id, now, tz)
     return [Group(kind, TITLES[kind], found[kind]) for kind in TITLES if found[kind]]
