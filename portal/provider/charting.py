@@ -43,7 +43,7 @@ from portal.provider.charting_forms import AddendumForm, NoteForm, note_input, p
 from portal.rules import charting as rules
 from portal.rules import icd10 as icd10_rules
 from portal.services import charting as svc
-from portal.services import client_merge, icd10, reads
+from portal.services import client_merge, icd10, note_templates, reads
 from portal.services.claims import build as claim_build
 
 PROVIDER_NAME = (Provider.first_name, Provider.last_name, Provider.credentials)  # display_name
@@ -236,7 +236,7 @@ def _form_context(form, client, note, template, minutes_raw, dx_codes, errors, o
         "client": client,
         "note": note,
         "note_template": template,
-        "templates": svc.templates(client.practice_id),
+        "templates": note_templates.templates(client.practice_id),
         "codes": codes,
         "minutes_raw": minutes_raw,
         "dx_rows": dx_rows,
@@ -345,7 +345,7 @@ def note_new(client_id):
     if request.method == "GET":
         audit.record("client.view", client=client, detail="new note form")
     template_id = int_arg("template", source=request.values)
-    template = svc.template_for_new_note(client.practice_id, template_id)
+    template = note_templates.template_for_new_note(client.practice_id, template_id)
     return _handle_note_form(client, None, template)
 
 
@@ -377,7 +377,11 @@ def note_edit(note_id):
         return _refused("Only the note's therapist or the owner can edit a draft.")
     if request.method == "GET":
         audit.record("note.view", obj=note, detail="edit form")
-    template = note.template if note.template_id else svc.template_for_new_note(note.practice_id)
+    template = (
+        note.template
+        if note.template_id
+        else note_templates.template_for_new_note(note.practice_id)
+    )
     return _handle_note_form(note.client, note, template)
 
 
