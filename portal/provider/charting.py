@@ -218,7 +218,9 @@ def _dx_from_form(form, errors):
     return codes, offered
 
 
-def _form_context(form, client, note, template, minutes_raw, dx_codes, errors, offered=()):
+def _form_context(
+    form, client, note, template, minutes_raw, dx_codes, errors, offered=(), conflict=None
+):
     codes = svc.cpt_codes(client.practice_id)
     listed = {c for c, _, _, _ in codes}
     # A draft that recorded a code the practice has since hidden still shows it.
@@ -247,6 +249,7 @@ def _form_context(form, client, note, template, minutes_raw, dx_codes, errors, o
         "region_groups": rules.region_groups(),
         "selected_regions": set(form.regions.data or []),
         "is_owner": current_user.role == ROLE_OWNER,
+        "conflict": conflict,
     }
 
 
@@ -320,7 +323,16 @@ def _handle_note_form(client, note, template):
         return render("provider/charting/note_form.html", **ctx), 400
     data = note_input(form, minutes, dx_codes, template.id if template else None)
     try:
-        saved = svc.save_note(current_user, client, data, note=note)
+        saved = svc.save_note(current_user, client, data, note=note, version=form.version.data)
+    except svc.NoteChanged as exc:
+        # Another tab or person saved first: keep what was typed, say who and when; the
+        # form now carries the newer version, so saving again replaces it deliberately.
+        audit.record("note.update.conflict", obj=note)
+        form.version.data = svc.note_details(note)["version"]
+        ctx = _form_context(
+            form, client, note, template, minutes_raw, dx_codes, errors, conflict=exc
+        )
+        return render("provider/charting/note_form.html", **ctx), 409
     except svc.NoteLocked as exc:
         return _locked_response(note, str(exc))
     except svc.NotAllowed as exc:
@@ -393,7 +405,16 @@ def note_sign(note_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        svc.sign_note(current_user, note)
+        svc.sign_note(current_user, note, version=request.form.get("version"))
+    except svc.NoteChanged as exc:
+        audit.record("note.update.conflict", obj=note, detail="sign")
+        who = exc.saved_by or "you, in another tab or window"
+        flash(
+            f"Not signed: the draft was changed since you opened it (saved by {who}, "
+            f"{_local(exc.saved_at):%-I:%M %p}). Read it again, then sign.",
+            "error",
+        )
+        return redirect(url_for("provider.note_view", note_id=note.id))
     except svc.NoteLocked as exc:
         return _locked_response(note, str(exc))
     except svc.NotAllowed as exc:

@@ -7,12 +7,14 @@ raises NoteLocked (the view answers 409); the database triggers refuse it as wel
 """
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 
 from portal import audit, clock
 from portal.db import database
 from portal.models import (
     ROLE_OWNER,
+    AuditLog,
     ChartNote,
     Icd10Favourite,
     NoteAddendum,
@@ -21,6 +23,7 @@ from portal.models import (
     NoteMinutes,
     PracticeCptCode,
     Provider,
+    User,
 )
 from portal.models.charting import NOTE_DRAFT, NOTE_SIGNED
 from portal.rules import charting as rules
@@ -45,6 +48,16 @@ class NoteLocked(ChartingError):
 
 class NotAllowed(ChartingError):
     pass
+
+
+class NoteChanged(ChartingError):
+    """The draft was saved by another tab or person after this form or page was read:
+    `saved_at` (UTC) and `saved_by` (their name; None when it was the same user)."""
+
+    def __init__(self, saved_at, saved_by):
+        super().__init__("This draft was saved elsewhere after you opened it.")
+        self.saved_at = saved_at
+        self.saved_by = saved_by
 
 
 class NoteIncomplete(ChartingError):
@@ -225,8 +238,37 @@ def _locked_now(note_id):
     return status == NOTE_SIGNED
 
 
-def save_note(user, client, data, note=None):
-    """Create a draft note for `client` (note=None) or update a draft. Returns the note."""
+def _version(note, regions, minutes, diagnoses):
+    """A fingerprint of a draft as stored: its fields, regions, minutes and diagnoses."""
+    content = [getattr(note, name) for name in CONTENT_FIELDS]
+    raw = repr((content, list(regions), sorted(minutes.items()), list(diagnoses)))
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _changed_since(user, note, children, version):
+    """Refuse (NoteChanged) when `version` (what the person read) is not the note's now."""
+    if not version or version == _version(note, *children):
+        return
+    last = (
+        AuditLog.select(AuditLog.user_id)
+        .where(
+            (AuditLog.object_type == "chartnote")
+            & (AuditLog.object_id == note.id)
+            & AuditLog.action.in_(("note.create", "note.update"))
+        )
+        .order_by(AuditLog.id.desc())
+        .scalar()
+    )
+    by = None
+    if last is not None and last != user.id:
+        by = User.select(User.name).where(User.id == last).scalar() or "someone else"
+    raise NoteChanged(note.updated_at, by)
+
+
+def save_note(user, client, data, note=None, version=None):
+    """Create a draft note for `client` (note=None) or update a draft. Returns the note.
+    `version`: the note's version (note_details) the form was opened on; a save over a
+    newer one is refused (NoteChanged) instead of overwriting it silently."""
     data.check(user.practice_id)
     if user.role != ROLE_OWNER and data.provider_id != user.provider_id:
         raise NotAllowed("A therapist writes notes under their own name only.")
@@ -254,7 +296,9 @@ def save_note(user, client, data, note=None):
             if not may_edit(user, note):
                 raise NotAllowed("Only the note's therapist or the owner can edit a draft.")
             action = "note.update"
+            note = ChartNote.get_by_id(note.id)  # as it is now, not as the request read it
             old_children = _children(note)
+            _changed_since(user, note, old_children, version)
         changed = []
         for name in CONTENT_FIELDS:
             value = getattr(data, name)
@@ -308,8 +352,9 @@ def _replace_children(note, data):
         ).execute()
 
 
-def sign_note(user, note):
-    """Sign and lock a draft. Only the note's own therapist signs."""
+def sign_note(user, note, version=None):
+    """Sign and lock a draft. Only the note's own therapist signs. `version`: the note's
+    version the person read (note_details); a draft changed since is refused (NoteChanged)."""
     with database.atomic("IMMEDIATE"):
         if _locked_now(note.id):
             raise NoteLocked("This note is already signed.")
@@ -317,6 +362,7 @@ def sign_note(user, note):
             raise NotAllowed("Only the note's therapist can sign it.")
         note = ChartNote.get_by_id(note.id)
         regions, minutes, dx = _children(note)
+        _changed_since(user, note, (regions, minutes, dx), version)
         problems = rules.signing_problems(
             {f: getattr(note, f) for f in rules.SOAP_FIELDS}, minutes, dx
         )
@@ -410,6 +456,8 @@ def note_details(note):
         "total_minutes": sum(minutes.values()),
         "diagnoses": found[NoteDiagnosis],
         "addenda": found[NoteAddendum],
+        # what the edit form and the Sign button carry (save_note, sign_note)
+        "version": _version(note, regions, minutes, [d.code for d in found[NoteDiagnosis]]),
     }
 
 

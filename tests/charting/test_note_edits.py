@@ -5,9 +5,17 @@ signing refused with the reason by the field."""
 import re
 import subprocess
 
+from portal.models import AuditLog, ChartNote
 from portal.services import charting as svc
-from tests.charting.helpers import make_note
+from tests.charting.helpers import form_data, make_note
 from tests.conftest import login
+
+
+def actions(**where):
+    q = AuditLog.select()
+    for k, v in where.items():
+        q = q.where(getattr(AuditLog, k) == v)
+    return [a.action for a in q.order_by(AuditLog.id)]
 
 
 def _pdf_text(client, note, tmp_path):
@@ -34,3 +42,76 @@ def test_a_long_unbroken_line_wraps_on_the_pdf_instead_of_running_off_the_page(
     # All of it is on the page (pdftotext reads only what is inside it), in the note and
     # in the addendum.
     assert text.count(link) == 2
+
+
+# --- two tabs (or the owner and the therapist) on one draft ---------------------------------
+
+
+def _version(html):
+    found = re.search(r'name="version"[^>]*value="([0-9a-f]+)"', html) or re.search(
+        r'value="([0-9a-f]+)"[^>]*name="version"', html
+    )
+    assert found, "the form carries the version of the draft it was opened on"
+    return found.group(1)
+
+
+def test_a_second_tab_does_not_overwrite_a_newer_save_silently(client, world):
+    note = make_note(world.a.therapist, world.a.c1, world.a.provider.id)
+    login(client, world.a.therapist)
+    url = f"/provider/notes/{note.id}/edit"
+    opened = _version(client.get(url).get_data(as_text=True))  # both tabs open the form
+
+    first = form_data(world.a.provider.id, version=opened, subjective="Tab one: neck better.")
+    assert client.post(url, data=first).status_code == 302
+
+    second = form_data(world.a.provider.id, version=opened, subjective="Tab two: shoulder.")
+    r = client.post(url, data=second)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409
+    assert "saved elsewhere after you opened it" in html
+    assert "by you, in another tab or window" in html
+    assert "Tab two: shoulder." in html  # what was typed is kept on the page
+    assert ChartNote.get_by_id(note.id).subjective == "Tab one: neck better."
+    assert "note.update.conflict" in actions(object_id=note.id)
+
+    # Saving again from that page is deliberate: it replaces the other save.
+    again = form_data(world.a.provider.id, version=_version(html), subjective="Tab two: shoulder.")
+    assert client.post(url, data=again).status_code == 302
+    assert ChartNote.get_by_id(note.id).subjective == "Tab two: shoulder."
+
+
+def test_the_owner_and_the_therapist_on_one_draft_are_told_who_saved(client, world, app):
+    note = make_note(world.a.therapist, world.a.c1, world.a.provider.id)
+    url = f"/provider/notes/{note.id}/edit"
+    login(client, world.a.therapist)
+    opened = _version(client.get(url).get_data(as_text=True))
+    owner = app.test_client()
+    login(owner, world.a.owner)
+    data = form_data(world.a.provider.id, version=_version(owner.get(url).get_data(as_text=True)))
+    assert owner.post(url, data={**data, "plan": "Owner's plan."}).status_code == 302
+
+    r = client.post(url, data=form_data(world.a.provider.id, version=opened, plan="Mine."))
+    assert r.status_code == 409
+    assert world.a.owner.name in r.get_data(as_text=True)
+    assert ChartNote.get_by_id(note.id).plan == "Owner's plan."
+
+
+def test_signing_from_the_note_page_refuses_a_draft_changed_since_it_was_read(client, world, app):
+    note = make_note(world.a.therapist, world.a.c1, world.a.provider.id)
+    login(client, world.a.therapist)
+    page = client.get(f"/provider/notes/{note.id}").get_data(as_text=True)
+    read = _version(page)
+    owner = app.test_client()
+    login(owner, world.a.owner)
+    url = f"/provider/notes/{note.id}/edit"
+    data = form_data(world.a.provider.id, version=_version(owner.get(url).get_data(as_text=True)))
+    assert owner.post(url, data={**data, "assessment": "Changed by the owner."}).status_code == 302
+
+    r = client.post(f"/provider/notes/{note.id}/sign", data={"version": read})
+    assert r.status_code == 302
+    assert ChartNote.get_by_id(note.id).status == "draft"
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "changed since you opened it" in page and "Changed by the owner." in page
+    # Read again, it signs.
+    r = client.post(f"/provider/notes/{note.id}/sign", data={"version": _version(page)})
+    assert ChartNote.get_by_id(note.id).status == "signed"
