@@ -88,14 +88,29 @@ def _note(note_id, action=None):
     return get_or_404(ChartNote, note_id, audit_action=action, joined=(Client, Provider))
 
 
+def _typed_text(note):
+    """[(label, text)]: the SOAP text a refused POST of the note form brought that the
+    note does not hold (typed in a tab opened before the note was signed elsewhere)."""
+    if request.method != "POST":
+        return []
+    out = []
+    for name in rules.SOAP_FIELDS:
+        text = (request.form.get(name) or "").strip()
+        if text and text != (getattr(note, name) or "").strip():
+            out.append((name.capitalize(), text))
+    return out
+
+
 def _locked_response(note, message=None):
-    """HTTP 409: a signed note cannot be edited; the page offers the addendum instead."""
+    """HTTP 409: a signed note cannot be edited; the page offers the addendum instead, and
+    shows what the refused form had typed (not saved) so that nothing typed is lost."""
     resp = make_response(
         render(
             "provider/charting/locked.html",
             note=note,
             message=message or str(svc.NoteLocked()),
             addendum_form=AddendumForm(),
+            typed=_typed_text(note),
         )
     )
     resp.status_code = 409

@@ -115,3 +115,26 @@ def test_signing_from_the_note_page_refuses_a_draft_changed_since_it_was_read(cl
     # Read again, it signs.
     r = client.post(f"/provider/notes/{note.id}/sign", data={"version": _version(page)})
     assert ChartNote.get_by_id(note.id).status == "signed"
+
+
+def test_a_note_signed_in_another_tab_keeps_what_the_open_form_had_typed(client, world):
+    note = make_note(world.a.therapist, world.a.c1, world.a.provider.id)
+    login(client, world.a.therapist)
+    url = f"/provider/notes/{note.id}/edit"
+    opened = _version(client.get(url).get_data(as_text=True))
+    svc.sign_note(world.a.therapist, note)  # the other tab signs
+
+    typed = form_data(
+        world.a.provider.id,
+        version=opened,
+        subjective=note.subjective,  # unchanged: not repeated
+        plan="Typed after signing: stretch the left hip flexors daily.",
+    )
+    r = client.post(url, data=typed)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409
+    assert "This note is signed and locked" in html
+    assert "not saved" in html and "Typed after signing: stretch the left hip flexors" in html
+    assert html.count(note.subjective) == 0
+    assert 'name="body"' in html  # the addendum form, to put it in
+    assert ChartNote.get_by_id(note.id).plan == "Two more visits."
