@@ -297,6 +297,35 @@ def _sign_after_save(saved):
     return None
 
 
+def _read_post(form, client, errors):
+    """(the form validates, the POSTed minutes as typed and as read, the diagnoses, the
+    billable codes to offer for a category), with what is wrong put in `errors` by field;
+    when the form is valid, the minutes and the date checked against the linked visit."""
+    codes = [c for c, _, _, _ in svc.cpt_codes(client.practice_id)]
+    minutes_raw = {}
+    for key, value in request.form.items():
+        if key.startswith("minutes-"):
+            minutes_raw[key.removeprefix("minutes-")[:8]] = value
+    minutes, minute_errors = rules.parse_minutes(minutes_raw, codes)
+    if minute_errors:
+        errors["minutes"] = minute_errors
+    dx_codes, offered = _dx_from_form(form, errors)
+    for name in ("pain_before", "pain_after"):
+        _, err = rules.parse_pain(getattr(form, name).data)
+        if err:
+            errors[name] = err
+    valid = form.validate_on_submit()
+    if valid and form.appointment.data:
+        # the appointment is one of the form's choices: this client's
+        found = svc.visit_problems(
+            client, form.appointment.data, form.visit_date.data, minutes, current_user.practice
+        )
+        if "visit_date" in found:
+            form.visit_date.errors.append(found["visit_date"])
+        errors.update(found)
+    return valid, minutes_raw, minutes, dx_codes, offered
+
+
 def _handle_note_form(client, note, template):
     """GET shows, POST validates and saves (and signs when asked). Returns a response."""
     form = NoteForm()
@@ -318,20 +347,8 @@ def _handle_note_form(client, note, template):
         ctx = _form_context(form, client, note, template, minutes_raw, dx_codes, errors)
         return render("provider/charting/note_form.html", **ctx)
 
-    codes = [c for c, _, _, _ in svc.cpt_codes(client.practice_id)]
-    minutes_raw = {}
-    for key, value in request.form.items():
-        if key.startswith("minutes-"):
-            minutes_raw[key.removeprefix("minutes-")[:8]] = value
-    minutes, minute_errors = rules.parse_minutes(minutes_raw, codes)
-    if minute_errors:
-        errors["minutes"] = minute_errors
-    dx_codes, offered = _dx_from_form(form, errors)
-    for name in ("pain_before", "pain_after"):
-        _, err = rules.parse_pain(getattr(form, name).data)
-        if err:
-            errors[name] = err
-    if not form.validate_on_submit() or errors:
+    valid, minutes_raw, minutes, dx_codes, offered = _read_post(form, client, errors)
+    if not valid or errors:
         # Keep what was typed, drop only what cannot be read.
         kept = [c for c in dx_codes if icd10.validate(c)[0]]
         ctx = _form_context(form, client, note, template, minutes_raw, kept, errors, offered)

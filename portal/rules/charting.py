@@ -102,6 +102,18 @@ def parse_minutes(raw, allowed_codes):
     return minutes, errors
 
 
+def minutes_over_visit(minutes, visit_minutes):
+    """Why the timed minutes ({code: minutes}) cannot have been given in a visit of
+    `visit_minutes`, or ''."""
+    total = sum(minutes.values())
+    if visit_minutes and total > visit_minutes:
+        return (
+            f"These codes add up to {total} minutes, more than the {visit_minutes}-minute "
+            "visit. Correct the minutes, or the visit's length on the schedule."
+        )
+    return ""
+
+
 # --- pain scale and techniques -----------------------------------------------------------
 
 PAIN_MIN, PAIN_MAX = 0, 10

@@ -14,6 +14,7 @@ from portal import audit, clock
 from portal.db import database
 from portal.models import (
     ROLE_OWNER,
+    Appointment,
     AuditLog,
     ChartNote,
     Icd10Favourite,
@@ -227,6 +228,38 @@ CONTENT_FIELDS = (
 )
 
 
+def _clients_visit(client, appointment_id):
+    return (
+        Appointment.select()
+        .where(
+            (Appointment.id == appointment_id)
+            & (Appointment.practice == client.practice_id)
+            & (Appointment.client == client.id)
+        )
+        .first()
+    )
+
+
+def visit_problems(client, appointment_id, visit_date, minutes, practice):
+    """{field: message} where a note disagrees with the client's visit it is linked to:
+    its minutes add up to more than the visit lasted ("minutes_total"), or its date is not
+    the visit's day in the practice's zone ("visit_date")."""
+    appt = _clients_visit(client, appointment_id)
+    if appt is None:
+        return {"appointment": "Link the note to one of this client's visits."}
+    problems = {}
+    length = int((appt.ends_at - appt.starts_at).total_seconds() // 60)
+    over = rules.minutes_over_visit(minutes, length)
+    if over:
+        problems["minutes_total"] = over
+    day = clock.local_date(appt.starts_at, practice.tz)
+    if visit_date is not None and visit_date != day:
+        problems["visit_date"] = (
+            f"The linked visit was on {day:%a %d %b %Y}: change the date, or the appointment."
+        )
+    return problems
+
+
 def may_edit(user, note):
     return user.role == ROLE_OWNER or (
         user.provider_id is not None and user.provider_id == note.provider_id
@@ -280,6 +313,8 @@ def save_note(user, client, data, note=None, version=None):
         raise ChartingError("Choose a therapist of this practice.")
     if client.practice_id != user.practice_id:
         raise NotAllowed("This client belongs to another practice.")
+    if data.appointment_id and _clients_visit(client, data.appointment_id) is None:
+        raise ChartingError("Link the note to one of this client's visits.")
     with database.atomic("IMMEDIATE"):
         if note is None:
             note = ChartNote(

@@ -2,10 +2,13 @@
 a note signed elsewhere while its form is open, minutes and dates against the visit, and
 signing refused with the reason by the field."""
 
+import datetime as dt
 import re
 import subprocess
 
-from portal.models import AuditLog, ChartNote
+import pytest
+
+from portal.models import Appointment, AppointmentType, AuditLog, ChartNote
 from portal.services import charting as svc
 from tests.charting.helpers import form_data, make_note
 from tests.conftest import login
@@ -138,3 +141,68 @@ def test_a_note_signed_in_another_tab_keeps_what_the_open_form_had_typed(client,
     assert html.count(note.subjective) == 0
     assert 'name="body"' in html  # the addendum form, to put it in
     assert ChartNote.get_by_id(note.id).plan == "Two more visits."
+
+
+# --- minutes and the date against the visit ---------------------------------------------------
+
+
+def _visit(world, client, start, minutes=60):
+    kind = AppointmentType.create(
+        practice=world.a.practice, name=f"Massage {minutes}", duration_minutes=minutes
+    )
+    end = start + dt.timedelta(minutes=minutes)
+    return Appointment.create(
+        practice=world.a.practice,
+        client=client,
+        provider=world.a.provider,
+        appointment_type=kind,
+        starts_at=start,
+        ends_at=end,
+        blocked_until=end,
+        status="completed",
+    )
+
+
+def _post_new(client, world, **kw):
+    login(client, world.a.therapist)
+    url = f"/provider/clients/{world.a.c1.id}/notes/new"
+    return client.post(url, data=form_data(world.a.provider.id, **kw))
+
+
+def test_minutes_over_the_visits_length_are_refused_by_the_minutes(client, world):
+    # 17:00 UTC on 20 Nov is 9 AM in Los Angeles (the practice's zone): a 60-minute visit.
+    appt = _visit(world, world.a.c1, dt.datetime(2026, 11, 20, 17, 0))
+    r = _post_new(
+        client, world, appointment=str(appt.id), **{"minutes-97124": "45", "minutes-97140": "30"}
+    )
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    box = html[html.index("Minutes per code") : html.index("Diagnosis codes (ICD-10-CM)")]
+    assert "75 minutes" in box and "60-minute visit" in box
+    assert 'aria-invalid="true"' in box  # the first field to correct is focused
+    assert "Hypertonic lumbar paraspinals" in html and 'value="30"' in html  # kept
+    assert ChartNote.select().count() == 0
+
+    r = _post_new(
+        client, world, appointment=str(appt.id), **{"minutes-97124": "45", "minutes-97140": "15"}
+    )
+    assert r.status_code == 302  # the whole hour is fine
+
+
+def test_the_visit_date_must_be_the_linked_visits_day_in_the_practices_zone(client, world):
+    # 02:30 UTC on the 21st is the evening of the 20th in Los Angeles.
+    appt = _visit(world, world.a.c1, dt.datetime(2026, 11, 21, 2, 30))
+    r = _post_new(client, world, appointment=str(appt.id), visit_date="2026-11-21")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    error = re.search(r'<p class="error" id="visit_date-error">([^<]*)</p>', html)
+    assert error and "Fri 20 Nov 2026" in error.group(1)
+    assert ChartNote.select().count() == 0
+    assert _post_new(client, world, appointment=str(appt.id)).status_code == 302  # the 20th
+
+
+def test_the_service_links_a_note_only_to_the_clients_own_visit(ctx, world):
+    other = _visit(world, world.a.c2, dt.datetime(2026, 11, 20, 17, 0))
+    with pytest.raises(svc.ChartingError, match="this client's visits"):
+        make_note(world.a.therapist, world.a.c1, world.a.provider.id, appointment_id=other.id)
+    assert ChartNote.select().count() == 0
