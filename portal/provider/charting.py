@@ -281,15 +281,29 @@ def _signed(note):
     return nxt
 
 
+def _not_signed(note):
+    """Signing refused for what the note lacks: its form, the reasons by their fields
+    (the draft as saved; the GET with sign=1 asks services.charting.signing_problems)."""
+    flash("The note is saved as a draft, not signed: see the marked fields.", "warning")
+    return redirect(url_for("provider.note_edit", note_id=note.id, sign=1))
+
+
+def _sign_check(form, note, errors):
+    """The edit form after a refused signing: why, by the fields."""
+    problems = svc.signing_problems(note)
+    if "soap" in problems:
+        form.subjective.errors = [problems["soap"]]
+    if "dx" in problems:
+        errors["dx"] = problems["dx"]
+
+
 def _sign_after_save(saved):
     """ "Save and sign": sign the saved draft (the response to send: the visit's next step
     or the note), or say why it stays a draft (None)."""
     try:
         svc.sign_note(current_user, saved)
-    except svc.NoteIncomplete as exc:
-        for p in exc.problems:
-            flash(p, "error")
-        flash("The note is saved as a draft, not signed.", "warning")
+    except svc.NoteIncomplete:
+        return _not_signed(saved)
     except svc.ChartingError as exc:
         flash(str(exc), "error")
     else:
@@ -344,8 +358,10 @@ def _handle_note_form(client, note, template):
         details = prefill(form, client, note, template)
         minutes_raw = {c: str(m) for c, m in details["minutes"]}
         dx_codes = [d.code for d in details["diagnoses"]]
+        if note is not None and request.args.get("sign"):
+            _sign_check(form, note, errors)
         ctx = _form_context(form, client, note, template, minutes_raw, dx_codes, errors)
-        return render("provider/charting/note_form.html", **ctx)
+        return render("provider/charting/note_form.html", **ctx, sign_check=bool(errors))
 
     valid, minutes_raw, minutes, dx_codes, offered = _read_post(form, client, errors)
     if not valid or errors:
@@ -451,10 +467,8 @@ def note_sign(note_id):
         return _locked_response(note, str(exc))
     except svc.NotAllowed as exc:
         return _refused(str(exc))
-    except svc.NoteIncomplete as exc:
-        for p in exc.problems:
-            flash(p, "error")
-        return redirect(url_for("provider.note_view", note_id=note.id))
+    except svc.NoteIncomplete:
+        return _not_signed(note)
     return _signed(note)
 
 

@@ -151,14 +151,14 @@ SOAP_FIELDS = ("subjective", "objective", "assessment", "plan")
 
 
 def signing_problems(note_fields, minutes, diagnoses):
-    """Why a note may not be signed yet (empty list = it may).
+    """{field: why the note may not be signed yet} (empty = it may): "soap", "dx".
 
     A signed note must say something (S, O, A or P) and, when it records billable minutes,
     name at least one diagnosis (a claim needs one).
     """
-    problems = []
+    problems = {}
     if not any((note_fields.get(f) or "").strip() for f in SOAP_FIELDS):
-        problems.append("Write at least one of subjective, objective, assessment or plan.")
+        problems["soap"] = "Write at least one of subjective, objective, assessment or plan."
     if any(m > 0 for m in minutes.values()) and not diagnoses:
-        problems.append("Add a diagnosis code: the minutes recorded here may be billed.")
+        problems["dx"] = "Add a diagnosis code: the minutes recorded here may be billed."
     return problems

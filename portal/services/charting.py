@@ -62,9 +62,12 @@ class NoteChanged(ChartingError):
 
 
 class NoteIncomplete(ChartingError):
-    def __init__(self, problems):
-        super().__init__(" ".join(problems))
-        self.problems = problems
+    """Why a draft cannot be signed: `fields` {field: message} ("soap", "dx")."""
+
+    def __init__(self, fields):
+        super().__init__(" ".join(fields.values()))
+        self.fields = fields
+        self.problems = list(fields.values())
 
 
 # --- CPT codes ---------------------------------------------------------------------------
@@ -387,6 +390,21 @@ def _replace_children(note, data):
         ).execute()
 
 
+def _signing_problems(note, minutes, dx):
+    problems = rules.signing_problems({f: getattr(note, f) for f in rules.SOAP_FIELDS}, minutes, dx)
+    for code in dx:
+        ok, message, _ = icd10.validate(code)
+        if not ok:
+            problems["dx"] = message
+    return problems
+
+
+def signing_problems(note):
+    """{field: message}: why the draft cannot be signed as it is stored ("soap", "dx")."""
+    _, minutes, dx = _children(note)
+    return _signing_problems(note, minutes, dx)
+
+
 def sign_note(user, note, version=None):
     """Sign and lock a draft. Only the note's own therapist signs. `version`: the note's
     version the person read (note_details); a draft changed since is refused (NoteChanged)."""
@@ -398,13 +416,7 @@ def sign_note(user, note, version=None):
         note = ChartNote.get_by_id(note.id)
         regions, minutes, dx = _children(note)
         _changed_since(user, note, (regions, minutes, dx), version)
-        problems = rules.signing_problems(
-            {f: getattr(note, f) for f in rules.SOAP_FIELDS}, minutes, dx
-        )
-        for code in dx:
-            ok, message, _ = icd10.validate(code)
-            if not ok:
-                problems.append(message)
+        problems = _signing_problems(note, minutes, dx)
         if problems:
             raise NoteIncomplete(problems)
         now = clock.utcnow()

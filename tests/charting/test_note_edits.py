@@ -206,3 +206,39 @@ def test_the_service_links_a_note_only_to_the_clients_own_visit(ctx, world):
     with pytest.raises(svc.ChartingError, match="this client's visits"):
         make_note(world.a.therapist, world.a.c1, world.a.provider.id, appointment_id=other.id)
     assert ChartNote.select().count() == 0
+
+
+# --- signing refused: the reason by the field ------------------------------------------------
+
+
+def _error_of(html, field_id):
+    found = re.search(rf'<p class="error" id="{field_id}-error">([^<]*)</p>', html)
+    return found.group(1) if found else ""
+
+
+def test_save_and_sign_with_nothing_coded_shows_the_reason_by_the_diagnosis_box(client, world):
+    r = _post_new(client, world, dx=[], action="sign")
+    note = ChartNote.get()
+    assert note.status == "draft"  # saved, not signed
+    assert r.status_code == 302
+    assert r.headers["Location"].endswith(f"/provider/notes/{note.id}/edit?sign=1")
+    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Add a diagnosis code" in _error_of(html, "dx_new")
+    assert "saved as a draft, not signed" in html.lower()
+    assert "nothing was saved" not in html
+    assert "Hypertonic lumbar paraspinals" in html and 'value="30"' in html
+
+    # The note page's Sign button leads there too.
+    page = client.get(f"/provider/notes/{note.id}").get_data(as_text=True)
+    r = client.post(f"/provider/notes/{note.id}/sign", data={"version": _version(page)})
+    assert r.headers["Location"].endswith(f"/provider/notes/{note.id}/edit?sign=1")
+    assert ChartNote.get_by_id(note.id).status == "draft"
+
+
+def test_signing_an_empty_note_marks_the_soap_fields(client, world):
+    empty = {name: "" for name in ("subjective", "objective", "assessment", "plan")}
+    r = _post_new(client, world, action="sign", **empty)
+    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Write at least one of subjective" in _error_of(html, "subjective")
+    assert not _error_of(html, "dx_new")
+    assert ChartNote.get().status == "draft"
