@@ -150,15 +150,26 @@ def join_techniques(chosen, other):
 SOAP_FIELDS = ("subjective", "objective", "assessment", "plan")
 
 
+def written(text):
+    """Whether a SOAP field says something: a line other than a template's bare prompt
+    ("Chief complaint:" with nothing after it)."""
+    return any(
+        line.strip() and not line.strip().endswith(":") for line in (text or "").splitlines()
+    )
+
+
 def signing_problems(note_fields, minutes, diagnoses):
     """{field: why the note may not be signed yet} (empty = it may): "soap", "dx".
 
-    A signed note must say something (S, O, A or P) and, when it records billable minutes,
-    name at least one diagnosis (a claim needs one).
+    A signed note must say something (S, O, A or P: more than its template's prompts)
+    and, when it records billable minutes, name at least one diagnosis (a claim needs one).
     """
     problems = {}
-    if not any((note_fields.get(f) or "").strip() for f in SOAP_FIELDS):
-        problems["soap"] = "Write at least one of subjective, objective, assessment or plan."
+    if not any(written(note_fields.get(f)) for f in SOAP_FIELDS):
+        problems["soap"] = (
+            "Write at least one of subjective, objective, assessment or plan "
+            "(the template's prompts alone are not a note)."
+        )
     if any(m > 0 for m in minutes.values()) and not diagnoses:
         problems["dx"] = "Add a diagnosis code: the minutes recorded here may be billed."
     return problems

@@ -9,7 +9,9 @@ import subprocess
 import pytest
 
 from portal.models import Appointment, AppointmentType, AuditLog, ChartNote
+from portal.rules import charting as rules
 from portal.services import charting as svc
+from portal.services import note_templates
 from tests.charting.helpers import form_data, make_note
 from tests.conftest import login
 
@@ -242,3 +244,12 @@ def test_signing_an_empty_note_marks_the_soap_fields(client, world):
     assert "Write at least one of subjective" in _error_of(html, "subjective")
     assert not _error_of(html, "dx_new")
     assert ChartNote.get().status == "draft"
+
+
+def test_a_note_of_the_templates_prompts_alone_is_not_signed(client, world):
+    prompts = {name: note_templates.DEFAULT_TEMPLATE[name] for name in rules.SOAP_FIELDS}
+    r = _post_new(client, world, action="sign", **prompts, **{"minutes-97124": ""})
+    assert r.headers["Location"].endswith("/edit?sign=1")
+    assert ChartNote.get().status == "draft"
+    html = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Write at least one of subjective" in _error_of(html, "subjective")
