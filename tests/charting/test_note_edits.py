@@ -253,3 +253,26 @@ def test_a_note_of_the_templates_prompts_alone_is_not_signed(client, world):
     assert ChartNote.get().status == "draft"
     html = client.get(r.headers["Location"]).get_data(as_text=True)
     assert "Write at least one of subjective" in _error_of(html, "subjective")
+
+
+def test_a_therapist_kept_to_their_own_clients_reaches_no_page_of_anothers_note(client, world):
+    note = make_note(world.a.owner, world.a.c2, world.a.provider2.id)  # c2 is provider2's
+    world.a.practice.therapists_see_all_clients = False
+    world.a.practice.save()
+    login(client, world.a.therapist)
+    for method, url in (
+        ("GET", f"/provider/notes/{note.id}"),
+        ("GET", f"/provider/notes/{note.id}/edit"),
+        ("GET", f"/provider/notes/{note.id}/pdf"),
+        ("POST", f"/provider/notes/{note.id}/edit"),
+        ("POST", f"/provider/notes/{note.id}/sign"),
+        ("POST", f"/provider/notes/{note.id}/addenda"),
+        ("POST", f"/provider/notes/{note.id}/delete"),
+        ("GET", f"/provider/clients/{world.a.c2.id}/notes/new"),
+    ):
+        call = client.get if method == "GET" else client.post
+        r = call(url, data=form_data(world.a.provider.id)) if method == "POST" else call(url)
+        assert r.status_code == 404, (method, url, r.status_code)
+        assert "Tight upper trapezius" not in r.get_data(as_text=True)
+    assert ChartNote.get_by_id(note.id).subjective == "Neck stiffness."
+    assert "access.denied" in actions(user_id=world.a.therapist.id)
