@@ -13,6 +13,7 @@ from portal.rules import charting as rules
 from portal.services import charting as svc
 from portal.services import note_templates
 from tests.charting.helpers import form_data, make_note
+from tests.claims import factories as cf
 from tests.conftest import login
 
 
@@ -276,3 +277,22 @@ def test_a_therapist_kept_to_their_own_clients_reaches_no_page_of_anothers_note(
         assert "Tight upper trapezius" not in r.get_data(as_text=True)
     assert ChartNote.get_by_id(note.id).subjective == "Neck stiffness."
     assert "access.denied" in actions(user_id=world.a.therapist.id)
+
+
+def test_check_out_minutes_that_differ_are_told_in_the_words_of_the_note(app, client, world):
+    with app.test_request_context():
+        appt, policy = cf.insured_visit(
+            world.a, minutes={"97124": 45}, checkout={"97124": 45, "97140": 15}, sign=False
+        )
+    note = ChartNote.get(ChartNote.appointment == appt.id)
+    login(client, world.a.therapist)
+    html = client.get(f"/provider/notes/{note.id}").get_data(as_text=True)
+    box = html[html.index('class="card claim-warnings"') :]
+    box = box[: box.index("</section>")]
+    assert "Check-out recorded 97124 45 min, 97140 15 min; this note says 97124 45 min." in box
+    assert "correct this draft before signing" in box
+    assert "signed note" not in box  # it is a draft
+    assert policy.payer.name in box
+    svc.sign_note(world.a.therapist, note)
+    html = client.get(f"/provider/notes/{note.id}").get_data(as_text=True)
+    assert "add an addendum" in html and "correct this draft" not in html
