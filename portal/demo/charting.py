@@ -21,6 +21,7 @@ from portal import clock
 from portal.models import Appointment, AppointmentType, ChartNote
 from portal.rules import slots as slot_rules
 from portal.services import charting as svc
+from portal.services import note_templates
 
 FAVOURITES = ["M54.50", "M54.2", "M54.6", "M62.830", "M79.18", "G44.209", "S13.4XXA"]
 
@@ -32,7 +33,7 @@ def load(ctx):
     client = ctx["client"]
     provider = therapist.provider
 
-    template = svc.ensure_default_template(practice.id, user=owner)
+    template = note_templates.ensure_default_template(practice.id, user=owner)
     ctx["note_template"] = template
     for code in FAVOURITES:
         svc.add_favourite(owner, code)

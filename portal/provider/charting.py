@@ -43,7 +43,7 @@ from portal.provider.charting_forms import AddendumForm, NoteForm, note_input, p
 from portal.rules import charting as rules
 from portal.rules import icd10 as icd10_rules
 from portal.services import charting as svc
-from portal.services import client_merge, icd10, reads
+from portal.services import client_merge, icd10, note_templates, reads
 from portal.services.claims import build as claim_build
 
 PROVIDER_NAME = (Provider.first_name, Provider.last_name, Provider.credentials)  # display_name
@@ -88,14 +88,29 @@ def _note(note_id, action=None):
     return get_or_404(ChartNote, note_id, audit_action=action, joined=(Client, Provider))
 
 
+def _typed_text(note):
+    """[(label, text)]: the SOAP text a refused POST of the note form brought that the
+    note does not hold (typed in a tab opened before the note was signed elsewhere)."""
+    if request.method != "POST":
+        return []
+    out = []
+    for name in rules.SOAP_FIELDS:
+        text = (request.form.get(name) or "").strip()
+        if text and text != (getattr(note, name) or "").strip():
+            out.append((name.capitalize(), text))
+    return out
+
+
 def _locked_response(note, message=None):
-    """HTTP 409: a signed note cannot be edited; the page offers the addendum instead."""
+    """HTTP 409: a signed note cannot be edited; the page offers the addendum instead, and
+    shows what the refused form had typed (not saved) so that nothing typed is lost."""
     resp = make_response(
         render(
             "provider/charting/locked.html",
             note=note,
             message=message or str(svc.NoteLocked()),
             addendum_form=AddendumForm(),
+            typed=_typed_text(note),
         )
     )
     resp.status_code = 409
@@ -218,7 +233,9 @@ def _dx_from_form(form, errors):
     return codes, offered
 
 
-def _form_context(form, client, note, template, minutes_raw, dx_codes, errors, offered=()):
+def _form_context(
+    form, client, note, template, minutes_raw, dx_codes, errors, offered=(), conflict=None
+):
     codes = svc.cpt_codes(client.practice_id)
     listed = {c for c, _, _, _ in codes}
     # A draft that recorded a code the practice has since hidden still shows it.
@@ -236,7 +253,7 @@ def _form_context(form, client, note, template, minutes_raw, dx_codes, errors, o
         "client": client,
         "note": note,
         "note_template": template,
-        "templates": svc.templates(client.practice_id),
+        "templates": note_templates.templates(client.practice_id),
         "codes": codes,
         "minutes_raw": minutes_raw,
         "dx_rows": dx_rows,
@@ -247,6 +264,7 @@ def _form_context(form, client, note, template, minutes_raw, dx_codes, errors, o
         "region_groups": rules.region_groups(),
         "selected_regions": set(form.regions.data or []),
         "is_owner": current_user.role == ROLE_OWNER,
+        "conflict": conflict,
     }
 
 
@@ -263,20 +281,63 @@ def _signed(note):
     return nxt
 
 
+def _not_signed(note):
+    """Signing refused for what the note lacks: its form, the reasons by their fields
+    (the draft as saved; the GET with sign=1 asks services.charting.signing_problems)."""
+    flash("The note is saved as a draft, not signed: see the marked fields.", "warning")
+    return redirect(url_for("provider.note_edit", note_id=note.id, sign=1))
+
+
+def _sign_check(form, note, errors):
+    """The edit form after a refused signing: why, by the fields."""
+    problems = svc.signing_problems(note)
+    if "soap" in problems:
+        form.subjective.errors = [problems["soap"]]
+    if "dx" in problems:
+        errors["dx"] = problems["dx"]
+
+
 def _sign_after_save(saved):
     """ "Save and sign": sign the saved draft (the response to send: the visit's next step
     or the note), or say why it stays a draft (None)."""
     try:
         svc.sign_note(current_user, saved)
-    except svc.NoteIncomplete as exc:
-        for p in exc.problems:
-            flash(p, "error")
-        flash("The note is saved as a draft, not signed.", "warning")
+    except svc.NoteIncomplete:
+        return _not_signed(saved)
     except svc.ChartingError as exc:
         flash(str(exc), "error")
     else:
         return _signed(saved)
     return None
+
+
+def _read_post(form, client, errors):
+    """(the form validates, the POSTed minutes as typed and as read, the diagnoses, the
+    billable codes to offer for a category), with what is wrong put in `errors` by field;
+    when the form is valid, the minutes and the date checked against the linked visit."""
+    codes = [c for c, _, _, _ in svc.cpt_codes(client.practice_id)]
+    minutes_raw = {}
+    for key, value in request.form.items():
+        if key.startswith("minutes-"):
+            minutes_raw[key.removeprefix("minutes-")[:8]] = value
+    minutes, minute_errors = rules.parse_minutes(minutes_raw, codes)
+    if minute_errors:
+        errors["minutes"] = minute_errors
+    dx_codes, offered = _dx_from_form(form, errors)
+    for name in ("pain_before", "pain_after"):
+        _, err = rules.parse_pain(getattr(form, name).data)
+        if err:
+            errors[name] = err
+    valid = form.validate_on_submit()
+    if valid and form.appointment.data:
+        # the appointment is one of the form's choices: this client's
+        found = svc.visit_problems(
+            client, form.appointment.data, form.visit_date.data, minutes, current_user.practice
+        )
+        if "visit_date" in found:
+            form.visit_date.errors.append(found["visit_date"])
+        errors.update(found)
+    return valid, minutes_raw, minutes, dx_codes, offered
 
 
 def _handle_note_form(client, note, template):
@@ -297,30 +358,29 @@ def _handle_note_form(client, note, template):
         details = prefill(form, client, note, template)
         minutes_raw = {c: str(m) for c, m in details["minutes"]}
         dx_codes = [d.code for d in details["diagnoses"]]
+        if note is not None and request.args.get("sign"):
+            _sign_check(form, note, errors)
         ctx = _form_context(form, client, note, template, minutes_raw, dx_codes, errors)
-        return render("provider/charting/note_form.html", **ctx)
+        return render("provider/charting/note_form.html", **ctx, sign_check=bool(errors))
 
-    codes = [c for c, _, _, _ in svc.cpt_codes(client.practice_id)]
-    minutes_raw = {}
-    for key, value in request.form.items():
-        if key.startswith("minutes-"):
-            minutes_raw[key.removeprefix("minutes-")[:8]] = value
-    minutes, minute_errors = rules.parse_minutes(minutes_raw, codes)
-    if minute_errors:
-        errors["minutes"] = minute_errors
-    dx_codes, offered = _dx_from_form(form, errors)
-    for name in ("pain_before", "pain_after"):
-        _, err = rules.parse_pain(getattr(form, name).data)
-        if err:
-            errors[name] = err
-    if not form.validate_on_submit() or errors:
+    valid, minutes_raw, minutes, dx_codes, offered = _read_post(form, client, errors)
+    if not valid or errors:
         # Keep what was typed, drop only what cannot be read.
         kept = [c for c in dx_codes if icd10.validate(c)[0]]
         ctx = _form_context(form, client, note, template, minutes_raw, kept, errors, offered)
         return render("provider/charting/note_form.html", **ctx), 400
     data = note_input(form, minutes, dx_codes, template.id if template else None)
     try:
-        saved = svc.save_note(current_user, client, data, note=note)
+        saved = svc.save_note(current_user, client, data, note=note, version=form.version.data)
+    except svc.NoteChanged as exc:
+        # Another tab or person saved first: keep what was typed, say who and when; the
+        # form now carries the newer version, so saving again replaces it deliberately.
+        audit.record("note.update.conflict", obj=note)
+        form.version.data = svc.note_details(note)["version"]
+        ctx = _form_context(
+            form, client, note, template, minutes_raw, dx_codes, errors, conflict=exc
+        )
+        return render("provider/charting/note_form.html", **ctx), 409
     except svc.NoteLocked as exc:
         return _locked_response(note, str(exc))
     except svc.NotAllowed as exc:
@@ -345,7 +405,7 @@ def note_new(client_id):
     if request.method == "GET":
         audit.record("client.view", client=client, detail="new note form")
     template_id = int_arg("template", source=request.values)
-    template = svc.template_for_new_note(client.practice_id, template_id)
+    template = note_templates.template_for_new_note(client.practice_id, template_id)
     return _handle_note_form(client, None, template)
 
 
@@ -377,7 +437,11 @@ def note_edit(note_id):
         return _refused("Only the note's therapist or the owner can edit a draft.")
     if request.method == "GET":
         audit.record("note.view", obj=note, detail="edit form")
-    template = note.template if note.template_id else svc.template_for_new_note(note.practice_id)
+    template = (
+        note.template
+        if note.template_id
+        else note_templates.template_for_new_note(note.practice_id)
+    )
     return _handle_note_form(note.client, note, template)
 
 
@@ -389,15 +453,22 @@ def note_sign(note_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        svc.sign_note(current_user, note)
+        svc.sign_note(current_user, note, version=request.form.get("version"))
+    except svc.NoteChanged as exc:
+        audit.record("note.update.conflict", obj=note, detail="sign")
+        who = exc.saved_by or "you, in another tab or window"
+        flash(
+            f"Not signed: the draft was changed since you opened it (saved by {who}, "
+            f"{_local(exc.saved_at):%-I:%M %p}). Read it again, then sign.",
+            "error",
+        )
+        return redirect(url_for("provider.note_view", note_id=note.id))
     except svc.NoteLocked as exc:
         return _locked_response(note, str(exc))
     except svc.NotAllowed as exc:
         return _refused(str(exc))
-    except svc.NoteIncomplete as exc:
-        for p in exc.problems:
-            flash(p, "error")
-        return redirect(url_for("provider.note_view", note_id=note.id))
+    except svc.NoteIncomplete:
+        return _not_signed(note)
     return _signed(note)
 
 

@@ -8,6 +8,7 @@ from markupsafe import Markup
 from wtforms import (
     BooleanField,
     DateField,
+    HiddenField,
     SelectField,
     SelectMultipleField,
     StringField,
@@ -68,6 +69,8 @@ class NoteForm(FlaskForm):
         description="Type words (low back) or a code (M54.50). Without JavaScript, "
         "type codes separated by commas and save.",
     )
+    # the draft's version the form was opened on (services.charting.save_note)
+    version = HiddenField()
 
 
 class TemplateForm(FlaskForm):
@@ -193,4 +196,5 @@ def prefill(form, client, note, template):
     form.techniques.data = [t for t in chosen if t in known]
     form.techniques_other.data = ", ".join(t for t in chosen if t not in known)
     form.regions.data = details["regions"]
+    form.version.data = details["version"]
     return details

@@ -15,6 +15,7 @@ from portal.provider.charting_forms import CptForm, FavouriteForm, Icd10SearchFo
 from portal.rules import icd10 as icd10_rules
 from portal.services import charting as svc
 from portal.services import icd10
+from portal.services import note_templates as templates_svc
 
 # --- ICD-10: lookup, autocomplete, favourites ---------------------------------------------
 
@@ -83,11 +84,11 @@ def icd10_favourite_remove(favourite_id):
 @bp.route("/settings/charting/templates")
 @roles_required(*OWNER_ROLES)
 def note_templates():
-    rows = svc.templates(current_user.practice_id, include_inactive=True)
+    rows = templates_svc.templates(current_user.practice_id, include_inactive=True)
     return render(
         "provider/charting/templates.html",
         templates=rows,
-        default_name=svc.DEFAULT_TEMPLATE["name"],
+        default_name=templates_svc.DEFAULT_TEMPLATE["name"],
     )
 
 
@@ -95,7 +96,7 @@ def note_templates():
 @roles_required(*OWNER_ROLES)
 def note_template_default():
     with database.atomic("IMMEDIATE"):
-        t = svc.ensure_default_template(current_user.practice_id, user=current_user)
+        t = templates_svc.ensure_default_template(current_user.practice_id, user=current_user)
     flash("The default massage template is ready to edit.", "success")
     return redirect(url_for("provider.note_template_edit", template_id=t.id))
 
@@ -108,10 +109,12 @@ def note_template_edit(template_id=None):
     form = TemplateForm(obj=template)
     status = 200
     if form.validate_on_submit():
-        data = {name: (getattr(form, name).data or "").strip() for name in svc.TEMPLATE_FIELDS}
+        data = {
+            name: (getattr(form, name).data or "").strip() for name in templates_svc.TEMPLATE_FIELDS
+        }
         data["is_default"] = bool(form.is_default.data)
         data["active"] = bool(form.active.data)
-        template = svc.save_template(current_user, template, data)
+        template = templates_svc.save_template(current_user, template, data)
         flash(f"Template “{template.name}” saved.", "success")
         return redirect(url_for("provider.note_templates"))
     elif request.method == "POST":

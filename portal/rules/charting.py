@@ -102,6 +102,18 @@ def parse_minutes(raw, allowed_codes):
     return minutes, errors
 
 
+def minutes_over_visit(minutes, visit_minutes):
+    """Why the timed minutes ({code: minutes}) cannot have been given in a visit of
+    `visit_minutes`, or ''."""
+    total = sum(minutes.values())
+    if visit_minutes and total > visit_minutes:
+        return (
+            f"These codes add up to {total} minutes, more than the {visit_minutes}-minute "
+            "visit. Correct the minutes, or the visit's length on the schedule."
+        )
+    return ""
+
+
 # --- pain scale and techniques -----------------------------------------------------------
 
 PAIN_MIN, PAIN_MAX = 0, 10
@@ -138,15 +150,26 @@ def join_techniques(chosen, other):
 SOAP_FIELDS = ("subjective", "objective", "assessment", "plan")
 
 
-def signing_problems(note_fields, minutes, diagnoses):
-    """Why a note may not be signed yet (empty list = it may).
+def written(text):
+    """Whether a SOAP field says something: a line other than a template's bare prompt
+    ("Chief complaint:" with nothing after it)."""
+    return any(
+        line.strip() and not line.strip().endswith(":") for line in (text or "").splitlines()
+    )
 
-    A signed note must say something (S, O, A or P) and, when it records billable minutes,
-    name at least one diagnosis (a claim needs one).
+
+def signing_problems(note_fields, minutes, diagnoses):
+    """{field: why the note may not be signed yet} (empty = it may): "soap", "dx".
+
+    A signed note must say something (S, O, A or P: more than its template's prompts)
+    and, when it records billable minutes, name at least one diagnosis (a claim needs one).
     """
-    problems = []
-    if not any((note_fields.get(f) or "").strip() for f in SOAP_FIELDS):
-        problems.append("Write at least one of subjective, objective, assessment or plan.")
+    problems = {}
+    if not any(written(note_fields.get(f)) for f in SOAP_FIELDS):
+        problems["soap"] = (
+            "Write at least one of subjective, objective, assessment or plan "
+            "(the template's prompts alone are not a note)."
+        )
     if any(m > 0 for m in minutes.values()) and not diagnoses:
-        problems.append("Add a diagnosis code: the minutes recorded here may be billed.")
+        problems["dx"] = "Add a diagnosis code: the minutes recorded here may be billed."
     return problems

@@ -167,7 +167,8 @@ def _check_lines(claim: ClaimData) -> list[Problem]:
 # --- minutes: check-out, note, units ----------------------------------------------------------
 
 
-def _minutes_text(minutes: Mapping[str, int]) -> str:
+def minutes_text(minutes: Mapping[str, int]) -> str:
+    """{"97124": 45, "97140": 15} -> '97124 45 min, 97140 15 min' ('no minutes')."""
     shown = [f"{code} {m} min" for code, m in sorted(minutes.items()) if m]
     return ", ".join(shown) or "no minutes"
 
@@ -192,7 +193,7 @@ def _check_visit(claim: ClaimData, visit: VisitMinutes) -> list[Problem]:
                 "minutes_disagree",
                 "visit",
                 f"On {day} check-out recorded "
-                f"{_minutes_text(desk)} but the signed note says {_minutes_text(note)}. "
+                f"{minutes_text(desk)} but the signed note says {minutes_text(note)}. "
                 "The note is the clinical record the claim rests on: correct the check-out "
                 "minutes to the note's (if the note is wrong, the therapist adds an "
                 "addendum first).",

@@ -1,26 +1,30 @@
-"""Chart notes: write, edit, sign, amend; note templates; the practice's CPT codes;
-ICD-10 favourites. Each write is one IMMEDIATE transaction with its audit rows.
+"""Chart notes: write, edit, sign, amend; the practice's CPT codes; ICD-10 favourites
+(note templates: services/note_templates.py). Each write is one IMMEDIATE transaction
+with its audit rows.
 
 A signed note is locked: every change re-reads the status inside the transaction and
 raises NoteLocked (the view answers 409); the database triggers refuse it as well.
 """
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 
 from portal import audit, clock
 from portal.db import database
 from portal.models import (
     ROLE_OWNER,
+    Appointment,
+    AuditLog,
     ChartNote,
     Icd10Favourite,
     NoteAddendum,
     NoteBodyRegion,
     NoteDiagnosis,
     NoteMinutes,
-    NoteTemplate,
     PracticeCptCode,
     Provider,
+    User,
 )
 from portal.models.charting import NOTE_DRAFT, NOTE_SIGNED
 from portal.rules import charting as rules
@@ -47,140 +51,23 @@ class NotAllowed(ChartingError):
     pass
 
 
+class NoteChanged(ChartingError):
+    """The draft was saved by another tab or person after this form or page was read:
+    `saved_at` (UTC) and `saved_by` (their name; None when it was the same user)."""
+
+    def __init__(self, saved_at, saved_by):
+        super().__init__("This draft was saved elsewhere after you opened it.")
+        self.saved_at = saved_at
+        self.saved_by = saved_by
+
+
 class NoteIncomplete(ChartingError):
-    def __init__(self, problems):
-        super().__init__(" ".join(problems))
-        self.problems = problems
+    """Why a draft cannot be signed: `fields` {field: message} ("soap", "dx")."""
 
-
-# --- the default template -------------------------------------------------------------------
-
-DEFAULT_TEMPLATE = {
-    "name": "Massage therapy SOAP note",
-    "subjective": (
-        "Chief complaint:\n"
-        "Location and quality of pain or tension:\n"
-        "Onset and cause (work, auto accident, other):\n"
-        "What makes it worse / better:\n"
-        "Effect on sleep, work and daily activities:\n"
-        "Changes since the last visit:\n"
-        "Medications and health changes:\n"
-        "Client's goal for today:"
-    ),
-    "objective": (
-        "Posture and gait:\n"
-        "Palpation (tone, tenderness, trigger points, adhesions):\n"
-        "Range of motion:\n"
-        "Other findings (swelling, skin, temperature):\n"
-        "Pressure used and client's response:"
-    ),
-    "assessment": (
-        "Response to treatment:\n"
-        "Tissue changes after treatment:\n"
-        "Functional change (e.g. turns head to check the blind spot):\n"
-        "Progress toward goals:"
-    ),
-    "plan": (
-        "Frequency and duration (e.g. once a week for 4 weeks):\n"
-        "Home care (stretches, heat or ice, self-massage):\n"
-        "Focus for the next session:\n"
-        "Referral or follow-up with the physician:"
-    ),
-    "techniques": "\n".join(
-        [
-            "Swedish massage",
-            "Deep tissue",
-            "Myofascial release",
-            "Trigger point therapy",
-            "Neuromuscular therapy",
-            "Assisted stretching",
-            "Joint mobilization",
-            "Manual lymphatic drainage",
-            "Sports massage",
-            "Prenatal massage",
-            "Heat / hot stones",
-            "Cupping",
-            "Instrument-assisted soft tissue",
-        ]
-    ),
-}
-
-
-def default_template(practice_id):
-    """The built-in template as an unsaved row (used when the practice has none)."""
-    return NoteTemplate(practice=practice_id, is_default=True, **DEFAULT_TEMPLATE)
-
-
-def templates(practice_id, include_inactive=False):
-    q = NoteTemplate.select().where(NoteTemplate.practice == practice_id)
-    if not include_inactive:
-        q = q.where(NoteTemplate.active)
-    return list(q.order_by(NoteTemplate.is_default.desc(), NoteTemplate.name))
-
-
-def template_for_new_note(practice_id, template_id=None):
-    rows = templates(practice_id)
-    if template_id:
-        for t in rows:
-            if t.id == template_id:
-                return t
-    return rows[0] if rows else default_template(practice_id)
-
-
-TEMPLATE_FIELDS = ("name", "subjective", "objective", "assessment", "plan", "techniques")
-
-
-def save_template(user, template, data):
-    """Create (template=None) or update a template. `data` holds TEMPLATE_FIELDS,
-    is_default and active. One default per practice."""
-    with database.atomic("IMMEDIATE"):
-        if template is None:
-            template = NoteTemplate(practice=user.practice_id)
-            action = "note_template.create"
-        else:
-            action = "note_template.update"
-        changed = []
-        for name in (*TEMPLATE_FIELDS, "is_default", "active"):
-            value = data[name]
-            if name == "techniques":
-                value = "\n".join(rules.lines(value))
-            if getattr(template, name) != value:
-                changed.append(name)
-                setattr(template, name, value)
-        template.updated_at = clock.utcnow()
-        template.save()
-        if template.is_default:
-            NoteTemplate.update(is_default=False).where(
-                (NoteTemplate.practice == user.practice_id) & (NoteTemplate.id != template.id)
-            ).execute()
-        audit.record(action, obj=template, detail=",".join(changed), user=user)
-    return template
-
-
-def ensure_default_template(practice_id, user=None):
-    """The practice's copy of the default template (created once)."""
-    existing = (
-        NoteTemplate.select()
-        .where(
-            (NoteTemplate.practice == practice_id) & (NoteTemplate.name == DEFAULT_TEMPLATE["name"])
-        )
-        .first()
-    )
-    if existing:
-        return existing
-    has_default = (
-        NoteTemplate.select()
-        .where((NoteTemplate.practice == practice_id) & NoteTemplate.is_default)
-        .exists()
-    )
-    t = NoteTemplate.create(
-        practice=practice_id,
-        is_default=not has_default,
-        updated_at=clock.utcnow(),
-        **DEFAULT_TEMPLATE,
-    )
-    audit.record("note_template.create", obj=t, user=user, detail="default")
-    return t
+    def __init__(self, fields):
+        super().__init__(" ".join(fields.values()))
+        self.fields = fields
+        self.problems = list(fields.values())
 
 
 # --- CPT codes ---------------------------------------------------------------------------
@@ -344,6 +231,38 @@ CONTENT_FIELDS = (
 )
 
 
+def _clients_visit(client, appointment_id):
+    return (
+        Appointment.select()
+        .where(
+            (Appointment.id == appointment_id)
+            & (Appointment.practice == client.practice_id)
+            & (Appointment.client == client.id)
+        )
+        .first()
+    )
+
+
+def visit_problems(client, appointment_id, visit_date, minutes, practice):
+    """{field: message} where a note disagrees with the client's visit it is linked to:
+    its minutes add up to more than the visit lasted ("minutes_total"), or its date is not
+    the visit's day in the practice's zone ("visit_date")."""
+    appt = _clients_visit(client, appointment_id)
+    if appt is None:
+        return {"appointment": "Link the note to one of this client's visits."}
+    problems = {}
+    length = int((appt.ends_at - appt.starts_at).total_seconds() // 60)
+    over = rules.minutes_over_visit(minutes, length)
+    if over:
+        problems["minutes_total"] = over
+    day = clock.local_date(appt.starts_at, practice.tz)
+    if visit_date is not None and visit_date != day:
+        problems["visit_date"] = (
+            f"The linked visit was on {day:%a %d %b %Y}: change the date, or the appointment."
+        )
+    return problems
+
+
 def may_edit(user, note):
     return user.role == ROLE_OWNER or (
         user.provider_id is not None and user.provider_id == note.provider_id
@@ -355,8 +274,37 @@ def _locked_now(note_id):
     return status == NOTE_SIGNED
 
 
-def save_note(user, client, data, note=None):
-    """Create a draft note for `client` (note=None) or update a draft. Returns the note."""
+def _version(note, regions, minutes, diagnoses):
+    """A fingerprint of a draft as stored: its fields, regions, minutes and diagnoses."""
+    content = [getattr(note, name) for name in CONTENT_FIELDS]
+    raw = repr((content, list(regions), sorted(minutes.items()), list(diagnoses)))
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def _changed_since(user, note, children, version):
+    """Refuse (NoteChanged) when `version` (what the person read) is not the note's now."""
+    if not version or version == _version(note, *children):
+        return
+    last = (
+        AuditLog.select(AuditLog.user_id)
+        .where(
+            (AuditLog.object_type == "chartnote")
+            & (AuditLog.object_id == note.id)
+            & AuditLog.action.in_(("note.create", "note.update"))
+        )
+        .order_by(AuditLog.id.desc())
+        .scalar()
+    )
+    by = None
+    if last is not None and last != user.id:
+        by = User.select(User.name).where(User.id == last).scalar() or "someone else"
+    raise NoteChanged(note.updated_at, by)
+
+
+def save_note(user, client, data, note=None, version=None):
+    """Create a draft note for `client` (note=None) or update a draft. Returns the note.
+    `version`: the note's version (note_details) the form was opened on; a save over a
+    newer one is refused (NoteChanged) instead of overwriting it silently."""
     data.check(user.practice_id)
     if user.role != ROLE_OWNER and data.provider_id != user.provider_id:
         raise NotAllowed("A therapist writes notes under their own name only.")
@@ -368,6 +316,8 @@ def save_note(user, client, data, note=None):
         raise ChartingError("Choose a therapist of this practice.")
     if client.practice_id != user.practice_id:
         raise NotAllowed("This client belongs to another practice.")
+    if data.appointment_id and _clients_visit(client, data.appointment_id) is None:
+        raise ChartingError("Link the note to one of this client's visits.")
     with database.atomic("IMMEDIATE"):
         if note is None:
             note = ChartNote(
@@ -384,7 +334,9 @@ def save_note(user, client, data, note=None):
             if not may_edit(user, note):
                 raise NotAllowed("Only the note's therapist or the owner can edit a draft.")
             action = "note.update"
+            note = ChartNote.get_by_id(note.id)  # as it is now, not as the request read it
             old_children = _children(note)
+            _changed_since(user, note, old_children, version)
         changed = []
         for name in CONTENT_FIELDS:
             value = getattr(data, name)
@@ -438,8 +390,24 @@ def _replace_children(note, data):
         ).execute()
 
 
-def sign_note(user, note):
-    """Sign and lock a draft. Only the note's own therapist signs."""
+def _signing_problems(note, minutes, dx):
+    problems = rules.signing_problems({f: getattr(note, f) for f in rules.SOAP_FIELDS}, minutes, dx)
+    for code in dx:
+        ok, message, _ = icd10.validate(code)
+        if not ok:
+            problems["dx"] = message
+    return problems
+
+
+def signing_problems(note):
+    """{field: message}: why the draft cannot be signed as it is stored ("soap", "dx")."""
+    _, minutes, dx = _children(note)
+    return _signing_problems(note, minutes, dx)
+
+
+def sign_note(user, note, version=None):
+    """Sign and lock a draft. Only the note's own therapist signs. `version`: the note's
+    version the person read (note_details); a draft changed since is refused (NoteChanged)."""
     with database.atomic("IMMEDIATE"):
         if _locked_now(note.id):
             raise NoteLocked("This note is already signed.")
@@ -447,13 +415,8 @@ def sign_note(user, note):
             raise NotAllowed("Only the note's therapist can sign it.")
         note = ChartNote.get_by_id(note.id)
         regions, minutes, dx = _children(note)
-        problems = rules.signing_problems(
-            {f: getattr(note, f) for f in rules.SOAP_FIELDS}, minutes, dx
-        )
-        for code in dx:
-            ok, message, _ = icd10.validate(code)
-            if not ok:
-                problems.append(message)
+        _changed_since(user, note, (regions, minutes, dx), version)
+        problems = _signing_problems(note, minutes, dx)
         if problems:
             raise NoteIncomplete(problems)
         now = clock.utcnow()
@@ -540,6 +503,8 @@ def note_details(note):
         "total_minutes": sum(minutes.values()),
         "diagnoses": found[NoteDiagnosis],
         "addenda": found[NoteAddendum],
+        # what the edit form and the Sign button carry (save_note, sign_note)
+        "version": _version(note, regions, minutes, [d.code for d in found[NoteDiagnosis]]),
     }
 
 

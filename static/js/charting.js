@@ -1,8 +1,49 @@
 // Diagnosis picker: suggestions come from the server (HTMX POST); picking one adds a ticked
-// checkbox to the list of codes (the real form input). Enter picks the first suggestion
-// instead of submitting the note.
+// checkbox to the list of codes (the real form input). Enter in the search box never
+// submits the note: it picks the first suggestion, or searches now when none is shown yet.
+// Forms marked data-unsaved (the note, an addendum) ask before the page is left with
+// typed changes, and send once: a second tap on Save while the first is on its way is
+// ignored (it made a second draft).
 (function () {
   "use strict";
+
+  var dirty = false;
+  var sending = false;
+
+  function inUnsavedForm(el) {
+    return el && el.closest && el.closest("form[data-unsaved]");
+  }
+
+  function edited(ev) {
+    if (inUnsavedForm(ev.target) && ev.target.name !== "dx_new") { dirty = true; }
+  }
+  document.addEventListener("input", edited);
+  document.addEventListener("change", edited);
+
+  document.addEventListener("submit", function (ev) {
+    if (!ev.target.matches || !ev.target.matches("form[data-unsaved]")) { return; }
+    if (sending) {
+      ev.preventDefault();
+      return;
+    }
+    sending = true;
+    dirty = false;
+    // the server never answered (offline): let the person try again
+    window.setTimeout(function () { sending = false; }, 15000);
+  });
+
+  window.addEventListener("beforeunload", function (ev) {
+    if (dirty && !sending) {
+      ev.preventDefault();
+      ev.returnValue = "";
+    }
+  });
+  // back/forward cache: the page comes back as it was left, not sending
+  window.addEventListener("pageshow", function () { sending = false; });
+  // a form sent back refused (400, 409) holds what was typed and is not saved either
+  document.addEventListener("DOMContentLoaded", function () {
+    if (document.querySelector('form[data-unsaved="pending"]')) { dirty = true; }
+  });
 
   function addCode(code, description) {
     var list = document.getElementById("dx-list");
@@ -13,6 +54,7 @@
         boxes[i].checked = true;
         var item = boxes[i].closest("li");
         if (item && item.parentNode !== list) { list.appendChild(item); }
+        dirty = true;
         return;
       }
     }
@@ -32,6 +74,7 @@
     label.appendChild(document.createTextNode(" " + description));
     li.appendChild(label);
     list.appendChild(li);
+    dirty = true;
   }
 
   function clearSearch() {
@@ -51,10 +94,12 @@
 
   document.addEventListener("keydown", function (ev) {
     if (ev.key !== "Enter" || !ev.target.matches || !ev.target.matches('input[name="dx_new"]')) { return; }
+    ev.preventDefault();
     var first = document.querySelector("#dx-suggestions .suggest-pick");
     if (first) {
-      ev.preventDefault();
       first.click();
+    } else if (window.htmx && ev.target.value.trim()) {
+      window.htmx.trigger(ev.target, "search");
     }
   });
 })();

@@ -9,6 +9,7 @@ import pytest
 from portal.models import ChartNote, NoteAddendum, NoteBodyRegion, NoteDiagnosis, NoteMinutes
 from tests import factories
 from tests.browser.helpers import login as _login
+from tests.browser.helpers import watch
 
 pytestmark = pytest.mark.browser
 
@@ -170,3 +171,81 @@ def test_owner_settings_and_icd10_page(app, live_server, page, screenshot):
     assert page.get_by_text("M54.2 added to the practice's favourites.").is_visible()
     screenshot(page, "charting-icd10")
     assert errors == []
+
+
+def test_a_draft_on_a_tablet_keeps_what_was_typed(app, live_server, page, screenshot):
+    """1024x768 with touch: leaving the form with typed text asks first; Enter in the
+    diagnosis box never sends the note; a long pasted link wraps; a second tab's save is
+    refused with the text kept; a second tap on Save is ignored."""
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        provider = factories.provider(practice, first_name="Maya", last_name="Lindqvist")
+        therapist = factories.user(practice, "therapist", provider=provider, name="Maya L")
+        client = factories.client(practice, first_name="Jordan", last_name="Avery")
+    problems = watch(page)
+    _login(page, live_server, therapist.email)
+    page.goto(f"{live_server}/provider/clients/{client.id}/notes/new")
+    link = "https://example.com/referral/" + "abcdefghij" * 15
+    page.get_by_label("Subjective").fill("Neck stiff since Monday. Letter: " + link)
+
+    # Leaving with typed text: the browser asks; staying keeps the text.
+    asked = []
+
+    def stay(dialog):
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.once("dialog", stay)
+    page.get_by_role("link", name="Cancel").click()
+    page.wait_for_timeout(300)
+    assert asked == ["beforeunload"]
+    assert "/notes/new" in page.url and link in page.get_by_label("Subjective").input_value()
+
+    # Enter straight after typing words (no suggestion yet) searches; it does not save.
+    search = page.get_by_label("Add a diagnosis")
+    search.fill("neck pain")
+    search.press("Enter")
+    page.locator('#dx-suggestions .suggest-pick[data-code="M54.2"]').wait_for()
+    with app.app_context():
+        assert ChartNote.select().count() == 0
+    search.press("Enter")  # now it picks the first suggestion
+    assert page.locator("#dx-list input[name=dx]").count() == 1
+    page.get_by_label("97124").fill("30")
+    page.get_by_role("button", name="Save draft").click()  # no question when saving
+    page.wait_for_url(re.compile(r"/provider/notes/\d+$"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    screenshot(page, "charting-draft-long-link")
+    note_url = page.url
+
+    # Two tabs on the draft: the later save is refused, its text kept on the page.
+    other = page.context.new_page()
+    other.goto(note_url + "/edit")
+    page.goto(note_url + "/edit")
+    page.get_by_label("Plan").fill("Weekly for a month.")
+    page.get_by_role("button", name="Save draft").click()
+    page.wait_for_url(re.compile(r"/provider/notes/\d+$"))
+    other.get_by_label("Plan").fill("Every two weeks.")
+    other.get_by_role("button", name="Save draft").click()
+    other.get_by_text("Not saved: this draft was saved elsewhere").wait_for()
+    assert other.get_by_label("Plan").input_value() == "Every two weeks."
+    screenshot(other, "charting-draft-conflict")
+    with app.app_context():
+        assert ChartNote.get().plan == "Weekly for a month."
+    # Leaving that page would lose the text it kept: it asks too.
+    other.once("dialog", stay)
+    other.get_by_role("link", name="Cancel").click()
+    other.wait_for_timeout(300)
+    assert asked == ["beforeunload", "beforeunload"]
+
+    # A second tap on Save while the first is on its way is not sent.
+    sent = other.evaluate(
+        """() => {
+        const form = document.querySelector("form.note-form");
+        const taps = [1, 2].map(() => new Event("submit", {bubbles: true, cancelable: true}));
+        taps.forEach((t) => form.dispatchEvent(t));
+        return taps.map((t) => !t.defaultPrevented);
+    }"""
+    )
+    assert sent == [True, False]
+    other.close()
+    assert problems == []

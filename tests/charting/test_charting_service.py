@@ -16,6 +16,7 @@ from portal.models import (
     NoteTemplate,
 )
 from portal.services import charting as svc
+from portal.services import note_templates
 from tests.charting.helpers import make_note
 
 
@@ -184,13 +185,13 @@ def test_favourites_only_billable_and_once(ctx, world):
 
 def test_default_template_created_once(ctx, world):
     pid = world.a.practice.id
-    assert svc.template_for_new_note(pid).id is None  # the built-in one, unsaved
-    t1 = svc.ensure_default_template(pid, user=world.a.owner)
-    t2 = svc.ensure_default_template(pid, user=world.a.owner)
+    assert note_templates.template_for_new_note(pid).id is None  # the built-in one, unsaved
+    t1 = note_templates.ensure_default_template(pid, user=world.a.owner)
+    t2 = note_templates.ensure_default_template(pid, user=world.a.owner)
     assert t1.id == t2.id and t1.is_default
     assert NoteTemplate.select().count() == 1
     assert "Trigger point therapy" in t1.technique_list
-    assert svc.template_for_new_note(pid).id == t1.id
+    assert note_templates.template_for_new_note(pid).id == t1.id
 
 
 def test_visit_coding_for_billing(ctx, world):

@@ -292,6 +292,7 @@ def test_unsigned_notes_older_than_a_day(app, client, world, monkeypatch):
     assert f"/provider/notes/{old.id}" in html
     assert f"/provider/notes/{fresh.id}" not in html  # 6 hours old
     assert f"/provider/notes/{other.id}" not in html  # not theirs
+    assert "(1 day ago)" in html and "days ago" not in html
     home = client.get("/provider/").get_data(as_text=True)
     assert 'id="unsigned-notes-panel"' in home
     # one sentence, the count in it: the home does not load charting.css, where a count in

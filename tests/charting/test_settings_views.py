@@ -7,7 +7,7 @@ import pytest
 
 from portal.models import AuditLog, ChartNote, Icd10Favourite, NoteAddendum, NoteTemplate
 from portal.rules import charting as rules
-from portal.services import charting as svc
+from portal.services import note_templates
 from tests.conftest import login
 
 
@@ -54,7 +54,7 @@ def test_template_needs_a_name(client, world):
 
 @pytest.mark.parametrize("who", ["therapist", "frontdesk"])
 def test_settings_are_for_the_owner(client, world, who):
-    t = svc.ensure_default_template(world.a.practice.id)
+    t = note_templates.ensure_default_template(world.a.practice.id)
     login(client, getattr(world.a, who))
     for url in (
         "/provider/settings/charting/templates",
@@ -68,7 +68,7 @@ def test_settings_are_for_the_owner(client, world, who):
 
 
 def test_another_practices_template_is_404(client, world):
-    t = svc.ensure_default_template(world.b.practice.id)
+    t = note_templates.ensure_default_template(world.b.practice.id)
     login(client, world.a.owner)
     assert client.get(f"/provider/settings/charting/templates/{t.id}").status_code == 404
     assert AuditLog.select().where(AuditLog.action == "access.denied").exists()

@@ -90,6 +90,9 @@ def test_join_techniques():
         ({"subjective": "  "}, {}, [], 1),
         ({"plan": "x"}, {"97124": 30}, [], 1),
         ({}, {"97124": 30}, [], 2),
+        # a template's prompts with nothing after them are not a note
+        ({"subjective": "Chief complaint:\n  Pain (0-10):  \n", "plan": "Plan:"}, {}, [], 1),
+        ({"subjective": "Chief complaint: stiff neck\nPain:"}, {}, [], 0),
     ],
 )
 def test_signing_problems(fields, minutes, dx, problems):

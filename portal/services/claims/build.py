@@ -193,7 +193,11 @@ def note_warnings(note):
     plan = _plan(appointment, policy, charting.note_coding(note), day)
     problems = rules.validate_claim(plan.whole, icd10.validate)
     payer = policy.payer.name
-    return [_to_therapist(p, payer) for p in problems if p.code in NOTE_CODING_PROBLEMS]
+    return [
+        _to_therapist(p, payer, plan.whole, note)
+        for p in problems
+        if p.code in NOTE_CODING_PROBLEMS
+    ]
 
 
 def _billed_to_insurance(appointment_id):
@@ -205,8 +209,17 @@ def _billed_to_insurance(appointment_id):
     )
 
 
-def _to_therapist(problem, payer):
-    """A claim problem in the words of the note that fixes it."""
+def _to_therapist(problem, payer, claim, note):
+    """A claim problem in the words of the note that fixes it (`claim`: the claim as it
+    would be made from the note, rules.claim_data.ClaimData)."""
+    if problem.code == "minutes_disagree":
+        visit = next(v for v in claim.visits if v.checkout_minutes is not None)
+        fix = "add an addendum" if note.is_signed else "correct this draft before signing"
+        return (
+            f"Check-out recorded {rules.minutes_text(visit.checkout_minutes)}; this note says "
+            f"{rules.minutes_text(visit.note_minutes)}. If the note is right, the front desk "
+            f"corrects check-out; if not, {fix}. ({payer}: otherwise the claim is held.)"
+        )
     if problem.code == "code_pair_same_region":
         return (
             f"97124 and 97140 on one date: give each its own diagnosis (its own body region) "
