@@ -234,6 +234,8 @@ def save_definition(
     definition=None,
 ):
     L.session_prices(price_cents, sessions)  # validates
+    if price_cents <= 0:
+        raise PackageError("A package is sold for a price above $0.")
     with database.atomic("IMMEDIATE"):
         if definition is None:
             definition = PackageDefinition(practice=practice_id)
