@@ -25,8 +25,10 @@ from portal.models.billing import (
     PAY_CASH,
     PAY_CHECK,
     PAY_TERMINAL,
+    PAYMENT_FAILED,
     PAYMENT_METHOD_LABELS,
     PAYMENT_SUCCEEDED,
+    PURCHASE_REFUNDED,
     Invoice,
     PackageDefinition,
     PackagePurchase,
@@ -150,7 +152,7 @@ def _invoice_page(inv, status=200, **forms):
         refundable=refundable,
         payable=payable,
         voidable=voidable,
-        purchases=packages.with_balances(
+        purchases=packages.described(
             PackagePurchase.select().where(PackagePurchase.invoice == inv.id)
         )
         if is_package
@@ -299,11 +301,24 @@ def stored_response(doc):
 def purchase_refund(purchase_id):
     purchase = get_or_404(PackagePurchase, purchase_id)
     try:
-        value, _ = packages.refund_unused(purchase, user=current_user)
+        if purchase.status == PURCHASE_REFUNDED:  # money a refused card refund still owes
+            value, refunds = packages.return_owed(purchase, user=current_user)
+        else:
+            value, refunds = packages.refund_unused(purchase, user=current_user)
     except (packages.PackageError, BillingError, payments.PaymentsError) as e:
         flash(str(e), "error")
     else:
-        flash(f"Unused sessions refunded: {format_cents(value)}.", "success")
+        refused = [r for r in refunds if r.status == PAYMENT_FAILED]
+        if refused:
+            owed = sum(r.amount_cents for r in refused)
+            flash(
+                f"The unused sessions are taken off the package, but {format_cents(owed)} "
+                f"was not returned. Stripe said: {refused[0].failure_message.rstrip('.')}. "
+                "Send it again below.",
+                "error",
+            )
+        else:
+            flash(f"Unused sessions refunded: {format_cents(value)} returned.", "success")
     if purchase.invoice_id:
         return redirect(url_for("provider.invoice", invoice_id=purchase.invoice_id), 303)
     return redirect(url_for("provider.client_billing", client_id=purchase.client_id), 303)
@@ -315,7 +330,7 @@ def purchase_refund(purchase_id):
 def _client_summary(client):
     family = client_merge.family_ids(client.id)  # with records merged into this one
     invoices = list(invoice_list().where(Invoice.client.in_(family)).limit(20))
-    purchases = packages.with_balances(
+    purchases = packages.described(
         scoped(PackagePurchase)
         .where(PackagePurchase.client == client.id)
         .order_by(PackagePurchase.id.desc())

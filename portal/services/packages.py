@@ -32,6 +32,7 @@ from portal.models.billing import (
     PackageEligibleType,
     PackagePurchase,
     Payment,
+    Refund,
 )
 from portal.models.scheduling import Appointment
 from portal.rules import ledger as L
@@ -179,6 +180,42 @@ def with_balances(purchases):
     left = balances(p.id for p in purchases)
     for p in purchases:
         p.balance = left[p.id]
+    return purchases
+
+
+STATE_WORDS = {
+    PURCHASE_PENDING: "not paid yet",
+    PURCHASE_ACTIVE: "active",
+    PURCHASE_EXPIRED: "expired",
+    PURCHASE_REFUNDED: "refunded",
+    PURCHASE_CANCELLED: "cancelled",
+}
+
+
+def described(purchases, now=None):
+    """The purchases as staff see them, each with `.balance` (credits left), `.unused_cents`
+    (what a refund would return now), `.state` in words (an active package past its expiry
+    is "expired" before the daily task closes it) and `.refundable`, `.owed_cents` (money
+    a refused card refund still owes): one query for the ledgers, more only for a
+    refunded package."""
+    purchases = list(purchases)
+    sums = {}
+    if purchases:
+        rows = (
+            CreditLedger.select(CreditLedger.purchase, fn.SUM(CreditLedger.delta), _used_sum())
+            .where(CreditLedger.purchase.in_([p.id for p in purchases]))
+            .group_by(CreditLedger.purchase)
+            .tuples()
+        )
+        sums = {pid: (int(left or 0), int(used or 0)) for pid, left, used in rows}
+    for p in purchases:
+        left, used = sums.get(p.id, (0, 0))
+        past = p.status == PURCHASE_ACTIVE and is_past_expiry(p, now)
+        p.balance = left
+        p.unused_cents = max(0, p.price_cents - used)
+        p.state = "expired" if past else STATE_WORDS.get(p.status, p.status)
+        p.refundable = p.status == PURCHASE_ACTIVE and not past and left > 0
+        p.owed_cents = refund_owed(p) if p.status == PURCHASE_REFUNDED else 0
     return purchases
 
 
@@ -478,12 +515,21 @@ def expire_due(now=None):
 
 
 def refund_unused(purchase, user=None, reason="unused sessions"):
-    """Refund the unused sessions at the per-session price actually paid: -remaining in the
-    ledger and the money back on the package invoice's payments (card through Stripe)."""
+    """Refund the unused sessions at the per-session price actually paid (the unused
+    value): -remaining in the ledger and the money back on the package invoice's payments,
+    in one transaction (cash, check and terminal given back; a card's refund recorded).
+    Cards are then refunded through Stripe: one refused stays owed (`refund_owed`), to
+    send again with `return_owed`. Returns (value, refunds)."""
     with database.atomic("IMMEDIATE"):
         purchase = PackagePurchase.get_by_id(purchase.id)
         if purchase.status != PURCHASE_ACTIVE:
             raise PackageError("Only an active package can be refunded.")
+        if is_past_expiry(purchase):
+            day = clock.local_date(purchase.expires_at, purchase.practice.tz)
+            raise PackageError(
+                f"This package expired on {day.strftime('%b %-d, %Y')}: its unused "
+                "sessions are no longer refunded."
+            )
         remaining = balance(purchase.id)
         if remaining <= 0:
             raise PackageError("No unused sessions are left to refund.")
@@ -493,13 +539,60 @@ def refund_unused(purchase, user=None, reason="unused sessions"):
             PackagePurchase.id == purchase.id
         ).execute()
         audit.record("package.refund", obj=purchase, detail=f"{remaining} credits", user=user)
-        plan = _refund_plan(purchase, value)
-    # Money back: manual refunds are recorded inside; card refunds call Stripe. If a
-    # card refund fails, the credits stay removed and staff see the error to retry by hand.
-    refunds = []
-    for payment, amount in plan:
-        refunds.append(invoicing.refund_package_payment(payment, amount, reason=reason, user=user))
-    return value, refunds
+        recorded = _record_refunds(purchase, value, reason, user)
+    return value, _send(recorded, user)
+
+
+def refund_owed(purchase):
+    """Money a refunded package still owes its client: the refund's value less what its
+    invoice's payments gave back (a card refund Stripe refused does not count)."""
+    owed = (
+        CreditLedger.select(fn.COALESCE(fn.SUM(CreditLedger.amount_cents), 0))
+        .where((CreditLedger.purchase == purchase.id) & (CreditLedger.kind == LEDGER_REFUND))
+        .scalar()
+    )
+    if not owed or purchase.invoice_id is None:
+        return 0
+    paid = Payment.select().where(Payment.invoice == purchase.invoice_id)
+    return max(0, int(owed) - sum(invoicing.refunded_of(p) for p in paid))
+
+
+def return_owed(purchase, user=None, reason="unused sessions"):
+    """Send again the money a refunded package still owes (a card refund Stripe refused).
+    Returns (amount, refunds)."""
+    with database.atomic("IMMEDIATE"):
+        purchase = PackagePurchase.get_by_id(purchase.id)
+        owed = refund_owed(purchase) if purchase.status == PURCHASE_REFUNDED else 0
+        if owed <= 0:
+            raise PackageError("Nothing is owed on this package.")
+        recorded = _record_refunds(purchase, owed, reason, user)
+        audit.record("package.refund_again", obj=purchase, detail=format_cents(owed), user=user)
+    return owed, _send(recorded, user)
+
+
+def _record_refunds(purchase, value, reason, user):
+    return [
+        invoicing.record_package_refund(payment, amount, reason=reason, user=user)
+        for payment, amount in _refund_plan(purchase, value)
+    ]
+
+
+def _send(recorded, user):
+    """Card refunds to Stripe, after the write lock: one refused (marked failed, and owed)
+    does not keep the others from being sent."""
+    sent = []
+    for refund in recorded:
+        try:
+            sent.append(invoicing.send_refund(refund, user=user))
+        except invoicing.InvoiceError:
+            sent.append(Refund.get_by_id(refund.id))
+    return sent
+
+
+def is_past_expiry(purchase, now=None):
+    """Whether an active package is past its expiry (the daily task closes it later)."""
+    now = now or clock.utcnow()
+    return purchase.expires_at is not None and purchase.expires_at <= now
 
 
 def _refund_plan(purchase, value):

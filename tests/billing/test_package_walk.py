@@ -2,10 +2,28 @@
 phone): defining one, selling, refunding the unused sessions, expiry, the ledger shown to
 staff, and what a client sees."""
 
+import datetime as dt
 import re
 
-from portal.models.billing import PackageDefinition
+import pytest
+
+from portal import clock, payments
+from portal.models.billing import CreditLedger, PackageDefinition, PackagePurchase, Refund
+from portal.services import invoicing, packages
+from tests.billing.conftest import appointment, appt_type, package
 from tests.conftest import login
+
+
+def _sold(side, method="cash", sessions=5, price_cents=42500, used=1, **paid):
+    """A package of `side`'s c1 paid by `method`, `used` of its credits used."""
+    t = appt_type(side.practice)
+    d = package(side.practice, types=[t], sessions=sessions, price_cents=price_cents,
+                expiry_days=30)  # fmt: skip
+    purchase, inv = packages.sell(d, side.c1.id)
+    invoicing.record_payment(inv, method=method, amount_cents=price_cents, **paid)
+    for _ in range(used):
+        packages.redeem(appointment(side.practice, side.c1, side.provider, t), purchase=purchase)
+    return PackagePurchase.get_by_id(purchase.id), inv
 
 
 def _error_of(html, field_id):
@@ -32,3 +50,86 @@ def test_a_package_definition_refuses_a_free_or_negative_price_by_the_field(clie
     assert _error_of(html, "sessions") == "A package has 1 to 100 sessions."
     assert _error_of(html, "expiry_days") == "Between 1 and 3650 days, or empty for no expiry."
     assert PackageDefinition.select().count() == 0
+
+
+def test_a_refund_whose_money_cannot_be_recorded_leaves_the_credits_as_they_were(
+    ctx, world, monkeypatch
+):
+    """The credits leave with the money in one transaction: a failure while recording the
+    cash given back (its credit note, say) leaves no refund row, no credits removed, and
+    the package active, to refund again."""
+    purchase, _ = _sold(world.a)
+
+    def broken(refund, user=None):
+        raise RuntimeError("the credit note could not be made")
+
+    monkeypatch.setattr(invoicing, "issue_credit_note", broken)
+    with pytest.raises(RuntimeError):
+        packages.refund_unused(purchase)
+    assert packages.balance(purchase.id) == 4
+    assert PackagePurchase.get_by_id(purchase.id).status == "active"
+    assert Refund.select().count() == 0
+    assert not CreditLedger.select().where(CreditLedger.kind == "refund").exists()
+    monkeypatch.undo()
+    value, refunds = packages.refund_unused(purchase)
+    assert value == 34000 and [r.amount_cents for r in refunds] == [34000]
+
+
+def test_a_card_refund_stripe_refuses_can_be_sent_again_from_the_invoice(
+    app, client, world, monkeypatch
+):
+    """The credits are gone once the refund is asked for; when Stripe refuses to send the
+    money back, the invoice page says what is still owed and offers to send it again
+    (before, the package was closed and no button could return the money)."""
+    with app.test_request_context():
+        purchase, inv = _sold(world.a, method="card", stripe_payment_intent_id="pi_walk_1")
+    calls = []
+
+    def refused(**kw):
+        calls.append(kw)
+        raise payments.PaymentsError("Your card issuer declined the refund.")
+
+    monkeypatch.setattr(payments, "create_refund", refused)
+    login(client, world.a.frontdesk)
+    page = f"/provider/billing/invoices/{inv.id}"
+    assert "Refund 4 unused sessions: $340.00" in client.get(page).get_data(as_text=True)
+    r = client.post(f"/provider/billing/purchases/{purchase.id}/refund", follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "$340.00 was not returned" in html and "declined the refund" in html
+    assert "Return the $340.00 still owed" in html
+    assert packages.balance(purchase.id) == 0 and packages.refund_owed(purchase) == 34000
+    monkeypatch.setattr(
+        payments,
+        "create_refund",
+        lambda **kw: calls.append(kw) or {"id": "re_1", "status": "succeeded"},
+    )
+    r = client.post(f"/provider/billing/purchases/{purchase.id}/refund", follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "$340.00 returned" in html and "still owed" not in html
+    assert [c["amount_cents"] for c in calls] == [34000, 34000]
+    assert packages.refund_owed(purchase) == 0
+    assert [r.status for r in Refund.select().order_by(Refund.id)] == ["failed", "succeeded"]
+    # nothing more to send: asked again (a second tap), nothing is sent
+    r = client.post(f"/provider/billing/purchases/{purchase.id}/refund", follow_redirects=True)
+    assert len(calls) == 2 and "Nothing is owed" in r.get_data(as_text=True)
+
+
+def test_a_package_past_its_expiry_is_not_refunded_before_the_daily_task_closes_it(
+    app, client, world, monkeypatch
+):
+    """Past its expiry a package's unused credits are the practice's (the liability leaves
+    them out): a refund is refused then as after the task, and the pages say expired."""
+    with app.test_request_context():
+        purchase, inv = _sold(world.a)
+    later = clock.utcnow() + dt.timedelta(days=31)
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    with app.test_request_context(), pytest.raises(packages.PackageError, match="expired on"):
+        packages.refund_unused(purchase)
+    login(client, world.a.frontdesk)
+    html = client.get(f"/provider/billing/invoices/{inv.id}").get_data(as_text=True)
+    assert "Refund 4 unused" not in html and "expired" in html
+    html = client.get(f"/provider/billing/clients/{world.a.c1.id}").get_data(as_text=True)
+    assert re.search(r"4 of 5 left \(expired \w{3} \d\d, \d{4}\)", html)
+    r = client.post(f"/provider/billing/purchases/{purchase.id}/refund", follow_redirects=True)
+    assert "expired on" in r.get_data(as_text=True)
+    assert packages.balance(purchase.id) == 4 and Refund.select().count() == 0
