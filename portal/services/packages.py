@@ -347,7 +347,7 @@ def on_invoice_paid(inv, user=None, **kw):
             expires = None
             definition = PackageDefinition.get_by_id(purchase.definition_id)
             if definition.expiry_days:
-                expires = now + dt.timedelta(days=definition.expiry_days)
+                expires = expiry_after(now, definition.expiry_days, inv.practice.tz)
             PackagePurchase.update(
                 status=PURCHASE_ACTIVE, activated_at=now, expires_at=expires
             ).where(
@@ -355,6 +355,14 @@ def on_invoice_paid(inv, user=None, **kw):
             ).execute()
             _append(purchase, LEDGER_PURCHASE, purchase.sessions_total, user=user)
             audit.record("package.activate", obj=purchase, user=user)
+
+
+def expiry_after(paid_at, days, tz):
+    """When a package paid at `paid_at` expires: the end of the practice's day `days` days
+    later, so a client told "use them by Apr 1" can use them all that day."""
+    last_day = clock.local_date(paid_at, tz) + dt.timedelta(days=days)
+    end = dt.datetime.combine(last_day, dt.time(23, 59, 59), tzinfo=tz)
+    return end.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def on_invoice_voided(inv, user=None, **kw):

@@ -133,3 +133,48 @@ def test_a_package_past_its_expiry_is_not_refunded_before_the_daily_task_closes_
     r = client.post(f"/provider/billing/purchases/{purchase.id}/refund", follow_redirects=True)
     assert "expired on" in r.get_data(as_text=True)
     assert packages.balance(purchase.id) == 4 and Refund.select().count() == 0
+
+
+def test_a_package_lasts_to_the_end_of_its_last_day_in_the_practice_zone(
+    app, client, world, monkeypatch
+):
+    """30 days from a sale at 9:30 in the morning (Los Angeles): the client reads "use them
+    by" the 30th day after, and a visit that afternoon still takes a credit (it expired at
+    9:30 that morning before)."""
+    tz = world.a.practice.tz
+
+    def at(*when):
+        moment = dt.datetime(*when, tzinfo=tz).astimezone(dt.UTC).replace(tzinfo=None)
+        monkeypatch.setattr(clock, "utcnow", lambda: moment)
+        return moment
+
+    at(2026, 3, 2, 9, 30)
+    with app.test_request_context():
+        purchase, _ = _sold(world.a, used=0)
+    assert purchase.expires_at == at(2026, 4, 1, 23, 59, 59)
+    at(2026, 4, 1, 16, 0)
+    login(client, world.a.cu1)
+    html = client.get("/portal/invoices").get_data(as_text=True)
+    assert "5 of 5 sessions left, use them by Apr 1, 2026." in html
+    with app.test_request_context():
+        (eligible,) = packages.eligible_type_ids(purchase.definition_id)
+        visit = appointment(world.a.practice, world.a.c1, world.a.provider, eligible, days_ago=0)
+        assert packages.redeem(visit, purchase=purchase).unit_price_cents == 8500
+
+
+def test_the_client_sees_a_package_past_its_expiry_as_expired_not_usable(
+    app, client, world, monkeypatch
+):
+    """Before the daily task closes it, a package past its expiry is not listed as credits
+    to use (the home page already left it out); other clients' packages never show."""
+    with app.test_request_context():
+        _sold(world.a)
+        _sold(world.b)
+    login(client, world.a.cu1)
+    html = client.get("/portal/invoices").get_data(as_text=True)
+    assert html.count("4 of 5 sessions left") == 1
+    later = clock.utcnow() + dt.timedelta(days=32)
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    login(client, world.a.cu1)  # the session timed out meanwhile
+    r = client.get("/portal/invoices")
+    assert r.status_code == 200 and "sessions left" not in r.get_data(as_text=True)
