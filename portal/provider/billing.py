@@ -39,7 +39,14 @@ from portal.models.people import DESK_ROLES, Client
 from portal.provider import bp, desk_checkout
 from portal.rules.billing import BillingError
 from portal.rules.money import format_cents, parse_dollars
-from portal.services import billing_reads, client_merge, invoicing, packages, payments_service
+from portal.services import (
+    billing_reads,
+    client_merge,
+    invoicing,
+    package_reads,
+    packages,
+    payments_service,
+)
 from portal.services.invoicing import InvoiceError
 
 MANUAL = [(PAY_CASH, "Cash"), (PAY_CHECK, "Check"), (PAY_TERMINAL, "Card terminal")]
@@ -143,6 +150,11 @@ def _invoice_page(inv, status=200, **forms):
         forms.setdefault("refund_form", RefundForm(formdata=None))
     if voidable:
         forms.setdefault("void_form", VoidForm(formdata=None))
+    purchases = []
+    if is_package:
+        purchases = package_reads.described(
+            PackagePurchase.select().where(PackagePurchase.invoice == inv.id)
+        )
     return render(
         "provider/billing/invoice.html",
         inv=inv,
@@ -152,11 +164,8 @@ def _invoice_page(inv, status=200, **forms):
         refundable=refundable,
         payable=payable,
         voidable=voidable,
-        purchases=packages.described(
-            PackagePurchase.select().where(PackagePurchase.invoice == inv.id)
-        )
-        if is_package
-        else [],
+        purchases=purchases,
+        ledgers=package_reads.ledgers(p.id for p in purchases),
         cards=payments_service.saved_cards(inv.client_id)
         if payable and stripe["configured"]
         else [],
@@ -330,7 +339,7 @@ def purchase_refund(purchase_id):
 def _client_summary(client):
     family = client_merge.family_ids(client.id)  # with records merged into this one
     invoices = list(invoice_list().where(Invoice.client.in_(family)).limit(20))
-    purchases = packages.described(
+    purchases = package_reads.described(
         scoped(PackagePurchase)
         .where(PackagePurchase.client == client.id)
         .order_by(PackagePurchase.id.desc())
@@ -342,6 +351,7 @@ def _client_summary(client):
         "client": client,
         "invoices": invoices,
         "purchases": purchases,
+        "ledgers": package_reads.ledgers(p.id for p in purchases),
         "definitions": definitions,
         "cards": payments_service.saved_cards(client.id),
     }

@@ -60,7 +60,7 @@ def balance(purchase_id):
 USED = (LEDGER_REDEEM, LEDGER_RETURN)
 
 
-def _used_sum():
+def used_sum_sql():
     """SQL: the net value of the credits used (rules.ledger.used_value): + the price of
     each redeem (-1), - that of each give-back (+1)."""
     each = CreditLedger.delta * CreditLedger.unit_price_cents * -1
@@ -85,13 +85,13 @@ def _sum_by_purchase(purchase_ids, total):
 
 def used_values(purchase_ids):
     """{purchase id: net value of the credits used} (rules.ledger.used_value), one query."""
-    return _sum_by_purchase(purchase_ids, _used_sum())
+    return _sum_by_purchase(purchase_ids, used_sum_sql())
 
 
 def balance_and_used(purchase_id):
     """(credits left, net value of the credits used) of one purchase, in one query."""
     left, used = (
-        CreditLedger.select(fn.COALESCE(fn.SUM(CreditLedger.delta), 0), _used_sum())
+        CreditLedger.select(fn.COALESCE(fn.SUM(CreditLedger.delta), 0), used_sum_sql())
         .where(CreditLedger.purchase == purchase_id)
         .tuples()
         .get()
@@ -183,42 +183,6 @@ def with_balances(purchases):
     return purchases
 
 
-STATE_WORDS = {
-    PURCHASE_PENDING: "not paid yet",
-    PURCHASE_ACTIVE: "active",
-    PURCHASE_EXPIRED: "expired",
-    PURCHASE_REFUNDED: "refunded",
-    PURCHASE_CANCELLED: "cancelled",
-}
-
-
-def described(purchases, now=None):
-    """The purchases as staff see them, each with `.balance` (credits left), `.unused_cents`
-    (what a refund would return now), `.state` in words (an active package past its expiry
-    is "expired" before the daily task closes it) and `.refundable`, `.owed_cents` (money
-    a refused card refund still owes): one query for the ledgers, more only for a
-    refunded package."""
-    purchases = list(purchases)
-    sums = {}
-    if purchases:
-        rows = (
-            CreditLedger.select(CreditLedger.purchase, fn.SUM(CreditLedger.delta), _used_sum())
-            .where(CreditLedger.purchase.in_([p.id for p in purchases]))
-            .group_by(CreditLedger.purchase)
-            .tuples()
-        )
-        sums = {pid: (int(left or 0), int(used or 0)) for pid, left, used in rows}
-    for p in purchases:
-        left, used = sums.get(p.id, (0, 0))
-        past = p.status == PURCHASE_ACTIVE and is_past_expiry(p, now)
-        p.balance = left
-        p.unused_cents = max(0, p.price_cents - used)
-        p.state = "expired" if past else STATE_WORDS.get(p.status, p.status)
-        p.refundable = p.status == PURCHASE_ACTIVE and not past and left > 0
-        p.owed_cents = refund_owed(p) if p.status == PURCHASE_REFUNDED else 0
-    return purchases
-
-
 def usable(now=None):
     """SQL: an active package not past its expiry at `now` (default: the clock; the daily
     task closes it later): its unused credits are owed to the client. Past its expiry they
@@ -244,7 +208,7 @@ def liability_seen_by(user):
 def _active_values(purchases):
     """(price, net value of the credits used) of each usable package among `purchases`."""
     return (
-        purchases.select(PackagePurchase.price_cents, _used_sum())
+        purchases.select(PackagePurchase.price_cents, used_sum_sql())
         .join(CreditLedger, JOIN.LEFT_OUTER, on=(CreditLedger.purchase == PackagePurchase.id))
         .where(usable())
         .group_by(PackagePurchase.id)

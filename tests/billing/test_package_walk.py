@@ -178,3 +178,39 @@ def test_the_client_sees_a_package_past_its_expiry_as_expired_not_usable(
     login(client, world.a.cu1)  # the session timed out meanwhile
     r = client.get("/portal/invoices")
     assert r.status_code == 200 and "sessions left" not in r.get_data(as_text=True)
+
+
+def test_staff_read_a_package_ledger_on_the_client_billing_section(app, client, world):
+    """Where the credits went: bought, each visit with its date (the practice's zone) and
+    per-visit value, a credit given back, the refund; another practice's staff get 404."""
+    with app.test_request_context():
+        purchase, inv = _sold(world.a, used=2)
+        visits = [
+            r.appointment
+            for r in CreditLedger.select()
+            .where(CreditLedger.kind == "redeem")
+            .order_by(CreditLedger.id)
+        ]
+        packages.return_credit(visits[1])
+        packages.refund_unused(purchase)
+    tz = world.a.practice.tz
+    day = clock.to_local(visits[0].starts_at, tz).strftime("%b %-d, %Y")
+    login(client, world.a.therapist)
+    url = f"/provider/billing/clients/{world.a.c1.id}"
+    html = client.get(url).get_data(as_text=True)
+    ledger = html[html.index('class="ledger"') :]
+    for words in (
+        "Bought",
+        "+5",
+        f"Visit of {day}",
+        "$85.00",
+        "Given back: cancelled inside the policy",
+        "Refunded: $340.00 returned",
+        "−4",
+    ):
+        assert words in ledger, words
+    assert "0 of 5 left (refunded)" in html
+    outsider = app.test_client()
+    login(outsider, world.b.owner)
+    assert outsider.get(url).status_code == 404
+    assert app.test_client().get(url).status_code == 302  # logged out: to the login page
