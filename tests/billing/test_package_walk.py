@@ -8,9 +8,17 @@ import re
 import pytest
 
 from portal import clock, payments
-from portal.models.billing import CreditLedger, PackageDefinition, PackagePurchase, Refund
+from portal.models.billing import (
+    CreditLedger,
+    PackageDefinition,
+    PackagePurchase,
+    Payment,
+    Refund,
+    StoredDocument,
+)
 from portal.services import invoicing, packages
 from tests.billing.conftest import appointment, appt_type, package
+from tests.clientside.helpers import pdf_text
 from tests.conftest import login
 
 
@@ -214,3 +222,20 @@ def test_staff_read_a_package_ledger_on_the_client_billing_section(app, client, 
     login(outsider, world.b.owner)
     assert outsider.get(url).status_code == 404
     assert app.test_client().get(url).status_code == 302  # logged out: to the login page
+
+
+def test_an_uneven_per_session_price_is_shown_as_its_two_shares(app, client, world, tmp_path):
+    """$100 for 3 sessions: "$33.33 to $33.34" a session on the pages and the package's
+    receipt (three visits of "$33.33" would not add up to the $100 paid)."""
+    with app.test_request_context():
+        purchase, inv = _sold(world.a, sessions=3, price_cents=10000, used=0)
+    login(client, world.a.owner)
+    html = client.get("/provider/billing/packages").get_data(as_text=True)
+    assert "$33.33 to $33.34" in html
+    receipt = Payment.get(Payment.invoice == inv.id).receipt
+    text = pdf_text(StoredDocument.get_by_id(receipt).data, tmp_path)
+    assert "($33.33 to $33.34 a session)" in text
+    phone = app.test_client()
+    login(phone, world.a.cu1)
+    html = phone.get("/portal/invoices").get_data(as_text=True)
+    assert "3 sessions for $100.00 ($33.33 to $33.34 each)" in html

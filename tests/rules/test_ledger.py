@@ -24,6 +24,19 @@ def test_session_prices_add_up(price, sessions, expected):
 
 
 @pytest.mark.parametrize(
+    "price, sessions, words",
+    [
+        (42500, 5, "$85.00"),
+        (10000, 3, "$33.33 to $33.34"),  # not "$33.33": three of those are $99.99
+        (37500, 3, "$125.00"),
+        (99999, 10, "$99.99 to $100.00"),
+    ],
+)
+def test_per_session_words(price, sessions, words):
+    assert L.per_session_words(price, sessions) == words
+
+
+@pytest.mark.parametrize(
     "price, balance, used, next_price, refund",
     [
         (42500, 5, 0, 8500, 42500),  # nothing used: everything refundable
