@@ -195,3 +195,29 @@ def test_three_visits_of_a_100_dollar_package_of_3_add_up_to_100(ctx, tmp_path):
     text = pdf_text(StoredDocument.get_by_id(bill.document_id).data, tmp_path)
     assert text.count("$33.34") == 2 and text.count("$33.33") == 4  # fee and paid per visit
     assert "$100.00" in text
+
+
+def test_a_bad_range_is_refused_by_its_field_and_lists_no_visits(app, client):
+    """On the phone: a last day before the first is said by the last day's field (400), and
+    no "Visits from Nov 30 to Nov 1: none, try a wider range" card contradicts it; a missing
+    day by its own field; a superbill with no visit ticked says so in the list of visits."""
+    with app.test_request_context():
+        s = scene(other=False)
+        start, end = _range(s)
+    login(client, s.client_user.email)
+    r = client.get(f"/portal/documents/superbill?start={end}&end={start}")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert '<p class="error" id="end-error">The last day comes before the first.</p>' in html
+    assert 'aria-describedby="end-error"' in html
+    assert "No visits in these dates" not in html and "Make my superbill" not in html
+    r = client.get(f"/portal/documents/superbill?start={start}&end=")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert '<p class="error" id="end-error">Choose the last day.</p>' in html
+    assert 'id="start-error"' not in html
+    r = client.post("/portal/documents/superbill", data={"start": str(start), "end": str(end)})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and 'id="end-error"' not in html
+    visits = html[html.index("<legend>Visits from") :]
+    assert "Choose at least one paid visit." in visits  # by the visits, not the dates
