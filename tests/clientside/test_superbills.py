@@ -221,3 +221,18 @@ def test_a_bad_range_is_refused_by_its_field_and_lists_no_visits(app, client):
     assert r.status_code == 400 and 'id="end-error"' not in html
     visits = html[html.index("<legend>Visits from") :]
     assert "Choose at least one paid visit." in visits  # by the visits, not the dates
+
+
+def test_a_nine_digit_zip_code_reads_as_zip_plus_4_on_the_superbill(ctx, tmp_path):
+    """The practice keeps all 9 digits for the 837P; a document shows them as 97205-1234."""
+    s = scene(other=False)
+    s.practice.postal_code = "972051234"
+    s.practice.save()
+    s.client.postal_code, s.client.city, s.client.state = "972041111", "Portland", "OR"
+    s.client.address1 = "88 Alder Street"
+    s.client.save()
+    start, end = _range(s)
+    bill = superbills.issue(s.client, [s.pkg_visit.id], start, end)
+    text = pdf_text(StoredDocument.get_by_id(bill.document_id).data, tmp_path)
+    assert "972051234" not in text and text.count("97205-1234") == 2  # heading and table
+    assert "97204-1111" in text
