@@ -216,6 +216,10 @@ def refresh(inv):
         .where((Payment.invoice == inv.id) & (Refund.status == PAYMENT_SUCCEEDED))
     ]
     net = rules.net_paid(paid, refunded)
+    if refunded and is_package_invoice(inv):
+        # A package's refunds give back its unused sessions (packages.refund_unused, the
+        # only refund a package invoice takes): the sale is smaller, nothing is due again.
+        net = sum(paid)
     new_status = rules.status_for(inv.status, inv.total_cents, net)
     rules.check_transition(inv.status, new_status)
     Invoice.update(paid_cents=sum(paid), refunded_cents=sum(refunded), status=new_status).where(

@@ -239,3 +239,28 @@ def test_an_uneven_per_session_price_is_shown_as_its_two_shares(app, client, wor
     login(phone, world.a.cu1)
     html = phone.get("/portal/invoices").get_data(as_text=True)
     assert "3 sessions for $100.00 ($33.33 to $33.34 each)" in html
+
+
+def test_a_refunded_package_leaves_nothing_to_pay(app, client, world):
+    """$340 of a $425 package refunded for its 4 unused sessions: the sale is smaller, not
+    unpaid. Its invoice stays paid with nothing due; the client is not asked to pay $340
+    for sessions they gave back, nor does the desk's "due" count it."""
+    with app.test_request_context():
+        purchase, inv = _sold(world.a)
+        packages.refund_unused(purchase)
+    inv = invoicing.Invoice.get_by_id(inv.id)
+    assert (inv.status, inv.balance_cents, inv.paid_cents, inv.refunded_cents) == (
+        "paid",
+        0,
+        42500,
+        34000,
+    )
+    assert invoicing.due_total(world.a.owner) == 0
+    login(client, world.a.cu1)
+    html = client.get("/portal/invoices").get_data(as_text=True)
+    assert "Pay $340.00" not in html and "Nothing to pay" in html
+    desk = app.test_client()
+    login(desk, world.a.owner)
+    html = desk.get(f"/provider/billing/invoices/{inv.id}").get_data(as_text=True)
+    assert "Take a payment" not in html
+    assert "Unused sessions refunded" in html
