@@ -264,3 +264,19 @@ def test_a_refunded_package_leaves_nothing_to_pay(app, client, world):
     html = desk.get(f"/provider/billing/invoices/{inv.id}").get_data(as_text=True)
     assert "Take a payment" not in html
     assert "Unused sessions refunded" in html
+
+
+def test_the_client_packages_card_is_never_an_empty_heading(app, client, world):
+    """On the phone, without online card payments (nothing to buy there) and no package
+    with credits to use, no "Packages" card with nothing under it; with packages for sale,
+    the client is told they have none yet."""
+    app.config["STRIPE_SECRET_KEY"] = ""
+    with app.test_request_context():
+        package(world.a.practice)  # sold online, but cards are off
+    login(client, world.a.cu1)
+    html = client.get("/portal/invoices").get_data(as_text=True)
+    assert 'id="packages"' not in html
+    app.config["STRIPE_SECRET_KEY"] = "sk_test_123"
+    html = client.get("/portal/invoices").get_data(as_text=True)
+    packages_card = html[html.index('id="packages"') :]
+    assert "No package credits to use." in packages_card and "Buy a package" in packages_card
