@@ -8,6 +8,7 @@ import re
 import pytest
 
 from portal import clock, payments
+from portal.models import AuditLog
 from portal.models.billing import (
     CreditLedger,
     PackageDefinition,
@@ -16,6 +17,7 @@ from portal.models.billing import (
     Refund,
     StoredDocument,
 )
+from portal.rules.audit_words import action_words
 from portal.services import invoicing, packages
 from tests.billing.conftest import appointment, appt_type, package
 from tests.clientside.helpers import pdf_text
@@ -117,6 +119,8 @@ def test_a_card_refund_stripe_refuses_can_be_sent_again_from_the_invoice(
     assert [c["amount_cents"] for c in calls] == [34000, 34000]
     assert packages.refund_owed(purchase) == 0
     assert [r.status for r in Refund.select().order_by(Refund.id)] == ["failed", "succeeded"]
+    again = AuditLog.get(AuditLog.action == "package.refund_again")
+    assert again.detail == "$340.00" and action_words(again.action).startswith("Sent a package")
     # nothing more to send: asked again (a second tap), nothing is sent
     r = client.post(f"/provider/billing/purchases/{purchase.id}/refund", follow_redirects=True)
     assert len(calls) == 2 and "Nothing is owed" in r.get_data(as_text=True)
