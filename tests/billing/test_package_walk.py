@@ -59,6 +59,11 @@ def test_a_package_definition_refuses_a_free_or_negative_price_by_the_field(clie
     assert _error_of(html, "price") == "The amount cannot be negative."
     assert _error_of(html, "sessions") == "A package has 1 to 100 sessions."
     assert _error_of(html, "expiry_days") == "Between 1 and 3650 days, or empty for no expiry."
+    r = client.post(  # Decimal reads "NaN", and comparing it raised: a 500
+        "/provider/billing/packages", data={"name": "NaN", "sessions": "3", "price": "NaN"}
+    )
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and _error_of(html, "price") == "Enter an amount like 85 or 85.50."
     assert PackageDefinition.select().count() == 0
 
 
