@@ -28,7 +28,7 @@ from portal.client import bp as client_bp
 from portal.models.practice import provider_name
 from portal.provider import bp as provider_bp
 from portal.rules.money import format_cents
-from portal.rules.npi import format_ein
+from portal.rules.npi import format_ein, format_zip
 from portal.services import billing_events, icd10, visit_flow
 from portal.services.claims import desk as claims_desk
 from portal.services.claims import receivers
@@ -114,6 +114,7 @@ def _csrf_on_writes(app):
 def _template_helpers(app):
     app.jinja_env.filters["money"] = format_cents
     app.jinja_env.filters["ein"] = format_ein
+    app.jinja_env.filters["zipcode"] = format_zip
     app.jinja_env.globals["provider_name"] = provider_name
     app.jinja_env.globals["render_field"] = formutil.render_field
 

@@ -29,7 +29,7 @@ from portal.models.billing import Invoice, Payment
 from portal.models.messaging import Message
 from portal.rules import claim_status as cs
 from portal.rules.appointments import CANCELLED_STATUSES
-from portal.services import charting, coverage, superbills
+from portal.services import charting, coverage, packages, superbills
 from portal.services.claims import queries
 from tests.conftest import login
 
@@ -295,8 +295,8 @@ def test_the_demo_invoices_and_packages_follow_their_visits(ctx, local):
         definition = PackageDefinition.get_by_id(purchase.definition_id)
         sale = Invoice.get_by_id(purchase.invoice_id)
         assert purchase.created_at == sale.issued_at <= purchase.activated_at <= now
-        assert purchase.expires_at == purchase.activated_at + dt.timedelta(
-            days=definition.expiry_days
+        assert purchase.expires_at == packages.expiry_after(
+            purchase.activated_at, definition.expiry_days, purchase.practice.tz
         )
         assert purchase.expires_at > now and purchase.status == "active"
         (used,) = CreditLedger.select().where(CreditLedger.kind == "redeem")

@@ -31,13 +31,10 @@ def invoices():
     for p in scoped(Payment).where(Payment.invoice.in_([i.id for i in rows])):
         if p.receipt_id:
             receipts.setdefault(p.invoice_id, []).append(p)
-    purchases = list(
-        scoped(PackagePurchase)
-        .where(PackagePurchase.status == "active")
-        .order_by(PackagePurchase.id.desc())
+    # Credits to use: active and not past the expiry (the daily task closes it later).
+    purchases = packages.with_balances(
+        scoped(PackagePurchase).where(packages.usable()).order_by(PackagePurchase.id.desc())
     )
-    for p in purchases:
-        p.balance = packages.balance(p.id)
     for_sale = list(
         scoped(PackageDefinition)
         .where(PackageDefinition.active & PackageDefinition.sold_online)

@@ -12,7 +12,7 @@ from portal.formutil import CsrfForm
 from portal.htmx import render
 from portal.models import IntakeSubmission, MedicalLetter, StoredDocument
 from portal.models.documents import LETTER_SIGNED
-from portal.provider.superbill_forms import RangeForm, chosen_visits, range_from
+from portal.provider.superbill_forms import chosen_visits, range_from
 from portal.services import client_export, superbills
 
 LISTED_KINDS = ("receipt", "invoice", "credit_note")
@@ -66,11 +66,14 @@ def superbill_new():
     """Make a superbill: choose dates, tick paid visits, issue (a stored PDF)."""
     client = current_user.client
     source = request.form if request.method == "POST" else request.args
-    start, end, error = range_from(source, _today())
-    status = 200
-    if request.method == "POST":
+    start, end, form = range_from(source, _today())
+    status = 400 if form.refused else 200
+    error = None  # about the visits chosen (a refused range is said by its field)
+    if request.method == "POST" and not form.refused:
         status = 400
-        if CsrfForm().validate_on_submit() and error is None:
+        if not CsrfForm().validate_on_submit():
+            error = "The form expired: try again."
+        else:
             try:
                 bill = superbills.issue(
                     client, chosen_visits(), start, end, user=current_user, source="client"
@@ -80,17 +83,11 @@ def superbill_new():
             else:
                 flash(f"Your superbill {bill.number} is ready below.", "success")
                 return redirect(url_for("client.documents"), 303)
-        error = error or "The form expired: try again."
-    visits = []
-    if start and end:
-        try:
-            visits = superbills.candidates(client, start, end)
-        except superbills.SuperbillError:
-            visits = []
+    visits = [] if form.refused else superbills.candidates(client, start, end)
     audit.record_view("superbill.candidates", obj=client)
     return render(
         "client/documents/superbill.html",
-        form=RangeForm(formdata=None, start=start, end=end),
+        form=form,
         error=error,
         visits=visits,
         start=start,

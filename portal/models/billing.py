@@ -26,6 +26,7 @@ from portal.models.people import Client, User
 from portal.models.practice import Practice, Provider
 from portal.models.scheduling import Appointment, AppointmentType
 from portal.rules.billing import balance_due
+from portal.rules.ledger import per_session_words
 
 # --- invoices -----------------------------------------------------------------------
 
@@ -176,8 +177,9 @@ class PackageDefinition(BaseModel):
     created_at = created_field()
 
     @property
-    def per_session_cents(self):
-        return self.price_cents // self.sessions if self.sessions else 0
+    def per_session_words(self):
+        """ "$85.00", or "$33.33 to $33.34" for $100 of 3 sessions (rules.ledger)."""
+        return per_session_words(self.price_cents, self.sessions) if self.sessions else ""
 
 
 class PackageEligibleType(BaseModel):

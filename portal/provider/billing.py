@@ -25,8 +25,10 @@ from portal.models.billing import (
     PAY_CASH,
     PAY_CHECK,
     PAY_TERMINAL,
+    PAYMENT_FAILED,
     PAYMENT_METHOD_LABELS,
     PAYMENT_SUCCEEDED,
+    PURCHASE_REFUNDED,
     Invoice,
     PackageDefinition,
     PackagePurchase,
@@ -37,7 +39,14 @@ from portal.models.people import DESK_ROLES, Client
 from portal.provider import bp, desk_checkout
 from portal.rules.billing import BillingError
 from portal.rules.money import format_cents, parse_dollars
-from portal.services import billing_reads, client_merge, invoicing, packages, payments_service
+from portal.services import (
+    billing_reads,
+    client_merge,
+    invoicing,
+    package_reads,
+    packages,
+    payments_service,
+)
 from portal.services.invoicing import InvoiceError
 
 MANUAL = [(PAY_CASH, "Cash"), (PAY_CHECK, "Check"), (PAY_TERMINAL, "Card terminal")]
@@ -141,6 +150,11 @@ def _invoice_page(inv, status=200, **forms):
         forms.setdefault("refund_form", RefundForm(formdata=None))
     if voidable:
         forms.setdefault("void_form", VoidForm(formdata=None))
+    purchases = []
+    if is_package:
+        purchases = package_reads.described(
+            PackagePurchase.select().where(PackagePurchase.invoice == inv.id)
+        )
     return render(
         "provider/billing/invoice.html",
         inv=inv,
@@ -150,11 +164,8 @@ def _invoice_page(inv, status=200, **forms):
         refundable=refundable,
         payable=payable,
         voidable=voidable,
-        purchases=packages.with_balances(
-            PackagePurchase.select().where(PackagePurchase.invoice == inv.id)
-        )
-        if is_package
-        else [],
+        purchases=purchases,
+        ledgers=package_reads.ledgers(p.id for p in purchases),
         cards=payments_service.saved_cards(inv.client_id)
         if payable and stripe["configured"]
         else [],
@@ -299,11 +310,24 @@ def stored_response(doc):
 def purchase_refund(purchase_id):
     purchase = get_or_404(PackagePurchase, purchase_id)
     try:
-        value, _ = packages.refund_unused(purchase, user=current_user)
+        if purchase.status == PURCHASE_REFUNDED:  # money a refused card refund still owes
+            value, refunds = packages.return_owed(purchase, user=current_user)
+        else:
+            value, refunds = packages.refund_unused(purchase, user=current_user)
     except (packages.PackageError, BillingError, payments.PaymentsError) as e:
         flash(str(e), "error")
     else:
-        flash(f"Unused sessions refunded: {format_cents(value)}.", "success")
+        refused = [r for r in refunds if r.status == PAYMENT_FAILED]
+        if refused:
+            owed = sum(r.amount_cents for r in refused)
+            flash(
+                f"The unused sessions are taken off the package, but {format_cents(owed)} "
+                f"was not returned. Stripe said: {refused[0].failure_message.rstrip('.')}. "
+                "Send it again below.",
+                "error",
+            )
+        else:
+            flash(f"Unused sessions refunded: {format_cents(value)} returned.", "success")
     if purchase.invoice_id:
         return redirect(url_for("provider.invoice", invoice_id=purchase.invoice_id), 303)
     return redirect(url_for("provider.client_billing", client_id=purchase.client_id), 303)
@@ -315,7 +339,7 @@ def purchase_refund(purchase_id):
 def _client_summary(client):
     family = client_merge.family_ids(client.id)  # with records merged into this one
     invoices = list(invoice_list().where(Invoice.client.in_(family)).limit(20))
-    purchases = packages.with_balances(
+    purchases = package_reads.described(
         scoped(PackagePurchase)
         .where(PackagePurchase.client == client.id)
         .order_by(PackagePurchase.id.desc())
@@ -327,6 +351,7 @@ def _client_summary(client):
         "client": client,
         "invoices": invoices,
         "purchases": purchases,
+        "ledgers": package_reads.ledgers(p.id for p in purchases),
         "definitions": definitions,
         "cards": payments_service.saved_cards(client.id),
     }

@@ -5,7 +5,14 @@ from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from portal import audit, payments
 from portal.access import get_or_404, roles_required, scoped
@@ -17,16 +24,39 @@ from portal.models.people import OWNER_ROLES
 from portal.models.scheduling import AppointmentType
 from portal.provider import bp
 from portal.provider.billing import money_from
+from portal.rules.money import parse_dollars
 from portal.services import invoicing, packages
+
+
+def price_above_zero(form, field):
+    """The price in cents (field.cents), checked with the other fields: a package is sold
+    for money (a price of 0 is a slip of the finger, not a gift)."""
+    try:
+        field.cents = parse_dollars(field.data)
+    except ValueError as e:
+        raise ValidationError(str(e)) from e
+    if field.cents <= 0:
+        raise ValidationError("Enter a price above $0.")
 
 
 class PackageForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
-    sessions = IntegerField("Sessions", validators=[InputRequired(), NumberRange(1, 100)])
-    price = StringField("Price ($)", validators=[DataRequired()])
+    sessions = IntegerField(
+        "Sessions",
+        validators=[
+            InputRequired("Enter how many sessions."),
+            NumberRange(1, 100, "A package has 1 to 100 sessions."),
+        ],
+    )
+    price = StringField(
+        "Price ($)", validators=[DataRequired("Enter the price."), price_above_zero]
+    )
     expiry_days = IntegerField(
         "Expires after (days)",
-        validators=[Optional(), NumberRange(1, 3650)],
+        validators=[
+            Optional(),
+            NumberRange(1, 3650, "Between 1 and 3650 days, or empty for no expiry."),
+        ],
         description="Leave empty for no expiry.",
     )
     sold_online = BooleanField("Clients can buy it in the portal")
@@ -69,14 +99,13 @@ def package_definitions():
     form.types.choices = _type_choices()
     status = 200
     if form.validate_on_submit():
-        price = money_from(form.price)
         allowed = {c.value for c in form.types.choices}
-        if price is not None and set(form.types.data or []) <= allowed:
+        if set(form.types.data or []) <= allowed:
             packages.save_definition(
                 current_user.practice_id,
                 name=form.name.data.strip(),
                 sessions=form.sessions.data,
-                price_cents=price,
+                price_cents=form.price.cents,
                 expiry_days=form.expiry_days.data,
                 sold_online=form.sold_online.data,
                 type_ids=form.types.data or [],

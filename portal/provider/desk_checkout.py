@@ -41,18 +41,25 @@ def closing_ctx(appt):
     """What the check-out page shows to close the visit: the tip choices, the receipts to
     print or e-mail, tips taken, and the next visit (booked, or a suggestion)."""
     nxt = svc.next_visit(appt, _tz())
+    receipts = list(
+        Payment.select()
+        .join(Invoice)
+        .where((Invoice.appointment == appt.id) & Payment.receipt.is_null(False))
+        .order_by(Payment.id)
+    )
+    for p in receipts:
+        # A credit settles the invoice, but the visit is worth the package's per-visit
+        # price: the receipt (and its PDF) state that.
+        p.shown_cents = p.amount_cents
+        if p.method == PAY_PACKAGE_CREDIT:
+            p.shown_cents = packages.per_visit_price(appt.id) or p.amount_cents
     return {
         # Of the session's full price, as tipping is reckoned, whatever part of it the
         # client pays today (a copay, a package credit, a discount).
         "tip_suggestions": rules.tip_suggestions(appt.appointment_type.price_cents),
         "tip_base_cents": appt.appointment_type.price_cents,
         "tip_methods": _tip_methods(appt),
-        "receipts": list(
-            Payment.select()
-            .join(Invoice)
-            .where((Invoice.appointment == appt.id) & Payment.receipt.is_null(False))
-            .order_by(Payment.id)
-        ),
+        "receipts": receipts,
         "tips": svc.tips_of(appt.id),
         "next_booked": svc.booked_next(appt),
         "next_suggested": nxt.suggested,

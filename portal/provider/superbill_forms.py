@@ -39,16 +39,19 @@ def default_range(today):
 
 
 def range_from(source, today):
-    """(start, end, error) from a query string or form; the default range when empty."""
+    """(start, end, form) from a query string or form; the default range when empty. A
+    range refused has its message on the form's field it is about (form.refused)."""
     start, end = _date(source.get("start")), _date(source.get("end"))
     if not source.get("start") and not source.get("end"):
         start, end = default_range(today)
-        return start, end, None
+    form = RangeForm(formdata=None, start=start, end=end)
+    form.refused = False
     try:
         superbills.check_range(start, end)
     except superbills.SuperbillError as exc:
-        return start, end, str(exc)
-    return start, end, None
+        form[exc.field].errors = [str(exc)]
+        form.refused = True
+    return start, end, form
 
 
 def chosen_visits():

@@ -12,12 +12,7 @@ from portal.htmx import render
 from portal.models import Client, MedicalLetter, StoredDocument, Superbill
 from portal.models.people import CLINICAL_ROLES
 from portal.provider import bp
-from portal.provider.superbill_forms import (
-    CorrectionForm,
-    RangeForm,
-    chosen_visits,
-    range_from,
-)
+from portal.provider.superbill_forms import CorrectionForm, chosen_visits, range_from
 from portal.services import documents, superbills
 
 
@@ -53,12 +48,14 @@ def client_superbills(client_id):
 def superbill_new(client_id):
     client = access.get_or_404(Client, client_id)
     source = request.form if request.method == "POST" else request.args
-    start, end, error = range_from(source, _today(client.practice))
-    form = RangeForm(formdata=None, start=start, end=end)
-    status = 200
-    if request.method == "POST":
+    start, end, form = range_from(source, _today(client.practice))
+    status = 400 if form.refused else 200
+    error = None  # about the visits chosen (a refused range is said by its field)
+    if request.method == "POST" and not form.refused:
         status = 400
-        if CsrfForm().validate_on_submit() and error is None:
+        if not CsrfForm().validate_on_submit():
+            error = "The form expired: try again."
+        else:
             try:
                 bill = superbills.issue(
                     client, chosen_visits(), start, end, user=current_user, source="staff"
@@ -70,8 +67,7 @@ def superbill_new(client_id):
                 return redirect(
                     url_for("provider.client_page", client_id=client.id) + "#superbills", 303
                 )
-        error = error or "The form expired: try again."
-    visits = [] if error and start is None else _visits(client, start, end)
+    visits = [] if form.refused else _visits(client, start, end)
     audit.record_view("superbill.candidates", obj=client)
     return render(
         "provider/superbills/new.html",

@@ -51,6 +51,8 @@ WORDS = {
     "note.update": "Changed a draft note",
     "note.view": "Viewed a chart note",
     "package.redeem": "Used a package credit",
+    "package.refund": "Refunded a package's unused sessions",
+    "package.refund_again": "Sent a package's refund again",
     "package.sell": "Sold a package",
     "password.changed": "Changed their password",
     "payment.record": "Recorded a payment",

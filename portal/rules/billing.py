@@ -50,8 +50,9 @@ def invoice_total(line_amounts) -> int:
 
 
 def balance_due(status: str, total: int, paid: int, refunded: int) -> int:
-    """What a client still owes on an invoice: nothing on a void one, never below zero."""
-    if status == VOID:
+    """What a client still owes on an invoice: nothing on a void or paid one (a package's
+    invoice stays paid when its unused sessions are refunded), never below zero."""
+    if status in (VOID, PAID):
         return 0
     return max(0, total - (paid - refunded))
 

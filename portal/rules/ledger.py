@@ -15,7 +15,7 @@ the ledger keeps, in any order of redeem, give back, refund and expiry:
 `used_value` is the ledger's sum over redeems (+price) and give-backs (-price).
 """
 
-from portal.rules.money import split_largest_remainder
+from portal.rules.money import format_cents, split_largest_remainder
 
 
 class LedgerError(ValueError):
@@ -33,6 +33,16 @@ def session_prices(price_cents: int, sessions: int) -> list[int]:
     if price_cents < 0:
         raise LedgerError("A package price cannot be negative.")
     return split_largest_remainder(price_cents, sessions)
+
+
+def per_session_words(price_cents: int, sessions: int) -> str:
+    """What a session of the package costs, as people read it: "$85.00", or "$33.33 to
+    $33.34" when the price does not split evenly (the shares of `session_prices`)."""
+    shares = session_prices(price_cents, sessions)
+    low, high = min(shares), max(shares)
+    if low == high:
+        return format_cents(low)
+    return f"{format_cents(low)} to {format_cents(high)}"
 
 
 def balance(deltas) -> int:

@@ -11,6 +11,10 @@ def format_cents(cents: int, symbol: str = "$") -> str:
     return f"{sign}{symbol}{cents // 100:,}.{cents % 100:02d}"
 
 
+# More than a practice takes at once, and within a 32-bit integer of cents.
+MAX_DOLLARS = Decimal("10000000")
+
+
 def parse_dollars(text: str) -> int:
     """'85', '85.5', '$1,085.50' -> cents. Raises ValueError on anything else or on negatives."""
     cleaned = (text or "").strip().replace("$", "").replace(",", "")
@@ -20,8 +24,12 @@ def parse_dollars(text: str) -> int:
         value = Decimal(cleaned)
     except Exception as exc:  # decimal.InvalidOperation
         raise ValueError("Enter an amount like 85 or 85.50.") from exc
+    if not value.is_finite():  # "NaN", "Infinity": Decimal reads them, comparing raises
+        raise ValueError("Enter an amount like 85 or 85.50.")
     if value < 0:
         raise ValueError("The amount cannot be negative.")
+    if value > MAX_DOLLARS:  # before quantize(), which cannot hold 1e30 to the cent
+        raise ValueError(f"Enter at most ${MAX_DOLLARS:,.2f}.")
     if value != value.quantize(Decimal("0.01")):
         raise ValueError("Use at most two decimal places.")
     return int((value * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))

@@ -1,4 +1,5 @@
-"""National Provider Identifier and federal tax ID (EIN) checks."""
+"""National Provider Identifier and federal tax ID (EIN) checks, and identifiers as printed
+(EIN 93-1234567, ZIP+4 97205-1234)."""
 
 import re
 
@@ -37,3 +38,9 @@ def is_valid_ein(value: str) -> bool:
 def format_ein(value: str) -> str:
     v = normalize_ein(value)
     return f"{v[:2]}-{v[2:]}" if re.fullmatch(r"\d{9}", v) else v
+
+
+def format_zip(value: str) -> str:
+    """A ZIP code as people read it: 9 digits (kept whole for the 837P) as ZIP+4."""
+    v = re.sub(r"\D", "", value or "")
+    return f"{v[:5]}-{v[5:]}" if len(v) == 9 else (value or "")

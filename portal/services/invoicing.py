@@ -216,6 +216,10 @@ def refresh(inv):
         .where((Payment.invoice == inv.id) & (Refund.status == PAYMENT_SUCCEEDED))
     ]
     net = rules.net_paid(paid, refunded)
+    if refunded and is_package_invoice(inv):
+        # A package's refunds give back its unused sessions (packages.refund_unused, the
+        # only refund a package invoice takes): the sale is smaller, nothing is due again.
+        net = sum(paid)
     new_status = rules.status_for(inv.status, inv.total_cents, net)
     rules.check_transition(inv.status, new_status)
     Invoice.update(paid_cents=sum(paid), refunded_cents=sum(refunded), status=new_status).where(
@@ -333,7 +337,7 @@ def refund_payment(payment, amount_cents, reason="", user=None):
     terminal refunds are recorded as given back by hand. Returns the Refund.
 
     A package's payments are refunded by its unused sessions only (the credits and the
-    money leave together): packages.refund_unused calls refund_package_payment."""
+    money leave together): packages.refund_unused calls record_package_refund."""
     if is_package_invoice(Invoice.get_by_id(Payment.get_by_id(payment.id).invoice_id)):
         raise InvoiceError(
             "A package is refunded by its unused sessions: use 'Refund unused sessions'."
@@ -341,13 +345,18 @@ def refund_payment(payment, amount_cents, reason="", user=None):
     return _refund(payment, amount_cents, reason, user)
 
 
-def refund_package_payment(payment, amount_cents, reason="", user=None):
-    """Refund a package invoice's payment: for packages.refund_unused, which removes the
-    unused credits in the same step."""
-    return _refund(payment, amount_cents, reason, user)
+def record_package_refund(payment, amount_cents, reason="", user=None):
+    """Record the refund of a package invoice's payment inside packages' transaction,
+    which removes the unused credits in the same step: cash, check and terminal refunds
+    are done here; a card's is left pending for `send_refund` once the lock is let go."""
+    return _record_refund(payment, amount_cents, reason, user)
 
 
 def _refund(payment, amount_cents, reason, user):
+    return send_refund(_record_refund(payment, amount_cents, reason, user), user=user)
+
+
+def _record_refund(payment, amount_cents, reason, user):
     with database.atomic("IMMEDIATE"):
         payment = Payment.get_by_id(payment.id)
         inv = Invoice.get_by_id(payment.invoice_id)
@@ -372,13 +381,21 @@ def _refund(payment, amount_cents, reason, user):
             issue_credit_note(refund, user=user)
             # packages: a visit paid by a package credit gets its credit back
             events.payment_refunded.send(payment, refund=refund, user=user)
-            return refund
-    # Outside the write lock: the call to Stripe.
+    return refund
+
+
+def send_refund(refund, user=None):
+    """Send a pending (card) refund to Stripe, outside the write lock; the Refund row,
+    written first, gives the idempotency key. Refused, it is marked failed (it no longer
+    counts) and InvoiceError says why. A refund done already is returned as it is."""
+    if refund.status != PAYMENT_PENDING:
+        return refund
+    payment = Payment.get_by_id(refund.payment_id)
     try:
         result = payments.create_refund(
             payment_intent=payment.stripe_payment_intent_id,
-            amount_cents=amount_cents,
-            metadata={"refund_id": str(refund.id), "invoice_id": str(inv.id)},
+            amount_cents=refund.amount_cents,
+            metadata={"refund_id": str(refund.id), "invoice_id": str(payment.invoice_id)},
             idempotency_key=refund.idempotency_key,
         )
     except payments.PaymentsError as e:

@@ -32,6 +32,7 @@ from portal.models.billing import (
     PackageEligibleType,
     PackagePurchase,
     Payment,
+    Refund,
 )
 from portal.models.scheduling import Appointment
 from portal.rules import ledger as L
@@ -59,7 +60,7 @@ def balance(purchase_id):
 USED = (LEDGER_REDEEM, LEDGER_RETURN)
 
 
-def _used_sum():
+def used_sum_sql():
     """SQL: the net value of the credits used (rules.ledger.used_value): + the price of
     each redeem (-1), - that of each give-back (+1)."""
     each = CreditLedger.delta * CreditLedger.unit_price_cents * -1
@@ -84,13 +85,13 @@ def _sum_by_purchase(purchase_ids, total):
 
 def used_values(purchase_ids):
     """{purchase id: net value of the credits used} (rules.ledger.used_value), one query."""
-    return _sum_by_purchase(purchase_ids, _used_sum())
+    return _sum_by_purchase(purchase_ids, used_sum_sql())
 
 
 def balance_and_used(purchase_id):
     """(credits left, net value of the credits used) of one purchase, in one query."""
     left, used = (
-        CreditLedger.select(fn.COALESCE(fn.SUM(CreditLedger.delta), 0), _used_sum())
+        CreditLedger.select(fn.COALESCE(fn.SUM(CreditLedger.delta), 0), used_sum_sql())
         .where(CreditLedger.purchase == purchase_id)
         .tuples()
         .get()
@@ -207,7 +208,7 @@ def liability_seen_by(user):
 def _active_values(purchases):
     """(price, net value of the credits used) of each usable package among `purchases`."""
     return (
-        purchases.select(PackagePurchase.price_cents, _used_sum())
+        purchases.select(PackagePurchase.price_cents, used_sum_sql())
         .join(CreditLedger, JOIN.LEFT_OUTER, on=(CreditLedger.purchase == PackagePurchase.id))
         .where(usable())
         .group_by(PackagePurchase.id)
@@ -234,6 +235,8 @@ def save_definition(
     definition=None,
 ):
     L.session_prices(price_cents, sessions)  # validates
+    if price_cents <= 0:
+        raise PackageError("A package is sold for a price above $0.")
     with database.atomic("IMMEDIATE"):
         if definition is None:
             definition = PackageDefinition(practice=practice_id)
@@ -308,7 +311,7 @@ def on_invoice_paid(inv, user=None, **kw):
             expires = None
             definition = PackageDefinition.get_by_id(purchase.definition_id)
             if definition.expiry_days:
-                expires = now + dt.timedelta(days=definition.expiry_days)
+                expires = expiry_after(now, definition.expiry_days, inv.practice.tz)
             PackagePurchase.update(
                 status=PURCHASE_ACTIVE, activated_at=now, expires_at=expires
             ).where(
@@ -316,6 +319,14 @@ def on_invoice_paid(inv, user=None, **kw):
             ).execute()
             _append(purchase, LEDGER_PURCHASE, purchase.sessions_total, user=user)
             audit.record("package.activate", obj=purchase, user=user)
+
+
+def expiry_after(paid_at, days, tz):
+    """When a package paid at `paid_at` expires: the end of the practice's day `days` days
+    later, so a client told "use them by Apr 1" can use them all that day."""
+    last_day = clock.local_date(paid_at, tz) + dt.timedelta(days=days)
+    end = dt.datetime.combine(last_day, dt.time(23, 59, 59), tzinfo=tz)
+    return end.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def on_invoice_voided(inv, user=None, **kw):
@@ -476,12 +487,21 @@ def expire_due(now=None):
 
 
 def refund_unused(purchase, user=None, reason="unused sessions"):
-    """Refund the unused sessions at the per-session price actually paid: -remaining in the
-    ledger and the money back on the package invoice's payments (card through Stripe)."""
+    """Refund the unused sessions at the per-session price actually paid (the unused
+    value): -remaining in the ledger and the money back on the package invoice's payments,
+    in one transaction (cash, check and terminal given back; a card's refund recorded).
+    Cards are then refunded through Stripe: one refused stays owed (`refund_owed`), to
+    send again with `return_owed`. Returns (value, refunds)."""
     with database.atomic("IMMEDIATE"):
         purchase = PackagePurchase.get_by_id(purchase.id)
         if purchase.status != PURCHASE_ACTIVE:
             raise PackageError("Only an active package can be refunded.")
+        if is_past_expiry(purchase):
+            day = clock.local_date(purchase.expires_at, purchase.practice.tz)
+            raise PackageError(
+                f"This package expired on {day.strftime('%b %-d, %Y')}: its unused "
+                "sessions are no longer refunded."
+            )
         remaining = balance(purchase.id)
         if remaining <= 0:
             raise PackageError("No unused sessions are left to refund.")
@@ -491,13 +511,60 @@ def refund_unused(purchase, user=None, reason="unused sessions"):
             PackagePurchase.id == purchase.id
         ).execute()
         audit.record("package.refund", obj=purchase, detail=f"{remaining} credits", user=user)
-        plan = _refund_plan(purchase, value)
-    # Money back: manual refunds are recorded inside; card refunds call Stripe. If a
-    # card refund fails, the credits stay removed and staff see the error to retry by hand.
-    refunds = []
-    for payment, amount in plan:
-        refunds.append(invoicing.refund_package_payment(payment, amount, reason=reason, user=user))
-    return value, refunds
+        recorded = _record_refunds(purchase, value, reason, user)
+    return value, _send(recorded, user)
+
+
+def refund_owed(purchase):
+    """Money a refunded package still owes its client: the refund's value less what its
+    invoice's payments gave back (a card refund Stripe refused does not count)."""
+    owed = (
+        CreditLedger.select(fn.COALESCE(fn.SUM(CreditLedger.amount_cents), 0))
+        .where((CreditLedger.purchase == purchase.id) & (CreditLedger.kind == LEDGER_REFUND))
+        .scalar()
+    )
+    if not owed or purchase.invoice_id is None:
+        return 0
+    paid = Payment.select().where(Payment.invoice == purchase.invoice_id)
+    return max(0, int(owed) - sum(invoicing.refunded_of(p) for p in paid))
+
+
+def return_owed(purchase, user=None, reason="unused sessions"):
+    """Send again the money a refunded package still owes (a card refund Stripe refused).
+    Returns (amount, refunds)."""
+    with database.atomic("IMMEDIATE"):
+        purchase = PackagePurchase.get_by_id(purchase.id)
+        owed = refund_owed(purchase) if purchase.status == PURCHASE_REFUNDED else 0
+        if owed <= 0:
+            raise PackageError("Nothing is owed on this package.")
+        recorded = _record_refunds(purchase, owed, reason, user)
+        audit.record("package.refund_again", obj=purchase, detail=format_cents(owed), user=user)
+    return owed, _send(recorded, user)
+
+
+def _record_refunds(purchase, value, reason, user):
+    return [
+        invoicing.record_package_refund(payment, amount, reason=reason, user=user)
+        for payment, amount in _refund_plan(purchase, value)
+    ]
+
+
+def _send(recorded, user):
+    """Card refunds to Stripe, after the write lock: one refused (marked failed, and owed)
+    does not keep the others from being sent."""
+    sent = []
+    for refund in recorded:
+        try:
+            sent.append(invoicing.send_refund(refund, user=user))
+        except invoicing.InvoiceError:
+            sent.append(Refund.get_by_id(refund.id))
+    return sent
+
+
+def is_past_expiry(purchase, now=None):
+    """Whether an active package is past its expiry (the daily task closes it later)."""
+    now = now or clock.utcnow()
+    return purchase.expires_at is not None and purchase.expires_at <= now
 
 
 def _refund_plan(purchase, value):

@@ -35,6 +35,7 @@ from portal.models.billing import (
     LINE_PACKAGE,
     PAY_PACKAGE_CREDIT,
 )
+from portal.rules.ledger import per_session_words
 from portal.services import documents, visit_facts
 
 
@@ -61,7 +62,7 @@ def _package_info(invoice, practice):
             {
                 "purchase": purchase,
                 "types": types,
-                "per_session_cents": purchase.price_cents // max(1, purchase.sessions_total),
+                "per_session": per_session_words(purchase.price_cents, purchase.sessions_total),
                 "valid_days": definition.expiry_days,
                 "expires_on": clock.local_date(purchase.expires_at, practice.tz)
                 if purchase.expires_at

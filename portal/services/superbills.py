@@ -36,7 +36,12 @@ MAX_VISITS = 60
 
 
 class SuperbillError(ValueError):
-    """A superbill that cannot be issued as asked, with a message for the user."""
+    """A superbill that cannot be issued as asked, with a message for the user and the
+    form field it is about ("start", "end"; None: the visits chosen)."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
 
 
 def month_before(today):
@@ -47,12 +52,16 @@ def month_before(today):
 
 
 def check_range(start, end):
-    if start is None or end is None:
-        raise SuperbillError("Choose the first and the last day.")
+    if start is None:
+        raise SuperbillError("Choose the first day.", field="start")
+    if end is None:
+        raise SuperbillError("Choose the last day.", field="end")
     if end < start:
-        raise SuperbillError("The last day comes before the first.")
+        raise SuperbillError("The last day comes before the first.", field="end")
     if (end - start).days > MAX_RANGE_DAYS:
-        raise SuperbillError("A superbill covers at most a year: choose a shorter range.")
+        raise SuperbillError(
+            "A superbill covers at most a year: choose a shorter range.", field="end"
+        )
 
 
 def candidates(client, start, end):

@@ -158,14 +158,17 @@ def _code_lines(minutes, rule, allow_pair):
 
 def _package_values(ids):
     """{appointment id: (per-visit cents, purchase)} for visits whose credit is still
-    used (a redemption not given back)."""
+    used (a redemption not given back). Its price is the net of its rows (+ each redeem's
+    price, - each give-back's): the price of the redemption that holds now, which need not
+    be the highest it ever had (used, given back, then used again when the credits left
+    were worth a cent less)."""
     net = {}
     for row in (
         CreditLedger.select(
             CreditLedger.appointment,
             CreditLedger.purchase,
             fn.SUM(CreditLedger.delta).alias("net"),
-            fn.MAX(CreditLedger.unit_price_cents).alias("price"),
+            fn.SUM(CreditLedger.delta * CreditLedger.unit_price_cents * -1).alias("price"),
         )
         .where(
             CreditLedger.appointment.in_(ids)

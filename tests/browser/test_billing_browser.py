@@ -135,3 +135,49 @@ def test_client_pays_an_invoice_on_a_phone_and_downloads_the_receipt(
     assert (payment.method, payment.card_last4) == ("card", "4242")
     context.close()
     assert problems == []
+
+
+def test_front_desk_refunds_a_package_partly_used_and_the_client_owes_nothing(
+    app, live_server, browser, screenshot
+):
+    """On a tablet (1024x768) the desk refunds the 4 unused sessions of a 5-for-$425
+    package: the button and its confirmation say $340.00, the invoice stays paid with
+    nothing due, the ledger says where the credits went; on a phone (375x812) the client
+    is asked to pay nothing and reads they have no credits left."""
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        provider = factories.provider(practice)
+        desk = factories.user(practice, "frontdesk", name="Sam Front")
+        client = factories.client(practice, first_name="Jordan", last_name="Avery")
+        cu = factories.client_user(practice, client)
+        t = appt_type(practice)
+        purchase, inv = packages.sell(package(practice, types=[t]), client.id)
+        invoicing.record_payment(inv, method="cash", amount_cents=42500)
+        packages.redeem(appointment(practice, client, provider, t), purchase=purchase)
+    tablet = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = tablet.new_page()
+    problems = _watch(page)
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
+    _login(page, live_server, desk.email, r"/provider/$")
+    page.goto(f"{live_server}/provider/billing/invoices/{inv.id}")
+    page.get_by_role("button", name="Refund 4 unused sessions: $340.00").click()
+    page.wait_for_load_state()
+    assert asked == ["Refund $340.00 for the 4 unused sessions of this package?"]
+    assert page.get_by_text("Unused sessions refunded: $340.00 returned.").is_visible()
+    page.get_by_text("Where the credits went").click()
+    assert page.get_by_role("cell", name="Refunded: $340.00 returned").is_visible()
+    assert page.locator("#balance-due").inner_text() == "$0.00"
+    assert PackagePurchase.get_by_id(purchase.id).status == "refunded"
+    screenshot(page, "billing-package-refunded")
+    tablet.close()
+    phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
+    page = phone.new_page()
+    problems += _watch(page)
+    _login(page, live_server, cu.email, r"/portal/")
+    page.goto(f"{live_server}/portal/invoices")
+    assert page.get_by_text("Nothing to pay. Thank you!").is_visible()
+    assert page.get_by_text("No package credits to use.").is_visible()
+    screenshot(page, "billing-phone-package-refunded")
+    phone.close()
+    assert problems == []

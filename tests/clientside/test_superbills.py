@@ -9,8 +9,9 @@ from peewee import IntegrityError
 
 from portal import clock
 from portal.models import AuditLog, OutboxMessage, StoredDocument, Superbill
-from portal.services import client_account, superbills
-from tests.clientside.helpers import pdf_text, scene
+from portal.services import client_account, invoicing, packages, scheduling, superbills
+from tests.billing.conftest import package
+from tests.clientside.helpers import past_visit, pdf_text, scene
 from tests.conftest import login
 
 
@@ -168,3 +169,70 @@ def test_staff_issue_correct_and_email_from_the_client_record(app, client):
         data={"start": "2026-02-30", "end": str(end), "visit": ["99999999999999999999"]},
     )
     assert r.status_code == 400
+
+
+def test_three_visits_of_a_100_dollar_package_of_3_add_up_to_100(ctx, tmp_path):
+    """$100 for 3 sessions: the visits are $33.34, $33.33 and $33.33 (largest remainder),
+    and a superbill of the three says $100.00, also when a visit's credit was given back
+    and used again at a different per-visit price (its price is the one it holds now)."""
+    s = scene(other=False)
+    start, end = _range(s)
+    d = package(s.practice, types=[s.sixty], sessions=3, price_cents=10000, name="3 for $100")
+    purchase, inv = packages.sell(d, s.client.id, user=s.desk)
+    invoicing.record_payment(inv, method="cash", amount_cents=10000, user=s.desk)
+    a, b, c = (past_visit(s.practice, s.client, s.provider, s.sixty, days_ago=4) for _ in "abc")
+    assert packages.redeem(a, purchase=purchase).unit_price_cents == 3334
+    packages.return_credit(a, note="refund")  # its credit given back ...
+    assert packages.redeem(b, purchase=purchase).unit_price_cents == 3334
+    assert packages.redeem(a, purchase=purchase).unit_price_cents == 3333  # ... and used again
+    assert packages.redeem(c, purchase=purchase).unit_price_cents == 3333
+    for visit in (a, b, c):
+        scheduling.check_out(visit, {"97124": 60})
+    facts = {f.appointment_id: f for f in superbills.candidates(s.client, start, end)}
+    assert [facts[v.id].paid_cents for v in (a, b, c)] == [3333, 3334, 3333]
+    bill = superbills.issue(s.client, [a.id, b.id, c.id], start, end, user=s.desk)
+    assert (bill.total_fee_cents, bill.total_paid_cents) == (10000, 10000)
+    text = pdf_text(StoredDocument.get_by_id(bill.document_id).data, tmp_path)
+    assert text.count("$33.34") == 2 and text.count("$33.33") == 4  # fee and paid per visit
+    assert "$100.00" in text
+
+
+def test_a_bad_range_is_refused_by_its_field_and_lists_no_visits(app, client):
+    """On the phone: a last day before the first is said by the last day's field (400), and
+    no "Visits from Nov 30 to Nov 1: none, try a wider range" card contradicts it; a missing
+    day by its own field; a superbill with no visit ticked says so in the list of visits."""
+    with app.test_request_context():
+        s = scene(other=False)
+        start, end = _range(s)
+    login(client, s.client_user.email)
+    r = client.get(f"/portal/documents/superbill?start={end}&end={start}")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert '<p class="error" id="end-error">The last day comes before the first.</p>' in html
+    assert 'aria-describedby="end-error"' in html
+    assert "No visits in these dates" not in html and "Make my superbill" not in html
+    r = client.get(f"/portal/documents/superbill?start={start}&end=")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert '<p class="error" id="end-error">Choose the last day.</p>' in html
+    assert 'id="start-error"' not in html
+    r = client.post("/portal/documents/superbill", data={"start": str(start), "end": str(end)})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400 and 'id="end-error"' not in html
+    visits = html[html.index("<legend>Visits from") :]
+    assert "Choose at least one paid visit." in visits  # by the visits, not the dates
+
+
+def test_a_nine_digit_zip_code_reads_as_zip_plus_4_on_the_superbill(ctx, tmp_path):
+    """The practice keeps all 9 digits for the 837P; a document shows them as 97205-1234."""
+    s = scene(other=False)
+    s.practice.postal_code = "972051234"
+    s.practice.save()
+    s.client.postal_code, s.client.city, s.client.state = "972041111", "Portland", "OR"
+    s.client.address1 = "88 Alder Street"
+    s.client.save()
+    start, end = _range(s)
+    bill = superbills.issue(s.client, [s.pkg_visit.id], start, end)
+    text = pdf_text(StoredDocument.get_by_id(bill.document_id).data, tmp_path)
+    assert "972051234" not in text and text.count("97205-1234") == 2  # heading and table
+    assert "97204-1111" in text

@@ -317,3 +317,20 @@ def test_the_tip_suggestions_say_what_they_are_a_share_of(app, client, world, vi
     body = client.get(f"/provider/billing/checkout/{appt.id}").get_data(as_text=True)
     assert "of the session's full price, $120.00, not of what is paid today." in body
     assert "$18.00" in body  # 15% of $120, not of the $100 invoice
+
+
+def test_a_visit_paid_by_a_credit_shows_its_receipt_at_the_per_visit_value(
+    app, client, world, visit
+):
+    """The $100 visit paid by a credit of a 5-for-$425 package: the receipt to print says
+    $85.00 (as the receipt PDF and the card above it do), not the invoice's $100.00."""
+    appt, purchase, _ = visit
+    inv = Invoice.get(Invoice.appointment == appt.id)
+    login(client, world.a.frontdesk)
+    client.post(
+        f"/provider/billing/checkout/{appt.id}/take",
+        data={"invoice_id": inv.id, "pay": f"package_credit:{purchase.id}"},
+    )
+    page = client.get(f"/provider/billing/checkout/{appt.id}").get_data(as_text=True)
+    receipts = page[page.index('id="receipts"') :]
+    assert "$85.00 · Package credit" in receipts and "$100.00" not in receipts

@@ -1,11 +1,14 @@
 """Package credit arithmetic and invoice rules, as tables that read like the rule book."""
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from portal.rules import billing as B
 from portal.rules import ledger as L
+from portal.rules.money import parse_dollars
 
 
 @pytest.mark.parametrize(
@@ -21,6 +24,19 @@ from portal.rules import ledger as L
 def test_session_prices_add_up(price, sessions, expected):
     assert L.session_prices(price, sessions) == expected
     assert sum(expected) == price
+
+
+@pytest.mark.parametrize(
+    "price, sessions, words",
+    [
+        (42500, 5, "$85.00"),
+        (10000, 3, "$33.33 to $33.34"),  # not "$33.33": three of those are $99.99
+        (37500, 3, "$125.00"),
+        (99999, 10, "$99.99 to $100.00"),
+    ],
+)
+def test_per_session_words(price, sessions, words):
+    assert L.per_session_words(price, sessions) == words
 
 
 @pytest.mark.parametrize(
@@ -243,3 +259,31 @@ def test_net_paid():
     assert B.net_paid([5000, 5000], [2000]) == 8000
     with pytest.raises(B.BillingError):
         B.net_paid([1000], [2000])
+
+
+@pytest.mark.parametrize(
+    "text, cents",
+    [("85", 8500), ("$1,085.50", 108550), ("0.5", 50), ("10000000", 1_000_000_000)],
+)
+def test_parse_dollars(text, cents):
+    assert parse_dollars(text) == cents
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "Enter an amount."),
+        ("abc", "Enter an amount like 85 or 85.50."),
+        ("NaN", "Enter an amount like 85 or 85.50."),  # was decimal.InvalidOperation: a 500
+        ("Infinity", "Enter an amount like 85 or 85.50."),
+        ("sNaN", "Enter an amount like 85 or 85.50."),
+        ("-5", "The amount cannot be negative."),
+        ("1.005", "Use at most two decimal places."),
+        ("1e20", "Enter at most $10,000,000.00."),  # past a database integer
+        ("1e30", "Enter at most $10,000,000.00."),  # quantize() itself would raise
+        ("0.0000000000000000000000000001", "Use at most two decimal places."),
+    ],
+)
+def test_parse_dollars_refusals(text, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        parse_dollars(text)

@@ -1,0 +1,69 @@
+"""Packages as staff read them: each purchase's state in words, what a refund would
+return and what a refused card refund still owes, and its credit ledger with the visits."""
+
+from peewee import JOIN, fn
+
+from portal.models.billing import (
+    PURCHASE_ACTIVE,
+    PURCHASE_CANCELLED,
+    PURCHASE_EXPIRED,
+    PURCHASE_PENDING,
+    PURCHASE_REFUNDED,
+    CreditLedger,
+)
+from portal.models.scheduling import Appointment
+from portal.services.packages import is_past_expiry, refund_owed, used_sum_sql
+
+STATE_WORDS = {
+    PURCHASE_PENDING: "not paid yet",
+    PURCHASE_ACTIVE: "active",
+    PURCHASE_EXPIRED: "expired",
+    PURCHASE_REFUNDED: "refunded",
+    PURCHASE_CANCELLED: "cancelled",
+}
+
+
+def described(purchases, now=None):
+    """The purchases as staff see them, each with `.balance` (credits left), `.unused_cents`
+    (what a refund would return now), `.state` in words (an active package past its expiry
+    is "expired" before the daily task closes it) and `.refundable`, `.owed_cents` (money
+    a refused card refund still owes): one query for the ledgers, more only for a
+    refunded package."""
+    purchases = list(purchases)
+    sums = {}
+    if purchases:
+        rows = (
+            CreditLedger.select(CreditLedger.purchase, fn.SUM(CreditLedger.delta), used_sum_sql())
+            .where(CreditLedger.purchase.in_([p.id for p in purchases]))
+            .group_by(CreditLedger.purchase)
+            .tuples()
+        )
+        sums = {pid: (int(left or 0), int(used or 0)) for pid, left, used in rows}
+    for p in purchases:
+        left, used = sums.get(p.id, (0, 0))
+        past = p.status == PURCHASE_ACTIVE and is_past_expiry(p, now)
+        p.balance = left
+        p.unused_cents = max(0, p.price_cents - used)
+        p.state = "expired" if past else STATE_WORDS.get(p.status, p.status)
+        p.refundable = p.status == PURCHASE_ACTIVE and not past and left > 0
+        p.owed_cents = refund_owed(p) if p.status == PURCHASE_REFUNDED else 0
+    return purchases
+
+
+def ledgers(purchase_ids):
+    """{purchase id: its ledger rows, oldest first}, each with `.visit_at` (the starts_at of
+    the visit it is for, or None): one query for all the purchases."""
+    ids = list(purchase_ids)
+    out = {pid: [] for pid in ids}
+    if not ids:
+        return out
+    rows = (
+        CreditLedger.select(CreditLedger, Appointment.starts_at.alias("visit_at"))
+        .join(Appointment, JOIN.LEFT_OUTER, on=(CreditLedger.appointment == Appointment.id))
+        .where(CreditLedger.purchase.in_(ids))
+        .order_by(CreditLedger.id)
+        .objects()
+    )
+    for row in rows:
+        out[row.purchase_id].append(row)
+    return out
