@@ -54,9 +54,7 @@ def read_ta1(text: str) -> list[InterchangeAck]:
                     f"TA104 at segment {seg.position} is “{code}”, not A, E or R: the portal "
                     "cannot tell whether the file was taken."
                 )
-            out.append(
-                InterchangeAck(isa[13], number, seg[2], seg[3], code, seg[5].strip())
-            )
+            out.append(InterchangeAck(isa[13], number, seg[2], seg[3], code, seg[5].strip()))
     if not out:
         raise X12Error("This file holds no interchange acknowledgment (TA1).")
     return out
