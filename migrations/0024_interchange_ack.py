@@ -128,6 +128,9 @@ def down(migrator, db):
     )
     db.execute_sql("UPDATE clearinghouse_file SET kind = 'unknown' WHERE kind = 'ta1'")
     db.execute_sql("UPDATE claim_problem SET source = '999' WHERE source = 'ta1'")
+    # PostgreSQL alters no table with events of its deferred triggers (the render cache's
+    # data version, migration 0007) still pending: they fire now.
+    ddl.pg(db, "SET CONSTRAINTS ALL IMMEDIATE")
     for table, column, create, after, values, _ in TABLES:
         _rebuild(db, table, column, create, after, values)
     ddl.run(db, "ALTER TABLE claim_batch DROP COLUMN ta1_detail")
