@@ -6,8 +6,17 @@ import sqlite3
 import pytest
 from peewee import ForeignKeyField, IntegrityError
 
+from portal import clock
 from portal.db import IS_POSTGRES, database, runner
-from portal.models import ALL_MODELS, Payer
+from portal.models import (
+    ALL_MODELS,
+    ClaimBatch,
+    ClaimProblem,
+    ClearinghouseDownload,
+    ClearinghouseFile,
+    Payer,
+)
+from tests.claims import factories as cf
 
 
 def test_every_model_column_exists_in_migrated_schema(app):
@@ -118,11 +127,83 @@ def test_migration_0023_adds_the_payers_filing_limit_and_takes_it_back(app, worl
     for bad in (0, 731):
         with pytest.raises(IntegrityError), database.atomic():
             Payer.create(practice=world.a.practice, name="Bad", filing_limit_days=bad)
-    assert r.down(name) == [name]
+    reverted = r.down(name)  # and every later migration
+    assert reverted[-1] == name
     assert "filing_limit_days" not in {c.name for c in database.get_columns("payer")}
     (count,) = database.execute_sql("SELECT COUNT(*) FROM payer WHERE name = 'Before'").fetchone()
     assert count == 1
-    assert r.up() == [name]
+    assert r.up() == list(reversed(reverted))
     assert Payer.get_by_id(first.id).filing_limit_days is None
     Payer.update(filing_limit_days=730).where(Payer.id == first.id).execute()
     assert Payer.get_by_id(first.id).filing_limit_days == 730
+
+
+def _received(practice, kind, status="processed", n=1):
+    f = ClearinghouseFile.create(
+        practice=practice, sha256=f"{n:064d}", size_bytes=3, data=b"ISA",
+        remote_name=f"f{n}.x12", kind=kind, status=status, received_at=clock.utcnow(),
+    )  # fmt: skip
+    ClearinghouseDownload.create(practice=practice, remote_path=f"outbound/f{n}.x12",
+                                 remote_size=3, file=f.id)  # fmt: skip
+    return f
+
+
+def _refused(make):
+    with pytest.raises(IntegrityError), database.atomic():
+        make()
+
+
+def test_migration_0024_lets_a_ta1_be_kept_and_applied_and_takes_it_back(app, world):
+    """A received file may be a TA1, a claim's problem may come from one, and a file keeps
+    what its TA1 said (ta1_status A/E/R, ta1_detail). SQLite rebuilds clearinghouse_file:
+    its rows, the downloads' reference to it and its guards survive; down turns a TA1
+    file into an unknown one (still new: an error) and a TA1 problem into a 999's."""
+    r = runner()
+    (name,) = [m.name for m in r.status() if m.name.startswith("0024")]
+    a = world.a
+    kept = _received(a.practice, "999", n=1)
+    with app.test_request_context():
+        claim = cf.claim(a.practice, a.c1, a.provider)
+    ta1 = _received(a.practice, "ta1", n=2)
+    waiting = _received(a.practice, "ta1", status="new", n=3)
+    now = clock.utcnow()
+    problem = ClaimProblem.create(practice=a.practice, claim=claim, code="ta1_rejected",
+                                  message="Refused.", source="ta1", created_at=now)  # fmt: skip
+    batch = ClaimBatch.create(practice=a.practice, interchange_control_number=7,
+                              ta1_status="R", ta1_detail="Refused.", created_at=now)  # fmt: skip
+    _refused(lambda: _received(a.practice, "997", n=4))
+    _refused(lambda: ClaimProblem.create(practice=a.practice, claim=claim, code="x",
+                                         message="x", source="997", created_at=now))  # fmt: skip
+    _refused(lambda: ClaimBatch.update(ta1_status="X").where(ClaimBatch.id == batch.id).execute())
+
+    assert r.down(name) == [name]
+    assert {"ta1_status", "ta1_detail"}.isdisjoint(
+        c.name for c in database.get_columns("claim_batch")
+    )
+    rows = database.execute_sql(
+        "SELECT id, kind, status, error FROM clearinghouse_file ORDER BY id"
+    ).fetchall()
+    assert [row[:3] for row in rows] == [
+        (kept.id, "999", "processed"),
+        (ta1.id, "unknown", "processed"),
+        (waiting.id, "unknown", "error"),
+    ]
+    assert "TA1" in rows[2][3]
+    assert ClaimProblem.get_by_id(problem.id).source == "999"
+    _refused(lambda: _received(a.practice, "ta1", n=5))
+
+    assert r.up() == [name]
+    assert ClearinghouseFile.get_by_id(kept.id).data == b"ISA"  # kept, bytes and all
+    assert ClaimBatch.get_by_id(batch.id).ta1_status == ""
+    again = _received(a.practice, "ta1", n=6)  # the download's reference is the new table
+    assert ClearinghouseDownload.get(ClearinghouseDownload.file == again.id).file_id == again.id
+    _refused(lambda: ClearinghouseDownload.create(practice=a.practice, remote_path="x",
+                                                  remote_size=1, file=999_999))  # fmt: skip
+    _refused(lambda: ClearinghouseFile.delete().where(ClearinghouseFile.id == kept.id).execute())
+    _refused(
+        lambda: (
+            ClearinghouseFile.update(data=b"XX").where(ClearinghouseFile.id == kept.id).execute()
+        )
+    )
+    if not IS_POSTGRES:
+        assert database.execute_sql("PRAGMA foreign_key_check").fetchall() == []

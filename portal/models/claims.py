@@ -55,7 +55,8 @@ class ClaimBatch(BaseModel):
     practice = ForeignKeyField(Practice, backref="claim_batches", on_delete="RESTRICT")
     payer = ForeignKeyField(Payer, null=True, on_delete="RESTRICT")
     kind = CharField(default="837p")  # 837p | paper
-    # built -> queued -> sending -> sent (-> accepted | partly_accepted | rejected by a 999)
+    # built -> queued -> sending -> sent (-> accepted | partly_accepted | rejected by a 999;
+    # rejected by a TA1 refusing the file's envelope)
     status = CharField(default="built")
     interchange_control_number = IntegerField(null=True)
     group_control_number = IntegerField(null=True)
@@ -67,6 +68,8 @@ class ClaimBatch(BaseModel):
     last_error = CharField(default="")
     ack_status = CharField(default="")  # the 999's AK9: A, E, P, R
     ack_detail = TextField(default="")  # the 999's errors, in words
+    ta1_status = CharField(default="")  # the TA1's TA104: A, E, R (migration 0024)
+    ta1_detail = TextField(default="")  # what the TA1 said, in words
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = created_field()
     sent_at = DateTimeField(null=True)
@@ -187,7 +190,7 @@ class ClaimProblem(BaseModel):
     message = TextField()
     fix_where = CharField(default="claim")
     field = CharField(default="")
-    source = CharField(default="rules")  # rules | 999 | 277ca | 835 | desk
+    source = CharField(default="rules")  # rules | 999 | 277ca | 835 | desk | ta1
     created_at = created_field()
 
 

@@ -17,9 +17,10 @@ AUTH_KEY = "key"
 AUTH_PASSWORD = "password"
 AUTH_METHODS = (AUTH_KEY, AUTH_PASSWORD)
 
-# What a received file is, found from its content (ST01); "unknown" when it is not an
-# X12 interchange the portal reads.
-FILE_KINDS = ("999", "277", "835", "unknown")
+# What a received file is, found from its content (ST01; "ta1" for an interchange
+# acknowledgment, migration 0024); "unknown" when it is not an X12 interchange the portal
+# reads.
+FILE_KINDS = ("999", "277", "835", "ta1", "unknown")
 FILE_NEW, FILE_PROCESSED, FILE_ERROR = "new", "processed", "error"
 
 # Stages of an upload: the bytes are being written under a temporary name; the temporary

@@ -289,6 +289,10 @@ INTERCHANGE_NOTES = {
     "030": "invalid delivery time code in a deferred delivery request",
     "031": "invalid grade of service code",
 }
+# The notes about what the practice's clearinghouse settings put in the ISA: the sender and
+# receiver (qualifier and ID) and test or production (ISA15). The owner fixes these; the
+# other notes are about the file itself, and the clearinghouse says what it needs.
+INTERCHANGE_SETTINGS_NOTES = frozenset({"005", "006", "007", "008", "009", "020"})
 
 
 def _lookup(table: dict[str, str], code: str, kind: str) -> str:

@@ -24,8 +24,8 @@ from portal.models.clearinghouse import (
     ClearinghouseDownload,
     ClearinghouseFile,
 )
-from portal.rules import edi_codes
 from portal.services import events
+from portal.x12.readta1 import read_ta1
 from portal.x12.segments import X12Error, parse
 
 # The fields the owner's settings form writes (secrets and the host key have their own ways).
@@ -51,10 +51,10 @@ KIND_LABELS = {
     "999": "999 acknowledgment",
     "277": "277CA claim acknowledgment",
     "835": "835 remittance",
+    "ta1": "TA1 interchange acknowledgment",
     "unknown": "Unknown",
 }
 CONN = "clearinghouse_connection"
-SETTINGS_PAGE = "Settings → Clearinghouse"
 HOST_KEY_CHANGED = "host_key_changed"  # clearinghouse_sftp's code for it
 FILE = "clearinghouse_file"
 
@@ -278,8 +278,9 @@ READ_KINDS = ("999", "277", "835")
 
 def kind_of(data):
     """(kind, error) for the bytes of a received file, by content (portal.x12.segments):
-    kind is "999", "277", "835" or "unknown"; error is "" for a known kind, else a
-    sentence for the owner saying why the portal cannot read it."""
+    kind is "999", "277", "835", "ta1" (an interchange acknowledgment: a TA1 with no
+    transaction set) or "unknown"; error is "" for a file the claims code can read, else
+    a sentence for the owner saying why the portal cannot read it."""
     if data.startswith(b"\xef\xbb\xbf"):  # a byte order mark some systems add
         data = data[3:]
     try:
@@ -295,9 +296,8 @@ def kind_of(data):
         ) else f"Not a readable X12 file: {words}"
     sets = sorted({seg[1] for seg in segments if seg.id == "ST"})
     if not sets:
-        ta1 = next((seg for seg in segments if seg.id == "TA1"), None)
-        if ta1 is not None:
-            return "unknown", ta1_words(ta1)
+        if any(seg.id == "TA1" for seg in segments):
+            return "ta1", _ta1_error(text)
         return "unknown", "An X12 file without a transaction set (no ST segment)."
     if len(sets) > 1:
         return "unknown", "An X12 file mixing transaction sets " + ", ".join(sets) + "."
@@ -306,27 +306,16 @@ def kind_of(data):
     return sets[0], ""
 
 
-def ta1_words(seg):
-    """What a TA1 (the clearinghouse's answer to a file's envelope) says, for the owner and
-    the desk: TA101 is the file's number (our ISA13), TA104 A/E/R, TA105 the note code.
-    The portal does not apply it to the file: a refusal is said, with who fixes what."""
-    number, code = seg[1].strip(), seg[4].strip().upper()
-    if not number.isdigit() or code not in ("A", "E", "R"):
-        return "An interchange acknowledgment (TA1) the portal cannot read: ask the clearinghouse."
-    file = f"file {int(number):09d}"
-    note = f"TA1, {edi_codes.interchange_note_text(seg[5])}" if seg[5].strip() else "TA1"
-    if code == "A":
-        return f"The clearinghouse received {file} (TA1): nothing to do; its 999 follows."
-    if code == "E":
+def _ta1_error(text):
+    """ "" for a TA1 the claims code can apply, else why not."""
+    try:
+        read_ta1(text)
+    except X12Error as exc:
         return (
-            f"The clearinghouse took {file} with a remark on its envelope ({note}); its "
-            f"999 follows. The owner checks the ids under {SETTINGS_PAGE}."
+            f"An interchange acknowledgment (TA1) the portal cannot read: {exc} "
+            "Ask the clearinghouse."
         )
-    return (
-        f"The clearinghouse refused {file} at its envelope ({note}). None of its claims "
-        "reached the payer, though they still read Submitted. The owner corrects what the "
-        f"note names under {SETTINGS_PAGE}, then send the claims again."
-    )
+    return ""
 
 
 def seen_paths(practice_id, paths):

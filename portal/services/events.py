@@ -21,7 +21,7 @@ Charting (sender is the ChartNote):
 
 Clearinghouse (sender is the ClearinghouseFile):
 - clearinghouse_file_received(file)   a file fetched from the clearinghouse (its `kind`,
-  found by content: "999", "277" or "835"), sent once per file while its status is "new"
+  found by content: "999", "277", "835" or "ta1"), sent once per file while its status is "new"
   (portal.services.clearinghouse.process_file). A receiver that handles the kind processes
   the file and returns True: the file becomes "processed". Raising aborts the receiver's
   writes and marks the file "error" with the exception's message (for the owner's eyes:

@@ -8,9 +8,11 @@ and in tests; the output passes pyx12 (maps 999.5010X231.A1 and 277.5010.X214).
                                                    "2010AA", "8", "9", "67", "7", "0000")])
     text_277 = answer_277ca(text_837, control_number=601, created=now,
                             rejections={"C102": ClaimRejection("A7", "21", "85", "Bad NPI")})
+    text_ta1 = answer_ta1(text_837, control_number=401, created=now, code="R", note="006")
 
 Control numbers are the answering party's own (ISA13/GS06 of the answer). The answers go
-from the 837's receiver back to its submitter.
+from the 837's receiver back to its submitter. A TA1 stands alone in its interchange (ISA,
+TA1, IEA*0: no functional group), which pyx12 reads but cannot check against a map.
 """
 
 import datetime as dt
@@ -220,4 +222,24 @@ def answer_277ca(
         number = numbers.get(pcn) or f"{control_number}-{n}"
         _claim_277(w, claim, 3 + n, 3, created, rejections.get(pcn), number)
     x.trailer(w, st02, control_number, control_number)
+    return w.text()
+
+
+# --- TA1 --------------------------------------------------------------------------------------
+
+
+def answer_ta1(
+    text_837: str, *, control_number: int, created: dt.datetime, code: str = "A", note: str = "000"
+) -> str:
+    """A TA1 for the 837P's envelope: TA101-103 its ISA13, ISA09 and ISA10; TA104 A, E or R;
+    TA105 the note code (000 when all is well, 006 invalid sender ID ...)."""
+    if code not in ("A", "E", "R"):
+        raise ValueError("TA104 is A, E or R")
+    _, segs = x.parse(text_837)
+    isa = segs[0]
+    w = Writer()
+    x.isa(w, isa[8].strip(), isa[6].strip(), control_number, created, usage=isa[15],
+          sender_qualifier=isa[7], receiver_qualifier=isa[5])  # fmt: skip
+    w.seg("TA1", isa[13], isa[9], isa[10], code, note)
+    w.seg("IEA", "0", f"{control_number:09d}")
     return w.text()

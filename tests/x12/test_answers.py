@@ -1,5 +1,5 @@
-"""The fake clearinghouse's builders: a 999, a 277CA and an 835 answering an 837P, each
-validated with pyx12 and read back with the portal's readers."""
+"""The fake clearinghouse's builders: a 999, a 277CA, an 835 and a TA1 answering an 837P,
+each validated with pyx12 and read back with the portal's readers."""
 
 import datetime as dt
 
@@ -14,13 +14,21 @@ from portal.x12.answer835 import (
     line_denied,
     line_paid,
 )
-from portal.x12.answers import ClaimRejection, SegmentProblem, answer_277ca, answer_999, locate
+from portal.x12.answers import (
+    ClaimRejection,
+    SegmentProblem,
+    answer_277ca,
+    answer_999,
+    answer_ta1,
+    locate,
+)
 from portal.x12.read277 import read_277ca
 from portal.x12.read835 import read_835
 from portal.x12.read999 import read_999
-from portal.x12.segments import kind_of
+from portal.x12.readta1 import read_ta1
+from portal.x12.segments import X12Error, kind_of, parse
 from portal.x12.write837 import write_837p
-from tests.x12.helpers import assert_valid, fixture_batch, segments, to_remit_claim
+from tests.x12.helpers import assert_valid, fixture_batch, pyx12_check, segments, to_remit_claim
 
 NOW = dt.datetime(2026, 12, 2, 8, 15)
 BATCH = write_837p(fixture_batch())
@@ -173,3 +181,35 @@ def test_835_builder_refuses_what_no_payer_would_send(pay, message):
 def test_line_paid_refuses_a_share_above_allowed():
     with pytest.raises(ValueError, match="more than the allowed"):
         line_paid(9000, 5000, deductible=4000, copay=2000)
+
+
+# A TA1 stands alone in its interchange (no GS): pyx12 reads it, and says only that.
+_NO_GROUP = 'Mandatory loop "Functional Group Header" (GS_LOOP) missing'
+
+
+@pytest.mark.parametrize(("code", "note"), [("R", "006"), ("E", "020"), ("A", "000")])
+def test_ta1_answers_the_files_envelope(code, note):
+    text = answer_ta1(BATCH, control_number=401, created=NOW, code=code, note=note)
+    ok, errors = pyx12_check(text)
+    assert ok and all(_NO_GROUP in e for e in errors), errors
+    ours = parse(BATCH)[1][0]
+    (ack,) = read_ta1(text)
+    assert (ack.control_number, ack.date, ack.time) == (ours[13], ours[9], ours[10])
+    assert (ack.code, ack.note, ack.rejected) == (code, note, code == "R")
+    assert ack.interchange_control == "000000401"
+    segs = segments(text)
+    assert segs[0].split("*")[6].strip() == "HCLR" and segs[-1] == "IEA*0*000000401"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("*R*006", "*Q*006"), "TA104 at segment 2 is “Q”, not A, E or R"),
+        (("TA1*000000042", "TA1*42X"), "not an interchange control number: “42X”"),
+        (("TA1*", "TA2*"), "holds no interchange acknowledgment"),
+    ],
+)
+def test_a_ta1_that_cannot_be_read_says_why(change, message):
+    text = answer_ta1(BATCH, control_number=401, created=NOW, code="R", note="006")
+    with pytest.raises(X12Error, match=message):
+        read_ta1(text.replace(*change))

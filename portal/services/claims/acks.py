@@ -7,13 +7,20 @@
 - a 277CA answers claim by claim (matched by patient control number, TRN*2): an accepted
   claim becomes accepted and keeps the payer's claim number (REF*1K); a rejected one (A3,
   A6, A7, A8) becomes rejected and goes back to the front desk's work list with the
-  reasons in words (ClaimProblem source 277ca: category:code, entity and free text).
+  reasons in words (ClaimProblem source 277ca: category:code, entity and free text);
+- a TA1 answers a whole 837P file's envelope (matched by its interchange control number,
+  ISA13 = TA101): what it said is kept on the batch (ta1_status, ta1_detail); a rejected
+  envelope (R) means none of the file was read, so the batch and its claims are rejected
+  as a 999 refusing the file would, with a ClaimProblem (source ta1) saying the note in
+  words and that the owner fixes it in the clearinghouse settings. A and E change no claim.
 
     result = apply_999(practice_id, text)          # AckError: unreadable, or no such file
     result = apply_277ca(practice_id, text)        # result.unknown: control numbers not ours
+    result = apply_ta1(practice_id, text)          # AckError: unreadable, or no such file
 
 Each call is one IMMEDIATE transaction, with a ClaimEvent per claim whose status changes.
-Applying the same acknowledgment again changes nothing.
+Applying the same acknowledgment again changes nothing; nor does an answer to a file whose
+claims have gone out again since in a newer file.
 """
 
 import dataclasses
@@ -26,6 +33,7 @@ from portal.rules.problems import WHERE
 from portal.services.claims import batches, history
 from portal.x12.read277 import REJECTING, read_277ca
 from portal.x12.read999 import read_999
+from portal.x12.readta1 import read_ta1
 from portal.x12.segments import X12Error, parse
 
 # What the segments an 837P error points at hold, for the person fixing the claim.
@@ -121,6 +129,17 @@ def _reject(claim, source, problems, reason, result, now, batch=None):
     Claim.update(status=claim_status.REJECTED, updated_at=now).where(Claim.id == claim.id).execute()
     _event(claim, old, claim_status.REJECTED, reason, batch, now)
     result.rejected.append(claim)
+
+
+def _still_in(batch, result):
+    """The claims the batch's file carried that are still that file's. A claim sent again
+    since in another file is that file's now: an answer to this one (a copy fetched again,
+    or one late) must not reject what the payer is being sent (it goes to unchanged)."""
+    for claim in batches.claims_of(batch):
+        if claim.batch_id != batch.id:
+            result.unchanged.append(claim)
+            continue
+        yield claim
 
 
 # --- 999 ---------------------------------------------------------------------------------
@@ -240,13 +259,8 @@ def _apply_one_999(practice_id, ack, result, now):
     rejected_sets = [ts for ts in ack.transactions if not ts.accepted]
     if not rejected_sets and ack.accepted:
         return
-    # Our files hold one transaction set: a rejected set is every claim of the file. A
-    # claim sent again since in another file is that file's now: an answer to this one (a
-    # copy fetched again, or one late) must not reject what the payer is being sent.
-    for claim in batches.claims_of(batch):
-        if claim.batch_id != batch.id:
-            result.unchanged.append(claim)
-            continue
+    # Our files hold one transaction set: a rejected set is every claim of the file.
+    for claim in _still_in(batch, result):
         named = [
             (err, _party(err, ts.control_number, parties))
             for ts in rejected_sets
@@ -384,4 +398,113 @@ def apply_277ca(practice_id, text):
             f"{len(result.unknown)} not found",
             practice_id=practice_id,
         )
+    return result
+
+
+# --- TA1 ---------------------------------------------------------------------------------
+
+TA1_NEXT_SETTINGS = (
+    "The owner corrects what the note names under Settings → Clearinghouse (the submitter "
+    "and receiver ids, test or production); then check the claim again and send it: it "
+    "goes in a new file."
+)
+TA1_NEXT_ASK = (
+    "The owner asks the clearinghouse what the note means for the practice's files; then "
+    "check the claim again and send it: it goes in a new file."
+)
+
+
+def _ta1_note(ack):
+    return f"TA1, {edi_codes.interchange_note_text(ack.note)}" if ack.note else "TA1"
+
+
+def ta1_words(ack):
+    """What a TA1 says of the file it answers, for its page."""
+    note = _ta1_note(ack)
+    if ack.code == "A":
+        return "The clearinghouse received this file (TA1); its 999 follows."
+    if ack.code == "E":
+        return (
+            f"The clearinghouse took this file with a remark on its envelope ({note}): its "
+            "claims go on, and its 999 says whether they passed. The owner checks the "
+            "clearinghouse settings before the next file."
+        )
+    return (
+        f"The clearinghouse refused this file at its envelope ({note}) before reading any "
+        "of it: none of its claims reached the payer."
+    )
+
+
+def _ta1_batches(practice_id, found):
+    """[(ack, batch)]: the practice's 837P file each TA1 answers. AckError when one
+    answers none of them (nothing is applied: the file is listed for the owner)."""
+    numbers = {int(ack.control_number) for ack in found}
+    by_number = {
+        b.interchange_control_number: b
+        for b in ClaimBatch.select().where(
+            (ClaimBatch.practice == practice_id)
+            & ClaimBatch.interchange_control_number.in_(list(numbers))
+            & (ClaimBatch.kind == "837p")
+        )
+    }
+    unknown = [ack.control_number for ack in found if int(ack.control_number) not in by_number]
+    if unknown:
+        raise AckError(
+            f"This TA1 answers file number {', '.join(unknown)} (ISA13), which is none of the "
+            "practice's 837P files: nothing was changed. Ask the clearinghouse which file it "
+            "means."
+        )
+    return [(ack, by_number[int(ack.control_number)]) for ack in found]
+
+
+def _apply_one_ta1(batch, ack, result, now):
+    """Keep what the TA1 said on the batch; a rejection rejects the claims it still holds.
+    Returns the claims rejected now."""
+    values = {"ta1_status": ack.code, "ta1_detail": ta1_words(ack)}
+    if ack.rejected:
+        values["status"] = "rejected"  # not read: this file is not sent again
+    if any(getattr(batch, name) != value for name, value in values.items()):
+        ClaimBatch.update(**values).where(ClaimBatch.id == batch.id).execute()
+        result.batches.append(batch)
+    if not ack.rejected:
+        return []
+    icn = f"{batch.interchange_control_number:09d}"
+    note = _ta1_note(ack)
+    nxt = TA1_NEXT_SETTINGS if ack.note in edi_codes.INTERCHANGE_SETTINGS_NOTES else TA1_NEXT_ASK
+    message = (
+        f"The clearinghouse refused 837P file {icn} at its envelope ({note}): none of its "
+        f"claims reached the payer, and nothing in this claim was found wrong. {nxt}"
+    )
+    problems = [("ta1_rejected", message, "clearinghouse")]
+    rejected = []
+    for claim in _still_in(batch, result):
+        old = claim.status
+        # The status change a filing clock reads: submitted, then rejected (never received).
+        _reject(claim, "ta1", problems, f"Rejected with file {icn} ({note})", result, now, batch)
+        if result.rejected and result.rejected[-1] is claim:
+            rejected.append((claim, old))
+    return rejected
+
+
+def apply_ta1(practice_id, text):
+    """Apply a TA1 file (text) to the practice's 837P files and their claims; see the
+    module notes. Raises AckError when it cannot be read or answers a file not ours."""
+    try:
+        found = read_ta1(text)
+    except X12Error as exc:
+        raise AckError(f"This TA1 cannot be read: {exc}") from None
+    result = AckResult()
+    with database.atomic("IMMEDIATE"):
+        now = clock.utcnow()
+        for ack, batch in _ta1_batches(practice_id, found):
+            rejected = _apply_one_ta1(batch, ack, result, now)
+            for claim, old in rejected:
+                audit.record("claim.status", obj=claim, detail=f"{old} -> rejected (TA1)",
+                             practice_id=practice_id)  # fmt: skip
+            if batch in result.batches or rejected:
+                n = len(rejected)
+                detail = f"TA1 {ack.code}" + (
+                    f": {n} claim{'s' if n != 1 else ''} rejected" if ack.rejected else ""
+                )
+                audit.record("claim_batch.ack", obj=batch, detail=detail, practice_id=practice_id)
     return result

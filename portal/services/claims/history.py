@@ -15,7 +15,7 @@ from portal.services.claims import data
 # of an acknowledgment or a remittance describe the claim as it was sent, and are
 # cleared when someone edits or checks the claim again to send it anew.
 RULES = "rules"
-SENT = ("999", "277ca", "835")
+SENT = ("999", "277ca", "835", "ta1")
 DESK = "desk"
 
 

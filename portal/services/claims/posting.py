@@ -263,11 +263,11 @@ def open_adjustments(answer):
 def _problems(claim, answer, result, share_note, keep=False):
     """Replace the claim's 835 problems with this answer's: denials to appeal or write
     off, amounts that do not add up, a client overpayment. An adjudicated claim's
-    rejections (999, 277CA) are over. `keep`: the answer adds to the claim's earlier
+    rejections (999, 277CA, TA1) are over. `keep`: the answer adds to the claim's earlier
     answers from the same 835 (a split claim), whose problems stay."""
     if not keep:
         ClaimProblem.delete().where(
-            (ClaimProblem.claim == claim.id) & ClaimProblem.source.in_(["835", "999", "277ca"])
+            (ClaimProblem.claim == claim.id) & ClaimProblem.source.in_(history.SENT)
         ).execute()
     messages = []
     if takes_lines_back(answer):

@@ -1,6 +1,6 @@
 """The claims side of the clearinghouse seam (services/events.clearinghouse_file_received):
 each file fetched from the clearinghouse is handled by its kind, found from its content:
-a 999 and a 277CA are applied to batches and claims (acks.py), an 835 is posted
+a 999, a 277CA and a TA1 are applied to batches and claims (acks.py), an 835 is posted
 (remittances.py). A receiver returns True when it handled the file (the file becomes
 "processed"); a file it cannot apply raises with a message for the owner, and the
 file is kept as "error" with it, nothing posted. Connected once by create_app.
@@ -32,6 +32,9 @@ def on_file_received(file):
         return True
     if file.kind == "277":
         acks.apply_277ca(file.practice_id, _text(file))
+        return True
+    if file.kind == "ta1":
+        acks.apply_ta1(file.practice_id, _text(file))
         return True
     if file.kind == "835":
         remittances.import_835(

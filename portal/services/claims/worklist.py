@@ -9,11 +9,11 @@ Kinds, in the order the list shows them: the clearinghouse connection while it f
 limit (Payer.filing_limit_days) ends within 14 days or has passed, soonest deadline first
 (services/claims/filing.py; a held or rejected one is listed there only, with what holds
 it or why it was rejected: fixing that is how it gets out in time), claims rejected
-(999 or 277CA), denied (in whole or in part, with a balance left), held by a rule, billed
-claims edited back for a correction and not sent again (held or not: listed once, there),
-payments that matched no claim, 837P files that could not be sent, and claims with no
-answer after the practice's ClaimSettings.no_response_days. Each claim is listed once. A
-handful of queries whatever the practice's size.
+(999, 277CA, or a TA1 refusing their file), denied (in whole or in part, with a balance
+left), held by a rule, billed claims edited back for a correction and not sent again (held
+or not: listed once, there), payments that matched no claim, 837P files that could not be
+sent, and claims with no answer after the practice's ClaimSettings.no_response_days. Each
+claim is listed once. A handful of queries whatever the practice's size.
 """
 
 import dataclasses
@@ -44,6 +44,7 @@ class Item:
     claim: Claim | None = None
     batch: ClaimBatch | None = None
     line: object = None  # a RemittanceClaim
+    settings: bool = False  # fixed in the clearinghouse settings (the owner's page)
 
 
 @dataclasses.dataclass
@@ -75,6 +76,9 @@ NEXT = {
     "send's acceptance report), or write it off with a reason.",
     "rejected": "Correct what the message says on the claim, check it, and send it again "
     "(it goes in the next 837P file).",
+    "rejected_ta1": "Nothing in the claim is wrong: the clearinghouse refused its whole file "
+    "at the envelope (TA1). Once the owner has seen to what the note says (Settings → "
+    "Clearinghouse), check the claim again, and it goes in the next 837P file.",
     "denied": "Appeal it with the payer, or write the rest off with a reason.",
     "held": "Fix what holds it; the claim is ready to send once its checks pass.",
     "correcting": "Finish the correction and send it: it goes as a corrected claim "
@@ -135,10 +139,20 @@ def _claim_items(practice_id, due, tz):
         words = [p.message for p in problems.get(claim.id, [])]
         return " ".join(words) if words else default
 
+    def refused(claim):  # its file's envelope refused (TA1): nothing in the claim is wrong
+        return any(p.source == "ta1" for p in problems.get(claim.id, []))
+
     out = {
-        "filing": [_filing_item(c, status, reason) for c, status in due],
+        "filing": [_filing_item(c, status, reason, refused(c)) for c, status in due],
         "rejected": [
-            Item("rejected", c.updated_at, reason(c, "Rejected."), NEXT["rejected"], claim=c)
+            Item(
+                "rejected",
+                c.updated_at,
+                reason(c, "Rejected."),
+                NEXT["rejected_ta1" if refused(c) else "rejected"],
+                claim=c,
+                settings=refused(c),
+            )  # fmt: skip
             for c in rejected
         ],
         "denied": [
@@ -185,9 +199,10 @@ def _correcting_reason(claim, reason, tz):
     )
 
 
-def _filing_item(claim, status, reason):
+def _filing_item(claim, status, reason, settings=False):
     """A claim running out of time: the deadline, then what keeps it back (its problems,
-    when it is held or was rejected: the fix before it can go)."""
+    when it is held or was rejected: the fix before it can go; `settings`: in the
+    clearinghouse settings)."""
     words = status.words
     if claim.held or claim.status == claim_status.REJECTED:
         label = "Rejected" if claim.status == claim_status.REJECTED else "Held"
@@ -199,6 +214,7 @@ def _filing_item(claim, status, reason):
         words,
         NEXT["filing_late" if status.state == filing_limit.LATE else "filing"],
         claim=claim,
+        settings=settings,
     )
 
 
