@@ -15,8 +15,10 @@ def format_cents(cents: int, symbol: str = "$") -> str:
 MAX_DOLLARS = Decimal("10000000")
 
 
-def parse_dollars(text: str) -> int:
-    """'85', '85.5', '$1,085.50' -> cents. Raises ValueError on anything else or on negatives."""
+def parse_dollars(text: str, max_cents: int | None = None) -> int:
+    """'85', '85.5', '$1,085.50' -> cents. Raises ValueError on anything else, on negatives
+    and above `max_cents` (default: MAX_DOLLARS), saying the limit."""
+    limit = MAX_DOLLARS if max_cents is None else Decimal(max_cents) / 100
     cleaned = (text or "").strip().replace("$", "").replace(",", "")
     if not cleaned:
         raise ValueError("Enter an amount.")
@@ -28,8 +30,8 @@ def parse_dollars(text: str) -> int:
         raise ValueError("Enter an amount like 85 or 85.50.")
     if value < 0:
         raise ValueError("The amount cannot be negative.")
-    if value > MAX_DOLLARS:  # before quantize(), which cannot hold 1e30 to the cent
-        raise ValueError(f"Enter at most ${MAX_DOLLARS:,.2f}.")
+    if value > limit:  # before quantize(), which cannot hold 1e30 to the cent
+        raise ValueError(f"Enter at most ${limit:,.2f}.")
     if value != value.quantize(Decimal("0.01")):
         raise ValueError("Use at most two decimal places.")
     return int((value * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))

@@ -384,7 +384,7 @@ def test_amounts_past_any_claim_are_refused_not_stored(app, desk, world):
               f"group-{line.id}-0": "CO", f"reason-{line.id}-0": "45",
               f"amount-{line.id}-0": huge},
     )  # fmt: skip
-    assert r.status_code == 400 and "enter an amount below $1,000,000.00" in _body(r)
+    assert r.status_code == 400 and "Enter at most $999,999.99." in _body(r)
     assert ClaimPosting.select().count() == 0
     assert desk.get("/provider/claims/batches?page=" + huge).status_code == 200
 

@@ -287,3 +287,13 @@ def test_parse_dollars(text, cents):
 def test_parse_dollars_refusals(text, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         parse_dollars(text)
+
+
+def test_parse_dollars_with_a_form_of_its_own_limit():
+    """A form with a lower ceiling (a claim's payment) says its own limit."""
+    assert parse_dollars("999,999.99", max_cents=99_999_999) == 99_999_999
+    with pytest.raises(ValueError, match=re.escape("Enter at most $999,999.99.")):
+        parse_dollars("1000000", max_cents=99_999_999)
+    with pytest.raises(ValueError, match=re.escape("Enter at most $999,999.99.")):
+        parse_dollars("9" * 25, max_cents=99_999_999)
+    assert parse_dollars("10000000") == 1_000_000_000  # the default ceiling, $10,000,000

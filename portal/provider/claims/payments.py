@@ -118,12 +118,9 @@ def _dollars(text, errors, what, allow_negative=False):
     text = (text or "").strip()
     negative = allow_negative and text.startswith("-")
     try:
-        cents = parse_dollars(text[1:] if negative else text)
+        cents = parse_dollars(text[1:] if negative else text, max_cents=MAX_CENTS)
     except ValueError as exc:
         errors.append(f"{what}: {exc}")
-        return None
-    if cents > MAX_CENTS:
-        errors.append(f"{what}: enter an amount below {format_cents(MAX_CENTS + 1)}.")
         return None
     return -cents if negative else cents
 
