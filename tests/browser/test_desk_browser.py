@@ -73,6 +73,7 @@ def test_the_day_at_the_desk_end_to_end(app, live_server, page, browser, screens
     now["at"] += dt.timedelta(minutes=10)  # (the staff idle limit is 15 minutes)
     page.get_by_role("link", name="Write the chart note").click()
     page.wait_for_url(re.compile(r"/clients/\d+/notes/new\?appointment="))
+    page.get_by_label("Subjective").fill("Low back tight after a long drive; no new injury.")
     page.get_by_label("97124").fill("45")
     page.get_by_label("97140").fill("15")
     page.get_by_label("Add a diagnosis").fill("M54.50")

@@ -23,6 +23,7 @@ PHONE = {"width": 375, "height": 812}
 
 
 def _fits(page, name, screenshot, problems):
+    page.wait_for_load_state("load")  # after a click, the page and its stylesheets
     problems += [(name, "overflow", o) for o in page.evaluate(OVERFLOW_JS)]
     problems += [(name, "small target", t) for t in small_targets(page)]
     screenshot(page, f"first-use-{name}")
