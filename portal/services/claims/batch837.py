@@ -290,9 +290,7 @@ def _lines(loaded):
 def _net(adjustments):
     """A reversed answer and its correction add up to what the payer decided last: the
     secondary payer is told the net per group and reason, not every posting's."""
-    netted = claim_money.net_adjustments(
-        claim_money.Adj(a.group, a.reason, a.cents) for a in adjustments
-    )
+    netted = claim_money.net_adjustments(adjustments)
     return tuple(x.Adjustment(a.group, a.reason, a.cents) for a in netted)
 
 
@@ -306,7 +304,7 @@ def _other_payer(loaded):
     paid_date = loaded.primary_paid_date
     claim_level, by_line = [], {}
     for posting, adjustments in loaded.primary_postings:
-        adjs = [x.Adjustment(a.group_code, a.reason_code, a.amount_cents) for a in adjustments]
+        adjs = [claim_money.Adj(a.group_code, a.reason_code, a.amount_cents) for a in adjustments]
         position = positions.get(posting.claim_line_id)
         if position is None:
             claim_level.extend(adjs)
