@@ -339,3 +339,59 @@ def test_the_demo_loaded_again_a_day_later_adds_nothing(ctx):
     first = _counts()
     demo.load()
     assert _counts() == first
+
+
+# --- the demo never ages ---------------------------------------------------------------------
+# Its insurance records were dated by hand for November 2026: loaded next summer, the
+# verification read ten months old, the first referral had run out and Marcus's visits fell
+# before his accident. Set-up records (practice, clients, payers, types) carried the load
+# moment, so a client was "client since" after their own visits.
+
+
+@pytest.mark.parametrize(
+    "local", [dt.datetime(2027, 8, 16, 10, 0), dt.datetime(2026, 3, 10, 15, 0)], ids=str
+)
+def test_the_demo_loaded_months_away_keeps_its_insurance_current(ctx, local):
+    from portal.models import BenefitsVerification, InsurancePolicy, PriorAuthorization, Referral
+
+    with _loaded_at(local) as now:
+        today = clock.today(LA)
+        jordan = Client.get(Client.email == "client@demo.example")
+        verification = BenefitsVerification.get(BenefitsVerification.client == jordan.id)
+        assert 0 < (today - verification.verified_on).days <= 31
+        referrals = Referral.select().where(Referral.client == jordan.id)
+        assert any(r.referral_date <= today <= r.end_date for r in referrals)
+        auths = PriorAuthorization.select()
+        assert auths.count() >= 2
+        assert all(a.start_date <= today <= a.end_date for a in auths)
+        for policy in InsurancePolicy.select():
+            for visit in Appointment.select().where(Appointment.client == policy.client_id):
+                if policy.injury_date is not None and visit.status == "completed":
+                    assert policy.injury_date <= _day(visit.starts_at), (policy.id, visit.id)
+        for model in (Client, Practice, User, PackageDefinition, AppointmentType):
+            for row in model.select():
+                assert row.created_at <= now, (model.__name__, row.id)
+        for client in Client.select():
+            first = (
+                Appointment.select(Appointment.starts_at)
+                .where(Appointment.client == client.id)
+                .order_by(Appointment.starts_at)
+                .first()
+            )
+            if first is not None:
+                assert client.created_at < first.starts_at, client.legal_name
+        for table in (InsurancePolicy, BenefitsVerification, Referral, PriorAuthorization):
+            for row in table.select():
+                assert row.created_at <= now, (table.__name__, row.id)
+        for r in referrals:
+            assert _day(Referral.get_by_id(r.id).created_at) == r.referral_date
+
+
+def test_every_demo_visit_billed_to_insurance_has_a_policy_to_bill_next_summer(ctx):
+    insured = AppointmentType.bill_insurance == True  # noqa: E712
+    with _loaded_at(dt.datetime(2027, 8, 16, 10, 0)):
+        visits = Appointment.select().join(AppointmentType).where(insured)
+        assert visits.count() > 0
+        for visit in visits:
+            day = clock.local_date(visit.starts_at, LA)
+            assert any(p.covers(day) for p in coverage.active_policies(visit.client)), visit.id

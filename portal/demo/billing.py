@@ -11,6 +11,7 @@ later visit. Never before the visit, never after now. Idempotent.
 import datetime as dt
 
 from portal import clock
+from portal.demo.foundation import opened
 from portal.models.billing import (
     Invoice,
     PackageDefinition,
@@ -27,16 +28,17 @@ def _definition(practice, name, sessions, price, types, sold_online=True, expiry
         (PackageDefinition.practice == practice) & (PackageDefinition.name == name)
     )
     if d is None:
-        d = packages.save_definition(
-            practice.id,
-            name=name,
-            sessions=sessions,
-            price_cents=price,
-            expiry_days=expiry_days,
-            sold_online=sold_online,
-            type_ids=[t.id for t in types],
-            user=None,
-        )
+        with clock.told(opened(practice)):
+            d = packages.save_definition(
+                practice.id,
+                name=name,
+                sessions=sessions,
+                price_cents=price,
+                expiry_days=expiry_days,
+                sold_online=sold_online,
+                type_ids=[t.id for t in types],
+                user=None,
+            )
     return d
 
 

@@ -23,6 +23,7 @@ has claims already. (Payments and the example 835 are the claims-money demo's.)
 import datetime as dt
 
 from portal import clock
+from portal.demo.foundation import at_day, opened
 from portal.models import (
     Appointment,
     AppointmentMinutes,
@@ -56,15 +57,19 @@ NOTE = dict(
 def _payer(practice, name, fees, **kw):
     p = Payer.get_or_none((Payer.practice == practice) & (Payer.name == name))
     if p is None:
-        p = Payer.create(practice=practice, name=name, **kw)
-        for code, cents in fees.items():
-            PayerFee.create(practice=practice, payer=p, cpt_code=code, fee_cents=cents)
+        with clock.told(opened(practice)):
+            p = Payer.create(practice=practice, name=name, **kw)
+            for code, cents in fees.items():
+                PayerFee.create(practice=practice, payer=p, cpt_code=code, fee_cents=cents)
     return p
 
 
 def _client(practice, email, **kw):
     c = Client.get_or_none((Client.practice == practice) & (Client.email == email))
-    return c or Client.create(practice=practice, email=email, **kw)
+    if c is None:
+        with clock.told(opened(practice)):
+            c = Client.create(practice=practice, email=email, **kw)
+    return c
 
 
 def _policy(practice, client, payer, **kw):
@@ -185,29 +190,31 @@ def _documents(ctx, jordan, jp, priya, pp):
     if not Referral.get_or_none((Referral.client == jordan) & (Referral.notes == "demo: claims")):
         # an older referral for the older visits, and the current one
         for first, last, visits in ((130, 31, 6), (30, -150, 12)):
-            Referral.create(
-                practice=practice,
-                client=jordan,
-                policy=jp,
-                referring_name="Dr. Ana Whitfield, MD",
-                referring_npi="1790000008",
-                diagnosis_codes="M54.50,M54.2",
-                referral_date=today - dt.timedelta(days=first),
-                end_date=today - dt.timedelta(days=last),
-                visits_allowed=visits,
-                notes="demo: claims",
-            )
+            with clock.told(at_day(practice, today - dt.timedelta(days=first))):
+                Referral.create(
+                    practice=practice,
+                    client=jordan,
+                    policy=jp,
+                    referring_name="Dr. Ana Whitfield, MD",
+                    referring_npi="1790000008",
+                    diagnosis_codes="M54.50,M54.2",
+                    referral_date=today - dt.timedelta(days=first),
+                    end_date=today - dt.timedelta(days=last),
+                    visits_allowed=visits,
+                    notes="demo: claims",
+                )
     if not PriorAuthorization.get_or_none(PriorAuthorization.number == "SAIF-PA-41277"):
-        PriorAuthorization.create(
-            practice=practice,
-            client=priya,
-            policy=pp,
-            number="SAIF-PA-41277",
-            visits_allowed=12,
-            start_date=today - dt.timedelta(days=60),
-            end_date=today + dt.timedelta(days=60),
-            body_regions="Right shoulder, cervical spine",
-        )
+        with clock.told(at_day(practice, today - dt.timedelta(days=60))):
+            PriorAuthorization.create(
+                practice=practice,
+                client=priya,
+                policy=pp,
+                number="SAIF-PA-41277",
+                visits_allowed=12,
+                start_date=today - dt.timedelta(days=60),
+                end_date=today + dt.timedelta(days=60),
+                body_regions="Right shoulder, cervical spine",
+            )
 
 
 def _people(ctx):
@@ -241,21 +248,22 @@ def _people(ctx):
         therapist=marcus.therapist_id,
     )
     start = ctx["today"] - dt.timedelta(days=365)
-    lp = _policy(
-        practice,
-        lily,
-        aetna,
-        member_id="W221-8841-03",
-        group_number="AET-55120",
-        plan_name="Aetna Open Access",
-        effective_date=start,
-        relationship="child",
-        subscriber_first_name="Marcus",
-        subscriber_last_name="Bell",
-        subscriber_dob=marcus.date_of_birth,
-        subscriber_sex="M",
-    )
-    hp = _policy(practice, helen, regence, member_id="RGA55120877", effective_date=start)
+    with clock.told(at_day(practice, start)):
+        lp = _policy(
+            practice,
+            lily,
+            aetna,
+            member_id="W221-8841-03",
+            group_number="AET-55120",
+            plan_name="Aetna Open Access",
+            effective_date=start,
+            relationship="child",
+            subscriber_first_name="Marcus",
+            subscriber_last_name="Bell",
+            subscriber_dob=marcus.date_of_birth,
+            subscriber_sex="M",
+        )
+        hp = _policy(practice, helen, regence, member_id="RGA55120877", effective_date=start)
     jp = InsurancePolicy.get(
         (InsurancePolicy.client == jordan) & (InsurancePolicy.payer == regence)
     )

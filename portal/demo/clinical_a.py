@@ -1,8 +1,16 @@
 """Demo: clients with demographics, payers (incl. workers' comp and auto), policies, a
-verification, a referral, a prior authorization and intake forms. Idempotent."""
+verification, a referral, a prior authorization and intake forms. Idempotent.
+
+Dates are counted back from the day the demo is loaded, so the demo never ages: the
+verification is a month old, the referral and the authorization are running, each injury
+precedes its visits. Payers, clients and forms are told at the practice's opening
+(`foundation.opened`); each insurance record at its own day.
+"""
 
 import datetime as dt
 
+from portal import clock
+from portal.demo.foundation import at_day, opened
 from portal.models import (
     BenefitsVerification,
     Client,
@@ -39,10 +47,11 @@ def _policy(practice, client, payer, **kw):
 
 def load(ctx):
     practice = ctx["practice"]
-    ctx["payers"] = _payers(practice)
-    ctx["clients"] = _clients(ctx)
+    with clock.told(opened(practice)):
+        ctx["payers"] = _payers(practice)
+        ctx["clients"] = _clients(ctx)
+        ctx["intake_forms"] = _intake_forms(practice)
     _insurance(ctx)
-    ctx["intake_forms"] = _intake_forms(practice)
 
 
 def _payers(practice):
@@ -155,50 +164,66 @@ def _insurance(ctx):
     practice = ctx["practice"]
     regence = ctx["payers"][0]
     jordan = ctx["clients"][0]
-    jp = _policy(
-        practice,
-        jordan,
-        regence,
-        member_id="RGA918273645",
-        group_number="10045",
-        plan_name="Regence Preferred",
-        effective_date=dt.date(2026, 1, 1),
-    )
+    today = clock.today(practice.tz)
+    # the plan year that holds the demo's oldest referral (130 days back, see demo.claims)
+    effective = dt.date((today - dt.timedelta(days=130)).year, 1, 1)
+    with clock.told(at_day(practice, effective)):
+        jp = _policy(
+            practice,
+            jordan,
+            regence,
+            member_id="RGA918273645",
+            group_number="10045",
+            plan_name="Regence Preferred",
+            effective_date=effective,
+        )
+    verified = today - dt.timedelta(days=29)
     if not BenefitsVerification.get_or_none(BenefitsVerification.policy == jp):
-        BenefitsVerification.create(
-            practice=practice,
-            client=jordan,
-            policy=jp,
-            verified_on=dt.date(2026, 11, 3),
-            verified_by=ctx["frontdesk"],
-            verified_by_name=ctx["frontdesk"].name,
-            conditions="Medically necessary massage with a physician's referral.",
-            deductible_cents=50000,
-            deductible_met_cents=50000,
-            copay_cents=4000,
-            oop_max_cents=300000,
-            max_per_visit_cents=9000,
-            visits_per_year=20,
-            visits_used=8,
-            body_regions="Neck, upper back, lower back",
-            massage_types="Therapeutic (97124), manual therapy (97140)",
-            referral_required=True,
-            representative="Dana M.",
-            reference_number="RG-20261103-4471",
-        )
+        with clock.told(at_day(practice, verified)):
+            _verification(ctx, jordan, jp, verified)
+    referred = today - dt.timedelta(days=43)
     if not Referral.get_or_none(Referral.client == jordan):
-        Referral.create(
-            practice=practice,
-            client=jordan,
-            policy=jp,
-            referring_name="Dr. Ana Whitfield, MD",
-            referring_npi="1790000008",
-            diagnosis_codes="M54.50,M62.830",
-            referral_date=dt.date(2026, 10, 20),
-            visits_allowed=12,
-            end_date=dt.date(2027, 4, 20),
-        )
+        with clock.told(at_day(practice, referred)):
+            _referral(practice, jordan, jp, referred)
     _injury_claims(ctx)
+
+
+def _verification(ctx, jordan, jp, verified):
+    BenefitsVerification.create(
+        practice=ctx["practice"],
+        client=jordan,
+        policy=jp,
+        verified_on=verified,
+        verified_by=ctx["frontdesk"],
+        verified_by_name=ctx["frontdesk"].name,
+        conditions="Medically necessary massage with a physician's referral.",
+        deductible_cents=50000,
+        deductible_met_cents=50000,
+        copay_cents=4000,
+        oop_max_cents=300000,
+        max_per_visit_cents=9000,
+        visits_per_year=20,
+        visits_used=8,
+        body_regions="Neck, upper back, lower back",
+        massage_types="Therapeutic (97124), manual therapy (97140)",
+        referral_required=True,
+        representative="Dana M.",
+        reference_number=f"RG-{verified:%Y%m%d}-4471",
+    )
+
+
+def _referral(practice, jordan, jp, referred):
+    Referral.create(
+        practice=practice,
+        client=jordan,
+        policy=jp,
+        referring_name="Dr. Ana Whitfield, MD",
+        referring_npi="1790000008",
+        diagnosis_codes="M54.50,M62.830",
+        referral_date=referred,
+        visits_allowed=12,
+        end_date=referred + dt.timedelta(days=182),
+    )
 
 
 def _injury_claims(ctx):
@@ -206,38 +231,45 @@ def _injury_claims(ctx):
     practice = ctx["practice"]
     _regence, saif, auto = ctx["payers"]
     _jordan, priya, marcus, _helen = ctx["clients"]
-    pp = _policy(
-        practice,
-        priya,
-        saif,
-        member_id="SAIF-WC-558812",
-        claim_type="workers_comp",
-        employer_name="Willamette Print Works",
-        claim_number="7741209",
-        injury_date=dt.date(2026, 9, 14),
-        effective_date=dt.date(2026, 9, 14),
-    )
-    if not PriorAuthorization.get_or_none(PriorAuthorization.client == priya):
-        PriorAuthorization.create(
-            practice=practice,
-            client=priya,
-            policy=pp,
-            number="SAIF-PA-30991",
-            visits_allowed=8,
-            start_date=dt.date(2026, 10, 1),
-            end_date=dt.date(2026, 12, 31),
-            body_regions="Right shoulder, cervical spine",
+    today = clock.today(practice.tz)
+    injured = today - dt.timedelta(days=79)  # before Priya's visits (40 days back and later)
+    with clock.told(at_day(practice, injured + dt.timedelta(days=3))):
+        pp = _policy(
+            practice,
+            priya,
+            saif,
+            member_id="SAIF-WC-558812",
+            claim_type="workers_comp",
+            employer_name="Willamette Print Works",
+            claim_number="7741209",
+            injury_date=injured,
+            effective_date=injured,
         )
-    _policy(
-        practice,
-        marcus,
-        auto,
-        member_id="SF-22-7781-AB",
-        claim_type="auto",
-        claim_number="37-8Q21-994",
-        injury_date=dt.date(2026, 10, 28),
-        accident_state="OR",
-    )
+    authorized = today - dt.timedelta(days=62)
+    if not PriorAuthorization.get_or_none(PriorAuthorization.client == priya):
+        with clock.told(at_day(practice, authorized)):
+            PriorAuthorization.create(
+                practice=practice,
+                client=priya,
+                policy=pp,
+                number="SAIF-PA-30991",
+                visits_allowed=8,
+                start_date=authorized,
+                end_date=authorized + dt.timedelta(days=91),
+                body_regions="Right shoulder, cervical spine",
+            )
+    crashed = today - dt.timedelta(days=44)  # before Marcus's visits (about 30 days back)
+    with clock.told(at_day(practice, crashed + dt.timedelta(days=1))):
+        _policy(
+            practice,
+            marcus,
+            auto,
+            member_id="SF-22-7781-AB",
+            claim_type="auto",
+            claim_number="37-8Q21-994",
+            injury_date=crashed,
+            accident_state="OR",
+        )
 
 
 def _intake_forms(practice):

@@ -1,15 +1,43 @@
-"""Demo: the practice, two therapists, four users and one client."""
+"""Demo: the practice, two therapists, four users and one client.
+
+They are told at the practice's opening (`opened`), well before the oldest visit of the
+demo (a year back, see demo.claims), so a client is not "client since" after their visits.
+"""
 
 import datetime as dt
+import zoneinfo
 
+from portal import clock
 from portal.demo import DEMO_PASSWORDS
 from portal.models import Client, Practice, Provider, User
+from portal.rules import slots as slot_rules
 from portal.sessions import hash_password
 
 PRACTICE_NAME = "Riverside Massage Therapy (demo)"
+ZONE = "America/Los_Angeles"
+OPENED_DAYS_AGO = 400
+
+
+def at_day(practice, day, hour=10):
+    """`hour` o'clock on the local `day` as naive UTC, never after now: when a demo record
+    dated by a day (a verification, a referral) was entered."""
+    tz = practice.tz if practice is not None else zoneinfo.ZoneInfo(ZONE)
+    local = dt.datetime.combine(day, dt.time(hour))
+    return min(slot_rules.to_utc(local, tz), clock.utcnow())
+
+
+def opened(practice=None):
+    """The moment the demo practice opened: OPENED_DAYS_AGO days before the load day."""
+    tz = practice.tz if practice is not None else zoneinfo.ZoneInfo(ZONE)
+    return at_day(practice, clock.today(tz) - dt.timedelta(days=OPENED_DAYS_AGO), 9)
 
 
 def load(ctx):
+    with clock.told(opened()):
+        _load(ctx)
+
+
+def _load(ctx):
     practice = Practice.get_or_none(Practice.name == PRACTICE_NAME)
     if practice is None:
         practice = Practice.create(
@@ -21,7 +49,7 @@ def load(ctx):
             postal_code="97205",
             phone="503-555-0142",
             email="hello@demo.example",
-            timezone="America/Los_Angeles",
+            timezone=ZONE,
             ein="931234567",
             npi="1558598797",
             taxonomy="225700000X",

@@ -4,6 +4,7 @@ a booking policy, and a week of appointments around today. Idempotent."""
 import datetime as dt
 
 from portal import clock
+from portal.demo.foundation import opened
 from portal.models import (
     Appointment,
     AppointmentMinutes,
@@ -44,11 +45,12 @@ OTHER_CLIENTS = [
 def load(ctx):
     practice = ctx["practice"]
     providers = ctx["providers"]
-    types = ctx["appointment_types"] = _types(practice, providers)
-    _hours(practice, providers)
-    rooms = ctx["rooms"] = _rooms(practice)
-    _booking_policy(practice)
-    clients = _clients(practice, providers, ctx["client"])
+    with clock.told(opened(practice)):  # the practice's set-up, before its first visit
+        types = ctx["appointment_types"] = _types(practice, providers)
+        _hours(practice, providers)
+        rooms = ctx["rooms"] = _rooms(practice)
+        _booking_policy(practice)
+        clients = _clients(practice, providers, ctx["client"])
     if Appointment.select().where(Appointment.practice == practice).exists():
         return
     _last_weeks_visit(practice, providers, types, rooms, clients[0])
