@@ -148,6 +148,8 @@ def valid_token(token):
     )
     if row is None or row.used_at is not None or row.expires_at < clock.utcnow():
         return None
+    if not row.user.active:
+        return None  # a disabled user chooses no password (the owner enables them first)
     return row
 
 

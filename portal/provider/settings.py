@@ -10,7 +10,7 @@ from flask import abort, current_app, flash, redirect, request, send_file, url_f
 from flask_login import current_user
 from PIL import Image, UnidentifiedImageError
 
-from portal import audit, sessions, tokens
+from portal import audit, clock, sessions, tokens
 from portal.access import get_or_404, roles_required, scoped
 from portal.db import database
 from portal.formutil import choices
@@ -34,6 +34,7 @@ from portal.provider.forms import AuditFilterForm, InviteForm, PracticeForm, Pro
 from portal.rules.audit_words import action_words
 from portal.rules.npi import format_ein, normalize_ein
 from portal.services import client_merge
+from portal.services import staff as staff_service
 
 PAGE_SIZE = 50
 
@@ -205,6 +206,7 @@ def _staff_page(form, status=200):
         form=form,
         users=users,
         invitations=tokens.invitations(users),
+        ahead=staff_service.visits_ahead({u.provider_id for u in users}),
         smtp=bool(current_app.config.get("MAIL_SERVER")),
     ), status
 
@@ -256,6 +258,10 @@ def staff():
     return _staff_page(form, status)
 
 
+def _day(when):
+    return clock.to_local(when, current_user.practice.tz).strftime("%a %-d %b")
+
+
 @bp.route("/settings/staff/<int:user_id>/toggle", methods=["POST"])
 @roles_required(*OWNER_ROLES)
 def staff_toggle(user_id):
@@ -263,13 +269,18 @@ def staff_toggle(user_id):
     if user.id == current_user.id:
         flash("You cannot disable your own account.", "error")
         return redirect(url_for("provider.staff"))
-    with database.atomic("IMMEDIATE"):
-        user.active = not user.active
-        user.save()
-        if not user.active:
-            sessions.revoke_sessions(user, "disabled")
-        audit.record("user.enable" if user.active else "user.disable", obj=user)
-    flash(f"{user.name} is {'enabled' if user.active else 'disabled'}.", "success")
+    ahead = staff_service.set_active(user, not user.active)
+    if user.active:
+        flash(f"{user.name} is enabled.", "success")
+    else:
+        flash(f"{user.name} is disabled and logged out everywhere.", "success")
+    if ahead:
+        # Their clients still expect them: the owner decides who sees them, or cancels.
+        flash(
+            f"{user.name} has {ahead.words()}, from {_day(ahead.first)}. "
+            "Move them to another therapist or cancel them: the staff page links to them.",
+            "info",
+        )
     return redirect(url_for("provider.staff"))
 
 

@@ -1,0 +1,128 @@
+"""The owner's staff pages as they are used: disabling a therapist who still has visits
+booked, changing a role, and what the audit log then says; links and sessions of a
+disabled user."""
+
+import datetime as dt
+import re
+
+import pytest
+
+from portal import clock
+from portal.models import Appointment, AppointmentType, AuditLog, User, UserToken
+from tests.conftest import login
+
+# Wednesday 2 December 2026, 10:00 in Los Angeles (the factories' practice time zone)
+NOW = dt.datetime(2026, 12, 2, 18, 0)
+
+
+@pytest.fixture
+def now(monkeypatch):
+    monkeypatch.setattr(clock, "utcnow", lambda: NOW)
+    return NOW
+
+
+def _visit(side, starts_at, status="booked", provider=None):
+    t = AppointmentType.get_or_create(
+        practice=side.practice, name="60-minute massage", duration_minutes=60
+    )[0]
+    return Appointment.create(
+        practice=side.practice,
+        client=side.c1,
+        provider=provider or side.provider,
+        appointment_type=t,
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(hours=1),
+        blocked_until=starts_at + dt.timedelta(hours=1),
+        status=status,
+    )
+
+
+def _staff_page(client):
+    return client.get("/provider/settings/staff").get_data(as_text=True)
+
+
+def test_disabling_a_therapist_with_visits_ahead_says_so_and_keeps_it_flagged(app, world, now):
+    a = world.a
+    _visit(a, NOW - dt.timedelta(days=1), status="completed")  # past: not theirs to move
+    _visit(a, NOW + dt.timedelta(days=2))  # Friday 4 December, 10:00 in Los Angeles
+    _visit(a, NOW + dt.timedelta(days=3))
+    _visit(a, NOW + dt.timedelta(days=4), status="cancelled")
+    _visit(a, NOW + dt.timedelta(days=1), provider=a.provider2)  # another therapist's
+    owner = app.test_client()
+    login(owner, a.owner)
+
+    # The button asks first, and says what the owner is about to leave behind.
+    page = _staff_page(owner)
+    confirm = re.search(
+        rf'action="/provider/settings/staff/{a.therapist.id}/toggle".*?data-confirm="([^"]*)"',
+        page,
+        re.S,
+    )
+    assert confirm, "Disable asks for confirmation"
+    assert f"Disable {a.therapist.name}?" in confirm.group(1)
+    assert "2 booked visits ahead" in confirm.group(1)
+
+    r = owner.post(f"/provider/settings/staff/{a.therapist.id}/toggle", follow_redirects=True)
+    text = r.get_data(as_text=True)
+    assert "2 booked visits ahead" in text
+    assert "Move them to another therapist or cancel them" in text
+    # The flag stays on the staff page until the visits are handled, with a link to the
+    # therapist's week on the schedule at the first of them (in the practice's zone).
+    page = _staff_page(owner)
+    assert "2 booked visits ahead, from Fri 4 Dec" in page
+    assert f"/provider/schedule/?provider={a.provider.id}&amp;date=2026-12-04&amp;view=week" in page
+    row = AuditLog.get(AuditLog.action == "user.disable")
+    assert row.object_id == a.therapist.id and "2 booked visits ahead" in row.detail
+
+    # Once they are moved or cancelled, the flag is gone.
+    Appointment.update(status="cancelled").where(Appointment.provider == a.provider).execute()
+    assert "booked visits ahead" not in _staff_page(owner)
+
+
+def test_disabling_without_visits_ahead_asks_plainly(app, client, world, now):
+    login(client, world.a.owner)
+    page = _staff_page(client)
+    desk = world.a.frontdesk
+    confirm = re.search(
+        rf'action="/provider/settings/staff/{desk.id}/toggle".*?data-confirm="([^"]*)"',
+        page,
+        re.S,
+    )
+    assert confirm
+    assert "logged out everywhere" in confirm.group(1)
+    assert "visits ahead" not in confirm.group(1)
+    r = client.post(f"/provider/settings/staff/{desk.id}/toggle", follow_redirects=True)
+    assert f"{desk.name} is disabled and logged out everywhere." in r.get_data(as_text=True)
+
+
+def test_a_disabled_users_open_links_stop_working(app, client, world):
+    """An invitation (or reset) link sent before the owner disabled someone must not let
+    them choose a password afterwards."""
+    from portal import tokens
+
+    with app.test_request_context():
+        invited = User.create(
+            practice=world.a.practice, email="new@example.com", name="New Person", role="frontdesk"
+        )
+        token = tokens.send_invite(invited, world.a.practice)
+    login(client, world.a.owner)
+    client.post(f"/provider/settings/staff/{invited.id}/toggle")
+    assert not User.get_by_id(invited.id).active
+    assert UserToken.get(UserToken.user == invited.id).used_at is not None
+    other = app.test_client()
+    assert other.get(f"/account/set-password/{token}").status_code == 404
+    r = other.post(
+        f"/account/set-password/{token}",
+        data={"password": "a long enough sentence 1", "confirm": "a long enough sentence 1"},
+    )
+    assert r.status_code == 404
+    assert User.get_by_id(invited.id).password_hash is None
+
+
+def test_a_link_of_a_user_disabled_by_hand_does_not_work_either(app, world):
+    from portal import tokens
+
+    with app.test_request_context():
+        token = tokens.send_reset(world.a.therapist)
+    User.update(active=False).where(User.id == world.a.therapist.id).execute()
+    assert app.test_client().get(f"/account/set-password/{token}").status_code == 404
