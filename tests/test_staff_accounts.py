@@ -126,3 +126,73 @@ def test_a_link_of_a_user_disabled_by_hand_does_not_work_either(app, world):
         token = tokens.send_reset(world.a.therapist)
     User.update(active=False).where(User.id == world.a.therapist.id).execute()
     assert app.test_client().get(f"/account/set-password/{token}").status_code == 404
+
+
+# --- changing a role ------------------------------------------------------------------------
+
+
+def test_the_owner_changes_a_front_desk_user_into_a_therapist(app, client, world):
+    a = world.a
+    login(client, a.owner)
+    assert f"/provider/settings/staff/{a.frontdesk.id}/role" in _staff_page(client)
+    page = client.get(f"/provider/settings/staff/{a.frontdesk.id}/role")
+    assert page.status_code == 200
+    assert "Change the role of" in page.get_data(as_text=True)
+    # A therapist needs their record: the message is next to the field, nothing changes.
+    r = client.post(
+        f"/provider/settings/staff/{a.frontdesk.id}/role", data={"role": "therapist", "provider": 0}
+    )
+    assert r.status_code == 400
+    assert "Choose the therapist record for this user" in r.get_data(as_text=True)
+    assert User.get_by_id(a.frontdesk.id).role == "frontdesk"
+
+    r = client.post(
+        f"/provider/settings/staff/{a.frontdesk.id}/role",
+        data={"role": "therapist", "provider": a.provider2.id},
+        follow_redirects=True,
+    )
+    assert f"{a.frontdesk.name}&#39;s role is now Therapist." in r.get_data(as_text=True)
+    fresh = User.get_by_id(a.frontdesk.id)
+    assert (fresh.role, fresh.provider_id) == ("therapist", a.provider2.id)
+    row = AuditLog.get(AuditLog.action == "user.role")
+    assert row.object_id == a.frontdesk.id and row.detail == "frontdesk -> therapist"
+    # Saving the same role again changes nothing and logs nothing.
+    client.post(
+        f"/provider/settings/staff/{a.frontdesk.id}/role",
+        data={"role": "therapist", "provider": a.provider2.id},
+    )
+    assert AuditLog.select().where(AuditLog.action == "user.role").count() == 1
+
+
+def test_a_role_change_takes_effect_in_the_users_open_session(app, world):
+    a = world.a
+    therapist = app.test_client()
+    login(therapist, a.therapist)
+    notes = f"/provider/clients/{a.c1.id}/notes"
+    assert therapist.get(notes).status_code == 200
+    owner = app.test_client()
+    login(owner, a.owner)
+    r = owner.post(
+        f"/provider/settings/staff/{a.therapist.id}/role", data={"role": "frontdesk", "provider": 0}
+    )
+    assert r.status_code == 302
+    fresh = User.get_by_id(a.therapist.id)
+    assert (fresh.role, fresh.provider_id) == ("frontdesk", None)  # the desk has no schedule
+    assert therapist.get(notes).status_code == 404  # no chart notes for the front desk
+
+
+def test_nobody_changes_their_own_role_or_another_practices_users(app, client, world):
+    login(client, world.a.owner)
+    r = client.post(
+        f"/provider/settings/staff/{world.a.owner.id}/role",
+        data={"role": "frontdesk", "provider": 0},
+        follow_redirects=True,
+    )
+    assert "Another owner must change your own role." in r.get_data(as_text=True)
+    assert User.get_by_id(world.a.owner.id).role == "owner"
+    for other in (world.b.frontdesk, world.a.cu1):  # another practice's staff; a client
+        r = client.post(
+            f"/provider/settings/staff/{other.id}/role", data={"role": "owner", "provider": 0}
+        )
+        assert r.status_code == 404
+        assert User.get_by_id(other.id).role != "owner"

@@ -30,7 +30,13 @@ from portal.models.people import OWNER_ROLES
 from portal.provider import bp
 from portal.provider.claim_return import saved
 from portal.provider.finder import found_row
-from portal.provider.forms import AuditFilterForm, InviteForm, PracticeForm, ProviderForm
+from portal.provider.forms import (
+    AuditFilterForm,
+    InviteForm,
+    PracticeForm,
+    ProviderForm,
+    StaffRoleForm,
+)
 from portal.rules.audit_words import action_words
 from portal.rules.npi import format_ein, normalize_ein
 from portal.services import client_merge
@@ -282,6 +288,37 @@ def staff_toggle(user_id):
             "info",
         )
     return redirect(url_for("provider.staff"))
+
+
+@bp.route("/settings/staff/<int:user_id>/role", methods=["GET", "POST"])
+@roles_required(*OWNER_ROLES)
+def staff_role(user_id):
+    user = _staff_user(user_id)
+    if user.id == current_user.id:
+        # An owner who demoted themself could leave the practice without one.
+        flash("Another owner must change your own role.", "error")
+        return redirect(url_for("provider.staff"))
+    form = StaffRoleForm(obj=user)
+    form.provider.choices = _provider_choices()
+    if request.method == "GET":
+        form.provider.data = user.provider_id or 0
+    status = 200
+    if form.validate_on_submit():
+        provider_id = form.provider.data or None
+        if provider_id and not scoped(Provider).where(Provider.id == provider_id).exists():
+            abort(404)
+        if form.role.data == ROLE_THERAPIST and not provider_id:
+            form.provider.errors.append(
+                "Choose the therapist record for this user (add it under Providers first)."
+            )
+            status = 400
+        else:
+            if staff_service.change_role(user, form.role.data, provider_id):
+                flash(f"{user.name}'s role is now {user.role_label}.", "success")
+            return redirect(url_for("provider.staff"))
+    elif request.method == "POST":
+        status = 400
+    return render("owner/staff_role.html", form=form, user=user), status
 
 
 @bp.route("/settings/staff/<int:user_id>/totp-reset", methods=["POST"])

@@ -1,4 +1,4 @@
-"""What the owner changes about staff users: disabling and enabling them, and what a
+"""What the owner changes about staff users: disabling and enabling them, their role, and what a
 disabled therapist leaves on the schedule (their visits ahead stay booked until the
 owner moves or cancels them: the staff page keeps pointing at them)."""
 
@@ -9,7 +9,7 @@ from peewee import fn
 
 from portal import audit, clock
 from portal.db import database
-from portal.models import Appointment, User, UserToken
+from portal.models import ROLE_FRONTDESK, Appointment, User, UserToken
 from portal.models.scheduling import STATUS_BOOKED, STATUS_CHECKED_IN
 from portal.sessions import revoke_sessions
 
@@ -63,3 +63,19 @@ def set_active(user, active):
         detail = f"ended {ended} sessions" + (f"; {ahead.words()}" if ahead else "")
         audit.record("user.disable", obj=user, detail=detail)
     return ahead
+
+
+def change_role(user, role, provider_id):
+    """Give a staff user another role (and therapist record; the front desk has none). It
+    takes effect at their next request: every request reads the user afresh. Returns
+    whether anything changed."""
+    if role == ROLE_FRONTDESK:
+        provider_id = None
+    before = user.role
+    if (role, provider_id) == (before, user.provider_id):
+        return False
+    with database.atomic("IMMEDIATE"):
+        User.update(role=role, provider=provider_id).where(User.id == user.id).execute()
+        user.role, user.provider_id = role, provider_id
+        audit.record("user.role", obj=user, detail=f"{before} -> {role}")
+    return True
