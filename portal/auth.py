@@ -157,7 +157,14 @@ def login():
                 f"Too many failed attempts. Try again in {minutes} minute"
                 f"{'s' if minutes != 1 else ''}, or reset your password."
             )
-            audit.record("login.throttled", detail="locked")
+            # In the account's practice's log (when the address has one): its owner sees
+            # that someone is guessing at a staff member's password.
+            audit.record(
+                "login.throttled",
+                user=user,
+                practice_id=user.practice_id if user else None,
+                detail="locked",
+            )
             return render("auth/login.html", form=form), 429
         if user is not None and user.active and verify_password(user, form.password.data):
             note_attempt(email, True, device)
@@ -218,7 +225,8 @@ def login_totp():
         device = trusted_device(user)
         minutes = lockout_minutes(user.email, audit.client_ip(), device)
         if minutes:
-            form.code.errors.append(f"Too many failed attempts. Try again in {minutes} minutes.")
+            form.code.errors.append(throttle_message(minutes))
+            audit.record("login.throttled", user=user, detail="two-step code")
             return render("auth/totp_login.html", form=form), 429
         if verify_totp(user, form.code.data):
             next_url = session.get("next")

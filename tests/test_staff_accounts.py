@@ -17,8 +17,10 @@ NOW = dt.datetime(2026, 12, 2, 18, 0)
 
 @pytest.fixture
 def now(monkeypatch):
-    monkeypatch.setattr(clock, "utcnow", lambda: NOW)
-    return NOW
+    """A controllable clock: now["t"] is what portal.clock.utcnow() returns."""
+    state = {"t": NOW}
+    monkeypatch.setattr(clock, "utcnow", lambda: state["t"])
+    return state
 
 
 def _visit(side, starts_at, status="booked", provider=None):
@@ -196,3 +198,66 @@ def test_nobody_changes_their_own_role_or_another_practices_users(app, client, w
         )
         assert r.status_code == 404
         assert User.get_by_id(other.id).role != "owner"
+
+
+# --- what the owner's audit log shows ---------------------------------------------------------
+
+
+def _fail_logins(client, email, n):
+    for _ in range(n):
+        r = client.post("/login", data={"email": email, "password": "not the right password"})
+        assert r.status_code == 401
+
+
+def test_a_locked_out_staff_account_is_in_its_practices_audit_log(app, world, now):
+    therapist = world.a.therapist
+    stranger = app.test_client()
+    _fail_logins(stranger, therapist.email, app.config["LOGIN_MAX_FAILURES_ACCOUNT"])
+    assert login(stranger, therapist).status_code == 429
+    row = AuditLog.get(AuditLog.action == "login.throttled")
+    assert (row.user_id, row.practice_id) == (therapist.id, world.a.practice.id)
+
+    owner = app.test_client()
+    login(owner, world.a.owner)
+    page = owner.get("/provider/settings/audit?action=login.throttled").get_data(as_text=True)
+    assert "Log-in refused: too many tries" in page
+    assert therapist.name in page
+
+
+def test_a_lock_at_the_two_step_code_is_audited_and_worded_right(app, world, now):
+    import pyotp
+
+    owner = world.a.owner
+    User.update(totp_secret=pyotp.random_base32(), totp_enabled=True).where(
+        User.id == owner.id
+    ).execute()
+    c = app.test_client()
+    assert login(c, owner).headers["Location"] == "/login/totp"
+    for _ in range(app.config["LOGIN_MAX_FAILURES_ACCOUNT"]):
+        assert c.post("/login/totp", data={"code": "000000"}).status_code == 401
+    r = c.post("/login/totp", data={"code": "000000"})
+    assert r.status_code == 429
+    assert "Too many failed attempts. Try again in 15 minutes." in r.get_data(as_text=True)
+    row = AuditLog.get(AuditLog.action == "login.throttled")
+    assert (row.user_id, row.detail) == (owner.id, "two-step code")
+
+    # Half a minute before the lock ends: "1 minute", not "1 minutes".
+    now["t"] += dt.timedelta(minutes=14, seconds=30)
+    r = c.post("/login/totp", data={"code": "000000"})
+    assert "Try again in 1 minute." in r.get_data(as_text=True)
+
+
+def test_staff_events_read_in_words_and_name_the_staff_user(app, client, world, now):
+    a = world.a
+    login(client, a.owner)
+    client.post(f"/provider/settings/staff/{a.frontdesk.id}/toggle")
+    client.post(
+        f"/provider/settings/staff/{a.therapist.id}/role", data={"role": "owner", "provider": 0}
+    )
+    page = client.get("/provider/settings/audit").get_data(as_text=True)
+    assert "Disabled a staff user" in page
+    assert "Changed a staff user&#39;s role" in page
+    assert f"User #{a.frontdesk.id}" not in page  # who, by name
+    rows = re.findall(r"<tr>.*?</tr>", page, re.S)
+    disabled = next(r for r in rows if "user.disable" in r)
+    assert a.frontdesk.name in disabled
