@@ -261,3 +261,65 @@ def test_staff_events_read_in_words_and_name_the_staff_user(app, client, world, 
     rows = re.findall(r"<tr>.*?</tr>", page, re.S)
     disabled = next(r for r in rows if "user.disable" in r)
     assert a.frontdesk.name in disabled
+
+
+# --- a lost phone, a session ended elsewhere -------------------------------------------------
+
+
+def _two_step_on(user):
+    import pyotp
+
+    User.update(totp_secret=pyotp.random_base32(), totp_enabled=True).where(
+        User.id == user.id
+    ).execute()
+
+
+def test_the_two_step_page_says_what_to_do_about_a_lost_phone_and_leads_back(app, client, world):
+    _two_step_on(world.a.therapist)
+    login(client, world.a.therapist)
+    page = client.get("/login/totp").get_data(as_text=True)
+    assert "Lost your phone?" in page
+    assert "Ask an owner of the practice to reset your two-step login" in page
+    assert re.search(r'<a[^>]+href="/login"[^>]*>Log in as someone else</a>', page)
+
+
+def test_the_only_owner_with_a_lost_phone_is_told_and_the_server_can_reset_it(app, client, world):
+    owner = world.a.owner
+    _two_step_on(owner)
+    other = app.test_client()
+    login(other, world.a.frontdesk)
+    assert other.get("/provider/").status_code == 200
+    # The owner's own reset, asked of the page, says where the way out is.
+    login(client, owner)
+    import pyotp
+
+    code = pyotp.TOTP(User.get_by_id(owner.id).totp_secret).now()
+    assert client.post("/login/totp", data={"code": code}).status_code == 302
+    r = client.post(f"/provider/settings/staff/{owner.id}/totp-reset", follow_redirects=True)
+    assert "flask --app wsgi reset-two-step" in r.get_data(as_text=True)
+
+    result = app.test_cli_runner().invoke(args=["reset-two-step", "--email", owner.email.upper()])
+    assert result.exit_code == 0, result.output
+    assert "logs in with the password alone" in result.output
+    fresh = User.get_by_id(owner.id)
+    assert not fresh.totp_enabled and fresh.totp_secret is None
+    assert client.get("/provider/").status_code == 302  # their sessions ended
+    assert other.get("/provider/").status_code == 200  # nobody else's
+    row = AuditLog.get(AuditLog.action == "user.totp_reset")
+    assert (row.object_id, row.user_id, row.detail) == (owner.id, None, "from the server")
+    assert login(app.test_client(), owner).headers["Location"] == "/provider/"
+
+    # Clients and unknown addresses are not staff to reset.
+    for email in (world.a.cu1.email, "nobody@example.com"):
+        result = app.test_cli_runner().invoke(args=["reset-two-step", "--email", email])
+        assert result.exit_code != 0 and "No staff user" in result.output
+
+
+def test_a_session_ended_elsewhere_says_so_at_the_login_page(app, world):
+    therapist = app.test_client()
+    login(therapist, world.a.therapist)
+    owner = app.test_client()
+    login(owner, world.a.owner)
+    owner.post(f"/provider/settings/staff/{world.a.therapist.id}/toggle")
+    r = therapist.get("/provider/schedule/", follow_redirects=True)
+    assert "Your session ended. Please log in again." in r.get_data(as_text=True)

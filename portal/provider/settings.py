@@ -10,7 +10,7 @@ from flask import abort, current_app, flash, redirect, request, send_file, url_f
 from flask_login import current_user
 from PIL import Image, UnidentifiedImageError
 
-from portal import audit, clock, sessions, tokens
+from portal import audit, clock, tokens
 from portal.access import get_or_404, roles_required, scoped
 from portal.db import database
 from portal.formutil import choices
@@ -327,12 +327,14 @@ def staff_totp_reset(user_id):
     """For a lost phone: the user sets two-step login up again at their next login."""
     user = _staff_user(user_id)
     if user.id == current_user.id:
-        flash("Another owner must reset your own two-step login.", "error")
+        flash(
+            "Another owner must reset your own two-step login. The practice's only owner: "
+            "whoever runs the portal's server runs "
+            f"flask --app wsgi reset-two-step --email {user.email}",
+            "error",
+        )
         return redirect(url_for("provider.staff"))
-    with database.atomic("IMMEDIATE"):
-        User.update(totp_enabled=False, totp_secret=None).where(User.id == user.id).execute()
-        sessions.revoke_sessions(user, "two-step login reset")
-        audit.record("user.totp_reset", obj=user)
+    staff_service.reset_two_step(user)
     flash(
         f"Two-step login of {user.name} is reset; they set it up again at their next login.",
         "success",

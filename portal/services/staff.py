@@ -1,6 +1,7 @@
-"""What the owner changes about staff users: disabling and enabling them, their role, and what a
-disabled therapist leaves on the schedule (their visits ahead stay booked until the
-owner moves or cancels them: the staff page keeps pointing at them)."""
+"""What the owner changes about staff users: disabling and enabling them, their role, their
+two-step login after a lost phone; and what a disabled therapist leaves on the schedule
+(their visits ahead stay booked until the owner moves or cancels them: the staff page
+keeps pointing at them)."""
 
 import datetime as dt
 from typing import NamedTuple
@@ -79,3 +80,12 @@ def change_role(user, role, provider_id):
         user.role, user.provider_id = role, provider_id
         audit.record("user.role", obj=user, detail=f"{before} -> {role}")
     return True
+
+
+def reset_two_step(user, detail=""):
+    """For a lost phone: two-step login off, their sessions ended; they log in with the
+    password alone and set it up again (at once, if the practice requires it)."""
+    with database.atomic("IMMEDIATE"):
+        User.update(totp_enabled=False, totp_secret=None).where(User.id == user.id).execute()
+        revoke_sessions(user, "two-step login reset")
+        audit.record("user.totp_reset", obj=user, detail=detail)
