@@ -284,7 +284,8 @@ def staff_toggle(user_id):
         # Their clients still expect them: the owner decides who sees them, or cancels.
         flash(
             f"{user.name} has {ahead.words()}, from {_day(ahead.first)}. "
-            "Move them to another therapist or cancel them: the staff page links to them.",
+            f"Move {ahead.them} to another therapist or cancel {ahead.them}: the staff page "
+            f"links to {ahead.them}.",
             "info",
         )
     return redirect(url_for("provider.staff"))

@@ -24,6 +24,10 @@ class Ahead(NamedTuple):
     def words(self):
         return f"{self.count} booked visit{'s' if self.count != 1 else ''} ahead"
 
+    @property
+    def them(self):
+        return "it" if self.count == 1 else "them"
+
 
 def visits_ahead(provider_ids):
     """{provider id: Ahead} for those of `provider_ids` with visits still to come."""
@@ -61,7 +65,8 @@ def set_active(user, active):
             (UserToken.user == user.id) & UserToken.used_at.is_null()
         ).execute()
         ahead = visits_ahead([user.provider_id]).get(user.provider_id)
-        detail = f"ended {ended} sessions" + (f"; {ahead.words()}" if ahead else "")
+        detail = f"ended {ended} session{'s' if ended != 1 else ''}"
+        detail += f"; {ahead.words()}" if ahead else ""
         audit.record("user.disable", obj=user, detail=detail)
     return ahead
 
