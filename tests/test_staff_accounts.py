@@ -323,3 +323,20 @@ def test_a_session_ended_elsewhere_says_so_at_the_login_page(app, world):
     owner.post(f"/provider/settings/staff/{world.a.therapist.id}/toggle")
     r = therapist.get("/provider/schedule/", follow_redirects=True)
     assert "Your session ended. Please log in again." in r.get_data(as_text=True)
+
+
+def test_an_invitation_spent_by_disabling_is_not_said_to_work_after_enabling(app, client, world):
+    a = world.a
+    login(client, a.owner)
+    client.post(
+        "/provider/settings/staff",
+        data={"name": "Tess New", "email": "tess@example.com", "role": "frontdesk", "provider": 0},
+    )
+    tess = User.get(User.email == "tess@example.com")
+    client.post(f"/provider/settings/staff/{tess.id}/toggle")  # disabled: the link is spent
+    client.post(f"/provider/settings/staff/{tess.id}/toggle")  # enabled again
+    row = re.search(r"<tr>(?:(?!</tr>).)*tess@example\.com.*?</tr>", _staff_page(client), re.S)
+    status = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", row.group(0)))
+    assert "Link works until" not in status
+    assert "Link no longer works: resend it." in status
+    assert "Resend invitation" in row.group(0)
