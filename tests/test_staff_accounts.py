@@ -68,6 +68,11 @@ def test_disabling_a_therapist_with_visits_ahead_says_so_and_keeps_it_flagged(ap
     text = r.get_data(as_text=True)
     assert "2 booked visits ahead" in text
     assert "Move them to another therapist or cancel them" in text
+    # New bookings, online too, still go to their therapist record: the owner is told.
+    assert (
+        f"Clients can still book {a.provider.display_name}, online too: turn the record off"
+        " under Providers if they no longer see clients." in text.replace("&#39;", "'")
+    )
     # The flag stays on the staff page until the visits are handled, with a link to the
     # therapist's week on the schedule at the first of them (in the practice's zone).
     page = _staff_page(owner)
@@ -95,6 +100,7 @@ def test_disabling_without_visits_ahead_asks_plainly(app, client, world, now):
     assert "visits ahead" not in confirm.group(1)
     r = client.post(f"/provider/settings/staff/{desk.id}/toggle", follow_redirects=True)
     assert f"{desk.name} is disabled and logged out everywhere." in r.get_data(as_text=True)
+    assert "Clients can still book" not in r.get_data(as_text=True)  # the desk has no record
 
 
 def test_a_disabled_users_open_links_stop_working(app, client, world):

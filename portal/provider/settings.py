@@ -288,6 +288,13 @@ def staff_toggle(user_id):
             f"links to {ahead.them}.",
             "info",
         )
+    record = user.provider if not user.active and user.provider_id else None
+    if record is not None and record.active:
+        flash(
+            f"Clients can still book {record.display_name}, online too: turn the record off "
+            "under Providers if they no longer see clients.",
+            "info",
+        )
     return redirect(url_for("provider.staff"))
 
 
