@@ -25,7 +25,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from portal import audit, clock
+from portal import audit, clock, mail, tasks
 from portal.access import deny
 from portal.db import database
 from portal.device_cookies import remember_device, trusted_device
@@ -45,6 +45,7 @@ from portal.sessions import (
     throttle_message,
     verify_password,
 )
+from portal.tasks import routine
 from portal.tokens import RESETS_PER_HOUR, recent_resets, send_reset, valid_token
 
 bp = Blueprint("auth", __name__)
@@ -157,7 +158,14 @@ def login():
                 f"Too many failed attempts. Try again in {minutes} minute"
                 f"{'s' if minutes != 1 else ''}, or reset your password."
             )
-            audit.record("login.throttled", detail="locked")
+            # In the account's practice's log (when the address has one): its owner sees
+            # that someone is guessing at a staff member's password.
+            audit.record(
+                "login.throttled",
+                user=user,
+                practice_id=user.practice_id if user else None,
+                detail="locked",
+            )
             return render("auth/login.html", form=form), 429
         if user is not None and user.active and verify_password(user, form.password.data):
             note_attempt(email, True, device)
@@ -218,7 +226,8 @@ def login_totp():
         device = trusted_device(user)
         minutes = lockout_minutes(user.email, audit.client_ip(), device)
         if minutes:
-            form.code.errors.append(f"Too many failed attempts. Try again in {minutes} minutes.")
+            form.code.errors.append(throttle_message(minutes))
+            audit.record("login.throttled", user=user, detail="two-step code")
             return render("auth/totp_login.html", form=form), 429
         if verify_totp(user, form.code.data):
             next_url = session.get("next")
@@ -310,8 +319,13 @@ def forgot():
         # A locked-out user may still reset (the link goes to their own mailbox); only the
         # number of reset mails per account is limited, so nobody can flood an inbox.
         if user is not None and recent_resets(user) < RESETS_PER_HOUR:
-            send_reset(user)
-            audit.record("password.reset_requested", user=user)
+            # The mail goes from the task queue: a reply that waited for the mail server
+            # only for a known address would tell by its time that the address has one.
+            with mail.held() as held:
+                send_reset(user)
+                audit.record("password.reset_requested", user=user)
+            for message_id in held:
+                tasks.enqueue(routine.deliver_mail, message_id)
         flash(
             "If that address has an account, we have sent it a link to choose a new password.",
             "info",

@@ -11,6 +11,7 @@ from flask.cli import with_appcontext
 from portal import demo, mail, tokens
 from portal.db import IS_POSTGRES, database
 from portal.models import Practice, User
+from portal.services import staff
 from portal.services.claims import money_cli  # noqa: F401  (claims export, import-835)
 from portal.services.claims.cli import claims_cli
 from portal.services.clearinghouse_cli import clearinghouse_cli
@@ -21,6 +22,7 @@ def init_app(app):
     app.cli.add_command(backup_cmd)
     app.cli.add_command(check_db_cmd)
     app.cli.add_command(create_owner_cmd)
+    app.cli.add_command(reset_two_step_cmd)
     app.cli.add_command(mail_retry_cmd)
     app.cli.add_command(clearinghouse_cli)
     app.cli.add_command(claims_cli)
@@ -162,6 +164,23 @@ def create_owner_cmd(practice_name, email, name):
         mail.flush()  # with SMTP configured: sent now that the transaction committed
         link = tokens.link_for(token)
     click.echo("Owner created. Choose the password at: " + link)
+
+
+@click.command("reset-two-step")
+@with_appcontext
+@click.option("--email", required=True, help="The staff user's e-mail address.")
+def reset_two_step_cmd(email):
+    """Turn off a staff user's two-step login after a lost phone, when no other owner can
+    (the only owner's own): their sessions end; audited."""
+    with current_app.test_request_context(), database.connection_context():
+        user = User.get_or_none(User.email == email.strip().lower())
+        if user is None or not user.is_staff:
+            raise click.ClickException("No staff user has this e-mail address.")
+        staff.reset_two_step(user, detail="from the server")
+    click.echo(
+        f"Two-step login of {user.email} is off: {user.name or 'they'} logs in with the "
+        "password alone and sets it up again."
+    )
 
 
 @click.command("mail-retry")

@@ -3,6 +3,7 @@
 Bodies never carry PHI: date, time, the practice and a link at most.
 """
 
+import contextlib
 import datetime as dt
 import smtplib
 from email.message import EmailMessage
@@ -46,7 +47,10 @@ def queue(
     except IntegrityError:
         return None
     if current_app.config.get("MAIL_SERVER"):
-        if database.in_transaction() and has_app_context():
+        hold = g.get("_mail_hold") if has_app_context() else None
+        if hold is not None:
+            hold.append(msg.id)  # the caller hands it to the task queue (held())
+        elif database.in_transaction() and has_app_context():
             # Never talk to an SMTP server while holding the database's write lock (and
             # never send a message whose transaction then rolls back): send after commit.
             g.setdefault("_mail_pending", []).append(msg.id)
@@ -67,6 +71,28 @@ def init_app(app):
         if exc is None and g.get("_mail_pending"):
             with database.connection_context():
                 flush()
+
+
+@contextlib.contextmanager
+def held():
+    """Messages queued inside are stored, not sent; the list yielded gets their ids (with
+    SMTP configured) for the caller to hand to the task queue (tasks.routine.deliver_mail).
+    For a page whose reply must not wait for the mail server: one that answers alike for
+    known and unknown addresses would otherwise tell them apart by its time."""
+    ids = []
+    g._mail_hold = ids
+    try:
+        yield ids
+    finally:
+        g.pop("_mail_hold", None)
+
+
+def deliver(message_id):
+    """Send one stored message unless it went already (the task queue's side of held())."""
+    msg = OutboxMessage.get_or_none(
+        (OutboxMessage.id == message_id) & OutboxMessage.sent_at.is_null()
+    )
+    return bool(msg is not None and send(msg))
 
 
 def flush():

@@ -124,10 +124,13 @@ def load_user(token):
         row = speedups.remembered_session(hash_token(token), now, version, find_session)
     else:
         row = find_session(hash_token(token))
-    if row is None or row.revoked_at is not None:
+    if row is None:
         return None
     user = row.user
-    if not user.active:
+    if row.revoked_at is not None or not user.active:
+        # Ended elsewhere (disabled, password changed, two-step reset): the login page
+        # says the session ended rather than nothing at all.
+        g.session_expired = True
         return None
     idle, absolute = _limits(user)
     if now - row.last_seen_at > idle or now - row.created_at > absolute:

@@ -48,12 +48,14 @@ def send_invite(user, practice):
 
 
 class Invitation(NamedTuple):
-    """A pending invitation's state: until when its link works (None: no link issued), and
+    """A pending invitation's state: until when its link works (None: no link issued),
+    whether it was spent without a password chosen (the user was disabled meanwhile), and
     its e-mail's: "sent", "failed" or "waiting" (not sent yet), or None (no e-mail)."""
 
     expires_at: dt.datetime | None
     expired: bool
     mail: str | None
+    spent: bool = False
 
 
 def invitations(users):
@@ -62,14 +64,15 @@ def invitations(users):
     waiting = {u.id: u for u in users if not u.password_hash}
     if not waiting:
         return {}
-    expiry = {}
+    expiry, spent = {}, {}
     tokens = (
-        UserToken.select(UserToken.user, UserToken.expires_at)
+        UserToken.select(UserToken.user, UserToken.expires_at, UserToken.used_at)
         .where(UserToken.user.in_(list(waiting)) & (UserToken.purpose == "invite"))
         .order_by(UserToken.id)
     )
     for row in tokens:
         expiry[row.user_id] = row.expires_at  # the latest wins
+        spent[row.user_id] = row.used_at is not None
     by_email = {u.email: u.id for u in waiting.values()}
     practice_id = next(iter(waiting.values())).practice_id
     mail_state = {}
@@ -88,7 +91,10 @@ def invitations(users):
     now = clock.utcnow()
     return {
         uid: Invitation(
-            expiry.get(uid), bool(expiry.get(uid) and expiry[uid] <= now), mail_state.get(uid)
+            expiry.get(uid),
+            bool(expiry.get(uid) and expiry[uid] <= now),
+            mail_state.get(uid),
+            spent.get(uid, False),
         )
         for uid in waiting
     }
@@ -148,6 +154,8 @@ def valid_token(token):
     )
     if row is None or row.used_at is not None or row.expires_at < clock.utcnow():
         return None
+    if not row.user.active:
+        return None  # a disabled user chooses no password (the owner enables them first)
     return row
 
 

@@ -65,6 +65,7 @@ ACCESS = {
     "provider.staff": OWNER_ONLY,
     "provider.staff_toggle": OWNER_ONLY,
     "provider.staff_totp_reset": OWNER_ONLY,
+    "provider.staff_role": OWNER_ONLY,
     "provider.staff_reinvite": OWNER_ONLY,
     "provider.audit_log": OWNER_ONLY,
     "provider.outbox": OWNER_ONLY,

@@ -148,3 +148,38 @@ def test_without_smtp_mail_waits_in_the_outbox(client, world):
     msg = OutboxMessage.get(OutboxMessage.to_addr == "desk@example.com")
     assert msg.sent_at is None and msg.error == ""
     assert "desk@example.com" in client.get("/provider/settings/outbox").get_data(as_text=True)
+
+
+def test_the_forgot_page_does_not_wait_for_the_mail_server(tmp_path, smtp):
+    """ "Forgot your password?" answers alike for known and unknown addresses; a reply that
+    waited for the SMTP server only when the address has an account would tell by its time
+    that it has one. The reset e-mail is stored, and sent by the task consumer."""
+    from tests import factories
+
+    app = make_app(
+        tmp_path,
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=smtp.server_address[1],
+        MAIL_USE_TLS=False,
+        TASKS_IMMEDIATE=False,
+    )
+    smtp.db_path = app.config["DATABASE"]
+    try:
+        with app.test_request_context():
+            user = factories.user(factories.practice(), "therapist")
+        c = app.test_client()
+        r = c.post("/login/forgot", data={"email": user.email})
+        assert r.status_code == 302
+        assert smtp.messages == []  # the reply did not wait for the mail server
+        msg = OutboxMessage.get(OutboxMessage.kind == "reset")
+        assert msg.sent_at is None and msg.error == ""
+        huey = app.extensions["huey"]
+        assert huey.pending_count() == 1
+        huey.execute(huey.dequeue())  # what the consumer does
+        assert len(smtp.messages) == 1 and "/account/set-password/" in smtp.messages[0]
+        assert OutboxMessage.get_by_id(msg.id).sent_at is not None
+        # An unknown address: the same reply, nothing stored, nothing queued.
+        r = c.post("/login/forgot", data={"email": "nobody@example.com"})
+        assert r.status_code == 302 and huey.pending_count() == 0
+    finally:
+        database.close()

@@ -116,6 +116,13 @@ class ProviderForm(FlaskForm):
     active = BooleanField("Active", default=True)
 
 
+STAFF_ROLE_CHOICES = [
+    (ROLE_THERAPIST, "Therapist"),
+    (ROLE_FRONTDESK, "Front desk"),
+    (ROLE_OWNER, "Owner"),
+]
+
+
 class InviteForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired("Enter the person's name.")])
     email = EmailField(
@@ -125,17 +132,23 @@ class InviteForm(FlaskForm):
             Email("Enter a valid e-mail address.", check_deliverability=False),
         ],
     )
-    role = SelectField(
-        "Role",
-        choices=choices(
-            [(ROLE_THERAPIST, "Therapist"), (ROLE_FRONTDESK, "Front desk"), (ROLE_OWNER, "Owner")]
-        ),
-    )
+    role = SelectField("Role", choices=choices(STAFF_ROLE_CHOICES))
     provider = SelectField(
         "Therapist record",
         coerce=int,
         validators=[Optional()],
         description="For a therapist: the provider whose schedule is theirs.",
+    )
+
+
+class StaffRoleForm(FlaskForm):
+    role = SelectField("Role", choices=choices(STAFF_ROLE_CHOICES))
+    provider = SelectField(
+        "Therapist record",
+        coerce=int,
+        validators=[Optional()],
+        description="For a therapist: the provider whose schedule is theirs. "
+        "The front desk has none.",
     )
 
 

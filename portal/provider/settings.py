@@ -10,7 +10,7 @@ from flask import abort, current_app, flash, redirect, request, send_file, url_f
 from flask_login import current_user
 from PIL import Image, UnidentifiedImageError
 
-from portal import audit, sessions, tokens
+from portal import audit, clock, tokens
 from portal.access import get_or_404, roles_required, scoped
 from portal.db import database
 from portal.formutil import choices
@@ -30,10 +30,17 @@ from portal.models.people import OWNER_ROLES
 from portal.provider import bp
 from portal.provider.claim_return import saved
 from portal.provider.finder import found_row
-from portal.provider.forms import AuditFilterForm, InviteForm, PracticeForm, ProviderForm
+from portal.provider.forms import (
+    AuditFilterForm,
+    InviteForm,
+    PracticeForm,
+    ProviderForm,
+    StaffRoleForm,
+)
 from portal.rules.audit_words import action_words
 from portal.rules.npi import format_ein, normalize_ein
 from portal.services import client_merge
+from portal.services import staff as staff_service
 
 PAGE_SIZE = 50
 
@@ -205,6 +212,7 @@ def _staff_page(form, status=200):
         form=form,
         users=users,
         invitations=tokens.invitations(users),
+        ahead=staff_service.visits_ahead({u.provider_id for u in users}),
         smtp=bool(current_app.config.get("MAIL_SERVER")),
     ), status
 
@@ -256,6 +264,10 @@ def staff():
     return _staff_page(form, status)
 
 
+def _day(when):
+    return clock.to_local(when, current_user.practice.tz).strftime("%a %-d %b")
+
+
 @bp.route("/settings/staff/<int:user_id>/toggle", methods=["POST"])
 @roles_required(*OWNER_ROLES)
 def staff_toggle(user_id):
@@ -263,14 +275,58 @@ def staff_toggle(user_id):
     if user.id == current_user.id:
         flash("You cannot disable your own account.", "error")
         return redirect(url_for("provider.staff"))
-    with database.atomic("IMMEDIATE"):
-        user.active = not user.active
-        user.save()
-        if not user.active:
-            sessions.revoke_sessions(user, "disabled")
-        audit.record("user.enable" if user.active else "user.disable", obj=user)
-    flash(f"{user.name} is {'enabled' if user.active else 'disabled'}.", "success")
+    ahead = staff_service.set_active(user, not user.active)
+    if user.active:
+        flash(f"{user.name} is enabled.", "success")
+    else:
+        flash(f"{user.name} is disabled and logged out everywhere.", "success")
+    if ahead:
+        # Their clients still expect them: the owner decides who sees them, or cancels.
+        flash(
+            f"{user.name} has {ahead.words()}, from {_day(ahead.first)}. "
+            f"Move {ahead.them} to another therapist or cancel {ahead.them}: the staff page "
+            f"links to {ahead.them}.",
+            "info",
+        )
+    record = user.provider if not user.active and user.provider_id else None
+    if record is not None and record.active:
+        flash(
+            f"Clients can still book {record.display_name}, online too: turn the record off "
+            "under Providers if they no longer see clients.",
+            "info",
+        )
     return redirect(url_for("provider.staff"))
+
+
+@bp.route("/settings/staff/<int:user_id>/role", methods=["GET", "POST"])
+@roles_required(*OWNER_ROLES)
+def staff_role(user_id):
+    user = _staff_user(user_id)
+    if user.id == current_user.id:
+        # An owner who demoted themself could leave the practice without one.
+        flash("Another owner must change your own role.", "error")
+        return redirect(url_for("provider.staff"))
+    form = StaffRoleForm(obj=user)
+    form.provider.choices = _provider_choices()
+    if request.method == "GET":
+        form.provider.data = user.provider_id or 0
+    status = 200
+    if form.validate_on_submit():
+        provider_id = form.provider.data or None
+        if provider_id and not scoped(Provider).where(Provider.id == provider_id).exists():
+            abort(404)
+        if form.role.data == ROLE_THERAPIST and not provider_id:
+            form.provider.errors.append(
+                "Choose the therapist record for this user (add it under Providers first)."
+            )
+            status = 400
+        else:
+            if staff_service.change_role(user, form.role.data, provider_id):
+                flash(f"{user.name}'s role is now {user.role_label}.", "success")
+            return redirect(url_for("provider.staff"))
+    elif request.method == "POST":
+        status = 400
+    return render("owner/staff_role.html", form=form, user=user), status
 
 
 @bp.route("/settings/staff/<int:user_id>/totp-reset", methods=["POST"])
@@ -279,12 +335,14 @@ def staff_totp_reset(user_id):
     """For a lost phone: the user sets two-step login up again at their next login."""
     user = _staff_user(user_id)
     if user.id == current_user.id:
-        flash("Another owner must reset your own two-step login.", "error")
+        flash(
+            "Another owner must reset your own two-step login. The practice's only owner: "
+            "whoever runs the portal's server runs "
+            f"flask --app wsgi reset-two-step --email {user.email}",
+            "error",
+        )
         return redirect(url_for("provider.staff"))
-    with database.atomic("IMMEDIATE"):
-        User.update(totp_enabled=False, totp_secret=None).where(User.id == user.id).execute()
-        sessions.revoke_sessions(user, "two-step login reset")
-        audit.record("user.totp_reset", obj=user)
+    staff_service.reset_two_step(user)
     flash(
         f"Two-step login of {user.name} is reset; they set it up again at their next login.",
         "success",

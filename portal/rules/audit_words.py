@@ -55,11 +55,21 @@ WORDS = {
     "package.refund_again": "Sent a package's refund again",
     "package.sell": "Sold a package",
     "password.changed": "Changed their password",
+    "password.reset_requested": "Asked for a password reset link",
+    "password.set": "Chose a password by an e-mailed link",
     "payment.record": "Recorded a payment",
     "policy.view": "Viewed an insurance policy",
     "receipt.send": "E-mailed a receipt link",
     "schedule.view": "Viewed the schedule",
+    "session.expired": "Session ended: idle or too long",
     "tip.record": "Recorded a tip",
+    "totp.enabled": "Turned on two-step login",
+    "user.disable": "Disabled a staff user",
+    "user.enable": "Enabled a staff user",
+    "user.invite": "Invited a user",
+    "user.invite_refused": "Refused to resend an invitation",
+    "user.role": "Changed a staff user's role",
+    "user.totp_reset": "Reset a staff user's two-step login",
 }
 
 

@@ -1,13 +1,13 @@
 """The routine work the consumer does on a schedule, so a server needs no cron for it:
 appointment reminders, package expiry, e-mail that failed to send and the database's
-planner statistics. Each stays a
+planner statistics; and e-mail a page left for it to send (deliver_mail). Each stays a
 `flask --app wsgi ...` command too, for running by hand."""
 
 from flask import current_app
 
 from portal import db, mail
 from portal.services import packages, scheduling
-from portal.tasks import crontab, periodic
+from portal.tasks import crontab, periodic, task
 
 
 @periodic(crontab(minute="*/15"))
@@ -28,6 +28,13 @@ def retry_mail():
     if not current_app.config.get("MAIL_SERVER"):
         return 0
     return mail.retry_failed(24)
+
+
+@task()
+def deliver_mail(message_id):
+    """One e-mail a page stored without waiting for the mail server (mail.held()); if it
+    fails, retry_mail tries again."""
+    return mail.deliver(message_id)
 
 
 @periodic(crontab(minute="50", hour="3"))

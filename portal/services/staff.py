@@ -1,0 +1,96 @@
+"""What the owner changes about staff users: disabling and enabling them, their role, their
+two-step login after a lost phone; and what a disabled therapist leaves on the schedule
+(their visits ahead stay booked until the owner moves or cancels them: the staff page
+keeps pointing at them)."""
+
+import datetime as dt
+from typing import NamedTuple
+
+from peewee import fn
+
+from portal import audit, clock
+from portal.db import database
+from portal.models import ROLE_FRONTDESK, Appointment, User, UserToken
+from portal.models.scheduling import STATUS_BOOKED, STATUS_CHECKED_IN
+from portal.sessions import revoke_sessions
+
+
+class Ahead(NamedTuple):
+    """A provider's booked visits from now on: how many, and when the first starts (UTC)."""
+
+    count: int
+    first: dt.datetime
+
+    def words(self):
+        return f"{self.count} booked visit{'s' if self.count != 1 else ''} ahead"
+
+    @property
+    def them(self):
+        return "it" if self.count == 1 else "them"
+
+
+def visits_ahead(provider_ids):
+    """{provider id: Ahead} for those of `provider_ids` with visits still to come."""
+    ids = [p for p in provider_ids if p]
+    if not ids:
+        return {}
+    first = fn.MIN(Appointment.starts_at)
+    rows = (
+        Appointment.select(Appointment.provider, fn.COUNT(Appointment.id), first)
+        .where(
+            Appointment.provider.in_(ids)
+            & (Appointment.starts_at >= clock.utcnow())
+            & Appointment.status.in_((STATUS_BOOKED, STATUS_CHECKED_IN))
+        )
+        .group_by(Appointment.provider)
+        .tuples()
+    )
+    return {
+        pid: Ahead(count, Appointment.starts_at.python_value(start)) for pid, count, start in rows
+    }
+
+
+def set_active(user, active):
+    """Enable or disable a staff user. Disabling ends their sessions everywhere and spends
+    their open one-time links (an invitation sent earlier must not let them in). Returns
+    their visits ahead (Ahead) when disabled with some, else None."""
+    with database.atomic("IMMEDIATE"):
+        User.update(active=active).where(User.id == user.id).execute()
+        user.active = active
+        if active:
+            audit.record("user.enable", obj=user)
+            return None
+        ended = revoke_sessions(user, "disabled")
+        UserToken.update(used_at=clock.utcnow()).where(
+            (UserToken.user == user.id) & UserToken.used_at.is_null()
+        ).execute()
+        ahead = visits_ahead([user.provider_id]).get(user.provider_id)
+        detail = f"ended {ended} session{'s' if ended != 1 else ''}"
+        detail += f"; {ahead.words()}" if ahead else ""
+        audit.record("user.disable", obj=user, detail=detail)
+    return ahead
+
+
+def change_role(user, role, provider_id):
+    """Give a staff user another role (and therapist record; the front desk has none). It
+    takes effect at their next request: every request reads the user afresh. Returns
+    whether anything changed."""
+    if role == ROLE_FRONTDESK:
+        provider_id = None
+    before = user.role
+    if (role, provider_id) == (before, user.provider_id):
+        return False
+    with database.atomic("IMMEDIATE"):
+        User.update(role=role, provider=provider_id).where(User.id == user.id).execute()
+        user.role, user.provider_id = role, provider_id
+        audit.record("user.role", obj=user, detail=f"{before} -> {role}")
+    return True
+
+
+def reset_two_step(user, detail=""):
+    """For a lost phone: two-step login off, their sessions ended; they log in with the
+    password alone and set it up again (at once, if the practice requires it)."""
+    with database.atomic("IMMEDIATE"):
+        User.update(totp_enabled=False, totp_secret=None).where(User.id == user.id).execute()
+        revoke_sessions(user, "two-step login reset")
+        audit.record("user.totp_reset", obj=user, detail=detail)
