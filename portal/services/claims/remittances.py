@@ -1,5 +1,6 @@
 """835 remittances in: read the file (portal.x12.read835), refuse it when it was posted
-before (the same file, or the same payer and check/EFT trace number in another file),
+before (the same file, or the same payment in another file: the payer's check/EFT trace
+number, amount and day; read835.Remittance.payment says why),
 keep it as a StoredDocument, match each CLP to a claim by patient control number and post
 it (posting.post); a CLP that names no claim of the practice is kept as an unmatched line,
 with nothing posted, to be matched by hand or dismissed with a note.
@@ -73,7 +74,9 @@ def read(data):
     except X12Error as exc:
         raise RemittanceError(f"This is not a readable 835 remittance: {exc}") from None
     for i, r in enumerate(remits):
-        if any(_same_payment(r, o.identity, o.plan) for o in remits[:i]):
+        # One file cannot mean two payments by one trace number, whatever their amounts
+        # (across files the numbers come round again: _refuse_repeats).
+        if any(read835.same_payment(r.payment[:3], o.payment[:3]) for o in remits[:i]):
             raise RemittanceError(
                 f"This file holds payment {r.trace_number} twice (two transaction sets with "
                 "the same payer and trace number): ask the payer for a corrected file."
@@ -87,15 +90,16 @@ def read(data):
     return remits
 
 
-def _same_payment(remit, identity, plan):
-    """Whether `remit` (read835.Remittance) is the payment of `identity` and `plan` again:
-    the same payer identifier and trace number, and no plan of the payer's that tells
-    them apart (read835.same_plan)."""
-    return remit.identity == identity and read835.same_plan(remit.plan, plan)
+def _stored_payment(row):
+    """A Remittance row's read835.Remittance.payment, as the import stored it."""
+    return (row.payer_identifier, row.trace_number, row.trace_supplement, row.payment_cents,
+            row.payment_date)  # fmt: skip
 
 
-def _stored_plan(row):
-    return (row.trace_supplement, row.payer_code)
+def _payment_of(remit):
+    """`remit`'s payment as a Remittance row keeps it (text cut to the column's 255)."""
+    payer, trace, plan, cents, day = remit.payment
+    return (payer[:255], trace[:255], plan[:255], cents, day)
 
 
 def _check_balance(r):
@@ -129,12 +133,8 @@ def provider_adjustments(remittance):
 
 def _is_row_of(remit, row):
     """Whether the Remittance `row` was imported from `remit` (of its stored file)."""
-    payer_key, trace = remit.identity
-    supplement, code = remit.plan
-    return (payer_key[:255], trace[:255], supplement[:255], code[:255]) == (
-        row.payer_identifier,
-        row.trace_number,
-        *_stored_plan(row),
+    return _payment_of(remit) + (remit.payer_id.strip()[:255],) == _stored_payment(row) + (
+        row.payer_code,
     )
 
 
@@ -156,13 +156,16 @@ def _refuse_repeats(practice_id, digest, remits):
             f"{seen.payer_name or 'the payer'}): nothing was posted again."
         )
     for r in remits:
-        payer_key, trace = r.identity
+        p = _payment_of(r)
+        payer, trace, _, cents, day = p
         same = Remittance.select().where(
             (Remittance.practice == practice_id)
-            & (Remittance.payer_identifier == payer_key[:255])
-            & (Remittance.trace_number == trace[:255])
+            & (Remittance.payer_identifier == payer)
+            & (Remittance.trace_number == trace)
+            & (Remittance.payment_cents == cents)
+            & (Remittance.payment_date.is_null() if day is None else Remittance.payment_date == day)
         )
-        seen = next((row for row in same if read835.same_plan(r.plan, _stored_plan(row))), None)
+        seen = next((row for row in same if read835.same_payment(p, _stored_payment(row))), None)
         if seen is not None:
             raise AlreadyImported(
                 f"{r.payer_name or 'The payer'}'s payment {trace} was posted on {_when(seen)} "
@@ -324,15 +327,15 @@ def _store(practice_id, data, digest, remits, filename, user):
 
 
 def _remittance_row(practice_id, remit, digest, doc, source, claims, user, now):
-    payer_key, trace = remit.identity
+    payer, trace, plan, _, _ = _payment_of(remit)
     return Remittance.create(
         practice=practice_id,
         payer=_payer_of(practice_id, remit, claims),
         payer_name=(remit.payer_name or "")[:255],
-        payer_identifier=payer_key[:255],
-        trace_number=trace[:255],
-        trace_supplement=remit.plan[0][:255],
-        payer_code=remit.plan[1][:255],
+        payer_identifier=payer,
+        trace_number=trace,
+        trace_supplement=plan,
+        payer_code=remit.payer_id.strip()[:255],
         payment_cents=remit.payment_cents,
         payment_method=remit.method,
         payment_date=remit.payment_date,
