@@ -30,9 +30,12 @@ OLD_INDEX = (
     "CREATE UNIQUE INDEX remittance_trace ON remittance (practice_id, payer_identifier, "
     "trace_supplement, payer_code, trace_number)"
 )
+# A payment without a date (BPR16 left out) is kept out twice too: NULLs never repeat in
+# a unique index.
 NEW_INDEX = (
     "CREATE UNIQUE INDEX remittance_trace ON remittance (practice_id, payer_identifier, "
-    "trace_supplement, payer_code, trace_number, payment_cents, payment_date)"
+    "trace_supplement, payer_code, trace_number, payment_cents, "
+    "(COALESCE(payment_date, '0001-01-01')))"
 )
 COLUMNS = "practice_id, payer_identifier, trace_supplement, payer_code, trace_number"
 
