@@ -176,7 +176,8 @@ def test_migration_0024_lets_a_ta1_be_kept_and_applied_and_takes_it_back(app, wo
                                          message="x", source="997", created_at=now))  # fmt: skip
     _refused(lambda: ClaimBatch.update(ta1_status="X").where(ClaimBatch.id == batch.id).execute())
 
-    assert r.down(name) == [name]
+    reverted = r.down(name)  # and every later migration
+    assert reverted[-1] == name
     assert {"ta1_status", "ta1_detail"}.isdisjoint(
         c.name for c in database.get_columns("claim_batch")
     )
@@ -192,7 +193,7 @@ def test_migration_0024_lets_a_ta1_be_kept_and_applied_and_takes_it_back(app, wo
     assert ClaimProblem.get_by_id(problem.id).source == "999"
     _refused(lambda: _received(a.practice, "ta1", n=5))
 
-    assert r.up() == [name]
+    assert r.up() == list(reversed(reverted))
     assert ClearinghouseFile.get_by_id(kept.id).data == b"ISA"  # kept, bytes and all
     assert ClaimBatch.get_by_id(batch.id).ta1_status == ""
     again = _received(a.practice, "ta1", n=6)  # the download's reference is the new table

@@ -200,10 +200,12 @@ class Remittance(BaseModel):
     practice = ForeignKeyField(Practice, backref="remittances", on_delete="RESTRICT")
     payer = ForeignKeyField(Payer, null=True, on_delete="RESTRICT")  # matched by payer ID
     payer_name = CharField(default="")
-    payer_identifier = CharField(default="")  # the payer's ID in the 835 (N1*PR / TRN03)
+    payer_identifier = CharField(default="")  # TRN03 (else BPR10, else N1*PR's name)
     trace_supplement = CharField(default="")  # TRN04: the plan or division under TRN03
-    payer_code = CharField(default="")  # 1000A REF*2U (or N1*PR04): the payer's own ID
-    trace_number = CharField()  # check or EFT trace number: the same again is refused
+    payer_code = CharField(default="")  # 1000A REF*2U (or N1*PR04): shown, not a key
+    # Check or EFT trace number: with the payer, amount and date, the same payment again is
+    # refused (portal.x12.read835.Remittance.payment).
+    trace_number = CharField()
     payment_cents = IntegerField(default=0)
     payment_method = CharField(default="")  # CHK, ACH, NON ...
     payment_date = DateField(null=True)

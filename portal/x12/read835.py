@@ -12,12 +12,10 @@
                 svc.code, svc.modifiers, svc.charge_cents, svc.paid_cents, svc.units
         remit.provider_adjustments        # PLB: belong to no claim
 
-A remittance is the same one again when payer and trace number repeat (TRN02 with
-TRN03 or the payer's ID): `remit.identity`, unless the two tell apart payers that share
-the TRN03 (plans or divisions paying under one tax ID may reuse check numbers): by TRN04,
-the originating company supplemental code, or the payer's additional ID (1000A REF*2U, or
-N1*PR04): `remit.plan`, and `same_plan(a.plan, b.plan)`. Raises X12Error on malformed
-input.
+A remittance is the same payment again when `same_payment(a.payment, b.payment)`: the
+payer's reassociation trace (TRN02 with TRN03), the amount (BPR02) and the day (BPR16)
+repeat, and TRN04 does not tell them apart (see Remittance.payment). Raises X12Error on
+malformed input.
 """
 
 import datetime as dt
@@ -129,6 +127,7 @@ class Remittance:
     trace_number: str  # TRN02: check or EFT trace number
     payer_trace_id: str  # TRN03: the payer's identifier (1 + tax ID, often)
     trace_supplement: str = ""  # TRN04: the payer's division or plan under that TRN03
+    originating_company: str = ""  # BPR10: the payer's identifier (TRN03's twin)
     payer_name: str = ""
     payer_id: str = ""  # N1*PR's ID or REF*2U
     payee_name: str = ""
@@ -144,25 +143,46 @@ class Remittance:
 
     @property
     def identity(self) -> tuple[str, str]:
-        """(payer, trace number): the same remittance again has the same identity."""
-        return (self.payer_trace_id or self.payer_id or self.payer_name, self.trace_number)
+        """(payer, trace number): the payer as its own trace names it (TRN03, else BPR10,
+        else N1*PR's name), and TRN02."""
+        payer = self.payer_trace_id or self.originating_company or self.payer_name
+        return (payer, self.trace_number)
 
     @property
-    def plan(self) -> tuple[str, str]:
-        """(TRN04, payer ID): what tells apart payers sharing the identity's payer (TRN03),
-        '' where the file does not say."""
-        return (self.trace_supplement.strip(), self.payer_id.strip())
+    def payment(self) -> tuple[str, str, str, int, dt.date | None]:
+        """(payer, trace number, TRN04, BPR02 cents, BPR16 date): what makes a payment the
+        same one again (same_payment).
+
+        - TRN02 with TRN03 (else BPR10, the same identifier) is the payer's reassociation
+          trace: the payer writes it, its bank carries it with the money, and whoever
+          passes the 835 on keeps it.
+        - BPR02 and BPR16, the money itself: check and EFT trace numbers come round again
+          (and two plans under one tax ID may each write check 1001), but not for the
+          same amount on the same day.
+        - TRN04, the payer's division or plan in the same TRN: two plans of one tax ID
+          tell their payments apart by it; a file that leaves it out cannot, and is
+          taken for the same payment.
+        - Not the payer's additional ID (1000A REF*2U, N1*PR04): clearinghouses write
+          their own payer IDs there, so a copy of the same payment names another. It is
+          kept on the remittance to show, never to tell payments apart.
+        """
+        return (*self.identity, self.trace_supplement.strip(), self.payment_cents,
+                self.payment_date)  # fmt: skip
 
 
-def same_plan(a: tuple[str, str], b: tuple[str, str]) -> bool:
-    """Whether two remittances with the same identity come from the same payer: each part
-    of their `plan` the same, or missing from one of them (a file that does not name the
-    plan cannot tell a payment apart from another: it is taken for the same one).
+def same_payment(a: tuple, b: tuple) -> bool:
+    """Whether two Remittance.payment tuples are the same payment: equal, except a TRN04
+    missing from one of them (a file that does not name the plan cannot tell a payment
+    apart from another: it is taken for the same one).
 
-    same_plan(("PLANA", "BHH01"), ("PLANB", "BHH01")) is False
-    same_plan(("", "BHH01"), ("PLANA", "BHH01")) is True
+    same_payment(("1131", "CHK1", "PLANA", 7200, d), ("1131", "CHK1", "PLANB", 7200, d))
+    is False; with "" for either TRN04 it is True. Given the tuples' first three, it says
+    whether two remittances carry the same trace, whatever their amounts.
     """
-    return all(x == y or not x or not y for x, y in zip(a, b, strict=True))
+    (payer, trace, plan, *money), (payer_b, trace_b, plan_b, *money_b) = a, b
+    return (payer, trace, money) == (payer_b, trace_b, money_b) and (
+        plan == plan_b or not plan or not plan_b
+    )
 
 
 ADJUSTMENT_GROUPS = ("CO", "PR", "OA", "PI", "CR")  # CAS01 (CR: 4010 files, still seen)
@@ -210,6 +230,7 @@ def _bpr(seg: Segment, isa: Segment, gs: Segment, st: Segment) -> Remittance:
         payment_date=date_of(seg[16], "payment date"),
         trace_number="",
         payer_trace_id="",
+        originating_company=seg[10],
     )
 
 

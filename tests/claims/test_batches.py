@@ -199,8 +199,13 @@ def test_corrected_void_and_secondary_claims(a, world):
     primary = _claim(a, payer_obj=payer, status="paid", paid_cents=7000,
                      adjudicated_at=dt.datetime(2026, 11, 20, 12))  # fmt: skip
     line = primary.lines.order_by(ClaimLine.position).first()
-    posting = ClaimPosting.create(
-        practice=a.practice, claim=primary, claim_line=line, allowed_cents=7000, paid_cents=7000
+    posting = ClaimPosting.create(  # posted by hand when it was adjudicated
+        practice=a.practice,
+        claim=primary,
+        claim_line=line,
+        allowed_cents=7000,
+        paid_cents=7000,
+        created_at=dt.datetime(2026, 11, 20, 12),
     )
     ClaimAdjustment.create(
         practice=a.practice, posting=posting, group_code="CO", reason_code="45", amount_cents=2000

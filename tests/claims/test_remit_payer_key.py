@@ -1,7 +1,9 @@
-"""The same payment again, or another plan's: an 835 is refused when its payer identifier
-(TRN03) and check/EFT trace number (TRN02) were posted before, unless the files tell two
-plans or divisions of one tax ID apart (TRN04, or the payer's REF*2U) and those differ.
-Every file passes pyx12 first; imported() checks that the same file again is refused."""
+"""The same payment again, or another one: an 835 is refused when its payer identifier
+(TRN03), check/EFT trace number (TRN02), amount (BPR02) and payment date (BPR16) were
+posted before, unless the files tell two plans or divisions of one tax ID apart by TRN04
+and those differ. The payer's REF*2U does not tell payments apart: a clearinghouse
+rewrites it on its copy of the payer's file. Every file passes pyx12 first; imported()
+checks that the same file again is refused."""
 
 import pytest
 
@@ -25,8 +27,8 @@ def _file(pcn, control, **kw):
 @pytest.mark.parametrize(
     "plan_a, plan_b",
     [({"trace_supplement": "PLANA"}, {"trace_supplement": "PLANB"}),
-     ({"payer_id": "BHH01"}, {"payer_id": "BHH02"})],
-    ids=["TRN04", "REF*2U"],
+     ({"payer_id": "BHH01"}, {"payer_id": "BHH02", "paid_on": "20261219"})],
+    ids=["TRN04", "another day"],
 )  # fmt: skip
 def test_two_plans_of_one_tax_id_may_use_the_same_check_number(side, plan_a, plan_b):
     a = submitted(side, "V81P1", lines=(("97124", 45, 3, 9000),))
@@ -36,7 +38,7 @@ def test_two_plans_of_one_tax_id_may_use_the_same_check_number(side, plan_a, pla
     assert claim_money_of(a)[:2] == claim_money_of(b)[:2] == ("paid", 7200)
     rows = list(Remittance.select().order_by(Remittance.id))
     assert {(r.payer_identifier, r.trace_number) for r in rows} == {("1131234567", "CHK7001")}
-    assert len({(r.trace_supplement, r.payer_code) for r in rows}) == 2
+    assert len({(r.trace_supplement, r.payer_code, r.payment_date) for r in rows}) == 2
     # Plan A's payment again in another file (made again, a new control number): refused.
     again = _file("V81P1", 89003, **plan_a)
     refused(side.practice.id, again, "payment CHK7001 was posted on .* from another file")
@@ -85,3 +87,86 @@ def test_migration_0022_reads_the_plan_of_payments_imported_before(side):
     submitted(side, "V87P1", lines=(("97124", 45, 3, 9000),))
     imported(side.practice.id, _file("V87P1", 89032, trace_supplement="PLANB"))
     refused(side.practice.id, _file("V86P1", 89033, trace_supplement="PLANA"), "was posted on")
+
+
+@pytest.mark.parametrize("payer_id", ["CLH00417", "60054", ""])
+def test_a_clearinghouse_copy_with_another_ref_2u_is_the_same_payment(side, payer_id):
+    """The payer's file, then a clearinghouse's copy of it that names the payer by the
+    clearinghouse's own payer ID in REF*2U (or leaves it out): the same check, for the same
+    amount on the same day, is posted once."""
+    a = submitted(side, "V88P1", lines=(("97124", 45, 3, 9000),))
+    imported(side.practice.id, _file("V88P1", 89041))
+    copy = _file("V88P1", 89042, payer_id=payer_id)
+    refused(side.practice.id, copy, "payment CHK7001 was posted on .* from another file")
+    assert claim_money_of(a)[:2] == ("paid", 7200)
+    assert Remittance.select().count() == 1
+
+
+def test_one_file_holding_the_payment_twice_under_two_ref_2u_is_refused(side):
+    submitted(side, "V89P1", lines=(("97124", 45, 3, 9000),))
+    one = transaction(_paid("V89P1", "B891"), payment="72", trace="CHK7003")
+    two = transaction(_paid("V89P1", "B891"), payment="72", trace="CHK7003", control="0002",
+                      payer_id="CLH00417")  # fmt: skip
+    refused(side.practice.id, interchange([one, two], control=89051), "holds payment CHK7003")
+
+
+@pytest.mark.parametrize(
+    "other",
+    [{"payment": "60", "paid": ["CLP*V91P2*1*90*60*0*12*B912*11*1", "SVC*HC:97124*90*60**3",
+                                "CAS*CO*45*30"]},
+     {"paid_on": "20261219"}],
+    ids=["another amount", "another day"],
+)  # fmt: skip
+def test_the_same_check_number_for_another_amount_or_day_is_another_payment(side, other):
+    """A payer's check and EFT trace numbers come round again: the same payer and number
+    for another amount, or paid on another day, is another payment, and posts."""
+    a = submitted(side, "V91P1", lines=(("97124", 45, 3, 9000),))
+    b = submitted(side, "V91P2", lines=(("97124", 45, 3, 9000),))
+    imported(side.practice.id, _file("V91P1", 89061))
+    body = other.get("paid", _paid("V91P2", "B912"))
+    kw = {k: v for k, v in other.items() if k != "paid"}
+    kw.setdefault("payment", "72")
+    imported(side.practice.id,
+             interchange([transaction(body, trace="CHK7001", **kw)], control=89062))  # fmt: skip
+    assert claim_money_of(a)[:2] == ("paid", 7200)
+    assert claim_money_of(b)[1] == int(kw["payment"]) * 100
+    assert Remittance.select().count() == 2
+
+
+MIGRATION = "0026_remittance_payment_key"
+
+
+def test_migration_0026_keys_a_file_without_trn03_by_bpr10_and_back(side):
+    """An 835 without TRN03 (the guide requires it; a few senders leave it out) was kept
+    under its REF*2U before 0026: 0026 keys it by BPR10 (the same identifier as TRN03), so
+    that a clearinghouse's copy naming another REF*2U is refused, and the payment is still
+    found in its file (its PLB); down keys it by REF*2U again."""
+    c = submitted(side, "V93P1", lines=(("97124", 45, 3, 9000),))
+    plb = "PLB*1234567893*20261231*L6:INTEREST*-1.5"
+    text = interchange([transaction(_paid("V93P1", "B931"), payment="73.5", trace="CHK7009",
+                                    plb=[plb])], control=89071)  # fmt: skip
+    untraced = text.replace("TRN*1*CHK7009*1131234567", "TRN*1*CHK7009")
+    imported(side.practice.id, untraced, valid=False)
+    (row,) = Remittance.select()
+    assert row.payer_identifier == "1131234567"
+    r = runner()
+    assert r.down(MIGRATION) == [MIGRATION]
+    assert Remittance.get_by_id(row.id).payer_identifier == "BHH01"
+    assert r.up() == [MIGRATION]
+    row = Remittance.get_by_id(row.id)
+    assert row.payer_identifier == "1131234567"
+    assert [a.reason for a in remittances.provider_adjustments(row)] == ["L6"]
+    copy = untraced.replace("REF*2U*BHH01", "REF*2U*CLH00417").replace("89071", "89072")
+    refused(side.practice.id, copy, "payment CHK7009 was posted on")
+    assert claim_money_of(c)[:2] == ("paid", 7200)
+
+
+def test_migration_0026_is_not_undone_over_two_payments_of_one_check_number(side):
+    submitted(side, "V94P1", lines=(("97124", 45, 3, 9000),))
+    submitted(side, "V94P2", lines=(("97124", 45, 3, 9000),))
+    imported(side.practice.id, _file("V94P1", 89081))
+    imported(side.practice.id, _file("V94P2", 89082, paid_on="20261219"))
+    with pytest.raises(RuntimeError, match="0026 cannot be undone"):
+        runner().down(MIGRATION)
+    assert MIGRATION in {m.name for m in runner().status() if m.applied}
+    assert Remittance.select().count() == 2

@@ -6,7 +6,8 @@ SQLite file; every file passes pyx12 first and the same file again changes nothi
 
 import pytest
 
-from portal.models import Claim, ClaimLine, ClaimProblem, Invoice, RemittanceClaim
+from portal.models import Claim, ClaimLine, ClaimProblem, Invoice, Remittance, RemittanceClaim
+from portal.services.claims import remittances
 from tests.claims.era import interchange, transaction
 from tests.claims.test_remit_edges import (
     CORRECTED,
@@ -137,3 +138,77 @@ def test_a_reversal_in_a_later_transaction_set_goes_before_the_new_answer(side):
     rows = {r.remittance_id: r.status_code for r in RemittanceClaim.select()
             .where(RemittanceClaim.claim == c.id)}  # fmt: skip
     assert rows[by_trace["EFT33"].id] == "1" and rows[by_trace["EFT34"].id] == "22"
+
+
+# --- a split claim's CLPs matched by hand, one at a time -----------------------------------
+
+
+def _unmatched(practice_id):
+    return {r.payer_claim_number: r for r in remittances.unmatched_lines(practice_id)}
+
+
+@pytest.mark.parametrize(
+    "body, payment, money, lines, denied",
+    [
+        (LINES_1_2_PAID + LINE_3_PAID, "176", ("paid", 17600, 0, 4400, 0),
+         [(7200, 1800), (5600, 1400), (4800, 1200)], []),
+        (LINES_1_2_PAID + LINE_3_DENIED, "128", ("partially_paid", 12800, 0, 3200, 6000),
+         [(7200, 1800), (5600, 1400), (0, 0)], ["97124: $60.00 not paid"]),
+        (LINE_3_DENIED + LINES_1_2_PAID, "128", ("partially_paid", 12800, 0, 3200, 6000),
+         [(7200, 1800), (5600, 1400), (0, 0)], ["97124: $60.00 not paid"]),
+    ],
+    ids=["both paid", "paid then denied", "denied then paid"],
+)  # fmt: skip
+def test_a_split_claim_matched_by_hand_ends_as_if_posted_from_one_file(
+    side, body, payment, money, lines, denied
+):
+    """Both CLPs name a claim the practice does not have (the payer mistyped CLP01): the
+    desk matches them to the claim one at a time, and the claim ends as the one-file
+    import above leaves it (its status from both answers, each line paid once, the
+    denial kept), not as the last CLP alone says."""
+    c = submitted(side, "V91P1", lines=THREE_LINES)
+    typo = [s.replace("CLP*V91P1*", "CLP*V91PX*") for s in body]
+    text = interchange([transaction(typo, payment=payment, trace="EFT94")])
+    result = imported(side.practice.id, text)
+    assert not result.posted and len(result.unmatched) == 2
+    for number in [s.split("*")[7] for s in body if s.startswith("CLP*")]:
+        remittances.match_line(_unmatched(side.practice.id)[number], c, user=side.frontdesk)
+    assert claim_money_of(c) == money
+    assert _lines(c) == lines
+    problems = [p.message for p in ClaimProblem.select().where(ClaimProblem.claim == c.id)]
+    assert [m.split(" — ")[0] for m in problems] == denied
+    assert Remittance.get_by_id(result.remittances[0].id).unmatched_count == 0
+
+
+def test_a_split_claims_second_clp_matched_by_hand_adds_to_the_one_posted(side):
+    """The payer wrote CLP01 right in the first CLP (posted at import) and mistyped it in
+    the second (matched by hand later): the denial of line 3 leaves the claim partially
+    paid, with line 3 open, not denied."""
+    c = submitted(side, "V95P1", lines=THREE_LINES)
+    first = [s.replace("V91P1", "V95P1") for s in LINES_1_2_PAID]
+    second = [s.replace("V91P1", "V95PX") for s in LINE_3_DENIED]
+    result = imported(side.practice.id, interchange([transaction(first + second, payment="128",
+                                                                 trace="EFT95")]))  # fmt: skip
+    assert len(result.posted) == 1 and len(result.unmatched) == 1
+    assert claim_money_of(c)[0] == "paid"
+    out = remittances.match_line(result.unmatched[0], c, user=side.frontdesk)
+    assert out.status == "partially_paid"
+    assert claim_money_of(c) == ("partially_paid", 12800, 0, 3200, 6000)
+    assert _lines(c) == [(7200, 1800), (5600, 1400), (0, 0)]
+
+
+def test_twin_clps_matched_by_hand_each_post_their_own_line(side):
+    """A split claim's two CLPs alike in everything the unmatched list keeps (number,
+    status, charge, paid, CLP07) but paying different procedures: each hand match posts
+    its own CLP, so both lines are paid, once each."""
+    c = submitted(side, "V96P1", lines=(("97124", 45, 3, 9000), ("97140", 45, 3, 9000)))
+    body = ["CLP*V96PX*1*90*72*0*12*BHH9601*11*1", "SVC*HC:97124*90*72**3",
+            "DTM*472*20261102", "CAS*CO*45*18",
+            "CLP*V96PX*1*90*72*0*12*BHH9601*11*1", "SVC*HC:97140*90*72**3",
+            "DTM*472*20261102", "CAS*CO*45*18"]  # fmt: skip
+    result = imported(side.practice.id, interchange([transaction(body, payment="144",
+                                                                 trace="EFT96")]))  # fmt: skip
+    for line in result.unmatched:
+        remittances.match_line(line, c, user=side.frontdesk)
+    assert claim_money_of(c) == ("paid", 14400, 0, 3600, 0)
+    assert _lines(c) == [(7200, 1800), (7200, 1800)]

@@ -54,6 +54,12 @@ def test_a_remittance_trace_number_is_posted_once(claim):
     database.execute_sql(sql, (claim.practice_id, "a" * 64))
     with pytest.raises(IntegrityError), database.atomic():
         database.execute_sql(sql, (claim.practice_id, "b" * 64))
+    # The same number for another amount is another payment (migration 0026).
+    other = q(
+        "INSERT INTO remittance (practice_id, payer_identifier, trace_number, sha256, "
+        "payment_cents, created_at) VALUES (?, 'ACME', '12345', ?, 100, '2026-11-30 10:00:00')"
+    )
+    database.execute_sql(other, (claim.practice_id, "c" * 64))
 
 
 def test_a_write_off_is_append_only_and_never_zero(claim):

@@ -2,8 +2,9 @@
 2330B DTP*573, or 2430 DTP*573 on each line the primary answered): the primary payer's own
 date, as its answer gave it. From an 835, its payment date (BPR16); posted by hand, the
 day it was posted in the practice's zone. The answer is the primary's latest (whose money
-AMT*D, SVD and CAS report), while the secondary's filing clock starts on its first, both
-read by services/claims/filing.py. Every file is validated with pyx12."""
+AMT*D, SVD and CAS report), on a line the latest that adjudicated that line, while the
+secondary's filing clock starts on the first, read by services/claims/filing.py. Every
+file is validated with pyx12."""
 
 import datetime as dt
 
@@ -171,3 +172,43 @@ def test_a_payment_posted_by_hand_is_dated_on_the_practices_day(a, payers, at):
         loaded = batch837.load_claims(Claim.select().where(Claim.id.in_(ids)), tz)
     assert three.count == one.count, (one.statements, three.statements)
     assert [x.primary_paid_date for x in loaded] == [day for _, day in pairs]
+
+
+TWO_LINES = (("97124", 45, 3, 9000), ("97140", 30, 2, 7000))
+
+
+def test_each_line_is_dated_by_the_answer_that_adjudicated_it(a, payers, at):
+    """The primary paid both lines on Nov 15, then took back line 2 alone and paid it again
+    on Dec 1 (a reversal and a new answer naming that line only): line 1's 2430 is Nov
+    15's answer, line 2's Dec 1's, each with that answer's SVD and CAS."""
+    primary = cf.claim(a.practice, a.c1, a.provider, payer_obj=payers[0], status="submitted",
+                       patient_control_number="PLINES", lines=TWO_LINES,
+                       submitted_at=dt.datetime(2026, 11, 5, 18))  # fmt: skip
+    at(dt.datetime(2026, 11, 18, 18))
+    _import(a, ["CLP*PLINES*1*160*120*0*12*BHH9201*11*1",
+                "SVC*HC:97124*90*70**3", "CAS*CO*45*20",
+                "SVC*HC:97140*70*50**2", "CAS*CO*45*20"],
+            paid_on="20261115", trace="EFT9201", control=92001, payment="120")  # fmt: skip
+    at(dt.datetime(2026, 12, 2, 18))
+    _import(a, ["CLP*PLINES*22*-70*-50*0*12*BHH9201*11*1",
+                "SVC*HC:97140*-70*-50**-2", "CAS*CO*45*-20",
+                "CLP*PLINES*1*70*56*0*12*BHH9202*11*1",
+                "SVC*HC:97140*70*56**2", "CAS*CO*45*14"],
+            paid_on="20261201", trace="EFT9202", control=92002, payment="6")  # fmt: skip
+    assert Claim.get_by_id(primary.id).paid_cents == 12600
+    primary = Claim.get_by_id(primary.id)
+    secondary = cf.claim(a.practice, a.c1, a.provider, policy_obj=payers[1], rank="secondary",
+                         primary_claim=primary, primary_paid_cents=primary.paid_cents,
+                         lines=TWO_LINES)  # fmt: skip
+
+    segs = _file(a)
+
+    assert in_order(
+        [f"CLM*{secondary.patient_control_number}*160***11:B:1*Y*A*Y*Y", "AMT*D*126",
+         "LX*1", "SV1*HC:97124*90*UN*3***1", "SVD*BHH01*70*HC:97124**3", "CAS*CO*45*20",
+         "DTP*573*D8*20261115",
+         "LX*2", "SV1*HC:97140*70*UN*2***1", "SVD*BHH01*56*HC:97140**2", "CAS*CO*45*14",
+         "DTP*573*D8*20261201"],
+        segs,
+    ), "\n".join(segs)  # fmt: skip
+    assert _paid_dates(segs) == ["DTP*573*D8*20261115", "DTP*573*D8*20261201"]

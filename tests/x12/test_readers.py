@@ -16,7 +16,7 @@ import pytest
 
 from portal.rules import claim_money, edi_codes
 from portal.x12.read277 import read_277ca
-from portal.x12.read835 import read_835
+from portal.x12.read835 import read_835, same_payment
 from portal.x12.read999 import read_999
 from portal.x12.segments import X12Error, identify, kind_of, parse
 from portal.x12.write837 import write_837p
@@ -60,12 +60,36 @@ def test_the_837_fixture_is_what_the_writer_makes():
 # --- 835 ---------------------------------------------------------------------------------------
 
 
+PAID = ("1131234567", "CHK7001", "", 7200, D(2026, 12, 12))
+
+
+@pytest.mark.parametrize(
+    "other, same",
+    [
+        (PAID, True),
+        (PAID[:2] + ("PLANA",) + PAID[3:], True),  # TRN04 on one side only
+        (("1999999999",) + PAID[1:], False),  # another payer
+        (PAID[:1] + ("CHK7002",) + PAID[2:], False),  # another check
+        (PAID[:3] + (6000, PAID[4]), False),  # another amount
+        (PAID[:4] + (D(2026, 12, 19),), False),  # another day
+    ],
+    ids=["same", "TRN04 one side", "payer", "trace", "amount", "day"],
+)
+def test_the_same_payment_again(other, same):
+    assert same_payment(PAID, other) is same
+    assert same_payment(other, PAID) is same
+    planned = PAID[:2] + ("PLANB",) + PAID[3:]
+    assert same_payment(planned, other[:2] + ("PLANA",) + other[3:]) is False
+
+
 def test_835_payment_and_claims():
     (remit,) = read_835(fixture("835_paid_partial_denied.txt"))
     assert (remit.payment_cents, remit.credit_debit, remit.method) == (15900, "C", "ACH")
     assert remit.payment_date == D(2026, 12, 12)
     assert remit.trace_number == "EFT20261212001" and remit.payer_trace_id == "1131234567"
     assert remit.identity == ("1131234567", "EFT20261212001")
+    assert remit.originating_company == "1131234567"  # BPR10, TRN03's twin
+    assert remit.payment == ("1131234567", "EFT20261212001", "", 15900, D(2026, 12, 12))
     assert (remit.payer_name, remit.payer_id) == ("BLUE HARBOR HEALTH", "BHH01")
     assert (remit.payee_name, remit.payee_npi) == ("CALM HANDS MASSAGE", "1234567893")
     assert [c.patient_control_number for c in remit.claims] == [

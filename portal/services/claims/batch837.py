@@ -15,7 +15,15 @@ import datetime as dt
 from peewee import JOIN
 
 from portal import clock
-from portal.models.claims import Claim, ClaimAdjustment, ClaimDiagnosis, ClaimLine, ClaimPosting
+from portal.models.claims import (
+    Claim,
+    ClaimAdjustment,
+    ClaimDiagnosis,
+    ClaimLine,
+    ClaimPosting,
+    Remittance,
+    RemittanceClaim,
+)
 from portal.models.insurance import InsurancePolicy, Payer, PriorAuthorization, Referral
 from portal.models.people import Client
 from portal.models.practice import Provider
@@ -94,7 +102,7 @@ def _attach(claims, tz):
         found = {
             p.claim.id: p for p in load_claims(Claim.select().where(Claim.id.in_(list(wanted))), tz)
         }
-        postings = _postings_of(list(wanted))
+        postings = _postings_of(list(wanted), tz)
         answers = filing.answers_by_claim(wanted, tz)
         for o in primaries:
             o.primary = found.get(o.claim.primary_claim_id)
@@ -117,11 +125,20 @@ def _paid_date(primary, answers, tz):
     return clock.local_date(primary.adjudicated_at or primary.updated_at or primary.created_at, tz)
 
 
-def _postings_of(claim_ids):
-    """{claim id: [(posting, [adjustments])]} in posting order."""
+def _postings_of(claim_ids, tz):
+    """{claim id: [(posting, [adjustments], day)]} in posting order; `day` is the date of
+    the answer the posting belongs to (filing's rule: its 835's payment date, else the
+    day it was posted in the practice's zone `tz`)."""
     postings = list(
-        ClaimPosting.select().where(ClaimPosting.claim.in_(claim_ids)).order_by(ClaimPosting.id)
-    )
+        ClaimPosting.select(ClaimPosting, Remittance.payment_date)
+        .join_from(ClaimPosting, RemittanceClaim, JOIN.LEFT_OUTER,
+                   on=(ClaimPosting.remittance_claim == RemittanceClaim.id))
+        .join_from(RemittanceClaim, Remittance, JOIN.LEFT_OUTER,
+                   on=(RemittanceClaim.remittance == Remittance.id))
+        .where(ClaimPosting.claim.in_(claim_ids))
+        .order_by(ClaimPosting.id)
+        .objects()
+    )  # fmt: skip
     adjustments = {}
     if postings:
         for a in ClaimAdjustment.select().where(
@@ -130,7 +147,8 @@ def _postings_of(claim_ids):
             adjustments.setdefault(a.posting_id, []).append(a)
     out = {}
     for p in postings:
-        out.setdefault(p.claim_id, []).append((p, adjustments.get(p.id, [])))
+        day = p.payment_date or clock.local_date(p.created_at, tz)
+        out.setdefault(p.claim_id, []).append((p, adjustments.get(p.id, []), day))
     return out
 
 
@@ -295,7 +313,11 @@ def _net(adjustments):
 
 
 def _other_payer(loaded):
-    """Loops 2320/2330 of a secondary claim: the primary payer and what it paid."""
+    """Loops 2320/2330 of a secondary claim: the primary payer and what it paid; per line
+    the primary answered (2430), the net of its postings on the line (a reversal and its
+    correction: what the payer decided last) and the day of the latest answer that
+    adjudicated that line, which may be earlier than the claim's latest answer (another
+    line re-adjudicated later)."""
     primary = loaded.primary
     if primary is None:
         return ()
@@ -303,18 +325,18 @@ def _other_payer(loaded):
     positions = {line.id: line.position for line in primary.lines}
     paid_date = loaded.primary_paid_date
     claim_level, by_line = [], {}
-    for posting, adjustments in loaded.primary_postings:
+    for posting, adjustments, day in loaded.primary_postings:
         adjs = [claim_money.Adj(a.group_code, a.reason_code, a.amount_cents) for a in adjustments]
         position = positions.get(posting.claim_line_id)
         if position is None:
             claim_level.extend(adjs)
             continue
-        paid, got = by_line.get(position, (0, []))
-        by_line[position] = (paid + posting.paid_cents, got + adjs)
+        paid, got, _ = by_line.get(position, (0, [], day))
+        by_line[position] = (paid + posting.paid_cents, got + adjs, day)
     policy = pclaim.policy
     line_adjudications = tuple(
-        x.LineAdjudication(n, paid, paid_date, _net(adjs))
-        for n, (paid, adjs) in sorted(by_line.items())
+        x.LineAdjudication(n, paid, day, _net(adjs))
+        for n, (paid, adjs, day) in sorted(by_line.items())
     )
     return (
         x.OtherPayer(

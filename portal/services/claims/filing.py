@@ -16,7 +16,8 @@ payer's answer posted, from an 835 or by hand, leaving the claim paid, partly pa
 denied) is the 835's payment date (BPR16) when the answer came from an 835 that gave one,
 else the day it was posted in the practice's zone. No answer on record: the date of
 service (the strict choice). The same days date the primary's payment on the secondary's
-837P (batch837, DTP*573): there, the latest answer's (answers_by_claim).
+837P (batch837, DTP*573): there, the latest answer's (answers_by_claim), and on each line
+(loop 2430) the latest answer's that adjudicated that line (batch837._postings_of).
 
 due() is two statements whatever the number of claims: the claims (their clock's start
 narrowed in SQL: see _start_sql), and the history deciding them (the sends of those sent

@@ -1,5 +1,6 @@
 """835 remittances in: read the file (portal.x12.read835), refuse it when it was posted
-before (the same file, or the same payer and check/EFT trace number in another file),
+before (the same file, or the same payment in another file: the payer's check/EFT trace
+number, amount and day; read835.Remittance.payment says why),
 keep it as a StoredDocument, match each CLP to a claim by patient control number and post
 it (posting.post); a CLP that names no claim of the practice is kept as an unmatched line,
 with nothing posted, to be matched by hand or dismissed with a note.
@@ -21,7 +22,7 @@ from peewee import IntegrityError, fn
 from portal import audit, clock
 from portal.db import database, unique_violation
 from portal.models.billing import StoredDocument
-from portal.models.claims import Claim, ClaimLine, Remittance, RemittanceClaim
+from portal.models.claims import Claim, ClaimLine, ClaimPosting, Remittance, RemittanceClaim
 from portal.models.insurance import Payer
 from portal.rules import claim_money, claim_status
 from portal.rules.money import format_cents
@@ -73,7 +74,9 @@ def read(data):
     except X12Error as exc:
         raise RemittanceError(f"This is not a readable 835 remittance: {exc}") from None
     for i, r in enumerate(remits):
-        if any(_same_payment(r, o.identity, o.plan) for o in remits[:i]):
+        # One file cannot mean two payments by one trace number, whatever their amounts
+        # (across files the numbers come round again: _refuse_repeats).
+        if any(read835.same_payment(r.payment[:3], o.payment[:3]) for o in remits[:i]):
             raise RemittanceError(
                 f"This file holds payment {r.trace_number} twice (two transaction sets with "
                 "the same payer and trace number): ask the payer for a corrected file."
@@ -87,15 +90,16 @@ def read(data):
     return remits
 
 
-def _same_payment(remit, identity, plan):
-    """Whether `remit` (read835.Remittance) is the payment of `identity` and `plan` again:
-    the same payer identifier and trace number, and no plan of the payer's that tells
-    them apart (read835.same_plan)."""
-    return remit.identity == identity and read835.same_plan(remit.plan, plan)
+def _stored_payment(row):
+    """A Remittance row's read835.Remittance.payment, as the import stored it."""
+    return (row.payer_identifier, row.trace_number, row.trace_supplement, row.payment_cents,
+            row.payment_date)  # fmt: skip
 
 
-def _stored_plan(row):
-    return (row.trace_supplement, row.payer_code)
+def _payment_of(remit):
+    """`remit`'s payment as a Remittance row keeps it (text cut to the column's 255)."""
+    payer, trace, plan, cents, day = remit.payment
+    return (payer[:255], trace[:255], plan[:255], cents, day)
 
 
 def _check_balance(r):
@@ -129,12 +133,8 @@ def provider_adjustments(remittance):
 
 def _is_row_of(remit, row):
     """Whether the Remittance `row` was imported from `remit` (of its stored file)."""
-    payer_key, trace = remit.identity
-    supplement, code = remit.plan
-    return (payer_key[:255], trace[:255], supplement[:255], code[:255]) == (
-        row.payer_identifier,
-        row.trace_number,
-        *_stored_plan(row),
+    return _payment_of(remit) + (remit.payer_id.strip()[:255],) == _stored_payment(row) + (
+        row.payer_code,
     )
 
 
@@ -156,13 +156,16 @@ def _refuse_repeats(practice_id, digest, remits):
             f"{seen.payer_name or 'the payer'}): nothing was posted again."
         )
     for r in remits:
-        payer_key, trace = r.identity
+        p = _payment_of(r)
+        payer, trace, _, cents, day = p
         same = Remittance.select().where(
             (Remittance.practice == practice_id)
-            & (Remittance.payer_identifier == payer_key[:255])
-            & (Remittance.trace_number == trace[:255])
+            & (Remittance.payer_identifier == payer)
+            & (Remittance.trace_number == trace)
+            & (Remittance.payment_cents == cents)
+            & (Remittance.payment_date.is_null() if day is None else Remittance.payment_date == day)
         )
-        seen = next((row for row in same if read835.same_plan(r.plan, _stored_plan(row))), None)
+        seen = next((row for row in same if read835.same_payment(p, _stored_payment(row))), None)
         if seen is not None:
             raise AlreadyImported(
                 f"{r.payer_name or 'The payer'}'s payment {trace} was posted on {_when(seen)} "
@@ -324,15 +327,15 @@ def _store(practice_id, data, digest, remits, filename, user):
 
 
 def _remittance_row(practice_id, remit, digest, doc, source, claims, user, now):
-    payer_key, trace = remit.identity
+    payer, trace, plan, _, _ = _payment_of(remit)
     return Remittance.create(
         practice=practice_id,
         payer=_payer_of(practice_id, remit, claims),
         payer_name=(remit.payer_name or "")[:255],
-        payer_identifier=payer_key[:255],
-        trace_number=trace[:255],
-        trace_supplement=remit.plan[0][:255],
-        payer_code=remit.plan[1][:255],
+        payer_identifier=payer,
+        trace_number=trace,
+        trace_supplement=plan,
+        payer_code=remit.payer_id.strip()[:255],
         payment_cents=remit.payment_cents,
         payment_method=remit.method,
         payment_date=remit.payment_date,
@@ -450,46 +453,91 @@ def _one_claim(row, cp, claim, out, user, now, splits, index):
 # --- unmatched lines ---------------------------------------------------------------------
 
 
-def _clp_of(line):
-    """The 835 CLP an unmatched line was read from (the file is kept)."""
-    remittance = Remittance.get_by_id(line.remittance_id)
+def _clps_of(remittance):
+    """The CLPs of the 835 transaction set `remittance` was imported from (the file is
+    kept)."""
     doc = StoredDocument.get_by_id(remittance.document_id)
     for remit in read(bytes(doc.data)):
-        if not _is_row_of(remit, remittance):
-            continue
-        for cp in remit.claims:
-            same = (
-                cp.patient_control_number.strip(),
-                cp.status,
-                cp.charge_cents,
-                cp.paid_cents,
-            ) == (
-                line.patient_control_number,
-                line.status_code,
-                line.charge_cents,
-                line.paid_cents,
-            )
-            if same:
-                return remittance, cp
-    raise RemittanceError("The remittance's file no longer holds this line.")
+        if _is_row_of(remit, remittance):
+            return remit.claims
+    return []
+
+
+def _row_key(pcn, status, charge, paid, payer_claim_number):
+    return (pcn.strip(), status, charge, paid, payer_claim_number.strip()[:255])
+
+
+def _clp_of(line, clps):
+    """The CLP of `clps` (its remittance's, _clps_of) that `line` (a RemittanceClaim) was
+    read from: the one saying the same, the nth such when a split claim has twin CLPs
+    (rows are written in the file's order for them, posting_order keeping it)."""
+    key = _row_key(line.patient_control_number, line.status_code, line.charge_cents,
+                   line.paid_cents, line.payer_claim_number)  # fmt: skip
+    twins = RemittanceClaim.select().where(
+        (RemittanceClaim.remittance == line.remittance_id)
+        & (RemittanceClaim.id < line.id)
+        & (RemittanceClaim.patient_control_number == line.patient_control_number)
+        & (RemittanceClaim.status_code == line.status_code)
+        & (RemittanceClaim.charge_cents == line.charge_cents)
+        & (RemittanceClaim.paid_cents == line.paid_cents)
+        & (RemittanceClaim.payer_claim_number == line.payer_claim_number)
+    )
+    same = [cp for cp in clps if _row_key(cp.patient_control_number, cp.status, cp.charge_cents,
+                                          cp.paid_cents, cp.payer_claim_number) == key]  # fmt: skip
+    n = twins.count()
+    if n >= len(same):
+        raise RemittanceError("The remittance's file no longer holds this line.")
+    return same[n]
+
+
+def _answers_before(claim, remittance, clps):
+    """The answers `remittance` gave `claim` already (posted at import, or matched by hand),
+    as posting.PayerAnswer in the order they were posted, since the last reversal among
+    them: a split claim's CLPs matched one at a time add up as they do in one import."""
+    posted = (
+        ClaimPosting.select(ClaimPosting.remittance_claim)
+        .join(RemittanceClaim, on=(ClaimPosting.remittance_claim == RemittanceClaim.id))
+        .where((ClaimPosting.claim == claim.id) & (RemittanceClaim.remittance == remittance.id))
+        .order_by(ClaimPosting.id)
+    )
+    ids = list(dict.fromkeys(p.remittance_claim_id for p in posted))
+    rows = {r.id: r for r in RemittanceClaim.select().where(RemittanceClaim.id.in_(ids))}
+    earlier = []
+    for row_id in ids:
+        answer = answer_for(claim, _clp_of(rows[row_id], clps), _lines_paid(earlier))
+        earlier = [] if answer.status == claim_status.REVERSAL else [*earlier, answer]
+    return tuple(earlier)
+
+
+def _lines_paid(answers):
+    return {pl.claim_line.id for a in answers for pl in a.lines if pl.claim_line is not None}
 
 
 def match_line(line, claim, user=None):
-    """Post an unmatched 835 line to the claim the desk chose. Returns the PostResult."""
+    """Post an unmatched 835 line to the claim the desk chose, with the answers the same
+    remittance gave the claim before (a split claim: posting.Split), so that its status
+    comes from them all. Returns the PostResult."""
     with database.atomic("IMMEDIATE"):
         line = RemittanceClaim.get_by_id(line.id)
         if line.outcome != "unmatched":
             raise RemittanceError("This line was resolved already.")
         if claim.practice_id != line.practice_id:
             raise RemittanceError("Choose one of the practice's claims.")
-        remittance, cp = _clp_of(line)
+        remittance = Remittance.get_by_id(line.remittance_id)
+        clps = _clps_of(remittance)
+        cp = _clp_of(line, clps)
+        earlier = _answers_before(claim, remittance, clps)
+        answer = answer_for(claim, cp, _lines_paid(earlier))
+        if answer.status == claim_status.REVERSAL:
+            earlier = ()
         result = posting.post(
             claim,
-            answer_for(claim, cp),
+            answer,
             user=user,
             source=source_words(remittance) + " (matched by hand)",
             remittance_claim=line,
             remittance=remittance,
+            split=posting.Split(earlier, last=True),
         )
         RemittanceClaim.update(
             outcome="resolved",
