@@ -7,7 +7,7 @@ SQLite file; every file passes pyx12 first and the same file again changes nothi
 import pytest
 
 from portal.models import Claim, ClaimLine, ClaimProblem, Invoice, Remittance, RemittanceClaim
-from portal.services.claims import remittances
+from portal.services.claims import unmatched
 from tests.claims.era import interchange, transaction
 from tests.claims.test_remit_edges import (
     CORRECTED,
@@ -144,7 +144,7 @@ def test_a_reversal_in_a_later_transaction_set_goes_before_the_new_answer(side):
 
 
 def _unmatched(practice_id):
-    return {r.payer_claim_number: r for r in remittances.unmatched_lines(practice_id)}
+    return {r.payer_claim_number: r for r in unmatched.unmatched_lines(practice_id)}
 
 
 @pytest.mark.parametrize(
@@ -172,7 +172,7 @@ def test_a_split_claim_matched_by_hand_ends_as_if_posted_from_one_file(
     result = imported(side.practice.id, text)
     assert not result.posted and len(result.unmatched) == 2
     for number in [s.split("*")[7] for s in body if s.startswith("CLP*")]:
-        remittances.match_line(_unmatched(side.practice.id)[number], c, user=side.frontdesk)
+        unmatched.match_line(_unmatched(side.practice.id)[number], c, user=side.frontdesk)
     assert claim_money_of(c) == money
     assert _lines(c) == lines
     problems = [p.message for p in ClaimProblem.select().where(ClaimProblem.claim == c.id)]
@@ -191,7 +191,7 @@ def test_a_split_claims_second_clp_matched_by_hand_adds_to_the_one_posted(side):
                                                                  trace="EFT95")]))  # fmt: skip
     assert len(result.posted) == 1 and len(result.unmatched) == 1
     assert claim_money_of(c)[0] == "paid"
-    out = remittances.match_line(result.unmatched[0], c, user=side.frontdesk)
+    out = unmatched.match_line(result.unmatched[0], c, user=side.frontdesk)
     assert out.status == "partially_paid"
     assert claim_money_of(c) == ("partially_paid", 12800, 0, 3200, 6000)
     assert _lines(c) == [(7200, 1800), (5600, 1400), (0, 0)]
@@ -209,6 +209,6 @@ def test_twin_clps_matched_by_hand_each_post_their_own_line(side):
     result = imported(side.practice.id, interchange([transaction(body, payment="144",
                                                                  trace="EFT96")]))  # fmt: skip
     for line in result.unmatched:
-        remittances.match_line(line, c, user=side.frontdesk)
+        unmatched.match_line(line, c, user=side.frontdesk)
     assert claim_money_of(c) == ("paid", 14400, 0, 3600, 0)
     assert _lines(c) == [(7200, 1800), (7200, 1800)]

@@ -26,7 +26,7 @@ from portal.models import (
     StoredDocument,
 )
 from portal.services import invoicing
-from portal.services.claims import life, posting, remittances
+from portal.services.claims import life, posting, remittances, unmatched
 from portal.services.claims.remittances import RemittanceError
 from tests.claims import factories as cf
 from tests.x12.helpers import assert_valid
@@ -155,39 +155,39 @@ def test_an_unknown_claim_is_listed_unmatched_then_matched_by_hand(three, world)
     assert not result.posted and len(result.unmatched) == 1
     (remit,) = result.remittances
     assert remit.unmatched_count == 1 and remit.provider_adjustment_cents == -42
-    (line,) = remittances.unmatched_lines(a.practice.id)
+    (line,) = unmatched.unmatched_lines(a.practice.id)
     assert line.claim_id is None and line.outcome == "unmatched"
     assert (line.patient_control_number, line.paid_cents) == ("CLM9999999", 6400)
     after = _counts()
     assert after["ClaimPosting"] == before["ClaimPosting"] == 0
     assert after["ClaimEvent"] == before["ClaimEvent"] and after["Invoice"] == before["Invoice"]
-    assert remittances.unmatched_lines(world.b.practice.id) == []
+    assert unmatched.unmatched_lines(world.b.practice.id) == []
 
     # The desk finds the claim (the payer had a typo in our number) and posts it there.
     target = cf.claim(a.practice, a.c1, a.provider, payer_obj=payer, status="submitted",
                       lines=(("97124", 30, 2, 8000),), day=dt.date(2026, 12, 1))  # fmt: skip
     with pytest.raises(RemittanceError, match="practice's claims"):
-        remittances.match_line(line, cf.claim(world.b.practice, world.b.c1, world.b.provider))
-    out = remittances.match_line(line, target, user=a.frontdesk)
+        unmatched.match_line(line, cf.claim(world.b.practice, world.b.c1, world.b.provider))
+    out = unmatched.match_line(line, target, user=a.frontdesk)
     assert out.status == "paid" and Claim.get_by_id(target.id).paid_cents == 6400
     line = RemittanceClaim.get_by_id(line.id)
     assert line.outcome == "resolved" and line.claim_id == target.id
     assert Remittance.get_by_id(remit.id).unmatched_count == 0
     assert "(matched by hand)" in ClaimEvent.get(ClaimEvent.claim == target.id).reason
     with pytest.raises(RemittanceError, match="resolved already"):
-        remittances.match_line(line, target)
+        unmatched.match_line(line, target)
 
 
 def test_an_unmatched_line_set_aside_needs_a_reason(three):
     a, _, _ = three
     remittances.import_835(a.practice.id, fixture("835_unknown_claim.txt"))
-    (line,) = remittances.unmatched_lines(a.practice.id)
+    (line,) = unmatched.unmatched_lines(a.practice.id)
     with pytest.raises(RemittanceError, match="Say why"):
-        remittances.dismiss_line(line, "  ")
-    remittances.dismiss_line(line, "Not our patient", user=a.owner)
+        unmatched.dismiss_line(line, "  ")
+    unmatched.dismiss_line(line, "Not our patient", user=a.owner)
     line = RemittanceClaim.get_by_id(line.id)
     assert line.outcome == "resolved" and line.note == "Set aside: Not our patient"
-    assert remittances.unmatched_lines(a.practice.id) == []
+    assert unmatched.unmatched_lines(a.practice.id) == []
 
 
 def test_unreadable_files_say_why_and_post_nothing(three):

@@ -20,6 +20,7 @@ from portal.models.claims import Claim, Remittance, RemittanceClaim
 from portal.models.people import DESK_ROLES
 from portal.provider import bp
 from portal.services.claims import remittances as service
+from portal.services.claims import unmatched as by_hand
 from portal.services.claims.posting import PostingError
 
 PAGE = 50
@@ -82,7 +83,7 @@ def _list_page(form=None, status=200):
             form=form or UploadForm(),
             example=example if not imported else None,
             example_form=CsrfForm(),
-            unmatched=len(service.unmatched_lines(practice_id)),
+            unmatched=len(by_hand.unmatched_lines(practice_id)),
         ),
         status,
     )
@@ -217,7 +218,7 @@ def remittance_line_match(line_id):
         form.pcn.errors.append(f"No claim of the practice has the number {pcn}.")
         return _line_page(line, match_form=form)
     try:
-        service.match_line(line, claim, user=current_user)
+        by_hand.match_line(line, claim, user=current_user)
     except (service.RemittanceError, PostingError) as exc:
         form.pcn.errors.append(str(exc))
         return _line_page(line, match_form=form, status=409, error=str(exc))
@@ -233,7 +234,7 @@ def remittance_line_dismiss(line_id):
     if not form.validate_on_submit():
         return _line_page(line, dismiss_form=form)
     try:
-        service.dismiss_line(line, form.note.data, user=current_user)
+        by_hand.dismiss_line(line, form.note.data, user=current_user)
     except service.RemittanceError as exc:
         form.note.errors.append(str(exc))
         return _line_page(line, dismiss_form=form, status=409, error=str(exc))

@@ -29,7 +29,7 @@ from portal.models.people import Client
 from portal.rules import claim_status, filing_limit
 from portal.rules.money import format_cents
 from portal.services import clearinghouse_sftp
-from portal.services.claims import filing, history, queries, remittances
+from portal.services.claims import filing, history, queries, unmatched
 from portal.services.claims.data import settings_for
 
 LIMIT = 200  # items per kind: a list longer than this is worked from the claims list
@@ -294,7 +294,7 @@ def _unmatched(practice_id):
             NEXT["unmatched"],
             line=line,
         )
-        for line in remittances.unmatched_lines(practice_id)[:LIMIT]
+        for line in unmatched.unmatched_lines(practice_id)[:LIMIT]
     ]
 
 
