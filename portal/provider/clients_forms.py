@@ -260,6 +260,20 @@ class VerificationForm(FlaskForm):
     reference_number = StringField("Call reference number", validators=[Optional(), Length(max=80)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
 
+    def __init__(self, *args, today=None, **kwargs):
+        """`today`: the practice's date (the call cannot be later)."""
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if self.today and self.verified_on.data and self.verified_on.data > self.today:
+            self.verified_on.errors.append(
+                "The call cannot be in the future: enter the day you spoke to the payer."
+            )
+            ok = False
+        return ok
+
     def data_for_service(self):
         d = {
             k: getattr(self, k).data
