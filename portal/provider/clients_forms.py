@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import (
     DataRequired,
     Email,
+    InputRequired,
     Length,
     NumberRange,
     Optional,
@@ -35,7 +36,7 @@ from portal.models.insurance import (
 )
 from portal.models.intake import FIELD_TYPES, FORM_KINDS
 from portal.rules.filing_limit import MAX_DAYS, MIN_DAYS
-from portal.rules.money import parse_dollars
+from portal.rules.money import format_cents, parse_dollars
 from portal.rules.npi import is_valid_npi
 
 STATE = Regexp(r"^[A-Za-z]{2}$", message="Use the two-letter state code, like OR.")
@@ -79,6 +80,36 @@ def npi_check(form, field):
 
 def Money(label, **kw):  # noqa: N802
     return StringField(label, validators=[Optional(), dollars], **kw)
+
+
+def _visit_range(lo, message):
+    def check(form, field):
+        # a value that is no whole number was refused as it was read: one message, not two
+        if field.data is not None and not lo <= field.data <= 999:
+            raise ValidationError(message)
+
+    return check
+
+
+def Visits(label, lo=0, required=None, **kw):  # noqa: N802
+    """A number of visits, `lo` to 999; `required`: the message when it is left empty."""
+    message = f"Enter a whole number of visits, {lo} to 999."
+    first = InputRequired(required) if required else Optional()
+    return IntegerField(
+        label,
+        validators=[first, _visit_range(lo, message)],
+        invalid_value_message=message,
+        **kw,
+    )
+
+
+def _not_above(part, whole, message, errors):
+    """Whether a "met so far" or "used" number is within its whole (either may be None);
+    `message` goes next to the field if not."""
+    if part is None or whole is None or part <= whole:
+        return True
+    errors.append(message)
+    return False
 
 
 class SearchForm(FlaskForm):
@@ -243,13 +274,8 @@ class VerificationForm(FlaskForm):
     oop_met = Money("Out-of-pocket met so far")
     max_per_visit = Money("Maximum paid per visit")
     max_per_term = Money("Maximum paid per policy term")
-    visits_per_year = IntegerField(
-        "Visits per year", validators=[Optional(), NumberRange(0, 999, "0 to 999.")]
-    )
-    visits_used = IntegerField(
-        "Visits already used this year",
-        validators=[Optional(), NumberRange(0, 999, "0 to 999.")],
-    )
+    visits_per_year = Visits("Visits per year")
+    visits_used = Visits("Visits already used this year")
     body_regions = StringField("Body regions covered", validators=[Optional(), Length(max=500)])
     massage_types = StringField(
         "Kinds of massage that qualify", validators=[Optional(), Length(max=500)]
@@ -272,6 +298,43 @@ class VerificationForm(FlaskForm):
                 "The call cannot be in the future: enter the day you spoke to the payer."
             )
             ok = False
+        return self._adds_up() and ok
+
+    def _adds_up(self):
+        """What is met or used so far is within its whole (checked when both are valid)."""
+
+        def value(field, money=True):
+            if field.errors:
+                return None
+            return cents(field) if money else field.data
+
+        deductible, oop_max = value(self.deductible), value(self.oop_max)
+        per_year = value(self.visits_per_year, money=False)
+        checks = (
+            (
+                value(self.deductible_met),
+                deductible,
+                f"More than the deductible ({format_cents(deductible or 0)}): check the "
+                "amount met so far.",
+                self.deductible_met,
+            ),
+            (
+                value(self.oop_met),
+                oop_max,
+                f"More than the out-of-pocket maximum ({format_cents(oop_max or 0)}): check "
+                "the amount met so far.",
+                self.oop_met,
+            ),
+            (
+                value(self.visits_used, money=False),
+                per_year,
+                f"More than the visits per year ({per_year}): check the visits used.",
+                self.visits_used,
+            ),
+        )
+        ok = True
+        for part, whole, message, field in checks:
+            ok = _not_above(part, whole, message, field.errors) and ok
         return ok
 
     def data_for_service(self):
@@ -309,6 +372,15 @@ class VerificationForm(FlaskForm):
         return d
 
 
+def _used_within(form, word):
+    """A referral's or authorization's visits used before are within its visits allowed."""
+    allowed, used = form.visits_allowed, form.visits_used_before
+    if allowed.errors or used.errors:
+        return True
+    message = f"More than the visits {word} ({allowed.data}): check the visits already used."
+    return _not_above(used.data, allowed.data, message, used.errors)
+
+
 class ReferralForm(FlaskForm):
     policy = SelectField("For policy", coerce=int, validators=[Optional()])
     referring_name = StringField(
@@ -329,14 +401,10 @@ class ReferralForm(FlaskForm):
         description="Billable codes, primary first, separated by commas: M54.50, M62.830",
     )
     referral_date = DateField("Referral date", validators=[DataRequired("Enter the date.")])
-    visits_allowed = IntegerField(
-        "Visits allowed", validators=[Optional(), NumberRange(0, 999, "0 to 999.")]
+    visits_allowed = Visits(
+        "Visits allowed", lo=1, description="Leave it empty when the referral sets no limit."
     )
-    visits_used_before = IntegerField(
-        "Visits already used before today",
-        default=0,
-        validators=[Optional(), NumberRange(0, 999, "0 to 999.")],
-    )
+    visits_used_before = Visits("Visits already used before today", default=0)
     end_date = DateField("End date", validators=[Optional()])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
     active = BooleanField("Active", default=True)
@@ -347,7 +415,7 @@ class ReferralForm(FlaskForm):
             if self.end_date.data < self.referral_date.data:
                 self.end_date.errors.append("The end date is before the referral date.")
                 ok = False
-        return ok
+        return _used_within(self, "allowed") and ok
 
 
 class AuthorizationForm(FlaskForm):
@@ -355,15 +423,10 @@ class AuthorizationForm(FlaskForm):
     number = StringField(
         "Authorization number", validators=[DataRequired("Enter the number."), Length(max=80)]
     )
-    visits_allowed = IntegerField(
-        "Visits authorized",
-        validators=[DataRequired("Enter the number of visits."), NumberRange(1, 999, "1 to 999.")],
+    visits_allowed = Visits(
+        "Visits authorized", lo=1, required="Enter the number of visits authorized."
     )
-    visits_used_before = IntegerField(
-        "Visits already used before today",
-        default=0,
-        validators=[Optional(), NumberRange(0, 999, "0 to 999.")],
-    )
+    visits_used_before = Visits("Visits already used before today", default=0)
     start_date = DateField("Start date", validators=[DataRequired("Enter the start date.")])
     end_date = DateField("End date", validators=[DataRequired("Enter the end date.")])
     body_regions = StringField("Body regions", validators=[Optional(), Length(max=500)])
@@ -379,7 +442,7 @@ class AuthorizationForm(FlaskForm):
         ):
             self.end_date.errors.append("The end date is before the start date.")
             ok = False
-        return ok
+        return _used_within(self, "authorized") and ok
 
 
 class IntakeFormForm(FlaskForm):

@@ -92,3 +92,100 @@ def test_visits_left_counts_the_visit_on_the_day_of_the_call(app, client, world)
     _billed_visit(world, dt.date(2026, 12, 1), 16, 30)  # 00:30 UTC on Dec 2
     page = client.get(f"/provider/policies/{pol.id}").get_data(as_text=True)
     assert "10 of 20 visits left" in page
+
+
+def _errors(html):
+    """The messages next to fields, in order."""
+    import re
+
+    return re.findall(r'<p class="error" id="[^"]+">([^<]+)</p>', html)
+
+
+def test_a_verification_that_does_not_add_up_is_refused_field_by_field(app, client, world):
+    """$600 met of a $500 deductible, 25 of 20 visits used: a typo the summary showed as
+    "deductible $600 of $500 met, 0 of 20 visits left". Each is refused next to its field,
+    the typed values kept; a visit count that is no whole number gets one message, not two
+    ("Not a valid integer value. 0 to 999.")."""
+    pol = h.policy(world.a.practice, world.a.c1)
+    login(client, world.a.frontdesk)
+    url = f"/provider/policies/{pol.id}/verifications/new"
+    form = {
+        "verified_on": "2026-11-03",
+        "covered": "y",
+        "representative": "Dana",
+        "deductible": "500",
+        "deductible_met": "600",
+        "oop_max": "3000",
+        "oop_met": "3000.01",
+        "visits_per_year": "20",
+        "visits_used": "25",
+    }
+    r = client.post(url, data=form)
+    assert r.status_code == 400
+    html = r.get_data(as_text=True)
+    assert _errors(html) == [
+        "More than the deductible ($500.00): check the amount met so far.",
+        "More than the out-of-pocket maximum ($3,000.00): check the amount met so far.",
+        "More than the visits per year (20): check the visits used.",
+    ]
+    assert 'value="Dana"' in html and 'value="600"' in html
+    r = client.post(url, data=dict(form, deductible_met="", oop_met="", visits_used="1e9"))
+    assert _errors(r.get_data(as_text=True)) == ["Enter a whole number of visits, 0 to 999."]
+    r = client.post(url, data=dict(form, deductible_met="", oop_met="", visits_per_year="-3"))
+    assert _errors(r.get_data(as_text=True)) == ["Enter a whole number of visits, 0 to 999."]
+    assert BenefitsVerification.select().count() == 0
+    r = client.post(url, data=dict(form, deductible_met="500", oop_met="", visits_used="20"))
+    assert r.status_code == 302
+    v = BenefitsVerification.get()
+    assert (v.deductible_met_cents, v.visits_used) == (50000, 20)
+
+
+def test_referral_and_authorization_visit_counts_are_checked(app, client, world):
+    """0 visits authorized read "Enter the number of visits." (as if left empty), and more
+    visits used before than allowed was saved ("used up (5 of 4 visits)")."""
+    login(client, world.a.frontdesk)
+    c = world.a.c1.id
+    auth = {
+        "policy": "0",
+        "number": "PA-7",
+        "visits_allowed": "0",
+        "visits_used_before": "0",
+        "start_date": "2026-11-01",
+        "end_date": "2027-01-31",
+    }
+    r = client.post(f"/provider/clients/{c}/authorizations/new", data=auth)
+    assert _errors(r.get_data(as_text=True)) == ["Enter a whole number of visits, 1 to 999."]
+    r = client.post(f"/provider/clients/{c}/authorizations/new", data=dict(auth, visits_allowed=""))
+    assert _errors(r.get_data(as_text=True)) == ["Enter the number of visits authorized."]
+    r = client.post(
+        f"/provider/clients/{c}/authorizations/new",
+        data=dict(auth, visits_allowed="4", visits_used_before="5"),
+    )
+    assert _errors(r.get_data(as_text=True)) == [
+        "More than the visits authorized (4): check the visits already used."
+    ]
+    assert PriorAuthorization.select().count() == 0
+    ref = {
+        "policy": "0",
+        "referring_name": "Dr Ada Lane",
+        "referring_npi": "1234567893",
+        "qualifier": "DN",
+        "diagnosis_codes": "M54.50",
+        "referral_date": "2026-11-01",
+        "visits_allowed": "0",
+    }
+    r = client.post(f"/provider/clients/{c}/referrals/new", data=ref)
+    assert _errors(r.get_data(as_text=True)) == ["Enter a whole number of visits, 1 to 999."]
+    r = client.post(
+        f"/provider/clients/{c}/referrals/new",
+        data=dict(ref, visits_allowed="6", visits_used_before="7"),
+    )
+    assert _errors(r.get_data(as_text=True)) == [
+        "More than the visits allowed (6): check the visits already used."
+    ]
+    assert Referral.select().count() == 0
+    r = client.post(
+        f"/provider/clients/{c}/referrals/new",
+        data=dict(ref, visits_allowed="", visits_used_before="7"),
+    )
+    assert r.status_code == 302 and Referral.get().visits_allowed is None  # no limit
