@@ -78,6 +78,10 @@ def npi_check(form, field):
         )
 
 
+def at_most(n):
+    return Length(max=n, message=f"Use at most {n} characters.")
+
+
 def Money(label, **kw):  # noqa: N802
     return StringField(label, validators=[Optional(), dollars], **kw)
 
@@ -198,18 +202,24 @@ class PolicyForm(FlaskForm):
     effective_date = DateField("Effective date", validators=[Optional()])
     end_date = DateField("End date", validators=[Optional()])
     relationship = SelectField("Client is the subscriber's", choices=choices(RELATIONSHIPS))
-    subscriber_first_name = StringField("Subscriber first name", validators=[Optional()])
-    subscriber_last_name = StringField("Subscriber last name", validators=[Optional()])
+    subscriber_first_name = StringField(
+        "Subscriber first name", validators=[Optional(), at_most(100)]
+    )
+    subscriber_last_name = StringField(
+        "Subscriber last name", validators=[Optional(), at_most(100)]
+    )
     subscriber_dob = DateField("Subscriber date of birth", validators=[Optional()])
     subscriber_sex = SelectField("Subscriber sex", choices=choices(SEXES))
-    subscriber_address1 = StringField("Subscriber address", validators=[Optional()])
-    subscriber_address2 = StringField("Address line 2", validators=[Optional()])
-    subscriber_city = StringField("City", validators=[Optional()])
+    subscriber_address1 = StringField("Subscriber address", validators=[Optional(), at_most(200)])
+    subscriber_address2 = StringField("Address line 2", validators=[Optional(), at_most(200)])
+    subscriber_city = StringField("City", validators=[Optional(), at_most(100)])
     subscriber_state = StringField("State", validators=[Optional(), STATE])
     subscriber_postal_code = StringField("ZIP code", validators=[Optional(), ZIP])
     claim_type = SelectField("Claim type", choices=choices(CLAIM_TYPES))
-    employer_name = StringField("Employer (workers' comp)", validators=[Optional()])
-    claim_number = StringField("Claim number (workers' comp or auto)", validators=[Optional()])
+    employer_name = StringField("Employer (workers' comp)", validators=[Optional(), at_most(200)])
+    claim_number = StringField(
+        "Claim number (workers' comp or auto)", validators=[Optional(), at_most(80)]
+    )
     injury_date = DateField("Date of injury or accident", validators=[Optional()])
     accident_state = StringField("Accident state (auto)", validators=[Optional(), STATE])
     active = BooleanField("Active", default=True)
@@ -384,7 +394,8 @@ def _used_within(form, word):
 class ReferralForm(FlaskForm):
     policy = SelectField("For policy", coerce=int, validators=[Optional()])
     referring_name = StringField(
-        "Referring provider", validators=[DataRequired("Enter the referring provider's name.")]
+        "Referring provider",
+        validators=[DataRequired("Enter the referring provider's name."), at_most(200)],
     )
     referring_npi = StringField(
         "Referring provider's NPI", validators=[DataRequired("Enter the NPI."), npi_check]

@@ -189,3 +189,44 @@ def test_referral_and_authorization_visit_counts_are_checked(app, client, world)
         data=dict(ref, visits_allowed="", visits_used_before="7"),
     )
     assert r.status_code == 302 and Referral.get().visits_allowed is None  # no limit
+
+
+def test_long_text_on_a_policy_or_referral_is_refused_not_cut_or_failed(app, client, world):
+    """The subscriber's name, address, employer and claim number, and the referring
+    provider's name had no length limit: 5,000 characters were saved here (SQLite) and
+    failed the 255-character column on PostgreSQL (a 500)."""
+    pol = h.policy(world.a.practice, world.a.c1)
+    login(client, world.a.frontdesk)
+    c = world.a.c1.id
+    form = {
+        "payer": str(pol.payer_id),
+        "rank": "secondary",
+        "member_id": "W1",
+        "relationship": "child",
+        "subscriber_first_name": "A" * 5000,
+        "subscriber_last_name": "Person",
+        "subscriber_address1": "1 Main St " * 500,
+        "subscriber_city": "C" * 300,
+        "subscriber_sex": "",
+        "claim_type": "workers_comp",
+        "employer_name": "E" * 300,
+        "claim_number": "9" * 300,
+        "injury_date": "2026-10-01",
+    }
+    r = client.post(f"/provider/clients/{c}/policies/new", data=form)
+    assert r.status_code == 400
+    errors = _errors(r.get_data(as_text=True))
+    assert len(errors) == 5 and all(e.startswith("Use at most ") for e in errors)
+    r = client.post(
+        f"/provider/clients/{c}/referrals/new",
+        data={
+            "policy": "0",
+            "referring_name": "Dr " + "X" * 300,
+            "referring_npi": "1234567893",
+            "qualifier": "DN",
+            "diagnosis_codes": "M54.50",
+            "referral_date": "2026-11-01",
+        },
+    )
+    assert _errors(r.get_data(as_text=True)) == ["Use at most 200 characters."]
+    assert Referral.select().count() == 0
