@@ -290,9 +290,9 @@ def visit_warnings(client, on_date, ins=None):
             f"No insurance policy is in effect on {_d(on_date)}: correct the policy's dates, "
             f"or add the client's current policy (Add a policy, {rules.WHERE})."
         ]
-    policy = covering[0]
+    policy = billed_policy(covering)
     payer = policy.payer
-    warnings = []
+    warnings = _same_rank(covering, on_date)
     v = ins.latest_verification(policy)
     if v is None:
         warnings.append(
@@ -311,6 +311,25 @@ def visit_warnings(client, on_date, ins=None):
     if need_auth:
         warnings.extend(_check_documents(ins, policy, on_date, "prior authorization"))
     return warnings
+
+
+def billed_policy(covering):
+    """Of the active policies in effect on a day, the one a visit is billed to: the newest
+    primary, as a claim picks it (claims/data.active_policy); else the first of them."""
+    primaries = [p for p in covering if p.rank == "primary"]
+    return max(primaries, key=_id) if primaries else covering[0]
+
+
+def _same_rank(covering, on_date):
+    """A warning per rank held by two policies or more on the day (a new policy added
+    before the old one was given its end date)."""
+    out = []
+    for rank in ("primary", "secondary"):
+        same = sorted((p for p in covering if p.rank == rank), key=_id)
+        if len(same) > 1:
+            named = [(p.payer.name, p.effective_date) for p in same]
+            out.append(rules.same_rank(rank, on_date, named))
+    return out
 
 
 def _check_documents(ins, policy, on_date, noun):

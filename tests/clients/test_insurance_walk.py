@@ -230,3 +230,41 @@ def test_long_text_on_a_policy_or_referral_is_refused_not_cut_or_failed(app, cli
     )
     assert _errors(r.get_data(as_text=True)) == ["Use at most 200 characters."]
     assert Referral.select().count() == 0
+
+
+def test_a_new_primary_added_before_the_old_one_ends_is_named_and_used(app, client, world):
+    """A client changes insurer; the desk adds the new primary and leaves the old one open.
+    Both are primary on the visit's day: check-in spoke of the old one (verified, "nothing
+    to check") while the estimate and the claim went to the new one. Now the page and
+    check-in say what to fix, and speak of the policy the claim goes to."""
+    from portal.services import coverage
+    from portal.services.claims import data as claim_data
+
+    old = h.policy(world.a.practice, world.a.c1, h.payer(world.a.practice, name="Regence"))
+    BenefitsVerification.create(
+        practice=world.a.practice,
+        client=world.a.c1,
+        policy=old,
+        verified_on=dt.date(2026, 3, 1),
+        copay_cents=4000,
+    )
+    new = h.policy(
+        world.a.practice,
+        world.a.c1,
+        h.payer(world.a.practice, name="Aetna", payer_code="AE1"),
+        effective_date=dt.date(2026, 12, 1),
+    )
+    day = dt.date(2026, 12, 2)
+    assert claim_data.active_policy(world.a.c1.id, "primary", day) == new
+    warnings = coverage.visit_warnings(world.a.c1, day)
+    assert warnings == [
+        "Two primary policies are in effect on Dec 2, 2026: Regence (since Jan 1, 2026) and "
+        "Aetna (since Dec 1, 2026). Claims go to Aetna, the newest: give Regence an end "
+        "date, or make one of them secondary (Edit policy, on the client's insurance).",
+        "Benefits not verified for Aetna: call Aetna and record what they say (Record a "
+        "verification, on the client's insurance).",
+    ]
+    old.end_date = dt.date(2026, 11, 30)
+    old.save()
+    assert coverage.visit_warnings(world.a.c1, day) == warnings[1:]
+    assert coverage.visit_warnings(world.a.c1, dt.date(2026, 11, 30)) == []  # Regence's day
