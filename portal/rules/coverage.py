@@ -70,6 +70,17 @@ def last_document(noun, text, payer, referring=""):
     )
 
 
+def policy_dates(effective, end, on_date):
+    """(order, text) of a policy's dates on a day: 0 in effect (no text), 1 not started yet
+    ("Starts Dec 1, 2026"), 2 ended ("Ended Nov 30, 2026"); the order lists the ones in
+    effect first."""
+    if end is not None and end < on_date:
+        return 2, f"Ended {day(end)}"
+    if effective is not None and effective > on_date:
+        return 1, f"Starts {day(effective)}"
+    return 0, ""
+
+
 def same_rank(rank, on_date, named):
     """The warning for two policies of one rank in effect on a day. `named`: (payer name,
     effective date or None) of each, oldest first; claims go to the last (the newest)."""

@@ -268,3 +268,47 @@ def test_a_new_primary_added_before_the_old_one_ends_is_named_and_used(app, clie
     old.save()
     assert coverage.visit_warnings(world.a.c1, day) == warnings[1:]
     assert coverage.visit_warnings(world.a.c1, dt.date(2026, 11, 30)) == []  # Regence's day
+
+
+def test_an_ended_policy_says_so_and_comes_after_the_current_one(app, client, world):
+    """A policy that ended and the one that replaced it were both shown as "Primary",
+    the ended one first, at the desk and in the client's portal: which one is on file?"""
+    from portal import clock
+
+    today = clock.today(world.a.practice.tz)
+    old = h.policy(
+        world.a.practice,
+        world.a.c1,
+        h.payer(world.a.practice, name="Regence"),
+        effective_date=today - dt.timedelta(days=400),
+        end_date=today - dt.timedelta(days=1),
+    )
+    h.policy(
+        world.a.practice,
+        world.a.c1,
+        h.payer(world.a.practice, name="Aetna", payer_code="AE1"),
+        effective_date=today,
+    )
+    h.policy(
+        world.a.practice,
+        world.a.c1,
+        h.payer(world.a.practice, name="Moda", payer_code="MO1"),
+        rank="secondary",
+        effective_date=today + dt.timedelta(days=1),
+    )
+    ended = f"Ended {old.end_date:%b} {old.end_date.day}, {old.end_date.year}"
+    starts_on = today + dt.timedelta(days=1)
+    starts = f"Starts {starts_on:%b} {starts_on.day}, {starts_on.year}"
+    login(client, world.a.frontdesk)
+    page = client.get(f"/provider/clients/{world.a.c1.id}").get_data(as_text=True)
+    section = page[page.index('id="insurance"') : page.index("<h3>Referrals</h3>")]
+    assert section.index(">Aetna<") < section.index(">Moda<") < section.index(">Regence<")
+    assert ended in section and starts in section
+    client.post("/logout")
+    login(client, world.a.cu1)
+    page = client.get("/portal/insurance").get_data(as_text=True)
+    assert page.index("Aetna") < page.index("Moda") < page.index("Regence")
+    assert ended in page and starts in page
+    home = client.get("/portal/").get_data(as_text=True)  # no photo of any card on file
+    assert "Send a photo of your Aetna card." in home
+    assert "Send a photo of your Regence card." not in home  # it ended: no card to send
