@@ -12,6 +12,7 @@ from portal.models import CardImage, InsurancePolicy
 from portal.provider.clients_forms import ClientCardForm
 from portal.provider.insurance import serve_card
 from portal.rules import coverage as coverage_rules
+from portal.security import body_limit
 from portal.services import insurance as ins
 from portal.services import uploads
 
@@ -69,6 +70,7 @@ def insurance():
 
 
 @bp.route("/insurance/cards", methods=["POST"])
+@body_limit(uploads.PHOTO_REQUEST_BYTES)
 def insurance_card_upload():
     form = ClientCardForm()
     policies = _policies()

@@ -28,6 +28,7 @@ from portal.provider.clients_forms import (
     VerificationForm,
 )
 from portal.rules.icd10 import split_codes
+from portal.security import body_limit
 from portal.services import coverage, icd10, uploads
 from portal.services import insurance as ins
 
@@ -134,6 +135,7 @@ def policy_page(policy_id):
 
 
 @bp.route("/policies/<int:policy_id>/cards", methods=["POST"])
+@body_limit(uploads.PHOTO_REQUEST_BYTES)
 def policy_card_upload(policy_id):
     policy = access.get_or_404(InsurancePolicy, policy_id)
     form = CardForm()

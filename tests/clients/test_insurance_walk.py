@@ -312,3 +312,46 @@ def test_an_ended_policy_says_so_and_comes_after_the_current_one(app, client, wo
     home = client.get("/portal/").get_data(as_text=True)  # no photo of any card on file
     assert "Send a photo of your Aetna card." in home
     assert "Send a photo of your Regence card." not in home  # it ended: no card to send
+
+
+def _post_photo(client, url, megabytes, **fields):
+    import io
+
+    data = b"\xff\xd8\xff" + b"\0" * int(megabytes * 1024 * 1024)
+    return client.post(
+        url,
+        data=dict(fields, file=(io.BytesIO(data), "IMG_2041.JPG")),
+        content_type="multipart/form-data",
+    )
+
+
+def test_a_20_mb_card_photo_answers_with_the_form_and_the_limit(app, client, world):
+    """A phone's 20 MB photo was over the request limit: the desk and the client got a bare
+    "Too large / That upload is too large." page, the form gone. Now the upload is read and
+    the page comes back with the size and the limit next to the file field, and what to
+    do."""
+    from portal.models import CardImage
+
+    pol = h.policy(world.a.practice, world.a.c1, h.payer(world.a.practice, name="Regence"))
+    said = "That file is 20.0 MB; the limit is 10 MB."
+    login(client, world.a.frontdesk)
+    r = _post_photo(client, f"/provider/policies/{pol.id}/cards", 20, side="back")
+    assert r.status_code == 400
+    html = r.get_data(as_text=True)
+    assert "<h2>Card images</h2>" in html and "Regence" in html
+    [error] = _errors(html)
+    assert error.startswith(said) and "lower resolution" in error
+    client.post("/logout")
+    login(client, world.a.cu1)
+    r = _post_photo(client, "/portal/insurance/cards", 20, side="front", policy=str(pol.id))
+    assert r.status_code == 400
+    html = r.get_data(as_text=True)
+    assert "Send a photo of your card" in html
+    [error] = _errors(html)
+    assert error.startswith(said)
+    assert CardImage.select().count() == 0
+    other = h.policy(world.b.practice, world.b.c1)
+    r = _post_photo(client, f"/provider/policies/{other.id}/cards", 20, side="back")
+    assert r.status_code == 404  # a client on the desk's route, another practice's policy
+    r = _post_photo(client, "/portal/insurance/cards", 41, side="front", policy="0")
+    assert r.status_code == 413  # past what any phone takes: the bare page, nothing kept
