@@ -355,3 +355,29 @@ def test_a_20_mb_card_photo_answers_with_the_form_and_the_limit(app, client, wor
     assert r.status_code == 404  # a client on the desk's route, another practice's policy
     r = _post_photo(client, "/portal/insurance/cards", 41, side="front", policy="0")
     assert r.status_code == 413  # past what any phone takes: the bare page, nothing kept
+
+
+def test_empty_insurance_lists_say_what_to_do(app, client, world):
+    """ "No referrals.", "No authorizations.", "Benefits not verified yet.": true, but the
+    desk is left to guess when one is needed and where to add it."""
+    pol = h.policy(world.a.practice, world.a.c1, h.payer(world.a.practice, phone="800-555-0199"))
+    login(client, world.a.frontdesk)
+    page = client.get(f"/provider/clients/{world.a.c2.id}").get_data(as_text=True)
+    assert (
+        "No insurance on file: the client pays for their visits. If they have insurance, "
+        "add it with Add a policy." in page
+    )
+    page = client.get(f"/provider/clients/{world.a.c1.id}").get_data(as_text=True)
+    assert (
+        "No referrals. When the payer requires a physician's referral, add it with "
+        "Add a referral." in page
+    )
+    assert (
+        "No prior authorizations. When the payer requires one, add its number with Add "
+        "an authorization." in page
+    )
+    page = client.get(f"/provider/policies/{pol.id}").get_data(as_text=True)
+    assert (
+        "Benefits not verified yet: call Blue Shield at 800-555-0199 and record what they "
+        "say with Record a verification." in page
+    )
