@@ -354,7 +354,8 @@ def test_a_20_mb_card_photo_answers_with_the_form_and_the_limit(app, client, wor
     r = _post_photo(client, f"/provider/policies/{other.id}/cards", 20, side="back")
     assert r.status_code == 404  # a client on the desk's route, another practice's policy
     r = _post_photo(client, "/portal/insurance/cards", 41, side="front", policy="0")
-    assert r.status_code == 413  # past what any phone takes: the bare page, nothing kept
+    assert r.status_code == 413  # past what any phone takes: the error page says what to do
+    assert "Go back and choose a smaller file" in r.get_data(as_text=True)
 
 
 def test_empty_insurance_lists_say_what_to_do(app, client, world):
