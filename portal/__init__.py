@@ -159,7 +159,7 @@ def _error_pages(app):
         messages = {
             404: "There is nothing here, or you do not have access to it.",
             403: "You do not have access to this page.",
-            413: "That upload is too large.",
+            413: "That upload is too large. Go back and choose a smaller file.",
         }
         return render_template(
             "errors/error.html",

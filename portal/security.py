@@ -1,5 +1,6 @@
 """Response headers: a strict CSP (no unsafe-inline), framing, sniffing, referrer, HSTS;
-and ids in URLs bounded (portal/inputs.py)."""
+ids in URLs bounded (portal/inputs.py); a request body's limit raised for a view that
+says so (`body_limit`)."""
 
 from flask import request
 from werkzeug.datastructures import Headers
@@ -14,6 +15,13 @@ def init_app(app):
     proxies = int(app.config.get("PROXY_COUNT") or 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)
+
+    @app.url_value_preprocessor
+    def _body_limit(endpoint, values):
+        # First of all (before the CSRF check reads the form): a view's own limit.
+        limit = getattr(app.view_functions.get(endpoint), "body_limit", None)
+        if limit:
+            request.max_content_length = limit
 
     fixed_for = {}  # CSP_EXTRA_FORM_ACTION -> the headers every response gets, built once
 
@@ -37,6 +45,18 @@ def init_app(app):
         if "server" in present:
             del headers["Server"]
         return resp
+
+
+def body_limit(n_bytes):
+    """Mark a view that reads a request body of up to `n_bytes` instead of the app's
+    MAX_CONTENT_LENGTH: a card photo taken by a phone (20 MB and more) is read, so that the
+    upload's own check says its size and the limit next to the field (not a bare 413)."""
+
+    def mark(view):
+        view.body_limit = n_bytes
+        return view
+
+    return mark
 
 
 def _fixed_headers(extra_form):

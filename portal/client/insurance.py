@@ -4,23 +4,31 @@ uploads card photos from a phone (camera capture)."""
 from flask import flash, redirect, url_for
 from flask_login import current_user
 
-from portal import access, audit
+from portal import access, audit, clock
 from portal.client import bp
 from portal.formutil import choices
 from portal.htmx import render
 from portal.models import CardImage, InsurancePolicy
 from portal.provider.clients_forms import ClientCardForm
 from portal.provider.insurance import serve_card
+from portal.rules import coverage as coverage_rules
+from portal.security import body_limit
 from portal.services import insurance as ins
 from portal.services import uploads
 
 
 def _policies():
-    return list(
+    """The client's active policies: those in effect first, then one not started yet, then
+    those that ended (each as (order, words) on `.dates`)."""
+    today = clock.today(current_user.practice.tz)
+    policies = list(
         access.scoped(InsurancePolicy)
         .where(InsurancePolicy.active == True)  # noqa: E712
         .order_by(InsurancePolicy.rank, InsurancePolicy.id)
     )
+    for p in policies:
+        p.dates = coverage_rules.policy_dates(p.effective_date, p.end_date, today)
+    return sorted(policies, key=lambda p: p.dates[0])
 
 
 def _label(policy, policies):
@@ -62,6 +70,7 @@ def insurance():
 
 
 @bp.route("/insurance/cards", methods=["POST"])
+@body_limit(uploads.PHOTO_REQUEST_BYTES)
 def insurance_card_upload():
     form = ClientCardForm()
     policies = _policies()

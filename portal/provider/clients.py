@@ -30,6 +30,7 @@ from portal.provider.clients_forms import (
     SearchForm,
 )
 from portal.provider.intake import tablet_start_form
+from portal.rules import coverage as coverage_rules
 from portal.services import clients as client_svc
 from portal.services import coverage
 from portal.services import intake as intake_svc
@@ -178,16 +179,19 @@ def _insurance_context(insurance, on):
     policies = []
     for p in insurance.policies:
         v = insurance.latest_verification(p)
+        order, dates = coverage_rules.policy_dates(p.effective_date, p.end_date, on)
         policies.append(
             {
                 "policy": p,
                 "cards": insurance.cards(p),
                 "verification": v,
                 "summary": coverage.verification_summary(v, insurance) if v else "",
+                "dates": dates,
+                "order": (not p.active, order),
             }
         )
     return {
-        "policies": policies,
+        "policies": sorted(policies, key=lambda item: item["order"]),  # in effect first
         "unattached": insurance.unattached_cards,
         "referrals": [
             (r, *coverage.referral_status(r, on, insurance)) for r in insurance.referrals

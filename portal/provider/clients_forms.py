@@ -16,6 +16,7 @@ from wtforms import (
 from wtforms.validators import (
     DataRequired,
     Email,
+    InputRequired,
     Length,
     NumberRange,
     Optional,
@@ -35,7 +36,7 @@ from portal.models.insurance import (
 )
 from portal.models.intake import FIELD_TYPES, FORM_KINDS
 from portal.rules.filing_limit import MAX_DAYS, MIN_DAYS
-from portal.rules.money import parse_dollars
+from portal.rules.money import format_cents, parse_dollars
 from portal.rules.npi import is_valid_npi
 
 STATE = Regexp(r"^[A-Za-z]{2}$", message="Use the two-letter state code, like OR.")
@@ -77,8 +78,42 @@ def npi_check(form, field):
         )
 
 
+def at_most(n):
+    return Length(max=n, message=f"Use at most {n} characters.")
+
+
 def Money(label, **kw):  # noqa: N802
     return StringField(label, validators=[Optional(), dollars], **kw)
+
+
+def _visit_range(lo, message):
+    def check(form, field):
+        # a value that is no whole number was refused as it was read: one message, not two
+        if field.data is not None and not lo <= field.data <= 999:
+            raise ValidationError(message)
+
+    return check
+
+
+def Visits(label, lo=0, required=None, **kw):  # noqa: N802
+    """A number of visits, `lo` to 999; `required`: the message when it is left empty."""
+    message = f"Enter a whole number of visits, {lo} to 999."
+    first = InputRequired(required) if required else Optional()
+    return IntegerField(
+        label,
+        validators=[first, _visit_range(lo, message)],
+        invalid_value_message=message,
+        **kw,
+    )
+
+
+def _not_above(part, whole, message, errors):
+    """Whether a "met so far" or "used" number is within its whole (either may be None);
+    `message` goes next to the field if not."""
+    if part is None or whole is None or part <= whole:
+        return True
+    errors.append(message)
+    return False
 
 
 class SearchForm(FlaskForm):
@@ -167,18 +202,24 @@ class PolicyForm(FlaskForm):
     effective_date = DateField("Effective date", validators=[Optional()])
     end_date = DateField("End date", validators=[Optional()])
     relationship = SelectField("Client is the subscriber's", choices=choices(RELATIONSHIPS))
-    subscriber_first_name = StringField("Subscriber first name", validators=[Optional()])
-    subscriber_last_name = StringField("Subscriber last name", validators=[Optional()])
+    subscriber_first_name = StringField(
+        "Subscriber first name", validators=[Optional(), at_most(100)]
+    )
+    subscriber_last_name = StringField(
+        "Subscriber last name", validators=[Optional(), at_most(100)]
+    )
     subscriber_dob = DateField("Subscriber date of birth", validators=[Optional()])
     subscriber_sex = SelectField("Subscriber sex", choices=choices(SEXES))
-    subscriber_address1 = StringField("Subscriber address", validators=[Optional()])
-    subscriber_address2 = StringField("Address line 2", validators=[Optional()])
-    subscriber_city = StringField("City", validators=[Optional()])
+    subscriber_address1 = StringField("Subscriber address", validators=[Optional(), at_most(200)])
+    subscriber_address2 = StringField("Address line 2", validators=[Optional(), at_most(200)])
+    subscriber_city = StringField("City", validators=[Optional(), at_most(100)])
     subscriber_state = StringField("State", validators=[Optional(), STATE])
     subscriber_postal_code = StringField("ZIP code", validators=[Optional(), ZIP])
     claim_type = SelectField("Claim type", choices=choices(CLAIM_TYPES))
-    employer_name = StringField("Employer (workers' comp)", validators=[Optional()])
-    claim_number = StringField("Claim number (workers' comp or auto)", validators=[Optional()])
+    employer_name = StringField("Employer (workers' comp)", validators=[Optional(), at_most(200)])
+    claim_number = StringField(
+        "Claim number (workers' comp or auto)", validators=[Optional(), at_most(80)]
+    )
     injury_date = DateField("Date of injury or accident", validators=[Optional()])
     accident_state = StringField("Accident state (auto)", validators=[Optional(), STATE])
     active = BooleanField("Active", default=True)
@@ -243,13 +284,8 @@ class VerificationForm(FlaskForm):
     oop_met = Money("Out-of-pocket met so far")
     max_per_visit = Money("Maximum paid per visit")
     max_per_term = Money("Maximum paid per policy term")
-    visits_per_year = IntegerField(
-        "Visits per year", validators=[Optional(), NumberRange(0, 999, "0 to 999.")]
-    )
-    visits_used = IntegerField(
-        "Visits already used this year",
-        validators=[Optional(), NumberRange(0, 999, "0 to 999.")],
-    )
+    visits_per_year = Visits("Visits per year")
+    visits_used = Visits("Visits already used this year")
     body_regions = StringField("Body regions covered", validators=[Optional(), Length(max=500)])
     massage_types = StringField(
         "Kinds of massage that qualify", validators=[Optional(), Length(max=500)]
@@ -259,6 +295,57 @@ class VerificationForm(FlaskForm):
     representative = StringField("Payer representative", validators=[Optional(), Length(max=120)])
     reference_number = StringField("Call reference number", validators=[Optional(), Length(max=80)])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+
+    def __init__(self, *args, today=None, **kwargs):
+        """`today`: the practice's date (the call cannot be later)."""
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        if self.today and self.verified_on.data and self.verified_on.data > self.today:
+            self.verified_on.errors.append(
+                "The call cannot be in the future: enter the day you spoke to the payer."
+            )
+            ok = False
+        return self._adds_up() and ok
+
+    def _adds_up(self):
+        """What is met or used so far is within its whole (checked when both are valid)."""
+
+        def value(field, money=True):
+            if field.errors:
+                return None
+            return cents(field) if money else field.data
+
+        deductible, oop_max = value(self.deductible), value(self.oop_max)
+        per_year = value(self.visits_per_year, money=False)
+        checks = (
+            (
+                value(self.deductible_met),
+                deductible,
+                f"More than the deductible ({format_cents(deductible or 0)}): check the "
+                "amount met so far.",
+                self.deductible_met,
+            ),
+            (
+                value(self.oop_met),
+                oop_max,
+                f"More than the out-of-pocket maximum ({format_cents(oop_max or 0)}): check "
+                "the amount met so far.",
+                self.oop_met,
+            ),
+            (
+                value(self.visits_used, money=False),
+                per_year,
+                f"More than the visits per year ({per_year}): check the visits used.",
+                self.visits_used,
+            ),
+        )
+        ok = True
+        for part, whole, message, field in checks:
+            ok = _not_above(part, whole, message, field.errors) and ok
+        return ok
 
     def data_for_service(self):
         d = {
@@ -295,10 +382,20 @@ class VerificationForm(FlaskForm):
         return d
 
 
+def _used_within(form, word):
+    """A referral's or authorization's visits used before are within its visits allowed."""
+    allowed, used = form.visits_allowed, form.visits_used_before
+    if allowed.errors or used.errors:
+        return True
+    message = f"More than the visits {word} ({allowed.data}): check the visits already used."
+    return _not_above(used.data, allowed.data, message, used.errors)
+
+
 class ReferralForm(FlaskForm):
     policy = SelectField("For policy", coerce=int, validators=[Optional()])
     referring_name = StringField(
-        "Referring provider", validators=[DataRequired("Enter the referring provider's name.")]
+        "Referring provider",
+        validators=[DataRequired("Enter the referring provider's name."), at_most(200)],
     )
     referring_npi = StringField(
         "Referring provider's NPI", validators=[DataRequired("Enter the NPI."), npi_check]
@@ -315,14 +412,10 @@ class ReferralForm(FlaskForm):
         description="Billable codes, primary first, separated by commas: M54.50, M62.830",
     )
     referral_date = DateField("Referral date", validators=[DataRequired("Enter the date.")])
-    visits_allowed = IntegerField(
-        "Visits allowed", validators=[Optional(), NumberRange(0, 999, "0 to 999.")]
+    visits_allowed = Visits(
+        "Visits allowed", lo=1, description="Leave it empty when the referral sets no limit."
     )
-    visits_used_before = IntegerField(
-        "Visits already used before today",
-        default=0,
-        validators=[Optional(), NumberRange(0, 999, "0 to 999.")],
-    )
+    visits_used_before = Visits("Visits already used before today", default=0)
     end_date = DateField("End date", validators=[Optional()])
     notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
     active = BooleanField("Active", default=True)
@@ -333,7 +426,7 @@ class ReferralForm(FlaskForm):
             if self.end_date.data < self.referral_date.data:
                 self.end_date.errors.append("The end date is before the referral date.")
                 ok = False
-        return ok
+        return _used_within(self, "allowed") and ok
 
 
 class AuthorizationForm(FlaskForm):
@@ -341,15 +434,10 @@ class AuthorizationForm(FlaskForm):
     number = StringField(
         "Authorization number", validators=[DataRequired("Enter the number."), Length(max=80)]
     )
-    visits_allowed = IntegerField(
-        "Visits authorized",
-        validators=[DataRequired("Enter the number of visits."), NumberRange(1, 999, "1 to 999.")],
+    visits_allowed = Visits(
+        "Visits authorized", lo=1, required="Enter the number of visits authorized."
     )
-    visits_used_before = IntegerField(
-        "Visits already used before today",
-        default=0,
-        validators=[Optional(), NumberRange(0, 999, "0 to 999.")],
-    )
+    visits_used_before = Visits("Visits already used before today", default=0)
     start_date = DateField("Start date", validators=[DataRequired("Enter the start date.")])
     end_date = DateField("End date", validators=[DataRequired("Enter the end date.")])
     body_regions = StringField("Body regions", validators=[Optional(), Length(max=500)])
@@ -365,7 +453,7 @@ class AuthorizationForm(FlaskForm):
         ):
             self.end_date.errors.append("The end date is before the start date.")
             ok = False
-        return ok
+        return _used_within(self, "authorized") and ok
 
 
 class IntakeFormForm(FlaskForm):

@@ -28,6 +28,7 @@ from portal.provider.clients_forms import (
     VerificationForm,
 )
 from portal.rules.icd10 import split_codes
+from portal.security import body_limit
 from portal.services import coverage, icd10, uploads
 from portal.services import insurance as ins
 
@@ -134,6 +135,7 @@ def policy_page(policy_id):
 
 
 @bp.route("/policies/<int:policy_id>/cards", methods=["POST"])
+@body_limit(uploads.PHOTO_REQUEST_BYTES)
 def policy_card_upload(policy_id):
     policy = access.get_or_404(InsurancePolicy, policy_id)
     form = CardForm()
@@ -196,10 +198,10 @@ def card_attach(card_id):
 @bp.route("/policies/<int:policy_id>/verifications/new", methods=["GET", "POST"])
 def verification_new(policy_id):
     policy = access.get_or_404(InsurancePolicy, policy_id)
-    form = VerificationForm()
+    form = VerificationForm(today=clock.today(current_user.practice.tz))
     if request.method == "GET":
         audit.record("policy.view", obj=policy, detail="verification form")
-        form.verified_on.data = clock.today(current_user.practice.tz)
+        form.verified_on.data = form.today
         form.referral_required.data = policy.payer.referral_required
         form.authorization_required.data = policy.payer.authorization_required
     if form.validate_on_submit():

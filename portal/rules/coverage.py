@@ -70,6 +70,30 @@ def last_document(noun, text, payer, referring=""):
     )
 
 
+def policy_dates(effective, end, on_date):
+    """(order, text) of a policy's dates on a day: 0 in effect (no text), 1 not started yet
+    ("Starts Dec 1, 2026"), 2 ended ("Ended Nov 30, 2026"); the order lists the ones in
+    effect first."""
+    if end is not None and end < on_date:
+        return 2, f"Ended {day(end)}"
+    if effective is not None and effective > on_date:
+        return 1, f"Starts {day(effective)}"
+    return 0, ""
+
+
+def same_rank(rank, on_date, named):
+    """The warning for two policies of one rank in effect on a day. `named`: (payer name,
+    effective date or None) of each, oldest first; claims go to the last (the newest)."""
+    since = [f"{name} (since {day(start)})" if start else name for name, start in named]
+    others = [name for name, _start in named[:-1]]
+    return (
+        f"Two {rank} policies are in effect on {day(on_date)}: {', '.join(since[:-1])} and "
+        f"{since[-1]}. Claims go to {named[-1][0]}, the newest: give {' and '.join(others)} "
+        f"an end date, or make one of them {'secondary' if rank == 'primary' else 'primary'} "
+        f"(Edit policy, {WHERE})."
+    )
+
+
 def visits_left(per_year, used_reported, used_since):
     """Visits left in the benefit year: never below zero; None when there is no limit."""
     if per_year is None:

@@ -308,10 +308,14 @@ def _has_side(client_id, side):
 
 
 def _policies_query(client_id):
-    # Each active policy's payer, and whether a current front and back photo are on file.
+    # Each active policy's payer, whether a current front and back photo are on file, and
+    # its end date.
     return (
         InsurancePolicy.select(
-            Payer.name, _has_side(client_id, "front"), _has_side(client_id, "back")
+            Payer.name,
+            _has_side(client_id, "front"),
+            _has_side(client_id, "back"),
+            InsurancePolicy.end_date,
         )
         .join(Payer)
         .where((InsurancePolicy.client == client_id) & (InsurancePolicy.active == True))  # noqa: E712
@@ -347,7 +351,10 @@ def _todos(home, client_id, practice, now):
                 )
             )
     values = {"client_id": client_id}
-    for payer, front, back in reads.rows("client_home.policies", _policies_query, values):
+    today = clock.to_local(now, practice.tz).date()
+    for payer, front, back, end in reads.rows("client_home.policies", _policies_query, values):
+        if end is not None and end < today:
+            continue  # it ended: no card to send
         home.policies.append((payer, bool(front), bool(back)))
         if not front:
             home.todos.append(

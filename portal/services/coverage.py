@@ -34,15 +34,23 @@ from portal.services import reads
 _d = rules.day
 
 
+def _utc_midnight(day, tz):
+    """Naive UTC for local midnight of `day`; at the calendar's ends, the end itself."""
+    try:
+        when = dt.datetime.combine(day, dt.time()).replace(tzinfo=tz).astimezone(dt.UTC)
+    except OverflowError:
+        return dt.datetime.min if day.year == dt.MINYEAR else dt.datetime.max
+    return when.replace(tzinfo=None)
+
+
 def _utc_bounds(practice, start, end):
-    """Naive-UTC datetimes for local midnight of `start` and of the day after `end`."""
+    """Naive-UTC datetimes for local midnight of `start` and of the day after `end`. An end
+    of 12/31/9999, what payers write for "no end", is open (None)."""
     tz = practice.tz
-    lo = dt.datetime.combine(start, dt.time()).replace(tzinfo=tz).astimezone(dt.UTC)
     hi = None
-    if end is not None:
-        hi = dt.datetime.combine(end + dt.timedelta(days=1), dt.time()).replace(tzinfo=tz)
-        hi = hi.astimezone(dt.UTC).replace(tzinfo=None)
-    return lo.replace(tzinfo=None), hi
+    if end is not None and end < dt.date.max:
+        hi = _utc_midnight(end + dt.timedelta(days=1), tz)
+    return _utc_midnight(start, tz), hi
 
 
 def _billed_visits_query(client_id):
@@ -250,11 +258,12 @@ def verification_summary(v, ins=None):
         met = v.deductible_met_cents or 0
         parts.append(f"deductible {format_cents(met)} of {format_cents(v.deductible_cents)} met")
     if v.visits_per_year is not None:
-        since_day = v.verified_on + dt.timedelta(days=1)
+        # From the day of the call on: a visit that day (the call is made before it) cannot
+        # be in the payer's count of visits used yet.
         if ins is not None:
-            since = ins.billed_visits(since_day)
+            since = ins.billed_visits(v.verified_on)
         else:
-            since = billed_visits(v.client, since_day)
+            since = billed_visits(v.client, v.verified_on)
         left = rules.visits_left(v.visits_per_year, v.visits_used, since)
         parts.append(f"{left} of {v.visits_per_year} visits left")
     if v.referral_required:
@@ -281,9 +290,9 @@ def visit_warnings(client, on_date, ins=None):
             f"No insurance policy is in effect on {_d(on_date)}: correct the policy's dates, "
             f"or add the client's current policy (Add a policy, {rules.WHERE})."
         ]
-    policy = covering[0]
+    policy = billed_policy(covering)
     payer = policy.payer
-    warnings = []
+    warnings = _same_rank(covering, on_date)
     v = ins.latest_verification(policy)
     if v is None:
         warnings.append(
@@ -302,6 +311,25 @@ def visit_warnings(client, on_date, ins=None):
     if need_auth:
         warnings.extend(_check_documents(ins, policy, on_date, "prior authorization"))
     return warnings
+
+
+def billed_policy(covering):
+    """Of the active policies in effect on a day, the one a visit is billed to: the newest
+    primary, as a claim picks it (claims/data.active_policy); else the first of them."""
+    primaries = [p for p in covering if p.rank == "primary"]
+    return max(primaries, key=_id) if primaries else covering[0]
+
+
+def _same_rank(covering, on_date):
+    """A warning per rank held by two policies or more on the day (a new policy added
+    before the old one was given its end date)."""
+    out = []
+    for rank in ("primary", "secondary"):
+        same = sorted((p for p in covering if p.rank == rank), key=_id)
+        if len(same) > 1:
+            named = [(p.payer.name, p.effective_date) for p in same]
+            out.append(rules.same_rank(rank, on_date, named))
+    return out
 
 
 def _check_documents(ins, policy, on_date, noun):

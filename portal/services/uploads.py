@@ -1,8 +1,8 @@
 """Uploads (insurance cards now, attachments later): checked by content, images re-encoded,
 PDFs parsed and rewritten, stored with random names.
 
-- JPEG, PNG or PDF, up to 10 MB (the app's MAX_CONTENT_LENGTH is a little higher so the
-  10 MB check here can answer with a clear message next to the field).
+- JPEG, PNG or PDF, up to 10 MB (the card upload views read up to PHOTO_REQUEST_BYTES, a
+  phone's full-size photo, so the 10 MB check here can answer next to the field).
 - The type comes from the bytes (magic numbers, then a real Pillow decode), never the name:
   SVG, HTML, GIF (and GIF/HTML polyglots) are refused.
 - Image dimensions are read from the header and capped at MAX_PIXELS (25 megapixels, more
@@ -31,6 +31,9 @@ from flask import current_app
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 10 * 1024 * 1024
+# What a card upload's request may carry: a phone's full-size photo is read, so the check
+# below can say its size next to the field (security.body_limit on the views).
+PHOTO_REQUEST_BYTES = 40 * 1024 * 1024
 MAX_PIXELS = 25_000_000  # 25 megapixels: a phone photo of a card, not a 100 KB pixel bomb
 MAX_SIDE = 2400  # stored images are scaled down to this on the long side
 JPEG = "image/jpeg"

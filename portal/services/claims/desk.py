@@ -73,8 +73,8 @@ def checkin_all_clear(appointment, on_date):
     if not _bills_insurance(appointment):
         if not policies:
             return "Self-pay visit: no insurance is on file for this client."
-        return f"Self-pay visit: not billed to {policies[0].payer.name}."
-    policy = policies[0]
+        return f"Self-pay visit: not billed to {coverage.billed_policy(policies).payer.name}."
+    policy = coverage.billed_policy(policies)
     v = coverage.latest_verification(policy)
     terms = ""
     if v.copay_cents:
