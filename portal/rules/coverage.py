@@ -40,6 +40,32 @@ def _ask(noun, payer, referring):
     return payer
 
 
+def verified_head(verified_on, today):
+    """'Verified Nov 3', with the year when the call was in an earlier year than `today`
+    (an old verification must not read as this month's)."""
+    year = f", {verified_on.year}" if verified_on.year != today.year else ""
+    return f"Verified {verified_on:%b} {verified_on.day}{year}"
+
+
+def stale_verification(payer, verified_on):
+    """The warning for a visit in a later calendar year than the payer's last answer: the
+    deductible and the visits a year have most likely started again."""
+    return (
+        f"Benefits were last verified {day(verified_on)}, before this plan year: call {payer} "
+        f"to verify them again (the deductible and the visits a year usually start over), "
+        f"and record what they say (Record a verification, {WHERE})."
+    )
+
+
+def no_visits_left(payer, per_year, verified_on):
+    """The warning for a visit past the payer's visits a year."""
+    return (
+        f"No visits left this year: {payer} allows {per_year} a year and all are used "
+        f"(verified {day(verified_on)}, visits billed since counted). {payer} will likely deny "
+        "this visit: ask them whether more are allowed, or bill the visit as self-pay."
+    )
+
+
 def missing_document(noun, payer):
     """The warning for a referral or authorization the payer requires, none on file."""
     who = "the client's physician" if noun == "referral" else payer

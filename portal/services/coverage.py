@@ -16,6 +16,7 @@ import datetime as dt
 import json
 from functools import cached_property
 
+from portal import clock
 from portal.db import database, q
 from portal.models import (
     BenefitsVerification,
@@ -270,7 +271,8 @@ def verification_summary(v, ins=None):
         parts.append("referral needed")
     if v.authorization_required:
         parts.append("authorization needed")
-    head = f"Verified {v.verified_on:%b} {v.verified_on.day}"
+    practice = (ins.practice or ins.client.practice) if ins is not None else v.practice
+    head = rules.verified_head(v.verified_on, clock.today(practice.tz))
     return head + (": " + ", ".join(parts) if parts else "")
 
 
@@ -304,6 +306,12 @@ def visit_warnings(client, on_date, ins=None):
             f"{payer.name} said massage is not covered (verified {_d(v.verified_on)}): bill "
             "the visit as self-pay, or record a new verification if the plan changed."
         )
+    elif v.verified_on.year < on_date.year:
+        warnings.append(rules.stale_verification(payer.name, v.verified_on))
+    elif v.visits_per_year is not None:
+        used = ins.billed_visits(v.verified_on, on_date - dt.timedelta(days=1))
+        if rules.visits_left(v.visits_per_year, v.visits_used, used) == 0:
+            warnings.append(rules.no_visits_left(payer.name, v.visits_per_year, v.verified_on))
     need_ref = payer.referral_required or bool(v and v.referral_required)
     need_auth = payer.authorization_required or bool(v and v.authorization_required)
     if need_ref:

@@ -29,7 +29,7 @@ def _verify(policy, **kw):
         practice=policy.practice_id,
         client=policy.client_id,
         policy=policy,
-        verified_on=dt.date(2026, 10, 1),
+        verified_on=dt.date(dt.date.today().year, 1, 1),  # this year's: an older one is stale
         **kw,
     )
 
@@ -73,8 +73,8 @@ def test_check_in_warns_about_an_insurance_visit_without_a_policy(app, client, w
     body = client.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
     # all clear: the desk is told what is on file (the payer, the verification, the copay)
     assert (
-        f"Nothing to check: {policy.payer.name}, benefits verified Oct 1, 2026 "
-        "(copay $40.00)." in body
+        f"Nothing to check: {policy.payer.name}, benefits verified Jan 1, "
+        f"{dt.date.today().year} (copay $40.00)." in body
     )
     assert "#insurance" not in body
 

@@ -3,6 +3,7 @@
 import datetime as dt
 import json
 
+from portal import clock
 from portal.models import (
     AppointmentType,
     BenefitsVerification,
@@ -156,9 +157,56 @@ def test_verification_summary(ctx, world):
         visits_used=8,
         referral_required=True,
     )
-    assert coverage.verification_summary(v) == (
-        "Verified Nov 3: $40 copay, 12 of 20 visits left, referral needed"
+    with clock.told(dt.datetime(2026, 12, 2, 20, 0)):
+        assert coverage.verification_summary(v) == (
+            "Verified Nov 3: $40 copay, 12 of 20 visits left, referral needed"
+        )
+    with clock.told(dt.datetime(2027, 1, 4, 20, 0)):  # a new year: the year is said
+        assert coverage.verification_summary(v) == (
+            "Verified Nov 3, 2026: $40 copay, 12 of 20 visits left, referral needed"
+        )
+
+
+# --- a verification from an earlier plan year, and a year's visits used up ------------------
+
+
+def _verified(w, p, on, per_year=None, used=None):
+    return BenefitsVerification.create(
+        practice=w.a.practice,
+        client=w.a.c1,
+        policy=p,
+        verified_on=on,
+        copay_cents=4000,
+        visits_per_year=per_year,
+        visits_used=used,
     )
+
+
+def test_a_verification_of_last_year_asks_for_a_new_one(ctx, world):
+    p = _policy(world)
+    _verified(world, p, D, per_year=20, used=8)
+    assert coverage.visit_warnings(world.a.c1, dt.date(2026, 12, 30)) == []
+    assert coverage.visit_warnings(world.a.c1, dt.date(2027, 1, 5)) == [
+        "Benefits were last verified Nov 3, 2026, before this plan year: call Blue Shield to "
+        "verify them again (the deductible and the visits a year usually start over), and "
+        "record what they say (Record a verification, on the client's insurance)."
+    ]
+
+
+def test_the_last_of_a_years_visits_is_taken_then_none_are_left(ctx, world):
+    p = _policy(world)
+    _verified(world, p, D, per_year=10, used=8)
+    _visit(world, D)  # the day of the call: not yet in the payer's count
+    _visit(world, D + dt.timedelta(days=7), status="cancelled")  # not billed
+    later = D + dt.timedelta(days=14)
+    assert coverage.visit_warnings(world.a.c1, later) == []  # 1 left: this visit takes it
+    _visit(world, later)
+    _visit(world, later + dt.timedelta(days=7), status="booked")  # the visit checked in
+    assert coverage.visit_warnings(world.a.c1, later + dt.timedelta(days=7)) == [
+        "No visits left this year: Blue Shield allows 10 a year and all are used (verified "
+        "Nov 3, 2026, visits billed since counted). Blue Shield will likely deny this visit: "
+        "ask them whether more are allowed, or bill the visit as self-pay."
+    ]
 
 
 def test_intake_flags_from_latest_submission_per_form(ctx, world):
