@@ -39,7 +39,13 @@ from portal.models import (
 )
 from portal.models.scheduling import CANCELLED_STATUSES
 from portal.provider import bp, visit
-from portal.provider.charting_forms import AddendumForm, NoteForm, note_input, prefill
+from portal.provider.charting_forms import (
+    AddendumForm,
+    NoteForm,
+    conflict_rows,
+    note_input,
+    prefill,
+)
 from portal.rules import charting as rules
 from portal.rules import icd10 as icd10_rules
 from portal.services import charting as svc
@@ -373,14 +379,17 @@ def _handle_note_form(client, note, template):
     try:
         saved = svc.save_note(current_user, client, data, note=note, version=form.version.data)
     except svc.NoteChanged as exc:
-        # Another tab or person saved first: keep what was typed, say who and when; the
-        # form now carries the newer version, so saving again replaces it deliberately.
-        audit.record("note.update.conflict", obj=note)
-        form.version.data = svc.note_details(note)["version"]
+        # Another tab or person saved first (or the form did not say what it was opened
+        # on): keep what was typed, say who and when, and show the saved fields that differ
+        # beside it; the form now carries the newer version, so saving again replaces it
+        # deliberately.
+        audit.record("note.update.conflict", obj=note, detail="no version" if exc.missing else "")
+        form.version.data, differences = svc.draft_differences(note, data)
         ctx = _form_context(
             form, client, note, template, minutes_raw, dx_codes, errors, conflict=exc
         )
-        return render("provider/charting/note_form.html", **ctx), 409
+        rows = conflict_rows(form, differences)
+        return render("provider/charting/note_form.html", **ctx, conflict_rows=rows), 409
     except svc.NoteLocked as exc:
         return _locked_response(note, str(exc))
     except svc.NotAllowed as exc:

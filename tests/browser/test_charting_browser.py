@@ -228,6 +228,15 @@ def test_a_draft_on_a_tablet_keeps_what_was_typed(app, live_server, page, screen
     other.get_by_role("button", name="Save draft").click()
     other.get_by_text("Not saved: this draft was saved elsewhere").wait_for()
     assert other.get_by_label("Plan").input_value() == "Every two weeks."
+    # The saved plan is shown beside the typed one (only the field that differs), to merge.
+    diff = other.locator(".conflict-diff")
+    assert diff.locator("h3").all_inner_texts() == ["Plan"]
+    saved, typed = diff.locator(".diff-saved .diff-text"), diff.locator(".diff-typed .diff-text")
+    assert saved.inner_text() == "Weekly for a month." and typed.inner_text() == "Every two weeks."
+    left = diff.locator(".diff-saved").bounding_box()
+    right = diff.locator(".diff-typed").bounding_box()
+    assert left["x"] + left["width"] <= right["x"] and abs(left["y"] - right["y"]) < 2
+    assert other.evaluate("document.documentElement.scrollWidth") <= 1024
     screenshot(other, "charting-draft-conflict")
     with app.app_context():
         assert ChartNote.get().plan == "Weekly for a month."
