@@ -53,6 +53,9 @@ from portal.services import client_merge, icd10, note_templates, reads
 from portal.services.claims import build as claim_build
 
 PROVIDER_NAME = (Provider.first_name, Provider.last_name, Provider.credentials)  # display_name
+# An appointment type's name in the note form's appointment choice: longer names are cut
+# so the option reads whole on a 1024 px tablet.
+TYPE_NAME_SHOWN = 48
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -205,7 +208,10 @@ def _appointment_choices(client, keep_id=None):
     out = [(0, "— not linked to an appointment —")]
     for a in q:
         start = _local(a.starts_at)
-        label = f"{start:%a %d %b %Y, %-I:%M %p} · {a.appointment_type.name} · {a.status_label}"
+        kind = a.appointment_type.name
+        if len(kind) > TYPE_NAME_SHOWN:
+            kind = kind[: TYPE_NAME_SHOWN - 1].rstrip(" ,;:-") + "…"
+        label = f"{start:%a %d %b %Y, %-I:%M %p} · {kind} · {a.status_label}"
         out.append((a.id, label))
     return out
 
