@@ -67,6 +67,43 @@ def test_a_package_definition_refuses_a_free_or_negative_price_by_the_field(clie
     assert PackageDefinition.select().count() == 0
 
 
+def _type_boxes(html):
+    """{appointment type id: checked} of the package form's covered-services tick boxes."""
+    boxes = re.findall(r'<input[^>]*name="types"[^>]*>', html)
+    assert all('type="checkbox"' in b for b in boxes), boxes
+    return {
+        int(re.search(r'value="(\d+)"', b).group(1)): " checked" in b or "checked " in b
+        for b in boxes
+    }
+
+
+def test_the_covered_services_are_tick_boxes_with_their_message_beside_them(client, world):
+    t60 = appt_type(world.a.practice, name="60-minute massage")
+    t90 = appt_type(world.a.practice, name="90-minute massage")
+    foreign = appt_type(world.b.practice, name="Hot stones")
+    login(client, world.a.owner)
+    html = client.get("/provider/billing/packages").get_data(as_text=True)
+    assert "<select" not in html.split("New package")[1]  # no multi-select any more
+    assert _type_boxes(html) == {t60.id: False, t90.id: False}
+    assert re.search(r"<fieldset[^>]*>\s*<legend>Eligible appointment types</legend>", html)
+
+    # A type the form did not offer: refused by the boxes, the ticked one kept ticked.
+    data = {"name": "5 x 60", "sessions": "5", "price": "425"}
+    r = client.post("/provider/billing/packages", data={**data, "types": [t60.id, foreign.id]})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert _error_of(html, "types") == "Tick appointment types from the list."
+    assert 'aria-describedby="types-help types-error"' in html
+    assert _type_boxes(html) == {t60.id: True, t90.id: False}
+    assert PackageDefinition.select().count() == 0
+
+    # Ticked boxes post the same field as the select did: the types, by id.
+    r = client.post("/provider/billing/packages", data={**data, "types": [t60.id, t90.id]})
+    assert r.status_code == 303
+    d = PackageDefinition.get()
+    assert sorted(e.appointment_type_id for e in d.eligible) == sorted([t60.id, t90.id])
+
+
 def test_a_refund_whose_money_cannot_be_recorded_leaves_the_credits_as_they_were(
     ctx, world, monkeypatch
 ):
