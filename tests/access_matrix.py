@@ -95,6 +95,7 @@ ACCESS = {
     "provider.message_done": STAFF,
     "provider.message_reopen": STAFF,
     "provider.message_hide": STAFF,
+    "provider.message_unhide": STAFF,
     "provider.message_file": STAFF,
     "provider.message_new": STAFF,
     "provider.message_new_linked": STAFF,
