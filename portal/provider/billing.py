@@ -44,6 +44,7 @@ from portal.services import (
     client_merge,
     invoicing,
     package_reads,
+    package_refunds,
     packages,
     payments_service,
 )
@@ -311,9 +312,9 @@ def purchase_refund(purchase_id):
     purchase = get_or_404(PackagePurchase, purchase_id)
     try:
         if purchase.status == PURCHASE_REFUNDED:  # money a refused card refund still owes
-            value, refunds = packages.return_owed(purchase, user=current_user)
+            value, refunds = package_refunds.return_owed(purchase, user=current_user)
         else:
-            value, refunds = packages.refund_unused(purchase, user=current_user)
+            value, refunds = package_refunds.refund_unused(purchase, user=current_user)
     except (packages.PackageError, BillingError, payments.PaymentsError) as e:
         flash(str(e), "error")
     else:

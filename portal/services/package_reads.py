@@ -12,7 +12,8 @@ from portal.models.billing import (
     CreditLedger,
 )
 from portal.models.scheduling import Appointment
-from portal.services.packages import is_past_expiry, refund_owed, used_sum_sql
+from portal.services.package_refunds import refund_owed
+from portal.services.packages import is_past_expiry, used_sum_sql
 
 STATE_WORDS = {
     PURCHASE_PENDING: "not paid yet",

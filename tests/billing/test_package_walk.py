@@ -18,7 +18,7 @@ from portal.models.billing import (
     StoredDocument,
 )
 from portal.rules.audit_words import action_words
-from portal.services import invoicing, packages
+from portal.services import invoicing, package_refunds, packages
 from tests.billing.conftest import appointment, appt_type, package
 from tests.clientside.helpers import pdf_text
 from tests.conftest import login
@@ -117,13 +117,13 @@ def test_a_refund_whose_money_cannot_be_recorded_leaves_the_credits_as_they_were
 
     monkeypatch.setattr(invoicing, "issue_credit_note", broken)
     with pytest.raises(RuntimeError):
-        packages.refund_unused(purchase)
+        package_refunds.refund_unused(purchase)
     assert packages.balance(purchase.id) == 4
     assert PackagePurchase.get_by_id(purchase.id).status == "active"
     assert Refund.select().count() == 0
     assert not CreditLedger.select().where(CreditLedger.kind == "refund").exists()
     monkeypatch.undo()
-    value, refunds = packages.refund_unused(purchase)
+    value, refunds = package_refunds.refund_unused(purchase)
     assert value == 34000 and [r.amount_cents for r in refunds] == [34000]
 
 
@@ -149,7 +149,7 @@ def test_a_card_refund_stripe_refuses_can_be_sent_again_from_the_invoice(
     html = r.get_data(as_text=True)
     assert "$340.00 was not returned" in html and "declined the refund" in html
     assert "Return the $340.00 still owed" in html
-    assert packages.balance(purchase.id) == 0 and packages.refund_owed(purchase) == 34000
+    assert packages.balance(purchase.id) == 0 and package_refunds.refund_owed(purchase) == 34000
     monkeypatch.setattr(
         payments,
         "create_refund",
@@ -159,7 +159,7 @@ def test_a_card_refund_stripe_refuses_can_be_sent_again_from_the_invoice(
     html = r.get_data(as_text=True)
     assert "$340.00 returned" in html and "still owed" not in html
     assert [c["amount_cents"] for c in calls] == [34000, 34000]
-    assert packages.refund_owed(purchase) == 0
+    assert package_refunds.refund_owed(purchase) == 0
     assert [r.status for r in Refund.select().order_by(Refund.id)] == ["failed", "succeeded"]
     again = AuditLog.get(AuditLog.action == "package.refund_again")
     assert again.detail == "$340.00" and action_words(again.action).startswith("Sent a package")
@@ -178,7 +178,7 @@ def test_a_package_past_its_expiry_is_not_refunded_before_the_daily_task_closes_
     later = clock.utcnow() + dt.timedelta(days=31)
     monkeypatch.setattr(clock, "utcnow", lambda: later)
     with app.test_request_context(), pytest.raises(packages.PackageError, match="expired on"):
-        packages.refund_unused(purchase)
+        package_refunds.refund_unused(purchase)
     login(client, world.a.frontdesk)
     html = client.get(f"/provider/billing/invoices/{inv.id}").get_data(as_text=True)
     assert "Refund 4 unused" not in html and "expired" in html
@@ -246,7 +246,7 @@ def test_staff_read_a_package_ledger_on_the_client_billing_section(app, client, 
             .order_by(CreditLedger.id)
         ]
         packages.return_credit(visits[1])
-        packages.refund_unused(purchase)
+        package_refunds.refund_unused(purchase)
     tz = world.a.practice.tz
     day = clock.to_local(visits[0].starts_at, tz).strftime("%b %-d, %Y")
     login(client, world.a.therapist)
@@ -293,7 +293,7 @@ def test_a_refunded_package_leaves_nothing_to_pay(app, client, world):
     for sessions they gave back, nor does the desk's "due" count it."""
     with app.test_request_context():
         purchase, inv = _sold(world.a)
-        packages.refund_unused(purchase)
+        package_refunds.refund_unused(purchase)
     inv = invoicing.Invoice.get_by_id(inv.id)
     assert (inv.status, inv.balance_cents, inv.paid_cents, inv.refunded_cents) == (
         "paid",
