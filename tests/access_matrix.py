@@ -208,6 +208,7 @@ ACCESS = {
     "provider.invoice_void": DESK,
     "provider.payment_refund": DESK,
     "provider.purchase_refund": DESK,
+    "provider.purchase_refund_expired": OWNER_ONLY,
     "provider.document_download": STAFF,
     "provider.client_billing": STAFF,
     "provider.client_documents": STAFF,

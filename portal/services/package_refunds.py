@@ -11,9 +11,12 @@ from peewee import fn
 from portal import audit, clock
 from portal.db import database
 from portal.models.billing import (
+    LEDGER_EXPIRY,
     LEDGER_REFUND,
+    LEDGER_RETURN,
     PAYMENT_SUCCEEDED,
     PURCHASE_ACTIVE,
+    PURCHASE_EXPIRED,
     PURCHASE_REFUNDED,
     CreditLedger,
     PackagePurchase,
@@ -58,6 +61,64 @@ def refund_unused(purchase, user=None, reason="unused sessions"):
         audit.record("package.refund", obj=purchase, detail=f"{remaining} credits", user=user)
         recorded = _record_refunds(purchase, value, reason, user)
     return value, _send(recorded, user)
+
+
+REASON_MIN, REASON_MAX = 3, 200
+
+
+def refund_expired(purchase, user, reason):
+    """The owner's goodwill: refund the sessions a package left unused when it expired, at
+    the unused value, as refund_unused does (the money back on the invoice's payments in
+    the same transaction, cards then through Stripe, one refused owed for `return_owed`).
+    Closed by the daily task, its expired credits come back (+N) to leave as refunded
+    (-N); past its expiry but not closed yet, they leave as refunded. `reason` (required)
+    goes with the refunds and the ledger, not into the audit log (it may say why a client
+    could not come). Returns (value, refunds)."""
+    reason = " ".join((reason or "").split())
+    if user is None or not user.is_owner:
+        raise PackageError("Only the owner refunds an expired package.")
+    if len(reason) < REASON_MIN:
+        raise PackageError("Say why the expired sessions are refunded.", field="reason")
+    if len(reason) > REASON_MAX:
+        raise PackageError(f"Keep the reason under {REASON_MAX} characters.", field="reason")
+    note = f"goodwill: {reason}"
+    with database.atomic("IMMEDIATE"):
+        purchase = PackagePurchase.get_by_id(purchase.id)
+        if purchase.status == PURCHASE_ACTIVE and is_past_expiry(purchase):
+            sessions = balance(purchase.id)
+        elif purchase.status == PURCHASE_EXPIRED:
+            sessions = _expired_sessions(purchase.id)
+            if sessions > 0:
+                append_entry(
+                    purchase,
+                    LEDGER_RETURN,
+                    sessions,
+                    note="the expired sessions, to refund them (goodwill)",
+                    user=user,
+                )
+        else:
+            raise PackageError("Only an expired package is refunded this way.")
+        if sessions <= 0:
+            raise PackageError("No sessions were left unused when it expired.")
+        value = unused_value(purchase)
+        append_entry(purchase, LEDGER_REFUND, -sessions, amount=value, note=note, user=user)
+        PackagePurchase.update(status=PURCHASE_REFUNDED, closed_at=clock.utcnow()).where(
+            PackagePurchase.id == purchase.id
+        ).execute()
+        detail = f"{sessions} credits, {format_cents(value)}"
+        audit.record("package.refund_expired", obj=purchase, detail=detail, user=user)
+        recorded = _record_refunds(purchase, value, note, user)
+    return value, _send(recorded, user)
+
+
+def _expired_sessions(purchase_id):
+    """How many credits a package lost when it expired."""
+    lost = (
+        CreditLedger.select(fn.COALESCE(fn.SUM(CreditLedger.delta), 0))
+        .where((CreditLedger.purchase == purchase_id) & (CreditLedger.kind == LEDGER_EXPIRY))
+        .scalar()
+    )
+    return -int(lost or 0)
 
 
 def refund_owed(purchase):

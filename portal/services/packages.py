@@ -38,7 +38,12 @@ from portal.services.reads import scoped_rows
 
 
 class PackageError(L.LedgerError):
-    """A refused package change, with a message for the user."""
+    """A refused package change, with a message for the user; `field`: the form field it
+    is about, if one."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
 
 
 # --- reading -----------------------------------------------------------------------------

@@ -244,3 +244,50 @@ def test_the_owner_ticks_a_packages_covered_services_on_a_tablet(
         assert t30.id not in [e.appointment_type_id for e in d.eligible]
     tablet.close()
     assert problems == []
+
+
+def test_the_owner_refunds_an_expired_package_as_goodwill_on_a_tablet(
+    app, live_server, browser, screenshot
+):
+    """An expired 5-for-$425 package with 4 sessions unused: on its invoice (1024x768) the
+    owner is offered the goodwill refund of $340.00 with a reason; without one the message
+    stands by the field; with one the money goes back and the ledger says how."""
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        provider = factories.provider(practice)
+        owner = factories.user(practice, "owner", name="Olive Owner")
+        client = factories.client(practice, first_name="Jordan", last_name="Avery")
+        t = appt_type(practice)
+        purchase, inv = packages.sell(package(practice, types=[t], expiry_days=30), client.id)
+        invoicing.record_payment(inv, method="cash", amount_cents=42500)
+        packages.redeem(appointment(practice, client, provider, t), purchase=purchase)
+        expires_at = PackagePurchase.get_by_id(purchase.id).expires_at  # set on payment
+        assert packages.expire_due(now=expires_at) == 1
+    tablet = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
+    page = tablet.new_page()
+    problems = _watch(page)
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
+    _login(page, live_server, owner.email, r"/provider/$")
+    page.goto(f"{live_server}/provider/billing/invoices/{inv.id}")
+    button = page.get_by_role("button", name="Refund the 4 expired sessions: $340.00")
+    button.click()
+    page.wait_for_load_state()
+    reason = page.get_by_label("Why refund them?")
+    error = page.locator("#reason-error").inner_text()
+    assert error == "Say why the expired sessions are refunded."
+    assert reason.get_attribute("aria-invalid") == "true"
+    screenshot(page, "billing-package-goodwill-refused")
+    problems.clear()  # the console reports the expected 400
+    reason.fill("Moved across the country; asked kindly")
+    page.get_by_role("button", name="Refund the 4 expired sessions: $340.00").click()
+    page.wait_for_load_state()
+    assert asked[-1] == "Refund $340.00 for the 4 expired sessions of this package?"
+    assert page.get_by_text("Expired sessions refunded: $340.00 returned.").is_visible()
+    page.get_by_text("Where the credits went").click()
+    assert page.get_by_role("cell", name="Refunded: $340.00 returned").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    assert PackagePurchase.get_by_id(purchase.id).status == "refunded"
+    screenshot(page, "billing-package-goodwill-refunded")
+    tablet.close()
+    assert problems == []
