@@ -117,6 +117,7 @@ def _template_helpers(app):
     app.jinja_env.filters["zipcode"] = format_zip
     app.jinja_env.globals["provider_name"] = provider_name
     app.jinja_env.globals["render_field"] = formutil.render_field
+    app.jinja_env.globals["render_checkboxes"] = formutil.render_checkboxes
 
     def local_time(value, fmt="%a %d %b %Y, %-I:%M %p"):
         """A stored naive-UTC datetime shown in the practice's time zone."""

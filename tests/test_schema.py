@@ -208,3 +208,44 @@ def test_migration_0024_lets_a_ta1_be_kept_and_applied_and_takes_it_back(app, wo
     )
     if not IS_POSTGRES:
         assert database.execute_sql("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_migration_0029_lets_a_hidden_message_be_shown_again_and_takes_it_back(app, world):
+    """message.unhidden_at and unhidden_by_id: who showed a hidden message again, the hiding
+    kept; down turns a message shown again into one never hidden (the audit log keeps
+    both) and brings back 0012's guard: hidden once and for good."""
+    from portal.models.messaging import Message
+    from portal.services.messaging import threads as msg
+    from tests.messaging import helpers as h
+
+    r = runner()
+    (name,) = [m.name for m in r.status() if m.name.startswith("0029")]
+    with app.test_request_context():
+        t = h.thread(world.a, body="Shown again")
+        shown = Message.get(Message.thread == t.id)
+        hidden = msg.send_message(t, h.user(world.a.frontdesk), "Stays hidden")
+        desk, owner = h.user(world.a.frontdesk), h.user(world.a.owner)
+        msg.hide_message(shown, desk, "Looked private")
+        msg.unhide_message(shown, owner)
+        msg.hide_message(hidden, desk, "Wrong client")
+
+    reverted = r.down(name)  # and every later migration
+    assert reverted[-1] == name
+    assert {"unhidden_at", "unhidden_by_id"}.isdisjoint(
+        c.name for c in database.get_columns("message")
+    )
+    rows = database.execute_sql(
+        "SELECT id, hidden_reason, hidden_by_id IS NULL FROM message ORDER BY id"
+    ).fetchall()
+    assert rows == [(shown.id, "", 1), (hidden.id, "Wrong client", 0)]
+    with pytest.raises(IntegrityError, match="hidden once"), database.atomic():
+        database.execute_sql(
+            "UPDATE message SET hidden_at = NULL, hidden_by_id = NULL, hidden_reason = '' "
+            f"WHERE id = {int(hidden.id)}"
+        )
+
+    assert r.up() == list(reversed(reverted))
+    assert Message.get_by_id(hidden.id).is_hidden and not Message.get_by_id(shown.id).was_hidden
+    with app.test_request_context():
+        msg.unhide_message(Message.get_by_id(hidden.id), owner)
+    assert Message.get_by_id(hidden.id).was_hidden

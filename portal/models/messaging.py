@@ -1,8 +1,8 @@
 """Secure messaging: threads between one client and the practice, their messages and
 attachments, who read how far, quick-reply snippets, and each user's e-mail notice choice.
 
-A message is never edited or deleted once sent; staff may hide one, once, with a reason
-(SQLite triggers in migrations/0012_messaging.py refuse anything else). Attachments are
+A message is never edited or deleted once sent; staff may hide one with a reason, and show
+it again (the database's guards, migrations 0012 and 0029, refuse anything else). Attachments are
 never changed or deleted; threads are never deleted.
 
 Every table carries practice (and, where the rows are a client's, client) so that
@@ -78,10 +78,18 @@ class Message(BaseModel):
     hidden_at = DateTimeField(null=True)
     hidden_by = ForeignKeyField(User, null=True, on_delete="RESTRICT", backref="+")
     hidden_reason = CharField(default="")
+    # shown again after hiding (migration 0029): the hiding's columns stay as they were
+    unhidden_at = DateTimeField(null=True)
+    unhidden_by = ForeignKeyField(User, null=True, on_delete="RESTRICT", backref="+")
 
     @property
     def is_hidden(self):
-        return self.hidden_at is not None
+        return self.hidden_at is not None and self.unhidden_at is None
+
+    @property
+    def was_hidden(self):
+        """Hidden once and shown again: the thread says by whom, when and why."""
+        return self.hidden_at is not None and self.unhidden_at is not None
 
     @property
     def from_client(self):

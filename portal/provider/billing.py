@@ -35,7 +35,7 @@ from portal.models.billing import (
     Payment,
     StoredDocument,
 )
-from portal.models.people import DESK_ROLES, Client
+from portal.models.people import DESK_ROLES, OWNER_ROLES, Client
 from portal.provider import bp, desk_checkout
 from portal.rules.billing import BillingError
 from portal.rules.money import format_cents, parse_dollars
@@ -44,6 +44,7 @@ from portal.services import (
     client_merge,
     invoicing,
     package_reads,
+    package_refunds,
     packages,
     payments_service,
 )
@@ -69,6 +70,19 @@ class RefundForm(FlaskForm):
     payment_id = HiddenField()
     amount = StringField("Amount to refund ($)", validators=[DataRequired()])
     reason = StringField("Reason", validators=[Optional(), Length(max=120)])
+
+
+class GoodwillRefundForm(FlaskForm):
+    """The owner's refund of an expired package's unused sessions (package_refunds)."""
+
+    reason = StringField(
+        "Why refund them?",
+        validators=[
+            DataRequired("Say why the expired sessions are refunded."),
+            Length(max=package_refunds.REASON_MAX),
+        ],
+        description="Kept with the refund: say why (a move, a hardship), no health details.",
+    )
 
 
 class VoidForm(FlaskForm):
@@ -155,6 +169,8 @@ def _invoice_page(inv, status=200, **forms):
         purchases = package_reads.described(
             PackagePurchase.select().where(PackagePurchase.invoice == inv.id)
         )
+        if user.is_owner and any(p.goodwill for p in purchases):
+            forms.setdefault("goodwill_form", GoodwillRefundForm(formdata=None))
     return render(
         "provider/billing/invoice.html",
         inv=inv,
@@ -311,23 +327,57 @@ def purchase_refund(purchase_id):
     purchase = get_or_404(PackagePurchase, purchase_id)
     try:
         if purchase.status == PURCHASE_REFUNDED:  # money a refused card refund still owes
-            value, refunds = packages.return_owed(purchase, user=current_user)
+            value, refunds = package_refunds.return_owed(purchase, user=current_user)
         else:
-            value, refunds = packages.refund_unused(purchase, user=current_user)
+            value, refunds = package_refunds.refund_unused(purchase, user=current_user)
     except (packages.PackageError, BillingError, payments.PaymentsError) as e:
         flash(str(e), "error")
     else:
-        refused = [r for r in refunds if r.status == PAYMENT_FAILED]
-        if refused:
-            owed = sum(r.amount_cents for r in refused)
-            flash(
-                f"The unused sessions are taken off the package, but {format_cents(owed)} "
-                f"was not returned. Stripe said: {refused[0].failure_message.rstrip('.')}. "
-                "Send it again below.",
-                "error",
+        _refunded(value, refunds, "Unused sessions refunded")
+    return _after_package_refund(purchase)
+
+
+@bp.route("/billing/purchases/<int:purchase_id>/refund-expired", methods=["POST"])
+@roles_required(*OWNER_ROLES)
+def purchase_refund_expired(purchase_id):
+    """The owner refunds an expired package's unused sessions as goodwill, with a reason."""
+    purchase = get_or_404(PackagePurchase, purchase_id)
+    form = GoodwillRefundForm()
+    if form.validate_on_submit():
+        try:
+            value, refunds = package_refunds.refund_expired(
+                purchase, user=current_user, reason=form.reason.data
             )
+        except (packages.PackageError, BillingError, payments.PaymentsError) as e:
+            if getattr(e, "field", None) != "reason":
+                flash(str(e), "error")
+                return _after_package_refund(purchase)
+            form.reason.errors = [str(e)]
         else:
-            flash(f"Unused sessions refunded: {format_cents(value)} returned.", "success")
+            _refunded(value, refunds, "Expired sessions refunded")
+            return _after_package_refund(purchase)
+    if purchase.invoice_id is None:
+        flash(" ".join(form.reason.errors) or "Say why the sessions are refunded.", "error")
+        return _after_package_refund(purchase)
+    return _invoice_page(Invoice.get_by_id(purchase.invoice_id), 400, goodwill_form=form)
+
+
+def _refunded(value, refunds, done):
+    """Say what a package refund returned, and what Stripe refused (still owed)."""
+    refused = [r for r in refunds if r.status == PAYMENT_FAILED]
+    if refused:
+        owed = sum(r.amount_cents for r in refused)
+        flash(
+            f"The unused sessions are taken off the package, but {format_cents(owed)} "
+            f"was not returned. Stripe said: {refused[0].failure_message.rstrip('.')}. "
+            "Send it again below.",
+            "error",
+        )
+    else:
+        flash(f"{done}: {format_cents(value)} returned.", "success")
+
+
+def _after_package_refund(purchase):
     if purchase.invoice_id:
         return redirect(url_for("provider.invoice", invoice_id=purchase.invoice_id), 303)
     return redirect(url_for("provider.client_billing", client_id=purchase.client_id), 303)

@@ -4,7 +4,7 @@
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -17,7 +17,7 @@ from wtforms.validators import (
 from portal import audit, payments
 from portal.access import get_or_404, roles_required, scoped
 from portal.db import database
-from portal.formutil import choices
+from portal.formutil import CheckboxesField, choices
 from portal.htmx import render
 from portal.models.billing import BillingSettings, PackageDefinition, PackageEligibleType
 from portal.models.people import OWNER_ROLES
@@ -60,10 +60,11 @@ class PackageForm(FlaskForm):
         description="Leave empty for no expiry.",
     )
     sold_online = BooleanField("Clients can buy it in the portal")
-    types = SelectMultipleField(
+    types = CheckboxesField(
         "Eligible appointment types",
         coerce=int,
-        description="None chosen: every appointment type.",
+        description="None ticked: every appointment type.",
+        invalid="Tick appointment types from the list.",
     )
 
 
@@ -98,23 +99,20 @@ def package_definitions():
     form = PackageForm()
     form.types.choices = _type_choices()
     status = 200
-    if form.validate_on_submit():
-        allowed = {c.value for c in form.types.choices}
-        if set(form.types.data or []) <= allowed:
-            packages.save_definition(
-                current_user.practice_id,
-                name=form.name.data.strip(),
-                sessions=form.sessions.data,
-                price_cents=form.price.cents,
-                expiry_days=form.expiry_days.data,
-                sold_online=form.sold_online.data,
-                type_ids=form.types.data or [],
-                user=current_user,
-            )
-            flash("Package saved.", "success")
-            return redirect(url_for("provider.package_definitions"), 303)
-        status = 400
-    elif request.method == "POST":
+    if form.validate_on_submit():  # the types ticked are among this practice's choices
+        packages.save_definition(
+            current_user.practice_id,
+            name=form.name.data.strip(),
+            sessions=form.sessions.data,
+            price_cents=form.price.cents,
+            expiry_days=form.expiry_days.data,
+            sold_online=form.sold_online.data,
+            type_ids=form.types.data or [],
+            user=current_user,
+        )
+        flash("Package saved.", "success")
+        return redirect(url_for("provider.package_definitions"), 303)
+    if request.method == "POST":
         status = 400
     defs = list(
         scoped(PackageDefinition).order_by(PackageDefinition.active.desc(), PackageDefinition.name)

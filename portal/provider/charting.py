@@ -39,7 +39,13 @@ from portal.models import (
 )
 from portal.models.scheduling import CANCELLED_STATUSES
 from portal.provider import bp, visit
-from portal.provider.charting_forms import AddendumForm, NoteForm, note_input, prefill
+from portal.provider.charting_forms import (
+    AddendumForm,
+    NoteForm,
+    conflict_rows,
+    note_input,
+    prefill,
+)
 from portal.rules import charting as rules
 from portal.rules import icd10 as icd10_rules
 from portal.services import charting as svc
@@ -47,6 +53,9 @@ from portal.services import client_merge, icd10, note_templates, reads
 from portal.services.claims import build as claim_build
 
 PROVIDER_NAME = (Provider.first_name, Provider.last_name, Provider.credentials)  # display_name
+# An appointment type's name in the note form's appointment choice: longer names are cut
+# so the option reads whole on a 1024 px tablet.
+TYPE_NAME_SHOWN = 48
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -199,7 +208,10 @@ def _appointment_choices(client, keep_id=None):
     out = [(0, "— not linked to an appointment —")]
     for a in q:
         start = _local(a.starts_at)
-        label = f"{start:%a %d %b %Y, %-I:%M %p} · {a.appointment_type.name} · {a.status_label}"
+        kind = a.appointment_type.name
+        if len(kind) > TYPE_NAME_SHOWN:
+            kind = kind[: TYPE_NAME_SHOWN - 1].rstrip(" ,;:-") + "…"
+        label = f"{start:%a %d %b %Y, %-I:%M %p} · {kind} · {a.status_label}"
         out.append((a.id, label))
     return out
 
@@ -373,14 +385,17 @@ def _handle_note_form(client, note, template):
     try:
         saved = svc.save_note(current_user, client, data, note=note, version=form.version.data)
     except svc.NoteChanged as exc:
-        # Another tab or person saved first: keep what was typed, say who and when; the
-        # form now carries the newer version, so saving again replaces it deliberately.
-        audit.record("note.update.conflict", obj=note)
-        form.version.data = svc.note_details(note)["version"]
+        # Another tab or person saved first (or the form did not say what it was opened
+        # on): keep what was typed, say who and when, and show the saved fields that differ
+        # beside it; the form now carries the newer version, so saving again replaces it
+        # deliberately.
+        audit.record("note.update.conflict", obj=note, detail="no version" if exc.missing else "")
+        form.version.data, differences = svc.draft_differences(note, data)
         ctx = _form_context(
             form, client, note, template, minutes_raw, dx_codes, errors, conflict=exc
         )
-        return render("provider/charting/note_form.html", **ctx), 409
+        rows = conflict_rows(form, differences)
+        return render("provider/charting/note_form.html", **ctx, conflict_rows=rows), 409
     except svc.NoteLocked as exc:
         return _locked_response(note, str(exc))
     except svc.NotAllowed as exc:

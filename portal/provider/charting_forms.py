@@ -198,3 +198,41 @@ def prefill(form, client, note, template):
     form.regions.data = details["regions"]
     form.version.data = details["version"]
     return details
+
+
+# --- a refused save: the stored draft beside what was typed -----------------------------------
+
+_LABELS = {
+    "minutes": "Minutes per code",
+    "diagnoses": "Diagnosis codes",
+}
+
+
+def _shown(form, name, value):
+    """One field's value as plain text, as the form shows it."""
+    if name in ("provider", "appointment"):
+        labels = {c.value: c.label for c in getattr(form, name).choices}
+        return labels.get(value or 0, f"another {name}")
+    if value is None or value in ("", [], {}):
+        return "—"
+    if name == "visit_date":
+        return f"{value:%a %d %b %Y}"
+    if name == "techniques":
+        return ", ".join(rules.lines(value))
+    if name == "regions":
+        return ", ".join(rules.REGION_LABELS.get(r, r) for r in value)
+    if name == "minutes":
+        return ", ".join(f"{code}: {m} min" for code, m in sorted(value.items()))
+    if name == "diagnoses":
+        return ", ".join(value)
+    return str(value)
+
+
+def conflict_rows(form, differences):
+    """[(label, stored text, typed text)] for svc.draft_differences: the conflict page puts
+    them side by side, field by field, for the person to merge by hand."""
+    rows = []
+    for name, stored, typed in differences:
+        label = _LABELS.get(name) or getattr(form, name).label.text
+        rows.append((label, _shown(form, name, stored), _shown(form, name, typed)))
+    return rows

@@ -53,6 +53,7 @@ WORDS = {
     "package.redeem": "Used a package credit",
     "package.refund": "Refunded a package's unused sessions",
     "package.refund_again": "Sent a package's refund again",
+    "package.refund_expired": "Refunded an expired package's unused sessions (goodwill)",
     "package.sell": "Sold a package",
     "password.changed": "Changed their password",
     "password.reset_requested": "Asked for a password reset link",

@@ -7,6 +7,8 @@ Times of day are minutes after local midnight (540 = 09:00; 1440 = the end of th
 """
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 
 from portal.rules.appointments import BookingError
 
@@ -19,30 +21,109 @@ def format_minute(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
-def _minute_of(text: str) -> int:
-    if text in ("24:00", "24"):
-        return END_OF_DAY
-    t = dt.time.fromisoformat(text.zfill(5))
-    return t.hour * 60 + t.minute
+RANGE_FORM = "like 9-5, 9am-5pm or 09:00-17:00"
+# "9-5", "9 – 5", "9—5", "9 to 5"
+_BETWEEN = re.compile(r"\s*(?:-|\u2013|\u2014|\bto\b)\s*", re.IGNORECASE)
+# "9", "09", "9:30", "17:00", "24", with "am"/"pm" ("9am", "9 a.m."), or "noon"/"midnight"
+_TIME = re.compile(
+    r"(?P<word>noon|midnight)|(?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?"
+    r"(?:\s*(?P<ampm>[ap])\.?\s*m\.?)?",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class _Time:
+    """One side of a typed range: `minute` after midnight; `ampm` "am"/"pm" when written
+    (noon is a pm, midnight an am); `loose` when it could be the afternoon's as well
+    (an hour 1-12 without am/pm or a leading zero: "5" is 5:00 or 17:00)."""
+
+    text: str
+    minute: int
+    ampm: str | None
+    loose: bool
+
+    def at(self, ampm):
+        """This loose time read as a morning's or an afternoon's."""
+        return (self.minute % 720) + (720 if ampm == "pm" else 0)
+
+
+def _unreadable(part):
+    return BookingError(f'"{part}" is not a range of hours: write it {RANGE_FORM}.')
+
+
+def _time_of(text, part):
+    found = _TIME.fullmatch(text)
+    if found is None:
+        raise _unreadable(part)
+    if found["word"]:
+        noon = found["word"].lower() == "noon"
+        return _Time(text, 720 if noon else 0, "pm" if noon else "am", False)
+    hour, minute = int(found["hour"]), int(found["minute"] or 0)
+    ampm = found["ampm"].lower() + "m" if found["ampm"] else None
+    if ampm:
+        possible = 1 <= hour <= 12 and minute < 60
+        value = (hour % 12) * 60 + minute + (720 if ampm == "pm" else 0)
+    else:
+        possible = minute < 60 and (hour < 24 or (hour, minute) == (24, 0))
+        value = hour * 60 + minute
+    if not possible:
+        raise BookingError(f'"{text}" is not a time of day: write it {RANGE_FORM}.')
+    loose = ampm is None and 1 <= hour <= 12 and not found["hour"].startswith("0")
+    return _Time(text, value, ampm, loose)
+
+
+def _with_hints(a, b):
+    """Start and end minutes, each side's am or pm read into the other when it has none:
+    "9-5pm" is 9am-5pm, "9am-5" 9am-5pm, "11-1pm" 11am-1pm."""
+    start, end = a.minute, b.minute
+    if a.loose and b.ampm:
+        start = next((a.at(m) for m in (b.ampm, "am") if a.at(m) < end), a.at("am"))
+    if b.loose and a.ampm:
+        end = next((b.at(m) for m in (a.ampm, "pm") if b.at(m) > start), b.at(a.ampm))
+    return start, end
+
+
+def _ambiguous(part, a, b):
+    """A start in the small hours without am or pm ("1-5"): morning or afternoon?"""
+    if b.loose and b.minute > a.minute:
+        first, second = a.text.replace(" ", ""), b.text.replace(" ", "")
+        hint = f"{first}am-{second}am or {first}pm-{second}pm"
+        return BookingError(f'"{part}": morning or afternoon? Write {hint}.')
+    return BookingError(f'"{part}": morning or afternoon? Write it with am and pm, like 9am-5pm.')
+
+
+def _range_of(part):
+    """One typed range -> (start, end) minutes, or a BookingError saying what to type."""
+    sides = _BETWEEN.split(part)
+    if len(sides) != 2 or not all(sides):
+        raise _unreadable(part)
+    a, b = (_time_of(side, part) for side in sides)
+    if a.minute == END_OF_DAY:
+        raise BookingError(f'"{part}": a day\'s hours start before 24:00.')
+    if a.loose and not b.ampm and a.minute < 6 * 60:
+        raise _ambiguous(part, a, b)
+    start, end = _with_hints(a, b)
+    if end == 0:  # 00:00, 12am or midnight as an end: the end of the day
+        end = END_OF_DAY
+    if end <= start and b.loose and not a.ampm and b.minute < 720 and b.minute + 720 > start:
+        end = b.minute + 720  # "9-5": the end not after the start reads as the afternoon
+    if end <= start:
+        raise BookingError(f'"{part}": the end must come after the start, like 09:00-17:00.')
+    return start, end
 
 
 def parse_ranges(text: str) -> list:
-    """'9:00-12:00, 13:00-17:30' -> [(540, 720), (780, 1050)]; empty text: no hours."""
+    """What a therapist types for a day's hours -> [(start, end)] minutes; empty text: no
+    hours. Ranges are separated by commas or semicolons: '9:00-12:00, 13:00-17:30' ->
+    [(540, 720), (780, 1050)]. A range may be written '9-5' (an end not after the start
+    is the afternoon's: 9:00-17:00), '9am-5pm', '9:30-17:00', '09:00–17:00' or '9 to 5'.
+    A start in the small hours without am or pm ('1-5') is refused as ambiguous."""
     out = []
     for part in (text or "").replace(";", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            a, b = (x.strip() for x in part.split("-"))
-            start, end = _minute_of(a), _minute_of(b)
-        except ValueError as exc:
-            raise BookingError(f'"{part}" is not like 09:00-12:00.') from exc
-        if start == END_OF_DAY:
-            raise BookingError(f'"{part}" is not like 09:00-12:00.')
-        if end <= start:
-            raise BookingError(f'"{part}": the end must come after the start.')
-        out.append((start, end))
+        part = " ".join(part.split())
+        if part:
+            out.append(_range_of(part))
     return out
 
 

@@ -53,12 +53,19 @@ class NotAllowed(ChartingError):
 
 class NoteChanged(ChartingError):
     """The draft was saved by another tab or person after this form or page was read:
-    `saved_at` (UTC) and `saved_by` (their name; None when it was the same user)."""
+    `saved_at` (UTC) and `saved_by` (their name; None when it was the same user) of its
+    last save. `missing`: the form did not say which version it was read on, so it may be
+    older than that save (refused the same way)."""
 
-    def __init__(self, saved_at, saved_by):
-        super().__init__("This draft was saved elsewhere after you opened it.")
+    def __init__(self, saved_at, saved_by, missing=False):
+        super().__init__(
+            "This form does not say which version of the draft it was opened on."
+            if missing
+            else "This draft was saved elsewhere after you opened it."
+        )
         self.saved_at = saved_at
         self.saved_by = saved_by
+        self.missing = missing
 
 
 class NoteIncomplete(ChartingError):
@@ -281,9 +288,10 @@ def _version(note, regions, minutes, diagnoses):
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
 
 
-def _changed_since(user, note, children, version):
-    """Refuse (NoteChanged) when `version` (what the person read) is not the note's now."""
-    if not version or version == _version(note, *children):
+def _changed_since(user, note, children, version, required=True):
+    """Refuse (NoteChanged) when `version` (what the person read) is not the note's now,
+    or is not given where it is `required`."""
+    if version == _version(note, *children) or (not version and not required):
         return
     last = (
         AuditLog.select(AuditLog.user_id)
@@ -298,13 +306,14 @@ def _changed_since(user, note, children, version):
     by = None
     if last is not None and last != user.id:
         by = User.select(User.name).where(User.id == last).scalar() or "someone else"
-    raise NoteChanged(note.updated_at, by)
+    raise NoteChanged(note.updated_at, by, missing=not version)
 
 
 def save_note(user, client, data, note=None, version=None):
     """Create a draft note for `client` (note=None) or update a draft. Returns the note.
-    `version`: the note's version (note_details) the form was opened on; a save over a
-    newer one is refused (NoteChanged) instead of overwriting it silently."""
+    `version`: the note's version (note_details) the form was opened on, required to update
+    a draft: a save over a newer one, or one that does not say, is refused (NoteChanged)
+    instead of overwriting it silently."""
     data.check(user.practice_id)
     if user.role != ROLE_OWNER and data.provider_id != user.provider_id:
         raise NotAllowed("A therapist writes notes under their own name only.")
@@ -355,6 +364,23 @@ def save_note(user, client, data, note=None, version=None):
             _replace_children(note, data)
         audit.record(action, obj=note, detail=",".join(changed), user=user)
     return note
+
+
+def draft_differences(note, data):
+    """(the draft's version now, [(field, stored, typed)]) where the draft as stored differs
+    from `data` (a refused NoteInput), in the form's order: what the person merges by hand.
+    Fields are CONTENT_FIELDS without "_id" (the template aside), then regions, minutes and
+    diagnoses."""
+    note = ChartNote.get_by_id(note.id)
+    children = _children(note)
+    stored = {name: getattr(note, name) for name in CONTENT_FIELDS if name != "template_id"}
+    stored["regions"], stored["minutes"], stored["diagnoses"] = children
+    rows = [
+        (name.removesuffix("_id"), value, getattr(data, name))
+        for name, value in stored.items()
+        if value != getattr(data, name)
+    ]
+    return _version(note, *children), rows
 
 
 def _children(note):
@@ -415,7 +441,8 @@ def sign_note(user, note, version=None):
             raise NotAllowed("Only the note's therapist can sign it.")
         note = ChartNote.get_by_id(note.id)
         regions, minutes, dx = _children(note)
-        _changed_since(user, note, (regions, minutes, dx), version)
+        # the visit's "Save and sign" signs what it has just saved, with no version
+        _changed_since(user, note, (regions, minutes, dx), version, required=False)
         problems = _signing_problems(note, minutes, dx)
         if problems:
             raise NoteIncomplete(problems)

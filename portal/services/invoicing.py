@@ -217,7 +217,7 @@ def refresh(inv):
     ]
     net = rules.net_paid(paid, refunded)
     if refunded and is_package_invoice(inv):
-        # A package's refunds give back its unused sessions (packages.refund_unused, the
+        # A package's refunds give back its unused sessions (package_refunds.refund_unused, the
         # only refund a package invoice takes): the sale is smaller, nothing is due again.
         net = sum(paid)
     new_status = rules.status_for(inv.status, inv.total_cents, net)
@@ -337,7 +337,7 @@ def refund_payment(payment, amount_cents, reason="", user=None):
     terminal refunds are recorded as given back by hand. Returns the Refund.
 
     A package's payments are refunded by its unused sessions only (the credits and the
-    money leave together): packages.refund_unused calls record_package_refund."""
+    money leave together): package_refunds.refund_unused calls record_package_refund."""
     if is_package_invoice(Invoice.get_by_id(Payment.get_by_id(payment.id).invoice_id)):
         raise InvoiceError(
             "A package is refunded by its unused sessions: use 'Refund unused sessions'."

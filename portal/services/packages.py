@@ -1,4 +1,5 @@
-"""Packages: sell, activate on payment, redeem, give back, expire, refund unused sessions.
+"""Packages: sell, activate on payment, redeem, give back, expire. (Refunding the unused
+sessions: services/package_refunds.py.)
 
 Credits live in the append-only CreditLedger. Each write re-reads the balance inside
 `database.atomic("IMMEDIATE")` (writers queue on SQLite's lock), and the database
@@ -16,23 +17,18 @@ from portal.models.billing import (
     LEDGER_EXPIRY,
     LEDGER_PURCHASE,
     LEDGER_REDEEM,
-    LEDGER_REFUND,
     LEDGER_RETURN,
     LINE_PACKAGE,
     PAY_PACKAGE_CREDIT,
-    PAYMENT_SUCCEEDED,
     PURCHASE_ACTIVE,
     PURCHASE_CANCELLED,
     PURCHASE_EXPIRED,
     PURCHASE_PENDING,
-    PURCHASE_REFUNDED,
     CreditLedger,
     Invoice,
     PackageDefinition,
     PackageEligibleType,
     PackagePurchase,
-    Payment,
-    Refund,
 )
 from portal.models.scheduling import Appointment
 from portal.rules import ledger as L
@@ -42,7 +38,12 @@ from portal.services.reads import scoped_rows
 
 
 class PackageError(L.LedgerError):
-    """A refused package change, with a message for the user."""
+    """A refused package change, with a message for the user; `field`: the form field it
+    is about, if one."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
 
 
 # --- reading -----------------------------------------------------------------------------
@@ -317,7 +318,7 @@ def on_invoice_paid(inv, user=None, **kw):
             ).where(
                 (PackagePurchase.id == purchase.id) & (PackagePurchase.status == PURCHASE_PENDING)
             ).execute()
-            _append(purchase, LEDGER_PURCHASE, purchase.sessions_total, user=user)
+            append_entry(purchase, LEDGER_PURCHASE, purchase.sessions_total, user=user)
             audit.record("package.activate", obj=purchase, user=user)
 
 
@@ -338,7 +339,7 @@ def on_invoice_voided(inv, user=None, **kw):
         ).execute()
 
 
-def _append(
+def append_entry(
     purchase, kind, delta, *, unit_price=0, amount=0, appointment_id=None, note="", user=None
 ):
     """Append one ledger row; balance re-read here (caller holds the IMMEDIATE lock)."""
@@ -393,7 +394,7 @@ def redeem(appointment, user=None, purchase=None):
         if current <= 0:
             raise L.NoCreditLeft("No package credit is left.")
         price = L.redeem_price(chosen.price_cents, current, used)
-        row = _append(
+        row = append_entry(
             chosen, LEDGER_REDEEM, -1, unit_price=price, appointment_id=appointment.id, user=user
         )
         audit.record("package.redeem", obj=row, user=user)
@@ -409,7 +410,7 @@ def return_credit(appointment, user=None, note="cancelled inside the policy"):
         purchase = PackagePurchase.get_by_id(entry.purchase_id)
         if purchase.status != PURCHASE_ACTIVE:
             return None
-        row = _append(
+        row = append_entry(
             purchase,
             LEDGER_RETURN,
             1,
@@ -477,7 +478,7 @@ def expire_due(now=None):
             remaining = balance(purchase.id)
             if remaining > 0:
                 value = unused_value(purchase)
-                _append(purchase, LEDGER_EXPIRY, -remaining, amount=value, note="expired")
+                append_entry(purchase, LEDGER_EXPIRY, -remaining, amount=value, note="expired")
             PackagePurchase.update(status=PURCHASE_EXPIRED, closed_at=now).where(
                 PackagePurchase.id == purchase.id
             ).execute()
@@ -486,103 +487,7 @@ def expire_due(now=None):
     return count
 
 
-def refund_unused(purchase, user=None, reason="unused sessions"):
-    """Refund the unused sessions at the per-session price actually paid (the unused
-    value): -remaining in the ledger and the money back on the package invoice's payments,
-    in one transaction (cash, check and terminal given back; a card's refund recorded).
-    Cards are then refunded through Stripe: one refused stays owed (`refund_owed`), to
-    send again with `return_owed`. Returns (value, refunds)."""
-    with database.atomic("IMMEDIATE"):
-        purchase = PackagePurchase.get_by_id(purchase.id)
-        if purchase.status != PURCHASE_ACTIVE:
-            raise PackageError("Only an active package can be refunded.")
-        if is_past_expiry(purchase):
-            day = clock.local_date(purchase.expires_at, purchase.practice.tz)
-            raise PackageError(
-                f"This package expired on {day.strftime('%b %-d, %Y')}: its unused "
-                "sessions are no longer refunded."
-            )
-        remaining = balance(purchase.id)
-        if remaining <= 0:
-            raise PackageError("No unused sessions are left to refund.")
-        value = unused_value(purchase)
-        _append(purchase, LEDGER_REFUND, -remaining, amount=value, note=reason, user=user)
-        PackagePurchase.update(status=PURCHASE_REFUNDED, closed_at=clock.utcnow()).where(
-            PackagePurchase.id == purchase.id
-        ).execute()
-        audit.record("package.refund", obj=purchase, detail=f"{remaining} credits", user=user)
-        recorded = _record_refunds(purchase, value, reason, user)
-    return value, _send(recorded, user)
-
-
-def refund_owed(purchase):
-    """Money a refunded package still owes its client: the refund's value less what its
-    invoice's payments gave back (a card refund Stripe refused does not count)."""
-    owed = (
-        CreditLedger.select(fn.COALESCE(fn.SUM(CreditLedger.amount_cents), 0))
-        .where((CreditLedger.purchase == purchase.id) & (CreditLedger.kind == LEDGER_REFUND))
-        .scalar()
-    )
-    if not owed or purchase.invoice_id is None:
-        return 0
-    paid = Payment.select().where(Payment.invoice == purchase.invoice_id)
-    return max(0, int(owed) - sum(invoicing.refunded_of(p) for p in paid))
-
-
-def return_owed(purchase, user=None, reason="unused sessions"):
-    """Send again the money a refunded package still owes (a card refund Stripe refused).
-    Returns (amount, refunds)."""
-    with database.atomic("IMMEDIATE"):
-        purchase = PackagePurchase.get_by_id(purchase.id)
-        owed = refund_owed(purchase) if purchase.status == PURCHASE_REFUNDED else 0
-        if owed <= 0:
-            raise PackageError("Nothing is owed on this package.")
-        recorded = _record_refunds(purchase, owed, reason, user)
-        audit.record("package.refund_again", obj=purchase, detail=format_cents(owed), user=user)
-    return owed, _send(recorded, user)
-
-
-def _record_refunds(purchase, value, reason, user):
-    return [
-        invoicing.record_package_refund(payment, amount, reason=reason, user=user)
-        for payment, amount in _refund_plan(purchase, value)
-    ]
-
-
-def _send(recorded, user):
-    """Card refunds to Stripe, after the write lock: one refused (marked failed, and owed)
-    does not keep the others from being sent."""
-    sent = []
-    for refund in recorded:
-        try:
-            sent.append(invoicing.send_refund(refund, user=user))
-        except invoicing.InvoiceError:
-            sent.append(Refund.get_by_id(refund.id))
-    return sent
-
-
 def is_past_expiry(purchase, now=None):
     """Whether an active package is past its expiry (the daily task closes it later)."""
     now = now or clock.utcnow()
     return purchase.expires_at is not None and purchase.expires_at <= now
-
-
-def _refund_plan(purchase, value):
-    """Which payments of the package invoice to refund, newest first, to reach `value`."""
-    if purchase.invoice_id is None or value <= 0:
-        return []
-    plan = []
-    left = value
-    for payment in (
-        Payment.select()
-        .where((Payment.invoice == purchase.invoice_id) & (Payment.status == PAYMENT_SUCCEEDED))
-        .order_by(Payment.id.desc())
-    ):
-        room = payment.amount_cents - invoicing.refunded_of(payment)
-        take = min(room, left)
-        if take > 0:
-            plan.append((payment, take))
-            left -= take
-        if left == 0:
-            break
-    return plan

@@ -18,7 +18,7 @@ from portal.models.billing import (
     StoredDocument,
 )
 from portal.rules.audit_words import action_words
-from portal.services import invoicing, packages
+from portal.services import invoicing, package_refunds, packages
 from tests.billing.conftest import appointment, appt_type, package
 from tests.clientside.helpers import pdf_text
 from tests.conftest import login
@@ -67,6 +67,43 @@ def test_a_package_definition_refuses_a_free_or_negative_price_by_the_field(clie
     assert PackageDefinition.select().count() == 0
 
 
+def _type_boxes(html):
+    """{appointment type id: checked} of the package form's covered-services tick boxes."""
+    boxes = re.findall(r'<input[^>]*name="types"[^>]*>', html)
+    assert all('type="checkbox"' in b for b in boxes), boxes
+    return {
+        int(re.search(r'value="(\d+)"', b).group(1)): " checked" in b or "checked " in b
+        for b in boxes
+    }
+
+
+def test_the_covered_services_are_tick_boxes_with_their_message_beside_them(client, world):
+    t60 = appt_type(world.a.practice, name="60-minute massage")
+    t90 = appt_type(world.a.practice, name="90-minute massage")
+    foreign = appt_type(world.b.practice, name="Hot stones")
+    login(client, world.a.owner)
+    html = client.get("/provider/billing/packages").get_data(as_text=True)
+    assert "<select" not in html.split("New package")[1]  # no multi-select any more
+    assert _type_boxes(html) == {t60.id: False, t90.id: False}
+    assert re.search(r"<fieldset[^>]*>\s*<legend>Eligible appointment types</legend>", html)
+
+    # A type the form did not offer: refused by the boxes, the ticked one kept ticked.
+    data = {"name": "5 x 60", "sessions": "5", "price": "425"}
+    r = client.post("/provider/billing/packages", data={**data, "types": [t60.id, foreign.id]})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert _error_of(html, "types") == "Tick appointment types from the list."
+    assert 'aria-describedby="types-help types-error"' in html
+    assert _type_boxes(html) == {t60.id: True, t90.id: False}
+    assert PackageDefinition.select().count() == 0
+
+    # Ticked boxes post the same field as the select did: the types, by id.
+    r = client.post("/provider/billing/packages", data={**data, "types": [t60.id, t90.id]})
+    assert r.status_code == 303
+    d = PackageDefinition.get()
+    assert sorted(e.appointment_type_id for e in d.eligible) == sorted([t60.id, t90.id])
+
+
 def test_a_refund_whose_money_cannot_be_recorded_leaves_the_credits_as_they_were(
     ctx, world, monkeypatch
 ):
@@ -80,13 +117,13 @@ def test_a_refund_whose_money_cannot_be_recorded_leaves_the_credits_as_they_were
 
     monkeypatch.setattr(invoicing, "issue_credit_note", broken)
     with pytest.raises(RuntimeError):
-        packages.refund_unused(purchase)
+        package_refunds.refund_unused(purchase)
     assert packages.balance(purchase.id) == 4
     assert PackagePurchase.get_by_id(purchase.id).status == "active"
     assert Refund.select().count() == 0
     assert not CreditLedger.select().where(CreditLedger.kind == "refund").exists()
     monkeypatch.undo()
-    value, refunds = packages.refund_unused(purchase)
+    value, refunds = package_refunds.refund_unused(purchase)
     assert value == 34000 and [r.amount_cents for r in refunds] == [34000]
 
 
@@ -112,7 +149,7 @@ def test_a_card_refund_stripe_refuses_can_be_sent_again_from_the_invoice(
     html = r.get_data(as_text=True)
     assert "$340.00 was not returned" in html and "declined the refund" in html
     assert "Return the $340.00 still owed" in html
-    assert packages.balance(purchase.id) == 0 and packages.refund_owed(purchase) == 34000
+    assert packages.balance(purchase.id) == 0 and package_refunds.refund_owed(purchase) == 34000
     monkeypatch.setattr(
         payments,
         "create_refund",
@@ -122,7 +159,7 @@ def test_a_card_refund_stripe_refuses_can_be_sent_again_from_the_invoice(
     html = r.get_data(as_text=True)
     assert "$340.00 returned" in html and "still owed" not in html
     assert [c["amount_cents"] for c in calls] == [34000, 34000]
-    assert packages.refund_owed(purchase) == 0
+    assert package_refunds.refund_owed(purchase) == 0
     assert [r.status for r in Refund.select().order_by(Refund.id)] == ["failed", "succeeded"]
     again = AuditLog.get(AuditLog.action == "package.refund_again")
     assert again.detail == "$340.00" and action_words(again.action).startswith("Sent a package")
@@ -141,7 +178,7 @@ def test_a_package_past_its_expiry_is_not_refunded_before_the_daily_task_closes_
     later = clock.utcnow() + dt.timedelta(days=31)
     monkeypatch.setattr(clock, "utcnow", lambda: later)
     with app.test_request_context(), pytest.raises(packages.PackageError, match="expired on"):
-        packages.refund_unused(purchase)
+        package_refunds.refund_unused(purchase)
     login(client, world.a.frontdesk)
     html = client.get(f"/provider/billing/invoices/{inv.id}").get_data(as_text=True)
     assert "Refund 4 unused" not in html and "expired" in html
@@ -150,6 +187,136 @@ def test_a_package_past_its_expiry_is_not_refunded_before_the_daily_task_closes_
     r = client.post(f"/provider/billing/purchases/{purchase.id}/refund", follow_redirects=True)
     assert "expired on" in r.get_data(as_text=True)
     assert packages.balance(purchase.id) == 4 and Refund.select().count() == 0
+
+
+# --- an expired package's unused sessions refunded as goodwill (owner only) ----------------
+
+
+def _expired(side, monkeypatch, method="cash", run_task=True, **paid):
+    """`side`'s c1 package (5 for $425, 1 used) 31 days on: closed by the daily task, or
+    (run_task=False) past its expiry with the task not run yet."""
+    purchase, inv = _sold(side, method=method, **paid)
+    later = clock.utcnow() + dt.timedelta(days=31)
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    if run_task:
+        assert packages.expire_due() == 1
+    return PackagePurchase.get_by_id(purchase.id), inv
+
+
+def _ledger(purchase):
+    rows = CreditLedger.select().where(CreditLedger.purchase == purchase.id)
+    return [(r.kind, r.delta, r.amount_cents) for r in rows.order_by(CreditLedger.id)]
+
+
+def test_the_owner_refunds_an_expired_packages_unused_sessions_as_goodwill(ctx, world, monkeypatch):
+    owner, desk = world.a.owner, world.a.frontdesk
+    purchase, inv = _expired(world.a, monkeypatch)
+    assert purchase.status == "expired" and packages.balance(purchase.id) == 0
+    with pytest.raises(packages.PackageError, match="Only an active package"):
+        package_refunds.refund_unused(purchase)  # the ordinary refund still refuses it
+    with pytest.raises(packages.PackageError, match="Only the owner"):
+        package_refunds.refund_expired(purchase, user=desk, reason="Moved away")
+    with pytest.raises(packages.PackageError, match="Say why") as refused:
+        package_refunds.refund_expired(purchase, user=owner, reason="  ")
+    assert refused.value.field == "reason"
+    assert _ledger(purchase)[-1] == ("expiry", -4, 34000)
+
+    value, refunds = package_refunds.refund_expired(
+        purchase, user=owner, reason="Hospital stay, could not come"
+    )
+    assert value == 34000 and [(r.amount_cents, r.status) for r in refunds] == [
+        (34000, "succeeded")
+    ]
+    assert "Hospital stay" in refunds[0].reason
+    purchase = PackagePurchase.get_by_id(purchase.id)
+    assert purchase.status == "refunded" and packages.balance(purchase.id) == 0
+    # The ledger tells it: the 4 expired sessions come back to be refunded, then leave.
+    assert _ledger(purchase) == [
+        ("purchase", 5, 0),
+        ("redeem", -1, 0),
+        ("expiry", -4, 34000),
+        ("cancel_return", 4, 0),
+        ("refund", -4, 34000),
+    ]
+    assert package_refunds.refund_owed(purchase) == 0
+    row = AuditLog.get(AuditLog.action == "package.refund_expired")
+    assert row.user_id == owner.id and row.object_id == purchase.id
+    assert row.detail == "4 credits, $340.00" and "Hospital" not in row.detail  # no PHI
+    assert action_words(row.action) == "Refunded an expired package's unused sessions (goodwill)"
+    with pytest.raises(packages.PackageError):  # once
+        package_refunds.refund_expired(purchase, user=owner, reason="Again")
+    assert Refund.select().count() == 1
+
+
+def test_a_goodwill_refund_before_the_daily_task_closes_the_package(ctx, world, monkeypatch):
+    purchase, _ = _expired(world.a, monkeypatch, run_task=False)
+    assert purchase.status == "active" and packages.balance(purchase.id) == 4
+    value, _ = package_refunds.refund_expired(purchase, user=world.a.owner, reason="Goodwill")
+    assert value == 34000
+    assert _ledger(purchase)[-1] == ("refund", -4, 34000)
+    assert PackagePurchase.get_by_id(purchase.id).status == "refunded"
+    assert packages.expire_due() == 0  # nothing left to expire
+
+
+def test_a_goodwill_refund_whose_money_cannot_be_recorded_changes_nothing(ctx, world, monkeypatch):
+    purchase, _ = _expired(world.a, monkeypatch)
+    before = _ledger(purchase)
+
+    def broken(refund, user=None):
+        raise RuntimeError("the credit note could not be made")
+
+    monkeypatch.setattr(invoicing, "issue_credit_note", broken)
+    with pytest.raises(RuntimeError):
+        package_refunds.refund_expired(purchase, user=world.a.owner, reason="Goodwill")
+    assert _ledger(purchase) == before
+    assert PackagePurchase.get_by_id(purchase.id).status == "expired"
+    assert Refund.select().count() == 0
+    assert not AuditLog.select().where(AuditLog.action == "package.refund_expired").exists()
+
+
+def test_a_goodwill_card_refund_stripe_refuses_stays_owed_and_is_sent_again(
+    ctx, world, monkeypatch
+):
+    purchase, _ = _expired(world.a, monkeypatch, method="card", stripe_payment_intent_id="pi_g")
+
+    def refused(**kw):
+        raise payments.PaymentsError("Your card issuer declined the refund.")
+
+    monkeypatch.setattr(payments, "create_refund", refused)
+    _, refunds = package_refunds.refund_expired(purchase, user=world.a.owner, reason="Goodwill")
+    assert [r.status for r in refunds] == ["failed"]
+    purchase = PackagePurchase.get_by_id(purchase.id)
+    assert purchase.status == "refunded" and package_refunds.refund_owed(purchase) == 34000
+    sent = {"id": "re_g", "status": "succeeded"}
+    monkeypatch.setattr(payments, "create_refund", lambda **kw: sent)
+    owed, _ = package_refunds.return_owed(purchase, user=world.a.owner)
+    assert owed == 34000 and package_refunds.refund_owed(purchase) == 0
+
+
+def test_the_invoice_offers_the_goodwill_refund_to_the_owner_with_a_reason(
+    app, client, world, monkeypatch
+):
+    with app.test_request_context():
+        purchase, inv = _expired(world.a, monkeypatch)
+    page = f"/provider/billing/invoices/{inv.id}"
+    url = f"/provider/billing/purchases/{purchase.id}/refund-expired"
+    login(client, world.a.frontdesk)
+    assert url not in client.get(page).get_data(as_text=True)
+    assert client.post(url, data={"reason": "Moved away"}).status_code == 404
+    client.post("/logout")
+    login(client, world.a.owner)
+    html = client.get(page).get_data(as_text=True)
+    assert url in html and "Refund the 4 expired sessions: $340.00" in html
+    r = client.post(url, data={"reason": ""})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    assert _error_of(html, "reason") == "Say why the expired sessions are refunded."
+    assert PackagePurchase.get_by_id(purchase.id).status == "expired"
+    r = client.post(url, data={"reason": "Moved away, asked kindly"}, follow_redirects=True)
+    html = r.get_data(as_text=True)
+    assert "Expired sessions refunded: $340.00 returned." in html
+    assert PackagePurchase.get_by_id(purchase.id).status == "refunded"
+    assert url not in html
 
 
 def test_a_package_lasts_to_the_end_of_its_last_day_in_the_practice_zone(
@@ -209,7 +376,7 @@ def test_staff_read_a_package_ledger_on_the_client_billing_section(app, client, 
             .order_by(CreditLedger.id)
         ]
         packages.return_credit(visits[1])
-        packages.refund_unused(purchase)
+        package_refunds.refund_unused(purchase)
     tz = world.a.practice.tz
     day = clock.to_local(visits[0].starts_at, tz).strftime("%b %-d, %Y")
     login(client, world.a.therapist)
@@ -256,7 +423,7 @@ def test_a_refunded_package_leaves_nothing_to_pay(app, client, world):
     for sessions they gave back, nor does the desk's "due" count it."""
     with app.test_request_context():
         purchase, inv = _sold(world.a)
-        packages.refund_unused(purchase)
+        package_refunds.refund_unused(purchase)
     inv = invoicing.Invoice.get_by_id(inv.id)
     assert (inv.status, inv.balance_cents, inv.paid_cents, inv.refunded_cents) == (
         "paid",

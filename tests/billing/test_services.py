@@ -24,7 +24,7 @@ from portal.models.billing import (
 )
 from portal.models.scheduling import Appointment
 from portal.rules import ledger as L
-from portal.services import billing_events, invoicing, packages
+from portal.services import billing_events, invoicing, package_refunds, packages
 from tests.billing.conftest import appointment, appt_type, package
 
 
@@ -140,7 +140,7 @@ def test_package_sell_redeem_return_refund(ctx, world, tmp_path):
     packages.return_credit(a2)
     assert packages.balance(purchase.id) == 2 and packages.per_visit_price(a2.id) is None
     assert packages.liability(w.a.practice.id) == 6666
-    value, refunds = packages.refund_unused(purchase)
+    value, refunds = package_refunds.refund_unused(purchase)
     assert value == 6666 and refunds[0].amount_cents == 6666
     assert packages.balance(purchase.id) == 0
     assert PackagePurchase.get_by_id(purchase.id).status == "refunded"
@@ -204,7 +204,7 @@ def test_visits_used_plus_the_refund_is_what_was_paid_in_every_order(ctx, world)
             assert packages.liability(w.a.practice.id) == 10000 - used, history
             assert {r.unit_price_cents for r in rows if r.kind == LEDGER_REDEEM} <= {3333, 3334}
             if end == "refund" and len(holding) < 3:  # credits left to refund
-                value, _ = packages.refund_unused(purchase)
+                value, _ = package_refunds.refund_unused(purchase)
                 inv = Invoice.get_by_id(inv.id)
                 assert inv.paid_cents - inv.refunded_cents == used  # the money kept
             else:

@@ -1,9 +1,24 @@
-"""What several browser tests do the same way: log a test user in, and watch a page for
-script errors and server errors."""
+"""What several browser tests do the same way: log a test user in, watch a page for
+script errors and server errors, and measure a closed <select>'s options against its box."""
 
 import re
 
 from tests import factories
+
+# The room a closed <select> keeps for its arrow, beside its padding (Chromium draws ~20 px).
+SELECT_ARROW_PX = 24
+
+# Every option's label against the room its closed <select> gives it: [label, text px, room px].
+OPTIONS_THAT_DO_NOT_FIT = """(select) => {
+  const arrow = ARROW;
+  const cs = getComputedStyle(select);
+  const ctx = document.createElement('canvas').getContext('2d');
+  ctx.font = cs.font;
+  const room = select.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)
+    - arrow;
+  return [...select.options].map(o => [o.text, ctx.measureText(o.text).width, room])
+    .filter(([, width, r]) => width > r);
+}""".replace("ARROW", str(SELECT_ARROW_PX))
 
 
 def login(page, base, email, password=factories.PASSWORD):

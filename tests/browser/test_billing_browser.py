@@ -12,7 +12,13 @@ import re
 
 import pytest
 
-from portal.models.billing import Invoice, PackagePurchase, Payment, StoredDocument
+from portal.models.billing import (
+    Invoice,
+    PackageDefinition,
+    PackagePurchase,
+    Payment,
+    StoredDocument,
+)
 from portal.services import invoicing, packages, scheduling
 from tests import factories
 from tests.billing import conftest as billing
@@ -180,4 +186,108 @@ def test_front_desk_refunds_a_package_partly_used_and_the_client_owes_nothing(
     assert page.get_by_text("No package credits to use.").is_visible()
     screenshot(page, "billing-phone-package-refunded")
     phone.close()
+    assert problems == []
+
+
+def test_the_owner_ticks_a_packages_covered_services_on_a_tablet(
+    app, live_server, browser, screenshot
+):
+    """The covered services of a package are tick boxes a finger hits (44 px) on a
+    1024x768 touch screen; a type no longer offered is refused beside the boxes."""
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        owner = factories.user(practice, "owner", name="Olive Owner")
+        t30 = appt_type(practice, name="30-minute massage")
+        t60 = appt_type(practice, name="60-minute massage")
+        t90 = appt_type(practice, name="90-minute massage")
+    tablet = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
+    page = tablet.new_page()
+    problems = _watch(page)
+    _login(page, live_server, owner.email, r"/provider/$")
+    page.goto(f"{live_server}/provider/billing/packages")
+    group = page.get_by_role("group", name="Eligible appointment types")
+    boxes = group.locator(".check-option")
+    assert boxes.count() == 3
+    for i in range(3):
+        box = boxes.nth(i).bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44, box
+    page.get_by_label("Name").fill("5 x 60 or 90")
+    page.get_by_label("Sessions").fill("5")
+    page.get_by_label("Price ($)").fill("425")
+    boxes.filter(has_text="60-minute massage").tap()  # the label, not only the small box
+    boxes.filter(has_text="90-minute massage").tap()
+    assert group.get_by_label("60-minute massage").is_checked()
+    assert not group.get_by_label("30-minute massage").is_checked()
+    screenshot(page, "billing-package-types-ticked")
+
+    # A type stopped in another tab meanwhile: the message stands by the boxes.
+    group.get_by_label("30-minute massage").evaluate("e => { e.value = '999999'; }")
+    group.get_by_label("30-minute massage").tap()
+    page.get_by_role("button", name="Save package").click()
+    page.wait_for_load_state()
+    assert group.locator(".error").inner_text() == "Tick appointment types from the list."
+    assert group.get_by_label("60-minute massage").is_checked()
+    screenshot(page, "billing-package-types-refused")
+    with app.app_context():
+        assert PackageDefinition.select().count() == 0
+    problems.clear()  # the console reports the expected 400
+
+    page.get_by_label("Name").fill("5 x 60 or 90")
+    page.get_by_label("Sessions").fill("5")
+    page.get_by_label("Price ($)").fill("425")
+    page.get_by_role("button", name="Save package").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Package saved.").is_visible()
+    with app.app_context():
+        d = PackageDefinition.get()
+        assert sorted(e.appointment_type_id for e in d.eligible) == sorted([t60.id, t90.id])
+        assert t30.id not in [e.appointment_type_id for e in d.eligible]
+    tablet.close()
+    assert problems == []
+
+
+def test_the_owner_refunds_an_expired_package_as_goodwill_on_a_tablet(
+    app, live_server, browser, screenshot
+):
+    """An expired 5-for-$425 package with 4 sessions unused: on its invoice (1024x768) the
+    owner is offered the goodwill refund of $340.00 with a reason; without one the message
+    stands by the field; with one the money goes back and the ledger says how."""
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        provider = factories.provider(practice)
+        owner = factories.user(practice, "owner", name="Olive Owner")
+        client = factories.client(practice, first_name="Jordan", last_name="Avery")
+        t = appt_type(practice)
+        purchase, inv = packages.sell(package(practice, types=[t], expiry_days=30), client.id)
+        invoicing.record_payment(inv, method="cash", amount_cents=42500)
+        packages.redeem(appointment(practice, client, provider, t), purchase=purchase)
+        expires_at = PackagePurchase.get_by_id(purchase.id).expires_at  # set on payment
+        assert packages.expire_due(now=expires_at) == 1
+    tablet = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
+    page = tablet.new_page()
+    problems = _watch(page)
+    asked = []
+    page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
+    _login(page, live_server, owner.email, r"/provider/$")
+    page.goto(f"{live_server}/provider/billing/invoices/{inv.id}")
+    button = page.get_by_role("button", name="Refund the 4 expired sessions: $340.00")
+    button.click()
+    page.wait_for_load_state()
+    reason = page.get_by_label("Why refund them?")
+    error = page.locator("#reason-error").inner_text()
+    assert error == "Say why the expired sessions are refunded."
+    assert reason.get_attribute("aria-invalid") == "true"
+    screenshot(page, "billing-package-goodwill-refused")
+    problems.clear()  # the console reports the expected 400
+    reason.fill("Moved across the country; asked kindly")
+    page.get_by_role("button", name="Refund the 4 expired sessions: $340.00").click()
+    page.wait_for_load_state()
+    assert asked[-1] == "Refund $340.00 for the 4 expired sessions of this package?"
+    assert page.get_by_text("Expired sessions refunded: $340.00 returned.").is_visible()
+    page.get_by_text("Where the credits went").click()
+    assert page.get_by_role("cell", name="Refunded: $340.00 returned").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    assert PackagePurchase.get_by_id(purchase.id).status == "refunded"
+    screenshot(page, "billing-package-goodwill-refunded")
+    tablet.close()
     assert problems == []

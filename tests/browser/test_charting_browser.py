@@ -2,14 +2,23 @@
 on the body diagram, records minutes, adds diagnoses through the ICD-10 search, signs; an
 edit of the signed note is refused and an addendum is added. Screenshots: test-artifacts/."""
 
+import datetime as dt
 import re
 
 import pytest
 
-from portal.models import ChartNote, NoteAddendum, NoteBodyRegion, NoteDiagnosis, NoteMinutes
+from portal.models import (
+    Appointment,
+    AppointmentType,
+    ChartNote,
+    NoteAddendum,
+    NoteBodyRegion,
+    NoteDiagnosis,
+    NoteMinutes,
+)
 from tests import factories
+from tests.browser.helpers import OPTIONS_THAT_DO_NOT_FIT, watch
 from tests.browser.helpers import login as _login
-from tests.browser.helpers import watch
 
 pytestmark = pytest.mark.browser
 
@@ -228,6 +237,15 @@ def test_a_draft_on_a_tablet_keeps_what_was_typed(app, live_server, page, screen
     other.get_by_role("button", name="Save draft").click()
     other.get_by_text("Not saved: this draft was saved elsewhere").wait_for()
     assert other.get_by_label("Plan").input_value() == "Every two weeks."
+    # The saved plan is shown beside the typed one (only the field that differs), to merge.
+    diff = other.locator(".conflict-diff")
+    assert diff.locator("h3").all_inner_texts() == ["Plan"]
+    saved, typed = diff.locator(".diff-saved .diff-text"), diff.locator(".diff-typed .diff-text")
+    assert saved.inner_text() == "Weekly for a month." and typed.inner_text() == "Every two weeks."
+    left = diff.locator(".diff-saved").bounding_box()
+    right = diff.locator(".diff-typed").bounding_box()
+    assert left["x"] + left["width"] <= right["x"] and abs(left["y"] - right["y"]) < 2
+    assert other.evaluate("document.documentElement.scrollWidth") <= 1024
     screenshot(other, "charting-draft-conflict")
     with app.app_context():
         assert ChartNote.get().plan == "Weekly for a month."
@@ -248,4 +266,54 @@ def test_a_draft_on_a_tablet_keeps_what_was_typed(app, live_server, page, screen
     )
     assert sent == [True, False]
     other.close()
+    assert problems == []
+
+
+def test_the_note_forms_appointment_choice_reads_whole_at_1024(app, live_server, page, screenshot):
+    """The appointment select of a note names each visit (day, time, type, status) whole
+    on a 1024x768 tablet, with the practice's longest type name."""
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        provider = factories.provider(practice, first_name="Maya", last_name="Lindqvist")
+        therapist = factories.user(practice, "therapist", provider=provider, name="Maya L")
+        client = factories.client(practice, first_name="Jordan", last_name="Avery")
+        kind = AppointmentType.create(
+            practice=practice, name="Therapeutic massage (insurance)", duration_minutes=60
+        )
+        longest = AppointmentType.create(
+            practice=practice,
+            name="Medical massage after a motor-vehicle accident, with hot stones and cupping",
+            duration_minutes=60,
+        )
+        # Wednesday 10:30 AM in Los Angeles, checked in; the weeks before, completed.
+        for days, status, type_ in (
+            (0, "checked_in", kind),
+            (7, "completed", kind),
+            (14, "completed", longest),
+        ):
+            start = dt.datetime(2026, 12, 2, 18, 30) - dt.timedelta(days=days)
+            Appointment.create(
+                practice=practice,
+                client=client,
+                provider=provider,
+                appointment_type=type_,
+                starts_at=start,
+                ends_at=start + dt.timedelta(minutes=60),
+                blocked_until=start + dt.timedelta(minutes=75),
+                status=status,
+            )
+    problems = watch(page)
+    _login(page, live_server, therapist.email)
+    page.goto(f"{live_server}/provider/clients/{client.id}/notes/new")
+    select = page.get_by_label("Appointment")
+    labels = select.locator("option").all_inner_texts()
+    assert "Wed 02 Dec 2026, 10:30 AM · Therapeutic massage (insurance) · Checked in" in labels
+    assert (
+        "Wed 18 Nov 2026, 10:30 AM · Medical massage after a motor-vehicle accident… · "
+        "Completed" in labels
+    )  # a very long name is cut, the status still shown
+    assert select.evaluate(OPTIONS_THAT_DO_NOT_FIT) == []
+    select.select_option(label=labels[3])
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    screenshot(page, "charting-note-appointment-choice")
     assert problems == []

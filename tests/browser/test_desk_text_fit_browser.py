@@ -12,23 +12,9 @@ from portal import clock, demo
 from portal.models import Appointment, User
 from portal.rules import slots as slot_rules
 from portal.services import charting
+from tests.browser.helpers import OPTIONS_THAT_DO_NOT_FIT
 
 pytestmark = pytest.mark.browser
-
-# The room a closed <select> keeps for its arrow, beside its padding (Chromium draws ~20 px).
-SELECT_ARROW_PX = 24
-
-# Every option's label against the room its closed <select> gives it: [label, text px, room px].
-OPTIONS_THAT_DO_NOT_FIT = """(select) => {
-  const arrow = ARROW;
-  const cs = getComputedStyle(select);
-  const ctx = document.createElement('canvas').getContext('2d');
-  ctx.font = cs.font;
-  const room = select.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight)
-    - arrow;
-  return [...select.options].map(o => [o.text, ctx.measureText(o.text).width, room])
-    .filter(([, width, r]) => width > r);
-}""".replace("ARROW", str(SELECT_ARROW_PX))
 
 # Elements whose text is clipped (wider or taller than their box): [text, scroll w/h, client w/h].
 CLIPPED = """(els) => els

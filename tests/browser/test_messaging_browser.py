@@ -244,3 +244,45 @@ def test_long_words_a_file_too_large_and_the_handling_buttons(
         phone_ctx.close()
         tablet_ctx.close()
     assert problems_p + problems_t == []
+
+
+def test_a_message_hidden_on_the_tablet_keeps_why_and_is_shown_again(
+    app, live_server, browser, screenshot
+):
+    """The front desk hides a message with a reason on a tablet (1024x768): after a reload
+    the thread says who hid it, when and why; "Show it to the client again" asks first,
+    then the text is back for the client, the hiding still said above it."""
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        desk = factories.user(practice, "frontdesk", name="Sam Front")
+        jo = factories.client(practice, first_name="Jo", last_name="Avery")
+        jo_user = factories.client_user(practice, jo)
+        t = threads.start_thread(jo, h.user(jo_user), "Card", "My card is 4242 4242", "frontdesk")
+    tablet_ctx = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
+    tablet = tablet_ctx.new_page()
+    problems = _watch(tablet, "tablet")
+    asked = []
+    tablet.on("dialog", lambda d: (asked.append(d.message), d.accept()))
+    try:
+        _login(tablet, live_server, desk.email, r"/provider/$")
+        tablet.goto(live_server + f"/provider/messages/{t.id}")
+        tablet.get_by_text("Hide this message").click()
+        tablet.get_by_label("Why hide it?").fill("Card number sent by mistake")
+        tablet.get_by_role("button", name="Hide it").click()
+        tablet.wait_for_load_state()
+        tablet.reload()
+        note = tablet.locator(".hidden-note")
+        expect(note).to_contain_text(re.compile(r"^Hidden by Sam Front on .+, \d+:\d\d [AP]M: "))
+        expect(note).to_contain_text("Card number sent by mistake.")
+        assert _small_targets(tablet) == []
+        screenshot(tablet, "messaging-tablet-hidden-reason")
+
+        tablet.get_by_role("button", name="Show it to the client again").click()
+        tablet.wait_for_load_state()
+        assert asked == ["Show this message to the client again?"]
+        expect(tablet.locator(".message-body").first).to_have_text("My card is 4242 4242")
+        expect(note).to_contain_text("Card number sent by mistake. Shown again by Sam Front on")
+        screenshot(tablet, "messaging-tablet-shown-again")
+    finally:
+        tablet_ctx.close()
+    assert problems == []

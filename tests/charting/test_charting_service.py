@@ -112,7 +112,8 @@ def test_draft_edits_replace_children(ctx, world):
         minutes={"97140": 20},
         diagnoses=["M79.18", "M54.2"],
     )
-    svc.save_note(world.a.therapist, world.a.c1, data, note=note)
+    version = svc.note_details(note)["version"]  # what the edit form was opened on
+    svc.save_note(world.a.therapist, world.a.c1, data, note=note, version=version)
     assert [r.region for r in NoteBodyRegion.select()] == ["foot-r"]
     assert [(m.cpt_code, m.minutes) for m in NoteMinutes.select()] == [("97140", 20)]
     assert [

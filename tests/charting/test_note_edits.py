@@ -296,3 +296,101 @@ def test_check_out_minutes_that_differ_are_told_in_the_words_of_the_note(app, cl
     svc.sign_note(world.a.therapist, note)
     html = client.get(f"/provider/notes/{note.id}").get_data(as_text=True)
     assert "add an addendum" in html and "correct this draft" not in html
+
+
+# --- the draft's fingerprint: required to save over a draft; the conflict page compares -----
+
+
+def _differences(html):
+    """{field label: (saved text, typed text)} from the conflict page's comparison."""
+    rows = re.findall(
+        r'<div class="diff-field">\s*<h3>([^<]*)</h3>.*?'
+        r'<div class="diff-saved">.*?<p class="diff-text">(.*?)</p>.*?'
+        r'<div class="diff-typed">.*?<p class="diff-text">(.*?)</p>',
+        html,
+        re.S,
+    )
+    return {label: (saved, typed) for label, saved, typed in rows}
+
+
+def test_a_save_without_the_drafts_fingerprint_is_refused_and_keeps_the_typed_text(client, world):
+    note = make_note(world.a.therapist, world.a.c1, world.a.provider.id)
+    login(client, world.a.therapist)
+    url = f"/provider/notes/{note.id}/edit"
+    typed = form_data(world.a.provider.id, plan="Typed in a form without its fingerprint.")
+    assert "version" not in typed
+    r = client.post(url, data=typed)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409
+    assert "Not saved" in html and "which version of the draft" in html
+    assert "Typed in a form without its fingerprint." in html  # kept on the page
+    assert ChartNote.get_by_id(note.id).plan == "Two more visits."
+    assert "note.update.conflict" in actions(object_id=note.id)
+    # The comparison shows what the saved draft holds where the form differs.
+    assert _differences(html)["Plan"] == (
+        "Two more visits.",
+        "Typed in a form without its fingerprint.",
+    )
+
+    # The page now carries the draft's fingerprint: saving from it is deliberate.
+    again = form_data(world.a.provider.id, version=_version(html), plan="Second try.")
+    assert client.post(url, data=again).status_code == 302
+    assert ChartNote.get_by_id(note.id).plan == "Second try."
+
+
+def test_the_service_refuses_a_draft_save_without_a_fingerprint(ctx, world):
+    note = make_note(world.a.therapist, world.a.c1, world.a.provider.id)
+    data = svc.NoteInput(
+        visit_date=note.visit_date, provider_id=note.provider_id, subjective="Overwrite?"
+    )
+    for missing in (None, ""):
+        with pytest.raises(svc.NoteChanged) as refused:
+            svc.save_note(world.a.therapist, world.a.c1, data, note=note, version=missing)
+        assert refused.value.missing
+    assert ChartNote.get_by_id(note.id).subjective == "Neck stiffness."
+    # With the fingerprint it saves; a brand-new draft needs none (make_note has none).
+    version = svc.note_details(note)["version"]
+    svc.save_note(world.a.therapist, world.a.c1, data, note=note, version=version)
+    assert ChartNote.get_by_id(note.id).subjective == "Overwrite?"
+
+
+def test_a_new_draft_is_saved_without_a_fingerprint(client, world):
+    r = _post_new(client, world)
+    assert r.status_code == 302
+    assert ChartNote.get().plan == "Weekly for 4 weeks; hip flexor stretches at home."
+
+
+def test_the_conflict_page_shows_the_saved_fields_next_to_the_typed_ones(client, world):
+    note = make_note(world.a.therapist, world.a.c1, world.a.provider.id)
+    login(client, world.a.therapist)
+    url = f"/provider/notes/{note.id}/edit"
+    opened = _version(client.get(url).get_data(as_text=True))
+    first = form_data(
+        world.a.provider.id,
+        version=opened,
+        subjective="Tab one: neck better.",
+        regions=["neck"],
+        **{"minutes-97124": "40"},
+    )
+    assert client.post(url, data=first).status_code == 302
+
+    second = form_data(
+        world.a.provider.id,
+        version=opened,
+        subjective="Tab two: shoulder <tight>.",
+        pain_after="4",
+        regions=["neck", "shoulder-r"],
+    )
+    r = client.post(url, data=second)
+    html = r.get_data(as_text=True)
+    assert r.status_code == 409
+    found = _differences(html)
+    assert found == {
+        "Subjective": ("Tab one: neck better.", "Tab two: shoulder &lt;tight&gt;."),
+        "Pain after treatment (0-10)": ("3", "4"),
+        "Body regions treated": ("Back of neck", "Back of neck, Right shoulder"),
+        "Minutes per code": ("97124: 40 min", "97124: 30 min"),
+    }
+    # Only the fields that differ: the plan both saved is not listed.
+    assert "Plan" not in found
+    assert ChartNote.get_by_id(note.id).subjective == "Tab one: neck better."

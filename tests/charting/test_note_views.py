@@ -2,6 +2,7 @@
 PDF, the client page section, the unsigned list, and who may see what."""
 
 import datetime as dt
+import re
 import shutil
 import subprocess
 
@@ -141,9 +142,12 @@ def test_edit_a_draft_then_sign_then_edits_are_refused_with_409(client, world):
     assert r.status_code == 200
     html = r.get_data(as_text=True)
     assert "Hypertonic lumbar paraspinals" in html and 'value="M54.50" checked' in html
+    version = re.search(r'name="version"[^>]*value="([0-9a-f]+)"', html).group(1)
     r = client.post(
         f"/provider/notes/{note.id}/edit",
-        data=form_data(world.a.provider.id, plan="Twice a week.", regions=["low-back"]),
+        data=form_data(
+            world.a.provider.id, version=version, plan="Twice a week.", regions=["low-back"]
+        ),
     )
     assert r.status_code == 302
     note = ChartNote.get_by_id(note.id)

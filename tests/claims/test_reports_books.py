@@ -48,7 +48,7 @@ from portal import clock
 from portal.models import AuditLog, Claim, Provider
 from portal.models.billing import PAY_CASH, PAY_TERMINAL
 from portal.rules.claim_money import Adj
-from portal.services import invoicing, packages
+from portal.services import invoicing, package_refunds, packages
 from portal.services.claims import posting, reports
 from tests.claims import factories as cf
 from tests.conftest import login
@@ -152,7 +152,7 @@ def _practice_a(a):
     with at(2, 12):
         _pay(c4, 8000, [Adj("CO", "45", 1000)])
     with at(2, 20):
-        packages.refund_unused(packages.PackagePurchase.get_by_id(refunded.id))
+        package_refunds.refund_unused(packages.PackagePurchase.get_by_id(refunded.id))
     with at(2, 25):
         _package(a, a.c1, "5 x 60-minute, unpaid", 5, 50000, paid=False)
     return {"c1": c1, "c2": c2, "c3": c3, "c4": c4, "expiring": expiring, "dana": dana}

@@ -38,6 +38,7 @@ def staff_urls(s):
         ("POST", f"/provider/messages/{t}/done"),
         ("POST", f"/provider/messages/{t}/reopen"),
         ("POST", f"/provider/messages/message/{m}/hide"),
+        ("POST", f"/provider/messages/message/{s['hidden'].id}/unhide"),
     ]
 
 
@@ -76,6 +77,7 @@ def _unchanged(s):
         and t.assigned_to_id is None
         and t.done_at is None
         and not Message.get_by_id(s["message"].id).is_hidden
+        and Message.get_by_id(s["hidden"].id).is_hidden
     )
 
 

@@ -122,6 +122,71 @@ def test_the_database_refuses_editing_or_deleting_a_message(ctx, world):
     assert Message.get_by_id(m.id).body == "Hello"
 
 
+def test_a_hidden_message_is_shown_again_keeping_who_hid_it_when_and_why(ctx, world):
+    desk, owner = h.user(world.a.frontdesk), h.user(world.a.owner)
+    t = h.thread(world.a, body="My card is 4242 4242 4242 4242")
+    m = Message.get(Message.thread == t.id)
+    with pytest.raises(msg.MessagingError) as e:
+        msg.unhide_message(m, owner)  # never hidden
+    assert e.value.status == 409
+    msg.hide_message(m, desk, "Looked like a card number")
+    msg.unhide_message(Message.get_by_id(m.id), owner)
+    m = Message.get_by_id(m.id)
+    assert not m.is_hidden and m.was_hidden
+    # who hid it, when and why stay with the message, beside who showed it again and when
+    assert m.hidden_by_id == desk.id and m.hidden_reason == "Looked like a card number"
+    assert m.hidden_at is not None and m.unhidden_by_id == owner.id and m.unhidden_at
+    row = AuditLog.get(AuditLog.action == "message.unhide")
+    assert row.object_id == m.id and row.user_id == owner.id and row.client_id == world.a.c1.id
+    assert [x.body for x in queries.messages(t, h.user(world.a.cu1))] == [m.body]
+    (exported,) = export.client_messages(world.a.c1.id)[0]["messages"]
+    assert exported["text"] == m.body and not exported["hidden"] and exported["hidden_at"] is None
+    with pytest.raises(msg.MessagingError) as e:
+        msg.unhide_message(m, owner)  # already shown
+    assert e.value.status == 409
+    # Hidden again, with a new reason: the latest hiding is the one shown.
+    msg.hide_message(m, owner, "It was a card number after all")
+    m = Message.get_by_id(m.id)
+    assert m.is_hidden and not m.was_hidden and m.unhidden_at is None
+    assert m.hidden_reason == "It was a card number after all" and m.hidden_by_id == owner.id
+
+
+def test_the_database_lets_a_message_be_shown_again_but_never_edited(ctx, world):
+    from portal.db import database, q
+
+    t = h.thread(world.a)
+    m = Message.get(Message.thread == t.id)
+    # A message never hidden cannot be "shown again".
+    with pytest.raises(IntegrityError, match="never edited"):
+        database.execute_sql(
+            q(
+                "UPDATE message SET unhidden_at = created_at, unhidden_by_id = sender_id "
+                "WHERE id = ?"
+            ),
+            [m.id],
+        )
+    msg.hide_message(m, h.user(world.a.frontdesk), "Wrong client")
+    for sql in (
+        "UPDATE message SET hidden_reason = 'changed' WHERE id = ?",  # the reason stays
+        "UPDATE message SET hidden_at = NULL, hidden_by_id = NULL, hidden_reason = '' "
+        "WHERE id = ?",  # shown again only by saying who and when, the hiding kept
+        "UPDATE message SET unhidden_at = created_at WHERE id = ?",  # who, too
+    ):
+        with pytest.raises(IntegrityError):
+            with database.atomic():
+                database.execute_sql(q(sql), [m.id])
+    msg.unhide_message(Message.get_by_id(m.id), h.user(world.a.owner))
+    for sql in (
+        "UPDATE message SET body = 'changed' WHERE id = ?",
+        "UPDATE message SET hidden_reason = 'changed' WHERE id = ?",  # hidden again, or kept
+        "UPDATE message SET unhidden_by_id = hidden_by_id WHERE id = ?",
+    ):
+        with pytest.raises(IntegrityError, match="never edited"):
+            with database.atomic():
+                database.execute_sql(q(sql), [m.id])
+    assert Message.get_by_id(m.id).hidden_reason == "Wrong client"
+
+
 def test_hiding_keeps_the_text_once_with_a_reason_in_the_audit_log(ctx, world):
     desk = h.user(world.a.frontdesk)
     t = h.thread(world.a, body="My card is 4242 4242 4242 4242")

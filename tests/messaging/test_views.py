@@ -3,11 +3,14 @@ staff answer, assign, mark done, hide with a reason, use quick replies; "Message
 client" from an appointment and an invoice; refused input comes back next to its field
 with a 4xx; every read and write is audited."""
 
+import datetime as dt
 import io
 import re
+from zoneinfo import ZoneInfo
 
 from portal.models import AuditLog, OutboxMessage
 from portal.models.messaging import Message, MessageAttachment, MessageSnippet, MessageThread
+from portal.services.messaging import threads as msg
 from tests import pdf_samples
 from tests.conftest import login
 from tests.messaging import helpers as h
@@ -329,3 +332,79 @@ def test_a_client_is_told_who_can_read_a_message_to_the_therapist(client, world)
     assert 'aria-describedby="to-help"' in select
     help_text = re.search(r'id="to-help">([^<]*)', page).group(1)
     assert "front desk" in help_text and "can read every conversation" in help_text
+
+
+def _hidden_note(html, message_id):
+    """The note staff read in place of (or above) a hidden or once-hidden message."""
+    item = re.search(rf'<li id="m{message_id}".*?</li>', html, re.S).group(0)
+    found = re.search(r'<p class="hidden-note">(.*?)</p>', item, re.S)
+    return " ".join(found.group(1).split()) if found else None
+
+
+def test_a_hidden_message_says_who_when_and_why_on_reload_and_can_be_shown_again(
+    app, client, world
+):
+    with app.test_request_context():
+        t = h.thread(world.a, body="4111 1111 1111 1111 is my card")
+    m = Message.get()
+    url = f"/provider/messages/{t.id}"
+    login(client, world.a.frontdesk)
+    r = client.post(
+        f"/provider/messages/message/{m.id}/hide",
+        data={f"hide{m.id}-reason": "Card number sent by mistake"},
+    )
+    assert r.status_code == 303
+    hidden = Message.get_by_id(m.id)
+    when = hidden.hidden_at.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(world.a.practice.timezone))
+    said = (
+        f"Hidden by {world.a.frontdesk.name} on {when:%-d %b %Y, %-I:%M %p}: "
+        "Card number sent by mistake."
+    )
+    # Reloaded as a page, and as the list the live poller swaps in: the same words.
+    for headers in ({}, {"HX-Request": "true", "HX-Target": "message-list"}):
+        html = client.get(url, headers=headers).get_data(as_text=True)
+        assert _hidden_note(html, m.id).startswith(said), headers
+        assert f"/provider/messages/message/{m.id}/unhide" in html
+
+    client.post("/logout")
+    login(client, world.a.owner)
+    r = client.post(f"/provider/messages/message/{m.id}/unhide")
+    assert r.status_code == 303 and r.headers["Location"].endswith(f"{url}#m{m.id}")
+    assert not Message.get_by_id(m.id).is_hidden
+    html = client.get(url).get_data(as_text=True)
+    shown = Message.get_by_id(m.id).unhidden_at.replace(tzinfo=dt.UTC)
+    shown = shown.astimezone(ZoneInfo(world.a.practice.timezone))
+    assert _hidden_note(html, m.id) == (
+        f"{said} Shown again by {world.a.owner.name} on {shown:%-d %b %Y, %-I:%M %p}."
+    )
+    item = re.search(rf'<li id="m{m.id}".*?</li>', html, re.S).group(0)
+    assert '<div class="message-body">4111 1111 1111 1111 is my card</div>' in item
+    assert "<details" in item and "Hide this message" in item  # it can be hidden again
+    assert client.post(f"/provider/messages/message/{m.id}/unhide").status_code == 409
+    assert "message.unhide" in _actions()
+
+    # The client reads it again.
+    portal = app.test_client()
+    login(portal, world.a.cu1)
+    page = portal.get(f"/portal/messages/{t.id}").get_data(as_text=True)
+    assert "4111 1111 1111 1111 is my card" in page and "withdrawn" not in page
+
+
+def test_showing_a_message_again_is_staff_only_and_scoped(app, client, world):
+    with app.test_request_context():
+        t = h.thread(world.a)
+        mine = Message.get(Message.thread == t.id)
+        msg.hide_message(mine, h.user(world.a.frontdesk), "Wrong client")
+        other = h.thread(world.b)
+        theirs = Message.get(Message.thread == other.id)
+        msg.hide_message(theirs, h.user(world.b.frontdesk), "Wrong client")
+    login(client, world.a.owner)
+    assert client.post(f"/provider/messages/message/{theirs.id}/unhide").status_code == 404
+    assert (
+        client.post(f"/provider/messages/message/{mine.id}/unhide", csrf=False).status_code == 400
+    )
+    assert Message.get_by_id(theirs.id).is_hidden and Message.get_by_id(mine.id).is_hidden
+    client.post("/logout")
+    login(client, world.a.cu1)
+    assert client.post(f"/provider/messages/message/{mine.id}/unhide").status_code in (403, 404)
+    assert Message.get_by_id(mine.id).is_hidden

@@ -203,6 +203,34 @@ def test_no_show_and_undo_routes(app, client, sched, now):
     assert Appointment.get_by_id(appt.id).status == "booked"
 
 
+def test_working_hours_read_what_a_therapist_types(client, sched):
+    """'9-5', '9am-12pm, 1 to 5pm' and '09:00–17:00' are saved as the hours they mean and
+    shown back as 24-hour ranges; an ambiguous '1-5' is refused by its day, nothing saved."""
+    a = sched.a
+    login(client, a.owner)
+    url = f"/provider/schedule/hours/{a.provider.id}"
+    typed = {"day0": "9-5", "day1": "9am-12pm, 1 to 5pm", "day2": "09:00\u201317:00"}
+    r = client.post(url, data=typed | {f"day{i}": "" for i in range(3, 7)})
+    assert r.status_code == 302
+    hours = ProviderHours.select().where(ProviderHours.provider == a.provider.id)
+    assert sorted((h.weekday, h.start_minute, h.end_minute) for h in hours) == [
+        (0, 540, 1020),
+        (1, 540, 720),
+        (1, 780, 1020),
+        (2, 540, 1020),
+    ]
+    page = client.get(url).get_data(as_text=True)
+    assert 'value="09:00-17:00"' in page and 'value="09:00-12:00, 13:00-17:00"' in page
+
+    r = client.post(url, data={"day0": "1-5", "day1": "9-5"} | {f"day{i}": "" for i in range(2, 7)})
+    html = r.get_data(as_text=True)
+    assert r.status_code == 400
+    error = re.search(r'<p class="error" id="day0-error">([^<]*)</p>', html).group(1)
+    assert error == "&#34;1-5&#34;: morning or afternoon? Write 1am-5am or 1pm-5pm."
+    assert 'id="day1-error"' not in html and 'value="1-5"' in html  # as typed, to mend
+    assert ProviderHours.select().where(ProviderHours.provider == a.provider.id).count() == 4
+
+
 def test_owner_settings_type_hours_exception_room_policy(app, client, sched):
     a = sched.a
     login(client, a.owner)

@@ -1,11 +1,12 @@
 """One thread as staff see it: read, reply (with a photo or PDF), assign, mark done or open
-again, hide a message; start a thread for a client, or from an appointment, an invoice or
-a chart note ("Message the client")."""
+again, hide a message or show it again; start a thread for a client, or from an
+appointment, an invoice or a chart note ("Message the client")."""
 
-from flask import flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_login import current_user
 
 from portal import access, audit
+from portal.formutil import CsrfForm
 from portal.htmx import render, wants_fragment
 from portal.models import Client, User
 from portal.models.messaging import Message, MessageSnippet, MessageThread
@@ -147,6 +148,22 @@ def message_hide(message_id):
     flash("The message is hidden. Its text stays on record.", "success")
     return redirect(
         url_for("provider.message_thread", thread_id=thread.id) + f"#m{message.id}", 303
+    )
+
+
+@bp.route("/messages/message/<int:message_id>/unhide", methods=["POST"])
+def message_unhide(message_id):
+    message = get_or_404(Message, message_id)
+    if not CsrfForm().validate_on_submit():
+        abort(400)
+    try:
+        msg.unhide_message(message, _user())
+    except msg.MessagingError as exc:
+        flash(str(exc), "error")
+        return _thread_page(MessageThread.get_by_id(message.thread_id), status=exc.status)
+    flash("The message is shown again: the client sees it.", "success")
+    return redirect(
+        url_for("provider.message_thread", thread_id=message.thread_id) + f"#m{message.id}", 303
     )
 
 

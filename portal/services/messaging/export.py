@@ -78,7 +78,7 @@ def _message(m, files, include_files):
         "sent_at": m.created_at,
         "text": None if hidden else m.body,
         "hidden": hidden,
-        "hidden_at": m.hidden_at,
+        "hidden_at": m.hidden_at if hidden else None,  # (one shown again is not hidden)
         "attachments": []
         if hidden
         else [_attachment(a, n, include_files) for n, a in enumerate(files, start=1)],

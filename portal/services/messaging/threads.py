@@ -211,8 +211,10 @@ def _add_message(thread, user, body, info, now):
 
 
 def hide_message(message, user, reason):
-    """Hide a message from the thread (staff only, once). The text stays in the database;
-    the reason goes to the audit log (the form asks for no health details)."""
+    """Hide a message from the thread (staff only). The text stays in the database; the
+    reason stays with the message (the thread shows staff who hid it, when and why) and
+    goes to the audit log (the form asks for no health details). A message shown again
+    may be hidden again: the new hiding replaces the old on the message."""
     reason = " ".join((reason or "").split())
     if len(reason) < REASON_MIN:
         raise MessagingError("Say why the message is hidden.", field="reason")
@@ -220,13 +222,40 @@ def hide_message(message, user, reason):
         raise MessagingError(f"Keep the reason under {REASON_MAX} characters.", field="reason")
     with database.atomic("IMMEDIATE"):
         changed = (
-            Message.update(hidden_at=clock.utcnow(), hidden_by=user.id, hidden_reason=reason)
-            .where((Message.id == message.id) & Message.hidden_at.is_null())
+            Message.update(
+                hidden_at=clock.utcnow(),
+                hidden_by=user.id,
+                hidden_reason=reason,
+                unhidden_at=None,
+                unhidden_by=None,
+            )
+            .where(
+                (Message.id == message.id)
+                & (Message.hidden_at.is_null() | Message.unhidden_at.is_null(False))
+            )
             .execute()
         )
         if not changed:
             raise MessagingError("This message is already hidden.", field="reason", status=409)
         audit.record("message.hide", obj=message, user=user, detail=f"reason: {reason}")
+
+
+def unhide_message(message, user):
+    """Show a hidden message again (staff only): the client sees its text and files again.
+    Who hid it, when and why stay on the message, beside who showed it again and when."""
+    with database.atomic("IMMEDIATE"):
+        changed = (
+            Message.update(unhidden_at=clock.utcnow(), unhidden_by=user.id)
+            .where(
+                (Message.id == message.id)
+                & Message.hidden_at.is_null(False)
+                & Message.unhidden_at.is_null()
+            )
+            .execute()
+        )
+        if not changed:
+            raise MessagingError("This message is not hidden.", status=409)
+        audit.record("message.unhide", obj=message, user=user)
 
 
 def staff_members(practice_id):
