@@ -144,6 +144,7 @@ def _claim_277(
     created: dt.datetime,
     rejection: ClaimRejection | None,
     payer_number: str,
+    trace: str = "",
 ) -> None:
     w.seg("HL", str(hl), str(parent), "PT")
     x.nm1_person(w, "QC", claim.patient_last_name, claim.patient_first_name, "MI", claim.member_id)
@@ -157,6 +158,8 @@ def _claim_277(
         w.put(
             "STC", {1: status, 2: d8(created), 3: "U", 4: charge, 12: clean(rejection.message, 264)}
         )
+    if trace:
+        w.seg("REF", "D9", clean(trace, 50))
     w.seg("DTP", "472", "RD8", _service_dates(claim))
 
 
@@ -182,10 +185,13 @@ def answer_277ca(
     payer_claim_numbers: Mapping[str, str] | None = None,
     source_name: str = "CLEARINGHOUSE",
     source_id: str = "",
+    traces: Mapping[str, str] | None = None,
 ) -> str:
     """A 277CA for every claim of the 837P: accepted (A2:20, with REF*1K the payer's claim
     number: given, or made up as '<control number>-<n>'), or rejected as `rejections`
-    says for its patient control number."""
+    says for its patient control number. `traces`: the clearinghouse's own number for a
+    claim (REF*D9), by patient control number. The receiver's TRN*2 names the 837P's
+    batch (its BHT03), as clearinghouses answer it."""
     batch = read_837(text_837)
     rejections = dict(rejections or {})
     numbers = dict(payer_claim_numbers or {})
@@ -220,7 +226,8 @@ def answer_277ca(
     for n, claim in enumerate(claims, start=1):
         pcn = claim.patient_control_number
         number = numbers.get(pcn) or f"{control_number}-{n}"
-        _claim_277(w, claim, 3 + n, 3, created, rejections.get(pcn), number)
+        trace = (traces or {}).get(pcn, "")
+        _claim_277(w, claim, 3 + n, 3, created, rejections.get(pcn), number, trace)
     x.trailer(w, st02, control_number, control_number)
     return w.text()
 

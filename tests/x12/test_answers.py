@@ -93,6 +93,20 @@ def test_277ca_rejecting_listed_claims():
     assert "AMT*YY*160" in segments(text)
 
 
+def test_277ca_names_the_batch_and_carries_the_clearinghouse_traces():
+    """The receiver's TRN*2 is the 837P's BHT03; REF*D9 the clearinghouse's number of a
+    claim, when given; STC04 the claim's charge and STC02 the status date."""
+    text = answer_277ca(BATCH, control_number=604, created=NOW,
+                        rejections={"CLM0000102": ClaimRejection()},
+                        traces={"CLM0000102": "HC604-2", "CLM0000103": "HC604-3"})  # fmt: skip
+    assert_valid(text)
+    (ack,) = read_277ca(text)
+    assert ack.batch_trace == "42"
+    got = [(c.clearinghouse_trace, c.charge_cents, c.status_date) for c in ack.claims]
+    assert got == [("", 12000, NOW.date()), ("HC604-2", 16000, NOW.date()),
+                   ("HC604-3", 10000, NOW.date())]  # fmt: skip
+
+
 def test_277ca_accepting_everything_and_refusing_unknown_claims():
     text = answer_277ca(BATCH, control_number=602, created=NOW)
     assert_valid(text)
