@@ -11,6 +11,7 @@ from portal.db import IS_POSTGRES, database, runner
 from portal.models import (
     ALL_MODELS,
     ClaimBatch,
+    ClaimEvent,
     ClaimProblem,
     ClearinghouseDownload,
     ClearinghouseFile,
@@ -176,7 +177,8 @@ def test_migration_0024_lets_a_ta1_be_kept_and_applied_and_takes_it_back(app, wo
                                          message="x", source="997", created_at=now))  # fmt: skip
     _refused(lambda: ClaimBatch.update(ta1_status="X").where(ClaimBatch.id == batch.id).execute())
 
-    assert r.down(name) == [name]
+    reverted = r.down(name)  # and every later migration
+    assert reverted[-1] == name
     assert {"ta1_status", "ta1_detail"}.isdisjoint(
         c.name for c in database.get_columns("claim_batch")
     )
@@ -192,7 +194,7 @@ def test_migration_0024_lets_a_ta1_be_kept_and_applied_and_takes_it_back(app, wo
     assert ClaimProblem.get_by_id(problem.id).source == "999"
     _refused(lambda: _received(a.practice, "ta1", n=5))
 
-    assert r.up() == [name]
+    assert r.up() == list(reversed(reverted))
     assert ClearinghouseFile.get_by_id(kept.id).data == b"ISA"  # kept, bytes and all
     assert ClaimBatch.get_by_id(batch.id).ta1_status == ""
     again = _received(a.practice, "ta1", n=6)  # the download's reference is the new table
@@ -207,3 +209,28 @@ def test_migration_0024_lets_a_ta1_be_kept_and_applied_and_takes_it_back(app, wo
     )
     if not IS_POSTGRES:
         assert database.execute_sql("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_migration_0025_gives_a_claims_history_the_trace_of_the_sending_answered(app, world):
+    """claim_event.trace ('' for every row before it) keeps a 277CA's REF*D9; the history
+    stays append-only through down and up again, its rows kept."""
+    r = runner()
+    (name,) = [m.name for m in r.status() if m.name.startswith("0025")]
+    a = world.a
+    with app.test_request_context():
+        claim = cf.claim(a.practice, a.c1, a.provider)
+    before = ClaimEvent.create(practice=a.practice, claim=claim, action="created",
+                               created_at=clock.utcnow())  # fmt: skip
+    traced = ClaimEvent.create(practice=a.practice, claim=claim, action="acknowledged",
+                               trace="HC2026120200018", created_at=clock.utcnow())  # fmt: skip
+    assert ClaimEvent.get_by_id(before.id).trace == ""
+
+    reverted = r.down(name)  # and every later migration
+    assert reverted[-1] == name
+    assert "trace" not in {c.name for c in database.get_columns("claim_event")}
+    (count,) = database.execute_sql("SELECT COUNT(*) FROM claim_event").fetchone()
+    assert count == 2
+    assert r.up() == list(reversed(reverted))
+    assert ClaimEvent.get_by_id(traced.id).trace == ""  # dropped with the column
+    _refused(lambda: ClaimEvent.update(trace="X").where(ClaimEvent.id == before.id).execute())
+    _refused(lambda: ClaimEvent.delete().where(ClaimEvent.id == before.id).execute())
