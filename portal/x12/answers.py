@@ -9,6 +9,7 @@ and in tests; the output passes pyx12 (maps 999.5010X231.A1 and 277.5010.X214).
     text_277 = answer_277ca(text_837, control_number=601, created=now,
                             rejections={"C102": ClaimRejection("A7", "21", "85", "Bad NPI")})
     text_ta1 = answer_ta1(text_837, control_number=401, created=now, code="R", note="006")
+    text = with_ta1(text_999, text_837, code="E", note="020")   # a TA1 before the 999
 
 Control numbers are the answering party's own (ISA13/GS06 of the answer). The answers go
 from the 837's receiver back to its submitter. A TA1 stands alone in its interchange (ISA,
@@ -250,3 +251,14 @@ def answer_ta1(
     w.seg("TA1", isa[13], isa[9], isa[10], code, note)
     w.seg("IEA", "0", f"{control_number:09d}")
     return w.text()
+
+
+def with_ta1(answer: str, text_837: str, *, code: str = "A", note: str = "000") -> str:
+    """`answer` (a 999 or a 277CA to the 837P) with a TA1 for the 837P's envelope after its
+    ISA, before its functional group: real clearinghouses send the TA1 in the interchange
+    of the 999 that follows it."""
+    ta1 = answer_ta1(text_837, control_number=1, created=dt.datetime(2000, 1, 1), code=code,
+                     note=note)  # fmt: skip
+    terminator = ta1[105]
+    (segment,) = [s.strip() for s in ta1.split(terminator) if s.strip().startswith("TA1")]
+    return answer[:106] + "\n" + segment + terminator + answer[106:]

@@ -21,11 +21,12 @@ from portal.x12.answers import (
     answer_999,
     answer_ta1,
     locate,
+    with_ta1,
 )
 from portal.x12.read277 import read_277ca
 from portal.x12.read835 import read_835
 from portal.x12.read999 import read_999
-from portal.x12.readta1 import read_ta1
+from portal.x12.readta1 import holds_ta1, read_ta1
 from portal.x12.segments import X12Error, kind_of, parse
 from portal.x12.write837 import write_837p
 from tests.x12.helpers import assert_valid, fixture_batch, pyx12_check, segments, to_remit_claim
@@ -227,3 +228,17 @@ def test_a_ta1_that_cannot_be_read_says_why(change, message):
     text = answer_ta1(BATCH, control_number=401, created=NOW, code="R", note="006")
     with pytest.raises(X12Error, match=message):
         read_ta1(text.replace(*change))
+
+
+def test_a_ta1_before_a_999_in_one_interchange():
+    """As clearinghouses send it: ISA, TA1, then the 999's group. pyx12 validates it; each
+    reader reads its part, and holds_ta1 tells such a file from a 999 alone."""
+    alone = answer_999(BATCH, control_number=505, created=NOW)
+    text = with_ta1(alone, BATCH, code="E", note="020")
+    assert [s[:3] for s in segments(text)[:3]] == ["ISA", "TA1", "GS*"]
+    ok, errors = pyx12_check(text)
+    assert ok, errors
+    (ack,) = read_ta1(text)
+    assert (ack.control_number, ack.code, ack.note) == (parse(BATCH)[1][0][13], "E", "020")
+    assert [a.group_control for a in read_999(text)] == ["42"]
+    assert holds_ta1(text) and not holds_ta1(alone) and not holds_ta1("not X12")
