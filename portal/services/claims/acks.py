@@ -255,19 +255,22 @@ def _fix_words(where):
 
 
 def _apply_one_999(practice_id, ack, result, now):
+    """Apply one functional group's answer; True when it changed the file or a claim."""
     batch = _batch_of(practice_id, ack)
     status = BATCH_STATUS.get(ack.status, "rejected")
     errors = [(ts, err) for ts in ack.transactions for err in ts.errors]
     parties = _parties(batches.file_bytes(batch).decode("ascii", "replace")) if errors else {}
     detail = _detail_999(ack, parties)
-    if (batch.ack_status, batch.ack_detail) != (ack.status, detail):
+    changed = (batch.ack_status, batch.ack_detail) != (ack.status, detail)
+    if changed:
         ClaimBatch.update(status=status, ack_status=ack.status, ack_detail=detail).where(
             ClaimBatch.id == batch.id
         ).execute()
     result.batches.append(batch)
     rejected_sets = [ts for ts in ack.transactions if not ts.accepted]
     if not rejected_sets and ack.accepted:
-        return
+        return changed
+    rejected_before = len(result.rejected)
     # Our files hold one transaction set: a rejected set is every claim of the file.
     for claim in _still_in(batch, result):
         named = [
@@ -288,6 +291,7 @@ def _apply_one_999(practice_id, ack, result, now):
         )
         reason = f"Rejected with file {batch.interchange_control_number:09d} (999)"
         _reject(claim, "999", [("999_rejected", message, where)], reason, result, now, batch)
+    return changed or len(result.rejected) > rejected_before
 
 
 def apply_999(practice_id, text):
@@ -300,9 +304,9 @@ def apply_999(practice_id, text):
     with database.atomic("IMMEDIATE"):
         now = clock.utcnow()
         for ack in acks:
-            _apply_one_999(practice_id, ack, result, now)
-        for batch in result.batches:
-            audit.record("claim_batch.ack", obj=batch, detail="999", practice_id=practice_id)
+            if _apply_one_999(practice_id, ack, result, now):  # the same answer again: once
+                batch = result.batches[-1]
+                audit.record("claim_batch.ack", obj=batch, detail="999", practice_id=practice_id)
     return result
 
 
