@@ -17,6 +17,8 @@
   envelope (R) means none of the file was read, so the batch and its claims are rejected
   as a 999 refusing the file would, with a ClaimProblem (source ta1) saying the note in
   words and that the owner fixes it in the clearinghouse settings. A and E change no claim.
+  A TA1 may stand before the 999 in one interchange: receivers.py applies both, in one
+  transaction.
 
     result = apply_999(practice_id, text)          # AckError: unreadable, or no such file
     result = apply_277ca(practice_id, text)        # result.unknown: control numbers not ours;
