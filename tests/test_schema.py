@@ -11,6 +11,7 @@ from portal.db import IS_POSTGRES, database, runner
 from portal.models import (
     ALL_MODELS,
     ClaimBatch,
+    ClaimEvent,
     ClaimProblem,
     ClearinghouseDownload,
     ClearinghouseFile,
@@ -249,3 +250,28 @@ def test_migration_0029_lets_a_hidden_message_be_shown_again_and_takes_it_back(a
     with app.test_request_context():
         msg.unhide_message(Message.get_by_id(hidden.id), owner)
     assert Message.get_by_id(hidden.id).was_hidden
+
+
+def test_migration_0025_gives_a_claims_history_the_trace_of_the_sending_answered(app, world):
+    """claim_event.trace ('' for every row before it) keeps a 277CA's REF*D9; the history
+    stays append-only through down and up again, its rows kept."""
+    r = runner()
+    (name,) = [m.name for m in r.status() if m.name.startswith("0025")]
+    a = world.a
+    with app.test_request_context():
+        claim = cf.claim(a.practice, a.c1, a.provider)
+    before = ClaimEvent.create(practice=a.practice, claim=claim, action="created",
+                               created_at=clock.utcnow())  # fmt: skip
+    traced = ClaimEvent.create(practice=a.practice, claim=claim, action="acknowledged",
+                               trace="HC2026120200018", created_at=clock.utcnow())  # fmt: skip
+    assert ClaimEvent.get_by_id(before.id).trace == ""
+
+    reverted = r.down(name)  # and every later migration
+    assert reverted[-1] == name
+    assert "trace" not in {c.name for c in database.get_columns("claim_event")}
+    (count,) = database.execute_sql("SELECT COUNT(*) FROM claim_event").fetchone()
+    assert count == 2
+    assert r.up() == list(reversed(reverted))
+    assert ClaimEvent.get_by_id(traced.id).trace == ""  # dropped with the column
+    _refused(lambda: ClaimEvent.update(trace="X").where(ClaimEvent.id == before.id).execute())
+    _refused(lambda: ClaimEvent.delete().where(ClaimEvent.id == before.id).execute())

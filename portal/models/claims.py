@@ -249,6 +249,9 @@ class ClaimEvent(BaseModel):
     batch = ForeignKeyField(ClaimBatch, null=True, on_delete="RESTRICT")
     remittance = ForeignKeyField(Remittance, null=True, on_delete="RESTRICT")
     user = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    # The clearinghouse's trace of the sending an acknowledgment answered (277CA REF*D9;
+    # migration 0025): a later status with the same trace is about the same sending.
+    trace = CharField(default="")
     created_at = created_field()
 
 

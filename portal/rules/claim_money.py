@@ -156,10 +156,27 @@ class AgingRow:
         self.counts[bucket] += 1
 
 
+NOT_RECEIVED = "Rejected, not with the payer"
+
+
 @dataclass
 class AgingTable:
-    rows: list[AgingRow]  # one per payer, in payer order
-    totals: AgingRow  # payer "All payers"
+    """What payers owe, per payer, and what is owed on claims no payer received (rejected,
+    or being fixed after a rejection: rules.claim_status.never_received), apart; the
+    totals are both together."""
+
+    rows: list[AgingRow]  # one per payer, in payer order: what the payer has
+    totals: AgingRow  # everything owed: the payers' rows and the line not with a payer
+    not_received: AgingRow = field(default_factory=lambda: AgingRow(NOT_RECEIVED))
+
+    @property
+    def payers(self) -> AgingRow:
+        """The payers' rows summed ("All payers")."""
+        row = AgingRow("All payers")
+        for b in BUCKETS:
+            row.buckets[b] = self.totals.buckets[b] - self.not_received.buckets[b]
+            row.counts[b] = self.totals.counts[b] - self.not_received.counts[b]
+        return row
 
 
 def ar_aging(rows: Iterable[tuple[Hashable, dt.date, int]], today: dt.date) -> AgingTable:

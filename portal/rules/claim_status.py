@@ -153,6 +153,17 @@ def is_receivable(current: str, sent_before: bool, payer_claim_number: str = "")
     return current in BEING_CORRECTED and (sent_before or bool(payer_claim_number.strip()))
 
 
+def never_received(current: str, payer_claim_number: str = "", last_send_rejected=False) -> bool:
+    """Whether a receivable is owed on a bill no payer received: rejected (by the
+    clearinghouse or the payer's front end: a 999, a TA1, a 277CA), or being fixed after
+    that (draft or ready again, its last send rejected, never numbered by the payer: it goes
+    out again as an original). Still money owed, but not with the payer: the aging table
+    shows it on a line of its own, not in the payer's buckets."""
+    if current == REJECTED:
+        return True
+    return current in BEING_CORRECTED and last_send_rejected and not payer_claim_number.strip()
+
+
 def has_answer(current: str, adjudicated: bool) -> bool:
     """Whether the payer's answer (paid, partly paid, denied) stands on the claim: it was
     adjudicated and not reversed since (a reversal takes it back to accepted until the

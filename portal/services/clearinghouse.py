@@ -279,8 +279,10 @@ READ_KINDS = ("999", "277", "835")
 def kind_of(data):
     """(kind, error) for the bytes of a received file, by content (portal.x12.segments):
     kind is "999", "277", "835", "ta1" (an interchange acknowledgment: a TA1 with no
-    transaction set) or "unknown"; error is "" for a file the claims code can read, else
-    a sentence for the owner saying why the portal cannot read it."""
+    transaction set) or "unknown"; a TA1 before the transaction sets of its interchange
+    keeps the sets' kind (the claims code applies both); error is "" for a file the
+    claims code can read, else a sentence for the owner saying why the portal cannot
+    read it."""
     if data.startswith(b"\xef\xbb\xbf"):  # a byte order mark some systems add
         data = data[3:]
     try:
@@ -303,6 +305,8 @@ def kind_of(data):
         return "unknown", "An X12 file mixing transaction sets " + ", ".join(sets) + "."
     if sets[0] not in READ_KINDS:
         return "unknown", f"An X12 {sets[0] or 'file'} transaction set, not a 999, 277 or 835."
+    if any(seg.id == "TA1" for seg in segments):  # a TA1 before the sets: applied with them
+        return sets[0], _ta1_error(text)
     return sets[0], ""
 
 

@@ -9,6 +9,7 @@ and in tests; the output passes pyx12 (maps 999.5010X231.A1 and 277.5010.X214).
     text_277 = answer_277ca(text_837, control_number=601, created=now,
                             rejections={"C102": ClaimRejection("A7", "21", "85", "Bad NPI")})
     text_ta1 = answer_ta1(text_837, control_number=401, created=now, code="R", note="006")
+    text = with_ta1(text_999, text_837, code="E", note="020")   # a TA1 before the 999
 
 Control numbers are the answering party's own (ISA13/GS06 of the answer). The answers go
 from the 837's receiver back to its submitter. A TA1 stands alone in its interchange (ISA,
@@ -144,6 +145,7 @@ def _claim_277(
     created: dt.datetime,
     rejection: ClaimRejection | None,
     payer_number: str,
+    trace: str = "",
 ) -> None:
     w.seg("HL", str(hl), str(parent), "PT")
     x.nm1_person(w, "QC", claim.patient_last_name, claim.patient_first_name, "MI", claim.member_id)
@@ -157,6 +159,8 @@ def _claim_277(
         w.put(
             "STC", {1: status, 2: d8(created), 3: "U", 4: charge, 12: clean(rejection.message, 264)}
         )
+    if trace:
+        w.seg("REF", "D9", clean(trace, 50))
     w.seg("DTP", "472", "RD8", _service_dates(claim))
 
 
@@ -182,10 +186,13 @@ def answer_277ca(
     payer_claim_numbers: Mapping[str, str] | None = None,
     source_name: str = "CLEARINGHOUSE",
     source_id: str = "",
+    traces: Mapping[str, str] | None = None,
 ) -> str:
     """A 277CA for every claim of the 837P: accepted (A2:20, with REF*1K the payer's claim
     number: given, or made up as '<control number>-<n>'), or rejected as `rejections`
-    says for its patient control number."""
+    says for its patient control number. `traces`: the clearinghouse's own number for a
+    claim (REF*D9), by patient control number. The receiver's TRN*2 names the 837P's
+    batch (its BHT03), as clearinghouses answer it."""
     batch = read_837(text_837)
     rejections = dict(rejections or {})
     numbers = dict(payer_claim_numbers or {})
@@ -220,7 +227,8 @@ def answer_277ca(
     for n, claim in enumerate(claims, start=1):
         pcn = claim.patient_control_number
         number = numbers.get(pcn) or f"{control_number}-{n}"
-        _claim_277(w, claim, 3 + n, 3, created, rejections.get(pcn), number)
+        trace = (traces or {}).get(pcn, "")
+        _claim_277(w, claim, 3 + n, 3, created, rejections.get(pcn), number, trace)
     x.trailer(w, st02, control_number, control_number)
     return w.text()
 
@@ -243,3 +251,14 @@ def answer_ta1(
     w.seg("TA1", isa[13], isa[9], isa[10], code, note)
     w.seg("IEA", "0", f"{control_number:09d}")
     return w.text()
+
+
+def with_ta1(answer: str, text_837: str, *, code: str = "A", note: str = "000") -> str:
+    """`answer` (a 999 or a 277CA to the 837P) with a TA1 for the 837P's envelope after its
+    ISA, before its functional group: real clearinghouses send the TA1 in the interchange
+    of the 999 that follows it."""
+    ta1 = answer_ta1(text_837, control_number=1, created=dt.datetime(2000, 1, 1), code=code,
+                     note=note)  # fmt: skip
+    terminator = ta1[105]
+    (segment,) = [s.strip() for s in ta1.split(terminator) if s.strip().startswith("TA1")]
+    return answer[:106] + "\n" + segment + terminator + answer[106:]

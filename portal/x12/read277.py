@@ -3,10 +3,13 @@
     from portal.x12.read277 import read_277ca
     for ack in read_277ca(text):               # one per ST/SE transaction set
         ack.source_name, ack.receiver_statuses
+        ack.batch_trace                        # 2200B TRN02: the BHT03 of the 837P answered
         for claim in ack.claims:
             claim.patient_control_number       # TRN*2: our CLM01
             claim.accepted / claim.rejected    # by the STC categories
             claim.payer_claim_number           # REF*1K: keep it for corrections
+            claim.clearinghouse_trace          # REF*D9: the clearinghouse's number for it
+            claim.charge_cents, claim.status_date   # STC04 and STC02 of the claim's status
             for st in claim.statuses:          # STC01 and STC10/STC11, each a Status
                 st.category, st.code, st.entity, st.message   # e.g. A7, 21, 85, free text
             claim.lines                        # 2220D service line statuses, if any
@@ -63,6 +66,16 @@ class ClaimStatus:
     lines: list[LineStatus] = field(default_factory=list)
 
     @property
+    def charge_cents(self) -> int | None:
+        """The claim's total charge as the status gives it (STC04), or None."""
+        return next((s.amount_cents for s in self.statuses if s.amount_cents is not None), None)
+
+    @property
+    def status_date(self) -> dt.date | None:
+        """The latest effective date of the claim's statuses (STC02), or None."""
+        return max((s.date for s in self.statuses if s.date), default=None)
+
+    @property
     def rejected(self) -> bool:
         every = self.statuses + [s for line in self.lines for s in line.statuses]
         return any(s.category in REJECTING for s in every)
@@ -81,6 +94,7 @@ class ClaimAck277:
     source_name: str = ""  # 2100A: the payer or clearinghouse answering
     receiver_name: str = ""  # 2100B: us
     receiver_id: str = ""
+    batch_trace: str = ""  # 2200B TRN02: the claim transaction batch number (our BHT03)
     receiver_statuses: list[Status] = field(default_factory=list)  # 2200B, the whole batch
     claims: list[ClaimStatus] = field(default_factory=list)
 
@@ -167,6 +181,8 @@ def _segment(s: _State, seg: Segment) -> None:
         s.ack.source_name = seg[3]
     elif s.level == "21" and seg.id == "NM1":
         s.ack.receiver_name, s.ack.receiver_id = seg[3], seg[9]
+    elif s.level == "21" and seg.id == "TRN" and seg[1] == "2":
+        s.ack.batch_trace = seg[2]
     elif s.level == "21" and seg.id == "STC":
         s.ack.receiver_statuses.extend(_statuses(seg))
 

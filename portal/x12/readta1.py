@@ -2,6 +2,7 @@
 file's envelope (ISA/IEA), before any of its content is read.
 
     from portal.x12.readta1 import read_ta1
+    holds_ta1(text)                     # True: a TA1 alone, or before a 999's group
     for ack in read_ta1(text):          # one per TA1 segment (most files hold one)
         ack.control_number              # TA101 = the ISA13 of our 837P, as sent (9 digits)
         ack.code                        # TA104: A accepted, E accepted with errors, R rejected
@@ -58,3 +59,13 @@ def read_ta1(text: str) -> list[InterchangeAck]:
     if not out:
         raise X12Error("This file holds no interchange acknowledgment (TA1).")
     return out
+
+
+def holds_ta1(text: str) -> bool:
+    """Whether the interchange holds a TA1 (alone, or before functional groups such as a
+    999's); False for text that is not X12."""
+    try:
+        _, segments = parse(text)
+    except X12Error:
+        return False
+    return any(seg.id == "TA1" for seg in segments)

@@ -356,3 +356,78 @@ def test_a_refused_send_does_not_stop_the_filing_clock(world, ctx, monkeypatch):
     batches.build(a.practice.id)
     status = standing(dt.date(2026, 11, 24))
     assert (status.first_sent, status.state) == (dt.date(2026, 11, 23), "in_time")
+
+
+# --- a TA1 in the interchange of a 999 ---------------------------------------------------------
+
+
+def _999(batch, control=501, rejected=False):
+    text = batches.file_bytes(batch).decode("ascii")
+    problems = []
+    if rejected:  # the billing provider's NPI refused: the file's claims are rejected
+        at = answers.locate(text, "NM1", "85")
+        problems = [answers.SegmentProblem("NM1", at, "2010AA", "8", "9", "67", "7", "0")]
+    return answers.answer_999(text, control_number=control, created=NOW, problems=problems)
+
+
+def with_ta1(answer, batch, code="E", note="020"):
+    text = batches.file_bytes(batch).decode("ascii")
+    return answers.with_ta1(answer, text, code=code, note=note)
+
+
+@pytest.mark.parametrize(
+    ("code", "note", "rejected", "status", "claims"),
+    [
+        ("A", "000", False, "accepted", "submitted"),
+        ("E", "020", True, "rejected", "rejected"),
+    ],
+)
+def test_a_ta1_before_a_999_in_one_file_is_applied_with_it(
+    app, client, world, built, code, note, rejected, status, claims
+):
+    """Clearinghouses send the TA1 in the interchange of the 999 that follows it: both
+    are applied (the file's envelope remark and the 999's answer), once."""
+    text = with_ta1(_999(built, rejected=rejected), built, code, note)
+    assert text.index("TA1*") < text.index("GS*")
+    f = receive(world.a.practice, text, "ack.999")
+    assert (f.kind, f.status, f.error) == ("999", "processed", "")
+    batch = ClaimBatch.get_by_id(built.id)
+    assert (batch.status, batch.ack_status, batch.ta1_status) == (
+        status, "R" if rejected else "A", code,
+    )  # fmt: skip
+    assert batch.ta1_detail.startswith("The clearinghouse ")
+    assert {c.status for c in _claims(batch)} == {claims}
+    once = _state()
+
+    # The same answer in another envelope (the clearinghouse sends it again): no change.
+    again = with_ta1(_999(built, control=502, rejected=rejected), built, code, note)
+    f = receive(world.a.practice, again, "again.999")
+    assert f.status == "processed" and _state() == once
+
+    login(client, world.a.frontdesk)
+    page = _body(client.get(f"/provider/claims/batches/{batch.id}"))
+    assert "The clearinghouse's answer (999)" in page
+    # E's remark stays beside the 999's answer; A's "its 999 follows" gives way to it
+    assert (batch.ta1_detail in page) == (code == "E")
+
+
+def test_a_ta1_and_a_999_in_one_file_are_applied_together_or_not_at_all(world, built):
+    """The 999 names no file of the practice (its group number is another's): the file is
+    kept as an error with the reason, and the TA1 before it is not applied either."""
+    text = with_ta1(_999(built), built, "E", "020").replace(
+        f"AK1*HC*{built.group_control_number}*", "AK1*HC*77*"
+    )
+    before = _state()
+    f = receive(world.a.practice, text, "mixed.999")
+    assert (f.kind, f.status) == ("999", "error")
+    assert "This 999 answers file number 77 (GS06)" in f.error
+    assert _state() == before
+
+
+def test_a_ta1_that_cannot_be_read_in_a_999_file_keeps_the_file_out(world, built):
+    text = with_ta1(_999(built), built, "E", "020").replace("*E*020~", "*Q*020~")
+    before = _state()
+    f = receive(world.a.practice, text, "bad.999")
+    assert (f.kind, f.status) == ("999", "error")
+    assert f.error.startswith("An interchange acknowledgment (TA1) the portal cannot read")
+    assert _state() == before

@@ -81,3 +81,18 @@ def test_an_interchange_acknowledgment_is_a_kind_of_its_own(code, note, error):
         if error
         else (message == "")
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "error"),
+    [("E", ""), ("Q", "An interchange acknowledgment (TA1) the portal cannot read: TA104")],
+)
+def test_a_ta1_before_a_999_keeps_the_999s_kind(code, error):
+    """Clearinghouses send a file's TA1 in the interchange of its 999: the file is a 999
+    (the claims code applies the TA1 with it); one whose TA1 cannot be read says so."""
+    data = samples.ack_999()
+    ta1 = f"TA1*000000003*261128*0930*{code}*020~\n".encode()
+    at = data.index(b"GS*")
+    kind, message = kind_of(data[:at] + ta1 + data[at:])
+    assert kind == "999"
+    assert (error in message) if error else message == ""

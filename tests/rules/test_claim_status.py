@@ -181,3 +181,22 @@ def test_status_after_a_payers_answer(current, wanted, write_off_left, result):
 def test_labels():
     assert [cs.label(s) for s in (PARTIALLY_PAID, "unknown")] == ["Partially paid", "unknown"]
     assert set(cs.LABELS) == set(cs.STATUSES) == set(cs.TRANSITIONS)
+
+
+@pytest.mark.parametrize(
+    ("status", "number", "last_send_rejected", "never"),
+    [
+        (cs.REJECTED, "", True, True),  # the clearinghouse or the payer's front end refused it
+        (cs.REJECTED, "RG77", True, True),
+        (cs.DRAFT, "", True, True),  # being fixed after a rejection: goes out as an original
+        (cs.READY, "", True, True),
+        (cs.DRAFT, "RG77", True, False),  # numbered by the payer: a correction of its bill
+        (cs.DRAFT, "", False, False),  # edited after a send not rejected
+        (cs.SUBMITTED, "", False, False),
+        (cs.ACCEPTED, "RG77", False, False),
+        (cs.DENIED, "RG77", False, False),
+    ],
+)
+def test_never_received(status, number, last_send_rejected, never):
+    """Owed on a bill no payer received: the aging table's line apart."""
+    assert cs.never_received(status, number, last_send_rejected) is never

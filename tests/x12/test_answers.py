@@ -21,11 +21,12 @@ from portal.x12.answers import (
     answer_999,
     answer_ta1,
     locate,
+    with_ta1,
 )
 from portal.x12.read277 import read_277ca
 from portal.x12.read835 import read_835
 from portal.x12.read999 import read_999
-from portal.x12.readta1 import read_ta1
+from portal.x12.readta1 import holds_ta1, read_ta1
 from portal.x12.segments import X12Error, kind_of, parse
 from portal.x12.write837 import write_837p
 from tests.x12.helpers import assert_valid, fixture_batch, pyx12_check, segments, to_remit_claim
@@ -91,6 +92,20 @@ def test_277ca_rejecting_listed_claims():
     assert claim_status.status_for_277ca(ack.claims[0].statuses[0].category) == "accepted"
     assert "QTY*90*2" in segments(text) and "QTY*AA*1" in segments(text)
     assert "AMT*YY*160" in segments(text)
+
+
+def test_277ca_names_the_batch_and_carries_the_clearinghouse_traces():
+    """The receiver's TRN*2 is the 837P's BHT03; REF*D9 the clearinghouse's number of a
+    claim, when given; STC04 the claim's charge and STC02 the status date."""
+    text = answer_277ca(BATCH, control_number=604, created=NOW,
+                        rejections={"CLM0000102": ClaimRejection()},
+                        traces={"CLM0000102": "HC604-2", "CLM0000103": "HC604-3"})  # fmt: skip
+    assert_valid(text)
+    (ack,) = read_277ca(text)
+    assert ack.batch_trace == "42"
+    got = [(c.clearinghouse_trace, c.charge_cents, c.status_date) for c in ack.claims]
+    assert got == [("", 12000, NOW.date()), ("HC604-2", 16000, NOW.date()),
+                   ("HC604-3", 10000, NOW.date())]  # fmt: skip
 
 
 def test_277ca_accepting_everything_and_refusing_unknown_claims():
@@ -213,3 +228,17 @@ def test_a_ta1_that_cannot_be_read_says_why(change, message):
     text = answer_ta1(BATCH, control_number=401, created=NOW, code="R", note="006")
     with pytest.raises(X12Error, match=message):
         read_ta1(text.replace(*change))
+
+
+def test_a_ta1_before_a_999_in_one_interchange():
+    """As clearinghouses send it: ISA, TA1, then the 999's group. pyx12 validates it; each
+    reader reads its part, and holds_ta1 tells such a file from a 999 alone."""
+    alone = answer_999(BATCH, control_number=505, created=NOW)
+    text = with_ta1(alone, BATCH, code="E", note="020")
+    assert [s[:3] for s in segments(text)[:3]] == ["ISA", "TA1", "GS*"]
+    ok, errors = pyx12_check(text)
+    assert ok, errors
+    (ack,) = read_ta1(text)
+    assert (ack.control_number, ack.code, ack.note) == (parse(BATCH)[1][0][13], "E", "020")
+    assert [a.group_control for a in read_999(text)] == ["42"]
+    assert holds_ta1(text) and not holds_ta1(alone) and not holds_ta1("not X12")

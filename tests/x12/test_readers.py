@@ -205,6 +205,7 @@ def test_277ca_one_rejected_two_accepted():
         "BLUE HARBOR HEALTH", "CHM0001", "277CA20261202001",
     )  # fmt: skip
     assert [(s.category, s.code) for s in ack.receiver_statuses] == [("A1", "19")]
+    assert ack.batch_trace == "42"  # 2200B TRN*2: the BHT03 of our 837P file 42
     by_pcn = {c.patient_control_number: c for c in ack.claims}
     assert list(by_pcn) == ["CLM0000101", "CLM0000102", "CLM0000103"]
     assert [c.accepted for c in ack.claims] == [True, False, True]
@@ -213,6 +214,9 @@ def test_277ca_one_rejected_two_accepted():
     assert by_pcn["CLM0000103"].service_start == D(2026, 11, 4)
     rejected = by_pcn["CLM0000102"]
     assert rejected.payer_claim_number == "" and rejected.first_name == "KIM"
+    assert rejected.clearinghouse_trace == "HC2026120200018"
+    assert (rejected.charge_cents, rejected.status_date) == (16000, D(2026, 12, 2))
+    assert (rejected.service_start, rejected.service_end) == (D(2026, 11, 2), D(2026, 11, 2))
     first, second = rejected.statuses
     assert (first.category, first.code, first.entity, first.action) == ("A7", "21", "DN", "U")
     assert first.message == "REFERRING PROVIDER NPI IS NOT VALID FOR THIS PAYER"

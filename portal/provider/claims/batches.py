@@ -104,6 +104,7 @@ def claim_batch(batch_id):
         "batch_status" if request.args.get("part") == "status" else None,
         batch=batch,
         claims=service.claims_of(batch),
+        late_answers=service.late_answers(batch),
         payer=batch.payer,
         labels=service.STATUS_LABELS,
         can_send=can_send,

@@ -47,7 +47,7 @@ def claim_or_404(claim_id, action=None):
 
 def _filters():
     status = request.args.get("status", "")
-    if status not in cs.STATUSES and status not in (queries.HELD, queries.OWED):
+    if status not in cs.STATUSES and status not in queries.FILTERS:
         status = ""
     age = request.args.get("age", "")
     if age not in queries.AGES:

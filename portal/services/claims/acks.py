@@ -7,15 +7,22 @@
 - a 277CA answers claim by claim (matched by patient control number, TRN*2): an accepted
   claim becomes accepted and keeps the payer's claim number (REF*1K); a rejected one (A3,
   A6, A7, A8) becomes rejected and goes back to the front desk's work list with the
-  reasons in words (ClaimProblem source 277ca: category:code, entity and free text);
+  reasons in words (ClaimProblem source 277ca: category:code, entity and free text).
+  A status answers the sending it is about (rules/ack_match.py: the file it names, the
+  clearinghouse's trace, the claim as each file sent it, its date): one about an earlier
+  sending of a claim sent again since changes nothing and is kept in the claim's history
+  (action EARLIER, with that file) and on that file's page (result.earlier);
 - a TA1 answers a whole 837P file's envelope (matched by its interchange control number,
   ISA13 = TA101): what it said is kept on the batch (ta1_status, ta1_detail); a rejected
   envelope (R) means none of the file was read, so the batch and its claims are rejected
   as a 999 refusing the file would, with a ClaimProblem (source ta1) saying the note in
   words and that the owner fixes it in the clearinghouse settings. A and E change no claim.
+  A TA1 may stand before the 999 in one interchange: receivers.py applies both, in one
+  transaction.
 
     result = apply_999(practice_id, text)          # AckError: unreadable, or no such file
-    result = apply_277ca(practice_id, text)        # result.unknown: control numbers not ours
+    result = apply_277ca(practice_id, text)        # result.unknown: control numbers not ours;
+                                                   # result.earlier: answers to older sendings
     result = apply_ta1(practice_id, text)          # AckError: unreadable, or no such file
 
 Each call is one IMMEDIATE transaction, with a ClaimEvent per claim whose status changes.
@@ -27,10 +34,11 @@ import dataclasses
 
 from portal import audit, clock
 from portal.db import database
-from portal.models.claims import Claim, ClaimBatch, ClaimProblem
-from portal.rules import claim_status, edi_codes
+from portal.models.claims import Claim, ClaimBatch, ClaimEvent, ClaimProblem
+from portal.models.practice import Practice
+from portal.rules import ack_match, claim_status, edi_codes
 from portal.rules.problems import WHERE
-from portal.services.claims import batches, history
+from portal.services.claims import batches, history, sendings
 from portal.x12.read277 import REJECTING, read_277ca
 from portal.x12.read999 import read_999
 from portal.x12.readta1 import read_ta1
@@ -75,6 +83,8 @@ PARTY_SEGMENT_WORDS = {
     "PER": "contact details",
 }
 CLIENT_DETAILS = frozenset({"DMG", "N3", "N4"})  # the subscriber's own, when it is the client
+# The history row of a 277CA status about an earlier sending of a claim sent again since.
+EARLIER = batches.EARLIER_ANSWER
 
 
 class AckError(Exception):
@@ -88,11 +98,12 @@ class AckResult:
     rejected: list = dataclasses.field(default_factory=list)
     unchanged: list = dataclasses.field(default_factory=list)
     unknown: list = dataclasses.field(default_factory=list)  # patient control numbers
+    earlier: list = dataclasses.field(default_factory=list)  # claims: about an older sending
 
 
-def _event(claim, old, new, reason, batch=None, now=None):
+def _event(claim, old, new, reason, batch=None, now=None, trace=""):
     history.event(claim, "status" if old != new else "acknowledged", from_status=old,
-                  to_status=new, reason=reason, batch=batch)  # fmt: skip
+                  to_status=new, reason=reason, batch=batch, trace=trace)  # fmt: skip
 
 
 def _replace_problems(claim, source, problems, now):
@@ -116,7 +127,7 @@ def _replace_problems(claim, source, problems, now):
     return True
 
 
-def _reject(claim, source, problems, reason, result, now, batch=None):
+def _reject(claim, source, problems, reason, result, now, batch=None, trace=""):
     """Reject `claim` with its problems (once: the same answer again changes nothing)."""
     old = claim.status
     if old not in (claim_status.SUBMITTED, claim_status.ACCEPTED, claim_status.REJECTED):
@@ -127,7 +138,7 @@ def _reject(claim, source, problems, reason, result, now, batch=None):
         result.unchanged.append(claim)
         return
     Claim.update(status=claim_status.REJECTED, updated_at=now).where(Claim.id == claim.id).execute()
-    _event(claim, old, claim_status.REJECTED, reason, batch, now)
+    _event(claim, old, claim_status.REJECTED, reason, batch, now, trace)
     result.rejected.append(claim)
 
 
@@ -246,19 +257,22 @@ def _fix_words(where):
 
 
 def _apply_one_999(practice_id, ack, result, now):
+    """Apply one functional group's answer; True when it changed the file or a claim."""
     batch = _batch_of(practice_id, ack)
     status = BATCH_STATUS.get(ack.status, "rejected")
     errors = [(ts, err) for ts in ack.transactions for err in ts.errors]
     parties = _parties(batches.file_bytes(batch).decode("ascii", "replace")) if errors else {}
     detail = _detail_999(ack, parties)
-    if (batch.ack_status, batch.ack_detail) != (ack.status, detail):
+    changed = (batch.ack_status, batch.ack_detail) != (ack.status, detail)
+    if changed:
         ClaimBatch.update(status=status, ack_status=ack.status, ack_detail=detail).where(
             ClaimBatch.id == batch.id
         ).execute()
     result.batches.append(batch)
     rejected_sets = [ts for ts in ack.transactions if not ts.accepted]
     if not rejected_sets and ack.accepted:
-        return
+        return changed
+    rejected_before = len(result.rejected)
     # Our files hold one transaction set: a rejected set is every claim of the file.
     for claim in _still_in(batch, result):
         named = [
@@ -279,6 +293,7 @@ def _apply_one_999(practice_id, ack, result, now):
         )
         reason = f"Rejected with file {batch.interchange_control_number:09d} (999)"
         _reject(claim, "999", [("999_rejected", message, where)], reason, result, now, batch)
+    return changed or len(result.rejected) > rejected_before
 
 
 def apply_999(practice_id, text):
@@ -291,9 +306,9 @@ def apply_999(practice_id, text):
     with database.atomic("IMMEDIATE"):
         now = clock.utcnow()
         for ack in acks:
-            _apply_one_999(practice_id, ack, result, now)
-        for batch in result.batches:
-            audit.record("claim_batch.ack", obj=batch, detail="999", practice_id=practice_id)
+            if _apply_one_999(practice_id, ack, result, now):  # the same answer again: once
+                batch = result.batches[-1]
+                audit.record("claim_batch.ack", obj=batch, detail="999", practice_id=practice_id)
     return result
 
 
@@ -320,7 +335,9 @@ def _rejections(cs):
     return out
 
 
-def _apply_claim_277(claim, cs, source_name, result, now):
+def _apply_claim_277(claim, cs, source_name, result, now, batch=None):
+    """Apply a status to the claim as it is now (its latest sending, `batch`)."""
+    trace = cs.clearinghouse_trace
     if cs.payer_claim_number and cs.payer_claim_number != claim.payer_claim_number:
         Claim.update(payer_claim_number=cs.payer_claim_number[:255]).where(
             Claim.id == claim.id
@@ -346,19 +363,71 @@ def _apply_claim_277(claim, cs, source_name, result, now):
             )
         ]
         reason = "Rejected (277CA): " + "; ".join(message_lines)
-        _reject(claim, "277ca", problems, reason, result, now)
+        _reject(claim, "277ca", problems, reason, result, now, batch, trace)
         return
     statuses = [status_words(st) for st in cs.statuses]
     if cs.accepted and claim.status == claim_status.SUBMITTED:
         new = claim_status.check_transition(claim.status, claim_status.ACCEPTED)
         Claim.update(status=new, updated_at=now).where(Claim.id == claim.id).execute()
-        _event(claim, claim.status, new, "Accepted (277CA): " + "; ".join(statuses), now=now)
+        reason = "Accepted (277CA): " + "; ".join(statuses)
+        _event(claim, claim.status, new, reason, batch, now, trace)
         result.accepted.append(claim)
         return
     if any(st.category == "A4" for st in cs.statuses):  # the payer does not find it
         if _replace_problems(claim, "277ca", [("277ca_A4", "; ".join(statuses) + ".")], now):
-            _event(claim, claim.status, claim.status, "277CA: " + "; ".join(statuses), now=now)
+            reason = "277CA: " + "; ".join(statuses)
+            _event(claim, claim.status, claim.status, reason, batch, now, trace)
     result.unchanged.append(claim)
+
+
+def _status_facts(ack, cs):
+    """What the 277CA says of the claim that tells which sending it is about."""
+    return ack_match.Status(
+        batch_trace=ack.batch_trace,
+        trace=cs.clearinghouse_trace,
+        payer_claim_number=cs.payer_claim_number,
+        charge_cents=cs.charge_cents,
+        first_day=cs.service_start,
+        last_day=cs.service_end,
+        day=cs.status_date,
+    )
+
+
+def _record_earlier(claim, cs, sent, latest, why, result):
+    """Keep a status about an earlier sending in the claim's history, with that sending's
+    file (its page lists it), once; the claim is left as it is."""
+    said = "; ".join(m for _, m in _rejections(cs)) if cs.rejected else ""
+    said = said or "; ".join(status_words(st) for st in cs.statuses)
+    tail = f" It said: {said}."
+    reason = (
+        f"277CA about the sending in {sent.sending.file}, not the claim's latest "
+        f"({latest.sending.file}): left as it is. {why}{tail}"
+    )[:2000]
+    kept = ClaimEvent.select(ClaimEvent.reason).where(
+        (ClaimEvent.claim == claim.id)
+        & (ClaimEvent.action == EARLIER)
+        & (ClaimEvent.batch == sent.batch_id)
+    )
+    if not any(e.reason.endswith(tail) or e.reason == reason for e in kept):
+        history.event(claim, EARLIER, from_status=claim.status, to_status=claim.status,
+                      reason=reason, batch=sent.batch_id, trace=cs.clearinghouse_trace)  # fmt: skip
+    result.earlier.append(claim)
+
+
+def _claims_of_277(practice_id, statuses):
+    pcns = [cs.patient_control_number for cs in statuses]
+    claims = {
+        c.patient_control_number: c
+        for c in Claim.select().where(
+            (Claim.practice == practice_id) & Claim.patient_control_number.in_(pcns)
+        )
+    }
+    if statuses and not claims:
+        raise AckError(
+            f"None of the {len(statuses)} claims this 277CA answers is one of the "
+            "practice's: nothing was changed."
+        )
+    return claims
 
 
 def apply_277ca(practice_id, text):
@@ -372,18 +441,9 @@ def apply_277ca(practice_id, text):
     statuses = [cs for ack in acks for cs in ack.claims]
     with database.atomic("IMMEDIATE"):
         now = clock.utcnow()
-        pcns = [cs.patient_control_number for cs in statuses]
-        claims = {
-            c.patient_control_number: c
-            for c in Claim.select().where(
-                (Claim.practice == practice_id) & Claim.patient_control_number.in_(pcns)
-            )
-        }
-        if statuses and not claims:
-            raise AckError(
-                f"None of the {len(statuses)} claims this 277CA answers is one of the "
-                "practice's: nothing was changed."
-            )
+        claims = _claims_of_277(practice_id, statuses)
+        tz = Practice.get_by_id(practice_id).tz
+        sent = sendings.of_claims(list(claims.values()), tz)
         for ack in acks:
             source_name = (ack.source_name or "The payer").title()
             for cs in ack.claims:
@@ -391,11 +451,17 @@ def apply_277ca(practice_id, text):
                 if claim is None:
                     result.unknown.append(cs.patient_control_number)
                     continue
-                _apply_claim_277(claim, cs, source_name, result, now)
+                found = sent.get(claim.id, [])
+                i, why = ack_match.answered([s.sending for s in found], _status_facts(ack, cs))
+                if 0 <= i < len(found) - 1:
+                    _record_earlier(claim, cs, found[i], found[-1], why, result)
+                    continue
+                batch = found[-1].batch_id if found else None
+                _apply_claim_277(claim, cs, source_name, result, now, batch)
         audit.record(
             "claim.ack_277ca",
             detail=f"{len(result.accepted)} accepted, {len(result.rejected)} rejected, "
-            f"{len(result.unknown)} not found",
+            f"{len(result.earlier)} about an earlier sending, {len(result.unknown)} not found",
             practice_id=practice_id,
         )
     return result

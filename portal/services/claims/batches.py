@@ -81,6 +81,9 @@ _VOIDS = (
 )
 _SENDABLE = _READY | _VOIDS
 VOID_SENT = "void_sent"  # the ClaimEvent of a void carried by a file (its status stays void)
+# The ClaimEvent of an acknowledgment about this file's sending of a claim sent again since
+# in a newer file (acks.py): kept, with this file, and applied to nothing.
+EARLIER_ANSWER = "earlier_sending_answered"
 
 
 def is_void(claim):
@@ -300,4 +303,15 @@ def claims_of(batch):
         .join(Client, on=(Claim.client == Client.id))
         .where(Claim.id.in_(carried))
         .order_by(Claim.service_date, Claim.id)
+    )
+
+
+def late_answers(batch):
+    """The acknowledgments about the file's sending of claims sent again since in a newer
+    file (their history rows, each with its claim), oldest first: they changed nothing."""
+    return list(
+        ClaimEvent.select(ClaimEvent, Claim.id, Claim.patient_control_number)
+        .join(Claim, on=(ClaimEvent.claim == Claim.id))
+        .where((ClaimEvent.batch == batch.id) & (ClaimEvent.action == EARLIER_ANSWER))
+        .order_by(ClaimEvent.id)
     )

@@ -30,8 +30,10 @@ def event(
     amount_cents=None,
     batch=None,
     remittance=None,
+    trace="",
 ):
-    """Append one row to the claim's history (append-only: the database refuses changes)."""
+    """Append one row to the claim's history (append-only: the database refuses changes).
+    `trace`: the clearinghouse's trace of the sending an acknowledgment answered."""
     return ClaimEvent.create(
         practice=claim.practice_id,
         claim=claim.id,
@@ -43,6 +45,7 @@ def event(
         batch=getattr(batch, "id", batch),
         remittance=getattr(remittance, "id", remittance),
         user=getattr(user, "id", user),
+        trace=(trace or "")[:255],
         created_at=clock.utcnow(),
     )
 

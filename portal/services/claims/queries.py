@@ -11,7 +11,7 @@ claims.py); the aging table, loaded by its own request, sums per payer and date 
 import dataclasses
 import datetime as dt
 
-from peewee import JOIN, Case, fn
+from peewee import JOIN, SQL, Case, fn
 
 from portal.models import (
     Claim,
@@ -46,24 +46,67 @@ TONES = {
     cs.VOID: "muted",
 }
 HELD = "held"  # a list filter beside the statuses: claims a problem holds
-# ... and the claims the aging table counts (receivable, with a balance): its cells link here
+# ... and the claims the aging table counts (receivable, with a balance): its payers'
+# cells link here (what the payer has) ...
 OWED = "owed"
+# ... and its line of what no payer received (rejected, or being fixed after that)
+NOT_RECEIVED = "not_received"
+FILTERS = (HELD, OWED, NOT_RECEIVED)
 AGES = claim_money.BUCKETS
 # Claims the payer has been billed for and that may still bring money: the receivables
 # (rules.claim_status.is_receivable; receivable_sql below adds a claim being corrected).
 AR_STATUSES = tuple(sorted(cs.BILLED_UNSETTLED))
+_SENDS = (cs.SUBMITTED, cs.REJECTED)
+
+
+def _last_send_rejected_sql():
+    """The claim's last send was rejected: of the moves into submitted or rejected in its
+    history, the latest is a rejection (rules.filing_limit reads sends the same way)."""
+    e = ClaimEvent.alias("last_send")
+    last = (
+        e.select(e.to_status)
+        .where((e.claim == Claim.id) & e.to_status.in_(_SENDS) & (e.from_status != e.to_status))
+        .order_by(e.id.desc())
+        .limit(1)
+    )
+    return fn.COALESCE(last, "") == cs.REJECTED
+
+
+def fixing_rejected_sql():
+    """A rejected claim being fixed: back to draft or ready, its last send rejected, never
+    numbered by the payer (rules.claim_status.never_received). It goes out again as an
+    original: no payer has a bill of it."""
+    return (
+        Claim.status.in_(sorted(cs.BEING_CORRECTED))
+        & (Claim.payer_claim_number == "")
+        & _last_send_rejected_sql()
+    )
 
 
 def being_corrected_sql():
     """A claim the payer has had (sent, or numbered by the payer), edited back to draft or
-    ready to go out again as a corrected claim (rules.claim_status.is_receivable)."""
+    ready to go out again as a corrected claim (rules.claim_status.is_receivable); not a
+    rejected one being fixed, which the payer never had."""
     sent_before = Claim.submitted_at.is_null(False) | (Claim.payer_claim_number != "")
-    return Claim.status.in_(sorted(cs.BEING_CORRECTED)) & sent_before
+    return Claim.status.in_(sorted(cs.BEING_CORRECTED)) & sent_before & ~fixing_rejected_sql()
+
+
+def not_received_sql():
+    """Receivables no payer received (rules.claim_status.never_received): rejected, or a
+    rejected claim being fixed. The aging table's line apart."""
+    return (Claim.status == cs.REJECTED) | fixing_rejected_sql()
+
+
+def with_payer_sql():
+    """Receivables the payer has: billed and not settled, or being corrected."""
+    has_it = sorted(set(AR_STATUSES) - {cs.REJECTED})
+    return Claim.status.in_(has_it) | being_corrected_sql()
 
 
 def receivable_sql():
-    """The claims whose open balance the payer owes (aging, reports, work list)."""
-    return Claim.status.in_(AR_STATUSES) | being_corrected_sql()
+    """The claims whose open balance is owed on a bill (aging, reports, work list): what
+    payers have and what no payer received."""
+    return Claim.status.in_(AR_STATUSES) | being_corrected_sql() | fixing_rejected_sql()
 
 
 def balance_sql():
@@ -117,8 +160,8 @@ class Row:
 
 def _list_query(q, on, status=None, payer=None, first=None, last=None, offset=0):
     """The list's query; `on` says which filters are on (held, status, payer, first, last,
-    owed), the values are given for those."""
-    held, by_status, by_payer, from_date, to_date, owed = on
+    owed, not received), the values are given for those."""
+    held, by_status, by_payer, from_date, to_date, owed, not_received = on
     q = q.select(
         Claim.id,
         Claim.service_date,
@@ -140,8 +183,10 @@ def _list_query(q, on, status=None, payer=None, first=None, last=None, offset=0)
     )
     if held:
         q = q.where(Claim.held & (Claim.status != cs.VOID))
-    if owed:  # what aging() sums
-        q = q.where(receivable_sql() & (balance_sql() > 0))
+    if owed:  # what aging() sums in the payers' rows
+        q = q.where(with_payer_sql() & (balance_sql() > 0))
+    if not_received:  # ... and on its line of claims no payer received
+        q = q.where(not_received_sql() & (balance_sql() > 0))
     if by_status:
         q = q.where(Claim.status == status)
     if by_payer:
@@ -159,17 +204,18 @@ def _list_query(q, on, status=None, payer=None, first=None, last=None, offset=0)
 
 def claim_rows(user, *, status="", payer_id=None, age="", page=1, today=None):
     """(rows, has_next): one page of claims, newest date of service first."""
-    status = status if status in (HELD, OWED) or status in cs.STATUSES else ""
+    status = status if status in FILTERS or status in cs.STATUSES else ""
     first = last = None
     if age in AGES:
         first, last = age_range(age, today)
     on = (
         status == HELD,
-        bool(status) and status not in (HELD, OWED),
+        bool(status) and status not in FILTERS,
         bool(payer_id),
         first is not None,
         last is not None,
         status == OWED,
+        status == NOT_RECEIVED,
     )
     values = {"offset": (page - 1) * PAGE}
     for name, value in (
@@ -226,35 +272,50 @@ class PayerKey:
 PAYER_NAMING = (Payer.id, Payer.name, Payer.payer_code, Payer.city, Payer.state)
 
 
+TOTAL_OWED = "Total owed"
+
+
 def aging(user, today):
     """Accounts receivable per payer by age of the date of service: the open balance of
     every claim billed and not settled, or being corrected after it was sent (its age
     still runs from the visit: the correction does not restart it), as
-    rules.claim_money.ar_aging tables it. SQLite sums the claims per payer and date; the
-    buckets are the rules'."""
+    rules.claim_money.ar_aging tables it; what no payer received (rejected, or being
+    fixed after that) on a line apart (table.not_received), in the totals too. SQLite
+    sums the claims per payer, date and whether a payer has them; the buckets are the
+    rules'."""
     bal = balance_sql()
+    apart = Case(None, [(not_received_sql(), 1)], 0)
     found = scoped_rows(
         "claims.aging",
         Claim,
         user,
         lambda q: (
-            q.select(*PAYER_NAMING, Claim.service_date, fn.SUM(bal), fn.COUNT(1))
+            q.select(
+                *PAYER_NAMING, Claim.service_date, apart.alias("apart"), fn.SUM(bal), fn.COUNT(1)
+            )  # fmt: skip
             .join(Payer, on=(Claim.payer == Payer.id))
             .where(receivable_sql() & (bal > 0))
-            .group_by(*PAYER_NAMING, Claim.service_date)
+            # by the output column's name: PostgreSQL does not match the CASE written
+            # twice, each with its own parameters, as one expression (reports.py)
+            .group_by(*PAYER_NAMING, Claim.service_date, SQL("apart"))
         ),
     )
-    labels = report_rules.distinct_labels({report_rules.named_payer(*r[:5]) for r in found})
-    by_payer, totals = {}, claim_money.AgingRow("All payers")
-    for payer_id, *_, day, cents, count in found:
+    named = {report_rules.named_payer(*r[:5]) for r in found if not r[6]}
+    labels = report_rules.distinct_labels(named)
+    by_payer, totals = {}, claim_money.AgingRow(TOTAL_OWED)
+    not_received = claim_money.AgingRow(claim_money.NOT_RECEIVED)
+    for payer_id, *_, day, not_with_payer, cents, count in found:
         bucket = claim_money.age_bucket(day, today)
-        key = PayerKey(payer_id, labels[("payer", payer_id)])
-        row = by_payer.setdefault(key, claim_money.AgingRow(key))
+        if not_with_payer:
+            row = not_received
+        else:
+            key = PayerKey(payer_id, labels[("payer", payer_id)])
+            row = by_payer.setdefault(key, claim_money.AgingRow(key))
         for r in (row, totals):
             r.buckets[bucket] += cents
             r.counts[bucket] += count
     ordered = sorted(by_payer.values(), key=lambda r: str(r.payer).lower())
-    return claim_money.AgingTable(ordered, totals)
+    return claim_money.AgingTable(ordered, totals, not_received)
 
 
 # --- the claim page -----------------------------------------------------------------------

@@ -57,11 +57,16 @@ NAMES = {
 
 
 # Claims by status: a claim the payer has had, edited back to draft or ready for a
-# correction, is a row of its own (its balance is a receivable; a draft never sent is not).
+# correction, is a row of its own (its balance is a receivable; a draft never sent is not);
+# so is a rejected claim being fixed (a receivable no payer received, as a rejected one).
 CORRECTING = "correcting"
 CORRECTING_LABEL = "Being corrected (billed, to send again)"
-ORDER = (*claim_status.STATUSES[:2], CORRECTING, *claim_status.STATUSES[2:])
-RECEIVABLE_ROWS = frozenset({*queries.AR_STATUSES, CORRECTING})
+FIXING = "fixing"
+FIXING_LABEL = "Rejected, being fixed (not with the payer)"
+ORDER = (*claim_status.STATUSES[:2], CORRECTING, FIXING, *claim_status.STATUSES[2:])
+RECEIVABLE_ROWS = frozenset({*queries.AR_STATUSES, CORRECTING, FIXING})
+NOT_RECEIVED_ROWS = frozenset({claim_status.REJECTED, FIXING})
+LABELS = {CORRECTING: CORRECTING_LABEL, FIXING: FIXING_LABEL}
 
 
 @dataclasses.dataclass
@@ -74,7 +79,7 @@ class StatusRow:
 
     @property
     def label(self):
-        return CORRECTING_LABEL if self.status == CORRECTING else claim_status.label(self.status)
+        return LABELS.get(self.status) or claim_status.label(self.status)
 
 
 @dataclasses.dataclass
@@ -102,8 +107,19 @@ class Report:
 
     @property
     def receivable_cents(self):
-        """The open balance payers owe on the period's claims (as the aging table counts)."""
+        """The open balance owed on bills for the period's claims (as the aging table's
+        total counts): with payers, and rejected (no payer has those)."""
         return sum(s.balance_cents for s in self.statuses if s.status in RECEIVABLE_ROWS)
+
+    @property
+    def not_received_cents(self):
+        """... of which no payer received the bill: rejected, or being fixed after that."""
+        return sum(s.balance_cents for s in self.statuses if s.status in NOT_RECEIVED_ROWS)
+
+    @property
+    def with_payers_cents(self):
+        """... and what payers have (the aging table's payers' rows)."""
+        return self.receivable_cents - self.not_received_cents
 
     @property
     def liability_cents(self):
@@ -267,7 +283,11 @@ def _client_money(practice, lo, hi):
 
 def _statuses(practice, start, end):
     """Per status (a correction of a billed claim apart), for the period's visits."""
-    status = Case(None, [(queries.being_corrected_sql(), CORRECTING)], Claim.status)
+    status = Case(
+        None,
+        [(queries.fixing_rejected_sql(), FIXING), (queries.being_corrected_sql(), CORRECTING)],
+        Claim.status,
+    )
     q = (
         Claim.select(
             status.alias("status_group"),
