@@ -460,6 +460,18 @@ def note_edit(note_id):
     return _handle_note_form(note.client, note, template)
 
 
+def _sign_refused(exc):
+    """Why a Sign from the note's page was refused: the draft changed since it was read, or
+    the request did not say which version was read (a bare POST)."""
+    if exc.missing:
+        return "Not signed: read the note on its page, then sign it there."
+    who = exc.saved_by or "you, in another tab or window"
+    return (
+        f"Not signed: the draft was changed since you opened it (saved by {who}, "
+        f"{_local(exc.saved_at):%-I:%M %p}). Read it again, then sign."
+    )
+
+
 @bp.route("/notes/<int:note_id>/sign", methods=["POST"])
 @roles_required(*CLINICAL_ROLES)
 def note_sign(note_id):
@@ -468,15 +480,12 @@ def note_sign(note_id):
     if not form.validate_on_submit():
         abort(400)
     try:
-        svc.sign_note(current_user, note, version=request.form.get("version"))
+        svc.sign_note(current_user, note, version=request.form.get("version"), read_first=True)
     except svc.NoteChanged as exc:
-        audit.record("note.update.conflict", obj=note, detail="sign")
-        who = exc.saved_by or "you, in another tab or window"
-        flash(
-            f"Not signed: the draft was changed since you opened it (saved by {who}, "
-            f"{_local(exc.saved_at):%-I:%M %p}). Read it again, then sign.",
-            "error",
+        audit.record(
+            "note.update.conflict", obj=note, detail="sign, no version" if exc.missing else "sign"
         )
+        flash(_sign_refused(exc), "error")
         return redirect(url_for("provider.note_view", note_id=note.id))
     except svc.NoteLocked as exc:
         return _locked_response(note, str(exc))

@@ -431,9 +431,10 @@ def signing_problems(note):
     return _signing_problems(note, minutes, dx)
 
 
-def sign_note(user, note, version=None):
+def sign_note(user, note, version=None, read_first=False):
     """Sign and lock a draft. Only the note's own therapist signs. `version`: the note's
-    version the person read (note_details); a draft changed since is refused (NoteChanged)."""
+    version the person read (note_details); a draft changed since is refused (NoteChanged),
+    and so is a missing one when `read_first` (the Sign button of the note's page)."""
     with database.atomic("IMMEDIATE"):
         if _locked_now(note.id):
             raise NoteLocked("This note is already signed.")
@@ -442,7 +443,7 @@ def sign_note(user, note, version=None):
         note = ChartNote.get_by_id(note.id)
         regions, minutes, dx = _children(note)
         # the visit's "Save and sign" signs what it has just saved, with no version
-        _changed_since(user, note, (regions, minutes, dx), version, required=False)
+        _changed_since(user, note, (regions, minutes, dx), version, required=read_first)
         problems = _signing_problems(note, minutes, dx)
         if problems:
             raise NoteIncomplete(problems)

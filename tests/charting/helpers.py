@@ -1,6 +1,7 @@
 """Builders for chart-note tests: form data and notes made through the service."""
 
 import datetime as dt
+import re
 
 from portal.models import ChartNote
 from portal.services import charting as svc
@@ -52,3 +53,18 @@ def make_note(user, client, provider_id, sign=False, **kw):
     if sign:
         svc.sign_note(user, note)
     return ChartNote.get_by_id(note.id)
+
+
+def page_version(html):
+    """The draft's version a note page or form carries (its hidden `version` field)."""
+    found = re.search(r'name="version"[^>]*value="([0-9a-f]+)"', html) or re.search(
+        r'value="([0-9a-f]+)"[^>]*name="version"', html
+    )
+    assert found, "the page carries the version of the draft it shows"
+    return found.group(1)
+
+
+def sign_from_page(client, note_id):
+    """Sign as the Sign button of the note's page does: with the version the page shows."""
+    page = client.get(f"/provider/notes/{note_id}").get_data(as_text=True)
+    return client.post(f"/provider/notes/{note_id}/sign", data={"version": page_version(page)})

@@ -12,7 +12,7 @@ from portal.models import Appointment, AppointmentType, AuditLog, ChartNote
 from portal.rules import charting as rules
 from portal.services import charting as svc
 from portal.services import note_templates
-from tests.charting.helpers import form_data, make_note
+from tests.charting.helpers import form_data, make_note, page_version
 from tests.claims import factories as cf
 from tests.conftest import login
 
@@ -53,19 +53,11 @@ def test_a_long_unbroken_line_wraps_on_the_pdf_instead_of_running_off_the_page(
 # --- two tabs (or the owner and the therapist) on one draft ---------------------------------
 
 
-def _version(html):
-    found = re.search(r'name="version"[^>]*value="([0-9a-f]+)"', html) or re.search(
-        r'value="([0-9a-f]+)"[^>]*name="version"', html
-    )
-    assert found, "the form carries the version of the draft it was opened on"
-    return found.group(1)
-
-
 def test_a_second_tab_does_not_overwrite_a_newer_save_silently(client, world):
     note = make_note(world.a.therapist, world.a.c1, world.a.provider.id)
     login(client, world.a.therapist)
     url = f"/provider/notes/{note.id}/edit"
-    opened = _version(client.get(url).get_data(as_text=True))  # both tabs open the form
+    opened = page_version(client.get(url).get_data(as_text=True))  # both tabs open the form
 
     first = form_data(world.a.provider.id, version=opened, subjective="Tab one: neck better.")
     assert client.post(url, data=first).status_code == 302
@@ -81,7 +73,9 @@ def test_a_second_tab_does_not_overwrite_a_newer_save_silently(client, world):
     assert "note.update.conflict" in actions(object_id=note.id)
 
     # Saving again from that page is deliberate: it replaces the other save.
-    again = form_data(world.a.provider.id, version=_version(html), subjective="Tab two: shoulder.")
+    again = form_data(
+        world.a.provider.id, version=page_version(html), subjective="Tab two: shoulder."
+    )
     assert client.post(url, data=again).status_code == 302
     assert ChartNote.get_by_id(note.id).subjective == "Tab two: shoulder."
 
@@ -90,10 +84,12 @@ def test_the_owner_and_the_therapist_on_one_draft_are_told_who_saved(client, wor
     note = make_note(world.a.therapist, world.a.c1, world.a.provider.id)
     url = f"/provider/notes/{note.id}/edit"
     login(client, world.a.therapist)
-    opened = _version(client.get(url).get_data(as_text=True))
+    opened = page_version(client.get(url).get_data(as_text=True))
     owner = app.test_client()
     login(owner, world.a.owner)
-    data = form_data(world.a.provider.id, version=_version(owner.get(url).get_data(as_text=True)))
+    data = form_data(
+        world.a.provider.id, version=page_version(owner.get(url).get_data(as_text=True))
+    )
     assert owner.post(url, data={**data, "plan": "Owner's plan."}).status_code == 302
 
     r = client.post(url, data=form_data(world.a.provider.id, version=opened, plan="Mine."))
@@ -106,11 +102,13 @@ def test_signing_from_the_note_page_refuses_a_draft_changed_since_it_was_read(cl
     note = make_note(world.a.therapist, world.a.c1, world.a.provider.id)
     login(client, world.a.therapist)
     page = client.get(f"/provider/notes/{note.id}").get_data(as_text=True)
-    read = _version(page)
+    read = page_version(page)
     owner = app.test_client()
     login(owner, world.a.owner)
     url = f"/provider/notes/{note.id}/edit"
-    data = form_data(world.a.provider.id, version=_version(owner.get(url).get_data(as_text=True)))
+    data = form_data(
+        world.a.provider.id, version=page_version(owner.get(url).get_data(as_text=True))
+    )
     assert owner.post(url, data={**data, "assessment": "Changed by the owner."}).status_code == 302
 
     r = client.post(f"/provider/notes/{note.id}/sign", data={"version": read})
@@ -119,7 +117,7 @@ def test_signing_from_the_note_page_refuses_a_draft_changed_since_it_was_read(cl
     page = client.get(r.headers["Location"]).get_data(as_text=True)
     assert "changed since you opened it" in page and "Changed by the owner." in page
     # Read again, it signs.
-    r = client.post(f"/provider/notes/{note.id}/sign", data={"version": _version(page)})
+    r = client.post(f"/provider/notes/{note.id}/sign", data={"version": page_version(page)})
     assert ChartNote.get_by_id(note.id).status == "signed"
 
 
@@ -127,7 +125,7 @@ def test_a_note_signed_in_another_tab_keeps_what_the_open_form_had_typed(client,
     note = make_note(world.a.therapist, world.a.c1, world.a.provider.id)
     login(client, world.a.therapist)
     url = f"/provider/notes/{note.id}/edit"
-    opened = _version(client.get(url).get_data(as_text=True))
+    opened = page_version(client.get(url).get_data(as_text=True))
     svc.sign_note(world.a.therapist, note)  # the other tab signs
 
     typed = form_data(
@@ -233,7 +231,7 @@ def test_save_and_sign_with_nothing_coded_shows_the_reason_by_the_diagnosis_box(
 
     # The note page's Sign button leads there too.
     page = client.get(f"/provider/notes/{note.id}").get_data(as_text=True)
-    r = client.post(f"/provider/notes/{note.id}/sign", data={"version": _version(page)})
+    r = client.post(f"/provider/notes/{note.id}/sign", data={"version": page_version(page)})
     assert r.headers["Location"].endswith(f"/provider/notes/{note.id}/edit?sign=1")
     assert ChartNote.get_by_id(note.id).status == "draft"
 
@@ -333,7 +331,7 @@ def test_a_save_without_the_drafts_fingerprint_is_refused_and_keeps_the_typed_te
     )
 
     # The page now carries the draft's fingerprint: saving from it is deliberate.
-    again = form_data(world.a.provider.id, version=_version(html), plan="Second try.")
+    again = form_data(world.a.provider.id, version=page_version(html), plan="Second try.")
     assert client.post(url, data=again).status_code == 302
     assert ChartNote.get_by_id(note.id).plan == "Second try."
 
@@ -364,7 +362,7 @@ def test_the_conflict_page_shows_the_saved_fields_next_to_the_typed_ones(client,
     note = make_note(world.a.therapist, world.a.c1, world.a.provider.id)
     login(client, world.a.therapist)
     url = f"/provider/notes/{note.id}/edit"
-    opened = _version(client.get(url).get_data(as_text=True))
+    opened = page_version(client.get(url).get_data(as_text=True))
     first = form_data(
         world.a.provider.id,
         version=opened,

@@ -18,7 +18,7 @@ from portal.models import (
     NoteDiagnosis,
     NoteMinutes,
 )
-from tests.charting.helpers import form_data, make_note
+from tests.charting.helpers import form_data, make_note, page_version, sign_from_page
 from tests.claims import factories as cf
 from tests.conftest import login
 
@@ -157,7 +157,13 @@ def test_edit_a_draft_then_sign_then_edits_are_refused_with_409(client, world):
     assert "plan" in upd.detail and "regions" in upd.detail
     assert "Twice" not in upd.detail  # field names, never values
 
-    r = client.post(f"/provider/notes/{note.id}/sign")
+    r = client.post(f"/provider/notes/{note.id}/sign")  # a bare POST: which draft was read?
+    assert r.status_code == 302
+    assert ChartNote.get_by_id(note.id).status == "draft"
+    page = client.get(r.headers["Location"]).get_data(as_text=True)
+    assert "Not signed: read the note on its page, then sign it there." in page
+    assert AuditLog.get(AuditLog.action == "note.update.conflict").detail == "sign, no version"
+    r = sign_from_page(client, note.id)
     assert r.status_code == 302
     assert ChartNote.get_by_id(note.id).status == "signed"
     assert actions(action="note.sign")
@@ -496,7 +502,7 @@ def test_a_note_whose_coding_would_hold_the_claim_says_so_before_and_after_signi
     login(client, a.therapist)
     html = client.get(f"/provider/notes/{note.id}").get_data(as_text=True)
     assert "Before you sign: the insurance claim would be held" in html and words in html
-    r = client.post(f"/provider/notes/{note.id}/sign")
+    r = client.post(f"/provider/notes/{note.id}/sign", data={"version": page_version(html)})
     assert r.status_code == 302 and ChartNote.get_by_id(note.id).is_signed
     [claim] = Claim.select().where(Claim.appointment == appt.id)
     assert claim.held  # signing was not blocked; the claim waits, as the page warned

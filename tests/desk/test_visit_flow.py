@@ -13,7 +13,7 @@ from portal.models import Appointment, AuditLog, ChartNote, ClaimSettings
 from portal.rules import charting as rules
 from portal.services import charting as charting_svc
 from portal.services import scheduling as svc
-from tests.charting.helpers import form_data, make_note
+from tests.charting.helpers import form_data, make_note, sign_from_page
 from tests.conftest import login
 from tests.desk.conftest import DAY, book
 
@@ -70,12 +70,12 @@ def test_a_draft_opens_for_its_writer_and_signing_it_leads_to_check_out(app, cli
     )
     r = client.get(f"/provider/appointments/{appt.id}/note")
     assert r.headers["Location"].endswith(f"/provider/notes/{note.id}/edit")
-    r = client.post(f"/provider/notes/{note.id}/sign")
+    r = sign_from_page(client, note.id)
     assert r.headers["Location"].endswith(f"/provider/appointments/{appt.id}/check-out")
     # a note of a visit already checked out (or not linked) stays on the note
     with app.test_request_context():
         other = make_note(a.therapist, a.c1, a.provider.id)
-    r = client.post(f"/provider/notes/{other.id}/sign")
+    r = sign_from_page(client, other.id)
     assert r.headers["Location"].endswith(f"/provider/notes/{other.id}")
 
 
