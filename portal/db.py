@@ -67,7 +67,17 @@ def unique_violation(exc, table):
             getattr(orig, "sqlstate", None) == "23505"
             and getattr(diag, "table_name", None) == table
         )
-    return f"UNIQUE constraint failed: {table}." in str(exc)
+    text = str(exc)
+    if f"UNIQUE constraint failed: {table}." in text:
+        return True
+    # a unique index on expressions (remittance_trace's COALESCE, migration 0026) is named
+    # by the index, not by its columns: its table is looked up
+    prefix = "UNIQUE constraint failed: index '"
+    if not text.startswith(prefix):
+        return False
+    name = text[len(prefix) :].split("'", 1)[0]
+    sql = "SELECT tbl_name FROM sqlite_master WHERE type = 'index' AND name = ?"
+    return database.execute_sql(sql, (name,)).fetchone() == (table,)
 
 
 def nocase(field):
