@@ -44,7 +44,9 @@ def _posted_rows(claim):
     )
 
 
-@pytest.mark.parametrize(
+# A split claim's cases (its CLPs, the payment, what the claim and its lines end with), one
+# table for the claim posted from one file and for it matched by hand
+SPLIT_CASES = pytest.mark.parametrize(
     "body, payment, money, lines, denied",
     [
         (LINES_1_2_PAID + LINE_3_PAID, "176", ("paid", 17600, 0, 4400, 0),
@@ -56,6 +58,9 @@ def _posted_rows(claim):
     ],
     ids=["both paid", "paid then denied", "denied then paid"],
 )  # fmt: skip
+
+
+@SPLIT_CASES
 def test_a_claim_split_over_two_clps_takes_its_status_from_both(
     side, body, payment, money, lines, denied
 ):
@@ -147,18 +152,7 @@ def _unmatched(practice_id):
     return {r.payer_claim_number: r for r in unmatched.unmatched_lines(practice_id)}
 
 
-@pytest.mark.parametrize(
-    "body, payment, money, lines, denied",
-    [
-        (LINES_1_2_PAID + LINE_3_PAID, "176", ("paid", 17600, 0, 4400, 0),
-         [(7200, 1800), (5600, 1400), (4800, 1200)], []),
-        (LINES_1_2_PAID + LINE_3_DENIED, "128", ("partially_paid", 12800, 0, 3200, 6000),
-         [(7200, 1800), (5600, 1400), (0, 0)], ["97124: $60.00 not paid"]),
-        (LINE_3_DENIED + LINES_1_2_PAID, "128", ("partially_paid", 12800, 0, 3200, 6000),
-         [(7200, 1800), (5600, 1400), (0, 0)], ["97124: $60.00 not paid"]),
-    ],
-    ids=["both paid", "paid then denied", "denied then paid"],
-)  # fmt: skip
+@SPLIT_CASES
 def test_a_split_claim_matched_by_hand_ends_as_if_posted_from_one_file(
     side, body, payment, money, lines, denied
 ):
