@@ -1,6 +1,7 @@
 """Response headers (CSP without unsafe-inline, framing, sniffing, referrer, HSTS over TLS,
 no server banner) and templates free of inline script, style and event handlers."""
 
+import json
 import os
 import re
 import socket
@@ -70,7 +71,11 @@ def test_htmx_is_vendored_and_configured_for_the_csp(client):
     src = re.search(r'<script src="(/static/vendor/htmx-2\.0\.\d+\.min\.js)" defer>', page)
     assert src, "htmx 2.0.x must be served from static/vendor"
     assert client.get(src.group(1)).status_code == 200
-    assert '"includeIndicatorStyles": false' in page
+    config = json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']+)'>", page).group(1))
+    assert config["includeIndicatorStyles"] is False
+    # settling would copy a style attribute set by the browser onto swapped-in inputs
+    assert "style" not in config["attributesToSettle"]
+    assert "class" in config["attributesToSettle"]
     head = page.split("<body")[0]
     for url in re.findall(r'(?:src|href)="([^"]+)"', head):
         assert url.startswith("/static/"), f"{url}: only our own static files, never a CDN"

@@ -1,5 +1,6 @@
 // Messaging: quick replies into the reply box, a file too large refused before it is sent,
-// and the newest message kept in view when the conversation reloads itself (live updates).
+// the newest message kept in view when the conversation reloads itself (live updates), and
+// a hide reason being typed kept through such a reload.
 // No inline script anywhere: this file.
 (function () {
   "use strict";
@@ -66,6 +67,34 @@
     var form = ev.target && ev.target.id === "message-list" ? replyBeingWritten() : null;
     writingAt = form ? {form: form, top: form.getBoundingClientRect().top} : null;
   });
+  // A hide box left open (a reason being typed) is not swept away by the conversation
+  // reloading itself: the reload waits, says so in the box, and runs once the box is closed.
+  var reloadWaiting = false;
+  function openHideBox(list) { return list.querySelector("details.hide-message[open]"); }
+  document.addEventListener("htmx:beforeRequest", function (ev) {
+    var list = ev.target;
+    if (!list || list.id !== "message-list") { return; }
+    var box = openHideBox(list);
+    if (!box) { return; }
+    ev.preventDefault();
+    reloadWaiting = true;
+    if (!box.querySelector(".reload-waiting")) {
+      var note = document.createElement("p");
+      note.className = "help reload-waiting";
+      note.setAttribute("role", "status");
+      note.textContent = "New messages came in: they show when you hide this one or close this box.";
+      box.appendChild(note);
+    }
+  });
+  // "toggle" does not bubble: listened for on the way down
+  document.addEventListener("toggle", function (ev) {
+    var box = ev.target;
+    if (!reloadWaiting || box.open || !box.matches || !box.matches("details.hide-message")) { return; }
+    var list = box.closest("#message-list");
+    if (!list || openHideBox(list)) { return; }
+    reloadWaiting = false;
+    window.htmx.trigger(document.body, "thread-changed");
+  }, true);
   document.addEventListener("htmx:afterSwap", function (ev) {
     if (!ev.target || ev.target.id !== "message-list") { return; }
     if (writingAt) {

@@ -286,3 +286,45 @@ def test_a_message_hidden_on_the_tablet_keeps_why_and_is_shown_again(
     finally:
         tablet_ctx.close()
     assert problems == []
+
+
+def test_a_hide_reason_being_typed_survives_a_new_message(app, live_server, browser, screenshot):
+    """The front desk opens "Hide this message" and types a reason; the client writes again
+    meanwhile. The conversation does not reload over the typed reason: the box says new
+    messages came in, and they show once the box is closed (without a page reload)."""
+    app.config["MESSAGES_POLL_SECONDS"] = 1
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        desk = factories.user(practice, "frontdesk", name="Sam Front")
+        jo = factories.client(practice, first_name="Jo", last_name="Avery")
+        jo_user = factories.client_user(practice, jo)
+        t = threads.start_thread(jo, h.user(jo_user), "Card", "My card is 4242 4242", "frontdesk")
+    tablet_ctx = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
+    tablet = tablet_ctx.new_page()
+    problems = _watch(tablet, "tablet")
+    try:
+        _login(tablet, live_server, desk.email, r"/provider/$")
+        tablet.goto(live_server + f"/provider/messages/{t.id}")
+        _mark(tablet)
+        tablet.get_by_text("Hide this message").click()
+        reason = tablet.get_by_label("Why hide it?")
+        reason.fill("Card number sent by mistake")
+        with app.test_request_context():
+            threads.send_message(t, h.user(jo_user), "Sorry, ignore that")
+        waiting = tablet.locator(".hide-message .reload-waiting")
+        expect(waiting).to_have_text(
+            "New messages came in: they show when you hide this one or close this box.",
+            timeout=10_000,
+        )
+        expect(reason).to_have_value("Card number sent by mistake")
+        expect(tablet.locator("#message-list")).not_to_contain_text("Sorry, ignore that")
+        screenshot(tablet, "messaging-tablet-hide-reason-kept")
+
+        tablet.get_by_text("Hide this message").click()  # closes the box
+        expect(tablet.locator("#message-list")).to_contain_text(
+            "Sorry, ignore that", timeout=10_000
+        )
+        assert _not_reloaded(tablet), "the thread page was reloaded"
+    finally:
+        tablet_ctx.close()
+    assert problems == []
