@@ -382,3 +382,36 @@ def test_empty_insurance_lists_say_what_to_do(app, client, world):
         "Benefits not verified yet: call Blue Shield at 800-555-0199 and record what they "
         "say with Record a verification." in page
     )
+
+
+def test_a_card_photo_on_the_phone_opens_full_size(app, client, world):
+    """The portal showed a card photo only as a thumbnail, with nothing to tap: a member ID
+    could not be read on a phone. Each photo now links to its full-size image (the phone
+    zooms it), and only the client's own photo opens."""
+    import io
+
+    from portal.models import CardImage
+    from tests.clients.helpers import jpeg_bytes
+
+    pol = h.policy(world.a.practice, world.a.c1, h.payer(world.a.practice, name="Regence"))
+    login(client, world.a.cu1)
+    photo = jpeg_bytes()
+    r = client.post(
+        "/portal/insurance/cards",
+        data={"policy": str(pol.id), "side": "front", "file": (io.BytesIO(photo), "card.jpg")},
+        content_type="multipart/form-data",
+    )
+    assert r.status_code == 302
+    card = CardImage.get(CardImage.policy == pol)
+    page = client.get("/portal/insurance").get_data(as_text=True)
+    url = f"/portal/insurance/cards/{card.id}"
+    assert f'<a class="card-photo-link" href="{url}"><img src="{url}"' in page
+    assert "Front · tap to enlarge" in page and "Back · tap to enlarge" not in page
+    r = client.get(url)
+    assert r.status_code == 200 and r.mimetype == "image/jpeg"
+    assert r.headers["Content-Disposition"].startswith("inline")
+    client.post("/logout")
+    login(client, world.a.cu2)  # another client of the same practice
+    assert client.get(url).status_code == 404
+    client.post("/logout")
+    assert client.get(url).status_code in (302, 401)
