@@ -7,7 +7,7 @@ from flask_login import current_user
 
 from portal import clock
 from portal.db import IS_POSTGRES, database, q
-from portal.models import AuditLog, Client
+from portal.models import AuditLog, Client, User
 
 
 def _request_user():
@@ -67,6 +67,24 @@ def record(
         _INSERT_SQL,
         [None if v is None else f.db_value(v) for f, v in zip(_INSERT_FIELDS, values, strict=True)],
     )
+
+
+def last_editor(object_type, object_id, actions, me):
+    """Who last did one of `actions` to an object, for a "saved meanwhile by ..." message:
+    their name, or None when it was `me` (another tab of mine) or nobody recorded."""
+    last = (
+        AuditLog.select(AuditLog.user_id)
+        .where(
+            (AuditLog.object_type == object_type)
+            & (AuditLog.object_id == object_id)
+            & AuditLog.action.in_(actions)
+        )
+        .order_by(AuditLog.id.desc())
+        .scalar()
+    )
+    if last is None or last == me.id:
+        return None
+    return User.select(User.name).where(User.id == last).scalar() or "someone else"
 
 
 def record_probe(practice_id, object_type, object_id, client_id, detail):

@@ -10,6 +10,7 @@
 
 import hashlib
 import os
+import re
 import tempfile
 import threading
 
@@ -154,6 +155,12 @@ def login(client, user_or_email, password=PASSWORD, follow=False):
     return client.post(
         "/login", data={"email": email, "password": password}, follow_redirects=follow
     )
+
+
+def form_version(client, url):
+    """The hidden `version` of the edit form at `url`: a save says what it was opened on."""
+    html = client.get(url).get_data(as_text=True)
+    return re.search(r'name="version" type="hidden" value="([^"]*)"', html).group(1)
 
 
 @pytest.fixture

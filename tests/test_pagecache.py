@@ -11,6 +11,7 @@ from portal import clock, pagecache
 from portal.db import data_version, database, q
 from portal.models import Appointment, AuditLog, Client, UserSession
 from portal.services import scheduling as svc
+from tests.conftest import form_version
 from tests.conftest import login as _login
 from tests.scheduling import conftest as scheduling_fixtures
 from tests.scheduling.conftest import local_utc
@@ -174,10 +175,9 @@ def test_a_change_through_the_routes_shows_at_once(app, client, sched, now):
     assert client.post(f"/provider/appointments/{appt.id}/check-in").status_code == 302
     body = client.get(DAY_URL).get_data(as_text=True)
     assert "Checked in" in body
-    r = client.post(
-        f"/provider/clients/{a.c1.id}/edit",
-        data={"first_name": "Zebediah", "last_name": a.c1.last_name, "sex": "", "therapist": 0},
-    )
+    url = f"/provider/clients/{a.c1.id}/edit"
+    data = {"first_name": "Zebediah", "last_name": a.c1.last_name, "sex": "", "therapist": 0}
+    r = client.post(url, data=dict(data, version=form_version(client, url)))
     assert r.status_code == 302
     client.get(f"/provider/clients/{a.c1.id}")  # shows the "Saved." flash
     body = client.get(DAY_URL).get_data(as_text=True)

@@ -3,7 +3,7 @@
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, StringField, TelField
+from wtforms import BooleanField, HiddenField, StringField, TelField
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from portal import audit, pagecache, payments
@@ -28,6 +28,7 @@ class ProfileForm(FlaskForm):
     city = StringField("City", validators=[Optional(), Length(max=80)])
     state = StringField("State", validators=[Optional(), Length(max=2)])
     postal_code = StringField("ZIP code", validators=[Optional(), Length(max=10)])
+    version = HiddenField()  # what the form was opened on (services.clients.version)
 
 
 # The client's two choices: (field name, label), in the order the home lists them.
@@ -74,15 +75,26 @@ def home():
 def profile():
     client = current_user.client
     form = ProfileForm(obj=client if request.method == "GET" else None)
+    if request.method == "GET":
+        form.version.data = clients_svc.version(client, PROFILE_FIELDS)
+    conflict = None
     if form.validate_on_submit():
         data = {name: getattr(form, name).data or "" for name in PROFILE_FIELDS}
-        changed = clients_svc.update(client, data)
-        flash("Saved." if changed else "Nothing changed.", "success")
-        return redirect(url_for("client.home") + "#profile", 303)
+        try:
+            changed = clients_svc.update(client, data, form.version.data, current_user)
+        except clients_svc.ClientChanged as exc:
+            # the practice changed them meanwhile: what was typed stays, the saved values
+            # that differ are named, and saving again replaces them knowingly
+            audit.record("client.update.conflict", obj=client, detail="portal profile")
+            conflict, form.version.data = exc, exc.version
+        else:
+            flash("Saved." if changed else "Nothing changed.", "success")
+            return redirect(url_for("client.home") + "#profile", 303)
     audit.record_view("client.view", obj=client, detail="portal profile")
-    return render("client/profile.html", form=form, client=client, section="home"), (
-        400 if request.method == "POST" else 200
-    )
+    status = (409 if conflict else 400) if request.method == "POST" else 200
+    return render(
+        "client/profile.html", form=form, client=client, section="home", conflict=conflict
+    ), status
 
 
 @bp.route("/preferences", methods=["POST"])

@@ -6,6 +6,8 @@ Search terms travel in POST bodies (never in a URL). The front desk sees demogra
 insurance but no clinical content (chart notes, intake answers, intake flags).
 """
 
+import datetime as dt
+
 from flask import (
     flash,
     redirect,
@@ -146,6 +148,30 @@ def client_new():
     ), status
 
 
+def _shown(field, value):
+    """A stored or typed value as the form shows it, for the conflict page."""
+    labels = {c.value: c.label for c in getattr(field, "choices", None) or ()}
+    if value is None and 0 in labels:  # the therapist: "No one yet"
+        value = 0
+    if value in labels:
+        return labels[value]
+    if value in (None, ""):
+        return "(blank)"
+    return value.strftime("%m/%d/%Y") if isinstance(value, dt.date) else value
+
+
+def conflict_rows(form, differences):
+    """[(label, saved, typed)] for client_svc.ClientChanged.differences."""
+    return [
+        (
+            getattr(form, name).label.text,
+            _shown(getattr(form, name), saved),
+            _shown(getattr(form, name), typed),
+        )
+        for name, saved, typed in differences
+    ]
+
+
 @bp.route("/clients/<int:client_id>/edit", methods=["GET", "POST"])
 def client_edit(client_id):
     client = access.get_or_404(Client, client_id)
@@ -153,14 +179,31 @@ def client_edit(client_id):
     _therapist_choices(form, client.therapist_id)
     if request.method == "GET":
         form.therapist.data = client.therapist_id or 0
+        form.version.data = client_svc.version(client)
         audit.record("client.view", obj=client, detail="edit form")
+    conflict, rows = None, []
     if form.validate_on_submit():
-        changed = client_svc.update(client, _client_data(form))
-        flash("Saved." if changed else "Nothing changed.", "success")
-        return saved(url_for("provider.client_page", client_id=client.id))
-    status = 400 if request.method == "POST" else 200
+        try:
+            changed = client_svc.update(client, _client_data(form), form.version.data, current_user)
+        except client_svc.ClientChanged as exc:
+            # Changed meanwhile (the client in the portal, a colleague, another tab): keep
+            # what was typed, show the stored values that differ; the form now carries the
+            # newer version, so saving again replaces them knowingly.
+            detail = "no version" if exc.missing else ""
+            audit.record("client.update.conflict", obj=client, detail=detail)
+            conflict, rows = exc, conflict_rows(form, exc.differences)
+            form.version.data = exc.version
+        else:
+            flash("Saved." if changed else "Nothing changed.", "success")
+            return saved(url_for("provider.client_page", client_id=client.id))
+    status = (409 if conflict else 400) if request.method == "POST" else 200
     return render_template(
-        "provider/clients/form.html", form=form, client=client, section="clients"
+        "provider/clients/form.html",
+        form=form,
+        client=client,
+        section="clients",
+        conflict=conflict,
+        conflict_rows=rows,
     ), status
 
 

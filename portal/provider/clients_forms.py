@@ -148,6 +148,8 @@ class ClientForm(FlaskForm):
     emergency_relationship = StringField("Relationship", validators=[Optional(), Length(max=60)])
     emergency_phone = StringField("Emergency phone", validators=[Optional(), Length(max=40)])
     therapist = SelectField("Assigned therapist", coerce=int, validators=[Optional()])
+    # the stored details' fingerprint the edit form was opened on (services.clients.version)
+    version = HiddenField()
     # shown after the duplicate warning on a new client (issue 11)
     not_a_duplicate = BooleanField("This is a different person: add the new client anyway")
 

@@ -15,7 +15,6 @@ from portal.db import database
 from portal.models import (
     ROLE_OWNER,
     Appointment,
-    AuditLog,
     ChartNote,
     Icd10Favourite,
     NoteAddendum,
@@ -24,7 +23,6 @@ from portal.models import (
     NoteMinutes,
     PracticeCptCode,
     Provider,
-    User,
 )
 from portal.models.charting import NOTE_DRAFT, NOTE_SIGNED
 from portal.rules import charting as rules
@@ -293,19 +291,7 @@ def _changed_since(user, note, children, version, required=True):
     or is not given where it is `required`."""
     if version == _version(note, *children) or (not version and not required):
         return
-    last = (
-        AuditLog.select(AuditLog.user_id)
-        .where(
-            (AuditLog.object_type == "chartnote")
-            & (AuditLog.object_id == note.id)
-            & AuditLog.action.in_(("note.create", "note.update"))
-        )
-        .order_by(AuditLog.id.desc())
-        .scalar()
-    )
-    by = None
-    if last is not None and last != user.id:
-        by = User.select(User.name).where(User.id == last).scalar() or "someone else"
+    by = audit.last_editor("chartnote", note.id, ("note.create", "note.update"), user)
     raise NoteChanged(note.updated_at, by, missing=not version)
 
 

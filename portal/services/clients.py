@@ -1,6 +1,7 @@
 """Clients: search, create, update, archive. Every change is audited (field names only)."""
 
 import datetime as dt
+import hashlib
 import re
 from typing import NamedTuple
 
@@ -219,25 +220,61 @@ def search(q, page=1, user=None, include_archived=False, page_size=PAGE_SIZE):
     return [_list_row(r) for r in found], total, page, pages
 
 
+def _normal(name, value):
+    """A form's value as stored: text stripped, e-mail lower case, state upper case, the
+    therapist as an id."""
+    if isinstance(value, str):
+        value = value.strip()
+    if name == "email":
+        value = (value or "").lower()
+    if name == "state":
+        value = (value or "").upper()
+    if name == "therapist":
+        value = value.id if value is not None else None
+    return value
+
+
+def _stored(client, name):
+    return client.therapist_id if name == "therapist" else getattr(client, name)
+
+
 def _apply(client, data):
     changed = []
     for name in CLIENT_FIELDS:
         if name not in data:
             continue
-        value = data[name]
-        if isinstance(value, str):
-            value = value.strip()
-        if name == "email":
-            value = (value or "").lower()
-        if name == "state":
-            value = (value or "").upper()
-        current = getattr(client, name + "_id") if name == "therapist" else getattr(client, name)
-        new = value.id if name == "therapist" and value is not None else value
-        if current != new:
+        new = _normal(name, data[name])
+        if _stored(client, name) != new:
             changed.append(name)
-            setattr(client, name, value)
+            if name == "therapist":
+                client.therapist = data[name]
+            else:
+                setattr(client, name, new)
     client.phone_digits = digits(client.phone)
     return changed
+
+
+def version(client, fields=CLIENT_FIELDS):
+    """A fingerprint of the client's `fields` as stored: a form carries the one it was
+    opened on, so a save over a later change (the client's own, or a colleague's) is
+    refused instead of overwriting it silently."""
+    raw = repr([(name, _stored(client, name)) for name in fields])
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+class ClientChanged(Exception):
+    """The client's details changed after the form was opened (`missing`: the form did not
+    say which version it was opened on). `differences`: [(field, stored now, typed)];
+    `version`: the stored one now, for the form to save over it knowingly; `saved_by`: a
+    name, or None when it was the same user."""
+
+    def __init__(self, differences, version, saved_at, saved_by, missing):
+        super().__init__("These details were changed after the form was opened.")
+        self.differences = differences
+        self.version = version
+        self.saved_at = saved_at
+        self.saved_by = saved_by
+        self.missing = missing
 
 
 def create(practice, data):
@@ -250,13 +287,27 @@ def create(practice, data):
     return client
 
 
-def update(client, data):
+def update(client, data, version_read, user):
+    """Save the form's `data` over the client's details, in one transaction, when the
+    stored details are still the `version_read` the form was opened on; else raise
+    ClientChanged with what differs. Returns the names of the fields changed."""
+    fields = [name for name in CLIENT_FIELDS if name in data]
     with database.atomic("IMMEDIATE"):
-        changed = _apply(client, data)
+        stored = Client.get_by_id(client.id)
+        now = version(stored, fields)
+        if version_read != now:
+            differences = [
+                (name, _stored(stored, name), _normal(name, data[name]))
+                for name in fields
+                if (_stored(stored, name) or None) != (_normal(name, data[name]) or None)
+            ]
+            by = audit.last_editor("client", client.id, ("client.create", "client.update"), user)
+            raise ClientChanged(differences, now, stored.updated_at, by, not version_read)
+        changed = _apply(stored, data)
         if changed:
-            client.updated_at = clock.utcnow()
-            client.save()
-            audit.record("client.update", obj=client, detail=",".join(changed))
+            stored.updated_at = clock.utcnow()
+            stored.save()
+            audit.record("client.update", obj=stored, detail=",".join(changed), user=user)
     return changed
 
 

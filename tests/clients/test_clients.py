@@ -7,7 +7,7 @@ from portal.models import AuditLog, BenefitsVerification, Client, IntakeSubmissi
 from portal.services import clients as svc
 from tests import factories
 from tests.clients import helpers as h
-from tests.conftest import login
+from tests.conftest import form_version, login
 
 
 def _names(rows):
@@ -169,9 +169,11 @@ def test_therapist_of_another_practice_cannot_be_assigned(app, client, world):
 def test_edit_and_archive_audit_field_names_only(app, client, world):
     login(client, world.a.frontdesk)
     c = world.a.c1
+    url = f"/provider/clients/{c.id}/edit"
     r = client.post(
-        f"/provider/clients/{c.id}/edit",
+        url,
         data={
+            "version": form_version(client, url),
             "first_name": c.first_name,
             "last_name": "Newname",
             "phone": "503 555 0000",
@@ -298,8 +300,7 @@ def test_client_of_an_inactive_therapist_can_still_be_saved(app, client, world):
     world.a.provider.save()
     login(client, world.a.frontdesk)
     c = world.a.c1
-    r = client.post(
-        f"/provider/clients/{c.id}/edit",
-        data={"first_name": "Renamed", "last_name": c.last_name, "therapist": str(c.therapist_id)},
-    )
+    url = f"/provider/clients/{c.id}/edit"
+    data = {"first_name": "Renamed", "last_name": c.last_name, "therapist": str(c.therapist_id)}
+    r = client.post(url, data=dict(data, version=form_version(client, url)))
     assert r.status_code == 302 and Client.get_by_id(c.id).first_name == "Renamed"

@@ -16,7 +16,7 @@ from portal.models import (
 from portal.services import intake as intake_svc
 from tests import factories
 from tests.clientside.helpers import scene
-from tests.conftest import login
+from tests.conftest import form_version, login
 
 
 def test_a_new_client_sees_useful_empty_states(app, client):
@@ -73,7 +73,13 @@ def test_profile_and_choices(app, client):
     assert r.status_code == 400 and "Enter a phone number" in r.get_data(as_text=True)
     r = client.post(
         "/portal/profile",
-        data={"phone": "503-555-0111", "preferred_name": "Jo", "city": "Portland", "state": "OR"},
+        data={
+            "phone": "503-555-0111",
+            "preferred_name": "Jo",
+            "city": "Portland",
+            "state": "OR",
+            "version": form_version(client, "/portal/profile"),
+        },
     )
     assert r.status_code == 303
     assert "Hello, Jo" in client.get("/portal/").get_data(as_text=True)
