@@ -181,6 +181,8 @@ class BenefitsVerification(BaseModel):
     max_per_term_cents = IntegerField(null=True)
     visits_per_year = IntegerField(null=True)
     visits_used = IntegerField(null=True)  # visits already used this year, as the payer said
+    # the month the benefit year starts on the 1st of (1: the calendar year; migration 0033)
+    plan_year_month = IntegerField(default=1)
     body_regions = TextField(default="")
     massage_types = TextField(default="")
     referral_required = BooleanField(default=False)

@@ -35,6 +35,7 @@ from portal.models.insurance import (
     UNIT_RULES,
 )
 from portal.models.intake import FIELD_TYPES, FORM_KINDS
+from portal.rules import coverage as coverage_rules
 from portal.rules.filing_limit import MAX_DAYS, MIN_DAYS
 from portal.rules.money import format_cents, parse_dollars
 from portal.rules.npi import is_valid_npi
@@ -288,6 +289,18 @@ class VerificationForm(FlaskForm):
     max_per_term = Money("Maximum paid per policy term")
     visits_per_year = Visits("Visits per year")
     visits_used = Visits("Visits already used this year")
+    plan_year_month = SelectField(
+        "Benefit year starts",
+        coerce=int,
+        default=1,
+        choices=choices(
+            [(1, "January 1 (the calendar year)")]
+            + [(m, f"{name} 1") for m, name in enumerate(coverage_rules.MONTHS, 1) if m > 1]
+        ),
+        description="Ask the payer whether the benefits run by calendar year or by a plan "
+        "year that starts in another month: the deductible and the visits a year start over "
+        "then.",
+    )
     body_regions = StringField("Body regions covered", validators=[Optional(), Length(max=500)])
     massage_types = StringField(
         "Kinds of massage that qualify", validators=[Optional(), Length(max=500)]
@@ -359,6 +372,7 @@ class VerificationForm(FlaskForm):
                 "coinsurance_percent",
                 "visits_per_year",
                 "visits_used",
+                "plan_year_month",
                 "body_regions",
                 "massage_types",
                 "referral_required",

@@ -204,6 +204,8 @@ def verification_new(policy_id):
         form.verified_on.data = form.today
         form.referral_required.data = policy.payer.referral_required
         form.authorization_required.data = policy.payer.authorization_required
+        last = coverage.latest_verification(policy)  # a plan's year rarely changes
+        form.plan_year_month.data = last.plan_year_month if last else 1
     if form.validate_on_submit():
         ins.add_verification(policy, form.data_for_service(), current_user)
         flash("Verification saved.", "success")

@@ -47,13 +47,36 @@ def verified_head(verified_on, today):
     return f"Verified {verified_on:%b} {verified_on.day}{year}"
 
 
-def stale_verification(payer, verified_on):
-    """The warning for a visit in a later calendar year than the payer's last answer: the
-    deductible and the visits a year have most likely started again."""
+MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+
+def plan_year_start(on_date, month=1):
+    """The first day of the benefit year that holds `on_date`, for a plan whose year starts
+    on the 1st of `month` (1: the calendar year; many employer plans start in July)."""
+    year = on_date.year if on_date.month >= month else on_date.year - 1
+    return dt.date(year, month, 1)
+
+
+def later_plan_year(verified_on, on_date, month=1):
+    """Whether `on_date` is in a benefit year after the one of the call on `verified_on`:
+    the deductible, the out-of-pocket and the visits a year have started again since."""
+    return plan_year_start(on_date, month) > verified_on
+
+
+def stale_verification(payer, verified_on, on_date=None, month=1):
+    """The warning for a visit in a later benefit year than the payer's last answer: the
+    deductible and the visits a year have most likely started again. A plan year that does
+    not start in January is named with its first day."""
+    began = ""
+    if on_date is not None and month != 1:
+        began = f" (it began {day(plan_year_start(on_date, month))})"
     return (
-        f"Benefits were last verified {day(verified_on)}, before this plan year: call {payer} "
-        f"to verify them again (the deductible and the visits a year usually start over), "
-        f"and record what they say (Record a verification, {WHERE})."
+        f"Benefits were last verified {day(verified_on)}, before this plan year{began}: call "
+        f"{payer} to verify them again (the deductible and the visits a year usually start "
+        f"over), and record what they say (Record a verification, {WHERE})."
     )
 
 

@@ -306,8 +306,10 @@ def visit_warnings(client, on_date, ins=None):
             f"{payer.name} said massage is not covered (verified {_d(v.verified_on)}): bill "
             "the visit as self-pay, or record a new verification if the plan changed."
         )
-    elif v.verified_on.year < on_date.year:
-        warnings.append(rules.stale_verification(payer.name, v.verified_on))
+    elif rules.later_plan_year(v.verified_on, on_date, v.plan_year_month):
+        warnings.append(
+            rules.stale_verification(payer.name, v.verified_on, on_date, v.plan_year_month)
+        )
     elif v.visits_per_year is not None:
         used = ins.billed_visits(v.verified_on, on_date - dt.timedelta(days=1))
         if rules.visits_left(v.visits_per_year, v.visits_used, used) == 0:

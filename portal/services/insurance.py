@@ -74,6 +74,7 @@ VERIFICATION_FIELDS = (
     "max_per_term_cents",
     "visits_per_year",
     "visits_used",
+    "plan_year_month",
     "body_regions",
     "massage_types",
     "referral_required",

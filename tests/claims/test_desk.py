@@ -206,6 +206,29 @@ def test_estimate_from_the_latest_verification(ctx, world, verification, share):
     assert desk.estimate(appt).total_cents == share
 
 
+def test_an_estimate_in_a_new_benefit_year_counts_the_whole_deductible(ctx, world):
+    """The deductible met at the call has started over once a new benefit year began (in
+    the plan's own month): the estimate takes the whole deductible, and says why."""
+    from portal import clock
+
+    appt, policy = cf.insured_visit(world.a, status="checked_in", checkout=False)
+    day = clock.local_date(appt.starts_at, world.a.practice.tz)
+    called = dt.date(day.year, day.month, 1) - dt.timedelta(days=1)  # the month before
+    v = _verify(policy, deductible_cents=50000, deductible_met_cents=50000, copay_cents=4000)
+    v.verified_on, v.plan_year_month = called, day.month  # a plan year from this month on
+    v.save()
+    quote = desk.estimate(appt)
+    assert quote.new_year and quote.total_cents == quote.estimate.allowed_cents > 4000
+    assert quote.description.startswith("deductible ")
+    assert quote.description.endswith(
+        "(a new benefit year began after the last verification: nothing counted as met yet)"
+    )
+    v.plan_year_month = day.month % 12 + 1  # the plan year began eleven months ago
+    v.save()
+    quote = desk.estimate(appt)
+    assert not quote.new_year and quote.total_cents == 4000  # the deductible was met
+
+
 def test_a_practice_may_ask_for_the_signed_note_before_a_self_pay_check_out(app, client, world):
     a = world.a
     with app.test_request_context():

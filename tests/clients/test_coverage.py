@@ -170,7 +170,7 @@ def test_verification_summary(ctx, world):
 # --- a verification from an earlier plan year, and a year's visits used up ------------------
 
 
-def _verified(w, p, on, per_year=None, used=None):
+def _verified(w, p, on, per_year=None, used=None, month=1):
     return BenefitsVerification.create(
         practice=w.a.practice,
         client=w.a.c1,
@@ -179,6 +179,7 @@ def _verified(w, p, on, per_year=None, used=None):
         copay_cents=4000,
         visits_per_year=per_year,
         visits_used=used,
+        plan_year_month=month,
     )
 
 
@@ -190,6 +191,24 @@ def test_a_verification_of_last_year_asks_for_a_new_one(ctx, world):
         "Benefits were last verified Nov 3, 2026, before this plan year: call Blue Shield to "
         "verify them again (the deductible and the visits a year usually start over), and "
         "record what they say (Record a verification, on the client's insurance)."
+    ]
+
+
+def test_a_plan_year_starting_in_july_asks_again_in_july_not_in_january(ctx, world):
+    """A July plan year: the call of Nov 3 still holds in January (the deductible and the
+    visits a year run to June 30, so the visits billed since still count against them), and
+    a new verification is asked for from July 1, with the day the plan year began."""
+    p = _policy(world)
+    _verified(world, p, D, per_year=10, used=9, month=7)
+    assert coverage.visit_warnings(world.a.c1, dt.date(2027, 1, 5)) == []
+    _visit(world, dt.date(2027, 1, 5))  # the tenth visit of the plan year
+    [full] = coverage.visit_warnings(world.a.c1, dt.date(2027, 6, 30))
+    assert full.startswith("No visits left this year: Blue Shield allows 10 a year")
+    assert coverage.visit_warnings(world.a.c1, dt.date(2027, 7, 1)) == [
+        "Benefits were last verified Nov 3, 2026, before this plan year (it began Jul 1, "
+        "2027): call Blue Shield to verify them again (the deductible and the visits a year "
+        "usually start over), and record what they say (Record a verification, on the "
+        "client's insurance)."
     ]
 
 

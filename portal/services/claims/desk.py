@@ -27,6 +27,7 @@ from portal.models import Appointment, Claim, Invoice
 from portal.models.billing import LINE_PATIENT_RESPONSIBILITY
 from portal.rules import claim_build, claim_money, coding
 from portal.rules import claim_status as cs
+from portal.rules import coverage as coverage_rules
 from portal.rules.coverage import day as _day
 from portal.rules.money import format_cents
 from portal.services import charting, coverage, events, invoicing, packages
@@ -104,6 +105,8 @@ class Quote:
     payer: object = None
     unpriced: tuple = ()
     why: str = ""
+    # the visit is in a later benefit year than the verification: what was met is not counted
+    new_year: bool = False
 
     @property
     def total_cents(self):
@@ -126,6 +129,9 @@ class Quote:
         text = f"{head} of {self.payer.name}'s allowed {format_cents(e.allowed_cents)}"
         if e.capped_by_out_of_pocket:
             text += ", capped by the out-of-pocket maximum"
+        if self.new_year:
+            text += " (a new benefit year began after the last verification: nothing counted "
+            text += "as met yet)"
         return text
 
 
@@ -156,12 +162,16 @@ def estimate(appointment):
     fees = data.fee_schedule(payer.id)
     charges = claim_build.line_charges(units, fees, appointment.appointment_type.price_cents)
     allowed, unpriced = claim_build.estimate_allowed(units, fees, charges)
+    # In a later benefit year than the call, the deductible and out-of-pocket met then have
+    # started over: the whole deductible is estimated, not last year's rest.
+    new_year = coverage_rules.later_plan_year(v.verified_on, day, v.plan_year_month)
     deductible_left = None
     if v.deductible_cents is not None:
-        deductible_left = max(0, v.deductible_cents - (v.deductible_met_cents or 0))
+        met = 0 if new_year else (v.deductible_met_cents or 0)
+        deductible_left = max(0, v.deductible_cents - met)
     oop_left = None
     if v.oop_max_cents is not None:
-        oop_left = max(0, v.oop_max_cents - (v.oop_met_cents or 0))
+        oop_left = max(0, v.oop_max_cents - (0 if new_year else (v.oop_met_cents or 0)))
     est = claim_money.estimate_client_share(
         allowed,
         deductible_remaining_cents=deductible_left,
@@ -169,7 +179,7 @@ def estimate(appointment):
         coinsurance_percent=v.coinsurance_percent,
         out_of_pocket_remaining_cents=oop_left,
     )
-    return Quote(estimate=est, payer=payer, unpriced=unpriced)
+    return Quote(estimate=est, payer=payer, unpriced=unpriced, new_year=new_year)
 
 
 def share_invoice(appointment):
