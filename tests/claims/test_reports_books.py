@@ -35,7 +35,8 @@ By hand:
            unused credits are the practice's: no liability, the sale stays revenue), R is
            refunded (its refund took the money out of revenue), U was never paid.
 
-Added by single tests: payer money of January posted in February (_late_payer_money).
+Added by single tests: payer money of January posted in February (_late_payer_money); X's
+expired sessions refunded as goodwill on Mar 10.
 """
 
 import csv
@@ -293,6 +294,34 @@ def test_package_liability_is_the_credits_paid_for_and_still_usable(books):
         assert packages.expire_due() == 1
     again = _report(a.practice)
     assert again.liability_cents == 25500 and again.months == r.months
+
+
+def test_a_goodwill_refund_of_the_expired_package_is_money_out_not_a_credit_used(books):
+    """Package X (3 for $300, one used, expired Feb 9) refunded as goodwill on Mar 10: its
+    2 unused sessions, $200 back in cash. March's revenue loses $200 (package sales); the
+    liability stays P's $255 (X's credits were not owed again by the refund); X's credits
+    used stay its one visit ($100); January and February do not change."""
+    world, made = books
+    a = world.a
+    before = _report(a.practice)
+    x = made["expiring"].id
+    with clock.told(TODAY):
+        assert packages.expire_due() == 1
+    with at(3, 10):
+        value, _ = package_refunds.refund_expired(
+            packages.PackagePurchase.get_by_id(x), user=a.owner, reason="Hospital stay"
+        )
+    assert value == 20000
+    after = _report(a.practice)
+    assert after.months == before.months and after.liability == before.liability
+    assert after.liability_cents == 25500
+    with clock.told(TODAY):
+        march = reports.build(a.practice, MAR, dt.date(2026, 3, 15))
+        assert packages.liability(a.practice.id) == 25500
+    assert [(m.month, m.client_cents, m.payer_cents) for m in march.months] == [(MAR, -20000, 0)]
+    assert _sums(march.by_cpt) == [("Package sales", -20000)]
+    assert march.liability_cents == 25500
+    assert packages.used_values([x]) == {x: 10000}
 
 
 def test_claims_by_status_for_the_visits_of_the_period(books):
