@@ -1,6 +1,7 @@
 """The migrated schema matches the models, and migrations go all up, all down, and up again
 (on SQLite and on PostgreSQL)."""
 
+import datetime as dt
 import sqlite3
 
 import pytest
@@ -12,6 +13,7 @@ from portal.models import (
     ALL_MODELS,
     ClaimBatch,
     ClaimEvent,
+    ClaimPosting,
     ClaimProblem,
     ClearinghouseDownload,
     ClearinghouseFile,
@@ -275,3 +277,29 @@ def test_migration_0025_gives_a_claims_history_the_trace_of_the_sending_answered
     assert ClaimEvent.get_by_id(traced.id).trace == ""  # dropped with the column
     _refused(lambda: ClaimEvent.update(trace="X").where(ClaimEvent.id == before.id).execute())
     _refused(lambda: ClaimEvent.delete().where(ClaimEvent.id == before.id).execute())
+
+
+def test_migration_0032_keeps_the_payers_date_of_a_payment_by_hand_and_takes_it_back(app, world):
+    """claim_posting.paid_on: NULL for the postings there were (an 835's date is its
+    remittance's), the date typed from the EOB with one posted by hand; still append-only.
+    Down drops it and keeps the postings (dated by the day they were posted again)."""
+    r = runner()
+    (name,) = [m.name for m in r.status() if m.name.startswith("0032")]
+    a = world.a
+    with app.test_request_context():
+        claim = cf.claim(a.practice, a.c1, a.provider, status="submitted")
+    kw = {"practice": a.practice, "claim": claim, "paid_cents": 4500, "created_at": clock.utcnow()}
+    before = ClaimPosting.create(**kw)
+    typed = ClaimPosting.create(**kw, paid_on=dt.date(2026, 11, 28))
+    assert ClaimPosting.get_by_id(before.id).paid_on is None
+    assert ClaimPosting.get_by_id(typed.id).paid_on == dt.date(2026, 11, 28)
+    _refused(lambda: ClaimPosting.update(paid_on=None).where(ClaimPosting.id == typed.id).execute())
+
+    reverted = r.down(name)  # and every later migration
+    assert reverted[-1] == name
+    assert "paid_on" not in {c.name for c in database.get_columns("claim_posting")}
+    (count,) = database.execute_sql("SELECT COUNT(*) FROM claim_posting").fetchone()
+    assert count == 2
+    assert r.up() == list(reversed(reverted))
+    assert ClaimPosting.get_by_id(typed.id).paid_on is None  # dropped with the column
+    _refused(lambda: ClaimPosting.delete().where(ClaimPosting.id == before.id).execute())

@@ -269,6 +269,10 @@ class ClaimPosting(BaseModel):
     paid_cents = IntegerField(default=0)
     invoice = ForeignKeyField(Invoice, null=True, on_delete="RESTRICT")  # the client's share
     note = CharField(default="")
+    # The payer's date of a payment posted by hand, as typed from the EOB (its check or EFT
+    # date; migration 0032). An 835's is its remittance's payment_date (BPR16). Neither:
+    # the money is dated by the day it was posted (services/claims/reports.py).
+    paid_on = DateField(null=True)
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = created_field()
 

@@ -5,6 +5,8 @@ from peewee import JOIN, Case, fn
 
 from portal.models.billing import (
     LEDGER_EXPIRY,
+    LEDGER_REFUND,
+    LEDGER_RETURN,
     PURCHASE_ACTIVE,
     PURCHASE_CANCELLED,
     PURCHASE_EXPIRED,
@@ -13,7 +15,7 @@ from portal.models.billing import (
     CreditLedger,
 )
 from portal.models.scheduling import Appointment
-from portal.services.package_refunds import refund_owed
+from portal.services.package_refunds import GOODWILL, GOODWILL_RESTORE, refund_owed
 from portal.services.packages import is_past_expiry, used_sum_sql
 
 STATE_WORDS = {
@@ -59,8 +61,9 @@ def described(purchases, now=None):
 
 
 def ledgers(purchase_ids):
-    """{purchase id: its ledger rows, oldest first}, each with `.visit_at` (the starts_at of
-    the visit it is for, or None): one query for all the purchases."""
+    """{purchase id: its ledger rows as staff read them (in_words), oldest first}, each
+    with `.visit_at` (the starts_at of the visit it is for, or None): one query for all
+    the purchases."""
     ids = list(purchase_ids)
     out = {pid: [] for pid in ids}
     if not ids:
@@ -74,4 +77,33 @@ def ledgers(purchase_ids):
     )
     for row in rows:
         out[row.purchase_id].append(row)
+    return {pid: in_words(rows) for pid, rows in out.items()}
+
+
+def in_words(rows):
+    """A package's ledger rows (oldest first) as lines for people: each with `.goodwill`
+    (a refund of an expired package's sessions as goodwill) and `.shown_delta` (the
+    credits the line moves). The ledger refunds an expired package's sessions in two rows,
+    +N back (it never goes below zero) then -N refunded: they read as one line, "N
+    sessions refunded as goodwill", moving no credit (the expiry took them already), not
+    as credits given back and refunded again."""
+    out = []
+    for row in rows:
+        row.goodwill = row.kind == LEDGER_REFUND and row.note.startswith(GOODWILL)
+        row.shown_delta = row.delta
+        before = out[-1] if out else None
+        if row.goodwill and before is not None and _restores(before, row):
+            out.pop()
+            row.shown_delta = 0
+        out.append(row)
     return out
+
+
+def _restores(row, refund):
+    """Whether `row` brought back the expired sessions `refund` refunds as goodwill."""
+    return (
+        row.kind == LEDGER_RETURN
+        and row.appointment_id is None
+        and row.note == GOODWILL_RESTORE
+        and row.delta == -refund.delta
+    )

@@ -64,6 +64,10 @@ def refund_unused(purchase, user=None, reason="unused sessions"):
 
 
 REASON_MIN, REASON_MAX = 3, 200
+# A goodwill refund's ledger notes: the +N that brings an expired package's sessions back,
+# and the prefix of the -N that refunds them (package_reads shows the pair as one line).
+GOODWILL_RESTORE = "the expired sessions, to refund them (goodwill)"
+GOODWILL = "goodwill: "
 
 
 def refund_expired(purchase, user, reason):
@@ -81,7 +85,7 @@ def refund_expired(purchase, user, reason):
         raise PackageError("Say why the expired sessions are refunded.", field="reason")
     if len(reason) > REASON_MAX:
         raise PackageError(f"Keep the reason under {REASON_MAX} characters.", field="reason")
-    note = f"goodwill: {reason}"
+    note = GOODWILL + reason
     with database.atomic("IMMEDIATE"):
         purchase = PackagePurchase.get_by_id(purchase.id)
         if purchase.status == PURCHASE_ACTIVE and is_past_expiry(purchase):
@@ -93,7 +97,7 @@ def refund_expired(purchase, user, reason):
                     purchase,
                     LEDGER_RETURN,
                     sessions,
-                    note="the expired sessions, to refund them (goodwill)",
+                    note=GOODWILL_RESTORE,
                     user=user,
                 )
         else:

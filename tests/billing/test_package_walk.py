@@ -319,6 +319,42 @@ def test_the_invoice_offers_the_goodwill_refund_to_the_owner_with_a_reason(
     assert url not in html
 
 
+def _ledger_lines(html):
+    """The rows of the page's first "Where the credits went" table: (what, credits, left)."""
+    table = html[html.index('class="ledger"') :]
+    body = table[table.index("<tbody>") : table.index("</tbody>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", body, re.S)
+    cells = [[re.sub(r"\s+", " ", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", r, re.S)]
+             for r in rows]  # fmt: skip
+    return [(what, credits, left) for _, what, credits, left, _ in cells]
+
+
+@pytest.mark.parametrize("run_task", [True, False], ids=["closed", "not-closed-yet"])
+def test_a_goodwill_refund_reads_as_one_line_and_counts_as_no_visit(
+    app, client, world, monkeypatch, run_task
+):
+    """An expired package (5 for $425, one visit used) refunded as goodwill: staff read one
+    line, "4 sessions refunded as goodwill: $340.00 returned", not the ledger's +4 (the
+    expired sessions brought back, as the ledger never goes below zero) and -4; the
+    refund is no credit used (one visit, $85) and no liability."""
+    with app.test_request_context():
+        purchase, _ = _expired(world.a, monkeypatch, run_task=run_task)
+        package_refunds.refund_expired(purchase, user=world.a.owner, reason="Hospital stay")
+    assert packages.used_values([purchase.id]) == {purchase.id: 8500}
+    assert packages.liability(world.a.practice.id) == 0
+    login(client, world.a.owner)
+    html = client.get(f"/provider/billing/clients/{world.a.c1.id}").get_data(as_text=True)
+    lines = _ledger_lines(html)
+    expired = [("Expired: $340.00 unused", "−4", "0")] if run_task else []
+    refunded = ("4 sessions refunded as goodwill: $340.00 returned", "0" if run_task else "−4", "0")
+    assert lines[0] == ("Bought", "+5", "5")
+    assert lines[1][0].startswith("Visit of") and lines[1][1:] == ("−1", "4")
+    assert lines[2:] == [*expired, refunded]
+    assert "Given back" not in html and "Refunded: $340.00" not in html
+    assert "Hospital" not in html  # the reason stays with the refund and the ledger
+    assert "0 of 5 left (refunded)" in html
+
+
 def test_a_package_lasts_to_the_end_of_its_last_day_in_the_practice_zone(
     app, client, world, monkeypatch
 ):

@@ -110,6 +110,61 @@ def test_manual_payments_partial_then_paid_with_receipts(ctx, world, tmp_path):
         invoicing.void_invoice(inv, "mistake")
 
 
+def test_a_refund_changes_no_other_invoices_balance(ctx, world):
+    """A refund of a payment on one invoice never changes another invoice's balance due,
+    status or sums, whatever the others are (paid, partly paid, a package's, another
+    visit's paid by a package credit): it reopens its own invoice only (as designed: a
+    refund of an invoice other than a package's gives back what it gave back, docs/
+    billing.md), and the due total moves by that invoice's own balance."""
+    w = world
+    c1, c2 = w.a.c1.id, w.a.c2.id
+
+    def invoice(client_id, paid, method="cash"):
+        inv = invoicing.create_invoice(practice_id=w.a.practice.id, client_id=client_id,
+                                       lines=visit_lines(w, None))  # fmt: skip
+        pay = invoicing.record_payment(inv, method=method, amount_cents=paid, receipt=False)
+        return inv, pay
+
+    refunded, refunded_pay = invoice(c1, 8500)
+    paid, _ = invoice(c1, 8500, "check")
+    part, _ = invoice(c1, 4000)
+    other_client, _ = invoice(c2, 8500)
+    t = appt_type(w.a.practice)
+    purchase, sale = packages.sell(package(w.a.practice, types=[t]), c1)
+    invoicing.record_payment(sale, method="cash", amount_cents=42500, receipt=False)
+    visit = appointment(w.a.practice, w.a.c1, w.a.provider, t)
+    by_credit = invoicing.create_invoice(
+        practice_id=w.a.practice.id,
+        client_id=c1,
+        lines=visit_lines(w, t, visit),
+        appointment_id=visit.id,
+        reason="visit",
+    )
+    credit_pay = packages.pay_invoice_with_credit(by_credit, purchase, visit)
+    others = [paid, part, other_client, sale]
+
+    def state(inv):
+        inv = Invoice.get_by_id(inv.id)
+        return (inv.status, inv.paid_cents, inv.refunded_cents, inv.balance_cents)
+
+    before = [state(inv) for inv in others]
+    # visits of $85 ($100 less a $15 discount); the package $425
+    assert before == [("paid", 8500, 0, 0), ("partially_paid", 4000, 0, 4500),
+                      ("paid", 8500, 0, 0), ("paid", 42500, 0, 0)]  # fmt: skip
+    due = invoicing.due_total(w.a.owner)
+    assert due == 4500
+    invoicing.refund_payment(refunded_pay, 3000, reason="Visit cut short")
+    assert [state(inv) for inv in others] == before
+    assert state(refunded) == ("partially_paid", 8500, 3000, 3000)  # its own, reopened
+    assert invoicing.due_total(w.a.owner) == due + 3000
+    # A visit's package credit given back: its own invoice is unpaid again, nothing else.
+    invoicing.refund_payment(credit_pay, credit_pay.amount_cents, reason="credit returned")
+    assert [state(inv) for inv in others] == before
+    assert state(by_credit) == ("open", 8500, 8500, 8500)
+    assert packages.balance(purchase.id) == 5
+    assert invoicing.due_total(w.a.owner) == due + 3000 + 8500
+
+
 def test_void_an_unpaid_invoice(ctx, world):
     w = world
     inv = invoicing.create_invoice(

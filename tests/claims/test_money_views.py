@@ -8,10 +8,12 @@ import re
 
 import pytest
 
+from portal import clock
 from portal.models import (
     AuditLog,
     Claim,
     ClaimBatch,
+    ClaimEvent,
     ClaimPosting,
     ClaimProblem,
     ClearinghouseFile,
@@ -204,6 +206,43 @@ def test_post_an_eob_by_hand_and_write_off(app, desk, world):
     assert "Denied or not paid in full" not in _body(desk.get("/provider/claims/worklist"))
 
 
+def test_an_eob_posted_by_hand_keeps_the_date_paid(app, desk, world):
+    """The EOB's date typed with a payment by hand (its check date) is kept with the
+    posting and shown with it: revenue counts the money that day. A date after today, or
+    before the visit, or no date at all is refused by the field, nothing posted; an 835's
+    payment shows its BPR16."""
+    with app.test_request_context():
+        claim = cf.claim(world.a.practice, world.a.c1, world.a.provider, status="submitted")
+        _three(world)
+    massage = sorted(claim.lines, key=lambda ln: ln.position)[0]
+    url = f"/provider/claims/{claim.id}/payments"
+    paid = _line(massage, "90")
+    with clock.told(dt.datetime(2026, 12, 3, 18)):
+        login(desk, world.a.frontdesk)  # the session of the fixture's day would be over
+        assert 'type="date" id="paid_on" name="paid_on"' in _body(desk.get(url))
+        for typed, words in (
+            ("2026-12-04", "Dec 4, 2026 is after today: enter the date on the EOB"),
+            ("2026-11-01", "Nov 1, 2026 is before the visit (Nov 2, 2026): enter the date on"),
+            ("11/28/2026", "Enter the date like 2026-01-30, or leave it empty."),
+        ):
+            r = desk.post(url, data=paid | {"paid_on": typed, "note": "Check 4417"})
+            m = re.search(r'<p class="error" id="paid_on-error">([^<]*)</p>', _body(r))
+            assert r.status_code == 400 and m and words in m.group(1), typed
+            assert f'value="{typed}"' in _body(r) and 'aria-invalid="true"' in _body(r)
+        assert ClaimPosting.select().count() == 0
+        r = desk.post(url, data=paid | {"paid_on": "2026-11-28", "note": "Check 4417"})
+        assert r.status_code == 302
+        (row,) = ClaimPosting.select().where(ClaimPosting.claim == claim.id)
+        assert row.paid_on == dt.date(2026, 11, 28)
+        page = _body(desk.get(url))
+        assert "Dec 03, 2026<br><small>paid Nov 28, 2026</small>" in page
+        event = ClaimEvent.get((ClaimEvent.claim == claim.id) & (ClaimEvent.action == "posted"))
+        assert event.reason.startswith("Posted by hand (Check 4417), paid Nov 28, 2026: paid")
+        _upload(desk, fixture("835_paid_partial_denied.txt"))
+        first = Claim.get(Claim.patient_control_number == "CLM0000101")
+        assert "paid Dec 12, 2026" in _body(desk.get(f"/provider/claims/{first.id}/payments"))
+
+
 def _line(line, paid, *adjustments):
     data = {f"paid-{line.id}": paid}
     for n, (group, reason, amount) in enumerate(adjustments):
@@ -286,10 +325,10 @@ def test_reports_and_their_csv(app, client, world):
     assert client.get("/provider/reports").status_code == 404  # the owner's
     client.post("/logout")
     login(client, world.a.owner)
-    today = dt.date.today()
-    page = _body(client.get("/provider/reports"))
+    # the payer's check is dated Dec 12, 2026 (BPR16): its money counts that day
+    page = _body(client.get("/provider/reports?start=2026-01-01&end=2026-12-31"))
     assert "Revenue by payer" in page and "Blue Harbor Health" in page and "$159.00" in page
-    r = client.get(f"/provider/reports/revenue-by-cpt.csv?start={today.year}-01-01&end={today}")
+    r = client.get("/provider/reports/revenue-by-cpt.csv?start=2026-01-01&end=2026-12-31")
     assert r.status_code == 200 and r.mimetype == "text/csv"
     assert r.get_data(as_text=True).splitlines() == [
         "cpt_code,amount,payments",

@@ -14,9 +14,19 @@ from portal.services.claims import life, queries, remittances, reports, worklist
 from tests.claims import factories as cf
 from tests.claims.test_remittances import fixture
 
+# The 835 of the books pays by a check dated Dec 12, 2026 (BPR16): payer money counts on
+# that day (services/claims/reports.payer_day), so the books are read on Dec 14.
+NOW = dt.datetime(2026, 12, 14, 18, 0)
+DECEMBER = dt.date(2026, 12, 1), dt.date(2026, 12, 31)
+
 
 @pytest.fixture
 def books(ctx, world):
+    with clock.told(NOW):
+        return _books(world)
+
+
+def _books(world):
     a = world.a
     definition = packages.save_definition(
         a.practice.id, name="5 x 60-minute massage", sessions=5, price_cents=42500,
@@ -54,18 +64,14 @@ def books(ctx, world):
     return a
 
 
-def _today(practice):
-    return clock.utcnow().replace(tzinfo=dt.UTC).astimezone(practice.tz).date()
-
-
 def test_revenue_counts_cash_and_payers_not_package_credits(books):
     a = books
-    today = _today(a.practice)
-    report = reports.build(a.practice, today - dt.timedelta(days=1), today)
+    with clock.told(NOW):
+        report = reports.build(a.practice, *DECEMBER)
     # $425 package + $120 visit - $20 refund + $159 from the payer; the $120 visit paid
     # with a credit is not new money.
     assert report.total_cents == 42500 + 12000 - 2000 + 15900
-    (month,) = [m for m in report.months if m.total_cents]  # yesterday may be last month
+    (month,) = report.months
     assert (month.client_cents, month.payer_cents) == (52500, 15900)
     assert [(t.label, t.cents) for t in report.by_payer] == [
         ("Clients", 52500),
@@ -107,11 +113,11 @@ def test_claims_count_by_service_date_and_an_old_period_is_empty(books):
 
 def test_csv_tables(books):
     a = books
-    today = _today(a.practice)
-    report = reports.build(a.practice, today, today)
+    with clock.told(NOW):
+        report = reports.build(a.practice, dt.date(2026, 12, 12), dt.date(2026, 12, 14))
     title, headers, rows = reports.table(report, "revenue-by-month")
     assert title == "Revenue by month" and headers == ("month", "clients", "payers", "total")
-    assert rows == [(today.strftime("%Y-%m"), "525.00", "159.00", "684.00")]
+    assert rows == [("2026-12", "525.00", "159.00", "684.00")]
     _, headers, rows = reports.table(report, "package-liability")
     assert rows == [("5 x 60-minute massage", 1, 4, "340.00")]
     with pytest.raises(KeyError):

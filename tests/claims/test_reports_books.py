@@ -34,6 +34,9 @@ By hand:
   liability (Mar 15): P has 3 credits left at $85 = 25500; X is past its expiry (its
            unused credits are the practice's: no liability, the sale stays revenue), R is
            refunded (its refund took the money out of revenue), U was never paid.
+
+Added by single tests: payer money of January posted in February (_late_payer_money); X's
+expired sessions refunded as goodwill on Mar 10.
 """
 
 import csv
@@ -45,12 +48,13 @@ import re
 import pytest
 
 from portal import clock
-from portal.models import AuditLog, Claim, Provider
+from portal.models import AuditLog, Claim, Payer, Provider
 from portal.models.billing import PAY_CASH, PAY_TERMINAL
 from portal.rules.claim_money import Adj
 from portal.services import invoicing, package_refunds, packages
-from portal.services.claims import posting, reports
+from portal.services.claims import posting, remittances, reports
 from tests.claims import factories as cf
+from tests.claims.era import interchange, transaction
 from tests.conftest import login
 
 JAN, FEB, MAR = (dt.date(2026, m, 1) for m in (1, 2, 3))
@@ -64,14 +68,15 @@ def at(month, day, hour=18, minute=0):
     return clock.told(dt.datetime(2026, month, day, hour, minute))
 
 
-def _claim(side, client, provider, payer, day, code, units, cents):
+def _claim(side, client, provider, payer, day, code, units, cents, **kw):
     return cf.claim(side.practice, client, provider, payer_obj=payer, status="submitted",
                     submitted_at=dt.datetime.combine(day, dt.time(20)), day=day,
-                    lines=((code, 15 * units, units, cents),))  # fmt: skip
+                    lines=((code, 15 * units, units, cents),), **kw)  # fmt: skip
 
 
-def _pay(claim, paid, adjustments=(), status="1"):
-    """Post one payer answer by hand (a negative `paid`: the payer takes it back)."""
+def _pay(claim, paid, adjustments=(), status="1", paid_on=None):
+    """Post one payer answer by hand (a negative `paid`: the payer takes it back), dated
+    `paid_on` when the EOB's date was typed."""
     line = Claim.get_by_id(claim.id).lines.get()
     pr = sum(a.cents for a in adjustments if a.group == "PR")
     charge = line.charge_cents if paid >= 0 else -line.charge_cents
@@ -80,7 +85,7 @@ def _pay(claim, paid, adjustments=(), status="1"):
         status, charge, paid, pr,
         (posting.PaidLine(line, allowed, paid, tuple(adjustments), charge_cents=charge),),
     )  # fmt: skip
-    return posting.post(claim, answer)
+    return posting.post(claim, answer, paid_on=paid_on)
 
 
 def _package(side, client, name, sessions, price, expiry_days=None, paid=True):
@@ -291,6 +296,34 @@ def test_package_liability_is_the_credits_paid_for_and_still_usable(books):
     assert again.liability_cents == 25500 and again.months == r.months
 
 
+def test_a_goodwill_refund_of_the_expired_package_is_money_out_not_a_credit_used(books):
+    """Package X (3 for $300, one used, expired Feb 9) refunded as goodwill on Mar 10: its
+    2 unused sessions, $200 back in cash. March's revenue loses $200 (package sales); the
+    liability stays P's $255 (X's credits were not owed again by the refund); X's credits
+    used stay its one visit ($100); January and February do not change."""
+    world, made = books
+    a = world.a
+    before = _report(a.practice)
+    x = made["expiring"].id
+    with clock.told(TODAY):
+        assert packages.expire_due() == 1
+    with at(3, 10):
+        value, _ = package_refunds.refund_expired(
+            packages.PackagePurchase.get_by_id(x), user=a.owner, reason="Hospital stay"
+        )
+    assert value == 20000
+    after = _report(a.practice)
+    assert after.months == before.months and after.liability == before.liability
+    assert after.liability_cents == 25500
+    with clock.told(TODAY):
+        march = reports.build(a.practice, MAR, dt.date(2026, 3, 15))
+        assert packages.liability(a.practice.id) == 25500
+    assert [(m.month, m.client_cents, m.payer_cents) for m in march.months] == [(MAR, -20000, 0)]
+    assert _sums(march.by_cpt) == [("Package sales", -20000)]
+    assert march.liability_cents == 25500
+    assert packages.used_values([x]) == {x: 10000}
+
+
 def test_claims_by_status_for_the_visits_of_the_period(books):
     world, _ = books
     r = _report(world.a.practice)
@@ -301,6 +334,72 @@ def test_claims_by_status_for_the_visits_of_the_period(books):
         ("Closed", 1, 6000, 0, 0),  # C3: denied, written off
     ]  # fmt: skip
     assert r.receivable_cents == 0
+
+
+# --- payer money on the payer's date ---------------------------------------------------------
+
+
+def _late_payer_money(a):
+    """January's payer money posted in February, and February's own (Blue Harbor, Thera):
+
+      C5  Jan 26  97124 $90: an 835 imported Feb 3 for a check dated Jan 28 (BPR16)
+      C6  Jan 27  97140 $70: an EOB posted by hand on Feb 2, its date typed: Jan 30
+      C7  Jan 28  97124 $30: by hand, no date typed, at 11:30 PM on Jan 31 in Portland
+                  (Feb 1 07:30 UTC): the day it was posted in the practice's zone, January
+      C8  Jan 29  97124 $40: by hand, no date typed, on Feb 4: February
+
+    By hand: payers Jan 23000 + 9000 + 7000 + 3000 = 42000; Feb -1000 + 4000 = 3000."""
+    bh = Payer.get((Payer.practice == a.practice.id) & (Payer.name == BH))
+    c5 = _claim(a, a.c1, a.provider, bh, dt.date(2026, 1, 26), "97124", 3, 9000,
+                patient_control_number="BOOKS0005")  # fmt: skip
+    c6 = _claim(a, a.c2, a.provider, bh, dt.date(2026, 1, 27), "97140", 2, 7000)
+    c7 = _claim(a, a.c1, a.provider, bh, dt.date(2026, 1, 28), "97124", 1, 3000)
+    c8 = _claim(a, a.c2, a.provider, bh, dt.date(2026, 1, 29), "97124", 2, 4000)
+    body = ["CLP*BOOKS0005*1*90*90*0*12*BHH0005*11*1", "SVC*HC:97124*90*90**3"]
+    era = interchange([transaction(body, payment="90", trace="CHK5005", paid_on="20260128")])
+    with at(2, 3):
+        (posted,) = remittances.import_835(a.practice.id, era.encode("ascii")).posted
+    assert posted.claim.id == c5.id and posted.status == "paid"
+    with at(2, 2):
+        _pay(c6, 7000, paid_on=dt.date(2026, 1, 30))
+    with at(2, 1, 7, 30):
+        _pay(c7, 3000)
+    with at(2, 4):
+        _pay(c8, 4000)
+
+
+def test_payer_money_counts_on_the_payers_date_not_the_day_it_was_posted(client, books):
+    """Revenue by month dates payer money by the payment's own date (an 835's BPR16, the
+    date typed on an EOB posted by hand), else by the day it was posted in the practice's
+    zone; the page's figures, its CSV and a period ending Jan 31 agree."""
+    world, _ = books
+    a = world.a
+    _late_payer_money(a)
+    r = _report(a.practice)
+    assert [(m.month, m.client_cents, m.payer_cents) for m in r.months] == [
+        (JAN, 82500, 42000),
+        (FEB, 4000, 3000),
+    ]
+    assert r.total_cents == 131500
+    for table in (r.by_payer, r.by_cpt, r.by_provider):
+        assert sum(t.cents for t in table) == 131500
+    with clock.told(TODAY):
+        january = reports.build(a.practice, START, dt.date(2026, 1, 31))
+        february = reports.build(a.practice, FEB, END)
+    assert [(m.month, m.payer_cents) for m in january.months] == [(JAN, 42000)]
+    assert [(m.month, m.payer_cents) for m in february.months] == [(FEB, 3000)]
+    assert {t.label: t.cents for t in february.by_payer}[BH] == 3000  # C4: -9000 + 8000; C8
+    with clock.told(TODAY):
+        login(client, a.owner)
+        period = f"start={START}&end={END}"
+        body = client.get(f"/provider/reports?{period}").get_data(as_text=True)
+        rows = client.get(f"/provider/reports/revenue-by-month.csv?{period}").get_data(as_text=True)
+    assert "$1,315.00" in body  # received
+    assert _page_tables(body)["revenue-by-month"][:2] == [
+        ["January 2026", "$825.00", "$420.00", "$1,245.00"],
+        ["February 2026", "$40.00", "$30.00", "$70.00"],
+    ]
+    assert rows.splitlines()[1:] == ["2026-01,825.00,420.00,1245.00", "2026-02,40.00,30.00,70.00"]
 
 
 # --- the page and its CSV downloads --------------------------------------------------------

@@ -6,18 +6,28 @@ partial (provider/claims/_payments.html) for the claim page; this page shows it 
 Owner and front desk post; a therapist who may see the claim reads it."""
 
 import dataclasses
+import datetime as dt
 import re
 
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from peewee import JOIN
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
 from portal.access import get_or_404, roles_required
 from portal.formutil import CsrfForm
 from portal.htmx import render, wants_fragment
-from portal.models.claims import Claim, ClaimAdjustment, ClaimLine, ClaimPosting, ClaimWriteOff
+from portal.models.claims import (
+    Claim,
+    ClaimAdjustment,
+    ClaimLine,
+    ClaimPosting,
+    ClaimWriteOff,
+    Remittance,
+    RemittanceClaim,
+)
 from portal.models.people import DESK_ROLES, STAFF_ROLES
 from portal.provider import bp
 from portal.rules import claim_money, claim_status, edi_codes
@@ -50,9 +60,18 @@ class Entry:
 
 
 def _history(claim):
+    """The claim's postings, each with `.payment_date` (its 835's BPR16, if any), their
+    adjustments in words, and the write-offs."""
     postings = list(
-        ClaimPosting.select().where(ClaimPosting.claim == claim.id).order_by(ClaimPosting.id)
-    )
+        ClaimPosting.select(ClaimPosting, Remittance.payment_date)
+        .join_from(ClaimPosting, RemittanceClaim, JOIN.LEFT_OUTER,
+                   on=(ClaimPosting.remittance_claim == RemittanceClaim.id))
+        .join_from(RemittanceClaim, Remittance, JOIN.LEFT_OUTER,
+                   on=(RemittanceClaim.remittance == Remittance.id))
+        .where(ClaimPosting.claim == claim.id)
+        .order_by(ClaimPosting.id)
+        .objects()
+    )  # fmt: skip
     adjustments = {}
     if postings:
         for a in ClaimAdjustment.select().where(
@@ -71,7 +90,7 @@ def _lines(claim):
     return list(ClaimLine.select().where(ClaimLine.claim == claim.id).order_by(ClaimLine.position))
 
 
-def _page(claim, entries=None, form_error="", writeoff_form=None, status=200):
+def _page(claim, entries=None, form_error="", writeoff_form=None, status=200, paid_on_error=""):
     postings, adjustments, writeoffs = _history(claim)
     lines = _lines(claim)
     return (
@@ -86,6 +105,7 @@ def _page(claim, entries=None, form_error="", writeoff_form=None, status=200):
             writeoffs=writeoffs,
             form=CsrfForm(),
             form_error=form_error,
+            paid_on_error=paid_on_error,
             writeoff_form=writeoff_form or WriteOffForm(formdata=None),
             groups=GROUPS,
             reasons=[(code, edi_codes.carc_text(code)) for code in COMMON_REASONS],
@@ -174,6 +194,18 @@ def _parse_line(line, form):
     return entry, posting.PaidLine(line, allowed, paid, tuple(adjustments), charge_cents=charge)
 
 
+NOT_POSTED = "Nothing was posted: correct what is marked below."
+DATE_FORMAT = "Enter the date like 2026-01-30, or leave it empty."
+
+
+def _paid_on(text):
+    """The payer's date typed from the EOB (an <input type=date> sends 2026-01-30), or None
+    when left empty: the payment is then dated by the day it is posted. ValueError when
+    it is no date."""
+    text = (text or "").strip()
+    return dt.date.fromisoformat(text) if text else None
+
+
 @bp.route("/claims/<int:claim_id>/payments", methods=["POST"])
 @roles_required(*DESK_ROLES)
 def claim_post_payment(claim_id):
@@ -187,18 +219,25 @@ def claim_post_payment(claim_id):
         if paid_line is not None:
             paid_lines.append(paid_line)
     if any(e.errors for e in entries):
-        return _page(
-            claim, entries, "Nothing was posted: correct the lines marked below.", status=400
-        )
+        return _page(claim, entries, NOT_POSTED, status=400)
     if not paid_lines:
         return _page(claim, entries, "Enter what the payer paid on at least one line.", status=400)
+    try:
+        paid_on = _paid_on(request.form.get("paid_on", ""))
+    except ValueError:
+        return _page(claim, entries, NOT_POSTED, status=400, paid_on_error=DATE_FORMAT)
     note = request.form.get("note", "").strip()[:200]
     source = "Posted by hand" + (f" ({note})" if note else "")
+    if paid_on is not None:
+        source += f", paid {paid_on:%b %-d, %Y}"
     try:
         answer = posting.answer_by_hand(
             paid_lines, request.form.get("payer_claim_number", "").strip()[:50]
         )
-        result = posting.post(claim, answer, user=current_user, source=source, note=note)
+        result = posting.post(claim, answer, user=current_user, source=source, note=note,
+                              paid_on=paid_on)  # fmt: skip
+    except posting.BadPaymentDate as exc:  # by its field, as typed
+        return _page(claim, entries, NOT_POSTED, status=400, paid_on_error=str(exc))
     except posting.MixedAnswer as exc:  # what was typed: a 400 like any line error
         return _page(claim, entries, str(exc), status=400)
     except posting.PostingError as exc:

@@ -65,6 +65,10 @@ class MixedAnswer(PostingError):
     """Lines taking money back and lines paying, typed as one answer."""
 
 
+class BadPaymentDate(PostingError):
+    """The payer's date typed with a payment by hand cannot be its date."""
+
+
 VOID_CLAIM = "This claim is void: post the payment to the claim that replaced it."
 
 
@@ -225,7 +229,24 @@ def _add_lines(answer):
         ).where(ClaimLine.id == pl.claim_line.id).execute()
 
 
-def _write_postings(claim, answer, remittance_claim, invoice, note, user, now):
+def check_paid_on(claim, paid_on, today):
+    """Refuse a payer's date typed by hand that cannot be the payment's: after `today` (the
+    practice's date) or before the claim's date of service."""
+    if paid_on is None:
+        return
+    if paid_on > today:
+        raise BadPaymentDate(
+            f"{paid_on:%b %-d, %Y} is after today: enter the date on the EOB (the check or "
+            "EFT date)."
+        )
+    if paid_on < claim.service_date:
+        raise BadPaymentDate(
+            f"{paid_on:%b %-d, %Y} is before the visit ({claim.service_date:%b %-d, %Y}): "
+            "enter the date on the EOB (the check or EFT date)."
+        )
+
+
+def _write_postings(claim, answer, remittance_claim, invoice, note, user, now, paid_on):
     for pl in answer.lines:
         row = ClaimPosting.create(
             practice=claim.practice_id,
@@ -236,6 +257,7 @@ def _write_postings(claim, answer, remittance_claim, invoice, note, user, now):
             paid_cents=pl.paid_cents,
             invoice=invoice.id if invoice is not None else None,
             note=note[:255],
+            paid_on=paid_on,
             created_by=user.id if user is not None else None,
             created_at=now,
         )
@@ -308,15 +330,20 @@ def _reason(source, result, invoice, share_note, old, new, wanted):
 
 
 def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=None,
-         remittance=None, note="", split=ALONE):  # fmt: skip
+         remittance=None, note="", split=ALONE, paid_on=None):  # fmt: skip
     """Post one payer answer to `claim` (see the module's notes). `source` opens the
     history line ("835 from Acme Health, check 123"); `split` places an 835's answer
-    among the file's others for the claim (Split). Returns a PostResult."""
+    among the file's others for the claim (Split); `paid_on`, by hand only, the payer's
+    date of the payment as typed from the EOB (an 835's is its remittance's BPR16).
+    Returns a PostResult."""
     with database.atomic("IMMEDIATE"):
         claim = Claim.get_by_id(claim.id)
         from_835 = remittance_claim is not None or remittance is not None
+        if from_835 and paid_on is not None:
+            raise ValueError("an 835's payment is dated by its remittance (BPR16)")
         if not from_835:
             check_takes_payments(claim)  # by hand (an 835 is the payer's own word)
+            check_paid_on(claim, paid_on, clock.today(claim.practice.tz))
         elif claim.status == claim_status.VOID and not takes_back(claim, answer):
             raise PostingError(VOID_CLAIM)
         result = claim_money.post_remittance(_remit_claim(answer))
@@ -355,7 +382,7 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
             share_note = "The client's share is settled with the claim's next answer in this 835."
         elif share.settles_client_share(claim, answer, whole):
             invoice, share_note = share.client_invoice(claim, whole.by_reason, payer_name, user)
-        _write_postings(claim, answer, remittance_claim, invoice, note, user, now)
+        _write_postings(claim, answer, remittance_claim, invoice, note, user, now, paid_on)
         problems = _problems(claim, answer, result, share_note, keep=bool(split.earlier))
         history.event(
             claim,

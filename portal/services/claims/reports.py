@@ -7,10 +7,11 @@ package liability. Each is also a CSV (`table(report, name)`).
     title, headers, rows = table(report, "revenue-by-payer")
 
 Revenue is money received in the period (rules/reports.py): client payments by cash,
-check, card or terminal, less refunds, and payer payments posted to claims (dated when
-posted). A visit paid with a package credit is no new money and never counts; the
-package's sale does. Client money is spread over its invoice's lines (largest remainder)
-to tell CPT codes and providers apart; payer money is per claim line.
+check, card or terminal, less refunds, and payer payments posted to claims, dated by the
+payer's date of the payment (`payer_day`). A visit paid with a package credit is no new
+money and never counts; the package's sale does. Client money is spread over its
+invoice's lines (largest remainder) to tell CPT codes and providers apart; payer money is
+per claim line.
 """
 
 import dataclasses
@@ -29,7 +30,7 @@ from portal.models.billing import (
     Payment,
     Refund,
 )
-from portal.models.claims import Claim, ClaimLine, ClaimPosting
+from portal.models.claims import Claim, ClaimLine, ClaimPosting, Remittance, RemittanceClaim
 from portal.models.insurance import Payer
 from portal.models.practice import Provider
 from portal.rules import claim_status, ledger
@@ -164,15 +165,38 @@ PROVIDER_FIELDS = (
 )
 
 
-def _payer_money(practice, lo, hi):
+def payer_day(remittance_day, typed_day, posted_at, tz):
+    """The day payer money counts on: the payer's own date of the payment, an 835's BPR16
+    (its remittance's payment_date) or the date typed from the EOB when it was posted by
+    hand; else (an 835 without BPR16, a payment by hand with no date typed) the day it was
+    posted, in the practice's zone `tz`: the money was in hand by then."""
+    return remittance_day or typed_day or clock.local_date(posted_at, tz)
+
+
+def _payer_day_in(start, end, lo, hi):
+    """SQL: a posting whose payer_day falls on the local dates start..end (lo, hi: their
+    bounds in UTC, for the day it was posted)."""
+    remittance_day, typed_day = Remittance.payment_date, ClaimPosting.paid_on
+    posted = (ClaimPosting.created_at >= lo) & (ClaimPosting.created_at < hi)
+    return (
+        remittance_day.between(start, end)
+        | (remittance_day.is_null() & typed_day.between(start, end))
+        | (remittance_day.is_null() & typed_day.is_null() & posted)
+    )
+
+
+def _payer_money(practice, start, end):
     """(local day, payer, cpt, provider, cents, payment) per posting of a payer's money
-    (payer and provider: rules.Named); payment: the payer's answer (claim, when posted)
-    when it paid, None for a take-back."""
+    (payer and provider: rules.Named), dated by payer_day; payment: the payer's answer
+    (claim, when posted) when it paid, None for a take-back."""
+    lo, hi = _utc(practice, start), _utc(practice, end + dt.timedelta(days=1))
     q = (
         ClaimPosting.select(
             ClaimPosting.claim,
             ClaimPosting.created_at,
             ClaimPosting.paid_cents,
+            ClaimPosting.paid_on,
+            Remittance.payment_date,
             Payer.id.alias("payer_id"),
             Payer.name.alias("payer_name"),
             Payer.payer_code,
@@ -187,17 +211,20 @@ def _payer_money(practice, lo, hi):
         .join_from(
             ClaimPosting, ClaimLine, JOIN.LEFT_OUTER, on=(ClaimPosting.claim_line == ClaimLine.id)
         )
+        .join_from(ClaimPosting, RemittanceClaim, JOIN.LEFT_OUTER,
+                   on=(ClaimPosting.remittance_claim == RemittanceClaim.id))
+        .join_from(RemittanceClaim, Remittance, JOIN.LEFT_OUTER,
+                   on=(RemittanceClaim.remittance == Remittance.id))
         .where(
             (ClaimPosting.practice == practice.id)
-            & (ClaimPosting.created_at >= lo)
-            & (ClaimPosting.created_at < hi)
+            & _payer_day_in(start, end, lo, hi)
             & (ClaimPosting.paid_cents != 0)
         )
         .dicts()
-    )
+    )  # fmt: skip
     for r in q:
         yield (
-            clock.local_date(r["created_at"], practice.tz),
+            payer_day(r["payment_date"], r["paid_on"], r["created_at"], practice.tz),
             _payer_row(r),
             r["cpt_code"] or "Not itemized",
             _provider_row(r),
@@ -355,7 +382,7 @@ def _liability(practice):
 def build(practice, start, end):
     """The report for the practice's local dates start..end (both included)."""
     lo, hi = _utc(practice, start), _utc(practice, end + dt.timedelta(days=1))
-    payer = list(_payer_money(practice, lo, hi))
+    payer = list(_payer_money(practice, start, end))
     client = list(_client_money(practice, lo, hi))
     months = rules.by_month(
         [(d, rules.PAYER, c) for d, _, _, _, c, _ in payer]
