@@ -15,6 +15,8 @@ WORDS = {
     "appointment.no_show": "Marked a no-show",
     "appointment.undo": "Undid a check-in or no-show",
     "appointment.view": "Viewed an appointment",
+    "calendar_feed.issue": "Made a private calendar link",
+    "calendar_feed.revoke": "Turned off a private calendar link",
     "card.upload": "Uploaded an insurance card",
     "card.view": "Viewed an insurance card",
     "checkout.view": "Opened a visit's payment",

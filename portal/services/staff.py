@@ -12,6 +12,7 @@ from portal import audit, clock
 from portal.db import database
 from portal.models import ROLE_FRONTDESK, Appointment, User, UserToken
 from portal.models.scheduling import STATUS_BOOKED, STATUS_CHECKED_IN
+from portal.services import calendar
 from portal.sessions import revoke_sessions
 
 
@@ -51,8 +52,9 @@ def visits_ahead(provider_ids):
 
 
 def set_active(user, active):
-    """Enable or disable a staff user. Disabling ends their sessions everywhere and spends
-    their open one-time links (an invitation sent earlier must not let them in). Returns
+    """Enable or disable a staff user. Disabling ends their sessions everywhere, spends
+    their open one-time links (an invitation sent earlier must not let them in) and ends
+    their private calendar link for good (enabling them again does not revive it). Returns
     their visits ahead (Ahead) when disabled with some, else None."""
     with database.atomic("IMMEDIATE"):
         User.update(active=active).where(User.id == user.id).execute()
@@ -64,6 +66,7 @@ def set_active(user, active):
         UserToken.update(used_at=clock.utcnow()).where(
             (UserToken.user == user.id) & UserToken.used_at.is_null()
         ).execute()
+        calendar.end_feed_of_disabled(user.provider_id, user.practice_id)
         ahead = visits_ahead([user.provider_id]).get(user.provider_id)
         detail = f"ended {ended} session{'s' if ended != 1 else ''}"
         detail += f"; {ahead.words()}" if ahead else ""
