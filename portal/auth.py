@@ -22,12 +22,13 @@ from flask import (
 )
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
+from peewee import IntegrityError
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from portal import audit, clock, mail, tasks
 from portal.access import deny
-from portal.db import database
+from portal.db import database, unique_violation
 from portal.device_cookies import remember_device, trusted_device
 from portal.htmx import render
 from portal.inputs import local_path
@@ -35,7 +36,9 @@ from portal.login import login_manager
 from portal.models import LoginAttempt, User, UserSession, UserToken
 from portal.rules.passwords import password_problems
 from portal.sessions import (
+    account_for,
     account_key,
+    address_taken,
     hash_password,
     load_user,
     lockout_minutes,
@@ -150,7 +153,7 @@ def login():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         ip = audit.client_ip()
-        user = User.get_or_none(User.email == email)
+        user = account_for(email)
         device = trusted_device(user)
         minutes = lockout_minutes(email, ip, device)
         if minutes:
@@ -315,7 +318,8 @@ def forgot():
     form = ForgotForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        user = User.get_or_none((User.email == email) & User.active)
+        user = account_for(email)
+        user = user if user is not None and user.active else None
         # A locked-out user may still reset (the link goes to their own mailbox); only the
         # number of reset mails per account is limited, so nobody can flood an inbox.
         if user is not None and recent_resets(user) < RESETS_PER_HOUR:
@@ -339,36 +343,57 @@ def set_password(token):
     row = valid_token(token)
     if row is None:
         return render("auth/link_invalid.html"), 404
+    if address_taken(row.user):
+        return _address_taken()
     form = SetPasswordForm()
     form._email = row.user.email
     status = 200
     if form.validate_on_submit():
-        with database.atomic("IMMEDIATE"):
-            fresh = valid_token(token)
-            if fresh is None:
-                return render("auth/link_invalid.html"), 404
-            now = clock.utcnow()
-            # This link and any other open link of the user's are spent.
-            UserToken.update(used_at=now).where(
-                (UserToken.user == fresh.user_id) & UserToken.used_at.is_null()
-            ).execute()
-            # The link proved the mailbox, as a sign-up's confirmation link does.
-            User.update(
-                password_hash=hash_password(form.password.data),
-                password_changed_at=now,
-                email_unverified=False,
-            ).where(User.id == fresh.user_id).execute()
-            revoke_sessions(fresh.user, "password set")
-            # The link proved the mailbox: earlier failed logins no longer lock the account.
-            LoginAttempt.delete().where(
-                (LoginAttempt.account_key == account_key(fresh.user.email)) & ~LoginAttempt.success
-            ).execute()
-            audit.record("password.set", user=fresh.user, detail=fresh.purpose)
+        try:
+            with database.atomic("IMMEDIATE"):
+                fresh = valid_token(token)
+                if fresh is None:
+                    return render("auth/link_invalid.html"), 404
+                if address_taken(fresh.user):
+                    return _address_taken()
+                _spend_links_and_set(fresh, form.password.data)
+        except IntegrityError as exc:
+            # Another practice's invitation to the address was taken up at the same moment.
+            if not unique_violation(exc, "user"):
+                raise
+            return _address_taken()
         flash("Your password is set. Log in with it now.", "success")
         return redirect(url_for("auth.login"))
     elif request.method == "POST":
         status = 400
     return render("auth/set_password.html", form=form, purpose=row.purpose), status
+
+
+def _address_taken():
+    """An invitation to an address that has an account (here or in another practice):
+    said to whoever holds the link, the address's owner; the link stays as it was, so the
+    practice that invited them sees what it would for anyone who does not answer."""
+    return render("auth/link_taken.html"), 409
+
+
+def _spend_links_and_set(row, password):
+    now = clock.utcnow()
+    # This link and any other open link of the user's are spent.
+    UserToken.update(used_at=now).where(
+        (UserToken.user == row.user_id) & UserToken.used_at.is_null()
+    ).execute()
+    # The link proved the mailbox, as a sign-up's confirmation link does.
+    User.update(
+        password_hash=hash_password(password),
+        password_changed_at=now,
+        email_unverified=False,
+    ).where(User.id == row.user_id).execute()
+    revoke_sessions(row.user, "password set")
+    # The link proved the mailbox: earlier failed logins no longer lock the account.
+    LoginAttempt.delete().where(
+        (LoginAttempt.account_key == account_key(row.user.email)) & ~LoginAttempt.success
+    ).execute()
+    audit.record("password.set", user=row.user, detail=row.purpose)
 
 
 # --- TOTP set-up for staff ---------------------------------------------------------

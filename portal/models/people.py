@@ -71,7 +71,10 @@ class Client(BaseModel):
 
 class User(BaseModel):
     practice = ForeignKeyField(Practice, backref="users", on_delete="RESTRICT")
-    email = CharField(unique=True)  # stored lower-case
+    # Stored lower-case. Unique in a practice, and among users with a password (an address
+    # logs in to one account); an invitation not accepted yet may share its address with a
+    # user of another practice (migration 0030): portal.sessions.account_for picks.
+    email = CharField(index=True)
     name = CharField(default="")
     role = CharField()
     password_hash = CharField(null=True)  # null until an invitation is accepted

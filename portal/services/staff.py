@@ -6,10 +6,10 @@ keeps pointing at them)."""
 import datetime as dt
 from typing import NamedTuple
 
-from peewee import fn
+from peewee import IntegrityError, fn
 
-from portal import audit, clock
-from portal.db import database
+from portal import audit, clock, tokens
+from portal.db import database, unique_violation
 from portal.models import ROLE_FRONTDESK, Appointment, User, UserToken
 from portal.models.scheduling import STATUS_BOOKED, STATUS_CHECKED_IN
 from portal.services import calendar
@@ -49,6 +49,32 @@ def visits_ahead(provider_ids):
     return {
         pid: Ahead(count, Appointment.starts_at.python_value(start)) for pid, count, start in rows
     }
+
+
+class AlreadyHere(ValueError):
+    """The address is already a user's in this practice (staff or client)."""
+
+
+def invite(practice, email, name, role, provider_id):
+    """A new staff user of `practice`, invited by a one-time link; returns the user, or
+    raises AlreadyHere. Only the practice's own users count: an address with an account in
+    another practice is invited exactly as a new one (nothing the owner sees differs), and
+    its link, once followed, tells only the address's owner (portal/auth.py)."""
+    taken = User.select().where((User.practice == practice.id) & (User.email == email))
+    if taken.exists():
+        raise AlreadyHere(email)
+    try:
+        with database.atomic("IMMEDIATE"):
+            user = User.create(
+                practice=practice.id, email=email, name=name, role=role, provider=provider_id
+            )
+            tokens.send_invite(user, practice)
+            audit.record("user.invite", obj=user, detail=user.role)
+    except IntegrityError as exc:  # invited twice at the same moment
+        if not unique_violation(exc, "user"):
+            raise
+        raise AlreadyHere(email) from None
+    return user
 
 
 def set_active(user, active):
