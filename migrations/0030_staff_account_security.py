@@ -1,5 +1,5 @@
 """Staff accounts: an invitation no longer tells whether its address has an account in
-another practice.
+another practice, and two-step login gets recovery codes.
 
 - user.email is no longer unique over the whole server. Unique instead:
   (practice_id, email), one user per address in a practice (the staff page's "a user with
@@ -9,6 +9,10 @@ another practice.
   listed and e-mailed as for any new address, and its link, once followed, tells only the
   address's owner that the address has an account already (portal/auth.py). A plain index
   on email serves the login, which looks the address up first.
+- recovery_code: ten one-time codes per staff user with two-step login, for a lost phone.
+  Only a per-code salt and sha256(salt + code) are kept (the codes are 80 random bits:
+  portal/services/recovery_codes.py says why a fast hash is enough); used_at marks a code
+  spent. The render cache's change triggers are added as for any table.
 
 SQLite drops a UNIQUE written in a column's definition only by rebuilding the table, which
 drops its indexes and change triggers: they are made again. The tables that refer to user
@@ -22,7 +26,7 @@ never imports portal.models). Depends on 0001 (user) and 0019 (user.email_unveri
 """
 
 from portal import ddl
-from portal.pagecache import add_change_triggers
+from portal.pagecache import add_change_triggers, drop_change_triggers
 
 # As 0001 made it and 0019 added a column (its text kept, so that down restores it exactly).
 USER_TABLE = """CREATE TABLE user (
@@ -60,6 +64,17 @@ NEW_INDEXES = (
     ),
     ("user_email", "CREATE INDEX user_email ON user (email)"),
 )
+RECOVERY_TABLE = """CREATE TABLE recovery_code (
+        id INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+        salt VARCHAR(255) NOT NULL CHECK (length(salt) = 32),
+        code_hash VARCHAR(255) NOT NULL CHECK (length(code_hash) = 64),
+        created_at DATETIME NOT NULL,
+        used_at DATETIME
+    )"""
+RECOVERY_INDEX = "CREATE INDEX recovery_code_user_id ON recovery_code (user_id)"
+
+
 def _rebuild_user(db, unique):
     (fks,) = db.execute_sql("PRAGMA foreign_keys").fetchone()
     if fks:  # a rename would carry the references to user over to the old table
@@ -85,6 +100,9 @@ def up(migrator, db):
         _rebuild_user(db, unique=False)
     for _, sql in NEW_INDEXES:
         ddl.run(db, sql)
+    ddl.run(db, RECOVERY_TABLE)
+    ddl.run(db, RECOVERY_INDEX)
+    add_change_triggers(db, "recovery_code")
 
 
 def down(migrator, db):
@@ -99,6 +117,8 @@ def down(migrator, db):
     # PostgreSQL alters no table with events of its deferred triggers (the render cache's
     # data version, migration 0007) still pending: they fire now.
     ddl.pg(db, "SET CONSTRAINTS ALL IMMEDIATE")
+    drop_change_triggers(db, "recovery_code")
+    ddl.run(db, 'DROP TABLE IF EXISTS "recovery_code"')
     for name, _ in NEW_INDEXES:
         ddl.run(db, f"DROP INDEX {name}")
     if ddl.is_postgres(db):

@@ -158,6 +158,17 @@ class UserToken(BaseModel):
     next_path = CharField(default="")  # where the link leads once used (a local path)
 
 
+class RecoveryCode(BaseModel):
+    """A one-time code that stands in for the authenticator app's (a lost phone). Only a
+    salt and sha256(salt + code) are kept: portal/services/recovery_codes.py."""
+
+    user = ForeignKeyField(User, backref="recovery_codes", on_delete="CASCADE")
+    salt = CharField()
+    code_hash = CharField()
+    created_at = created_field()
+    used_at = DateTimeField(null=True)
+
+
 class LoginAttempt(BaseModel):
     """Throttling: recent failures per account (hash of the e-mail), per address, and per
     device cookie (hash of its nonce; '' when the browser had none for the account)."""

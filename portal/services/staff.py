@@ -12,7 +12,7 @@ from portal import audit, clock, tokens
 from portal.db import database, unique_violation
 from portal.models import ROLE_FRONTDESK, Appointment, User, UserToken
 from portal.models.scheduling import STATUS_BOOKED, STATUS_CHECKED_IN
-from portal.services import calendar
+from portal.services import calendar, recovery_codes
 from portal.sessions import revoke_sessions
 
 
@@ -117,9 +117,11 @@ def change_role(user, role, provider_id):
 
 
 def reset_two_step(user, detail=""):
-    """For a lost phone: two-step login off, their sessions ended; they log in with the
-    password alone and set it up again (at once, if the practice requires it)."""
+    """For a lost phone: two-step login off, their recovery codes gone, their sessions
+    ended; they log in with the password alone and set it up again (at once, if the
+    practice requires it), with new codes."""
     with database.atomic("IMMEDIATE"):
         User.update(totp_enabled=False, totp_secret=None).where(User.id == user.id).execute()
+        recovery_codes.clear(user)
         revoke_sessions(user, "two-step login reset")
         audit.record("user.totp_reset", obj=user, detail=detail)
