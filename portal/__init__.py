@@ -23,6 +23,7 @@ from portal import (
     security,
     speedups,
     tasks,
+    two_step,
 )
 from portal.client import bp as client_bp
 from portal.models.practice import provider_name
@@ -57,6 +58,7 @@ def create_app(test_config=None):
     htmx.init_app(app)
     login.init_app(app)
     auth.init_app(app)
+    two_step.init_app(app)
     security.init_app(app)
     mail.init_app(app)
     icd10.init_app(app)

@@ -15,6 +15,7 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     request,
     session,
@@ -22,20 +23,24 @@ from flask import (
 )
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
+from peewee import IntegrityError
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from portal import audit, clock, mail, tasks
 from portal.access import deny
-from portal.db import database
+from portal.db import database, unique_violation
 from portal.device_cookies import remember_device, trusted_device
 from portal.htmx import render
 from portal.inputs import local_path
 from portal.login import login_manager
 from portal.models import LoginAttempt, User, UserSession, UserToken
 from portal.rules.passwords import password_problems
+from portal.services import recovery_codes
 from portal.sessions import (
+    account_for,
     account_key,
+    address_taken,
     hash_password,
     load_user,
     lockout_minutes,
@@ -150,7 +155,7 @@ def login():
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
         ip = audit.client_ip()
-        user = User.get_or_none(User.email == email)
+        user = account_for(email)
         device = trusted_device(user)
         minutes = lockout_minutes(email, ip, device)
         if minutes:
@@ -176,7 +181,7 @@ def login():
                 session["next"] = _safe_next(request.args.get("next"))
                 return redirect(url_for("auth.login_totp"))
             start_session(user)
-            return remember_device(redirect(_after_login(user, request.args.get("next"))), user)
+            return remember_device(redirect(after_login_url(user, request.args.get("next"))), user)
         if user is None or not user.active:
             verify_password(None, form.password.data)
         note_attempt(email, False, device)
@@ -196,7 +201,7 @@ def login():
     return render("auth/login.html", form=form), status
 
 
-def _after_login(user, next_url):
+def after_login_url(user, next_url):
     if user.is_staff and user.practice.require_staff_totp and not user.totp_enabled:
         flash("Your practice requires two-step login. Set it up to continue.", "info")
         return url_for("auth.totp_setup")
@@ -208,17 +213,26 @@ def _after_login(user, next_url):
     return home_url(user)
 
 
-@bp.route("/login/totp", methods=["GET", "POST"])
-def login_totp():
+def pending_two_step_user():
+    """The user whose password was right, now asked for their second step (the app's code
+    or a recovery code): for five minutes after the password, else None (the cookie
+    session is then cleared, and the caller sends them back to the login)."""
     uid = session.get("totp_user")
     started = session.get("totp_at", 0)
     if not uid or time.time() - started > 300:
         session.clear()
         flash("Please log in again.", "info")
-        return redirect(url_for("auth.login"))
+        return None
     user = User.get_or_none((User.id == uid) & User.active)
     if user is None:
         session.clear()
+    return user
+
+
+@bp.route("/login/totp", methods=["GET", "POST"])
+def login_totp():
+    user = pending_two_step_user()
+    if user is None:
         return redirect(url_for("auth.login"))
     form = TotpForm()
     status = 200
@@ -232,7 +246,7 @@ def login_totp():
         if verify_totp(user, form.code.data):
             next_url = session.get("next")
             start_session(user)
-            return remember_device(redirect(_after_login(user, next_url)), user)
+            return remember_device(redirect(after_login_url(user, next_url)), user)
         note_attempt(user.email, False, device)
         audit.record("login.failed", user=user, detail="bad totp code")
         form.code.errors.append("That code is not right. Check your app and try again.")
@@ -304,7 +318,9 @@ def change_password():
             return redirect(url_for("auth.change_password"))
     elif request.method == "POST":
         status = 400
-    return render("auth/password.html", form=form), status
+    user = current_user._get_current_object()
+    codes_left = recovery_codes.left(user) if user.is_staff and user.totp_enabled else None
+    return render("auth/password.html", form=form, codes_left=codes_left), status
 
 
 # --- pages of the one-time links (portal/tokens.py): forgot, set a password ---------------
@@ -315,7 +331,8 @@ def forgot():
     form = ForgotForm()
     if form.validate_on_submit():
         email = form.email.data.strip().lower()
-        user = User.get_or_none((User.email == email) & User.active)
+        user = account_for(email)
+        user = user if user is not None and user.active else None
         # A locked-out user may still reset (the link goes to their own mailbox); only the
         # number of reset mails per account is limited, so nobody can flood an inbox.
         if user is not None and recent_resets(user) < RESETS_PER_HOUR:
@@ -339,36 +356,57 @@ def set_password(token):
     row = valid_token(token)
     if row is None:
         return render("auth/link_invalid.html"), 404
+    if address_taken(row.user):
+        return _address_taken()
     form = SetPasswordForm()
     form._email = row.user.email
     status = 200
     if form.validate_on_submit():
-        with database.atomic("IMMEDIATE"):
-            fresh = valid_token(token)
-            if fresh is None:
-                return render("auth/link_invalid.html"), 404
-            now = clock.utcnow()
-            # This link and any other open link of the user's are spent.
-            UserToken.update(used_at=now).where(
-                (UserToken.user == fresh.user_id) & UserToken.used_at.is_null()
-            ).execute()
-            # The link proved the mailbox, as a sign-up's confirmation link does.
-            User.update(
-                password_hash=hash_password(form.password.data),
-                password_changed_at=now,
-                email_unverified=False,
-            ).where(User.id == fresh.user_id).execute()
-            revoke_sessions(fresh.user, "password set")
-            # The link proved the mailbox: earlier failed logins no longer lock the account.
-            LoginAttempt.delete().where(
-                (LoginAttempt.account_key == account_key(fresh.user.email)) & ~LoginAttempt.success
-            ).execute()
-            audit.record("password.set", user=fresh.user, detail=fresh.purpose)
+        try:
+            with database.atomic("IMMEDIATE"):
+                fresh = valid_token(token)
+                if fresh is None:
+                    return render("auth/link_invalid.html"), 404
+                if address_taken(fresh.user):
+                    return _address_taken()
+                _spend_links_and_set(fresh, form.password.data)
+        except IntegrityError as exc:
+            # Another practice's invitation to the address was taken up at the same moment.
+            if not unique_violation(exc, "user"):
+                raise
+            return _address_taken()
         flash("Your password is set. Log in with it now.", "success")
         return redirect(url_for("auth.login"))
     elif request.method == "POST":
         status = 400
     return render("auth/set_password.html", form=form, purpose=row.purpose), status
+
+
+def _address_taken():
+    """An invitation to an address that has an account (here or in another practice):
+    said to whoever holds the link, the address's owner; the link stays as it was, so the
+    practice that invited them sees what it would for anyone who does not answer."""
+    return render("auth/link_taken.html"), 409
+
+
+def _spend_links_and_set(row, password):
+    now = clock.utcnow()
+    # This link and any other open link of the user's are spent.
+    UserToken.update(used_at=now).where(
+        (UserToken.user == row.user_id) & UserToken.used_at.is_null()
+    ).execute()
+    # The link proved the mailbox, as a sign-up's confirmation link does.
+    User.update(
+        password_hash=hash_password(password),
+        password_changed_at=now,
+        email_unverified=False,
+    ).where(User.id == row.user_id).execute()
+    revoke_sessions(row.user, "password set")
+    # The link proved the mailbox: earlier failed logins no longer lock the account.
+    LoginAttempt.delete().where(
+        (LoginAttempt.account_key == account_key(row.user.email)) & ~LoginAttempt.success
+    ).execute()
+    audit.record("password.set", user=row.user, detail=row.purpose)
 
 
 # --- TOTP set-up for staff ---------------------------------------------------------
@@ -401,7 +439,9 @@ def totp_setup():
     if not user.is_staff:
         deny()
     if user.totp_enabled:
-        return render("auth/totp_setup.html", enabled=True, form=None)
+        return render(
+            "auth/totp_setup.html", enabled=True, form=None, codes_left=recovery_codes.left(user)
+        )
     # The pending secret is kept on the server (the cookie session is signed, not secret);
     # it only counts once a code from it was entered.
     secret = user.totp_secret
@@ -412,10 +452,12 @@ def totp_setup():
     status = 200
     if form.validate_on_submit():
         if verify_totp(user, form.code.data, secret=secret):
-            User.update(totp_enabled=True).where(User.id == user.id).execute()
-            audit.record("totp.enabled", user=user)
+            with database.atomic("IMMEDIATE"):
+                User.update(totp_enabled=True).where(User.id == user.id).execute()
+                audit.record("totp.enabled", user=user)
+                codes = recovery_codes.replace(user, "two-step login set up")
             flash("Two-step login is on. You will need your app's code at every login.", "success")
-            return redirect(home_url(user))
+            return codes_page(codes)
         form.code.errors.append("That code is not right. Scan the code again and retry.")
         status = 400
     elif request.method == "POST":
@@ -425,6 +467,14 @@ def totp_setup():
     return render(
         "auth/totp_setup.html", form=form, secret=secret, qr=qr_data, enabled=user.totp_enabled
     ), status
+
+
+def codes_page(codes):
+    """The recovery codes, shown this once (the answer to the POST that made them): never
+    stored by a browser or a proxy."""
+    resp = make_response(render("auth/recovery_codes.html", codes=codes))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 def _qr_svg(uri):

@@ -15,6 +15,7 @@ from portal.services import staff
 from portal.services.claims import money_cli  # noqa: F401  (claims export, import-835)
 from portal.services.claims.cli import claims_cli
 from portal.services.clearinghouse_cli import clearinghouse_cli
+from portal.sessions import account_for
 
 
 def init_app(app):
@@ -173,7 +174,7 @@ def reset_two_step_cmd(email):
     """Turn off a staff user's two-step login after a lost phone, when no other owner can
     (the only owner's own): their sessions end; audited."""
     with current_app.test_request_context(), database.connection_context():
-        user = User.get_or_none(User.email == email.strip().lower())
+        user = account_for(email)
         if user is None or not user.is_staff:
             raise click.ClickException("No staff user has this e-mail address.")
         staff.reset_two_step(user, detail="from the server")

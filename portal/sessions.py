@@ -57,6 +57,30 @@ def verify_password(user, password: str) -> bool:
     return True
 
 
+def account_for(email):
+    """The user an address logs in to: the one with a password (an address has at most one,
+    migration 0030), else its oldest user (an invitation not accepted yet), or None. Other
+    practices may hold invitations to the same address that were never accepted."""
+    return (
+        User.select()
+        .where(User.email == (email or "").strip().lower())
+        .order_by(User.password_hash.is_null(), User.id)
+        .first()
+    )
+
+
+def address_taken(user):
+    """Whether another user with `user`'s address has a password: `user`, invited before
+    or meanwhile, can then not become an account of its own (one address, one account)."""
+    return (
+        User.select()
+        .where(
+            (User.email == user.email) & (User.id != user.id) & User.password_hash.is_null(False)
+        )
+        .exists()
+    )
+
+
 # --- sessions -------------------------------------------------------------------------------
 
 

@@ -24,7 +24,7 @@ from portal.inputs import local_path
 from portal.models import Client, ClientConsent, Practice, User, UserToken
 from portal.rules.money import format_cents
 from portal.services.scheduling.catalog import policy_for
-from portal.sessions import start_session
+from portal.sessions import account_for, start_session
 
 bp = Blueprint("signup", __name__)
 
@@ -111,7 +111,7 @@ def register(practice, data, password_hash, next_path):
     nothing that depends on which happened."""
     email = data["email"]
     with database.atomic("IMMEDIATE"):
-        existing = User.get_or_none(User.email == email)
+        existing = account_for(email)
         if existing is not None:
             if existing.email_unverified:
                 send_verification(existing, existing.practice, next_path)

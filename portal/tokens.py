@@ -112,7 +112,9 @@ def invite_client(client):
     email = (client.email or "").strip().lower()
     if not email:
         raise InviteError("Add the client's e-mail address first.")
-    user = User.get_or_none(User.email == email)
+    # Only this practice's users count: an address with an account in another practice is
+    # invited as any new one (its link then tells the address's owner, portal/auth.py).
+    user = User.get_or_none((User.practice == client.practice_id) & (User.email == email))
     if user is None:
         user = User.create(
             practice=client.practice_id,

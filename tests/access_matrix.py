@@ -54,6 +54,8 @@ ACCESS = {
     "auth.set_password": EVERYONE,
     "auth.change_password": SIGNED_IN,
     "auth.totp_setup": STAFF,
+    "two_step.login_recovery": EVERYONE,
+    "two_step.recovery_codes_page": STAFF,
     "webhooks.stripe_webhook": EVERYONE,  # Stripe's signature is the check
     # --- provider home and owner settings -------------------------------------------------
     "provider.home": STAFF,

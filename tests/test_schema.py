@@ -303,3 +303,50 @@ def test_migration_0032_keeps_the_payers_date_of_a_payment_by_hand_and_takes_it_
     assert r.up() == list(reversed(reverted))
     assert ClaimPosting.get_by_id(typed.id).paid_on is None  # dropped with the column
     _refused(lambda: ClaimPosting.delete().where(ClaimPosting.id == before.id).execute())
+
+
+def test_migration_0030_lets_an_address_be_invited_in_two_practices_and_takes_it_back(app, world):
+    """user.email: unique in a practice and among users with a password, no longer over
+    the whole server; down refuses while an address has users in two practices, and
+    otherwise brings the server-wide unique back, every user and reference kept."""
+    from portal.models import User, UserSession
+
+    r = runner()
+    (name,) = [m.name for m in r.status() if m.name.startswith("0030")]
+    a, b = world.a, world.b
+    shared = User.create(
+        practice=a.practice, email=b.therapist.email, name="Invited", role="frontdesk"
+    )
+    # One address, one account: a second password for it is refused; so is a second user
+    # of one practice.
+    for practice, password in ((a.practice, "x"), (b.practice, None)):
+        with pytest.raises(IntegrityError), database.atomic():
+            User.create(
+                practice=practice, email=b.therapist.email, role="frontdesk", password_hash=password
+            )
+    with pytest.raises(IntegrityError), database.atomic():
+        User.update(password_hash="x").where(User.id == shared.id).execute()
+    with pytest.raises(RuntimeError, match="1 e-mail address"):
+        r.down(name)
+    assert name in {m.name for m in r.status() if m.applied}
+
+    User.delete().where(User.id == shared.id).execute()
+    with app.test_request_context():
+        UserSession.create(
+            user=b.therapist, token_hash="h", last_seen_at=clock.utcnow(), created_at=clock.utcnow()
+        )
+    count = User.select().count()
+    reverted = r.down(name)  # and every later migration
+    assert reverted[-1] == name
+    assert User.select().count() == count
+    with pytest.raises(IntegrityError), database.atomic():
+        User.create(practice=a.practice, email=b.therapist.email, role="frontdesk")
+    if not IS_POSTGRES:
+        assert database.execute_sql("PRAGMA foreign_key_check").fetchall() == []
+        sql = database.execute_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'user_session'"
+        ).fetchone()[0]
+        assert "REFERENCES user (id)" in sql
+    assert r.up() == list(reversed(reverted))
+    User.create(practice=a.practice, email=b.therapist.email, name="Again", role="frontdesk")
+    assert UserSession.get(UserSession.token_hash == "h").user_id == b.therapist.id

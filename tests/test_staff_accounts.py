@@ -346,3 +346,56 @@ def test_an_invitation_spent_by_disabling_is_not_said_to_work_after_enabling(app
     assert "Link works until" not in status
     assert "Link no longer works: resend it." in status
     assert "Resend invitation" in row.group(0)
+
+
+# --- the private calendar link of a disabled user -------------------------------------------
+
+
+def _feed_path(app, provider):
+    from portal.services import calendar as cal_service
+
+    with app.test_request_context():
+        return f"/calendar/{cal_service.new_feed_token(provider)}.ics"
+
+
+def test_disabling_a_therapist_ends_their_calendar_link_for_good(app, world):
+    a = world.a
+    path = _feed_path(app, a.provider)
+    anon = app.test_client()
+    assert anon.get(path).status_code == 200
+    owner = app.test_client()
+    login(owner, a.owner)
+    owner.post(f"/provider/settings/staff/{a.therapist.id}/toggle")
+    assert not User.get_by_id(a.therapist.id).active
+    assert anon.get(path).status_code == 404
+    row = AuditLog.get(AuditLog.action == "calendar_feed.revoke")
+    assert (row.object_type, row.object_id, row.practice_id) == (
+        "provider",
+        a.provider.id,
+        a.practice.id,
+    )
+    assert row.user_id == a.owner.id and row.detail == "user disabled"
+    page = owner.get(f"/provider/schedule/feed/{a.provider.id}").get_data(as_text=True)
+    assert "no calendar link of theirs works while they are disabled" in page
+    assert "No link is active." in page
+    # Enabled again, the old link stays dead; a new one works.
+    owner.post(f"/provider/settings/staff/{a.therapist.id}/toggle")
+    assert User.get_by_id(a.therapist.id).active
+    assert anon.get(path).status_code == 404
+    assert anon.get(_feed_path(app, a.provider)).status_code == 200
+    # Another practice's therapist's link was never touched.
+    assert anon.get(_feed_path(app, world.b.provider)).status_code == 200
+
+
+def test_a_calendar_link_of_a_user_disabled_before_the_fix_does_not_work(app, world):
+    """A user disabled by hand, or before disabling ended the link, leaves an active feed
+    row: the feed refuses it while the user is disabled, like an unknown token."""
+    a = world.a
+    path = _feed_path(app, a.provider)
+    other = _feed_path(app, a.provider2)  # a record without a login of its own
+    User.update(active=False).where(User.id == a.therapist.id).execute()
+    anon = app.test_client()
+    r = anon.get(path)
+    assert r.status_code == 404
+    assert r.get_data() == anon.get("/calendar/not-a-token.ics").get_data()
+    assert anon.get(other).status_code == 200

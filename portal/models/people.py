@@ -71,7 +71,10 @@ class Client(BaseModel):
 
 class User(BaseModel):
     practice = ForeignKeyField(Practice, backref="users", on_delete="RESTRICT")
-    email = CharField(unique=True)  # stored lower-case
+    # Stored lower-case. Unique in a practice, and among users with a password (an address
+    # logs in to one account); an invitation not accepted yet may share its address with a
+    # user of another practice (migration 0030): portal.sessions.account_for picks.
+    email = CharField(index=True)
     name = CharField(default="")
     role = CharField()
     password_hash = CharField(null=True)  # null until an invitation is accepted
@@ -153,6 +156,17 @@ class UserToken(BaseModel):
     expires_at = DateTimeField()
     used_at = DateTimeField(null=True)
     next_path = CharField(default="")  # where the link leads once used (a local path)
+
+
+class RecoveryCode(BaseModel):
+    """A one-time code that stands in for the authenticator app's (a lost phone). Only a
+    salt and sha256(salt + code) are kept: portal/services/recovery_codes.py."""
+
+    user = ForeignKeyField(User, backref="recovery_codes", on_delete="CASCADE")
+    salt = CharField()
+    code_hash = CharField()
+    created_at = created_field()
+    used_at = DateTimeField(null=True)
 
 
 class LoginAttempt(BaseModel):

@@ -238,27 +238,23 @@ def staff():
         provider_id = form.provider.data or None
         if provider_id and not scoped(Provider).where(Provider.id == provider_id).exists():
             abort(404)
-        if User.select().where(User.email == email).exists():
-            form.email.errors.append("A user with this e-mail already exists.")
-            status = 400
-        elif form.role.data == ROLE_THERAPIST and not provider_id:
+        if form.role.data == ROLE_THERAPIST and not provider_id:
             form.provider.errors.append(
                 "Choose the therapist record for this user (add it under Providers first)."
             )
             status = 400
         else:
-            with database.atomic("IMMEDIATE"):
-                user = User.create(
-                    practice=current_user.practice_id,
-                    email=email,
-                    name=form.name.data.strip(),
-                    role=form.role.data,
-                    provider=provider_id,
-                )
-                tokens.send_invite(user, current_user.practice)
-                audit.record("user.invite", obj=user, detail=user.role)
-            flash(_invited(email), "success")
-            return redirect(url_for("provider.staff"))
+            name, role = form.name.data.strip(), form.role.data
+            try:
+                staff_service.invite(current_user.practice, email, name, role, provider_id)
+            except staff_service.AlreadyHere:
+                # Only a user of this practice is said to exist (one of another practice
+                # is invited like anyone new: the owner must not learn of them).
+                form.email.errors.append("A user with this e-mail already exists.")
+                status = 400
+            else:
+                flash(_invited(email), "success")
+                return redirect(url_for("provider.staff"))
     elif request.method == "POST":
         status = 400
     return _staff_page(form, status)

@@ -9,10 +9,11 @@ import hashlib
 import secrets
 
 from icalendar import Calendar, Event
+from peewee import fn
 
 from portal import audit, clock
 from portal.db import database
-from portal.models import Appointment, AppointmentType, CalendarFeedToken
+from portal.models import Appointment, AppointmentType, CalendarFeedToken, User
 from portal.models.scheduling import CANCELLED_STATUSES
 
 PRODID = "-//Massage practice portal//scheduling//EN"
@@ -96,21 +97,39 @@ def new_feed_token(provider, user=None):
     return token
 
 
+def _revoke(provider_id):
+    return (
+        CalendarFeedToken.update(revoked_at=clock.utcnow())
+        .where((CalendarFeedToken.provider == provider_id) & CalendarFeedToken.revoked_at.is_null())
+        .execute()
+    )
+
+
 def revoke_feed(provider, user=None):
     with database.atomic("IMMEDIATE"):
-        n = (
-            CalendarFeedToken.update(revoked_at=clock.utcnow())
-            .where(
-                (CalendarFeedToken.provider == provider.id) & CalendarFeedToken.revoked_at.is_null()
-            )
-            .execute()
-        )
+        n = _revoke(provider.id)
         audit.record(
             "calendar_feed.revoke",
             user=user,
             practice_id=provider.practice_id,
             object_type="provider",
             object_id=provider.id,
+        )
+    return n
+
+
+def end_feed_of_disabled(provider_id, practice_id):
+    """A disabled user's calendar link stops for good (enabling them again does not bring
+    it back: they make a new one). Runs inside the caller's transaction; returns how many
+    links were ended (0 or 1), audited when one was."""
+    n = _revoke(provider_id) if provider_id else 0
+    if n:
+        audit.record(
+            "calendar_feed.revoke",
+            practice_id=practice_id,
+            object_type="provider",
+            object_id=provider_id,
+            detail="user disabled",
         )
     return n
 
@@ -123,14 +142,26 @@ def active_feed(provider):
     )
 
 
+def login_disabled(provider):
+    """Whether a user of `provider` is disabled: its links answer nothing meanwhile."""
+    return User.select().where((User.provider == provider.id) & ~User.active).exists()
+
+
 def feed_for_token(token):
-    """The active CalendarFeedToken row for a secret, or None."""
+    """The active CalendarFeedToken row for a secret, or None. A link whose provider's user
+    is disabled answers None too, whatever the row says: a link made before disabling
+    ended it, or a user disabled by hand, must not keep showing the schedule."""
     if not token or len(token) > 200:
         return None
+    disabled = User.select(User.id).where(
+        (User.provider == CalendarFeedToken.provider) & ~User.active
+    )
     return (
         CalendarFeedToken.select()
         .where(
-            (CalendarFeedToken.token_hash == _hash(token)) & CalendarFeedToken.revoked_at.is_null()
+            (CalendarFeedToken.token_hash == _hash(token))
+            & CalendarFeedToken.revoked_at.is_null()
+            & ~fn.EXISTS(disabled)
         )
         .first()
     )

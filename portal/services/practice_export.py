@@ -43,6 +43,7 @@ from portal.services import jobs, uploads
 SKIPPED_TABLES = {
     "user_session": "login sessions (token hashes)",
     "user_token": "one-time links (token hashes)",
+    "recovery_code": "two-step recovery codes (hashes)",
     "login_attempt": "throttling of failed logins",
     "stripe_event": "Stripe's event log, shared by every practice of this server",
     "data_export": "these exports themselves",
@@ -51,6 +52,7 @@ SECRET_COLUMNS = {
     "password_hash",
     "totp_secret",
     "token_hash",
+    "code_hash",
     "password_enc",
     "private_key_enc",
     "token",

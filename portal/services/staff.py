@@ -6,12 +6,13 @@ keeps pointing at them)."""
 import datetime as dt
 from typing import NamedTuple
 
-from peewee import fn
+from peewee import IntegrityError, fn
 
-from portal import audit, clock
-from portal.db import database
+from portal import audit, clock, tokens
+from portal.db import database, unique_violation
 from portal.models import ROLE_FRONTDESK, Appointment, User, UserToken
 from portal.models.scheduling import STATUS_BOOKED, STATUS_CHECKED_IN
+from portal.services import calendar, recovery_codes
 from portal.sessions import revoke_sessions
 
 
@@ -50,9 +51,36 @@ def visits_ahead(provider_ids):
     }
 
 
+class AlreadyHere(ValueError):
+    """The address is already a user's in this practice (staff or client)."""
+
+
+def invite(practice, email, name, role, provider_id):
+    """A new staff user of `practice`, invited by a one-time link; returns the user, or
+    raises AlreadyHere. Only the practice's own users count: an address with an account in
+    another practice is invited exactly as a new one (nothing the owner sees differs), and
+    its link, once followed, tells only the address's owner (portal/auth.py)."""
+    taken = User.select().where((User.practice == practice.id) & (User.email == email))
+    if taken.exists():
+        raise AlreadyHere(email)
+    try:
+        with database.atomic("IMMEDIATE"):
+            user = User.create(
+                practice=practice.id, email=email, name=name, role=role, provider=provider_id
+            )
+            tokens.send_invite(user, practice)
+            audit.record("user.invite", obj=user, detail=user.role)
+    except IntegrityError as exc:  # invited twice at the same moment
+        if not unique_violation(exc, "user"):
+            raise
+        raise AlreadyHere(email) from None
+    return user
+
+
 def set_active(user, active):
-    """Enable or disable a staff user. Disabling ends their sessions everywhere and spends
-    their open one-time links (an invitation sent earlier must not let them in). Returns
+    """Enable or disable a staff user. Disabling ends their sessions everywhere, spends
+    their open one-time links (an invitation sent earlier must not let them in) and ends
+    their private calendar link for good (enabling them again does not revive it). Returns
     their visits ahead (Ahead) when disabled with some, else None."""
     with database.atomic("IMMEDIATE"):
         User.update(active=active).where(User.id == user.id).execute()
@@ -64,6 +92,7 @@ def set_active(user, active):
         UserToken.update(used_at=clock.utcnow()).where(
             (UserToken.user == user.id) & UserToken.used_at.is_null()
         ).execute()
+        calendar.end_feed_of_disabled(user.provider_id, user.practice_id)
         ahead = visits_ahead([user.provider_id]).get(user.provider_id)
         detail = f"ended {ended} session{'s' if ended != 1 else ''}"
         detail += f"; {ahead.words()}" if ahead else ""
@@ -88,9 +117,11 @@ def change_role(user, role, provider_id):
 
 
 def reset_two_step(user, detail=""):
-    """For a lost phone: two-step login off, their sessions ended; they log in with the
-    password alone and set it up again (at once, if the practice requires it)."""
+    """For a lost phone: two-step login off, their recovery codes gone, their sessions
+    ended; they log in with the password alone and set it up again (at once, if the
+    practice requires it), with new codes."""
     with database.atomic("IMMEDIATE"):
         User.update(totp_enabled=False, totp_secret=None).where(User.id == user.id).execute()
+        recovery_codes.clear(user)
         revoke_sessions(user, "two-step login reset")
         audit.record("user.totp_reset", obj=user, detail=detail)

@@ -31,6 +31,10 @@
       ev.stopPropagation();
     }
   }, true);
+  // A print button: <button data-print> (the recovery codes' sheet).
+  document.addEventListener("click", function (ev) {
+    if (ev.target.closest("[data-print]")) { window.print(); }
+  });
   // A refused form: bring the first field with an error into view and focus it.
   document.addEventListener("DOMContentLoaded", function () {
     var bad = document.querySelector("[aria-invalid=true]");

@@ -34,6 +34,7 @@ def calendar_feed(provider_id):
         "provider/schedule/feed.html",
         provider=provider,
         active=cal_service.active_feed(provider),
+        login_disabled=cal_service.login_disabled(provider),
         new_url=new_url,
         form=form,
     )

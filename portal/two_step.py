@@ -1,0 +1,140 @@
+"""Two-step recovery codes, for a lost phone: log in with one instead of the app's code,
+and make new ones (the old ones stop working). The codes themselves, and why they are kept
+as they are: portal/services/recovery_codes.py. TOTP itself and the login: portal/auth.py.
+"""
+
+from flask import Blueprint, flash, redirect, request, session, url_for
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from portal import audit
+from portal.access import deny
+from portal.auth import after_login_url, codes_page, pending_two_step_user, verify_totp
+from portal.db import database
+from portal.device_cookies import remember_device, trusted_device
+from portal.htmx import render
+from portal.services import recovery_codes
+from portal.sessions import (
+    lockout_minutes,
+    note_attempt,
+    start_session,
+    throttle_message,
+    verify_password,
+)
+
+bp = Blueprint("two_step", __name__)
+
+
+def init_app(app):
+    app.register_blueprint(bp)
+
+
+class RecoveryLoginForm(FlaskForm):
+    code = StringField(
+        "Recovery code",
+        validators=[
+            DataRequired(message="Enter one of your recovery codes."),
+            Length(max=40, message="A recovery code looks like abcd-efgh-jkmn-pqrs."),
+        ],
+    )
+
+
+class NewCodesForm(FlaskForm):
+    proof = PasswordField(
+        "Your password, or the 6-digit code from your app",
+        validators=[DataRequired(message="Enter your password or your app's code.")],
+    )
+
+
+@bp.route("/login/recovery", methods=["GET", "POST"])
+def login_recovery():
+    """The second step with a recovery code instead of the app's: each code works once;
+    a wrong one counts towards the login's lockout as a wrong app code does."""
+    user = pending_two_step_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    form = RecoveryLoginForm()
+    status = 200
+    if form.validate_on_submit():
+        device = trusted_device(user)
+        minutes = lockout_minutes(user.email, audit.client_ip(), device)
+        if minutes:
+            form.code.errors.append(throttle_message(minutes))
+            audit.record("login.throttled", user=user, detail="recovery code")
+            return render("auth/recovery_login.html", form=form), 429
+        left = recovery_codes.use(user, form.code.data)
+        if left is not None:
+            next_url = session.get("next")
+            start_session(user)
+            _flash_left(left)
+            return remember_device(redirect(after_login_url(user, next_url)), user)
+        note_attempt(user.email, False, device)
+        audit.record("login.failed", user=user, detail="bad recovery code")
+        form.code.errors.append(
+            "That is not one of your recovery codes, or it was used before. Each works once."
+        )
+        status = 401
+    elif request.method == "POST":
+        status = 400
+    return render("auth/recovery_login.html", form=form), status
+
+
+def _flash_left(left):
+    codes = f"{left} recovery code{'s' if left != 1 else ''}"
+    if left <= recovery_codes.FEW:
+        flash(
+            f"You logged in with a recovery code: {codes} left. Make new ones now under "
+            "your account, Two-step login.",
+            "warning",
+        )
+    else:
+        flash(f"You logged in with a recovery code: {codes} left.", "info")
+
+
+@bp.route("/account/recovery-codes", methods=["GET", "POST"])
+@login_required
+def recovery_codes_page():
+    """How many codes are left, and new ones for the password or an app code (a session
+    left open must not be enough to take them)."""
+    user = current_user._get_current_object()
+    if not user.is_staff:
+        deny()
+    if not user.totp_enabled:
+        return redirect(url_for("auth.totp_setup"))
+    form = NewCodesForm()
+    status = 200
+    if form.validate_on_submit():
+        minutes = lockout_minutes(user.email, audit.client_ip())
+        if minutes:
+            form.proof.errors.append(throttle_message(minutes))
+            audit.record("login.throttled", user=user, detail="new recovery codes")
+            status = 429
+        elif not _proven(user, form.proof.data):
+            note_attempt(user.email, False)
+            audit.record("login.failed", user=user, detail="new recovery codes: bad proof")
+            form.proof.errors.append("That is neither your password nor your app's code.")
+            status = 400
+        else:
+            with database.atomic("IMMEDIATE"):
+                codes = recovery_codes.replace(user, "new codes asked for")
+            return codes_page(codes)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        "auth/recovery_codes_manage.html",
+        form=form,
+        left=recovery_codes.left(user),
+        few=recovery_codes.FEW,
+        count=recovery_codes.COUNT,
+    ), status
+
+
+def _proven(user, proof):
+    """Whether `proof` is the user's password or a current code of their app."""
+    proof = proof or ""
+    digits = proof.replace(" ", "")
+    if len(digits) == 6 and digits.isdigit() and verify_totp(user, digits):
+        return True
+    return verify_password(user, proof)
