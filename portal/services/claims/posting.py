@@ -354,7 +354,9 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         if not split.last:
             share_note = "The client's share is settled with the claim's next answer in this 835."
         elif share.settles_client_share(claim, answer, whole):
-            invoice, share_note = share.client_invoice(claim, whole.by_reason, payer_name, user)
+            invoice, share_note = share.client_invoice(
+                claim, whole.by_reason, payer_name, user, remittance if split.earlier else None
+            )
         _write_postings(claim, answer, remittance_claim, invoice, note, user, now)
         problems = _problems(claim, answer, result, share_note, keep=bool(split.earlier))
         history.event(
