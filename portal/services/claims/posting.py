@@ -345,6 +345,9 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         }
         if answer.payer_claim_number:
             values["payer_claim_number"] = answer.payer_claim_number[:255]
+            values["frequency_code"] = claim_status.frequency_when_numbered(
+                new, claim.frequency_code, claim.submitted_at is not None
+            )
         Claim.update(**values).where(Claim.id == claim.id).execute()
         _add_lines(answer)
         claim = Claim.get_by_id(claim.id)
