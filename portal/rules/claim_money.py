@@ -157,25 +157,30 @@ class AgingRow:
 
 
 NOT_RECEIVED = "Rejected, not with the payer"
+CORRECTING = "Being corrected, sent earlier"
 
 
 @dataclass
 class AgingTable:
-    """What payers owe, per payer, and what is owed on claims no payer received (rejected,
-    or being fixed after a rejection: rules.claim_status.never_received), apart; the
-    totals are both together."""
+    """What payers owe, per payer, on the claims they have as they were sent; apart, what
+    is owed on claims being corrected (sent earlier, edited back to draft or ready: the
+    payer has the earlier sending, the correction waits on the practice) and on claims no
+    payer received (rejected, or being fixed after a rejection:
+    rules.claim_status.never_received); the totals are the three together."""
 
     rows: list[AgingRow]  # one per payer, in payer order: what the payer has
-    totals: AgingRow  # everything owed: the payers' rows and the line not with a payer
+    totals: AgingRow  # everything owed: the payers' rows and the lines apart
     not_received: AgingRow = field(default_factory=lambda: AgingRow(NOT_RECEIVED))
+    correcting: AgingRow = field(default_factory=lambda: AgingRow(CORRECTING))
 
     @property
     def payers(self) -> AgingRow:
         """The payers' rows summed ("All payers")."""
         row = AgingRow("All payers")
         for b in BUCKETS:
-            row.buckets[b] = self.totals.buckets[b] - self.not_received.buckets[b]
-            row.counts[b] = self.totals.counts[b] - self.not_received.counts[b]
+            apart = self.not_received, self.correcting
+            row.buckets[b] = self.totals.buckets[b] - sum(r.buckets[b] for r in apart)
+            row.counts[b] = self.totals.counts[b] - sum(r.counts[b] for r in apart)
         return row
 
 

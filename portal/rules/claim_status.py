@@ -11,6 +11,7 @@ How to call (the service writes the change and its history row in one transactio
     new = check_transition(claim.status, READY)        # raises InvalidTransition
     new = status_after_edit(claim.status)              # DRAFT (or raises for a void claim)
     freq = frequency_for_resend(claim.status, payer_claim_number)   # "1" or "7"
+    freq = frequency_when_numbered(claim.status, claim.frequency_code, sent_before)
     needs_void_claim(claim.status)                     # True: send a frequency-8 claim
     status_for_277ca("A7")                             # REJECTED; None: no change
     status_for_999("R")                                # REJECTED; None: no change
@@ -123,6 +124,21 @@ def frequency_for_resend(status_before_edit: str, payer_claim_number: str = "") 
     if status_before_edit in PAYER_HAS_IT and payer_claim_number.strip():
         return CORRECTED
     return ORIGINAL
+
+
+def frequency_when_numbered(current: str, frequency: str, sent_before: bool) -> str:
+    """CLM05-3 once the payer gives its claim number (an 835 or 277CA answering the
+    earlier sending, or the number typed in): a claim being corrected (sent before, edited
+    back to draft or ready) goes out as a corrected claim (7) replacing the one the payer
+    has, not as a second original, which the payer would deny as a duplicate (CARC 18).
+    Any other claim keeps its frequency.
+
+    frequency_when_numbered(DRAFT, ORIGINAL, True) == CORRECTED
+    frequency_when_numbered(DRAFT, ORIGINAL, False) == ORIGINAL   # never sent
+    """
+    if current in BEING_CORRECTED and sent_before and frequency == ORIGINAL:
+        return CORRECTED
+    return frequency
 
 
 def needs_void_claim(current: str) -> bool:

@@ -9,18 +9,27 @@ on_date, policy=None) -> the valid row or None.
 
 Visits used on a referral or an authorization are counted from completed visits of an
 appointment type billed to insurance inside its date range, plus the visits used before
-it was entered here (`visits_used_before`).
+it was entered here (`visits_used_before`). A referral or authorization belongs to one
+policy (or, with none named, to any): only the visits billed to that policy count, so a
+client's new policy (another payer, a new member ID) does not use up the old one's, nor
+the old one's visits the new one's. A visit is billed to the policies of its claims (void
+ones left out); a visit with no claim yet to the policies its claims will go to: the
+newest active primary and secondary in effect on its day (claims/data.active_policy). A
+verification's visits a year count the same way, those billed to its policy.
 """
 
 import datetime as dt
 import json
 from functools import cached_property
 
+from peewee import JOIN
+
 from portal import clock
 from portal.db import database, q
 from portal.models import (
     BenefitsVerification,
     CardImage,
+    Claim,
     InsurancePolicy,
     IntakeSubmission,
     Payer,
@@ -28,6 +37,7 @@ from portal.models import (
     Referral,
 )
 from portal.models.scheduling import STATUS_COMPLETED, Appointment, AppointmentType
+from portal.rules import claim_status
 from portal.rules import coverage as rules
 from portal.rules.money import format_cents as _format_cents
 from portal.services import reads
@@ -55,24 +65,38 @@ def _utc_bounds(practice, start, end):
 
 
 def _billed_visits_query(client_id):
+    """The client's completed visits of insurance-billed types, a row per claim billing
+    each (its policy; None for a visit with no claim but void ones)."""
     return (
-        Appointment.select(Appointment.starts_at)
+        Appointment.select(Appointment.id, Appointment.starts_at, Claim.policy)
         .join(AppointmentType)
+        .switch(Appointment)
+        .join(
+            Claim,
+            JOIN.LEFT_OUTER,
+            on=(Claim.appointment == Appointment.id) & (Claim.status != claim_status.VOID),
+        )
         .where(
             (Appointment.client == client_id)
             & (Appointment.status == STATUS_COMPLETED)
             & (AppointmentType.bill_insurance == True)  # noqa: E712
         )
+        .order_by(Appointment.starts_at, Appointment.id)
     )
 
 
-def billed_visits(client, start, end=None):
-    """Completed visits of insurance-billed types for `client` from `start` through `end`."""
-    lo, hi = _utc_bounds(client.practice, start, end)
-    q = _billed_visits_query(client.id).where(Appointment.starts_at >= lo)
-    if hi is not None:
-        q = q.where(Appointment.starts_at < hi)
-    return q.count()
+def billed_visits(client, start, end=None, policy=None):
+    """Completed visits of insurance-billed types for `client` from `start` through `end`,
+    billed to `policy` (a policy or its id; None: any)."""
+    return ClientInsurance(client).billed_visits(start, end, policy)
+
+
+def visits_before(appointment, start_date, policy=None):
+    """The client's billed visits from `start_date` (local) up to `appointment`, this one
+    left out, billed to `policy` (None: any): what a referral or authorization had used
+    before the visit (the claim build's count)."""
+    ins = ClientInsurance(appointment.client, appointment.practice)
+    return ins.billed_visits(start_date, policy=policy, before=appointment)
 
 
 def _policies_query(client_id):
@@ -186,20 +210,55 @@ class ClientInsurance:
         )
 
     @cached_property
-    def _visit_starts(self):
-        return [
-            t for (t,) in reads.rows("coverage.visit_starts", _billed_visits_query, self._values)
-        ]
+    def _visits(self):
+        """[(visit id, start, frozenset of the policy ids its claims went to)]."""
+        found = {}
+        for visit_id, starts_at, policy_id in reads.rows(
+            "coverage.billed_visits", _billed_visits_query, self._values
+        ):
+            _, _, ids = found.setdefault(visit_id, (visit_id, starts_at, set()))
+            if policy_id is not None:
+                ids.add(policy_id)
+        return [(i, t, frozenset(ids)) for i, t, ids in found.values()]
 
-    def billed_visits(self, start, end=None):
+    @property
+    def _tz(self):
+        return (self.practice or self.client.practice).tz
+
+    def billed_to(self, starts_at, claimed=frozenset()):
+        """The policy ids a visit is billed to: those of its claims, or with none yet, the
+        newest active primary and secondary in effect on its day (as claims pick them)."""
+        if claimed:
+            return claimed
+        day = clock.local_date(starts_at, self._tz)
+        out = set()
+        for rank in ("primary", "secondary"):
+            found = [p for p in self.policies if p.active and p.rank == rank and p.covers(day)]
+            if found:
+                out.add(max(found, key=_id).id)
+        return frozenset(out)
+
+    def billed_visits(self, start, end=None, policy=None, before=None):
+        """Visits from `start` through `end` (local dates), billed to `policy` (a policy or
+        its id; None: any), and before the visit `before` (not counting it) when given."""
         lo, hi = _utc_bounds(self.practice or self.client.practice, start, end)
-        return sum(1 for t in self._visit_starts if t >= lo and (hi is None or t < hi))
+        policy_id = getattr(policy, "id", policy)
+        n = 0
+        for visit_id, t, claimed in self._visits:
+            if t < lo or (hi is not None and t >= hi):
+                continue
+            if before is not None and (visit_id == before.id or t >= before.starts_at):
+                continue
+            if policy_id is None or policy_id in self.billed_to(t, claimed):
+                n += 1
+        return n
 
 
 def _billed(doc, start, end, ins):
+    """The visits billed to the document's policy (any, for one naming none) in its dates."""
     if ins is not None:
-        return ins.billed_visits(start, end)
-    return billed_visits(doc.client, start, end)
+        return ins.billed_visits(start, end, doc.policy_id)
+    return billed_visits(doc.client, start, end, doc.policy_id)
 
 
 def referral_used(ref, ins=None):
@@ -262,9 +321,9 @@ def verification_summary(v, ins=None):
         # From the day of the call on: a visit that day (the call is made before it) cannot
         # be in the payer's count of visits used yet.
         if ins is not None:
-            since = ins.billed_visits(v.verified_on)
+            since = ins.billed_visits(v.verified_on, policy=v.policy_id)
         else:
-            since = billed_visits(v.client, v.verified_on)
+            since = billed_visits(v.client, v.verified_on, policy=v.policy_id)
         left = rules.visits_left(v.visits_per_year, v.visits_used, since)
         parts.append(f"{left} of {v.visits_per_year} visits left")
     if v.referral_required:
@@ -311,7 +370,8 @@ def visit_warnings(client, on_date, ins=None):
             rules.stale_verification(payer.name, v.verified_on, on_date, v.plan_year_month)
         )
     elif v.visits_per_year is not None:
-        used = ins.billed_visits(v.verified_on, on_date - dt.timedelta(days=1))
+        # the visits billed to this policy: a replaced policy's are not this payer's count
+        used = ins.billed_visits(v.verified_on, on_date - dt.timedelta(days=1), policy.id)
         if rules.visits_left(v.visits_per_year, v.visits_used, used) == 0:
             warnings.append(rules.no_visits_left(payer.name, v.visits_per_year, v.verified_on))
     need_ref = payer.referral_required or bool(v and v.referral_required)
@@ -456,8 +516,9 @@ def _current(model, status_fn, client, on_date, policy=None):
     q = model.select().where((model.client == client.id) & model.active)
     if policy is not None:
         q = q.where((model.policy == policy.id) | model.policy.is_null())
+    ins = ClientInsurance(client)
     for row in q.order_by(model.id.desc()):
-        if status_fn(row, on_date)[0] in ("ok", "last"):
+        if status_fn(row, on_date, ins)[0] in ("ok", "last"):
             return row
     return None
 

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from portal.models import Claim, ClaimBatch, ClaimEvent, ClaimProblem, X12Counter
-from portal.services.claims import acks, batches
+from portal.services.claims import acks, batches, life
 from portal.services.claims.acks import AckError
 from portal.x12 import answers
 from tests.claims import factories as cf
@@ -197,3 +197,20 @@ def test_a_999_error_names_whose_detail_is_wrong_and_where_it_is_fixed(
     assert f"Segment {segment} ({party}) at position {position}" in p.message
     assert p.fix_where == where and p.message.endswith(fix), p.message
     assert f"({party})" in ClaimBatch.get_by_id(batch.id).ack_detail
+
+
+def test_a_277ca_numbering_a_claim_being_corrected_makes_the_correction_a_replacement(sent):
+    """The first claim was edited back to draft after its file went out, before any answer
+    (no payer number: it would go out again as an original). The 277CA accepting the
+    sending the payer has gives its number: the correction now goes out as a corrected
+    claim (frequency 7) replacing it, not as a duplicate original."""
+    a, _, made = sent(42)
+    line = made[0].lines.get()
+    edited = life.edit_line(made[0], line.id, units=line.units, modifiers="", pointers="A",
+                            charge_cents=line.charge_cents + 500)  # fmt: skip
+    assert (edited.status, edited.frequency_code) == ("draft", "1")
+    acks.apply_277ca(a.practice.id, _text("277ca_one_rejected.txt"))
+    first, _, third = _claims(made)
+    assert (first.payer_claim_number, first.frequency_code) == ("BHH26336000101", "7")
+    assert first.status == "draft"  # the correction is the desk's to finish and send
+    assert (third.status, third.frequency_code) == ("accepted", "1")  # not corrected: as is

@@ -34,8 +34,9 @@ def _history(claim, *moves):
 @pytest.fixture
 def owed(app, ctx, world, monkeypatch):
     """Regence's claims, $125.00 each: what Regence has (submitted 5 days ago, accepted
-    45, a correction of an accepted claim 100) and what it never received (rejected 10
-    days ago; rejected 40 days ago and being fixed, back to draft)."""
+    45; and a correction of an accepted claim 100, counted apart as being corrected:
+    tests/claims/test_aging_correcting.py) and what it never received (rejected 10 days
+    ago; rejected 40 days ago and being fixed, back to draft)."""
     monkeypatch.setattr(clock, "utcnow", lambda: NOW)
     a = world.a
     payer = cf.payer(a.practice, name="Regence")
@@ -71,15 +72,17 @@ def test_rejected_claims_are_owed_on_a_line_apart_from_the_payers(app, client, o
     a, has, never = owed
     table = queries.aging(a.owner, TODAY)
     (regence,) = table.rows
-    assert regence.buckets == {"0-30": 25000, "31-60": 12500, "61-90": 0, "90+": 12500}
+    assert regence.buckets == {"0-30": 25000, "31-60": 12500, "61-90": 0, "90+": 0}
+    assert table.correcting.buckets == {"0-30": 0, "31-60": 0, "61-90": 0, "90+": 12500}
     assert table.not_received.buckets == {"0-30": 12500, "31-60": 12500, "61-90": 0, "90+": 0}
     assert table.not_received.count == 2
-    assert table.payers.total_cents == 50000 and table.payers.count == 4
+    assert table.payers.total_cents == 37500 and table.payers.count == 3
     assert table.totals.total_cents == 75000 and table.totals.count == 6  # adds up
 
     login(client, a.frontdesk)
     page = html.unescape(client.get("/provider/claims/aging").get_data(as_text=True))
-    assert "$500.00" in _row(page, "All payers")[4]
+    assert "$375.00" in _row(page, "All payers")[4]
+    assert "$125.00" in _row(page, "Being corrected, sent earlier")[4]
     rejected = _row(page, "Rejected, not with the payer")
     assert "$125.00" in rejected[0] and "1 claim" in rejected[0] and "—" in rejected[2]
     assert "$250.00" in rejected[4] and "2 claims" in rejected[4]
@@ -101,7 +104,8 @@ def test_the_report_and_the_work_list_say_who_has_the_claims(app, client, owed):
     a, has, never = owed
     report = reports.build(a.practice, TODAY - dt.timedelta(days=120), TODAY)
     assert report.receivable_cents == queries.aging(a.owner, TODAY).totals.total_cents
-    assert (report.with_payers_cents, report.not_received_cents) == (50000, 25000)
+    assert (report.with_payers_cents, report.not_received_cents) == (37500, 25000)
+    assert report.correcting_cents == 12500
     by_label = {s.label: (s.count, s.balance_cents) for s in report.statuses}
     assert by_label[reports.CORRECTING_LABEL] == (1, 12500)  # the numbered one only
     assert by_label[reports.FIXING_LABEL] == (1, 12500)
@@ -116,7 +120,9 @@ def test_the_report_and_the_work_list_say_who_has_the_claims(app, client, owed):
     page = html.unescape(client.get(f"/provider/reports?start={start}&end={TODAY}").get_data(
         as_text=True))  # fmt: skip
     assert (
-        "Owed by payers on these claims (billed, not settled): <strong>$500.00</strong>; "
+        "Owed by payers on these claims (billed, not settled): <strong>$375.00</strong>; "
+        "being corrected, sent earlier (owed on the earlier sending, the correction to "
+        "send): <strong>$125.00</strong>; "
         "rejected, not with the payer (owed once fixed and sent again): <strong>$250.00"
         "</strong>; in all <strong>$750.00</strong>."
     ) in page

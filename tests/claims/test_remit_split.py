@@ -6,7 +6,16 @@ SQLite file; every file passes pyx12 first and the same file again changes nothi
 
 import pytest
 
-from portal.models import Claim, ClaimLine, ClaimProblem, Invoice, Remittance, RemittanceClaim
+from portal.models import (
+    Claim,
+    ClaimEvent,
+    ClaimLine,
+    ClaimProblem,
+    Invoice,
+    Remittance,
+    RemittanceClaim,
+)
+from portal.services import invoicing
 from portal.services.claims import unmatched
 from tests.claims.era import interchange, transaction
 from tests.claims.test_remit_edges import (
@@ -44,25 +53,50 @@ def _posted_rows(claim):
     )
 
 
-# A split claim's cases (its CLPs, the payment, what the claim and its lines end with), one
-# table for the claim posted from one file and for it matched by hand
+# ... a copay in one CLP (and a line denied), a deductible in the other: one invoice of the
+# client's share of the whole claim, its reasons named.
+COPAY_AND_DENIED = ["CLP*V91P1*1*160*47*25*12*BHH9101*11*1",
+                    "SVC*HC:97124*90*47**3", "DTM*472*20261102", "CAS*CO*45*18", "CAS*PR*3*25",
+                    "SVC*HC:97140*70*0**2", "DTM*472*20261102", "CAS*CO*96*70"]  # fmt: skip
+DEDUCTIBLE = ["CLP*V91P1*1*60*28*20*12*BHH9102*11*1", "SVC*HC:97124*60*28**2",
+              "DTM*472*20261102", "CAS*CO*45*12", "CAS*PR*1*20"]  # fmt: skip
+SHARE = [(4500, [("Copay", 2500), ("Deductible", 2000)])]
+
+
+def _invoices(claim, live=False):
+    """[(total, [(what, cents)])] of the client's invoices, oldest first (live: not void)."""
+    found = Invoice.select().where(Invoice.client == claim.client_id).order_by(Invoice.id)
+    if live:
+        found = found.where(Invoice.status != "void")
+    return [(inv.total_cents, sorted((ln.description.split(":")[0], ln.amount_cents)
+                                     for ln in inv.lines)) for inv in found]  # fmt: skip
+
+
+# A split claim's cases (its CLPs, the payment, what the claim and its lines end with, the
+# invoices of the client's share), one table for the claim posted from one file and for it
+# matched by hand
 SPLIT_CASES = pytest.mark.parametrize(
-    "body, payment, money, lines, denied",
+    "body, payment, money, lines, denied, invoices",
     [
         (LINES_1_2_PAID + LINE_3_PAID, "176", ("paid", 17600, 0, 4400, 0),
-         [(7200, 1800), (5600, 1400), (4800, 1200)], []),
+         [(7200, 1800), (5600, 1400), (4800, 1200)], [], []),
         (LINES_1_2_PAID + LINE_3_DENIED, "128", ("partially_paid", 12800, 0, 3200, 6000),
-         [(7200, 1800), (5600, 1400), (0, 0)], ["97124: $60.00 not paid"]),
+         [(7200, 1800), (5600, 1400), (0, 0)], ["97124: $60.00 not paid"], []),
         (LINE_3_DENIED + LINES_1_2_PAID, "128", ("partially_paid", 12800, 0, 3200, 6000),
-         [(7200, 1800), (5600, 1400), (0, 0)], ["97124: $60.00 not paid"]),
+         [(7200, 1800), (5600, 1400), (0, 0)], ["97124: $60.00 not paid"], []),
+        (COPAY_AND_DENIED + DEDUCTIBLE, "75", ("partially_paid", 7500, 4500, 3000, 7000),
+         [(4700, 1800), (0, 0), (2800, 1200)], ["97140: $70.00 not paid"], SHARE),
+        (DEDUCTIBLE + COPAY_AND_DENIED, "75", ("partially_paid", 7500, 4500, 3000, 7000),
+         [(4700, 1800), (0, 0), (2800, 1200)], ["97140: $70.00 not paid"], SHARE),
     ],
-    ids=["both paid", "paid then denied", "denied then paid"],
+    ids=["both paid", "paid then denied", "denied then paid", "copay then deductible",
+         "deductible then copay"],
 )  # fmt: skip
 
 
 @SPLIT_CASES
 def test_a_claim_split_over_two_clps_takes_its_status_from_both(
-    side, body, payment, money, lines, denied
+    side, body, payment, money, lines, denied, invoices
 ):
     c = submitted(side, "V91P1", lines=THREE_LINES)
     text = interchange([transaction(body, payment=payment, trace="EFT91")])
@@ -75,7 +109,7 @@ def test_a_claim_split_over_two_clps_takes_its_status_from_both(
     assert [r.status_code for r in _posted_rows(c)] == [
         s.split("*")[2] for s in body if s.startswith("CLP*")
     ]
-    assert not Invoice.select().where(Invoice.client == c.client_id).exists()
+    assert _invoices(c) == invoices  # one for the claim's whole share, or none
 
 
 def test_a_split_claims_client_share_is_invoiced_once_and_both_problems_kept(side):
@@ -154,12 +188,14 @@ def _unmatched(practice_id):
 
 @SPLIT_CASES
 def test_a_split_claim_matched_by_hand_ends_as_if_posted_from_one_file(
-    side, body, payment, money, lines, denied
+    side, body, payment, money, lines, denied, invoices
 ):
     """Both CLPs name a claim the practice does not have (the payer mistyped CLP01): the
     desk matches them to the claim one at a time, and the claim ends as the one-file
     import above leaves it (its status from both answers, each line paid once, the
-    denial kept), not as the last CLP alone says."""
+    denial kept, one invoice of the client's share of the whole claim), not as the last
+    CLP alone says. The first match's invoice, nothing paid on it, is replaced by it (an
+    issued invoice never changes: it is voided)."""
     c = submitted(side, "V91P1", lines=THREE_LINES)
     typo = [s.replace("CLP*V91P1*", "CLP*V91PX*") for s in body]
     text = interchange([transaction(typo, payment=payment, trace="EFT94")])
@@ -172,6 +208,9 @@ def test_a_split_claim_matched_by_hand_ends_as_if_posted_from_one_file(
     problems = [p.message for p in ClaimProblem.select().where(ClaimProblem.claim == c.id)]
     assert [m.split(" — ")[0] for m in problems] == denied
     assert Remittance.get_by_id(result.remittances[0].id).unmatched_count == 0
+    assert _invoices(c, live=True) == invoices
+    replaced = Invoice.select().where((Invoice.client == c.client_id) & (Invoice.status == "void"))
+    assert [inv.paid_cents for inv in replaced] == [0] * (len(_invoices(c)) - len(invoices))
 
 
 def test_a_split_claims_second_clp_matched_by_hand_adds_to_the_one_posted(side):
@@ -206,3 +245,37 @@ def test_twin_clps_matched_by_hand_each_post_their_own_line(side):
         unmatched.match_line(line, c, user=side.frontdesk)
     assert claim_money_of(c) == ("paid", 14400, 0, 3600, 0)
     assert _lines(c) == [(7200, 1800), (7200, 1800)]
+
+
+def test_a_split_claims_share_posted_at_import_then_matched_by_hand_is_one_invoice(side):
+    """The copay's CLP posted at import (invoiced then: it was the claim's last answer in
+    the file), the deductible's matched by hand: the copay's invoice, unpaid, is replaced
+    by one of the whole share, and the claim's history says so."""
+    c = submitted(side, "V97P1", lines=THREE_LINES)
+    first = [s.replace("V91P1", "V97P1") for s in COPAY_AND_DENIED]
+    second = [s.replace("V91P1", "V97PX") for s in DEDUCTIBLE]
+    text = interchange([transaction(first + second, payment="75", trace="EFT97")])
+    result = imported(side.practice.id, text)
+    (early,) = Invoice.select().where(Invoice.client == c.client_id)
+    assert early.total_cents == 2500
+    out = unmatched.match_line(result.unmatched[0], c, user=side.frontdesk)
+    assert _invoices(c, live=True) == SHARE and out.invoice.total_cents == 4500
+    assert Invoice.get_by_id(early.id).status == "void"
+    last = ClaimEvent.select().where(ClaimEvent.claim == c.id).order_by(ClaimEvent.id.desc())
+    assert f"it replaces {early.number}, voided" in last.first().reason
+
+
+def test_a_paid_share_invoice_is_kept_and_the_rest_invoiced(side):
+    """The client paid the first CLP's copay before the second CLP was matched: that
+    invoice stands, and the deductible is invoiced on its own."""
+    c = submitted(side, "V98P1", lines=THREE_LINES)
+    typo = [s.replace("CLP*V91P1*", "CLP*V98PX*") for s in COPAY_AND_DENIED + DEDUCTIBLE]
+    result = imported(side.practice.id, interchange([transaction(typo, payment="75",
+                                                                 trace="EFT98")]))  # fmt: skip
+    lines = _unmatched(side.practice.id)
+    unmatched.match_line(lines["BHH9101"], c, user=side.frontdesk)
+    (first,) = Invoice.select().where(Invoice.client == c.client_id)
+    invoicing.record_payment(first, method="cash", amount_cents=2500, user=side.frontdesk)
+    unmatched.match_line(lines["BHH9102"], c, user=side.frontdesk)
+    assert _invoices(c, live=True) == [(2500, [("Copay", 2500)]), (2000, [("Your share", 2000)])]
+    assert Remittance.get_by_id(result.remittances[0].id).unmatched_count == 0

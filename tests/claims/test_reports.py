@@ -130,7 +130,8 @@ def test_csv_tables(books):
 def test_a_billed_claim_being_corrected_stays_a_receivable_everywhere(ctx, world):
     """Sent on Sep 10 (the payer numbered it), edited back to draft for a corrected claim:
     the payer still owes on the bill. The aging table counts it by its date of service
-    (the correction does not make the debt younger), the claims-by-status report shows it
+    (the correction does not make the debt younger), on its line of claims being
+    corrected, the claims-by-status report shows it
     as a correction to send with its open balance, and the work list asks to send it
     again. A claim never sent and a void one are no receivable."""
     a = world.a
@@ -151,9 +152,9 @@ def test_a_billed_claim_being_corrected_stays_a_receivable_everywhere(ctx, world
              day=dt.date(2026, 9, 3), submitted_at=sent, payer_claim_number="RG78")  # fmt: skip
 
     table = queries.aging(a.owner, today)
-    (row,) = table.rows
-    assert row.buckets == {"0-30": 0, "31-60": 0, "61-90": 0, "90+": 9500}  # Sep 1: 91 days
-    assert table.totals.count == 1
+    assert table.rows == []  # on the line of claims being corrected, not the payer's row
+    assert table.correcting.buckets == {"0-30": 0, "31-60": 0, "61-90": 0, "90+": 9500}
+    assert table.totals.count == 1  # Sep 1: 91 days
 
     report = reports.build(a.practice, dt.date(2026, 9, 1), dt.date(2026, 9, 30))
     by_label = {s.label: (s.count, s.balance_cents) for s in report.statuses}

@@ -111,6 +111,22 @@ def test_ar_aging_per_payer():
     assert table.totals.total_cents == 65000 and table.totals.payer == "All payers"
 
 
+def test_the_lines_apart_are_not_the_payers():
+    """What is being corrected and what no payer received are in the total owed, not in
+    "All payers": the three add up to it."""
+    totals = money.AgingRow("Total owed", buckets={"0-30": 300, "31-60": 50, "61-90": 0,
+                                                   "90+": 20})  # fmt: skip
+    totals.counts.update({"0-30": 3, "31-60": 1, "90+": 1})
+    table = money.AgingTable([], totals)
+    table.correcting.add("0-30", 100)
+    table.not_received.add("90+", 20)
+    assert table.payers.buckets == {"0-30": 200, "31-60": 50, "61-90": 0, "90+": 0}
+    assert table.payers.count == 3
+    assert table.correcting.payer == money.CORRECTING == "Being corrected, sent earlier"
+    parts = table.payers.total_cents + table.correcting.total_cents
+    assert parts + table.not_received.total_cents == totals.total_cents
+
+
 def test_ar_aging_of_nothing():
     table = money.ar_aging([], TODAY)
     assert table.rows == [] and table.totals.total_cents == 0

@@ -98,6 +98,22 @@ def test_frequency_when_sent_again(before, payer_number, frequency):
 
 
 @pytest.mark.parametrize(
+    "current, frequency, sent_before, result",
+    [
+        (DRAFT, cs.ORIGINAL, True, cs.CORRECTED),  # being corrected: replaces the numbered one
+        (READY, cs.ORIGINAL, True, cs.CORRECTED),
+        (DRAFT, cs.CORRECTED, True, cs.CORRECTED),
+        (DRAFT, cs.ORIGINAL, False, cs.ORIGINAL),  # never sent: nothing to replace
+        (SUBMITTED, cs.ORIGINAL, True, cs.ORIGINAL),  # as sent: the number changes nothing
+        (PAID, cs.ORIGINAL, True, cs.ORIGINAL),
+        (VOID, cs.VOIDED, True, cs.VOIDED),
+    ],
+)
+def test_frequency_once_the_payer_numbers_the_claim(current, frequency, sent_before, result):
+    assert cs.frequency_when_numbered(current, frequency, sent_before) == result
+
+
+@pytest.mark.parametrize(
     "current, number, result",
     [
         (DRAFT, "", VOID),  # never sent: void here only

@@ -339,7 +339,10 @@ def _apply_claim_277(claim, cs, source_name, result, now, batch=None):
     """Apply a status to the claim as it is now (its latest sending, `batch`)."""
     trace = cs.clearinghouse_trace
     if cs.payer_claim_number and cs.payer_claim_number != claim.payer_claim_number:
-        Claim.update(payer_claim_number=cs.payer_claim_number[:255]).where(
+        freq = claim_status.frequency_when_numbered(
+            claim.status, claim.frequency_code, claim.submitted_at is not None
+        )
+        Claim.update(payer_claim_number=cs.payer_claim_number[:255], frequency_code=freq).where(
             Claim.id == claim.id
         ).execute()
     if cs.rejected:

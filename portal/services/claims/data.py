@@ -11,12 +11,8 @@ billing provider are is read from the client, policy, payer and practice as they
 so a fix made on those pages shows on the claim at its next check.
 """
 
-import datetime as dt
-
 from portal.models import (
-    Appointment,
     AppointmentMinutes,
-    AppointmentType,
     Claim,
     ClaimDiagnosis,
     ClaimLine,
@@ -27,13 +23,11 @@ from portal.models import (
     PriorAuthorization,
     Referral,
 )
-from portal.models.scheduling import STATUS_COMPLETED
 from portal.rules import claim_status, coding
 from portal.rules import claims as rules
 from portal.rules.claim_build import split_provider_name
 from portal.rules.coverage import OK_STATES
 from portal.rules.coverage import state as coverage_state
-from portal.rules.slots import to_utc
 from portal.services import charting, coverage
 
 
@@ -165,30 +159,19 @@ def rendering_info(provider, settings):
 # --- referral and authorization -----------------------------------------------------------
 
 
-def visits_before(appointment, start_date):
+def visits_before(appointment, start_date, policy_id=None):
     """Completed insurance-billed visits of the client from `start_date` (local) up to this
-    visit, this one left out: what a referral or authorization had used before it."""
-    practice = appointment.practice
-    lo = to_utc(dt.datetime.combine(start_date, dt.time()), practice.tz)
-    return (
-        Appointment.select(Appointment.id)
-        .join(AppointmentType)
-        .where(
-            (Appointment.client == appointment.client_id)
-            & (Appointment.status == STATUS_COMPLETED)
-            & (AppointmentType.bill_insurance == True)  # noqa: E712
-            & (Appointment.starts_at >= lo)
-            & (Appointment.starts_at < appointment.starts_at)
-            & (Appointment.id != appointment.id)
-        )
-        .count()
-    )
+    visit, this one left out, billed to the policy `policy_id` (None: any): what a referral
+    or authorization of that policy had used before it (services.coverage counts them)."""
+    return coverage.visits_before(appointment, start_date, policy_id)
 
 
 def referral_info(ref, appointment):
     first, last = split_provider_name(ref.referring_name)
     used = (ref.visits_used_before or 0) + (
-        visits_before(appointment, ref.referral_date) if appointment is not None else 0
+        visits_before(appointment, ref.referral_date, ref.policy_id)
+        if appointment is not None
+        else 0
     )
     return rules.ReferralInfo(
         referring_first_name=first,
@@ -204,7 +187,9 @@ def referral_info(ref, appointment):
 
 def authorization_info(auth, appointment):
     used = (auth.visits_used_before or 0) + (
-        visits_before(appointment, auth.start_date) if appointment is not None else 0
+        visits_before(appointment, auth.start_date, auth.policy_id)
+        if appointment is not None
+        else 0
     )
     return rules.AuthorizationInfo(
         number=auth.number,

@@ -10,7 +10,8 @@ ClaimEvent (who, when, why) and one audit row.
     edit_line(claim, line_id, units=3, modifiers="59", pointers="A,B", charge_cents=9000)
     remove_line(claim, line_id); set_diagnoses(claim, ["M54.50"]); set_place_of_service(
     claim, "12"); set_referral(claim, referral_or_None); set_authorization(claim, auth)
-    set_payer_claim_number(claim, "PAYER123")            # no status change
+    set_payer_claim_number(claim, "PAYER123")            # no status change (a correction:
+                                                          # frequency 7 from then on)
     void(claim, reason); close(claim, reason); appeal(claim, reason); hold(claim, reason)
     use_note_minutes(claim)       # the check-out minutes set to the signed note's
 
@@ -387,8 +388,12 @@ def set_payer_claim_number(claim, number, *, user=None):
         if c.status == cs.VOID:
             raise ClaimError("This claim is void.")
         c.payer_claim_number = number
+        # a claim being corrected now replaces the one the payer numbered (not a duplicate)
+        c.frequency_code = cs.frequency_when_numbered(
+            c.status, c.frequency_code, c.submitted_at is not None
+        )
         c.updated_at = clock.utcnow()
-        c.save(only=[Claim.payer_claim_number, Claim.updated_at])
+        c.save(only=[Claim.payer_claim_number, Claim.frequency_code, Claim.updated_at])
         history.event(c, "edited", user=user, reason="The payer's claim number was entered.")
         if c.status in CHECKABLE:
             history.store_problems(c, history.validate(c))

@@ -372,6 +372,9 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         }
         if answer.payer_claim_number:
             values["payer_claim_number"] = answer.payer_claim_number[:255]
+            values["frequency_code"] = claim_status.frequency_when_numbered(
+                new, claim.frequency_code, claim.submitted_at is not None
+            )
         Claim.update(**values).where(Claim.id == claim.id).execute()
         _add_lines(answer)
         claim = Claim.get_by_id(claim.id)
@@ -381,7 +384,9 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
         if not split.last:
             share_note = "The client's share is settled with the claim's next answer in this 835."
         elif share.settles_client_share(claim, answer, whole):
-            invoice, share_note = share.client_invoice(claim, whole.by_reason, payer_name, user)
+            invoice, share_note = share.client_invoice(
+                claim, whole.by_reason, payer_name, user, remittance if split.earlier else None
+            )
         _write_postings(claim, answer, remittance_claim, invoice, note, user, now, paid_on)
         problems = _problems(claim, answer, result, share_note, keep=bool(split.earlier))
         history.event(

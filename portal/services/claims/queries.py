@@ -13,6 +13,7 @@ import datetime as dt
 
 from peewee import JOIN, SQL, Case, fn
 
+from portal import clock
 from portal.models import (
     Claim,
     ClaimDiagnosis,
@@ -49,9 +50,11 @@ HELD = "held"  # a list filter beside the statuses: claims a problem holds
 # ... and the claims the aging table counts (receivable, with a balance): its payers'
 # cells link here (what the payer has) ...
 OWED = "owed"
-# ... and its line of what no payer received (rejected, or being fixed after that)
+# ... its line of what no payer received (rejected, or being fixed after that) ...
 NOT_RECEIVED = "not_received"
-FILTERS = (HELD, OWED, NOT_RECEIVED)
+# ... and its line of claims being corrected (sent earlier, edited back to draft or ready)
+CORRECTING = "correcting"
+FILTERS = (HELD, OWED, NOT_RECEIVED, CORRECTING)
 AGES = claim_money.BUCKETS
 # Claims the payer has been billed for and that may still bring money: the receivables
 # (rules.claim_status.is_receivable; receivable_sql below adds a claim being corrected).
@@ -98,15 +101,31 @@ def not_received_sql():
 
 
 def with_payer_sql():
-    """Receivables the payer has: billed and not settled, or being corrected."""
+    """Receivables the payer has as they were sent: billed and not settled. A claim being
+    corrected is owed on its earlier sending, but what comes of it waits on the practice's
+    correction: the aging table's line apart (being_corrected_sql)."""
     has_it = sorted(set(AR_STATUSES) - {cs.REJECTED})
-    return Claim.status.in_(has_it) | being_corrected_sql()
+    return Claim.status.in_(has_it)
 
 
 def receivable_sql():
     """The claims whose open balance is owed on a bill (aging, reports, work list): what
-    payers have and what no payer received."""
+    payers have, what is being corrected and what no payer received."""
     return Claim.status.in_(AR_STATUSES) | being_corrected_sql() | fixing_rejected_sql()
+
+
+# What a claim is, besides its status, as the list and the aging table tell it apart.
+APART_NONE, APART_NOT_RECEIVED, APART_CORRECTING = 0, 1, 2
+
+
+def apart_sql():
+    """APART_NOT_RECEIVED for a rejected claim or one being fixed after a rejection,
+    APART_CORRECTING for one being corrected after it was sent, else APART_NONE."""
+    return Case(
+        None,
+        [(not_received_sql(), APART_NOT_RECEIVED), (being_corrected_sql(), APART_CORRECTING)],
+        APART_NONE,
+    )
 
 
 def balance_sql():
@@ -143,6 +162,17 @@ class Row:
     balance_cents: int
     client_name: str
     payer_name: str
+    apart: int = APART_NONE  # apart_sql
+    sent_on: dt.date | None = None  # the sending the payer has (local date), for a correction
+
+    @property
+    def correcting(self):
+        """Sent earlier and being corrected: the payer has the earlier sending."""
+        return self.apart == APART_CORRECTING
+
+    @property
+    def sent_day(self):
+        return f"{self.sent_on:%b %d, %Y}" if self.sent_on else ""
 
     @property
     def day(self):
@@ -160,8 +190,8 @@ class Row:
 
 def _list_query(q, on, status=None, payer=None, first=None, last=None, offset=0):
     """The list's query; `on` says which filters are on (held, status, payer, first, last,
-    owed, not received), the values are given for those."""
-    held, by_status, by_payer, from_date, to_date, owed, not_received = on
+    owed, not received, being corrected), the values are given for those."""
+    held, by_status, by_payer, from_date, to_date, owed, not_received, correcting = on
     q = q.select(
         Claim.id,
         Claim.service_date,
@@ -175,6 +205,8 @@ def _list_query(q, on, status=None, payer=None, first=None, last=None, offset=0)
         Client.preferred_name,
         Client.last_name,
         Payer.name,
+        apart_sql().alias("apart"),
+        Claim.submitted_at,
     )
     q = (
         q.join(Client, on=(Claim.client == Client.id))
@@ -185,8 +217,10 @@ def _list_query(q, on, status=None, payer=None, first=None, last=None, offset=0)
         q = q.where(Claim.held & (Claim.status != cs.VOID))
     if owed:  # what aging() sums in the payers' rows
         q = q.where(with_payer_sql() & (balance_sql() > 0))
-    if not_received:  # ... and on its line of claims no payer received
+    if not_received:  # ... on its line of claims no payer received ...
         q = q.where(not_received_sql() & (balance_sql() > 0))
+    if correcting:  # ... and on its line of claims being corrected
+        q = q.where(being_corrected_sql() & (balance_sql() > 0))
     if by_status:
         q = q.where(Claim.status == status)
     if by_payer:
@@ -216,6 +250,7 @@ def claim_rows(user, *, status="", payer_id=None, age="", page=1, today=None):
         last is not None,
         status == OWED,
         status == NOT_RECEIVED,
+        status == CORRECTING,
     )
     values = {"offset": (page - 1) * PAGE}
     for name, value in (
@@ -229,6 +264,7 @@ def claim_rows(user, *, status="", payer_id=None, age="", page=1, today=None):
     found = scoped_rows(
         ("claims.list", on), Claim, user, lambda q, **v: _list_query(q, on, **v), values
     )
+    tz = user.practice.tz
     rows = []
     for (
         cid,
@@ -243,9 +279,16 @@ def claim_rows(user, *, status="", payer_id=None, age="", page=1, today=None):
         pref,
         last_,
         payer,
+        apart,
+        sent_at,
     ) in found:
         name = f"{pref or first_} {last_}"
-        rows.append(Row(cid, day, st, bool(held), pcn, freq, total, bal, name, payer))
+        sent_on = None
+        if apart == APART_CORRECTING and sent_at is not None:
+            sent_on = clock.local_date(sent_at, tz)
+        rows.append(
+            Row(cid, day, st, bool(held), pcn, freq, total, bal, name, payer, apart, sent_on)
+        )
     return rows[:PAGE], len(rows) > PAGE
 
 
@@ -277,14 +320,13 @@ TOTAL_OWED = "Total owed"
 
 def aging(user, today):
     """Accounts receivable per payer by age of the date of service: the open balance of
-    every claim billed and not settled, or being corrected after it was sent (its age
-    still runs from the visit: the correction does not restart it), as
-    rules.claim_money.ar_aging tables it; what no payer received (rejected, or being
-    fixed after that) on a line apart (table.not_received), in the totals too. SQLite
-    sums the claims per payer, date and whether a payer has them; the buckets are the
-    rules'."""
+    every claim billed and not settled, as rules.claim_money.ar_aging tables it; on lines
+    apart, in the totals too, what is being corrected after it was sent (table.correcting:
+    its age still runs from the visit, the correction does not restart it) and what no
+    payer received (table.not_received: rejected, or being fixed after that). SQLite
+    sums the claims per payer, date and line; the buckets are the rules'."""
     bal = balance_sql()
-    apart = Case(None, [(not_received_sql(), 1)], 0)
+    apart = apart_sql()
     found = scoped_rows(
         "claims.aging",
         Claim,
@@ -303,11 +345,14 @@ def aging(user, today):
     named = {report_rules.named_payer(*r[:5]) for r in found if not r[6]}
     labels = report_rules.distinct_labels(named)
     by_payer, totals = {}, claim_money.AgingRow(TOTAL_OWED)
-    not_received = claim_money.AgingRow(claim_money.NOT_RECEIVED)
-    for payer_id, *_, day, not_with_payer, cents, count in found:
+    lines = {
+        APART_NOT_RECEIVED: claim_money.AgingRow(claim_money.NOT_RECEIVED),
+        APART_CORRECTING: claim_money.AgingRow(claim_money.CORRECTING),
+    }
+    for payer_id, *_, day, line, cents, count in found:
         bucket = claim_money.age_bucket(day, today)
-        if not_with_payer:
-            row = not_received
+        if line in lines:
+            row = lines[line]
         else:
             key = PayerKey(payer_id, labels[("payer", payer_id)])
             row = by_payer.setdefault(key, claim_money.AgingRow(key))
@@ -315,7 +360,9 @@ def aging(user, today):
             r.buckets[bucket] += cents
             r.counts[bucket] += count
     ordered = sorted(by_payer.values(), key=lambda r: str(r.payer).lower())
-    return claim_money.AgingTable(ordered, totals, not_received)
+    return claim_money.AgingTable(
+        ordered, totals, lines[APART_NOT_RECEIVED], lines[APART_CORRECTING]
+    )
 
 
 # --- the claim page -----------------------------------------------------------------------

@@ -109,7 +109,7 @@ class Report:
     @property
     def receivable_cents(self):
         """The open balance owed on bills for the period's claims (as the aging table's
-        total counts): with payers, and rejected (no payer has those)."""
+        total counts): with payers, being corrected, and rejected (no payer has those)."""
         return sum(s.balance_cents for s in self.statuses if s.status in RECEIVABLE_ROWS)
 
     @property
@@ -118,9 +118,14 @@ class Report:
         return sum(s.balance_cents for s in self.statuses if s.status in NOT_RECEIVED_ROWS)
 
     @property
+    def correcting_cents(self):
+        """... of which is being corrected after it was sent (the aging table's line)."""
+        return sum(s.balance_cents for s in self.statuses if s.status == CORRECTING)
+
+    @property
     def with_payers_cents(self):
-        """... and what payers have (the aging table's payers' rows)."""
-        return self.receivable_cents - self.not_received_cents
+        """... and what payers have as it was sent (the aging table's payers' rows)."""
+        return self.receivable_cents - self.not_received_cents - self.correcting_cents
 
     @property
     def liability_cents(self):

@@ -3,7 +3,11 @@ transaction): what the visit's claims put under PR, less what the client was bil
 already (the check-out estimate included), invoiced once the visit's answer is complete
 (every part answered; a primary's share waits for the secondary payer, and is the
 client's when the secondary denies); unpaid estimates above the share are voided first;
-what the client paid beyond the share is told, to refund or keep as a credit."""
+what the client paid beyond the share is told, to refund or keep as a credit. A claim
+the payer split over several CLPs of one 835 gets one invoice of its whole share, however
+its CLPs were posted: when one matched by hand adds to the share an earlier one of the
+same remittance invoiced, that invoice (nothing paid on it) is voided and replaced by one
+for the whole share, as posting all the CLPs from one import makes it."""
 
 from portal.models.billing import (
     INVOICE_OPEN,
@@ -11,7 +15,7 @@ from portal.models.billing import (
     Invoice,
     InvoiceLine,
 )
-from portal.models.claims import Claim, ClaimPosting, ClaimProblem
+from portal.models.claims import Claim, ClaimPosting, ClaimProblem, RemittanceClaim
 from portal.models.insurance import InsurancePolicy
 from portal.rules import claim_status, edi_codes
 from portal.rules.money import format_cents
@@ -152,13 +156,51 @@ def _unpaid_share_invoices(claim):
     ]
 
 
-def client_invoice(claim, by_reason, payer_name, user):
+def _earlier_answer_invoices(claim, remittance):
+    """The open share invoices, nothing paid on them, that earlier answers of `remittance`
+    for `claim` made (a split claim's CLPs matched by hand one at a time, or one posted at
+    import and the next matched by hand)."""
+    made = (
+        ClaimPosting.select(ClaimPosting.invoice)
+        .join(RemittanceClaim, on=(ClaimPosting.remittance_claim == RemittanceClaim.id))
+        .where(
+            (ClaimPosting.claim == claim.id)
+            & (RemittanceClaim.remittance == remittance.id)
+            & ClaimPosting.invoice.is_null(False)
+        )
+    )
+    return list(
+        Invoice.select().where(
+            Invoice.id.in_(made) & (Invoice.status == INVOICE_OPEN) & (Invoice.paid_cents == 0)
+        )
+    )
+
+
+def _replace_earlier(claim, remittance, payer_name, user):
+    """Void the invoices earlier answers of the remittance made for the claim (see
+    _earlier_answer_invoices): the whole share is invoiced once, in their place. Returns the
+    words for the claim's history ('' when none)."""
+    if remittance is None:
+        return ""
+    replaced = _earlier_answer_invoices(claim, remittance)
+    for inv in replaced:
+        invoicing.void_invoice(
+            inv, f"Replaced by one invoice of the claim's whole share ({payer_name})", user=user
+        )
+    if not replaced:
+        return ""
+    return f"it replaces {', '.join(inv.number for inv in replaced)}, voided."
+
+
+def client_invoice(claim, by_reason, payer_name, user, remittance=None):
     """(invoice or None, note): the client's share of the visit not billed yet. When the
     client was asked for more than the payer says they owe, the invoices nothing was paid
     on are voided first (the client is asked for the share, not the estimate); what was
     paid beyond the share is told, to refund or keep as a credit. A visit split into
     claim parts is settled once, when its last part is answered (the check-out estimate
-    was for the whole visit); an overpayment told earlier on another part is cleared."""
+    was for the whole visit); an overpayment told earlier on another part is cleared.
+    `remittance`: the 835 whose earlier answers for the claim this one adds to (a split
+    claim): when it adds to the share, their unpaid invoices are replaced by one."""
     if _has_secondary(claim):
         return None, "The client's share waits for the secondary payer's answer."
     visit = _visit_claims(claim)
@@ -172,6 +214,10 @@ def client_invoice(claim, by_reason, payer_name, user):
     _clear_early_notes(claim, visit)
     owed = sum(c.patient_resp_cents for c in visit if not _has_secondary(c))
     billed = _billed_to_client(claim)
+    note = ""
+    if owed > billed:
+        note = _replace_earlier(claim, remittance, payer_name, user)
+        billed = _billed_to_client(claim) if note else billed
     if owed < billed:
         for inv in _unpaid_share_invoices(claim):
             invoicing.void_invoice(inv, f"Replaced by the share {payer_name} set", user=user)
@@ -195,7 +241,7 @@ def client_invoice(claim, by_reason, payer_name, user):
         user=user,
         note=f"Your share after {payer_name} paid",
     )
-    return inv, ""
+    return inv, note
 
 
 def _share_lines(shares, due, claim, payer_name):

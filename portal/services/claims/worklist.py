@@ -84,6 +84,13 @@ NEXT = {
     "correcting": "Finish the correction and send it: it goes as a corrected claim "
     "(frequency 7, with the payer's claim number) in the next 837P file. Until then the "
     "payer works on the original, and the balance ages from the visit.",
+    # sent, not numbered by the payer yet: sent again now, it would be a second original
+    "correcting_unnumbered": "The payer has the earlier sending but gave no claim number "
+    "for it yet: sent now, the correction would go as a new original, which the payer may "
+    "deny as a duplicate (CARC 18). Wait for the payer's answer to the earlier sending (its "
+    "277CA or payment gives the claim number; enter a number the payer gives by phone on "
+    "the claim), then send it: it goes as a corrected claim (frequency 7). Until then the "
+    "balance ages from the visit.",
     "unmatched": "Find the claim this payment belongs to and match it, or set it aside with "
     "a note.",
     "not_sent": "Fix what stopped it, then press Send again (or download the file and upload "
@@ -174,7 +181,7 @@ def _claim_items(practice_id, due, tz):
                 "correcting",
                 c.submitted_at,
                 _correcting_reason(c, reason, tz),
-                NEXT["correcting"],
+                NEXT[_correcting_next(c)],
                 claim=c,
             )  # fmt: skip
             for c in correcting
@@ -197,6 +204,14 @@ def _correcting_reason(claim, reason, tz):
     return f"First {sent}{number}; edited back to {state} and not sent again. " + reason(
         claim, default
     )
+
+
+def _correcting_next(claim):
+    """How a correction goes out: as a corrected claim replacing the one the payer
+    numbered, or, with no number yet, as an original the payer may take for a duplicate."""
+    if claim.frequency_code == claim_status.CORRECTED:
+        return "correcting"
+    return "correcting_unnumbered"
 
 
 def _filing_item(claim, status, reason, settings=False):
