@@ -229,31 +229,48 @@ def pending_two_step_user():
     return user
 
 
-@bp.route("/login/totp", methods=["GET", "POST"])
-def login_totp():
+def second_step(form_class, template, check, what, wrong, on_success=None):
+    """The login's second step for the user who gave their password: the lockout first,
+    then `check(user, code)`, right when it returns neither None nor False (its result goes
+    to `on_success`); a wrong code counts towards the lockout. `what` names the code in the
+    audit rows, `wrong` is said by the field."""
     user = pending_two_step_user()
     if user is None:
         return redirect(url_for("auth.login"))
-    form = TotpForm()
+    form = form_class()
     status = 200
     if form.validate_on_submit():
         device = trusted_device(user)
         minutes = lockout_minutes(user.email, audit.client_ip(), device)
         if minutes:
             form.code.errors.append(throttle_message(minutes))
-            audit.record("login.throttled", user=user, detail="two-step code")
-            return render("auth/totp_login.html", form=form), 429
-        if verify_totp(user, form.code.data):
+            audit.record("login.throttled", user=user, detail=what[0])
+            return render(template, form=form), 429
+        result = check(user, form.code.data)
+        if result is not None and result is not False:
             next_url = session.get("next")
             start_session(user)
+            if on_success is not None:
+                on_success(result)
             return remember_device(redirect(after_login_url(user, next_url)), user)
         note_attempt(user.email, False, device)
-        audit.record("login.failed", user=user, detail="bad totp code")
-        form.code.errors.append("That code is not right. Check your app and try again.")
+        audit.record("login.failed", user=user, detail=what[1])
+        form.code.errors.append(wrong)
         status = 401
     elif request.method == "POST":
         status = 400
-    return render("auth/totp_login.html", form=form), status
+    return render(template, form=form), status
+
+
+@bp.route("/login/totp", methods=["GET", "POST"])
+def login_totp():
+    return second_step(
+        TotpForm,
+        "auth/totp_login.html",
+        verify_totp,
+        ("two-step code", "bad totp code"),
+        "That code is not right. Check your app and try again.",
+    )
 
 
 def verify_totp(user, code, secret=None):

@@ -3,7 +3,7 @@ and make new ones (the old ones stop working). The codes themselves, and why the
 as they are: portal/services/recovery_codes.py. TOTP itself and the login: portal/auth.py.
 """
 
-from flask import Blueprint, flash, redirect, request, session, url_for
+from flask import Blueprint, flash, redirect, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
@@ -11,15 +11,13 @@ from wtforms.validators import DataRequired, Length
 
 from portal import audit
 from portal.access import deny
-from portal.auth import after_login_url, codes_page, pending_two_step_user, verify_totp
+from portal.auth import codes_page, second_step, verify_totp
 from portal.db import database
-from portal.device_cookies import remember_device, trusted_device
 from portal.htmx import render
 from portal.services import recovery_codes
 from portal.sessions import (
     lockout_minutes,
     note_attempt,
-    start_session,
     throttle_message,
     verify_password,
 )
@@ -52,33 +50,14 @@ class NewCodesForm(FlaskForm):
 def login_recovery():
     """The second step with a recovery code instead of the app's: each code works once;
     a wrong one counts towards the login's lockout as a wrong app code does."""
-    user = pending_two_step_user()
-    if user is None:
-        return redirect(url_for("auth.login"))
-    form = RecoveryLoginForm()
-    status = 200
-    if form.validate_on_submit():
-        device = trusted_device(user)
-        minutes = lockout_minutes(user.email, audit.client_ip(), device)
-        if minutes:
-            form.code.errors.append(throttle_message(minutes))
-            audit.record("login.throttled", user=user, detail="recovery code")
-            return render("auth/recovery_login.html", form=form), 429
-        left = recovery_codes.use(user, form.code.data)
-        if left is not None:
-            next_url = session.get("next")
-            start_session(user)
-            _flash_left(left)
-            return remember_device(redirect(after_login_url(user, next_url)), user)
-        note_attempt(user.email, False, device)
-        audit.record("login.failed", user=user, detail="bad recovery code")
-        form.code.errors.append(
-            "That is not one of your recovery codes, or it was used before. Each works once."
-        )
-        status = 401
-    elif request.method == "POST":
-        status = 400
-    return render("auth/recovery_login.html", form=form), status
+    return second_step(
+        RecoveryLoginForm,
+        "auth/recovery_login.html",
+        recovery_codes.use,
+        ("recovery code", "bad recovery code"),
+        "That is not one of your recovery codes, or it was used before. Each works once.",
+        on_success=_flash_left,
+    )
 
 
 def _flash_left(left):
