@@ -246,18 +246,25 @@ def test_long_words_a_file_too_large_and_the_handling_buttons(
     assert problems_p + problems_t == []
 
 
-def test_a_message_hidden_on_the_tablet_keeps_why_and_is_shown_again(
-    app, live_server, browser, screenshot
-):
-    """The front desk hides a message with a reason on a tablet (1024x768): after a reload
-    the thread says who hid it, when and why; "Show it to the client again" asks first,
-    then the text is back for the client, the hiding still said above it."""
+def _card_thread(app):
+    """The front desk (Sam Front) and a client, Jo, whose thread to the desk holds a card
+    number: (desk user, Jo's user, thread)."""
     with app.test_request_context():
         practice = factories.practice(name="Harbor Massage")
         desk = factories.user(practice, "frontdesk", name="Sam Front")
         jo = factories.client(practice, first_name="Jo", last_name="Avery")
         jo_user = factories.client_user(practice, jo)
         t = threads.start_thread(jo, h.user(jo_user), "Card", "My card is 4242 4242", "frontdesk")
+    return desk, jo_user, t
+
+
+def test_a_message_hidden_on_the_tablet_keeps_why_and_is_shown_again(
+    app, live_server, browser, screenshot
+):
+    """The front desk hides a message with a reason on a tablet (1024x768): after a reload
+    the thread says who hid it, when and why; "Show it to the client again" asks first,
+    then the text is back for the client, the hiding still said above it."""
+    desk, jo_user, t = _card_thread(app)
     tablet_ctx = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
     tablet = tablet_ctx.new_page()
     problems = _watch(tablet, "tablet")
@@ -293,12 +300,7 @@ def test_a_hide_reason_being_typed_survives_a_new_message(app, live_server, brow
     meanwhile. The conversation does not reload over the typed reason: the box says new
     messages came in, and they show once the box is closed (without a page reload)."""
     app.config["MESSAGES_POLL_SECONDS"] = 1
-    with app.test_request_context():
-        practice = factories.practice(name="Harbor Massage")
-        desk = factories.user(practice, "frontdesk", name="Sam Front")
-        jo = factories.client(practice, first_name="Jo", last_name="Avery")
-        jo_user = factories.client_user(practice, jo)
-        t = threads.start_thread(jo, h.user(jo_user), "Card", "My card is 4242 4242", "frontdesk")
+    desk, jo_user, t = _card_thread(app)
     tablet_ctx = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
     tablet = tablet_ctx.new_page()
     problems = _watch(tablet, "tablet")
