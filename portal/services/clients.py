@@ -296,11 +296,8 @@ def update(client, data, version_read, user):
         stored = Client.get_by_id(client.id)
         now = version(stored, fields)
         if version_read != now:
-            differences = [
-                (name, _stored(stored, name), _normal(name, data[name]))
-                for name in fields
-                if (_stored(stored, name) or None) != (_normal(name, data[name]) or None)
-            ]
+            pairs = [(name, _stored(stored, name), _normal(name, data[name])) for name in fields]
+            differences = [p for p in pairs if (p[1] or None) != (p[2] or None)]
             by = audit.last_editor("client", client.id, ("client.create", "client.update"), user)
             raise ClientChanged(differences, now, stored.updated_at, by, not version_read)
         changed = _apply(stored, data)
