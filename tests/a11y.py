@@ -8,6 +8,9 @@ portal's pages can use the same helpers):
 - `small_targets(page, minimum=44)`: the visible controls (links, buttons, form fields,
   summaries, tick boxes with their labels) smaller than `minimum` CSS pixels either way;
   links inside running text (a paragraph's sentence) are exempt, as WCAG allows.
+- `short_targets(page, selector)`: the visible elements of `selector` under 44 px tall.
+  Both wait for the page's load event first: a size read before the stylesheet has come is
+  the bare browser's (a 19 px nav link on a busy machine).
 - `crawl(page, base, start, limit, per_route)`: same-site pages reachable by links from
   `start` (GET only, no downloads, no log-out), a few per route of the URL map.
 """
@@ -89,7 +92,22 @@ SMALL_TARGETS_JS = """(minimum) => {
 
 
 def small_targets(page, minimum=44):
+    page.wait_for_load_state("load")  # the stylesheet applied: sizes read before it are bare
     return page.evaluate(SMALL_TARGETS_JS, minimum)
+
+
+SHORT_TARGETS_JS = """(sel) => Array.from(document.querySelectorAll(sel))
+    .filter(el => el.offsetParent !== null)
+    .map(el => [el.tagName + '.' + el.className + ' ' + (el.textContent || el.name || '')
+                .trim().slice(0, 30), el.getBoundingClientRect().height])
+    .filter(([_, h]) => h < 44)"""
+
+
+def short_targets(page, selector):
+    """[[tag.class text, height]] of the visible elements matching `selector` under 44 px
+    tall, read once the page's load event (its stylesheet) has come."""
+    page.wait_for_load_state("load")
+    return page.evaluate(SHORT_TARGETS_JS, selector)
 
 
 SKIP_PARTS = ("/logout", "/pdf", "/documents/", "/cards/", "/export", ".ics", "/download")

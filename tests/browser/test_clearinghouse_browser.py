@@ -8,11 +8,13 @@ import re
 
 import asyncssh
 import pytest
+from playwright.sync_api import expect
 
 from portal.models import ClaimBatch, ClearinghouseConnection
 from portal.services import clearinghouse as ch
 from portal.services.claims import batches
 from portal.x12 import answers
+from tests.a11y import short_targets
 from tests.browser.test_foundation_browser import TARGETS
 from tests.claims import factories as cf
 from tests.clearinghouse import samples
@@ -28,14 +30,7 @@ CH_TARGETS += ", .choice"
 
 
 def _small_targets(page):
-    return page.evaluate(
-        """(sel) => Array.from(document.querySelectorAll(sel))
-            .filter(el => el.offsetParent !== null)
-            .map(el => [el.tagName + '.' + el.className + ' ' + (el.textContent || el.name || '')
-                        .trim().slice(0, 30), el.getBoundingClientRect().height])
-            .filter(([_, h]) => h < 44)""",
-        CH_TARGETS,
-    )
+    return short_targets(page, CH_TARGETS)
 
 
 def _login(page, base, email):
@@ -84,10 +79,9 @@ def test_owner_sets_up_and_tests_the_clearinghouse(
     page.get_by_label("Receiver name (loop 1000B)").fill("Test Clearinghouse")
     page.get_by_role("button", name="Save clearinghouse settings").click()
     assert "Enter the host name only" in page.locator("#host-error").inner_text()
-    # (portal.js runs deferred: wait for it rather than read the focus before it has run)
-    page.wait_for_function(
-        "document.activeElement && document.activeElement.id === 'host'", timeout=15000
-    )
+    # (portal.js runs deferred: wait for it rather than read the focus before it has run;
+    # not with wait_for_function's string, which polls through eval and the CSP refuses it)
+    expect(page.locator("#host")).to_be_focused(timeout=15000)
     screenshot(page, "clearinghouse-settings-error")
 
     page.get_by_label("SFTP host").fill("127.0.0.1")

@@ -4,9 +4,11 @@ settings, saves, and sees the saved value. Screenshots go to test-artifacts/."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from portal import demo
 from portal.models import AuditLog, Practice
+from tests.a11y import short_targets
 
 pytestmark = pytest.mark.browser
 
@@ -20,14 +22,7 @@ TARGETS = (
 
 
 def _small_targets(page):
-    return page.evaluate(
-        """(sel) => Array.from(document.querySelectorAll(sel))
-            .filter(el => el.offsetParent !== null)
-            .map(el => [el.tagName + '.' + el.className + ' ' + (el.textContent || el.name || '')
-                        .trim().slice(0, 30), el.getBoundingClientRect().height])
-            .filter(([_, h]) => h < 44)""",
-        TARGETS,
-    )
+    return short_targets(page, TARGETS)
 
 
 def _login(page, base, email, password):
@@ -66,10 +61,9 @@ def test_owner_edits_practice_settings(app, live_server, page, screenshot):
     err = page.locator("#npi-error")
     assert "valid check digit" in err.inner_text()
     # The field with the error has the focus (portal.js), so it is in view.
-    # (portal.js runs deferred: wait for it rather than read the focus before it has run)
-    page.wait_for_function(
-        "document.activeElement && document.activeElement.id === 'npi'", timeout=5000
-    )
+    # (portal.js runs deferred: wait for it rather than read the focus before it has run;
+    # not with wait_for_function's string, which polls through eval and the CSP refuses it)
+    expect(page.locator("#npi")).to_be_focused(timeout=15000)
     assert page.locator("#npi").get_attribute("aria-describedby") == "npi-error"
     screenshot(page, "foundation-practice-settings-error")
 

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from portal.services.messaging import threads
 from tests import factories
+from tests.a11y import short_targets
 from tests.messaging import helpers as h
 
 pytestmark = pytest.mark.browser
@@ -39,14 +40,7 @@ def _watch(page, name):
 
 
 def _small_targets(page):
-    return page.evaluate(
-        """(sel) => Array.from(document.querySelectorAll(sel))
-            .filter(el => el.offsetParent !== null)
-            .map(el => [el.tagName + ' ' + (el.textContent || el.name || '').trim().slice(0, 30),
-                        el.getBoundingClientRect().height])
-            .filter(([_, h]) => h < 44)""",
-        TARGETS,
-    )
+    return short_targets(page, TARGETS)
 
 
 def _login(page, base, email, landing):
