@@ -12,7 +12,6 @@ import re
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from peewee import JOIN
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
@@ -21,18 +20,13 @@ from portal.formutil import CsrfForm
 from portal.htmx import render, wants_fragment
 from portal.models.claims import (
     Claim,
-    ClaimAdjustment,
     ClaimLine,
-    ClaimPosting,
-    ClaimWriteOff,
-    Remittance,
-    RemittanceClaim,
 )
 from portal.models.people import DESK_ROLES, STAFF_ROLES
 from portal.provider import bp
 from portal.rules import claim_money, claim_status, edi_codes
 from portal.rules.money import format_cents, parse_dollars
-from portal.services.claims import posting
+from portal.services.claims import posting, queries
 
 ADJ_ROWS = 3
 MAX_CENTS = 99_999_999  # $999,999.99: far past any massage claim, far below overflow
@@ -59,39 +53,12 @@ class Entry:
     errors: list
 
 
-def _history(claim):
-    """The claim's postings, each with `.payment_date` (its 835's BPR16, if any), their
-    adjustments in words, and the write-offs."""
-    postings = list(
-        ClaimPosting.select(ClaimPosting, Remittance.payment_date)
-        .join_from(ClaimPosting, RemittanceClaim, JOIN.LEFT_OUTER,
-                   on=(ClaimPosting.remittance_claim == RemittanceClaim.id))
-        .join_from(RemittanceClaim, Remittance, JOIN.LEFT_OUTER,
-                   on=(RemittanceClaim.remittance == Remittance.id))
-        .where(ClaimPosting.claim == claim.id)
-        .order_by(ClaimPosting.id)
-        .objects()
-    )  # fmt: skip
-    adjustments = {}
-    if postings:
-        for a in ClaimAdjustment.select().where(
-            ClaimAdjustment.posting.in_([p.id for p in postings])
-        ):
-            adjustments.setdefault(a.posting_id, []).append(
-                (a, edi_codes.adjustment_text(a.group_code, a.reason_code))
-            )
-    writeoffs = list(
-        ClaimWriteOff.select().where(ClaimWriteOff.claim == claim.id).order_by(ClaimWriteOff.id)
-    )
-    return postings, adjustments, writeoffs
-
-
 def _lines(claim):
     return list(ClaimLine.select().where(ClaimLine.claim == claim.id).order_by(ClaimLine.position))
 
 
 def _page(claim, entries=None, form_error="", writeoff_form=None, status=200, paid_on_error=""):
-    postings, adjustments, writeoffs = _history(claim)
+    postings, adjustments, writeoffs = queries.payment_history(claim)
     lines = _lines(claim)
     return (
         render(

@@ -16,17 +16,22 @@ from peewee import JOIN, SQL, Case, fn
 from portal import clock
 from portal.models import (
     Claim,
+    ClaimAdjustment,
     ClaimDiagnosis,
     ClaimEvent,
     ClaimLine,
+    ClaimPosting,
     ClaimProblem,
+    ClaimWriteOff,
     Client,
     Payer,
     PriorAuthorization,
     Referral,
+    Remittance,
+    RemittanceClaim,
     User,
 )
-from portal.rules import claim_money
+from portal.rules import claim_money, edi_codes
 from portal.rules import claim_status as cs
 from portal.rules import reports as report_rules
 from portal.services import charting
@@ -426,3 +431,30 @@ def documents(claim):
         .order_by(PriorAuthorization.start_date.desc())
     )
     return refs, auths
+
+
+def payment_history(claim):
+    """The claim's postings, each with `.payment_date` (its 835's BPR16, if any), their
+    adjustments in words, and the write-offs."""
+    postings = list(
+        ClaimPosting.select(ClaimPosting, Remittance.payment_date)
+        .join_from(ClaimPosting, RemittanceClaim, JOIN.LEFT_OUTER,
+                   on=(ClaimPosting.remittance_claim == RemittanceClaim.id))
+        .join_from(RemittanceClaim, Remittance, JOIN.LEFT_OUTER,
+                   on=(RemittanceClaim.remittance == Remittance.id))
+        .where(ClaimPosting.claim == claim.id)
+        .order_by(ClaimPosting.id)
+        .objects()
+    )  # fmt: skip
+    adjustments = {}
+    if postings:
+        for a in ClaimAdjustment.select().where(
+            ClaimAdjustment.posting.in_([p.id for p in postings])
+        ):
+            adjustments.setdefault(a.posting_id, []).append(
+                (a, edi_codes.adjustment_text(a.group_code, a.reason_code))
+            )
+    writeoffs = list(
+        ClaimWriteOff.select().where(ClaimWriteOff.claim == claim.id).order_by(ClaimWriteOff.id)
+    )
+    return postings, adjustments, writeoffs
