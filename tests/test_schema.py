@@ -305,6 +305,35 @@ def test_migration_0032_keeps_the_payers_date_of_a_payment_by_hand_and_takes_it_
     _refused(lambda: ClaimPosting.delete().where(ClaimPosting.id == before.id).execute())
 
 
+def test_migration_0035_dates_a_primarys_answer_by_hand_and_takes_it_back(app, world):
+    """claim_event.paid_on: NULL on the history there was (nothing backfilled: append-
+    only), the typed date on a payment's line posted by hand; still append-only. Down drops
+    it and keeps the history."""
+    r = runner()
+    (name,) = [m.name for m in r.status() if m.name.startswith("0035")]
+    a = world.a
+    with app.test_request_context():
+        claim = cf.claim(a.practice, a.c1, a.provider, status="submitted")
+    kw = {"practice": a.practice, "claim": claim, "action": "posted", "to_status": "paid",
+          "created_at": clock.utcnow()}  # fmt: skip
+    before = ClaimEvent.create(**kw)
+    typed = ClaimEvent.create(**kw, paid_on=dt.date(2026, 11, 20))
+    assert ClaimEvent.get_by_id(before.id).paid_on is None
+    assert ClaimEvent.get_by_id(typed.id).paid_on == dt.date(2026, 11, 20)
+    _refused(lambda: ClaimEvent.update(paid_on=None).where(ClaimEvent.id == typed.id).execute())
+
+    reverted = r.down(name)  # and every later migration
+    assert reverted[-1] == name
+    assert "paid_on" not in {c.name for c in database.get_columns("claim_event")}
+    (count,) = database.execute_sql(
+        "SELECT COUNT(*) FROM claim_event WHERE claim_id = %d" % claim.id
+    ).fetchone()
+    assert count == 2
+    assert r.up() == list(reversed(reverted))
+    assert ClaimEvent.get_by_id(typed.id).paid_on is None  # dropped with the column
+    _refused(lambda: ClaimEvent.delete().where(ClaimEvent.id == before.id).execute())
+
+
 def test_migration_0030_lets_an_address_be_invited_in_two_practices_and_takes_it_back(app, world):
     """user.email: unique in a practice and among users with a password, no longer over
     the whole server; down refuses while an address has users in two practices, and

@@ -252,6 +252,9 @@ class ClaimEvent(BaseModel):
     # The clearinghouse's trace of the sending an acknowledgment answered (277CA REF*D9;
     # migration 0025): a later status with the same trace is about the same sending.
     trace = CharField(default="")
+    # On a payment posted by hand, the payer's date typed from the EOB (claim_posting.
+    # paid_on; migration 0035): the answer's day for a secondary claim (filing, DTP*573).
+    paid_on = DateField(null=True)
     created_at = created_field()
 
 

@@ -1,7 +1,7 @@
 """The date a secondary claim's 837P tells the secondary payer its primary paid (loop
 2330B DTP*573, or 2430 DTP*573 on each line the primary answered): the primary payer's own
 date, as its answer gave it. From an 835, its payment date (BPR16); posted by hand, the
-day it was posted in the practice's zone. The answer is the primary's latest (whose money
+date typed from the EOB, or with none typed the day it was posted in the practice's zone. The answer is the primary's latest (whose money
 AMT*D, SVD and CAS report), on a line the latest that adjudicated that line, while the
 secondary's filing clock starts on the first, read by services/claims/filing.py. Every
 file is validated with pyx12."""
@@ -131,11 +131,38 @@ def test_after_a_reversal_the_837p_dates_the_correction_and_the_clock_the_first(
     assert status.start.day == dt.date(2026, 11, 15) and status.deadline == dt.date(2027, 2, 13)
 
 
-def _by_hand(claim, paid, adjustments):
+def _by_hand(claim, paid, adjustments, paid_on=None):
     line = ClaimLine.get(ClaimLine.claim == claim.id)
     pr = sum(x.cents for x in adjustments if x.group == "PR")
     paid_line = posting.PaidLine(line, paid + pr, paid, tuple(adjustments))
-    posting.post(claim, posting.answer_by_hand([paid_line]))
+    posting.post(claim, posting.answer_by_hand([paid_line]), paid_on=paid_on)
+
+
+def test_a_payment_by_hand_is_dated_by_the_date_typed_from_the_eob(a, payers, at):
+    """The EOB says Nov 12; the desk posts it on Dec 2: the secondary's 837P says Nov 12
+    (2330B and 2430), and its filing clock (the page's and the work list's SQL) starts on
+    Nov 12 too."""
+    primary = _primary(a, payers, "PTYPED")
+    at(dt.datetime(2026, 12, 2, 18))
+    _by_hand(primary, 6000, [Adj("CO", "45", 3000)], paid_on=dt.date(2026, 11, 12))
+    secondary = _secondary(a, payers, primary)
+    tz = Practice.get_by_id(a.practice.id).tz
+
+    (loaded,) = batch837.load_claims(Claim.select().where(Claim.id == secondary.id), tz)
+    assert loaded.primary_paid_date == dt.date(2026, 11, 12)
+    status = filing.standing(Claim.get_by_id(secondary.id), [], dt.date(2026, 12, 2), tz)
+    assert status.start.day == dt.date(2026, 11, 12)
+    assert status.deadline == dt.date(2027, 2, 10)  # 90 days from Nov 12, not from Dec 2
+    # The work list's SQL narrows by the same day: due 8 days before the deadline.
+    due = filing.due(a.practice.id, dt.date(2027, 2, 2), tz)
+    assert [(c.id, s.deadline) for c, s in due] == [(secondary.id, dt.date(2027, 2, 10))]
+
+    segs = _file(a)
+
+    assert in_order([f"CLM*{secondary.patient_control_number}*90***11:B:1*Y*A*Y*Y",
+                     "AMT*D*60", "SVD*BHH01*60*HC:97124**3", "DTP*573*D8*20261112"],
+                    segs), "\n".join(segs)  # fmt: skip
+    assert set(_paid_dates(segs)) == {"DTP*573*D8*20261112"}
 
 
 def test_a_payment_posted_by_hand_is_dated_on_the_practices_day(a, payers, at):

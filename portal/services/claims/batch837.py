@@ -116,9 +116,10 @@ def _attach(claims, tz):
 
 def _paid_date(primary, answers, tz):
     """The date the secondary's 837P says the primary payer paid (DTP*573): the day of the
-    primary's latest answer (filing.answers_by_claim: the 835's payment date, else the day
-    posted in the practice's zone), whose money the 837P reports. None on record (a claim
-    answered before its history kept answers): the local day it was last adjudicated."""
+    primary's latest answer (filing.answers_by_claim: the 835's payment date, or the date
+    typed by hand, else the day posted in the practice's zone), whose money the 837P
+    reports. None on record (a claim answered before its history kept answers): the local
+    day it was last adjudicated."""
     latest = filing.latest_day(answers)
     if latest is not None:
         return latest
@@ -127,8 +128,8 @@ def _paid_date(primary, answers, tz):
 
 def _postings_of(claim_ids, tz):
     """{claim id: [(posting, [adjustments], day)]} in posting order; `day` is the date of
-    the answer the posting belongs to (filing's rule: its 835's payment date, else the
-    day it was posted in the practice's zone `tz`)."""
+    the answer the posting belongs to (filing's rule: its 835's payment date, or the date
+    typed by hand, else the day it was posted in the practice's zone `tz`)."""
     postings = list(
         ClaimPosting.select(ClaimPosting, Remittance.payment_date)
         .join_from(ClaimPosting, RemittanceClaim, JOIN.LEFT_OUTER,
@@ -147,7 +148,7 @@ def _postings_of(claim_ids, tz):
             adjustments.setdefault(a.posting_id, []).append(a)
     out = {}
     for p in postings:
-        day = p.payment_date or clock.local_date(p.created_at, tz)
+        day = p.payment_date or p.paid_on or clock.local_date(p.created_at, tz)
         out.setdefault(p.claim_id, []).append((p, adjustments.get(p.id, []), day))
     return out
 

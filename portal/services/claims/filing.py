@@ -14,7 +14,8 @@ The clock starts on the date of service, or for a secondary claim on its primary
 first answer (rules clock_start): the day of each answer in the primary's history (a
 payer's answer posted, from an 835 or by hand, leaving the claim paid, partly paid or
 denied) is the 835's payment date (BPR16) when the answer came from an 835 that gave one,
-else the day it was posted in the practice's zone. No answer on record: the date of
+or the payer's date typed with a payment posted by hand (claim_event.paid_on, 0035), else
+the day it was posted in the practice's zone. No answer on record: the date of
 service (the strict choice). The same days date the primary's payment on the secondary's
 837P (batch837, DTP*573): there, the latest answer's (answers_by_claim), and on each line
 (loop 2430) the latest answer's that adjudicated that line (batch837._postings_of).
@@ -66,17 +67,17 @@ def is_secondary(claim):
 
 
 def _answer_day(event, tz):
-    """The day of a primary claim's answer: the 835's payment date, else the local day it
-    was posted (an 835 without a payment date, or a payment posted by hand)."""
-    return event.payment_date or clock.local_date(event.created_at, tz)
+    """The day of a primary claim's answer: the 835's payment date, or the payer's date
+    typed with a payment posted by hand, else the local day it was posted."""
+    return event.payment_date or event.paid_on or clock.local_date(event.created_at, tz)
 
 
 def answers_by_claim(primary_ids, tz):
     """{primary claim id: [(day, status), ...]}: the answers in the history of the claims
     `primary_ids`, oldest first, in one statement (a claim with none is left out). Each
     day is the payer's date of the answer: the 835's payment date (BPR16, the remittance's
-    payment_date), else the day it was posted in the practice's zone `tz` (by hand, or an
-    835 without one).
+    payment_date), or the date typed with a payment posted by hand (paid_on), else the day
+    it was posted in the practice's zone `tz` (an 835 without one, or no date typed).
 
     The one source of a primary's answer dates, read two ways for its secondary claim:
     - the filing clock starts on the FIRST answer (rules.clock_start: the strict choice
@@ -89,7 +90,11 @@ def answers_by_claim(primary_ids, tz):
         return out
     for e in (
         ClaimEvent.select(
-            ClaimEvent.claim, ClaimEvent.to_status, ClaimEvent.created_at, Remittance.payment_date
+            ClaimEvent.claim,
+            ClaimEvent.to_status,
+            ClaimEvent.created_at,
+            ClaimEvent.paid_on,
+            Remittance.payment_date,
         )
         .join(Remittance, JOIN.LEFT_OUTER, on=(ClaimEvent.remittance == Remittance.id))
         .where(ClaimEvent.claim.in_(list(primary_ids)) & _IS_ANSWER)
@@ -139,7 +144,9 @@ def _start_sql():
     else the day before the UTC day it was posted (never after the local day in any
     zone): a day early at most, so the SQL takes every claim due, and a few a day from
     it that the rules (with the local day) leave out."""
-    day = fn.COALESCE(Remittance.payment_date, day_before(ClaimEvent.created_at))
+    day = fn.COALESCE(
+        Remittance.payment_date, ClaimEvent.paid_on, day_before(ClaimEvent.created_at)
+    )
     first_answer = (
         ClaimEvent.select(fn.MIN(day))
         .join(Remittance, JOIN.LEFT_OUTER, on=(ClaimEvent.remittance == Remittance.id))
@@ -159,7 +166,11 @@ def _history(claims, tz):
     sends, answers = {}, {}
     for e in (
         ClaimEvent.select(
-            ClaimEvent.claim, ClaimEvent.to_status, ClaimEvent.created_at, Remittance.payment_date
+            ClaimEvent.claim,
+            ClaimEvent.to_status,
+            ClaimEvent.created_at,
+            ClaimEvent.paid_on,
+            Remittance.payment_date,
         )
         .join(Remittance, JOIN.LEFT_OUTER, on=(ClaimEvent.remittance == Remittance.id))
         .where(

@@ -31,9 +31,11 @@ def event(
     batch=None,
     remittance=None,
     trace="",
+    paid_on=None,
 ):
     """Append one row to the claim's history (append-only: the database refuses changes).
-    `trace`: the clearinghouse's trace of the sending an acknowledgment answered."""
+    `trace`: the clearinghouse's trace of the sending an acknowledgment answered; `paid_on`:
+    a payment posted by hand, the payer's date typed from the EOB."""
     return ClaimEvent.create(
         practice=claim.practice_id,
         claim=claim.id,
@@ -46,6 +48,7 @@ def event(
         remittance=getattr(remittance, "id", remittance),
         user=getattr(user, "id", user),
         trace=(trace or "")[:255],
+        paid_on=paid_on,
         created_at=clock.utcnow(),
     )
 

@@ -398,6 +398,7 @@ def post(claim, answer, *, user=None, source="Posted by hand", remittance_claim=
             reason=_reason(source, result, invoice, share_note, old, new, wanted),
             amount_cents=result.paid_cents,
             remittance=remittance,
+            paid_on=paid_on,
         )
         audit.record("claim.post", obj=claim, detail=f"paid {format_cents(result.paid_cents)}",
                      user=user)  # fmt: skip
