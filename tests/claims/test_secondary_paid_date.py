@@ -1,10 +1,10 @@
 """The date a secondary claim's 837P tells the secondary payer its primary paid (loop
 2330B DTP*573, or 2430 DTP*573 on each line the primary answered): the primary payer's own
 date, as its answer gave it. From an 835, its payment date (BPR16); posted by hand, the
-date typed from the EOB, or with none typed the day it was posted in the practice's zone. The answer is the primary's latest (whose money
-AMT*D, SVD and CAS report), on a line the latest that adjudicated that line, while the
-secondary's filing clock starts on the first, read by services/claims/filing.py. Every
-file is validated with pyx12."""
+date typed from the EOB, or with none typed the day it was posted in the practice's zone.
+The answer is the primary's latest (whose money AMT*D, SVD and CAS report), on a line the
+latest that adjudicated that line, while the secondary's filing clock starts on the first,
+read by services/claims/filing.py. Every file is validated with pyx12."""
 
 import datetime as dt
 
