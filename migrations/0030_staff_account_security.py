@@ -105,15 +105,23 @@ def up(migrator, db):
     add_change_triggers(db, "recovery_code")
 
 
-def down(migrator, db):
+def refusal(db):
+    """Why down cannot run, or None (the runner asks before it reverts anything)."""
     shared = db.execute_sql(
         'SELECT COUNT(*) FROM (SELECT email FROM "user" GROUP BY email HAVING COUNT(*) > 1) s'
     ).fetchone()[0]
     if shared:
-        raise RuntimeError(
+        return (
             f"Migration 0030 cannot be undone: {shared} e-mail address(es) belong to users "
             "of more than one practice (invitations made since 0030)."
         )
+    return None
+
+
+def down(migrator, db):
+    reason = refusal(db)
+    if reason:
+        raise RuntimeError(reason)
     # PostgreSQL alters no table with events of its deferred triggers (the render cache's
     # data version, migration 0007) still pending: they fire now.
     ddl.pg(db, "SET CONSTRAINTS ALL IMMEDIATE")

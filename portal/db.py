@@ -12,7 +12,7 @@ import click
 from flask import current_app, g, has_app_context
 from flask.cli import AppGroup
 from peewee import OP, SQL, DatabaseError, Expression, NodeList, Value, fn
-from playhouse.migrations import Runner
+from playhouse.migrations import MigrationError, Runner
 from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from portal import dbcopy, ddl
@@ -255,8 +255,29 @@ def init_app(app):
     app.cli.add_command(db_cli)
 
 
+class CheckedRunner(Runner):
+    """Peewee's runner, whose down() first asks every migration it would revert whether it
+    can be undone (a module's `refusal(db)`: a sentence saying why not, or None), and
+    reverts none of them when one refuses: otherwise the later migrations would already be
+    reverted when an earlier one refused."""
+
+    def down(self, target=None):
+        applied = [m for m in self.status() if m.applied]
+        names = [m.name for m in applied]
+        if target is not None and target in names:
+            applied = applied[names.index(target) :]
+        elif target is None:
+            applied = applied[-1:]
+        for m in reversed(applied):
+            refusal = getattr(m.load(), "refusal", None) if m.path else None
+            reason = refusal(self.database) if refusal else None
+            if reason:
+                raise MigrationError(reason)
+        return super().down(target)
+
+
 def runner():
-    return Runner(database, MIGRATIONS_DIR)
+    return CheckedRunner(database, MIGRATIONS_DIR)
 
 
 def upgrade():
@@ -308,7 +329,10 @@ def down_cmd(target, all_):
             if target is None:
                 click.echo("Nothing to revert.")
                 return
-        reverted = r.down(target)
+        try:
+            reverted = r.down(target)
+        except MigrationError as exc:
+            raise click.ClickException(str(exc)) from None
     click.echo("Reverted: " + ", ".join(reverted) if reverted else "Nothing to revert.")
 
 

@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 from peewee import ForeignKeyField, IntegrityError
+from playhouse.migrations import MigrationError
 
 from portal import clock
 from portal.db import IS_POSTGRES, database, runner
@@ -326,7 +327,7 @@ def test_migration_0035_dates_a_primarys_answer_by_hand_and_takes_it_back(app, w
     assert reverted[-1] == name
     assert "paid_on" not in {c.name for c in database.get_columns("claim_event")}
     (count,) = database.execute_sql(
-        "SELECT COUNT(*) FROM claim_event WHERE claim_id = %d" % claim.id
+        f"SELECT COUNT(*) FROM claim_event WHERE claim_id = {claim.id:d}"
     ).fetchone()
     assert count == 2
     assert r.up() == list(reversed(reverted))
@@ -355,9 +356,14 @@ def test_migration_0030_lets_an_address_be_invited_in_two_practices_and_takes_it
             )
     with pytest.raises(IntegrityError), database.atomic():
         User.update(password_hash="x").where(User.id == shared.id).execute()
-    with pytest.raises(RuntimeError, match="1 e-mail address"):
+    applied = [m.name for m in r.status() if m.applied]
+    with pytest.raises(MigrationError, match="1 e-mail address"):
         r.down(name)
-    assert name in {m.name for m in r.status() if m.applied}
+    # Refused before anything was reverted: the later migrations too are still applied.
+    assert [m.name for m in r.status() if m.applied] == applied
+    result = app.test_cli_runner().invoke(args=["db", "down", "--to", name])
+    assert result.exit_code == 1 and "cannot be undone" in result.output, result.output
+    assert [m.name for m in r.status() if m.applied] == applied
 
     User.delete().where(User.id == shared.id).execute()
     with app.test_request_context():
@@ -376,9 +382,6 @@ def test_migration_0030_lets_an_address_be_invited_in_two_practices_and_takes_it
             "SELECT sql FROM sqlite_master WHERE name = 'user_session'"
         ).fetchone()[0]
         assert "REFERENCES user (id)" in sql
-    # the refused down above had reverted the later migrations before 0030's refused
-    pending = [m.name for m in r.status() if not m.applied]
-    assert pending[0] == name
-    assert r.up() == pending
+    assert r.up() == list(reversed(reverted))
     User.create(practice=a.practice, email=b.therapist.email, name="Again", role="frontdesk")
     assert UserSession.get(UserSession.token_hash == "h").user_id == b.therapist.id
