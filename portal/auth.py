@@ -274,15 +274,19 @@ def login_totp():
 
 
 def verify_totp(user, code, secret=None):
-    """Accept the current code or its neighbour, each time step at most once."""
+    """Accept the current code or its neighbour, each time step at most once. A `secret`
+    being set up (or moved to) is checked against its own steps only: the steps used with
+    the old one say nothing of it, and the last step kept never goes back."""
     code = (code or "").strip().replace(" ", "")
     totp = pyotp.TOTP(secret or user.totp_secret)
     now = time.time()
+    last = user.totp_last_step or 0
     for offset in (0, -1, 1):
         step = int(now // 30) + offset
-        if step <= (user.totp_last_step or 0):
+        if secret is None and step <= last:
             continue
         if secrets.compare_digest(totp.at(step * 30), code):
+            step = max(step, last)
             User.update(totp_last_step=step).where(User.id == user.id).execute()
             user.totp_last_step = step
             return True
@@ -479,10 +483,12 @@ def totp_setup():
         status = 400
     elif request.method == "POST":
         status = 400
-    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=user.practice.name)
-    qr_data = "data:image/svg+xml;base64," + base64.b64encode(_qr_svg(uri)).decode()
     return render(
-        "auth/totp_setup.html", form=form, secret=secret, qr=qr_data, enabled=user.totp_enabled
+        "auth/totp_setup.html",
+        form=form,
+        secret=secret,
+        qr=qr_image(user, secret),
+        enabled=user.totp_enabled,
     ), status
 
 
@@ -494,7 +500,9 @@ def codes_page(codes):
     return resp
 
 
-def _qr_svg(uri):
+def qr_image(user, secret):
+    """The QR code an authenticator app scans for `secret`, as a data: URI (an SVG)."""
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=user.practice.name)
     buf = io.BytesIO()
     segno.make(uri, error="m").save(buf, kind="svg", scale=5, border=2)
-    return buf.getvalue()
+    return "data:image/svg+xml;base64," + base64.b64encode(buf.getvalue()).decode()

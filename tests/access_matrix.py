@@ -56,6 +56,8 @@ ACCESS = {
     "auth.totp_setup": STAFF,
     "two_step.login_recovery": EVERYONE,
     "two_step.recovery_codes_page": STAFF,
+    "two_step.totp_move": STAFF,
+    "two_step.totp_move_confirm": STAFF,
     "webhooks.stripe_webhook": EVERYONE,  # Stripe's signature is the check
     # --- provider home and owner settings -------------------------------------------------
     "provider.home": STAFF,

@@ -83,6 +83,9 @@ class User(BaseModel):
     client = ForeignKeyField(Client, null=True, backref="users", on_delete="SET NULL")
     totp_secret = CharField(null=True)
     totp_enabled = BooleanField(default=False)
+    # The new app's secret while the user moves two-step login to a new phone (migration
+    # 0036, portal/two_step.py): it replaces totp_secret once a code from it is entered.
+    totp_new_secret = CharField(null=True)
     totp_last_step = IntegerField(default=0)
     password_changed_at = DateTimeField(null=True)
     last_login_at = DateTimeField(null=True)

@@ -121,7 +121,9 @@ def reset_two_step(user, detail=""):
     ended; they log in with the password alone and set it up again (at once, if the
     practice requires it), with new codes."""
     with database.atomic("IMMEDIATE"):
-        User.update(totp_enabled=False, totp_secret=None).where(User.id == user.id).execute()
+        User.update(totp_enabled=False, totp_secret=None, totp_new_secret=None).where(
+            User.id == user.id
+        ).execute()
         recovery_codes.clear(user)
         revoke_sessions(user, "two-step login reset")
         audit.record("user.totp_reset", obj=user, detail=detail)
