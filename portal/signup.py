@@ -4,8 +4,10 @@
   text shown is kept, with when and from where: client_consent).
 - The reply never tells whether the address already has an account: a new address gets
   an account that sees nothing until the link e-mailed to it is used; an address that
-  has one gets a login link instead; both see the same "check your e-mail" page, and a
-  password is hashed on both paths so they take the same time.
+  has one gets a login link instead, and one with only an invitation not accepted yet
+  gets that invitation's link again (there is no account to log in to); all see the same
+  "check your e-mail" page, and a password is hashed on every path so they take the same
+  time.
 - The link's page asks for one click (a POST: mail scanners that open links change
   nothing), then logs the client in and goes on to the booking they chose.
 """
@@ -25,6 +27,7 @@ from portal.models import Client, ClientConsent, Practice, User, UserToken
 from portal.rules.money import format_cents
 from portal.services.scheduling.catalog import policy_for
 from portal.sessions import account_for, start_session
+from portal.tokens import issue_token, link_for
 
 bp = Blueprint("signup", __name__)
 
@@ -106,6 +109,27 @@ def _send_login_link(user, practice, next_path):
     )
 
 
+def _send_invitation_again(user):
+    """To an address whose only user is an invitation not accepted yet (no password): a
+    new link to choose the password, at most once an hour. The sign-up makes no second
+    account for the address (one address, one account)."""
+    practice = user.practice
+    token = issue_token(user, "invite")
+    hour = clock.utcnow().strftime("%Y%m%d%H")
+    mail.queue(
+        user.email,
+        f"Your invitation to {practice.name} is waiting",
+        "Hello,\n\nSomeone (perhaps you) tried to open an account with this e-mail address. "
+        f"{practice.name} has already invited this address to its portal, and the invitation "
+        "has not been used yet. Choose your password here (the link works once, for "
+        f"{current_app.config['INVITE_VALID_HOURS']} hours):\n\n{link_for(token)}\n\n"
+        "If it was not you, ignore this message: nothing changed.\n",
+        practice=practice.id,
+        kind="signup_invited",
+        dedupe_key=f"signup-invited-{user.id}-{hour}",
+    )
+
+
 def register(practice, data, password_hash, next_path):
     """Open an unverified account, or tell the address's owner they have one. Returns
     nothing that depends on which happened."""
@@ -115,13 +139,16 @@ def register(practice, data, password_hash, next_path):
         if existing is not None:
             if existing.email_unverified:
                 send_verification(existing, existing.practice, next_path)
-            else:
+            elif existing.password_hash is None and existing.active:
+                _send_invitation_again(existing)
+            elif existing.password_hash is not None:
                 _send_login_link(existing, existing.practice, next_path)
+            sent = existing.active or existing.password_hash is not None
             audit.record(
                 "signup.existing",
                 user=existing,
                 practice_id=existing.practice_id,
-                detail="e-mail sent",
+                detail="e-mail sent" if sent else "a disabled invitation: nothing sent",
             )
             return
         client = Client.create(

@@ -548,6 +548,50 @@ def test_public_sign_ups_are_limited_per_address_and_hour(app, sched, now):
     assert sign_up(5, "203.0.113.9").status_code == 303
 
 
+def test_a_sign_up_with_an_invited_address_gets_the_invitation_again(app, sched, now):
+    """The address has only an invitation not accepted yet (here of the other practice's
+    owner): no second account is opened for it, and the e-mail is the invitation's link
+    again, not a login link to an account that does not exist. A disabled invitation gets
+    nothing. The same reply either way."""
+    from portal.services import staff as staff_service
+
+    a, b = sched.a, sched.b
+    start = start_param(local_utc(DAY, 11))
+    account = (
+        f"/book/{a.practice.id}/account?type={a.t60.id}&provider={a.provider.id}&start={start}"
+    )
+    with app.test_request_context():
+        invited = staff_service.invite(b.practice, "kai@example.com", "Kai Lee", "frontdesk", None)
+        gone = staff_service.invite(b.practice, "ro@example.com", "Ro Sun", "frontdesk", None)
+        staff_service.set_active(gone, False)
+
+    def sign_up(email):
+        form = {"first_name": "Kai", "last_name": "Lee", "email": email,
+                "date_of_birth": "1990-05-06", "phone": "503-555-0100",
+                "password": PASSWORD, "confirm": PASSWORD, "consent": "y"}  # fmt: skip
+        return app.test_client().post(account, data=form)
+
+    before = OutboxMessage.select().count()
+    r = sign_up("kai@example.com")
+    assert r.status_code == 303 and r.headers["Location"] == f"/book/{a.practice.id}/check-email"
+    assert User.select().where(User.email == "kai@example.com").count() == 1
+    assert not Client.select().where(Client.email == "kai@example.com").exists()
+    (mail,) = OutboxMessage.select().where(OutboxMessage.id > before)
+    assert mail.kind == "signup_invited" and mail.to_addr == "kai@example.com"
+    assert "invitation has not been used yet" in mail.body and "/login" not in mail.body
+    assert sign_up("kai@example.com").status_code == 303  # a second try within the hour
+    assert OutboxMessage.select().where(OutboxMessage.kind == "signup_invited").count() == 1
+    link = re.search(r"http://localhost(/account/set-password/\S+)", mail.body).group(1)
+    r = app.test_client().post(link, data={"password": PASSWORD, "confirm": PASSWORD})
+    assert r.status_code == 302
+    assert User.get_by_id(invited.id).password_hash is not None
+
+    before = OutboxMessage.select().count()
+    assert sign_up("ro@example.com").status_code == 303
+    assert OutboxMessage.select().count() == before
+    assert not Client.select().where(Client.email == "ro@example.com").exists()
+
+
 def test_public_booking_unknown_practice_or_disabled(app, client, sched):
     assert client.get("/book/99999").status_code == 404
     BookingPolicy.update(online_booking_enabled=False).execute()
