@@ -67,6 +67,8 @@ WORDS = {
     "session.expired": "Session ended: idle or too long",
     "tip.record": "Recorded a tip",
     "totp.enabled": "Turned on two-step login",
+    "totp.move_started": "Began moving two-step login to a new phone",
+    "totp.moved": "Moved two-step login to a new phone",
     "totp.recovery_codes": "Made new two-step recovery codes",
     "totp.recovery_used": "Logged in with a two-step recovery code",
     "user.disable": "Disabled a staff user",

@@ -1,6 +1,7 @@
 """A staff member's account from invitation to departure, on a tablet (1024x768): the owner
 invites a therapist, who chooses a password from the e-mailed link (once: the link is
-spent), logs in, turns on two-step login and logs in with a code; the owner disables them
+spent), logs in, turns on two-step login and logs in with a code, with a recovery code,
+and moves two-step login to a new phone; the owner disables them
 (asked first, told of their visits ahead, which stay flagged with a link to the schedule);
 their open session ends with a message; the audit log tells it in words and names.
 Every page keeps to the tablet's width and its controls are 44 px targets. Screenshots:
@@ -109,6 +110,18 @@ def test_a_therapist_from_invitation_to_departure(app, live_server, browser, scr
     tab.get_by_role("button", name="Continue").click()
     tab.wait_for_url(re.compile(r"/provider/$"))
     expect(tab.get_by_text("9 recovery codes left")).to_be_visible()
+    # ... and moves two-step login to the new phone themselves: the password, then a code
+    # from the new app; the old app's codes stop there.
+    tab.get_by_role("link", name="Robin Vale").click()
+    tab.get_by_role("link", name="Move two-step login to a new phone").click()
+    tab.get_by_label("Your password, or the 6-digit code from your app").fill(NEW_PASSWORD)
+    tab.get_by_role("button", name="Continue").click()
+    old, secret = secret, tab.locator("code.secret").inner_text()
+    assert secret != old
+    _fits(tab, "totp-move", screenshot, problems)
+    tab.get_by_label("6-digit code").fill(pyotp.TOTP(secret).now())
+    tab.get_by_role("button", name="Use the new app from now on").click()
+    expect(tab.get_by_text("Two-step login now uses your new app")).to_be_visible()
     tab.get_by_role("button", name="Log out").click()
     tab.get_by_label("E-mail").fill("robin@example.com")
     tab.get_by_label("Password").fill(NEW_PASSWORD)
@@ -145,5 +158,6 @@ def test_a_therapist_from_invitation_to_departure(app, live_server, browser, scr
     expect(disabled).to_contain_text("Robin Vale")
     expect(disabled).to_contain_text("ended 1 session; 1 booked visit ahead")
     expect(page.get_by_role("row").filter(has_text="Turned on two-step login")).to_have_count(1)
+    expect(page.get_by_role("row").filter(has_text="Moved two-step login")).to_have_count(1)
     _fits(page, "audit", screenshot, problems)
     assert not problems, problems
