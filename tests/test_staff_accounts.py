@@ -9,6 +9,7 @@ import pytest
 
 from portal import clock
 from portal.models import Appointment, AppointmentType, AuditLog, User, UserToken
+from tests import factories
 from tests.conftest import login
 
 # Wednesday 2 December 2026, 10:00 in Los Angeles (the factories' practice time zone)
@@ -399,3 +400,28 @@ def test_a_calendar_link_of_a_user_disabled_before_the_fix_does_not_work(app, wo
     assert r.status_code == 404
     assert r.get_data() == anon.get("/calendar/not-a-token.ics").get_data()
     assert anon.get(other).status_code == 200
+
+
+def test_a_record_with_two_logins_keeps_a_new_link_when_one_is_disabled(app, world):
+    """Two logins of one therapist record (an old account and a new one): disabling the
+    old one ends the link there was; a link made afterwards works for the login still
+    there, and the page does not say the record's logins are disabled."""
+    a = world.a
+    with app.test_request_context():
+        second = factories.user(a.practice, "therapist", provider=a.provider)
+    path = _feed_path(app, a.provider)
+    owner = app.test_client()
+    login(owner, a.owner)
+    owner.post(f"/provider/settings/staff/{a.therapist.id}/toggle")
+    anon = app.test_client()
+    assert anon.get(path).status_code == 404  # ended with the disabling
+    fresh = _feed_path(app, a.provider)
+    assert anon.get(fresh).status_code == 200
+    page = owner.get(f"/provider/schedule/feed/{a.provider.id}").get_data(as_text=True)
+    assert "no calendar link of theirs works" not in page
+    # The second login disabled too (by hand): no login of the record is left, and the
+    # link answers nothing, as for an unknown token.
+    User.update(active=False).where(User.id == second.id).execute()
+    assert anon.get(fresh).status_code == 404
+    page = owner.get(f"/provider/schedule/feed/{a.provider.id}").get_data(as_text=True)
+    assert "no calendar link of theirs works while they are disabled" in page

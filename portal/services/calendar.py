@@ -13,7 +13,7 @@ from peewee import fn
 
 from portal import audit, clock
 from portal.db import database
-from portal.models import Appointment, AppointmentType, CalendarFeedToken, User
+from portal.models import Appointment, AppointmentType, CalendarFeedToken, Provider, User
 from portal.models.scheduling import CANCELLED_STATUSES
 
 PRODID = "-//Massage practice portal//scheduling//EN"
@@ -142,26 +142,40 @@ def active_feed(provider):
     )
 
 
+def _logins_of(provider_column, active):
+    return User.select(User.id).where((User.provider == provider_column) & (User.active == active))
+
+
+def _logins_all_disabled(provider_column):
+    """SQL: the provider has logins and every one of them is disabled."""
+    return fn.EXISTS(_logins_of(provider_column, False)) & ~fn.EXISTS(
+        _logins_of(provider_column, True)
+    )
+
+
 def login_disabled(provider):
-    """Whether a user of `provider` is disabled: its links answer nothing meanwhile."""
-    return User.select().where((User.provider == provider.id) & ~User.active).exists()
+    """Whether every login of `provider` is disabled: its links answer nothing meanwhile.
+    (A record with two logins, one disabled: disabling ended the link there was, and a
+    new one works for the login still there.)"""
+    return (
+        Provider.select()
+        .where((Provider.id == provider.id) & _logins_all_disabled(Provider.id))
+        .exists()
+    )
 
 
 def feed_for_token(token):
-    """The active CalendarFeedToken row for a secret, or None. A link whose provider's user
-    is disabled answers None too, whatever the row says: a link made before disabling
-    ended it, or a user disabled by hand, must not keep showing the schedule."""
+    """The active CalendarFeedToken row for a secret, or None. A link whose provider's
+    logins are all disabled answers None too, whatever the row says: a link made before
+    disabling ended it, or a user disabled by hand, must not keep showing the schedule."""
     if not token or len(token) > 200:
         return None
-    disabled = User.select(User.id).where(
-        (User.provider == CalendarFeedToken.provider) & ~User.active
-    )
     return (
         CalendarFeedToken.select()
         .where(
             (CalendarFeedToken.token_hash == _hash(token))
             & CalendarFeedToken.revoked_at.is_null()
-            & ~fn.EXISTS(disabled)
+            & ~_logins_all_disabled(CalendarFeedToken.provider)
         )
         .first()
     )
