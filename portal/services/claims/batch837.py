@@ -17,12 +17,8 @@ from peewee import JOIN
 from portal import clock
 from portal.models.claims import (
     Claim,
-    ClaimAdjustment,
     ClaimDiagnosis,
     ClaimLine,
-    ClaimPosting,
-    Remittance,
-    RemittanceClaim,
 )
 from portal.models.insurance import InsurancePolicy, Payer, PriorAuthorization, Referral
 from portal.models.people import Client
@@ -30,7 +26,7 @@ from portal.models.practice import Provider
 from portal.rules import claim_money, claim_status
 from portal.rules.claim_build import split_provider_name
 from portal.rules.coding import parse_modifiers, parse_pointers
-from portal.services.claims import filing
+from portal.services.claims import filing, queries
 from portal.x12 import claim837 as x
 
 SETTINGS_PAGE = "Settings → Clearinghouse"
@@ -130,22 +126,7 @@ def _postings_of(claim_ids, tz):
     """{claim id: [(posting, [adjustments], day)]} in posting order; `day` is the date of
     the answer the posting belongs to (filing's rule: its 835's payment date, or the date
     typed by hand, else the day it was posted in the practice's zone `tz`)."""
-    postings = list(
-        ClaimPosting.select(ClaimPosting, Remittance.payment_date)
-        .join_from(ClaimPosting, RemittanceClaim, JOIN.LEFT_OUTER,
-                   on=(ClaimPosting.remittance_claim == RemittanceClaim.id))
-        .join_from(RemittanceClaim, Remittance, JOIN.LEFT_OUTER,
-                   on=(RemittanceClaim.remittance == Remittance.id))
-        .where(ClaimPosting.claim.in_(claim_ids))
-        .order_by(ClaimPosting.id)
-        .objects()
-    )  # fmt: skip
-    adjustments = {}
-    if postings:
-        for a in ClaimAdjustment.select().where(
-            ClaimAdjustment.posting.in_([p.id for p in postings])
-        ):
-            adjustments.setdefault(a.posting_id, []).append(a)
+    postings, adjustments = queries.postings_of(claim_ids)
     out = {}
     for p in postings:
         day = p.payment_date or p.paid_on or clock.local_date(p.created_at, tz)

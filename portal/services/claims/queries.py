@@ -433,16 +433,16 @@ def documents(claim):
     return refs, auths
 
 
-def payment_history(claim):
-    """The claim's postings, each with `.payment_date` (its 835's BPR16, if any), their
-    adjustments in words, and the write-offs."""
+def postings_of(claim_ids):
+    """(postings, {posting id: [adjustments]}) of the claims `claim_ids`, in posting order,
+    each posting with `.payment_date` (its 835's BPR16, if any): two statements."""
     postings = list(
         ClaimPosting.select(ClaimPosting, Remittance.payment_date)
         .join_from(ClaimPosting, RemittanceClaim, JOIN.LEFT_OUTER,
                    on=(ClaimPosting.remittance_claim == RemittanceClaim.id))
         .join_from(RemittanceClaim, Remittance, JOIN.LEFT_OUTER,
                    on=(RemittanceClaim.remittance == Remittance.id))
-        .where(ClaimPosting.claim == claim.id)
+        .where(ClaimPosting.claim.in_(list(claim_ids)))
         .order_by(ClaimPosting.id)
         .objects()
     )  # fmt: skip
@@ -451,9 +451,18 @@ def payment_history(claim):
         for a in ClaimAdjustment.select().where(
             ClaimAdjustment.posting.in_([p.id for p in postings])
         ):
-            adjustments.setdefault(a.posting_id, []).append(
-                (a, edi_codes.adjustment_text(a.group_code, a.reason_code))
-            )
+            adjustments.setdefault(a.posting_id, []).append(a)
+    return postings, adjustments
+
+
+def payment_history(claim):
+    """The claim's postings (postings_of), their adjustments in words, and the
+    write-offs."""
+    postings, by_posting = postings_of([claim.id])
+    adjustments = {
+        pid: [(a, edi_codes.adjustment_text(a.group_code, a.reason_code)) for a in adjs]
+        for pid, adjs in by_posting.items()
+    }
     writeoffs = list(
         ClaimWriteOff.select().where(ClaimWriteOff.claim == claim.id).order_by(ClaimWriteOff.id)
     )
