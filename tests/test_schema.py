@@ -385,3 +385,71 @@ def test_migration_0030_lets_an_address_be_invited_in_two_practices_and_takes_it
     assert r.up() == list(reversed(reverted))
     User.create(practice=a.practice, email=b.therapist.email, name="Again", role="frontdesk")
     assert UserSession.get(UserSession.token_hash == "h").user_id == b.therapist.id
+
+
+def test_migration_0034_lets_a_refund_settle_and_keeps_the_package_invoices_paid(app, world):
+    """refund.settles and invoice.settled_cents: the refunds there were re-open what they
+    gave back (settles 0), except a package invoice's (its unused sessions), which settle,
+    their invoices' settled_cents filled from the succeeded ones: every balance and status
+    reads as before. settled_cents never exceeds refunded_cents (CHECK). Down drops both
+    columns and keeps every refund and invoice."""
+    from portal.models import Invoice, Refund
+    from portal.services import invoicing, package_refunds, packages
+
+    r = runner()
+    (name,) = [m.name for m in r.status() if m.name.startswith("0034")]
+    a = world.a
+    with app.test_request_context():
+        definition = packages.save_definition(
+            a.practice.id, name="5 x 60", sessions=5, price_cents=42500, expiry_days=None,
+            sold_online=False, type_ids=[], user=None,
+        )  # fmt: skip
+        purchase, sale = packages.sell(definition, a.c1.id)
+        invoicing.record_payment(sale, method="cash", amount_cents=42500, receipt=False)
+        package_refunds.refund_unused(purchase)  # all 5 unused: $425.00 back
+        visit = invoicing.create_invoice(
+            practice_id=a.practice.id, client_id=a.c1.id,
+            lines=[{"kind": "visit", "description": "Massage", "unit_cents": 10000}],
+        )  # fmt: skip
+        pay = invoicing.record_payment(visit, method="cash", amount_cents=10000, receipt=False)
+        invoicing.refund_payment(pay, 3000, reason="cut short", settles=False)
+        # A refund of the package's that failed: it settles nothing (it gave nothing back).
+        Refund.create(practice=a.practice, client=a.c1, payment=_payment_of(sale),
+                      amount_cents=100, status="failed", settles=True)  # fmt: skip
+
+    def shown():
+        return {
+            i.id: (i.status, i.paid_cents, i.refunded_cents, i.balance_cents)
+            for i in Invoice.select()
+        }
+
+    before = shown()
+    assert before[sale.id] == ("paid", 42500, 42500, 0)
+    assert before[visit.id] == ("partially_paid", 10000, 3000, 3000)
+
+    reverted = r.down(name)  # and every later migration
+    assert reverted[-1] == name
+    assert "settles" not in {c.name for c in database.get_columns("refund")}
+    assert "settled_cents" not in {c.name for c in database.get_columns("invoice")}
+    (count,) = database.execute_sql("SELECT COUNT(*) FROM refund").fetchone()
+    assert count == 3
+    assert r.up() == list(reversed(reverted))
+
+    # The package's succeeded refund settles; the visit's re-opens, as it did.
+    settles = {rf.payment.invoice_id: rf.settles for rf in Refund.select() if rf.status != "failed"}
+    assert settles == {sale.id: True, visit.id: False}
+    assert Invoice.get_by_id(sale.id).settled_cents == 42500
+    assert Invoice.get_by_id(visit.id).settled_cents == 0
+    assert shown() == before
+    with app.test_request_context():  # the sums recomputed agree with the filled ones
+        for inv in (sale, visit):
+            invoicing.refresh(inv)
+    assert shown() == before
+    _refused(lambda: Invoice.update(settled_cents=3001).where(Invoice.id == visit.id).execute())
+    _refused(lambda: Invoice.update(settled_cents=-1).where(Invoice.id == visit.id).execute())
+
+
+def _payment_of(invoice):
+    from portal.models import Payment
+
+    return Payment.get(Payment.invoice == invoice.id)

@@ -109,6 +109,7 @@ class Invoice(BaseModel):
     total_cents = IntegerField(default=0)  # cached from the lines when issued
     paid_cents = IntegerField(default=0)  # cached: succeeded payments
     refunded_cents = IntegerField(default=0)  # cached: succeeded refunds
+    settled_cents = IntegerField(default=0)  # cached: succeeded refunds that settle (0034)
     appointment = ForeignKeyField(Appointment, null=True, backref="invoices", on_delete="SET NULL")
     reason = CharField(default="")  # visit | package | late_cancel | no_show | insurance | manual
     note = CharField(default="")
@@ -127,7 +128,14 @@ class Invoice(BaseModel):
 
     @property
     def balance_cents(self):
-        return balance_due(self.status, self.total_cents, self.paid_cents, self.refunded_cents)
+        return balance_due(
+            self.status, self.total_cents, self.paid_cents, self.refunded_cents, self.settled_cents
+        )
+
+    @property
+    def refunded_due_again_cents(self):
+        """What its refunds gave back that the client is to pay another way."""
+        return self.refunded_cents - self.settled_cents
 
     @property
     def is_payable(self):
@@ -302,7 +310,8 @@ class Payment(BaseModel):
 
 
 class Refund(BaseModel):
-    """Written before the Stripe call (its id makes the idempotency key)."""
+    """Written before the Stripe call (its id makes the idempotency key). `settles`: the
+    amount given back is settled (the client owes nothing more for it), not due again."""
 
     practice = ForeignKeyField(Practice, on_delete="RESTRICT")
     client = ForeignKeyField(Client, on_delete="RESTRICT")
@@ -310,6 +319,7 @@ class Refund(BaseModel):
     amount_cents = IntegerField()
     status = CharField(default=PAYMENT_PENDING)  # pending | succeeded | failed
     reason = CharField(default="")
+    settles = BooleanField(default=False)
     stripe_refund_id = CharField(null=True, unique=True)
     token = CharField(default=lambda: secrets.token_hex(8))
     failure_message = CharField(default="")

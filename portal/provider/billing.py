@@ -7,6 +7,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
+    RadioField,
     SelectField,
     StringField,
 )
@@ -66,10 +67,35 @@ class ManualPaymentForm(FlaskForm):
     )
 
 
+SETTLES = "settles"
+DUE_AGAIN = "due_again"
+# What a refund means for the invoice (invoicing.refund_payment's `settles`), as the staff
+# choose it: (value, label, what it does).
+REFUND_MEANINGS = (
+    (
+        SETTLES,
+        "The refund settles it: the client owes nothing more for it",
+        "A goodwill refund, or the client's share the insurer paid after all.",
+    ),
+    (
+        DUE_AGAIN,
+        "The client will pay it another way: the amount is due again",
+        "The invoice is open again for the amount refunded.",
+    ),
+)
+
+
 class RefundForm(FlaskForm):
     payment_id = HiddenField()
     amount = StringField("Amount to refund ($)", validators=[DataRequired()])
     reason = StringField("Reason", validators=[Optional(), Length(max=120)])
+    settles = RadioField(
+        "What the refund means for the invoice",
+        choices=choices((value, label) for value, label, _ in REFUND_MEANINGS),
+        # No default: a post without the choice is refused, never taken as one (the page
+        # shows SETTLES checked).
+        invalid_choice_message="Choose whether the refund settles it or the amount is due again.",
+    )
 
 
 class GoodwillRefundForm(FlaskForm):
@@ -178,6 +204,7 @@ def _invoice_page(inv, status=200, **forms):
         lines=lines,
         payments=pays,
         refundable=refundable,
+        refund_meanings=REFUND_MEANINGS,
         payable=payable,
         voidable=voidable,
         purchases=purchases,
@@ -258,12 +285,19 @@ def payment_refund(payment_id):
         amount = money_from(form.amount)
         if amount is not None:
             try:
-                invoicing.refund_payment(payment, amount, form.reason.data or "", user=current_user)
+                invoicing.refund_payment(
+                    payment,
+                    amount,
+                    form.reason.data or "",
+                    user=current_user,
+                    settles=form.settles.data == SETTLES,
+                )
             except (BillingError, payments.PaymentsError) as e:
                 form.amount.errors = [str(e)]
                 flash(str(e), "error")
             else:
-                flash(f"{format_cents(amount)} refunded.", "success")
+                words = "settled" if form.settles.data == SETTLES else "due again"
+                flash(f"{format_cents(amount)} refunded ({words}).", "success")
                 return redirect(url_for("provider.invoice", invoice_id=inv.id), 303)
     form.payment_id.data = str(payment.id)
     return _invoice_page(inv, 400, refund_form=form)

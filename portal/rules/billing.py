@@ -49,31 +49,53 @@ def invoice_total(line_amounts) -> int:
     return total
 
 
-def balance_due(status: str, total: int, paid: int, refunded: int) -> int:
-    """What a client still owes on an invoice: nothing on a void or paid one (a package's
-    invoice stays paid when its unused sessions are refunded), never below zero."""
+def owed_total(total: int, settled: int = 0) -> int:
+    """What an invoice asks of its client: its total less what refunds that settle gave
+    back (a goodwill refund, a package's unused sessions, an overpaid share the insurer
+    covered): that money is neither owed nor due again. Never below zero (a settling
+    refund of an overpayment can give back more than the total)."""
+    if settled < 0:
+        raise BillingError("A settled amount cannot be negative.")
+    return max(0, total - settled)
+
+
+def balance_due(status: str, total: int, paid: int, refunded: int, settled: int = 0) -> int:
+    """What a client still owes on an invoice: nothing on a void or paid one, otherwise
+    what it asks (owed_total) less the net paid (refunds that settle are in `refunded` and
+    in `settled`: they change nothing owed), never below zero."""
     if status in (VOID, PAID):
         return 0
-    return max(0, total - (paid - refunded))
+    return max(0, owed_total(total, settled) - (paid - refunded))
+
+
+def invoice_sums(payments, refunds) -> tuple[int, int, int]:
+    """(paid, refunded, settled) of an invoice, in cents: its succeeded payments (a list of
+    cents) and its succeeded refunds (a list of (cents, settles)). A refund settles when
+    the client owes nothing more for what it gave back, and is due again otherwise."""
+    paid = sum(payments)
+    refunded = sum(cents for cents, _ in refunds)
+    settled = sum(cents for cents, settles in refunds if settles)
+    if any(p <= 0 for p in payments) or any(cents <= 0 for cents, _ in refunds):
+        raise BillingError("Payments and refunds are positive amounts.")
+    if refunded > paid:
+        raise BillingError("More was refunded than was paid.")
+    return paid, refunded, settled
 
 
 def net_paid(payments, refunds) -> int:
     """Succeeded payments minus succeeded refunds (both lists of cents)."""
-    paid, refunded = sum(payments), sum(refunds)
-    if any(p <= 0 for p in payments) or any(r <= 0 for r in refunds):
-        raise BillingError("Payments and refunds are positive amounts.")
-    if refunded > paid:
-        raise BillingError("More was refunded than was paid.")
+    paid, refunded, _ = invoice_sums(payments, [(r, False) for r in refunds])
     return paid - refunded
 
 
-def status_for(current: str, total: int, net: int) -> str:
-    """The status an issued invoice has for its total and the net amount paid."""
+def status_for(current: str, total: int, net: int, settled: int = 0) -> str:
+    """The status an issued invoice has for its total, the net amount paid and what
+    settling refunds gave back: paid once the net paid covers what it asks (owed_total)."""
     if current in (DRAFT, VOID):
         return current
     if net < 0:
         raise BillingError("The net amount paid cannot be negative.")
-    if net >= total:
+    if net >= owed_total(total, settled):
         return PAID
     if net > 0:
         return PARTIALLY_PAID

@@ -64,7 +64,8 @@ def invoice_rows(user, tz, *, status="", page=1):
         values,
     )
     rows = []
-    for iid, number, _, issued_at, st, total, paid, refunded, first, preferred, last in found:
+    for row in found:
+        iid, number, _, issued_at, st, total, paid, refunded, settled, first, preferred, last = row
         issued = "" if issued_at is None else clock.to_local(issued_at, tz).strftime(ISSUED_FORMAT)
         rows.append(
             InvoiceRow(
@@ -76,7 +77,7 @@ def invoice_rows(user, tz, *, status="", page=1):
                 INVOICE_STATUS_LABELS.get(st, st),
                 INVOICE_BADGE_CLASSES.get(st, ""),
                 total,
-                balance_due(st, total, paid, refunded),
+                balance_due(st, total, paid, refunded, settled),
             )
         )
     return rows[:PAGE], len(rows) > PAGE
@@ -93,6 +94,7 @@ INVOICE_LIST_COLUMNS = (
     Invoice.total_cents,
     Invoice.paid_cents,
     Invoice.refunded_cents,
+    Invoice.settled_cents,
     Client.first_name,
     Client.preferred_name,
     Client.last_name,
@@ -138,6 +140,7 @@ class RefundRow:
     failure_message: str
     amount_cents: int
     document_id: int | None
+    settles: bool  # the client owes nothing more for it (not due again)
 
 
 @dataclasses.dataclass(slots=True)
@@ -195,10 +198,12 @@ def invoice_payments(invoice_id, tz):
             p = payments[pid] = PaymentRow(
                 pid, when, method, label, card, ref, st, amount, receipt, []
             )
-        rid, r_created, reason, r_status, failure, r_amount, document_id = row[10:]
+        rid, r_created, reason, r_status, failure, r_amount, document_id, settles = row[10:]
         if rid is not None:
             day = clock.to_local(r_created, tz).strftime(ISSUED_FORMAT)
-            p.refunds.append(RefundRow(day, reason, r_status, failure, r_amount, document_id))
+            p.refunds.append(
+                RefundRow(day, reason, r_status, failure, r_amount, document_id, bool(settles))
+            )
             if r_status != PAYMENT_FAILED:  # as invoicing.refunded_of counts
                 p.refunded_cents += r_amount
     return list(payments.values())
@@ -224,6 +229,7 @@ def _payments_query(invoice_id):
             Refund.failure_message,
             Refund.amount_cents,
             Refund.document,
+            Refund.settles,
         )
         .join(Refund, JOIN.LEFT_OUTER, on=(Refund.payment == Payment.id))
         .where(Payment.invoice == invoice_id)

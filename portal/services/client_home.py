@@ -250,6 +250,7 @@ def _due_query(client_id):
             Invoice.total_cents,
             Invoice.paid_cents,
             Invoice.refunded_cents,
+            Invoice.settled_cents,
         )
         .where((Invoice.client == client_id) & Invoice.status.in_(DUE_STATUSES))
         .order_by(Invoice.due_date, Invoice.id)
@@ -264,11 +265,16 @@ def _money(home, client_id, now):
         balance = int(balance or 0)
         if balance > 0:
             home.credits.append(Credit(name, total, expires_at, balance))
-    for iid, status, total, paid, refunded in reads.rows(
+    for iid, status, total, paid, refunded, settled in reads.rows(
         "client_home.due", _due_query, {"client_id": client_id}
     ):
         inv = Invoice(
-            id=iid, status=status, total_cents=total, paid_cents=paid, refunded_cents=refunded
+            id=iid,
+            status=status,
+            total_cents=total,
+            paid_cents=paid,
+            refunded_cents=refunded,
+            settled_cents=settled,
         )
         if inv.balance_cents > 0:
             home.due.append(inv)

@@ -201,7 +201,8 @@ def issue_invoice(inv, user=None):
 
 
 def refresh(inv):
-    """Recompute the cached paid/refunded sums and the status (inside a transaction)."""
+    """Recompute the cached paid, refunded and settled sums and the status (inside the
+    caller's transaction, so a refund's row and the invoice's sums change together)."""
     inv = Invoice.get_by_id(inv.id)
     paid = [
         p.amount_cents
@@ -209,22 +210,23 @@ def refresh(inv):
             (Payment.invoice == inv.id) & (Payment.status == PAYMENT_SUCCEEDED)
         )
     ]
-    refunded = [
-        r.amount_cents
-        for r in Refund.select(Refund.amount_cents)
+    refunds = [
+        (r.amount_cents, bool(r.settles))
+        for r in Refund.select(Refund.amount_cents, Refund.settles)
         .join(Payment)
         .where((Payment.invoice == inv.id) & (Refund.status == PAYMENT_SUCCEEDED))
     ]
-    net = rules.net_paid(paid, refunded)
-    if refunded and is_package_invoice(inv):
-        # A package's refunds give back its unused sessions (package_refunds.refund_unused, the
-        # only refund a package invoice takes): the sale is smaller, nothing is due again.
-        net = sum(paid)
-    new_status = rules.status_for(inv.status, inv.total_cents, net)
+    paid_cents, refunded_cents, settled_cents = rules.invoice_sums(paid, refunds)
+    new_status = rules.status_for(
+        inv.status, inv.total_cents, paid_cents - refunded_cents, settled_cents
+    )
     rules.check_transition(inv.status, new_status)
-    Invoice.update(paid_cents=sum(paid), refunded_cents=sum(refunded), status=new_status).where(
-        Invoice.id == inv.id
-    ).execute()
+    Invoice.update(
+        paid_cents=paid_cents,
+        refunded_cents=refunded_cents,
+        settled_cents=settled_cents,
+        status=new_status,
+    ).where(Invoice.id == inv.id).execute()
     return Invoice.get_by_id(inv.id)
 
 
@@ -318,7 +320,10 @@ def due_total(user):
 
 
 def _due_sum(invoices):
-    balance = Invoice.total_cents - Invoice.paid_cents + Invoice.refunded_cents
+    # rules.balance_due in SQL: what is settled is not owed.
+    balance = (
+        Invoice.total_cents - Invoice.settled_cents - Invoice.paid_cents + Invoice.refunded_cents
+    )
     due = invoices.where(Invoice.status.in_([INVOICE_OPEN, INVOICE_PARTIALLY_PAID]) & (balance > 0))
     return due.select(fn.COALESCE(fn.SUM(balance), 0))
 
@@ -331,10 +336,15 @@ def is_package_invoice(inv):
     )
 
 
-def refund_payment(payment, amount_cents, reason="", user=None):
+def refund_payment(payment, amount_cents, reason="", user=None, *, settles):
     """Refund part or all of a payment. Card payments go back through Stripe (the local
     Refund row is written first and its id makes the idempotency key); cash, check and
     terminal refunds are recorded as given back by hand. Returns the Refund.
+
+    `settles` (the staff say which): True when the refund settles what it gives back (a
+    goodwill refund, the client's overpaid share after the insurer paid): the client owes
+    nothing more for it. False when the client will pay it another way: it is due again.
+    A package credit given back never settles (the visit is due again, to pay otherwise).
 
     A package's payments are refunded by its unused sessions only (the credits and the
     money leave together): package_refunds.refund_unused calls record_package_refund."""
@@ -342,21 +352,22 @@ def refund_payment(payment, amount_cents, reason="", user=None):
         raise InvoiceError(
             "A package is refunded by its unused sessions: use 'Refund unused sessions'."
         )
-    return _refund(payment, amount_cents, reason, user)
+    return _refund(payment, amount_cents, reason, user, settles)
 
 
 def record_package_refund(payment, amount_cents, reason="", user=None):
     """Record the refund of a package invoice's payment inside packages' transaction,
     which removes the unused credits in the same step: cash, check and terminal refunds
-    are done here; a card's is left pending for `send_refund` once the lock is let go."""
-    return _record_refund(payment, amount_cents, reason, user)
+    are done here; a card's is left pending for `send_refund` once the lock is let go.
+    It settles: the sale is smaller by the unused sessions, nothing is due again."""
+    return _record_refund(payment, amount_cents, reason, user, settles=True)
 
 
-def _refund(payment, amount_cents, reason, user):
-    return send_refund(_record_refund(payment, amount_cents, reason, user), user=user)
+def _refund(payment, amount_cents, reason, user, settles):
+    return send_refund(_record_refund(payment, amount_cents, reason, user, settles), user=user)
 
 
-def _record_refund(payment, amount_cents, reason, user):
+def _record_refund(payment, amount_cents, reason, user, settles):
     with database.atomic("IMMEDIATE"):
         payment = Payment.get_by_id(payment.id)
         inv = Invoice.get_by_id(payment.invoice_id)
@@ -365,6 +376,10 @@ def _record_refund(payment, amount_cents, reason, user):
         rules.check_refund(payment.amount_cents, refunded_of(payment), amount_cents)
         if payment.method == PAY_PACKAGE_CREDIT and amount_cents != payment.amount_cents:
             raise InvoiceError("A package credit is given back whole, not in part.")
+        if payment.method == PAY_PACKAGE_CREDIT and settles:
+            raise InvoiceError(
+                "A package credit given back makes the visit due again: it cannot settle it."
+            )
         stripe_needed = payment.method in STRIPE_METHODS and payment.stripe_payment_intent_id
         refund = Refund.create(
             practice=payment.practice_id,
@@ -373,9 +388,11 @@ def _record_refund(payment, amount_cents, reason, user):
             amount_cents=amount_cents,
             status=PAYMENT_PENDING if stripe_needed else PAYMENT_SUCCEEDED,
             reason=(reason or "")[:255],
+            settles=bool(settles),
             created_by=user.id if user is not None else None,
         )
-        audit.record("refund.create", obj=refund, detail=payment.method, user=user)
+        detail = f"{payment.method}, {'settles' if settles else 'due again'}"
+        audit.record("refund.create", obj=refund, detail=detail, user=user)
         if not stripe_needed:
             refresh(inv)
             issue_credit_note(refund, user=user)

@@ -6,7 +6,8 @@ A visit paid from a package is stated at the price actually paid per session (th
 ledger's per-visit value: $85 for a visit from a 5-for-$425 package), as its fee and as
 its payment: the list price was never charged. A visit on an invoice is stated at its
 invoice lines, paid by the invoice's payments net of refunds (a package credit used on the
-invoice counts at its per-visit value, as above).
+invoice counts at its per-visit value, as above); what refunds that settle gave back is
+taken off the fee (it was never owed).
 
 Everything is read in a fixed number of queries for any number of visits.
 """
@@ -216,6 +217,10 @@ def _invoice_values(ids):
         inv = line.invoice
         fee, paid, words = out.get(line.appointment_id, (0, 0, []))
         share = line.amount_cents
+        # What refunds that settle gave back was never owed (a goodwill refund, an overpaid
+        # share refunded): the line's fee is its part of the rest, so the visit reads as
+        # paid in full, not as owing the refund again.
+        settled = min(share, share * inv.settled_cents // inv.total_cents) if inv.total_cents else 0
         net_paid = 0
         for p in payments.get(inv.id, []):
             kept = p.amount_cents - refunded.get(p.id, 0)
@@ -226,8 +231,9 @@ def _invoice_values(ids):
             if word not in words:
                 words.append(word)
         # A line's part of what the invoice's payments cover, in proportion.
-        line_paid = min(share, share * net_paid // inv.total_cents) if inv.total_cents else 0
-        out[line.appointment_id] = (fee + share, paid + line_paid, words)
+        charged = share - settled
+        line_paid = min(charged, share * net_paid // inv.total_cents) if inv.total_cents else 0
+        out[line.appointment_id] = (fee + charged, paid + line_paid, words)
     return out
 
 

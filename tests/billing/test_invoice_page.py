@@ -27,7 +27,7 @@ def test_payments_refunds_and_the_forms_shown(app, client, world, billed, speedu
     ids = billed["a"]  # $100.00 invoiced, $40.00 paid in cash
     with app.test_request_context():
         cash = Payment.get_by_id(ids["pay"])
-        invoicing.refund_payment(cash, 1000, "sore")
+        invoicing.refund_payment(cash, 1000, "sore", settles=False)
         # A card refund Stripe could not make: listed, never counted.
         Refund.create(
             practice=world.a.practice,
@@ -48,17 +48,19 @@ def test_payments_refunds_and_the_forms_shown(app, client, world, billed, speedu
         )
     login(client, world.a.frontdesk)
     text = page(client, ids["inv"])
-    assert "Refund: sore (succeeded)" in text
+    assert "Refund: sore (succeeded, due again)" in text
     assert "(failed): Stripe could not return the money (charge expired for capture)" in text
     # The failed refund gave nothing back: $10.00 refunded, up to $30.00 left to refund.
     assert '<td class="num">$10.00</td>' in text and "up to $30.00" in text
+    assert '<td class="num" id="refunded-due-again">$10.00</td>' in text
+    assert "Refunded, settled" not in text
     assert "Charge Visa ending 4242 $70.00" in text  # the balance: $100 - ($40 - $10)
     assert "Record payment" in text and "<h2>Void</h2>" not in text  # money was taken
 
     therapist = app.test_client()
     login(therapist, world.a.therapist)
     text = page(therapist, ids["inv"])
-    assert "Refund: sore (succeeded)" in text and "<h2>Refund</h2>" not in text
+    assert "Refund: sore (succeeded, due again)" in text and "<h2>Refund</h2>" not in text
 
 
 def test_a_package_invoice(app, client, world, speedups):

@@ -98,14 +98,16 @@ def test_manual_payments_partial_then_paid_with_receipts(ctx, world, tmp_path):
     for needed in ("Receipt", "97124", "NPI 1234567893", "$35.00", "Check", "1042", "60-minute"):
         assert needed in text, needed
     assert Payment.get_by_id(p1.id).receipt_id != Payment.get_by_id(p2.id).receipt_id
-    # refunds: partial then refused beyond the payment, invoice goes back to partially paid
-    refund = invoicing.refund_payment(p2, 1000, reason="goodwill")
-    assert Invoice.get_by_id(inv.id).status == "partially_paid"
+    # refunds: a goodwill refund settles (the invoice stays paid, nothing due again), then
+    # one refused beyond the payment
+    refund = invoicing.refund_payment(p2, 1000, reason="goodwill", settles=True)
+    inv = Invoice.get_by_id(inv.id)
+    assert (inv.status, inv.settled_cents, inv.balance_cents) == ("paid", 1000, 0)
     note = pdftext(Refund.get_by_id(refund.id).document.data, tmp_path, "note.pdf")
-    for needed in ("Credit note", "$10.00", "goodwill", inv.number, "Check"):
+    for needed in ("Credit note", "$10.00", "goodwill", inv.number, "Check", "Settles"):
         assert needed in note, needed
     with pytest.raises(invoicing.rules.BillingError, match="more than what is left"):
-        invoicing.refund_payment(p2, 2501)
+        invoicing.refund_payment(p2, 2501, settles=True)
     with pytest.raises(invoicing.rules.BillingError, match="Refund the payments"):
         invoicing.void_invoice(inv, "mistake")
 
@@ -113,9 +115,9 @@ def test_manual_payments_partial_then_paid_with_receipts(ctx, world, tmp_path):
 def test_a_refund_changes_no_other_invoices_balance(ctx, world):
     """A refund of a payment on one invoice never changes another invoice's balance due,
     status or sums, whatever the others are (paid, partly paid, a package's, another
-    visit's paid by a package credit): it reopens its own invoice only (as designed: a
-    refund of an invoice other than a package's gives back what it gave back, docs/
-    billing.md), and the due total moves by that invoice's own balance."""
+    visit's paid by a package credit): one the client will pay another way (not settling,
+    docs/billing.md) reopens its own invoice only, and the due total moves by that
+    invoice's own balance."""
     w = world
     c1, c2 = w.a.c1.id, w.a.c2.id
 
@@ -153,12 +155,14 @@ def test_a_refund_changes_no_other_invoices_balance(ctx, world):
                       ("paid", 8500, 0, 0), ("paid", 42500, 0, 0)]  # fmt: skip
     due = invoicing.due_total(w.a.owner)
     assert due == 4500
-    invoicing.refund_payment(refunded_pay, 3000, reason="Visit cut short")
+    invoicing.refund_payment(refunded_pay, 3000, reason="Visit cut short", settles=False)
     assert [state(inv) for inv in others] == before
-    assert state(refunded) == ("partially_paid", 8500, 3000, 3000)  # its own, reopened
+    assert state(refunded) == ("partially_paid", 8500, 3000, 3000)  # its own, due again
     assert invoicing.due_total(w.a.owner) == due + 3000
     # A visit's package credit given back: its own invoice is unpaid again, nothing else.
-    invoicing.refund_payment(credit_pay, credit_pay.amount_cents, reason="credit returned")
+    invoicing.refund_payment(
+        credit_pay, credit_pay.amount_cents, reason="credit returned", settles=False
+    )
     assert [state(inv) for inv in others] == before
     assert state(by_credit) == ("open", 8500, 8500, 8500)
     assert packages.balance(purchase.id) == 5
@@ -279,7 +283,7 @@ def test_package_refund_from_invoice_is_by_unused_sessions(ctx, world):
     purchase, inv = packages.sell(d, w.a.c1.id)
     pay = invoicing.record_payment(inv, method="cash", amount_cents=42500)
     with pytest.raises(invoicing.InvoiceError, match="unused sessions"):
-        invoicing.refund_payment(pay, 1000)
+        invoicing.refund_payment(pay, 1000, settles=True)
 
 
 def test_database_refuses_a_negative_balance_row(ctx, world):

@@ -195,9 +195,10 @@ def test_invoice_page_payment_refund_void(client, world, billed):
     )
     assert ok.status_code == 303
     assert Invoice.get_by_id(ids["inv"]).status == "paid"
-    r = client.post(f"/provider/billing/payments/{ids['pay']}/refund", data={"amount": "40.01"})
+    url = f"/provider/billing/payments/{ids['pay']}/refund"
+    r = client.post(url, data={"amount": "40.01", "settles": "due_again"})
     assert r.status_code == 400 and "more than what is left" in r.get_data(as_text=True)
-    r = client.post(f"/provider/billing/payments/{ids['pay']}/refund", data={"amount": "40"})
+    r = client.post(url, data={"amount": "40", "settles": "due_again"})
     assert r.status_code == 303 and Invoice.get_by_id(ids["inv"]).status == "partially_paid"
     r = client.post(f"/provider/billing/invoices/{ids['inv']}/void", data={"reason": "dup"})
     assert r.status_code == 400 and "Refund the payments" in r.get_data(as_text=True)
@@ -375,9 +376,12 @@ def test_give_a_package_credit_back_from_the_invoice(client, world, billed, app)
     login(client, world.a.frontdesk)
     page = client.get(f"/provider/billing/invoices/{visit.id}").get_data(as_text=True)
     assert "Give the credit back" in page and "per-visit value $85.00" in page
-    r = client.post(f"/provider/billing/payments/{pay.id}/refund", data={"amount": "50"})
+    url = f"/provider/billing/payments/{pay.id}/refund"
+    r = client.post(url, data={"amount": "50", "settles": "due_again"})
     assert r.status_code == 400 and "given back whole" in r.get_data(as_text=True)
-    r = client.post(f"/provider/billing/payments/{pay.id}/refund", data={"amount": "100.00"})
+    r = client.post(url, data={"amount": "100.00", "settles": "settles"})
+    assert r.status_code == 400 and "makes the visit due again" in r.get_data(as_text=True)
+    r = client.post(url, data={"amount": "100.00", "settles": "due_again"})
     assert r.status_code == 303
     assert packages.balance(purchase.id) == 5
     assert Invoice.get_by_id(visit.id).status == "open"

@@ -43,7 +43,7 @@ def _books(world):
     )  # fmt: skip
     paid = invoicing.record_payment(visit_invoice, method="check", amount_cents=12000,
                                     receipt=False)  # fmt: skip
-    invoicing.refund_payment(paid, 2000, reason="overcharged")
+    invoicing.refund_payment(paid, 2000, reason="overcharged", settles=True)
     appointment = cf.visit(a.practice, a.c1, a.provider, day=dt.date(2026, 11, 9))
     credit_invoice = invoicing.create_invoice(
         practice_id=a.practice.id, client_id=a.c1.id, reason="visit",

@@ -145,7 +145,7 @@ def _practice_a(a):
         card = invoicing.record_payment(self_pay, method=PAY_TERMINAL, amount_cents=10000,
                                         reference="Visa 4242", receipt=False)  # fmt: skip
     with at(2, 2):
-        invoicing.refund_payment(card, 3000, reason="Visit cut short")
+        invoicing.refund_payment(card, 3000, reason="Visit cut short", settles=True)
     with at(2, 3):
         invoicing.record_payment(share, method=PAY_CASH, amount_cents=2000, receipt=False)
     with at(2, 5):

@@ -236,3 +236,22 @@ def test_a_nine_digit_zip_code_reads_as_zip_plus_4_on_the_superbill(ctx, tmp_pat
     text = pdf_text(StoredDocument.get_by_id(bill.document_id).data, tmp_path)
     assert "972051234" not in text and text.count("97205-1234") == 2  # heading and table
     assert "97204-1111" in text
+
+
+@pytest.mark.parametrize("settles", [True, False], ids=["settles", "due-again"])
+def test_a_refund_that_settles_is_off_the_fee_and_the_visit_stays_paid(ctx, tmp_path, settles):
+    """The $55.00 visit paid by card, $15.00 given back: settling (a goodwill refund), the
+    superbill states a $40.00 fee paid in full, not $15.00 owed; due again, the fee stays
+    $55.00 with $40.00 paid, and the visit is no longer paid in full (none to issue)."""
+    s = scene(other=False)
+    start, end = _range(s)
+    cash = s.visit_invoice.payments.get()
+    invoicing.refund_payment(cash, 1500, reason="short visit", settles=settles)
+    if not settles:
+        with pytest.raises(superbills.SuperbillError):
+            superbills.issue(s.client, [s.cash_visit.id], start, end, user=s.desk)
+        return
+    bill = superbills.issue(s.client, [s.cash_visit.id], start, end, user=s.desk)
+    assert (bill.total_fee_cents, bill.total_paid_cents) == (4000, 4000)
+    text = pdf_text(StoredDocument.get_by_id(bill.document_id).data, tmp_path)
+    assert "Paid in full" in text and "Balance due" not in text

@@ -3,11 +3,12 @@ transaction): what the visit's claims put under PR, less what the client was bil
 already (the check-out estimate included), invoiced once the visit's answer is complete
 (every part answered; a primary's share waits for the secondary payer, and is the
 client's when the secondary denies); unpaid estimates above the share are voided first;
-what the client paid beyond the share is told, to refund or keep as a credit. A claim
-the payer split over several CLPs of one 835 gets one invoice of its whole share, however
-its CLPs were posted: when one matched by hand adds to the share an earlier one of the
-same remittance invoiced, that invoice (nothing paid on it) is voided and replaced by one
-for the whole share, as posting all the CLPs from one import makes it."""
+what the client paid beyond the share is told, to refund or keep as a credit (a refund
+that settles the invoice: the client is not billed for it again). A claim the payer split
+over several CLPs of one 835 gets one invoice of its whole share, however its CLPs were
+posted: when one matched by hand adds to the share an earlier one of the same remittance
+invoiced, that invoice (nothing paid on it) is voided and replaced by one for the whole
+share, as posting all the CLPs from one import makes it."""
 
 from portal.models.billing import (
     INVOICE_OPEN,
@@ -226,7 +227,9 @@ def client_invoice(claim, by_reason, payer_name, user, remittance=None):
     if due < 0:
         return None, (
             f"The client was billed {format_cents(billed)} for this visit but owes "
-            f"{format_cents(owed)}: refund {format_cents(-due)} or keep it as a credit."
+            f"{format_cents(owed)}: refund {format_cents(-due)} on the visit's invoice, as a "
+            "refund that settles it (the client is not billed for it again), or keep it as a "
+            "credit."
         )
     if due == 0:
         return None, ""
