@@ -189,6 +189,56 @@ def test_front_desk_refunds_a_package_partly_used_and_the_client_owes_nothing(
     assert problems == []
 
 
+def test_a_goodwill_refund_settles_the_visit_on_a_tablet(app, live_server, browser, screenshot):
+    """On a tablet (1024x768) the desk gives $30.00 of a paid $100.00 visit back as
+    goodwill: the choice of what the refund means is two large choices, "settles it"
+    already checked; the invoice stays paid with nothing due and says the $30.00 is
+    settled; on a phone the client is asked to pay nothing."""
+    from tests.a11y import small_targets
+
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        desk = factories.user(practice, "frontdesk", name="Sam Front")
+        client = factories.client(practice, first_name="Jordan", last_name="Avery")
+        cu = factories.client_user(practice, client)
+        inv = invoicing.create_invoice(
+            practice_id=practice.id,
+            client_id=client.id,
+            lines=[{"kind": "visit", "description": "60-minute massage", "unit_cents": 10000}],
+        )
+        invoicing.record_payment(inv, method="cash", amount_cents=10000)
+    tablet = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = tablet.new_page()
+    problems = _watch(page)
+    page.on("dialog", lambda d: d.accept())
+    _login(page, live_server, desk.email, r"/provider/$")
+    page.goto(f"{live_server}/provider/billing/invoices/{inv.id}")
+    form = page.locator("form.refund-form")
+    form.get_by_label("Amount ($)").fill("30.00")
+    form.get_by_label("Reason").fill("goodwill: the room was cold")
+    settles = form.get_by_label("The refund settles it: the client owes nothing more for it")
+    assert settles.is_checked()
+    assert small_targets(page) == []
+    screenshot(page, "billing-refund-choice")
+    form.get_by_role("button", name="Refund").click()
+    page.get_by_text("$30.00 refunded (settled).").wait_for()
+    assert page.locator("#balance-due").inner_text() == "$0.00"
+    assert page.locator("#refunded-settled").inner_text() == "$30.00"
+    assert page.locator("#refunded-due-again").count() == 0
+    inv = Invoice.get_by_id(inv.id)
+    assert (inv.status, inv.refunded_cents, inv.settled_cents) == ("paid", 3000, 3000)
+    screenshot(page, "billing-refund-settled")
+    tablet.close()
+    phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
+    page = phone.new_page()
+    problems += _watch(page)
+    _login(page, live_server, cu.email, r"/portal/")
+    page.goto(f"{live_server}/portal/invoices")
+    assert page.get_by_text("Nothing to pay. Thank you!").is_visible()
+    phone.close()
+    assert problems == []
+
+
 def test_the_owner_ticks_a_packages_covered_services_on_a_tablet(
     app, live_server, browser, screenshot
 ):
