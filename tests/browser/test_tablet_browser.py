@@ -51,6 +51,7 @@ def test_tablet_lock_and_throttled_return(app, live_server, page, screenshot):
         page.get_by_text(re.compile(r"Too many failed attempts\. Try again in 15 minutes"))
     ).to_be_visible()
     assert page.url.endswith("/provider/tablet/return")
+    page.wait_for_load_state("load")  # its size once the stylesheet has come (tests/a11y.py)
     button = page.get_by_role("button", name="Back to staff mode").bounding_box()
     assert button["height"] >= 44  # a touch target on a tablet
     screenshot(page, "tablet-return-throttled")
