@@ -91,17 +91,8 @@ def recovery_codes_page():
     form = NewCodesForm()
     status = 200
     if form.validate_on_submit():
-        minutes = lockout_minutes(user.email, audit.client_ip())
-        if minutes:
-            form.proof.errors.append(throttle_message(minutes))
-            audit.record("login.throttled", user=user, detail="new recovery codes")
-            status = 429
-        elif not _proven(user, form.proof.data):
-            note_attempt(user.email, False)
-            audit.record("login.failed", user=user, detail="new recovery codes: bad proof")
-            form.proof.errors.append("That is neither your password nor your app's code.")
-            status = 400
-        else:
+        ok, status = _proof_checked(user, form, "new recovery codes")
+        if ok:
             with database.atomic("IMMEDIATE"):
                 codes = recovery_codes.replace(user, "new codes asked for")
             return codes_page(codes)
@@ -137,17 +128,18 @@ def _two_step_user():
     return user if user.totp_enabled else None
 
 
-def _proof_checked(user, form):
-    """(ok, status): the password (or the old app's code) checked, counted towards the
-    lockout like a login; the form's field carries the error."""
+def _proof_checked(user, form, what):
+    """(ok, status): the password (or the app's code) of NewCodesForm checked for `what`
+    (named in the audit rows), counted towards the lockout like a login; the form's field
+    carries the error."""
     minutes = lockout_minutes(user.email, audit.client_ip())
     if minutes:
         form.proof.errors.append(throttle_message(minutes))
-        audit.record("login.throttled", user=user, detail="two-step move")
+        audit.record("login.throttled", user=user, detail=what)
         return False, 429
     if not _proven(user, form.proof.data):
         note_attempt(user.email, False)
-        audit.record("login.failed", user=user, detail="two-step move: bad proof")
+        audit.record("login.failed", user=user, detail=f"{what}: bad proof")
         form.proof.errors.append("That is neither your password nor your app's code.")
         return False, 400
     return True, 200
@@ -172,7 +164,7 @@ def totp_move():
     form = NewCodesForm()
     status = 200
     if form.validate_on_submit():
-        ok, status = _proof_checked(user, form)
+        ok, status = _proof_checked(user, form, "two-step move")
         if ok:
             secret = pyotp.random_base32()
             User.update(totp_new_secret=secret).where(User.id == user.id).execute()
