@@ -51,6 +51,18 @@ def _watch(page):
     return problems
 
 
+def _client_invoices_on_a_phone(browser, base, client_user, problems):
+    """The client's invoices page on a phone (375x812), asking them to pay nothing; returns
+    the page (its context is the caller's to close)."""
+    phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
+    page = phone.new_page()
+    problems += _watch(page)
+    _login(page, base, client_user.email, r"/portal/")
+    page.goto(f"{base}/portal/invoices")
+    assert page.get_by_text("Nothing to pay. Thank you!").is_visible()
+    return page
+
+
 def test_front_desk_sells_a_package_and_redeems_a_credit(app, live_server, page, screenshot):
     with app.test_request_context():
         practice = factories.practice(name="Harbor Massage")
@@ -177,15 +189,10 @@ def test_front_desk_refunds_a_package_partly_used_and_the_client_owes_nothing(
     assert PackagePurchase.get_by_id(purchase.id).status == "refunded"
     screenshot(page, "billing-package-refunded")
     tablet.close()
-    phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
-    page = phone.new_page()
-    problems += _watch(page)
-    _login(page, live_server, cu.email, r"/portal/")
-    page.goto(f"{live_server}/portal/invoices")
-    assert page.get_by_text("Nothing to pay. Thank you!").is_visible()
+    page = _client_invoices_on_a_phone(browser, live_server, cu, problems)
     assert page.get_by_text("No package credits to use.").is_visible()
     screenshot(page, "billing-phone-package-refunded")
-    phone.close()
+    page.context.close()
     assert problems == []
 
 
@@ -229,13 +236,7 @@ def test_a_goodwill_refund_settles_the_visit_on_a_tablet(app, live_server, brows
     assert (inv.status, inv.refunded_cents, inv.settled_cents) == ("paid", 3000, 3000)
     screenshot(page, "billing-refund-settled")
     tablet.close()
-    phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
-    page = phone.new_page()
-    problems += _watch(page)
-    _login(page, live_server, cu.email, r"/portal/")
-    page.goto(f"{live_server}/portal/invoices")
-    assert page.get_by_text("Nothing to pay. Thank you!").is_visible()
-    phone.close()
+    _client_invoices_on_a_phone(browser, live_server, cu, problems).context.close()
     assert problems == []
 
 
