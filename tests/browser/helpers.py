@@ -1,5 +1,6 @@
 """What several browser tests do the same way: log a test user in, watch a page for
-script errors and server errors, and measure a closed <select>'s options against its box."""
+script errors and server errors, measure a closed <select>'s options against its box, and
+read an image's width once it has loaded."""
 
 import re
 
@@ -39,3 +40,16 @@ def watch(page):
         lambda r: problems.append((r.request.method, r.url, r.status)) if r.status >= 500 else None,
     )
     return problems
+
+
+# An <img>'s natural width once it has loaded (0 if it fails): a page shown after a form
+# post can be read before its images have come.
+LOADED_WIDTH = """(img) => img.complete ? img.naturalWidth : new Promise((done) => {
+  img.addEventListener('load', () => done(img.naturalWidth), {once: true});
+  img.addEventListener('error', () => done(0), {once: true});
+})"""
+
+
+def loaded_width(image):
+    """The natural width of the image `image` (a Locator), waiting for it to load."""
+    return image.evaluate(LOADED_WIDTH)

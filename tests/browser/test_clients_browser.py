@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from portal.models import BenefitsVerification, CardImage, Client, InsurancePolicy, IntakeSubmission
 from tests import factories
+from tests.browser.helpers import loaded_width
 from tests.clients import helpers as h
 
 pytestmark = pytest.mark.browser
@@ -102,8 +103,8 @@ def test_front_desk_adds_client_policy_cards_and_verification(app, live_server, 
         )
         page.get_by_role("button", name="Upload card image").click()
         page.wait_for_selector(f"text=Card {side} saved.")
-    assert page.locator('img[alt="Card front"]').evaluate("i => i.naturalWidth") == 856
-    assert page.locator('img[alt="Card back"]').evaluate("i => i.naturalWidth") == 856
+    assert loaded_width(page.locator('img[alt="Card front"]')) == 856
+    assert loaded_width(page.locator('img[alt="Card back"]')) == 856
 
     page.get_by_role("link", name="Record a verification").first.click()
     page.get_by_label("Verified on").fill(f"{dt.date.today().year}-01-01")  # this year's
@@ -126,7 +127,7 @@ def test_front_desk_adds_client_policy_cards_and_verification(app, live_server, 
     )
     alerts = page.locator(".alerts").inner_text(timeout=3000)
     assert "requires a referral; none is on file" in alerts
-    assert page.locator('#insurance img[alt="Card front"]').evaluate("i => i.naturalWidth") > 0
+    assert loaded_width(page.locator('#insurance img[alt="Card front"]')) > 0
 
     # the referral, its diagnosis picked from the ICD-10-CM search
     page.get_by_role("link", name="Add a referral").click()
@@ -201,7 +202,7 @@ def test_client_on_a_phone_signs_intake_and_uploads_a_card(app, live_server, bro
         )
         page.get_by_role("button", name="Send card photo").tap()
         page.wait_for_selector("text=your card photo was received")
-        assert page.locator('img[alt="Card front"]').evaluate("i => i.naturalWidth") == 1200
+        assert loaded_width(page.locator('img[alt="Card front"]')) == 1200
         screenshot(page, "clients-phone-insurance")
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         assert not errors, errors

@@ -20,7 +20,7 @@ from portal import clock
 from portal.models import AuditLog, CardImage, InsurancePolicy
 from tests import factories
 from tests.a11y import axe_violations, small_targets
-from tests.browser.helpers import login, watch
+from tests.browser.helpers import loaded_width, login, watch
 from tests.claims import factories as cf
 from tests.clients import helpers as h
 
@@ -135,7 +135,7 @@ def test_front_desk_keeps_a_childs_insurance_on_file(app, live_server, page, scr
         page.get_by_role("button", name="Upload card image").click()
         page.wait_for_selector(f"text=Card {side} saved.")
     for side in ("front", "back"):
-        assert page.locator(f'img[alt="Card {side}"]').evaluate("i => i.naturalWidth") == 856
+        assert loaded_width(page.locator(f'img[alt="Card {side}"]')) == 856
     screenshot(page, "ins-walk-03-cards")
     _fits(page, 1024, "policy page", fit)
     views = AuditLog.select().where(
@@ -311,7 +311,7 @@ def test_client_sends_a_card_photo_from_a_phone(app, live_server, browser, scree
     page.get_by_role("button", name="Send card photo").click()
     page.wait_for_selector("text=Thank you: your card photo was received.")
     front = page.locator('img[alt="Card front"]').first
-    assert front.evaluate("i => i.naturalWidth") == 1600
+    assert loaded_width(front) == 1600
     card = CardImage.get(CardImage.policy == policy.id)
     assert (card.side, card.uploaded_by_id) == ("front", cu.id)
     views = AuditLog.select().where((AuditLog.action == "card.view") & (AuditLog.user_id == cu.id))

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from portal.services.messaging import threads
 from tests import factories
 from tests.a11y import short_targets
+from tests.browser.helpers import loaded_width
 from tests.messaging import helpers as h
 
 pytestmark = pytest.mark.browser
@@ -106,7 +107,7 @@ def test_phone_client_and_tablet_therapist_talk_live(
         expect(phone.locator("#message-list")).to_contain_text("Is this bruise normal?")
         sent_photo = phone.locator("#message-list img")
         expect(sent_photo).to_be_visible()
-        assert phone.evaluate("(img) => img.naturalWidth", sent_photo.element_handle()) > 0
+        assert loaded_width(sent_photo) > 0
         _mark(phone)
 
         # The tablet's badge and list change by themselves.
@@ -123,7 +124,7 @@ def test_phone_client_and_tablet_therapist_talk_live(
         tablet.wait_for_url(re.compile(r"/provider/messages/\d+$"))
         shown = tablet.locator("#message-list img")
         expect(shown).to_be_visible()
-        assert tablet.evaluate("(img) => img.naturalWidth", shown.element_handle()) > 0
+        assert loaded_width(shown) > 0
         assert _small_targets(tablet) == []
         tablet.get_by_label("Message", exact=True).fill(
             "A bruise can appear after deep work. Ice it tonight."
