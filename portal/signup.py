@@ -23,7 +23,7 @@ from portal.db import database
 from portal.formutil import CsrfForm
 from portal.htmx import render
 from portal.inputs import local_path
-from portal.models import Client, ClientConsent, Practice, User, UserToken
+from portal.models import Client, ClientConsent, OutboxMessage, Practice, User, UserToken
 from portal.rules.money import format_cents
 from portal.services.scheduling.catalog import policy_for
 from portal.sessions import account_for, start_session
@@ -113,9 +113,12 @@ def _send_invitation_again(user):
     """To an address whose only user is an invitation not accepted yet (no password): a
     new link to choose the password, at most once an hour. The sign-up makes no second
     account for the address (one address, one account)."""
+    hour = clock.utcnow().strftime("%Y%m%d%H")
+    dedupe_key = f"signup-invited-{user.id}-{hour}"
+    if OutboxMessage.select().where(OutboxMessage.dedupe_key == dedupe_key).exists():
+        return  # sent this hour: no new link either
     practice = user.practice
     token = issue_token(user, "invite")
-    hour = clock.utcnow().strftime("%Y%m%d%H")
     mail.queue(
         user.email,
         f"Your invitation to {practice.name} is waiting",
@@ -126,7 +129,7 @@ def _send_invitation_again(user):
         "If it was not you, ignore this message: nothing changed.\n",
         practice=practice.id,
         kind="signup_invited",
-        dedupe_key=f"signup-invited-{user.id}-{hour}",
+        dedupe_key=dedupe_key,
     )
 
 

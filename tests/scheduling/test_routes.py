@@ -19,6 +19,7 @@ from portal.models import (
     ProviderHours,
     Room,
     User,
+    UserToken,
 )
 from portal.services import scheduling as svc
 from tests.conftest import PASSWORD, login
@@ -579,8 +580,10 @@ def test_a_sign_up_with_an_invited_address_gets_the_invitation_again(app, sched,
     (mail,) = OutboxMessage.select().where(OutboxMessage.id > before)
     assert mail.kind == "signup_invited" and mail.to_addr == "kai@example.com"
     assert "invitation has not been used yet" in mail.body and "/login" not in mail.body
+    tokens = UserToken.select().where(UserToken.user == invited.id).count()
     assert sign_up("kai@example.com").status_code == 303  # a second try within the hour
     assert OutboxMessage.select().where(OutboxMessage.kind == "signup_invited").count() == 1
+    assert UserToken.select().where(UserToken.user == invited.id).count() == tokens  # none new
     link = re.search(r"http://localhost(/account/set-password/\S+)", mail.body).group(1)
     r = app.test_client().post(link, data={"password": PASSWORD, "confirm": PASSWORD})
     assert r.status_code == 302
