@@ -11,6 +11,7 @@ Screenshots: test-artifacts/billing-*.png."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.models.billing import (
     Invoice,
@@ -59,7 +60,7 @@ def _client_invoices_on_a_phone(browser, base, client_user, problems):
     problems += _watch(page)
     _login(page, base, client_user.email, r"/portal/")
     page.goto(f"{base}/portal/invoices")
-    assert page.get_by_text("Nothing to pay. Thank you!").is_visible()
+    expect(page.get_by_text("Nothing to pay. Thank you!")).to_be_visible()
     return page
 
 
@@ -77,7 +78,7 @@ def test_front_desk_sells_a_package_and_redeems_a_credit(app, live_server, page,
     problems = _watch(page)
     _login(page, live_server, desk.email, r"/provider/$")
     page.goto(f"{live_server}/provider/billing/checkout/{appt.id}")
-    assert page.get_by_text("due $100.00").is_visible()
+    expect(page.get_by_text("due $100.00")).to_be_visible()
     page.get_by_role("link", name=re.compile("5 x 60-minute massage")).click()  # tap 1
     page.get_by_role("button", name=re.compile("^Cash")).click()  # tap 2
     page.get_by_role("button", name="Confirm $425.00").click()  # tap 3: over $200, confirmed
@@ -87,11 +88,11 @@ def test_front_desk_sells_a_package_and_redeems_a_credit(app, live_server, page,
     page.get_by_label(re.compile("Package credit")).check()  # offered, not taken
     page.get_by_role("button", name="Take payment").click()
     page.wait_for_url(re.compile(rf"/checkout/{appt.id}$"))
-    assert page.get_by_text(re.compile("Paid with a 5 x 60-minute massage credit")).is_visible()
+    expect(page.get_by_text(re.compile("Paid with a 5 x 60-minute massage credit"))).to_be_visible()
     screenshot(page, "billing-checkout-redeemed")
     page.get_by_role("link", name="Open the invoice").click()
     page.wait_for_url(re.compile(r"/billing/invoices/\d+$"))
-    assert page.get_by_text("Package credit").first.is_visible()
+    expect(page.get_by_text("Package credit").first).to_be_visible()
     screenshot(page, "billing-invoice-paid-by-credit")
     # the client page loads the billing section from provider.client_billing (HTMX)
     page.goto(f"{live_server}/provider/clients/{client.id}")
@@ -140,7 +141,7 @@ def test_client_pays_an_invoice_on_a_phone_and_downloads_the_receipt(
     screenshot(page, "billing-phone-invoices")
     page.get_by_role("button", name="Pay $100.00 by card").click()
     page.wait_for_url(re.compile(r"/portal/checkout/\d+/done"))
-    assert page.get_by_role("heading", name="Thank you").is_visible()
+    expect(page.get_by_role("heading", name="Thank you")).to_be_visible()
     screenshot(page, "billing-phone-paid")
     with page.expect_download() as info:
         page.get_by_role("link", name=re.compile("Download your receipt")).click()
@@ -182,15 +183,15 @@ def test_front_desk_refunds_a_package_partly_used_and_the_client_owes_nothing(
     page.get_by_role("button", name="Refund 4 unused sessions: $340.00").click()
     page.wait_for_load_state()
     assert asked == ["Refund $340.00 for the 4 unused sessions of this package?"]
-    assert page.get_by_text("Unused sessions refunded: $340.00 returned.").is_visible()
+    expect(page.get_by_text("Unused sessions refunded: $340.00 returned.")).to_be_visible()
     page.get_by_text("Where the credits went").click()
-    assert page.get_by_role("cell", name="Refunded: $340.00 returned").is_visible()
+    expect(page.get_by_role("cell", name="Refunded: $340.00 returned")).to_be_visible()
     assert page.locator("#balance-due").inner_text() == "$0.00"
     assert PackagePurchase.get_by_id(purchase.id).status == "refunded"
     screenshot(page, "billing-package-refunded")
     tablet.close()
     page = _client_invoices_on_a_phone(browser, live_server, cu, problems)
-    assert page.get_by_text("No package credits to use.").is_visible()
+    expect(page.get_by_text("No package credits to use.")).to_be_visible()
     screenshot(page, "billing-phone-package-refunded")
     page.context.close()
     assert problems == []
@@ -288,7 +289,7 @@ def test_the_owner_ticks_a_packages_covered_services_on_a_tablet(
     page.get_by_label("Price ($)").fill("425")
     page.get_by_role("button", name="Save package").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Package saved.").is_visible()
+    expect(page.get_by_text("Package saved.")).to_be_visible()
     with app.app_context():
         d = PackageDefinition.get()
         assert sorted(e.appointment_type_id for e in d.eligible) == sorted([t60.id, t90.id])
@@ -334,10 +335,10 @@ def test_the_owner_refunds_an_expired_package_as_goodwill_on_a_tablet(
     page.get_by_role("button", name="Refund the 4 expired sessions: $340.00").click()
     page.wait_for_load_state()
     assert asked[-1] == "Refund $340.00 for the 4 expired sessions of this package?"
-    assert page.get_by_text("Expired sessions refunded: $340.00 returned.").is_visible()
+    expect(page.get_by_text("Expired sessions refunded: $340.00 returned.")).to_be_visible()
     page.get_by_text("Where the credits went").click()
     goodwill = "4 sessions refunded as goodwill: $340.00 returned"
-    assert page.get_by_role("cell", name=goodwill).is_visible()
+    expect(page.get_by_role("cell", name=goodwill)).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     assert PackagePurchase.get_by_id(purchase.id).status == "refunded"
     screenshot(page, "billing-package-goodwill-refunded")

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.models import (
     Appointment,
@@ -41,7 +42,7 @@ def test_therapist_writes_signs_and_amends_a_note(app, live_server, page, screen
 
     _login(page, live_server, therapist.email)
     page.goto(f"{live_server}/provider/clients/{client.id}/notes/new")
-    assert page.get_by_role("heading", name=re.compile("New chart note")).is_visible()
+    expect(page.get_by_role("heading", name=re.compile("New chart note"))).to_be_visible()
 
     page.get_by_label("Subjective").fill("Low back ache after lifting boxes; worse in the morning.")
     page.get_by_label("Objective").fill("Hypertonic lumbar erectors, tender left QL.")
@@ -88,7 +89,7 @@ def test_therapist_writes_signs_and_amends_a_note(app, live_server, page, screen
     page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="Save and sign").click()
     page.wait_for_url(re.compile(r"/provider/notes/\d+$"))
-    assert page.get_by_text("Note signed.").is_visible()
+    expect(page.get_by_text("Note signed.")).to_be_visible()
     note_url = page.url
     with app.app_context():
         note = ChartNote.get()
@@ -102,7 +103,7 @@ def test_therapist_writes_signs_and_amends_a_note(app, live_server, page, screen
             "M54.50",
             "M62.830",
         ]
-    assert page.get_by_text("Electronically signed by").is_visible()
+    expect(page.get_by_text("Electronically signed by")).to_be_visible()
     assert page.get_by_role("link", name="Edit draft").count() == 0
     screenshot(page, "charting-note-signed")
 
@@ -117,7 +118,7 @@ def test_therapist_writes_signs_and_amends_a_note(app, live_server, page, screen
     page.get_by_label("Addendum").fill("Client phoned next day: pain 2/10, sleeping better.")
     page.get_by_role("button", name="Add addendum").click()
     page.wait_for_url(re.compile(r"/provider/notes/\d+#addenda$"))
-    assert page.get_by_text("Client phoned next day").is_visible()
+    expect(page.get_by_text("Client phoned next day")).to_be_visible()
     with app.app_context():
         assert NoteAddendum.select().count() == 1
     screenshot(page, "charting-note-addendum")
@@ -126,7 +127,7 @@ def test_therapist_writes_signs_and_amends_a_note(app, live_server, page, screen
     if "provider.client_page" in app.view_functions:
         page.goto(f"{live_server}/provider/clients/{client.id}")
         page.locator("#client-notes").wait_for()
-        assert page.locator("#client-notes").get_by_text("M54.50, M62.830").is_visible()
+        expect(page.locator("#client-notes").get_by_text("M54.50, M62.830")).to_be_visible()
         screenshot(page, "charting-client-page")
 
     # The therapist's phone: the signed note reads well at 390 px.
@@ -136,7 +137,7 @@ def test_therapist_writes_signs_and_amends_a_note(app, live_server, page, screen
     phone.add_cookies(page.context.cookies())
     mobile = phone.new_page()
     mobile.goto(note_url)
-    assert mobile.get_by_text("Electronically signed by").is_visible()
+    expect(mobile.get_by_text("Electronically signed by")).to_be_visible()
     assert mobile.evaluate("document.documentElement.scrollWidth") <= 390
     screenshot(mobile, "charting-note-phone")
     phone.close()
@@ -167,17 +168,17 @@ def test_owner_settings_and_icd10_page(app, live_server, page, screenshot):
     page.get_by_label("Code").fill("97112")
     page.get_by_label("Description").fill("Neuromuscular re-education, each 15 minutes")
     page.get_by_role("button", name="Add code").click()
-    assert page.get_by_text("97112 is on the practice's list.").is_visible()
+    expect(page.get_by_text("97112 is on the practice's list.")).to_be_visible()
     screenshot(page, "charting-cpt-codes")
 
     page.goto(live_server + "/provider/icd10")
     page.get_by_label("Search ICD-10-CM").fill("neck pain")
     page.get_by_role("button", name="Search").click()
-    assert page.get_by_role("cell", name="Cervicalgia").is_visible()
+    expect(page.get_by_role("cell", name="Cervicalgia")).to_be_visible()
     page.get_by_role("row", name=re.compile("M54.2")).get_by_role(
         "button", name="Add to favourites"
     ).click()
-    assert page.get_by_text("M54.2 added to the practice's favourites.").is_visible()
+    expect(page.get_by_text("M54.2 added to the practice's favourites.")).to_be_visible()
     screenshot(page, "charting-icd10")
     assert errors == []
 

@@ -9,6 +9,7 @@ import datetime as dt
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from portal import clock
 from portal.models import Claim, Referral
@@ -108,8 +109,8 @@ def test_visit_to_held_claim_to_ready(app, live_server, page, screenshot):
     # the visit makes its claim.
     page.wait_for_url(re.compile(rf"/provider/appointments/{appt.id}/check-out$"))
     minutes = page.locator("table.minutes-table")
-    assert minutes.get_by_role("row", name=re.compile(r"97124\s+45")).is_visible()
-    assert minutes.get_by_role("row", name=re.compile(r"97140\s+15")).is_visible()
+    expect(minutes.get_by_role("row", name=re.compile(r"97124\s+45"))).to_be_visible()
+    expect(minutes.get_by_role("row", name=re.compile(r"97140\s+15"))).to_be_visible()
     page.get_by_role("button", name="Complete visit").click()
     page.wait_for_url(re.compile(rf"/billing/checkout/{appt.id}$"))
     with app.app_context():
@@ -126,10 +127,10 @@ def test_visit_to_held_claim_to_ready(app, live_server, page, screenshot):
     row.get_by_role("link", name="Jordan Avery").click()
     page.wait_for_url(re.compile(rf"/provider/claims/{claim.id}$"))
     alert = page.get_by_role("alert")
-    assert alert.get_by_text("1 problem holds this claim").is_visible()
-    assert alert.get_by_text("requires a physician's referral").is_visible()
-    assert page.get_by_role("cell", name="97140").is_visible()
-    assert page.get_by_text("59", exact=True).is_visible()  # the payer takes the pair with 59
+    expect(alert.get_by_text("1 problem holds this claim")).to_be_visible()
+    expect(alert.get_by_text("requires a physician's referral")).to_be_visible()
+    expect(page.get_by_role("cell", name="97140")).to_be_visible()
+    expect(page.get_by_text("59", exact=True)).to_be_visible()  # the payer takes the pair with 59
     screenshot(page, "claims-claim-held")
 
     # It says where the problem is fixed: the client's referrals.
@@ -157,10 +158,10 @@ def test_visit_to_held_claim_to_ready(app, live_server, page, screenshot):
     with app.app_context():
         assert Referral.select().where(Referral.client == client.id).count() == 1
     pcn = claim.patient_control_number
-    assert page.get_by_text(f"Claim {pcn} checked again: nothing holds it.").is_visible()
+    expect(page.get_by_text(f"Claim {pcn} checked again: nothing holds it.")).to_be_visible()
     assert page.get_by_role("alert").count() == 0
-    assert page.locator("h1 .badge", has_text="Ready").is_visible()
-    assert page.get_by_text("Dr. Ana Whitfield, MD").is_visible()  # box 17 now
+    expect(page.locator("h1 .badge", has_text="Ready")).to_be_visible()
+    expect(page.get_by_text("Dr. Ana Whitfield, MD")).to_be_visible()  # box 17 now
     with app.app_context():
         claim = Claim.get_by_id(claim.id)
         assert claim.status == cs.READY and not claim.held and claim.referral_id
@@ -173,7 +174,7 @@ def test_visit_to_held_claim_to_ready(app, live_server, page, screenshot):
     aging.wait_for()
     regence = aging.locator("tr", has_text="Regence BlueShield")
     assert regence.get_by_role("link", name="$125.00").count() == 2  # 0-30 and 61-90
-    assert aging.locator("tfoot").get_by_text("$625.00").is_visible()
+    expect(aging.locator("tfoot").get_by_text("$625.00")).to_be_visible()
     aging.scroll_into_view_if_needed()
     screenshot(page, "claims-aging")
     # a bucket opens the list of what that payer owes in that age

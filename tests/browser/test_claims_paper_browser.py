@@ -6,6 +6,7 @@ consumer's own test is tests/claims/test_paper_consumer.py. Screenshots go to te
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.models import Claim, ClaimSettings, Job
 from tests.a11y import small_targets
@@ -31,7 +32,7 @@ def test_front_desk_prints_chosen_claims_and_owner_calibrates(
 
     _login(page, live_server, world.a.frontdesk.email)
     page.goto(live_server + "/provider/claims/paper")
-    assert page.get_by_role("heading", name="Paper claims (CMS-1500)").is_visible()
+    expect(page.get_by_role("heading", name="Paper claims (CMS-1500)")).to_be_visible()
     for pcn in pcns[:2]:
         page.get_by_label(f"Print claim {pcn}").check()
     page.get_by_text("Data only (red forms)").click()
@@ -51,8 +52,8 @@ def test_front_desk_prints_chosen_claims_and_owner_calibrates(
     # the envelopes are in the post: the job page marks its claims as mailed
     assert _small_targets(page) == []
     page.get_by_role("button", name="Mark these 2 claims as mailed").click()
-    assert page.get_by_text("2 claims marked as mailed: they are submitted now.").is_visible()
-    assert page.get_by_role("link", name="Paper claims").is_visible()
+    expect(page.get_by_text("2 claims marked as mailed: they are submitted now.")).to_be_visible()
+    expect(page.get_by_role("link", name="Paper claims")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     screenshot(page, "claims-paper-job-mailed")
     assert [Claim.get_by_id(c.id).status for c in claims] == ["submitted", "submitted", "ready"]
@@ -62,7 +63,7 @@ def test_front_desk_prints_chosen_claims_and_owner_calibrates(
         page.get_by_role("button", name="PDF on plain paper").click()
     assert one.value.suggested_filename == f"CMS1500-{pcns[2]}.pdf"
     page.reload()
-    assert page.get_by_role("link", name=f"CMS1500-{pcns[2]}.pdf").is_visible()
+    expect(page.get_by_role("link", name=f"CMS1500-{pcns[2]}.pdf")).to_be_visible()
     screenshot(page, "claims-paper-one-claim")
 
     page.get_by_role("button", name="Log out").click()
@@ -77,8 +78,8 @@ def test_front_desk_prints_chosen_claims_and_owner_calibrates(
     screenshot(page, "claim-printing-error")
     page.get_by_label("Move right by (mm)").fill("1.5")
     page.get_by_role("button", name="Save offsets").click()
-    assert page.get_by_text("Saved. Print the test page").is_visible()
-    assert page.get_by_text("Now: right +1.5 mm, down -0.5 mm.").is_visible()
+    expect(page.get_by_text("Saved. Print the test page")).to_be_visible()
+    expect(page.get_by_text("Now: right +1.5 mm, down -0.5 mm.")).to_be_visible()
     assert _small_targets(page) == []
     screenshot(page, "claim-printing")
     s = ClaimSettings.get(ClaimSettings.practice == world.a.practice.id)

@@ -12,6 +12,7 @@ import subprocess
 import time
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.demo import claims_money
 from portal.models import Claim, ClaimBatch, InsurancePolicy
@@ -144,7 +145,7 @@ def test_send_collect_fix_resend_paid(app, world, live_server, page, screenshot,
     assert again.claim_count == 1 and again.interchange_control_number == 2
     _wait_for_answer(demo_sftp, again)
     _collect(page, live_server)
-    assert page.get_by_text("Nothing needs you").is_visible()
+    expect(page.get_by_text("Nothing needs you")).to_be_visible()
     page.goto(f"{live_server}/provider/claims/{first.id}")
     page.locator("#payments").wait_for()  # the payments section, loaded by HTMX
     assert "Paid" in page.locator("h1").inner_text()

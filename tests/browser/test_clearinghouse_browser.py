@@ -63,7 +63,7 @@ def test_owner_sets_up_and_tests_the_clearinghouse(
     page.get_by_role("link", name="Settings", exact=True).click()
     page.get_by_role("link", name="Clearinghouse").click()
     page.wait_for_url(re.compile(r"/provider/settings/clearinghouse$"))
-    assert page.get_by_text("Not set up yet").is_visible()
+    expect(page.get_by_text("Not set up yet")).to_be_visible()
 
     # The key pair first: its public half is what the clearinghouse registers.
     page.get_by_role("button", name="Make a key pair").click()
@@ -87,8 +87,8 @@ def test_owner_sets_up_and_tests_the_clearinghouse(
     page.get_by_label("SFTP host").fill("127.0.0.1")
     page.get_by_label("A key pair the portal generates").check()
     page.get_by_role("button", name="Save clearinghouse settings").click()
-    assert page.get_by_text("Clearinghouse settings saved.").is_visible()
-    assert page.get_by_text("Not pinned yet").is_visible()
+    expect(page.get_by_text("Clearinghouse settings saved.")).to_be_visible()
+    expect(page.get_by_text("Not pinned yet")).to_be_visible()
 
     page.get_by_role("button", name="Test the connection").click()
     result = page.locator("#test-result")
@@ -113,7 +113,7 @@ def test_owner_sets_up_and_tests_the_clearinghouse(
     assert old in alert.inner_text() and sftp_server.fingerprint in alert.inner_text()
     screenshot(page, "clearinghouse-host-key-changed")
     page.get_by_role("button", name="Accept the new key").click()
-    assert page.get_by_text("transfers resume").is_visible()
+    expect(page.get_by_text("transfers resume")).to_be_visible()
     page.get_by_role("button", name="Test the connection").click()
     result.get_by_text("Connected.").wait_for()
     assert errors == []

@@ -12,6 +12,7 @@ import math
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from portal import clock
 from portal.models import (
@@ -146,14 +147,14 @@ def test_client_on_a_phone(app, live_server, browser, screenshot, tmp_path):
     assert cramped == [], cramped
     # The menu opens from its button and lists every section.
     page.get_by_role("button", name="Menu").click()
-    assert page.get_by_role("link", name="Documents", exact=True).is_visible()
+    expect(page.get_by_role("link", name="Documents", exact=True)).to_be_visible()
     _axe(page, "home with the menu open", problems)
     page.get_by_role("button", name="Menu").click()
 
     # Pay the open invoice from the home (Checkout stub -> success page).
     page.get_by_role("button", name="Pay").click()
     page.wait_for_url(re.compile(r"/portal/checkout/\d+/done"))
-    assert page.get_by_text("Thank you").first.is_visible()
+    expect(page.get_by_text("Thank you").first).to_be_visible()
     with app.app_context():
         assert Invoice.get_by_id(s.open_invoice.id).status == "paid"
     _axe(page, "payment done", problems)
@@ -225,7 +226,7 @@ def test_client_on_a_phone(app, live_server, browser, screenshot, tmp_path):
         problems += [(path, "small target", t) for t in small_targets(page)]
     # The invoice list says what each is for and keeps its column names on a phone.
     page.goto(live_server + "/portal/invoices")
-    assert page.get_by_text(re.compile(r"30-minute massage on \w{3} \d+")).first.is_visible()
+    expect(page.get_by_text(re.compile(r"30-minute massage on \w{3} \d+")).first).to_be_visible()
     label = page.evaluate(
         "() => getComputedStyle("
         "document.querySelector('td[data-label=Status]'), '::before').content"

@@ -9,6 +9,7 @@ import datetime as dt
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from portal import clock, demo
 from portal.models import Appointment, ChartNote, Invoice, OutboxMessage, Payment, Practice, Tip
@@ -62,7 +63,7 @@ def test_the_day_at_the_desk_end_to_end(app, live_server, page, browser, screens
     _login(page, live_server, "therapist@demo.example")
     page.get_by_role("link", name=re.compile(r"9:00 AM · Jo Avery")).click()
     page.wait_for_url(f"**/provider/appointments/{appt.id}")
-    assert page.get_by_text("Not written yet").is_visible()
+    expect(page.get_by_text("Not written yet")).to_be_visible()
     screenshot(page, "desk-1-appointment")
     page.get_by_role("link", name="Check in").click()
     page.get_by_role("button", name="Check in").click()
@@ -85,8 +86,8 @@ def test_the_day_at_the_desk_end_to_end(app, live_server, page, browser, screens
     assert note.status == "signed"
     # check-out shows the signed note's minutes rather than asking for them again
     minutes = page.locator("table.minutes-table")
-    assert minutes.get_by_role("row", name=re.compile(r"97124\s+45")).is_visible()
-    assert minutes.get_by_role("row", name=re.compile(r"97140\s+15")).is_visible()
+    expect(minutes.get_by_role("row", name=re.compile(r"97124\s+45"))).to_be_visible()
+    expect(minutes.get_by_role("row", name=re.compile(r"97140\s+15"))).to_be_visible()
     screenshot(page, "desk-3-check-out")
     page.get_by_role("button", name="Complete visit").click()
     page.wait_for_url(f"**/provider/billing/checkout/{appt.id}")
@@ -110,7 +111,7 @@ def test_the_day_at_the_desk_end_to_end(app, live_server, page, browser, screens
     # ... books the next visit, e-mails the receipt
     page.get_by_role("button", name=re.compile("Book (the next|another) visit")).click()
     page.wait_for_url(f"**/provider/billing/checkout/{appt.id}")
-    assert page.get_by_text(re.compile("Next visit booked")).is_visible()
+    expect(page.get_by_text(re.compile("Next visit booked"))).to_be_visible()
     nxt = Appointment.select().where(Appointment.id > appt.id).order_by(Appointment.id.desc()).get()
     assert (nxt.client_id, nxt.provider_id, nxt.appointment_type_id) == (
         jordan.id,
@@ -119,7 +120,7 @@ def test_the_day_at_the_desk_end_to_end(app, live_server, page, browser, screens
     )
     page.get_by_role("button", name="E-mail the receipt").click()
     page.wait_for_url(f"**/provider/billing/checkout/{appt.id}")
-    assert page.get_by_text(re.compile("e-mailed a link to the receipt")).is_visible()
+    expect(page.get_by_text(re.compile("e-mailed a link to the receipt"))).to_be_visible()
     mail = OutboxMessage.get(OutboxMessage.kind == "receipt")
     assert "/portal/documents/" in mail.body and "Avery" not in mail.body
     screenshot(page, "desk-5-visit-closed")

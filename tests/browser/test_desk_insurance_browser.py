@@ -14,6 +14,7 @@ import datetime as dt
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from portal import clock
 from portal.models import BenefitsVerification, Claim, Invoice, PayerFee, Payment, Referral
@@ -140,9 +141,9 @@ def test_an_insurance_day_at_the_desk(app, live_server, page, screenshot, monkey
 
     # (c) no policy on an insurance-billed visit: check-in warns, and says what to do
     card = _check_in(page, live_server, c, "desk-ins-c-check-in-no-policy", screenshot)
-    assert card.get_by_text(re.compile("no active insurance policy is on file")).is_visible()
+    expect(card.get_by_text(re.compile("no active insurance policy is on file"))).to_be_visible()
     assert card.get_by_text("No insurance warnings").count() == 0
-    assert card.get_by_role("link", name=re.compile("insurance")).is_visible()
+    expect(card.get_by_role("link", name=re.compile("insurance"))).to_be_visible()
 
     # (d) the referral is used up: check-in names it and what to do next
     card = _check_in(page, live_server, d, "desk-ins-d-check-in-referral-used-up", screenshot)
@@ -161,17 +162,17 @@ def test_an_insurance_day_at_the_desk(app, live_server, page, screenshot, monkey
         cf.sign_note(therapist, a, {"97124": 45, "97140": 15}, ["M54.50", "M62.830"])
         cf.sign_note(therapist, b, {"97124": 60}, ["M54.50"])
     card = _check_out(page, live_server, a, "desk-ins-a-check-out", screenshot)
-    assert card.get_by_text(re.compile(r"Estimated client share: \$40\.00")).is_visible()
+    expect(card.get_by_text(re.compile(r"Estimated client share: \$40\.00"))).to_be_visible()
     with app.app_context():
         [claim] = Claim.select().where(Claim.appointment == a.id)
         assert claim.status == "ready" and not claim.held
-    assert card.get_by_text(claim.patient_control_number).is_visible()
+    expect(card.get_by_text(claim.patient_control_number)).to_be_visible()
     pay = page.locator("form.pay-form")
-    assert pay.get_by_text("How does the client pay $40.00?").is_visible()
+    expect(pay.get_by_text("How does the client pay $40.00?")).to_be_visible()
     pay.get_by_label("Cash", exact=True).check()
     pay.get_by_role("button", name="Take payment").click()
     page.wait_for_url(re.compile(rf"/billing/checkout/{a.id}$"))
-    assert page.get_by_text(re.compile(r"\$40\.00 paid \(Cash\)")).is_visible()
+    expect(page.get_by_text(re.compile(r"\$40\.00 paid \(Cash\)"))).to_be_visible()
     with app.app_context():
         inv = Invoice.get(
             (Invoice.appointment == a.id) & (Invoice.reason == claims_desk.SHARE_REASON)
@@ -182,7 +183,7 @@ def test_an_insurance_day_at_the_desk(app, live_server, page, screenshot, monkey
 
     # (b) coinsurance 20 % after $50 of deductible on $100 allowed: $50 + $10 = $60
     card = _check_out(page, live_server, b, "desk-ins-b-check-out", screenshot)
-    assert card.get_by_text(re.compile(r"Estimated client share: \$60\.00")).is_visible()
+    expect(card.get_by_text(re.compile(r"Estimated client share: \$60\.00"))).to_be_visible()
     text = card.inner_text()
     assert "$100.00" in text and "Deductible $50.00" in text and "coinsurance $10.00" in text
     with app.app_context():

@@ -47,7 +47,7 @@ def test_owner_edits_practice_settings(app, live_server, page, screenshot):
     screenshot(page, "foundation-login")
     _login(page, live_server, OWNER, demo.DEMO_PASSWORDS[OWNER])
     page.wait_for_url(re.compile(r"/provider/$"))
-    assert page.get_by_role("heading", name=re.compile("Good day")).is_visible()
+    expect(page.get_by_role("heading", name=re.compile("Good day"))).to_be_visible()
 
     page.get_by_role("link", name="Settings", exact=True).click()
     page.wait_for_url(re.compile(r"/provider/settings/practice$"))
@@ -73,7 +73,7 @@ def test_owner_edits_practice_settings(app, live_server, page, screenshot):
     page.get_by_label("Time zone").select_option("America/Denver")
     page.get_by_role("button", name="Save settings").click()
     page.wait_for_url(re.compile(r"/provider/settings/practice$"))
-    assert page.get_by_text("Practice settings saved.").is_visible()
+    expect(page.get_by_text("Practice settings saved.")).to_be_visible()
     assert page.get_by_label("Practice name").input_value() == "Riverside Massage & Bodywork (demo)"
     assert page.get_by_label("Phone").input_value() == "503-555-0177"
     assert page.get_by_label("Time zone").input_value() == "America/Denver"

@@ -11,6 +11,7 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from playwright.sync_api import expect
 
 from portal import clock, demo
 from portal.models import Appointment, AppointmentMinutes, OutboxMessage, Practice, User
@@ -106,7 +107,7 @@ def test_therapist_day_check_in_check_out_and_status(
     page.goto(f"{live_server}/provider/appointments/{appt.id}")
     _snap(screenshot, page, errors, "scheduling-appointment-1024")
     page.get_by_role("link", name="Check in").click()
-    assert page.get_by_role("heading", name="Insurance").is_visible()
+    expect(page.get_by_role("heading", name="Insurance")).to_be_visible()
     _snap(screenshot, page, errors, "scheduling-check-in-1024")
     page.get_by_role("button", name="Check in").click()
     assert page.locator(".status-badge").inner_text() == "Checked in"
