@@ -56,6 +56,7 @@ BOOLEAN_COLUMNS = frozenset(
         ("prior_authorization", "active"),
         ("provider", "active"),
         ("referral", "active"),
+        ("refund", "overpaid_share"),
         ("refund", "settles"),
         ("room", "active"),
         ("saved_payment_method", "active"),

@@ -449,6 +449,40 @@ def test_migration_0034_lets_a_refund_settle_and_keeps_the_package_invoices_paid
     _refused(lambda: Invoice.update(settled_cents=-1).where(Invoice.id == visit.id).execute())
 
 
+def test_migration_0037_marks_a_refund_of_the_overpaid_share_and_takes_it_back(app, world):
+    """refund.overpaid_share: 0 on the refunds there were; a refund of the overpaid share
+    settles (CHECK: it cannot be due again). Down drops the column and keeps the refunds,
+    settling as they did."""
+    from portal.models import Refund
+    from portal.services import invoicing
+
+    r = runner()
+    (name,) = [m.name for m in r.status() if m.name.startswith("0037")]
+    a = world.a
+    with app.test_request_context():
+        inv = invoicing.create_invoice(
+            practice_id=a.practice.id, client_id=a.c1.id,
+            lines=[{"kind": "patient_responsibility", "description": "Copay",
+                    "unit_cents": 4000}],
+        )  # fmt: skip
+        pay = invoicing.record_payment(inv, method="cash", amount_cents=4000, receipt=False)
+        goodwill = invoicing.refund_payment(pay, 500, settles=True)
+        share = invoicing.refund_payment(pay, 1000, settles=True, overpaid_share=True)
+    assert Refund.get_by_id(goodwill.id).overpaid_share is False
+    _refused(lambda: Refund.update(settles=False).where(Refund.id == share.id).execute())
+
+    reverted = r.down(name)  # and every later migration
+    assert reverted[-1] == name
+    assert "overpaid_share" not in {c.name for c in database.get_columns("refund")}
+    (count,) = database.execute_sql(
+        f"SELECT COUNT(*) FROM refund WHERE payment_id = {pay.id:d} AND settles"
+    ).fetchone()
+    assert count == 2
+    assert r.up() == list(reversed(reverted))
+    assert {rf.overpaid_share for rf in Refund.select()} == {False}  # dropped with the column
+    _refused(lambda: Refund.update(overpaid_share=True, settles=False).execute())
+
+
 def _payment_of(invoice):
     from portal.models import Payment
 

@@ -311,7 +311,9 @@ class Payment(BaseModel):
 
 class Refund(BaseModel):
     """Written before the Stripe call (its id makes the idempotency key). `settles`: the
-    amount given back is settled (the client owes nothing more for it), not due again."""
+    amount given back is settled (the client owes nothing more for it), not due again.
+    `overpaid_share`: it gives back part of the client's insurance share the payer covered
+    after all (it settles; the claims flow no longer counts it as billed to the client)."""
 
     practice = ForeignKeyField(Practice, on_delete="RESTRICT")
     client = ForeignKeyField(Client, on_delete="RESTRICT")
@@ -320,6 +322,7 @@ class Refund(BaseModel):
     status = CharField(default=PAYMENT_PENDING)  # pending | succeeded | failed
     reason = CharField(default="")
     settles = BooleanField(default=False)
+    overpaid_share = BooleanField(default=False)
     stripe_refund_id = CharField(null=True, unique=True)
     token = CharField(default=lambda: secrets.token_hex(8))
     failure_message = CharField(default="")

@@ -23,6 +23,7 @@ from portal.models.billing import (
     INVOICE_OPEN,
     INVOICE_STATUS_LABELS,
     LINE_PACKAGE,
+    LINE_PATIENT_RESPONSIBILITY,
     PAY_CASH,
     PAY_CHECK,
     PAY_TERMINAL,
@@ -38,7 +39,7 @@ from portal.models.billing import (
 )
 from portal.models.people import DESK_ROLES, OWNER_ROLES, Client
 from portal.provider import bp, desk_checkout
-from portal.rules.billing import BillingError
+from portal.rules.billing import BillingError, NoShareToRefund
 from portal.rules.money import format_cents, parse_dollars
 from portal.services import (
     billing_reads,
@@ -68,14 +69,21 @@ class ManualPaymentForm(FlaskForm):
 
 
 SETTLES = "settles"
+SHARE = "overpaid_share"
 DUE_AGAIN = "due_again"
-# What a refund means for the invoice (invoicing.refund_payment's `settles`), as the staff
-# choose it: (value, label, what it does).
+# What a refund means for the invoice (invoicing.refund_payment's `settles` and
+# `overpaid_share`), as the staff choose it: (value, label, what it does). SHARE is offered
+# on an invoice with client-share lines (an insurance visit's copay, deductible ...).
 REFUND_MEANINGS = (
     (
         SETTLES,
         "The refund settles it: the client owes nothing more for it",
-        "A goodwill refund, or the client's share the insurer paid after all.",
+        "A goodwill refund: a visit cut short, a complaint.",
+    ),
+    (
+        SHARE,
+        "The client's overpaid insurance share: the insurer paid it after all",
+        "It settles it, and the visit's claim counts it as given back.",
     ),
     (
         DUE_AGAIN,
@@ -83,6 +91,7 @@ REFUND_MEANINGS = (
         "The invoice is open again for the amount refunded.",
     ),
 )
+MEANING_WORDS = {SETTLES: "settled", SHARE: "overpaid share, settled", DUE_AGAIN: "due again"}
 
 
 class RefundForm(FlaskForm):
@@ -161,6 +170,13 @@ def billing():
     )
 
 
+def _meanings(lines):
+    """The refund meanings offered: an overpaid insurance share only on an invoice that
+    bills one (client-share lines)."""
+    share = any(line.kind == LINE_PATIENT_RESPONSIBILITY for line in lines)
+    return [m for m in REFUND_MEANINGS if m[0] != SHARE or share]
+
+
 def _invoice_page(inv, status=200, **forms):
     user = current_user._get_current_object()  # one proxy look-up
     lines = billing_reads.invoice_lines(inv.id)
@@ -204,7 +220,7 @@ def _invoice_page(inv, status=200, **forms):
         lines=lines,
         payments=pays,
         refundable=refundable,
-        refund_meanings=REFUND_MEANINGS,
+        refund_meanings=_meanings(lines),
         payable=payable,
         voidable=voidable,
         purchases=purchases,
@@ -290,13 +306,17 @@ def payment_refund(payment_id):
                     amount,
                     form.reason.data or "",
                     user=current_user,
-                    settles=form.settles.data == SETTLES,
+                    settles=form.settles.data in (SETTLES, SHARE),
+                    overpaid_share=form.settles.data == SHARE,
                 )
+            except NoShareToRefund as e:
+                form.settles.errors = [str(e)]
+                flash(str(e), "error")
             except (BillingError, payments.PaymentsError) as e:
                 form.amount.errors = [str(e)]
                 flash(str(e), "error")
             else:
-                words = "settled" if form.settles.data == SETTLES else "due again"
+                words = MEANING_WORDS[form.settles.data]
                 flash(f"{format_cents(amount)} refunded ({words}).", "success")
                 return redirect(url_for("provider.invoice", invoice_id=inv.id), 303)
     form.payment_id.data = str(payment.id)

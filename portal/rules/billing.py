@@ -1,5 +1,7 @@
 """Invoice arithmetic and status rules: pure functions that raise explicit errors."""
 
+from portal.rules.money import format_cents
+
 DRAFT = "draft"
 OPEN = "open"
 PARTIALLY_PAID = "partially_paid"
@@ -24,6 +26,10 @@ class BillingError(ValueError):
 
 class InvalidTransition(BillingError):
     pass
+
+
+class NoShareToRefund(BillingError):
+    """A refund of the client's overpaid insurance share on an invoice that bills none."""
 
 
 def invoice_number(n: int) -> str:
@@ -132,3 +138,19 @@ def check_refund(payment_cents: int, refunded_cents: int, amount: int) -> None:
         raise BillingError("Enter an amount above zero.")
     if amount > payment_cents - refunded_cents:
         raise BillingError("The refund is more than what is left of this payment.")
+
+
+def check_share_refund(share_cents: int, share_refunded_cents: int, amount: int) -> None:
+    """A refund of the client's overpaid insurance share gives back no more of the
+    invoice's client-share lines (`share_cents`) than earlier such refunds left."""
+    if share_cents <= 0:
+        raise NoShareToRefund(
+            "This invoice bills no insurance share: choose whether the refund settles it or "
+            "the amount is due again."
+        )
+    left = share_cents - share_refunded_cents
+    if amount > left:
+        raise BillingError(
+            f"The client's share on this invoice has {format_cents(max(0, left))} left to "
+            "give back as an overpaid share: refund the rest as settling it."
+        )

@@ -141,6 +141,7 @@ class RefundRow:
     amount_cents: int
     document_id: int | None
     settles: bool  # the client owes nothing more for it (not due again)
+    overpaid_share: bool = False  # it gives back the client's insurance share overpaid
 
 
 @dataclasses.dataclass(slots=True)
@@ -198,12 +199,15 @@ def invoice_payments(invoice_id, tz):
             p = payments[pid] = PaymentRow(
                 pid, when, method, label, card, ref, st, amount, receipt, []
             )
-        rid, r_created, reason, r_status, failure, r_amount, document_id, settles = row[10:]
+        rid, r_created, reason, r_status, failure, r_amount, document_id, settles, share = row[10:]
         if rid is not None:
             day = clock.to_local(r_created, tz).strftime(ISSUED_FORMAT)
             p.refunds.append(
-                RefundRow(day, reason, r_status, failure, r_amount, document_id, bool(settles))
-            )
+                RefundRow(
+                    day, reason, r_status, failure, r_amount, document_id, bool(settles),
+                    bool(share),
+                )
+            )  # fmt: skip
             if r_status != PAYMENT_FAILED:  # as invoicing.refunded_of counts
                 p.refunded_cents += r_amount
     return list(payments.values())
@@ -230,6 +234,7 @@ def _payments_query(invoice_id):
             Refund.amount_cents,
             Refund.document,
             Refund.settles,
+            Refund.overpaid_share,
         )
         .join(Refund, JOIN.LEFT_OUTER, on=(Refund.payment == Payment.id))
         .where(Payment.invoice == invoice_id)

@@ -25,6 +25,7 @@ from portal.models.billing import (
     INVOICE_PARTIALLY_PAID,
     INVOICE_VOID,
     LINE_PACKAGE,
+    LINE_PATIENT_RESPONSIBILITY,
     PAY_CARD,
     PAY_CARD_ON_FILE,
     PAY_CASH,
@@ -336,7 +337,7 @@ def is_package_invoice(inv):
     )
 
 
-def refund_payment(payment, amount_cents, reason="", user=None, *, settles):
+def refund_payment(payment, amount_cents, reason="", user=None, *, settles, overpaid_share=False):
     """Refund part or all of a payment. Card payments go back through Stripe (the local
     Refund row is written first and its id makes the idempotency key); cash, check and
     terminal refunds are recorded as given back by hand. Returns the Refund.
@@ -345,6 +346,8 @@ def refund_payment(payment, amount_cents, reason="", user=None, *, settles):
     goodwill refund, the client's overpaid share after the insurer paid): the client owes
     nothing more for it. False when the client will pay it another way: it is due again.
     A package credit given back never settles (the visit is due again, to pay otherwise).
+    `overpaid_share`: it gives back part of the invoice's client-share lines the payer
+    covered after all (it settles; the claims flow counts it as no longer billed).
 
     A package's payments are refunded by its unused sessions only (the credits and the
     money leave together): package_refunds.refund_unused calls record_package_refund."""
@@ -352,7 +355,34 @@ def refund_payment(payment, amount_cents, reason="", user=None, *, settles):
         raise InvoiceError(
             "A package is refunded by its unused sessions: use 'Refund unused sessions'."
         )
-    return _refund(payment, amount_cents, reason, user, settles)
+    if overpaid_share and not settles:
+        raise InvoiceError("A refund of the client's overpaid share settles it.")
+    return send_refund(
+        _record_refund(payment, amount_cents, reason, user, settles, overpaid_share), user=user
+    )
+
+
+def share_left(invoice_id):
+    """(client-share lines, of which not yet given back as an overpaid share), in cents:
+    the room a refund of the client's overpaid insurance share has on the invoice."""
+    share = (
+        InvoiceLine.select(fn.COALESCE(fn.SUM(InvoiceLine.amount_cents), 0))
+        .where(
+            (InvoiceLine.invoice == invoice_id) & (InvoiceLine.kind == LINE_PATIENT_RESPONSIBILITY)
+        )
+        .scalar()
+    )
+    given = (
+        Refund.select(fn.COALESCE(fn.SUM(Refund.amount_cents), 0))
+        .join(Payment, on=(Refund.payment == Payment.id))
+        .where(
+            (Payment.invoice == invoice_id)
+            & Refund.overpaid_share
+            & (Refund.status != PAYMENT_FAILED)
+        )
+        .scalar()
+    )
+    return int(share or 0), int(share or 0) - int(given or 0)
 
 
 def record_package_refund(payment, amount_cents, reason="", user=None):
@@ -363,11 +393,7 @@ def record_package_refund(payment, amount_cents, reason="", user=None):
     return _record_refund(payment, amount_cents, reason, user, settles=True)
 
 
-def _refund(payment, amount_cents, reason, user, settles):
-    return send_refund(_record_refund(payment, amount_cents, reason, user, settles), user=user)
-
-
-def _record_refund(payment, amount_cents, reason, user, settles):
+def _record_refund(payment, amount_cents, reason, user, settles, overpaid_share=False):
     with database.atomic("IMMEDIATE"):
         payment = Payment.get_by_id(payment.id)
         inv = Invoice.get_by_id(payment.invoice_id)
@@ -380,6 +406,9 @@ def _record_refund(payment, amount_cents, reason, user, settles):
             raise InvoiceError(
                 "A package credit given back makes the visit due again: it cannot settle it."
             )
+        if overpaid_share:
+            share, left = share_left(inv.id)
+            rules.check_share_refund(share, share - left, amount_cents)
         stripe_needed = payment.method in STRIPE_METHODS and payment.stripe_payment_intent_id
         refund = Refund.create(
             practice=payment.practice_id,
@@ -389,9 +418,11 @@ def _record_refund(payment, amount_cents, reason, user, settles):
             status=PAYMENT_PENDING if stripe_needed else PAYMENT_SUCCEEDED,
             reason=(reason or "")[:255],
             settles=bool(settles),
+            overpaid_share=bool(overpaid_share),
             created_by=user.id if user is not None else None,
         )
-        detail = f"{payment.method}, {'settles' if settles else 'due again'}"
+        meaning = "overpaid share" if overpaid_share else "settles" if settles else "due again"
+        detail = f"{payment.method}, {meaning}"
         audit.record("refund.create", obj=refund, detail=detail, user=user)
         if not stripe_needed:
             refresh(inv)

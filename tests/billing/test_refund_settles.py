@@ -227,9 +227,10 @@ def test_the_migration_keeps_a_refunded_packages_invoice_paid(app, client, world
 
 def test_the_claims_overpaid_share_refunded_settles(app, client, world):
     """The client paid a $40.00 estimate at check-out; the payer says their share is
-    $10.00: the claim says to refund $30.00 and that the refund settles the invoice. The
-    desk refunds it with the form's default: the estimate's invoice is paid, nothing due,
-    and the client is not billed for the $30.00 again."""
+    $10.00: the claim says to refund $30.00 as the client's overpaid insurance share. The
+    desk refunds it with that choice (offered on this invoice, which bills a share): it
+    settles, the estimate's invoice is paid, nothing due, and the client is not billed for
+    the $30.00 again."""
     from portal.rules.claim_money import Adj
     from portal.services.claims import posting
     from tests.claims import factories as cf
@@ -250,17 +251,22 @@ def test_the_claims_overpaid_share_refunded_settles(app, client, world):
         posting.post(claim, _answer(claim, "1", 6000, share))
     problem = ClaimProblem.get(ClaimProblem.code == "client_overpaid")
     assert "refund $30.00" in problem.message
-    assert "settles it (the client is not billed for it again)" in problem.message
+    assert 'as "the client\'s overpaid insurance share" (it settles it' in problem.message
     login(client, a.owner)
-    assert "the client is not billed for it again" in client.get(
+    assert "the client&#39;s overpaid insurance share" in client.get(
         f"/provider/claims/{claim.id}"
     ).get_data(as_text=True)
 
     form = client.get(f"/provider/billing/invoices/{estimate.id}").get_data(as_text=True)
     assert 'name="settles" value="settles" checked' in form
-    r = client.post(refund_url(pay), data={"amount": "30.00", "settles": "settles"})
+    assert 'name="settles" value="overpaid_share">' in form and form.count('class="choice"') == 3
+    r = client.post(refund_url(pay), data={"amount": "30.00", "settles": "overpaid_share"})
     assert r.status_code == 303
     assert sums(estimate) == ("paid", 4000, 3000, 3000, 0)
+    refund = Refund.get()
+    assert refund.settles is True and refund.overpaid_share is True
+    page = client.get(f"/provider/billing/invoices/{estimate.id}").get_data(as_text=True)
+    assert "(succeeded, overpaid insurance share, settled)" in page
     home, invoices = client_sees(app, world)
     assert "Nothing owed. Thank you!" in home and "Nothing to pay. Thank you!" in invoices
     assert Payment.select().where(Payment.invoice == estimate.id).count() == 1

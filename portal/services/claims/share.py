@@ -4,17 +4,23 @@ already (the check-out estimate included), invoiced once the visit's answer is c
 (every part answered; a primary's share waits for the secondary payer, and is the
 client's when the secondary denies); unpaid estimates above the share are voided first;
 what the client paid beyond the share is told, to refund or keep as a credit (a refund
-that settles the invoice: the client is not billed for it again). A claim the payer split
+of the overpaid share settles the invoice, and the visit's share counts it as no longer
+billed: a payer's reversal and same answer again tells of nothing more). A claim the payer split
 over several CLPs of one 835 gets one invoice of its whole share, however its CLPs were
 posted: when one matched by hand adds to the share an earlier one of the same remittance
 invoiced, that invoice (nothing paid on it) is voided and replaced by one for the whole
 share, as posting all the CLPs from one import makes it."""
 
+from peewee import fn
+
 from portal.models.billing import (
     INVOICE_OPEN,
     LINE_PATIENT_RESPONSIBILITY,
+    PAYMENT_SUCCEEDED,
     Invoice,
     InvoiceLine,
+    Payment,
+    Refund,
 )
 from portal.models.claims import Claim, ClaimPosting, ClaimProblem, RemittanceClaim
 from portal.models.insurance import InsurancePolicy
@@ -121,24 +127,32 @@ def _clear_early_notes(claim, visit):
 
 def _billed_to_client(claim):
     """Client-share lines already invoiced for the claim's visit (check-out estimate and
-    earlier remittances alike), void invoices left out."""
-    q = (
-        InvoiceLine.select(InvoiceLine.amount_cents)
-        .join(Invoice, on=(InvoiceLine.invoice == Invoice.id))
-        .where(
-            (InvoiceLine.kind == LINE_PATIENT_RESPONSIBILITY)
-            & (Invoice.client == claim.client_id)
-            & (Invoice.status != "void")
-        )
+    earlier remittances alike), void invoices left out, less what was refunded on them as
+    the client's overpaid share (refund.overpaid_share): given back, it is no longer billed.
+    A goodwill refund still counts as billed: a larger share from the payer is owed."""
+    invoices = Invoice.select(Invoice.id).where(
+        (Invoice.client == claim.client_id) & (Invoice.status != "void")
     )
     if claim.appointment_id is not None:
-        q = q.where(Invoice.appointment == claim.appointment_id)
+        invoices = invoices.where(Invoice.appointment == claim.appointment_id)
     else:
         mine = ClaimPosting.select(ClaimPosting.invoice).where(
             (ClaimPosting.claim == claim.id) & ClaimPosting.invoice.is_null(False)
         )
-        q = q.where(Invoice.id.in_(mine))
-    return sum(row.amount_cents for row in q)
+        invoices = invoices.where(Invoice.id.in_(mine))
+    billed = InvoiceLine.select(fn.COALESCE(fn.SUM(InvoiceLine.amount_cents), 0)).where(
+        (InvoiceLine.kind == LINE_PATIENT_RESPONSIBILITY) & InvoiceLine.invoice.in_(invoices)
+    )
+    given_back = (
+        Refund.select(fn.COALESCE(fn.SUM(Refund.amount_cents), 0))
+        .join(Payment, on=(Refund.payment == Payment.id))
+        .where(
+            Refund.overpaid_share
+            & (Refund.status == PAYMENT_SUCCEEDED)
+            & Payment.invoice.in_(invoices)
+        )
+    )
+    return int(billed.scalar() or 0) - int(given_back.scalar() or 0)
 
 
 def _unpaid_share_invoices(claim):
@@ -227,9 +241,9 @@ def client_invoice(claim, by_reason, payer_name, user, remittance=None):
     if due < 0:
         return None, (
             f"The client was billed {format_cents(billed)} for this visit but owes "
-            f"{format_cents(owed)}: refund {format_cents(-due)} on the visit's invoice, as a "
-            "refund that settles it (the client is not billed for it again), or keep it as a "
-            "credit."
+            f"{format_cents(owed)}: refund {format_cents(-due)} on the visit's invoice as "
+            '"the client\'s overpaid insurance share" (it settles it, and this claim counts '
+            "it), or keep it as a credit."
         )
     if due == 0:
         return None, ""
