@@ -44,6 +44,17 @@ INVOICE_STATUS_LABELS = {
     INVOICE_VOID: "Void",
 }
 
+
+def invoice_status_label(status, paid_cents=0, refunded_cents=0):
+    """The words for an invoice's status. A paid invoice some of whose money went back (a
+    refund that settles: nothing is owed for it) says so: "Refunded" when all of it went
+    back, "Paid, part refunded" otherwise; plain "Paid" read as if the client had kept
+    paying it."""
+    if status == INVOICE_PAID and refunded_cents > 0:
+        return "Refunded" if refunded_cents >= paid_cents else "Paid, part refunded"
+    return INVOICE_STATUS_LABELS.get(status, status)
+
+
 INVOICE_BADGE_CLASSES = {
     INVOICE_PAID: "ok",
     INVOICE_OPEN: "warn",
@@ -119,7 +130,7 @@ class Invoice(BaseModel):
 
     @property
     def status_label(self):
-        return INVOICE_STATUS_LABELS.get(self.status, self.status)
+        return invoice_status_label(self.status, self.paid_cents, self.refunded_cents)
 
     @property
     def badge_class(self):

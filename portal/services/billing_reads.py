@@ -25,6 +25,7 @@ from portal.models.billing import (
     Payment,
     Refund,
     card_label,
+    invoice_status_label,
 )
 from portal.rules.billing import balance_due
 from portal.services.reads import rows, scoped_rows
@@ -74,7 +75,7 @@ def invoice_rows(user, tz, *, status="", page=1):
                 f"{preferred or first} {last}",
                 issued,
                 st,
-                INVOICE_STATUS_LABELS.get(st, st),
+                invoice_status_label(st, paid, refunded),
                 INVOICE_BADGE_CLASSES.get(st, ""),
                 total,
                 balance_due(st, total, paid, refunded, settled),

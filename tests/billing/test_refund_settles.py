@@ -48,16 +48,17 @@ def client_sees(app, world):
 
 
 @pytest.mark.parametrize(
-    "choice, status, balance, settled, line, client_owes",
+    "choice, status, balance, settled, line, client_owes, words",
     [
-        ("settles", "paid", 0, 3000, "Refunded, settled (not owed)", None),
-        ("due_again", "partially_paid", 3000, 0, "Refunded, due again", "$30.00"),
+        ("settles", "paid", 0, 3000, "Refunded, settled (not owed)", None, "Paid, part refunded"),
+        ("due_again", "partially_paid", 3000, 0, "Refunded, due again", "$30.00", "Partially paid"),
     ],
     ids=["settles", "due-again"],
 )
 def test_a_refund_settles_it_or_makes_it_due_again(
-    app, client, world, paid_by_card, tmp_path, choice, status, balance, settled, line, client_owes
-):
+    app, client, world, paid_by_card, tmp_path, choice, status, balance, settled, line,
+    client_owes, words,
+):  # fmt: skip
     inv, payment = paid_by_card
     login(client, world.a.frontdesk)
     form = client.get(f"/provider/billing/invoices/{inv.id}").get_data(as_text=True)
@@ -79,6 +80,7 @@ def test_a_refund_settles_it_or_makes_it_due_again(
     assert f'id="balance-due"><strong>${balance / 100:.2f}</strong>' in page
     overview = client.get("/provider/billing/").get_data(as_text=True)
     assert f"${balance / 100:.2f}" in overview.split("Due from clients")[1].split("</p>")[0]
+    assert f">{words}</span>" in page and f">{words}</span>" in overview
     with app.test_request_context():
         assert invoicing.due_total(world.a.owner) == balance
     note = pdftext(Refund.get_by_id(refund.id).document.data, tmp_path, "note.pdf")
@@ -88,6 +90,7 @@ def test_a_refund_settles_it_or_makes_it_due_again(
     home, invoices = client_sees(app, world)
     if client_owes is None:
         assert "Nothing owed. Thank you!" in home and "Nothing to pay. Thank you!" in invoices
+        assert f'<td data-label="Status">{words}</td>' in invoices
     else:
         assert f'<strong class="figure">{client_owes}</strong>' in home
         assert f'<span class="amount">{client_owes}</span>' in invoices
@@ -270,3 +273,20 @@ def test_the_claims_overpaid_share_refunded_settles(app, client, world):
     home, invoices = client_sees(app, world)
     assert "Nothing owed. Thank you!" in home and "Nothing to pay. Thank you!" in invoices
     assert Payment.select().where(Payment.invoice == estimate.id).count() == 1
+
+
+@pytest.mark.parametrize(
+    "status, paid, refunded, words",
+    [
+        ("paid", 10000, 0, "Paid"),
+        ("paid", 10000, 3000, "Paid, part refunded"),
+        ("paid", 10000, 10000, "Refunded"),
+        ("partially_paid", 10000, 3000, "Partially paid"),  # refunded, due again
+        ("open", 10000, 10000, "Open"),
+        ("void", 0, 0, "Void"),
+    ],
+)
+def test_the_status_words_say_what_went_back(status, paid, refunded, words):
+    from portal.models.billing import invoice_status_label
+
+    assert invoice_status_label(status, paid, refunded) == words
