@@ -270,6 +270,10 @@ def test_the_claims_overpaid_share_refunded_settles(app, client, world):
     assert refund.settles is True and refund.overpaid_share is True
     page = client.get(f"/provider/billing/invoices/{estimate.id}").get_data(as_text=True)
     assert "(succeeded, overpaid insurance share, settled)" in page
+    # The claim's note is answered: cleared, and the claim no longer held by it.
+    assert not ClaimProblem.select().where(ClaimProblem.code == "client_overpaid").exists()
+    claim_page = client.get(f"/provider/claims/{claim.id}").get_data(as_text=True)
+    assert "The client&#39;s overpaid share was refunded" in claim_page
     home, invoices = client_sees(app, world)
     assert "Nothing owed. Thank you!" in home and "Nothing to pay. Thank you!" in invoices
     assert Payment.select().where(Payment.invoice == estimate.id).count() == 1

@@ -8,7 +8,7 @@ choice on an invoice that bills a share only, and the server holds to it."""
 
 import pytest
 
-from portal.models import AuditLog, ClaimProblem, Invoice, Refund
+from portal.models import AuditLog, Claim, ClaimEvent, ClaimProblem, Invoice, Refund
 from portal.rules import billing as billing_rules
 from portal.rules.claim_money import Adj
 from portal.services import invoicing
@@ -62,6 +62,30 @@ def test_the_same_answer_again_tells_of_no_second_refund(answered):
     assert result.invoice is None and _overpaid(claim) is None
     assert [i.id for i in _client_invoices(claim)] == [estimate.id]
     assert Invoice.get_by_id(estimate.id).balance_cents == 0
+
+
+def test_the_refund_answers_the_claims_note(answered, world):
+    """$2.00 of the $5.00 refunded as the share: the note says $3.00 is left; the rest
+    refunded: the note is gone, the claim no longer held, and its history says why. A
+    goodwill refund in between leaves the note as it was."""
+    claim, estimate = answered
+    before = Claim.get_by_id(claim.id)
+    assert before.held
+    pay = _payment(estimate)
+    user = world.a.frontdesk
+    invoicing.refund_payment(pay, 200, "share", user, settles=True, overpaid_share=True)
+    assert "but owes $20.00: refund $3.00" in _overpaid(claim).message
+    invoicing.refund_payment(pay, 100, "sorry", user, settles=True)
+    assert "refund $3.00" in _overpaid(claim).message and Claim.get_by_id(claim.id).held
+    invoicing.refund_payment(pay, 300, "share", user, settles=True, overpaid_share=True)
+    assert _overpaid(claim) is None and not Claim.get_by_id(claim.id).held
+    event = (
+        ClaimEvent.select().where(ClaimEvent.claim == claim.id).order_by(ClaimEvent.id.desc()).get()
+    )
+    assert (event.action, event.amount_cents, event.user_id) == ("client_refund", 300, user.id)
+    assert "nothing more to give back" in event.reason
+    assert Claim.get_by_id(claim.id).status == before.status  # the refund changes no status
+    assert event.from_status == event.to_status == before.status
 
 
 def test_a_larger_share_after_the_refund_is_billed(answered):

@@ -31,7 +31,7 @@ from portal.rules import coverage as coverage_rules
 from portal.rules.coverage import day as _day
 from portal.rules.money import format_cents
 from portal.services import charting, coverage, events, invoicing, packages
-from portal.services.claims import build, data, history
+from portal.services.claims import build, data, history, share
 
 SHARE_REASON = "insurance_share"  # the invoice of the client's estimated share
 _connected = False
@@ -284,6 +284,7 @@ def connect():
         return
     events.appointment_completed.connect(on_completed, weak=False)
     events.note_signed.connect(on_note_signed, weak=False)
+    events.payment_refunded.connect(share.on_payment_refunded, weak=False)
     _connected = True
 
 

@@ -239,12 +239,7 @@ def client_invoice(claim, by_reason, payer_name, user, remittance=None):
         billed = _billed_to_client(claim)
     due = owed - billed
     if due < 0:
-        return None, (
-            f"The client was billed {format_cents(billed)} for this visit but owes "
-            f"{format_cents(owed)}: refund {format_cents(-due)} on the visit's invoice as "
-            '"the client\'s overpaid insurance share" (it settles it, and this claim counts '
-            "it), or keep it as a credit."
-        )
+        return None, _overpaid_note(billed, owed)
     if due == 0:
         return None, ""
     shares = {r: c for (g, r), c in by_reason.items() if g == "PR" and c > 0}
@@ -259,6 +254,53 @@ def client_invoice(claim, by_reason, payer_name, user, remittance=None):
         note=f"Your share after {payer_name} paid",
     )
     return inv, note
+
+
+def _overpaid_note(billed, owed):
+    return (
+        f"The client was billed {format_cents(billed)} for this visit but owes "
+        f"{format_cents(owed)}: refund {format_cents(billed - owed)} on the visit's invoice "
+        'as "the client\'s overpaid insurance share" (it settles it, and this claim counts '
+        "it), or keep it as a credit."
+    )
+
+
+def on_payment_refunded(payment, refund=None, user=None, **kw):
+    """payment_refunded (inside the refund's transaction): a refund of the client's
+    overpaid insurance share answers the visit's claims' "refund ..." note. Once all the
+    client overpaid went back the note is cleared (the claim no longer held by it) and the
+    claim's history says so; a part refunded leaves the note saying what is left."""
+    if refund is None or not refund.overpaid_share:
+        return
+    inv = Invoice.get_by_id(payment.invoice_id)
+    related = Claim.select(Claim.id).where(Claim.client == inv.client_id)
+    if inv.appointment_id is not None:
+        related = related.where(Claim.appointment == inv.appointment_id)
+    else:
+        posted = ClaimPosting.select(ClaimPosting.claim).where(ClaimPosting.invoice == inv.id)
+        related = related.where(Claim.id.in_(posted))
+    told = ClaimProblem.select().where(
+        (ClaimProblem.code == "client_overpaid") & ClaimProblem.claim.in_(related)
+    )
+    for problem in told:
+        claim = Claim.get_by_id(problem.claim_id)
+        owed = sum(c.patient_resp_cents for c in _visit_claims(claim) if not _has_secondary(c))
+        billed = _billed_to_client(claim)
+        if billed > owed:
+            problem.message = _overpaid_note(billed, owed)
+            problem.save()
+            continue
+        problem.delete_instance()
+        history.refresh_held(claim)
+        history.event(
+            claim,
+            "client_refund",
+            user=user,
+            from_status=claim.status,
+            to_status=claim.status,
+            amount_cents=refund.amount_cents,
+            reason="The client's overpaid share was refunded: nothing more to give back.",
+        )
 
 
 def _share_lines(shares, due, claim, payer_name):
