@@ -186,7 +186,7 @@ def test_front_desk_refunds_a_package_partly_used_and_the_client_owes_nothing(
     expect(page.get_by_text("Unused sessions refunded: $340.00 returned.")).to_be_visible()
     page.get_by_text("Where the credits went").click()
     expect(page.get_by_role("cell", name="Refunded: $340.00 returned")).to_be_visible()
-    assert page.locator("#balance-due").inner_text() == "$0.00"
+    expect(page.locator("#balance-due")).to_have_text("$0.00")
     assert PackagePurchase.get_by_id(purchase.id).status == "refunded"
     screenshot(page, "billing-package-refunded")
     tablet.close()
@@ -230,8 +230,8 @@ def test_a_goodwill_refund_settles_the_visit_on_a_tablet(app, live_server, brows
     screenshot(page, "billing-refund-choice")
     form.get_by_role("button", name="Refund").click()
     page.get_by_text("$30.00 refunded (settled).").wait_for()
-    assert page.locator("#balance-due").inner_text() == "$0.00"
-    assert page.locator("#refunded-settled").inner_text() == "$30.00"
+    expect(page.locator("#balance-due")).to_have_text("$0.00")
+    expect(page.locator("#refunded-settled")).to_have_text("$30.00")
     assert page.locator("#refunded-due-again").count() == 0
     inv = Invoice.get_by_id(inv.id)
     assert (inv.status, inv.refunded_cents, inv.settled_cents) == ("paid", 3000, 3000)
@@ -277,7 +277,7 @@ def test_the_owner_ticks_a_packages_covered_services_on_a_tablet(
     group.get_by_label("30-minute massage").tap()
     page.get_by_role("button", name="Save package").click()
     page.wait_for_load_state()
-    assert group.locator(".error").inner_text() == "Tick appointment types from the list."
+    expect(group.locator(".error")).to_have_text("Tick appointment types from the list.")
     assert group.get_by_label("60-minute massage").is_checked()
     screenshot(page, "billing-package-types-refused")
     with app.app_context():
@@ -326,8 +326,7 @@ def test_the_owner_refunds_an_expired_package_as_goodwill_on_a_tablet(
     button.click()
     page.wait_for_load_state()
     reason = page.get_by_label("Why refund them?")
-    error = page.locator("#reason-error").inner_text()
-    assert error == "Say why the expired sessions are refunded."
+    expect(page.locator("#reason-error")).to_have_text("Say why the expired sessions are refunded.")
     assert reason.get_attribute("aria-invalid") == "true"
     screenshot(page, "billing-package-goodwill-refused")
     problems.clear()  # the console reports the expected 400

@@ -42,7 +42,7 @@ def test_front_desk_prints_chosen_claims_and_owner_calibrates(
     screenshot(page, "claims-paper")
     page.get_by_role("button", name="Make one PDF of the chosen claims").click()
     page.wait_for_url(re.compile(r"/provider/jobs/\d+$"))
-    assert "2 of 2" in page.locator("#job_progress").inner_text()
+    expect(page.locator("#job_progress")).to_contain_text("2 of 2")
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the result").click()
     assert download.value.suggested_filename.endswith("-data-only.pdf")
@@ -74,7 +74,7 @@ def test_front_desk_prints_chosen_claims_and_owner_calibrates(
     page.get_by_label("Move right by (mm)").fill("two")
     page.get_by_label("Move down by (mm)").fill("-0.5")
     page.get_by_role("button", name="Save offsets").click()
-    assert "Enter millimetres as a number" in page.locator("#right-error").inner_text()
+    expect(page.locator("#right-error")).to_contain_text("Enter millimetres as a number")
     screenshot(page, "claim-printing-error")
     page.get_by_label("Move right by (mm)").fill("1.5")
     page.get_by_role("button", name="Save offsets").click()

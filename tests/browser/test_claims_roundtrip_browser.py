@@ -123,8 +123,8 @@ def test_send_collect_fix_resend_paid(app, world, live_server, page, screenshot,
     _collect(page, live_server)
     group = page.locator("#work-rejected")
     group.get_by_text("PATIENT DATE OF BIRTH DOES NOT MATCH THE PAYER'S RECORD").wait_for()
-    assert first.patient_control_number in group.inner_text()
-    assert second.patient_control_number not in group.inner_text()
+    expect(group).to_contain_text(first.patient_control_number, use_inner_text=True)
+    expect(group).not_to_contain_text(second.patient_control_number, use_inner_text=True)
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     assert _small_targets(page) == []
     screenshot(page, "claims-worklist-rejected")
@@ -148,7 +148,7 @@ def test_send_collect_fix_resend_paid(app, world, live_server, page, screenshot,
     expect(page.get_by_text("Nothing needs you")).to_be_visible()
     page.goto(f"{live_server}/provider/claims/{first.id}")
     page.locator("#payments").wait_for()  # the payments section, loaded by HTMX
-    assert "Paid" in page.locator("h1").inner_text()
+    expect(page.locator("h1")).to_contain_text("Paid")
     assert Claim.get_by_id(first.id).status == "paid"
     assert _small_targets(page) == []  # the posting form loaded into the claim page too
     screenshot(page, "claims-claim-paid")

@@ -105,7 +105,7 @@ def test_print_mail_and_fix_pages_at_the_tablet(app, live_server, page, screensh
         "button", name=re.compile(r"Mark (this claim|these \d+ claims) as mailed")
     )
     button.wait_for()
-    assert page.locator(".mainnav .nav-link.active").inner_text().strip() == "Claims"
+    expect(page.locator(".mainnav .nav-link.active")).to_have_text("Claims")
     claims = page.get_by_text(re.compile(r"Show the \d+ claims?"))
     marker = claims.evaluate("e => getComputedStyle(e, '::before').content")
     assert marker == '"▸"'  # the list shows that it opens

@@ -67,8 +67,9 @@ def test_owner_sets_up_and_tests_the_clearinghouse(
 
     # The key pair first: its public half is what the clearinghouse registers.
     page.get_by_role("button", name="Make a key pair").click()
-    public = page.get_by_label("Public key (OpenSSH format)").input_value()
-    assert public.startswith("ssh-ed25519 ")
+    key = page.get_by_label("Public key (OpenSSH format)")
+    expect(key).to_have_value(re.compile(r"^ssh-ed25519 "))
+    public = key.input_value()
     sftp_server.authorized_keys.append(asyncssh.import_public_key(public))
 
     # A mistake is shown next to its field; nothing is saved.
@@ -78,7 +79,7 @@ def test_owner_sets_up_and_tests_the_clearinghouse(
     page.get_by_label("Sender id (ISA06)").fill("SUBMITTER01")
     page.get_by_label("Receiver name (loop 1000B)").fill("Test Clearinghouse")
     page.get_by_role("button", name="Save clearinghouse settings").click()
-    assert "Enter the host name only" in page.locator("#host-error").inner_text()
+    expect(page.locator("#host-error")).to_contain_text("Enter the host name only")
     # (portal.js runs deferred: wait for it rather than read the focus before it has run;
     # not with wait_for_function's string, which polls through eval and the CSP refuses it)
     expect(page.locator("#host")).to_be_focused(timeout=15000)
@@ -93,8 +94,8 @@ def test_owner_sets_up_and_tests_the_clearinghouse(
     page.get_by_role("button", name="Test the connection").click()
     result = page.locator("#test-result")
     result.get_by_text("Connected.").wait_for()
-    assert sftp_server.fingerprint in result.inner_text()
-    assert "999_000000101.x12" in result.inner_text()
+    expect(result).to_contain_text(sftp_server.fingerprint, use_inner_text=True)
+    expect(result).to_contain_text("999_000000101.x12", use_inner_text=True)
     assert _small_targets(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     screenshot(page, "clearinghouse-test-ok")
@@ -107,10 +108,11 @@ def test_owner_sets_up_and_tests_the_clearinghouse(
     sftp_server.restart()
     page.get_by_role("button", name="Test the connection").click()
     result.get_by_text("The test failed.").wait_for()
-    assert "host key) has changed" in result.inner_text()
+    expect(result).to_contain_text("host key) has changed", use_inner_text=True)
     page.reload()
     alert = page.locator("#host-key-changed")
-    assert old in alert.inner_text() and sftp_server.fingerprint in alert.inner_text()
+    expect(alert).to_contain_text(old, use_inner_text=True)
+    expect(alert).to_contain_text(sftp_server.fingerprint, use_inner_text=True)
     screenshot(page, "clearinghouse-host-key-changed")
     page.get_by_role("button", name="Accept the new key").click()
     expect(page.get_by_text("transfers resume")).to_be_visible()
@@ -159,8 +161,8 @@ def test_the_desk_meets_a_refused_login_then_a_refused_file(
     assert sftp_server.files("inbound") == []
     page.get_by_role("link", name="Work list").click()
     first = page.locator(".work-group").first
-    assert "The portal cannot reach the clearinghouse" in first.inner_text()
-    assert "Files not sent" in page.locator("#work-not_sent").inner_text()
+    expect(first).to_contain_text("The portal cannot reach the clearinghouse", use_inner_text=True)
+    expect(page.locator("#work-not_sent")).to_contain_text("Files not sent", use_inner_text=True)
     assert _small_targets(page) == []
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     screenshot(page, "clearinghouse-desk-connection-failing")
@@ -198,7 +200,7 @@ def test_the_desk_meets_a_refused_login_then_a_refused_file(
     status.get_by_text(
         "The clearinghouse refused this file, so this file is not sent again"
     ).wait_for()
-    assert "the billing provider's name or ID" in status.inner_text()
+    expect(status).to_contain_text("the billing provider's name or ID", use_inner_text=True)
     assert _small_targets(page) == []
     screenshot(page, "clearinghouse-desk-file-refused")
     page.get_by_role("link", name="Open the work list").click()

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from portal import clock
 from portal.models import (
@@ -144,9 +145,12 @@ def test_walk_the_portal_on_a_phone(app, live_server, browser, screenshot, tmp_p
         page.goto(live_server + path)
         _check(page, name, screenshot, problems)
         if name == "cancel-late":
-            assert "a late-cancellation fee of $45.00 applies" in page.inner_text("main")
+            expect(page.locator("main")).to_contain_text(
+                "a late-cancellation fee of $45.00 applies", use_inner_text=True
+            )
         if name == "cancel-early":
-            assert "No fee" in page.inner_text("main") and "costs $45.00" in page.inner_text("main")
+            expect(page.locator("main")).to_contain_text("No fee", use_inner_text=True)
+            expect(page.locator("main")).to_contain_text("costs $45.00", use_inner_text=True)
     _money(page, live_server, s, app, screenshot, problems, tmp_path)
     context.close()
     assert not problems, problems
@@ -164,16 +168,17 @@ def _money(page, live_server, s, app, screenshot, problems, tmp_path):
     PDF says (amounts, dates of service) is what the page said."""
     page.goto(live_server + "/portal/invoices")
     card = page.locator(".invoice-card").first
-    shown = card.inner_text()
+    expect(card).to_contain_text("$40.00", use_inner_text=True)
+    expect(card).to_contain_text("your insurance paid its part", use_inner_text=True)
+    shown = card.inner_text()  # (read once the card is there, to count a date in it)
     day = s.claim.service_date
     said = len(re.findall(f"{day:%b} 0?{day.day}, {day:%Y}", shown))
     assert said == 1, shown  # the visit's date once
-    assert "$40.00" in shown and "your insurance paid its part" in shown
     text = _download(page, card.get_by_role("link", name="Invoice PDF"), tmp_path, "inv.pdf")
     assert day.strftime("%m/%d/%Y") in text and re.search(r"Total\s+\$40\.00", text), text
     card.get_by_role("button", name="Pay $40.00 by card").click()
     page.wait_for_url(re.compile(r"/portal/checkout/\d+/done"))
-    assert "Your payment of $40.00" in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("Your payment of $40.00", use_inner_text=True)
     _check(page, "paid", screenshot, problems)
     with app.app_context():
         assert Invoice.get_by_id(s.copay.id).status == "paid"
@@ -182,9 +187,9 @@ def _money(page, live_server, s, app, screenshot, problems, tmp_path):
     assert re.search(r"Amount paid\s+\$40\.00", text) and day.strftime("%m/%d/%Y") in text
     page.goto(live_server + "/portal/documents")
     bill = page.get_by_role("link", name=re.compile(r"Superbill SB-"))
-    line = bill.locator(
-        "xpath=.."
-    ).inner_text()  # "Nov 21 to Dec 1, 2026 · 2 visits · paid $140.00"
+    item = bill.locator("xpath=..")  # "Nov 21 to Dec 1, 2026 · 2 visits · paid $140.00"
+    expect(item).to_contain_text(re.compile(r"paid \$[\d,.]+"), use_inner_text=True)
+    line = item.inner_text()
     paid = re.search(r"paid (\$[\d,.]+)", line).group(1)
     first, last = s.superbill.period_start, s.superbill.period_end
     assert f"{first:%b} {first.day}" in line and f"to {last:%b} {last.day}, {last:%Y}" in line

@@ -118,10 +118,10 @@ def test_client_on_a_phone(app, live_server, browser, screenshot, tmp_path):
     header = page.locator("header.topbar").bounding_box()
     assert header["height"] <= 70, header
     today = page.locator(".next-visit h2")
-    assert today.inner_text().startswith("Today")
+    expect(today).to_have_text(re.compile(r"^Today"), use_inner_text=True)
     assert _on_screen(page, today)
     credits = page.locator("#credits-h + p")
-    assert "4 of 5 left" in credits.inner_text()
+    expect(credits).to_contain_text("4 of 5 left", use_inner_text=True)
     assert _on_screen(page, credits)
     assert _on_screen(page, page.get_by_role("button", name="Pay"))
     screenshot(page, "client-phone-home")

@@ -68,7 +68,7 @@ def test_the_day_at_the_desk_end_to_end(app, live_server, page, browser, screens
     page.get_by_role("link", name="Check in").click()
     page.get_by_role("button", name="Check in").click()
     page.wait_for_url(f"**/provider/appointments/{appt.id}")
-    assert page.locator(".status-badge").inner_text() == "Checked in"
+    expect(page.locator(".status-badge")).to_have_text("Checked in")
 
     # ... writes and signs the chart note from the appointment page
     now["at"] += dt.timedelta(minutes=10)  # (the staff idle limit is 15 minutes)
@@ -134,7 +134,7 @@ def test_the_day_at_the_desk_end_to_end(app, live_server, page, browser, screens
     desk.get_by_label("Find by name, phone, e-mail or date of birth").fill("0199")
     choice = desk.get_by_label(re.compile(r"Avery, Jordan"))
     choice.wait_for()
-    assert "04/12/1986" in desk.locator("#client_id-choices").inner_text()
+    expect(desk.locator("#client_id-choices")).to_contain_text("04/12/1986", use_inner_text=True)
     choice.check()
     screenshot(desk, "desk-6-finder-by-phone")
     context.close()

@@ -147,13 +147,13 @@ def test_an_insurance_day_at_the_desk(app, live_server, page, screenshot, monkey
 
     # (d) the referral is used up: check-in names it and what to do next
     card = _check_in(page, live_server, d, "desk-ins-d-check-in-referral-used-up", screenshot)
-    text = card.inner_text()
-    assert "referral" in text and "used up (2 of 2 visits)" in text
-    assert re.search(r"new referral", text), text
+    expect(card).to_contain_text("referral", use_inner_text=True)
+    expect(card).to_contain_text("used up (2 of 2 visits)", use_inner_text=True)
+    expect(card).to_contain_text(re.compile(r"new referral"), use_inner_text=True)
 
     # (a) a verified $40 copay: checked in, no warning
     card = _check_in(page, live_server, a, "desk-ins-a-check-in-copay", screenshot)
-    assert "Regence BlueShield" in card.inner_text()
+    expect(card).to_contain_text("Regence BlueShield", use_inner_text=True)
     page.get_by_role("button", name="Check in").click()
     page.wait_for_url(re.compile(rf"/provider/appointments/{a.id}$"))
 
@@ -184,8 +184,8 @@ def test_an_insurance_day_at_the_desk(app, live_server, page, screenshot, monkey
     # (b) coinsurance 20 % after $50 of deductible on $100 allowed: $50 + $10 = $60
     card = _check_out(page, live_server, b, "desk-ins-b-check-out", screenshot)
     expect(card.get_by_text(re.compile(r"Estimated client share: \$60\.00"))).to_be_visible()
-    text = card.inner_text()
-    assert "$100.00" in text and "Deductible $50.00" in text and "coinsurance $10.00" in text
+    for part in ("$100.00", "Deductible $50.00", "coinsurance $10.00"):
+        expect(card).to_contain_text(part, use_inner_text=True)
     with app.app_context():
         assert Claim.select().where(Claim.appointment == b.id).count() == 1
     assert problems == [], problems

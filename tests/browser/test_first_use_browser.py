@@ -7,6 +7,7 @@ test-artifacts/first-use-*.png."""
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from portal.booking import start_param
 from portal.models import Practice, ProviderHours
@@ -40,8 +41,11 @@ def test_a_new_client_books_on_a_phone(app, live_server, browser, sched, screens
     page.goto(f"{live_server}/book/{a.practice.id}")
     page.get_by_role("link", name=re.compile("60-minute massage")).click()
     page.get_by_role("link", name=f"{a.provider2.first_name} {a.provider2.last_name}").click()
-    assert f"No free times with {a.provider2.first_name}" in page.inner_text("main")
-    assert "Times are Los Angeles time (PDT)." in page.inner_text("main")
+    main = page.locator("main")
+    expect(main).to_contain_text(
+        f"No free times with {a.provider2.first_name}", use_inner_text=True
+    )
+    expect(main).to_contain_text("Times are Los Angeles time (PDT).", use_inner_text=True)
     _fits(page, "empty-week", screenshot, problems)
     page.get_by_role("link", name="Try anyone available").click()
     page.locator("a.slot").first.click()
@@ -84,12 +88,16 @@ def test_a_new_client_books_on_a_phone(app, live_server, browser, sched, screens
     slots.first.click()
     page.get_by_role("button", name="Confirm booking").click()
     page.wait_for_url(re.compile(r"/portal/appointments"))
-    assert "Booked: 60-minute massage with" in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text(
+        "Booked: 60-minute massage with", use_inner_text=True
+    )
     _fits(page, "booked", screenshot, problems)
     page.get_by_role("link", name="Cancel").first.click()
     page.get_by_role("button", name="Yes, cancel it").click()
     page.wait_for_url(re.compile(r"/portal/appointments"))
-    assert "Cancelled: 60-minute massage with" in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text(
+        "Cancelled: 60-minute massage with", use_inner_text=True
+    )
     _fits(page, "cancelled", screenshot, problems)
     context.close()
     assert not problems, problems
@@ -112,7 +120,7 @@ def test_an_owners_first_day_on_a_tablet(app, live_server, browser, screenshot):
     errors, problems = watch(page), []
     login(page, live_server, owner.email)
     page.goto(live_server + "/provider/schedule/settings")
-    assert "No providers yet" in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("No providers yet", use_inner_text=True)
     _fits(page, "owner-scheduling-empty", screenshot, problems)
     page.get_by_role("link", name="Settings → Providers").click()
     page.get_by_label("First name").fill("Tess")
@@ -124,7 +132,7 @@ def test_an_owners_first_day_on_a_tablet(app, live_server, browser, screenshot):
     _fits(page, "owner-hours", screenshot, problems)  # the day fields were 21 px high
     page.get_by_label("Monday").fill("09:00-12:00, 13:00-17:00")
     page.get_by_role("button", name="Save hours").click()
-    assert "Working hours saved." in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("Working hours saved.", use_inner_text=True)
     page.goto(live_server + "/provider/schedule/types/new")
     page.get_by_label("Name", exact=True).fill("60-minute massage")
     page.get_by_label("Length (minutes)").fill("60")
@@ -134,14 +142,14 @@ def test_an_owners_first_day_on_a_tablet(app, live_server, browser, screenshot):
     assert 0 <= error["y"] - (price["y"] + price["height"]) < 20, (price, error)
     page.get_by_label("Price ($)").fill("95")
     page.get_by_role("button", name="Save").click()
-    assert "$95.00" in page.inner_text("main")
+    expect(page.locator("main")).to_contain_text("$95.00", use_inner_text=True)
     page.goto(live_server + "/provider/settings/staff")
     page.get_by_label("Name", exact=True).fill("Tess Lind")
     page.get_by_label("E-mail").fill("tess@example.com")
     page.get_by_label("Therapist record").select_option(label="Tess Lind, LMT")
     page.get_by_role("button", name="Send invitation").click()
     row = page.get_by_role("row", name=re.compile("tess@example.com"))
-    assert "E-mail waiting in the outbox" in row.inner_text()
+    expect(row).to_contain_text("E-mail waiting in the outbox", use_inner_text=True)
     # The whole table, its Resend button too, is on the screen (it ran 94 px past it).
     _fits(page, "owner-staff", screenshot, problems)
     for path, name in (

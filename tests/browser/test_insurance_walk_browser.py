@@ -15,6 +15,7 @@ import datetime as dt
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from portal import clock
 from portal.models import AuditLog, CardImage, InsurancePolicy
@@ -27,6 +28,8 @@ from tests.clients import helpers as h
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
 BIG_PHOTO = b"\xff\xd8\xff" + b"\0" * (20 * 1024 * 1024)
+# what the message next to the file field begins with, for BIG_PHOTO
+TOO_LARGE = re.compile("^" + re.escape("That file is 20.0 MB; the limit is 10 MB."))
 
 
 def _fits(page, width, where, problems):
@@ -87,7 +90,9 @@ def test_front_desk_keeps_a_childs_insurance_on_file(app, live_server, page, scr
     fit = []
     login(page, live_server, desk.email)
     page.goto(f"{live_server}/provider/clients/{child.id}")
-    assert "No insurance on file: the client pays" in page.locator("#insurance").inner_text()
+    expect(page.locator("#insurance")).to_contain_text(
+        "No insurance on file: the client pays", use_inner_text=True
+    )
 
     # The child is on a parent's plan: the subscriber's name is asked for, input kept.
     _add_policy(page, "Regence BlueCross BlueShield of Oregon", "RGA918273645-02")
@@ -96,11 +101,12 @@ def test_front_desk_keeps_a_childs_insurance_on_file(app, live_server, page, scr
     page.get_by_label("Client is the subscriber's").select_option(label="Child")
     page.get_by_label("Subscriber date of birth").fill("1979-06-02")
     page.get_by_role("button", name="Add policy").click()
-    assert page.get_by_label("Member ID").input_value() == "RGA918273645-02"
-    assert page.get_by_label("Subscriber date of birth").input_value() == "1979-06-02"
-    assert (
-        "Enter the subscriber's name" in page.locator("#subscriber_first_name-error").inner_text()
+    # (the message first: the fields held these values before the answer came, too)
+    expect(page.locator("#subscriber_first_name-error")).to_contain_text(
+        "Enter the subscriber's name"
     )
+    expect(page.get_by_label("Member ID")).to_have_value("RGA918273645-02")
+    expect(page.get_by_label("Subscriber date of birth")).to_have_value("1979-06-02")
     screenshot(page, "ins-walk-01-policy-error")
     _fits(page, 1024, "policy form", fit)
     page.get_by_label("Subscriber first name").fill("Jordan")
@@ -109,10 +115,10 @@ def test_front_desk_keeps_a_childs_insurance_on_file(app, live_server, page, scr
     page.get_by_role("button", name="Add policy").click()
     page.wait_for_url(re.compile(r"/provider/policies/\d+$"))
     regence = InsurancePolicy.get(InsurancePolicy.member_id == "RGA918273645-02")
-    assert "Jordan Avery (child)" in page.locator("main").inner_text()
-    assert (
-        "call Regence BlueCross BlueShield of Oregon at 800-555-0101"
-        in page.locator("main").inner_text()
+    main = page.locator("main")
+    expect(main).to_contain_text("Jordan Avery (child)", use_inner_text=True)
+    expect(main).to_contain_text(
+        "call Regence BlueCross BlueShield of Oregon at 800-555-0101", use_inner_text=True
     )
 
     # The card: a phone's 20 MB photo is answered next to the field; then front and back.
@@ -121,8 +127,7 @@ def test_front_desk_keeps_a_childs_insurance_on_file(app, live_server, page, scr
         files=[{"name": "IMG_2041.JPG", "mimeType": "image/jpeg", "buffer": BIG_PHOTO}]
     )
     page.get_by_role("button", name="Upload card image").click()
-    error = page.locator("#card-file-error").inner_text()
-    assert error.startswith("That file is 20.0 MB; the limit is 10 MB.")
+    expect(page.locator("#card-file-error")).to_have_text(TOO_LARGE, use_inner_text=True)
     screenshot(page, "ins-walk-02-card-too-large")
     for side, data, mime in (
         ("front", h.jpeg_bytes(size=(856, 540), color=(30, 90, 160)), "image/jpeg"),
@@ -145,7 +150,7 @@ def test_front_desk_keeps_a_childs_insurance_on_file(app, live_server, page, scr
 
     # The call: a typo (more met than the deductible) is refused, the rest kept.
     page.get_by_role("link", name="Record a verification").first.click()
-    assert page.get_by_label("Verified on").input_value() == today.isoformat()
+    expect(page.get_by_label("Verified on")).to_have_value(today.isoformat())
     assert page.get_by_label("Referral required").is_checked()  # the payer's settings
     page.get_by_label("Payer representative").fill("Dana M.")
     page.get_by_label("Call reference number").fill("RG-4471")
@@ -155,17 +160,18 @@ def test_front_desk_keeps_a_childs_insurance_on_file(app, live_server, page, scr
     page.get_by_label("Visits per year").fill("20")
     page.get_by_label("Visits already used this year").fill("8")
     page.get_by_role("button", name="Save verification").click()
-    assert (
-        "More than the deductible ($500.00)" in page.locator("#deductible_met-error").inner_text()
+    expect(page.locator("#deductible_met-error")).to_contain_text(
+        "More than the deductible ($500.00)"
     )
-    assert page.get_by_label("Call reference number").input_value() == "RG-4471"
+    expect(page.get_by_label("Call reference number")).to_have_value("RG-4471")
     screenshot(page, "ins-walk-04-verification-error")
     _fits(page, 1024, "verification form", fit)
     page.get_by_label("Deductible met so far").fill("500")
     page.get_by_role("button", name="Save verification").click()
     page.wait_for_url(re.compile(rf"/provider/clients/{child.id}"))
-    summary = page.locator("#insurance .verified").first.inner_text()
-    assert "$40 copay, deductible $500 of $500 met, 12 of 20 visits left" in summary
+    expect(page.locator("#insurance .verified").first).to_contain_text(
+        "$40 copay, deductible $500 of $500 met, 12 of 20 visits left", use_inner_text=True
+    )
 
     # The referral the payer requires, and its prior authorization.
     page.get_by_role("link", name="Add a referral").click()
@@ -190,8 +196,9 @@ def test_front_desk_keeps_a_childs_insurance_on_file(app, live_server, page, scr
     _fits(page, 1024, "authorization form", fit)
     page.get_by_role("button", name=re.compile("Save|Add")).first.click()
     page.wait_for_url(re.compile(rf"/provider/clients/{child.id}"))
-    section = page.locator("#insurance").inner_text()
-    assert "6 of 6 visits left" in section and "10 of 12 visits left" in section
+    section = page.locator("#insurance")
+    expect(section).to_contain_text("6 of 6 visits left", use_inner_text=True)
+    expect(section).to_contain_text("10 of 12 visits left", use_inner_text=True)
     assert page.locator(".alerts").count() == 0  # verified, referral, authorization: on file
     screenshot(page, "ins-walk-05-on-file")
     _fits(page, 1024, "client page", fit)
@@ -200,9 +207,8 @@ def test_front_desk_keeps_a_childs_insurance_on_file(app, live_server, page, scr
     with app.test_request_context():
         _billed_visit(practice, child, provider, today)
     page.reload()
-    section = page.locator("#insurance").inner_text()
-    assert "11 of 20 visits left" in section
-    assert "5 of 6 visits left" in section and "9 of 12 visits left" in section
+    for left in ("11 of 20 visits left", "5 of 6 visits left", "9 of 12 visits left"):
+        expect(section).to_contain_text(left, use_inner_text=True)
 
     # The parent changes jobs: the new insurer is added before the old policy is ended.
     _add_policy(page, "Aetna", "W1234-02", effective=today)
@@ -212,29 +218,32 @@ def test_front_desk_keeps_a_childs_insurance_on_file(app, live_server, page, scr
     page.get_by_role("button", name="Add policy").click()
     page.wait_for_url(re.compile(r"/provider/policies/\d+$"))
     page.get_by_role("link", name="Lia Avery").first.click()
-    alerts = page.locator(".alerts").inner_text()
-    assert "Two primary policies are in effect on " + _day(today) in alerts
-    assert "Claims go to Aetna, the newest" in alerts
+    alerts = page.locator(".alerts")
+    expect(alerts).to_contain_text(
+        "Two primary policies are in effect on " + _day(today), use_inner_text=True
+    )
+    expect(alerts).to_contain_text("Claims go to Aetna, the newest", use_inner_text=True)
     screenshot(page, "ins-walk-06-two-primaries")
     page.goto(f"{live_server}/provider/policies/{regence.id}/edit")
     page.get_by_label("End date").fill((today - dt.timedelta(days=1)).isoformat())
     page.get_by_role("button", name="Save policy").click()
+    expect(page.get_by_text("Policy saved.")).to_be_visible()
     page.goto(f"{live_server}/provider/clients/{child.id}")
-    assert "Two primary" not in page.locator("main").inner_text()
     policies = page.locator("#insurance article.policy")
-    assert policies.nth(0).locator("h3").inner_text().startswith("Aetna")
-    assert "Ended " + _day(today - dt.timedelta(days=1)) in policies.nth(1).inner_text()
+    expect(policies.nth(0).locator("h3")).to_have_text(re.compile(r"^Aetna"), use_inner_text=True)
+    ended = "Ended " + _day(today - dt.timedelta(days=1))
+    expect(policies.nth(1)).to_contain_text(ended, use_inner_text=True)
+    # (after the page with the ended policy is there, so the absence is not the old page's)
+    expect(page.locator("main")).not_to_contain_text("Two primary", use_inner_text=True)
 
     # And a secondary behind it.
     _add_policy(page, "Moda Health", "MODA-77", rank="Secondary", effective=today)
     page.get_by_role("button", name="Add policy").click()
     page.wait_for_url(re.compile(r"/provider/policies/\d+$"))
     page.goto(f"{live_server}/provider/clients/{child.id}")
-    heads = page.locator("#insurance article.policy h3").all_inner_texts()
-    assert [re.sub(r"\s+", " ", t).strip() for t in heads][:2] == [
-        "Aetna Primary",
-        "Moda Health Secondary",
-    ]
+    heads = page.locator("#insurance article.policy h3")
+    expect(heads.nth(0)).to_have_text("Aetna Primary", use_inner_text=True)
+    expect(heads.nth(1)).to_have_text("Moda Health Secondary", use_inner_text=True)
     screenshot(page, "ins-walk-07-replaced")
     _fits(page, 1024, "client page, replaced", fit)
     assert fit == []
@@ -272,14 +281,17 @@ def test_client_sends_a_card_photo_from_a_phone(app, live_server, browser, scree
     page.get_by_label("Password").fill(factories.PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(re.compile(r"/portal/$"))
-    home = page.locator("main").inner_text()
-    assert "Send a photo of your Regence BlueCross BlueShield of Oregon card." in home
-    assert "Providence" not in home  # ended: no card to send for it
+    home = page.locator("main")
+    expect(home).to_contain_text(
+        "Send a photo of your Regence BlueCross BlueShield of Oregon card.", use_inner_text=True
+    )
+    expect(home).not_to_contain_text("Providence", use_inner_text=True)  # ended: no card to send
     page.get_by_role("link", name="Send photo").first.click()
     page.wait_for_url(re.compile(r"/portal/insurance$"))
     cards = page.locator("main section.card")
-    assert cards.nth(0).locator("h2").inner_text().startswith("Regence")
-    assert "Ended " + _day(today - dt.timedelta(days=30)) in cards.nth(1).inner_text()
+    expect(cards.nth(0).locator("h2")).to_have_text(re.compile(r"^Regence"), use_inner_text=True)
+    ended = "Ended " + _day(today - dt.timedelta(days=30))
+    expect(cards.nth(1)).to_contain_text(ended, use_inner_text=True)
     screenshot(page, "ins-walk-10-phone-insurance")
     _fits(page, PHONE["width"], "portal insurance", fit)
     assert axe_violations(page) == []
@@ -291,8 +303,8 @@ def test_client_sends_a_card_photo_from_a_phone(app, live_server, browser, scree
     )
     page.get_by_role("button", name="Send card photo").click()
     error = page.locator("#card-file-error")
-    assert error.inner_text().startswith("That file is 20.0 MB; the limit is 10 MB.")
-    assert page.get_by_label("Side").input_value() == "back"
+    expect(error).to_have_text(TOO_LARGE, use_inner_text=True)
+    expect(page.get_by_label("Side")).to_have_value("back")
     error.scroll_into_view_if_needed()
     screenshot(page, "ins-walk-11-phone-too-large")
     _fits(page, PHONE["width"], "portal insurance, too large", fit)

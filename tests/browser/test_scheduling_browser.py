@@ -90,7 +90,7 @@ def test_therapist_day_check_in_check_out_and_status(
     tomorrow = today + dt.timedelta(days=1)  # (the day after the busiest day)
     page.wait_for_url(f"**date={tomorrow.isoformat()}**")
     assert page.evaluate("window.__stay") == "same page"
-    assert tomorrow.strftime("%A") in page.locator(".schedule-date").inner_text()
+    expect(page.locator(".schedule-date")).to_contain_text(tomorrow.strftime("%A"))
     page.get_by_role("link", name="Week").click()
     page.wait_for_url("**view=week**")
     assert page.locator(".week-day").count() == 7
@@ -110,7 +110,7 @@ def test_therapist_day_check_in_check_out_and_status(
     expect(page.get_by_role("heading", name="Insurance")).to_be_visible()
     _snap(screenshot, page, errors, "scheduling-check-in-1024")
     page.get_by_role("button", name="Check in").click()
-    assert page.locator(".status-badge").inner_text() == "Checked in"
+    expect(page.locator(".status-badge")).to_have_text("Checked in")
     page.get_by_role("link", name="Check out").click()
     page.get_by_label("CPT code, row 1").select_option("97124")  # from the practice's list
     page.get_by_label("Minutes, row 1").fill("45")
@@ -141,7 +141,9 @@ def test_therapist_day_check_in_check_out_and_status(
     page.get_by_role("link", name="Move or change length").click()
     page.get_by_label("Length (minutes)").fill("45")
     page.get_by_role("button", name="Save").click()
-    assert page.locator(".flash-success").inner_text().startswith("Appointment changed")
+    expect(page.locator(".flash-success")).to_have_text(
+        re.compile(r"^Appointment changed"), use_inner_text=True
+    )
     moved = Appointment.get_by_id(other.id)
     assert moved.ends_at - moved.starts_at == dt.timedelta(minutes=45)
     page.get_by_role("button", name="Cancel appointment").click()

@@ -88,6 +88,7 @@ def test_a_therapist_from_invitation_to_departure(app, live_server, browser, scr
     # Two-step login, from the account page their name leads to.
     tab.get_by_role("link", name="Robin Vale").click()
     tab.get_by_role("link", name="Turn it on").click()
+    expect(tab.locator("code.secret")).to_be_visible()
     secret = tab.locator("code.secret").inner_text()
     _fits(tab, "totp-setup", screenshot, problems)
     tab.get_by_label("6-digit code").fill(pyotp.TOTP(secret).now())
@@ -116,6 +117,7 @@ def test_a_therapist_from_invitation_to_departure(app, live_server, browser, scr
     tab.get_by_role("link", name="Move two-step login to a new phone").click()
     tab.get_by_label("Your password, or the 6-digit code from your app").fill(NEW_PASSWORD)
     tab.get_by_role("button", name="Continue").click()
+    expect(tab.locator("code.secret")).to_be_visible()
     old, secret = secret, tab.locator("code.secret").inner_text()
     assert secret != old
     _fits(tab, "totp-move", screenshot, problems)
