@@ -225,14 +225,14 @@ def test_a_goodwill_refund_settles_the_visit_on_a_tablet(app, live_server, brows
     form.get_by_label("Amount ($)").fill("30.00")
     form.get_by_label("Reason").fill("goodwill: the room was cold")
     settles = form.get_by_label("The refund settles it: the client owes nothing more for it")
-    assert settles.is_checked()
+    expect(settles).to_be_checked()
     assert small_targets(page) == []
     screenshot(page, "billing-refund-choice")
     form.get_by_role("button", name="Refund").click()
     page.get_by_text("$30.00 refunded (settled).").wait_for()
     expect(page.locator("#balance-due")).to_have_text("$0.00")
     expect(page.locator("#refunded-settled")).to_have_text("$30.00")
-    assert page.locator("#refunded-due-again").count() == 0
+    expect(page.locator("#refunded-due-again")).to_have_count(0)
     inv = Invoice.get_by_id(inv.id)
     assert (inv.status, inv.refunded_cents, inv.settled_cents) == ("paid", 3000, 3000)
     screenshot(page, "billing-refund-settled")
@@ -259,7 +259,7 @@ def test_the_owner_ticks_a_packages_covered_services_on_a_tablet(
     page.goto(f"{live_server}/provider/billing/packages")
     group = page.get_by_role("group", name="Eligible appointment types")
     boxes = group.locator(".check-option")
-    assert boxes.count() == 3
+    expect(boxes).to_have_count(3)
     for i in range(3):
         box = boxes.nth(i).bounding_box()
         assert box["height"] >= 44 and box["width"] >= 44, box
@@ -268,8 +268,8 @@ def test_the_owner_ticks_a_packages_covered_services_on_a_tablet(
     page.get_by_label("Price ($)").fill("425")
     boxes.filter(has_text="60-minute massage").tap()  # the label, not only the small box
     boxes.filter(has_text="90-minute massage").tap()
-    assert group.get_by_label("60-minute massage").is_checked()
-    assert not group.get_by_label("30-minute massage").is_checked()
+    expect(group.get_by_label("60-minute massage")).to_be_checked()
+    expect(group.get_by_label("30-minute massage")).not_to_be_checked()
     screenshot(page, "billing-package-types-ticked")
 
     # A type stopped in another tab meanwhile: the message stands by the boxes.
@@ -278,7 +278,7 @@ def test_the_owner_ticks_a_packages_covered_services_on_a_tablet(
     page.get_by_role("button", name="Save package").click()
     page.wait_for_load_state()
     expect(group.locator(".error")).to_have_text("Tick appointment types from the list.")
-    assert group.get_by_label("60-minute massage").is_checked()
+    expect(group.get_by_label("60-minute massage")).to_be_checked()
     screenshot(page, "billing-package-types-refused")
     with app.app_context():
         assert PackageDefinition.select().count() == 0
@@ -327,7 +327,7 @@ def test_the_owner_refunds_an_expired_package_as_goodwill_on_a_tablet(
     page.wait_for_load_state()
     reason = page.get_by_label("Why refund them?")
     expect(page.locator("#reason-error")).to_have_text("Say why the expired sessions are refunded.")
-    assert reason.get_attribute("aria-invalid") == "true"
+    expect(reason).to_have_attribute("aria-invalid", "true")
     screenshot(page, "billing-package-goodwill-refused")
     problems.clear()  # the console reports the expected 400
     reason.fill("Moved across the country; asked kindly")

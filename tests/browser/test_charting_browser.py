@@ -57,17 +57,17 @@ def test_therapist_writes_signs_and_amends_a_note(app, live_server, page, screen
     low_back.click()
     page.locator('svg.body-svg [data-region="glute-l"]').click()
     page.locator('svg.body-svg [data-region="shoulder-r"]').first.click()
-    assert page.locator("#region-low-back").is_checked()
-    assert page.locator("#region-glute-l").is_checked()
-    assert page.locator("#region-shoulder-r").is_checked()
+    expect(page.locator("#region-low-back")).to_be_checked()
+    expect(page.locator("#region-glute-l")).to_be_checked()
+    expect(page.locator("#region-shoulder-r")).to_be_checked()
     assert "on" in (low_back.get_attribute("class") or "")
     # The right shoulder is drawn on both views; both shapes are marked.
-    assert page.locator('svg.body-svg [data-region="shoulder-r"].on').count() == 2
+    expect(page.locator('svg.body-svg [data-region="shoulder-r"].on')).to_have_count(2)
     page.locator('svg.body-svg [data-region="shoulder-r"]').last.click()
-    assert not page.locator("#region-shoulder-r").is_checked()
+    expect(page.locator("#region-shoulder-r")).not_to_be_checked()
     # ... and ticking the list marks the diagram.
     page.locator("#region-hamstring-l").check()
-    assert page.locator('svg.body-svg [data-region="hamstring-l"].on').count() == 1
+    expect(page.locator('svg.body-svg [data-region="hamstring-l"].on')).to_have_count(1)
 
     page.get_by_label("97124").fill("38")
     page.get_by_label("97140").fill("15")
@@ -79,10 +79,10 @@ def test_therapist_writes_signs_and_amends_a_note(app, live_server, page, screen
     pick.wait_for()
     screenshot(page, "charting-dx-search")
     pick.click()
-    assert page.locator('#dx-list input[value="M54.50"]').is_checked()
+    expect(page.locator('#dx-list input[value="M54.50"]')).to_be_checked()
     search.fill("muscle spasm back")
     page.locator('#dx-suggestions .suggest-pick[data-code="M62.830"]').click()
-    assert page.locator("#dx-list input[name=dx]").count() == 2
+    expect(page.locator("#dx-list input[name=dx]")).to_have_count(2)
     expect(search).to_have_value("")
     screenshot(page, "charting-note-form")
 
@@ -104,7 +104,7 @@ def test_therapist_writes_signs_and_amends_a_note(app, live_server, page, screen
             "M62.830",
         ]
     expect(page.get_by_text("Electronically signed by")).to_be_visible()
-    assert page.get_by_role("link", name="Edit draft").count() == 0
+    expect(page.get_by_role("link", name="Edit draft")).to_have_count(0)
     screenshot(page, "charting-note-signed")
 
     # An edit of the signed note is refused with 409 and a way forward.
@@ -220,7 +220,7 @@ def test_a_draft_on_a_tablet_keeps_what_was_typed(app, live_server, page, screen
     with app.app_context():
         assert ChartNote.select().count() == 0
     search.press("Enter")  # now it picks the first suggestion
-    assert page.locator("#dx-list input[name=dx]").count() == 1
+    expect(page.locator("#dx-list input[name=dx]")).to_have_count(1)
     page.get_by_label("97124").fill("30")
     page.get_by_role("button", name="Save draft").click()  # no question when saving
     page.wait_for_url(re.compile(r"/provider/notes/\d+$"))

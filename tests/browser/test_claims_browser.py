@@ -159,7 +159,7 @@ def test_visit_to_held_claim_to_ready(app, live_server, page, screenshot):
         assert Referral.select().where(Referral.client == client.id).count() == 1
     pcn = claim.patient_control_number
     expect(page.get_by_text(f"Claim {pcn} checked again: nothing holds it.")).to_be_visible()
-    assert page.get_by_role("alert").count() == 0
+    expect(page.get_by_role("alert")).to_have_count(0)
     expect(page.locator("h1 .badge", has_text="Ready")).to_be_visible()
     expect(page.get_by_text("Dr. Ana Whitfield, MD")).to_be_visible()  # box 17 now
     with app.app_context():
@@ -181,5 +181,5 @@ def test_visit_to_held_claim_to_ready(app, live_server, page, screenshot):
     aetna = aging.locator("tr", has_text="Aetna")
     aetna.get_by_role("link", name="$125.00").nth(1).click()
     page.wait_for_url(re.compile(r"/provider/claims\?status=owed&payer=\d+&age=31-60$"))
-    assert page.locator("a.row-link").count() == 1
+    expect(page.locator("a.row-link")).to_have_count(1)
     assert not problems, problems

@@ -178,7 +178,7 @@ def test_the_desk_meets_a_refused_login_then_a_refused_file(
 
     _login(page, live_server, a.frontdesk.email)
     page.goto(live_server + "/provider/claims/worklist")
-    assert page.locator("#work-connection").count() == 0
+    expect(page.locator("#work-connection")).to_have_count(0)
     page.locator("#work-not_sent").get_by_role("link", name="Open the file").click()
     page.get_by_role("button", name="Send again").click()
     status.get_by_text("Sent, waiting for the 999").wait_for()
@@ -205,9 +205,10 @@ def test_the_desk_meets_a_refused_login_then_a_refused_file(
     screenshot(page, "clearinghouse-desk-file-refused")
     page.get_by_role("link", name="Open the work list").click()
     group = page.locator("#work-rejected")
-    assert group.locator(".work-item").count() == 3
+    expect(group.locator(".work-item")).to_have_count(3)
     group.get_by_role("link", name="Open the claim").first.click()
     page.get_by_text("The owner fixes it on the practice settings.").wait_for()
-    assert page.get_by_role("link", name="Edit the claim").count() == 1  # the action, not the fix
+    # The action, not the fix:
+    expect(page.get_by_role("link", name="Edit the claim")).to_have_count(1)
     assert page.evaluate("document.documentElement.scrollWidth") <= 1024
     assert errors == [] and failed == []

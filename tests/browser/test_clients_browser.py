@@ -116,7 +116,7 @@ def test_front_desk_adds_client_policy_cards_and_verification(app, live_server, 
     page.get_by_label("Visits per year").fill("20")
     page.get_by_label("Visits already used this year").fill("8")
     page.get_by_label("Body regions covered").fill("Neck, back")
-    assert page.get_by_label("Referral required").is_checked()  # from the payer's settings
+    expect(page.get_by_label("Referral required")).to_be_checked()  # from the payer's settings
     page.get_by_role("button", name="Save verification").click()
     page.wait_for_url(re.compile(rf"/provider/clients/{client.id}"))
 
@@ -145,7 +145,7 @@ def test_front_desk_adds_client_policy_cards_and_verification(app, live_server, 
     page.get_by_role("button", name="Save referral").click()
     page.wait_for_url(re.compile(rf"/provider/clients/{client.id}"))
     expect(page.locator("#insurance")).to_contain_text("M54.50, M62.830", use_inner_text=True)
-    assert page.locator(".alerts").count() == 0  # the referral answers the payer's rule
+    expect(page.locator(".alerts")).to_have_count(0)  # the referral answers the payer's rule
     screenshot(page, "clients-client-page")
 
     policy = InsurancePolicy.get(InsurancePolicy.client == client.id)

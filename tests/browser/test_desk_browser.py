@@ -95,7 +95,7 @@ def test_the_day_at_the_desk_end_to_end(app, live_server, page, browser, screens
 
     # ... chooses the card terminal over the credit, adds a tip
     credit_choice = page.get_by_label(re.compile("Package credit"))
-    assert credit_choice.is_checked()  # offered first, not taken
+    expect(credit_choice).to_be_checked()  # offered first, not taken
     page.get_by_label(re.compile("Card terminal")).check()
     page.get_by_label(re.compile(r"^\$14\.00")).check()  # 15% of $95
     screenshot(page, "desk-4-payment-choice")

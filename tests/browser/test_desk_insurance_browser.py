@@ -142,7 +142,7 @@ def test_an_insurance_day_at_the_desk(app, live_server, page, screenshot, monkey
     # (c) no policy on an insurance-billed visit: check-in warns, and says what to do
     card = _check_in(page, live_server, c, "desk-ins-c-check-in-no-policy", screenshot)
     expect(card.get_by_text(re.compile("no active insurance policy is on file"))).to_be_visible()
-    assert card.get_by_text("No insurance warnings").count() == 0
+    expect(card.get_by_text("No insurance warnings")).to_have_count(0)
     expect(card.get_by_role("link", name=re.compile("insurance"))).to_be_visible()
 
     # (d) the referral is used up: check-in names it and what to do next

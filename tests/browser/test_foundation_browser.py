@@ -64,7 +64,7 @@ def test_owner_edits_practice_settings(app, live_server, page, screenshot):
     # (portal.js runs deferred: wait for it rather than read the focus before it has run;
     # not with wait_for_function's string, which polls through eval and the CSP refuses it)
     expect(page.locator("#npi")).to_be_focused(timeout=15000)
-    assert page.locator("#npi").get_attribute("aria-describedby") == "npi-error"
+    expect(page.locator("#npi")).to_have_attribute("aria-describedby", "npi-error")
     screenshot(page, "foundation-practice-settings-error")
 
     page.get_by_label("Organization NPI (type 2)").fill("1558598797")

@@ -151,7 +151,7 @@ def test_front_desk_keeps_a_childs_insurance_on_file(app, live_server, page, scr
     # The call: a typo (more met than the deductible) is refused, the rest kept.
     page.get_by_role("link", name="Record a verification").first.click()
     expect(page.get_by_label("Verified on")).to_have_value(today.isoformat())
-    assert page.get_by_label("Referral required").is_checked()  # the payer's settings
+    expect(page.get_by_label("Referral required")).to_be_checked()  # the payer's settings
     page.get_by_label("Payer representative").fill("Dana M.")
     page.get_by_label("Call reference number").fill("RG-4471")
     page.get_by_label("Copay per visit").fill("40")
@@ -199,7 +199,7 @@ def test_front_desk_keeps_a_childs_insurance_on_file(app, live_server, page, scr
     section = page.locator("#insurance")
     expect(section).to_contain_text("6 of 6 visits left", use_inner_text=True)
     expect(section).to_contain_text("10 of 12 visits left", use_inner_text=True)
-    assert page.locator(".alerts").count() == 0  # verified, referral, authorization: on file
+    expect(page.locator(".alerts")).to_have_count(0)  # verified, referral, authorization: on file
     screenshot(page, "ins-walk-05-on-file")
     _fits(page, 1024, "client page", fit)
 

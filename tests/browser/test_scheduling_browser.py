@@ -81,7 +81,7 @@ def test_therapist_day_check_in_check_out_and_status(
     page.goto(f"{live_server}/provider/schedule/?date={today.isoformat()}&provider=all")
     blocks = page.locator(".day-grid a.appt")
     assert blocks.count() >= 5
-    assert page.locator(".lane-head").count() == 2
+    expect(page.locator(".lane-head")).to_have_count(2)
     _snap(screenshot, page, errors, "scheduling-day-view-1024")
 
     # HTMX: next day without a full reload; the URL follows
@@ -93,7 +93,7 @@ def test_therapist_day_check_in_check_out_and_status(
     expect(page.locator(".schedule-date")).to_contain_text(tomorrow.strftime("%A"))
     page.get_by_role("link", name="Week").click()
     page.wait_for_url("**view=week**")
-    assert page.locator(".week-day").count() == 7
+    expect(page.locator(".week-day")).to_have_count(7)
     _snap(screenshot, page, errors, "scheduling-week-view-1024")
     assert page.evaluate("window.__stay") == "same page"
 
