@@ -5,11 +5,12 @@ already (the check-out estimate included), invoiced once the visit's answer is c
 client's when the secondary denies); unpaid estimates above the share are voided first;
 what the client paid beyond the share is told, to refund or keep as a credit (a refund
 of the overpaid share settles the invoice, and the visit's share counts it as no longer
-billed: a payer's reversal and same answer again tells of nothing more). A claim the payer split
-over several CLPs of one 835 gets one invoice of its whole share, however its CLPs were
-posted: when one matched by hand adds to the share an earlier one of the same remittance
-invoiced, that invoice (nothing paid on it) is voided and replaced by one for the whole
-share, as posting all the CLPs from one import makes it."""
+billed: a payer's reversal and the same answer again tell of nothing more; the refund
+clears the note once all of it went back). A claim the payer split over several CLPs
+of one 835 gets one invoice of its whole share, however its CLPs were posted: when one
+matched by hand adds to the share an earlier one of the same remittance invoiced, that
+invoice (nothing paid on it) is voided and replaced by one for the whole share, as
+posting all the CLPs from one import makes it."""
 
 from peewee import fn
 
