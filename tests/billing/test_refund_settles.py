@@ -255,10 +255,17 @@ def test_the_claims_overpaid_share_refunded_settles(app, client, world):
     problem = ClaimProblem.get(ClaimProblem.code == "client_overpaid")
     assert "refund $30.00" in problem.message
     assert 'as "the client\'s overpaid insurance share" (it settles it' in problem.message
+    # The therapist (c1's) is told who refunds it; the desk gets the link to the invoice.
+    login(client, a.therapist)
+    page = client.get(f"/provider/claims/{claim.id}").get_data(as_text=True)
+    assert "The front desk refunds it on the visit&#39;s invoice." in page
+    assert "The front desk edits the claim" not in page  # the words before: the wrong page
+    client.post("/logout")
     login(client, a.owner)
-    assert "the client&#39;s overpaid insurance share" in client.get(
-        f"/provider/claims/{claim.id}"
-    ).get_data(as_text=True)
+    page = client.get(f"/provider/claims/{claim.id}").get_data(as_text=True)
+    assert "the client&#39;s overpaid insurance share" in page
+    link = f'href="/provider/billing/invoices/{estimate.id}">Refund it on the visit&#39;s invoice'
+    assert link in page
 
     form = client.get(f"/provider/billing/invoices/{estimate.id}").get_data(as_text=True)
     assert 'name="settles" value="settles" checked' in form

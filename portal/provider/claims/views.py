@@ -28,7 +28,7 @@ from portal.rules import slots as slot_rules
 from portal.rules.coding import place_of_service_label
 from portal.rules.money import format_cents
 from portal.rules.problems import WHERE
-from portal.services.claims import batches, build, data, filing, life, queries
+from portal.services.claims import batches, build, data, filing, life, queries, share
 
 DESK = (ROLE_OWNER, ROLE_FRONTDESK)
 CLINICAL = (ROLE_OWNER, "therapist")
@@ -99,6 +99,8 @@ def fix_link(problem, claim):
     named, not linked."""
     role = current_user.role
     where = problem.fix_where
+    if problem.code == "client_overpaid":
+        return _refund_link(claim, role)
     if where == "claim":
         anchor = "line-" + problem.field if problem.field.isdigit() else "diagnoses"
         if role in DESK:
@@ -143,6 +145,16 @@ def fix_link(problem, claim):
         who = "The owner" if roles == (ROLE_OWNER,) else "The front desk"
         return None, f"{who} fixes it on {page}"
     return with_back(url, claim), "Fix it on " + page
+
+
+def _refund_link(claim, role):
+    """The client's overpaid share is refunded on the visit's invoice, by the desk."""
+    invoice_id = share.overpaid_invoice_id(claim)
+    if role not in DESK:
+        return None, "The front desk refunds it on the visit's invoice"
+    if invoice_id is None:
+        return None, "Nothing paid on the visit's invoices is left to refund"
+    return url_for("provider.invoice", invoice_id=invoice_id), "Refund it on the visit's invoice"
 
 
 def _actions(c, detail):

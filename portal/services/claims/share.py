@@ -126,21 +126,41 @@ def _clear_early_notes(claim, visit):
             history.refresh_held(c)
 
 
+def _visit_invoices(claim):
+    """The claim's visit's invoices to the client, void ones left out (a query of ids): the
+    visit's, or for a claim without a visit those its postings made."""
+    invoices = Invoice.select(Invoice.id).where(
+        (Invoice.client == claim.client_id) & (Invoice.status != "void")
+    )
+    if claim.appointment_id is not None:
+        return invoices.where(Invoice.appointment == claim.appointment_id)
+    mine = ClaimPosting.select(ClaimPosting.invoice).where(
+        (ClaimPosting.claim == claim.id) & ClaimPosting.invoice.is_null(False)
+    )
+    return invoices.where(Invoice.id.in_(mine))
+
+
+def overpaid_invoice_id(claim):
+    """The invoice to refund the client's overpaid share on: the visit's newest one that
+    bills a share and still holds money paid (None when there is none)."""
+    shares = InvoiceLine.select(InvoiceLine.invoice).where(
+        InvoiceLine.kind == LINE_PATIENT_RESPONSIBILITY
+    )
+    found = (
+        _visit_invoices(claim)
+        .where(Invoice.id.in_(shares) & (Invoice.paid_cents > Invoice.refunded_cents))
+        .order_by(Invoice.id.desc())
+        .first()
+    )
+    return found.id if found else None
+
+
 def _billed_to_client(claim):
     """Client-share lines already invoiced for the claim's visit (check-out estimate and
     earlier remittances alike), void invoices left out, less what was refunded on them as
     the client's overpaid share (refund.overpaid_share): given back, it is no longer billed.
     A goodwill refund still counts as billed: a larger share from the payer is owed."""
-    invoices = Invoice.select(Invoice.id).where(
-        (Invoice.client == claim.client_id) & (Invoice.status != "void")
-    )
-    if claim.appointment_id is not None:
-        invoices = invoices.where(Invoice.appointment == claim.appointment_id)
-    else:
-        mine = ClaimPosting.select(ClaimPosting.invoice).where(
-            (ClaimPosting.claim == claim.id) & ClaimPosting.invoice.is_null(False)
-        )
-        invoices = invoices.where(Invoice.id.in_(mine))
+    invoices = _visit_invoices(claim)
     billed = InvoiceLine.select(fn.COALESCE(fn.SUM(InvoiceLine.amount_cents), 0)).where(
         (InvoiceLine.kind == LINE_PATIENT_RESPONSIBILITY) & InvoiceLine.invoice.in_(invoices)
     )
