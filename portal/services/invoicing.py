@@ -362,9 +362,9 @@ def refund_payment(payment, amount_cents, reason="", user=None, *, settles, over
     )
 
 
-def share_left(invoice_id):
-    """(client-share lines, of which not yet given back as an overpaid share), in cents:
-    the room a refund of the client's overpaid insurance share has on the invoice."""
+def share_refunded(invoice_id):
+    """(client-share lines, of which given back as an overpaid share so far), in cents:
+    what rules.check_share_refund weighs a refund of the overpaid share against."""
     share = (
         InvoiceLine.select(fn.COALESCE(fn.SUM(InvoiceLine.amount_cents), 0))
         .where(
@@ -382,7 +382,7 @@ def share_left(invoice_id):
         )
         .scalar()
     )
-    return int(share or 0), int(share or 0) - int(given or 0)
+    return int(share or 0), int(given or 0)
 
 
 def record_package_refund(payment, amount_cents, reason="", user=None):
@@ -407,8 +407,7 @@ def _record_refund(payment, amount_cents, reason, user, settles, overpaid_share=
                 "A package credit given back makes the visit due again: it cannot settle it."
             )
         if overpaid_share:
-            share, left = share_left(inv.id)
-            rules.check_share_refund(share, share - left, amount_cents)
+            rules.check_share_refund(*share_refunded(inv.id), amount_cents)
         stripe_needed = payment.method in STRIPE_METHODS and payment.stripe_payment_intent_id
         refund = Refund.create(
             practice=payment.practice_id,

@@ -115,7 +115,7 @@ def test_a_share_refund_settles_and_stays_within_the_share(ctx, world):
     with pytest.raises(invoicing.InvoiceError, match="settles it"):
         invoicing.refund_payment(pay, 500, settles=False, overpaid_share=True)
     invoicing.refund_payment(pay, 2000, settles=True, overpaid_share=True)
-    assert invoicing.share_left(estimate.id) == (2500, 500)
+    assert invoicing.share_refunded(estimate.id) == (2500, 2000)
     refund = Refund.get()
     assert (refund.amount_cents, refund.settles, refund.overpaid_share) == (2000, True, True)
     assert AuditLog.get(AuditLog.action == "refund.create").detail == "cash, overpaid share"
