@@ -248,7 +248,7 @@ def client_invoice(claim, by_reason, payer_name, user, remittance=None):
             f"({', '.join(waiting)}): it is settled once every part is answered."
         )
     _clear_early_notes(claim, visit)
-    owed = sum(c.patient_resp_cents for c in visit if not _has_secondary(c))
+    owed = _owed(visit)
     billed = _billed_to_client(claim)
     note = ""
     if owed > billed:
@@ -275,6 +275,12 @@ def client_invoice(claim, by_reason, payer_name, user, remittance=None):
         note=f"Your share after {payer_name} paid",
     )
     return inv, note
+
+
+def _owed(visit):
+    """The client's share of the visit: its claims' PR, a primary's left out while it waits
+    for the secondary payer."""
+    return sum(c.patient_resp_cents for c in visit if not _has_secondary(c))
 
 
 def _overpaid_note(billed, owed):
@@ -305,7 +311,7 @@ def on_payment_refunded(payment, refund=None, user=None, **kw):
     )
     for problem in told:
         claim = Claim.get_by_id(problem.claim_id)
-        owed = sum(c.patient_resp_cents for c in _visit_claims(claim) if not _has_secondary(c))
+        owed = _owed(_visit_claims(claim))
         billed = _billed_to_client(claim)
         if billed > owed:
             problem.message = _overpaid_note(billed, owed)
