@@ -149,9 +149,9 @@ def fix_link(problem, claim):
 
 def _refund_link(claim, role):
     """The client's overpaid share is refunded on the visit's invoice, by the desk."""
-    invoice_id = share.overpaid_invoice_id(claim)
     if role not in DESK:
         return None, "The front desk refunds it on the visit's invoice"
+    invoice_id = share.overpaid_invoice_id(claim)
     if invoice_id is None:
         return None, "Nothing paid on the visit's invoices is left to refund"
     return url_for("provider.invoice", invoice_id=invoice_id), "Refund it on the visit's invoice"
