@@ -106,7 +106,7 @@ def _overpaid(claim):
 
 def test_a_claim_paid_in_full_tells_of_the_estimate_the_client_paid(claim):
     """The payer paid everything it allowed (no PR): the $20 the client paid at check-out
-    is the client's money, to refund or keep as a credit."""
+    is the client's money, to refund."""
     _estimate(claim, 2000, paid=True)
     result = posting.post(claim, _answer(claim, "1", 7000, [Adj("CO", "45", 2000)]))
     assert result.invoice is None
