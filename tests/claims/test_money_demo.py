@@ -106,15 +106,15 @@ def demo_sftp(tmp_path, monkeypatch):
     proc.wait(10)
 
 
-def _answered(root, name, timeout=20):
+def _answered(root, batch, timeout=20):
+    """Wait until the demo clearinghouse has answered the batch's file: it lists the file in
+    answered.txt once every answer is written (each under a temporary name, then renamed)."""
+    done = root / "answered.txt"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if os.path.exists(root / "outbound" / f"ERA_{name}.835") or os.path.exists(
-            root / "outbound" / f"277CA_{name}.x12"
-        ):
-            time.sleep(0.5)  # its three files are written one after another
+        if done.exists() and f"{batch.remote_name}\n" in done.read_text():
             return
-        time.sleep(0.2)
+        time.sleep(0.1)
     raise AssertionError("the demo clearinghouse did not answer")
 
 
@@ -131,7 +131,7 @@ def test_a_claim_goes_from_ready_to_paid_through_the_demo_clearinghouse(app, dem
         sending.queue(batch)
         claim_tasks.send_batch(batch.id)
         assert ClaimBatch.get_by_id(batch.id).status == "sent"
-        _answered(demo_sftp, f"{batch.interchange_control_number:09d}")
+        _answered(demo_sftp, batch)
         claim_tasks.collect_now(ctx["practice"].id)
         batch = ClaimBatch.get_by_id(batch.id)
         assert batch.status == "accepted"
@@ -149,7 +149,7 @@ def test_a_claim_goes_from_ready_to_paid_through_the_demo_clearinghouse(app, dem
         (again,) = batches.build(ctx["practice"].id, payer_id=regence.id)
         sending.queue(again)
         claim_tasks.send_batch(again.id)
-        _answered(demo_sftp, f"{again.interchange_control_number:09d}")
+        _answered(demo_sftp, again)
         claim_tasks.collect_now(ctx["practice"].id)
         assert Claim.get_by_id(first.id).status == "paid"
         assert ClearinghouseConnection.get().last_error_code == ""
