@@ -60,7 +60,9 @@ def test_backup_while_another_thread_writes(app, tmp_path):
         with app.app_context():
             dest = cli.backup(str(tmp_path / "copy.sqlite3"))
         during = len(committed)
-        time.sleep(0.05)
+        deadline = time.monotonic() + 10  # the writer goes on after the backup (no lock left)
+        while len(committed) <= during and time.monotonic() < deadline:
+            time.sleep(0.01)
     finally:
         stop.set()
         t.join(10)
