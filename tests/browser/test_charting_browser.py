@@ -241,7 +241,7 @@ def test_a_draft_on_a_tablet_keeps_what_was_typed(app, live_server, page, screen
     expect(other.get_by_label("Plan")).to_have_value("Every two weeks.")
     # The saved plan is shown beside the typed one (only the field that differs), to merge.
     diff = other.locator(".conflict-diff")
-    assert diff.locator("h3").all_inner_texts() == ["Plan"]
+    expect(diff.locator("h3")).to_have_text(["Plan"])
     saved, typed = diff.locator(".diff-saved .diff-text"), diff.locator(".diff-typed .diff-text")
     expect(saved).to_have_text("Weekly for a month.")
     expect(typed).to_have_text("Every two weeks.")
