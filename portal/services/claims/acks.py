@@ -27,7 +27,7 @@
 
 Each call is one IMMEDIATE transaction, with a ClaimEvent per claim whose status changes.
 Applying the same acknowledgment again changes nothing; nor does an answer to a file whose
-claims have gone out again since in a newer file.
+claims have gone out again since in a newer file. ack_words.py puts what each says in words.
 """
 
 import dataclasses
@@ -37,52 +37,13 @@ from portal.db import database
 from portal.models.claims import Claim, ClaimBatch, ClaimEvent, ClaimProblem
 from portal.models.practice import Practice
 from portal.rules import ack_match, claim_status, edi_codes
-from portal.rules.problems import WHERE
-from portal.services.claims import batches, history, sendings
+from portal.services.claims import ack_words, batches, history, sendings
 from portal.x12.read277 import REJECTING, read_277ca
 from portal.x12.read999 import read_999
 from portal.x12.readta1 import read_ta1
-from portal.x12.segments import X12Error, parse
+from portal.x12.segments import X12Error
 
-# What the segments an 837P error points at hold, for the person fixing the claim.
-SEGMENT_WORDS = {
-    "CLM": "the claim's totals and codes",
-    "DMG": "a date of birth or sex",
-    "DTP": "a date",
-    "HI": "the diagnosis codes",
-    "N3": "a street address",
-    "N4": "a city, state or ZIP code",
-    "NM1": "a name or ID (NPI, member ID, payer ID)",
-    "PER": "the practice's contact details",
-    "REF": "a reference number (tax ID, authorization, claim number)",
-    "SBR": "the subscriber and group number",
-    "SV1": "a service line (code, modifiers, charge, units)",
-    "PRV": "a taxonomy code",
-}
 BATCH_STATUS = {"A": "accepted", "E": "accepted", "P": "partly_accepted"}
-# Whom an NM1 names (and the DMG, N3, N4, REF ... of its loop), and where that is fixed
-# (a key of rules.problems.WHERE): read from our own file at the position a 999 points at.
-PARTIES = {
-    "85": ("the billing provider", "practice_settings"),
-    "87": ("the pay-to provider", "practice_settings"),
-    "77": ("the service location", "practice_settings"),
-    "82": ("the rendering provider", "provider"),
-    "DN": ("the referring provider", "referral"),
-    "IL": ("the subscriber", "policy"),
-    "QC": ("the patient", "client"),
-    "PR": ("the payer", "payer"),
-    "41": ("the submitter", "clearinghouse"),
-    "40": ("the receiver", "clearinghouse"),
-}
-PARTY_SEGMENT_WORDS = {
-    "NM1": "name or ID",
-    "DMG": "date of birth or sex",
-    "N3": "street address",
-    "N4": "city, state or ZIP code",
-    "REF": "reference number (tax ID, member ID ...)",
-    "PER": "contact details",
-}
-CLIENT_DETAILS = frozenset({"DMG", "N3", "N4"})  # the subscriber's own, when it is the client
 # The history row of a 277CA status about an earlier sending of a claim sent again since.
 EARLIER = batches.EARLIER_ANSWER
 
@@ -156,79 +117,6 @@ def _still_in(batch, result):
 # --- 999 ---------------------------------------------------------------------------------
 
 
-def _element_words(el):
-    where = f"element {el.position}" + (f" (data element {el.reference})" if el.reference else "")
-    value = f" “{el.bad_value}”" if el.bad_value else ""
-    return f"{where}: {edi_codes.element_error_text(el.code).lower()}{value}"
-
-
-def _parties(text_837):
-    """{(transaction set control number, position): (segment id, entity, subscriber is the
-    patient)} for each segment in an NM1's loop of our 837P (the NM1 and what follows it,
-    up to the next loop)."""
-    _, segments = parse(text_837)
-    found, st, start, entity, self_ = {}, "", 0, "", False
-    for n, seg in enumerate(segments):
-        if seg.id == "ST":
-            st, start, entity = seg[2], n, ""
-        elif seg.id == "SBR":
-            entity, self_ = "", seg[2] == "18"
-        elif seg.id == "NM1":
-            entity = seg[1]
-        elif seg.id in ("HL", "CLM", "LX", "SE"):
-            entity = ""
-        if entity in PARTIES:
-            found[(st, n - start + 1)] = (seg.id, entity, self_)
-    return found
-
-
-def _party(err, ts_control, parties):
-    """(words for the segment, where it is fixed) of a 999 error, from our file; None when
-    the file holds no such segment there (a missing one, or an answer to another file)."""
-    seg_id, entity, self_ = parties.get((ts_control, err.position), ("", "", False))
-    if seg_id != err.segment_id or seg_id not in PARTY_SEGMENT_WORDS:
-        return None
-    who, where = PARTIES[entity]
-    if entity == "IL" and self_ and seg_id in CLIENT_DETAILS:
-        where = "client"
-    return f"{who}'s {PARTY_SEGMENT_WORDS[seg_id]}", where
-
-
-def segment_error_words(err, party=None):
-    """'Segment DMG (the subscriber's date of birth or sex) at position 19, loop 2010:
-    segment has data element errors; element 2 (data element 1251): invalid date
-    “19851312”.' (party: _party's answer, else the segment's general words)."""
-    what = party[0] if party else SEGMENT_WORDS.get(err.segment_id)
-    name = f"Segment {err.segment_id}" + (f" ({what})" if what else "")
-    loop = f", loop {err.loop}" if err.loop else ""
-    claim = f", claim {err.patient_control_number}" if err.patient_control_number else ""
-    text = (
-        f"{name} at position {err.position}{loop}{claim}: "
-        f"{edi_codes.segment_error_text(err.code).lower()}"
-    )
-    for el in err.elements:
-        text += f"; {_element_words(el)}"
-    return text + "."
-
-
-def _detail_999(ack, parties):
-    lines = [f"{edi_codes.group_ack_text(ack.status)} ({ack.status})."]
-    for code in ack.codes:
-        lines.append(edi_codes.group_error_text(code) + ".")
-    for ts in ack.transactions:
-        if ts.accepted and not ts.errors:
-            continue
-        lines.append(
-            f"Transaction set {ts.control_number}: {edi_codes.ack_text(ts.status).lower()}"
-            + "".join(f"; {edi_codes.transaction_error_text(c).lower()}" for c in ts.codes)
-            + "."
-        )
-        lines += [
-            segment_error_words(err, _party(err, ts.control_number, parties)) for err in ts.errors
-        ]
-    return "\n".join(lines)
-
-
 def _batch_of(practice_id, ack):
     try:
         number = int(ack.group_control)
@@ -249,20 +137,15 @@ def _batch_of(practice_id, ack):
     return batch
 
 
-def _fix_words(where):
-    if where == "claim":
-        return " Correct the claim, then send it again."
-    page = WHERE[where].split(" (")[0]
-    return f" Correct it on {page}, then check the claim again and send it."
-
-
 def _apply_one_999(practice_id, ack, result, now):
     """Apply one functional group's answer; True when it changed the file or a claim."""
     batch = _batch_of(practice_id, ack)
     status = BATCH_STATUS.get(ack.status, "rejected")
     errors = [(ts, err) for ts in ack.transactions for err in ts.errors]
-    parties = _parties(batches.file_bytes(batch).decode("ascii", "replace")) if errors else {}
-    detail = _detail_999(ack, parties)
+    parties = (
+        ack_words.parties_in(batches.file_bytes(batch).decode("ascii", "replace")) if errors else {}
+    )
+    detail = ack_words.detail_999(ack, parties)
     changed = (batch.ack_status, batch.ack_detail) != (ack.status, detail)
     if changed:
         ClaimBatch.update(status=status, ack_status=ack.status, ack_detail=detail).where(
@@ -276,7 +159,7 @@ def _apply_one_999(practice_id, ack, result, now):
     # Our files hold one transaction set: a rejected set is every claim of the file.
     for claim in _still_in(batch, result):
         named = [
-            (err, _party(err, ts.control_number, parties))
+            (err, ack_words.party(err, ts.control_number, parties))
             for ts in rejected_sets
             for err in ts.errors
             if err.patient_control_number in ("", claim.patient_control_number)
@@ -285,11 +168,11 @@ def _apply_one_999(practice_id, ack, result, now):
         message = (
             f"The clearinghouse rejected file {batch.interchange_control_number:09d} (999): "
             + (
-                " ".join(segment_error_words(err, party) for err, party in named)
+                " ".join(ack_words.segment_error_words(err, party) for err, party in named)
                 if named
                 else "the whole file was refused."
             )
-            + _fix_words(where)
+            + ack_words.fix_words(where)
         )
         reason = f"Rejected with file {batch.interchange_control_number:09d} (999)"
         _reject(claim, "999", [("999_rejected", message, where)], reason, result, now, batch)
@@ -315,26 +198,6 @@ def apply_999(practice_id, text):
 # --- 277CA -------------------------------------------------------------------------------
 
 
-def status_words(st):
-    """'Rejected for invalid information: entity's National Provider Identifier (NPI)
-    (referring provider) (A7:562:DN): REFERRING PROVIDER NPI IS NOT VALID FOR THIS PAYER'."""
-    words = edi_codes.stc_text(st.category, st.code, st.entity)
-    return f"{words}: {st.message.strip()}" if st.message.strip() else words
-
-
-def _rejections(cs):
-    out = []
-    for st in cs.statuses:
-        if st.category in REJECTING:
-            out.append((f"277ca_{st.category}_{st.code}", status_words(st)))
-    for line in cs.lines:
-        name = line.code + "".join(f":{m}" for m in line.modifiers)
-        for st in line.statuses:
-            if st.category in REJECTING:
-                out.append((f"277ca_{st.category}_{st.code}", f"Line {name}: {status_words(st)}"))
-    return out
-
-
 def _apply_claim_277(claim, cs, source_name, result, now, batch=None):
     """Apply a status to the claim as it is now (its latest sending, `batch`)."""
     trace = cs.clearinghouse_trace
@@ -346,16 +209,20 @@ def _apply_claim_277(claim, cs, source_name, result, now, batch=None):
             Claim.id == claim.id
         ).execute()
     if cs.rejected:
-        found = _rejections(cs)
+        found = ack_words.rejections(cs)
         message_lines = [m for _, m in found]
         # Whom the payer names (STC01-3) says where it is fixed: a referring provider's NPI
         # on the referral, a subscriber's member ID on the policy ...
         entity = next(
-            (st.entity for st in cs.statuses if st.category in REJECTING and st.entity in PARTIES),
+            (
+                st.entity
+                for st in cs.statuses
+                if st.category in REJECTING and st.entity in ack_words.PARTIES
+            ),
             "",
         )
-        where = PARTIES[entity][1] if entity else "claim"
-        fix = " Correct it, then send it again." if where == "claim" else _fix_words(where)
+        where = ack_words.PARTIES[entity][1] if entity else "claim"
+        fix = " Correct it, then send it again." if where == "claim" else ack_words.fix_words(where)
         problems = [
             (
                 found[0][0],
@@ -368,7 +235,7 @@ def _apply_claim_277(claim, cs, source_name, result, now, batch=None):
         reason = "Rejected (277CA): " + "; ".join(message_lines)
         _reject(claim, "277ca", problems, reason, result, now, batch, trace)
         return
-    statuses = [status_words(st) for st in cs.statuses]
+    statuses = [ack_words.status_words(st) for st in cs.statuses]
     if cs.accepted and claim.status == claim_status.SUBMITTED:
         new = claim_status.check_transition(claim.status, claim_status.ACCEPTED)
         Claim.update(status=new, updated_at=now).where(Claim.id == claim.id).execute()
@@ -399,8 +266,8 @@ def _status_facts(ack, cs):
 def _record_earlier(claim, cs, sent, latest, why, result):
     """Keep a status about an earlier sending in the claim's history, with that sending's
     file (its page lists it), once; the claim is left as it is."""
-    said = "; ".join(m for _, m in _rejections(cs)) if cs.rejected else ""
-    said = said or "; ".join(status_words(st) for st in cs.statuses)
+    said = "; ".join(m for _, m in ack_words.rejections(cs)) if cs.rejected else ""
+    said = said or "; ".join(ack_words.status_words(st) for st in cs.statuses)
     tail = f" It said: {said}."
     reason = (
         f"277CA about the sending in {sent.sending.file}, not the claim's latest "
@@ -483,27 +350,6 @@ TA1_NEXT_ASK = (
 )
 
 
-def _ta1_note(ack):
-    return f"TA1, {edi_codes.interchange_note_text(ack.note)}" if ack.note else "TA1"
-
-
-def ta1_words(ack):
-    """What a TA1 says of the file it answers, for its page."""
-    note = _ta1_note(ack)
-    if ack.code == "A":
-        return "The clearinghouse received this file (TA1); its 999 follows."
-    if ack.code == "E":
-        return (
-            f"The clearinghouse took this file with a remark on its envelope ({note}): its "
-            "claims go on, and its 999 says whether they passed. The owner checks the "
-            "clearinghouse settings before the next file."
-        )
-    return (
-        f"The clearinghouse refused this file at its envelope ({note}) before reading any "
-        "of it: none of its claims reached the payer."
-    )
-
-
 def _ta1_batches(practice_id, found):
     """[(ack, batch)]: the practice's 837P file each TA1 answers. AckError when one
     answers none of them (nothing is applied: the file is listed for the owner)."""
@@ -529,7 +375,7 @@ def _ta1_batches(practice_id, found):
 def _apply_one_ta1(batch, ack, result, now):
     """Keep what the TA1 said on the batch; a rejection rejects the claims it still holds.
     Returns the claims rejected now."""
-    values = {"ta1_status": ack.code, "ta1_detail": ta1_words(ack)}
+    values = {"ta1_status": ack.code, "ta1_detail": ack_words.ta1_words(ack)}
     if ack.rejected:
         values["status"] = "rejected"  # not read: this file is not sent again
     if any(getattr(batch, name) != value for name, value in values.items()):
@@ -538,7 +384,7 @@ def _apply_one_ta1(batch, ack, result, now):
     if not ack.rejected:
         return []
     icn = f"{batch.interchange_control_number:09d}"
-    note = _ta1_note(ack)
+    note = ack_words.ta1_note(ack)
     nxt = TA1_NEXT_SETTINGS if ack.note in edi_codes.INTERCHANGE_SETTINGS_NOTES else TA1_NEXT_ASK
     message = (
         f"The clearinghouse refused 837P file {icn} at its envelope ({note}): none of its "
