@@ -1,5 +1,5 @@
-"""What several browser tests do the same way: log a test user in, watch a page for
-script errors and server errors, measure a closed <select>'s options against its box, and
+"""What several browser tests do the same way: log a user in, watch a page for script and
+console errors and failed answers, measure a closed <select>'s options against its box, and
 read an image's width once it has loaded."""
 
 import re
@@ -22,22 +22,38 @@ OPTIONS_THAT_DO_NOT_FIT = """(select) => {
 }""".replace("ARROW", str(SELECT_ARROW_PX))
 
 
-def login(page, base, email, password=factories.PASSWORD):
-    """Log in through the real form as a staff user of the test factories."""
+def login(page, base, email, password=factories.PASSWORD, landing=r"/provider/$"):
+    """Log in through the real form (a test factories' user by default), then wait for the
+    page it lands on (`landing`, a URL pattern; None: no wait, as for a refused login)."""
     page.goto(base + "/login")
     page.get_by_label("E-mail").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/provider/$"))
+    if landing:
+        page.wait_for_url(re.compile(landing))
 
 
-def watch(page):
-    """A list that collects the page's script errors and every 5xx answer it gets."""
+def _error(message):
+    """A console error of the page's own (a failed answer is the response watch's, which
+    knows which statuses are expected)."""
+    return message.type == "error" and not message.text.startswith("Failed to load resource")
+
+
+def watch(page, worst=500, name=""):
+    """A list that collects the page's script errors, its console's errors (a CSP refusal
+    ...) and every answer of status `worst` or above (5xx; 400 where no 4xx is expected
+    either). `name` starts each entry: two pages watched into one test tell theirs apart."""
     problems = []
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    said = f"{name} " if name else ""
+    page.on("pageerror", lambda e: problems.append(f"{said}page error: {e}"))
+    page.on("console", lambda m: problems.append(f"{said}console: {m.text}") if _error(m) else None)
     page.on(
         "response",
-        lambda r: problems.append((r.request.method, r.url, r.status)) if r.status >= 500 else None,
+        lambda r: (
+            problems.append((said + r.request.method, r.url, r.status))
+            if r.status >= worst
+            else None
+        ),
     )
     return problems
 

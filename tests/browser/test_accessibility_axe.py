@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 from portal import clock, demo
 from portal.models import Appointment, Invoice, PackageDefinition
 from tests.a11y import axe_violations, crawl, small_targets
+from tests.browser.helpers import login
 from tests.routes import rules
 
 pytestmark = pytest.mark.browser
@@ -16,11 +17,7 @@ IMPACTS = ("critical", "serious", "moderate", "minor")
 
 
 def _login(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(demo.DEMO_PASSWORDS[email])
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/provider/")
+    login(page, base, email, demo.DEMO_PASSWORDS[email])
 
 
 def _route_of(app):

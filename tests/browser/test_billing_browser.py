@@ -24,6 +24,8 @@ from portal.services import invoicing, packages, scheduling
 from tests import factories
 from tests.billing import conftest as billing
 from tests.billing.conftest import appointment, appt_type, package
+from tests.browser.helpers import login as _login
+from tests.browser.helpers import watch as _watch
 
 # The billing fixtures: an app wired to localstripe with the Checkout stub.
 localstripe_url = billing.localstripe_url
@@ -33,32 +35,13 @@ app = billing.app
 pytestmark = pytest.mark.browser
 
 
-def _login(page, base, email, landing):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(landing))
-
-
-def _watch(page):
-    problems = []
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on(
-        "response",
-        lambda r: problems.append((r.request.method, r.url, r.status)) if r.status >= 500 else None,
-    )
-    return problems
-
-
 def _client_invoices_on_a_phone(browser, base, client_user, problems):
     """The client's invoices page on a phone (375x812), asking them to pay nothing; returns
     the page (its context is the caller's to close)."""
     phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
     page = phone.new_page()
     problems += _watch(page)
-    _login(page, base, client_user.email, r"/portal/")
+    _login(page, base, client_user.email, landing=r"/portal/")
     page.goto(f"{base}/portal/invoices")
     expect(page.get_by_text("Nothing to pay. Thank you!")).to_be_visible()
     return page
@@ -76,7 +59,7 @@ def test_front_desk_sells_a_package_and_redeems_a_credit(app, live_server, page,
         scheduling.check_out(appt, {"97124": 60})  # completed: a $100 visit invoice
         visit = Invoice.get(Invoice.appointment == appt.id)
     problems = _watch(page)
-    _login(page, live_server, desk.email, r"/provider/$")
+    _login(page, live_server, desk.email)
     page.goto(f"{live_server}/provider/billing/checkout/{appt.id}")
     expect(page.get_by_text("due $100.00")).to_be_visible()
     page.get_by_role("link", name=re.compile("5 x 60-minute massage")).click()  # tap 1
@@ -136,7 +119,7 @@ def test_client_pays_an_invoice_on_a_phone_and_downloads_the_receipt(
     )
     page = context.new_page()
     problems = _watch(page)
-    _login(page, live_server, cu.email, r"/portal/")
+    _login(page, live_server, cu.email, landing=r"/portal/")
     page.goto(f"{live_server}/portal/invoices")
     screenshot(page, "billing-phone-invoices")
     page.get_by_role("button", name="Pay $100.00 by card").click()
@@ -178,7 +161,7 @@ def test_front_desk_refunds_a_package_partly_used_and_the_client_owes_nothing(
     problems = _watch(page)
     asked = []
     page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
-    _login(page, live_server, desk.email, r"/provider/$")
+    _login(page, live_server, desk.email)
     page.goto(f"{live_server}/provider/billing/invoices/{inv.id}")
     page.get_by_role("button", name="Refund 4 unused sessions: $340.00").click()
     page.wait_for_load_state()
@@ -219,7 +202,7 @@ def test_a_goodwill_refund_settles_the_visit_on_a_tablet(app, live_server, brows
     page = tablet.new_page()
     problems = _watch(page)
     page.on("dialog", lambda d: d.accept())
-    _login(page, live_server, desk.email, r"/provider/$")
+    _login(page, live_server, desk.email)
     page.goto(f"{live_server}/provider/billing/invoices/{inv.id}")
     form = page.locator("form.refund-form")
     form.get_by_label("Amount ($)").fill("30.00")
@@ -255,7 +238,7 @@ def test_the_owner_ticks_a_packages_covered_services_on_a_tablet(
     tablet = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
     page = tablet.new_page()
     problems = _watch(page)
-    _login(page, live_server, owner.email, r"/provider/$")
+    _login(page, live_server, owner.email)
     page.goto(f"{live_server}/provider/billing/packages")
     group = page.get_by_role("group", name="Eligible appointment types")
     boxes = group.locator(".check-option")
@@ -320,7 +303,7 @@ def test_the_owner_refunds_an_expired_package_as_goodwill_on_a_tablet(
     problems = _watch(page)
     asked = []
     page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
-    _login(page, live_server, owner.email, r"/provider/$")
+    _login(page, live_server, owner.email)
     page.goto(f"{live_server}/provider/billing/invoices/{inv.id}")
     button = page.get_by_role("button", name="Refund the 4 expired sessions: $340.00")
     button.click()

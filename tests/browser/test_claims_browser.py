@@ -17,6 +17,7 @@ from portal.rules import claim_status as cs
 from portal.rules import slots as slot_rules
 from tests import factories
 from tests.browser.helpers import login as _login
+from tests.browser.helpers import watch
 from tests.claims import factories as cf
 
 pytestmark = pytest.mark.browser
@@ -25,17 +26,6 @@ pytestmark = pytest.mark.browser
 def _logout(page):
     page.get_by_role("button", name="Log out").click()
     page.wait_for_url(re.compile(r"/login"))
-
-
-def _watch(page):
-    problems = []
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on(
-        "response",
-        lambda r: problems.append((r.request.method, r.url, r.status)) if r.status >= 400 else None,
-    )
-    return problems
 
 
 def _world(app):
@@ -82,7 +72,7 @@ def _world(app):
 
 def test_visit_to_held_claim_to_ready(app, live_server, page, screenshot):
     therapist, desk, client, policy, appt = _world(app)
-    problems = _watch(page)
+    problems = watch(page, worst=400)
 
     # The therapist writes and signs the visit's chart note (an insurance visit is
     # checked out once its note is signed) ...

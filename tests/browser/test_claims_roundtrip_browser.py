@@ -16,6 +16,7 @@ from playwright.sync_api import expect
 
 from portal.demo import claims_money
 from portal.models import Claim, ClaimBatch, InsurancePolicy
+from tests.browser.helpers import login as _login
 from tests.browser.test_clearinghouse_browser import _small_targets
 from tests.claims import factories as cf
 from tests.claims.test_money_demo import demo_sftp, free_port  # noqa: F401 (fixture)
@@ -24,14 +25,6 @@ from tests.conftest import PASSWORD
 from tests.x12.helpers import assert_valid
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/provider/$"))
 
 
 def _logout(page):

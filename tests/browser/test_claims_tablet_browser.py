@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from portal import demo
 from portal.models import Claim, Payer
 from portal.rules import claim_status as cs
+from tests.browser.helpers import login
 
 pytestmark = pytest.mark.browser
 
@@ -33,11 +34,7 @@ OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElemen
 
 
 def _login_desk(page, base):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill("frontdesk@demo.example")
-    page.get_by_label("Password").fill(demo.DEMO_PASSWORDS["frontdesk@demo.example"])
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/provider/$"))
+    login(page, base, "frontdesk@demo.example", demo.DEMO_PASSWORDS["frontdesk@demo.example"])
 
 
 def _gaps(cards):

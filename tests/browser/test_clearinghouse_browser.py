@@ -15,11 +15,11 @@ from portal.services import clearinghouse as ch
 from portal.services.claims import batches
 from portal.x12 import answers
 from tests.a11y import short_targets
+from tests.browser.helpers import login as _login
 from tests.browser.test_foundation_browser import TARGETS
 from tests.claims import factories as cf
 from tests.clearinghouse import samples
 from tests.clearinghouse.conftest import settings, sftp_server  # noqa: F401 (the server fixture)
-from tests.conftest import PASSWORD
 from tests.x12.helpers import assert_valid
 
 pytestmark = pytest.mark.browser
@@ -31,14 +31,6 @@ CH_TARGETS += ", .choice"
 
 def _small_targets(page):
     return short_targets(page, CH_TARGETS)
-
-
-def _login(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/provider/$"))
 
 
 def test_owner_sets_up_and_tests_the_clearinghouse(

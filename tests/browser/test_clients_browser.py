@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from portal.models import BenefitsVerification, CardImage, Client, InsurancePolicy, IntakeSubmission
 from tests import factories
 from tests.browser.helpers import loaded_width
+from tests.browser.helpers import login as _login
 from tests.clients import helpers as h
 
 pytestmark = pytest.mark.browser
@@ -27,14 +28,6 @@ def _watch(page):
     return errors, failed
 
 
-def _login(page, base, email, landing):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(landing))
-
-
 def test_front_desk_adds_client_policy_cards_and_verification(app, live_server, page, screenshot):
     with app.test_request_context():
         practice = factories.practice(name="Harbor Massage")
@@ -44,7 +37,7 @@ def test_front_desk_adds_client_policy_cards_and_verification(app, live_server, 
         for i in range(27):
             factories.client(practice, first_name=f"Other{i}", last_name="Someone")
     errors, failed = _watch(page)
-    _login(page, live_server, desk.email, r"/provider/$")
+    _login(page, live_server, desk.email)
 
     page.goto(live_server + "/provider/clients")
     # live search over HTMX (a POST: nothing typed lands in a URL)
@@ -170,7 +163,7 @@ def test_client_on_a_phone_signs_intake_and_uploads_a_card(app, live_server, bro
     page = context.new_page()
     try:
         errors, failed = _watch(page)
-        _login(page, live_server, cu.email, r"/portal/")
+        _login(page, live_server, cu.email, landing=r"/portal/")
         page.goto(live_server + "/portal/intake")
         page.get_by_role("link", name="Fill in and sign").click()
         page.get_by_label("Reason for visit").fill("Low back pain after moving house")

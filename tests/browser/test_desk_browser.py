@@ -15,6 +15,7 @@ from portal import clock, demo
 from portal.models import Appointment, ChartNote, Invoice, OutboxMessage, Payment, Practice, Tip
 from portal.rules import slots as slot_rules
 from portal.services import packages
+from tests.browser.helpers import login
 from tests.browser.helpers import watch as _watch
 
 pytestmark = pytest.mark.browser
@@ -28,11 +29,7 @@ def _wednesday_0845_local(tz):
 
 
 def _login(page, base, email):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(demo.DEMO_PASSWORDS[email])
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url("**/provider/")
+    login(page, base, email, demo.DEMO_PASSWORDS[email])
 
 
 def test_the_day_at_the_desk_end_to_end(app, live_server, page, browser, screenshot, monkeypatch):

@@ -3,7 +3,6 @@ page measured (a label's text width against its box, a block's scrollWidth again
 clientWidth). Screenshots in test-artifacts/fit-*.png."""
 
 import datetime as dt
-import re
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +11,7 @@ from portal import clock, demo
 from portal.models import Appointment, User
 from portal.rules import slots as slot_rules
 from portal.services import charting
-from tests.browser.helpers import OPTIONS_THAT_DO_NOT_FIT
+from tests.browser.helpers import OPTIONS_THAT_DO_NOT_FIT, login
 
 pytestmark = pytest.mark.browser
 
@@ -48,11 +47,7 @@ def _wednesday_0845_utc():
 
 
 def _login_desk(page, base):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill("frontdesk@demo.example")
-    page.get_by_label("Password").fill(demo.DEMO_PASSWORDS["frontdesk@demo.example"])
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(r"/provider/$"))
+    login(page, base, "frontdesk@demo.example", demo.DEMO_PASSWORDS["frontdesk@demo.example"])
 
 
 def test_desk_texts_fit_the_tablet(app, live_server, page, screenshot, monkeypatch):

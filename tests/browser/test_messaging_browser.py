@@ -11,7 +11,8 @@ from playwright.sync_api import expect
 from portal.services.messaging import threads
 from tests import factories
 from tests.a11y import short_targets
-from tests.browser.helpers import loaded_width
+from tests.browser.helpers import loaded_width, watch
+from tests.browser.helpers import login as _login
 from tests.messaging import helpers as h
 
 pytestmark = pytest.mark.browser
@@ -22,34 +23,8 @@ TARGETS = (
 )
 
 
-def _watch(page, name):
-    problems = []
-    page.on("pageerror", lambda e: problems.append(f"{name} page error: {e}"))
-    page.on(
-        "console",
-        lambda m: problems.append(f"{name} console: {m.text}") if m.type == "error" else None,
-    )
-    page.on(
-        "response",
-        lambda r: (
-            problems.append(f"{name} {r.request.method} {r.url} {r.status}")
-            if r.status >= 400
-            else None
-        ),
-    )
-    return problems
-
-
 def _small_targets(page):
     return short_targets(page, TARGETS)
-
-
-def _login(page, base, email, landing):
-    page.goto(base + "/login")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(factories.PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(re.compile(landing))
 
 
 def _mark(page):
@@ -80,11 +55,11 @@ def test_phone_client_and_tablet_therapist_talk_live(
     )
     tablet, phone = tablet_ctx.new_page(), phone_ctx.new_page()
     problems = []
-    problems_t = _watch(tablet, "tablet")
-    problems_p = _watch(phone, "phone")
+    problems_t = watch(tablet, 400, "tablet")
+    problems_p = watch(phone, 400, "phone")
     try:
         # The therapist keeps the inbox open on the tablet: nothing unread yet.
-        _login(tablet, live_server, therapist.email, r"/provider/$")
+        _login(tablet, live_server, therapist.email)
         tablet.get_by_role("link", name=re.compile("^Messages")).first.click()
         tablet.wait_for_url(re.compile(r"/provider/messages/$"))
         expect(tablet.locator("#messages-badge")).to_be_hidden()
@@ -92,7 +67,7 @@ def test_phone_client_and_tablet_therapist_talk_live(
         _mark(tablet)
 
         # The client writes from the phone, with a photo.
-        _login(phone, live_server, jo_user.email, r"/portal/$")
+        _login(phone, live_server, jo_user.email, landing=r"/portal/$")
         phone.get_by_role("button", name="Menu").click()  # the phone's one-row header
         phone.get_by_role("link", name=re.compile("^Messages")).click()
         phone.get_by_role("link", name="New message", exact=True).click()
@@ -183,11 +158,11 @@ def test_long_words_a_file_too_large_and_the_handling_buttons(
     )
     tablet_ctx = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
     phone, tablet = phone_ctx.new_page(), tablet_ctx.new_page()
-    problems_p, problems_t = _watch(phone, "phone"), _watch(tablet, "tablet")
+    problems_p, problems_t = watch(phone, 400, "phone"), watch(tablet, 400, "tablet")
     posts = []
     phone.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
     try:
-        _login(phone, live_server, jo_user.email, r"/portal/$")
+        _login(phone, live_server, jo_user.email, landing=r"/portal/$")
         for path in ("/portal/messages/", f"/portal/messages/{t.id}"):
             phone.goto(live_server + path)
             assert phone.evaluate(OVERFLOW) == [], path
@@ -228,7 +203,7 @@ def test_long_words_a_file_too_large_and_the_handling_buttons(
         assert box.evaluate("(el) => el === document.activeElement")
         expect(box).to_have_value("Also, about Tuesday")
 
-        _login(tablet, live_server, therapist.email, r"/provider/$")
+        _login(tablet, live_server, therapist.email)
         tablet.goto(live_server + f"/provider/messages/{t.id}")
         assert tablet.evaluate(OVERFLOW) == []
         save = tablet.get_by_role("button", name="Save assignment").bounding_box()
@@ -262,11 +237,11 @@ def test_a_message_hidden_on_the_tablet_keeps_why_and_is_shown_again(
     desk, jo_user, t = _card_thread(app)
     tablet_ctx = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
     tablet = tablet_ctx.new_page()
-    problems = _watch(tablet, "tablet")
+    problems = watch(tablet, 400, "tablet")
     asked = []
     tablet.on("dialog", lambda d: (asked.append(d.message), d.accept()))
     try:
-        _login(tablet, live_server, desk.email, r"/provider/$")
+        _login(tablet, live_server, desk.email)
         tablet.goto(live_server + f"/provider/messages/{t.id}")
         tablet.get_by_text("Hide this message").click()
         tablet.get_by_label("Why hide it?").fill("Card number sent by mistake")
@@ -298,9 +273,9 @@ def test_a_hide_reason_being_typed_survives_a_new_message(app, live_server, brow
     desk, jo_user, t = _card_thread(app)
     tablet_ctx = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
     tablet = tablet_ctx.new_page()
-    problems = _watch(tablet, "tablet")
+    problems = watch(tablet, 400, "tablet")
     try:
-        _login(tablet, live_server, desk.email, r"/provider/$")
+        _login(tablet, live_server, desk.email)
         tablet.goto(live_server + f"/provider/messages/{t.id}")
         _mark(tablet)
         tablet.get_by_text("Hide this message").click()

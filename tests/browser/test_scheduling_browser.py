@@ -33,11 +33,7 @@ def _watch(page):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on(
         "console",
-        lambda m: (
-            errors.append(page.url + " " + m.text)
-            if m.type == "error" and "Applying inline style" not in m.text
-            else None
-        ),
+        lambda m: errors.append(page.url + " " + m.text) if m.type == "error" else None,
     )
     page.on(
         "response",

@@ -11,7 +11,9 @@ from portal.models.billing import Invoice, Refund
 from portal.services import invoicing
 from tests import factories
 from tests.a11y import small_targets
-from tests.browser.test_billing_browser import _login, _watch, app, checkout_stub, localstripe_url
+from tests.browser.helpers import login as _login
+from tests.browser.helpers import watch as _watch
+from tests.browser.test_billing_browser import app, checkout_stub, localstripe_url
 
 pytestmark = pytest.mark.browser
 __all__ = ["app", "checkout_stub", "localstripe_url"]  # the billing fixtures, used by `app`
@@ -36,7 +38,7 @@ def test_the_desk_refunds_an_overpaid_share_on_a_tablet(app, live_server, browse
     page = tablet.new_page()
     problems = _watch(page)
     page.on("dialog", lambda d: d.accept())
-    _login(page, live_server, desk.email, r"/provider/$")
+    _login(page, live_server, desk.email)
     page.goto(f"{live_server}/provider/billing/invoices/{inv.id}")
     form = page.locator("form.refund-form")
     expect(form.locator("label.choice")).to_have_count(3)
