@@ -67,7 +67,7 @@ def instances(key, build, values, model, joined=()):
     """Instances of `model` from the select `build(**values)` returns. The select lists
     columns of `model` only, or every field of `model` and then every field of each model
     of `joined` ((Model, attribute name) pairs), whose instance is set on the row's under
-    that name (policy.payer)."""
+    that name (policy.payer; None where a LEFT OUTER join found no row)."""
     if not speedups.enabled():
         return list(build(**values))
     sql, params = speedups.built_once(key, build, values)
@@ -77,6 +77,6 @@ def instances(key, build, values, model, joined=()):
     for row in database.execute_sql(sql, params):
         obj, *others = models_from_row(row, model, *(m for m, _ in joined))
         for (_, attr), other in zip(joined, others, strict=True):
-            setattr(obj, attr, other)
+            setattr(obj, attr, None if other.get_id() is None else other)  # an outer join's none
         out.append(obj)
     return out
