@@ -23,8 +23,6 @@ SEGMENT_WORDS = {
     "SV1": "a service line (code, modifiers, charge, units)",
     "PRV": "a taxonomy code",
 }
-
-
 # Whom an NM1 names (and the DMG, N3, N4, REF ... of its loop), and where that is fixed
 # (a key of rules.problems.WHERE): read from our own file at the position a 999 points at.
 PARTIES = {
@@ -39,8 +37,6 @@ PARTIES = {
     "41": ("the submitter", "clearinghouse"),
     "40": ("the receiver", "clearinghouse"),
 }
-
-
 PARTY_SEGMENT_WORDS = {
     "NM1": "name or ID",
     "DMG": "date of birth or sex",
@@ -49,8 +45,6 @@ PARTY_SEGMENT_WORDS = {
     "REF": "reference number (tax ID, member ID ...)",
     "PER": "contact details",
 }
-
-
 CLIENT_DETAILS = frozenset({"DMG", "N3", "N4"})  # the subscriber's own, when it is the client
 
 
@@ -95,7 +89,7 @@ def party(err, ts_control, parties):
 def segment_error_words(err, party=None):
     """'Segment DMG (the subscriber's date of birth or sex) at position 19, loop 2010:
     segment has data element errors; element 2 (data element 1251): invalid date
-    “19851312”.' (party: _party's answer, else the segment's general words)."""
+    “19851312”.' (party: what party() says of it, else the segment's general words)."""
     what = party[0] if party else SEGMENT_WORDS.get(err.segment_id)
     name = f"Segment {err.segment_id}" + (f" ({what})" if what else "")
     loop = f", loop {err.loop}" if err.loop else ""
