@@ -58,6 +58,7 @@ BOOLEAN_COLUMNS = frozenset(
         ("referral", "active"),
         ("refund", "overpaid_share"),
         ("refund", "settles"),
+        ("refund", "to_credit"),
         ("room", "active"),
         ("saved_payment_method", "active"),
         ("user", "active"),

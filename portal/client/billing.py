@@ -19,7 +19,9 @@ from portal.models.billing import (
     StoredDocument,
 )
 from portal.provider.billing import stored_response
-from portal.services import packages, payments_service
+from portal.rules.billing import BillingError
+from portal.rules.money import format_cents
+from portal.services import account_credit, packages, payments_service
 from portal.services.invoicing import InvoiceError
 
 
@@ -51,6 +53,7 @@ def invoices():
         for_sale=for_sale,
         cards=payments_service.saved_cards(client.id),
         card_payments=payments.is_configured(),
+        credit=account_credit.balance(client.id),
         section="invoices",
     )
 
@@ -114,6 +117,18 @@ def _to_checkout(start):
 def invoice_pay(invoice_id):
     inv = get_or_404(Invoice, invoice_id)
     return _to_checkout(lambda: payments_service.start_invoice_checkout(inv, user=current_user))
+
+
+@bp.route("/invoices/<int:invoice_id>/pay-from-credit", methods=["POST"])
+def invoice_pay_from_credit(invoice_id):
+    inv = get_or_404(Invoice, invoice_id)
+    try:
+        payment = account_credit.pay_invoice(inv, user=current_user)
+    except BillingError as e:  # account_credit.CreditError among them
+        flash(f"Your account credit was not used: {e}", "error")
+        return redirect(url_for("client.invoices"), 303)
+    flash(f"{format_cents(payment.amount_cents)} paid from your account credit.", "success")
+    return redirect(url_for("client.invoices"), 303)
 
 
 @bp.route("/packages/<int:definition_id>/buy", methods=["POST"])

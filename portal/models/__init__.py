@@ -3,6 +3,7 @@
 from portal.models.audit import AuditLog
 from portal.models.base import BaseModel
 from portal.models.billing import (
+    AccountCredit,
     BillingSettings,
     CheckoutAttempt,
     CreditLedger,
@@ -230,6 +231,7 @@ __all__ = [
     "BillingSettings",
     "CheckoutAttempt",
     "CreditLedger",
+    "AccountCredit",
     "Invoice",
     "InvoiceCounter",
     "InvoiceLine",

@@ -238,6 +238,7 @@ PAY_CASH = "cash"
 PAY_CHECK = "check"
 PAY_TERMINAL = "external_terminal"
 PAY_PACKAGE_CREDIT = "package_credit"
+PAY_ACCOUNT_CREDIT = "account_credit"  # the client's account credit (AccountCredit)
 PAYMENT_METHODS = (
     PAY_CARD,
     PAY_CARD_ON_FILE,
@@ -245,6 +246,7 @@ PAYMENT_METHODS = (
     PAY_CHECK,
     PAY_TERMINAL,
     PAY_PACKAGE_CREDIT,
+    PAY_ACCOUNT_CREDIT,
 )
 PAYMENT_METHOD_LABELS = {
     PAY_CARD: "Card (online)",
@@ -253,6 +255,7 @@ PAYMENT_METHOD_LABELS = {
     PAY_CHECK: "Check",
     PAY_TERMINAL: "Card terminal",
     PAY_PACKAGE_CREDIT: "Package credit",
+    PAY_ACCOUNT_CREDIT: "Account credit",
 }
 PAYMENT_PENDING = "pending"
 PAYMENT_SUCCEEDED = "succeeded"
@@ -324,7 +327,9 @@ class Refund(BaseModel):
     """Written before the Stripe call (its id makes the idempotency key). `settles`: the
     amount given back is settled (the client owes nothing more for it), not due again.
     `overpaid_share`: it gives back part of the client's insurance share the payer covered
-    after all (it settles; the claims flow no longer counts it as billed to the client)."""
+    after all (it settles; the claims flow no longer counts it as billed to the client).
+    `to_credit`: the money stays with the practice as the client's account credit (done at
+    once, never sent to Stripe; an AccountCredit row holds it)."""
 
     practice = ForeignKeyField(Practice, on_delete="RESTRICT")
     client = ForeignKeyField(Client, on_delete="RESTRICT")
@@ -334,6 +339,7 @@ class Refund(BaseModel):
     reason = CharField(default="")
     settles = BooleanField(default=False)
     overpaid_share = BooleanField(default=False)
+    to_credit = BooleanField(default=False)  # kept as the client's account credit
     stripe_refund_id = CharField(null=True, unique=True)
     token = CharField(default=lambda: secrets.token_hex(8))
     failure_message = CharField(default="")
@@ -369,6 +375,30 @@ class CreditLedger(BaseModel):
     note = CharField(default="")
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = created_field()
+
+
+CREDIT_REFUND = "refund"  # + a refund kept as credit
+CREDIT_PAYMENT = "payment"  # - the credit paid an invoice
+CREDIT_MERGE = "merge"  # +/- a duplicate record's credit moved to the record kept
+
+
+class AccountCredit(BaseModel):
+    """A client's account credit, in cents. Append-only: balance_after = the client's
+    previous balance + delta, >= 0 (migration 0038's trigger and CHECK)."""
+
+    practice = ForeignKeyField(Practice, on_delete="RESTRICT")
+    client = ForeignKeyField(Client, backref="account_credit", on_delete="RESTRICT")
+    kind = CharField()
+    delta = IntegerField()
+    balance_after = IntegerField()
+    refund = ForeignKeyField(Refund, null=True, on_delete="RESTRICT")
+    payment = ForeignKeyField(Payment, null=True, on_delete="RESTRICT")
+    note = CharField(default="")
+    created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
+    created_at = created_field()
+
+    class Meta:
+        table_name = "account_credit"
 
 
 # --- Stripe records ----------------------------------------------------------------------
@@ -423,6 +453,7 @@ BILLING_MODELS = [
     PackageEligibleType,
     PackagePurchase,
     CreditLedger,
+    AccountCredit,
     StripeEvent,
     StripeCustomer,
     SavedPaymentMethod,

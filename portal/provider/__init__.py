@@ -21,6 +21,7 @@ def _staff_only():
 
 # One module per area; each registers its routes on `bp`. Add new areas below.
 from portal.provider import (  # noqa: E402,F401
+    account_credit,
     billing,
     billing_settings,
     charting,

@@ -24,6 +24,7 @@ from portal.models.billing import (
     INVOICE_STATUS_LABELS,
     LINE_PACKAGE,
     LINE_PATIENT_RESPONSIBILITY,
+    PAY_ACCOUNT_CREDIT,
     PAY_CASH,
     PAY_CHECK,
     PAY_TERMINAL,
@@ -42,6 +43,7 @@ from portal.provider import bp, desk_checkout
 from portal.rules.billing import BillingError, NoShareToRefund
 from portal.rules.money import format_cents, parse_dollars
 from portal.services import (
+    account_credit,
     billing_reads,
     client_merge,
     invoicing,
@@ -92,6 +94,17 @@ REFUND_MEANINGS = (
     ),
 )
 MEANING_WORDS = {SETTLES: "settled", SHARE: "overpaid share, settled", DUE_AGAIN: "due again"}
+BACK = "back"
+CREDIT = "credit"
+# Where a refund's money goes (invoicing.refund_payment's `to_credit`): (value, label, note).
+REFUND_DESTINATIONS = (
+    (BACK, "Back to the client", "To the card through Stripe, or by hand for cash and checks."),
+    (
+        CREDIT,
+        "Kept as the client's account credit",
+        "Nothing leaves the practice: the credit pays a later invoice of this client.",
+    ),
+)
 
 
 class RefundForm(FlaskForm):
@@ -104,6 +117,13 @@ class RefundForm(FlaskForm):
         # No default: a post without the choice is refused, never taken as one (the page
         # shows SETTLES checked).
         invalid_choice_message="Choose whether the refund settles it or the amount is due again.",
+    )
+    # Without the choice (a post made before account credit existed) the money goes back.
+    destination = RadioField(
+        "Where the money goes",
+        choices=choices((value, label) for value, label, _ in REFUND_DESTINATIONS),
+        default=BACK,
+        invalid_choice_message="Choose whether the money goes back or is kept as credit.",
     )
 
 
@@ -177,7 +197,7 @@ def _meanings(lines):
     return [m for m in REFUND_MEANINGS if m[0] != SHARE or share]
 
 
-def _invoice_page(inv, status=200, **forms):
+def invoice_page(inv, status=200, **forms):
     user = current_user._get_current_object()  # one proxy look-up
     lines = billing_reads.invoice_lines(inv.id)
     pays = billing_reads.invoice_payments(inv.id, user.practice.tz)
@@ -199,6 +219,7 @@ def _invoice_page(inv, status=200, **forms):
     # A void keeps the invoice on record: only before any money was kept.
     unpaid = inv.status in (INVOICE_OPEN, INVOICE_DRAFT) and inv.paid_cents == inv.refunded_cents
     voidable = desk and unpaid
+    credit = account_credit.balance(inv.client_id) if desk else 0
     if payable:
         amount = f"{inv.balance_cents / 100:.2f}"
         forms.setdefault("pay_form", ManualPaymentForm(formdata=None, amount=amount))
@@ -221,6 +242,9 @@ def _invoice_page(inv, status=200, **forms):
         payments=pays,
         refundable=refundable,
         refund_meanings=_meanings(lines),
+        refund_destinations=REFUND_DESTINATIONS,
+        credit=credit,
+        credit_payable=account_credit.payable(inv, credit) if payable else 0,
         payable=payable,
         voidable=voidable,
         purchases=purchases,
@@ -237,7 +261,7 @@ def _invoice_page(inv, status=200, **forms):
 @bp.route("/billing/invoices/<int:invoice_id>")
 def invoice(invoice_id):
     inv = get_or_404(Invoice, invoice_id, audit_action="invoice.view", joined=(Client,))
-    return _invoice_page(inv)
+    return invoice_page(inv)
 
 
 @bp.route("/billing/invoices/<int:invoice_id>/payments", methods=["POST"])
@@ -260,7 +284,7 @@ def invoice_payment(invoice_id):
             else:
                 flash(f"{format_cents(amount)} recorded.", "success")
                 return redirect(url_for("provider.invoice", invoice_id=inv.id), 303)
-    return _invoice_page(inv, 400, pay_form=form)
+    return invoice_page(inv, 400, pay_form=form)
 
 
 @bp.route("/billing/invoices/<int:invoice_id>/charge-card", methods=["POST"])
@@ -271,10 +295,10 @@ def invoice_charge_card(invoice_id):
         payments_service.charge_card_on_file(inv, card, user=current_user)
     except payments.PaymentDeclined as e:
         flash(f"The card was not charged: {e} The invoice is still open.", "error")
-        return _invoice_page(Invoice.get_by_id(inv.id), 402)
+        return invoice_page(Invoice.get_by_id(inv.id), 402)
     except (payments.PaymentsError, BillingError) as e:
         flash(str(e), "error")
-        return _invoice_page(Invoice.get_by_id(inv.id), 400)
+        return invoice_page(Invoice.get_by_id(inv.id), 400)
     flash(f"{card.label} charged.", "success")
     return redirect(url_for("provider.invoice", invoice_id=inv.id), 303)
 
@@ -308,6 +332,7 @@ def payment_refund(payment_id):
                     user=current_user,
                     settles=form.settles.data in (SETTLES, SHARE),
                     overpaid_share=form.settles.data == SHARE,
+                    to_credit=form.destination.data == CREDIT,
                 )
             except NoShareToRefund as e:
                 form.settles.errors = [str(e)]
@@ -317,10 +342,13 @@ def payment_refund(payment_id):
                 flash(str(e), "error")
             else:
                 words = MEANING_WORDS[form.settles.data]
-                flash(f"{format_cents(amount)} refunded ({words}).", "success")
+                done = "refunded"
+                if form.destination.data == CREDIT or payment.method == PAY_ACCOUNT_CREDIT:
+                    done = "kept as the client's account credit"
+                flash(f"{format_cents(amount)} {done} ({words}).", "success")
                 return redirect(url_for("provider.invoice", invoice_id=inv.id), 303)
     form.payment_id.data = str(payment.id)
-    return _invoice_page(inv, 400, refund_form=form)
+    return invoice_page(inv, 400, refund_form=form)
 
 
 @bp.route("/billing/invoices/<int:invoice_id>/void", methods=["POST"])
@@ -337,7 +365,7 @@ def invoice_void(invoice_id):
         else:
             flash(f"{inv.number} is void.", "success")
             return redirect(url_for("provider.invoice", invoice_id=inv.id), 303)
-    return _invoice_page(inv, 400, void_form=form)
+    return invoice_page(inv, 400, void_form=form)
 
 
 @bp.route("/billing/invoices/<int:invoice_id>/send", methods=["POST"])
@@ -347,7 +375,7 @@ def invoice_send(invoice_id):
         invoicing.send_invoice(inv, user=current_user)
     except InvoiceError as e:
         flash(str(e), "error")
-        return _invoice_page(inv, 400)
+        return invoice_page(inv, 400)
     flash("The client was e-mailed a link to the invoice.", "success")
     back = url_for("provider.invoice", invoice_id=inv.id)
     return redirect(local_path(request.form.get("next_url"), back), 303)
@@ -413,7 +441,7 @@ def purchase_refund_expired(purchase_id):
     if purchase.invoice_id is None:
         flash(" ".join(form.reason.errors) or "Say why the sessions are refunded.", "error")
         return _after_package_refund(purchase)
-    return _invoice_page(Invoice.get_by_id(purchase.invoice_id), 400, goodwill_form=form)
+    return invoice_page(Invoice.get_by_id(purchase.invoice_id), 400, goodwill_form=form)
 
 
 def _refunded(value, refunds, done):
@@ -451,6 +479,7 @@ def _client_summary(client):
     definitions = list(
         scoped(PackageDefinition).where(PackageDefinition.active).order_by(PackageDefinition.name)
     )
+    credit_rows = account_credit.history(client.id)
     return {
         "client": client,
         "invoices": invoices,
@@ -458,6 +487,8 @@ def _client_summary(client):
         "ledgers": package_reads.ledgers(p.id for p in purchases),
         "definitions": definitions,
         "cards": payments_service.saved_cards(client.id),
+        "credit": credit_rows[0].balance_after if credit_rows else 0,
+        "credit_rows": credit_rows,
     }
 
 

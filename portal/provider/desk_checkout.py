@@ -17,13 +17,18 @@ from portal import clock, payments
 from portal.access import get_or_404, scoped
 from portal.htmx import render
 from portal.models import Appointment, Invoice, PackageDefinition, PackagePurchase, Payment
-from portal.models.billing import PAY_CARD_ON_FILE, PAY_PACKAGE_CREDIT, PAYMENT_METHOD_LABELS
+from portal.models.billing import (
+    PAY_ACCOUNT_CREDIT,
+    PAY_CARD_ON_FILE,
+    PAY_PACKAGE_CREDIT,
+    PAYMENT_METHOD_LABELS,
+)
 from portal.provider import bp
 from portal.rules import desk as rules
 from portal.rules.billing import BillingError
 from portal.rules.money import format_cents, parse_dollars
+from portal.services import account_credit, invoicing, packages, payments_service
 from portal.services import desk_checkout as svc
-from portal.services import invoicing, packages, payments_service
 from portal.services import scheduling as sched
 
 METHOD_WORDS = {**PAYMENT_METHOD_LABELS, "send": "Send the invoice by e-mail"}
@@ -66,6 +71,7 @@ def closing_ctx(appt):
         "next_wanted": nxt.wanted,
         "next_none": "" if nxt.suggested else _no_free_time(appt, nxt.wanted),
         "method_words": METHOD_WORDS,
+        "credit": account_credit.balance(appt.client_id),
     }
 
 
@@ -136,7 +142,8 @@ def checkout_take(appointment_id):
     if card is None and tip_method == PAY_CARD_ON_FILE:
         saved = payments_service.saved_cards(appt.client_id)
         card = saved[0] if saved else None
-    money_now = inv.balance_cents if method not in ("send", PAY_PACKAGE_CREDIT) else 0
+    no_money = ("send", PAY_PACKAGE_CREDIT, PAY_ACCOUNT_CREDIT)
+    money_now = inv.balance_cents if method not in no_money else 0
     threshold = invoicing.settings_for(appt.practice_id).confirm_over_cents
     if rules.needs_confirmation(money_now + tip, threshold) and form.get("confirm") != "yes":
         return _take_page(

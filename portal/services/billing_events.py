@@ -23,7 +23,7 @@ from portal import clock
 from portal.db import database
 from portal.models.billing import LINE_FEE, LINE_VISIT, Invoice
 from portal.models.scheduling import AppointmentMinutes, AppointmentTypeCode
-from portal.services import events, invoicing, packages, receipts
+from portal.services import account_credit, events, invoicing, packages, receipts
 
 _connected = False
 
@@ -164,6 +164,7 @@ def connect():
     events.invoice_paid.connect(packages.on_invoice_paid, weak=False)
     events.invoice_voided.connect(packages.on_invoice_voided, weak=False)
     events.payment_refunded.connect(packages.on_payment_refunded, weak=False)
+    events.payment_refunded.connect(account_credit.on_payment_refunded, weak=False)
     _connected = True
 
 

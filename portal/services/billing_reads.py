@@ -143,6 +143,7 @@ class RefundRow:
     document_id: int | None
     settles: bool  # the client owes nothing more for it (not due again)
     overpaid_share: bool = False  # it gives back the client's insurance share overpaid
+    to_credit: bool = False  # kept as the client's account credit
 
 
 @dataclasses.dataclass(slots=True)
@@ -200,13 +201,14 @@ def invoice_payments(invoice_id, tz):
             p = payments[pid] = PaymentRow(
                 pid, when, method, label, card, ref, st, amount, receipt, []
             )
-        rid, r_created, reason, r_status, failure, r_amount, document_id, settles, share = row[10:]
+        rid, r_created, reason, r_status, failure, r_amount, document_id = row[10:17]
+        settles, share, to_credit = row[17:]
         if rid is not None:
             day = clock.to_local(r_created, tz).strftime(ISSUED_FORMAT)
             p.refunds.append(
                 RefundRow(
                     day, reason, r_status, failure, r_amount, document_id, bool(settles),
-                    bool(share),
+                    bool(share), bool(to_credit),
                 )
             )  # fmt: skip
             if r_status != PAYMENT_FAILED:  # as invoicing.refunded_of counts
@@ -236,6 +238,7 @@ def _payments_query(invoice_id):
             Refund.document,
             Refund.settles,
             Refund.overpaid_share,
+            Refund.to_credit,
         )
         .join(Refund, JOIN.LEFT_OUTER, on=(Refund.payment == Payment.id))
         .where(Payment.invoice == invoice_id)

@@ -3,8 +3,8 @@
 Nothing is deleted or rewritten that the portal keeps as issued:
 - what describes the person from now on moves to the kept record: appointments (and their
   minutes), insurance policies, card images, verifications, referrals, authorizations,
-  packages, portal logins, and the saved cards with their Stripe customer when the kept
-  record has none;
+  packages, portal logins, the saved cards with their Stripe customer when the kept
+  record has none, and the account credit (a pair of ledger rows, services/account_credit);
 - what was issued or signed stays on the duplicate exactly as it is (signed chart notes,
   invoices, payments, documents, intake submissions, the credit ledger, claims, messages,
   the audit trail): the duplicate is archived, `client_merge` records where it went, and
@@ -30,7 +30,8 @@ from portal.models import (
     StripeCustomer,
     User,
 )
-from portal.services import reads
+from portal.rules.money import format_cents
+from portal.services import account_credit, reads
 
 MOVES = [
     (Appointment, "appointments"),
@@ -165,6 +166,9 @@ def merge(keep, drop, user=None):
             )
             if n:
                 moved["saved cards"] = n
+        credit = account_credit.move_on_merge(drop, keep, user=user)
+        if credit:
+            moved["account credit"] = format_cents(credit)
         now = clock.utcnow()
         Client.update(active=False, archived_at=now, updated_at=now).where(
             Client.id == drop.id

@@ -16,6 +16,7 @@ from portal import audit, clock, mail, payments, tokens
 from portal.db import database
 from portal.models import Appointment, CheckoutAttempt, Client, Practice, Tip
 from portal.models.billing import (
+    PAY_ACCOUNT_CREDIT,
     PAY_CARD_ON_FILE,
     PAY_CASH,
     PAY_CHECK,
@@ -27,7 +28,7 @@ from portal.rules import desk as rules
 from portal.rules import slots as slot_rules
 from portal.rules.appointments import ACTIVE_STATUSES, COMPLETED
 from portal.rules.billing import BillingError
-from portal.services import invoicing, packages, payments_service
+from portal.services import account_credit, invoicing, packages, payments_service
 from portal.services import scheduling as sched
 
 TIP_METHODS = (PAY_CARD_ON_FILE, PAY_TERMINAL, PAY_CASH, PAY_CHECK)
@@ -56,6 +57,8 @@ def pay_invoice(inv, appt, method, *, card=None, purchase=None, reference="", us
         if purchase is None or purchase.client_id != appt.client_id:
             raise CheckoutError("Choose the package to use.")
         return packages.pay_invoice_with_credit(inv, purchase, appt, user=user)
+    if method == PAY_ACCOUNT_CREDIT:  # as much as the client's credit holds
+        return account_credit.pay_invoice(inv, user=user)
     if method == "send":
         invoicing.send_invoice(inv, user=user)
         return None

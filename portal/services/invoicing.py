@@ -26,6 +26,7 @@ from portal.models.billing import (
     INVOICE_VOID,
     LINE_PACKAGE,
     LINE_PATIENT_RESPONSIBILITY,
+    PAY_ACCOUNT_CREDIT,
     PAY_CARD,
     PAY_CARD_ON_FILE,
     PAY_CASH,
@@ -337,7 +338,9 @@ def is_package_invoice(inv):
     )
 
 
-def refund_payment(payment, amount_cents, reason="", user=None, *, settles, overpaid_share=False):
+def refund_payment(
+    payment, amount_cents, reason="", user=None, *, settles, overpaid_share=False, to_credit=False
+):
     """Refund part or all of a payment. Card payments go back through Stripe (the local
     Refund row is written first and its id makes the idempotency key); cash, check and
     terminal refunds are recorded as given back by hand. Returns the Refund.
@@ -348,6 +351,9 @@ def refund_payment(payment, amount_cents, reason="", user=None, *, settles, over
     A package credit given back never settles (the visit is due again, to pay otherwise).
     `overpaid_share`: it gives back part of the invoice's client-share lines the payer
     covered after all (it settles; the claims flow counts it as no longer billed).
+    `to_credit`: the money stays with the practice as the client's account credit (done at
+    once, never sent to Stripe; services/account_credit adds it to the client's credit). A
+    payment made from the credit always goes back to it.
 
     A package's payments are refunded by its unused sessions only (the credits and the
     money leave together): package_refunds.refund_unused calls record_package_refund."""
@@ -357,9 +363,10 @@ def refund_payment(payment, amount_cents, reason="", user=None, *, settles, over
         )
     if overpaid_share and not settles:
         raise InvoiceError("A refund of the client's overpaid share settles it.")
-    return send_refund(
-        _record_refund(payment, amount_cents, reason, user, settles, overpaid_share), user=user
+    refund = _record_refund(
+        payment, amount_cents, reason, user, settles, overpaid_share, to_credit=to_credit
     )
+    return send_refund(refund, user=user)
 
 
 def share_refunded(invoice_id):
@@ -393,9 +400,12 @@ def record_package_refund(payment, amount_cents, reason="", user=None):
     return _record_refund(payment, amount_cents, reason, user, settles=True)
 
 
-def _record_refund(payment, amount_cents, reason, user, settles, overpaid_share=False):
+def _record_refund(
+    payment, amount_cents, reason, user, settles, overpaid_share=False, to_credit=False
+):
     with database.atomic("IMMEDIATE"):
         payment = Payment.get_by_id(payment.id)
+        to_credit = bool(to_credit) or payment.method == PAY_ACCOUNT_CREDIT
         inv = Invoice.get_by_id(payment.invoice_id)
         if payment.status != PAYMENT_SUCCEEDED:
             raise InvoiceError("Only a succeeded payment can be refunded.")
@@ -408,7 +418,11 @@ def _record_refund(payment, amount_cents, reason, user, settles, overpaid_share=
             )
         if overpaid_share:
             rules.check_share_refund(*share_refunded(inv.id), amount_cents)
-        stripe_needed = payment.method in STRIPE_METHODS and payment.stripe_payment_intent_id
+        if to_credit and payment.method == PAY_PACKAGE_CREDIT:
+            raise InvoiceError("A package credit goes back to its package, not to account credit.")
+        stripe_needed = (
+            not to_credit and payment.method in STRIPE_METHODS and payment.stripe_payment_intent_id
+        )
         refund = Refund.create(
             practice=payment.practice_id,
             client=payment.client_id,
@@ -418,15 +432,17 @@ def _record_refund(payment, amount_cents, reason, user, settles, overpaid_share=
             reason=(reason or "")[:255],
             settles=bool(settles),
             overpaid_share=bool(overpaid_share),
+            to_credit=to_credit,
             created_by=user.id if user is not None else None,
         )
         meaning = "overpaid share" if overpaid_share else "settles" if settles else "due again"
-        detail = f"{payment.method}, {meaning}"
+        detail = f"{payment.method}, {meaning}" + (", to account credit" if to_credit else "")
         audit.record("refund.create", obj=refund, detail=detail, user=user)
         if not stripe_needed:
             refresh(inv)
             issue_credit_note(refund, user=user)
-            # packages: a visit paid by a package credit gets its credit back
+            # packages: a visit paid by a package credit gets its credit back; account
+            # credit: a refund kept as credit adds to the client's credit
             events.payment_refunded.send(payment, refund=refund, user=user)
     return refund
 

@@ -1,8 +1,10 @@
 """Real browser (Debian's Chromium), tablet (1024x768): the desk refunds a client's
 overpaid insurance share. The invoice bills a copay, so the refund form offers three large
 choices; the desk picks "The client's overpaid insurance share", the refund settles (nothing
-due), the refund row says which it was and the status says what went back.
-Screenshots: test-artifacts/billing-share-refund-*.png."""
+due), the refund row says which it was and the status says what went back. Then the same
+kept as the client's account credit instead: the next invoice is paid from it at the desk,
+and on a phone the client uses what is left on another invoice.
+Screenshots: test-artifacts/billing-share-refund-*.png, billing-account-credit-*.png."""
 
 import pytest
 from playwright.sync_api import expect
@@ -41,7 +43,8 @@ def test_the_desk_refunds_an_overpaid_share_on_a_tablet(app, live_server, browse
     _login(page, live_server, desk.email)
     page.goto(f"{live_server}/provider/billing/invoices/{inv.id}")
     form = page.locator("form.refund-form")
-    expect(form.locator("label.choice")).to_have_count(3)
+    expect(form.locator(".refund-meaning label.choice")).to_have_count(3)
+    expect(form.locator(".refund-destination label.choice")).to_have_count(2)
     form.get_by_label("Amount ($)").fill("15.00")
     form.get_by_label("Reason").fill("insurer paid more than estimated")
     form.get_by_label(SHARE).check()
@@ -59,4 +62,75 @@ def test_the_desk_refunds_an_overpaid_share_on_a_tablet(app, live_server, browse
     assert (refund.settles, refund.overpaid_share) == (True, True)
     assert Invoice.get_by_id(inv.id).settled_cents == 1500
     tablet.close()
+    assert problems == []
+
+
+def test_the_overpaid_share_kept_as_credit_pays_later_invoices(
+    app, live_server, browser, screenshot
+):
+    with app.test_request_context():
+        practice = factories.practice(name="Harbor Massage")
+        desk = factories.user(practice, "frontdesk", name="Sam Front")
+        client = factories.client(practice, first_name="Jordan", last_name="Avery")
+        portal_user = factories.client_user(practice, client)
+        estimate = invoicing.create_invoice(
+            practice_id=practice.id,
+            client_id=client.id,
+            reason="insurance_share",
+            lines=[{"kind": "patient_responsibility", "description": "Estimated copay",
+                    "unit_cents": 4000}],
+        )  # fmt: skip
+        invoicing.record_payment(estimate, method="cash", amount_cents=4000)
+        visits = [
+            invoicing.create_invoice(
+                practice_id=practice.id,
+                client_id=client.id,
+                lines=[{"kind": "visit", "description": "30-minute massage", "unit_cents": cents}],
+            )  # fmt: skip
+            for cents in (2000, 6000)
+        ]
+    tablet = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
+    page = tablet.new_page()
+    problems = _watch(page)
+    page.on("dialog", lambda d: d.accept())
+    _login(page, live_server, desk.email)
+    page.goto(f"{live_server}/provider/billing/invoices/{estimate.id}")
+    form = page.locator("form.refund-form")
+    form.get_by_label("Amount ($)").fill("30.00")
+    form.get_by_label(SHARE).check()
+    form.get_by_label("Kept as the client's account credit").check()
+    assert small_targets(page) == []
+    screenshot(page, "billing-account-credit-keep")
+    form.get_by_role("button", name="Refund").click()
+    expect(
+        page.get_by_text("$30.00 kept as the client's account credit (overpaid share, settled).")
+    ).to_be_visible()
+    expect(page.locator(".refund-row")).to_contain_text("kept as account credit")
+    expect(page.locator("#balance-due")).to_have_text("$0.00")
+
+    page.goto(f"{live_server}/provider/billing/invoices/{visits[0].id}")
+    expect(page.get_by_text("The client holds $30.00 of account credit.")).to_be_visible()
+    pay = page.get_by_role("button", name="Pay $20.00 from account credit")
+    assert pay.bounding_box()["height"] >= 44
+    pay.click()
+    expect(page.get_by_text("$20.00 paid from the client's account credit.")).to_be_visible()
+    expect(page.locator("#balance-due")).to_have_text("$0.00")
+    page.goto(f"{live_server}/provider/billing/clients/{client.id}")
+    expect(page.locator("#account-credit")).to_have_text("$10.00")
+    screenshot(page, "billing-account-credit-ledger")
+    tablet.close()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    mobile = phone.new_page()
+    problems += _watch(mobile, name="phone")
+    _login(mobile, live_server, portal_user.email, landing=r"/portal/")
+    mobile.goto(f"{live_server}/portal/invoices")
+    expect(mobile.locator("#account-credit")).to_contain_text("$10.00")
+    mobile.get_by_role("button", name="Use $10.00 of my credit").click()
+    expect(mobile.get_by_text("$10.00 paid from your account credit.")).to_be_visible()
+    expect(mobile.locator("#account-credit")).to_have_count(0)
+    expect(mobile.locator(".invoice-card .amount")).to_have_text("$50.00")
+    screenshot(mobile, "billing-account-credit-phone")
+    phone.close()
+    assert Invoice.get_by_id(visits[1].id).balance_cents == 5000
     assert problems == []

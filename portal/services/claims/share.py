@@ -3,14 +3,15 @@ transaction): what the visit's claims put under PR, less what the client was bil
 already (the check-out estimate included), invoiced once the visit's answer is complete
 (every part answered; a primary's share waits for the secondary payer, and is the
 client's when the secondary denies); unpaid estimates above the share are voided first;
-what the client paid beyond the share is told, to refund (the portal keeps no account
-credit to hold it instead; a refund of the overpaid share settles the invoice, and the
-visit's share counts it as no longer billed: a payer's reversal and the same answer again
-tell of nothing more; the refund clears the note once all of it went back). A claim the
-payer split over several CLPs of one 835 gets one invoice of its whole share, however its
-CLPs were posted: when one matched by hand adds to the share an earlier one of the same
-remittance invoiced, that invoice (nothing paid on it) is voided and replaced by one for
-the whole share, as posting all the CLPs from one import makes it."""
+what the client paid beyond the share is told, to refund (back to the client, or kept as
+their account credit: services/account_credit; a refund of the overpaid share settles the
+invoice, and the visit's share counts it as no longer billed: a payer's reversal and the
+same answer again tell of nothing more; the refund clears the note once all of it went
+back). A claim the payer split over several CLPs of one 835 gets one invoice of its whole
+share, however its CLPs were posted: when one matched by hand adds to the share an
+earlier one of the same remittance invoiced, that invoice (nothing paid on it) is voided
+and replaced by one for the whole share, as posting all the CLPs from one import makes
+it."""
 
 from peewee import fn
 
@@ -287,8 +288,8 @@ def _overpaid_note(billed, owed):
     return (
         f"The client was billed {format_cents(billed)} for this visit but owes "
         f"{format_cents(owed)}: refund {format_cents(billed - owed)} on the visit's invoice "
-        'as "the client\'s overpaid insurance share" (it settles it, and this claim counts '
-        "it)."
+        'as "the client\'s overpaid insurance share", back to the client or kept as their '
+        "account credit (either settles it, and this claim counts it)."
     )
 
 
