@@ -86,7 +86,20 @@ def load(ctx):
     if invoices_due:
         paid, paid_at = fee
         with clock.told(paid_at):
-            invoicing.record_payment(paid, method="cash", amount_cents=4000, user=ctx.get("owner"))
+            cash = invoicing.record_payment(
+                paid, method="cash", amount_cents=4000, user=ctx.get("owner")
+            )
+        # The owner then took $15.00 off the fee as goodwill and kept it as the client's
+        # account credit: the open invoice below offers "Pay $15.00 from account credit".
+        with clock.told(_at(paid_at, now, 5)):
+            invoicing.refund_payment(
+                cash,
+                1500,
+                "Fee reduced as goodwill",
+                user=ctx.get("owner"),
+                settles=True,
+                to_credit=True,
+            )
         ctx["invoices"] = [_open_invoice(ctx, completed, now), paid]
 
 
