@@ -50,14 +50,16 @@ TODAY = dt.date(2026, 6, 1)
 # the object the page is about (with what it names, joined), then one statement per kind of
 # row shown; view audits are written once per user and 10 minutes (audit.record_view).
 # Pages about a client read the records merged into it (one statement, client_merge), and
-# the client page says whether it was merged or has merged records (two).
+# the client page says whether it was merged or has merged records (two). An open invoice
+# shown to the desk reads the client's account credit: the record holding it (a merge moves
+# it), then its balance.
 PAGES = {
     "client_list": ("frontdesk", "GET", "/provider/clients", 4),
     "client_search": ("frontdesk", "POST", "/provider/clients/search", 4),
     "client_page": ("owner", "GET", "/provider/clients/{c}", 12),
     "notes_list": ("therapist", "GET", "/provider/clients/{c}/notes", 6),
     "note": ("therapist", "GET", "/provider/notes/{note}", 7),
-    "invoice": ("owner", "GET", "/provider/billing/invoices/{inv}", 5),
+    "invoice": ("owner", "GET", "/provider/billing/invoices/{inv}", 6),
     "billing_overview": ("owner", "GET", "/provider/billing/", 5),
     "client_billing": ("owner", "GET", "/provider/billing/clients/{c}", 8),
     "day_view": ("therapist", "GET", "/provider/schedule/?date=2026-06-01", 6),

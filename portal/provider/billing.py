@@ -219,7 +219,9 @@ def invoice_page(inv, status=200, **forms):
     # A void keeps the invoice on record: only before any money was kept.
     unpaid = inv.status in (INVOICE_OPEN, INVOICE_DRAFT) and inv.paid_cents == inv.refunded_cents
     voidable = desk and unpaid
-    credit = account_credit.balance(inv.client_id) if desk else 0
+    credit = 0
+    if desk and payable:  # what the client's account credit can pay (a merge moves it)
+        credit = account_credit.balance(account_credit.holder(inv.client_id))
     if payable:
         amount = f"{inv.balance_cents / 100:.2f}"
         forms.setdefault("pay_form", ManualPaymentForm(formdata=None, amount=amount))

@@ -16,7 +16,7 @@ invoicing never imports it.
 
 from portal import audit
 from portal.db import database
-from portal.models import AccountCredit, Client, Invoice
+from portal.models import AccountCredit, Client, ClientMerge, Invoice
 from portal.models.billing import (
     CREDIT_MERGE,
     CREDIT_PAYMENT,
@@ -31,6 +31,22 @@ from portal.services import invoicing
 
 class CreditError(BillingError):
     """An account credit write refused, with a message for the person."""
+
+
+def holder(client_id):
+    """The client record that holds `client_id`'s credit: itself, or the record it was
+    merged into (a merge moves the credit; an invoice of the duplicate, shown on the kept
+    record, is paid from and refunded to the kept record's credit)."""
+    for _ in range(20):  # a merge chain: A into B, later B into C
+        into = (
+            ClientMerge.select(ClientMerge.into_client)
+            .where(ClientMerge.from_client == client_id)
+            .first()
+        )
+        if into is None:
+            return client_id
+        client_id = into.into_client_id
+    return client_id
 
 
 def balance(client_id):
@@ -89,7 +105,7 @@ def on_payment_refunded(payment, refund=None, user=None, **kw):
     else:
         note = f"Kept from {inv.number}"
     return _append(
-        Client.get_by_id(refund.client_id),
+        Client.get_by_id(holder(refund.client_id)),
         CREDIT_REFUND,
         refund.amount_cents,
         refund=refund,
@@ -100,10 +116,12 @@ def on_payment_refunded(payment, refund=None, user=None, **kw):
 
 def payable(inv, held=None):
     """What the client's credit can pay on the invoice now, in cents (0: nothing). `held`:
-    the client's balance when the caller has read it already."""
+    the balance of the invoice's client's holder when the caller has read it already."""
     if inv.status == INVOICE_DRAFT or inv.balance_cents <= 0:
         return 0
-    return min(balance(inv.client_id) if held is None else held, inv.balance_cents)
+    if held is None:
+        held = balance(holder(inv.client_id))
+    return min(held, inv.balance_cents)
 
 
 def pay_invoice(inv, user=None):
@@ -111,9 +129,11 @@ def pay_invoice(inv, user=None):
     to what is due. Returns the Payment; CreditError when there is nothing to pay with."""
     with database.atomic("IMMEDIATE"):
         inv = Invoice.get_by_id(inv.id)  # re-read inside the lock
-        amount = payable(inv)
+        owner = Client.get_by_id(holder(inv.client_id))
+        held = balance(owner.id)
+        amount = payable(inv, held)
         if amount <= 0:
-            if balance(inv.client_id) <= 0:
+            if held <= 0:
                 raise CreditError("The client has no account credit.")
             raise CreditError(f"Nothing is due on {inv.number}.")
         payment = invoicing.record_payment(
@@ -124,7 +144,7 @@ def pay_invoice(inv, user=None):
             reference="Account credit",
         )
         _append(
-            Client.get_by_id(inv.client_id),
+            owner,
             CREDIT_PAYMENT,
             -amount,
             payment=payment,

@@ -312,20 +312,42 @@ def test_guards(app, client, world):
         )  # fmt: skip
 
 
-def test_a_merge_moves_the_credit(app, world):
+def test_a_merge_moves_the_credit(app, client, world):
+    """c2 (a duplicate) holds $18.00 of credit and an open $25.00 invoice, and paid $10.00
+    cash on another; merged into c1, the credit is c1's, the duplicate's open invoice (shown
+    on c1's record) is paid from it, and a refund kept as credit of the duplicate's cash
+    payment goes to c1 too."""
     a = world.a
-    with app.test_request_context():
-        inv = invoicing.create_invoice(
+
+    def c2_invoice(cents):
+        return invoicing.create_invoice(
             practice_id=a.practice.id, client_id=a.c2.id,
-            lines=[{"kind": "visit", "description": "Massage", "unit_cents": 1800}],
+            lines=[{"kind": "visit", "description": "Massage", "unit_cents": cents}],
         )  # fmt: skip
+
+    with app.test_request_context():
+        inv = c2_invoice(1800)
         cash = invoicing.record_payment(inv, method="cash", amount_cents=1800)
         invoicing.refund_payment(cash, 1800, settles=True, to_credit=True)
+        open_one = c2_invoice(2500)
+        other = c2_invoice(1000)
+        other_cash = invoicing.record_payment(other, method="cash", amount_cents=1000)
         client_merge.merge(Client.get_by_id(a.c1.id), Client.get_by_id(a.c2.id), user=a.owner)
     assert account_credit.balance(a.c2.id) == 0
     assert account_credit.balance(a.c1.id) == 1800
     merged = AuditLog.get(AuditLog.action == "client.merge")
     assert "account credit: $18.00" in merged.detail
+    login(client, a.frontdesk)
+    page = client.get(f"/provider/billing/invoices/{open_one.id}").get_data(as_text=True)
+    assert "Pay $18.00 from account credit" in page
+    assert (
+        client.post(f"/provider/billing/invoices/{open_one.id}/pay-from-credit").status_code == 303
+    )
+    assert sums(open_one) == ("partially_paid", 1800, 0, 0, 700)
+    assert account_credit.balance(a.c1.id) == 0
+    with app.test_request_context():
+        invoicing.refund_payment(other_cash, 1000, settles=True, to_credit=True)
+    assert (account_credit.balance(a.c1.id), account_credit.balance(a.c2.id)) == (1000, 0)
 
 
 def test_migration_0038_keeps_every_payment_and_refuses_down_while_credit_is_held(app, world):
