@@ -14,6 +14,8 @@ Invoicing announces refunds (events.payment_refunded) and this module listens, s
 invoicing never imports it.
 """
 
+from peewee import fn
+
 from portal import audit
 from portal.db import database
 from portal.models import AccountCredit, Client, ClientMerge, Invoice
@@ -58,6 +60,22 @@ def balance(client_id):
         .first()
     )
     return last.balance_after if last else 0
+
+
+def held_total(practice_id):
+    """What the practice holds for its clients as account credit now, in cents: the sum of
+    each client's newest balance (a liability, as unused package credits are)."""
+    newest = (
+        AccountCredit.select(fn.MAX(AccountCredit.id))
+        .where(AccountCredit.practice == practice_id)
+        .group_by(AccountCredit.client)
+    )
+    total = (
+        AccountCredit.select(fn.COALESCE(fn.SUM(AccountCredit.balance_after), 0))
+        .where(AccountCredit.id.in_(newest))
+        .scalar()
+    )
+    return int(total or 0)
 
 
 def history(client_id, limit=20):

@@ -452,3 +452,22 @@ def test_at_check_out_credit_short_of_the_visit_is_used_first(app, client, world
         data={"back": "//evil.example/x"},
     )
     assert r.status_code == 409 and "evil" not in r.headers.get("Location", "")
+
+
+def test_the_owner_reports_show_the_credit_held(app, client, world):
+    """Two clients' credit ($12.00 and $5.00 left of $8.00 after $3.00 paid an invoice)
+    and another practice's ($9.00): the owner's reports say $17.00 is held."""
+    a, b = world.a, world.b
+    with app.test_request_context():
+        for side, who, cents in ((a, a.c1, 1200), (a, a.c2, 800), (b, b.c1, 900)):
+            inv = invoicing.create_invoice(
+                practice_id=side.practice.id, client_id=who.id,
+                lines=[{"kind": "visit", "description": "Massage", "unit_cents": cents}],
+            )  # fmt: skip
+            cash = invoicing.record_payment(inv, method="cash", amount_cents=cents)
+            invoicing.refund_payment(cash, cents, settles=True, to_credit=True)
+        account_credit.pay_invoice(second_invoice(world, 300, client=a.c2))
+    assert account_credit.held_total(a.practice.id) == 1700
+    login(client, a.owner)
+    page = client.get("/provider/reports").get_data(as_text=True)
+    assert '<p class="figure" id="credit-held">$17.00</p>' in page

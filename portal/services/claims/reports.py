@@ -36,7 +36,7 @@ from portal.models.practice import Provider
 from portal.rules import claim_status, ledger
 from portal.rules import reports as rules
 from portal.rules.money import format_cents
-from portal.services import packages
+from portal.services import account_credit, packages
 from portal.services.claims import queries
 
 CLIENTS = "Clients"
@@ -101,6 +101,7 @@ class Report:
     by_provider: list
     statuses: list
     liability: list
+    credit_held_cents: int = 0  # clients' account credit held now (services/account_credit)
 
     @property
     def total_cents(self):
@@ -411,6 +412,7 @@ def build(practice, start, end):
         ),
         statuses=_statuses(practice, start, end),
         liability=_liability(practice),
+        credit_held_cents=account_credit.held_total(practice.id),
     )
 
 
