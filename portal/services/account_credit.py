@@ -159,7 +159,6 @@ def pay_invoice(inv, user=None):
             method=PAY_ACCOUNT_CREDIT,
             amount_cents=amount,
             user=user,
-            reference="Account credit",
         )
         _append(
             owner,

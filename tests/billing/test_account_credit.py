@@ -93,7 +93,8 @@ def test_a_card_refund_kept_as_credit_pays_the_next_invoice(
         3000,
         a.frontdesk.id,
     )
-    assert paid.receipt_id is not None
+    receipt = pdftext(paid.receipt.data, tmp_path, "receipt.pdf")
+    assert "Payment method Account credit" in " ".join(receipt.split())
     assert account_credit.balance(a.c1.id) == 0
     rows = [
         (r.kind, r.delta, r.balance_after)
