@@ -8,7 +8,8 @@ difference becomes an invoice or a credit". Until now the portal could only refu
   kind 'refund' (+): a refund kept as credit (refund_id; the refund never went to Stripe
   or the cash drawer), 'payment' (-): the credit paid an invoice (payment_id, a payment of
   method 'account_credit'), 'merge' (+/-): a duplicate record's credit moved to the record
-  kept. balance_after must equal the client's previous sum plus delta (a trigger, as for
+  kept, 'payout' (-): credit paid out to the client in cash or by check (the refund that
+  kept it already took it off the revenue: the payout is not counted again). balance_after must equal the client's previous sum plus delta (a trigger, as for
   credit_ledger), and is never below zero (CHECK): two desks spending the last dollars at
   once cannot both succeed. One row per refund and per payment (unique indexes).
 - refund.to_credit: 1 when the refund's money stays with the practice as the client's
@@ -76,7 +77,7 @@ LEDGER_TABLE = """CREATE TABLE account_credit (
         id INTEGER PRIMARY KEY,
         practice_id INTEGER NOT NULL REFERENCES practice (id) ON DELETE RESTRICT,
         client_id INTEGER NOT NULL REFERENCES client (id) ON DELETE RESTRICT,
-        kind VARCHAR(255) NOT NULL CHECK (kind IN ('refund', 'payment', 'merge')),
+        kind VARCHAR(255) NOT NULL CHECK (kind IN ('refund', 'payment', 'merge', 'payout')),
         delta INTEGER NOT NULL CHECK (delta != 0),
         balance_after INTEGER NOT NULL CHECK (balance_after >= 0),
         refund_id INTEGER REFERENCES refund (id) ON DELETE RESTRICT,
@@ -87,7 +88,8 @@ LEDGER_TABLE = """CREATE TABLE account_credit (
         CHECK ((kind = 'refund' AND delta > 0 AND refund_id IS NOT NULL AND payment_id IS NULL)
                OR (kind = 'payment' AND delta < 0 AND payment_id IS NOT NULL
                    AND refund_id IS NULL)
-               OR (kind = 'merge' AND refund_id IS NULL AND payment_id IS NULL))
+               OR (kind = 'merge' AND refund_id IS NULL AND payment_id IS NULL)
+               OR (kind = 'payout' AND delta < 0 AND refund_id IS NULL AND payment_id IS NULL))
     )"""
 LEDGER_INDEXES = (
     "CREATE INDEX account_credit_client ON account_credit (client_id, id)",

@@ -213,6 +213,7 @@ ACCESS = {
     "provider.invoice_void": DESK,
     "provider.payment_refund": DESK,
     "provider.invoice_pay_from_credit": DESK,
+    "provider.client_credit_payout": DESK,
     "provider.purchase_refund": DESK,
     "provider.purchase_refund_expired": OWNER_ONLY,
     "provider.document_download": STAFF,

@@ -380,6 +380,7 @@ class CreditLedger(BaseModel):
 CREDIT_REFUND = "refund"  # + a refund kept as credit
 CREDIT_PAYMENT = "payment"  # - the credit paid an invoice
 CREDIT_MERGE = "merge"  # +/- a duplicate record's credit moved to the record kept
+CREDIT_PAYOUT = "payout"  # - paid out to the client in cash or by check
 
 
 class AccountCredit(BaseModel):

@@ -470,7 +470,7 @@ def _after_package_refund(purchase):
 # --- the client page's billing section ---------------------------------------------------------
 
 
-def _client_summary(client):
+def client_summary(client):
     family = client_merge.family_ids(client.id)  # with records merged into this one
     invoices = list(invoice_list().where(Invoice.client.in_(family)).limit(20))
     purchases = package_reads.described(
@@ -501,7 +501,7 @@ def client_billing(client_id):
         "provider/billing/client.html",
         "client_billing",
         section="clients",
-        **_client_summary(client),
+        **client_summary(client),
     )
 
 

@@ -6,7 +6,8 @@ balance_after is the client's previous balance plus its delta, never below zero)
 in only by a refund kept as credit (`refund.to_credit`: invoicing records it as done at
 once, never sent to Stripe) and goes out only as a payment of method 'account_credit' on
 an invoice of the same client, so the money is counted once: the refund takes it off the
-invoice it was paid on, the payment puts it on the one it pays. A refund of such a payment
+invoice it was paid on, the payment puts it on the one it pays (or as money paid out to
+the client by hand, which revenue does not count again). A refund of such a payment
 goes back to the credit. Every write runs in one transaction with the refund or payment it
 belongs to.
 
@@ -22,9 +23,12 @@ from portal.models import AccountCredit, Client, ClientMerge, Invoice
 from portal.models.billing import (
     CREDIT_MERGE,
     CREDIT_PAYMENT,
+    CREDIT_PAYOUT,
     CREDIT_REFUND,
     INVOICE_DRAFT,
     PAY_ACCOUNT_CREDIT,
+    PAY_CASH,
+    PAY_CHECK,
 )
 from portal.rules.billing import BillingError
 from portal.rules.money import format_cents
@@ -169,6 +173,30 @@ def pay_invoice(inv, user=None):
             user=user,
         )
     return payment
+
+
+PAYOUT_METHODS = {PAY_CASH: "cash", PAY_CHECK: "check"}
+
+
+def pay_out(client, amount_cents, method, reference="", user=None):
+    """Give the client part or all of their credit back in money, by hand (cash or a
+    check): a client who is not coming back. One ledger row; revenue is not touched (the
+    refund that kept the credit took it off already). Returns the row."""
+    if method not in PAYOUT_METHODS:
+        raise CreditError("Choose cash or check.")
+    if amount_cents <= 0:
+        raise CreditError("Enter an amount above $0.00.")
+    with database.atomic("IMMEDIATE"):
+        owner = Client.get_by_id(holder(client.id))
+        held = balance(owner.id)
+        if amount_cents > held:
+            raise CreditError(
+                f"The client holds {format_cents(held)} of account credit: pay out at most that."
+            )
+        note = f"Paid out by {PAYOUT_METHODS[method]}"
+        if reference.strip():
+            note += f" ({reference.strip()})"
+        return _append(owner, CREDIT_PAYOUT, -amount_cents, note=note, user=user)
 
 
 def move_on_merge(duplicate, kept, user=None):

@@ -472,3 +472,50 @@ def test_the_owner_reports_show_the_credit_held(app, client, world):
     login(client, a.owner)
     page = client.get("/provider/reports").get_data(as_text=True)
     assert '<p class="figure" id="credit-held">$17.00</p>' in page
+
+
+def test_credit_is_paid_out_by_hand_without_touching_revenue(app, client, world):
+    a, b = world.a, world.b
+    with app.test_request_context():
+        inv = open_invoice(world, 2500)
+        cash = invoicing.record_payment(inv, method="cash", amount_cents=2500)
+        invoicing.refund_payment(cash, 2500, settles=True, to_credit=True)
+    today = clock.local_date(clock.utcnow(), a.practice.tz)
+    lo = dt.datetime.combine(today - dt.timedelta(days=2), dt.time())
+    hi = dt.datetime.combine(today + dt.timedelta(days=2), dt.time())
+    revenue = sorted(c for _, _, c, _ in reports._client_amounts(a.practice, lo, hi))
+    url = f"/provider/billing/clients/{a.c1.id}/credit/payout"
+    r = client.post(url, data={"amount": "10.00", "method": "cash"})
+    assert r.status_code == 302 and "/login" in r.headers["Location"]
+    login(client, a.therapist)
+    assert client.post(url, data={"amount": "10.00", "method": "cash"}).status_code == 404
+    client.post("/logout")
+    login(client, b.frontdesk)
+    assert client.post(url, data={"amount": "10.00", "method": "cash"}).status_code == 404
+    client.post("/logout")
+    login(client, a.frontdesk)
+    page = client.get(f"/provider/billing/clients/{a.c1.id}").get_data(as_text=True)
+    assert "Pay the credit out to the client" in page and 'value="25.00"' in page
+    for data, field, words in (
+        ({"amount": "30.00", "method": "cash"}, "payout-amount-error", "pay out at most that"),
+        ({"amount": "", "method": "cash"}, "payout-amount-error", "Enter the amount to pay out."),
+        ({"amount": "abc", "method": "cash"}, "payout-amount-error", "Enter an amount like"),
+        ({"amount": "0", "method": "cash"}, "payout-amount-error", "above $0.00"),
+        ({"amount": "5.00", "method": "card"}, "payout-method-error", "Choose cash or check."),
+    ):
+        r = client.post(url, data=data)
+        assert r.status_code == 400, data
+        html = r.get_data(as_text=True)
+        assert f'id="{field}">' in html and words in html, (data, words)
+    assert account_credit.balance(a.c1.id) == 2500
+    r = client.post(url, data={"amount": "10.00", "method": "check", "reference": "Check 1182"})
+    assert r.status_code == 303
+    row = AccountCredit.select().order_by(AccountCredit.id.desc()).first()
+    assert (row.kind, row.delta, row.balance_after) == ("payout", -1000, 1500)
+    assert row.note == "Paid out by check (Check 1182)" and row.created_by_id == a.frontdesk.id
+    assert AuditLog.select().where(AuditLog.action == "account_credit.payout").count() == 1
+    page = client.get(f"/provider/billing/clients/{a.c1.id}").get_data(as_text=True)
+    assert 'id="account-credit">$15.00' in page and "Paid out by check (Check 1182)" in page
+    # Revenue already left the credit out when it was kept: the payout changes nothing.
+    assert sorted(c for _, _, c, _ in reports._client_amounts(a.practice, lo, hi)) == revenue
+    assert account_credit.held_total(a.practice.id) == 1500

@@ -3,7 +3,8 @@ overpaid insurance share. The invoice bills a copay, so the refund form offers t
 choices; the desk picks "The client's overpaid insurance share", the refund settles (nothing
 due), the refund row says which it was and the status says what went back. Then the same
 kept as the client's account credit instead: the next invoice is paid from it at the desk,
-and on a phone the client uses what is left on another invoice.
+part of the rest is paid out by check, and on a phone the client uses what is left on
+another invoice.
 Screenshots: test-artifacts/billing-share-refund-*.png, billing-account-credit-*.png."""
 
 import pytest
@@ -117,7 +118,17 @@ def test_the_overpaid_share_kept_as_credit_pays_later_invoices(
     expect(page.locator("#balance-due")).to_have_text("$0.00")
     page.goto(f"{live_server}/provider/billing/clients/{client.id}")
     expect(page.locator("#account-credit")).to_have_text("$10.00")
+    page.get_by_text("Pay the credit out to the client").click()
+    payout = page.locator("details.credit-payout form")
+    payout.get_by_label("Amount ($)").fill("4.00")
+    payout.get_by_label("Check", exact=True).check()
+    payout.get_by_label("Check number or note").fill("Check 1182")
+    assert small_targets(page) == []
     screenshot(page, "billing-account-credit-ledger")
+    payout.get_by_role("button", name="Pay out").click()
+    expect(page.get_by_text("$4.00 of account credit paid out.")).to_be_visible()
+    expect(page.locator("#account-credit")).to_have_text("$6.00")
+    expect(page.get_by_text("Paid out by check (Check 1182)")).to_be_visible()
     tablet.close()
 
     phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
@@ -125,12 +136,12 @@ def test_the_overpaid_share_kept_as_credit_pays_later_invoices(
     problems += _watch(mobile, name="phone")
     _login(mobile, live_server, portal_user.email, landing=r"/portal/")
     mobile.goto(f"{live_server}/portal/invoices")
-    expect(mobile.locator("#account-credit")).to_contain_text("$10.00")
-    mobile.get_by_role("button", name="Use $10.00 of my credit").click()
-    expect(mobile.get_by_text("$10.00 paid from your account credit.")).to_be_visible()
+    expect(mobile.locator("#account-credit")).to_contain_text("$6.00")
+    mobile.get_by_role("button", name="Use $6.00 of my credit").click()
+    expect(mobile.get_by_text("$6.00 paid from your account credit.")).to_be_visible()
     expect(mobile.locator("#account-credit")).to_have_count(0)
-    expect(mobile.locator(".invoice-card .amount")).to_have_text("$50.00")
+    expect(mobile.locator(".invoice-card .amount")).to_have_text("$54.00")
     screenshot(mobile, "billing-account-credit-phone")
     phone.close()
-    assert Invoice.get_by_id(visits[1].id).balance_cents == 5000
+    assert Invoice.get_by_id(visits[1].id).balance_cents == 5400
     assert problems == []
