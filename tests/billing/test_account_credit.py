@@ -23,7 +23,7 @@ from portal.models import AccountCredit, AuditLog, ClaimProblem, Client
 from portal.models.billing import Invoice, Payment, Refund
 from portal.services import account_credit, client_merge, invoicing, payments_service
 from portal.services.claims import reports
-from tests.billing.test_refund_settles import refund_url, sums
+from tests.billing.test_refund_settles import overpaid_share, refund_url, sums
 from tests.billing.test_services import pdftext
 from tests.billing.test_stripe import open_invoice, saved_card
 from tests.conftest import IS_POSTGRES, login
@@ -228,25 +228,8 @@ def test_two_desks_spending_the_last_credit_at_once_spend_it_once(app, world):
 def test_the_claims_overpaid_share_kept_as_credit_answers_the_claim(app, client, world):
     """The payer says the client owes $10.00 of the $40.00 paid: the desk keeps the $30.00
     as credit with the overpaid-share choice; the claim's note is answered as by a refund."""
-    from portal.rules.claim_money import Adj
-    from portal.services.claims import posting
-    from tests.claims import factories as cf
-    from tests.claims.test_posting import _answer
-
     a = world.a
-    with app.test_request_context():
-        claim = cf.claim(a.practice, a.c1, a.provider, status="submitted",
-                         lines=(("97124", 45, 3, 9000),))  # fmt: skip
-        estimate = invoicing.create_invoice(
-            practice_id=a.practice.id, client_id=a.c1.id, appointment_id=claim.appointment_id,
-            reason="insurance_share",
-            lines=[{"kind": "patient_responsibility", "description": "Estimated copay",
-                    "unit_cents": 4000}],
-        )  # fmt: skip
-        pay = invoicing.record_payment(estimate, method="cash", amount_cents=4000, receipt=False)
-        posting.post(
-            claim, _answer(claim, "1", 6000, [Adj("CO", "45", 2000), Adj("PR", "3", 1000)])
-        )
+    _, estimate, pay = overpaid_share(app, world)
     assert "kept as their account credit" in ClaimProblem.get().message
     login(client, a.frontdesk)
     assert keep_as_credit(client, pay, "30.00", settles="overpaid_share").status_code == 303

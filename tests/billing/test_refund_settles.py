@@ -228,12 +228,9 @@ def test_the_migration_keeps_a_refunded_packages_invoice_paid(app, client, world
     assert "Nothing owed. Thank you!" in home and "Nothing to pay. Thank you!" in invoices
 
 
-def test_the_claims_overpaid_share_refunded_settles(app, client, world):
-    """The client paid a $40.00 estimate at check-out; the payer says their share is
-    $10.00: the claim says to refund $30.00 as the client's overpaid insurance share. The
-    desk refunds it with that choice (offered on this invoice, which bills a share): it
-    settles, the estimate's invoice is paid, nothing due, and the client is not billed for
-    the $30.00 again."""
+def overpaid_share(app, world):
+    """(claim, estimate, payment): c1 paid a $40.00 estimate in cash at check-out; the payer
+    then says their share is $10.00, so the claim asks for $30.00 back."""
     from portal.rules.claim_money import Adj
     from portal.services.claims import posting
     from tests.claims import factories as cf
@@ -252,6 +249,17 @@ def test_the_claims_overpaid_share_refunded_settles(app, client, world):
         pay = invoicing.record_payment(estimate, method="cash", amount_cents=4000, receipt=False)
         share = [Adj("CO", "45", 2000), Adj("PR", "3", 1000)]
         posting.post(claim, _answer(claim, "1", 6000, share))
+    return claim, estimate, pay
+
+
+def test_the_claims_overpaid_share_refunded_settles(app, client, world):
+    """The client paid a $40.00 estimate at check-out; the payer says their share is
+    $10.00: the claim says to refund $30.00 as the client's overpaid insurance share. The
+    desk refunds it with that choice (offered on this invoice, which bills a share): it
+    settles, the estimate's invoice is paid, nothing due, and the client is not billed for
+    the $30.00 again."""
+    a = world.a
+    claim, estimate, pay = overpaid_share(app, world)
     problem = ClaimProblem.get(ClaimProblem.code == "client_overpaid")
     assert "refund $30.00" in problem.message
     assert (
