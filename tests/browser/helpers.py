@@ -1,6 +1,6 @@
 """What several browser tests do the same way: log a user in, watch a page for script and
-console errors and failed answers, measure a closed <select>'s options against its box, and
-read an image's width once it has loaded."""
+console errors and failed answers, open a watched tablet page, measure a closed <select>'s
+options against its box, and read an image's width once it has loaded."""
 
 import re
 
@@ -56,6 +56,23 @@ def watch(page, worst=500, name=""):
         ),
     )
     return problems
+
+
+TABLET = {"width": 1024, "height": 768}
+
+
+def tablet_page(browser, worst=500, name="", asked=None, touch=True):
+    """(context, page, problems): a new tablet-sized (1024x768, touch) context and page,
+    watched (`watch`). Its confirm dialogs are accepted, their messages appended to
+    `asked` when a list is given."""
+    context = browser.new_context(viewport=TABLET, has_touch=touch)
+    page = context.new_page()
+    problems = watch(page, worst, name)
+    if asked is None:
+        page.on("dialog", lambda d: d.accept())
+    else:
+        page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
+    return context, page, problems
 
 
 # An <img>'s natural width once it has loaded (0 if it fails): a page shown after a form

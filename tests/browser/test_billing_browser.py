@@ -25,6 +25,7 @@ from tests import factories
 from tests.billing import conftest as billing
 from tests.billing.conftest import appointment, appt_type, package
 from tests.browser.helpers import login as _login
+from tests.browser.helpers import tablet_page
 from tests.browser.helpers import watch as _watch
 
 # The billing fixtures: an app wired to localstripe with the Checkout stub.
@@ -156,11 +157,8 @@ def test_front_desk_refunds_a_package_partly_used_and_the_client_owes_nothing(
         purchase, inv = packages.sell(package(practice, types=[t]), client.id)
         invoicing.record_payment(inv, method="cash", amount_cents=42500)
         packages.redeem(appointment(practice, client, provider, t), purchase=purchase)
-    tablet = browser.new_context(viewport={"width": 1024, "height": 768})
-    page = tablet.new_page()
-    problems = _watch(page)
     asked = []
-    page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
+    tablet, page, problems = tablet_page(browser, asked=asked, touch=False)
     _login(page, live_server, desk.email)
     page.goto(f"{live_server}/provider/billing/invoices/{inv.id}")
     page.get_by_role("button", name="Refund 4 unused sessions: $340.00").click()
@@ -198,10 +196,7 @@ def test_a_goodwill_refund_settles_the_visit_on_a_tablet(app, live_server, brows
             lines=[{"kind": "visit", "description": "60-minute massage", "unit_cents": 10000}],
         )
         invoicing.record_payment(inv, method="cash", amount_cents=10000)
-    tablet = browser.new_context(viewport={"width": 1024, "height": 768})
-    page = tablet.new_page()
-    problems = _watch(page)
-    page.on("dialog", lambda d: d.accept())
+    tablet, page, problems = tablet_page(browser, touch=False)
     _login(page, live_server, desk.email)
     page.goto(f"{live_server}/provider/billing/invoices/{inv.id}")
     form = page.locator("form.refund-form")
@@ -235,9 +230,7 @@ def test_the_owner_ticks_a_packages_covered_services_on_a_tablet(
         t30 = appt_type(practice, name="30-minute massage")
         t60 = appt_type(practice, name="60-minute massage")
         t90 = appt_type(practice, name="90-minute massage")
-    tablet = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
-    page = tablet.new_page()
-    problems = _watch(page)
+    tablet, page, problems = tablet_page(browser)
     _login(page, live_server, owner.email)
     page.goto(f"{live_server}/provider/billing/packages")
     group = page.get_by_role("group", name="Eligible appointment types")
@@ -298,11 +291,8 @@ def test_the_owner_refunds_an_expired_package_as_goodwill_on_a_tablet(
         packages.redeem(appointment(practice, client, provider, t), purchase=purchase)
         expires_at = PackagePurchase.get_by_id(purchase.id).expires_at  # set on payment
         assert packages.expire_due(now=expires_at) == 1
-    tablet = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
-    page = tablet.new_page()
-    problems = _watch(page)
     asked = []
-    page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
+    tablet, page, problems = tablet_page(browser, asked=asked)
     _login(page, live_server, owner.email)
     page.goto(f"{live_server}/provider/billing/invoices/{inv.id}")
     button = page.get_by_role("button", name="Refund the 4 expired sessions: $340.00")

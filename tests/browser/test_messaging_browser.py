@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from portal.services.messaging import threads
 from tests import factories
 from tests.a11y import short_targets
-from tests.browser.helpers import loaded_width, watch
+from tests.browser.helpers import loaded_width, tablet_page, watch
 from tests.browser.helpers import login as _login
 from tests.messaging import helpers as h
 
@@ -235,11 +235,8 @@ def test_a_message_hidden_on_the_tablet_keeps_why_and_is_shown_again(
     the thread says who hid it, when and why; "Show it to the client again" asks first,
     then the text is back for the client, the hiding still said above it."""
     desk, jo_user, t = _card_thread(app)
-    tablet_ctx = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
-    tablet = tablet_ctx.new_page()
-    problems = watch(tablet, 400, "tablet")
     asked = []
-    tablet.on("dialog", lambda d: (asked.append(d.message), d.accept()))
+    tablet_ctx, tablet, problems = tablet_page(browser, 400, "tablet", asked=asked)
     try:
         _login(tablet, live_server, desk.email)
         tablet.goto(live_server + f"/provider/messages/{t.id}")
@@ -271,9 +268,7 @@ def test_a_hide_reason_being_typed_survives_a_new_message(app, live_server, brow
     messages came in, and they show once the box is closed (without a page reload)."""
     app.config["MESSAGES_POLL_SECONDS"] = 1
     desk, jo_user, t = _card_thread(app)
-    tablet_ctx = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
-    tablet = tablet_ctx.new_page()
-    problems = watch(tablet, 400, "tablet")
+    tablet_ctx, tablet, problems = tablet_page(browser, 400, "tablet")
     try:
         _login(tablet, live_server, desk.email)
         tablet.goto(live_server + f"/provider/messages/{t.id}")

@@ -15,6 +15,7 @@ from portal.services import invoicing
 from tests import factories
 from tests.a11y import small_targets
 from tests.browser.helpers import login as _login
+from tests.browser.helpers import tablet_page
 from tests.browser.helpers import watch as _watch
 from tests.browser.test_billing_browser import app, checkout_stub, localstripe_url
 
@@ -37,10 +38,7 @@ def test_the_desk_refunds_an_overpaid_share_on_a_tablet(app, live_server, browse
                     "unit_cents": 4000}],
         )  # fmt: skip
         invoicing.record_payment(inv, method="cash", amount_cents=4000)
-    tablet = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
-    page = tablet.new_page()
-    problems = _watch(page)
-    page.on("dialog", lambda d: d.accept())
+    tablet, page, problems = tablet_page(browser)
     _login(page, live_server, desk.email)
     page.goto(f"{live_server}/provider/billing/invoices/{inv.id}")
     form = page.locator("form.refund-form")
@@ -90,10 +88,7 @@ def test_the_overpaid_share_kept_as_credit_pays_later_invoices(
             )  # fmt: skip
             for cents in (2000, 6000)
         ]
-    tablet = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
-    page = tablet.new_page()
-    problems = _watch(page)
-    page.on("dialog", lambda d: d.accept())
+    tablet, page, problems = tablet_page(browser)
     _login(page, live_server, desk.email)
     page.goto(f"{live_server}/provider/billing/invoices/{estimate.id}")
     form = page.locator("form.refund-form")
