@@ -35,7 +35,7 @@ from portal.models import (
 )
 from portal.rules import appointments as appt_rules
 from portal.rules import slots as slot_rules
-from portal.services import packages, reads
+from portal.services import account_credit, packages, reads
 
 CARD_WARNING_DAYS = 45  # a saved card expiring within this many days needs a new one
 DOCUMENT_KINDS = ("superbill", "receipt", "letter", "invoice")
@@ -97,6 +97,7 @@ class Home:
     credits: list = field(default_factory=list)  # [Credit] with sessions left
     due: list = field(default_factory=list)  # [Invoice] with a balance
     due_cents: int = 0
+    account_credit_cents: int = 0  # money the practice keeps for the client
     todos: list = field(default_factory=list)
     documents: list = field(default_factory=list)  # [Document], newest first
     policies: list = field(default_factory=list)  # [(payer name, has_front, has_back)]
@@ -279,6 +280,7 @@ def _money(home, client_id, now):
         if inv.balance_cents > 0:
             home.due.append(inv)
     home.due_cents = sum(inv.balance_cents for inv in home.due)
+    home.account_credit_cents = account_credit.balance(client_id)
 
 
 def _unsigned_forms_query(client_id, practice_id):

@@ -247,6 +247,9 @@ def test_the_client_sees_their_credit_and_uses_it(app, client, world):
         nxt = second_invoice(world, 4000)
         other = second_invoice(world, 3000, client=a.c2)
     login(client, a.cu1)
+    home = client.get("/portal/").get_data(as_text=True)
+    assert 'id="home-account-credit">Account credit: <strong>$25.00</strong>' in home
+    assert "Use it on your" in home
     page = client.get("/portal/invoices").get_data(as_text=True)
     assert "You have <strong>$25.00</strong> of account credit: use it on an invoice below." in page
     assert "Use $25.00 of my credit" in page
@@ -258,6 +261,7 @@ def test_the_client_sees_their_credit_and_uses_it(app, client, world):
     assert sums(nxt) == ("partially_paid", 2500, 0, 0, 1500)
     page = client.get("/portal/invoices").get_data(as_text=True)
     assert "of account credit" not in page and "$15.00" in page
+    assert "home-account-credit" not in client.get("/portal/").get_data(as_text=True)
     assert Payment.get(Payment.invoice == nxt.id).created_by_id == a.cu1.id
 
 
