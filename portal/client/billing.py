@@ -119,13 +119,21 @@ def invoice_pay(invoice_id):
     return _to_checkout(lambda: payments_service.start_invoice_checkout(inv, user=current_user))
 
 
+# account_credit.CreditError's refusals, as the client reads them.
+CLIENT_CREDIT_WORDS = {
+    "no_credit": "you have no account credit left.",
+    "nothing_due": "nothing is due on this invoice.",
+}
+
+
 @bp.route("/invoices/<int:invoice_id>/pay-from-credit", methods=["POST"])
 def invoice_pay_from_credit(invoice_id):
     inv = get_or_404(Invoice, invoice_id)
     try:
         payment = account_credit.pay_invoice(inv, user=current_user)
     except BillingError as e:  # account_credit.CreditError among them
-        flash(f"Your account credit was not used: {e}", "error")
+        words = CLIENT_CREDIT_WORDS.get(getattr(e, "code", ""), str(e))
+        flash(f"Your account credit was not used: {words}", "error")
         return redirect(url_for("client.invoices"), 303)
     flash(f"{format_cents(payment.amount_cents)} paid from your account credit.", "success")
     return redirect(url_for("client.invoices"), 303)

@@ -36,7 +36,12 @@ from portal.services import invoicing
 
 
 class CreditError(BillingError):
-    """An account credit write refused, with a message for the person."""
+    """An account credit write refused, with a message for the desk; `code` says which
+    refusal it is, for pages that word it for the client ("no_credit", "nothing_due")."""
+
+    def __init__(self, message, code=""):
+        super().__init__(message)
+        self.code = code
 
 
 def holder(client_id):
@@ -156,8 +161,8 @@ def pay_invoice(inv, user=None):
         amount = payable(inv, held)
         if amount <= 0:
             if held <= 0:
-                raise CreditError("The client has no account credit.")
-            raise CreditError(f"Nothing is due on {inv.number}.")
+                raise CreditError("The client has no account credit.", "no_credit")
+            raise CreditError(f"Nothing is due on {inv.number}.", "nothing_due")
         payment = invoicing.record_payment(
             inv,
             method=PAY_ACCOUNT_CREDIT,

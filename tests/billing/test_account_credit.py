@@ -262,6 +262,11 @@ def test_the_client_sees_their_credit_and_uses_it(app, client, world):
     page = client.get("/portal/invoices").get_data(as_text=True)
     assert "of account credit" not in page and "$15.00" in page
     assert "home-account-credit" not in client.get("/portal/").get_data(as_text=True)
+    # Spent: asking again says so in the client's words, and pays nothing.
+    r = client.post(f"/portal/invoices/{nxt.id}/pay-from-credit", follow_redirects=True)
+    words = "Your account credit was not used: you have no account credit left."
+    assert words in r.get_data(as_text=True)
+    assert Payment.select().where(Payment.invoice == nxt.id).count() == 1
     assert Payment.get(Payment.invoice == nxt.id).created_by_id == a.cu1.id
 
 
