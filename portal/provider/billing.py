@@ -24,7 +24,6 @@ from portal.models.billing import (
     INVOICE_STATUS_LABELS,
     LINE_PACKAGE,
     LINE_PATIENT_RESPONSIBILITY,
-    PAY_ACCOUNT_CREDIT,
     PAY_CASH,
     PAY_CHECK,
     PAY_TERMINAL,
@@ -327,7 +326,7 @@ def payment_refund(payment_id):
         amount = money_from(form.amount)
         if amount is not None:
             try:
-                invoicing.refund_payment(
+                refund = invoicing.refund_payment(
                     payment,
                     amount,
                     form.reason.data or "",
@@ -344,9 +343,7 @@ def payment_refund(payment_id):
                 flash(str(e), "error")
             else:
                 words = MEANING_WORDS[form.settles.data]
-                done = "refunded"
-                if form.destination.data == CREDIT or payment.method == PAY_ACCOUNT_CREDIT:
-                    done = "kept as the client's account credit"
+                done = "kept as the client's account credit" if refund.to_credit else "refunded"
                 flash(f"{format_cents(amount)} {done} ({words}).", "success")
                 return redirect(url_for("provider.invoice", invoice_id=inv.id), 303)
     form.payment_id.data = str(payment.id)

@@ -25,19 +25,25 @@ __all__ = ["app", "checkout_stub", "localstripe_url"]  # the billing fixtures, u
 SHARE = "The client's overpaid insurance share: the insurer paid it after all"
 
 
+def _paid_estimate():
+    """(practice, desk user, client, invoice): a $40.00 copay estimate, paid in cash."""
+    practice = factories.practice(name="Harbor Massage")
+    desk = factories.user(practice, "frontdesk", name="Sam Front")
+    client = factories.client(practice, first_name="Jordan", last_name="Avery")
+    inv = invoicing.create_invoice(
+        practice_id=practice.id,
+        client_id=client.id,
+        reason="insurance_share",
+        lines=[{"kind": "patient_responsibility", "description": "Estimated copay",
+                "unit_cents": 4000}],
+    )  # fmt: skip
+    invoicing.record_payment(inv, method="cash", amount_cents=4000)
+    return practice, desk, client, inv
+
+
 def test_the_desk_refunds_an_overpaid_share_on_a_tablet(app, live_server, browser, screenshot):
     with app.test_request_context():
-        practice = factories.practice(name="Harbor Massage")
-        desk = factories.user(practice, "frontdesk", name="Sam Front")
-        client = factories.client(practice, first_name="Jordan", last_name="Avery")
-        inv = invoicing.create_invoice(
-            practice_id=practice.id,
-            client_id=client.id,
-            reason="insurance_share",
-            lines=[{"kind": "patient_responsibility", "description": "Estimated copay",
-                    "unit_cents": 4000}],
-        )  # fmt: skip
-        invoicing.record_payment(inv, method="cash", amount_cents=4000)
+        practice, desk, client, inv = _paid_estimate()
     tablet, page, problems = tablet_page(browser)
     _login(page, live_server, desk.email)
     page.goto(f"{live_server}/provider/billing/invoices/{inv.id}")
@@ -68,18 +74,8 @@ def test_the_overpaid_share_kept_as_credit_pays_later_invoices(
     app, live_server, browser, screenshot
 ):
     with app.test_request_context():
-        practice = factories.practice(name="Harbor Massage")
-        desk = factories.user(practice, "frontdesk", name="Sam Front")
-        client = factories.client(practice, first_name="Jordan", last_name="Avery")
+        practice, desk, client, estimate = _paid_estimate()
         portal_user = factories.client_user(practice, client)
-        estimate = invoicing.create_invoice(
-            practice_id=practice.id,
-            client_id=client.id,
-            reason="insurance_share",
-            lines=[{"kind": "patient_responsibility", "description": "Estimated copay",
-                    "unit_cents": 4000}],
-        )  # fmt: skip
-        invoicing.record_payment(estimate, method="cash", amount_cents=4000)
         visits = [
             invoicing.create_invoice(
                 practice_id=practice.id,
