@@ -212,7 +212,7 @@ ACCESS = {
     "provider.invoice_send": STAFF,
     "provider.invoice_void": DESK,
     "provider.payment_refund": DESK,
-    "provider.invoice_pay_from_credit": DESK,
+    "provider.invoice_pay_from_credit": STAFF,
     "provider.client_credit_payout": DESK,
     "provider.purchase_refund": DESK,
     "provider.purchase_refund_expired": OWNER_ONLY,

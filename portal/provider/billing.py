@@ -219,7 +219,7 @@ def invoice_page(inv, status=200, **forms):
     unpaid = inv.status in (INVOICE_OPEN, INVOICE_DRAFT) and inv.paid_cents == inv.refunded_cents
     voidable = desk and unpaid
     credit = 0
-    if desk and payable:  # what the client's account credit can pay (a merge moves it)
+    if payable:  # what the client's account credit can pay (a merge moves it)
         credit = account_credit.balance(account_credit.holder(inv.client_id))
     if payable:
         amount = f"{inv.balance_cents / 100:.2f}"

@@ -284,7 +284,7 @@ def test_guards(app, client, world):
     url = f"/provider/billing/invoices/{nxt.id}/pay-from-credit"
     r = client.post(url)
     assert r.status_code == 302 and "/login" in r.headers["Location"]
-    login(client, a.therapist)  # the desk takes payments: a role refused answers 404
+    login(client, a.cu1)  # the client's own login: staff pages answer 404
     assert client.post(url).status_code == 404
     client.post("/logout")
     login(client, a.frontdesk)
@@ -511,3 +511,17 @@ def test_credit_is_paid_out_by_hand_without_touching_revenue(app, client, world)
     # Revenue already left the credit out when it was kept: the payout changes nothing.
     assert sorted(c for _, _, c, _ in reports._client_amounts(a.practice, lo, hi)) == revenue
     assert account_credit.held_total(a.practice.id) == 1500
+
+
+def test_the_therapist_at_check_out_may_use_the_credit_as_any_payment(app, client, world):
+    """Taking a payment is any staff member's (recording one, check-out): the visit's
+    therapist sees the credit offered and uses it; paying it out stays the desk's."""
+    appt, inv = _self_pay_visit(app, world, 3000)
+    login(client, world.a.therapist)
+    checkout = f"/provider/billing/checkout/{appt.id}"
+    assert "Use $30.00 of account credit first" in client.get(checkout).get_data(as_text=True)
+    r = client.post(f"/provider/billing/invoices/{inv.id}/pay-from-credit", data={"back": checkout})
+    assert r.status_code == 303
+    assert sums(inv) == ("partially_paid", 3000, 0, 0, 7000)
+    payout = f"/provider/billing/clients/{world.a.c1.id}/credit/payout"
+    assert client.post(payout, data={"amount": "1.00", "method": "cash"}).status_code == 404
