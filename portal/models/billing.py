@@ -395,6 +395,8 @@ class AccountCredit(BaseModel):
     refund = ForeignKeyField(Refund, null=True, on_delete="RESTRICT")
     payment = ForeignKeyField(Payment, null=True, on_delete="RESTRICT")
     note = CharField(default="")
+    method = CharField(default="")  # a payout's: cash | check (migration 0039)
+    reference = CharField(default="")  # a payout's check number, '' when none
     created_by = ForeignKeyField(User, null=True, on_delete="SET NULL")
     created_at = created_field()
 

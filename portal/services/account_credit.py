@@ -98,8 +98,9 @@ def history(client_id, limit=20):
     )
 
 
-def _append(client, kind, delta, *, refund=None, payment=None, note="", user=None):
-    """One ledger row, inside the caller's transaction."""
+def _append(client, kind, delta, *, refund=None, payment=None, note="", user=None, **payout):
+    """One ledger row, inside the caller's transaction (`payout`: a payout's method and
+    reference)."""
     after = balance(client.id) + delta
     if after < 0:
         raise CreditError(
@@ -116,6 +117,7 @@ def _append(client, kind, delta, *, refund=None, payment=None, note="", user=Non
         payment=payment.id if payment is not None else None,
         note=note[:255],
         created_by=user.id if user is not None else None,
+        **payout,
     )
     audit.record("account_credit." + kind, obj=row, detail=format_cents(delta), user=user)
     return row
@@ -198,10 +200,19 @@ def pay_out(client, amount_cents, method, reference="", user=None):
             raise CreditError(
                 f"The client holds {format_cents(held)} of account credit: pay out at most that."
             )
+        reference = reference.strip()[:255]
         note = f"Paid out by {PAYOUT_METHODS[method]}"
-        if reference.strip():
-            note += f" ({reference.strip()})"
-        return _append(owner, CREDIT_PAYOUT, -amount_cents, note=note, user=user)
+        if reference:
+            note += f" ({reference})"
+        return _append(
+            owner,
+            CREDIT_PAYOUT,
+            -amount_cents,
+            note=note,
+            user=user,
+            method=method,
+            reference=reference,
+        )
 
 
 def move_on_merge(duplicate, kept, user=None):
