@@ -214,6 +214,8 @@ ACCESS = {
     "provider.payment_refund": DESK,
     "provider.invoice_pay_from_credit": STAFF,
     "provider.client_credit_payout": DESK,
+    "provider.day_sheet": DESK,  # the day's money by way of paying (cash drawer, deposit)
+    "provider.day_sheet_csv": DESK,
     "provider.purchase_refund": DESK,
     "provider.purchase_refund_expired": OWNER_ONLY,
     "provider.document_download": STAFF,

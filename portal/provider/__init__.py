@@ -30,6 +30,7 @@ from portal.provider import (  # noqa: E402,F401
     claims,
     clearinghouse,
     clients,
+    day_sheet,
     desk_checkout,
     exports,
     finder,

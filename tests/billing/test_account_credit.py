@@ -505,6 +505,7 @@ def test_credit_is_paid_out_by_hand_without_touching_revenue(app, client, world)
     row = AccountCredit.select().order_by(AccountCredit.id.desc()).first()
     assert (row.kind, row.delta, row.balance_after) == ("payout", -1000, 1500)
     assert row.note == "Paid out by check (Check 1182)" and row.created_by_id == a.frontdesk.id
+    assert (row.method, row.reference) == ("check", "Check 1182")
     assert AuditLog.select().where(AuditLog.action == "account_credit.payout").count() == 1
     page = client.get(f"/provider/billing/clients/{a.c1.id}").get_data(as_text=True)
     assert 'id="account-credit">$15.00' in page and "Paid out by check (Check 1182)" in page

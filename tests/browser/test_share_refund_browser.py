@@ -3,14 +3,16 @@ overpaid insurance share. The invoice bills a copay, so the refund form offers t
 choices; the desk picks "The client's overpaid insurance share", the refund settles (nothing
 due), the refund row says which it was and the status says what went back. Then the same
 kept as the client's account credit instead: the next invoice is paid from it at the desk,
-part of the rest is paid out by check, and on a phone the client uses what is left on
+part of the rest is paid out by check, the day sheet counts the drawer, and on a phone the client uses what is left on
 another invoice.
-Screenshots: test-artifacts/billing-share-refund-*.png, billing-account-credit-*.png."""
+Screenshots: test-artifacts/billing-share-refund-*.png, billing-account-credit-*.png,
+billing-day-sheet.png."""
 
 import pytest
 from playwright.sync_api import expect
 
-from portal.models.billing import Invoice, Refund
+from portal import clock
+from portal.models.billing import Invoice, Payment, Refund
 from portal.services import invoicing
 from tests import factories
 from tests.a11y import small_targets
@@ -120,11 +122,24 @@ def test_the_overpaid_share_kept_as_credit_pays_later_invoices(
     expect(page.get_by_text("$4.00 of account credit paid out.")).to_be_visible()
     expect(page.locator("#account-credit")).to_have_text("$6.00")
     expect(page.get_by_text("Paid out by check (Check 1182)")).to_be_visible()
+
+    # The day sheet: the $40.00 cash is the drawer's, the $4.00 check went out, the $30.00
+    # kept and the $20.00 used moved no money.
+    paid = Payment.get(Payment.invoice == estimate.id)
+    day = clock.local_date(paid.created_at, practice.tz).isoformat()
+    page.goto(f"{live_server}/provider/billing/day?day={day}")
+    expect(page.locator("#cash-net")).to_have_text("$40.00")
+    expect(page.locator("#net-taken")).to_have_text("$36.00")
+    expect(page.locator("#day-totals tbody tr")).to_have_count(2)
+    expect(page.locator("#not-money")).to_contain_text("Paid from account credit: 1, $20.00")
+    expect(page.locator("#day-entries tbody tr")).to_have_count(4)
+    assert small_targets(page) == []
+    screenshot(page, "billing-day-sheet")
     tablet.close()
 
     phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
     mobile = phone.new_page()
-    problems += _watch(mobile, name="phone")
+    phone_problems = _watch(mobile, name="phone")
     _login(mobile, live_server, portal_user.email, landing=r"/portal/")
     mobile.goto(f"{live_server}/portal/invoices")
     expect(mobile.locator("#account-credit")).to_contain_text("$6.00")
@@ -135,4 +150,4 @@ def test_the_overpaid_share_kept_as_credit_pays_later_invoices(
     screenshot(mobile, "billing-account-credit-phone")
     phone.close()
     assert Invoice.get_by_id(visits[1].id).balance_cents == 5400
-    assert problems == []
+    assert problems == [] and phone_problems == []

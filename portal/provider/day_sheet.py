@@ -1,0 +1,94 @@
+"""The day sheet (services/day_sheet): the money taken and given back on one day, by way of
+paying, to close the cash drawer and make the bank deposit; also as a CSV. The desk's and
+the owner's (a therapist gets 404). It names clients: each view is audited."""
+
+import csv
+import datetime as dt
+import io
+
+from flask import Response, request
+from flask_login import current_user
+
+from portal import audit, clock
+from portal.access import roles_required
+from portal.htmx import render
+from portal.models.people import DESK_ROLES
+from portal.provider import bp
+from portal.rules.reports import csv_text
+from portal.services import day_sheet as service
+
+BAD_DAY = "Enter a date like 2026-01-31."
+
+
+def _day():
+    """(day, error): the day asked for (`?day=`), today in the practice's zone by default."""
+    today = clock.today(current_user.practice.tz)
+    raw = request.args.get("day", "").strip()
+    if not raw:
+        return today, ""
+    try:
+        return dt.date.fromisoformat(raw), ""
+    except ValueError:
+        return today, BAD_DAY
+
+
+@bp.route("/billing/day")
+@roles_required(*DESK_ROLES)
+def day_sheet():
+    day, error = _day()
+    if error:
+        page = render(
+            "provider/billing/day_sheet.html", sheet=None, day=day, error=error,
+            raw=request.args.get("day", "")[:40], section="billing",
+        )  # fmt: skip
+        return page, 400
+    sheet = service.build(current_user.practice, day)
+    audit.record_view("day_sheet.view", detail=day.isoformat())
+    return render(
+        "provider/billing/day_sheet.html",
+        sheet=sheet,
+        day=day,
+        error="",
+        raw=day.isoformat(),
+        today=clock.today(current_user.practice.tz),
+        one_day=dt.timedelta(days=1),
+        section="billing",
+    )
+
+
+# Amounts as numbers (-20.00); text a spreadsheet would run as a formula quoted.
+CSV_HEADERS = ("time", "what", "client", "invoice", "way_of_paying", "reference", "amount", "by")
+
+
+@bp.route("/billing/day.csv")
+@roles_required(*DESK_ROLES)
+def day_sheet_csv():
+    day, error = _day()
+    if error:
+        return Response(error + "\n", status=400, mimetype="text/plain")
+    sheet = service.build(current_user.practice, day)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADERS)
+    for e in sheet.entries:
+        writer.writerow(
+            (
+                e.at.strftime("%Y-%m-%d %H:%M"),
+                e.kind_label,
+                csv_text(e.client_name),
+                e.invoice_number,
+                e.method_label,
+                csv_text(e.reference),
+                f"{e.cents / 100:.2f}",
+                csv_text(e.by),
+            )
+        )
+    audit.record("day_sheet.download", detail=day.isoformat())
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="day-sheet-{day.isoformat()}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,305 @@
+"""The day sheet: every movement of money at the practice on one of its days, to close the
+cash drawer and fill in the bank deposit.
+
+    sheet = build(practice, day)        # a local date of the practice
+    sheet.entries                       # payments, refunds and credit payouts, by time
+    sheet.totals                        # per way of paying: taken, given back, net
+    sheet.cash_net_cents                # what the cash drawer gained over the day
+    sheet.checks_in                     # the checks to deposit, with their numbers
+    sheet.not_money                     # package and account credit used, credit kept
+
+A payment counts on the day it was recorded, a refund on the day it was made (a card
+refund once Stripe has done it), a payout of account credit on the day it was handed over.
+Package credits and account credit paying a visit are no money taken that day: they are
+listed apart, as are refunds kept as account credit (no money left the practice).
+"""
+
+import dataclasses
+import datetime as dt
+
+from peewee import JOIN
+
+from portal import clock
+from portal.models import AccountCredit, Client, Invoice, User
+from portal.models.billing import (
+    CREDIT_PAYOUT,
+    PAY_ACCOUNT_CREDIT,
+    PAY_CARD,
+    PAY_CARD_ON_FILE,
+    PAY_CASH,
+    PAY_CHECK,
+    PAY_PACKAGE_CREDIT,
+    PAY_TERMINAL,
+    PAYMENT_METHOD_LABELS,
+    PAYMENT_SUCCEEDED,
+    Payment,
+    Refund,
+)
+from portal.models.people import ROLE_CLIENT
+
+MONEY_METHODS = (PAY_CASH, PAY_CHECK, PAY_TERMINAL, PAY_CARD, PAY_CARD_ON_FILE)
+ALWAYS_SHOWN = (PAY_CASH, PAY_CHECK)  # the drawer's rows, even on a day without them
+PAYMENT, REFUND, KEPT, PAYOUT = "payment", "refund", "kept", "payout"
+KIND_LABELS = {
+    PAYMENT: "Payment",
+    REFUND: "Refund",
+    KEPT: "Refund kept as account credit",
+    PAYOUT: "Account credit paid out",
+}
+ONLINE = "The client, online"
+NOBODY = "Not recorded"
+TIME_FORMAT = "%I:%M %p"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Entry:
+    at: dt.datetime  # aware, in the practice's zone
+    kind: str
+    client_id: int
+    client_name: str
+    invoice_id: int | None
+    invoice_number: str
+    method: str
+    reference: str
+    cents: int  # + money in, - money out (0 never)
+    by: str
+
+    @property
+    def time(self):
+        return self.at.strftime(TIME_FORMAT).lstrip("0")
+
+    @property
+    def kind_label(self):
+        return KIND_LABELS[self.kind]
+
+    @property
+    def method_label(self):
+        return PAYMENT_METHOD_LABELS.get(self.method, self.method)
+
+    @property
+    def is_money(self):
+        return self.kind in (PAYMENT, REFUND, PAYOUT) and self.method in MONEY_METHODS
+
+
+@dataclasses.dataclass(slots=True)
+class MethodTotal:
+    method: str
+    taken_count: int = 0
+    taken_cents: int = 0
+    out_count: int = 0
+    out_cents: int = 0  # given back or paid out, as a positive amount
+
+    @property
+    def label(self):
+        return PAYMENT_METHOD_LABELS[self.method]
+
+    @property
+    def net_cents(self):
+        return self.taken_cents - self.out_cents
+
+
+@dataclasses.dataclass(slots=True)
+class DaySheet:
+    day: dt.date
+    entries: list
+    totals: list  # MethodTotal, in MONEY_METHODS order
+    not_money: list  # (label, count, cents)
+
+    @property
+    def net_cents(self):
+        return sum(t.net_cents for t in self.totals)
+
+    @property
+    def taken_cents(self):
+        return sum(t.taken_cents for t in self.totals)
+
+    @property
+    def out_cents(self):
+        return sum(t.out_cents for t in self.totals)
+
+    @property
+    def title(self):
+        return f"{self.day:%A, %B} {self.day.day}, {self.day.year}"
+
+    @property
+    def cash_net_cents(self):
+        return next(t.net_cents for t in self.totals if t.method == PAY_CASH)
+
+    @property
+    def checks_in(self):
+        return [e for e in self.entries if e.method == PAY_CHECK and e.kind == PAYMENT]
+
+    @property
+    def checks_out(self):
+        return [e for e in self.entries if e.method == PAY_CHECK and e.cents < 0]
+
+
+def bounds(practice, day):
+    """The UTC instants (naive) the practice's local day `day` runs between."""
+    tz = practice.tz
+    lo = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
+    hi = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+    return (lo.astimezone(dt.UTC).replace(tzinfo=None), hi.astimezone(dt.UTC).replace(tzinfo=None))
+
+
+def build(practice, day):
+    lo, hi = bounds(practice, day)
+    tz = practice.tz
+    entries = sorted(
+        [*_payments(practice.id, lo, hi, tz), *_refunds(practice.id, lo, hi, tz)]
+        + list(_payouts(practice.id, lo, hi, tz)),
+        key=lambda e: (e.at, e.kind != PAYMENT),
+    )
+    return DaySheet(day, entries, _totals(entries), _not_money(entries))
+
+
+def _by(r, method):
+    """Who took it: the staff member; the client when they paid in the portal, or by card
+    with no one signed in (Stripe's webhook); else no one recorded (an import, a task)."""
+    if r["by_role"] == ROLE_CLIENT or (r["by_id"] is None and method == PAY_CARD):
+        return ONLINE
+    if r["by_id"] is None:
+        return NOBODY
+    return r["by_name"] or r["by_email"]
+
+
+def _name(r):
+    return f"{r['preferred_name'] or r['first_name']} {r['last_name']}".strip()
+
+
+_PEOPLE = (
+    Client.id.alias("client_id"),
+    Client.first_name,
+    Client.preferred_name,
+    Client.last_name,
+    User.id.alias("by_id"),
+    User.name.alias("by_name"),
+    User.email.alias("by_email"),
+    User.role.alias("by_role"),
+)
+
+
+def _payments(practice_id, lo, hi, tz):
+    q = (
+        Payment.select(
+            Payment.method,
+            Payment.amount_cents,
+            Payment.reference,
+            Payment.created_at,
+            Invoice.id.alias("invoice_id"),
+            Invoice.number,
+            *_PEOPLE,
+        )
+        .join(Client, on=(Payment.client == Client.id))
+        .join(Invoice, JOIN.LEFT_OUTER, on=(Payment.invoice == Invoice.id))
+        .join(User, JOIN.LEFT_OUTER, on=(Payment.created_by == User.id))
+        .where(
+            (Payment.practice == practice_id)
+            & (Payment.created_at >= lo)
+            & (Payment.created_at < hi)
+            & (Payment.status == PAYMENT_SUCCEEDED)
+        )
+        .dicts()
+    )
+    for r in q:
+        yield _entry(r, PAYMENT, r["method"], r["reference"], r["amount_cents"], tz)
+
+
+def _refunds(practice_id, lo, hi, tz):
+    q = (
+        Refund.select(
+            Refund.amount_cents,
+            Refund.to_credit,
+            Refund.created_at,
+            Payment.method,
+            Payment.reference,
+            Invoice.id.alias("invoice_id"),
+            Invoice.number,
+            *_PEOPLE,
+        )
+        .join(Payment, on=(Refund.payment == Payment.id))
+        .join(Client, on=(Refund.client == Client.id))
+        .join(Invoice, JOIN.LEFT_OUTER, on=(Payment.invoice == Invoice.id))
+        .join(User, JOIN.LEFT_OUTER, on=(Refund.created_by == User.id))
+        .where(
+            (Refund.practice == practice_id)
+            & (Refund.created_at >= lo)
+            & (Refund.created_at < hi)
+            & (Refund.status == PAYMENT_SUCCEEDED)
+        )
+        .dicts()
+    )
+    for r in q:
+        kind = KEPT if r["to_credit"] else REFUND
+        yield _entry(r, kind, r["method"], r["reference"], -r["amount_cents"], tz)
+
+
+def _payouts(practice_id, lo, hi, tz):
+    q = (
+        AccountCredit.select(
+            AccountCredit.delta,
+            AccountCredit.method,
+            AccountCredit.reference,
+            AccountCredit.created_at,
+            *_PEOPLE,
+        )
+        .join(Client, on=(AccountCredit.client == Client.id))
+        .join(User, JOIN.LEFT_OUTER, on=(AccountCredit.created_by == User.id))
+        .where(
+            (AccountCredit.practice == practice_id)
+            & (AccountCredit.created_at >= lo)
+            & (AccountCredit.created_at < hi)
+            & (AccountCredit.kind == CREDIT_PAYOUT)
+        )
+        .dicts()
+    )
+    for r in q:
+        r["invoice_id"], r["number"] = None, ""
+        yield _entry(r, PAYOUT, r["method"], r["reference"], r["delta"], tz)
+
+
+def _entry(r, kind, method, reference, cents, tz):
+    return Entry(
+        at=clock.to_local(r["created_at"], tz),
+        kind=kind,
+        client_id=r["client_id"],
+        client_name=_name(r),
+        invoice_id=r["invoice_id"],
+        invoice_number=r["number"] or "",
+        method=method,
+        reference=reference or "",
+        cents=cents,
+        by=_by(r, method),
+    )
+
+
+def _totals(entries):
+    totals = {m: MethodTotal(m) for m in MONEY_METHODS}
+    for e in entries:
+        if not e.is_money:
+            continue
+        t = totals[e.method]
+        if e.cents > 0:
+            t.taken_count += 1
+            t.taken_cents += e.cents
+        else:
+            t.out_count += 1
+            t.out_cents -= e.cents
+    return [t for m, t in totals.items() if m in ALWAYS_SHOWN or t.taken_count or t.out_count]
+
+
+def _not_money(entries):
+    """(label, count, cents) of what moved that day without money: invoices paid by package
+    or account credit (less what was given back to them), refunds kept as account credit
+    (the money the client's credit gained)."""
+    rows = []
+    for label, sign, match in (
+        ("Paid with package credits", 1, lambda e: e.method == PAY_PACKAGE_CREDIT),
+        ("Paid from account credit", 1, lambda e: e.method == PAY_ACCOUNT_CREDIT),
+        ("Refunds kept as account credit", -1, lambda e: e.kind == KEPT and e.method
+         not in (PAY_ACCOUNT_CREDIT, PAY_PACKAGE_CREDIT)),
+    ):  # fmt: skip
+        hits = [e for e in entries if match(e)]
+        if hits:
+            rows.append((label, len(hits), sign * sum(e.cents for e in hits)))
+    return rows
