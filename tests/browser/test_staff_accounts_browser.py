@@ -19,7 +19,7 @@ from portal import clock
 from portal.models import Appointment, AppointmentType, OutboxMessage
 from tests import factories
 from tests.a11y import small_targets
-from tests.browser.helpers import login, watch
+from tests.browser.helpers import login, tablet_page
 from tests.browser.test_client_phone_walk import OVERFLOW_JS
 
 pytestmark = pytest.mark.browser
@@ -56,9 +56,8 @@ def _world(app):
 def test_a_therapist_from_invitation_to_departure(app, live_server, browser, screenshot):
     owner, robin = _world(app)
     problems = []
-    desk = browser.new_context(viewport={"width": 1024, "height": 768})
-    page = desk.new_page()
-    problems += watch(page)
+    desk, page, seen = tablet_page(browser, touch=False, accept=False)
+    problems += seen
     login(page, live_server, owner.email)
 
     # The owner invites the therapist.
@@ -73,9 +72,8 @@ def test_a_therapist_from_invitation_to_departure(app, live_server, browser, scr
     link = re.search(r"http\S+", OutboxMessage.get(OutboxMessage.kind == "invite").body)[0]
 
     # The therapist, on a tablet of their own, chooses a password: once.
-    mine = browser.new_context(viewport={"width": 1024, "height": 768})
-    tab = mine.new_page()
-    problems += watch(tab)
+    mine, tab, seen = tablet_page(browser, touch=False, accept=False)
+    problems += seen
     tab.goto(link)
     tab.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     tab.get_by_label("Repeat the new password").fill(NEW_PASSWORD)
