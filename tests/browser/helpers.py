@@ -61,16 +61,17 @@ def watch(page, worst=500, name=""):
 TABLET = {"width": 1024, "height": 768}
 
 
-def tablet_page(browser, worst=500, name="", asked=None, touch=True):
+def tablet_page(browser, worst=500, name="", asked=None, touch=True, accept=True):
     """(context, page, problems): a new tablet-sized (1024x768, touch) context and page,
     watched (`watch`). Its confirm dialogs are accepted, their messages appended to
-    `asked` when a list is given."""
+    `asked` when a list is given; accept=False leaves them to Playwright, which dismisses
+    them (`asked` is then not used)."""
     context = browser.new_context(viewport=TABLET, has_touch=touch)
     page = context.new_page()
     problems = watch(page, worst, name)
-    if asked is None:
+    if accept and asked is None:
         page.on("dialog", lambda d: d.accept())
-    else:
+    elif accept:
         page.on("dialog", lambda d: (asked.append(d.message), d.accept()))
     return context, page, problems
 

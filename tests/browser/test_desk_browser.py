@@ -15,7 +15,7 @@ from portal import clock, demo
 from portal.models import Appointment, ChartNote, Invoice, OutboxMessage, Payment, Practice, Tip
 from portal.rules import slots as slot_rules
 from portal.services import packages
-from tests.browser.helpers import login
+from tests.browser.helpers import login, tablet_page
 from tests.browser.helpers import watch as _watch
 
 pytestmark = pytest.mark.browser
@@ -123,9 +123,7 @@ def test_the_day_at_the_desk_end_to_end(app, live_server, page, browser, screens
     screenshot(page, "desk-5-visit-closed")
 
     # The front desk finds the client by typing part of a phone number
-    context = browser.new_context(viewport={"width": 1024, "height": 768})
-    desk = context.new_page()
-    problems += _watch(desk)
+    context, desk, desk_problems = tablet_page(browser, touch=False, accept=False)
     _login(desk, live_server, "frontdesk@demo.example")
     desk.goto(live_server + "/provider/schedule/new")
     desk.get_by_label("Find by name, phone, e-mail or date of birth").fill("0199")
@@ -135,5 +133,5 @@ def test_the_day_at_the_desk_end_to_end(app, live_server, page, browser, screens
     choice.check()
     screenshot(desk, "desk-6-finder-by-phone")
     context.close()
-    assert problems == []
+    assert problems == [] and desk_problems == [], (problems, desk_problems)
     assert practice.id == appt.practice_id

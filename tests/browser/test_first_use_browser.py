@@ -14,7 +14,7 @@ from portal.models import Practice, ProviderHours
 from portal.services import scheduling as svc
 from tests import factories
 from tests.a11y import small_targets
-from tests.browser.helpers import login, watch
+from tests.browser.helpers import login, tablet_page, watch
 from tests.browser.test_client_phone_walk import OVERFLOW_JS
 from tests.scheduling.conftest import local_utc, now, sched  # noqa: F401 (fixtures)
 from tests.scheduling.test_booking_walk import DAY
@@ -104,9 +104,6 @@ def test_a_new_client_books_on_a_phone(app, live_server, browser, sched, screens
     assert not errors, errors
 
 
-TABLET = {"width": 1024, "height": 768}
-
-
 def test_an_owners_first_day_on_a_tablet(app, live_server, browser, screenshot):
     """A practice with only its owner, on a 1024x768 tablet: a provider, their working
     hours, a service with a price (a bad price first), a therapist invited, and the
@@ -115,9 +112,8 @@ def test_an_owners_first_day_on_a_tablet(app, live_server, browser, screenshot):
         practice = factories.practice(name="Fresh Start Massage")
         # a long address: the staff table must still keep to the screen
         owner = factories.user(practice, "owner", email="frances.owner@fresh-start-massage.example")
-    context = browser.new_context(viewport=TABLET)
-    page = context.new_page()
-    errors, problems = watch(page), []
+    context, page, errors = tablet_page(browser, touch=False, accept=False)
+    problems = []
     login(page, live_server, owner.email)
     page.goto(live_server + "/provider/schedule/settings")
     expect(page.locator("main")).to_contain_text("No providers yet", use_inner_text=True)

@@ -49,13 +49,12 @@ def test_phone_client_and_tablet_therapist_talk_live(
     photo_path = tmp_path / "shoulder.jpg"
     photo_path.write_bytes(h.photo(1600, 1200))
 
-    tablet_ctx = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
+    tablet_ctx, tablet, problems_t = tablet_page(browser, 400, "tablet", accept=False)
     phone_ctx = browser.new_context(
         viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
     )
-    tablet, phone = tablet_ctx.new_page(), phone_ctx.new_page()
+    phone = phone_ctx.new_page()
     problems = []
-    problems_t = watch(tablet, 400, "tablet")
     problems_p = watch(phone, 400, "phone")
     try:
         # The therapist keeps the inbox open on the tablet: nothing unread yet.
@@ -156,9 +155,9 @@ def test_long_words_a_file_too_large_and_the_handling_buttons(
     phone_ctx = browser.new_context(
         viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True
     )
-    tablet_ctx = browser.new_context(viewport={"width": 1024, "height": 768}, has_touch=True)
-    phone, tablet = phone_ctx.new_page(), tablet_ctx.new_page()
-    problems_p, problems_t = watch(phone, 400, "phone"), watch(tablet, 400, "tablet")
+    phone = phone_ctx.new_page()
+    problems_p = watch(phone, 400, "phone")
+    tablet_ctx, tablet, problems_t = tablet_page(browser, 400, "tablet", accept=False)
     posts = []
     phone.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
     try:

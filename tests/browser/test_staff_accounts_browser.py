@@ -19,7 +19,7 @@ from portal import clock
 from portal.models import Appointment, AppointmentType, OutboxMessage
 from tests import factories
 from tests.a11y import small_targets
-from tests.browser.helpers import login, watch
+from tests.browser.helpers import login, tablet_page
 from tests.browser.test_client_phone_walk import OVERFLOW_JS
 
 pytestmark = pytest.mark.browser
@@ -56,9 +56,7 @@ def _world(app):
 def test_a_therapist_from_invitation_to_departure(app, live_server, browser, screenshot):
     owner, robin = _world(app)
     problems = []
-    desk = browser.new_context(viewport={"width": 1024, "height": 768})
-    page = desk.new_page()
-    problems += watch(page)
+    desk, page, seen_desk = tablet_page(browser, touch=False, accept=False)
     login(page, live_server, owner.email)
 
     # The owner invites the therapist.
@@ -73,9 +71,7 @@ def test_a_therapist_from_invitation_to_departure(app, live_server, browser, scr
     link = re.search(r"http\S+", OutboxMessage.get(OutboxMessage.kind == "invite").body)[0]
 
     # The therapist, on a tablet of their own, chooses a password: once.
-    mine = browser.new_context(viewport={"width": 1024, "height": 768})
-    tab = mine.new_page()
-    problems += watch(tab)
+    mine, tab, seen_tab = tablet_page(browser, touch=False, accept=False)
     tab.goto(link)
     tab.get_by_label("New password", exact=True).fill(NEW_PASSWORD)
     tab.get_by_label("Repeat the new password").fill(NEW_PASSWORD)
@@ -162,4 +158,5 @@ def test_a_therapist_from_invitation_to_departure(app, live_server, browser, scr
     expect(page.get_by_role("row").filter(has_text="Turned on two-step login")).to_have_count(1)
     expect(page.get_by_role("row").filter(has_text="Moved two-step login")).to_have_count(1)
     _fits(page, "audit", screenshot, problems)
+    problems += seen_desk + seen_tab
     assert not problems, problems
