@@ -39,11 +39,13 @@ def _error(message):
     return message.type == "error" and not message.text.startswith("Failed to load resource")
 
 
-def watch(page, worst=500, name=""):
+def watch(page, worst=500, name="", into=None):
     """A list that collects the page's script errors, its console's errors (a CSP refusal
     ...) and every answer of status `worst` or above (5xx; 400 where no 4xx is expected
-    either). `name` starts each entry: two pages watched into one test tell theirs apart."""
-    problems = []
+    either). `name` starts each entry: two pages watched into one test tell theirs apart.
+    `into`: a list to collect into instead (`problems += watch(...)` would copy the new
+    list while it is empty, and miss everything after)."""
+    problems = [] if into is None else into
     said = f"{name} " if name else ""
     page.on("pageerror", lambda e: problems.append(f"{said}page error: {e}"))
     page.on("console", lambda m: problems.append(f"{said}console: {m.text}") if _error(m) else None)

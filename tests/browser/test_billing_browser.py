@@ -41,7 +41,7 @@ def _client_invoices_on_a_phone(browser, base, client_user, problems):
     the page (its context is the caller's to close)."""
     phone = browser.new_context(viewport={"width": 375, "height": 812}, is_mobile=True)
     page = phone.new_page()
-    problems += _watch(page)
+    _watch(page, into=problems)
     _login(page, base, client_user.email, landing=r"/portal/")
     page.goto(f"{base}/portal/invoices")
     expect(page.get_by_text("Nothing to pay. Thank you!")).to_be_visible()

@@ -3,8 +3,8 @@ overpaid insurance share. The invoice bills a copay, so the refund form offers t
 choices; the desk picks "The client's overpaid insurance share", the refund settles (nothing
 due), the refund row says which it was and the status says what went back. Then the same
 kept as the client's account credit instead: the next invoice is paid from it at the desk,
-part of the rest is paid out by check, the day sheet counts the drawer, and on a phone the client uses what is left on
-another invoice.
+part of the rest is paid out by check, the day sheet counts the drawer, and on a phone the
+client uses what is left on another invoice.
 Screenshots: test-artifacts/billing-share-refund-*.png, billing-account-credit-*.png,
 billing-day-sheet.png."""
 
