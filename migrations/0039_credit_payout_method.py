@@ -26,18 +26,24 @@ SQLITE_NO_UPDATE = f"""CREATE TRIGGER account_credit_no_update BEFORE UPDATE ON 
 
 # "Paid out by check (1042)": the method is the fourth word; the reference is what the
 # parentheses hold ("Paid out by " is 12 characters, then the method, a space and "(").
+# Compared with substr, not LIKE: psycopg reads a '%' in a statement as a placeholder.
 BACKFILL = """UPDATE account_credit SET
-        method = CASE WHEN note LIKE 'Paid out by check%' THEN 'check' ELSE 'cash' END,
+        method = CASE WHEN substr(note, 1, 17) = 'Paid out by check' THEN 'check'
+            ELSE 'cash' END,
         reference = CASE
-            WHEN note LIKE 'Paid out by cash (%)'
+            WHEN substr(note, length(note), 1) != ')' THEN ''
+            WHEN substr(note, 1, 18) = 'Paid out by cash ('
                 THEN substr(note, 19, length(note) - 19)
-            WHEN note LIKE 'Paid out by check (%)'
+            WHEN substr(note, 1, 19) = 'Paid out by check ('
                 THEN substr(note, 20, length(note) - 20)
             ELSE '' END
     WHERE kind = 'payout'"""
 
 
 def up(migrator, db):
+    # PostgreSQL alters no table with events of its deferred triggers still pending (the
+    # change triggers' of rows written in this transaction, then of the update below).
+    ddl.pg(db, "SET CONSTRAINTS ALL IMMEDIATE")
     ddl.run(
         db,
         "ALTER TABLE account_credit ADD COLUMN method VARCHAR(255) NOT NULL DEFAULT '' "
@@ -47,6 +53,7 @@ def up(migrator, db):
     if ddl.is_postgres(db):
         db.execute_sql("ALTER TABLE account_credit DISABLE TRIGGER account_credit_no_update")
         db.execute_sql(BACKFILL)
+        db.execute_sql("SET CONSTRAINTS ALL IMMEDIATE")
         db.execute_sql("ALTER TABLE account_credit ENABLE TRIGGER account_credit_no_update")
     else:
         db.execute_sql("DROP TRIGGER account_credit_no_update")
