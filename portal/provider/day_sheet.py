@@ -2,15 +2,14 @@
 paying, to close the cash drawer and make the bank deposit; also as a CSV. The desk's and
 the owner's (a therapist gets 404). It names clients: each view is audited."""
 
-import csv
 import datetime as dt
-import io
 
 from flask import Response, request
 from flask_login import current_user
 
 from portal import audit, clock
 from portal.access import roles_required
+from portal.downloads import csv_download
 from portal.htmx import render
 from portal.models.people import DESK_ROLES
 from portal.provider import bp
@@ -67,28 +66,18 @@ def day_sheet_csv():
     if error:
         return Response(error + "\n", status=400, mimetype="text/plain")
     sheet = service.build(current_user.practice, day)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_HEADERS)
-    for e in sheet.entries:
-        writer.writerow(
-            (
-                e.at.strftime("%Y-%m-%d %H:%M"),
-                e.kind_label,
-                csv_text(e.client_name),
-                e.invoice_number,
-                e.method_label,
-                csv_text(e.reference),
-                f"{e.cents / 100:.2f}",
-                csv_text(e.by),
-            )
+    rows = [
+        (
+            e.at.strftime("%Y-%m-%d %H:%M"),
+            e.kind_label,
+            csv_text(e.client_name),
+            e.invoice_number,
+            e.method_label,
+            csv_text(e.reference),
+            f"{e.cents / 100:.2f}",
+            csv_text(e.by),
         )
+        for e in sheet.entries
+    ]
     audit.record("day_sheet.download", detail=day.isoformat())
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="day-sheet-{day.isoformat()}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_download(f"day-sheet-{day.isoformat()}.csv", CSV_HEADERS, rows)

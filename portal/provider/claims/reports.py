@@ -2,15 +2,14 @@
 package liability, for a period of the practice's dates; each downloadable as CSV.
 Owner only (anyone else gets 404, audited)."""
 
-import csv
 import datetime as dt
-import io
 
-from flask import Response, abort, request
+from flask import abort, request
 from flask_login import current_user
 
 from portal import audit, clock
 from portal.access import roles_required
+from portal.downloads import csv_download
 from portal.htmx import render
 from portal.models.people import OWNER_ROLES
 from portal.provider import bp
@@ -60,16 +59,5 @@ def report_csv(name):
         abort(404)
     start, end, _ = _period()
     title, headers, rows = service.table(service.build(current_user.practice, start, end), name)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(headers)
-    writer.writerows(rows)
     audit.record("report.download", detail=f"{name} {start}..{end}")
-    return Response(
-        out.getvalue(),
-        mimetype="text/csv",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}-{start}-{end}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return csv_download(f"{name}-{start}-{end}.csv", headers, rows)
