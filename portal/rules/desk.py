@@ -56,8 +56,10 @@ def check_tip(tip_cents, visit_cents):
 
 
 def tip_suggestions(visit_cents, percents=(15, 18, 20)):
-    """[(percent, cents)] rounded to whole dollars, for one-tap tips."""
-    return [(p, round(visit_cents * p / 100 / 100) * 100) for p in percents if visit_cents > 0]
+    """[(percent, cents)] rounded to whole dollars, half a dollar up (15% of $110 is $16.50:
+    $17, as 15% of $130, $19.50, is $20; Python's round() takes halves to the even dollar),
+    for one-tap tips."""
+    return [(p, (visit_cents * p + 5000) // 10000 * 100) for p in percents if visit_cents > 0]
 
 
 def needs_confirmation(amount_cents, threshold_cents):
