@@ -6,8 +6,9 @@ written by method, so the method becomes a column of its own:
 
 - account_credit.method: 'cash' or 'check' for a payout, '' for every other kind.
 - account_credit.reference: the check's number (or the cash slip's), '' when none.
-- The index on (practice_id) becomes one on (practice_id, created_at): the day sheet reads
-  one practice's payouts of one day.
+- The index on (practice_id) of account_credit and of credit_ledger becomes one on
+  (practice_id, created_at): the day sheet reads one practice's payouts and package
+  credits used of one day.
 
 The payouts made since 0038 are filled in from their notes (the text 0038's service wrote:
 "Paid out by cash" or "Paid out by check", then " (reference)" when one was typed). The
@@ -59,14 +60,16 @@ def up(migrator, db):
         db.execute_sql("DROP TRIGGER account_credit_no_update")
         db.execute_sql(BACKFILL)
         db.execute_sql(SQLITE_NO_UPDATE)
-    ddl.run(db, "CREATE INDEX account_credit_practice_day ON account_credit (practice_id, created_at)")
-    ddl.run(db, "DROP INDEX account_credit_practice")
+    for table in ("account_credit", "credit_ledger"):
+        ddl.run(db, f"CREATE INDEX {table}_practice_day ON {table} (practice_id, created_at)")
+        ddl.run(db, f"DROP INDEX {table}_practice")
 
 
 def down(migrator, db):
     # PostgreSQL alters no table with events of its deferred triggers still pending.
     ddl.pg(db, "SET CONSTRAINTS ALL IMMEDIATE")
-    ddl.run(db, "CREATE INDEX account_credit_practice ON account_credit (practice_id)")
-    ddl.run(db, "DROP INDEX account_credit_practice_day")
+    for table in ("account_credit", "credit_ledger"):
+        ddl.run(db, f"CREATE INDEX {table}_practice ON {table} (practice_id)")
+        ddl.run(db, f"DROP INDEX {table}_practice_day")
     ddl.run(db, "ALTER TABLE account_credit DROP COLUMN reference")
     ddl.run(db, "ALTER TABLE account_credit DROP COLUMN method")

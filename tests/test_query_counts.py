@@ -62,7 +62,7 @@ PAGES = {
     "invoice": ("owner", "GET", "/provider/billing/invoices/{inv}", 6),
     "billing_overview": ("owner", "GET", "/provider/billing/", 5),
     "client_billing": ("owner", "GET", "/provider/billing/clients/{c}", 8),
-    "day_sheet": ("frontdesk", "GET", "/provider/billing/day?day=2026-06-01", 5),
+    "day_sheet": ("frontdesk", "GET", "/provider/billing/day?day=2026-06-01", 7),
     "day_view": ("therapist", "GET", "/provider/schedule/?date=2026-06-01", 6),
     "day_view_all": ("owner", "GET", "/provider/schedule/?date=2026-06-01&provider=all", 6),
     "week_view": ("therapist", "GET", "/provider/schedule/?date=2026-06-01&view=week", 5),

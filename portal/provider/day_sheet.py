@@ -55,8 +55,12 @@ def day_sheet():
     )
 
 
-# Amounts as numbers (-20.00); text a spreadsheet would run as a formula quoted.
-CSV_HEADERS = ("time", "what", "client", "invoice", "way_of_paying", "reference", "amount", "by")
+# Amounts as numbers (-20.00); text a spreadsheet would run as a formula quoted; moves_money
+# "no" for what the page greys (package and account credit, refunds kept as credit).
+CSV_HEADERS = (
+    "time", "what", "client", "invoice", "way_of_paying", "reference", "amount", "moves_money",
+    "by",
+)  # fmt: skip
 
 
 @bp.route("/billing/day.csv")
@@ -69,12 +73,13 @@ def day_sheet_csv():
     rows = [
         (
             e.at.strftime("%Y-%m-%d %H:%M"),
-            e.kind_label,
+            csv_text(e.kind_label),
             csv_text(e.client_name),
             e.invoice_number,
             e.method_label,
             csv_text(e.reference),
             f"{e.cents / 100:.2f}",
+            "yes" if e.is_money else "no",
             csv_text(e.by),
         )
         for e in sheet.entries

@@ -2,16 +2,20 @@
 cash drawer and fill in the bank deposit.
 
     sheet = build(practice, day)        # a local date of the practice
-    sheet.entries                       # payments, refunds and credit payouts, by time
+    sheet.entries                       # payments, tips, refunds, credit payouts, by time
     sheet.totals                        # per way of paying: taken, given back, net
     sheet.cash_net_cents                # what the cash drawer gained over the day
+    sheet.tips_cents                    # of the money taken, the tips (the providers' pay)
     sheet.checks_in                     # the checks to deposit, with their numbers
     sheet.not_money                     # package and account credit used, credit kept
 
-A payment counts on the day it was recorded, a refund on the day it was made (a card
-refund once Stripe has done it), a payout of account credit on the day it was handed over.
-Package credits and account credit paying a visit are no money taken that day: they are
-listed apart, as are refunds kept as account credit (no money left the practice).
+A payment or a tip counts on the day it was recorded, a refund on the day it was made (a
+card refund once Stripe has done it), a payout of account credit on the day it was handed
+over. Tips are money in the drawer like any other (they are not on an invoice: they are
+the provider's pay). Package credits and account credit are no money taken that day: they
+are listed apart (a package credit used as the package's ledger says, whether it paid an
+invoice at check-out or was taken at booking), as are refunds kept as account credit (no
+money left the practice).
 """
 
 import dataclasses
@@ -20,9 +24,11 @@ import datetime as dt
 from peewee import JOIN
 
 from portal import clock
-from portal.models import AccountCredit, Client, Invoice, User
+from portal.models import AccountCredit, Client, Invoice, Provider, Tip, User
 from portal.models.billing import (
     CREDIT_PAYOUT,
+    LEDGER_REDEEM,
+    LEDGER_RETURN,
     PAY_ACCOUNT_CREDIT,
     PAY_CARD,
     PAY_CARD_ON_FILE,
@@ -32,6 +38,8 @@ from portal.models.billing import (
     PAY_TERMINAL,
     PAYMENT_METHOD_LABELS,
     PAYMENT_SUCCEEDED,
+    CreditLedger,
+    PackagePurchase,
     Payment,
     Refund,
 )
@@ -39,12 +47,15 @@ from portal.models.people import ROLE_CLIENT
 
 MONEY_METHODS = (PAY_CASH, PAY_CHECK, PAY_TERMINAL, PAY_CARD, PAY_CARD_ON_FILE)
 ALWAYS_SHOWN = (PAY_CASH, PAY_CHECK)  # the drawer's rows, even on a day without them
-PAYMENT, REFUND, KEPT, PAYOUT = "payment", "refund", "kept", "payout"
+PAYMENT, TIP, REFUND, KEPT, PAYOUT = "payment", "tip", "refund", "kept", "payout"
+PACKAGE = "package"  # a package credit used (or given back: cents below zero)
 KIND_LABELS = {
     PAYMENT: "Payment",
+    TIP: "Tip",
     REFUND: "Refund",
     KEPT: "Refund kept as account credit",
     PAYOUT: "Account credit paid out",
+    PACKAGE: "Package credit used",
 }
 ONLINE = "The client, online"
 NOBODY = "Not recorded"
@@ -61,8 +72,9 @@ class Entry:
     invoice_number: str
     method: str
     reference: str
-    cents: int  # + money in, - money out (0 never)
+    cents: int  # + money in, - money out (a package credit: its per-visit value)
     by: str
+    detail: str = ""  # a tip's provider, a package's name
 
     @property
     def time(self):
@@ -70,6 +82,10 @@ class Entry:
 
     @property
     def kind_label(self):
+        if self.kind == PACKAGE and self.cents < 0:
+            return f"Package credit given back ({self.detail})"
+        if self.detail:
+            return f"{KIND_LABELS[self.kind]} ({self.detail})"
         return KIND_LABELS[self.kind]
 
     @property
@@ -78,7 +94,7 @@ class Entry:
 
     @property
     def is_money(self):
-        return self.kind in (PAYMENT, REFUND, PAYOUT) and self.method in MONEY_METHODS
+        return self.kind in (PAYMENT, TIP, REFUND, PAYOUT) and self.method in MONEY_METHODS
 
 
 @dataclasses.dataclass(slots=True)
@@ -118,6 +134,10 @@ class DaySheet:
         return sum(t.out_cents for t in self.totals)
 
     @property
+    def tips_cents(self):
+        return sum(e.cents for e in self.entries if e.kind == TIP)
+
+    @property
     def title(self):
         return f"{self.day:%A, %B} {self.day.day}, {self.day.year}"
 
@@ -145,11 +165,9 @@ def bounds(practice, day):
 def build(practice, day):
     lo, hi = bounds(practice, day)
     tz = practice.tz
-    entries = sorted(
-        [*_payments(practice.id, lo, hi, tz), *_refunds(practice.id, lo, hi, tz)]
-        + list(_payouts(practice.id, lo, hi, tz)),
-        key=lambda e: (e.at, e.kind != PAYMENT),
-    )
+    reads = (_payments, _tips, _refunds, _payouts, _package_credits)
+    entries = [e for read in reads for e in read(practice.id, lo, hi, tz)]
+    entries.sort(key=lambda e: e.at)  # stable: at one second, in the order read
     return DaySheet(day, entries, _totals(entries), _not_money(entries))
 
 
@@ -198,6 +216,7 @@ def _payments(practice_id, lo, hi, tz):
             & (Payment.created_at >= lo)
             & (Payment.created_at < hi)
             & (Payment.status == PAYMENT_SUCCEEDED)
+            & (Payment.method != PAY_PACKAGE_CREDIT)  # the package's ledger tells those
         )
         .dicts()
     )
@@ -226,6 +245,7 @@ def _refunds(practice_id, lo, hi, tz):
             & (Refund.created_at >= lo)
             & (Refund.created_at < hi)
             & (Refund.status == PAYMENT_SUCCEEDED)
+            & (Payment.method != PAY_PACKAGE_CREDIT)
         )
         .dicts()
     )
@@ -258,7 +278,58 @@ def _payouts(practice_id, lo, hi, tz):
         yield _entry(r, PAYOUT, r["method"], r["reference"], r["delta"], tz)
 
 
-def _entry(r, kind, method, reference, cents, tz):
+def _tips(practice_id, lo, hi, tz):
+    q = (
+        Tip.select(
+            Tip.method,
+            Tip.amount_cents,
+            Tip.reference,
+            Tip.created_at,
+            Provider.first_name.alias("provider_first"),
+            Provider.last_name.alias("provider_last"),
+            *_PEOPLE,
+        )
+        .join(Client, on=(Tip.client == Client.id))
+        .join(Provider, on=(Tip.provider == Provider.id))
+        .join(User, JOIN.LEFT_OUTER, on=(Tip.created_by == User.id))
+        .where((Tip.practice == practice_id) & (Tip.created_at >= lo) & (Tip.created_at < hi))
+        .dicts()
+    )
+    for r in q:
+        r["invoice_id"], r["number"] = None, ""
+        who = f"for {r['provider_first']} {r['provider_last']}".strip()
+        yield _entry(r, TIP, r["method"], r["reference"], r["amount_cents"], tz, detail=who)
+
+
+def _package_credits(practice_id, lo, hi, tz):
+    """Credits used (redeem: -1) and given back (cancel_return: +1), at their per-visit
+    value: whether they paid an invoice at check-out or were taken at booking."""
+    q = (
+        CreditLedger.select(
+            CreditLedger.delta,
+            CreditLedger.unit_price_cents,
+            CreditLedger.created_at,
+            PackagePurchase.name.alias("package"),
+            *_PEOPLE,
+        )
+        .join(Client, on=(CreditLedger.client == Client.id))
+        .join(PackagePurchase, on=(CreditLedger.purchase == PackagePurchase.id))
+        .join(User, JOIN.LEFT_OUTER, on=(CreditLedger.created_by == User.id))
+        .where(
+            (CreditLedger.practice == practice_id)
+            & (CreditLedger.created_at >= lo)
+            & (CreditLedger.created_at < hi)
+            & CreditLedger.kind.in_([LEDGER_REDEEM, LEDGER_RETURN])
+        )
+        .dicts()
+    )
+    for r in q:
+        r["invoice_id"], r["number"] = None, ""
+        cents = -r["delta"] * r["unit_price_cents"]
+        yield _entry(r, PACKAGE, PAY_PACKAGE_CREDIT, "", cents, tz, detail=r["package"])
+
+
+def _entry(r, kind, method, reference, cents, tz, detail=""):
     return Entry(
         at=clock.to_local(r["created_at"], tz),
         kind=kind,
@@ -270,6 +341,7 @@ def _entry(r, kind, method, reference, cents, tz):
         reference=reference or "",
         cents=cents,
         by=_by(r, method),
+        detail=detail,
     )
 
 
@@ -289,17 +361,18 @@ def _totals(entries):
 
 
 def _not_money(entries):
-    """(label, count, cents) of what moved that day without money: invoices paid by package
-    or account credit (less what was given back to them), refunds kept as account credit
-    (the money the client's credit gained)."""
+    """(label, count, cents) of what moved that day without money, each net of what was
+    given back: package credits used (at their per-visit value), invoices paid from account
+    credit, refunds kept as account credit (what the clients' credit gained)."""
     rows = []
     for label, sign, match in (
-        ("Paid with package credits", 1, lambda e: e.method == PAY_PACKAGE_CREDIT),
+        ("Package credits used", 1, lambda e: e.kind == PACKAGE),
         ("Paid from account credit", 1, lambda e: e.method == PAY_ACCOUNT_CREDIT),
-        ("Refunds kept as account credit", -1, lambda e: e.kind == KEPT and e.method
-         not in (PAY_ACCOUNT_CREDIT, PAY_PACKAGE_CREDIT)),
+        ("Refunds kept as account credit", -1,
+         lambda e: e.kind == KEPT and e.method != PAY_ACCOUNT_CREDIT),
     ):  # fmt: skip
-        hits = [e for e in entries if match(e)]
+        hits = [sign * e.cents for e in entries if match(e)]
         if hits:
-            rows.append((label, len(hits), sign * sum(e.cents for e in hits)))
+            count = sum(1 if c > 0 else -1 for c in hits)
+            rows.append((label, count, sum(hits)))
     return rows
