@@ -127,7 +127,7 @@ def checkout_take(appointment_id):
     # "package_credit:<purchase id>"
     method, _, chosen_id = form.get("pay", "").partition(":")
     tip_method = form.get("tip_method") or method
-    values = {k: form.get(k, "") for k in ("pay", "tip", "tip_method")}
+    values = {k: form.get(k, "") for k in ("pay", "tip", "tip_method", "reference")}
     values["tip_choice"] = form.get("tip_choice", "0")
     try:
         tip = _tip_cents(form)
@@ -156,7 +156,7 @@ def checkout_take(appointment_id):
             method,
             card=card,
             purchase=purchase,
-            reference=form.get("reference", ""),
+            reference=form.get("reference", "").strip()[:100],
             user=current_user,
         )
         if tip:

@@ -107,6 +107,27 @@ def test_over_the_threshold_the_payment_is_confirmed_first(app, client, world, v
     assert Tip.get().amount_cents == 1000
 
 
+def test_a_check_keeps_its_number_through_the_confirmation_to_the_day_sheet(
+    app, client, world, visit
+):
+    """The check's number is typed at check-out (it was asked for nowhere there, so the
+    day sheet's deposit list read "No check number"); a confirmation step keeps it."""
+    appt, _, _ = visit
+    BillingSettings.create(practice=world.a.practice, confirm_over_cents=5000)
+    inv = Invoice.get(Invoice.appointment == appt.id)
+    login(client, world.a.frontdesk)
+    page = client.get(f"/provider/billing/checkout/{appt.id}").get_data(as_text=True)
+    assert f'<label for="reference-{inv.id}">Check number or terminal slip (optional)' in page
+    data = {"invoice_id": inv.id, "pay": "check", "reference": " 1042 "}
+    r = client.post(f"/provider/billing/checkout/{appt.id}/take", data=data)
+    assert r.status_code == 200 and 'name="reference" value=" 1042 "' in r.get_data(as_text=True)
+    r = client.post(f"/provider/billing/checkout/{appt.id}/take", data={**data, "confirm": "yes"})
+    assert r.status_code == 303
+    assert Payment.get(Payment.invoice == inv.id).reference == "1042"
+    day = client.get("/provider/billing/day").get_data(as_text=True)
+    assert "1042: $100.00 from" in day
+
+
 def test_paying_with_the_credit_is_one_choice_among_the_others(app, client, world, visit):
     appt, purchase, _ = visit
     inv = Invoice.get(Invoice.appointment == appt.id)
