@@ -114,11 +114,17 @@ SKIP_PARTS = ("/logout", "/pdf", "/documents/", "/cards/", "/export", ".ics", "/
 DOWNLOAD_ENDS = (".csv", ".x12", "/file")  # reports as CSV, 837P and 835 files
 
 
+def _download(path):
+    """A path that answers a file (Chromium's goto fails on a download) or logs out."""
+    return any(part in path for part in SKIP_PARTS) or path.endswith(DOWNLOAD_ENDS)
+
+
 def crawl(page, base, start, limit=150, per_route=2, route_of=None, also=()):
     """[url] of same-site GET pages reachable from `start` (and the paths in `also`),
     breadth first, at most `per_route` per route (route_of(path) -> a key, e.g. the URL
     rule)."""
     seen, pages, per = set(), [], {}
+    also = [p for p in also if not _download(p)]
     queue = [urljoin(base, start)] + [urljoin(base, p) for p in also]
     prefix = urlparse(urljoin(base, start)).path.split("/")[1]
     while queue and len(pages) < limit:
@@ -144,7 +150,7 @@ def crawl(page, base, start, limit=150, per_route=2, route_of=None, also=()):
             p = urlparse(href)
             if p.netloc != urlparse(base).netloc or not p.path.startswith(f"/{prefix}"):
                 continue
-            if any(part in p.path for part in SKIP_PARTS) or p.path.endswith(DOWNLOAD_ENDS):
+            if _download(p.path):
                 continue
             if href in seen:
                 continue
