@@ -276,8 +276,10 @@ def test_the_demo_invoices_and_packages_follow_their_visits(ctx, local):
             .where(Invoice.reason.in_(["visit", "manual", "package"]))
             .order_by(Invoice.id)
         )
-        assert len(invoices) == 3
-        assert [i.issued_at for i in invoices] == sorted(i.issued_at for i in invoices)
+        owner = User.get(User.email == "owner@demo.example")
+        billing = [i for i in invoices if i.created_by_id == owner.id]  # the billing loader's
+        assert len(billing) == 3
+        assert [i.issued_at for i in billing] == sorted(i.issued_at for i in billing)
         for inv in invoices:
             assert inv.issued_at <= now
             assert _audit_at("invoice.issue", inv.id) == [inv.issued_at]
@@ -290,7 +292,24 @@ def test_the_demo_invoices_and_packages_follow_their_visits(ctx, local):
                 assert inv.issued_at <= p.received_at <= now, (inv.number, p.received_at)
                 assert p.created_at == p.received_at
                 assert _audit_at("payment.record", p.id) == [p.received_at]
-        assert any(i.status == "open" for i in invoices)  # the client portal's open invoice
+        assert any(i.status == "open" for i in billing)  # the client portal's open invoice
+        # The desk's takings: every completed self-pay visit was invoiced at its check-out
+        # (or paid by a package credit), and paid then on the days before today.
+        desk = User.get(User.email == "frontdesk@demo.example")
+        taken = {i.appointment_id: i for i in invoices if i.created_by_id == desk.id}
+        assert taken
+        for visit in (
+            Appointment.select()
+            .join(AppointmentType)
+            .where(
+                (Appointment.status == "completed") & (AppointmentType.bill_insurance == False)  # noqa: E712
+            )
+        ):
+            inv = Invoice.get_or_none(Invoice.appointment == visit.id)
+            assert inv is not None or packages.redeemed_entry(visit.id) is not None, visit.id
+            if visit.id in taken:
+                paid = taken[visit.id].status == "paid"
+                assert paid == (_day(visit.starts_at) < today), (visit.id, inv.status)
         (purchase,) = PackagePurchase.select()
         definition = PackageDefinition.get_by_id(purchase.definition_id)
         sale = Invoice.get_by_id(purchase.invoice_id)

@@ -18,6 +18,7 @@ AREAS = [
     "desk",
     "claims",
     "claims_money",
+    "takings",
 ]
 
 DEMO_PASSWORDS = {

@@ -84,6 +84,8 @@ class Entry:
     def kind_label(self):
         if self.kind == PACKAGE and self.cents < 0:
             return f"Package credit given back ({self.detail})"
+        if self.kind == TIP:
+            return f"Tip for {self.detail}"
         if self.detail:
             return f"{KIND_LABELS[self.kind]} ({self.detail})"
         return KIND_LABELS[self.kind]
@@ -297,7 +299,7 @@ def _tips(practice_id, lo, hi, tz):
     )
     for r in q:
         r["invoice_id"], r["number"] = None, ""
-        who = f"for {r['provider_first']} {r['provider_last']}".strip()
+        who = f"{r['provider_first']} {r['provider_last']}".strip()
         yield _entry(r, TIP, r["method"], r["reference"], r["amount_cents"], tz, detail=who)
 
 

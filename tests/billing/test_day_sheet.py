@@ -110,7 +110,7 @@ def test_the_sheet_counts_the_drawer_the_deposit_and_what_moved_no_money(app, bu
         ("4:00 PM", "package", "package_credit", 8500),
     ]
     tip = next(e for e in sheet.entries if e.kind == "tip")
-    assert tip.kind_label == f"Tip (for {a.provider.first_name} {a.provider.last_name})"
+    assert tip.kind_label == f"Tip for {a.provider.first_name} {a.provider.last_name}"
     assert {e.by for e in sheet.entries} == {a.frontdesk.name, day_sheet.ONLINE}
     # The payment at 11:30 PM the evening before is that day's, in the practice's zone.
     before = day_sheet.build(a.practice, DAY - dt.timedelta(days=1))

@@ -15,6 +15,7 @@ from portal import clock, demo
 from portal.models import Appointment, ChartNote, Invoice, OutboxMessage, Payment, Practice, Tip
 from portal.rules import slots as slot_rules
 from portal.services import packages
+from tests.a11y import small_targets
 from tests.browser.helpers import login, tablet_page
 from tests.browser.helpers import watch as _watch
 
@@ -103,7 +104,8 @@ def test_the_day_at_the_desk_end_to_end(app, live_server, page, browser, screens
     assert inv.status == "paid" and Payment.get(Payment.invoice == inv.id).method == (
         "external_terminal"
     )
-    assert Tip.get().amount_cents == 1400 and packages.balance(credit.id) == credits_before
+    tip = Tip.get(Tip.appointment == appt.id)  # (the demo's earlier days have tips of theirs)
+    assert tip.amount_cents == 1400 and packages.balance(credit.id) == credits_before
 
     # ... books the next visit, e-mails the receipt
     page.get_by_role("button", name=re.compile("Book (the next|another) visit")).click()
@@ -132,6 +134,16 @@ def test_the_day_at_the_desk_end_to_end(app, live_server, page, browser, screens
     expect(desk.locator("#client_id-choices")).to_contain_text("04/12/1986", use_inner_text=True)
     choice.check()
     screenshot(desk, "desk-6-finder-by-phone")
+
+    # ... and reads the day sheet: the visit's terminal payment and its tip are on it
+    # (the clock is held still here, so the demo's earlier takings read as today's too)
+    desk.get_by_role("link", name="Billing").click()
+    desk.get_by_role("link", name="Day sheet").click()
+    entries = desk.locator("#day-entries tbody tr")
+    expect(entries.filter(has_text="Tip for Maya Lindqvist").last).to_contain_text("$14.00")
+    expect(entries.filter(has_text=inv.number)).to_contain_text("Card terminal")
+    assert small_targets(desk) == []
+    screenshot(desk, "desk-7-day-sheet")
     context.close()
     assert problems == [] and desk_problems == [], (problems, desk_problems)
     assert practice.id == appt.practice_id
