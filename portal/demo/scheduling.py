@@ -29,7 +29,7 @@ TYPES = [
         11000,
         "#b5651d",
         15,
-        [("97124", 45), ("97140", 15)],
+        [("97124", 60)],  # Regence, the demo's insurer, takes 97124 and 97140 not on one date
         True,
     ),
 ]

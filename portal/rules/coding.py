@@ -137,7 +137,8 @@ def check_code_pair(lines: Iterable[CodedLine], allow_pair: bool) -> list[Proble
                     "code_pair_refused",
                     f"97124 (massage) and 97140 (manual therapy) are both billed on {day}, and "
                     "this payer does not take them on one date: bill the time under one code. "
-                    "If the payer allows both with modifier 59 or XS, change that in its settings.",
+                    "If the payer allows both with modifier 59 or XS, say so in its settings "
+                    "(Clients → Payers).",
                     "claim",
                     MANUAL_THERAPY,
                 )
