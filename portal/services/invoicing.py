@@ -46,6 +46,7 @@ from portal.models.billing import (
 from portal.models.people import Client
 from portal.models.practice import Practice
 from portal.rules import billing as rules
+from portal.rules.money import format_cents
 from portal.services import documents, events, receipts
 from portal.services.reads import scoped_rows
 
@@ -282,7 +283,9 @@ def issue_receipt(payment, user=None):
             payment.practice_id,
             payment.client_id,
             DOC_RECEIPT,
-            f"Receipt for {inv.number}",
+            # two payments on one invoice are two receipts: their titles tell them apart
+            f"Receipt for {inv.number} ({format_cents(payment.amount_cents)}, "
+            f"{payment.method_label.lower()})",
             f"receipt-{inv.number}-{payment.id}.pdf",
             data,
             user=user,

@@ -419,3 +419,28 @@ def test_the_invoice_list_pages_on_without_skipping_one(client, world, app):
     numbers = [n for page in seen for n in dict.fromkeys(page)]
     assert [len(dict.fromkeys(page)) for page in seen] == [PAGE, PAGE, 1]
     assert numbers == [f"INV-{n:06d}" for n in range(2 * PAGE + 1, 0, -1)]
+
+
+def test_two_payments_on_one_invoice_are_two_receipts_told_apart(app, client, world):
+    """Paid in two parts (a check, then account credit or cash), the client's Invoices page
+    and documents showed "Receipt · Receipt" and two "Receipt for INV-..." alike."""
+    a = world.a
+    with app.test_request_context():
+        inv = invoicing.create_invoice(
+            practice_id=a.practice.id,
+            client_id=a.c1.id,
+            lines=[{"kind": "visit", "description": "60-minute massage", "unit_cents": 4000}],
+        )
+        invoicing.record_payment(inv, method="check", amount_cents=2500, reference="1042")
+        invoicing.record_payment(inv, method="cash", amount_cents=1500)
+    titles = [d.title for d in StoredDocument.select().where(StoredDocument.kind == "receipt")]
+    assert titles == [
+        f"Receipt for {inv.number} ($25.00, check)",
+        f"Receipt for {inv.number} ($15.00, cash)",
+    ]
+    login(client, a.cu1)
+    page = client.get("/portal/invoices").get_data(as_text=True)
+    assert "Receipt <small>$25.00, check</small>" in page
+    assert "Receipt <small>$15.00, cash</small>" in page
+    docs = client.get("/portal/documents").get_data(as_text=True)
+    assert all(t in docs for t in titles)
