@@ -73,8 +73,8 @@ def test_check_in_warns_about_an_insurance_visit_without_a_policy(app, client, w
     body = client.get(f"/provider/appointments/{appt.id}/check-in").get_data(as_text=True)
     # all clear: the desk is told what is on file (the payer, the verification, the copay)
     assert (
-        f"Nothing to check: {policy.payer.name}, benefits verified Jan 1, "
-        f"{dt.date.today().year} (copay $40.00)." in body
+        f"Ready to bill {policy.payer.name}: benefits verified Jan 1, "
+        f"{dt.date.today().year} (copay $40.00), nothing to fix before the visit." in body
     )
     assert "#insurance" not in body
 

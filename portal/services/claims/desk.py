@@ -82,7 +82,10 @@ def checkin_all_clear(appointment, on_date):
         terms = f" (copay {format_cents(v.copay_cents)})"
     elif v.coinsurance_percent:
         terms = f" (coinsurance {v.coinsurance_percent:g}%)"
-    return f"Nothing to check: {policy.payer.name}, benefits verified {_day(v.verified_on)}{terms}."
+    return (
+        f"Ready to bill {policy.payer.name}: benefits verified {_day(v.verified_on)}{terms}, "
+        "nothing to fix before the visit."
+    )
 
 
 # --- check-out --------------------------------------------------------------------------------
