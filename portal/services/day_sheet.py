@@ -168,7 +168,7 @@ def build(practice, day):
     lo, hi = bounds(practice, day)
     tz = practice.tz
     reads = (_payments, _tips, _refunds, _payouts, _package_credits)
-    entries = [e for read in reads for e in read(practice.id, lo, hi, tz)]
+    entries = [e for read in reads for e in read((practice.id, lo, hi), tz)]
     entries.sort(key=lambda e: e.at)  # stable: at one second, in the order read
     return DaySheet(day, entries, _totals(entries), _not_money(entries))
 
@@ -199,134 +199,88 @@ _PEOPLE = (
 )
 
 
-def _payments(practice_id, lo, hi, tz):
-    q = (
-        Payment.select(
-            Payment.method,
-            Payment.amount_cents,
-            Payment.reference,
-            Payment.created_at,
-            Invoice.id.alias("invoice_id"),
-            Invoice.number,
-            *_PEOPLE,
-        )
-        .join(Client, on=(Payment.client == Client.id))
-        .join(Invoice, JOIN.LEFT_OUTER, on=(Payment.invoice == Invoice.id))
-        .join(User, JOIN.LEFT_OUTER, on=(Payment.created_by == User.id))
-        .where(
-            (Payment.practice == practice_id)
-            & (Payment.created_at >= lo)
-            & (Payment.created_at < hi)
-            & (Payment.status == PAYMENT_SUCCEEDED)
-            & (Payment.method != PAY_PACKAGE_CREDIT)  # the package's ledger tells those
-        )
-        .dicts()
+def _of_day(model, day, fields, where=None, joins=()):
+    """Rows (dicts) of `model` recorded in `day` (practice id, UTC bounds), with its client
+    and who recorded it (User, when any) joined: `fields` beside them, `joins` as (model,
+    on, join type) between, `where` added to the practice and the day."""
+    practice_id, lo, hi = day
+    q = model.select(model.created_at, *fields, *_PEOPLE).join(
+        Client, on=(model.client == Client.id)
     )
-    for r in q:
+    for other, on, kind in joins:
+        q = q.join(other, kind, on=on)
+    q = q.join(User, JOIN.LEFT_OUTER, on=(model.created_by == User.id))
+    on_day = (model.practice == practice_id) & (model.created_at >= lo) & (model.created_at < hi)
+    return q.where(on_day if where is None else on_day & where).dicts()
+
+
+_INVOICE = (Invoice.id.alias("invoice_id"), Invoice.number)
+
+
+def _payments(day, tz):
+    rows = _of_day(
+        Payment,
+        day,
+        (Payment.method, Payment.amount_cents, Payment.reference, *_INVOICE),
+        (Payment.status == PAYMENT_SUCCEEDED)
+        & (Payment.method != PAY_PACKAGE_CREDIT),  # the package's ledger tells those
+        joins=[(Invoice, Payment.invoice == Invoice.id, JOIN.LEFT_OUTER)],
+    )
+    for r in rows:
         yield _entry(r, PAYMENT, r["method"], r["reference"], r["amount_cents"], tz)
 
 
-def _refunds(practice_id, lo, hi, tz):
-    q = (
-        Refund.select(
-            Refund.amount_cents,
-            Refund.to_credit,
-            Refund.created_at,
-            Payment.method,
-            Payment.reference,
-            Invoice.id.alias("invoice_id"),
-            Invoice.number,
-            *_PEOPLE,
-        )
-        .join(Payment, on=(Refund.payment == Payment.id))
-        .join(Client, on=(Refund.client == Client.id))
-        .join(Invoice, JOIN.LEFT_OUTER, on=(Payment.invoice == Invoice.id))
-        .join(User, JOIN.LEFT_OUTER, on=(Refund.created_by == User.id))
-        .where(
-            (Refund.practice == practice_id)
-            & (Refund.created_at >= lo)
-            & (Refund.created_at < hi)
-            & (Refund.status == PAYMENT_SUCCEEDED)
-            & (Payment.method != PAY_PACKAGE_CREDIT)
-        )
-        .dicts()
+def _refunds(day, tz):
+    rows = _of_day(
+        Refund,
+        day,
+        (Refund.amount_cents, Refund.to_credit, Payment.method, Payment.reference, *_INVOICE),
+        (Refund.status == PAYMENT_SUCCEEDED) & (Payment.method != PAY_PACKAGE_CREDIT),
+        joins=[
+            (Payment, Refund.payment == Payment.id, JOIN.INNER),
+            (Invoice, Payment.invoice == Invoice.id, JOIN.LEFT_OUTER),
+        ],
     )
-    for r in q:
+    for r in rows:
         kind = KEPT if r["to_credit"] else REFUND
         yield _entry(r, kind, r["method"], r["reference"], -r["amount_cents"], tz)
 
 
-def _payouts(practice_id, lo, hi, tz):
-    q = (
-        AccountCredit.select(
-            AccountCredit.delta,
-            AccountCredit.method,
-            AccountCredit.reference,
-            AccountCredit.created_at,
-            *_PEOPLE,
-        )
-        .join(Client, on=(AccountCredit.client == Client.id))
-        .join(User, JOIN.LEFT_OUTER, on=(AccountCredit.created_by == User.id))
-        .where(
-            (AccountCredit.practice == practice_id)
-            & (AccountCredit.created_at >= lo)
-            & (AccountCredit.created_at < hi)
-            & (AccountCredit.kind == CREDIT_PAYOUT)
-        )
-        .dicts()
+def _payouts(day, tz):
+    rows = _of_day(
+        AccountCredit,
+        day,
+        (AccountCredit.delta, AccountCredit.method, AccountCredit.reference),
+        AccountCredit.kind == CREDIT_PAYOUT,
     )
-    for r in q:
-        r["invoice_id"], r["number"] = None, ""
+    for r in rows:
         yield _entry(r, PAYOUT, r["method"], r["reference"], r["delta"], tz)
 
 
-def _tips(practice_id, lo, hi, tz):
-    q = (
-        Tip.select(
-            Tip.method,
-            Tip.amount_cents,
-            Tip.reference,
-            Tip.created_at,
-            Provider.first_name.alias("provider_first"),
-            Provider.last_name.alias("provider_last"),
-            *_PEOPLE,
-        )
-        .join(Client, on=(Tip.client == Client.id))
-        .join(Provider, on=(Tip.provider == Provider.id))
-        .join(User, JOIN.LEFT_OUTER, on=(Tip.created_by == User.id))
-        .where((Tip.practice == practice_id) & (Tip.created_at >= lo) & (Tip.created_at < hi))
-        .dicts()
+def _tips(day, tz):
+    names = (Provider.first_name.alias("provider_first"), Provider.last_name.alias("provider_last"))
+    rows = _of_day(
+        Tip,
+        day,
+        (Tip.method, Tip.amount_cents, Tip.reference, *names),
+        joins=[(Provider, Tip.provider == Provider.id, JOIN.INNER)],
     )
-    for r in q:
-        r["invoice_id"], r["number"] = None, ""
+    for r in rows:
         who = f"{r['provider_first']} {r['provider_last']}".strip()
         yield _entry(r, TIP, r["method"], r["reference"], r["amount_cents"], tz, detail=who)
 
 
-def _package_credits(practice_id, lo, hi, tz):
+def _package_credits(day, tz):
     """Credits used (redeem: -1) and given back (cancel_return: +1), at their per-visit
     value: whether they paid an invoice at check-out or were taken at booking."""
-    q = (
-        CreditLedger.select(
-            CreditLedger.delta,
-            CreditLedger.unit_price_cents,
-            CreditLedger.created_at,
-            PackagePurchase.name.alias("package"),
-            *_PEOPLE,
-        )
-        .join(Client, on=(CreditLedger.client == Client.id))
-        .join(PackagePurchase, on=(CreditLedger.purchase == PackagePurchase.id))
-        .join(User, JOIN.LEFT_OUTER, on=(CreditLedger.created_by == User.id))
-        .where(
-            (CreditLedger.practice == practice_id)
-            & (CreditLedger.created_at >= lo)
-            & (CreditLedger.created_at < hi)
-            & CreditLedger.kind.in_([LEDGER_REDEEM, LEDGER_RETURN])
-        )
-        .dicts()
+    rows = _of_day(
+        CreditLedger,
+        day,
+        (CreditLedger.delta, CreditLedger.unit_price_cents, PackagePurchase.name.alias("package")),
+        CreditLedger.kind.in_([LEDGER_REDEEM, LEDGER_RETURN]),
+        joins=[(PackagePurchase, CreditLedger.purchase == PackagePurchase.id, JOIN.INNER)],
     )
-    for r in q:
-        r["invoice_id"], r["number"] = None, ""
+    for r in rows:
         cents = -r["delta"] * r["unit_price_cents"]
         yield _entry(r, PACKAGE, PAY_PACKAGE_CREDIT, "", cents, tz, detail=r["package"])
 
@@ -337,8 +291,8 @@ def _entry(r, kind, method, reference, cents, tz, detail=""):
         kind=kind,
         client_id=r["client_id"],
         client_name=_name(r),
-        invoice_id=r["invoice_id"],
-        invoice_number=r["number"] or "",
+        invoice_id=r.get("invoice_id"),
+        invoice_number=r.get("number") or "",
         method=method,
         reference=reference or "",
         cents=cents,
