@@ -44,6 +44,7 @@ from portal.models.billing import (
     Refund,
 )
 from portal.models.people import ROLE_CLIENT
+from portal.services.scheduling.agenda import day_bounds
 
 MONEY_METHODS = (PAY_CASH, PAY_CHECK, PAY_TERMINAL, PAY_CARD, PAY_CARD_ON_FILE)
 ALWAYS_SHOWN = (PAY_CASH, PAY_CHECK)  # the drawer's rows, even on a day without them
@@ -151,22 +152,10 @@ class DaySheet:
     def checks_in(self):
         return [e for e in self.entries if e.method == PAY_CHECK and e.kind == PAYMENT]
 
-    @property
-    def checks_out(self):
-        return [e for e in self.entries if e.method == PAY_CHECK and e.cents < 0]
-
-
-def bounds(practice, day):
-    """The UTC instants (naive) the practice's local day `day` runs between."""
-    tz = practice.tz
-    lo = dt.datetime.combine(day, dt.time(0), tzinfo=tz)
-    hi = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
-    return (lo.astimezone(dt.UTC).replace(tzinfo=None), hi.astimezone(dt.UTC).replace(tzinfo=None))
-
 
 def build(practice, day):
-    lo, hi = bounds(practice, day)
     tz = practice.tz
+    lo, hi = day_bounds(tz, day)
     reads = (_payments, _tips, _refunds, _payouts, _package_credits)
     entries = [e for read in reads for e in read((practice.id, lo, hi), tz)]
     entries.sort(key=lambda e: e.at)  # stable: at one second, in the order read
