@@ -7,8 +7,12 @@
   `portal.security.init_app`): a larger number matches no route, so 404.
 - A redirect target taken from a request is a local path or nothing (`local_path`):
   never another site, however it is spelled (`//host`, `/\\host`, a tab, a scheme).
+- A date typed in a query string is a day with a day before and after it (`parse_day`):
+  one at the calendar's ends (9999-12-31) overflowed to a 500 when a page reached the
+  next day.
 """
 
+import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import request
@@ -52,6 +56,23 @@ def page_arg(name="page"):
     if not (raw.isascii() and raw.isdigit()):
         return 1
     return MAX_PAGE if len(raw) > 6 else max(1, min(MAX_PAGE, int(raw)))
+
+
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(9998, 12, 31)
+BAD_DATE = "Enter a date like 2026-01-31."
+DATE_RANGE = "Enter a date between 1900 and 9998."
+
+
+def parse_day(text):
+    """(date, "") for an ISO date (2026-01-31) from FIRST_DAY to LAST_DAY, else (None, the
+    message to show next to the field)."""
+    try:
+        day = dt.date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None, BAD_DATE
+    if not FIRST_DAY <= day <= LAST_DAY:
+        return None, DATE_RANGE
+    return day, ""
 
 
 def local_path(target, fallback=None):

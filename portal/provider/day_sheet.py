@@ -11,24 +11,21 @@ from portal import audit, clock
 from portal.access import roles_required
 from portal.downloads import csv_download
 from portal.htmx import render
+from portal.inputs import parse_day
 from portal.models.people import DESK_ROLES
 from portal.provider import bp
 from portal.rules.reports import csv_text
 from portal.services import day_sheet as service
 
-BAD_DAY = "Enter a date like 2026-01-31."
-
 
 def _day():
-    """(day, error): the day asked for (`?day=`), today in the practice's zone by default."""
+    """(day, error): the day asked for (`?day=`), today in the practice's zone by default
+    (and beside a refusal)."""
     today = clock.today(current_user.practice.tz)
-    raw = request.args.get("day", "").strip()
-    if not raw:
+    if not request.args.get("day", "").strip():
         return today, ""
-    try:
-        return dt.date.fromisoformat(raw), ""
-    except ValueError:
-        return today, BAD_DAY
+    day, error = parse_day(request.args["day"])
+    return (today, error) if error else (day, "")
 
 
 @bp.route("/billing/day")

@@ -164,12 +164,18 @@ def test_an_empty_day_says_so_and_a_bad_date_is_refused_next_to_the_field(client
     assert "Nothing was taken, given back or paid out on Friday, January 2, 2026." in page
     r = client.get("/provider/billing/day")
     assert r.status_code == 200 and "Day sheet" in r.get_data(as_text=True)
-    for bad in ("2026-13-01", "yesterday", "2026-02-30"):
+    for bad, words in (
+        ("2026-13-01", "Enter a date like 2026-01-31."),
+        ("yesterday", "Enter a date like 2026-01-31."),
+        ("2026-02-30", "Enter a date like 2026-01-31."),
+        ("9999-12-31", "Enter a date between 1900 and 9998."),  # no next day to link to
+        ("0001-01-01", "Enter a date between 1900 and 9998."),
+    ):
         r = client.get(f"/provider/billing/day?day={bad}")
         assert r.status_code == 400
         html = r.get_data(as_text=True)
         assert 'aria-invalid="true" aria-describedby="day-error"' in html
-        assert '<p class="error" id="day-error">Enter a date like 2026-01-31.</p>' in html
+        assert f'<p class="error" id="day-error">{words}</p>' in html
         assert client.get(f"/provider/billing/day.csv?day={bad}").status_code == 400
 
 

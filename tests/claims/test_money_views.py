@@ -345,7 +345,13 @@ def test_reports_and_their_csv(app, client, world):
     assert "Owed by payers on these claims (billed, not settled): <strong>$100.00</strong>" in page
     assert client.get("/provider/reports/nope.csv").status_code == 404
     r = client.get("/provider/reports?start=2026-13-01")
-    assert r.status_code == 200 and "Enter dates like 2026-01-31." in _body(r)
+    assert r.status_code == 200 and "Enter a date like 2026-01-31." in _body(r)
+    # a period ending on the calendar's last day overflowed to a 500 (the day after it)
+    for url in ("/provider/reports", "/provider/reports/revenue-by-month.csv"):
+        r = client.get(f"{url}?start=9999-12-30&end=9999-12-31")
+        assert r.status_code == 200, url
+    r = client.get("/provider/reports?end=9999-12-31")
+    assert r.status_code == 200 and "Enter a date between 1900 and 9998." in _body(r)
 
 
 def test_the_claim_page_loads_its_payments_section(app, desk, world):

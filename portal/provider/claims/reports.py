@@ -11,6 +11,7 @@ from portal import audit, clock
 from portal.access import roles_required
 from portal.downloads import csv_download
 from portal.htmx import render
+from portal.inputs import parse_day
 from portal.models.people import OWNER_ROLES
 from portal.provider import bp
 from portal.services.claims import reports as service
@@ -21,14 +22,13 @@ MAX_DAYS = 3 * 366
 def _period():
     """(start, end, error): the dates asked for, this year to today by default."""
     today = clock.today(current_user.practice.tz)
-    start, end, error = today.replace(month=1, day=1), today, ""
-    try:
-        if request.args.get("start"):
-            start = dt.date.fromisoformat(request.args["start"])
-        if request.args.get("end"):
-            end = dt.date.fromisoformat(request.args["end"])
-    except ValueError:
-        return today.replace(month=1, day=1), today, "Enter dates like 2026-01-31."
+    start, end = today.replace(month=1, day=1), today
+    for name in ("start", "end"):
+        if request.args.get(name, "").strip():
+            day, error = parse_day(request.args[name])
+            if error:
+                return today.replace(month=1, day=1), today, error
+            start, end = (day, end) if name == "start" else (start, day)
     if end < start:
         return start, start, "The end date is before the start date: showing the start day."
     if (end - start).days > MAX_DAYS:
@@ -37,7 +37,7 @@ def _period():
             end,
             "At most three years: showing the last three.",
         )
-    return start, end, error
+    return start, end, ""
 
 
 @bp.route("/reports")
