@@ -18,23 +18,21 @@ from portal.rules.reports import csv_text
 from portal.services import day_sheet as service
 
 
-def _day():
-    """(day, error): the day asked for (`?day=`), today in the practice's zone by default
-    (and beside a refusal)."""
-    today = clock.today(current_user.practice.tz)
-    if not request.args.get("day", "").strip():
-        return today, ""
-    day, error = parse_day(request.args["day"])
-    return (today, error) if error else (day, "")
+def _day(today):
+    """(day, error): the day asked for (`?day=`), `today` when none; (None, the message)
+    for a date not taken."""
+    raw = request.args.get("day", "").strip()
+    return parse_day(raw) if raw else (today, "")
 
 
 @bp.route("/billing/day")
 @roles_required(*DESK_ROLES)
 def day_sheet():
-    day, error = _day()
+    today = clock.today(current_user.practice.tz)
+    day, error = _day(today)
     if error:
         page = render(
-            "provider/billing/day_sheet.html", sheet=None, day=day, error=error,
+            "provider/billing/day_sheet.html", sheet=None, day=None, error=error,
             raw=request.args.get("day", "")[:40], section="billing",
         )  # fmt: skip
         return page, 400
@@ -46,7 +44,7 @@ def day_sheet():
         day=day,
         error="",
         raw=day.isoformat(),
-        today=clock.today(current_user.practice.tz),
+        today=today,
         one_day=dt.timedelta(days=1),
         section="billing",
     )
@@ -63,7 +61,7 @@ CSV_HEADERS = (
 @bp.route("/billing/day.csv")
 @roles_required(*DESK_ROLES)
 def day_sheet_csv():
-    day, error = _day()
+    day, error = _day(clock.today(current_user.practice.tz))
     if error:
         return Response(error + "\n", status=400, mimetype="text/plain")
     sheet = service.build(current_user.practice, day)
