@@ -126,6 +126,9 @@ def test_front_desk_adds_client_policy_cards_and_verification(app, live_server, 
 
     # the referral, its diagnosis picked from the ICD-10-CM search
     page.get_by_role("link", name="Add a referral").click()
+    # The search input is in the page before htmx (a deferred script) binds it: typing
+    # into it earlier sends nothing, so wait for the page's load (seen once under load).
+    page.wait_for_load_state("load")
     page.get_by_label("Referring provider", exact=True).fill("Dr. Ana Whitfield, MD")
     page.get_by_label("Referring provider's NPI").fill("1234567893")
     page.get_by_label("Referral date").fill("2026-10-20")
